@@ -1,0 +1,42 @@
+# Vista: the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+DEMO_DB ?= demo/vista-demo.db
+DEMO_CUSTOMERS ?= 5000
+
+.PHONY: run test demo bench bench-quick bench-identity clean lint
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	@touch $(STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP) $(TEST_STAMP)
+
+$(DEMO_DB): | $(STAMP)
+	@mkdir -p $(dir $(DEMO_DB))
+	$(VENV)/bin/vista demo --customers $(DEMO_CUSTOMERS) --db $(DEMO_DB)
+
+demo: $(STAMP) $(DEMO_DB)
+
+run: $(STAMP) $(DEMO_DB)
+	$(VENV)/bin/vista --backend sqlite:///$(DEMO_DB) --agent demo
+
+test: $(TEST_STAMP)
+	$(PY) -m compileall -q console backends themes
+	$(PY) -m pytest -n 2 -q tests
+
+lint: $(TEST_STAMP)
+	$(PY) -m pip install --quiet ruff mypy
+	$(PY) -m ruff check console backends themes tests
+
+clean:
+	rm -rf $(VENV) demo build *.egg-info

@@ -1,0 +1,66 @@
+"""Vista's data access and domain logic. Never imports textual or rich."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from backends.base import Backend, InvalidInput
+
+ENV_BACKEND = "VISTA_BACKEND"
+ENV_AGENT = "VISTA_AGENT"
+ENV_TOKEN = "VISTA_TOKEN"
+
+
+def default_database() -> Path:
+    """The embedded store's default file, in the user's data directory."""
+    from platformdirs import user_data_path
+
+    return user_data_path("vista", appauthor=False) / "vista.db"
+
+
+def default_agent() -> str:
+    import getpass
+
+    return os.environ.get(ENV_AGENT) or getpass.getuser() or "operator"
+
+
+def sqlite_path(url: str) -> Path:
+    """`sqlite:///abs/path`, `sqlite:///rel/path` or a bare path -> a Path."""
+    if url.startswith("sqlite://"):
+        rest = url[len("sqlite://"):]
+        if rest.startswith("/"):
+            rest = rest[1:]  # sqlite:///x.db is relative, sqlite:////abs/x.db absolute
+        if not rest:
+            raise InvalidInput(f"no file in backend URL {url!r}")
+        return Path(rest).expanduser()
+    return Path(url).expanduser()
+
+
+def open_backend(
+    url: str | None = None,
+    *,
+    agent: str | None = None,
+    read_only: bool = False,
+    create: bool = False,
+    token: str | None = None,
+) -> Backend:
+    """Open the backend a URL names: `sqlite:///file.db`, a file path, or `http(s)://host:port`.
+
+    Raises:
+        InvalidInput: an unknown URL scheme.
+        Unavailable: the store cannot be opened.
+    """
+    url = url or os.environ.get(ENV_BACKEND) or ""
+    if url.startswith(("http://", "https://")):
+        try:
+            from backends.http.client import HTTPBackend
+        except ImportError as e:  # pragma: no cover - until the HTTP backend lands
+            raise InvalidInput("the HTTP backend is not available in this build") from e
+        return HTTPBackend(url, token=token or os.environ.get(ENV_TOKEN), read_only=read_only)
+    if "://" in url and not url.startswith("sqlite://"):
+        raise InvalidInput(f"unknown backend URL {url!r}: use sqlite:///path or http://host:port")
+    from backends.sqlite.backend import SQLiteBackend
+
+    path = sqlite_path(url) if url else default_database()
+    return SQLiteBackend(path, agent=agent or default_agent(), read_only=read_only, create=create)

@@ -1,0 +1,443 @@
+"""Frozen domain models: the only shapes that cross the backend boundary.
+
+Every backend (SQLite, HTTP) returns these and nothing else: never rows,
+cursors or HTTP responses. They serialise to JSON through `to_json()` with
+stable field names, which the CLI's `--json` output and the HTTP API share.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+def utcnow() -> datetime:
+    """The current time, UTC, to the second (the store's resolution)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    CHAT = "chat"
+    PHONE = "phone"
+    WHATSAPP = "whatsapp"
+    SMS = "sms"
+    WEB = "web"
+
+
+class ContactStatus(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+
+
+#: Statuses that are still work to do (shown in the queue by default).
+OPEN_STATUSES: tuple[ContactStatus, ...] = (
+    ContactStatus.NEW,
+    ContactStatus.OPEN,
+    ContactStatus.PENDING,
+    ContactStatus.SNOOZED,
+)
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+    @property
+    def rank(self) -> int:
+        """0 for low .. 3 for urgent; the store sorts by it."""
+        return _PRIORITY_RANK[self]
+
+    @classmethod
+    def from_rank(cls, rank: int) -> Priority:
+        return _PRIORITY_BY_RANK[rank]
+
+
+_PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+_PRIORITY_BY_RANK = {v: k for k, v in _PRIORITY_RANK.items()}
+
+
+class SlaState(StrEnum):
+    """Where a contact stands against its SLA due time."""
+
+    OK = "ok"
+    AT_RISK = "at_risk"  # due within the at-risk window
+    BREACHED = "breached"
+    NONE = "none"  # no SLA (resolved, or none set)
+
+
+class EventKind(StrEnum):
+    ORDER = "order"
+    ORDER_STATUS = "order_status"
+    PAYMENT = "payment"
+    REFUND = "refund"
+    RETURN = "return"
+    WEB_SESSION = "web_session"
+    PAGE_VIEW = "page_view"
+    PRODUCT_VIEW = "product_view"
+    CART_CHANGE = "cart_change"
+    CHECKOUT_STEP = "checkout_step"
+    TICKET = "ticket"
+    CHAT = "chat"
+    EMAIL = "email"
+    CALL = "call"
+    WHATSAPP = "whatsapp"
+    SMS = "sms"
+    SURVEY = "survey"
+    NOTE = "note"
+    REPLY = "reply"
+    PROFILE_CHANGE = "profile_change"
+
+
+#: Event kinds that are conversations with the customer.
+CONVERSATION_KINDS = frozenset(
+    {EventKind.TICKET, EventKind.CHAT, EventKind.EMAIL, EventKind.CALL,
+     EventKind.WHATSAPP, EventKind.SMS, EventKind.REPLY}
+)
+
+
+class IdentityKind(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    EXTERNAL_ID = "external_id"
+    LOYALTY_CARD = "loyalty_card"
+    WHATSAPP_ID = "whatsapp_id"
+    VISITOR_ID = "visitor_id"
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+    @property
+    def can_write(self) -> bool:
+        return self is not Role.SUPERVISOR
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    NOTE = "note"  # private note, never sent to the customer
+
+
+class ChangeEntity(StrEnum):
+    CONTACT = "contact"
+    CUSTOMER = "customer"
+    MESSAGE = "message"
+
+
+# --------------------------------------------------------------------------
+# JSON helpers
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, StrEnum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class _Model:
+    """Mixin: stable JSON form of a frozen dataclass."""
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------
+# Customers
+
+
+@dataclass(frozen=True, slots=True)
+class Address(_Model):
+    street: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+    source: str = ""
+
+    def one_line(self) -> str:
+        parts = [self.street, f"{self.postal_code} {self.city}".strip(), self.region, self.country]
+        return ", ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity(_Model):
+    """One identifier of a customer, normalised, with the source it came from."""
+
+    kind: IdentityKind
+    value: str  # normalised (lower-case e-mail, E.164 phone, ...)
+    source: str
+    raw: str = ""  # as the source typed it
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord(_Model):
+    """A customer record as one source system holds it, untouched."""
+
+    source: str
+    source_id: str
+    fields: Mapping[str, Any]
+    received_at: datetime
+    updated_at: datetime
+    customer_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldConflict(_Model):
+    """Sources disagree on a field: which source says what."""
+
+    field: str
+    values: Mapping[str, str]  # source -> value
+
+
+@dataclass(frozen=True, slots=True)
+class Customer(_Model):
+    """The golden profile: one person, merged from every source."""
+
+    id: int
+    first_name: str
+    last_name: str
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    addresses: tuple[Address, ...] = ()
+    birth_date: str | None = None  # ISO date
+    language: str = ""
+    segment: str = ""
+    tier: str = ""
+    consents: Mapping[str, bool] = field(default_factory=dict)
+    lifetime_value: float = 0.0
+    currency: str = "EUR"
+    tags: tuple[str, ...] = ()
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    churn_risk: bool = False
+    unhappy: bool = False
+    identities: tuple[Identity, ...] = ()
+    sources: tuple[SourceRecord, ...] = ()
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    version: int = 1
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or (self.emails[0] if self.emails else f"customer {self.id}")
+
+    def conflicts(self) -> tuple[FieldConflict, ...]:
+        """Fields on which the source records disagree (after light normalisation)."""
+        found: list[FieldConflict] = []
+        for name in ("email", "phone", "first_name", "last_name", "city", "street"):
+            by_source: dict[str, str] = {}
+            for rec in self.sources:
+                raw = rec.fields.get(name)
+                if raw in (None, ""):
+                    continue
+                by_source.setdefault(rec.source, str(raw))
+            distinct = {_loose(v) for v in by_source.values()}
+            if len(distinct) > 1:
+                found.append(FieldConflict(name, by_source))
+        return tuple(found)
+
+
+def _loose(value: str) -> str:
+    """Compare values ignoring case, spaces and phone punctuation."""
+    v = value.strip().lower()
+    if re.fullmatch(r"[+\d\s().\-/]{6,}", v):
+        digits = re.sub(r"\D", "", v)
+        return digits[-9:]
+    return re.sub(r"\s+", " ", v)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerHit(_Model):
+    """One search result."""
+
+    id: int
+    name: str
+    email: str
+    phone: str
+    city: str
+    segment: str
+    matched: str = ""  # what matched: name, email, phone, order
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFacts(_Model):
+    """Key facts shown under the profile header."""
+
+    customer_id: int
+    last_order_number: str | None = None
+    last_order_status: str | None = None
+    last_order_at: datetime | None = None
+    last_order_total: float | None = None
+    open_tickets: int = 0
+    open_contacts: int = 0
+    last_contact_at: datetime | None = None
+    last_contact_channel: str | None = None
+    last_contact_outcome: str | None = None
+    orders_count: int = 0
+    csat_average: float | None = None  # 1..5
+    nps_last: int | None = None  # 0..10
+
+
+# --------------------------------------------------------------------------
+# Timeline
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent(_Model):
+    id: int
+    customer_id: int
+    at: datetime
+    kind: EventKind
+    channel: str
+    source: str
+    summary: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    contact_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinePage(_Model):
+    events: tuple[TimelineEvent, ...]
+    next_cursor: str | None  # None: no older events
+
+
+# --------------------------------------------------------------------------
+# Queue
+
+
+@dataclass(frozen=True, slots=True)
+class Contact(_Model):
+    """One item of the queue: a conversation to work, on one channel."""
+
+    id: int
+    channel: Channel
+    customer_id: int
+    customer_name: str
+    subject: str
+    intent: str
+    priority: Priority
+    status: ContactStatus
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    sla_due_at: datetime | None = None
+    assignee: str | None = None
+    snoozed_until: datetime | None = None
+    last_inbound_at: datetime | None = None
+    version: int = 1
+
+    def sla_state(self, now: datetime, at_risk_seconds: int = 900) -> SlaState:
+        if self.status is ContactStatus.RESOLVED or self.sla_due_at is None:
+            return SlaState.NONE
+        left = (self.sla_due_at - now).total_seconds()
+        if left < 0:
+            return SlaState.BREACHED
+        if left <= at_risk_seconds:
+            return SlaState.AT_RISK
+        return SlaState.OK
+
+
+@dataclass(frozen=True, slots=True)
+class QueueQuery(_Model):
+    """Filters for a queue page. Empty tuples mean 'any'."""
+
+    statuses: tuple[ContactStatus, ...] = OPEN_STATUSES
+    channels: tuple[Channel, ...] = ()
+    assignee: str | None = None  # an agent name
+    unassigned: bool = False
+    priorities: tuple[Priority, ...] = ()
+    sla: SlaState | None = None  # AT_RISK includes BREACHED
+    text: str = ""  # filter on subject / customer name
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage(_Model):
+    contacts: tuple[Contact, ...]
+    next_cursor: str | None  # rows after the last one; None at the end
+    prev_cursor: str | None  # rows before the first one; None at the start
+
+
+@dataclass(frozen=True, slots=True)
+class Message(_Model):
+    id: int
+    contact_id: int
+    direction: Direction
+    channel: Channel
+    author: str  # agent name, or the customer's address
+    body: str
+    at: datetime
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactDetail(_Model):
+    contact: Contact
+    messages: tuple[Message, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Agent(_Model):
+    name: str
+    display_name: str
+    role: Role
+
+
+_VARIABLE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_.]*)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Template(_Model):
+    """A canned reply; `{variables}` are filled from the profile and the contact."""
+
+    id: int
+    name: str
+    body: str
+    channel: Channel | None = None  # None: any channel
+    language: str = ""
+    whatsapp_approved: bool = False  # may be sent outside WhatsApp's 24-hour window
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_VARIABLE.findall(self.body)))
+
+
+# --------------------------------------------------------------------------
+# Change feed
+
+
+@dataclass(frozen=True, slots=True)
+class Change(_Model):
+    seq: int
+    at: datetime
+    entity: ChangeEntity
+    entity_id: int
+    action: str  # created, claimed, released, status, priority, reply, note, ...
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeBatch(_Model):
+    changes: tuple[Change, ...]
+    cursor: int  # pass back as `since` to get what happened after these

@@ -1,0 +1,724 @@
+"""The embedded backend: the Backend contract over one SQLite file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from backends import channels
+from backends.base import (
+    Backend,
+    Capability,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    ReadOnly,
+)
+from backends.models import (
+    OPEN_STATUSES,
+    Agent,
+    Change,
+    ChangeBatch,
+    ChangeEntity,
+    Channel,
+    Contact,
+    ContactDetail,
+    ContactStatus,
+    Customer,
+    CustomerFacts,
+    CustomerHit,
+    Direction,
+    EventKind,
+    Message,
+    Priority,
+    QueuePage,
+    QueueQuery,
+    Role,
+    SlaState,
+    Template,
+    TimelineEvent,
+    TimelinePage,
+    utcnow,
+)
+from backends.sqlite import rows
+from backends.sqlite.search import fts_query
+from backends.sqlite.store import Store
+
+#: A contact whose SLA falls due within this many seconds is "at risk".
+AT_RISK_SECONDS = 15 * 60
+
+EDITABLE_FIELDS = ("first_name", "last_name", "language", "segment", "tier", "birth_date")
+
+
+def _limit(limit: int, high: int = 500) -> int:
+    if not 1 <= limit <= high:
+        raise InvalidInput(f"limit must be between 1 and {high} (got {limit})")
+    return limit
+
+
+class SQLiteBackend(Backend):
+    """Vista's embedded store. Thread-safe: one connection per thread."""
+
+    CAPABILITIES = Capability.WRITE | Capability.LIVE_UPDATES | Capability.FULL_TEXT_SEARCH
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        agent: str = "operator",
+        read_only: bool = False,
+        create: bool = False,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = Store(path, read_only=read_only, create=create)
+        self.clock = clock
+        self._agent_name = agent
+        self._agent: Agent | None = None
+
+    # -- identity --------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        return str(self.store.path)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def whoami(self) -> Agent:
+        if self._agent is None:
+            with self.store.read() as db:
+                row = db.execute(
+                    "SELECT name, display_name, role FROM agents WHERE name = ?", (self._agent_name,)
+                ).fetchone()
+            if row is None:  # the owner of a local file works as an operator
+                self._agent = Agent(self._agent_name, self._agent_name, Role.OPERATOR)
+            else:
+                self._agent = Agent(row["name"], row["display_name"], Role(row["role"]))
+        return self._agent
+
+    @property
+    def capabilities(self) -> Capability:
+        caps = self.CAPABILITIES
+        if self.store.read_only or not self.whoami().role.can_write:
+            caps &= ~Capability.WRITE
+        return caps
+
+    def agents(self) -> tuple[Agent, ...]:
+        with self.store.read() as db:
+            found = db.execute("SELECT name, display_name, role FROM agents ORDER BY name").fetchall()
+        return tuple(Agent(r["name"], r["display_name"], Role(r["role"])) for r in found)
+
+    # -- customers ------------------------------------------------------------
+
+    def search_customers(self, text: str, limit: int = 20) -> tuple[CustomerHit, ...]:
+        _limit(limit)
+        text = text.strip()
+        if not text:
+            return ()
+        with self.store.read() as db:
+            order = db.execute(
+                "SELECT customer_id FROM orders WHERE number = ? COLLATE NOCASE", (text,)
+            ).fetchone()
+            ids: list[tuple[int, str]] = []
+            if order is not None:
+                ids.append((order[0], "order"))
+            query = fts_query(text)
+            if query is not None:
+                match, target = query
+                found = db.execute(
+                    "SELECT rowid FROM customer_search WHERE customer_search MATCH ? "
+                    "ORDER BY bm25(customer_search, 10.0, 4.0, 4.0, 2.0) LIMIT ?",
+                    (match, limit),
+                ).fetchall()
+                ids.extend((r[0], target) for r in found)
+            hits: list[CustomerHit] = []
+            seen: set[int] = set()
+            for cid, matched in ids:
+                if cid in seen or len(hits) >= limit:
+                    continue
+                seen.add(cid)
+                row = db.execute(
+                    "SELECT id, first_name, last_name, emails, phones, addresses, segment "
+                    "FROM customers WHERE id = ?",
+                    (cid,),
+                ).fetchone()
+                if row is None:
+                    continue
+                emails = json.loads(row["emails"])
+                phones = json.loads(row["phones"])
+                addresses = json.loads(row["addresses"])
+                hits.append(
+                    CustomerHit(
+                        id=row["id"],
+                        name=f"{row['first_name']} {row['last_name']}".strip(),
+                        email=emails[0] if emails else "",
+                        phone=phones[0] if phones else "",
+                        city=addresses[0].get("city", "") if addresses else "",
+                        segment=row["segment"],
+                        matched=matched if matched != "text" else "name",
+                    )
+                )
+        return tuple(hits)
+
+    def get_customer(self, customer_id: int) -> Customer:
+        with self.store.read() as db:
+            row = db.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no customer with id {customer_id}")
+            records = db.execute(
+                "SELECT * FROM source_records WHERE customer_id = ? ORDER BY source, source_id",
+                (customer_id,),
+            ).fetchall()
+            idents = db.execute(
+                "SELECT i.kind, i.value, i.raw, r.source FROM identities i "
+                "JOIN source_records r ON r.id = i.record_id WHERE r.customer_id = ? "
+                "ORDER BY i.kind, i.value, r.source",
+                (customer_id,),
+            ).fetchall()
+        return rows.customer(row, idents, records)
+
+    def _require_customer(self, db: sqlite3.Connection, customer_id: int) -> None:
+        if db.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
+            raise NotFound(f"no customer with id {customer_id}")
+
+    def customer_facts(self, customer_id: int) -> CustomerFacts:
+        with self.store.read() as db:
+            self._require_customer(db, customer_id)
+            order = db.execute(
+                "SELECT number, status, at, total FROM orders WHERE customer_id = ? "
+                "ORDER BY at DESC LIMIT 1",
+                (customer_id,),
+            ).fetchone()
+            orders_count = db.execute(
+                "SELECT count(*) FROM orders WHERE customer_id = ?", (customer_id,)
+            ).fetchone()[0]
+            contacts = db.execute(
+                "SELECT count(*) FILTER (WHERE status <> 'resolved') AS open, "
+                "avg(csat) AS csat FROM contacts WHERE customer_id = ?",
+                (customer_id,),
+            ).fetchone()
+            last = db.execute(
+                "SELECT created_at, channel, status, intent FROM contacts WHERE customer_id = ? "
+                "ORDER BY created_at DESC LIMIT 1",
+                (customer_id,),
+            ).fetchone()
+            tickets = db.execute(
+                "SELECT count(*) FROM events WHERE customer_id = ? AND kind = 'ticket' "
+                "AND json_extract(payload, '$.status') NOT IN ('closed', 'solved')",
+                (customer_id,),
+            ).fetchone()[0]
+            nps = db.execute(
+                "SELECT json_extract(payload, '$.nps') FROM events WHERE customer_id = ? "
+                "AND kind = 'survey' AND json_extract(payload, '$.nps') IS NOT NULL "
+                "ORDER BY at DESC LIMIT 1",
+                (customer_id,),
+            ).fetchone()
+        outcome = None
+        if last is not None:
+            outcome = "resolved" if last["status"] == "resolved" else last["status"]
+        return CustomerFacts(
+            customer_id=customer_id,
+            last_order_number=order["number"] if order else None,
+            last_order_status=order["status"] if order else None,
+            last_order_at=rows.from_ts(order["at"]) if order else None,
+            last_order_total=order["total"] if order else None,
+            open_tickets=tickets,
+            open_contacts=contacts["open"] or 0,
+            last_contact_at=rows.from_ts(last["created_at"]) if last else None,
+            last_contact_channel=last["channel"] if last else None,
+            last_contact_outcome=outcome,
+            orders_count=orders_count,
+            csat_average=round(contacts["csat"], 2) if contacts["csat"] is not None else None,
+            nps_last=nps[0] if nps else None,
+        )
+
+    def timeline(
+        self,
+        customer_id: int,
+        *,
+        kinds: tuple[EventKind, ...] = (),
+        channels: tuple[str, ...] = (),
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> TimelinePage:
+        _limit(limit)
+        where = ["customer_id = ?"]
+        params: list[Any] = [customer_id]
+        if kinds:
+            where.append(f"kind IN ({','.join('?' * len(kinds))})")
+            params.extend(EventKind(k).value for k in kinds)
+        if channels:
+            where.append(f"channel IN ({','.join('?' * len(channels))})")
+            params.extend(channels)
+        if cursor is not None:
+            at, eid = rows.decode_cursor(cursor, 2)
+            where.append("(at, id) < (?, ?)")
+            params.extend((at, eid))
+        with self.store.read() as db:
+            if cursor is None:
+                self._require_customer(db, customer_id)
+            found = db.execute(
+                f"SELECT * FROM events WHERE {' AND '.join(where)} "
+                "ORDER BY at DESC, id DESC LIMIT ?",
+                (*params, limit + 1),
+            ).fetchall()
+        more = len(found) > limit
+        found = found[:limit]
+        next_cursor = rows.encode_cursor(found[-1]["at"], found[-1]["id"]) if more else None
+        return TimelinePage(tuple(rows.event(r) for r in found), next_cursor)
+
+    def get_event(self, event_id: int) -> TimelineEvent:
+        with self.store.read() as db:
+            row = db.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no timeline event with id {event_id}")
+        return rows.event(row)
+
+    # -- queue ------------------------------------------------------------------
+
+    def _queue_where(self, query: QueueQuery) -> tuple[list[str], list[Any]]:
+        now = rows.to_ts(self.clock())
+        where = ["c.status <> 'resolved'"] if ContactStatus.RESOLVED not in query.statuses else []
+        params: list[Any] = []
+        statuses = [ContactStatus(s).value for s in query.statuses]
+        if statuses:
+            clause = f"c.status IN ({','.join('?' * len(statuses))})"
+            params.extend(statuses)
+            if ContactStatus.OPEN.value in statuses and ContactStatus.SNOOZED.value not in statuses:
+                # a snooze that has run out puts the contact back in the queue
+                clause = f"({clause} OR (c.status = 'snoozed' AND c.snoozed_until <= ?))"
+                params.append(now)
+            where.append(clause)
+        if query.channels:
+            where.append(f"c.channel IN ({','.join('?' * len(query.channels))})")
+            params.extend(Channel(ch).value for ch in query.channels)
+        if query.unassigned:
+            where.append("c.assignee IS NULL")
+        elif query.assignee is not None:
+            where.append("c.assignee = ?")
+            params.append(query.assignee)
+        if query.priorities:
+            where.append(f"c.priority IN ({','.join('?' * len(query.priorities))})")
+            params.extend(Priority(p).rank for p in query.priorities)
+        if query.sla is SlaState.BREACHED:
+            where.append("c.sla_due_at < ?")
+            params.append(now)
+        elif query.sla is SlaState.AT_RISK:
+            where.append("c.sla_due_at <= ?")
+            params.append(now + AT_RISK_SECONDS)
+        elif query.sla is SlaState.OK:
+            where.append("c.sla_due_at > ?")
+            params.append(now + AT_RISK_SECONDS)
+        elif query.sla is SlaState.NONE:
+            where.append("c.sla_due_at IS NULL")
+        if query.text.strip():
+            like = "%" + query.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace(
+                "_", "\\_"
+            ) + "%"
+            where.append(
+                "(c.subject LIKE ? ESCAPE '\\' OR (cu.first_name || ' ' || cu.last_name) "
+                "LIKE ? ESCAPE '\\')"
+            )
+            params.extend((like, like))
+        return where, params
+
+    def queue(
+        self,
+        query: QueueQuery = QueueQuery(),
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+        backwards: bool = False,
+    ) -> QueuePage:
+        _limit(limit)
+        where, params = self._queue_where(query)
+        if cursor is not None:
+            key = rows.decode_cursor(cursor, 4)
+            op = "<" if backwards else ">"
+            where.append(f"(c.prio_sort, c.sla_sort, c.created_at, c.id) {op} (?, ?, ?, ?)")
+            params.extend(key)
+        direction = "DESC" if backwards else "ASC"
+        order = ", ".join(f"c.{k} {direction}" for k in ("prio_sort", "sla_sort", "created_at", "id"))
+        sql = (
+            f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} "
+            f"WHERE {' AND '.join(where) or '1'} ORDER BY {order} LIMIT ?"
+        )
+        with self.store.read() as db:
+            found = db.execute(sql, (*params, limit + 1)).fetchall()
+        more = len(found) > limit
+        found = found[:limit]
+        if backwards:
+            found.reverse()
+        if not found:
+            return QueuePage((), None, None)
+        first = rows.encode_cursor(*rows.queue_key(found[0]))
+        last = rows.encode_cursor(*rows.queue_key(found[-1]))
+        if backwards:
+            prev_cursor, next_cursor = (first if more else None), last
+        else:
+            prev_cursor, next_cursor = (first if cursor is not None else None), (last if more else None)
+        return QueuePage(tuple(rows.contact(r) for r in found), next_cursor, prev_cursor)
+
+    def queue_count(self, query: QueueQuery = QueueQuery()) -> int:
+        where, params = self._queue_where(query)
+        join = rows.CONTACT_FROM if query.text.strip() else "contacts c"
+        with self.store.read() as db:
+            return int(
+                db.execute(
+                    f"SELECT count(*) FROM {join} WHERE {' AND '.join(where) or '1'}", params
+                ).fetchone()[0]
+            )
+
+    def _contact(self, db: sqlite3.Connection, contact_id: int) -> Contact:
+        row = db.execute(
+            f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} WHERE c.id = ?", (contact_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no contact with id {contact_id}")
+        return rows.contact(row)
+
+    def get_contact(self, contact_id: int) -> ContactDetail:
+        with self.store.read() as db:
+            contact = self._contact(db, contact_id)
+            msgs = db.execute(
+                "SELECT * FROM messages WHERE contact_id = ? ORDER BY at, id", (contact_id,)
+            ).fetchall()
+        return ContactDetail(contact, tuple(rows.message(m) for m in msgs))
+
+    def templates(self) -> tuple[Template, ...]:
+        with self.store.read() as db:
+            found = db.execute("SELECT * FROM templates ORDER BY name").fetchall()
+        return tuple(
+            Template(
+                id=r["id"],
+                name=r["name"],
+                body=r["body"],
+                channel=Channel(r["channel"]) if r["channel"] else None,
+                language=r["language"],
+                whatsapp_approved=bool(r["whatsapp_approved"]),
+            )
+            for r in found
+        )
+
+    def changes(self, since: int = 0, limit: int = 500) -> ChangeBatch:
+        _limit(limit, 10_000)
+        with self.store.read() as db:
+            if since < 0:
+                end = db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+                return ChangeBatch((), end)
+            found = db.execute(
+                "SELECT * FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (since, limit)
+            ).fetchall()
+        batch = tuple(
+            Change(
+                seq=r["seq"],
+                at=rows.ts(r["at"]),
+                entity=ChangeEntity(r["entity"]),
+                entity_id=r["entity_id"],
+                action=r["action"],
+                actor=r["actor"],
+            )
+            for r in found
+        )
+        return ChangeBatch(batch, batch[-1].seq if batch else since)
+
+    # -- writes -------------------------------------------------------------------
+
+    def _writer(self) -> Agent:
+        """The acting agent, or ReadOnly. Registers a local owner on first write."""
+        if self.store.read_only:
+            raise ReadOnly(f"database {self.store.path} is open read-only")
+        me = self.whoami()
+        if not me.role.can_write:
+            raise ReadOnly(f"{me.name} is a {me.role.value}: read-only")
+        return me
+
+    def _ensure_agent(self, db: sqlite3.Connection, me: Agent, now: int) -> None:
+        db.execute(
+            "INSERT OR IGNORE INTO agents(name, display_name, role, created_at) VALUES (?,?,?,?)",
+            (me.name, me.display_name, me.role.value, now),
+        )
+
+    @staticmethod
+    def _log(
+        db: sqlite3.Connection, now: int, entity: ChangeEntity, entity_id: int, action: str, actor: str
+    ) -> None:
+        db.execute(
+            "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
+            (now, entity.value, entity_id, action, actor),
+        )
+
+    def _update_contact(
+        self,
+        contact_id: int,
+        action: str,
+        changes: dict[str, Any],
+        expected_version: int | None,
+        check: Callable[[Contact, Agent], None] | None = None,
+    ) -> Contact:
+        me = self._writer()
+        now = rows.to_ts(self.clock())
+        with self.store.write() as db:
+            self._ensure_agent(db, me, now)
+            current = self._contact(db, contact_id)
+            if expected_version is not None and current.version != expected_version:
+                raise Conflict(
+                    f"contact {contact_id} changed meanwhile (version {current.version}, "
+                    f"you had {expected_version})",
+                    current=current,
+                )
+            if check is not None:
+                check(current, me)
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            db.execute(
+                f"UPDATE contacts SET {sets}, updated_at = ?, version = version + 1 "
+                "WHERE id = ? AND version = ?",
+                (*changes.values(), now, contact_id, current.version),
+            )
+            self._log(db, now, ChangeEntity.CONTACT, contact_id, action, me.name)
+            return self._contact(db, contact_id)
+
+    def claim(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
+        def check(current: Contact, me: Agent) -> None:
+            if current.assignee not in (None, me.name):
+                raise Conflict(f"contact {contact_id} is taken by {current.assignee}", current=current)
+
+        me = self._writer()
+        now = rows.to_ts(self.clock())
+        return self._update_contact(
+            contact_id,
+            "claimed",
+            {"assignee": me.name, "assigned_at": now, "status": "open"},
+            expected_version,
+            check,
+        )
+
+    def release(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
+        def check(current: Contact, me: Agent) -> None:
+            if current.assignee not in (None, me.name) and me.role is not Role.ADMIN:
+                raise Conflict(f"contact {contact_id} is held by {current.assignee}", current=current)
+
+        return self._update_contact(
+            contact_id, "released", {"assignee": None, "assigned_at": None}, expected_version, check
+        )
+
+    def assign(self, contact_id: int, agent: str, *, expected_version: int | None = None) -> Contact:
+        with self.store.read() as db:
+            row = db.execute("SELECT role FROM agents WHERE name = ?", (agent,)).fetchone()
+        if row is None:
+            raise NotFound(f"no agent named {agent}")
+        if row["role"] == Role.SUPERVISOR.value:
+            raise InvalidInput(f"{agent} is a supervisor and cannot hold contacts")
+        now = rows.to_ts(self.clock())
+        return self._update_contact(
+            contact_id, "assigned", {"assignee": agent, "assigned_at": now}, expected_version
+        )
+
+    def set_status(
+        self, contact_id: int, status: ContactStatus, *, expected_version: int | None = None
+    ) -> Contact:
+        status = ContactStatus(status)
+        if status is ContactStatus.SNOOZED:
+            raise InvalidInput("use snooze to snooze a contact (it needs a time)")
+        now = rows.to_ts(self.clock())
+        changes: dict[str, Any] = {"status": status.value, "snoozed_until": None}
+        changes["resolved_at"] = now if status is ContactStatus.RESOLVED else None
+        return self._update_contact(contact_id, f"status:{status.value}", changes, expected_version)
+
+    def set_priority(
+        self, contact_id: int, priority: Priority, *, expected_version: int | None = None
+    ) -> Contact:
+        rank = Priority(priority).rank
+        return self._update_contact(
+            contact_id, f"priority:{Priority(priority).value}", {"priority": rank}, expected_version
+        )
+
+    def snooze(
+        self, contact_id: int, until: datetime, *, expected_version: int | None = None
+    ) -> Contact:
+        when = rows.to_ts(until)
+        if when <= rows.to_ts(self.clock()):
+            raise InvalidInput("snooze time is in the past")
+        return self._update_contact(
+            contact_id, "snoozed", {"status": "snoozed", "snoozed_until": when}, expected_version
+        )
+
+    def _post(
+        self,
+        contact_id: int,
+        body: str,
+        direction: Direction,
+        channel: str | None,
+        idempotency_key: str | None,
+        template: str | None = None,
+    ) -> Message:
+        me = self._writer()
+        if not body.strip():
+            raise InvalidInput("the message is empty")
+        now_dt = self.clock()
+        now = rows.to_ts(now_dt)
+        with self.store.write() as db:
+            if idempotency_key:
+                seen = db.execute(
+                    "SELECT * FROM messages WHERE idempotency_key = ?", (idempotency_key,)
+                ).fetchone()
+                if seen is not None:
+                    return rows.message(seen)
+            self._ensure_agent(db, me, now)
+            contact = self._contact(db, contact_id)
+            if contact.assignee not in (None, me.name) and me.role is not Role.ADMIN:
+                raise Conflict(f"contact {contact_id} is held by {contact.assignee}", current=contact)
+            try:
+                out_channel = Channel(channel) if channel else contact.channel
+            except ValueError as e:
+                raise InvalidInput(f"unknown channel {channel!r}") from e
+            if direction is Direction.OUTBOUND:
+                approved = False
+                if template:
+                    row = db.execute(
+                        "SELECT whatsapp_approved FROM templates WHERE name = ?", (template,)
+                    ).fetchone()
+                    approved = bool(row and row[0])
+                problems = channels.check_reply(
+                    out_channel,
+                    body,
+                    now=now_dt,
+                    last_inbound_at=contact.last_inbound_at,
+                    contact_channel=contact.channel,
+                    customer=self.get_customer(contact.customer_id),
+                    approved_template=approved,
+                )
+                if problems:
+                    raise InvalidInput("; ".join(p.message for p in problems), "Channel rule")
+            cur = db.execute(
+                "INSERT INTO messages(contact_id, direction, channel, author, body, at, "
+                "idempotency_key) VALUES (?,?,?,?,?,?,?)",
+                (contact_id, direction.value, out_channel.value, me.name, body, now,
+                 idempotency_key or None),
+            )
+            message_id = int(cur.lastrowid or 0)
+            sets = "updated_at = ?, version = version + 1"
+            params: list[Any] = [now]
+            if contact.assignee is None:
+                sets += ", assignee = ?, assigned_at = ?"
+                params += [me.name, now]
+            if direction is Direction.OUTBOUND:
+                sets += ", first_response_at = coalesce(first_response_at, ?)"
+                params.append(now)
+                if contact.status in (ContactStatus.NEW, ContactStatus.OPEN):
+                    sets += ", status = 'pending'"
+                self._add_event(
+                    db, contact.customer_id, now, EventKind.REPLY, out_channel.value,
+                    f"Reply by {me.name}: {body[:120]}",
+                    {"body": body, "author": me.name, "message_id": message_id}, contact_id,
+                )
+            db.execute(f"UPDATE contacts SET {sets} WHERE id = ?", (*params, contact_id))
+            self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
+            row = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return rows.message(row)
+
+    def reply(
+        self,
+        contact_id: int,
+        body: str,
+        *,
+        channel: str | None = None,
+        idempotency_key: str | None = None,
+        template: str | None = None,
+    ) -> Message:
+        return self._post(contact_id, body, Direction.OUTBOUND, channel, idempotency_key, template)
+
+    def add_note(self, contact_id: int, body: str, *, idempotency_key: str | None = None) -> Message:
+        return self._post(contact_id, body, Direction.NOTE, None, idempotency_key)
+
+    @staticmethod
+    def _add_event(
+        db: sqlite3.Connection,
+        customer_id: int,
+        at: int,
+        kind: EventKind,
+        channel: str,
+        summary: str,
+        payload: dict[str, Any],
+        contact_id: int | None = None,
+    ) -> int:
+        event_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()[0]
+        db.execute(
+            "INSERT INTO events(customer_id, at, id, kind, channel, source, summary, payload, "
+            "contact_id) VALUES (?,?,?,?,?,?,?,?,?)",
+            (customer_id, at, event_id, kind.value, channel, "vista", summary,
+             json.dumps(payload, ensure_ascii=False), contact_id),
+        )
+        return int(event_id)
+
+    def add_customer_note(self, customer_id: int, body: str) -> TimelineEvent:
+        me = self._writer()
+        if not body.strip():
+            raise InvalidInput("the note is empty")
+        now = rows.to_ts(self.clock())
+        with self.store.write() as db:
+            self._require_customer(db, customer_id)
+            self._ensure_agent(db, me, now)
+            event_id = self._add_event(
+                db, customer_id, now, EventKind.NOTE, "", f"Note by {me.name}: {body[:120]}",
+                {"body": body, "author": me.name},
+            )
+            self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "note", me.name)
+        return self.get_event(event_id)
+
+    def edit_profile(
+        self, customer_id: int, field: str, value: str, *, expected_version: int | None = None
+    ) -> Customer:
+        me = self._writer()
+        if field not in EDITABLE_FIELDS:
+            raise InvalidInput(
+                f"field {field!r} cannot be edited here; editable: {', '.join(EDITABLE_FIELDS)}"
+            )
+        value = value.strip()
+        if field == "birth_date" and value:
+            try:
+                value = datetime.strptime(value, "%Y-%m-%d").date().isoformat()
+            except ValueError as e:
+                raise InvalidInput(f"birth_date must be YYYY-MM-DD (got {value!r})") from e
+        now = rows.to_ts(self.clock())
+        with self.store.write() as db:
+            row = db.execute(
+                f"SELECT {field} AS old, version, provenance FROM customers WHERE id = ?",
+                (customer_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no customer with id {customer_id}")
+            if expected_version is not None and row["version"] != expected_version:
+                raise Conflict(
+                    f"customer {customer_id} changed meanwhile (version {row['version']}, "
+                    f"you had {expected_version})"
+                )
+            provenance = json.loads(row["provenance"])
+            provenance[field] = {"source": f"agent:{me.name}", "at": now, "losers": [row["old"]]}
+            db.execute(
+                f"UPDATE customers SET {field} = ?, provenance = ?, updated_at = ?, "
+                "version = version + 1 WHERE id = ?",
+                (value or (None if field == "birth_date" else ""), json.dumps(provenance), now,
+                 customer_id),
+            )
+            if field in ("first_name", "last_name"):
+                names = db.execute(
+                    "SELECT first_name || ' ' || last_name FROM customers WHERE id = ?",
+                    (customer_id,),
+                ).fetchone()[0]
+                db.execute("UPDATE customer_search SET name = ? WHERE rowid = ?", (names, customer_id))
+            self._ensure_agent(db, me, now)
+            self._add_event(
+                db, customer_id, now, EventKind.PROFILE_CHANGE, "",
+                f"{field} changed by {me.name}",
+                {"field": field, "old": row["old"], "new": value, "author": me.name},
+            )
+            self._log(db, now, ChangeEntity.CUSTOMER, customer_id, f"edit:{field}", me.name)
+        return self.get_customer(customer_id)
+
+
+__all__ = ["SQLiteBackend", "AT_RISK_SECONDS", "OPEN_STATUSES"]

@@ -1,0 +1,155 @@
+"""Rows to models, and the store's time and cursor encodings."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+from backends.base import InvalidInput
+from backends.models import (
+    Address,
+    Channel,
+    Contact,
+    ContactStatus,
+    Customer,
+    Direction,
+    EventKind,
+    Identity,
+    IdentityKind,
+    Message,
+    Priority,
+    SourceRecord,
+    TimelineEvent,
+)
+
+
+def to_ts(value: datetime) -> int:
+    if value.tzinfo is None:
+        raise InvalidInput(f"time {value.isoformat()} has no time zone")
+    return int(value.timestamp())
+
+
+def from_ts(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def ts(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def encode_cursor(*parts: int) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def decode_cursor(cursor: str, arity: int) -> tuple[int, ...]:
+    try:
+        parts = tuple(int(p) for p in cursor.split("."))
+    except ValueError:
+        parts = ()
+    if len(parts) != arity:
+        raise InvalidInput(f"malformed cursor: {cursor!r}")
+    return parts
+
+
+CONTACT_COLUMNS = (
+    "c.id, c.channel, c.customer_id, c.subject, c.intent, c.priority, c.status, c.created_at, "
+    "c.updated_at, c.first_response_at, c.resolved_at, c.sla_due_at, c.assignee, "
+    "c.snoozed_until, c.last_inbound_at, c.version, c.prio_sort, c.sla_sort, "
+    "trim(cu.first_name || ' ' || cu.last_name) AS customer_name"
+)
+CONTACT_FROM = "contacts c JOIN customers cu ON cu.id = c.customer_id"
+
+
+def contact(row: sqlite3.Row) -> Contact:
+    return Contact(
+        id=row["id"],
+        channel=Channel(row["channel"]),
+        customer_id=row["customer_id"],
+        customer_name=row["customer_name"] or f"customer {row['customer_id']}",
+        subject=row["subject"],
+        intent=row["intent"],
+        priority=Priority.from_rank(row["priority"]),
+        status=ContactStatus(row["status"]),
+        created_at=ts(row["created_at"]),
+        updated_at=ts(row["updated_at"]),
+        first_response_at=from_ts(row["first_response_at"]),
+        resolved_at=from_ts(row["resolved_at"]),
+        sla_due_at=from_ts(row["sla_due_at"]),
+        assignee=row["assignee"],
+        snoozed_until=from_ts(row["snoozed_until"]),
+        last_inbound_at=from_ts(row["last_inbound_at"]),
+        version=row["version"],
+    )
+
+
+def queue_key(row: sqlite3.Row) -> tuple[int, int, int, int]:
+    return (row["prio_sort"], row["sla_sort"], row["created_at"], row["id"])
+
+
+def message(row: sqlite3.Row) -> Message:
+    return Message(
+        id=row["id"],
+        contact_id=row["contact_id"],
+        direction=Direction(row["direction"]),
+        channel=Channel(row["channel"]),
+        author=row["author"],
+        body=row["body"],
+        at=ts(row["at"]),
+        external_id=row["external_id"],
+    )
+
+
+def event(row: sqlite3.Row) -> TimelineEvent:
+    return TimelineEvent(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        at=ts(row["at"]),
+        kind=EventKind(row["kind"]),
+        channel=row["channel"],
+        source=row["source"],
+        summary=row["summary"],
+        payload=json.loads(row["payload"]),
+        contact_id=row["contact_id"],
+    )
+
+
+def customer(
+    row: sqlite3.Row, identities: list[sqlite3.Row], records: list[sqlite3.Row]
+) -> Customer:
+    return Customer(
+        id=row["id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        emails=tuple(json.loads(row["emails"])),
+        phones=tuple(json.loads(row["phones"])),
+        addresses=tuple(Address(**a) for a in json.loads(row["addresses"])),
+        birth_date=row["birth_date"],
+        language=row["language"],
+        segment=row["segment"],
+        tier=row["tier"],
+        consents=json.loads(row["consents"]),
+        lifetime_value=row["lifetime_value"],
+        currency=row["currency"],
+        tags=tuple(json.loads(row["tags"])),
+        attributes=json.loads(row["attributes"]),
+        churn_risk=bool(row["churn_risk"]),
+        unhappy=bool(row["unhappy"]),
+        identities=tuple(
+            Identity(IdentityKind(i["kind"]), i["value"], i["source"], i["raw"]) for i in identities
+        ),
+        sources=tuple(
+            SourceRecord(
+                source=r["source"],
+                source_id=r["source_id"],
+                fields=json.loads(r["fields"]),
+                received_at=ts(r["received_at"]),
+                updated_at=ts(r["updated_at"]),
+                customer_id=r["customer_id"],
+            )
+            for r in records
+        ),
+        created_at=ts(row["created_at"]),
+        updated_at=ts(row["updated_at"]),
+        version=row["version"],
+    )

@@ -1,0 +1,197 @@
+"""Opening the SQLite store: connections, pragmas, versioned migrations, error translation.
+
+One connection per thread (the console calls the backend from thread
+workers). Read-only stores are opened with `mode=ro`, so SQLite itself
+refuses writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from backends.base import Unavailable, VistaError
+
+#: The schema version this code writes and understands.
+MIGRATIONS: tuple[str, ...] = ("0001_initial.sql",)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def _migration_sql(name: str) -> str:
+    return resources.files("backends.sqlite.migrations").joinpath(name).read_text("utf-8")
+
+
+def translate(error: sqlite3.Error, path: Path) -> VistaError:
+    """Turn a driver error into one of ours, naming the file."""
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return Unavailable(f"database {path} is locked by another program; try again", "Locked")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return Unavailable(f"database {path} is corrupt or not a Vista database ({text})", "Corrupt")
+    if "readonly" in text or "read-only" in text:
+        return Unavailable(f"database {path} is read-only ({text})", "Read-only")
+    if "unable to open" in text:
+        return Unavailable(f"cannot open database {path} ({text})")
+    return Unavailable(f"database {path}: {text}")
+
+
+class Store:
+    """A SQLite file with Vista's schema, and one connection per thread."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False, create: bool = False) -> None:
+        self.path = Path(path).expanduser()
+        self.read_only = read_only
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        if not self.path.exists():
+            if read_only or not create:
+                raise Unavailable(f"no such database file: {self.path}", "Not found")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif self.path.is_dir():
+            raise Unavailable(f"{self.path} is a directory, not a database file")
+        self._check_and_migrate()
+
+    # -- connections ---------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self.read_only:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, check_same_thread=True, isolation_level=None)
+            else:
+                conn = sqlite3.connect(self.path, check_same_thread=True, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA cache_size = -16000")  # 16 MB per connection
+            if self.read_only:
+                conn.execute("PRAGMA query_only = ON")
+            else:
+                conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as e:
+            raise translate(e, self.path) from e
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.ProgrammingError:
+                pass  # created in another thread; it goes with that thread
+        self._local = threading.local()
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read on this thread's connection, driver errors translated."""
+        try:
+            yield self.conn
+        except sqlite3.Error as e:
+            raise translate(e, self.path) from e
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction (BEGIN IMMEDIATE: writers queue, never deadlock)."""
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            raise translate(e, self.path) from e
+        try:
+            yield conn
+        except BaseException as e:
+            conn.execute("ROLLBACK")
+            if isinstance(e, sqlite3.Error):
+                raise translate(e, self.path) from e
+            raise
+        else:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                conn.execute("ROLLBACK")
+                raise translate(e, self.path) from e
+
+    # -- schema ---------------------------------------------------------------
+
+    def _check_and_migrate(self) -> None:
+        try:
+            conn = self.conn
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            # reading the schema proves the file is a database at all
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.Error as e:
+            self.close()
+            raise translate(e, self.path) from e
+        if version > SCHEMA_VERSION:
+            self.close()
+            raise Unavailable(
+                f"database {self.path} has schema version {version}, newer than this "
+                f"Vista understands ({SCHEMA_VERSION}); upgrade Vista",
+                "Newer schema",
+            )
+        if version == 0 and tables:
+            self.close()
+            raise Unavailable(f"{self.path} is a SQLite file but not a Vista database")
+        if version < SCHEMA_VERSION:
+            if self.read_only:
+                self.close()
+                raise Unavailable(
+                    f"database {self.path} has schema version {version}; open it once "
+                    f"without --read-only to upgrade it to {SCHEMA_VERSION}",
+                    "Old schema",
+                )
+            self._migrate(version)
+        if not self.read_only:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.Error as e:
+                raise translate(e, self.path) from e
+
+    def _migrate(self, current: int) -> None:
+        conn = self.conn
+        for number, name in enumerate(MIGRATIONS, start=1):
+            if number <= current:
+                continue
+            sql = _migration_sql(name)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _statements(sql):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+                conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                conn.execute("ROLLBACK")
+                raise translate(e, self.path) from e
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into complete statements (executescript would commit)."""
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        if not buf and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            yield buf
+            buf = ""
+    if buf.strip():
+        yield buf
