@@ -6,6 +6,7 @@ Every cell that holds source or customer text goes through `safe_text`.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -19,7 +20,18 @@ from rich.text import Text
 from backends.base import VistaError
 from console.safe_text import literal
 
-stdout = Console(highlight=False, soft_wrap=False)
+def _width() -> int | None:
+    """Rich assumes 80 columns when piped; tables for files and pagers get room."""
+    if sys.stdout.isatty():
+        return None
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    return max(columns, 160)
+
+
+stdout = Console(highlight=False, soft_wrap=False, width=_width())
 stderr = Console(stderr=True, highlight=False)
 
 
