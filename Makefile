@@ -34,6 +34,14 @@ test: $(TEST_STAMP)
 	$(PY) -m compileall -q console backends themes
 	$(PY) -m pytest -n 2 -q tests
 
+bench: $(STAMP)
+	$(PY) -m compileall -q console backends themes bench
+	$(PY) bench/run.py --customers 1000000
+
+bench-quick: $(STAMP)
+	$(PY) -m compileall -q console backends themes bench
+	$(PY) bench/run.py --customers 100000
+
 lint: $(TEST_STAMP)
 	$(PY) -m pip install --quiet ruff mypy
 	$(PY) -m ruff check console backends themes tests
