@@ -35,7 +35,8 @@ def test_same_seed_same_data_other_seed_other_data(tmp_path: Path) -> None:
 def test_demo_has_the_usual_mess(demo_template: Path) -> None:
     with sqlite3.connect(demo_template) as conn:
         phones = [r[0] for r in conn.execute(
-            "SELECT raw FROM identities WHERE kind = 'phone'")]
+            "SELECT json_extract(fields, '$.phone') FROM source_records "
+            "WHERE json_extract(fields, '$.phone') IS NOT NULL")]
         multi_source = conn.execute(
             "SELECT count(*) FROM (SELECT customer_id FROM source_records GROUP BY customer_id "
             "HAVING count(DISTINCT source) >= 2)").fetchone()[0]
