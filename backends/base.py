@@ -32,6 +32,15 @@ from backends.models import (
     TimelineEvent,
     TimelinePage,
 )
+from backends.models import AgentLoad, AtRiskContact, Channel, KpiBucket, KpiReport
+from backends.models import InboundResult
+from backends.models import (
+    CustomerExplanation,
+    FieldProvenance,
+    IdentityJournalEntry,
+    IdentitySuggestion,
+    RecordLink,
+)
 
 # --------------------------------------------------------------------------
 # Errors
@@ -373,6 +382,184 @@ class Backend(ABC):
             Conflict: `expected_version` is stale.
         """
 
+    # -- supervisor KPIs (reads only; see the README's KPI definitions) ------------
+    # Not abstract so that a backend can land before its KPIs; it then says so.
+
+    def stats(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        channel: Channel | None = None,
+        bucket: KpiBucket | None = None,
+        max_open: int = 25,
+        at_risk_minutes: int = 15,
+        now: datetime | None = None,
+    ) -> KpiReport:
+        """Every supervisor KPI over the window [since, until), with a trend.
+
+        Args:
+            since: window start (default: 24 hours before `until`).
+            until: window end, exclusive (default: `now`).
+            channel: only contacts on this channel (None: all).
+            bucket: trend point width (default: hour for windows up to 48 hours, else day).
+            max_open: an agent holding more unresolved contacts than this is overloaded.
+            at_risk_minutes: the "due soon" horizon of the live SLA figures.
+            now: the current time (default: the backend's clock), for the live figures.
+        Returns:
+            The report; averages are None where nothing was measured.
+        Raises:
+            InvalidInput: since >= until, a window over 400 days or a trend over 2,000 points.
+            Unavailable: the store cannot be reached, or this backend has no KPIs.
+        """
+        raise Unavailable(f"{type(self).__name__} does not compute KPIs")
+
+    def at_risk(
+        self,
+        within_minutes: int = 30,
+        *,
+        limit: int = 50,
+        channel: Channel | None = None,
+        include_breached: bool = False,
+        now: datetime | None = None,
+    ) -> tuple[AtRiskContact, ...]:
+        """Unresolved contacts without a first reply whose SLA falls due within N minutes.
+
+        Args:
+            within_minutes: the horizon (0..10080).
+            limit: at most this many (1..500), soonest due first.
+            channel: only this channel.
+            include_breached: also list those already past due (most overdue first).
+            now: the current time (default: the backend's clock).
+        Raises:
+            InvalidInput: an argument out of range.
+        """
+        raise Unavailable(f"{type(self).__name__} does not compute KPIs")
+
+    def agent_load(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        max_open: int = 25,
+        at_risk_minutes: int = 15,
+        now: datetime | None = None,
+    ) -> tuple[AgentLoad, ...]:
+        """Every operator and admin with their live open work and their output in the window.
+
+        Returns:
+            One row per agent (supervisors excluded; holders unknown to `agents` included),
+            most open work first; `overloaded` set when open > max_open.
+        Raises:
+            InvalidInput: since >= until.
+        """
+        raise Unavailable(f"{type(self).__name__} does not compute KPIs")
+
+    # -- inbound messages (integrations pushing customer messages in) --------------
+
+    def deliver_inbound(
+        self,
+        channel: Channel,
+        sender: str,
+        text: str,
+        *,
+        at: datetime | None = None,
+        external_id: str | None = None,
+        name: str = "",
+        subject: str = "",
+    ) -> InboundResult:
+        """Deliver one message a customer sent: find the customer by the sender's
+        normalised e-mail or phone (or create customer + source record), add the
+        message to the timeline, and open a contact on that channel or update the
+        open one. A repeated (channel, external_id) changes nothing.
+
+        Args:
+            channel: where it arrived.
+            sender: the customer's e-mail address or phone number, as the channel gave it.
+            text: the message body.
+            at: when it was sent (default: now).
+            external_id: the channel's id of the message, for deduplication.
+            name: the sender's display name, used only when a customer is created.
+            subject: the subject (e-mail) or topic; a new contact's subject.
+        Returns:
+            The stored message, the contact it joined, and what was created;
+            `duplicate` set (and nothing changed) for a redelivery.
+        Raises:
+            InvalidInput: empty text, or a sender that is neither an e-mail nor a phone.
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not accept inbound messages")
+
+    # -- identity resolution ------------------------------------------------------
+    # Defaults refuse politely; a backend that resolves identities overrides them.
+
+    def identity_suggestions(self, limit: int = 50) -> tuple[IdentitySuggestion, ...]:
+        """Pairs of customers that may be one person (below the automatic threshold), best first.
+
+        Args:
+            limit: at most this many (1..500); one suggestion per pair of customers.
+        Raises:
+            InvalidInput: limit out of range.
+        """
+        raise Unavailable(f"{type(self).__name__} does not resolve identities")
+
+    def merge_customers(self, keep: int, other: int, *, reason: str = "") -> IdentityJournalEntry:
+        """Merge customer `other` into `keep` (records, timeline, orders, contacts). Journaled;
+        `split_customer(keep, <the records that moved>)` undoes it, restoring `other`.
+
+        Raises:
+            NotFound: either customer is missing.
+            InvalidInput: the same customer twice.
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not resolve identities")
+
+    def split_customer(self, customer_id: int, records: tuple[str, ...]) -> IdentityJournalEntry:
+        """Move source records (named SOURCE:SOURCE_ID) of a customer into a customer of their
+        own, with the events attached through them; undoes a merge of exactly those records.
+        The two sides are kept apart by later imports. Journaled.
+
+        Raises:
+            NotFound: no such customer.
+            InvalidInput: a record that is not the customer's, or all of its records.
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not resolve identities")
+
+    def reject_suggestion(self, suggestion_id: int) -> None:
+        """Mark a suggestion wrong: its records are kept apart from now on.
+
+        Raises:
+            NotFound: no such suggestion.
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not resolve identities")
+
+    def explain_customer(self, customer_id: int) -> CustomerExplanation:
+        """Which source records and which links made this customer, and its merge/split journal.
+
+        Raises:
+            NotFound: no such customer.
+        """
+        raise Unavailable(f"{type(self).__name__} does not resolve identities")
+
+    def provenance(self, customer_id: int) -> tuple[FieldProvenance, ...]:
+        """Where each profile value came from: source, record, when, and the values that lost.
+
+        Raises:
+            NotFound: no such customer.
+        """
+        raise Unavailable(f"{type(self).__name__} does not resolve identities")
+
+    def record_links(self, after: int = 0, limit: int = 1000) -> tuple[RecordLink, ...]:
+        """One page of source record -> customer links, in record id order (for export).
+
+        Args:
+            after: the `record_id` of the last link of the previous page (0 to start).
+            limit: page size (1..10000).
+        """
+        raise Unavailable(f"{type(self).__name__} does not resolve identities")
+
 
 #: Names of the writing methods: the read-only guard and the role tests walk these.
 WRITE_METHODS: tuple[str, ...] = (
@@ -387,4 +574,8 @@ WRITE_METHODS: tuple[str, ...] = (
     "add_note",
     "add_customer_note",
     "edit_profile",
+    "deliver_inbound",
+    "merge_customers",
+    "split_customer",
+    "reject_suggestion",
 )

@@ -38,12 +38,20 @@ class ContactStatus(StrEnum):
     RESOLVED = "resolved"
 
 
-#: Statuses that are still work to do (shown in the queue by default).
+#: Statuses that are not finished (resolved is the only closed one).
 OPEN_STATUSES: tuple[ContactStatus, ...] = (
     ContactStatus.NEW,
     ContactStatus.OPEN,
     ContactStatus.PENDING,
     ContactStatus.SNOOZED,
+)
+
+#: What the queue shows by default: work to do now. A snoozed contact joins
+#: them again once its snooze time has passed.
+QUEUE_STATUSES: tuple[ContactStatus, ...] = (
+    ContactStatus.NEW,
+    ContactStatus.OPEN,
+    ContactStatus.PENDING,
 )
 
 
@@ -363,7 +371,7 @@ class Contact(_Model):
 class QueueQuery(_Model):
     """Filters for a queue page. Empty tuples mean 'any'."""
 
-    statuses: tuple[ContactStatus, ...] = OPEN_STATUSES
+    statuses: tuple[ContactStatus, ...] = QUEUE_STATUSES
     channels: tuple[Channel, ...] = ()
     assignee: str | None = None  # an agent name
     unassigned: bool = False
@@ -441,3 +449,249 @@ class Change(_Model):
 class ChangeBatch(_Model):
     changes: tuple[Change, ...]
     cursor: int  # pass back as `since` to get what happened after these
+
+
+# --------------------------------------------------------------------------
+# Supervisor KPIs (see the README's "KPI definitions" for what starts and stops each clock)
+
+
+class KpiBucket(StrEnum):
+    """The width of one trend point."""
+
+    HOUR = "hour"
+    DAY = "day"
+
+    @property
+    def seconds(self) -> int:
+        return 3600 if self is KpiBucket.HOUR else 86400
+
+
+@dataclass(frozen=True, slots=True)
+class DurationKpi(_Model):
+    """An average duration over the contacts whose clock stopped in the window."""
+
+    count: int = 0
+    avg_seconds: float | None = None  # None when count is 0
+
+
+@dataclass(frozen=True, slots=True)
+class SlaKpi(_Model):
+    """First-response SLA: met when the first reply came by `sla_due_at`."""
+
+    met: int = 0
+    breached: int = 0
+    attainment: float | None = None  # met / (met + breached), 0..1
+    breached_open: int = 0  # live: unresolved, still unanswered and past due
+    due_soon: int = 0  # live: unresolved, unanswered, due within the at-risk window
+
+
+@dataclass(frozen=True, slots=True)
+class SatisfactionKpi(_Model):
+    """CSAT (1..5) and NPS (0..10) from the survey answers received in the window."""
+
+    csat_responses: int = 0
+    csat_avg: float | None = None
+    csat_percent: float | None = None  # share of 4 and 5 answers, 0..100
+    nps_responses: int = 0
+    promoters: int = 0  # 9..10
+    passives: int = 0  # 7..8
+    detractors: int = 0  # 0..6
+    nps: float | None = None  # % promoters - % detractors, -100..100
+
+
+@dataclass(frozen=True, slots=True)
+class BacklogKpi(_Model):
+    """Live unresolved contacts, broken down three ways (each sums to `total`)."""
+
+    total: int = 0
+    unassigned: int = 0
+    by_channel: Mapping[str, int] = field(default_factory=dict)
+    by_priority: Mapping[str, int] = field(default_factory=dict)  # urgent first
+    by_age: Mapping[str, int] = field(default_factory=dict)  # youngest bucket first
+
+
+@dataclass(frozen=True, slots=True)
+class KpiTrendPoint(_Model):
+    """One hour or day of the window (`start` inclusive, `start` + bucket exclusive)."""
+
+    start: datetime
+    arrivals: int = 0
+    first_responses: int = 0
+    resolved: int = 0
+    abandoned: int = 0
+    asa_seconds: float | None = None
+    frt_seconds: float | None = None
+    aht_seconds: float | None = None
+    resolution_seconds: float | None = None
+    sla_met: int = 0
+    sla_breached: int = 0
+    sla_attainment: float | None = None
+    csat_avg: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoad(_Model):
+    """One agent's live open work and what they got done in the window."""
+
+    agent: str
+    display_name: str
+    open: int = 0  # unresolved contacts held now (any status but resolved)
+    pending: int = 0  # of which waiting on the customer
+    snoozed: int = 0
+    breached: int = 0  # held, unanswered, past SLA due
+    at_risk: int = 0  # held, unanswered, due within the at-risk window
+    oldest_open_at: datetime | None = None
+    first_responses: int = 0  # in the window
+    resolved: int = 0  # in the window
+    aht_seconds: float | None = None  # over `resolved`
+    overloaded: bool = False  # open > the report's max_open
+
+
+@dataclass(frozen=True, slots=True)
+class AtRiskContact(_Model):
+    """An unresolved, unanswered contact whose SLA falls due soon (or has passed)."""
+
+    id: int
+    channel: Channel
+    customer_id: int
+    customer_name: str
+    subject: str
+    priority: Priority
+    status: ContactStatus
+    created_at: datetime
+    sla_due_at: datetime
+    seconds_left: int  # negative once breached
+    assignee: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KpiReport(_Model):
+    """Every supervisor KPI over [since, until), plus the live figures as of `now`."""
+
+    since: datetime
+    until: datetime
+    now: datetime
+    bucket: KpiBucket
+    channel: Channel | None
+    arrivals: int = 0
+    asa: DurationKpi = DurationKpi()
+    first_response: DurationKpi = DurationKpi()
+    handle: DurationKpi = DurationKpi()
+    resolution: DurationKpi = DurationKpi()
+    sla: SlaKpi = SlaKpi()
+    unanswered: int = 0  # arrived in the window, unresolved, no reply yet
+    abandoned: int = 0  # arrived in the window, resolved without any reply
+    abandon_rate: float | None = None  # abandoned / arrivals, 0..1
+    backlog: BacklogKpi = BacklogKpi()
+    satisfaction: SatisfactionKpi = SatisfactionKpi()
+    agents: tuple[AgentLoad, ...] = ()
+    max_open: int = 25
+    at_risk_seconds: int = 900
+    trend: tuple[KpiTrendPoint, ...] = ()
+
+
+# --------------------------------------------------------------------------
+# Inbound messages
+
+
+@dataclass(frozen=True, slots=True)
+class InboundResult(_Model):
+    """What `deliver_inbound` did with one customer message."""
+
+    message: Message
+    contact: Contact
+    customer_id: int
+    created_customer: bool = False
+    created_contact: bool = False
+    duplicate: bool = False  # the external id was delivered before: nothing changed
+
+
+# --------------------------------------------------------------------------
+# Identity resolution
+
+
+@dataclass(frozen=True, slots=True)
+class IdentitySuggestion(_Model):
+    """Two customers that may be one person: a match below the automatic threshold."""
+
+    id: int
+    customer_a: int
+    customer_b: int
+    name_a: str
+    name_b: str
+    record_a: str  # SOURCE:SOURCE_ID
+    record_b: str
+    score: float  # 0..1
+    reason: str  # e.g. "same landline, same first name, last name similarity 0.93"
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityJournalEntry(_Model):
+    """One merge or split, as journaled (a split of the same records undoes a merge)."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str  # merge, auto-merge, split
+    customer_id: int  # the survivor of a merge / the customer split
+    other_id: int  # the absorbed customer / the customer split off
+    records: tuple[str, ...]  # SOURCE:SOURCE_ID of the records that moved
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityLink(_Model):
+    """Why two source records are together ('auto', 'manual') or must stay apart ('apart')."""
+
+    record_a: str
+    record_b: str
+    kind: str
+    score: float
+    reason: str
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRef(_Model):
+    """A source record of a customer, by its source and id."""
+
+    record_id: int
+    source: str
+    source_id: str
+    received_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerExplanation(_Model):
+    """Which records and which links made a customer, and its merge/split history."""
+
+    customer_id: int
+    records: tuple[RecordRef, ...]
+    links: tuple[IdentityLink, ...]
+    journal: tuple[IdentityJournalEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProvenance(_Model):
+    """Where one profile value came from: source, record, when, and the values that lost."""
+
+    field: str
+    value: Any
+    source: str
+    source_id: str
+    at: datetime | None
+    losers: tuple[Any, ...] = ()
+    sources: Mapping[str, str] = dataclasses.field(default_factory=dict)  # value -> source
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLink(_Model):
+    """One row of the links export: a source record and the customer it belongs to."""
+
+    record_id: int
+    source: str
+    source_id: str
+    customer_id: int | None

@@ -198,6 +198,28 @@ def bench_memory(db: Path, customers: int) -> None:
         after <= ready + 30)
 
 
+def bench_identity(customers: int) -> None:
+    """A short run of `make bench-identity` (bench/identity/run.py owns that benchmark)."""
+    import re
+
+    records = 50_000 if customers >= 1_000_000 else 20_000
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "identity" / "run.py"),
+                          "--records", str(records)], capture_output=True, text=True, cwd=ROOT,
+                         check=False)
+    rate = re.search(r"= ([\d,]+) records/s", out.stdout)
+    f1 = re.search(r"precision: ([\d.]+)\s+recall: ([\d.]+)\s+F1: ([\d.]+)", out.stdout)
+    if out.returncode != 0 or rate is None:
+        add("identity: import + resolution", float("nan"), "records/s", ok=False,
+            note=f"bench/identity/run.py failed: {out.stderr.strip()[-100:]}")
+        return
+    add("identity: import + resolution throughput", float(rate.group(1).replace(",", "")),
+        "records/s", note=f"{records:,} records, 3 CLI imports incl. process start; "
+        "`make bench-identity` for the full run")
+    if f1 is not None:
+        add("identity: pairwise F1", float(f1.group(3)), "", note=f"precision {f1.group(1)}, "
+            f"recall {f1.group(2)}")
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -238,6 +260,8 @@ def main() -> None:
         "backend": lambda: bench_backend(db, args.customers, args.runs),
         "memory": lambda: bench_memory(db, args.customers),
     }
+    if (ROOT / "bench" / "identity" / "run.py").exists():
+        sections["identity"] = lambda: bench_identity(args.customers)
     try:
         from bench import console_bench
 
@@ -254,7 +278,17 @@ def main() -> None:
     for name in wanted:
         print(f"[{name}]", file=sys.stderr, flush=True)
         gc.collect()
-        sections[name]()
+        section_started = time.perf_counter()
+        try:
+            sections[name]()
+        except Exception as error:  # noqa: BLE001 - one broken section must not hide the others
+            import traceback
+
+            traceback.print_exc()
+            add(f"{name}: section failed", float("nan"), "", "completes", False,
+                note=f"{type(error).__name__}: {error}"[:150])
+        print(f"[{name}] {time.perf_counter() - section_started:.0f} s", file=sys.stderr,
+              flush=True)
     report(args.customers, started)
     _ = resource  # peak RSS of this process is not a figure: the backends run in subprocesses
 

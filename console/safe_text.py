@@ -9,8 +9,12 @@ in a Rich `Text`, which is never parsed as markup.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from rich.text import Text
+
+if TYPE_CHECKING:  # the CLI uses clean() without loading Textual
+    from textual.content import Content
 
 # CSI, OSC (terminated by BEL or ST), and other two-byte ESC sequences
 _ANSI = re.compile(
@@ -53,3 +57,11 @@ def clean(text: object, *, multiline: bool = False, max_length: int | None = Non
 def literal(text: object, style: str = "", **kwargs: bool | int | None) -> Text:
     """A Rich Text holding `clean(text)` verbatim: square brackets stay brackets."""
     return Text(clean(text, **kwargs), style=style)  # type: ignore[arg-type]
+
+
+def content(text: object, style: str = "", **kwargs: bool | int | None) -> Content:
+    """A Textual `Content` holding `clean(text)` verbatim; `style` may use theme variables."""
+    from textual.content import Content
+
+    plain = clean(text, **kwargs)  # type: ignore[arg-type]
+    return Content.styled(plain, style) if style else Content(plain)

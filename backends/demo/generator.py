@@ -25,12 +25,16 @@ from typing import Any
 
 from backends.base import InvalidInput
 from backends.demo import vocab
+from backends.identity.config import MatchConfig
+from backends.identity.features import extract
+from backends.identity.normalise import email as normalise_email
+from backends.identity.resolver import Incoming, Resolver
 from backends.models import utcnow
 from backends.sqlite.search import phone_tokens
 from backends.sqlite.store import Store
 
 #: Bump when the output changes: benchmark databases are cached by it.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 DAY = 86400
 HOUR = 3600
@@ -84,6 +88,16 @@ class _Generator:
         self.order_seq = 0
         self.record_id = 0
         self.summary_counts = {"events": 0, "contacts": 0, "open": 0, "messages": 0, "records": 0}
+        self.batch_emails: set[str] = set()  # e-mails handed out in the batch being built
+        self.email_in_store: Callable[[str], bool] = lambda _e: False
+
+    def _taken(self, email: str) -> bool:
+        """Whether another person already has this e-mail (this batch, or the store)."""
+        key = normalise_email(email)
+        if key in self.batch_emails or self.email_in_store(key):
+            return True
+        self.batch_emails.add(key)
+        return False
 
     # -- small helpers ------------------------------------------------------
 
@@ -128,9 +142,13 @@ class _Generator:
         if rng.random() < 0.4:
             local += str(rng.randint(1, 99))
         email = f"{local}@{rng.choice(vocab.EMAIL_DOMAINS)}"
+        while self._taken(email):  # a mailbox has one owner
+            email = f"{local}{rng.randint(1, 9999)}@{rng.choice(vocab.EMAIL_DOMAINS)}"
         new_email = None
         if rng.random() < 0.12:  # changed e-mail in the support desk only
             new_email = f"{_ascii(first)}{rng.randint(70, 99)}@{rng.choice(vocab.EMAIL_DOMAINS)}"
+            while self._taken(new_email):
+                new_email = f"{_ascii(first)}{rng.randint(100, 99999)}@{rng.choice(vocab.EMAIL_DOMAINS)}"
         birth = None
         if rng.random() < 0.7:
             birth = f"{rng.randint(1950, 2004)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
@@ -412,27 +430,62 @@ class _Generator:
                          " ".join(order_numbers)))
 
 
-def _flush(db: Any, b: _Batch) -> None:
-    db.executemany("INSERT INTO customers(id, first_name, last_name, emails, phones, addresses, "
-                   "birth_date, language, segment, tier, consents, lifetime_value, currency, tags, "
-                   "attributes, churn_risk, unhappy, provenance, created_at, updated_at, version) "
-                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", b.customers)
-    db.executemany("INSERT INTO source_records(id, source, source_id, customer_id, fields, "
-                   "received_at, updated_at) VALUES (?,?,?,?,?,?,?)", b.records)
-    db.executemany("INSERT OR IGNORE INTO identities(record_id, kind, value, raw) VALUES (?,?,?,?)",
-                   b.identities)
+def _flush(db: Any, b: _Batch, resolver: Resolver) -> None:
+    """Write one batch the way real data arrives: source records through import and identity
+    resolution (which makes the golden customers), then each person's extra profile columns,
+    timeline, orders and contacts attached to the customer their records resolved to."""
+    items = []
+    for _rid, source, source_id, cid, fields_json, at, _upd in b.records:
+        fields = json.loads(fields_json)
+        items.append(Incoming(source, source_id, fields, extract(fields, "IT"), at, cid))
+    first_new = db.execute("SELECT coalesce(max(id), 0) FROM source_records").fetchone()[0]
+    resolver.add_batch(items)
+    resolved = {(r[0], r[1]): (r[2], r[3]) for r in db.execute(
+        "SELECT source, source_id, id, customer_id FROM source_records WHERE id > ?", (first_new,))}
+    record_map: dict[int, tuple[int, int]] = {}  # generator record id -> (record id, customer)
+    person_customer: dict[int, int] = {}
+    for rid, source, source_id, cid, *_rest in b.records:
+        new_rid, customer = resolved[(source, source_id)]
+        record_map[rid] = (new_rid, customer)
+        person_customer.setdefault(cid, customer)
+    db.executemany(
+        "UPDATE customers SET segment = ?, tier = coalesce(nullif(tier, ''), ?), consents = ?, "
+        "lifetime_value = lifetime_value + ?, currency = ?, tags = ?, attributes = ?, "
+        "churn_risk = ?, unhappy = ?, created_at = min(created_at, ?), updated_at = ? WHERE id = ?",
+        [(c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15], c[16], c[18], c[19],
+          person_customer[c[0]]) for c in b.customers])
+
+    def owner(cid: int, record_id: int | None) -> tuple[int, int | None]:
+        if record_id is not None and record_id in record_map:
+            new_rid, customer = record_map[record_id]
+            return customer, new_rid
+        return person_customer[cid], None
+
+    events, event_customer, contact_customer = [], {}, {}
+    for e in b.events:
+        customer, new_rid = owner(e[0], e[9])
+        events.append((customer, *e[1:9], new_rid))
+        event_customer[e[2]] = customer
+        if e[8] is not None:
+            contact_customer.setdefault(e[8], customer)
     db.executemany("INSERT INTO events(customer_id, at, id, kind, channel, source, summary, payload, "
-                   "contact_id, record_id) VALUES (?,?,?,?,?,?,?,?,?,?)", b.events)
+                   "contact_id, record_id) VALUES (?,?,?,?,?,?,?,?,?,?)", events)
+    orders = [(o[0], event_customer.get(o[5], person_customer[o[1]]), *o[2:]) for o in b.orders]
     db.executemany("INSERT INTO orders(number, customer_id, at, status, total, event_id) "
-                   "VALUES (?,?,?,?,?,?)", b.orders)
+                   "VALUES (?,?,?,?,?,?)", orders)
     db.executemany("INSERT INTO contacts(id, customer_id, channel, subject, intent, priority, "
                    "status, created_at, updated_at, first_response_at, resolved_at, sla_due_at, "
                    "assignee, assigned_at, last_inbound_at, csat) "
-                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", b.contacts)
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   [(c[0], contact_customer.get(c[0], person_customer[c[1]]), *c[2:])
+                    for c in b.contacts])
     db.executemany("INSERT INTO messages(id, contact_id, direction, channel, author, body, at) "
                    "VALUES (?,?,?,?,?,?,?)", b.messages)
-    db.executemany("INSERT INTO customer_search(rowid, name, emails, phones, orders) "
-                   "VALUES (?,?,?,?,?)", b.search)
+    numbers: dict[int, list[str]] = {}
+    for number, customer, *_r in orders:
+        numbers.setdefault(customer, []).append(number)
+    db.executemany("UPDATE customer_search SET orders = trim(orders || ' ' || ?) WHERE rowid = ?",
+                   [(" ".join(n), customer) for customer, n in numbers.items()])
 
 
 def generate(
@@ -468,6 +521,7 @@ def generate(
         leftover.unlink(missing_ok=True)
     store = Store(tmp, create=True)
     gen = _Generator(seed, now_ts)
+    resolver: Resolver | None = None
     try:
         db = store.conn
         db.execute("PRAGMA journal_mode = OFF")
@@ -478,14 +532,19 @@ def generate(
                           [(*a, now_ts) for a in vocab.AGENTS])
             w.executemany("INSERT INTO templates(name, channel, language, whatsapp_approved, body) "
                           "VALUES (?,?,?,?,?)", vocab.TEMPLATES)
+        resolver = Resolver(db, MatchConfig(), now_ts, actor="demo")
+        gen.email_in_store = lambda key: db.execute(
+            "SELECT 1 FROM identities WHERE kind = 'email' AND value = ? LIMIT 1", (key,)
+        ).fetchone() is not None
         done = 0
         while done < customers:
             b = _Batch()
+            gen.batch_emails = set()
             upto = min(customers, done + batch_size)
             for cid in range(done + 1, upto + 1):
                 gen.person(cid, b)
             with store.write() as w:
-                _flush(w, b)
+                _flush(w, b, resolver)
             done = upto
             if progress is not None:
                 progress(done)

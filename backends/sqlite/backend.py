@@ -44,12 +44,18 @@ from backends.models import (
     TimelinePage,
     utcnow,
 )
+from backends.models import InboundResult
 from backends.sqlite import rows
 from backends.sqlite.search import fts_query
+from backends.sqlite.stats import StatsQueries
+from backends.sqlite.identity_ops import IdentityOps
 from backends.sqlite.store import Store
 
 #: A contact whose SLA falls due within this many seconds is "at risk".
 AT_RISK_SECONDS = 15 * 60
+
+#: How many full-text matches are ranked for one search (see search_customers).
+SEARCH_WINDOW = 1000
 
 EDITABLE_FIELDS = ("first_name", "last_name", "language", "segment", "tier", "birth_date")
 
@@ -60,7 +66,7 @@ def _limit(limit: int, high: int = 500) -> int:
     return limit
 
 
-class SQLiteBackend(Backend):
+class SQLiteBackend(StatsQueries, IdentityOps, Backend):
     """Vista's embedded store. Thread-safe: one connection per thread."""
 
     CAPABILITIES = Capability.WRITE | Capability.LIVE_UPDATES | Capability.FULL_TEXT_SEARCH
@@ -120,21 +126,28 @@ class SQLiteBackend(Backend):
         if not text:
             return ()
         with self.store.read() as db:
-            order = db.execute(
-                "SELECT customer_id FROM orders WHERE number = ? COLLATE NOCASE", (text,)
-            ).fetchone()
+            order = None
+            if any(ch.isdigit() for ch in text) and " " not in text:
+                # order numbers are stored upper-case: an exact primary-key lookup
+                order = db.execute(
+                    "SELECT customer_id FROM orders WHERE number = ?", (text.upper(),)
+                ).fetchone()
             ids: list[tuple[int, str]] = []
             if order is not None:
                 ids.append((order[0], "order"))
             query = fts_query(text)
             if query is not None:
                 match, target = query
+                # Rank at most SEARCH_WINDOW matches: a two-letter prefix matches
+                # a large share of a million customers, and ranking all of them
+                # would make type-ahead cost grow with the store.
                 found = db.execute(
-                    "SELECT rowid FROM customer_search WHERE customer_search MATCH ? "
-                    "ORDER BY bm25(customer_search, 10.0, 4.0, 4.0, 2.0) LIMIT ?",
-                    (match, limit),
+                    "SELECT rowid, bm25(customer_search, 10.0, 4.0, 4.0, 2.0) FROM customer_search "
+                    "WHERE customer_search MATCH ? LIMIT ?",
+                    (match, SEARCH_WINDOW),
                 ).fetchall()
-                ids.extend((r[0], target) for r in found)
+                found.sort(key=lambda r: (r[1], r[0]))
+                ids.extend((r[0], target) for r in found[:limit])
             hits: list[CustomerHit] = []
             seen: set[int] = set()
             for cid, matched in ids:
@@ -719,6 +732,24 @@ class SQLiteBackend(Backend):
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, f"edit:{field}", me.name)
         return self.get_customer(customer_id)
+
+    def deliver_inbound(
+        self,
+        channel: Channel,
+        sender: str,
+        text: str,
+        *,
+        at: datetime | None = None,
+        external_id: str | None = None,
+        name: str = "",
+        subject: str = "",
+    ) -> InboundResult:
+        """A customer's message arrived: see `Backend.deliver_inbound` (backends/sqlite/inbound.py)."""
+        from backends.sqlite.inbound import deliver_inbound
+
+        return deliver_inbound(
+            self, channel, sender, text, at=at, external_id=external_id, name=name, subject=subject
+        )
 
 
 __all__ = ["SQLiteBackend", "AT_RISK_SECONDS", "OPEN_STATUSES"]

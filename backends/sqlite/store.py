@@ -17,7 +17,7 @@ from pathlib import Path
 from backends.base import Unavailable, VistaError
 
 #: The schema version this code writes and understands.
-MIGRATIONS: tuple[str, ...] = ("0001_initial.sql",)
+MIGRATIONS: tuple[str, ...] = ("0001_initial.sql", "0002_identity.sql", "0003_tokens.sql", "0004_stats.sql")
 SCHEMA_VERSION = len(MIGRATIONS)
 
 BUSY_TIMEOUT_MS = 5000

@@ -1,0 +1,430 @@
+"""The remote backend: the Backend contract spoken over HTTP to `vista serve`, with httpx.
+
+Reads are retried with backoff when the connection fails or the server
+answers 502/503/504; writes carry an `Idempotency-Key` (and replies/notes an
+`idempotency_key` the store saves), so they are retried too and never applied
+twice. Connection failures raise `Unavailable` within a fraction of a second,
+so the console can say "offline, retrying". HTTP statuses map back to the
+VistaError hierarchy; results are rebuilt into the frozen models.
+
+The contract methods are generated from the route table (`routes.ENDPOINTS`):
+a new endpoint there is a new method here.
+"""
+
+from __future__ import annotations
+
+import abc
+import functools
+import inspect
+import time
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from backends.base import (
+    Backend,
+    Capability,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ReadOnly,
+    Unavailable,
+    VistaError,
+)
+from backends.http import codec
+from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
+from backends.models import (
+    Agent,
+    ChangeBatch,
+    Contact,
+    ContactDetail,
+    ContactStatus,
+    Customer,
+    CustomerFacts,
+    CustomerHit,
+    EventKind,
+    Message,
+    Priority,
+    QueuePage,
+    QueueQuery,
+    Role,
+    Template,
+    TimelineEvent,
+    TimelinePage,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+_RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+@functools.cache
+def _tls_context() -> Any:
+    """One verifying TLS context per process (building one reads the CA bundle: ~20 ms)."""
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
+@functools.cache
+def _signature(name: str) -> inspect.Signature:
+    return inspect.signature(getattr(Backend, name))
+
+
+class HTTPBackend(Backend):
+    """A Vista server at `url`, as the agent its token names."""
+
+    CAPABILITIES = Capability.WRITE | Capability.LIVE_UPDATES | Capability.FULL_TEXT_SEARCH
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        read_only: bool = False,
+        timeout: float = 10.0,
+        connect_timeout: float = 2.0,
+        retries: int = 2,
+        backoff: float = 0.05,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        import httpx  # here, not at import: httpx's own CLI module loads rich when it can
+
+        if not token:
+            raise InvalidInput(
+                f"{url} needs an API token: pass --token or set VISTA_TOKEN "
+                "(an admin creates one with `vista tokens create`)"
+            )
+        base = url.rstrip("/").removesuffix(API_PREFIX)
+        self._url = base
+        self._read_only = read_only
+        self._retries = max(0, retries)
+        self._backoff = backoff
+        self._me: Agent | None = None
+        headers = {"authorization": f"Bearer {token}", "user-agent": "vista-console/1"}
+        if read_only:
+            headers["x-vista-read-only"] = "1"
+        self._http = httpx.Client(
+            base_url=base,
+            headers=headers,
+            verify=_tls_context(),  # shared: used only for https:// servers
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            transport=transport,
+            follow_redirects=False,
+        )
+        self._endpoints = by_call()
+
+    # -- identity ----------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        return self._url
+
+    @property
+    def capabilities(self) -> Capability:
+        caps = self.CAPABILITIES
+        if self._read_only or not self.whoami().role.can_write:
+            caps &= ~Capability.WRITE
+        return caps
+
+    def close(self) -> None:
+        self._http.close()
+
+    def whoami(self) -> Agent:
+        if self._me is None:
+            self._me = self._request("whoami", (), {})
+        return self._me
+
+    def changes(self, since: int = 0, limit: int = 500, *, wait: float = 0.0) -> ChangeBatch:
+        """The change feed; with `wait` the server holds the request up to that many
+        seconds (max 30) until something changes, so a console sees it at once."""
+        kwargs: dict[str, Any] = {"since": since, "limit": limit}
+        if wait > 0:
+            kwargs["wait"] = wait
+        return self._request("changes", (), kwargs, timeout_extra=wait)  # type: ignore[no-any-return]
+
+    # -- the core contract, spelled out for readers and type checkers -----------------
+
+    def agents(self) -> tuple[Agent, ...]:
+        return self._call("agents")  # type: ignore[no-any-return]
+
+    def search_customers(self, text: str, limit: int = 20) -> tuple[CustomerHit, ...]:
+        return self._call("search_customers", text, limit)  # type: ignore[no-any-return]
+
+    def get_customer(self, customer_id: int) -> Customer:
+        return self._call("get_customer", customer_id)  # type: ignore[no-any-return]
+
+    def customer_facts(self, customer_id: int) -> CustomerFacts:
+        return self._call("customer_facts", customer_id)  # type: ignore[no-any-return]
+
+    def timeline(
+        self,
+        customer_id: int,
+        *,
+        kinds: tuple[EventKind, ...] = (),
+        channels: tuple[str, ...] = (),
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> TimelinePage:
+        args = {"kinds": kinds, "channels": channels, "cursor": cursor, "limit": limit}
+        return self._call("timeline", customer_id, **args)  # type: ignore[no-any-return]
+
+    def get_event(self, event_id: int) -> TimelineEvent:
+        return self._call("get_event", event_id)  # type: ignore[no-any-return]
+
+    def queue(
+        self,
+        query: QueueQuery = QueueQuery(),  # noqa: B008 - frozen, as in the contract
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+        backwards: bool = False,
+    ) -> QueuePage:
+        args = {"cursor": cursor, "limit": limit, "backwards": backwards}
+        return self._call("queue", query, **args)  # type: ignore[no-any-return]
+
+    def queue_count(self, query: QueueQuery = QueueQuery()) -> int:  # noqa: B008
+        return self._call("queue_count", query)  # type: ignore[no-any-return]
+
+    def get_contact(self, contact_id: int) -> ContactDetail:
+        return self._call("get_contact", contact_id)  # type: ignore[no-any-return]
+
+    def templates(self) -> tuple[Template, ...]:
+        return self._call("templates")  # type: ignore[no-any-return]
+
+    def claim(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
+        return self._call("claim", contact_id, expected_version=expected_version)  # type: ignore[no-any-return]
+
+    def release(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
+        return self._call("release", contact_id, expected_version=expected_version)  # type: ignore[no-any-return]
+
+    def assign(
+        self, contact_id: int, agent: str, *, expected_version: int | None = None
+    ) -> Contact:
+        return self._call("assign", contact_id, agent, expected_version=expected_version)  # type: ignore[no-any-return]
+
+    def set_status(
+        self, contact_id: int, status: ContactStatus, *, expected_version: int | None = None
+    ) -> Contact:
+        return self._call("set_status", contact_id, status, expected_version=expected_version)  # type: ignore[no-any-return]
+
+    def set_priority(
+        self, contact_id: int, priority: Priority, *, expected_version: int | None = None
+    ) -> Contact:
+        return self._call("set_priority", contact_id, priority, expected_version=expected_version)  # type: ignore[no-any-return]
+
+    def snooze(
+        self, contact_id: int, until: datetime, *, expected_version: int | None = None
+    ) -> Contact:
+        return self._call("snooze", contact_id, until, expected_version=expected_version)  # type: ignore[no-any-return]
+
+    def reply(
+        self,
+        contact_id: int,
+        body: str,
+        *,
+        channel: str | None = None,
+        idempotency_key: str | None = None,
+        template: str | None = None,
+    ) -> Message:
+        args = {"channel": channel, "idempotency_key": idempotency_key, "template": template}
+        return self._call("reply", contact_id, body, **args)  # type: ignore[no-any-return]
+
+    def add_note(
+        self, contact_id: int, body: str, *, idempotency_key: str | None = None
+    ) -> Message:
+        return self._call("add_note", contact_id, body, idempotency_key=idempotency_key)  # type: ignore[no-any-return]
+
+    def add_customer_note(self, customer_id: int, body: str) -> TimelineEvent:
+        return self._call("add_customer_note", customer_id, body)  # type: ignore[no-any-return]
+
+    def edit_profile(
+        self, customer_id: int, field: str, value: str, *, expected_version: int | None = None
+    ) -> Customer:
+        return self._call(
+            "edit_profile",
+            customer_id,
+            field,
+            value,  # type: ignore[no-any-return]
+            expected_version=expected_version,
+        )
+
+    # -- administration (admin tokens) ---------------------------------------------
+
+    def tokens_list(self) -> list[dict[str, Any]]:
+        """Every token on the server (never the secrets)."""
+        return self._send("GET", API_PREFIX + "/tokens", [], None, write=False)  # type: ignore[no-any-return]
+
+    def tokens_create(
+        self, name: str, role: Role | str, agent: str | None = None
+    ) -> dict[str, Any]:
+        """A new token; the answer's `token` is shown only now."""
+        body = {"name": name, "role": Role(role).value, "agent": agent}
+        return self._send("POST", API_PREFIX + "/tokens", [], body, write=True)  # type: ignore[no-any-return]
+
+    def tokens_revoke(self, name: str) -> dict[str, Any]:
+        path = API_PREFIX + "/tokens/" + quote(name, safe="")
+        return self._send("DELETE", path, [], None, write=True)  # type: ignore[no-any-return]
+
+    # -- the generic call -------------------------------------------------------------
+
+    def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        """Call contract method `name` on the server (its endpoint in the route table)."""
+        return self._request(name, args, kwargs)
+
+    def _request(
+        self,
+        name: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        timeout_extra: float = 0.0,
+    ) -> Any:
+        ep: Endpoint = self._endpoints[name]
+        if ep.write and self._read_only:
+            raise ReadOnly(f"{self._url} is open read-only: {name} changes data")
+        extra_names = {p.name for p in ep.extra}
+        extras = {k: kwargs.pop(k) for k in list(kwargs) if k in extra_names}
+        arguments = dict(_signature(name).bind(self, *args, **kwargs).arguments)
+        arguments.pop("self", None)
+        arguments.update(extras)
+        path = ep.path
+        query: list[tuple[str, str]] = []
+        body: dict[str, Any] = {}
+        for p in ep.params():
+            if p.group is not None:
+                if p.group not in arguments:
+                    continue
+                value = getattr(arguments[p.group], p.name)
+                if value == p.default:
+                    continue
+            elif p.name not in arguments:
+                continue
+            else:
+                value = arguments[p.name]
+                if not p.required and value == p.default:
+                    continue  # the server applies the same default
+            if p.where == "path":
+                path = path.replace("{" + p.name + "}", quote(str(codec.to_json(value)), safe=""))
+            elif p.where == "query":
+                query.extend((p.name, v) for v in codec.query_values(p.type, value))
+            else:
+                body[p.name] = codec.to_json(value)
+        data = self._send(
+            ep.method,
+            API_PREFIX + path,
+            query,
+            body if ep.write else None,
+            write=ep.write,
+            timeout_extra=timeout_extra,
+        )
+        return codec.from_json(ep.returns(), data)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        body: dict[str, Any] | None,
+        *,
+        write: bool,
+        timeout_extra: float = 0.0,
+    ) -> Any:
+        import httpx
+
+        headers = {"idempotency-key": uuid.uuid4().hex} if write else {}
+        extensions = {}
+        if timeout_extra:
+            t = self._http.timeout
+            extensions["timeout"] = httpx.Timeout(
+                (t.read or 10.0) + timeout_extra, connect=t.connect
+            ).as_dict()
+        last: VistaError = Unavailable(f"cannot reach {self._url}")
+        for attempt in range(self._retries + 1):
+            if attempt:
+                time.sleep(self._backoff * (2 ** (attempt - 1)))
+            try:
+                response = self._http.request(
+                    method,
+                    path,
+                    params=tuple(query),
+                    json=body,
+                    headers=headers,
+                    extensions=extensions,
+                )
+            except httpx.ReadTimeout as e:
+                last = Unavailable(f"{self._url} did not answer in time", "Offline")
+                last.__cause__ = e
+                if not write:  # a slow server will not get faster by asking again at once
+                    raise last from e
+                continue
+            except httpx.TransportError as e:
+                last = Unavailable(
+                    f"cannot reach {self._url} ({type(e).__name__}): offline", "Offline"
+                )
+                last.__cause__ = e
+                continue
+            if response.status_code in _RETRY_STATUSES and attempt < self._retries:
+                last = _error_from(response)
+                continue
+            if response.status_code >= 400:
+                raise _error_from(response)
+            try:
+                return response.json()
+            except ValueError as e:
+                raise Unavailable(f"{self._url} sent a malformed answer") from e
+        raise last
+
+
+def _error_from(response: httpx.Response) -> VistaError:
+    """The VistaError an error answer stands for."""
+    status = response.status_code
+    try:
+        err = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        err = {}
+    message = str(err.get("message") or f"HTTP {status} from {response.request.url}")
+    title = err.get("title") or None
+    kind = err.get("type")
+    if status == 401:
+        return Forbidden(message, title or "Unauthorized")
+    if status == 404:
+        return NotFound(message, title)
+    if status == 409:
+        current = None
+        model = codec.MODELS.get(str(err.get("current_type")))
+        if model is not None and "current" in err:
+            try:
+                current = codec.from_json(model, err["current"])
+            except VistaError:
+                current = None
+        return Conflict(message, title, current=current)
+    if status == 403:
+        return ReadOnly(message, title) if kind == "ReadOnly" else Forbidden(message, title)
+    if status in (400, 405, 422):
+        return InvalidInput(message, title)
+    if status >= 500:
+        return Unavailable(message, title)
+    return VistaError(message, title)
+
+
+def _make_method(ep: Endpoint) -> Any:
+    name = ep.call
+
+    def method(self: HTTPBackend, *args: Any, **kwargs: Any) -> Any:
+        return self._request(name, args, kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = getattr(Backend, name).__doc__
+    method.__signature__ = _signature(name)  # type: ignore[attr-defined]
+    return method
+
+
+for _ep in ENDPOINTS:  # every other routed contract method (KPIs, identity, inbound...)
+    if hasattr(Backend, _ep.call) and _ep.call not in vars(HTTPBackend):
+        setattr(HTTPBackend, _ep.call, _make_method(_ep))
+abc.update_abstractmethods(HTTPBackend)  # type: ignore[arg-type]
+del _ep

@@ -1,0 +1,244 @@
+"""The API's route table: one line per endpoint, shared by the server, the client and OpenAPI.
+
+An endpoint names a Backend contract method; its parameters and result type
+come from that method's signature. Path parameters are the `{names}` in the
+path; the others travel in the query string (GET) or a JSON object body (any
+other method). A dataclass parameter of a GET (the queue's `QueueQuery`) is
+flattened into its fields. Every non-GET endpoint is a write: supervisors get
+403 on all of them. Adding a contract method to the API is one line here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import re
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from backends.base import Backend
+from backends.models import Role
+
+API_PREFIX = "/api/v1"
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter of an endpoint."""
+
+    name: str
+    type: Any
+    where: str  # path, query or body
+    required: bool
+    default: Any = None
+    group: str | None = None  # the dataclass parameter this query field belongs to
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One route: HTTP method, path under /api/v1, and the contract method it calls."""
+
+    method: str
+    path: str
+    call: str
+    summary: str = ""
+    roles: frozenset[Role] = frozenset(Role)  # who may call it at all
+    extra: tuple[Param, ...] = ()  # parameters the contract method does not have
+    returns_override: Any = None  # result type, for server-only operations
+
+    @property
+    def write(self) -> bool:
+        return self.method != "GET"
+
+    @property
+    def url_path(self) -> str:
+        return API_PREFIX + self.path
+
+    @property
+    def operation_id(self) -> str:
+        return self.call.replace(".", "_")
+
+    def params(self) -> tuple[Param, ...]:
+        return _params(self)
+
+    def returns(self) -> Any:
+        if self.returns_override is not None:
+            return self.returns_override
+        return _contract_hints(self.call).get("return", Any)
+
+
+@functools.cache
+def _contract_hints(name: str) -> dict[str, Any]:
+    fn = getattr(Backend, name, None)
+    if fn is None:
+        return {}
+    return typing.get_type_hints(fn)
+
+
+@functools.cache
+def _params(ep: Endpoint) -> tuple[Param, ...]:
+    path_names = set(_PATH_PARAM.findall(ep.path))
+    out: list[Param] = []
+    fn = getattr(Backend, ep.call, None)
+    if fn is not None:
+        hints = _contract_hints(ep.call)
+        for p in list(inspect.signature(fn).parameters.values())[1:]:
+            tp = hints.get(p.name, Any)
+            required = p.default is inspect.Parameter.empty
+            default = None if required else p.default
+            if p.name in path_names:
+                out.append(Param(p.name, tp, "path", True))
+            elif ep.method == "GET" and isinstance(tp, type) and dataclasses.is_dataclass(tp):
+                field_hints = typing.get_type_hints(tp)
+                for f in dataclasses.fields(tp):
+                    fdefault = f.default if f.default is not dataclasses.MISSING else None
+                    out.append(Param(f.name, field_hints[f.name], "query", False, fdefault, p.name))
+            else:
+                out.append(
+                    Param(p.name, tp, "query" if ep.method == "GET" else "body", required, default)
+                )
+    out.extend(ep.extra)
+    return tuple(out)
+
+
+_ADMIN = frozenset({Role.ADMIN})
+_WRITERS = frozenset({Role.OPERATOR, Role.ADMIN})
+
+#: Every endpoint of the API. Server-only operations are named `admin.*` / `server.*`.
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("GET", "/me", "whoami", "The agent this token acts as, with its role."),
+    Endpoint("GET", "/agents", "agents", "Every agent, sorted by name."),
+    Endpoint("GET", "/customers", "search_customers", "Type-ahead customer search."),
+    Endpoint("GET", "/customers/{customer_id}", "get_customer", "A golden customer profile."),
+    Endpoint("GET", "/customers/{customer_id}/facts", "customer_facts", "A customer's key facts."),
+    Endpoint("GET", "/customers/{customer_id}/timeline", "timeline", "A page of the timeline."),
+    Endpoint("GET", "/events/{event_id}", "get_event", "One timeline event."),
+    Endpoint("GET", "/queue", "queue", "A window of the contact queue."),
+    Endpoint("GET", "/queue/count", "queue_count", "How many contacts match the filters."),
+    Endpoint("GET", "/contacts/{contact_id}", "get_contact", "A contact with its messages."),
+    Endpoint("GET", "/templates", "templates", "Canned reply templates."),
+    Endpoint(
+        "GET",
+        "/changes",
+        "changes",
+        "The change feed; long-polls up to `wait` seconds.",
+        extra=(
+            Param(
+                "wait",
+                float,
+                "query",
+                False,
+                0.0,
+                doc="Hold the request up to this many seconds (max 30) until a change.",
+            ),
+        ),
+    ),
+    Endpoint("GET", "/stats", "stats", "Supervisor KPIs over a window."),
+    Endpoint("GET", "/stats/at-risk", "at_risk", "Contacts whose SLA falls due soon."),
+    Endpoint("GET", "/stats/agents", "agent_load", "Every agent's open work and output."),
+    Endpoint("POST", "/contacts/{contact_id}/claim", "claim", "Claim a contact (atomic)."),
+    Endpoint("POST", "/contacts/{contact_id}/release", "release", "Give a contact back."),
+    Endpoint("POST", "/contacts/{contact_id}/assign", "assign", "Assign a contact to an agent."),
+    Endpoint("POST", "/contacts/{contact_id}/transfer", "transfer", "Transfer a contact."),
+    Endpoint("PUT", "/contacts/{contact_id}/status", "set_status", "Set a contact's status."),
+    Endpoint("PUT", "/contacts/{contact_id}/priority", "set_priority", "Set a priority."),
+    Endpoint("POST", "/contacts/{contact_id}/snooze", "snooze", "Snooze a contact."),
+    Endpoint("POST", "/contacts/{contact_id}/replies", "reply", "Reply to the customer."),
+    Endpoint("POST", "/contacts/{contact_id}/notes", "add_note", "A private note on a contact."),
+    Endpoint("POST", "/customers/{customer_id}/notes", "add_customer_note", "A customer note."),
+    Endpoint("PATCH", "/customers/{customer_id}/profile", "edit_profile", "Correct a field."),
+    Endpoint(
+        "POST",
+        "/inbound",
+        "deliver_inbound",
+        "Deliver a customer's inbound message.",
+        roles=_WRITERS,
+    ),
+    # -- identity resolution --
+    Endpoint("GET", "/identity/suggestions", "identity_suggestions", "Possible duplicates."),
+    Endpoint(
+        "POST",
+        "/identity/suggestions/{suggestion_id}/reject",
+        "reject_suggestion",
+        "Mark a suggestion wrong.",
+    ),
+    Endpoint("GET", "/identity/links", "record_links", "Source record -> customer links."),
+    Endpoint(
+        "GET",
+        "/customers/{customer_id}/explanation",
+        "explain_customer",
+        "Which records and links made a customer.",
+    ),
+    Endpoint(
+        "GET",
+        "/customers/{customer_id}/provenance",
+        "provenance",
+        "Where each profile value came from.",
+    ),
+    Endpoint("POST", "/customers/{keep}/merge", "merge_customers", "Merge another customer in."),
+    Endpoint(
+        "POST",
+        "/customers/{customer_id}/split",
+        "split_customer",
+        "Move source records into a customer of their own.",
+    ),
+    # -- administration (admins only) --
+    Endpoint(
+        "GET",
+        "/tokens",
+        "admin.tokens_list",
+        "Every API token (never the secret).",
+        roles=_ADMIN,
+        returns_override=tuple[dict[str, Any], ...],
+    ),
+    Endpoint(
+        "POST",
+        "/tokens",
+        "admin.tokens_create",
+        "Create a token; the answer shows it once.",
+        roles=_ADMIN,
+        returns_override=dict[str, Any],
+        extra=(
+            Param("name", str, "body", True),
+            Param("role", Role, "body", True),
+            Param("agent", str | None, "body", False),
+        ),
+    ),
+    Endpoint(
+        "DELETE",
+        "/tokens/{name}",
+        "admin.tokens_revoke",
+        "Revoke a token by name.",
+        roles=_ADMIN,
+        returns_override=dict[str, Any],
+        extra=(Param("name", str, "path", True),),
+    ),
+)
+
+#: Contract methods that are not endpoints on purpose.
+NOT_ROUTED: frozenset[str] = frozenset({"close"})
+
+
+def by_call() -> dict[str, Endpoint]:
+    """Endpoints keyed by the contract method they call."""
+    return {ep.call: ep for ep in ENDPOINTS}
+
+
+def contract_methods() -> tuple[str, ...]:
+    """Every public method of the Backend contract that carries data."""
+    names = []
+    for name, member in inspect.getmembers(Backend, predicate=inspect.isfunction):
+        if name.startswith("_") or name in NOT_ROUTED:
+            continue
+        names.append(name)
+    return tuple(sorted(names))
+
+
+def uncovered() -> tuple[str, ...]:
+    """Contract methods without an endpoint (should be empty)."""
+    routed = by_call()
+    return tuple(n for n in contract_methods() if n not in routed)

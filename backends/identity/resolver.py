@@ -1,0 +1,317 @@
+"""Incremental clustering: each new or changed source record is matched against its
+candidates (records sharing an identifier or a blocking key), never against everything.
+
+A `Resolver` works inside the caller's write transaction, one batch at a time:
+it stores the records, finds candidates with a few set-based queries, decides
+links, merges clusters a record bridges (journaled), and rebuilds the golden
+profile of every customer it touched.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz.distance import JaroWinkler
+
+from backends.identity import store as st
+from backends.identity.config import MatchConfig
+from backends.identity.features import Features
+from backends.identity.matching import Decision, Verdict, score
+
+#: Identity kinds that are matched on (the rest are kept, not compared).
+PROBE_KINDS = ("email", "phone", "visitor_id", "loyalty_card")
+
+
+@dataclass
+class Incoming:
+    """One source record to store and resolve."""
+
+    source: str
+    source_id: str
+    fields: dict[str, Any]  # as received
+    features: Features
+    at: int  # when the source changed it (or when it was received)
+    customer_hint: int | None = None  # preferred id if this record starts a new customer
+
+
+@dataclass
+class BatchResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    customers_created: int = 0
+    auto_merges: int = 0
+    suggestions: int = 0
+    record_ids: list[int] = field(default_factory=list)
+
+
+def identity_rows(record_id: int, source: str, source_id: str, f: Features) -> list[tuple[Any, ...]]:
+    """The `identities` rows of a record (normalised value and a raw form)."""
+    out: list[tuple[Any, ...]] = [(record_id, "external_id", f"{source}:{source_id}", source_id)]
+    out += [(record_id, "email", e, e) for e in f.emails]
+    out += [(record_id, "phone", p, p) for p, _k in f.phones]
+    out += [(record_id, "whatsapp_id", w, w) for w in f.whatsapp]
+    if f.visitor_id:
+        out.append((record_id, "visitor_id", f.visitor_id, f.visitor_id))
+    if f.loyalty_card:
+        out.append((record_id, "loyalty_card", f.loyalty_card, f.loyalty_card))
+    return out
+
+
+def probe_keys(f: Features) -> list[tuple[str, str]]:
+    """(kind, value) pairs a record is matched on: identifiers, then blocking keys ('key')."""
+    keys = [("email", e) for e in f.emails] + [("phone", p) for p, _k in f.phones]
+    if f.visitor_id:
+        keys.append(("visitor_id", f.visitor_id))
+    if f.loyalty_card:
+        keys.append(("loyalty_card", f.loyalty_card))
+    keys += [("key", k) for k in f.block_keys()]
+    return keys
+
+
+class Profile:
+    """What a customer's records say about birth date and first name (for cluster guards)."""
+
+    __slots__ = ("dobs", "firsts")
+
+    def __init__(self) -> None:
+        self.dobs: set[str] = set()
+        self.firsts: set[str] = set()
+
+    def add(self, f: Features) -> None:
+        if f.dob:
+            self.dobs.add(f.dob)
+        if len(f.fk) > 1:
+            self.firsts.add(f.fk)
+
+    def update(self, other: Profile) -> None:
+        self.dobs |= other.dobs
+        self.firsts |= other.firsts
+
+    def clash(self, f: Features, cfg: MatchConfig) -> str:
+        """Why record `f` cannot join this customer ("" if it can)."""
+        if f.dob and any(not _same_date(f.dob, d) for d in self.dobs):
+            return "a different birth date"
+        if len(f.fk) > 1 and any(_sim(f.fk, x) < cfg.name_conflict for x in self.firsts):
+            return "a different first name"
+        return ""
+
+    def conflicts(self, other: Profile, cfg: MatchConfig) -> bool:
+        """Whether two customers disagree on birth date or first name."""
+        if any(not _same_date(a, b) for a in self.dobs for b in other.dobs):
+            return True
+        return any(_sim(a, b) < cfg.name_conflict for a in self.firsts for b in other.firsts)
+
+
+_EMPTY = Profile()
+
+
+def _same_date(a: str, b: str) -> bool:
+    return a == b or (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7])
+
+
+def _sim(a: str, b: str) -> float:
+    return 1.0 if a == b else float(JaroWinkler.normalized_similarity(a, b))
+
+
+class Resolver:
+    """Stores and resolves batches of source records in the caller's transaction."""
+
+    def __init__(self, db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str = "import") -> None:
+        self.db = db
+        self.cfg = cfg
+        self.now = now
+        self.actor = actor
+        self.junk: set[tuple[str, str]] = {
+            (r[0], r[1]) for r in db.execute("SELECT kind, value FROM identity_junk")
+        }
+        self._taken: set[int] = set()  # ids handed out in this batch (not in the table yet)
+        self._top = 0
+
+    def _new_customer_id(self, hint: int | None) -> int:
+        """A fresh customer id: `hint` when it is free, else one past every id seen."""
+        db = self.db
+        if hint and hint not in self._taken and db.execute(
+                "SELECT 1 FROM customers WHERE id = ?", (hint,)).fetchone() is None:
+            self._taken.add(hint)
+            self._top = max(self._top, hint)
+            return hint
+        self._top += 1
+        self._taken.add(self._top)
+        return self._top
+
+    # -- one batch -----------------------------------------------------------------
+
+    def add_batch(self, items: list[Incoming], import_id: int | None = None) -> BatchResult:
+        """Store `items` (insert new, update changed) and resolve them."""
+        db, result = self.db, BatchResult()
+        self._taken = set()
+        self._top = db.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0]
+        latest: dict[tuple[str, str], Incoming] = {}
+        for item in items:  # the same id twice in one batch: the last one wins
+            item.features.source = item.source
+            latest[(item.source, item.source_id)] = item
+        existing = st.existing_records(db, list(latest))
+        next_id = db.execute("SELECT coalesce(max(id), 0) FROM source_records").fetchone()[0]
+        feats: dict[int, Features] = {}
+        cust_of: dict[int, int | None] = {}
+        new_rows, upd_rows, change_rows, todo = [], [], [], []
+        for key, item in latest.items():
+            fields_json = json.dumps(item.fields, ensure_ascii=False, separators=(",", ":"))
+            if key in existing:
+                rid, old_json, cid = existing[key]
+                if old_json == fields_json:
+                    result.unchanged += 1
+                    continue
+                upd_rows.append((fields_json, item.at, rid))
+                change_rows.append((rid, import_id or 0, self.now,
+                                    json.dumps(st.diff(json.loads(old_json), item.fields),
+                                               ensure_ascii=False)))
+                cust_of[rid] = cid
+                result.updated += 1
+            else:
+                next_id += 1
+                rid = next_id
+                new_rows.append((rid, item.source, item.source_id, fields_json, item.at, item.at))
+                cust_of[rid] = None
+                result.created += 1
+            feats[rid] = item.features
+            todo.append((rid, item))
+        if not todo:
+            return result
+        changed_ids = [r[2] for r in upd_rows]
+        if changed_ids:
+            st.forget_keys(db, changed_ids)
+            db.executemany("UPDATE source_records SET fields = ?, updated_at = ? WHERE id = ?", upd_rows)
+            db.executemany("INSERT OR REPLACE INTO record_changes(record_id, import_id, at, changed) "
+                           "VALUES (?,?,?,?)", change_rows)
+        db.executemany("INSERT INTO source_records(id, source, source_id, customer_id, fields, "
+                       "received_at, updated_at) VALUES (?,?,?,NULL,?,?,?)", new_rows)
+        db.executemany("INSERT INTO record_features(record_id, features) VALUES (?,?)",
+                       [(rid, json.dumps(item.features.to_json(), ensure_ascii=False,
+                                         separators=(",", ":"))) for rid, item in todo])
+        db.executemany("INSERT OR IGNORE INTO identities(record_id, kind, value, raw) VALUES (?,?,?,?)",
+                       [row for rid, item in todo
+                        for row in identity_rows(rid, item.source, item.source_id, item.features)])
+        db.executemany("INSERT OR IGNORE INTO match_keys(key, record_id) VALUES (?,?)",
+                       [(k, rid) for rid, item in todo for k in item.features.block_keys()])
+        result.record_ids = [rid for rid, _ in todo]
+
+        # candidates: every record holding one of the batch's keys
+        wanted = {k for _rid, item in todo for k in probe_keys(item.features)} - self.junk
+        cfg = self.cfg
+        holders, counts = st.key_holders(db, wanted, cfg.junk_limit, cfg.block_limit,
+                                         cfg.common_name_limit)
+        for (kind, value), n in counts.items():
+            if kind != "key" and n > cfg.junk_limit:
+                self.junk.add((kind, value))
+                db.execute("INSERT OR REPLACE INTO identity_junk(kind, value, records) VALUES (?,?,?)",
+                           (kind, value, n))
+        others: set[int] = {r for ids in holders.values() for r in ids}
+        others -= feats.keys()
+        for rid, (cid, f) in st.load_features(db, others).items():
+            feats[rid] = f
+            cust_of[rid] = cid
+
+        # the whole of every candidate customer, so a record joins a customer only if it
+        # agrees with all of it (no chaining through a record with missing fields)
+        profile: dict[int, Profile] = {}
+        for cid, (dobs, firsts) in st.load_profiles(
+                db, {c for c in cust_of.values() if c is not None}).items():
+            p = profile[cid] = Profile()
+            p.dobs.update(dobs)
+            p.firsts.update(firsts)
+        merged_into: dict[int, int] = {}
+
+        def find(cid: int) -> int:
+            while cid in merged_into:
+                cid = merged_into[cid]
+            return cid
+
+        new_customers: set[int] = set()
+        touched: set[int] = set()
+        links, suggestions = [], []
+        verdicts: dict[tuple[int, int], Verdict] = {}
+        for rid, item in todo:
+            f = item.features
+            common = counts.get(("key", f"n:{f.lk}|{f.fk}"), 0) > cfg.common_name_limit
+            candidates: set[int] = set()
+            for key in probe_keys(f):
+                found = holders.get(key)  # none for junk, oversized blocks and name keys
+                if found is not None:
+                    candidates.update(found)
+            candidates.discard(rid)
+            best: dict[int, tuple[float, int, Verdict]] = {}
+            for other in candidates:
+                ocid = cust_of.get(other)
+                if ocid is None:
+                    continue  # later in this batch: it will compare with us then
+                pair = (min(rid, other), max(rid, other))
+                v = verdicts.get(pair)
+                if v is None:
+                    v = verdicts[pair] = score(f, feats[other], self.cfg, common)
+                ocid = find(ocid)
+                if v.decision is Decision.LINK:
+                    clash = profile.get(ocid, _EMPTY).clash(f, self.cfg)
+                    if clash:
+                        suggestions.append((pair[0], pair[1], v.score,
+                                            f"{v.reason}, guard: {clash} elsewhere in customer {ocid}",
+                                            self.now))
+                    elif ocid not in best or best[ocid][0] < v.points:
+                        best[ocid] = (v.points, other, v)
+                elif v.decision is Decision.SUGGEST:
+                    suggestions.append((pair[0], pair[1], v.score, v.reason, self.now))
+            own = cust_of.get(rid)
+            own = find(own) if own is not None else None
+            targets = sorted(best.items(), key=lambda kv: -kv[1][0])
+            if own is None and not targets:
+                own = self._new_customer_id(item.customer_hint)
+                new_customers.add(own)
+            mine = Profile()
+            mine.add(f)
+            for cid, (_pts, other, v) in targets:
+                if own is None:
+                    own = cid
+                elif cid != own:
+                    theirs = profile.get(cid, _EMPTY)
+                    if profile.get(own, mine).conflicts(theirs, self.cfg):
+                        suggestions.append((min(rid, other), max(rid, other), v.score,
+                                            f"{v.reason}, guard: customers {own} and {cid} "
+                                            "disagree on birth date or first name", self.now))
+                        continue
+                    if st.kept_apart(db, own, cid, cust_of, find):
+                        continue
+                    keep, gone = (own, cid) if own < cid else (cid, own)
+                    merged_into[gone] = keep
+                    joined = profile.setdefault(keep, Profile())
+                    joined.update(profile.pop(gone, _EMPTY))
+                    if gone not in new_customers:
+                        result.auto_merges += 1
+                    own = keep
+                links.append((min(rid, other), max(rid, other), "auto", v.score, v.reason,
+                              self.actor, self.now))
+            assert own is not None
+            cust_of[rid] = own
+            profile.setdefault(own, Profile()).add(f)
+            touched.add(own)
+        # settle: final customer of every record we looked at
+        final = {rid: find(c) for rid, c in cust_of.items() if c is not None}
+        absorbed = {c: find(c) for c in merged_into}
+        touched = {find(c) for c in touched}
+        new_final = {c for c in touched if c in new_customers}
+        result.customers_created = len(new_final)
+        assign = {rid: final[rid] for rid, _item in todo}
+        st.write_golden(db, self.cfg, self.now, touched, new_customers, absorbed, assign, feats,
+                        self.actor)
+        if links:
+            db.executemany("INSERT INTO identity_links(record_a, record_b, kind, score, reason, actor, "
+                           "created_at) VALUES (?,?,?,?,?,?,?)", links)
+        if suggestions:
+            live = [s for s in suggestions if final.get(s[0]) != final.get(s[1])]
+            db.executemany("INSERT OR IGNORE INTO identity_suggestions(record_a, record_b, score, "
+                           "reason, created_at) VALUES (?,?,?,?,?)", live)
+            result.suggestions = len(live)
+        return result

@@ -1,0 +1,269 @@
+"""Inbound messages for the SQLite store: a customer wrote in on some channel.
+
+The sender is resolved to a customer through the identities table (normalised
+e-mail or E.164 phone); unknown senders get a new customer with a source record
+of their own. The message joins the open contact on that channel, or opens one,
+and goes on the timeline. A (channel, external id) seen before changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from backends.base import InvalidInput
+from backends.identity import normalise
+from backends.models import Channel, InboundResult, utcnow
+from backends.sqlite import rows
+from backends.sqlite.search import phone_tokens
+
+if TYPE_CHECKING:
+    from backends.sqlite.backend import SQLiteBackend
+
+#: Seconds to the first-response SLA of a contact opened by an inbound message.
+SLA_SECONDS: dict[Channel, int] = {
+    Channel.CHAT: 3600,
+    Channel.WHATSAPP: 4 * 3600,
+    Channel.PHONE: 2 * 3600,
+    Channel.SMS: 8 * 3600,
+    Channel.EMAIL: 24 * 3600,
+    Channel.WEB: 24 * 3600,
+}
+EVENT_KIND: dict[Channel, str] = {
+    Channel.EMAIL: "email",
+    Channel.CHAT: "chat",
+    Channel.PHONE: "call",
+    Channel.WHATSAPP: "whatsapp",
+    Channel.SMS: "sms",
+    Channel.WEB: "ticket",
+}
+DEFAULT_REGION = "IT"  # numbers without a country code are read as Italian
+MAX_TEXT = 100_000
+
+
+def normalise_sender(sender: str) -> tuple[str, str]:
+    """(kind, value): an e-mail or an E.164 phone, normalised as identity resolution does.
+
+    Raises:
+        InvalidInput: neither an e-mail address nor a valid phone number.
+    """
+    raw = sender.strip()
+    if "@" in raw:
+        value = normalise.email(raw)
+        if not value:
+            raise InvalidInput(
+                f"sender {raw!r} is not a usable e-mail address (malformed or a placeholder)"
+            )
+        return "email", value
+    e164, _ = normalise.phone(raw, DEFAULT_REGION)
+    if not e164:
+        raise InvalidInput(f"sender {raw!r} is neither an e-mail address nor a phone number")
+    return "phone", e164
+
+
+def _find_customer(db: sqlite3.Connection, kind: str, value: str, raw: str) -> int | None:
+    kinds = ("email",) if kind == "email" else ("phone", "whatsapp_id")
+    # the normalised value, and the plain lower-case form older imports stored
+    values = tuple(dict.fromkeys((value, raw.strip().lower())))
+    row = db.execute(
+        f"SELECT r.customer_id FROM identities i JOIN source_records r ON r.id = i.record_id "
+        f"WHERE i.kind IN ({','.join('?' * len(kinds))}) "
+        f"AND i.value IN ({','.join('?' * len(values))}) "
+        "AND r.customer_id IS NOT NULL ORDER BY r.updated_at DESC, r.id LIMIT 1",
+        (*kinds, *values),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _create_customer(
+    db: sqlite3.Connection, channel: Channel, kind: str, value: str, raw: str, name: str, now: int
+) -> int:
+    first, _, last = name.strip().partition(" ")
+    emails, phones = ([value], []) if kind == "email" else ([], [value])
+    cur = db.execute(
+        "INSERT INTO customers(first_name, last_name, emails, phones, created_at, updated_at) "
+        "VALUES (?,?,?,?,?,?)",
+        (first, last.strip(), json.dumps(emails), json.dumps(phones), now, now),
+    )
+    customer_id = int(cur.lastrowid or 0)
+    fields = {kind: raw, "channel": channel.value}
+    if name.strip():
+        fields.update(first_name=first, last_name=last.strip())
+    cur = db.execute(
+        "INSERT INTO source_records(source, source_id, customer_id, fields, received_at, "
+        "updated_at) VALUES (?,?,?,?,?,?)",
+        (
+            "inbound",
+            f"{kind}:{value}",
+            customer_id,
+            json.dumps(fields, ensure_ascii=False),
+            now,
+            now,
+        ),
+    )
+    record_id = int(cur.lastrowid or 0)
+    kinds = ["email"] if kind == "email" else ["phone"]
+    if channel is Channel.WHATSAPP and kind == "phone":
+        kinds.append("whatsapp_id")
+    db.executemany(
+        "INSERT OR IGNORE INTO identities(record_id, kind, value, raw) VALUES (?,?,?,?)",
+        [(record_id, k, value, raw) for k in kinds],
+    )
+    db.execute(
+        "INSERT INTO customer_search(rowid, name, emails, phones, orders) VALUES (?,?,?,?,?)",
+        (customer_id, name.strip(), " ".join(emails), phone_tokens(phones), ""),
+    )
+    return customer_id
+
+
+def _log(
+    db: sqlite3.Connection, now: int, entity: str, entity_id: int, action: str, actor: str
+) -> None:
+    db.execute(
+        "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
+        (now, entity, entity_id, action, actor),
+    )
+
+
+def deliver_inbound(
+    backend: SQLiteBackend,
+    channel: Channel | str,
+    sender: str,
+    text: str,
+    *,
+    at: datetime | None = None,
+    external_id: str | None = None,
+    name: str = "",
+    subject: str = "",
+) -> InboundResult:
+    """The SQLite implementation of `Backend.deliver_inbound` (see there)."""
+    me = backend._writer()
+    try:
+        channel = Channel(channel)
+    except ValueError as e:
+        raise InvalidInput(f"unknown channel {channel!r}") from e
+    if not text.strip():
+        raise InvalidInput("the inbound message is empty")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"the inbound message is longer than {MAX_TEXT} characters")
+    external_id = (external_id or "").strip() or None
+    kind, value = normalise_sender(sender)
+    now = rows.to_ts(backend.clock())
+    sent = rows.to_ts(at) if at is not None else rows.to_ts(utcnow())
+    with backend.store.write() as db:
+        if external_id is not None:
+            seen = db.execute(
+                "SELECT * FROM inbound_receipts WHERE channel = ? AND external_id = ?",
+                (channel.value, external_id),
+            ).fetchone()
+            if seen is not None:
+                message = db.execute(
+                    "SELECT * FROM messages WHERE id = ?", (seen["message_id"],)
+                ).fetchone()
+                return InboundResult(
+                    message=rows.message(message),
+                    contact=backend._contact(db, seen["contact_id"]),
+                    customer_id=seen["customer_id"],
+                    created_customer=bool(seen["created_customer"]),
+                    duplicate=True,
+                )
+        customer_id = _find_customer(db, kind, value, sender)
+        created_customer = customer_id is None
+        if customer_id is None:
+            customer_id = _create_customer(db, channel, kind, value, sender.strip(), name, now)
+            _log(db, now, "customer", customer_id, "created", me.name)
+        open_row = db.execute(
+            "SELECT id, status FROM contacts WHERE customer_id = ? AND channel = ? "
+            "AND status <> 'resolved' ORDER BY created_at DESC, id DESC LIMIT 1",
+            (customer_id, channel.value),
+        ).fetchone()
+        first_line = text.strip().splitlines()[0]
+        topic = (subject.strip() or first_line)[:120]
+        if open_row is None:
+            cur = db.execute(
+                "INSERT INTO contacts(customer_id, channel, subject, intent, priority, status, "
+                "created_at, updated_at, sla_due_at, last_inbound_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    customer_id,
+                    channel.value,
+                    topic,
+                    "",
+                    1,
+                    "new",
+                    sent,
+                    now,
+                    sent + SLA_SECONDS[channel],
+                    sent,
+                ),
+            )
+            contact_id = int(cur.lastrowid or 0)
+            _log(db, now, "contact", contact_id, "created", me.name)
+        else:
+            contact_id = int(open_row["id"])
+            status = "open" if open_row["status"] in ("pending", "snoozed") else open_row["status"]
+            db.execute(
+                "UPDATE contacts SET status = ?, snoozed_until = NULL, "
+                "last_inbound_at = max(coalesce(last_inbound_at, 0), ?), updated_at = ?, "
+                "version = version + 1 WHERE id = ?",
+                (status, sent, now, contact_id),
+            )
+            _log(db, now, "contact", contact_id, "inbound", me.name)
+        cur = db.execute(
+            "INSERT INTO messages(contact_id, direction, channel, author, body, at, external_id) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (contact_id, "inbound", channel.value, value, text, sent, external_id),
+        )
+        message_id = int(cur.lastrowid or 0)
+        event_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()[0]
+        event_kind = EVENT_KIND[channel]
+        db.execute(
+            "INSERT INTO events(customer_id, at, id, kind, channel, source, summary, payload, "
+            "contact_id, external_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                customer_id,
+                sent,
+                event_id,
+                event_kind,
+                channel.value,
+                "inbound",
+                f"{event_kind.capitalize()} from {value}: {first_line[:120]}",
+                json.dumps(
+                    {
+                        "body": text,
+                        "from": value,
+                        "subject": subject,
+                        "message_id": message_id,
+                        "external_id": external_id,
+                    },
+                    ensure_ascii=False,
+                ),
+                contact_id,
+                external_id,
+            ),
+        )
+        if external_id is not None:
+            db.execute(
+                "INSERT INTO inbound_receipts(channel, external_id, message_id, contact_id, "
+                "customer_id, created_customer, at) VALUES (?,?,?,?,?,?,?)",
+                (
+                    channel.value,
+                    external_id,
+                    message_id,
+                    contact_id,
+                    customer_id,
+                    int(created_customer),
+                    now,
+                ),
+            )
+        message = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+        contact = backend._contact(db, contact_id)
+    return InboundResult(
+        message=rows.message(message),
+        contact=contact,
+        customer_id=customer_id,
+        created_customer=created_customer,
+        created_contact=open_row is None,
+    )

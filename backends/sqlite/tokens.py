@@ -1,0 +1,131 @@
+"""API tokens of the HTTP server, kept in the store they open: hashed, named, with a role.
+
+A token is `vista_` plus 256 random bits; it is shown once when created and only
+its SHA-256 is stored (a slow KDF buys nothing for secrets this long).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from backends.base import Conflict, InvalidInput, NotFound
+from backends.models import Role, _Model, utcnow
+from backends.sqlite import rows
+from backends.sqlite.store import Store
+
+PREFIX = "vista_"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo(_Model):
+    """What a token grants (never the token itself)."""
+
+    name: str
+    role: Role
+    agent: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _info(r: sqlite3.Row) -> TokenInfo:
+    return TokenInfo(
+        name=r["name"],
+        role=Role(r["role"]),
+        agent=r["agent"],
+        created_at=rows.ts(r["created_at"]),
+        revoked_at=rows.from_ts(r["revoked_at"]),
+    )
+
+
+class TokenStore:
+    """Create, list, revoke and verify tokens in one store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def create(
+        self, name: str, role: Role | str, agent: str | None = None
+    ) -> tuple[str, TokenInfo]:
+        """A new token for `agent` (default: `name`). Returns the token, shown only now.
+
+        Raises:
+            InvalidInput: a malformed name or an unknown role.
+            Conflict: an active token already has this name.
+        """
+        if not _NAME.match(name):
+            raise InvalidInput(f"token name {name!r}: use letters, digits, . _ - @ (max 64)")
+        try:
+            role = Role(role)
+        except ValueError as e:
+            raise InvalidInput(f"unknown role {role!r}: operator, supervisor or admin") from e
+        agent = (agent or name).strip()
+        if not _NAME.match(agent):
+            raise InvalidInput(f"agent name {agent!r}: use letters, digits, . _ - @ (max 64)")
+        token = PREFIX + secrets.token_urlsafe(32)
+        now = rows.to_ts(utcnow())
+        with self.store.write() as db:
+            old = db.execute("SELECT revoked_at FROM api_tokens WHERE name = ?", (name,)).fetchone()
+            if old is not None and old["revoked_at"] is None:
+                raise Conflict(f"a token named {name} exists; revoke it first")
+            db.execute("DELETE FROM api_tokens WHERE name = ?", (name,))
+            db.execute(
+                "INSERT INTO api_tokens(name, hash, role, agent, created_at) VALUES (?,?,?,?,?)",
+                (name, token_hash(token), role.value, agent, now),
+            )
+            # the agent exists from now on (transfer pickers, KPIs); an existing row keeps its role
+            db.execute(
+                "INSERT OR IGNORE INTO agents(name, display_name, role, created_at) "
+                "VALUES (?,?,?,?)",
+                (agent, agent, role.value, now),
+            )
+            row = db.execute("SELECT * FROM api_tokens WHERE name = ?", (name,)).fetchone()
+        return token, _info(row)
+
+    def list(self) -> tuple[TokenInfo, ...]:
+        """Every token, active and revoked, sorted by name."""
+        with self.store.read() as db:
+            found = db.execute("SELECT * FROM api_tokens ORDER BY name").fetchall()
+        return tuple(_info(r) for r in found)
+
+    def revoke(self, name: str) -> TokenInfo:
+        """Revoke a token by name: it stops working at once.
+
+        Raises:
+            NotFound: no active token has this name.
+        """
+        now = rows.to_ts(utcnow())
+        with self.store.write() as db:
+            cur = db.execute(
+                "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                (now, name),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"no active token named {name}")
+            row = db.execute("SELECT * FROM api_tokens WHERE name = ?", (name,)).fetchone()
+        return _info(row)
+
+    def verify(self, token: str) -> TokenInfo | None:
+        """The grant of an active token, or None (unknown, malformed or revoked)."""
+        if not token.startswith(PREFIX) or len(token) > 200:
+            return None
+        with self.store.read() as db:
+            row = db.execute(
+                "SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL",
+                (token_hash(token),),
+            ).fetchone()
+        return None if row is None else _info(row)

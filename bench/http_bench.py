@@ -1,0 +1,221 @@
+"""The HTTP section of `make bench`: the remote backend against `vista serve` on loopback.
+
+The server runs in its own process (as in production: client and server never
+share an interpreter), on a free 127.0.0.1 port, with a token made by
+`vista tokens create` and revoked afterwards. Figures: customer view (profile +
+200 timeline events), queue page, search and a change-feed refresh with one
+client, then a bounded load of simulated operators polling the queue and
+opening customers from several client processes.
+
+Load size: 200 operators for 60 s on the 1,000,000-customer database (`make bench`),
+50 operators for 15 s on smaller ones (`make bench-quick`); override with
+VISTA_BENCH_OPERATORS and VISTA_BENCH_LOAD_SECONDS.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+LOAD_PROCESSES = 4
+FULL_SIZE = 1_000_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _vista(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `vista` CLI against the benchmark store."""
+    return subprocess.run(
+        [sys.executable, "-c", "from console.cli import main; main()", "--backend",
+         f"sqlite:///{db}", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+
+
+def _start_server(db: Path, port: int) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from console.cli import main; main()", "serve", "--backend",
+         f"sqlite:///{db}", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=0.5)
+            return proc
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"vista serve did not start: {proc.communicate()[1]}") from None
+            time.sleep(0.2)
+
+
+def _operator_process(url: str, token: str, operators: int, seconds: float, customers: int,
+                      seed: int, out: Any) -> None:
+    """One client process running `operators` simulated operators on threads.
+
+    Each operator loops until the deadline: 70% of the time it re-reads its queue page,
+    30% it opens a random customer (profile + 50 timeline events), then thinks for
+    0.5-1.5 s. Retries are off, so every failed request counts as an error.
+    """
+    import threading
+
+    from backends.http.client import HTTPBackend
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    end = time.monotonic() + seconds
+
+    def operator(n: int) -> None:
+        rng = random.Random(seed * 10_000 + n)
+        backend = HTTPBackend(url, token=token, retries=0)
+        time.sleep(rng.uniform(0, 1.0))  # do not start in lockstep
+        while time.monotonic() < end:
+            started = time.perf_counter()
+            try:
+                if rng.random() < 0.7:
+                    backend.queue(limit=50)
+                else:
+                    cid = rng.randint(1, customers)
+                    backend.get_customer(cid)
+                    backend.timeline(cid, limit=50)
+                ms = (time.perf_counter() - started) * 1000
+                with lock:
+                    latencies.append(ms)
+            except Exception as e:  # noqa: BLE001 - every failure counts as an error
+                with lock:
+                    errors.append(f"{type(e).__name__}: {e}")
+            time.sleep(rng.uniform(0.5, 1.5))
+        backend.close()
+
+    threads = [threading.Thread(target=operator, args=(i,)) for i in range(operators)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put((latencies, errors))
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
+
+
+def _load(url: str, token: str, customers: int, operators: int, seconds: float) -> None:
+    """N simulated operators in LOAD_PROCESSES client processes; adds the load rows."""
+    from bench.run import add
+
+    ctx = multiprocessing.get_context("spawn")
+    queue: Any = ctx.Queue()
+    share = [operators // LOAD_PROCESSES + (i < operators % LOAD_PROCESSES)
+             for i in range(LOAD_PROCESSES)]
+    procs = [ctx.Process(target=_operator_process,
+                         args=(url, token, n, seconds, customers, i, queue))
+             for i, n in enumerate(share) if n]
+    for p in procs:
+        p.start()
+    latencies: list[float] = []
+    errors: list[str] = []
+    try:
+        for _ in procs:
+            got, failed = queue.get(timeout=seconds + 120)
+            latencies += got
+            errors += failed
+    finally:
+        for p in procs:
+            p.join(30)
+            if p.is_alive():
+                p.kill()
+    note = (f"{operators} operators in {len(procs)} processes, {seconds:g} s, "
+            f"{len(latencies) + len(errors):,} requests ({len(latencies) / seconds:.0f}/s)")
+    add("http: load, errors", len(errors), "errors", "0", not errors,
+        note=f"{errors[0][:100]} ({note})" if errors else note)
+    p99 = _pct(latencies, 0.99) if latencies else float("nan")
+    add("http: load, p99 latency", p99, "ms", "p99 <= 100 ms", p99 <= 100, note=note)
+    add("http: load, p50 latency", statistics.median(latencies) if latencies else float("nan"),
+        "ms", note="a queue page, or a profile + 50 events")
+
+
+def run(db: Path, runs: int, results: list[Any]) -> None:
+    """Add the HTTP figures to `results` (bench.run's Result list)."""
+    from bench.console_bench import collect
+
+    try:
+        _run(db, runs)
+    finally:
+        collect(results)
+
+
+def _run(db: Path, runs: int) -> None:
+    from backends.http.client import HTTPBackend
+    from bench.run import add, record, timed
+
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        customers = int(conn.execute("SELECT max(id) FROM customers").fetchone()[0])
+        heavy = [r[0] for r in conn.execute(
+            "SELECT customer_id FROM events GROUP BY customer_id HAVING count(*) >= 200 LIMIT 200")]
+    full = customers >= FULL_SIZE
+    operators = int(os.environ.get("VISTA_BENCH_OPERATORS", "200" if full else "50"))
+    seconds = float(os.environ.get("VISTA_BENCH_LOAD_SECONDS", "60" if full else "15"))
+    name = f"bench-{os.getpid()}-{time.time_ns()}"
+    token = _vista(db, "tokens", "create", "--name", name, "--role", "operator",
+                   "--agent", "demo").stdout.strip()
+    port = _free_port()
+    server = None
+    try:
+        server = _start_server(db, port)
+        url = f"http://127.0.0.1:{port}"
+        backend = HTTPBackend(url, token=token, retries=0)
+        rng = random.Random(3)
+        ids = heavy or [rng.randint(1, customers) for _ in range(200)]
+        for cid in ids[:10]:  # warm the connection and the server's caches
+            backend.get_customer(cid)
+            backend.timeline(cid, limit=200)
+
+        def view(i: int) -> None:
+            cid = ids[i % len(ids)]
+            backend.get_customer(cid)
+            backend.timeline(cid, limit=200)
+
+        n = max(runs * 5, 200)
+        samples = timed(view, n)
+        record("http: customer view (profile + 200 events)", samples, limit_p50=3,
+               note=f"one client on loopback; busiest customers ({len(heavy)} with >= 200 events)")
+        p99 = _pct(samples, 0.99)
+        add("http: customer view p99", p99, "ms", "p99 <= 15 ms", p99 <= 15, note=f"{n} runs")
+        record("http: queue page (50 rows)", timed(lambda i: backend.queue(limit=50), n),
+               limit_p50=2)
+        words = ["ro", "ros", "rossi", "giu", "giulia ro", "bian", "mar", "347", "gmail", "fr"]
+        record("http: search (type-ahead prefixes)",
+               timed(lambda i: backend.search_customers(words[i % len(words)], 20), runs * 3),
+               limit_p95=50)
+        cursor = backend.changes(-1).cursor
+        record("http: change feed poll + queue page",
+               timed(lambda i: (backend.changes(cursor), backend.queue(limit=50)), runs * 3),
+               limit_p95=50, note="what a console does every second")
+        backend.close()
+        print(f"  load: {operators} operators for {seconds:g} s…", file=sys.stderr, flush=True)
+        _load(url, token, customers, operators, seconds)
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        _vista(db, "tokens", "revoke", name)

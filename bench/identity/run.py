@@ -1,0 +1,156 @@
+"""The identity benchmark: generate records with ground truth, import them through the CLI,
+export the links, and score pairwise precision, recall and F1 over same-person record pairs.
+
+    python bench/identity/run.py [--records 100000] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.identity.generate import generate
+
+
+def pairs(n: int) -> int:
+    return n * (n - 1) // 2
+
+
+def score(truth_path: Path, links_path: Path) -> dict[str, float]:
+    """Pairwise precision / recall / F1 of predicted customers against true persons."""
+    truth: dict[tuple[str, str], str] = {}
+    with open(truth_path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            truth[(row["source"], row["source_id"])] = row["person"]
+    cells: Counter[tuple[str, str]] = Counter()
+    predicted: Counter[str] = Counter()
+    actual: Counter[str] = Counter()
+    unlinked = 0
+    with open(links_path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            person = truth.get((row["source"], row["source_id"]))
+            if person is None:
+                continue
+            customer = row["customer_id"] or f"none-{row['source']}-{row['source_id']}"
+            unlinked += not row["customer_id"]
+            cells[(customer, person)] += 1
+            predicted[customer] += 1
+    for person in truth.values():
+        actual[person] += 1
+    tp = sum(pairs(n) for n in cells.values())
+    pp = sum(pairs(n) for n in predicted.values())
+    ap = sum(pairs(n) for n in actual.values())
+    precision = tp / pp if pp else 1.0
+    recall = tp / ap if ap else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": ap,
+            "predicted_pairs": pp, "correct_pairs": tp, "customers": len(predicted),
+            "persons": len(actual), "records": sum(predicted.values()), "unlinked": unlinked}
+
+
+def baseline(data: Path, links_out: Path) -> None:
+    """The naive rule "same e-mail or same phone" (after normalisation), as links for scoring."""
+    from backends.identity.features import CANONICAL_FIELDS, extract
+    from backends.identity.mapping import Mapping, load_mapping
+    from backends.identity.readers import read_rows
+
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        while parent.get(x, x) != x:
+            parent[x] = parent.get(parent[x], parent[x])
+            x = parent[x]
+        return x
+
+    owner: dict[str, int] = {}
+    keys: list[tuple[str, str]] = []
+    files = [("crm", "crm.csv", "csv", Mapping(), None),
+             ("webshop", "webshop.jsonl", "jsonl", load_mapping(data / "webshop.toml"), None),
+             ("helpdesk", "helpdesk.json", "json", Mapping(), "ticket_customer_id")]
+    for source, name, fmt, mapping, id_col in files:
+        with open(data / name, "rb") as f:
+            for _line, row, _problem in read_rows(f, fmt):
+                if row is None:
+                    continue
+                n = len(keys)
+                keys.append((source, mapping.source_id(row, id_col)[0]))
+                feats = extract(mapping.apply(row, CANONICAL_FIELDS), "IT")
+                for value in feats.emails + [p for p, _k in feats.phones]:
+                    if value in owner:
+                        parent[find(n)] = find(owner[value])
+                    else:
+                        owner[value] = n
+    with open(links_out, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(("source", "source_id", "customer_id"))
+        for n, (source, sid) in enumerate(keys):
+            w.writerow((source, sid, find(n)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also score the naive 'same e-mail or same phone' rule")
+    args = parser.parse_args()
+    vista = str(Path(sys.executable).with_name("vista"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="vista-bench-identity-"))
+    work.mkdir(parents=True, exist_ok=True)
+    data = work / "data"
+    t0 = time.perf_counter()
+    counts = generate(data, args.records, args.seed)
+    print(f"generated {counts['records']:,} records of {counts['people']:,} people "
+          f"(crm {counts['crm']:,}, webshop {counts['webshop']:,}, helpdesk {counts['helpdesk']:,}) "
+          f"in {time.perf_counter() - t0:.1f} s", flush=True)
+    db = work / "bench.db"
+    for leftover in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        leftover.unlink(missing_ok=True)
+    env = {**os.environ, "VISTA_AGENT": "bench"}
+    base = [vista, "--backend", f"sqlite:///{db}"]
+    runs = [
+        ["import", str(data / "crm.csv"), "--source", "crm"],
+        ["import", str(data / "webshop.jsonl"), "--source", "webshop",
+         "--mapping", str(data / "webshop.toml")],
+        ["import", str(data / "helpdesk.json"), "--source", "helpdesk",
+         "--id-column", "ticket_customer_id"],
+    ]
+    started = time.perf_counter()
+    for run in runs:
+        t = time.perf_counter()
+        subprocess.run(base + run, check=True, env=env)
+        print(f"  {run[1].split('/')[-1]}: {time.perf_counter() - t:.1f} s", flush=True)
+    seconds = time.perf_counter() - started
+    links = work / "links.csv"
+    with open(links, "w", encoding="utf-8") as f:
+        subprocess.run(base + ["export", "links", "--format", "csv"], check=True, stdout=f, env=env)
+    s = score(data / "truth.csv", links)
+    print(f"records: {s['records']:,}  persons: {s['persons']:,}  customers: {s['customers']:,}")
+    print(f"import + resolution: {seconds:.1f} s = {s['records'] / seconds:,.0f} records/s "
+          f"(3 CLI runs, including process start)")
+    print(f"pairwise precision: {s['precision']:.4f}  recall: {s['recall']:.4f}  F1: {s['f1']:.4f}")
+    print(f"pairs: true {s['true_pairs']:,}, predicted {s['predicted_pairs']:,}, "
+          f"correct {s['correct_pairs']:,}")
+    if args.baseline:
+        baseline(data, work / "baseline.csv")
+        b = score(data / "truth.csv", work / "baseline.csv")
+        print(f"baseline 'same e-mail or same phone': precision {b['precision']:.4f}  "
+              f"recall {b['recall']:.4f}  F1 {b['f1']:.4f}")
+    if not args.keep:
+        for p in sorted(work.rglob("*"), reverse=True):
+            p.unlink() if p.is_file() else p.rmdir()
+        work.rmdir()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""The Supervisor screen: live KPIs over a chosen window with trends, the backlog, agent
+load and the contacts about to breach. Read-only: it has no action that changes data.
+
+Self-contained: give it the Backend; it loads in a thread worker and refreshes itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from backends.base import Backend
+from backends.models import AtRiskContact, Channel, KpiReport, utcnow
+from console.kpi_text import window_title
+from console.widgets.kpis import AgentTable, AtRiskTable, BacklogPanel, KpiTiles
+
+#: The windows `w` cycles through: (label, length).
+WINDOWS: tuple[tuple[str, timedelta], ...] = (
+    ("last 24 hours", timedelta(hours=24)),
+    ("last 7 days", timedelta(days=7)),
+    ("last 30 days", timedelta(days=30)),
+    ("last 8 hours", timedelta(hours=8)),
+)
+CHANNELS: tuple[Channel | None, ...] = (None, *Channel)
+
+
+class SupervisorScreen(Screen[None]):
+    """KPIs for supervisors; `w` window, `c` channel, `r` refresh, `escape` back."""
+
+    DEFAULT_CSS = """
+    SupervisorScreen { layout: vertical; }
+    SupervisorScreen #sup-head { height: 1; background: $panel; color: $text; padding: 0 1; }
+    SupervisorScreen #sup-status { height: 1; padding: 0 1; color: $text-muted; }
+    SupervisorScreen #sup-body { height: 1fr; }
+    SupervisorScreen .sup-title { height: 1; text-style: bold; padding: 0 1; margin-top: 1; }
+    """
+
+    BINDINGS = [
+        Binding("w", "cycle_window", "Window", id="supervisor.window"),
+        Binding("c", "cycle_channel", "Channel", id="supervisor.channel"),
+        Binding("r", "refresh", "Refresh", id="supervisor.refresh"),
+        Binding("escape", "back", "Back", id="supervisor.back"),
+    ]
+
+    class _Loaded(Message):
+        def __init__(self, report: KpiReport, at_risk: tuple[AtRiskContact, ...]) -> None:
+            super().__init__()
+            self.report, self.at_risk = report, at_risk
+
+    class _Failed(Message):
+        def __init__(self, error: Exception) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        now: Callable[[], datetime] | None = None,
+        refresh_seconds: float = 30.0,
+        within_minutes: int = 30,
+        max_open: int = 25,
+        at_risk_limit: int = 50,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's name
+    ) -> None:
+        super().__init__(name=name, id=id)
+        self.backend = backend
+        self.now = now  # None: the backend's clock
+        self.refresh_seconds = refresh_seconds
+        self.within_minutes = within_minutes
+        self.max_open = max_open
+        self.at_risk_limit = at_risk_limit
+        self.window_index = 0
+        self.channel_index = 0
+        self.report: KpiReport | None = None
+        self._timer: Timer | None = None
+
+    # -- layout ---------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.styled("Supervisor · READ-ONLY", "bold"), id="sup-head")
+        yield Static(Content.styled("Loading KPIs…", "$text-muted"), id="sup-status")
+        with VerticalScroll(id="sup-body"):
+            yield KpiTiles(id="sup-tiles")
+            yield BacklogPanel(id="sup-backlog")
+            yield Static("Agent load", classes="sup-title", id="sup-agents-title")
+            yield AgentTable(id="sup-agents")
+            yield Static("At risk", classes="sup-title", id="sup-risk-title")
+            yield AtRiskTable(unmask=True, id="sup-risk")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+        if self.refresh_seconds > 0:
+            self._timer = self.set_interval(self.refresh_seconds, self.load)
+
+    # -- loading ------------------------------------------------------------------------
+
+    @property
+    def channel(self) -> Channel | None:
+        return CHANNELS[self.channel_index]
+
+    @work(thread=True, exclusive=True, group="supervisor", exit_on_error=False)
+    def load(self) -> None:
+        """Ask the backend for the report and the at-risk list (reads only)."""
+        now = self.now() if self.now is not None else None
+        label, length = WINDOWS[self.window_index]
+        try:
+            end = now or utcnow()
+            report = self.backend.stats(
+                end - length, end, channel=self.channel, max_open=self.max_open,
+                at_risk_minutes=self.within_minutes, now=now,
+            )
+            risky = self.backend.at_risk(
+                self.within_minutes, limit=self.at_risk_limit, channel=self.channel,
+                include_breached=True, now=now,
+            )
+        except Exception as e:  # noqa: BLE001 - shown, and the screen stays usable
+            self.post_message(self._Failed(e))
+            return
+        self.post_message(self._Loaded(report, risky))
+
+    def on_supervisor_screen__loaded(self, message: _Loaded) -> None:
+        r = self.report = message.report
+        label = WINDOWS[self.window_index][0]
+        self.query_one("#sup-head", Static).update(Content.assemble(
+            ("Supervisor", "bold"), " · ", ("READ-ONLY", "bold $warning"), " · ", label,
+        ))
+        self.query_one("#sup-status", Static).update(Content.styled(
+            f"{window_title(r)} · updated {r.now.strftime('%H:%M:%S')} UTC", "$text-muted"))
+        self.query_one(KpiTiles).show(r)
+        self.query_one(BacklogPanel).show(r)
+        self.query_one(AgentTable).show(r.agents, r.now, r.max_open)
+        over = sum(a.overloaded for a in r.agents)
+        self.query_one("#sup-agents-title", Static).update(Content.assemble(
+            ("Agent load", "bold"),
+            (f" · {over} over {r.max_open} open" if over else f" · none over {r.max_open} open",
+             "bold $error" if over else "$text-muted"),
+        ))
+        self.query_one(AtRiskTable).show(message.at_risk)
+        self.query_one("#sup-risk-title", Static).update(Content.assemble(
+            ("At risk", "bold"),
+            (f" · unanswered, due within {self.within_minutes} min or overdue"
+             f" · {len(message.at_risk)} shown", "$text-muted"),
+        ))
+
+    def on_supervisor_screen__failed(self, message: _Failed) -> None:
+        self.query_one("#sup-status", Static).update(
+            Content.styled(f"⚠ KPIs unavailable: {message.error}", "bold $error"))
+
+    # -- actions (none of them changes data) ------------------------------------------------
+
+    def action_cycle_window(self) -> None:
+        self.window_index = (self.window_index + 1) % len(WINDOWS)
+        self.load()
+
+    def action_cycle_channel(self) -> None:
+        self.channel_index = (self.channel_index + 1) % len(CHANNELS)
+        self.load()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()

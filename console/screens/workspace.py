@@ -1,0 +1,354 @@
+"""The workspace: queue (left), single customer view (centre), detail + composer (right or bottom).
+
+The screen mediates between panes (attributes down, messages up), runs the
+contact actions in thread workers and polls the change feed once a second.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.events import Resize
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
+
+from backends.models import (
+    Agent,
+    ChangeBatch,
+    ChangeEntity,
+    Contact,
+    ContactDetail,
+    ContactStatus,
+    Template,
+    TimelineEvent,
+)
+from console import actions
+from console.safe_text import content
+from console.screens.contact_actions import ContactActions
+from console.screens.event import EventScreen, load_detail
+from console.widgets.composer import Composer
+from console.widgets.contact_bar import ContactBar
+from console.widgets.customer import CustomerView, error_text
+from console.widgets.event_detail import EventDetail
+from console.widgets.queue import QueuePane
+from console.widgets.queue_list import QueueList
+from console.widgets.timeline import TimelineList
+
+
+class WorkspaceScreen(ContactActions, Screen[None]):
+    """The operator's whole shift happens here."""
+
+    BINDINGS = actions.bindings("workspace")
+
+    class _Changes(Message):
+        def __init__(self, batch: ChangeBatch) -> None:
+            super().__init__()
+            self.batch = batch
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contact: Contact | None = None
+        self.customer_id: int | None = None
+        self.agents_: tuple[Agent, ...] = ()
+        self.templates: tuple[Template, ...] = ()
+        self.since: int | None = None
+        self._open_timer = None
+        self._binding_state: object = None
+
+    @property
+    def me(self) -> str:
+        return self.app.agent_name  # type: ignore[attr-defined, no-any-return]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="app-header")
+        with Horizontal(id="panes"):
+            yield QueuePane(self.me, id="queue")
+            with Vertical(id="centre"):
+                yield ContactBar(self.me, self.app.now,  # type: ignore[attr-defined]
+                                 id="contact-bar")
+                yield CustomerView(id="customer")
+            with Vertical(id="side"):
+                yield EventDetail(id="inline-detail")
+                if not self.app.read_only:  # type: ignore[attr-defined]
+                    yield Composer(self.app.drafts, id="composer")  # type: ignore[attr-defined]
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._paint_header()
+        self._apply_layout()
+        if self.app.read_only:  # type: ignore[attr-defined]
+            self.add_class("-read-only")
+        self.query_one(QueueList).focus()
+        self._load_reference()
+        self.set_interval(self.app.poll_interval, self._poll)  # type: ignore[attr-defined]
+
+    def _paint_header(self) -> None:
+        app: Any = self.app
+        parts: list[Any] = [(" Vista ", "bold reverse"), "  agent ",
+                            content(app.agent_label, "bold"),
+                            "  ", content(app.backend.location, "dim")]
+        if app.read_only:
+            parts += ["  ", (" READ-ONLY ", "bold $text-error on $error-muted")]
+        self.query_one("#app-header", Static).update(Content.assemble(*parts))
+
+    # -- layout -------------------------------------------------------------------
+
+    def _apply_layout(self) -> None:
+        mode = self.app.settings.layout  # type: ignore[attr-defined]
+        wide = mode == "wide" or (mode == "auto" and self.app.size.width >= 140)
+        self.set_class(wide, "-wide")
+        self.set_class(not wide, "-narrow")
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_layout()
+
+    def action_toggle_layout(self) -> None:
+        settings = self.app.settings  # type: ignore[attr-defined]
+        settings.layout = "narrow" if self.has_class("-wide") else "wide"
+        settings.save()
+        self._apply_layout()
+
+    # -- reference data, change feed --------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="reference", exit_on_error=False)
+    def _load_reference(self) -> None:
+        backend = self.app.backend  # type: ignore[attr-defined]
+        try:
+            since = backend.changes(-1).cursor
+            agents = backend.agents()
+            templates = backend.templates()
+            me = backend.whoami()
+        except Exception as error:  # noqa: BLE001 - shown, app keeps going
+            self.app.call_from_thread(self.notify, error_text(error, "Start"),
+                                      severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._reference_loaded, since, agents, templates, me)
+
+    def _reference_loaded(self, since: int, agents: tuple[Agent, ...],
+                          templates: tuple[Template, ...], me: Agent) -> None:
+        self.since = since
+        self.agents_ = agents
+        self.templates = templates
+        for composer in self.query(Composer):
+            composer.templates = templates
+            composer.agent = me
+
+    def _poll(self) -> None:
+        if self.since is not None:
+            self._poll_changes(self.since)
+        queue = self.query_one(QueuePane)
+        if queue.failed:
+            queue.reload()
+
+    @work(thread=True, exclusive=True, group="changes", exit_on_error=False)
+    def _poll_changes(self, since: int) -> None:
+        try:
+            batch = self.app.backend.changes(since)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - the next tick retries
+            return
+        if batch.changes and not get_current_worker().is_cancelled:
+            self.post_message(self._Changes(batch))
+
+    def on_workspace_screen__changes(self, message: _Changes) -> None:
+        batch = message.batch
+        if self.since is not None and batch.cursor <= self.since:
+            return
+        self.since = batch.cursor
+        contacts = {c.entity_id for c in batch.changes if c.entity is ChangeEntity.CONTACT}
+        customers = {c.entity_id for c in batch.changes if c.entity is ChangeEntity.CUSTOMER}
+        if contacts:
+            self.query_one(QueuePane).reload(
+                keep_id=self.contact.id if self.contact else None)
+        if self.contact is not None and self.contact.id in contacts:
+            self._refresh_contact(self.contact.id)
+        if self.customer_id is not None and (self.customer_id in customers or (
+                self.contact is not None and self.contact.id in contacts)):
+            self.query_one(CustomerView).reload_timeline()
+
+    @work(thread=True, exclusive=True, group="contact", exit_on_error=False)
+    def _refresh_contact(self, contact_id: int) -> None:
+        try:
+            detail = self.app.backend.get_contact(contact_id)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - keep the last known state
+            return
+        self.app.call_from_thread(self._contact_updated, detail.contact)
+
+    def _contact_updated(self, contact: Contact) -> None:
+        if self.contact is not None and contact.id == self.contact.id:
+            self.contact = contact
+            self.query_one(ContactBar).contact = contact
+            self.query_one(ContactBar).refresh()
+            for composer in self.query(Composer):
+                composer.set_contact(contact)
+            self._bindings_changed()
+
+    # -- opening ----------------------------------------------------------------------
+
+    @on(QueuePane.Highlighted)
+    def _queue_moved(self, message: QueuePane.Highlighted) -> None:
+        if self._open_timer is not None:
+            self._open_timer.stop()
+        contact = message.contact
+        # a short debounce: holding an arrow key does not load every customer on the way
+        self._open_timer = self.set_timer(0.03, lambda: self.open_contact(contact))
+
+    @on(QueuePane.Opened)
+    def _queue_opened(self, message: QueuePane.Opened) -> None:
+        self.open_contact(message.contact)
+        self.query_one(TimelineList).focus()
+
+    def open_contact(self, contact: Contact) -> None:
+        """Make `contact` the one the actions and the composer work on."""
+        self.contact = contact
+        self.customer_id = contact.customer_id
+        self.query_one(ContactBar).show(contact)
+        self.query_one(CustomerView).open(contact.customer_id)
+        for composer in self.query(Composer):
+            composer.set_contact(contact)
+        self._bindings_changed()
+
+    def open_customer(self, customer_id: int) -> None:
+        """Open a customer without a contact (from search)."""
+        self.contact = None
+        self.customer_id = customer_id
+        self.query_one(ContactBar).show(None, customer_id)
+        self.query_one(CustomerView).open(customer_id, force=True)
+        for composer in self.query(Composer):
+            composer.set_contact(None)
+        self.query_one(TimelineList).focus()
+        self._bindings_changed()
+
+    @on(CustomerView.Loaded)
+    def _customer_loaded(self, message: CustomerView.Loaded) -> None:
+        for composer in self.query(Composer):
+            composer.set_customer(message.customer, message.facts)
+
+    @on(CustomerView.EventHighlighted)
+    def _event_highlighted(self, message: CustomerView.EventHighlighted) -> None:
+        if self.has_class("-wide"):
+            self.query_one("#inline-detail", EventDetail).show(message.event)
+            if message.event is not None:
+                self._inline_detail(message.event)
+
+    @work(thread=True, exclusive=True, group="inline-detail", exit_on_error=False)
+    def _inline_detail(self, event: object) -> None:
+        try:
+            detail = load_detail(self.app.backend, event)  # type: ignore[arg-type, attr-defined]
+        except Exception as error:  # noqa: BLE001 - shown in place
+            self.app.call_from_thread(self.query_one("#inline-detail", EventDetail).show_error,
+                                      error_text(error, "Conversation"))
+            return
+        if detail is not None and not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_inline, event, detail)
+
+    def _show_inline(self, event: TimelineEvent, detail: ContactDetail) -> None:
+        """Show a loaded conversation, unless the operator has moved on meanwhile."""
+        current = self.query_one(CustomerView).current_event
+        if current is not None and current.id == event.id:
+            self.query_one("#inline-detail", EventDetail).show(event, detail)
+
+    @on(CustomerView.EventOpened)
+    def _event_opened(self, message: CustomerView.EventOpened) -> None:
+        self.app.push_screen(EventScreen(message.event))
+
+    def _bindings_changed(self) -> None:
+        """Refresh the footer and palette only when what is allowed actually changed
+        (a footer refresh recomposes it: too slow to do on every customer opened)."""
+        c = self.contact
+        state = (self.customer_id is not None, c is not None,
+                 None if c is None else (c.assignee == self.me, c.assignee is None,
+                                         c.status is ContactStatus.RESOLVED))
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
+
+    # -- simple actions ----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if actions.is_mutating(action) and self.app.read_only:  # type: ignore[attr-defined]
+            return False
+        c = self.contact
+        if action in actions.MUTATING:
+            if c is None:
+                return None
+            if action == "claim":  # only a free contact; another's is theirs (or a transfer)
+                return c.assignee is None or None
+            if action == "release":  # only my own: another's hold is theirs to give back
+                return c.assignee == self.me or None
+            if action == "resolve":
+                return c.status is not ContactStatus.RESOLVED or None
+            if action == "reopen":
+                return c.status is ContactStatus.RESOLVED or None
+        if action in ("compose", "template"):  # no composer in read-only mode
+            if self.app.read_only:  # type: ignore[attr-defined]
+                return False
+            return c is not None or None
+        if action in ("open_event", "jump", "cycle_kind", "cycle_timeline_channel",
+                      "focus_timeline"):
+            return self.customer_id is not None or None
+        return True
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(QueuePane).set_tab(tab)
+
+    def action_cycle_channel(self) -> None:
+        self.query_one(QueuePane).cycle_channel()
+
+    def action_filter(self) -> None:
+        self.query_one(QueuePane).focus_filter()
+
+    def action_focus_queue(self) -> None:
+        self.query_one(QueueList).focus()
+
+    def action_focus_timeline(self) -> None:
+        self.query_one(TimelineList).focus()
+
+    def action_cycle_kind(self) -> None:
+        self.query_one(CustomerView).cycle_kind()
+
+    def action_cycle_timeline_channel(self) -> None:
+        self.query_one(CustomerView).cycle_channel()
+
+    def action_jump(self, group: str, direction: int) -> None:
+        self.query_one(CustomerView).jump(group, direction)
+
+    def action_open_event(self) -> None:
+        event = self.query_one(CustomerView).current_event
+        if event is not None:
+            self.app.push_screen(EventScreen(event))
+
+    def action_compose(self) -> None:
+        for composer in self.query(Composer):
+            composer.text_area.focus()
+
+    def action_template(self) -> None:
+        for composer in self.query(Composer):
+            composer.action_pick_template()
+
+    def action_next_contact(self) -> None:
+        queue = self.query_one(QueuePane)
+        if self.contact is not None and queue.current is not None and \
+                queue.current.id != self.contact.id:
+            current = queue.current  # the cursor is already past the open one
+            self.open_contact(current)
+            return
+        if not queue.select_next():
+            self.notify("No more contacts in this view", markup=False)
+
+    @on(Composer.Sent)
+    def _sent(self, message: Composer.Sent) -> None:
+        if message.then == "resolve":
+            self._write("resolve", message.contact_id)
+            self.query_one(QueueList).focus()
+        elif message.then == "next":
+            self.query_one(QueueList).focus()
+            self.action_next_contact()
+        self.query_one(QueuePane).reload(keep_id=message.contact_id)
+        self._refresh_contact(message.contact_id)
+        self.query_one(CustomerView).reload_timeline()

@@ -1,0 +1,147 @@
+"""Console settings (theme, key overrides, layout, default backend) and per-contact drafts.
+
+Both live as small JSON files in the user's config directory (platformdirs),
+so a theme choice and a half-written reply survive a restart. A broken or
+unreadable file never stops the console: it falls back to defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_dir
+
+
+def default_settings_path() -> Path:
+    """settings.json in the user's config directory for Vista."""
+    return Path(user_config_dir("vista", appauthor=False)) / "settings.json"
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Write atomically (temp file + rename) so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=2, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass
+class Settings:
+    """What the operator chose: kept across restarts."""
+
+    theme: str = "vista-dark"
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys ("ctrl+s,f5")
+    layout: str = "auto"  # auto, narrow, wide
+    default_backend: str | None = None
+    path: Path | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        """Read settings from `path` (default: the config dir); defaults when absent or broken."""
+        path = path or default_settings_path()
+        data = _read_json(path)
+        settings = cls(path=path)
+        if isinstance(data, dict):
+            if isinstance(data.get("theme"), str):
+                settings.theme = data["theme"]
+            if isinstance(data.get("keys"), dict):
+                settings.keys = {str(k): str(v) for k, v in data["keys"].items()}
+            if data.get("layout") in ("auto", "narrow", "wide"):
+                settings.layout = data["layout"]
+            if isinstance(data.get("default_backend"), str):
+                settings.default_backend = data["default_backend"]
+        return settings
+
+    def save(self) -> None:
+        """Write the settings file (best effort: an unwritable dir is not fatal)."""
+        if self.path is None:
+            return
+        data = asdict(self)
+        data.pop("path", None)
+        try:
+            _write_json(self.path, data)
+        except OSError:
+            pass
+
+    @property
+    def drafts_path(self) -> Path:
+        base = self.path or default_settings_path()
+        return base.with_name("drafts.json")
+
+
+@dataclass
+class Draft:
+    """A reply being written for one contact."""
+
+    body: str = ""
+    channel: str | None = None
+    note: bool = False
+    template: str | None = None
+
+
+class Drafts:
+    """Unsent replies per contact, stored in drafts.json next to the settings.
+
+    Keys are "<scope>#<contact id>", the scope being the backend's location, so a
+    draft never shows up on the contact with the same id in another database.
+    """
+
+    def __init__(self, path: Path, scope: str = "") -> None:
+        self.path = path
+        self.scope = scope
+        data = _read_json(path)
+        self._drafts: dict[str, Draft] = {}
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if isinstance(value, dict) and isinstance(value.get("body"), str):
+                    channel, template = value.get("channel"), value.get("template")
+                    self._drafts[str(key)] = Draft(
+                        body=value["body"],
+                        channel=channel if isinstance(channel, str) else None,
+                        note=bool(value.get("note", False)),
+                        template=template if isinstance(template, str) else None,
+                    )
+
+    def _key(self, contact_id: int) -> str:
+        return f"{self.scope}#{contact_id}"
+
+    def get(self, contact_id: int) -> Draft | None:
+        return self._drafts.get(self._key(contact_id))
+
+    def put(self, contact_id: int, draft: Draft) -> None:
+        """Keep (or, when empty, forget) the draft of a contact and write the file."""
+        key = self._key(contact_id)
+        if draft.body.strip():
+            if self._drafts.get(key) == draft:
+                return  # unchanged: no write
+            self._drafts[key] = draft
+        elif self._drafts.pop(key, None) is None:
+            return  # nothing kept, nothing to forget
+        self.save()
+
+    def discard(self, contact_id: int) -> None:
+        if self._drafts.pop(self._key(contact_id), None) is not None:
+            self.save()
+
+    def save(self) -> None:
+        try:
+            _write_json(self.path, {k: asdict(v) for k, v in self._drafts.items()})
+        except OSError:
+            pass

@@ -1,0 +1,240 @@
+"""The contact queue pane: tabs (Mine, Unassigned, All, SLA at risk), a channel
+filter, a text filter box and the windowed list; live through `reload()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, Static, Tab, Tabs
+from textual.worker import get_current_worker
+
+from backends.base import VistaError
+from backends.models import Channel, Contact, QueuePage, QueueQuery, SlaState
+from console.widgets.queue_list import QueueList
+from console.widgets.queue_window import PAGE, Fetch, QueueWindow
+
+TABS = (("mine", "Mine"), ("unassigned", "Unassigned"), ("all", "All"), ("at_risk", "SLA risk"))
+CHANNELS: tuple[Channel | None, ...] = (None, *Channel)
+
+
+class QueuePane(Vertical):
+    """The left pane. Posts `Highlighted` when the operator moves to a contact."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave_filter", "List", show=False, id="queue.leave_filter")]
+
+    class Highlighted(Message):
+        def __init__(self, contact: Contact) -> None:
+            super().__init__()
+            self.contact = contact
+
+    class Opened(Message):
+        """Enter on a contact: the screen moves focus to the customer view."""
+
+        def __init__(self, contact: Contact) -> None:
+            super().__init__()
+            self.contact = contact
+
+    class _Loaded(Message):
+        def __init__(self, fetch: Fetch, pages: tuple[QueuePage, ...], count: int,
+                     keep_id: int | None, then_open: bool) -> None:
+            super().__init__()
+            self.fetch, self.pages, self.count = fetch, pages, count
+            self.keep_id, self.then_open = keep_id, then_open
+
+    class _Failed(Message):
+        def __init__(self, error: Exception) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, me: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.me = me
+        self.window = QueueWindow()
+        self.tab = "all"
+        self.channel: Channel | None = None
+        self.text = ""
+        self._filter_timer: Timer | None = None
+        self.failed = False  # the last load failed: the screen retries on its next tick
+
+    def compose(self) -> ComposeResult:
+        yield Tabs(*(Tab(label, id=f"tab-{key}") for key, label in TABS), active="tab-all",
+                   id="queue-tabs")
+        yield Input(placeholder="filter (f): name or subject", id="queue-filter")
+        yield QueueList(self.window, self.me, self.app.now,  # type: ignore[attr-defined]
+                        id="queue-list")
+        yield Static(id="queue-status")
+
+    def on_mount(self) -> None:
+        self.reload(top=True)
+
+    # -- the query ---------------------------------------------------------------
+
+    @property
+    def query_(self) -> QueueQuery:
+        """The backend query for the current tab, channel and filter text."""
+        q = QueueQuery()
+        if self.tab == "mine":
+            q = replace(q, assignee=self.me)
+        elif self.tab == "unassigned":
+            q = replace(q, unassigned=True)
+        elif self.tab == "at_risk":
+            q = replace(q, sla=SlaState.AT_RISK)
+        if self.channel is not None:
+            q = replace(q, channels=(self.channel,))
+        return replace(q, text=self.text.strip())
+
+    @property
+    def current(self) -> Contact | None:
+        return self.window.current
+
+    def set_tab(self, tab: str) -> None:
+        self.query_one(Tabs).active = f"tab-{tab}"
+
+    @on(Tabs.TabActivated, "#queue-tabs")
+    def _tab_changed(self, event: Tabs.TabActivated) -> None:
+        tab = (event.tab.id or "tab-all").removeprefix("tab-")
+        if tab != self.tab:
+            self.tab = tab
+            self.reload(top=True)
+
+    def cycle_channel(self) -> None:
+        self.channel = CHANNELS[(CHANNELS.index(self.channel) + 1) % len(CHANNELS)]
+        self.reload(top=True)
+
+    def focus_filter(self) -> None:
+        self.query_one("#queue-filter", Input).focus()
+
+    @on(Input.Changed, "#queue-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.text = event.value
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(0.2, lambda: self.reload(top=True))
+
+    @on(Input.Submitted, "#queue-filter")
+    def _filter_done(self) -> None:
+        self.query_one(QueueList).focus()
+
+    def action_leave_filter(self) -> None:
+        self.query_one(QueueList).focus()
+
+    # -- loading -----------------------------------------------------------------
+
+    def reload(self, *, top: bool = False, keep_id: int | None = None,
+               then_open: bool = False) -> None:
+        """Refetch the rows around the cursor (or from the top) and the count."""
+        if top:
+            self.window.cursor = 0
+            self.window.generation += 1
+            self.window.more_before = False
+            fetch = self.window.plan_top()
+        else:
+            keep_id = keep_id if keep_id is not None else (
+                self.current.id if self.current else None)
+            fetch = self.window.plan_refresh()
+        self._load(fetch, self.query_, keep_id, then_open)
+
+    @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
+    def _load(self, fetch: Fetch, query: QueueQuery, keep_id: int | None,
+              then_open: bool = False) -> None:
+        backend = self.app.backend  # type: ignore[attr-defined]
+        try:
+            if fetch.kind == "refresh":
+                before = backend.queue(query, cursor=fetch.cursor, limit=PAGE, backwards=True)
+                start = before.next_cursor if before.contacts else None
+                after = backend.queue(query, cursor=start, limit=2 * PAGE)
+                pages: tuple[QueuePage, ...] = (before, after)
+            elif fetch.kind in ("top", "forward"):
+                pages = (backend.queue(query, cursor=fetch.cursor, limit=fetch.limit),)
+            else:  # backward, bottom
+                pages = (backend.queue(query, cursor=fetch.cursor, limit=fetch.limit,
+                                       backwards=True),)
+            count = backend.queue_count(query)
+        except Exception as error:  # noqa: BLE001 - shown in the pane, app keeps going
+            if not get_current_worker().is_cancelled:
+                self.post_message(self._Failed(error))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self._Loaded(fetch, pages, count, keep_id, then_open))
+
+    def on_queue_pane__loaded(self, message: _Loaded) -> None:
+        message.stop()
+        self.failed = False
+        before = self.window.current
+        if not self.window.apply(message.fetch, message.pages, message.count, message.keep_id):
+            return
+        self._paint_status()
+        listing = self.query_one(QueueList)
+        listing.refresh()
+        more = self.window.plan_edge()
+        if more is not None:
+            self._load(more, self.query_, None)
+        after = self.window.current
+        if message.then_open and after is not None or message.fetch.kind in ("top", "bottom") and after is not None and (
+            before is None or before.id != after.id
+        ) and message.keep_id is None:
+            self.post_message(self.Highlighted(after))
+
+    def on_queue_pane__failed(self, message: _Failed) -> None:
+        message.stop()
+        self.failed = True
+        error = message.error
+        text = f"{error.title}: {error}" if isinstance(error, VistaError) else (
+            f"Queue failed: {type(error).__name__}: {error}")
+        self.query_one("#queue-status", Static).update(Content.styled(text, "bold $error"))
+        self.window.loaded = True
+        self.query_one(QueueList).refresh()
+
+    def _paint_status(self) -> None:
+        w = self.window
+        where = f"{w.cursor + 1:,}/{w.count:,}" if w.rows else f"0/{w.count:,}"
+        label = dict(TABS)[self.tab]
+        chan = self.channel.value if self.channel else "all channels"
+        self.query_one("#queue-status", Static).update(
+            Content.assemble((label, "bold"), f" · {chan} · ", (where, "$accent")))
+
+    # -- cursor ------------------------------------------------------------------
+
+    def on_queue_list_moved(self, message: QueueList.Moved) -> None:
+        message.stop()
+        self._paint_status()
+        more = self.window.plan_edge()
+        if more is not None:
+            self._load(more, self.query_, None)
+        if self.current is not None:
+            self.post_message(self.Highlighted(self.current))
+
+    def on_queue_list_jump(self, message: QueueList.Jump) -> None:
+        message.stop()
+        if message.where == "top":
+            self.reload(top=True)
+        else:
+            self.window.generation += 1
+            self._load(self.window.plan_bottom(), self.query_, None)
+
+    def on_queue_list_open(self, message: QueueList.Open) -> None:
+        message.stop()
+        if self.current is not None:
+            self.post_message(self.Opened(self.current))
+
+    def select_next(self) -> bool:
+        """Move to the row after the cursor; False at the end of the loaded rows."""
+        before = self.window.cursor
+        self.query_one(QueueList).action_move(1)
+        return self.window.cursor != before
+
+    def select_id(self, contact_id: int) -> None:
+        found = self.window.index_of(contact_id)
+        if found is not None:
+            self.window.cursor = found
+            self.query_one(QueueList).refresh()
+            self._paint_status()

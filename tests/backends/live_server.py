@@ -1,0 +1,92 @@
+"""A real Vista API server on a loopback port, in a background thread, for the test session."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from backends.http.client import HTTPBackend
+from backends.http.hub import Hub
+from backends.http.server import create_app
+from backends.models import Role
+from tests.conftest import NOW
+
+
+class LiveServer:
+    """uvicorn serving `create_app` on 127.0.0.1:<free port>; `serve(path)` switches the store."""
+
+    def __init__(self, first_db: Path, port: int = 0) -> None:
+        self.hub = Hub(first_db, clock=lambda: NOW)
+        self.app = create_app(hub=self.hub)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", port))
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True, name="vista-api"
+        )
+        self._names = itertools.count(1)
+        self.db: Path = first_db
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the test API server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(5)
+        self.hub.close()
+
+    def serve(self, db: Path) -> None:
+        """Serve this store file from now on."""
+        self.db = db
+        self.hub.retarget(db)
+
+    def token(self, agent: str, role: Role | None = None) -> str:
+        """A fresh token for `agent`, with the agent's role in the store unless given."""
+        if role is None:
+            with sqlite3.connect(self.db) as conn:
+                row = conn.execute("SELECT role FROM agents WHERE name = ?", (agent,)).fetchone()
+            role = Role(row[0]) if row else Role.OPERATOR
+        token, _ = self.hub.tokens.create(f"{agent}-{next(self._names)}", role, agent)
+        return token
+
+    def backend_for(
+        self, agent: str, *, read_only: bool = False, role: Role | None = None
+    ) -> HTTPBackend:
+        return HTTPBackend(self.url, token=self.token(agent, role), read_only=read_only)
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    demo_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """One API server for the session (each test points it at its own store copy)."""
+    first = tmp_path_factory.mktemp("api") / "first.db"
+    shutil.copy(demo_template, first)
+    live = LiveServer(first)
+    live.start()
+    yield live
+    live.stop()

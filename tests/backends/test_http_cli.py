@@ -1,0 +1,154 @@
+"""End to end from the shell: `vista tokens`, `vista serve`, and the CLI with --backend http://."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+VISTA = [str(Path(sys.executable).with_name("vista"))]
+
+
+def _vista(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*VISTA, *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})},
+    )
+
+
+@pytest.fixture
+def store(demo_template: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "team.db"
+    shutil.copy(demo_template, path)
+    return path
+
+
+@pytest.fixture
+def server(store: Path) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            *VISTA,
+            "serve",
+            "--backend",
+            f"sqlite:///{store}",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(url + "/api/v1/me", timeout=0.5)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise AssertionError(
+                    f"vista serve did not start: {proc.communicate()[1]}"
+                ) from None
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_tokens_create_prints_only_the_token(store: Path) -> None:
+    made = _vista(
+        "--backend",
+        f"sqlite:///{store}",
+        "tokens",
+        "create",
+        "--name",
+        "desk-1",
+        "--role",
+        "operator",
+        "--agent",
+        "giulia",
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.count("\n") == 1 and made.stdout.startswith("vista_")
+    listed = _vista("--backend", f"sqlite:///{store}", "tokens", "list", "--json")
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(r["name"], r["role"], r["agent"], r["revoked_at"]) for r in rows] == [
+        ("desk-1", "operator", "giulia", None)
+    ]
+    assert made.stdout.strip() not in listed.stdout
+    bad = _vista(
+        "--backend", f"sqlite:///{store}", "tokens", "create", "--name", "x", "--role", "god"
+    )
+    assert bad.returncode == 1 and "unknown role" in bad.stderr and bad.stdout == ""
+
+
+def test_cli_against_a_served_store(store: Path, server: str) -> None:
+    def token(name: str, role: str, agent: str) -> str:
+        made = _vista(
+            "--backend",
+            f"sqlite:///{store}",
+            "tokens",
+            "create",
+            "--name",
+            name,
+            "--role",
+            role,
+            "--agent",
+            agent,
+        )
+        assert made.returncode == 0, made.stderr
+        return made.stdout.strip()
+
+    operator, supervisor = token("ops", "operator", "giulia"), token("boss", "supervisor", "anna")
+    listed = _vista(
+        "--backend", server, "--token", operator, "queue", "list", "--json", "--limit", "5"
+    )
+    assert listed.returncode == 0, listed.stderr
+    contacts = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert len(contacts) == 5 and all("priority" in c for c in contacts)
+    local = _vista("--backend", f"sqlite:///{store}", "queue", "list", "--json", "--limit", "5")
+    assert local.stdout == listed.stdout  # the same answer from the file and from the server
+    unassigned = _vista(
+        "--backend",
+        server,
+        "--token",
+        operator,
+        "queue",
+        "list",
+        "--json",
+        "--assignee",
+        "none",
+        "--limit",
+        "1",
+    )
+    cid = json.loads(unassigned.stdout)["id"]
+    refused = _vista("--backend", server, "--token", supervisor, "contacts", "claim", str(cid))
+    assert refused.returncode == 1 and "read-only" in refused.stderr
+    claimed = _vista(
+        "--backend", server, "contacts", "claim", str(cid), "--json", env={"VISTA_TOKEN": operator}
+    )
+    assert claimed.returncode == 0 and json.loads(claimed.stdout)["assignee"] == "giulia"
+    assert _vista("--backend", server, "--token", "vista_bad", "queue", "list").returncode == 1
+    revoked = _vista("--backend", f"sqlite:///{store}", "tokens", "revoke", "ops")
+    assert revoked.returncode == 0
+    after = _vista("--backend", server, "--token", operator, "queue", "list")
+    assert after.returncode == 1 and "revoked" in after.stderr

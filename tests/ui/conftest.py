@@ -1,0 +1,59 @@
+"""UI fixtures: the console over a private copy of the demo database, frozen clock,
+settings in a temp dir (never the user's real config)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from backends.sqlite.backend import SQLiteBackend
+from console.app import VistaApp
+from tests.conftest import NOW
+
+
+@pytest.fixture
+def settings_path(tmp_path: Path) -> Path:
+    return tmp_path / "config" / "settings.json"
+
+
+@pytest.fixture
+def make_app(demo_db: Path, settings_path: Path) -> Callable[..., VistaApp]:
+    """Build a VistaApp over the test database; `read_only=True` opens it read-only."""
+    opened: list[SQLiteBackend] = []
+
+    def make(read_only: bool = False, poll_interval: float = 3600.0, **kwargs: object) -> VistaApp:
+        backend = SQLiteBackend(demo_db, agent="demo", read_only=read_only, clock=lambda: NOW)
+        opened.append(backend)
+        return VistaApp(backend, clock=lambda: NOW, settings_path=settings_path,
+                        poll_interval=poll_interval, **kwargs)  # type: ignore[arg-type]
+
+    yield make  # type: ignore[misc]
+    for backend in opened:
+        backend.close()
+
+
+@pytest.fixture
+def backend(demo_db: Path) -> SQLiteBackend:
+    """A second connection to the same database, to check what was stored."""
+    b = SQLiteBackend(demo_db, agent="demo", clock=lambda: NOW)
+    yield b  # type: ignore[misc]
+    b.close()
+
+
+async def settle(pilot: object, rounds: int = 3) -> None:
+    """Wait until the workers are done and the messages they posted are handled."""
+    app = pilot.app  # type: ignore[attr-defined]
+    for _ in range(rounds):
+        try:
+            await app.workers.wait_for_complete()
+        except (WorkerCancelled, WorkerFailed):
+            pass  # superseded by a newer exclusive worker (or shown as an error): fine
+        await pilot.pause()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

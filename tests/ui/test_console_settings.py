@@ -1,0 +1,84 @@
+"""Settings survive restarts: theme, remapped keys (by binding id), drafts per contact."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from console.screens.workspace import WorkspaceScreen
+from console.widgets.composer import Composer
+from console.widgets.queue import QueuePane
+from tests.ui.conftest import settle
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_theme_switch_is_remembered(make_app, settings_path) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.theme == "vista-dark"
+        await pilot.press("T")
+        await settle(pilot)
+        assert app.theme == "vista-light"
+    assert json.loads(settings_path.read_text())["theme"] == "vista-light"
+    again = make_app()
+    async with again.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert again.theme == "vista-light"
+
+
+async def test_keys_remap_by_binding_id(make_app, settings_path) -> None:
+    settings_path.parent.mkdir(parents=True, exist_ok=True)
+    settings_path.write_text(json.dumps({"keys": {"workspace.tab_unassigned": "f6"}}))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        queue = app.screen.query_one(QueuePane)
+        await pilot.press("f6")
+        await settle(pilot)
+        assert queue.tab == "unassigned"
+
+
+async def test_draft_is_kept_per_contact_across_restarts(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, WorkspaceScreen) and screen.contact is not None
+        first = screen.contact.id
+        await pilot.press("i", *"half a reply")
+        await pilot.press("escape")
+        screen.query_one("#queue-list").focus()
+        await pilot.press("down")
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert screen.contact.id != first
+        assert screen.query_one(Composer).body == ""
+    again = make_app()
+    async with again.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert again.screen.contact.id == first
+        assert again.screen.query_one(Composer).body == "half a reply"
+
+
+async def test_layout_toggle_is_remembered(make_app, settings_path) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.has_class("-wide")  # auto: wide at 160 columns
+        assert screen.query_one("#inline-detail").display
+        await pilot.press("w")
+        await settle(pilot)
+        assert screen.has_class("-narrow") and not screen.query_one("#inline-detail").display
+    assert json.loads(settings_path.read_text())["layout"] == "narrow"
+    again = make_app()
+    async with again.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert again.screen.has_class("-narrow")

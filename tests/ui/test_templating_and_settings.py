@@ -1,0 +1,63 @@
+"""Template variables and the settings files, without the UI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from backends.models import (
+    Agent,
+    Channel,
+    Contact,
+    ContactStatus,
+    Customer,
+    CustomerFacts,
+    Priority,
+    Role,
+)
+from console.settings import Draft, Drafts, Settings
+from console.widgets import templating
+
+AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+def test_template_variables_fill_from_profile_facts_contact_agent() -> None:
+    customer = Customer(id=1, first_name="Mario", last_name="Rossi")
+    facts = CustomerFacts(customer_id=1, last_order_number="VS-1", last_order_status="shipped")
+    contact = Contact(id=9, channel=Channel.EMAIL, customer_id=1, customer_name="Mario Rossi",
+                      subject="Where is it?", intent="wismo", priority=Priority.NORMAL,
+                      status=ContactStatus.OPEN, created_at=AT, updated_at=AT)
+    agent = Agent("demo", "Demo Operator", Role.OPERATOR)
+    values = templating.variables(customer, facts, contact, agent)
+    body = ("{first_name} {last_name}: {last_order.number} is {last_order.status}. "
+            "{agent.name} re {contact.subject} {unknown}")
+    filled = templating.fill(body, values)
+    assert filled == "Mario Rossi: VS-1 is shipped. Demo Operator re Where is it? {unknown}"
+    assert templating.unresolved(filled) == ["unknown"]
+    # no orders: the order variables stay, flagged
+    bare = templating.variables(customer, CustomerFacts(customer_id=1), None, None)
+    assert templating.unresolved(templating.fill(body, bare)) == [
+        "last_order.number", "last_order.status", "agent.name", "contact.subject", "unknown"]
+
+
+def test_settings_survive_a_broken_file_and_round_trip(tmp_path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text("{not json")
+    settings = Settings.load(path)
+    assert settings.theme == "vista-dark" and settings.keys == {}
+    settings.theme = "vista-light"
+    settings.keys = {"workspace.claim": "C"}
+    settings.save()
+    again = Settings.load(path)
+    assert again.theme == "vista-light" and again.keys == {"workspace.claim": "C"}
+
+
+def test_drafts_are_kept_per_contact_and_empty_ones_forgotten(tmp_path) -> None:
+    drafts = Drafts(tmp_path / "drafts.json")
+    drafts.put(1, Draft(body="hello", channel="email"))
+    drafts.put(2, Draft(body="   "))
+    reread = Drafts(tmp_path / "drafts.json")
+    assert reread.get(1) == Draft(body="hello", channel="email")
+    assert reread.get(2) is None
+    assert Drafts(tmp_path / "drafts.json", scope="other.db").get(1) is None
+    reread.discard(1)
+    assert Drafts(tmp_path / "drafts.json").get(1) is None
