@@ -145,9 +145,10 @@ def _load(url: str, token: str, customers: int, operators: int, seconds: float) 
             f"{len(latencies) + len(errors):,} requests ({len(latencies) / seconds:.0f}/s)")
     add("http: load, errors", len(errors), "errors", "0", not errors,
         note=f"{errors[0][:100]} ({note})" if errors else note)
-    p99 = _pct(latencies, 0.99) if latencies else float("nan")
-    add("http: load, p99 latency", p99, "ms", "p99 <= 100 ms", p99 <= 100, note=note)
-    add("http: load, p50 latency", statistics.median(latencies) if latencies else float("nan"),
+    p99 = _pct(latencies, 0.99) if latencies else 0.0
+    add("http: load, p99 latency", p99, "ms", "p99 <= 100 ms", bool(latencies) and p99 <= 100,
+        note=note)
+    add("http: load, p50 latency", statistics.median(latencies) if latencies else 0.0,
         "ms", note="a queue page, or a profile + 50 events")
 
 

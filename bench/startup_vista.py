@@ -99,7 +99,7 @@ class BenchVista(console_app.VistaApp):
 
 
 def existing_customers(db: str, count: int, seed: int = 3) -> list[int]:
-    """`count` random ids of customers that exist (ids have gaps where customers merged)."""
+    """`count` random ids of customers that exist (the demo's ids have gaps)."""
     rng = random.Random(seed)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         top = int(conn.execute("SELECT max(id) FROM customers").fetchone()[0] or 0)

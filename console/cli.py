@@ -65,12 +65,10 @@ def main_callback(
         _open_console()
 
 
-@handles_errors
 def _open_console() -> None:
-    from console.app import VistaApp  # the console loads only when it is used
+    from console.entry import open_console
 
-    backend = STATE.backend()
-    VistaApp(backend).run()
+    open_console(STATE.url, STATE.agent, STATE.token, STATE.read_only)
 
 
 # --------------------------------------------------------------------------- demo

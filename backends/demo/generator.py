@@ -191,6 +191,12 @@ class _Generator:
                 records.append(("webshop", f"WS-G{cid:08d}", {
                     "first_name": first, "last_name": last, "email": email, "city": city,
                 }, created + rng.randint(0, 300 * DAY)))
+            if rng.random() < 0.03:  # an old account: surname mistyped, no e-mail or phone
+                records.append(("webshop", f"WS-D{cid:08d}", {
+                    "first_name": first, "last_name": self._typo(last) if len(last) > 4
+                    else last + last[-1], "street": street, "city": city, "postal_code": postal,
+                    "country": "IT",
+                }, created - rng.randint(30 * DAY, 400 * DAY)))
         if in_desk:
             fields = {
                 "name": f"{first} {last}" if rng.random() < 0.7 else f"{first.lower()} {last.lower()}",
@@ -532,7 +538,7 @@ def generate(
                           [(*a, now_ts) for a in vocab.AGENTS])
             w.executemany("INSERT INTO templates(name, channel, language, whatsapp_approved, body) "
                           "VALUES (?,?,?,?,?)", vocab.TEMPLATES)
-        resolver = Resolver(db, MatchConfig(), now_ts, actor="demo")
+        resolver = Resolver(db, MatchConfig(), now_ts, actor="demo", spare_ids_from=customers)
         gen.email_in_store = lambda key: db.execute(
             "SELECT 1 FROM identities WHERE kind = 'email' AND value = ? LIMIT 1", (key,)
         ).fetchone() is not None

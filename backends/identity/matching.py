@@ -86,8 +86,13 @@ def _mobiles(f: Features) -> bool:
     return any(phone_kind(p) == MOBILE for p, _k in f.phones)
 
 
-def score(a: Features, b: Features, cfg: MatchConfig, common_name: bool = False) -> Verdict:
-    """Compare two records. `common_name`: their shared full name is a common one."""
+def score(a: Features, b: Features, cfg: MatchConfig, common_name: bool = False,
+          household: bool = False) -> Verdict:
+    """Compare two records.
+
+    `common_name`: their shared full name is a common one. `household`: other people
+    (other first names) have records at this address, so a name and address are not enough.
+    """
     reasons: list[str] = []
     points = 0.0
     strong = 0  # shared identifiers (e-mail, mobile, ids)
@@ -179,7 +184,8 @@ def score(a: Features, b: Features, cfg: MatchConfig, common_name: bool = False)
     name_and_address = (cfg.link_name_and_address and strong == 0 and names_agree
                         and not (a.source and a.source == b.source)
                         and address_agree and dob_agree >= 0
-                        and first_pts >= cfg.name_exact_points and not different_mobiles)
+                        and first_pts >= cfg.name_exact_points and not different_mobiles
+                        and not household)
     if points >= cfg.auto_threshold or name_and_address:
         decision = Decision.LINK
     elif points >= cfg.suggest_threshold and (strong or shared_household or dob_agree > 0
@@ -205,7 +211,7 @@ def score(a: Features, b: Features, cfg: MatchConfig, common_name: bool = False)
             reasons.append("guard: common name")
         elif strong == 0 and dob_agree <= 0 and not name_and_address:
             decision = Decision.SUGGEST
-            reasons.append("guard: only name and address")
+            reasons.append("guard: only name and address" + (" of a household" if household else ""))
         elif strong and first_agree == 0 and last_agree <= 0 and dob_agree <= 0 and not address_agree:
             decision = Decision.SUGGEST
             reasons.append("guard: shared identifier, nothing else agrees")

@@ -109,6 +109,17 @@ class Profile:
 _EMPTY = Profile()
 
 
+def _namesakes(f: Features, neighbours: list[Features]) -> bool:
+    """Whether two people with `f`'s name seem to live at its address: the same source holds
+    two records of that name there, or two records of that name have different birth dates."""
+    same = [n for n in neighbours if n.fk == f.fk and n.lk[:3] == f.lk[:3]] + [f]
+    if len(same) < 2:
+        return False
+    sources = [n.source for n in same if n.source]
+    dobs = {n.dob for n in same if n.dob}
+    return len(sources) != len(set(sources)) or len(dobs) > 1
+
+
 def _same_date(a: str, b: str) -> bool:
     return a == b or (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7])
 
@@ -120,8 +131,12 @@ def _sim(a: str, b: str) -> float:
 class Resolver:
     """Stores and resolves batches of source records in the caller's transaction."""
 
-    def __init__(self, db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str = "import") -> None:
+    def __init__(self, db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str = "import",
+                 spare_ids_from: int = 0) -> None:
+        """`spare_ids_from`: new customers without a usable hint get ids above this (the
+        demo keeps ids 1..N for its N people that way)."""
         self.db = db
+        self.spare_ids_from = spare_ids_from
         self.cfg = cfg
         self.now = now
         self.actor = actor
@@ -149,7 +164,8 @@ class Resolver:
         """Store `items` (insert new, update changed) and resolve them."""
         db, result = self.db, BatchResult()
         self._taken = set()
-        self._top = db.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0]
+        self._top = max(self.spare_ids_from,
+                        db.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0])
         latest: dict[tuple[str, str], Incoming] = {}
         for item in items:  # the same id twice in one batch: the last one wins
             item.features.source = item.source
@@ -244,6 +260,9 @@ class Resolver:
                 if found is not None:
                     candidates.update(found)
             candidates.discard(rid)
+            household = f.sk != "" and _namesakes(
+                f, [feats[o] for o in holders.get(("key", f"a:{f.postal or f.ck}|{f.sk}"), ())
+                    if o != rid and o in feats])
             best: dict[int, tuple[float, int, Verdict]] = {}
             for other in candidates:
                 ocid = cust_of.get(other)
@@ -252,7 +271,7 @@ class Resolver:
                 pair = (min(rid, other), max(rid, other))
                 v = verdicts.get(pair)
                 if v is None:
-                    v = verdicts[pair] = score(f, feats[other], self.cfg, common)
+                    v = verdicts[pair] = score(f, feats[other], self.cfg, common, household)
                 ocid = find(ocid)
                 if v.decision is Decision.LINK:
                     clash = profile.get(ocid, _EMPTY).clash(f, self.cfg)

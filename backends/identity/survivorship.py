@@ -37,17 +37,20 @@ def _candidates(members: list[Member], getter: Any) -> list[tuple[Any, Member]]:
     return out
 
 
+def _recency(vm: tuple[Any, Member]) -> tuple[int, int]:
+    return vm[1].at, vm[1].record_id
+
+
 def _pick(policy: str, found: list[tuple[Any, Member]], cfg: MatchConfig,
           key: Any = None) -> tuple[Any, Member] | None:
     """The winning (value, member) among `found` under `policy`."""
     if not found:
         return None
     key = key or (lambda v: v)
-    recency = lambda vm: (vm[1].at, vm[1].record_id)
     if policy == "most_recent":
-        return max(found, key=recency)
+        return max(found, key=_recency)
     if policy == "first_non_empty":
-        return min(found, key=recency)
+        return min(found, key=_recency)
     if policy == "source_priority":
         return min(found, key=lambda vm: (cfg.priority(vm[1].source), -vm[1].at, -vm[1].record_id))
     # most_frequent (compared loosely), ties by source priority, then recency

@@ -52,9 +52,18 @@ def score(truth_path: Path, links_path: Path) -> dict[str, float]:
     precision = tp / pp if pp else 1.0
     recall = tp / ap if ap else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": ap,
-            "predicted_pairs": pp, "correct_pairs": tp, "customers": len(predicted),
-            "persons": len(actual), "records": sum(predicted.values()), "unlinked": unlinked}
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "true_pairs": ap,
+        "predicted_pairs": pp,
+        "correct_pairs": tp,
+        "customers": len(predicted),
+        "persons": len(actual),
+        "records": sum(predicted.values()),
+        "unlinked": unlinked,
+    }
 
 
 def baseline(data: Path, links_out: Path) -> None:
@@ -73,9 +82,11 @@ def baseline(data: Path, links_out: Path) -> None:
 
     owner: dict[str, int] = {}
     keys: list[tuple[str, str]] = []
-    files = [("crm", "crm.csv", "csv", Mapping(), None),
-             ("webshop", "webshop.jsonl", "jsonl", load_mapping(data / "webshop.toml"), None),
-             ("helpdesk", "helpdesk.json", "json", Mapping(), "ticket_customer_id")]
+    files = [
+        ("crm", "crm.csv", "csv", Mapping(), None),
+        ("webshop", "webshop.jsonl", "jsonl", load_mapping(data / "webshop.toml"), None),
+        ("helpdesk", "helpdesk.json", "json", Mapping(), "ticket_customer_id"),
+    ]
     for source, name, fmt, mapping, id_col in files:
         with open(data / name, "rb") as f:
             for _line, row, _problem in read_rows(f, fmt):
@@ -101,8 +112,11 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
-    parser.add_argument("--baseline", action="store_true",
-                        help="also score the naive 'same e-mail or same phone' rule")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also score the naive 'same e-mail or same phone' rule",
+    )
     args = parser.parse_args()
     vista = str(Path(sys.executable).with_name("vista"))
     work = args.keep or Path(tempfile.mkdtemp(prefix="vista-bench-identity-"))
@@ -110,9 +124,12 @@ def main() -> None:
     data = work / "data"
     t0 = time.perf_counter()
     counts = generate(data, args.records, args.seed)
-    print(f"generated {counts['records']:,} records of {counts['people']:,} people "
-          f"(crm {counts['crm']:,}, webshop {counts['webshop']:,}, helpdesk {counts['helpdesk']:,}) "
-          f"in {time.perf_counter() - t0:.1f} s", flush=True)
+    print(
+        f"generated {counts['records']:,} records of {counts['people']:,} people "
+        f"(crm {counts['crm']:,}, webshop {counts['webshop']:,}, helpdesk {counts['helpdesk']:,}) "
+        f"in {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
     db = work / "bench.db"
     for leftover in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
         leftover.unlink(missing_ok=True)
@@ -120,10 +137,22 @@ def main() -> None:
     base = [vista, "--backend", f"sqlite:///{db}"]
     runs = [
         ["import", str(data / "crm.csv"), "--source", "crm"],
-        ["import", str(data / "webshop.jsonl"), "--source", "webshop",
-         "--mapping", str(data / "webshop.toml")],
-        ["import", str(data / "helpdesk.json"), "--source", "helpdesk",
-         "--id-column", "ticket_customer_id"],
+        [
+            "import",
+            str(data / "webshop.jsonl"),
+            "--source",
+            "webshop",
+            "--mapping",
+            str(data / "webshop.toml"),
+        ],
+        [
+            "import",
+            str(data / "helpdesk.json"),
+            "--source",
+            "helpdesk",
+            "--id-column",
+            "ticket_customer_id",
+        ],
     ]
     started = time.perf_counter()
     for run in runs:
@@ -136,16 +165,22 @@ def main() -> None:
         subprocess.run(base + ["export", "links", "--format", "csv"], check=True, stdout=f, env=env)
     s = score(data / "truth.csv", links)
     print(f"records: {s['records']:,}  persons: {s['persons']:,}  customers: {s['customers']:,}")
-    print(f"import + resolution: {seconds:.1f} s = {s['records'] / seconds:,.0f} records/s "
-          f"(3 CLI runs, including process start)")
+    print(
+        f"import + resolution: {seconds:.1f} s = {s['records'] / seconds:,.0f} records/s "
+        f"(3 CLI runs, including process start)"
+    )
     print(f"pairwise precision: {s['precision']:.4f}  recall: {s['recall']:.4f}  F1: {s['f1']:.4f}")
-    print(f"pairs: true {s['true_pairs']:,}, predicted {s['predicted_pairs']:,}, "
-          f"correct {s['correct_pairs']:,}")
+    print(
+        f"pairs: true {s['true_pairs']:,}, predicted {s['predicted_pairs']:,}, "
+        f"correct {s['correct_pairs']:,}"
+    )
     if args.baseline:
         baseline(data, work / "baseline.csv")
         b = score(data / "truth.csv", work / "baseline.csv")
-        print(f"baseline 'same e-mail or same phone': precision {b['precision']:.4f}  "
-              f"recall {b['recall']:.4f}  F1 {b['f1']:.4f}")
+        print(
+            f"baseline 'same e-mail or same phone': precision {b['precision']:.4f}  "
+            f"recall {b['recall']:.4f}  F1 {b['f1']:.4f}"
+        )
     if not args.keep:
         for p in sorted(work.rglob("*"), reverse=True):
             p.unlink() if p.is_file() else p.rmdir()

@@ -13,8 +13,9 @@ from console import output
 from console.clikit import STATE, JsonOpt, handles_errors, mutating
 from console.output import emit_json, emit_jsonl, fail, table, when
 
-identity_app = typer.Typer(help="Identity resolution: suggestions, merge, split, explain.",
-                           no_args_is_help=True)
+identity_app = typer.Typer(
+    help="Identity resolution: suggestions, merge, split, explain.", no_args_is_help=True
+)
 export_app = typer.Typer(help="Export data for audit and integration.", no_args_is_help=True)
 
 MAX_BAD_SHOWN = 20
@@ -32,14 +33,35 @@ def _store_path() -> Path:
 @mutating
 @handles_errors
 def import_cmd(
-    path: Annotated[Path, typer.Argument(help="The file to import (CSV, JSON Lines or JSON array).")],
+    path: Annotated[
+        Path, typer.Argument(help="The file to import (CSV, JSON Lines or JSON array).")
+    ],
     source: Annotated[str, typer.Option("--source", help="Source system name, e.g. crm, webshop.")],
-    fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or json (default: by file extension).")] = None,
-    mapping: Annotated[Path | None, typer.Option("--mapping", help="TOML file mapping columns to Vista fields.")] = None,
-    id_column: Annotated[str | None, typer.Option("--id-column", help="Column holding the source's record id (default: source_id or id).")] = None,
-    default_region: Annotated[str, typer.Option("--default-region", help="Country code for phones written without +CC.")] = "IT",
-    strict: Annotated[bool, typer.Option("--strict", help="Abort at the first bad row, with nothing written.")] = False,
-    kind: Annotated[str, typer.Option("--kind", help="customers (source records) or events (attached to customers).")] = "customers",
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, jsonl or json (default: by file extension)."),
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="TOML file mapping columns to Vista fields.")
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            "--id-column", help="Column holding the source's record id (default: source_id or id)."
+        ),
+    ] = None,
+    default_region: Annotated[
+        str, typer.Option("--default-region", help="Country code for phones written without +CC.")
+    ] = "IT",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Abort at the first bad row, with nothing written.")
+    ] = False,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind", help="customers (source records) or events (attached to customers)."
+        ),
+    ] = "customers",
     json_: JsonOpt = False,
 ) -> None:
     """Import customer records (or events) from one source system and resolve identities."""
@@ -53,9 +75,18 @@ def import_cmd(
     if kind not in ("customers", "events"):
         raise InvalidInput(f"unknown --kind {kind!r}; use customers or events")
     if len(default_region) != 2 or not default_region.isalpha():
-        raise InvalidInput(f"--default-region must be a two-letter country code (got {default_region!r})")
-    options = ImportOptions(source=source, kind=kind, fmt=fmt, mapping=load_mapping(mapping, kind),
-                            id_column=id_column, default_region=default_region.upper(), strict=strict)
+        raise InvalidInput(
+            f"--default-region must be a two-letter country code (got {default_region!r})"
+        )
+    options = ImportOptions(
+        source=source,
+        kind=kind,
+        fmt=fmt,
+        mapping=load_mapping(mapping, kind),
+        id_column=id_column,
+        default_region=default_region.upper(),
+        strict=strict,
+    )
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}")
     store = Store(_store_path(), create=True)
@@ -65,35 +96,55 @@ def import_cmd(
         nonlocal shown
         shown += 1
         if shown <= MAX_BAD_SHOWN:
-            output.stderr.print(Text(f"vista: warning: {path.name} line {line}: {reason} (skipped)"),
-                                soft_wrap=True)
+            output.stderr.print(
+                Text(f"vista: warning: {path.name} line {line}: {reason} (skipped)"), soft_wrap=True
+            )
 
     try:
-        with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                      TimeRemainingColumn(), console=output.stderr, transient=True,
-                      disable=json_ or not output.stderr.is_terminal) as bar:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=output.stderr,
+            transient=True,
+            disable=json_ or not output.stderr.is_terminal,
+        ) as bar:
             task = bar.add_task(f"import {source}", total=path.stat().st_size or 1)
             report = run_import(
-                store, path, options, actor=STATE.agent or default_agent(), on_bad=on_bad,
+                store,
+                path,
+                options,
+                actor=STATE.agent or default_agent(),
+                on_bad=on_bad,
                 progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
             )
     except KeyboardInterrupt:
-        fail("import interrupted: whole batches are kept and the store is consistent; "
-             "run the same command again to finish it", 130)
+        fail(
+            "import interrupted: whole batches are kept and the store is consistent; "
+            "run the same command again to finish it",
+            130,
+        )
     finally:
         store.close()
     if shown > MAX_BAD_SHOWN:
-        output.stderr.print(Text(f"vista: warning: {shown - MAX_BAD_SHOWN} more bad row(s) skipped"))
+        output.stderr.print(
+            Text(f"vista: warning: {shown - MAX_BAD_SHOWN} more bad row(s) skipped")
+        )
     if json_:
         emit_json(report.to_json())
         return
     rate = report.rows / report.seconds if report.seconds else 0
-    line = (f"Imported {report.rows:,} rows from {path.name} as {report.source} {report.kind}: "
-            f"{report.created:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged, "
-            f"{report.skipped:,} skipped")
+    line = (
+        f"Imported {report.rows:,} rows from {path.name} as {report.source} {report.kind}: "
+        f"{report.created:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged, "
+        f"{report.skipped:,} skipped"
+    )
     if kind == "customers":
-        line += (f"; {report.customers_created:,} new customers, {report.auto_merges:,} merges, "
-                 f"{report.suggestions:,} suggestions")
+        line += (
+            f"; {report.customers_created:,} new customers, {report.auto_merges:,} merges, "
+            f"{report.suggestions:,} suggestions"
+        )
     output.stdout.print(Text(f"{line} in {report.seconds:.1f} s ({rate:,.0f} rows/s)"))
 
 
@@ -108,10 +159,14 @@ def suggestions_cmd(
     if json_:
         emit_jsonl(found)
         return
-    table("Suggestions: vista identity merge A B to accept",
-          ("id", "A", "name A", "B", "name B", "score", "reason"),
-          ((s.id, s.customer_a, s.name_a, s.customer_b, s.name_b, f"{s.score:.2f}", s.reason)
-           for s in found))
+    table(
+        "Suggestions: vista identity merge A B to accept",
+        ("id", "A", "name A", "B", "name B", "score", "reason"),
+        (
+            (s.id, s.customer_a, s.name_a, s.customer_b, s.name_b, f"{s.score:.2f}", s.reason)
+            for s in found
+        ),
+    )
 
 
 @identity_app.command("merge")
@@ -128,9 +183,12 @@ def merge_cmd(
     if json_:
         emit_json(entry)
         return
-    output.stdout.print(Text(
-        f"Merged customer {entry.other_id} into {entry.customer_id} (journal {entry.id}); "
-        f"undo: vista identity split {entry.customer_id} {' '.join(entry.records)}"))
+    output.stdout.print(
+        Text(
+            f"Merged customer {entry.other_id} into {entry.customer_id} (journal {entry.id}); "
+            f"undo: vista identity split {entry.customer_id} {' '.join(entry.records)}"
+        )
+    )
 
 
 @identity_app.command("split")
@@ -138,7 +196,10 @@ def merge_cmd(
 @handles_errors
 def split_cmd(
     customer: CustomerArg,
-    records: Annotated[list[str], typer.Argument(metavar="RECORD...", help="Records to split off, as SOURCE:SOURCE_ID.")],
+    records: Annotated[
+        list[str],
+        typer.Argument(metavar="RECORD...", help="Records to split off, as SOURCE:SOURCE_ID."),
+    ],
     json_: JsonOpt = False,
 ) -> None:
     """Move records out of a customer into their own (undoes a merge of those records)."""
@@ -146,15 +207,20 @@ def split_cmd(
     if json_:
         emit_json(entry)
         return
-    output.stdout.print(Text(
-        f"Split {len(entry.records)} record(s) off customer {entry.customer_id} into customer "
-        f"{entry.other_id} (journal {entry.id})"))
+    output.stdout.print(
+        Text(
+            f"Split {len(entry.records)} record(s) off customer {entry.customer_id} into customer "
+            f"{entry.other_id} (journal {entry.id})"
+        )
+    )
 
 
 @identity_app.command("reject")
 @mutating
 @handles_errors
-def reject_cmd(suggestion: Annotated[int, typer.Argument(metavar="SUGGESTION", help="Suggestion id.")]) -> None:
+def reject_cmd(
+    suggestion: Annotated[int, typer.Argument(metavar="SUGGESTION", help="Suggestion id.")],
+) -> None:
     """Mark a suggestion wrong: its records are kept apart from now on."""
     STATE.backend(write=True).reject_suggestion(suggestion)
     output.stdout.print(Text(f"Rejected suggestion {suggestion}"))
@@ -168,14 +234,36 @@ def explain_cmd(customer: CustomerArg, json_: JsonOpt = False) -> None:
     if json_:
         emit_json(found)
         return
-    table(f"Customer {customer}: source records", ("record", "source", "source id", "received"),
-          ((r.record_id, r.source, r.source_id, when(r.received_at)) for r in found.records))
-    table("Links", ("record A", "record B", "kind", "score", "reason", "by"),
-          ((x.record_a, x.record_b, x.kind, f"{x.score:.2f}", x.reason, x.actor) for x in found.links))
+    table(
+        f"Customer {customer}: source records",
+        ("record", "source", "source id", "received"),
+        ((r.record_id, r.source, r.source_id, when(r.received_at)) for r in found.records),
+    )
+    table(
+        "Links",
+        ("record A", "record B", "kind", "score", "reason", "by"),
+        (
+            (x.record_a, x.record_b, x.kind, f"{x.score:.2f}", x.reason, x.actor)
+            for x in found.links
+        ),
+    )
     if found.journal:
-        table("Journal", ("id", "when", "action", "customer", "other", "records", "by"),
-              ((j.id, when(j.at), j.action, j.customer_id, j.other_id, " ".join(j.records), j.actor)
-               for j in found.journal))
+        table(
+            "Journal",
+            ("id", "when", "action", "customer", "other", "records", "by"),
+            (
+                (
+                    j.id,
+                    when(j.at),
+                    j.action,
+                    j.customer_id,
+                    j.other_id,
+                    " ".join(j.records),
+                    j.actor,
+                )
+                for j in found.journal
+            ),
+        )
 
 
 @identity_app.command("provenance")
@@ -186,9 +274,21 @@ def provenance_cmd(customer: CustomerArg, json_: JsonOpt = False) -> None:
     if json_:
         emit_jsonl(found)
         return
-    table(f"Customer {customer}: provenance", ("field", "value", "source", "record", "when", "lost"),
-          ((p.field, _short(p.value), p.source, p.source_id, when(p.at),
-            "; ".join(_short(v) for v in p.losers)) for p in found))
+    table(
+        f"Customer {customer}: provenance",
+        ("field", "value", "source", "record", "when", "lost"),
+        (
+            (
+                p.field,
+                _short(p.value),
+                p.source,
+                p.source_id,
+                when(p.at),
+                "; ".join(_short(v) for v in p.losers),
+            )
+            for p in found
+        ),
+    )
 
 
 def _short(value: object) -> str:
@@ -223,9 +323,17 @@ def export_links(
             if fmt == "csv":
                 writer.writerow((link.source, link.source_id, cid))
             else:
-                sys.stdout.write(json.dumps({"source": link.source, "source_id": link.source_id,
-                                             "customer_id": link.customer_id},
-                                            ensure_ascii=False) + "\n")
+                sys.stdout.write(
+                    json.dumps(
+                        {
+                            "source": link.source,
+                            "source_id": link.source_id,
+                            "customer_id": link.customer_id,
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
         if len(page) < 10_000:
             break
         after = page[-1].record_id
@@ -237,4 +345,3 @@ def register(app: typer.Typer) -> None:
     app.command("import")(import_cmd)
     app.add_typer(identity_app, name="identity")
     app.add_typer(export_app, name="export")
-

@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from backends.models import (
@@ -36,6 +36,7 @@ from console.widgets.composer import Composer
 from console.widgets.contact_bar import ContactBar
 from console.widgets.customer import CustomerView, error_text
 from console.widgets.event_detail import EventDetail
+from console.widgets.key_bar import KeyBar
 from console.widgets.queue import QueuePane
 from console.widgets.queue_list import QueueList
 from console.widgets.timeline import TimelineList
@@ -77,7 +78,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
                 yield EventDetail(id="inline-detail")
                 if not self.app.read_only:  # type: ignore[attr-defined]
                     yield Composer(self.app.drafts, id="composer")  # type: ignore[attr-defined]
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._paint_header()
@@ -340,6 +341,10 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             return
         if not queue.select_next():
             self.notify("No more contacts in this view", markup=False)
+
+    @on(Composer.Left)
+    def _composer_left(self) -> None:
+        self.query_one(QueueList).focus()
 
     @on(Composer.Sent)
     def _sent(self, message: Composer.Sent) -> None:

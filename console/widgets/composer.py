@@ -41,6 +41,9 @@ class Composer(Vertical):
             super().__init__()
             self.contact_id, self.then, self.note = contact_id, then, note
 
+    class Left(Message):
+        """Escape: the operator is done typing (the screen moves focus back to the queue)."""
+
     class _Done(Message):
         def __init__(self, contact_id: int, then: str, note: bool, error: Exception | None) -> None:
             super().__init__()
@@ -231,7 +234,7 @@ class Composer(Vertical):
 
     def action_leave(self) -> None:
         self.save_draft()
-        self.screen.focus_next()
+        self.post_message(self.Left())
 
     def action_pick_template(self) -> None:
         channel = self.channel or (self.contact.channel if self.contact else None)

@@ -14,15 +14,15 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Input, Static, Tab, Tabs
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from backends.base import VistaError
 from backends.models import Channel, Contact, QueuePage, QueueQuery, SlaState
 from console.widgets.queue_list import QueueList
+from console.widgets.queue_tabs import TABS, QueueTabs
 from console.widgets.queue_window import PAGE, Fetch, QueueWindow
 
-TABS = (("mine", "Mine"), ("unassigned", "Unassigned"), ("all", "All"), ("at_risk", "SLA risk"))
 CHANNELS: tuple[Channel | None, ...] = (None, *Channel)
 
 
@@ -66,8 +66,7 @@ class QueuePane(Vertical):
         self.failed = False  # the last load failed: the screen retries on its next tick
 
     def compose(self) -> ComposeResult:
-        yield Tabs(*(Tab(label, id=f"tab-{key}") for key, label in TABS), active="tab-all",
-                   id="queue-tabs")
+        yield QueueTabs(id="queue-tabs")
         yield Input(placeholder="filter (f): name or subject", id="queue-filter")
         yield QueueList(self.window, self.me, self.app.now,  # type: ignore[attr-defined]
                         id="queue-list")
@@ -97,14 +96,15 @@ class QueuePane(Vertical):
         return self.window.current
 
     def set_tab(self, tab: str) -> None:
-        self.query_one(Tabs).active = f"tab-{tab}"
-
-    @on(Tabs.TabActivated, "#queue-tabs")
-    def _tab_changed(self, event: Tabs.TabActivated) -> None:
-        tab = (event.tab.id or "tab-all").removeprefix("tab-")
+        """Switch the view (Mine, Unassigned, All, SLA at risk)."""
+        self.query_one(QueueTabs).active = tab
         if tab != self.tab:
             self.tab = tab
             self.reload(top=True)
+
+    def on_queue_tabs_chosen(self, message: QueueTabs.Chosen) -> None:
+        message.stop()
+        self.set_tab(message.tab)
 
     def cycle_channel(self) -> None:
         self.channel = CHANNELS[(CHANNELS.index(self.channel) + 1) % len(CHANNELS)]

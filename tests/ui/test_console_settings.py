@@ -82,3 +82,17 @@ async def test_layout_toggle_is_remembered(make_app, settings_path) -> None:
     async with again.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         assert again.screen.has_class("-narrow")
+
+
+async def test_escape_leaves_the_composer_for_the_queue(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        assert app.focused is app.screen.query_one(Composer).text_area
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is app.screen.query_one("#queue-list")

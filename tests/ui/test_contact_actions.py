@@ -3,6 +3,7 @@ unresolved template variables stop a reply before it is sent."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -70,7 +71,21 @@ async def test_transfer_priority_snooze_release(make_app, backend) -> None:
         assert backend.get_contact(contact_id).contact.priority is Priority.URGENT
 
 
-async def test_reply_rules_are_checked_before_sending(make_app, backend) -> None:
+def whatsapp_outside_window(path, backend) -> None:
+    """Make the first contact of the queue a WhatsApp chat whose customer last wrote two
+    days ago, and add a template with a variable nothing can fill."""
+    first = backend.queue(limit=1).contacts[0]
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE contacts SET channel = 'whatsapp', last_inbound_at = ? WHERE id = ?",
+                   (int((NOW - timedelta(days=2)).timestamp()), first.id))
+        db.execute("INSERT INTO templates(name, body) VALUES ('points_en', "
+                   "'Hi {first_name}, you have {loyalty.points} points.')")
+    db.close()
+
+
+async def test_reply_rules_are_checked_before_sending(make_app, backend, demo_db) -> None:
+    whatsapp_outside_window(demo_db, backend)
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await opened(pilot)
@@ -98,14 +113,12 @@ async def test_reply_rules_are_checked_before_sending(make_app, backend) -> None
         assert len(sent) == 1 and sent[0].body.startswith("Ciao ")
 
         # a template whose variable has no value is flagged and not sent
-        # (this customer has no orders: {last_order.number} stays unresolved)
-        assert screen.query_one("#profile") is not None
-        await pilot.press("ctrl+t", *"order_status_en", "enter")
+        await pilot.press("ctrl+t", *"points_en", "enter")
         await settle(pilot)
-        assert "{last_order.number}" in composer.body
+        assert "{loyalty.points}" in composer.body and "{first_name}" not in composer.body
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "unresolved variable {last_order.number}" in str(
+        assert "unresolved variable {loyalty.points}" in str(
             composer.query_one("#composer-problems").render())
         assert len(backend.get_contact(contact.id).messages) == 2
         # a private note goes through

@@ -191,3 +191,21 @@ async def test_profile_marks_where_sources_disagree(make_app, backend) -> None:
             assert source in profile and value in profile
         for ident in customer.identities:
             assert ident.value in profile
+
+
+async def test_key_bar_shows_what_works_now_and_runs_a_clicked_key(make_app) -> None:
+    from console.screens.help import HelpScreen
+    from console.widgets.key_bar import KeyBar
+
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        text = str(bar.render())
+        assert "Claim" in text and "Resolve" in text and "Help" in text
+        start = next(s for s, _e, action, _n, _ok in bar._hits if action == "help")
+        await pilot.click(KeyBar, offset=(start + 1, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)

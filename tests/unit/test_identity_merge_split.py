@@ -14,17 +14,39 @@ from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.store import Store
 
 CUSTOMERS = [
-    {"id": "C1", "first_name": "Mario", "last_name": "Rossi", "email": "mario@libero.it",
-     "phone": "347 1234567"},
+    {
+        "id": "C1",
+        "first_name": "Mario",
+        "last_name": "Rossi",
+        "email": "mario@libero.it",
+        "phone": "347 1234567",
+    },
     {"id": "C2", "first_name": "Anna", "last_name": "Verdi", "email": "anna@libero.it"},
-    {"id": "C3", "first_name": "Mario", "last_name": "Rossi", "email": "mario@libero.it",
-     "phone": "+39 347 123 4567"},  # the same Mario: linked automatically
+    {
+        "id": "C3",
+        "first_name": "Mario",
+        "last_name": "Rossi",
+        "email": "mario@libero.it",
+        "phone": "+39 347 123 4567",
+    },  # the same Mario: linked automatically
 ]
 EVENTS = [
-    {"id": "O1", "kind": "order", "at": "2026-01-02T10:00:00Z", "email": "anna@libero.it",
-     "number": "VS-ANNA-1", "total": "10.5", "summary": "Order VS-ANNA-1"},
-    {"id": "T1", "kind": "ticket", "at": "2026-01-03T10:00:00Z", "phone": "3471234567",
-     "summary": "Where is my parcel?"},
+    {
+        "id": "O1",
+        "kind": "order",
+        "at": "2026-01-02T10:00:00Z",
+        "email": "anna@libero.it",
+        "number": "VS-ANNA-1",
+        "total": "10.5",
+        "summary": "Order VS-ANNA-1",
+    },
+    {
+        "id": "T1",
+        "kind": "ticket",
+        "at": "2026-01-03T10:00:00Z",
+        "phone": "3471234567",
+        "summary": "Where is my parcel?",
+    },
 ]
 
 
@@ -38,14 +60,19 @@ def db(tmp_path: Path) -> Path:
     path = tmp_path / "v.db"
     store = Store(path, create=True)
     run_import(store, _jsonl(tmp_path / "c.jsonl", CUSTOMERS), ImportOptions("crm"), now=1000)
-    report = run_import(store, _jsonl(tmp_path / "e.jsonl", EVENTS),
-                        ImportOptions("shop", kind="events"), now=1000)
+    report = run_import(
+        store, _jsonl(tmp_path / "e.jsonl", EVENTS), ImportOptions("shop", kind="events"), now=1000
+    )
     assert report.created == 2 and not report.bad
     with store.write() as w:  # a conversation of Anna's, attached through her record
-        w.execute("INSERT INTO contacts(id, customer_id, channel, status, created_at, updated_at) "
-                  "VALUES (77, 2, 'email', 'open', 1000, 1000)")
-        w.execute("INSERT INTO events(customer_id, at, id, kind, channel, source, summary, "
-                  "contact_id, record_id) VALUES (2, 1500, 99, 'email', 'email', 'desk', 'Hi', 77, 2)")
+        w.execute(
+            "INSERT INTO contacts(id, customer_id, channel, status, created_at, updated_at) "
+            "VALUES (77, 2, 'email', 'open', 1000, 1000)"
+        )
+        w.execute(
+            "INSERT INTO events(customer_id, at, id, kind, channel, source, summary, "
+            "contact_id, record_id) VALUES (2, 1500, 99, 'email', 'email', 'desk', 'Hi', 77, 2)"
+        )
     store.close()
     return path
 
@@ -53,8 +80,11 @@ def db(tmp_path: Path) -> Path:
 def _state(b: SQLiteBackend, cid: int) -> tuple[list[str], list[int], int]:
     c = b.get_customer(cid)
     events = [e.id for e in b.timeline(cid).events]
-    return sorted(f"{s.source}:{s.source_id}" for s in c.sources), sorted(events), \
-        b.customer_facts(cid).open_contacts
+    return (
+        sorted(f"{s.source}:{s.source_id}" for s in c.sources),
+        sorted(events),
+        b.customer_facts(cid).open_contacts,
+    )
 
 
 def test_import_links_and_attaches_events(db: Path) -> None:
@@ -98,7 +128,9 @@ def test_split_keeps_records_apart_on_reimport(db: Path, tmp_path: Path) -> None
         assert any(x.kind == "apart" for x in b.explain_customer(1).links)
     store = Store(db)
     changed = [dict(CUSTOMERS[2], last_name="Rossi ")]  # a change: C3 is resolved again
-    report = run_import(store, _jsonl(tmp_path / "c2.jsonl", changed), ImportOptions("crm"), now=2000)
+    report = run_import(
+        store, _jsonl(tmp_path / "c2.jsonl", changed), ImportOptions("crm"), now=2000
+    )
     store.close()
     assert report.updated == 1
     with SQLiteBackend(db) as b:
@@ -130,8 +162,10 @@ def test_merge_and_split_refused_read_only(db: Path) -> None:
 def test_suggestion_merge_and_reject(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     store = Store(path, create=True)
-    rows = [{"id": "A", "first_name": "Anna", "last_name": "Rossi", "phone": "02 1234567"},
-            {"id": "B", "first_name": "Anna", "last_name": "Rossi", "phone": "+39021234567"}]
+    rows = [
+        {"id": "A", "first_name": "Anna", "last_name": "Rossi", "phone": "02 1234567"},
+        {"id": "B", "first_name": "Anna", "last_name": "Rossi", "phone": "+39021234567"},
+    ]
     run_import(store, _jsonl(tmp_path / "s.jsonl", rows), ImportOptions("crm"), now=1000)
     store.close()
     with SQLiteBackend(path) as b:
@@ -144,10 +178,14 @@ def test_suggestion_merge_and_reject(tmp_path: Path) -> None:
 def test_merge_with_a_record_written_by_another_path(db: Path) -> None:
     store = Store(db)
     with store.write() as w:  # e.g. an inbound message created this customer: no features stored
-        w.execute("INSERT INTO customers(id, first_name, created_at, updated_at) VALUES (50, '', 1, 1)")
-        w.execute("INSERT INTO source_records(id, source, source_id, customer_id, fields, received_at, "
-                  "updated_at) VALUES (50, 'inbound', 'x1', 50, ?, 1, 1)",
-                  (json.dumps({"email": "mario.r@tiscali.it", "name": "Mario Rossi"}),))
+        w.execute(
+            "INSERT INTO customers(id, first_name, created_at, updated_at) VALUES (50, '', 1, 1)"
+        )
+        w.execute(
+            "INSERT INTO source_records(id, source, source_id, customer_id, fields, received_at, "
+            "updated_at) VALUES (50, 'inbound', 'x1', 50, ?, 1, 1)",
+            (json.dumps({"email": "mario.r@tiscali.it", "name": "Mario Rossi"}),),
+        )
     store.close()
     with SQLiteBackend(db) as b:
         b.merge_customers(1, 50)

@@ -16,14 +16,26 @@ def test_email_case_space_and_gmail_dots_only_for_gmail() -> None:
     assert n.email("m.rossi@libero.it") != n.email("mrossi@libero.it")
 
 
-@pytest.mark.parametrize("junk", ["test@test.com", "noemail@shop.it", "no-reply@x.com", "n/a",
-                                  "none@none.com", "", "not-an-email", "a@b"])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "test@test.com",
+        "noemail@shop.it",
+        "no-reply@x.com",
+        "n/a",
+        "none@none.com",
+        "",
+        "not-an-email",
+        "a@b",
+    ],
+)
 def test_placeholder_emails_are_junk(junk: str) -> None:
     assert n.email(junk) == ""
 
 
-@pytest.mark.parametrize("raw", ["+39 347 123 4567", "3471234567", "0039 347-1234567",
-                                 "(347) 123.4567", "+393471234567"])
+@pytest.mark.parametrize(
+    "raw", ["+39 347 123 4567", "3471234567", "0039 347-1234567", "(347) 123.4567", "+393471234567"]
+)
 def test_phone_formats_become_one_e164(raw: str) -> None:
     assert n.phone(raw, "IT")[0] == "+393471234567"
 
@@ -50,9 +62,17 @@ def test_names_case_accents_spacing_titles() -> None:
     assert n.split_full_name("Mario De Luca") == ("Mario", "De Luca")
 
 
-@pytest.mark.parametrize("raw,iso", [("1980-03-07", "1980-03-07"), ("07/03/1980", "1980-03-07"),
-                                     ("7.3.1980", "1980-03-07"), ("19800307", "1980-03-07"),
-                                     ("12/31/1980", "1980-12-31"), ("1980-03-07T00:00:00", "1980-03-07")])
+@pytest.mark.parametrize(
+    "raw,iso",
+    [
+        ("1980-03-07", "1980-03-07"),
+        ("07/03/1980", "1980-03-07"),
+        ("7.3.1980", "1980-03-07"),
+        ("19800307", "1980-03-07"),
+        ("12/31/1980", "1980-12-31"),
+        ("1980-03-07T00:00:00", "1980-03-07"),
+    ],
+)
 def test_dates_in_common_formats(raw: str, iso: str) -> None:
     assert n.birth_date(raw) == iso
 
@@ -71,8 +91,15 @@ def test_addresses_expand_abbreviations() -> None:
 
 
 def test_extract_drops_junk_and_lists_it() -> None:
-    f = extract({"name": "Rossi, Mario", "email": "test@test.com;mario@libero.it",
-                 "phone": "0000000000", "mobile": "347 1234567", "birth_date": "n/a"})
+    f = extract(
+        {
+            "name": "Rossi, Mario",
+            "email": "test@test.com;mario@libero.it",
+            "phone": "0000000000",
+            "mobile": "347 1234567",
+            "birth_date": "n/a",
+        }
+    )
     assert (f.first, f.last) == ("Mario", "Rossi")
     assert f.emails == ["mario@libero.it"]
     assert [p for p, _k in f.phones] == ["+393471234567"]

@@ -16,25 +16,32 @@ from backends.identity.mapping import load_mapping
 from backends.sqlite.store import Store
 
 GOOD = "id,first_name,last_name,email\n" + "".join(
-    f"C{i},Name{i},Surname{i},p{i}@libero.it\n" for i in range(1, 41))
+    f"C{i},Name{i},Surname{i},p{i}@libero.it\n" for i in range(1, 41)
+)
 BROKEN = GOOD + 'C99,"unterminated,x,y\n'
 
 
 def counts(path: Path) -> tuple[int, int, int]:
     db = sqlite3.connect(path)
     try:
-        return tuple(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[return-value]
-                     for t in ("source_records", "customers", "customer_search"))
+        return tuple(
+            db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[return-value]
+            for t in ("source_records", "customers", "customer_search")
+        )
     finally:
         db.close()
 
 
 def test_bad_rows_reported_with_line_and_reason_and_skipped(tmp_path: Path) -> None:
     f = tmp_path / "crm.csv"
-    f.write_text("id,first_name,email\nC1,Mario,m@libero.it\nC2\n,Anna,a@libero.it\nC4,,n/a\n", "utf-8")
+    f.write_text(
+        "id,first_name,email\nC1,Mario,m@libero.it\nC2\n,Anna,a@libero.it\nC4,,n/a\n", "utf-8"
+    )
     store = Store(tmp_path / "v.db", create=True)
     seen: list[tuple[int, str]] = []
-    report = run_import(store, f, ImportOptions("crm"), on_bad=lambda l, r: seen.append((l, r)))
+    report = run_import(
+        store, f, ImportOptions("crm"), on_bad=lambda line, why: seen.append((line, why))
+    )
     store.close()
     assert report.created == 1 and report.skipped == 3
     assert [line for line, _ in seen] == [3, 4, 5]
@@ -55,7 +62,8 @@ def test_strict_aborts_with_nothing_written(tmp_path: Path) -> None:
 
 
 def test_crash_mid_import_leaves_store_consistent_and_rerun_finishes(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     f = tmp_path / "crm.csv"
     f.write_text(GOOD, "utf-8")
     path = tmp_path / "v.db"
@@ -77,7 +85,10 @@ def test_crash_mid_import_leaves_store_consistent_and_rerun_finishes(
     records, customers, search = counts(path)
     assert records == 20 and customers == 20 and search == 20  # two whole batches, no half one
     db = sqlite3.connect(path)
-    assert db.execute("SELECT count(*) FROM source_records WHERE customer_id IS NULL").fetchone()[0] == 0
+    assert (
+        db.execute("SELECT count(*) FROM source_records WHERE customer_id IS NULL").fetchone()[0]
+        == 0
+    )
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     db.close()
     monkeypatch.setattr(resolver.Resolver, "add_batch", real)
@@ -108,20 +119,32 @@ def test_reimport_updates_in_place_and_records_the_change(tmp_path: Path) -> Non
 
 
 def test_json_array_and_mapping_file(tmp_path: Path) -> None:
-    data = [{"CustomerNo": 7, "Vorname": "Jürgen", "Nachname": "Müller",
-             "contact": {"mail": "j.mueller@web.de", "tel": "030 1234567"}},
-            {"CustomerNo": 8, "Vorname": "Eva"}]
+    data = [
+        {
+            "CustomerNo": 7,
+            "Vorname": "Jürgen",
+            "Nachname": "Müller",
+            "contact": {"mail": "j.mueller@web.de", "tel": "030 1234567"},
+        },
+        {"CustomerNo": 8, "Vorname": "Eva"},
+    ]
     f = tmp_path / "erp.json"
     f.write_text(json.dumps(data, indent=2), "utf-8")
     m = tmp_path / "erp.toml"
-    m.write_text('id_column = "CustomerNo"\ndefault_region = "DE"\n[fields]\n'
-                 'first_name = "Vorname"\nlast_name = "Nachname"\nemail = "contact.mail"\n'
-                 'phone = ["contact.tel"]\n', "utf-8")
+    m.write_text(
+        'id_column = "CustomerNo"\ndefault_region = "DE"\n[fields]\n'
+        'first_name = "Vorname"\nlast_name = "Nachname"\nemail = "contact.mail"\n'
+        'phone = ["contact.tel"]\n',
+        "utf-8",
+    )
     store = Store(tmp_path / "v.db", create=True)
     report = run_import(store, f, ImportOptions("erp", mapping=load_mapping(m)))
-    row = store.conn.execute("SELECT first_name, emails, phones FROM customers ORDER BY id").fetchone()
-    stored = json.loads(store.conn.execute("SELECT fields FROM source_records WHERE source_id = '7'")
-                        .fetchone()[0])
+    row = store.conn.execute(
+        "SELECT first_name, emails, phones FROM customers ORDER BY id"
+    ).fetchone()
+    stored = json.loads(
+        store.conn.execute("SELECT fields FROM source_records WHERE source_id = '7'").fetchone()[0]
+    )
     store.close()
     assert report.created == 2
     assert tuple(row) == ("Jürgen", '["j.mueller@web.de"]', '["+49301234567"]')
@@ -140,10 +163,16 @@ def test_bad_mapping_file_is_invalid_input(tmp_path: Path) -> None:
 
 def test_a_value_shared_by_implausibly_many_records_is_junk(tmp_path: Path) -> None:
     f = tmp_path / "crm.csv"  # everyone left the shop's own number; two are the same person
-    f.write_text("id,first_name,last_name,phone,email\n" + "".join(
-        f"C{i},Person{chr(65 + i)},Family{chr(65 + i)},02 7654321,p{i}@libero.it\n"
-        for i in range(20)) + "C98,Mario,Rossi,02 7654321,mr@libero.it\n"
-        "C99,Mario,Rossi,02 7654321,mr@libero.it\n", "utf-8")
+    f.write_text(
+        "id,first_name,last_name,phone,email\n"
+        + "".join(
+            f"C{i},Person{chr(65 + i)},Family{chr(65 + i)},02 7654321,p{i}@libero.it\n"
+            for i in range(20)
+        )
+        + "C98,Mario,Rossi,02 7654321,mr@libero.it\n"
+        "C99,Mario,Rossi,02 7654321,mr@libero.it\n",
+        "utf-8",
+    )
     store = Store(tmp_path / "v.db", create=True)
     run_import(store, f, ImportOptions("crm", batch_size=5))
     db = store.conn

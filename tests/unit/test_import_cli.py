@@ -10,18 +10,30 @@ from pathlib import Path
 
 
 def vista(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from console.cli import main; main()", *args],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", "from console.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_import_explain_export_and_errors(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'v.db'}"
     crm = tmp_path / "crm.csv"
-    crm.write_text("id,first_name,last_name,email,phone\nC1,Mario,Rossi,m@libero.it,3471234567\n"
-                   "C2,Anna,Verdi,a@libero.it,\nC3,broken\n", "utf-8")
+    crm.write_text(
+        "id,first_name,last_name,email,phone\nC1,Mario,Rossi,m@libero.it,3471234567\n"
+        "C2,Anna,Verdi,a@libero.it,\nC3,broken\n",
+        "utf-8",
+    )
     shop = tmp_path / "shop.jsonl"
-    shop.write_text(json.dumps({"id": "W1", "first_name": "Mario", "last_name": "Rossi",
-                                "email": "M@Libero.it"}) + "\n", "utf-8")
+    shop.write_text(
+        json.dumps(
+            {"id": "W1", "first_name": "Mario", "last_name": "Rossi", "email": "M@Libero.it"}
+        )
+        + "\n",
+        "utf-8",
+    )
     out = vista("--backend", url, "import", str(crm), "--source", "crm")
     assert out.returncode == 0, out.stderr
     assert "line 4: expected 5 columns, found 2 (skipped)" in out.stderr
@@ -31,8 +43,12 @@ def test_import_explain_export_and_errors(tmp_path: Path) -> None:
     assert json.loads(out.stdout)["customers_created"] == 0
 
     links = vista("--backend", url, "export", "links", "--format", "csv")
-    assert links.stdout.splitlines() == ["source,source_id,customer_id", "crm,C1,1", "crm,C2,2",
-                                         "webshop,W1,1"]
+    assert links.stdout.splitlines() == [
+        "source,source_id,customer_id",
+        "crm,C1,1",
+        "crm,C2,2",
+        "webshop,W1,1",
+    ]
     explained = json.loads(vista("--backend", url, "identity", "explain", "1", "--json").stdout)
     assert [r["source_id"] for r in explained["records"]] == ["C1", "W1"]
     assert "same e-mail" in explained["links"][0]["reason"]
@@ -40,7 +56,8 @@ def test_import_explain_export_and_errors(tmp_path: Path) -> None:
     bad = vista("--backend", url, "import", str(crm), "--source", "crm", "--strict")
     assert bad.returncode == 1
     assert bad.stderr.strip().splitlines() == [
-        "vista: error: line 4: expected 5 columns, found 2 (--strict: nothing imported)"]
+        "vista: error: line 4: expected 5 columns, found 2 (--strict: nothing imported)"
+    ]
     missing = vista("--backend", url, "import", str(tmp_path / "nope.csv"), "--source", "crm")
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1
     merge = vista("--backend", url, "identity", "merge", "1", "9")
@@ -55,14 +72,33 @@ def test_events_import_attaches_by_any_identifier(tmp_path: Path) -> None:
     from backends.sqlite.store import Store
 
     crm = tmp_path / "crm.jsonl"
-    crm.write_text(json.dumps({"id": "C1", "first_name": "Mario", "email": "m@libero.it",
-                               "phone": "3471234567", "visitor_id": "v-1"}) + "\n", "utf-8")
+    crm.write_text(
+        json.dumps(
+            {
+                "id": "C1",
+                "first_name": "Mario",
+                "email": "m@libero.it",
+                "phone": "3471234567",
+                "visitor_id": "v-1",
+            }
+        )
+        + "\n",
+        "utf-8",
+    )
     events = tmp_path / "ev.jsonl"
-    rows = [{"id": "e1", "kind": "web_session", "at": 1700000000, "visitor_id": "v-1"},
-            {"id": "e2", "kind": "chat", "at": "2026-01-01T10:00:00Z", "phone": "+39 347 123 4567"},
-            {"id": "e3", "kind": "note", "at": 1700000000, "customer_id": "C1", "customer_source": "crm"},
-            {"id": "e4", "kind": "sms", "at": 1700000000, "email": "stranger@libero.it"},
-            {"id": "e5", "kind": "party", "at": 1700000000, "email": "m@libero.it"}]
+    rows = [
+        {"id": "e1", "kind": "web_session", "at": 1700000000, "visitor_id": "v-1"},
+        {"id": "e2", "kind": "chat", "at": "2026-01-01T10:00:00Z", "phone": "+39 347 123 4567"},
+        {
+            "id": "e3",
+            "kind": "note",
+            "at": 1700000000,
+            "customer_id": "C1",
+            "customer_source": "crm",
+        },
+        {"id": "e4", "kind": "sms", "at": 1700000000, "email": "stranger@libero.it"},
+        {"id": "e5", "kind": "party", "at": 1700000000, "email": "m@libero.it"},
+    ]
     events.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
     store = Store(tmp_path / "v.db", create=True)
     run_import(store, crm, ImportOptions("crm"))
