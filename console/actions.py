@@ -46,6 +46,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("help", "question_mark", "Help", "app", "help", "show key bindings"),
     ActionSpec("search", "slash", "Search", "app", "customer", "search"),
     ActionSpec("cycle_theme", "T", "Theme", "app", "view", "next theme", show=False),
+    ActionSpec("supervisor", "S", "KPIs", "app", "view", "supervisor KPIs"),
     # -- contact (queue item) actions
     ActionSpec("claim", "c", "Claim", "workspace", "contact", "claim", mutating=True),
     ActionSpec("release", "x", "Release", "workspace", "contact", "release", mutating=True),

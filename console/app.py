@@ -86,6 +86,13 @@ class VistaApp(App[None]):
 
         self.push_screen(SearchScreen(), opened)
 
+    def action_supervisor(self) -> None:
+        """The Supervisor screen: live KPIs, backlog, agent load (read-only)."""
+        from console.screens.supervisor import SupervisorScreen
+
+        if not isinstance(self.screen, SupervisorScreen):
+            self.push_screen(SupervisorScreen(self.backend, now=self.now))
+
     def action_cycle_theme(self) -> None:
         names = [n for n in THEME_NAMES if n in self.available_themes]
         current = names.index(self.theme) if self.theme in names else -1
