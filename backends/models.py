@@ -672,6 +672,17 @@ class CustomerExplanation(_Model):
     records: tuple[RecordRef, ...]
     links: tuple[IdentityLink, ...]
     journal: tuple[IdentityJournalEntry, ...]
+    changes: tuple[RecordChange, ...] = ()  # what re-imports changed in its records, newest first
+
+
+@dataclass(frozen=True, slots=True)
+class RecordChange(_Model):
+    """What one re-import changed in a source record: field -> [old, new]."""
+
+    record: str  # SOURCE:SOURCE_ID
+    at: datetime
+    import_id: int
+    changed: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -244,7 +244,18 @@ def explain(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
     history = [entry(db, r[0]) for r in db.execute(
         "SELECT id FROM identity_journal WHERE customer_id = ? OR other_id = ? ORDER BY id",
         (customer_id, customer_id))]
-    return {"customer_id": customer_id, "records": records, "links": links, "journal": history}
+    changes: list[dict[str, Any]] = []
+    for part in st._chunks(ids):
+        marks = ",".join("?" * len(part))
+        for rid, import_id, at, changed in db.execute(
+            f"SELECT record_id, import_id, at, changed FROM record_changes "
+            f"WHERE record_id IN ({marks}) ORDER BY at DESC LIMIT 50", part
+        ):
+            changes.append({"record": names[rid], "import_id": import_id, "at": at,
+                            "changed": json.loads(changed)})
+    changes.sort(key=lambda c: -c["at"])
+    return {"customer_id": customer_id, "records": records, "links": links, "journal": history,
+            "changes": changes[:50]}
 
 
 def provenance(db: sqlite3.Connection, customer_id: int) -> list[dict[str, Any]]:

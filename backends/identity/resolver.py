@@ -176,7 +176,7 @@ class Resolver:
         cust_of: dict[int, int | None] = {}
         new_rows, upd_rows, change_rows, todo = [], [], [], []
         for key, item in latest.items():
-            fields_json = json.dumps(item.fields, ensure_ascii=False, separators=(",", ":"))
+            fields_json = st.dumps(item.fields)
             if key in existing:
                 rid, old_json, cid = existing[key]
                 if old_json == fields_json:
@@ -207,8 +207,7 @@ class Resolver:
         db.executemany("INSERT INTO source_records(id, source, source_id, customer_id, fields, "
                        "received_at, updated_at) VALUES (?,?,?,NULL,?,?,?)", new_rows)
         db.executemany("INSERT INTO record_features(record_id, features) VALUES (?,?)",
-                       [(rid, json.dumps(item.features.to_json(), ensure_ascii=False,
-                                         separators=(",", ":"))) for rid, item in todo])
+                       [(rid, st.dumps(item.features.to_json())) for rid, item in todo])
         db.executemany("INSERT OR IGNORE INTO identities(record_id, kind, value, raw) VALUES (?,?,?,?)",
                        [row for rid, item in todo
                         for row in identity_rows(rid, item.source, item.source_id, item.features)])

@@ -19,6 +19,7 @@ from backends.models import (
     IdentityJournalEntry,
     IdentityLink,
     IdentitySuggestion,
+    RecordChange,
     RecordLink,
     RecordRef,
 )
@@ -93,6 +94,8 @@ class IdentityOps:
             tuple(IdentityLink(x["record_a"], x["record_b"], x["kind"], x["score"], x["reason"],
                                x["actor"], datetime.fromtimestamp(x["at"], UTC)) for x in d["links"]),
             tuple(_entry(j) for j in d["journal"]),
+            tuple(RecordChange(c["record"], datetime.fromtimestamp(c["at"], UTC), c["import_id"],
+                               c["changed"]) for c in d["changes"]),
         )
 
     def provenance(self, customer_id: int) -> tuple[FieldProvenance, ...]:

@@ -247,6 +247,16 @@ def explain_cmd(customer: CustomerArg, json_: JsonOpt = False) -> None:
             for x in found.links
         ),
     )
+    if found.changes:
+        table(
+            "Changed by re-imports",
+            ("record", "when", "field", "old", "new"),
+            (
+                (c.record, when(c.at), name, _short(old), _short(new))
+                for c in found.changes
+                for name, (old, new) in c.changed.items()
+            ),
+        )
     if found.journal:
         table(
             "Journal",

@@ -181,3 +181,21 @@ def test_a_value_shared_by_implausibly_many_records_is_junk(tmp_path: Path) -> N
     store.close()
     assert [tuple(r) for r in junk] == [("phone", "+39027654321")]
     assert customers == 21  # the shared phone linked nobody; the shared e-mail still did
+
+
+def test_explain_shows_what_a_reimport_changed(tmp_path: Path) -> None:
+    from backends.sqlite.backend import SQLiteBackend
+
+    f = tmp_path / "crm.csv"
+    path = tmp_path / "v.db"
+    store = Store(path, create=True)
+    f.write_text("id,first_name,last_name,email\nC1,Mario,Rossi,m@libero.it\n", "utf-8")
+    run_import(store, f, ImportOptions("crm"), now=1000)
+    f.write_text("id,first_name,last_name,email\nC1,Mario,Rossi,mario@libero.it\n", "utf-8")
+    run_import(store, f, ImportOptions("crm"), now=2000)
+    store.close()
+    with SQLiteBackend(path) as b:
+        change = b.explain_customer(1).changes[0]
+        assert change.record == "crm:C1"
+        assert change.changed == {"email": ["m@libero.it", "mario@libero.it"]}
+        assert b.get_customer(1).emails[0] == "mario@libero.it"
