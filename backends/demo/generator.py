@@ -34,7 +34,7 @@ from backends.sqlite.search import phone_tokens
 from backends.sqlite.store import Store
 
 #: Bump when the output changes: benchmark databases are cached by it.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 DAY = 86400
 HOUR = 3600
@@ -348,8 +348,16 @@ class _Generator:
             if intent == "complaint":
                 priority = max(priority, 2)
                 unhappy = True
+            recent = False
             if is_open:
-                created_at = self.now - rng.randint(60, 2 * DAY)
+                # most open work arrived in the last hours; a tail is days old
+                if rng.random() < 0.8:
+                    created_at = self.now - min(DAY, 60 + int(rng.expovariate(1 / (4 * HOUR))))
+                else:
+                    created_at = self.now - rng.randint(DAY, 3 * DAY)
+            elif rng.random() < 0.12:
+                recent = True  # handled in the last days: the KPIs have a recent past
+                created_at = rng.randint(self.now - 3 * DAY, self.now - 8 * HOUR)
             else:
                 created_at = rng.randint(created, self.now - 3 * DAY)
             sla_due = created_at + SLA_SECONDS[channel]
@@ -379,13 +387,20 @@ class _Generator:
                     msgs.append((first_response + rng.randint(300, DAY), "inbound", author,
                                  rng.choice(vocab.CUSTOMER_FOLLOWUPS)))
                 resolved = msgs[-1][0] + rng.randint(300, 2 * DAY)
+                if recent:
+                    msgs = [m for m in msgs if m[0] < self.now - 120]
+                    resolved = min(resolved, self.now - 60)
                 if rng.random() < 0.3:
                     csat = rng.choices((1, 2, 3, 4, 5), (8, 7, 15, 35, 35))[0]
                     csats.append(csat)
             last_inbound = max(m[0] for m in msgs if m[1] == "inbound")
+            assigned_at = None
+            if assignee:  # taken from the queue a little after it arrived
+                assigned_at = min(created_at + rng.randint(20, 1200), first_response or self.now,
+                                  self.now)
             b.contacts.append((contact_id, cid, channel, subject, intent, priority, status,
                                created_at, msgs[-1][0], first_response, resolved, sla_due, assignee,
-                               created_at if assignee else None, last_inbound, csat))
+                               assigned_at, last_inbound, csat))
             for at, direction, who, body in msgs:
                 self.message_id += 1
                 b.messages.append((self.message_id, contact_id, direction, channel, who, body, at))

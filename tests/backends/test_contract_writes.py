@@ -141,13 +141,14 @@ def test_reply_rules(backend: Backend) -> None:
 
 
 def test_whatsapp_outside_24h_accepts_only_an_approved_template(backend: Backend) -> None:
-    stale = [
-        c for c in backend.queue(QueueQuery(channels=(Channel.WHATSAPP,), unassigned=True),
-                                 limit=500).contacts
-        if c.last_inbound_at and NOW - c.last_inbound_at > timedelta(hours=24)
-    ]
-    assert stale, "the demo has WhatsApp contacts older than a day"
-    cid = stale[0].id
+    # an old WhatsApp conversation, reopened: the customer last wrote days ago
+    old = backend.queue(
+        QueueQuery(statuses=(ContactStatus.RESOLVED,), channels=(Channel.WHATSAPP,)), limit=1
+    ).contacts[0]
+    assert NOW - old.last_inbound_at > timedelta(hours=24)
+    cid = old.id
+    backend.set_status(cid, ContactStatus.OPEN)
+    backend.assign(cid, "giulia")
     with pytest.raises(InvalidInput, match="24-hour"):
         backend.reply(cid, "Ciao!")
     template = next(t for t in backend.templates() if t.whatsapp_approved)

@@ -33,7 +33,7 @@ def test_customers_search_json_lines(demo_db: Path) -> None:
     assert hits and set(hits[0]) == {"id", "name", "email", "phone", "city", "segment", "matched"}
     assert 4 in [h["id"] for h in hits] or len(hits) == 20
     assert set(shown) == {"customer", "facts", "timeline", "conflicts"}
-    assert len(shown["timeline"]) == 3
+    assert 0 < len(shown["timeline"]) <= 3
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", shown["timeline"][0]["at"])
     assert shown["customer"]["sources"][0]["source"] in ("crm", "webshop", "helpdesk")
 
