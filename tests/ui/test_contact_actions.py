@@ -27,7 +27,17 @@ async def opened(pilot) -> WorkspaceScreen:
     return screen
 
 
-async def test_transfer_priority_snooze_release(make_app, backend) -> None:
+def unassign_first(path, backend) -> None:
+    """The contact the console opens first is free to claim, whatever the demo made of it."""
+    first = backend.queue(limit=1).contacts[0]
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE contacts SET assignee = NULL, status = 'new' WHERE id = ?", (first.id,))
+    db.close()
+
+
+async def test_transfer_priority_snooze_release(make_app, backend, demo_db) -> None:
+    unassign_first(demo_db, backend)
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await opened(pilot)
@@ -77,7 +87,8 @@ def whatsapp_outside_window(path, backend) -> None:
     first = backend.queue(limit=1).contacts[0]
     db = sqlite3.connect(path)
     with db:
-        db.execute("UPDATE contacts SET channel = 'whatsapp', last_inbound_at = ? WHERE id = ?",
+        db.execute("UPDATE contacts SET channel = 'whatsapp', last_inbound_at = ?, "
+                   "assignee = NULL, status = 'new' WHERE id = ?",
                    (int((NOW - timedelta(days=2)).timestamp()), first.id))
         db.execute("INSERT INTO templates(name, body) VALUES ('points_en', "
                    "'Hi {first_name}, you have {loyalty.points} points.')")
