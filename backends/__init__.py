@@ -63,4 +63,11 @@ def open_backend(
     from backends.sqlite.backend import SQLiteBackend
 
     path = sqlite_path(url) if url else default_database()
+    if url and not path.is_absolute() and not path.exists() and Path("/", path).exists():
+        from backends.base import Unavailable
+
+        raise Unavailable(
+            f"no such database file: {path} (relative to {Path.cwd()}); for the absolute "
+            f"path write sqlite:////{path} (four slashes)"
+        )
     return SQLiteBackend(path, agent=agent or default_agent(), read_only=read_only, create=create)

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from backends.base import Unavailable
 from backends.models import (
     Agent,
     ChangeBatch,
@@ -52,6 +53,13 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             super().__init__()
             self.batch = batch
 
+    class _Connection(Message):
+        """The change feed answered (online) or the backend is unreachable (offline)."""
+
+        def __init__(self, online: bool, reason: str = "") -> None:
+            super().__init__()
+            self.online, self.reason = online, reason
+
     def __init__(self) -> None:
         super().__init__()
         self.contact: Contact | None = None
@@ -61,6 +69,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         self.since: int | None = None
         self._open_timer = None
         self._binding_state: object = None
+        self.offline = ""  # why the backend is unreachable; empty when online
 
     @property
     def me(self) -> str:
@@ -96,6 +105,9 @@ class WorkspaceScreen(ContactActions, Screen[None]):
                             "  ", content(app.backend.location, "dim")]
         if app.read_only:
             parts += ["  ", (" READ-ONLY ", "bold $text-error on $error-muted")]
+        if self.offline:
+            parts += ["  ", (" OFFLINE, retrying ", "bold $text-warning on $warning-muted"),
+                      " ", content(self.offline, "dim")]
         self.query_one("#app-header", Static).update(Content.assemble(*parts))
 
     # -- layout -------------------------------------------------------------------
@@ -125,6 +137,9 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             agents = backend.agents()
             templates = backend.templates()
             me = backend.whoami()
+        except Unavailable as error:  # the poll tick retries, the header says offline
+            self.post_message(self._Connection(False, error.message))
+            return
         except Exception as error:  # noqa: BLE001 - shown, app keeps going
             self.app.call_from_thread(self.notify, error_text(error, "Start"),
                                       severity="error", markup=False)
@@ -143,6 +158,8 @@ class WorkspaceScreen(ContactActions, Screen[None]):
     def _poll(self) -> None:
         if self.since is not None:
             self._poll_changes(self.since)
+        elif self.offline:
+            self._load_reference()  # the backend was down at start: try again
         queue = self.query_one(QueuePane)
         if queue.failed:
             queue.reload()
@@ -151,10 +168,23 @@ class WorkspaceScreen(ContactActions, Screen[None]):
     def _poll_changes(self, since: int) -> None:
         try:
             batch = self.app.backend.changes(since)  # type: ignore[attr-defined]
+        except Unavailable as error:  # the next tick retries
+            self.post_message(self._Connection(False, error.message))
+            return
         except Exception:  # noqa: BLE001 - the next tick retries
             return
+        self.post_message(self._Connection(True))
         if batch.changes and not get_current_worker().is_cancelled:
             self.post_message(self._Changes(batch))
+
+    def on_workspace_screen__connection(self, message: _Connection) -> None:
+        reason = "" if message.online else (message.reason or "unreachable")
+        if reason == self.offline:
+            return
+        was_offline, self.offline = bool(self.offline), reason
+        self._paint_header()
+        if was_offline and message.online:  # back: catch up on what happened meanwhile
+            self.query_one(QueuePane).reload(keep_id=self.contact.id if self.contact else None)
 
     def on_workspace_screen__changes(self, message: _Changes) -> None:
         batch = message.batch

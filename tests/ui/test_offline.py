@@ -1,0 +1,58 @@
+"""A dead backend: the header says offline, the operator keeps their place and typed text,
+and the console reconnects by itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from backends.base import Unavailable
+from backends.sqlite.backend import SQLiteBackend
+from console.app import VistaApp
+from console.screens.workspace import WorkspaceScreen
+from console.widgets.composer import Composer
+from tests.conftest import NOW
+from tests.ui.conftest import settle
+
+pytestmark = pytest.mark.anyio
+
+
+class FlakyBackend(SQLiteBackend):
+    """The embedded store, with a switch that makes every read fail like a dead server."""
+
+    down = False
+
+    def changes(self, since: int = 0, limit: int = 500):  # type: ignore[no-untyped-def]
+        if self.down:
+            raise Unavailable("cannot reach http://vista.example:8750 (ConnectError): offline")
+        return super().changes(since, limit)
+
+
+def header(app: VistaApp) -> str:
+    return str(app.screen.query_one("#app-header").render())
+
+
+async def test_offline_shows_and_recovers_without_losing_the_draft(
+    demo_db: Path, settings_path: Path
+) -> None:
+    backend = FlakyBackend(demo_db, agent="demo", clock=lambda: NOW)
+    app = VistaApp(backend, clock=lambda: NOW, settings_path=settings_path, poll_interval=0.05)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, WorkspaceScreen) and screen.contact is not None
+        contact_id = screen.contact.id
+        await pilot.press("i", *"Buongiorno")
+        backend.down = True
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert "OFFLINE, retrying" in header(app)
+        assert screen.query_one(Composer).body == "Buongiorno"
+        backend.down = False
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert "OFFLINE" not in header(app)
+        assert screen.contact is not None and screen.contact.id == contact_id
+        assert screen.query_one(Composer).body == "Buongiorno"
+    backend.close()
