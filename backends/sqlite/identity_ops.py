@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from backends.base import InvalidInput
-from backends.identity import operations as ops
 from backends.identity.config import MatchConfig
 from backends.models import (
     CustomerExplanation,
@@ -41,6 +40,14 @@ def _entry(d: dict[str, Any]) -> IdentityJournalEntry:
                                 tuple(d["records"]), d["reason"])
 
 
+
+def _ops():  # noqa: ANN202 - the module
+    """Identity operations, imported on first use: they load phonenumbers and rapidfuzz,
+    which the console's start-up does not need."""
+    from backends.identity import operations
+
+    return operations
+
 class IdentityOps:
     """Suggestions, merge, split, explain, provenance and link export over the SQLite store."""
 
@@ -58,7 +65,7 @@ class IdentityOps:
         if not 1 <= limit <= 500:
             raise InvalidInput(f"limit must be between 1 and 500 (got {limit})")
         with self.store.read() as db:
-            found = ops.suggestions(db, limit)
+            found = _ops().suggestions(db, limit)
         return tuple(
             IdentitySuggestion(r["id"], r["ca"], r["cb"], r["na"], r["nb"], r["ka"], r["kb"],
                                r["score"], r["reason"], datetime.fromtimestamp(r["created_at"], UTC))
@@ -68,24 +75,24 @@ class IdentityOps:
     def merge_customers(self, keep: int, other: int, *, reason: str = "") -> IdentityJournalEntry:
         me = self._writer()
         with self.store.write() as db:
-            entry = ops.merge(db, self.identity_config, self._now(), me.name, keep, other, reason)
+            entry = _ops().merge(db, self.identity_config, self._now(), me.name, keep, other, reason)
         return _entry(entry)
 
     def split_customer(self, customer_id: int, records: tuple[str, ...]) -> IdentityJournalEntry:
         me = self._writer()
         with self.store.write() as db:
-            entry = ops.split(db, self.identity_config, self._now(), me.name, customer_id,
+            entry = _ops().split(db, self.identity_config, self._now(), me.name, customer_id,
                               list(records))
         return _entry(entry)
 
     def reject_suggestion(self, suggestion_id: int) -> None:
         me = self._writer()
         with self.store.write() as db:
-            ops.reject(db, self._now(), me.name, suggestion_id)
+            _ops().reject(db, self._now(), me.name, suggestion_id)
 
     def explain_customer(self, customer_id: int) -> CustomerExplanation:
         with self.store.read() as db:
-            d = ops.explain(db, customer_id)
+            d = _ops().explain(db, customer_id)
         return CustomerExplanation(
             customer_id,
             tuple(RecordRef(r["id"], r["source"], r["source_id"],
@@ -100,7 +107,7 @@ class IdentityOps:
 
     def provenance(self, customer_id: int) -> tuple[FieldProvenance, ...]:
         with self.store.read() as db:
-            found = ops.provenance(db, customer_id)
+            found = _ops().provenance(db, customer_id)
         return tuple(
             FieldProvenance(p["field"], p["value"], p["source"], p["source_id"], _ts(p["at"]),
                             tuple(p["losers"]), p["values"])
@@ -111,5 +118,5 @@ class IdentityOps:
         if not 1 <= limit <= 10_000:
             raise InvalidInput(f"limit must be between 1 and 10000 (got {limit})")
         with self.store.read() as db:
-            rows = ops.links_page(db, after, limit)
+            rows = _ops().links_page(db, after, limit)
         return tuple(RecordLink(*r) for r in rows)
