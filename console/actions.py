@@ -20,7 +20,7 @@ class ActionSpec:
     action: str
     key: str
     description: str
-    owner: str  # "app", "workspace", "composer"
+    owner: str  # "app", "workspace", "composer", "identity"
     area: str = ""  # command palette title is "area: verb"
     verb: str = ""
     mutating: bool = False
@@ -47,6 +47,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("search", "slash", "Search", "app", "customer", "search"),
     ActionSpec("cycle_theme", "T", "Theme", "app", "view", "next theme", show=False),
     ActionSpec("supervisor", "S", "KPIs", "app", "view", "supervisor KPIs"),
+    ActionSpec("identity_review", "I", "Identities", "app", "identity", "review suggestions",
+               show=False),
     # -- contact (queue item) actions
     ActionSpec("claim", "c", "Claim", "workspace", "contact", "claim", mutating=True),
     ActionSpec("release", "x", "Release", "workspace", "contact", "release", mutating=True),
@@ -94,6 +96,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("open_event", "d", "Detail", "workspace", "timeline", "open event detail"),
     ActionSpec("toggle_layout", "w", "Layout", "workspace", "view", "toggle wide layout",
                show=False),
+    ActionSpec("provenance", "P", "Provenance", "workspace", "customer", "show provenance",
+               show=False),
     # -- composer (focused text area)
     ActionSpec("send", "ctrl+s", "Send", "composer", "reply", "send", mutating=True),
     ActionSpec("send_resolve", "ctrl+r", "Send+resolve", "composer", "reply", "send and resolve",
@@ -107,6 +111,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "change channel"),
     ActionSpec("leave", "escape", "Leave", "composer", "reply", "leave composer",
                palette=False),
+    # -- identity review screen (suggested duplicates)
+    ActionSpec("merge", "m", "Merge", "identity", "identity", "merge B into A", mutating=True),
+    ActionSpec("reject", "x", "Reject", "identity", "identity", "reject suggestion",
+               mutating=True),
+    ActionSpec("open_a", "enter", "Open A", "identity", "identity", "open customer A"),
+    ActionSpec("open_b", "b", "Open B", "identity", "identity", "open customer B"),
+    ActionSpec("refresh", "r", "Refresh", "identity", "identity", "refresh suggestions"),
+    ActionSpec("back", "escape", "Back", "identity", "identity", "back", palette=False),
 )
 
 #: Action names that change data: blocked centrally in read-only mode.

@@ -93,6 +93,13 @@ class VistaApp(App[None]):
         if not isinstance(self.screen, SupervisorScreen):
             self.push_screen(SupervisorScreen(self.backend, now=self.now))
 
+    def action_identity_review(self) -> None:
+        """The identity review screen: suggested duplicates to merge or reject."""
+        from console.screens.identity import IdentityReviewScreen
+
+        if not isinstance(self.screen, IdentityReviewScreen):
+            self.push_screen(IdentityReviewScreen())
+
     def action_cycle_theme(self) -> None:
         names = [n for n in THEME_NAMES if n in self.available_themes]
         current = names.index(self.theme) if self.theme in names else -1

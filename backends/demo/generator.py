@@ -186,11 +186,12 @@ class _Generator:
                 "street": street.replace("Via ", "V. ") if rng.random() < 0.2 else street,
                 "city": city, "postal_code": postal, "country": "IT", "visitor_id": visitor,
             }
-            records.append(("webshop", f"WS-{cid:08d}", fields, created + rng.randint(0, 90 * DAY)))
+            records.append(("webshop", f"WS-{cid:08d}", fields,
+                            min(self.now - DAY, created + rng.randint(0, 90 * DAY))))
             if rng.random() < 0.04:  # a guest checkout: a second account, no phone
                 records.append(("webshop", f"WS-G{cid:08d}", {
                     "first_name": first, "last_name": last, "email": email, "city": city,
-                }, created + rng.randint(0, 300 * DAY)))
+                }, min(self.now - DAY, created + rng.randint(0, 300 * DAY))))
             if rng.random() < 0.03:  # an old account: surname mistyped, no e-mail or phone
                 records.append(("webshop", f"WS-D{cid:08d}", {
                     "first_name": first, "last_name": self._typo(last) if len(last) > 4
@@ -205,7 +206,8 @@ class _Generator:
             }
             if rng.random() < 0.5:
                 fields["whatsapp"] = e164
-            records.append(("helpdesk", f"HD-{cid:08d}", fields, created + rng.randint(0, 400 * DAY)))
+            records.append(("helpdesk", f"HD-{cid:08d}", fields,
+                            min(self.now - DAY, created + rng.randint(0, 400 * DAY))))
         record_ids: dict[str, int] = {}
         for source, source_id, fields, at in records:
             self.record_id += 1

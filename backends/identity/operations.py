@@ -208,14 +208,42 @@ def suggestions(db: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
 
 
 def reject(db: sqlite3.Connection, now: int, actor: str, suggestion_id: int) -> None:
-    """Mark a suggestion wrong: its records stay apart from now on."""
+    """Mark a suggestion wrong: the two customers are different people.
+
+    Every record of one is kept apart from every record of the other, and the
+    other open suggestions between them are rejected too, so the pair does not
+    come back through another of their records.
+    """
     row = db.execute("SELECT record_a, record_b FROM identity_suggestions WHERE id = ?",
                      (suggestion_id,)).fetchone()
     if row is None:
         raise NotFound(f"no suggestion {suggestion_id}")
+    side_a = _customer_records(db, row[0])
+    side_b = _customer_records(db, row[1])
+    reason = f"rejected by {actor}"
+    db.executemany(
+        "INSERT INTO identity_links(record_a, record_b, kind, reason, actor, created_at) "
+        "VALUES (?,?,'apart',?,?,?)",
+        [(a, b, reason, actor, now) for a in side_a for b in side_b],
+    )
     db.execute("UPDATE identity_suggestions SET status = 'rejected' WHERE id = ?", (suggestion_id,))
-    db.execute("INSERT INTO identity_links(record_a, record_b, kind, reason, actor, created_at) "
-               "VALUES (?,?,'apart',?,?,?)", (row[0], row[1], f"rejected by {actor}", actor, now))
+    for part_a in st._chunks(side_a):
+        for part_b in st._chunks(side_b):
+            ma, mb = ",".join("?" * len(part_a)), ",".join("?" * len(part_b))
+            db.execute(
+                f"UPDATE identity_suggestions SET status = 'rejected' WHERE status = 'open' AND "
+                f"((record_a IN ({ma}) AND record_b IN ({mb})) OR "
+                f"(record_a IN ({mb}) AND record_b IN ({ma})))",
+                (*part_a, *part_b, *part_b, *part_a),
+            )
+
+
+def _customer_records(db: sqlite3.Connection, record_id: int) -> list[int]:
+    """The records of the customer a record belongs to (the record alone if unlinked)."""
+    found = [r[0] for r in db.execute(
+        "SELECT id FROM source_records WHERE customer_id = "
+        "(SELECT customer_id FROM source_records WHERE id = ?)", (record_id,))]
+    return found or [record_id]
 
 
 def explain(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:

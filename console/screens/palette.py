@@ -20,6 +20,9 @@ class VistaCommands(Provider):
         composers = screen.query("Composer")
         if composers:
             owners["composer"] = composers.first()
+        own = getattr(screen, "ACTION_OWNER", "")  # a screen with actions of its own
+        if own:
+            owners[own] = screen
         titles: set[str] = set()
         for spec in actions.ACTIONS:
             node = owners.get(spec.owner)

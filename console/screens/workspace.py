@@ -321,7 +321,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
                 return False
             return c is not None or None
         if action in ("open_event", "jump", "cycle_kind", "cycle_timeline_channel",
-                      "focus_timeline"):
+                      "focus_timeline", "provenance"):
             return self.customer_id is not None or None
         return True
 
@@ -353,6 +353,16 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         event = self.query_one(CustomerView).current_event
         if event is not None:
             self.app.push_screen(EventScreen(event))
+
+    def action_provenance(self) -> None:
+        """Where each profile value of the open customer came from (a modal, read-only)."""
+        from console.screens.provenance import ProvenanceScreen
+
+        if self.customer_id is not None:
+            view = self.query_one(CustomerView)
+            name = view.customer.display_name if view.customer is not None and \
+                view.customer.id == self.customer_id else ""
+            self.app.push_screen(ProvenanceScreen(self.customer_id, name))
 
     def action_compose(self) -> None:
         for composer in self.query(Composer):
