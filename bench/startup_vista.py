@@ -117,7 +117,7 @@ def main() -> None:
         BenchVista.open_ids = existing_customers(args.db, args.open)
     console_app.VistaApp = BenchVista  # type: ignore[misc]
     sys.argv = ["vista", "--backend", f"sqlite:///{args.db}", "--agent", "demo"]
-    from console.cli import main as vista_main
+    from console.entry import main as vista_main  # the `vista` console script
 
     try:
         vista_main()

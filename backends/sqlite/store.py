@@ -69,7 +69,9 @@ class Store:
                 conn = sqlite3.connect(self.path, check_same_thread=True, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA cache_size = -16000")  # 16 MB per connection
+            # 2 MB per connection: the console keeps a few worker-thread connections,
+            # and the OS page cache already holds the hot pages
+            conn.execute("PRAGMA cache_size = -2000")
             if self.read_only:
                 conn.execute("PRAGMA query_only = ON")
             else:

@@ -55,6 +55,13 @@ class QueuePane(Vertical):
             super().__init__()
             self.error = error
 
+    class _Counted(Message):
+        """The total of a query, counted after its first page was shown."""
+
+        def __init__(self, query: QueueQuery, count: int) -> None:
+            super().__init__()
+            self.query, self.count = query, count
+
     def __init__(self, me: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.me = me
@@ -158,6 +165,16 @@ class QueuePane(Vertical):
             else:  # backward, bottom
                 pages = (backend.queue(query, cursor=fetch.cursor, limit=fetch.limit,
                                        backwards=True),)
+            if fetch.kind == "top":
+                # show the first page now; counting a big queue can take longer than
+                # fetching it, and the total only feeds the "n/N" status
+                known = self.window.count if self.query_ == query else -1
+                if not get_current_worker().is_cancelled:
+                    self.post_message(self._Loaded(fetch, pages, known, keep_id, then_open))
+                count = backend.queue_count(query)
+                if not get_current_worker().is_cancelled:
+                    self.post_message(self._Counted(query, count))
+                return
             count = backend.queue_count(query)
         except Exception as error:  # noqa: BLE001 - shown in the pane, app keeps going
             if not get_current_worker().is_cancelled:
@@ -184,6 +201,15 @@ class QueuePane(Vertical):
         ) and message.keep_id is None:
             self.post_message(self.Highlighted(after))
 
+    def on_queue_pane__counted(self, message: _Counted) -> None:
+        message.stop()
+        if message.query != self.query_:
+            return  # the filters changed meanwhile: a newer count is on its way
+        w = self.window
+        w.count = max(message.count, w.base + len(w.rows) if not w.more_after else 0)
+        self._paint_status()
+        self.query_one(QueueList).refresh()
+
     def on_queue_pane__failed(self, message: _Failed) -> None:
         message.stop()
         self.failed = True
@@ -196,7 +222,8 @@ class QueuePane(Vertical):
 
     def _paint_status(self) -> None:
         w = self.window
-        where = f"{w.cursor + 1:,}/{w.count:,}" if w.rows else f"0/{w.count:,}"
+        total = f"{w.count:,}" if w.count >= 0 else "…"
+        where = f"{w.cursor + 1:,}/{total}" if w.rows else f"0/{total}"
         label = dict(TABS)[self.tab]
         chan = self.channel.value if self.channel else "all channels"
         self.query_one("#queue-status", Static).update(
