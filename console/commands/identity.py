@@ -89,6 +89,12 @@ def import_cmd(
     )
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}")
+    from backends.base import ReadOnly
+    from backends.sqlite.backend import SQLiteBackend
+
+    with SQLiteBackend(_store_path(), agent=STATE.agent or default_agent(), create=True) as guard:
+        if guard.read_only:  # a supervisor may not write, even on a local file
+            raise ReadOnly(f"{guard.whoami().name} is a {guard.whoami().role.value}: read-only")
     store = Store(_store_path(), create=True)
     shown = 0
 

@@ -110,3 +110,16 @@ def test_events_import_attaches_by_any_identifier(tmp_path: Path) -> None:
     assert again.updated == 3 and again.created == 0
     with SQLiteBackend(tmp_path / "v.db") as b:
         assert len(b.timeline(1).events) == 3
+
+
+def test_supervisors_and_read_only_cannot_import(demo_db: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{demo_db}"
+    rows = tmp_path / "crm.csv"
+    rows.write_text("id,first_name,last_name,email\nZ1,Ada,Lovelace,ada@example.org\n", "utf-8")
+    for who in (["--agent", "anna"], ["--agent", "giulia", "--read-only"]):
+        out = vista("--backend", url, *who, "import", str(rows), "--source", "crm9")
+        assert out.returncode == 1 and "read-only" in out.stderr
+    assert vista("--backend", url, "customers", "search", "lovelace").returncode == 1
+    ok = vista("--backend", url, "--agent", "giulia", "import", str(rows), "--source", "crm9")
+    assert ok.returncode == 0, ok.stderr
+    assert vista("--backend", url, "customers", "search", "lovelace").returncode == 0
