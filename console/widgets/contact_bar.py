@@ -58,13 +58,19 @@ class ContactBar(Static):
             holder_style = "$success" if c.assignee == self.me else (
                 "bold $warning" if c.assignee else "dim")
             now = self.clock()
-            sla, sla_style = sla_cell(c, now)
-            waiting = duration((now - (c.last_inbound_at or c.created_at)).total_seconds())
+            if c.resolved_at is not None:  # the clocks stopped: say when, not a countdown
+                clock: tuple[str, str] = (
+                    f" · resolved {c.resolved_at.strftime('%Y-%m-%d %H:%M')} UTC", "dim")
+                sla_parts: list[str | tuple[str, str]] = []
+            else:
+                sla, sla_style = sla_cell(c, now)
+                sla_parts = [" · SLA ", (sla, sla_style or "bold")]
+                waiting = duration((now - (c.last_inbound_at or c.created_at)).total_seconds())
+                clock = (f" · waiting {waiting}", "dim")
             line = Content.assemble(
                 (f"#{c.id} ", "bold"), (c.channel.value, "$accent"), " · ",
                 (c.status.value.upper(), "bold"), " · ", (c.priority.value, ""), " · ",
-                content(holder, holder_style), " · SLA ", (sla, sla_style or "bold"),
-                (f" · waiting {waiting}", "dim"), "\n",
+                content(holder, holder_style), *sla_parts, clock, "\n",
                 content(c.subject or c.intent, "bold", max_length=200))
         if self.message is not None:  # the outcome shows in place of the subject, for a while
             first = line.split("\n")[0]
