@@ -33,9 +33,12 @@ class CliState:
         if write and self.read_only:
             raise ReadOnly("vista is running --read-only: this command changes data")
         if self._backend is None:
+            from console.settings import configured_backend
+
+            url = self.url or configured_backend()
             self._backend = open_backend(
-                self.url, agent=self.agent, read_only=self.read_only, token=self.token,
-                create=not self.url,
+                url, agent=self.agent, read_only=self.read_only, token=self.token,
+                create=not url,
             )
         return self._backend
 

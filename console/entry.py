@@ -43,6 +43,10 @@ def open_console(
     from backends import ENV_AGENT, ENV_BACKEND, ENV_TOKEN, open_backend
     from backends.base import VistaError
 
+    if not url and not os.environ.get(ENV_BACKEND):
+        from console.settings import configured_backend
+
+        url = configured_backend()
     url = url or os.environ.get(ENV_BACKEND)
     try:
         backend = open_backend(

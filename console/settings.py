@@ -145,3 +145,9 @@ class Drafts:
             _write_json(self.path, {k: asdict(v) for k, v in self._drafts.items()})
         except OSError:
             pass
+
+
+def configured_backend() -> str | None:
+    """`default_backend` from the user's settings.json: used when neither --backend nor
+    $VISTA_BACKEND names one."""
+    return Settings.load().default_backend or None

@@ -167,3 +167,25 @@ def test_every_command_is_documented_in_the_readme() -> None:
     readme = README.read_text("utf-8")
     missing = [c for c in _commands(app) if f"vista {c}" not in readme]
     assert not missing, f"commands missing from README.md: {missing}"
+
+
+def test_default_backend_comes_from_settings_after_flag_and_env(demo_db: Path, tmp_path: Path) -> None:
+    import os
+
+    config = tmp_path / "config"
+    (config / "vista").mkdir(parents=True)
+    (config / "vista" / "settings.json").write_text(
+        json.dumps({"default_backend": f"sqlite:///{demo_db}"}), "utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "VISTA_BACKEND"}
+    env["XDG_CONFIG_HOME"] = str(config)
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    run = [sys.executable, "-c", "from console.cli import main; main()"]
+    out = subprocess.run([*run, "queue", "list", "--json", "--limit", "1"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and json.loads(out.stdout)["id"], out.stderr
+    missing = tmp_path / "missing.db"
+    env["VISTA_BACKEND"] = f"sqlite:///{missing}"
+    out = subprocess.run([*run, "queue", "list"], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 1 and str(missing) in out.stderr
+    assert not (tmp_path / "data").exists()  # the settings' store was used, no default file made
