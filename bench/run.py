@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -180,15 +179,16 @@ def bench_backend(db: Path, customers: int, runs: int) -> None:
 def bench_memory(db: Path, customers: int) -> None:
     """Peak RSS of a process that opens 1,000 customers in a row."""
     code = (
-        "import resource, random, sys\n"
+        "import random, sys\n"
+        "from bench.rss import peak_rss_kb\n"
         "from backends.sqlite.backend import SQLiteBackend\n"
         f"b = SQLiteBackend({str(db)!r}, agent='demo', read_only=True)\n"
         "b.queue(limit=50)\n"
-        "ready = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "ready = peak_rss_kb()\n"
         "rng = random.Random(3)\n"
         f"for _ in range(1000):\n    cid = rng.randint(1, {customers})\n"
         "    b.get_customer(cid); b.customer_facts(cid); b.timeline(cid, limit=200)\n"
-        "print(ready, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "print(ready, peak_rss_kb())\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=ROOT)
@@ -294,7 +294,6 @@ def main() -> None:
         print(f"[{name}] {time.perf_counter() - section_started:.0f} s", file=sys.stderr,
               flush=True)
     report(args.customers, started)
-    _ = resource  # peak RSS of this process is not a figure: the backends run in subprocesses
 
 
 if __name__ == "__main__":

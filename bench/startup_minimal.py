@@ -8,7 +8,7 @@ Run by bench/console_bench.py as `python -m bench.startup_minimal` (headless,
 from __future__ import annotations
 
 import json
-import resource
+from bench.rss import peak_rss_kb
 import time
 
 from textual.app import App, ComposeResult
@@ -27,7 +27,7 @@ class MinimalApp(App[dict[str, float]]):
 
     def _painted(self) -> None:
         self.exit({"painted": time.monotonic(),
-                   "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})
+                   "rss_kb": peak_rss_kb()})
 
 
 if __name__ == "__main__":

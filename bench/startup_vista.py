@@ -16,19 +16,19 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import sqlite3
 import sys
 import time
 from typing import Any, ClassVar
 
+from bench.rss import peak_rss_kb
 import console.app as console_app  # the CLI imports it at start anyway
 from console.widgets.customer import CustomerView
 from console.widgets.queue import QueuePane
 
 
 def _rss_kb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak_rss_kb()
 
 
 class BenchVista(console_app.VistaApp):

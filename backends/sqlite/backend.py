@@ -148,33 +148,37 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 ).fetchall()
                 found.sort(key=lambda r: (r[1], r[0]))
                 ids.extend((r[0], target) for r in found[:limit])
-            hits: list[CustomerHit] = []
-            seen: set[int] = set()
+            wanted = list(dict.fromkeys(cid for cid, _ in ids))[:limit]
+            matched_by: dict[int, str] = {}
             for cid, matched in ids:
-                if cid in seen or len(hits) >= limit:
-                    continue
-                seen.add(cid)
-                row = db.execute(
+                matched_by.setdefault(cid, "name" if matched == "text" else matched)
+            found_rows = {
+                r["id"]: r
+                for r in db.execute(
                     "SELECT id, first_name, last_name, emails, phones, addresses, segment "
-                    "FROM customers WHERE id = ?",
-                    (cid,),
-                ).fetchone()
-                if row is None:
-                    continue
-                emails = json.loads(row["emails"])
-                phones = json.loads(row["phones"])
-                addresses = json.loads(row["addresses"])
-                hits.append(
-                    CustomerHit(
-                        id=row["id"],
-                        name=f"{row['first_name']} {row['last_name']}".strip(),
-                        email=emails[0] if emails else "",
-                        phone=phones[0] if phones else "",
-                        city=addresses[0].get("city", "") if addresses else "",
-                        segment=row["segment"],
-                        matched=matched if matched != "text" else "name",
-                    )
+                    f"FROM customers WHERE id IN ({','.join('?' * len(wanted))})",
+                    wanted,
                 )
+            } if wanted else {}
+        hits: list[CustomerHit] = []
+        for cid in wanted:
+            row = found_rows.get(cid)
+            if row is None:
+                continue
+            emails = json.loads(row["emails"])
+            phones = json.loads(row["phones"])
+            addresses = json.loads(row["addresses"])
+            hits.append(
+                CustomerHit(
+                    id=row["id"],
+                    name=f"{row['first_name']} {row['last_name']}".strip(),
+                    email=emails[0] if emails else "",
+                    phone=phones[0] if phones else "",
+                    city=addresses[0].get("city", "") if addresses else "",
+                    segment=row["segment"],
+                    matched=matched_by[cid],
+                )
+            )
         return tuple(hits)
 
     def get_customer(self, customer_id: int) -> Customer:
@@ -602,7 +606,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                     now=now_dt,
                     last_inbound_at=contact.last_inbound_at,
                     contact_channel=contact.channel,
-                    customer=self.get_customer(contact.customer_id),
+                    # the customer's addresses matter only when replying on another channel
+                    customer=(self.get_customer(contact.customer_id)
+                              if out_channel is not contact.channel else None),
                     approved_template=approved,
                 )
                 if problems:

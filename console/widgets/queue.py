@@ -175,7 +175,12 @@ class QueuePane(Vertical):
                 if not get_current_worker().is_cancelled:
                     self.post_message(self._Counted(query, count))
                 return
-            count = backend.queue_count(query)
+            if fetch.kind in ("forward", "backward"):
+                # scrolling within the same query: the total is already known, and
+                # counting a big queue costs more than the page itself
+                count = self.window.count
+            else:
+                count = backend.queue_count(query)
         except Exception as error:  # noqa: BLE001 - shown in the pane, app keeps going
             if not get_current_worker().is_cancelled:
                 self.post_message(self._Failed(error))
