@@ -29,7 +29,7 @@ class StoreInfo:
 
 def info(path: Path) -> StoreInfo:
     """Row counts per table, read-only (counts use sqlite-utils' table introspection)."""
-    store = Store(path, read_only=True)
+    store = Store(path, read_only=True, inspect=True)
     try:
         db = sqlite_utils.Database(store.conn)
         tables = {
@@ -46,7 +46,7 @@ def info(path: Path) -> StoreInfo:
 
 def check(path: Path) -> list[str]:
     """SQLite's integrity and foreign-key checks; empty when the file is sound."""
-    store = Store(path, read_only=True)
+    store = Store(path, read_only=True, inspect=True)
     try:
         problems = [r[0] for r in store.conn.execute("PRAGMA quick_check") if r[0] != "ok"]
         problems += [

@@ -44,9 +44,14 @@ def translate(error: sqlite3.Error, path: Path) -> VistaError:
 class Store:
     """A SQLite file with Vista's schema, and one connection per thread."""
 
-    def __init__(self, path: str | Path, *, read_only: bool = False, create: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, *, read_only: bool = False, create: bool = False,
+        inspect: bool = False,
+    ) -> None:
+        """`inspect` (read-only only) also opens a file of an older schema, to look inside it."""
         self.path = Path(path).expanduser()
         self.read_only = read_only
+        self._inspect = inspect and read_only
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -153,7 +158,7 @@ class Store:
         if version == 0 and tables:
             self.close()
             raise Unavailable(f"{self.path} is a SQLite file but not a Vista database")
-        if version < SCHEMA_VERSION:
+        if version < SCHEMA_VERSION and not self._inspect:
             if self.read_only:
                 self.close()
                 raise Unavailable(

@@ -42,6 +42,11 @@ def db_info(db: DbOpt = None, json_: JsonOpt = False) -> None:
         markup=False, highlight=False,
     )
     table(None, ("table", "rows"), ((name, f"{rows:,}") for name, rows in found.tables.items()))
+    if found.schema_version < found.code_schema_version:
+        stdout.print(
+            f"older schema: open it once with this Vista (without --read-only) to upgrade it "
+            f"to {found.code_schema_version}", markup=False, highlight=False,
+        )
 
 
 @db_app.command("check")

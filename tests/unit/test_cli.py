@@ -189,3 +189,21 @@ def test_default_backend_comes_from_settings_after_flag_and_env(demo_db: Path, t
                          timeout=60)
     assert out.returncode == 1 and str(missing) in out.stderr
     assert not (tmp_path / "data").exists()  # the settings' store was used, no default file made
+
+
+def test_db_info_looks_inside_an_older_schema_without_upgrading_it(tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    made = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, backends.sqlite.store as s\n"
+         "s.MIGRATIONS = s.MIGRATIONS[:2]; s.SCHEMA_VERSION = 2\n"
+         "s.Store(sys.argv[1], create=True).close()", str(old)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    out = vista("db", "info", "--db", str(old))
+    assert out.returncode == 0, out.stderr
+    assert "schema 2" in out.stdout and "older schema" in out.stdout and "customers" in out.stdout
+    assert vista("db", "check", "--db", str(old)).returncode == 0
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2  # not upgraded
