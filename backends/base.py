@@ -34,6 +34,7 @@ from backends.models import (
 )
 from backends.models import AgentLoad, AtRiskContact, Channel, KpiBucket, KpiReport
 from backends.models import InboundResult
+from backends.models import CustomerView
 from backends.models import (
     CustomerExplanation,
     FieldProvenance,
@@ -559,6 +560,29 @@ class Backend(ABC):
             limit: page size (1..10000).
         """
         raise Unavailable(f"{type(self).__name__} does not resolve identities")
+
+    def customer_view(
+        self,
+        customer_id: int,
+        *,
+        kinds: tuple[EventKind, ...] = (),
+        channels: tuple[str, ...] = (),
+        limit: int = 50,
+    ) -> CustomerView:
+        """Profile, key facts and the newest timeline page at once (one round trip remotely).
+
+        The same as `get_customer`, `customer_facts` and `timeline(customer_id,
+        kinds=kinds, channels=channels, limit=limit)` called one after the other.
+
+        Raises:
+            NotFound: no such customer.
+            InvalidInput: a limit out of range.
+        """
+        return CustomerView(
+            self.get_customer(customer_id),
+            self.customer_facts(customer_id),
+            self.timeline(customer_id, kinds=kinds, channels=channels, limit=limit),
+        )
 
 
 #: Names of the writing methods: the read-only guard and the role tests walk these.

@@ -706,3 +706,12 @@ class RecordLink(_Model):
     source: str
     source_id: str
     customer_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView(_Model):
+    """What opening a customer shows: the profile, its key facts and a first timeline page."""
+
+    customer: Customer
+    facts: CustomerFacts
+    timeline: TimelinePage

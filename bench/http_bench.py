@@ -80,6 +80,7 @@ def _operator_process(url: str, token: str, operators: int, seconds: float, cust
     errors: list[str] = []
     lock = threading.Lock()
     end = time.monotonic() + seconds
+    cpu_start = time.process_time()
 
     def operator(n: int) -> None:
         rng = random.Random(seed * 10_000 + n)
@@ -108,7 +109,7 @@ def _operator_process(url: str, token: str, operators: int, seconds: float, cust
         t.start()
     for t in threads:
         t.join()
-    out.put((latencies, errors))
+    out.put((latencies, errors, time.process_time() - cpu_start))
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -116,8 +117,23 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
 
 
-def _load(url: str, token: str, customers: int, operators: int, seconds: float) -> None:
-    """N simulated operators in LOAD_PROCESSES client processes; adds the load rows."""
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far, from /proc (Linux), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _load(url: str, token: str, customers: int, operators: int, seconds: float,
+          server_pid: int | None = None) -> None:
+    """N simulated operators in LOAD_PROCESSES client processes; adds the load rows.
+
+    The notes say how busy the server and the load generator were (CPU seconds over
+    the run), to tell a tail caused by the server's event loop from one caused by
+    the machine or the generator.
+    """
     from bench.run import add
 
     ctx = multiprocessing.get_context("spawn")
@@ -127,22 +143,31 @@ def _load(url: str, token: str, customers: int, operators: int, seconds: float) 
     procs = [ctx.Process(target=_operator_process,
                          args=(url, token, n, seconds, customers, i, queue))
              for i, n in enumerate(share) if n]
+    server_before = _cpu_seconds(server_pid) if server_pid else None
+    started = time.monotonic()
     for p in procs:
         p.start()
     latencies: list[float] = []
     errors: list[str] = []
+    client_cpu = 0.0
     try:
         for _ in procs:
-            got, failed = queue.get(timeout=seconds + 120)
+            got, failed, cpu = queue.get(timeout=seconds + 120)
             latencies += got
             errors += failed
+            client_cpu += cpu
     finally:
         for p in procs:
             p.join(30)
             if p.is_alive():
                 p.kill()
+    elapsed = time.monotonic() - started
     note = (f"{operators} operators in {len(procs)} processes, {seconds:g} s, "
             f"{len(latencies) + len(errors):,} requests ({len(latencies) / seconds:.0f}/s)")
+    server_after = _cpu_seconds(server_pid) if server_pid else None
+    if server_before is not None and server_after is not None:
+        note += (f"; CPU: server {100 * (server_after - server_before) / elapsed:.0f}% of a core, "
+                 f"load generator {100 * client_cpu / elapsed:.0f}%")
     add("http: load, errors", len(errors), "errors", "0", not errors,
         note=f"{errors[0][:100]} ({note})" if errors else note)
     p99 = _pct(latencies, 0.99) if latencies else 0.0
@@ -199,6 +224,9 @@ def _run(db: Path, runs: int) -> None:
                note=f"one client on loopback; busiest customers ({len(heavy)} with >= 200 events)")
         p99 = _pct(samples, 0.99)
         add("http: customer view p99", p99, "ms", "p99 <= 15 ms", p99 <= 15, note=f"{n} runs")
+        one = timed(lambda i: backend.customer_view(ids[i % len(ids)], limit=200), n)
+        record("http: customer view in one request (+ facts)", one, limit_p50=3,
+               note=f"customer_view: profile, facts and 200 events; p99 {_pct(one, 0.99):.1f} ms")
         record("http: queue page (50 rows)", timed(lambda i: backend.queue(limit=50), n),
                limit_p50=2)
         words = ["ro", "ros", "rossi", "giu", "giulia ro", "bian", "mar", "347", "gmail", "fr"]
@@ -211,7 +239,7 @@ def _run(db: Path, runs: int) -> None:
                limit_p95=50, note="what a console does every second")
         backend.close()
         print(f"  load: {operators} operators for {seconds:g} s…", file=sys.stderr, flush=True)
-        _load(url, token, customers, operators, seconds)
+        _load(url, token, customers, operators, seconds, server.pid)
     finally:
         if server is not None:
             server.terminate()

@@ -1,4 +1,7 @@
-"""The remote backend: the Backend contract spoken over HTTP to `vista serve`, with httpx.
+"""The remote backend: the Backend contract spoken over HTTP to `vista serve`.
+
+Requests go through one kept-alive `httpx.Client`; answers are decoded
+straight into the models by msgspec.
 
 Reads are retried with backoff when the connection fails or the server
 answers 502/503/504; writes carry an `Idempotency-Key` (and replies/notes an
@@ -18,7 +21,9 @@ import functools
 import inspect
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -33,7 +38,7 @@ from backends.base import (
     Unavailable,
     VistaError,
 )
-from backends.http import codec
+from backends.http import bodies, codec
 from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
 from backends.models import (
     Agent,
@@ -44,6 +49,7 @@ from backends.models import (
     Customer,
     CustomerFacts,
     CustomerHit,
+    CustomerView,
     EventKind,
     Message,
     Priority,
@@ -59,6 +65,7 @@ if TYPE_CHECKING:
     import httpx
 
 _RETRY_STATUSES = frozenset({502, 503, 504})
+_UPLOAD_CHUNK = 256 * 1024
 
 
 @functools.cache
@@ -91,8 +98,6 @@ class HTTPBackend(Backend):
         backoff: float = 0.05,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        import httpx  # here, not at import: httpx's own CLI module loads rich when it can
-
         if not token:
             raise InvalidInput(
                 f"{url} needs an API token: pass --token or set VISTA_TOKEN "
@@ -107,14 +112,22 @@ class HTTPBackend(Backend):
         headers = {"authorization": f"Bearer {token}", "user-agent": "vista-console/1"}
         if read_only:
             headers["x-vista-read-only"] = "1"
-        self._http = httpx.Client(
-            base_url=base,
-            headers=headers,
-            verify=_tls_context(),  # shared: used only for https:// servers
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._headers = headers
+        self._timeout = timeout
+        self._connect_timeout = connect_timeout
+        import httpx  # here, not at import: httpx's own CLI module loads rich when it can
+
+        try:
+            self._http = httpx.Client(
+                base_url=base,
+                headers=headers,
+                verify=_tls_context(),  # shared: used only for https:// servers
+                timeout=httpx.Timeout(timeout, connect=connect_timeout),
+                transport=transport,
+                follow_redirects=False,
+            )
+        except (ValueError, httpx.InvalidURL) as e:
+            raise InvalidInput(f"malformed server address {url!r}: {e}") from e
         self._endpoints = by_call()
 
     # -- identity ----------------------------------------------------------------
@@ -171,6 +184,18 @@ class HTTPBackend(Backend):
     ) -> TimelinePage:
         args = {"kinds": kinds, "channels": channels, "cursor": cursor, "limit": limit}
         return self._call("timeline", customer_id, **args)  # type: ignore[no-any-return]
+
+    def customer_view(
+        self,
+        customer_id: int,
+        *,
+        kinds: tuple[EventKind, ...] = (),
+        channels: tuple[str, ...] = (),
+        limit: int = 50,
+    ) -> CustomerView:
+        """Profile, facts and the first timeline page in one request (see the contract)."""
+        args = {"kinds": kinds, "channels": channels, "limit": limit}
+        return self._call("customer_view", customer_id, **args)  # type: ignore[no-any-return]
 
     def get_event(self, event_id: int) -> TimelineEvent:
         return self._call("get_event", event_id)  # type: ignore[no-any-return]
@@ -256,18 +281,86 @@ class HTTPBackend(Backend):
 
     def tokens_list(self) -> list[dict[str, Any]]:
         """Every token on the server (never the secrets)."""
-        return self._send("GET", API_PREFIX + "/tokens", [], None, write=False)  # type: ignore[no-any-return]
+        return self._decode(Any, self._send("GET", API_PREFIX + "/tokens", [], None, write=False))  # type: ignore[no-any-return]
 
     def tokens_create(
         self, name: str, role: Role | str, agent: str | None = None
     ) -> dict[str, Any]:
         """A new token; the answer's `token` is shown only now."""
         body = {"name": name, "role": Role(role).value, "agent": agent}
-        return self._send("POST", API_PREFIX + "/tokens", [], body, write=True)  # type: ignore[no-any-return]
+        return self._decode(Any, self._send("POST", API_PREFIX + "/tokens", [], body, write=True))  # type: ignore[no-any-return]
 
     def tokens_revoke(self, name: str) -> dict[str, Any]:
         path = API_PREFIX + "/tokens/" + quote(name, safe="")
-        return self._send("DELETE", path, [], None, write=True)  # type: ignore[no-any-return]
+        return self._decode(Any, self._send("DELETE", path, [], None, write=True))  # type: ignore[no-any-return]
+
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        source: str,
+        kind: str = "customers",
+        fmt: str,
+        mapping: str | None = None,
+        id_column: str | None = None,
+        default_region: str = "IT",
+        strict: bool = False,
+    ) -> dict[str, Any]:
+        """Send a file to the server's import pipeline (admin tokens); the import report.
+
+        The file is streamed in chunks; the request waits as long as the import
+        takes and is never retried (run it again instead: imports are idempotent).
+
+        Raises:
+            Forbidden: not an admin token. InvalidInput: bad options or a bad file.
+            Unavailable: the server cannot be reached.
+        """
+        if self._read_only:
+            raise ReadOnly(f"{self._url} is open read-only: importing changes data")
+        query = [("source", source), ("format", fmt)]
+        if kind != "customers":
+            query.append(("kind", kind))
+        if id_column:
+            query.append(("id_column", id_column))
+        if default_region != "IT":
+            query.append(("default_region", default_region))
+        if strict:
+            query.append(("strict", "true"))
+        if mapping:
+            query.append(("mapping", mapping))
+        media = {"csv": "text/csv", "jsonl": "application/x-ndjson"}.get(fmt, "application/json")
+        try:
+            file = open(path, "rb")  # noqa: SIM115 - closed below, after the upload
+        except OSError as e:
+            raise InvalidInput(f"cannot read {path}: {e.strerror}") from e
+        with file:
+            chunks = iter(lambda: file.read(_UPLOAD_CHUNK), b"")
+            status, content = self._upload(API_PREFIX + "/imports", query, media, chunks)
+        if status >= 400:
+            raise _error_from(status, content, self._url + API_PREFIX + "/imports")
+        return self._decode(Any, content)  # type: ignore[no-any-return]
+
+    def _upload(
+        self, path: str, query: list[tuple[str, str]], media: str, chunks: Iterator[bytes]
+    ) -> tuple[int, bytes]:
+        """One streamed POST, waiting as long as the server works on it."""
+        headers = {"content-type": media, "idempotency-key": uuid.uuid4().hex}
+        try:
+            import httpx
+
+            try:
+                response = self._http.post(
+                    path,
+                    params=tuple(query),
+                    content=chunks,
+                    headers=headers,
+                    timeout=httpx.Timeout(None, connect=self._connect_timeout),
+                )
+            except httpx.TransportError as e:
+                raise _Down(type(e).__name__) from e
+            return response.status_code, response.content
+        except _Down as e:
+            raise Unavailable(f"cannot reach {self._url} ({e}): offline", "Offline") from e
 
     # -- the generic call -------------------------------------------------------------
 
@@ -313,7 +406,7 @@ class HTTPBackend(Backend):
                 query.extend((p.name, v) for v in codec.query_values(p.type, value))
             else:
                 body[p.name] = codec.to_json(value)
-        data = self._send(
+        raw = self._send(
             ep.method,
             API_PREFIX + path,
             query,
@@ -321,7 +414,14 @@ class HTTPBackend(Backend):
             write=ep.write,
             timeout_extra=timeout_extra,
         )
-        return codec.from_json(ep.returns(), data)
+        return self._decode(ep.returns(), raw)
+
+    def _decode(self, tp: Any, raw: bytes) -> Any:
+        """An answer's body as a `tp` (InvalidInput when it does not fit the type)."""
+        try:
+            return bodies.decoder(tp)(raw)
+        except ValueError as e:  # not JSON at all
+            raise Unavailable(f"{self._url} sent a malformed answer") from e
 
     def _send(
         self,
@@ -332,61 +432,82 @@ class HTTPBackend(Backend):
         *,
         write: bool,
         timeout_extra: float = 0.0,
-    ) -> Any:
+    ) -> bytes:
+        """The body of a successful answer (errors raised as VistaError)."""
+        headers = {"idempotency-key": uuid.uuid4().hex} if write else {}
+        last: VistaError = Unavailable(f"cannot reach {self._url}")
+        for attempt in range(self._retries + 1):
+            if attempt:
+                time.sleep(self._backoff * (2 ** (attempt - 1)))
+            try:
+                status, content = self._exchange(method, path, query, body, headers, timeout_extra)
+            except _Slow as e:
+                last = Unavailable(f"{self._url} did not answer in time", "Offline")
+                last.__cause__ = e.__cause__
+                if not write:  # a slow server will not get faster by asking again at once
+                    raise last from e.__cause__
+                continue
+            except _Down as e:
+                last = Unavailable(f"cannot reach {self._url} ({e}): offline", "Offline")
+                last.__cause__ = e.__cause__
+                continue
+            if status in _RETRY_STATUSES and attempt < self._retries:
+                last = _error_from(status, content, self._url + path)
+                continue
+            if status >= 400:
+                raise _error_from(status, content, self._url + path)
+            return content
+        raise last
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        body: dict[str, Any] | None,
+        headers: dict[str, str],
+        timeout_extra: float,
+    ) -> tuple[int, bytes]:
+        """One try: (status, body). Raises _Slow (sent, no answer in time) or _Down."""
         import httpx
 
-        headers = {"idempotency-key": uuid.uuid4().hex} if write else {}
         extensions = {}
         if timeout_extra:
             t = self._http.timeout
             extensions["timeout"] = httpx.Timeout(
                 (t.read or 10.0) + timeout_extra, connect=t.connect
             ).as_dict()
-        last: VistaError = Unavailable(f"cannot reach {self._url}")
-        for attempt in range(self._retries + 1):
-            if attempt:
-                time.sleep(self._backoff * (2 ** (attempt - 1)))
-            try:
-                response = self._http.request(
-                    method,
-                    path,
-                    params=tuple(query),
-                    json=body,
-                    headers=headers,
-                    extensions=extensions,
-                )
-            except httpx.ReadTimeout as e:
-                last = Unavailable(f"{self._url} did not answer in time", "Offline")
-                last.__cause__ = e
-                if not write:  # a slow server will not get faster by asking again at once
-                    raise last from e
-                continue
-            except httpx.TransportError as e:
-                last = Unavailable(
-                    f"cannot reach {self._url} ({type(e).__name__}): offline", "Offline"
-                )
-                last.__cause__ = e
-                continue
-            if response.status_code in _RETRY_STATUSES and attempt < self._retries:
-                last = _error_from(response)
-                continue
-            if response.status_code >= 400:
-                raise _error_from(response)
-            try:
-                return response.json()
-            except ValueError as e:
-                raise Unavailable(f"{self._url} sent a malformed answer") from e
-        raise last
+        try:
+            response = self._http.request(
+                method,
+                path,
+                params=tuple(query),
+                json=body,
+                headers=headers,
+                extensions=extensions,
+            )
+        except httpx.ReadTimeout as e:
+            raise _Slow() from e
+        except httpx.TransportError as e:
+            raise _Down(type(e).__name__) from e
+        return response.status_code, response.content
 
 
-def _error_from(response: httpx.Response) -> VistaError:
+class _Slow(Exception):
+    """The request went out; the answer did not come in time."""
+
+
+class _Down(Exception):
+    """The server could not be reached (the message names the failure)."""
+
+
+def _error_from(status: int, content: bytes, url: str) -> VistaError:
     """The VistaError an error answer stands for."""
-    status = response.status_code
     try:
-        err = response.json().get("error") or {}
+        err = bodies.loads(content).get("error") or {}
     except (ValueError, AttributeError):
         err = {}
-    message = str(err.get("message") or f"HTTP {status} from {response.request.url}")
+    message = str(err.get("message") or f"HTTP {status} from {url}")
     title = err.get("title") or None
     kind = err.get("type")
     if status == 401:

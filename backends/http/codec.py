@@ -3,6 +3,8 @@
 Models serialise with their own `to_json()`; this module rebuilds them from
 the type hints of the dataclass (nested models, tuples, enums, datetimes), so
 a model added to `backends.models` needs no code here.
+The bytes on the wire are `backends.http.bodies`' job (msgspec, with this
+module's conversions as the portable fallback).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import json
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -377,3 +380,10 @@ def error_body(error: VistaError) -> dict[str, Any]:
         body["current"] = to_json(current)
         body["current_type"] = type(current).__name__
     return {"error": body}
+
+
+def portable_encode(payload: Any) -> bytes:
+    """`json.dumps` of an already JSON-able value (free-form parts through `json_default`)."""
+    return json.dumps(
+        payload, ensure_ascii=False, separators=(",", ":"), default=json_default
+    ).encode("utf-8")

@@ -131,7 +131,19 @@ def _operation(ep: Endpoint, schemas: _Schemas) -> dict[str, Any]:
         },
     }
     body = [p for p in params if p.where == "body"]
-    if body:
+    if ep.raw_body:
+        op["requestBody"] = {
+            "required": True,
+            "content": {
+                media: {
+                    "schema": {"type": "array", "items": {"type": "object"}}
+                    if media == "application/json"
+                    else {"type": "string"}
+                }
+                for media in ep.raw_body
+            },
+        }
+    elif body:
         op["requestBody"] = {
             "required": any(p.required for p in body),
             "content": {

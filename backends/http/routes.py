@@ -49,6 +49,7 @@ class Endpoint:
     roles: frozenset[Role] = frozenset(Role)  # who may call it at all
     extra: tuple[Param, ...] = ()  # parameters the contract method does not have
     returns_override: Any = None  # result type, for server-only operations
+    raw_body: tuple[str, ...] = ()  # media types of a body that is a file, not a JSON object
 
     @property
     def write(self) -> bool:
@@ -116,6 +117,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/customers/{customer_id}", "get_customer", "A golden customer profile."),
     Endpoint("GET", "/customers/{customer_id}/facts", "customer_facts", "A customer's key facts."),
     Endpoint("GET", "/customers/{customer_id}/timeline", "timeline", "A page of the timeline."),
+    Endpoint(
+        "GET",
+        "/customers/{customer_id}/view",
+        "customer_view",
+        "Profile, key facts and the newest timeline page in one request.",
+    ),
     Endpoint("GET", "/events/{event_id}", "get_event", "One timeline event."),
     Endpoint("GET", "/queue", "queue", "A window of the contact queue."),
     Endpoint("GET", "/queue/count", "queue_count", "How many contacts match the filters."),
@@ -216,6 +223,31 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         roles=_ADMIN,
         returns_override=dict[str, Any],
         extra=(Param("name", str, "path", True),),
+    ),
+    Endpoint(
+        "POST",
+        "/imports",
+        "admin.import",
+        "Import a file of one source system (the request body, streamed): source records "
+        "and identity resolution, as `vista import`. The answer is the import report.",
+        roles=_ADMIN,
+        returns_override=dict[str, Any],
+        raw_body=("text/csv", "application/x-ndjson", "application/json"),
+        extra=(
+            Param("source", str, "query", True, doc="The source system: crm, webshop..."),
+            Param("kind", str, "query", False, "customers", doc="customers or events."),
+            Param(
+                "format",
+                str | None,
+                "query",
+                False,
+                doc="csv, jsonl or json (default: from the Content-Type).",
+            ),
+            Param("id_column", str | None, "query", False, doc="The record id column."),
+            Param("default_region", str, "query", False, "IT", doc="For phones without +CC."),
+            Param("strict", bool, "query", False, False, doc="All or nothing."),
+            Param("mapping", str | None, "query", False, doc="A mapping file's TOML text."),
+        ),
     ),
 )
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
 
 from backends.base import InvalidInput
 from backends.models import (
@@ -100,6 +103,17 @@ def message(row: sqlite3.Row) -> Message:
     )
 
 
+_decode = msgspec.json.Decoder().decode
+
+
+def _payload(text: str) -> Any:
+    """An event's stored JSON (msgspec in C; json for what it refuses, e.g. NaN)."""
+    try:
+        return _decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
+
+
 def event(row: sqlite3.Row) -> TimelineEvent:
     return TimelineEvent(
         id=row["id"],
@@ -109,7 +123,7 @@ def event(row: sqlite3.Row) -> TimelineEvent:
         channel=row["channel"],
         source=row["source"],
         summary=row["summary"],
-        payload=json.loads(row["payload"]),
+        payload=_payload(row["payload"]),
         contact_id=row["contact_id"],
     )
 

@@ -78,6 +78,12 @@ def import_cmd(
         raise InvalidInput(
             f"--default-region must be a two-letter country code (got {default_region!r})"
         )
+    from console.commands.server import is_remote, remote_import
+
+    if is_remote():  # a server: the file goes to its import endpoint (admin tokens only)
+        remote_import(path, source=source, fmt=fmt, mapping=mapping, id_column=id_column,
+                      default_region=default_region, strict=strict, kind=kind, json_=json_)
+        return
     options = ImportOptions(
         source=source,
         kind=kind,

@@ -43,6 +43,93 @@ def _local_tokens() -> Any:
     return TokenStore(Store(_store_path(None)))
 
 
+def is_remote() -> bool:
+    """True when the global --backend names a server (http:// or https://)."""
+    return bool(STATE.url and STATE.url.startswith(("http://", "https://")))
+
+
+def remote_import(
+    path: Path,
+    *,
+    source: str,
+    fmt: str | None,
+    mapping: Path | None,
+    id_column: str | None,
+    default_region: str,
+    strict: bool,
+    kind: str,
+    json_: bool,
+    max_bad_shown: int = 20,
+) -> None:
+    """`vista import` against a server: the file goes to `POST /api/v1/imports` (admins only),
+    and the server's report is printed as a local import prints its own."""
+    from backends.base import Forbidden
+    from backends.identity.readers import detect_format
+
+    if not path.is_file():
+        raise InvalidInput(f"no such file: {path}")
+    file_format = detect_format(path, fmt)
+    mapping_text = None
+    if mapping is not None:
+        try:
+            mapping_text = mapping.read_text("utf-8")
+        except OSError as e:
+            raise InvalidInput(f"no such mapping file: {mapping}") from e
+    backend = STATE.backend(write=True)
+    me = backend.whoami()
+    if me.role is not Role.ADMIN:  # before sending a file the server would refuse
+        raise Forbidden(f"{me.name} has a {me.role.value} token: importing needs an admin token")
+    try:
+        report = backend.import_file(  # type: ignore[attr-defined]
+            path,
+            source=source,
+            kind=kind,
+            fmt=file_format,
+            mapping=mapping_text,
+            id_column=id_column,
+            default_region=default_region.upper(),
+            strict=strict,
+        )
+    except KeyboardInterrupt:
+        from console.output import fail
+
+        fail(
+            "import interrupted: the server may still finish it; run the same command "
+            "again to be sure (imports are idempotent)",
+            130,
+        )
+    if json_:
+        emit_json(report)
+        return
+    bad = report.get("bad_rows", [])
+    for row in bad[:max_bad_shown]:
+        stderr.print(
+            f"vista: warning: {path.name} line {row['line']}: {row['reason']} (skipped)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if report.get("skipped", 0) > max_bad_shown:
+        stderr.print(
+            f"vista: warning: {report['skipped'] - max_bad_shown} more bad row(s) skipped",
+            markup=False,
+            highlight=False,
+        )
+    seconds = report.get("seconds") or 0
+    rate = report["rows"] / seconds if seconds else 0
+    line = (
+        f"Imported {report['rows']:,} rows from {path.name} as {report['source']} "
+        f"{report['kind']}: {report['created']:,} new, {report['updated']:,} updated, "
+        f"{report['unchanged']:,} unchanged, {report['skipped']:,} skipped"
+    )
+    if report["kind"] == "customers":
+        line += (
+            f"; {report['customers_created']:,} new customers, {report['auto_merges']:,} merges, "
+            f"{report['suggestions']:,} suggestions"
+        )
+    stdout.print(f"{line} in {seconds:.1f} s ({rate:,.0f} rows/s)", markup=False, highlight=False)
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True

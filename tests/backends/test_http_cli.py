@@ -152,3 +152,44 @@ def test_cli_against_a_served_store(store: Path, server: str) -> None:
     assert revoked.returncode == 0
     after = _vista("--backend", server, "--token", operator, "queue", "list")
     assert after.returncode == 1 and "revoked" in after.stderr
+
+
+def test_vista_import_against_a_server(store: Path, server: str, tmp_path: Path) -> None:
+    def token(name: str, role: str) -> str:
+        made = _vista(
+            "--backend",
+            f"sqlite:///{store}",
+            "tokens",
+            "create",
+            "--name",
+            name,
+            "--role",
+            role,
+            "--agent",
+            name,
+        )
+        assert made.returncode == 0, made.stderr
+        return made.stdout.strip()
+
+    admin, operator = token("root", "admin"), token("ops", "operator")
+    crm = tmp_path / "crm.csv"
+    crm.write_text(
+        "id,first_name,last_name,email\nR1,Ottavia,Zanardelli,oz@example.org\nR2,broken\n", "utf-8"
+    )
+    refused = _vista(
+        "--backend", server, "--token", operator, "import", str(crm), "--source", "crm"
+    )
+    assert refused.returncode == 1 and "admin token" in refused.stderr
+    shown = _vista("--backend", server, "--token", admin, "import", str(crm), "--source", "crm")
+    assert shown.returncode == 0, shown.stderr
+    assert "crm.csv line 3: expected 4 columns, found 2 (skipped)" in shown.stderr
+    assert shown.stdout.startswith("Imported 2 rows from crm.csv as crm customers: 1 new")
+    again = _vista(
+        "--backend", server, "--token", admin, "import", str(crm), "--source", "crm", "--json"
+    )
+    report = json.loads(again.stdout)
+    assert (report["created"], report["unchanged"], report["skipped"]) == (0, 1, 1)
+    found = _vista(
+        "--backend", server, "--token", operator, "customers", "search", "Zanardelli", "--json"
+    )
+    assert found.returncode == 0 and "Ottavia Zanardelli" in found.stdout

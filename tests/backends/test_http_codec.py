@@ -1,18 +1,20 @@
-"""Every model a read endpoint returns survives the trip to JSON and back unchanged."""
+"""Every model a read endpoint returns survives the trip to JSON and back unchanged, and the
+fast wire encoding (msgspec) writes the same JSON as the portable one."""
 
 from __future__ import annotations
 
 import inspect
 import json
 import typing
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from backends.base import Backend, VistaError
-from backends.http import codec, routes
-from backends.models import QueueQuery
+from backends.base import Backend, InvalidInput, VistaError
+from backends.http import bodies, codec, routes
+from backends.models import EventKind, QueueQuery, TimelineEvent, TimelinePage
 from backends.sqlite.backend import SQLiteBackend
 from tests.conftest import NOW
 
@@ -69,3 +71,74 @@ def test_query_strings_round_trip() -> None:
     assert codec.from_query(bool, ["false"]) is False
     when = codec.from_query(type(NOW), ["2026-11-20T11:00:00+01:00"])
     assert when == NOW
+
+
+# -- the wire encoding: msgspec where it writes the same JSON, the portable path otherwise ------
+
+
+def _portable(value: Any) -> bytes:
+    return codec.portable_encode(codec.to_json(value))
+
+
+@pytest.mark.parametrize("ep", READS, ids=[ep.call for ep in READS])
+def test_fast_wire_encoding_writes_what_the_portable_path_writes(
+    store: SQLiteBackend, ep: routes.Endpoint
+) -> None:
+    params = list(inspect.signature(getattr(Backend, ep.call)).parameters.values())[1:]
+    kwargs = {
+        p.name: ARGS[p.name]
+        for p in params
+        if p.default is inspect.Parameter.empty and p.name in ARGS
+    }
+    try:
+        result = getattr(store, ep.call)(**kwargs)
+    except VistaError as e:
+        pytest.skip(f"{ep.call}: {e}")
+    fast = bodies.encode(result)
+    assert json.loads(fast) == json.loads(_portable(result))  # same values, same time texts
+    assert bodies.decoder(ep.returns())(fast) == result  # and back into the same models
+
+
+_PLUS_2 = timezone(timedelta(hours=2))
+
+
+def _event(payload: dict[str, Any], at: datetime) -> TimelineEvent:
+    return TimelineEvent(1, 2, at, EventKind.NOTE, None, "crm", "summary", payload, None)
+
+
+@pytest.mark.parametrize(
+    ("payload", "at"),
+    [
+        ({"total": float("nan")}, NOW),  # json.dumps writes NaN, msgspec would write null
+        ({"items": [{"price": float("inf")}]}, NOW),
+        ({"seen": NOW.astimezone(_PLUS_2)}, NOW),  # a time inside a free-form payload
+        ({}, NOW.replace(microsecond=5)),  # microseconds: the models' text drops them
+        ({}, NOW.astimezone(_PLUS_2)),  # not UTC: written as UTC
+    ],
+    ids=["nan", "nested-inf", "payload-time", "microseconds", "offset"],
+)
+def test_values_msgspec_would_write_differently_take_the_portable_path(
+    payload: dict[str, Any], at: datetime
+) -> None:
+    page = TimelinePage((_event({"ok": 1.5}, NOW), _event(payload, at)), None)
+    assert bodies.encode(page) == _portable(page)
+    assert bodies.encode(_event(payload, at)) == _portable(_event(payload, at))
+
+
+def test_plain_store_values_take_the_fast_path() -> None:
+    page = TimelinePage(
+        tuple(_event({"n": i, "price": 1.5, "items": [{"a": None}]}, NOW) for i in range(3)),
+        "cursor",
+    )
+    assert bodies._native(page)
+    assert bodies.encode(page) == _portable(page)
+
+
+def test_a_body_that_is_not_json_or_does_not_fit_is_refused() -> None:
+    decode = bodies.decoder(TimelinePage)
+    with pytest.raises(ValueError):
+        decode(b"{nope")
+    with pytest.raises(InvalidInput):
+        decode(b'{"events": [{"id": "one"}], "next_cursor": null}')
+    # what json.loads accepts (NaN), the decoder accepts too
+    assert bodies.decoder(Any)(b'{"x": NaN}')["x"] != 0

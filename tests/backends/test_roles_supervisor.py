@@ -88,20 +88,26 @@ def _walk(http: httpx.Client, contact_id: int) -> list[tuple[str, str, int]]:
                     url = url.replace("{" + param["name"] + "}", str(value))
                 elif param["in"] == "query" and param.get("required"):
                     query.append((param["name"], value))
-            body = None
-            if "requestBody" in op:
-                schema = op["requestBody"]["content"]["application/json"]["schema"]
+            body, content = None, None
+            headers = {"idempotency-key": f"walk-{method}-{path}"}
+            media = op.get("requestBody", {}).get("content", {})
+            schema = media.get("application/json", {}).get("schema", {})
+            if "properties" in schema:  # a JSON object of named fields
                 body = {
                     n: _sample(n, s)
                     for n, s in schema["properties"].items()
                     if n in schema.get("required", []) or n in SAMPLES
                 }
+            elif media:  # a file (imports): a small, valid CSV
+                content = b"source_id,first_name,last_name,email\nw1,Walk,Er,walk@example.com\n"
+                headers["content-type"] = "text/csv"
             answer = http.request(
                 method.upper(),
                 url,
                 params=query,
                 json=body,
-                headers={"idempotency-key": f"walk-{method}-{path}"},
+                content=content,
+                headers=headers,
             )
             seen.append((method.upper(), path, answer.status_code))
     return seen
