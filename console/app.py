@@ -1,12 +1,17 @@
 """The Vista console: a thin App that registers themes, settings, key overrides and
-the workspace, and gets its Backend injected."""
+the workspace, and gets its Backend injected.
+
+Start-up matters (an operator opens it many times a shift): screens other than the
+workspace, and the palette provider, are imported when first used.
+"""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import BindingType
@@ -14,12 +19,19 @@ from textual.binding import BindingType
 from backends.base import Backend
 from backends.models import utcnow
 from console import actions
-from console.screens.help import HelpScreen
-from console.screens.palette import VistaCommands
-from console.screens.search import SearchScreen
 from console.screens.workspace import WorkspaceScreen
 from console.settings import Drafts, Settings
 from themes import DEFAULT_THEME, STYLESHEET, THEME_NAMES, THEMES
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+
+def _vista_commands() -> type[Provider]:
+    """The palette provider, imported when the palette first opens."""
+    from console.screens.palette import VistaCommands
+
+    return VistaCommands
 
 
 class VistaApp(App[None]):
@@ -28,7 +40,7 @@ class VistaApp(App[None]):
     CSS_PATH = STYLESHEET
     TITLE = "Vista"
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings("app")  # type: ignore[assignment]
-    COMMANDS = App.COMMANDS | {VistaCommands}
+    COMMANDS = App.COMMANDS | {_vista_commands}
 
     def __init__(
         self,
@@ -51,16 +63,41 @@ class VistaApp(App[None]):
             f"{agent.display_name} ({agent.name})")
         self.keymap: dict[str, str] = dict(self.settings.keys)
         self._themes_ready = False
+        self._start_with_theme()
+        # What is loaded by now (Textual, the backend, the themes) lives as long as the
+        # console: keep it out of the cyclic collector's way, or every full collection
+        # rescans it (~20 ms each, landing on keystrokes). Undone when the app ends.
+        gc.freeze()
 
-    def on_mount(self) -> None:
+    def on_unmount(self) -> None:
+        gc.unfreeze()
+
+    def _start_with_theme(self) -> None:
+        """Register the themes and start in the chosen one.
+
+        Set before the first CSS parse, without the watcher (Textual's documented
+        `set_reactive(App.theme, …)`): setting `theme` once running would parse and
+        apply every stylesheet a second time, at start-up."""
         for theme in THEMES:
             self.register_theme(theme)
-        self.theme = self.settings.theme if self.settings.theme in self.available_themes \
+        name = self.settings.theme if self.settings.theme in self.available_themes \
             else DEFAULT_THEME
+        self.set_reactive(App.theme, name)
+        dark = self.current_theme.dark
+        self.set_class(dark, "-dark-mode", update=False)
+        self.set_class(not dark, "-light-mode", update=False)
+        self.add_class(f"-theme-{name}", update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
+
+    def get_default_screen(self) -> WorkspaceScreen:
+        """The workspace is the bottom of the screen stack (no blank screen under it)."""
+        return WorkspaceScreen()
+
+    def on_mount(self) -> None:
         self._themes_ready = True
         if self.keymap:
             self.set_keymap(self.keymap)
-        self.push_screen(WorkspaceScreen())
 
     def watch_theme(self, theme: str) -> None:
         """Remember the theme, however it was changed (key, palette)."""
@@ -73,10 +110,14 @@ class VistaApp(App[None]):
         return not (actions.is_mutating(action) and self.read_only)
 
     def action_help(self) -> None:
+        from console.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     def action_search(self) -> None:
+        from console.screens.search import SearchScreen
+
         if isinstance(self.screen, SearchScreen):
             return
 

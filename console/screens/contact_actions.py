@@ -13,14 +13,12 @@ from typing import Any
 
 from textual import work
 from textual.message import Message
-from textual.widgets import Input
 
 from backends.base import ReadOnly
 from backends.models import Contact, ContactStatus, Priority, Role
-from console.screens.pickers import Picker
-from console.widgets.contact_bar import ContactBar
-from console.widgets.customer import error_text
 from console.widgets.queue import QueuePane
+
+SNOOZE_TITLE = "Snooze until — pick, or type +2h, 14:30, 2026-12-01 09:00 (UTC)"
 
 DONE = {
     "claim": "claimed", "release": "released", "transfer": "transferred",
@@ -55,22 +53,6 @@ def parse_until(text: str, now: datetime) -> datetime | None:
                 until = parsed.replace(tzinfo=UTC)
             break
     return until if until is not None and until > now else None
-
-
-class SnoozePicker(Picker[datetime]):
-    """The preset snooze times, or any time typed in the box."""
-
-    def __init__(self, now: datetime) -> None:
-        super().__init__("Snooze until — pick, or type +2h, 14:30, 2026-12-01 09:00 (UTC)",
-                         snooze_choices(now))
-        self.now = now
-
-    def submit(self) -> None:
-        typed = parse_until(self.query_one(Input).value, self.now)
-        if typed is not None:
-            self.dismiss(typed)
-        else:
-            super().submit()
 
 
 def snooze_choices(now: datetime) -> list[tuple[str, datetime]]:
@@ -110,6 +92,8 @@ class ContactActions:
             self._write("reopen", self.contact.id)
 
     def action_transfer(self) -> None:
+        from console.screens.pickers import Picker
+
         if self.contact is None:
             return
         contact_id = self.contact.id
@@ -120,6 +104,8 @@ class ContactActions:
             lambda agent: agent and self._write("transfer", contact_id, agent))
 
     def action_set_priority(self) -> None:
+        from console.screens.pickers import Picker
+
         if self.contact is None:
             return
         contact_id = self.contact.id
@@ -129,11 +115,15 @@ class ContactActions:
             lambda p: p and self._write("priority", contact_id, p))
 
     def action_snooze(self) -> None:
+        """The preset snooze times, or any time typed in the box."""
+        from console.screens.pickers import TypedPicker
+
         if self.contact is None:
             return
         contact_id = self.contact.id
+        now: datetime = self.app.now()  # type: ignore[attr-defined]
         self.app.push_screen(  # type: ignore[attr-defined]
-            SnoozePicker(self.app.now()),  # type: ignore[attr-defined]
+            TypedPicker(SNOOZE_TITLE, snooze_choices(now), lambda text: parse_until(text, now)),
             lambda until: until and self._write("snooze", contact_id, until))
 
     @work(thread=True, group="write", exit_on_error=False)
@@ -159,6 +149,9 @@ class ContactActions:
         self.post_message(self._Written(what, contact, None))  # type: ignore[attr-defined]
 
     def on_contact_actions__written(self, message: _Written) -> None:
+        from console.widgets.contact_bar import ContactBar
+        from console.widgets.customer import error_text
+
         bar = self.query_one(ContactBar)  # type: ignore[attr-defined]
         if message.error is not None:
             text = error_text(message.error, message.what.capitalize())

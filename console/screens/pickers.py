@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar, Generic, TypeVar
 
 from textual import on
@@ -104,6 +104,22 @@ class Picker(ModalScreen[T | None], Generic[T]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class TypedPicker(Picker[T]):
+    """A picker whose box also takes a typed value: `parse(text)` (None when it is not one)."""
+
+    def __init__(self, title: str, choices: Sequence[tuple[str, T]],
+                 parse: Callable[[str], T | None]) -> None:
+        super().__init__(title, choices)
+        self.parse = parse
+
+    def submit(self) -> None:
+        typed = self.parse(self.query_one(Input).value)
+        if typed is not None:
+            self.dismiss(typed)
+        else:
+            super().submit()
 
 
 def template_picker(templates: Sequence[Template]) -> Picker[Template]:

@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from backends.models import CustomerHit
 from console.safe_text import content
 from console.widgets.customer import error_text
+from console.widgets.hit_list import HitList
 
 
 def hit_row(hit: CustomerHit) -> Content:
@@ -46,7 +47,7 @@ class SearchScreen(ModalScreen[int | None]):
             yield Static(Content.styled("Find a customer: name, e-mail, phone or order number",
                                         "bold"))
             yield Input(placeholder="type to search", id="search-input")
-            yield OptionList(id="search-results")
+            yield HitList(id="search-results")
             yield Static(id="search-status")
 
     def on_mount(self) -> None:
@@ -80,12 +81,14 @@ class SearchScreen(ModalScreen[int | None]):
             return  # a newer keystroke is on its way
         self.hits = hits
         results = self.query_one(OptionList)
-        results.clear_options()
-        results.add_options([Option(hit_row(h), id=str(h.id)) for h in hits])
+        # one replacement, not clear + add: the list re-lays itself out only when the
+        # number of hits changes, and a keystroke repaints just the list
+        results.set_options([Option(hit_row(h), id=str(h.id)) for h in hits])
         if hits:
             results.highlighted = 0
         status = f"{len(hits)} found" if text.strip() else ""
-        self.query_one("#search-status", Static).update(Content.styled(status, "dim"))
+        self.query_one("#search-status", Static).update(Content.styled(status, "dim"),
+                                                       layout=False)
 
     def action_down(self) -> None:
         self.query_one(OptionList).action_cursor_down()

@@ -2,11 +2,17 @@
 
 The screen mediates between panes (attributes down, messages up), runs the
 contact actions in thread workers and polls the change feed once a second.
+
+Start-up paints the queue first: the header, the queue pane and the key bar are
+composed (and, in the narrow layout, the empty bottom strip, so nothing moves); the
+centre column (contact bar, customer view) and the side column (inline detail,
+composer) are mounted right after the queue's first page is on screen. A contact
+opened before then is opened when they are in.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,21 +38,31 @@ from backends.models import (
 from console import actions
 from console.safe_text import content
 from console.screens.contact_actions import ContactActions
-from console.screens.event import EventScreen, load_detail
-from console.widgets.composer import Composer
-from console.widgets.contact_bar import ContactBar
-from console.widgets.customer import CustomerView, error_text
-from console.widgets.event_detail import EventDetail
 from console.widgets.key_bar import KeyBar
 from console.widgets.queue import QueuePane
 from console.widgets.queue_list import QueueList
-from console.widgets.timeline import TimelineList
+
+if TYPE_CHECKING:
+    from console.widgets.composer import Composer
+    from console.widgets.contact_bar import ContactBar
+    from console.widgets.customer import CustomerView
+    from console.widgets.event_detail import EventDetail
+
+#: When the queue has not shown its first page by then, the other panes come in anyway.
+PANES_AT_THE_LATEST = 1.0
+
+
+def _error_text(error: Exception, where: str) -> str:
+    from console.widgets.customer import error_text
+
+    return error_text(error, where)
 
 
 class WorkspaceScreen(ContactActions, Screen[None]):
     """The operator's whole shift happens here."""
 
     BINDINGS = actions.bindings("workspace")
+    AUTO_FOCUS = "#queue-list"
 
     class _Changes(Message):
         def __init__(self, batch: ChangeBatch) -> None:
@@ -61,44 +77,39 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             self.online, self.reason = online, reason
 
     def __init__(self) -> None:
-        super().__init__()
+        # layout classes from the start: changing a screen's classes restyles every pane
+        super().__init__(classes=" ".join(self._layout_classes()))
         self.contact: Contact | None = None
         self.customer_id: int | None = None
         self.agents_: tuple[Agent, ...] = ()
         self.templates: tuple[Template, ...] = ()
+        self.agent: Agent | None = None
         self.since: int | None = None
         self._open_timer = None
         self._binding_state: object = None
         self.offline = ""  # why the backend is unreachable; empty when online
+        self.panes_ready = False  # customer view, contact bar, detail, composer mounted
+        self._panes_started = False
+        self._pending_open: tuple[Contact | None, int | None, bool] | None = None
 
     @property
     def me(self) -> str:
         return self.app.agent_name  # type: ignore[attr-defined, no-any-return]
 
     def compose(self) -> ComposeResult:
-        yield Static(id="app-header")
+        yield Static(self._header(), id="app-header")
         with Horizontal(id="panes"):
             yield QueuePane(self.me, id="queue")
-            with Vertical(id="centre"):
-                yield ContactBar(self.me, self.app.now,  # type: ignore[attr-defined]
-                                 id="contact-bar")
-                yield CustomerView(id="customer")
-            with Vertical(id="side"):
-                yield EventDetail(id="inline-detail")
-                if not self.app.read_only:  # type: ignore[attr-defined]
-                    yield Composer(self.app.drafts, id="composer")  # type: ignore[attr-defined]
+            if self.has_class("-narrow"):  # docked under the queue: there from the start,
+                yield Vertical(id="side")  # so the queue does not shrink when it fills in
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self._paint_header()
-        self._apply_layout()
-        if self.app.read_only:  # type: ignore[attr-defined]
-            self.add_class("-read-only")
-        self.query_one(QueueList).focus()
         self._load_reference()
         self.set_interval(self.app.poll_interval, self._poll)  # type: ignore[attr-defined]
+        self.set_timer(PANES_AT_THE_LATEST, self._start_panes)
 
-    def _paint_header(self) -> None:
+    def _header(self) -> Content:
         app: Any = self.app
         parts: list[Any] = [(" Vista ", "bold reverse"), "  agent ",
                             content(app.agent_label, "bold"),
@@ -108,15 +119,88 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         if self.offline:
             parts += ["  ", (" OFFLINE, retrying ", "bold $text-warning on $warning-muted"),
                       " ", content(self.offline, "dim")]
-        self.query_one("#app-header", Static).update(Content.assemble(*parts))
+        return Content.assemble(*parts)
+
+    def _paint_header(self) -> None:
+        self.query_one("#app-header", Static).update(self._header(), layout=False)
+
+    # -- the panes after the queue -------------------------------------------------
+
+    def on_queue_list_painted(self, message: QueueList.Painted) -> None:
+        """The queue's first page (or its error) is on screen: now the rest."""
+        message.stop()
+        self.call_after_refresh(self._start_panes)
+
+    def _start_panes(self) -> None:
+        if not self._panes_started:
+            self._panes_started = True
+            self.run_worker(self._mount_panes, group="panes", exit_on_error=True)
+
+    async def _mount_panes(self) -> None:
+        """Mount the customer view, contact bar, inline detail and composer."""
+        from console.widgets.composer import Composer
+        from console.widgets.contact_bar import ContactBar
+        from console.widgets.customer import CustomerView
+        from console.widgets.event_detail import EventDetail
+
+        app: Any = self.app
+        side_panes: list[Any] = [EventDetail(id="inline-detail")]
+        if not app.read_only:
+            side_panes.append(Composer(app.drafts, id="composer"))
+        centre = Vertical(ContactBar(self.me, app.now, id="contact-bar"),
+                          CustomerView(id="customer"), id="centre")
+        panes, queue = self.query_one("#panes"), self.query_one(QueuePane)
+        sides = self.query("#side")
+        if sides:
+            mounted = [panes.mount(centre, after=queue), sides.first().mount(*side_panes)]
+        else:
+            mounted = [panes.mount(centre, Vertical(*side_panes, id="side"), after=queue)]
+        for awaited in mounted:
+            await awaited
+        self.panes_ready = True
+        for composer in self._composers():  # the reference data may have come meanwhile
+            composer.templates, composer.agent = self.templates, self.agent
+        pending, self._pending_open = self._pending_open, None
+        if pending is not None:
+            contact, customer_id, focus_timeline = pending
+            if contact is not None:
+                self.open_contact(contact)
+            elif customer_id is not None:
+                self.open_customer(customer_id)
+            if focus_timeline:
+                self.action_focus_timeline()
+
+    def _customer_view(self) -> CustomerView | None:
+        from console.widgets.customer import CustomerView
+
+        return self.query_one(CustomerView) if self.panes_ready else None
+
+    def _contact_bar(self) -> ContactBar | None:
+        from console.widgets.contact_bar import ContactBar
+
+        return self.query_one(ContactBar) if self.panes_ready else None
+
+    def _composers(self) -> list[Composer]:
+        """The composer, when there is one (none in read-only mode, none before the panes)."""
+        if not self.panes_ready:
+            return []
+        from console.widgets.composer import Composer
+
+        return list(self.query(Composer))
 
     # -- layout -------------------------------------------------------------------
 
-    def _apply_layout(self) -> None:
+    def _layout_classes(self) -> tuple[str, ...]:
         mode = self.app.settings.layout  # type: ignore[attr-defined]
         wide = mode == "wide" or (mode == "auto" and self.app.size.width >= 140)
-        self.set_class(wide, "-wide")
-        self.set_class(not wide, "-narrow")
+        classes = ("-wide",) if wide else ("-narrow",)
+        if self.app.read_only:  # type: ignore[attr-defined]
+            classes += ("-read-only",)
+        return classes
+
+    def _apply_layout(self) -> None:
+        wide = "-wide" in self._layout_classes()
+        self.update_classes({"-wide": wide, "-narrow": not wide})
 
     def on_resize(self, event: Resize) -> None:
         self._apply_layout()
@@ -141,7 +225,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             self.post_message(self._Connection(False, error.message))
             return
         except Exception as error:  # noqa: BLE001 - shown, app keeps going
-            self.app.call_from_thread(self.notify, error_text(error, "Start"),
+            self.app.call_from_thread(self.notify, _error_text(error, "Start"),
                                       severity="error", markup=False)
             return
         self.app.call_from_thread(self._reference_loaded, since, agents, templates, me)
@@ -151,7 +235,8 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         self.since = since
         self.agents_ = agents
         self.templates = templates
-        for composer in self.query(Composer):
+        self.agent = me
+        for composer in self._composers():
             composer.templates = templates
             composer.agent = me
 
@@ -198,9 +283,11 @@ class WorkspaceScreen(ContactActions, Screen[None]):
                 keep_id=self.contact.id if self.contact else None)
         if self.contact is not None and self.contact.id in contacts:
             self._refresh_contact(self.contact.id)
-        if self.customer_id is not None and (self.customer_id in customers or (
-                self.contact is not None and self.contact.id in contacts)):
-            self.query_one(CustomerView).reload_timeline()
+        view = self._customer_view()
+        if view is not None and self.customer_id is not None and (
+                self.customer_id in customers or (
+                    self.contact is not None and self.contact.id in contacts)):
+            view.reload_timeline()
 
     @work(thread=True, exclusive=True, group="contact", exit_on_error=False)
     def _refresh_contact(self, contact_id: int) -> None:
@@ -213,9 +300,11 @@ class WorkspaceScreen(ContactActions, Screen[None]):
     def _contact_updated(self, contact: Contact) -> None:
         if self.contact is not None and contact.id == self.contact.id:
             self.contact = contact
-            self.query_one(ContactBar).contact = contact
-            self.query_one(ContactBar).refresh()
-            for composer in self.query(Composer):
+            bar = self._contact_bar()
+            if bar is not None:
+                bar.contact = contact
+                bar.repaint()
+            for composer in self._composers():
                 composer.set_contact(contact)
             self._bindings_changed()
 
@@ -232,60 +321,77 @@ class WorkspaceScreen(ContactActions, Screen[None]):
     @on(QueuePane.Opened)
     def _queue_opened(self, message: QueuePane.Opened) -> None:
         self.open_contact(message.contact)
-        self.query_one(TimelineList).focus()
+        self.action_focus_timeline()
 
     def open_contact(self, contact: Contact) -> None:
         """Make `contact` the one the actions and the composer work on."""
         self.contact = contact
         self.customer_id = contact.customer_id
-        self.query_one(ContactBar).show(contact)
-        self.query_one(CustomerView).open(contact.customer_id)
-        for composer in self.query(Composer):
-            composer.set_contact(contact)
+        view, bar = self._customer_view(), self._contact_bar()
+        if view is None or bar is None:  # the panes are on their way: open it then
+            self._pending_open = (contact, None, False)
+        else:
+            bar.show(contact)
+            view.open(contact.customer_id)
+            for composer in self._composers():
+                composer.set_contact(contact)
         self._bindings_changed()
 
     def open_customer(self, customer_id: int) -> None:
         """Open a customer without a contact (from search)."""
         self.contact = None
         self.customer_id = customer_id
-        self.query_one(ContactBar).show(None, customer_id)
-        self.query_one(CustomerView).open(customer_id, force=True)
-        for composer in self.query(Composer):
-            composer.set_contact(None)
-        self.query_one(TimelineList).focus()
+        view, bar = self._customer_view(), self._contact_bar()
+        if view is None or bar is None:
+            self._pending_open = (None, customer_id, True)
+        else:
+            bar.show(None, customer_id)
+            view.open(customer_id, force=True)
+            for composer in self._composers():
+                composer.set_contact(None)
+            self.action_focus_timeline()
         self._bindings_changed()
 
-    @on(CustomerView.Loaded)
-    def _customer_loaded(self, message: CustomerView.Loaded) -> None:
-        for composer in self.query(Composer):
+    def on_customer_view_loaded(self, message: CustomerView.Loaded) -> None:
+        for composer in self._composers():
             composer.set_customer(message.customer, message.facts)
 
-    @on(CustomerView.EventHighlighted)
-    def _event_highlighted(self, message: CustomerView.EventHighlighted) -> None:
+    def on_customer_view_event_highlighted(self, message: CustomerView.EventHighlighted) -> None:
         if self.has_class("-wide"):
-            self.query_one("#inline-detail", EventDetail).show(message.event)
+            self._inline().show(message.event)
             if message.event is not None:
                 self._inline_detail(message.event)
 
     @work(thread=True, exclusive=True, group="inline-detail", exit_on_error=False)
     def _inline_detail(self, event: object) -> None:
+        from console.screens.event import load_detail
+
         try:
             detail = load_detail(self.app.backend, event)  # type: ignore[arg-type, attr-defined]
         except Exception as error:  # noqa: BLE001 - shown in place
-            self.app.call_from_thread(self.query_one("#inline-detail", EventDetail).show_error,
-                                      error_text(error, "Conversation"))
+            self.app.call_from_thread(self._inline_failed, _error_text(error, "Conversation"))
             return
         if detail is not None and not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_inline, event, detail)
 
+    def _inline(self) -> EventDetail:
+        from console.widgets.event_detail import EventDetail
+
+        return self.query_one("#inline-detail", EventDetail)
+
+    def _inline_failed(self, text: str) -> None:
+        self._inline().show_error(text)
+
     def _show_inline(self, event: TimelineEvent, detail: ContactDetail) -> None:
         """Show a loaded conversation, unless the operator has moved on meanwhile."""
-        current = self.query_one(CustomerView).current_event
+        view = self._customer_view()
+        current = view.current_event if view is not None else None
         if current is not None and current.id == event.id:
-            self.query_one("#inline-detail", EventDetail).show(event, detail)
+            self._inline().show(event, detail)
 
-    @on(CustomerView.EventOpened)
-    def _event_opened(self, message: CustomerView.EventOpened) -> None:
+    def on_customer_view_event_opened(self, message: CustomerView.EventOpened) -> None:
+        from console.screens.event import EventScreen
+
         self.app.push_screen(EventScreen(message.event))
 
     def _bindings_changed(self) -> None:
@@ -338,19 +444,34 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         self.query_one(QueueList).focus()
 
     def action_focus_timeline(self) -> None:
-        self.query_one(TimelineList).focus()
+        from console.widgets.timeline import TimelineList
+
+        if self.panes_ready:
+            self.query_one(TimelineList).focus()
+        elif self._pending_open is not None:
+            contact, customer_id, _ = self._pending_open
+            self._pending_open = (contact, customer_id, True)
 
     def action_cycle_kind(self) -> None:
-        self.query_one(CustomerView).cycle_kind()
+        view = self._customer_view()
+        if view is not None:
+            view.cycle_kind()
 
     def action_cycle_timeline_channel(self) -> None:
-        self.query_one(CustomerView).cycle_channel()
+        view = self._customer_view()
+        if view is not None:
+            view.cycle_channel()
 
     def action_jump(self, group: str, direction: int) -> None:
-        self.query_one(CustomerView).jump(group, direction)
+        view = self._customer_view()
+        if view is not None:
+            view.jump(group, direction)
 
     def action_open_event(self) -> None:
-        event = self.query_one(CustomerView).current_event
+        from console.screens.event import EventScreen
+
+        view = self._customer_view()
+        event = view.current_event if view is not None else None
         if event is not None:
             self.app.push_screen(EventScreen(event))
 
@@ -359,17 +480,17 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         from console.screens.provenance import ProvenanceScreen
 
         if self.customer_id is not None:
-            view = self.query_one(CustomerView)
-            name = view.customer.display_name if view.customer is not None and \
-                view.customer.id == self.customer_id else ""
+            view = self._customer_view()
+            name = view.customer.display_name if view is not None and \
+                view.customer is not None and view.customer.id == self.customer_id else ""
             self.app.push_screen(ProvenanceScreen(self.customer_id, name))
 
     def action_compose(self) -> None:
-        for composer in self.query(Composer):
+        for composer in self._composers():
             composer.text_area.focus()
 
     def action_template(self) -> None:
-        for composer in self.query(Composer):
+        for composer in self._composers():
             composer.action_pick_template()
 
     def action_next_contact(self) -> None:
@@ -382,12 +503,10 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         if not queue.select_next():
             self.notify("No more contacts in this view", markup=False)
 
-    @on(Composer.Left)
-    def _composer_left(self) -> None:
+    def on_composer_left(self) -> None:
         self.query_one(QueueList).focus()
 
-    @on(Composer.Sent)
-    def _sent(self, message: Composer.Sent) -> None:
+    def on_composer_sent(self, message: Composer.Sent) -> None:
         if message.then == "resolve":
             self._write("resolve", message.contact_id)
             self.query_one(QueueList).focus()
@@ -396,4 +515,6 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             self.action_next_contact()
         self.query_one(QueuePane).reload(keep_id=message.contact_id)
         self._refresh_contact(message.contact_id)
-        self.query_one(CustomerView).reload_timeline()
+        view = self._customer_view()
+        if view is not None:
+            view.reload_timeline()

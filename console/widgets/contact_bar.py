@@ -24,9 +24,14 @@ class ContactBar(Static):
         self.customer_only: int | None = None
         self.message: Content | None = None
         self._clear_timer: Timer | None = None
+        self._line: Content | None = None
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._paint)
+        self._paint()
+
+    def repaint(self) -> None:
+        """Show `contact` again (after it changed)."""
         self._paint()
 
     def show(self, contact: Contact | None, customer_id: int | None = None) -> None:
@@ -75,4 +80,8 @@ class ContactBar(Static):
         if self.message is not None:  # the outcome shows in place of the subject, for a while
             first = line.split("\n")[0]
             line = Content("\n").join([first, self.message])
-        self.update(line)
+        # the clock ticks each second, the text changes less often: repaint only then
+        # (two lines, always: no layout pass)
+        if line != self._line or line.spans != self._line.spans:
+            self._line = line
+            self.update(line, layout=False)

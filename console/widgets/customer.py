@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import OptionList, Static
 from textual.worker import get_current_worker
 
@@ -20,6 +21,8 @@ from console.widgets.profile import ProfileHeader
 from console.widgets.timeline import CHANNEL_FILTERS, KIND_FILTERS, TimelineList
 
 PAGE = 50
+#: A customer still loading after this long is replaced by "Loading…".
+LOADING_AFTER = 0.15
 
 
 def error_text(error: Exception, where: str) -> str:
@@ -72,6 +75,8 @@ class CustomerView(Vertical):
         self.generation = 0
         self._loading_more = False
         self._pending_jump: tuple[str, int] | None = None
+        self._stale = False  # the pane still shows the customer before `customer_id`
+        self._loading_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="profile-scroll"):
@@ -90,11 +95,25 @@ class CustomerView(Vertical):
         if customer_id == self.customer_id and not force:
             return
         if customer_id != self.customer_id:
-            self.query_one(TimelineList).set_events([])
-            self.query_one(ProfileHeader).update(Content.styled("Loading…", "dim"))
+            # "Loading…" only when the load takes a moment: a customer usually arrives in
+            # a few ms, and blanking the pane first would paint the screen twice
+            self._stale = True
+            if self._loading_timer is not None:
+                self._loading_timer.stop()
+            self._loading_timer = self.set_timer(LOADING_AFTER, self._clear_stale)
         self.customer_id = customer_id
         self.generation += 1
         self._load(customer_id, self.generation, None, with_profile=True)
+
+    def _clear_stale(self) -> None:
+        """The previous customer is still shown while another loads: clear it."""
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+            self._loading_timer = None
+        if self._stale:
+            self._stale = False
+            self.query_one(TimelineList).set_events([])
+            self.query_one(ProfileHeader).update(Content.styled("Loading…", "dim"))
 
     def reload_timeline(self) -> None:
         if self.customer_id is not None:
@@ -125,6 +144,10 @@ class CustomerView(Vertical):
         if message.generation != self.generation:
             return
         self._loading_more = False
+        stale, self._stale = self._stale, False
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+            self._loading_timer = None
         if message.customer is not None and message.facts is not None:
             self.customer, self.facts = message.customer, message.facts
             self.query_one(ProfileHeader).show(message.customer, message.facts)
@@ -132,7 +155,8 @@ class CustomerView(Vertical):
         timeline = self.query_one(TimelineList)
         keep = timeline.highlighted if message.append else None
         # a reload of the same customer (live changes) keeps the operator's place
-        keep_event = timeline.current.id if not message.append and timeline.current else None
+        keep_event = timeline.current.id if not (message.append or stale) and timeline.current \
+            else None
         timeline.set_events(list(message.page.events), append=message.append)
         if keep is not None:
             timeline.highlighted = keep
@@ -154,11 +178,13 @@ class CustomerView(Vertical):
         if message.generation != self.generation:
             return
         self._loading_more = False
+        self._clear_stale()
         self.query_one("#timeline-bar", Static).update(Content.styled(message.text, "bold $error"))
         self.app.notify(message.text, title="Customer", severity="error", markup=False)
 
     def load_more(self) -> bool:
-        if self.next_cursor is None or self.customer_id is None or self._loading_more:
+        if self.next_cursor is None or self.customer_id is None or self._loading_more or \
+                self._stale:
             return False
         self._loading_more = True
         self._load(self.customer_id, self.generation, self.next_cursor)
@@ -185,12 +211,18 @@ class CustomerView(Vertical):
     def _refilter(self) -> None:
         self._paint_bar()
         if self.customer_id is not None:
+            self._clear_stale()
             self.generation += 1
             self.query_one(TimelineList).set_events([])
-            self._load(self.customer_id, self.generation, None)
+            # the profile too when it is not this customer's yet (a load it supersedes)
+            profile = self.customer is None or self.customer.id != self.customer_id
+            self._load(self.customer_id, self.generation, None, with_profile=profile)
 
     def jump(self, group: str, direction: int, *, load_more: bool = True) -> bool:
         """Highlight the next/previous order, ticket or conversation."""
+        if self._stale:  # the customer is on its way: jump in it when it is in
+            self._pending_jump = (group, direction)
+            return True
         timeline = self.query_one(TimelineList)
         found = timeline.find(group, direction)
         if found is not None:
@@ -207,6 +239,8 @@ class CustomerView(Vertical):
     @on(OptionList.OptionHighlighted, "#timeline")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
+        if self._stale:
+            return
         timeline = self.query_one(TimelineList)
         if event.option_index >= len(timeline.events) - 5:
             self.load_more()
@@ -215,10 +249,12 @@ class CustomerView(Vertical):
     @on(OptionList.OptionSelected, "#timeline")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
+        if self._stale:
+            return
         current = self.query_one(TimelineList).current
         if current is not None:
             self.post_message(self.EventOpened(current))
 
     @property
     def current_event(self) -> TimelineEvent | None:
-        return self.query_one(TimelineList).current
+        return None if self._stale else self.query_one(TimelineList).current

@@ -32,7 +32,7 @@ class KeyBar(Widget):
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
-        self.call_after_refresh(self._rebuild)
+        self._rebuild()  # the first paint shows the keys already
 
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
@@ -58,9 +58,11 @@ class KeyBar(Widget):
             x += len(key) + len(label)
         palette = f" {self.app.COMMAND_PALETTE_BINDING.replace('ctrl+', '^')} palette "
         parts.append((palette, "$foreground-muted"))
-        self._line = Content.assemble(*parts)
+        line = Content.assemble(*parts)
         self._hits = hits
-        self.refresh()
+        if line != self._line or line.spans != self._line.spans:  # unchanged: no repaint
+            self._line = line
+            self.refresh()
 
     def render(self) -> Content:
         return self._line

@@ -73,14 +73,14 @@ class QueuePane(Vertical):
         self.failed = False  # the last load failed: the screen retries on its next tick
 
     def compose(self) -> ComposeResult:
+        # the first page is fetched while the pane is being built (not once it is
+        # mounted): it is often in by the first paint, which then shows the rows
+        self.reload(top=True)
         yield QueueTabs(id="queue-tabs")
         yield Input(placeholder="filter (f): name or subject", id="queue-filter")
         yield QueueList(self.window, self.me, self.app.now,  # type: ignore[attr-defined]
                         id="queue-list")
         yield Static(id="queue-status")
-
-    def on_mount(self) -> None:
-        self.reload(top=True)
 
     # -- the query ---------------------------------------------------------------
 
@@ -212,8 +212,7 @@ class QueuePane(Vertical):
             return  # the filters changed meanwhile: a newer count is on its way
         w = self.window
         w.count = max(message.count, w.base + len(w.rows) if not w.more_after else 0)
-        self._paint_status()
-        self.query_one(QueueList).refresh()
+        self._paint_status()  # only the "n/N" status shows the total
 
     def on_queue_pane__failed(self, message: _Failed) -> None:
         message.stop()
@@ -221,7 +220,8 @@ class QueuePane(Vertical):
         error = message.error
         text = f"{error.title}: {error}" if isinstance(error, VistaError) else (
             f"Queue failed: {type(error).__name__}: {error}")
-        self.query_one("#queue-status", Static).update(Content.styled(text, "bold $error"))
+        self.query_one("#queue-status", Static).update(Content.styled(text, "bold $error"),
+                                                      layout=False)
         self.window.loaded = True
         self.query_one(QueueList).refresh()
 
@@ -232,7 +232,8 @@ class QueuePane(Vertical):
         label = dict(TABS)[self.tab]
         chan = self.channel.value if self.channel else "all channels"
         self.query_one("#queue-status", Static).update(
-            Content.assemble((label, "bold"), f" · {chan} · ", (where, "$accent")))
+            Content.assemble((label, "bold"), f" · {chan} · ", (where, "$accent")),
+            layout=False)  # one line, always
 
     # -- cursor ------------------------------------------------------------------
 

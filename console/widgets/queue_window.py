@@ -9,7 +9,7 @@ remembers the keys of rows at page boundaries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from backends.models import Contact, QueuePage
 
@@ -18,9 +18,8 @@ PAGE = 50
 MAX_ROWS = 4 * PAGE
 
 
-@dataclass(frozen=True, slots=True)
-class Fetch:
-    """One page request: what the worker passes to `backend.queue`."""
+class Fetch(NamedTuple):
+    """One page request: what the worker passes to `backend.queue` (immutable)."""
 
     kind: str  # "forward", "backward", "top", "bottom", "refresh"
     cursor: str | None

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from backends.models import CONVERSATION_KINDS, EventKind, TimelineEvent
 from console.safe_text import content
 from console.widgets.event_detail import when
+from console.widgets.hit_list import HitList
 
 KIND_FILTERS: tuple[tuple[str, tuple[EventKind, ...]], ...] = (
     ("all kinds", ()),
@@ -46,20 +46,24 @@ def event_row(event: TimelineEvent) -> Content:
                             content(event.summary, max_length=300))
 
 
-class TimelineList(OptionList):
-    """Loaded events as options (ids are event ids); the pane pages more in."""
+class TimelineList(HitList):
+    """Loaded events as options (ids are event ids); the pane pages more in.
+
+    An OptionList whose one-line rows are drawn once and kept (see HitList)."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.events: list[TimelineEvent] = []
 
     def set_events(self, events: list[TimelineEvent], *, append: bool = False) -> None:
-        if not append:
-            self.events = []
-            self.clear_options()
-        self.events.extend(events)
-        self.add_options([Option(event_row(e), id=str(e.id)) for e in events])
-        if not append and events:
+        options = [Option(event_row(e), id=str(e.id)) for e in events]
+        if append:
+            self.events.extend(events)
+            self.add_options(options)
+            return
+        self.events = list(events)
+        self.set_options(options)  # one replacement: one update, not clear + add
+        if events:
             self.highlighted = 0
 
     @property
