@@ -149,9 +149,11 @@ def customers_show(
 ) -> None:
     """Show one customer's profile, key facts and newest timeline events."""
     backend = STATE.backend()
-    customer = backend.get_customer(customer_id)
-    facts = backend.customer_facts(customer_id)
-    events = backend.timeline(customer_id, limit=timeline).events if timeline else ()
+    if timeline:
+        view = backend.customer_view(customer_id, limit=timeline)
+        customer, facts, events = view.customer, view.facts, view.timeline.events
+    else:
+        customer, facts, events = backend.get_customer(customer_id), backend.customer_facts(customer_id), ()
     if json_:
         emit_json({"customer": customer, "facts": facts, "timeline": list(events),
                    "conflicts": list(customer.conflicts())})

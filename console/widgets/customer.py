@@ -127,11 +127,16 @@ class CustomerView(Vertical):
         kinds = KIND_FILTERS[self.kind_filter][1]
         channel = CHANNEL_FILTERS[self.channel_filter]
         try:
-            customer = backend.get_customer(customer_id) if with_profile else None
-            facts = backend.customer_facts(customer_id) if with_profile else None
-            page = backend.timeline(customer_id, kinds=kinds,
-                                    channels=(channel,) if channel else (), cursor=cursor,
-                                    limit=PAGE)
+            channels = (channel,) if channel else ()
+            if with_profile and cursor is None:  # one round trip on a remote backend
+                view = backend.customer_view(customer_id, kinds=kinds, channels=channels,
+                                             limit=PAGE)
+                customer, facts, page = view.customer, view.facts, view.timeline
+            else:
+                customer = backend.get_customer(customer_id) if with_profile else None
+                facts = backend.customer_facts(customer_id) if with_profile else None
+                page = backend.timeline(customer_id, kinds=kinds, channels=channels,
+                                        cursor=cursor, limit=PAGE)
         except Exception as error:  # noqa: BLE001 - shown in the pane
             self.post_message(self._Failed(error_text(error, "Customer"), generation))
             return

@@ -92,7 +92,7 @@ async def test_failed_claim_and_failed_timeline_are_shown_in_place(make_app) -> 
         bar = str(screen.query_one("#contact-bar").render())
         assert "Conflict" in bar and "taken by giulia" in bar
 
-        flaky.fail["get_customer"] = Unavailable("database is locked")
+        flaky.fail["customer_view"] = Unavailable("database is locked")
         await pilot.press("down")
         await pilot.pause(0.2)
         await settle(pilot)
