@@ -86,17 +86,14 @@ def add(metric: str, value: float, unit: str, target: str = "", ok: bool | None 
 
 
 def ensure_database(customers: int) -> Path:
-    """The benchmark database, cached by size and generator version."""
-    DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"demo-{customers}-g{GENERATOR_VERSION}.db"
-    if not path.exists():
-        print(f"building {path.name} (cached for later runs)…", file=sys.stderr, flush=True)
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "from console.cli import main; main()", "demo",
-                        "--customers", str(customers), "--db", str(path), "--seed", "42"],
-                       check=True, cwd=ROOT)
-        add("demo generation (once, cached)", time.perf_counter() - started, "s",
-            note=f"{customers:,} customers")
+    """The benchmark database, cached by size and generator version (bench/database.py)."""
+    from bench import database
+
+    path, seconds = database.ensure(
+        DATA, customers, say=lambda text: print(text, file=sys.stderr, flush=True))
+    if seconds is not None:
+        add("demo generation (once, cached)", seconds, "s",
+            note=f"{customers:,} customers, {path.stat().st_size / 1e9:.1f} GB")
     return path
 
 

@@ -135,27 +135,27 @@ TEMPLATES = (
     ("greeting_en", None, "en", False,
      "Hello {first_name}, this is {agent.name} from customer care. How can I help?"),
     ("order_status_it", None, "it", False,
-     "Gentile {first_name}, il suo ordine {last_order.number} è nello stato: "
-     "{last_order.status}. Le scriveremo appena ci sono novità."),
+     ("Gentile {first_name}, il suo ordine {last_order.number} è nello stato: "
+     "{last_order.status}. Le scriveremo appena ci sono novità.")),
     ("order_status_en", None, "en", False,
-     "Dear {first_name}, your order {last_order.number} is currently: {last_order.status}. "
-     "We'll write as soon as there is news."),
+     ("Dear {first_name}, your order {last_order.number} is currently: {last_order.status}. "
+     "We'll write as soon as there is news.")),
     ("return_label_it", "email", "it", False,
-     "Gentile {first_name},\n\nin allegato trova l'etichetta per il reso dell'ordine "
+     ("Gentile {first_name},\n\nin allegato trova l'etichetta per il reso dell'ordine "
      "{last_order.number}. Il rimborso arriverà entro 5 giorni lavorativi dalla ricezione.\n\n"
-     "Cordiali saluti,\n{agent.name}"),
+     "Cordiali saluti,\n{agent.name}")),
     ("refund_issued_en", None, "en", False,
-     "Dear {first_name}, the refund for order {last_order.number} was issued today. "
-     "It will show on your statement within 3-5 business days."),
+     ("Dear {first_name}, the refund for order {last_order.number} was issued today. "
+     "It will show on your statement within 3-5 business days.")),
     ("apology_it", None, "it", False,
-     "Gentile {first_name}, ci scusiamo per il disagio. Ho preso in carico la sua richiesta "
-     "\"{contact.subject}\" e la seguirò personalmente."),
+     ("Gentile {first_name}, ci scusiamo per il disagio. Ho preso in carico la sua richiesta "
+     "\"{contact.subject}\" e la seguirò personalmente.")),
     ("whatsapp_followup_it", "whatsapp", "it", True,
-     "Ciao {first_name}, ti scriviamo da Vista Store riguardo alla tua richiesta. "
-     "Rispondi a questo messaggio per continuare la conversazione."),
+     ("Ciao {first_name}, ti scriviamo da Vista Store riguardo alla tua richiesta. "
+     "Rispondi a questo messaggio per continuare la conversazione.")),
     ("whatsapp_followup_en", "whatsapp", "en", True,
-     "Hi {first_name}, this is Vista Store about your request. "
-     "Reply to this message to continue the conversation."),
+     ("Hi {first_name}, this is Vista Store about your request. "
+     "Reply to this message to continue the conversation.")),
     ("closing_en", None, "en", False,
      "Thanks {first_name}, I'm closing this request now. Just reply if you need anything else."),
 )

@@ -21,7 +21,7 @@ CANONICAL_FIELDS: tuple[str, ...] = (
 MULTI_FIELDS = frozenset({"email", "phone", "mobile", "landline", "whatsapp"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Features:
     """The normalised view of one source record."""
 
@@ -107,50 +107,107 @@ def _values(raw: Any) -> list[str]:
     return [text]
 
 
+#: Per-process memo of the cheap but frequent normalisations (names, cities, postcodes...
+#: repeat across records); cleared when it grows past `_MEMO_LIMIT` entries.
+_MEMO: dict[tuple[str, Any], Any] = {}
+_MEMO_LIMIT = 100_000
+
+
+def _memo(kind: str, raw: Any, fn: Any) -> Any:
+    """`fn(raw)`, remembered for text and missing values (others, e.g. JSON numbers, are
+    computed each time: `1 == True` would share a memo entry)."""
+    if raw.__class__ is not str and raw is not None:
+        return fn(raw)
+    key = (kind, raw)
+    try:
+        return _MEMO[key]
+    except KeyError:
+        pass
+    if len(_MEMO) >= _MEMO_LIMIT:
+        _MEMO.clear()
+    value = _MEMO[key] = fn(raw)
+    return value
+
+
+def _person_name(raw: Any) -> tuple[str, str]:
+    """(display, key) of one name part."""
+    display = n.display_name(n.text(raw))
+    return display, n.name_key(display)
+
+
+def _full_name(raw: Any) -> tuple[str, str, str, str]:
+    first, last = n.split_full_name(n.text(raw))
+    fd, ld = n.display_name(first), n.display_name(last)
+    return fd, ld, n.name_key(fd), n.name_key(ld)
+
+
+def _city(raw: Any) -> tuple[str, str]:
+    display = n.display_name(n.text(raw))
+    return display, n.city_key(display)
+
+
+def _street(raw: Any) -> tuple[str, str]:
+    street = n.text(raw)
+    return street, (n.street_key(street) if street else "")
+
+
+def _upper(raw: Any) -> str:
+    return n.text(raw).upper()
+
+
+def _lower(raw: Any) -> str:
+    return n.text(raw).lower()
+
+
 def extract(canonical: dict[str, Any], region: str = "IT") -> Features:
     """Normalise one record's canonical fields (junk values dropped and listed in `problems`)."""
-    f = Features()
-    first = n.text(canonical.get("first_name"))
-    last = n.text(canonical.get("last_name"))
-    if not first and not last and canonical.get("name"):
-        first, last = n.split_full_name(n.text(canonical.get("name")))
-    f.first, f.last = n.display_name(first), n.display_name(last)
-    f.fk, f.lk = n.name_key(f.first), n.name_key(f.last)
-    if canonical.get("birth_date"):
-        f.dob = n.birth_date(canonical["birth_date"])
-        if not f.dob:
-            f.problems.append(f"birth_date {canonical['birth_date']!r}")
-    for raw in _values(canonical.get("email")):
+    get = canonical.get
+    problems: list[str] = []
+    first_raw, last_raw = get("first_name"), get("last_name")
+    first, fk = _memo("name", first_raw, _person_name)
+    last, lk = _memo("name", last_raw, _person_name)
+    if not first and not last and get("name"):  # empty or placeholders: the full name
+        first, last, fk, lk = _memo("full", get("name"), _full_name)
+    dob = ""
+    raw_dob = get("birth_date")
+    if raw_dob:
+        dob = n.birth_date(raw_dob)
+        if not dob:
+            problems.append(f"birth_date {raw_dob!r}")
+    emails: list[str] = []
+    shown: list[str] = []
+    for raw in _values(get("email")):
         value = n.email(raw)
-        if value and value not in f.emails:
-            f.emails.append(value)
-            f.shown.append(str(raw).strip().lower())
+        if value and value not in emails:
+            emails.append(value)
+            shown.append(str(raw).strip().lower())
         elif not value:
-            f.problems.append(f"email {raw!r}")
-    country = n.text(canonical.get("country")).upper()
+            problems.append(f"email {raw!r}")
+    country = _memo("upper", get("country"), _upper)
     phone_region = country if len(country) == 2 else region
+    phones: list[tuple[str, str]] = []
+    whatsapp: list[str] = []
     seen: set[str] = set()
     for key in ("mobile", "phone", "landline", "whatsapp"):
-        for raw in _values(canonical.get(key)):
+        raw_phone = get(key)
+        if raw_phone is None or raw_phone == "":
+            continue
+        for raw in _values(raw_phone):
             value, kind = n.phone(raw, phone_region)
             if not value:
-                f.problems.append(f"{key} {raw!r}")
+                problems.append(f"{key} {raw!r}")
                 continue
             if key == "whatsapp":
-                f.whatsapp.append(value)
+                whatsapp.append(value)
             if value not in seen:
                 seen.add(value)
-                f.phones.append((value, kind))
-    f.street = n.text(canonical.get("street"))
-    f.sk = n.street_key(f.street) if f.street else ""
-    f.city = n.display_name(n.text(canonical.get("city")))
-    f.ck = n.city_key(f.city)
-    f.region = n.text(canonical.get("region"))
-    f.postal = n.postal_code(canonical.get("postal_code"))
-    f.country = country
-    f.language = n.text(canonical.get("language")).lower()
-    f.tier = n.text(canonical.get("tier")).lower()
-    f.segment = n.text(canonical.get("segment")).lower()
-    f.visitor_id = n.text(canonical.get("visitor_id"))
-    f.loyalty_card = n.text(canonical.get("loyalty_card")).upper()
-    return f
+                phones.append((value, kind))
+    street, sk = _memo("street", get("street"), _street)
+    city, ck = _memo("city", get("city"), _city)
+    return Features(
+        first, last, fk, lk, dob, emails, shown, phones, whatsapp, street, sk, city, ck,
+        _memo("text", get("region"), n.text), _memo("postal", get("postal_code"), n.postal_code),
+        country, _memo("lower", get("language"), _lower), _memo("lower", get("tier"), _lower),
+        _memo("lower", get("segment"), _lower), n.text(get("visitor_id")),
+        _memo("upper", get("loyalty_card"), _upper), "", problems,
+    )

@@ -9,6 +9,7 @@ with nothing written.
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import time
 from collections.abc import Callable
@@ -18,9 +19,10 @@ from typing import Any
 
 from backends.base import InvalidInput
 from backends.identity import events as ev
-from backends.identity.config import MatchConfig, apply_config
-from backends.identity.features import CANONICAL_FIELDS, extract
+from backends.identity.config import MatchConfig, apply_config, database_config, save_settings
+from backends.identity.features import CANONICAL_FIELDS
 from backends.identity.mapping import EVENT_FIELDS, Mapping
+from backends.identity.prepare import Plan, Workers, prepared, workers_for
 from backends.identity.readers import detect_format, open_input, read_rows
 from backends.identity.resolver import Incoming, Resolver
 from backends.identity.store import dumps
@@ -28,6 +30,7 @@ from backends.sqlite.store import Store
 
 MAX_BAD_KEPT = 1000
 IMPORT_CACHE_KIB = 65536  # SQLite page cache of the importing connection (64 MiB)
+PARALLEL_BYTES = 1 << 20  # files from this size on are prepared by worker processes
 _SOURCE_OK = set("abcdefghijklmnopqrstuvwxyz0123456789_-.")
 
 
@@ -65,8 +68,9 @@ class ImportOptions:
     id_column: str | None = None
     default_region: str = "IT"
     strict: bool = False
-    batch_size: int = 5000
+    batch_size: int = 10_000
     config: MatchConfig = field(default_factory=MatchConfig)
+    workers: int | None = None  # processes preparing rows (None: by file size; 0: inline)
 
 
 def check_source(name: str) -> str:
@@ -99,8 +103,10 @@ def run_import(
     if options.kind not in ("customers", "events"):
         raise InvalidInput(f"unknown --kind {options.kind!r}; use customers or events")
     fmt = detect_format(p, options.fmt)
-    cfg = apply_config(options.config, options.mapping.identity) if options.mapping.identity \
-        else options.config
+    # the settings kept in this database, then this mapping's (kept too, for what comes later)
+    cfg = database_config(store.conn, options.config)
+    if options.mapping.identity:
+        cfg = apply_config(cfg, options.mapping.identity)
     region = (options.mapping.default_region or options.default_region or "IT").upper()
     now = int(time.time()) if now is None else now
     report = ImportReport(source, options.kind)
@@ -110,6 +116,8 @@ def run_import(
         store.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     except sqlite3.Error:
         pass
+    collecting = gc.isenabled()
+    gc.disable()  # batches hold many small objects and make no cycles: no collector passes
     try:
         if options.strict:
             with store.write() as db:
@@ -120,6 +128,8 @@ def run_import(
                  progress, on_bad, store)
     finally:
         raw.close()
+        if collecting:
+            gc.enable()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -143,15 +153,19 @@ def _run(db: Any, raw: Any, fmt: str, source: str, options: ImportOptions, cfg: 
         cur = conn.execute("INSERT INTO imports(source, kind, path, started_at) VALUES (?,?,?,?)",
                            (source, options.kind, str(getattr(raw, "name", "")), now))
         report.import_id = int(cur.lastrowid or 0)
+        if options.mapping.identity:
+            save_settings(conn, options.mapping.identity)
 
     write(start)
     resolver_box: list[Resolver] = []
+    pool_box: list[Workers | None] = []
     batch: list[Any] = []
 
     def flush(conn: Any) -> None:
         if options.kind == "customers":
             if not resolver_box:
                 resolver_box.append(Resolver(conn, cfg, now, actor))
+                resolver_box[0].workers = pool_box[-1] if pool_box else None
             resolver = resolver_box[0]
             resolver.db = conn
             r = resolver.add_batch(batch, report.import_id)
@@ -177,39 +191,51 @@ def _run(db: Any, raw: Any, fmt: str, source: str, options: ImportOptions, cfg: 
         if on_bad is not None:
             on_bad(line, reason)
 
-    for line, row, problem in read_rows(raw, fmt):
-        report.rows += 1
-        if row is None:
-            bad(line, problem)
-            continue
-        sid, column = options.mapping.source_id(row, options.id_column)
+    try:
         if options.kind == "customers":
-            if not sid:
-                bad(line, f"no record id (column {column})")
-                continue
-            canonical = options.mapping.apply(row, known)
-            features = extract(canonical, region)
-            if not (features.fk or features.lk or features.emails or features.phones
-                    or features.visitor_id or features.loyalty_card):
-                bad(line, "nothing to identify the customer by (no name, e-mail or phone)")
-                continue
-            at = ev.parse_time(canonical.get("updated_at")) or now
-            batch.append(Incoming(source, sid, row, features, at))
+            plan = Plan(source, options.mapping, options.id_column, region, now, cfg)
+            count = options.workers if options.workers is not None else workers_for(
+                total, PARALLEL_BYTES)
+            pool_box.append(Workers(count, plan) if count > 0 else None)
+            for item in prepared(plan, raw, fmt, pool_box[-1], options.batch_size):
+                report.rows += 1
+                if isinstance(item, tuple):
+                    bad(*item)
+                    continue
+                batch.append(Incoming(source, item.source_id, {}, item.features, item.at,
+                                      fields_json=item.fields_json,
+                                      features_json=item.features_json))
+                if len(batch) >= options.batch_size:
+                    write(flush)
+                    batch = []
+                    if progress is not None:
+                        progress(_position(raw), total)
         else:
-            canonical = options.mapping.apply(row, known)
-            item, reason = ev.to_event(line, sid, canonical, row, region)
-            if item is None:
-                bad(line, reason)
-                continue
-            batch.append(item)
-        if len(batch) >= options.batch_size:
+            for line, row, problem in read_rows(raw, fmt):
+                report.rows += 1
+                if row is None:
+                    bad(line, problem)
+                    continue
+                sid, _column = options.mapping.source_id(row, options.id_column)
+                canonical = options.mapping.apply(row, known)
+                item, reason = ev.to_event(line, sid, canonical, row, region)
+                if item is None:
+                    bad(line, reason)
+                    continue
+                batch.append(item)
+                if len(batch) >= options.batch_size:
+                    write(flush)
+                    batch = []
+                    if progress is not None:
+                        progress(_position(raw), total)
+        if batch:
             write(flush)
             batch = []
-            if progress is not None:
-                progress(_position(raw), total)
-    if batch:
-        write(flush)
-        batch = []
+
+    finally:
+        for workers in pool_box:
+            if workers is not None:
+                workers.close()
 
     def finish(conn: Any) -> None:
         conn.execute("UPDATE imports SET finished_at = ?, counts = ? WHERE id = ?",

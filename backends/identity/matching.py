@@ -83,7 +83,7 @@ def _same_street(a: str, b: str) -> bool:
 
 
 def _mobiles(f: Features) -> bool:
-    return any(phone_kind(p) == MOBILE for p, _k in f.phones)
+    return any((k or phone_kind(p)) == MOBILE for p, k in f.phones)
 
 
 def score(a: Features, b: Features, cfg: MatchConfig, common_name: bool = False,
@@ -118,9 +118,9 @@ def score(a: Features, b: Features, cfg: MatchConfig, common_name: bool = False,
         numbers_b = {p for p, _k in b.phones}
         best = 0.0
         label = ""
-        for value, _k in a.phones:
+        for value, kind in a.phones:
             if value in numbers_b:
-                if phone_kind(value) == MOBILE:
+                if (kind or phone_kind(value)) == MOBILE:
                     if cfg.mobile_points > best:
                         best, label = cfg.mobile_points, "same mobile"
                 elif cfg.landline_points > best:

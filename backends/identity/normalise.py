@@ -8,12 +8,15 @@ spellings. A value that normalises to junk returns "" and never links anything.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
-import phonenumbers
 from phonenumbers import PhoneNumberType
+
+from backends.identity import phones
 
 # -- junk -------------------------------------------------------------------
 
@@ -104,28 +107,19 @@ def phone(raw: object, region: str = "IT") -> tuple[str, str]:
     return _parse_phone(key, region.upper())
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=100_000)
 def _parse_phone(key: str, region: str) -> tuple[str, str]:
-    try:
-        number = phonenumbers.parse(key, region)
-    except phonenumbers.NumberParseException:
-        return "", ""
-    if not phonenumbers.is_possible_number(number):
-        return "", ""
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return e164, ""
+    value = phones.e164(key, region)
+    return (value, "") if value else ("", "")
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=100_000)
 def phone_kind(e164: str) -> str:
     """MOBILE, LANDLINE or OTHER for an E.164 number (computed only when a phone is shared).
 
     FIXED_LINE_OR_MOBILE (e.g. US numbers) counts as a landline: it may be shared.
     """
-    try:
-        kind = phonenumbers.number_type(phonenumbers.parse(e164, None))
-    except phonenumbers.NumberParseException:
-        return OTHER
+    kind = phones.number_type(e164)
     if kind == PhoneNumberType.MOBILE:
         return MOBILE
     if kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
@@ -193,7 +187,27 @@ def birth_date(raw: object, today: date | None = None) -> str:
     """
     if raw is None:
         return ""
-    text = str(raw).strip()
+    iso = _date_iso(str(raw).strip())
+    # ISO dates with 4-digit years compare as strings
+    if iso and iso > (today.isoformat() if today is not None else _today()):
+        return ""
+    return iso
+
+
+_TODAY: list[Any] = [0.0, ""]
+
+
+def _today() -> str:
+    """Today's ISO date, looked up at most once a second (it is asked once per record)."""
+    now = time.monotonic()
+    if now - _TODAY[0] > 1.0:
+        _TODAY[0], _TODAY[1] = now, date.today().isoformat()
+    return str(_TODAY[1])
+
+
+@lru_cache(maxsize=65_536)
+def _date_iso(text: str) -> str:
+    """The ISO form of a date in one of the common formats ("" if none or before 1900)."""
     for pattern, order in _DATE_PATTERNS:
         m = pattern.match(text)
         if not m:
@@ -206,7 +220,7 @@ def birth_date(raw: object, today: date | None = None) -> str:
             value = date(y, mo, d)
         except ValueError:
             return ""
-        if value.year < 1900 or value > (today or date.today()) or value == date(1900, 1, 1):
+        if value.year < 1900 or value == date(1900, 1, 1):
             return ""
         return value.isoformat()
     return ""
@@ -256,5 +270,5 @@ def city_key(raw: object) -> str:
 
 def text(raw: object) -> str:
     """Trimmed text with spaces collapsed; "" for placeholders."""
-    value = _SPACES.sub(" ", str(raw or "")).strip()
+    value = " ".join(str(raw or "").split())  # = collapse whitespace, strip
     return "" if value.lower() in JUNK_TEXT else value

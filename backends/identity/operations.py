@@ -16,6 +16,7 @@ from typing import Any
 from backends.base import InvalidInput, NotFound
 from backends.identity import store as st
 from backends.identity.config import MatchConfig
+from backends.identity.writer import rebuild
 
 
 def _require(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
@@ -62,7 +63,7 @@ def merge(db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str, keep: 
                    (min(kept), min(moved), why, actor, now))
         db.execute(f"UPDATE identity_suggestions SET status = 'merged' WHERE status = 'open' AND "
                    f"record_a IN ({marks}) AND record_b IN ({marks})", (*both, *both))
-    st.rebuild(db, cfg, now, [keep])
+    rebuild(db, cfg, now, [keep])
     journal_id = st.journal(db, now, actor, "merge", keep, gone, moved, why, snapshot)
     st.log_change(db, now, [(keep, "identity:merge"), (gone, "identity:merged-away")], actor)
     return entry(db, journal_id)
@@ -157,7 +158,7 @@ def split(db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str, custom
                f"((record_a IN ({marks}) AND record_b IN ({rm})) OR "
                f"(record_b IN ({marks}) AND record_a IN ({rm})))",
                (*moving, *remaining, *moving, *remaining))
-    st.rebuild(db, cfg, now, [customer_id, new_id])
+    rebuild(db, cfg, now, [customer_id, new_id])
     journal_id = st.journal(db, now, actor, "split", customer_id, new_id, moving,
                             f"split by {actor}", None)
     st.log_change(db, now, [(customer_id, "identity:split"), (new_id, "identity:split-off")], actor)

@@ -51,7 +51,9 @@ def read_rows(raw: BinaryIO, fmt: str) -> Iterator[Row]:
     return _json_rows(raw)
 
 
-def _csv_rows(raw: BinaryIO) -> Iterator[Row]:
+def _csv_rows(raw: BinaryIO, as_values: bool = False) -> Iterator[Row]:
+    """Rows of a CSV file; `as_values`: the header first, as `(1, names, "header")`, then
+    each row as its list of values (`dict(zip(names, values))` makes the row)."""
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
     try:
         sample = text.readline()
@@ -65,6 +67,8 @@ def _csv_rows(raw: BinaryIO) -> Iterator[Row]:
     if len(set(header)) != len(header):
         raise InvalidInput("the CSV header names a column twice")
     reader = csv.reader(text, delimiter=delimiter)
+    if as_values:
+        yield 1, header, "header"  # type: ignore[misc]
     line = 1
     while True:
         try:
@@ -84,7 +88,8 @@ def _csv_rows(raw: BinaryIO) -> Iterator[Row]:
         if len(values) != len(header):
             yield line, None, f"expected {len(header)} columns, found {len(values)}"
             continue
-        yield line, dict(zip(header, values, strict=True)), ""
+        row = values if as_values else dict(zip(header, values, strict=True))
+        yield line, row, ""  # type: ignore[misc]
 
 
 def _jsonl_rows(raw: BinaryIO) -> Iterator[Row]:
@@ -102,8 +107,9 @@ def _jsonl_rows(raw: BinaryIO) -> Iterator[Row]:
         yield number, value, ""
 
 
-def _json_rows(raw: BinaryIO, chunk: int = 1 << 16) -> Iterator[Row]:
-    """Objects of a top-level JSON array, decoded one at a time."""
+def _json_rows(raw: BinaryIO, chunk: int = 1 << 16, as_text: bool = False) -> Iterator[Row]:
+    """Objects of a top-level JSON array, decoded one at a time (`as_text`: each object
+    as its JSON text, to be decoded again elsewhere)."""
     decoder = json.JSONDecoder()
     text = io.TextIOWrapper(raw, encoding="utf-8-sig")
     buf = text.read(chunk)
@@ -150,13 +156,55 @@ def _json_rows(raw: BinaryIO, chunk: int = 1 << 16) -> Iterator[Row]:
                 buf, pos = buf[pos:] + more, 0
         start_line = line
         line += buf.count("\n", pos, end)
+        text_of = buf[pos:end] if as_text else ""
         pos = end
         if len(buf) > 4 * chunk and pos > chunk:
             buf, pos = buf[pos:], 0
         if not isinstance(value, dict):
             yield start_line, None, "expected a JSON object"
             continue
-        yield start_line, value, ""
+        yield start_line, (text_of if as_text else value), ""  # type: ignore[misc]
+
+
+class RawRows:
+    """The rows of an import file as read, not yet decoded: the line of a JSON Lines file,
+    the values of a CSV row, the text of a JSON array's object. `decode_row` finishes the
+    job, in another process if need be; reading stays here, in file order."""
+
+    def __init__(self, raw: BinaryIO, fmt: str) -> None:
+        self.raw = raw
+        self.fmt = fmt
+        self.header: list[str] | None = None  # a CSV file's column names, once read
+
+    def __iter__(self) -> Iterator[tuple[int, Any, str]]:
+        if self.fmt == "jsonl":
+            for number, data in enumerate(self.raw, start=1):
+                if data.strip():
+                    yield number, data, ""
+            return
+        if self.fmt == "json":
+            yield from _json_rows(self.raw, as_text=True)
+            return
+        for line, values, problem in _csv_rows(self.raw, as_values=True):
+            if problem == "header":
+                self.header = values  # type: ignore[assignment]
+                continue
+            yield line, values, problem
+
+
+def decode_row(fmt: str, header: list[str] | None, payload: Any) -> tuple[dict[str, Any] | None, str]:
+    """A `RawRows` payload as the row `read_rows` would give, or (None, why not)."""
+    if fmt == "csv":
+        return dict(zip(header or (), payload, strict=True)), ""
+    if fmt == "json":
+        return json.loads(payload), ""
+    try:
+        value = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        return None, f"invalid JSON ({e})"
+    if not isinstance(value, dict):
+        return None, "expected a JSON object"
+    return value, ""
 
 
 def open_input(path: str | Path) -> BinaryIO:

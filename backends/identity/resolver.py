@@ -2,9 +2,11 @@
 candidates (records sharing an identifier or a blocking key), never against everything.
 
 A `Resolver` works inside the caller's write transaction, one batch at a time:
-it stores the records, finds candidates with a few set-based queries, decides
-links, merges clusters a record bridges (journaled), and rebuilds the golden
-profile of every customer it touched.
+it finds candidates (in the batch itself, in memory; in the store, with a few
+set-based queries), decides links record by record in file order, merges
+clusters a record bridges, then has `writer` store the records, the merges
+(journaled) and the golden profile of every customer it touched. The same code
+resolves a record or a million of them: only the batch size differs.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from backends.identity import store as st
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.matching import Decision, Verdict, score
+from backends.identity.writer import Record, Resolved, identity_rows, write_batch
 
 #: Identity kinds that are matched on (the rest are kept, not compared).
 PROBE_KINDS = ("email", "phone", "visitor_id", "loyalty_card")
+__all__ = ["Incoming", "Resolver", "identity_rows", "probe_keys"]
 
 
 @dataclass
@@ -35,6 +39,20 @@ class Incoming:
     features: Features
     at: int  # when the source changed it (or when it was received)
     customer_hint: int | None = None  # preferred id if this record starts a new customer
+    fields_json: str | None = None  # `fields` as stored, when the caller encoded it already
+    features_json: str | None = None  # `features` as stored, likewise
+
+    def stored_fields(self) -> str:
+        """The record as stored: compact JSON of the fields as received."""
+        if self.fields_json is None:
+            self.fields_json = st.dumps(self.fields)
+        return self.fields_json
+
+    def received(self) -> dict[str, Any]:
+        """The fields as received."""
+        if not self.fields and self.fields_json:
+            self.fields = json.loads(self.fields_json)
+        return self.fields
 
 
 @dataclass
@@ -46,19 +64,6 @@ class BatchResult:
     auto_merges: int = 0
     suggestions: int = 0
     record_ids: list[int] = field(default_factory=list)
-
-
-def identity_rows(record_id: int, source: str, source_id: str, f: Features) -> list[tuple[Any, ...]]:
-    """The `identities` rows of a record (normalised value and a raw form)."""
-    out: list[tuple[Any, ...]] = [(record_id, "external_id", f"{source}:{source_id}", source_id)]
-    out += [(record_id, "email", e, e) for e in f.emails]
-    out += [(record_id, "phone", p, p) for p, _k in f.phones]
-    out += [(record_id, "whatsapp_id", w, w) for w in f.whatsapp]
-    if f.visitor_id:
-        out.append((record_id, "visitor_id", f.visitor_id, f.visitor_id))
-    if f.loyalty_card:
-        out.append((record_id, "loyalty_card", f.loyalty_card, f.loyalty_card))
-    return out
 
 
 def probe_keys(f: Features) -> list[tuple[str, str]]:
@@ -145,6 +150,7 @@ class Resolver:
         }
         self._taken: set[int] = set()  # ids handed out in this batch (not in the table yet)
         self._top = 0
+        self.workers: Any = None  # an import's `prepare.Workers`: golden profiles computed there
 
     def _new_customer_id(self, hint: int | None) -> int:
         """A fresh customer id: `hint` when it is free, else one past every id seen."""
@@ -172,11 +178,12 @@ class Resolver:
             latest[(item.source, item.source_id)] = item
         existing = st.existing_records(db, list(latest))
         next_id = db.execute("SELECT coalesce(max(id), 0) FROM source_records").fetchone()[0]
+        first_new = next_id  # records above this id are new in this batch
         feats: dict[int, Features] = {}
         cust_of: dict[int, int | None] = {}
-        new_rows, upd_rows, change_rows, todo = [], [], [], []
+        upd_rows, change_rows, todo = [], [], []
         for key, item in latest.items():
-            fields_json = st.dumps(item.fields)
+            fields_json = item.stored_fields()
             if key in existing:
                 rid, old_json, cid = existing[key]
                 if old_json == fields_json:
@@ -184,48 +191,63 @@ class Resolver:
                     continue
                 upd_rows.append((fields_json, item.at, rid))
                 change_rows.append((rid, import_id or 0, self.now,
-                                    json.dumps(st.diff(json.loads(old_json), item.fields),
+                                    json.dumps(st.diff(json.loads(old_json), item.received()),
                                                ensure_ascii=False)))
                 cust_of[rid] = cid
                 result.updated += 1
             else:
                 next_id += 1
                 rid = next_id
-                new_rows.append((rid, item.source, item.source_id, fields_json, item.at, item.at))
                 cust_of[rid] = None
                 result.created += 1
             feats[rid] = item.features
             todo.append((rid, item))
         if not todo:
             return result
-        changed_ids = [r[2] for r in upd_rows]
-        if changed_ids:
-            st.forget_keys(db, changed_ids)
+        if upd_rows:
+            st.forget_keys(db, [r[2] for r in upd_rows])
             db.executemany("UPDATE source_records SET fields = ?, updated_at = ? WHERE id = ?", upd_rows)
             db.executemany("INSERT OR REPLACE INTO record_changes(record_id, import_id, at, changed) "
                            "VALUES (?,?,?,?)", change_rows)
-        db.executemany("INSERT INTO source_records(id, source, source_id, customer_id, fields, "
-                       "received_at, updated_at) VALUES (?,?,?,NULL,?,?,?)", new_rows)
-        db.executemany("INSERT INTO record_features(record_id, features) VALUES (?,?)",
-                       [(rid, st.dumps(item.features.to_json())) for rid, item in todo])
-        db.executemany("INSERT OR IGNORE INTO identities(record_id, kind, value, raw) VALUES (?,?,?,?)",
-                       [row for rid, item in todo
-                        for row in identity_rows(rid, item.source, item.source_id, item.features)])
-        db.executemany("INSERT OR IGNORE INTO match_keys(key, record_id) VALUES (?,?)",
-                       [(k, rid) for rid, item in todo for k in item.features.block_keys()])
         result.record_ids = [rid for rid, _ in todo]
 
-        # candidates: every record holding one of the batch's keys
-        wanted = {k for _rid, item in todo for k in probe_keys(item.features)} - self.junk
+        # candidates: records of this batch (found here) and of the store holding one of its keys
+        keys_of = [probe_keys(item.features) for _rid, item in todo]
+        mine: dict[tuple[str, str], list[int]] = {}
+        for (rid, _item), keys in zip(todo, keys_of, strict=True):
+            for key in keys:
+                held = mine.get(key)
+                if held is None:
+                    mine[key] = [rid]
+                elif held[-1] != rid:
+                    held.append(rid)
         cfg = self.cfg
-        holders, counts = st.key_holders(db, wanted, cfg.junk_limit, cfg.block_limit,
-                                         cfg.common_name_limit)
-        for (kind, value), n in counts.items():
-            if kind != "key" and n > cfg.junk_limit:
-                self.junk.add((kind, value))
-                db.execute("INSERT OR REPLACE INTO identity_junk(kind, value, records) VALUES (?,?,?)",
-                           (kind, value, n))
-        others: set[int] = {r for ids in holders.values() for r in ids}
+        wanted = mine.keys() - self.junk
+        stored, counts = st.key_holders(db, wanted, cfg.junk_limit, cfg.block_limit,
+                                        cfg.common_name_limit)
+        # holders of the keys two or more records share (a key of one record finds nobody)
+        holders: dict[tuple[str, str], list[int]] = {}
+        junk: list[tuple[str, str, int]] = []
+        junk_limit, block_limit = cfg.junk_limit, cfg.block_limit
+        for key in wanted:
+            ours = mine[key]
+            theirs = stored.get(key)
+            n = counts[key] = counts.get(key, 0) + len(ours)
+            if key[0] != "key":
+                if n > junk_limit:
+                    self.junk.add(key)
+                    junk.append((key[0], key[1], min(n, junk_limit + 1)))
+                    continue
+            elif n > block_limit or key[1].startswith("n:"):
+                continue
+            if theirs:
+                holders[key] = theirs + ours
+            elif len(ours) > 1:
+                holders[key] = ours
+        if junk:
+            db.executemany("INSERT OR REPLACE INTO identity_junk(kind, value, records) "
+                           "VALUES (?,?,?)", junk)
+        others: set[int] = {r for ids in stored.values() for r in ids}
         others -= feats.keys()
         for rid, (cid, f) in st.load_features(db, others).items():
             feats[rid] = f
@@ -246,42 +268,44 @@ class Resolver:
                 cid = merged_into[cid]
             return cid
 
+        apart = st.ApartLinks(db)
         new_customers: set[int] = set()
         touched: set[int] = set()
         links, suggestions = [], []
-        verdicts: dict[tuple[int, int], Verdict] = {}
-        for rid, item in todo:
+        common_limit = cfg.common_name_limit
+        for (rid, item), keys in zip(todo, keys_of, strict=True):
             f = item.features
-            common = counts.get(("key", f"n:{f.lk}|{f.fk}"), 0) > cfg.common_name_limit
+            common = counts.get(("key", f"n:{f.lk}|{f.fk}"), 0) > common_limit
             candidates: set[int] = set()
-            for key in probe_keys(f):
+            for key in keys:
                 found = holders.get(key)  # none for junk, oversized blocks and name keys
                 if found is not None:
                     candidates.update(found)
             candidates.discard(rid)
-            household = f.sk != "" and _namesakes(
-                f, [feats[o] for o in holders.get(("key", f"a:{f.postal or f.ck}|{f.sk}"), ())
-                    if o != rid and o in feats])
             best: dict[int, tuple[float, int, Verdict]] = {}
-            for other in candidates:
-                ocid = cust_of.get(other)
-                if ocid is None:
-                    continue  # later in this batch: it will compare with us then
-                pair = (min(rid, other), max(rid, other))
-                v = verdicts.get(pair)
-                if v is None:
-                    v = verdicts[pair] = score(f, feats[other], self.cfg, common, household)
-                ocid = find(ocid)
-                if v.decision is Decision.LINK:
-                    clash = profile.get(ocid, _EMPTY).clash(f, self.cfg)
-                    if clash:
-                        suggestions.append((pair[0], pair[1], v.score,
-                                            f"{v.reason}, guard: {clash} elsewhere in customer {ocid}",
-                                            self.now))
-                    elif ocid not in best or best[ocid][0] < v.points:
-                        best[ocid] = (v.points, other, v)
-                elif v.decision is Decision.SUGGEST:
-                    suggestions.append((pair[0], pair[1], v.score, v.reason, self.now))
+            if candidates:
+                near = holders.get(("key", f"a:{f.postal or f.ck}|{f.sk}")) if f.sk else None
+                household = near is not None and _namesakes(
+                    f, [feats[o] for o in near if o != rid and o in feats])
+                for other in candidates:
+                    ocid = cust_of.get(other)
+                    if ocid is None:
+                        continue  # later in this batch: it will compare with us then
+                    v = score(f, feats[other], cfg, common, household)
+                    decision = v.decision
+                    if decision is Decision.NONE:
+                        continue
+                    pair = (rid, other) if rid < other else (other, rid)
+                    ocid = find(ocid)
+                    if decision is Decision.LINK:
+                        clash = profile.get(ocid, _EMPTY).clash(f, cfg)
+                        if clash:
+                            why = f"{v.reason}, guard: {clash} elsewhere in customer {ocid}"
+                            suggestions.append((pair[0], pair[1], v.score, why, self.now))
+                        elif ocid not in best or best[ocid][0] < v.points:
+                            best[ocid] = (v.points, other, v)
+                    else:
+                        suggestions.append((pair[0], pair[1], v.score, v.reason, self.now))
             own = cust_of.get(rid)
             own = find(own) if own is not None else None
             targets = sorted(best.items(), key=lambda kv: -kv[1][0])
@@ -300,7 +324,7 @@ class Resolver:
                                             f"{v.reason}, guard: customers {own} and {cid} "
                                             "disagree on birth date or first name", self.now))
                         continue
-                    if st.kept_apart(db, own, cid, cust_of, find):
+                    if apart.between(own, cid, cust_of, find):
                         continue
                     keep, gone = (own, cid) if own < cid else (cid, own)
                     merged_into[gone] = keep
@@ -322,14 +346,12 @@ class Resolver:
         new_final = {c for c in touched if c in new_customers}
         result.customers_created = len(new_final)
         assign = {rid: final[rid] for rid, _item in todo}
-        st.write_golden(db, self.cfg, self.now, touched, new_customers, absorbed, assign, feats,
-                        self.actor)
-        if links:
-            db.executemany("INSERT INTO identity_links(record_a, record_b, kind, score, reason, actor, "
-                           "created_at) VALUES (?,?,?,?,?,?,?)", links)
-        if suggestions:
-            live = [s for s in suggestions if final.get(s[0]) != final.get(s[1])]
-            db.executemany("INSERT OR IGNORE INTO identity_suggestions(record_a, record_b, score, "
-                           "reason, created_at) VALUES (?,?,?,?,?)", live)
-            result.suggestions = len(live)
+        live = [s for s in suggestions if final.get(s[0]) != final.get(s[1])]
+        result.suggestions = len(live)
+        write_batch(db, self.cfg, self.now, self.actor, Resolved(
+            records=[Record(rid, item.source, item.source_id, item.stored_fields(), item.at,
+                            item.features, item.features_json, rid > first_new)
+                     for rid, item in todo],
+            assign=assign, touched=touched, new_customers=new_customers, absorbed=absorbed,
+            feats=feats, links=links, suggestions=live), self.workers)
         return result

@@ -13,10 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from backends.identity.config import MatchConfig
 from backends.identity.features import Features, extract
-from backends.identity.survivorship import Member, golden
-from backends.sqlite.search import phone_tokens
 
 CHUNK = 500
 
@@ -27,10 +24,21 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+try:  # the C encoder `_ENCODER.encode` builds on every call, built once (no cycle check:
+    # what is encoded here comes from parsed files and never refers to itself)
+    from json.encoder import c_make_encoder as _c_make_encoder
+    from json.encoder import encode_basestring as _encode_str
+
+    _C_ENCODE = _c_make_encoder(None, _ENCODER.default, _encode_str, None, ":", ",",
+                                False, False, True) if _c_make_encoder else None
+except (ImportError, TypeError):  # pragma: no cover - another Python's json
+    _C_ENCODE = None
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON (one shared encoder: `json.dumps` with options builds one per call)."""
+    """Compact JSON, as `json.dumps(value, ensure_ascii=False, separators=(",", ":"))`."""
+    if _C_ENCODE is not None and value.__class__ is not str:
+        return "".join(_C_ENCODE(value, 0))
     return _ENCODER.encode(value)
 
 
@@ -41,7 +49,7 @@ def existing_records(db: sqlite3.Connection, keys: list[tuple[str, str]]) -> dic
         by_source[source].append(sid)
     out: dict[tuple[str, str], tuple[int, str, int | None]] = {}
     for source, ids in by_source.items():
-        for part in _chunks(ids):
+        for part in _chunks(sorted(ids)):
             marks = ",".join("?" * len(part))
             for r in db.execute(f"SELECT id, source_id, fields, customer_id FROM source_records "
                                 f"WHERE source = ? AND source_id IN ({marks})", (source, *part)):
@@ -64,38 +72,87 @@ def forget_keys(db: sqlite3.Connection, record_ids: list[int]) -> None:
         db.execute(f"DELETE FROM record_features WHERE record_id IN ({marks})", part)
 
 
-def key_holders(db: sqlite3.Connection, keys: set[tuple[str, str]], junk_limit: int,
+#: Blocking keys read in full: name + birth date / postcode, first name + birth date. They
+#: stay small (a few records each); names (`n:`) and addresses (`a:`) can hold thousands.
+_SMALL_BLOCKS = ("nd:", "np:", "fd:")
+
+
+def key_holders(db: sqlite3.Connection, keys: Iterable[tuple[str, str]], junk_limit: int,
                 block_limit: int, count_limit: int
                 ) -> tuple[dict[tuple[str, str], list[int]], dict[tuple[str, str], int]]:
-    """Who holds each (kind, value) ('key' kind: a blocking key), and how many do.
+    """Who in the store holds each (kind, value) ('key' kind: a blocking key), and how many do.
 
-    Counts stop just past their limit (bounded work for a value held by a million
-    records); holders are returned only for identifiers within `junk_limit` and
-    blocks within `block_limit`, never for name keys (`n:`), which are only counted.
+    Holders are returned only for identifiers held by at most `junk_limit` records and
+    blocks of at most `block_limit`, never for name keys (`n:`), which are only counted.
+    Identifiers (a value past the junk limit is flagged and not asked again) and small
+    blocks are read with one join per few hundred keys; counts of names and addresses
+    stop just past their limit (bounded work for a key held by a million records).
     """
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS _probe(kind TEXT, value TEXT, n INTEGER)")
-    db.execute("DELETE FROM _probe")
-    db.executemany("INSERT INTO _probe(kind, value) VALUES (?,?)", list(keys))
-    db.execute("UPDATE _probe SET n = (SELECT count(*) FROM (SELECT 1 FROM identities i "
-               "WHERE i.kind = _probe.kind AND i.value = _probe.value LIMIT ?)) "
-               "WHERE kind <> 'key'", (junk_limit + 1,))
-    db.execute("UPDATE _probe SET n = (SELECT count(*) FROM (SELECT 1 FROM match_keys m "
-               "WHERE m.key = _probe.value LIMIT ?)) WHERE kind = 'key'",
-               (max(block_limit, count_limit) + 1,))
-    counts = {(kind, value): n for kind, value, n in db.execute("SELECT kind, value, n FROM _probe")}
-    out: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for kind, value, rid in db.execute(
-        "SELECT p.kind, p.value, i.record_id FROM _probe p JOIN identities i "
-        "ON i.kind = p.kind AND i.value = p.value WHERE p.kind <> 'key' AND p.n <= ?",
-        (junk_limit,),
-    ):
-        out[(kind, value)].append(rid)
-    for value, rid in db.execute(
-        "SELECT p.value, m.record_id FROM _probe p JOIN match_keys m ON m.key = p.value "
-        "WHERE p.kind = 'key' AND p.n <= ? AND substr(p.value, 1, 2) <> 'n:'", (block_limit,)
-    ):
-        out[("key", value)].append(rid)
-    return out, counts
+    holders: dict[tuple[str, str], list[int]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    ids, small, big, names = [], [], [], []
+    for key in keys:
+        if key[0] != "key":
+            ids.append(key)
+        elif key[1].startswith(_SMALL_BLOCKS):
+            small.append(key[1])
+        elif key[1].startswith("n:"):
+            names.append(key[1])
+        else:
+            big.append(key[1])
+    found: dict[tuple[str, str], list[int]] = defaultdict(list)
+    ids.sort()  # in index order: neighbouring keys share pages
+    for part in _chunks(ids, 250):
+        rows = ",".join(["(?,?)"] * len(part))
+        for kind, value, rid in db.execute(
+            f"WITH p(kind, value) AS (VALUES {rows}) SELECT p.kind, p.value, i.record_id "
+            f"FROM p JOIN identities i ON i.kind = p.kind AND i.value = p.value",
+            [v for key in part for v in key]
+        ):
+            found[(kind, value)].append(rid)
+    for limit, items in ((junk_limit, found.items()), (block_limit, _blocks(db, sorted(small)))):
+        for key, rids in items:
+            counts[key] = len(rids)
+            if len(rids) <= limit:
+                holders[key] = rids
+    read = ("SELECT group_concat(record_id) FROM (SELECT record_id FROM match_keys m "
+            "WHERE m.key = p.value LIMIT ?)")
+    for part in _chunks(sorted(big), 400):
+        for _kind, value, got in _probe(db, part, read, max(block_limit, count_limit) + 1):
+            rids = [int(r) for r in got.split(",")]
+            counts[("key", value)] = len(rids)
+            if len(rids) <= block_limit:
+                holders[("key", value)] = rids
+    for part in _chunks(sorted(names), 400):
+        for _kind, value, n in _probe(db, part, "SELECT count(*) FROM (SELECT 1 FROM match_keys m "
+                                      "WHERE m.key = p.value LIMIT ?)", count_limit + 1):
+            counts[("key", value)] = n
+    return holders, counts
+
+
+def _blocks(db: sqlite3.Connection, keys: list[str]) -> Iterable[tuple[tuple[str, str], list[int]]]:
+    """(('key', key), holders) of each blocking key that has any."""
+    for part in _chunks(keys, 400):
+        found: dict[tuple[str, str], list[int]] = defaultdict(list)
+        rows = ",".join(["(?)"] * len(part))
+        for value, rid in db.execute(f"WITH p(value) AS (VALUES {rows}) SELECT p.value, "
+                                     f"m.record_id FROM p JOIN match_keys m ON m.key = p.value",
+                                     part):
+            found[("key", value)].append(rid)
+        yield from found.items()
+
+
+def _probe(db: sqlite3.Connection, keys: list[str], sub: str,
+           limit: int) -> Iterable[tuple[str, str, Any]]:
+    """('key', key, what `sub` finds for it) for each blocking key it finds something for.
+
+    `sub` reads the key as `p.value` and its LIMIT as `?`.
+    """
+    rows = ",".join(["(?)"] * len(keys))
+    for value, found in db.execute(f"WITH p(value) AS (VALUES {rows}) SELECT p.value, ({sub}) "
+                                   f"FROM p", (*keys, limit)):
+        if found:
+            yield "key", value, found
 
 
 def load_features(db: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int, tuple[int | None, Features]]:
@@ -105,7 +162,7 @@ def load_features(db: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int
     its fields on the fly, reading them as Vista's canonical field names.
     """
     out: dict[int, tuple[int | None, Features]] = {}
-    for part in _chunks(list(record_ids)):
+    for part in _chunks(sorted(record_ids)):  # id order: neighbours share pages
         marks = ",".join("?" * len(part))
         for rid, cid, data, fields, source in db.execute(
             f"SELECT r.id, r.customer_id, f.features, CASE WHEN f.features IS NULL THEN r.fields "
@@ -125,37 +182,45 @@ def load_features(db: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int
     return out
 
 
-def members_of(db: sqlite3.Connection, customer_ids: Iterable[int]) -> dict[int, list[int]]:
-    """customer id -> its record ids, as stored."""
-    out: dict[int, list[int]] = defaultdict(list)
-    for part in _chunks(list(customer_ids)):
-        marks = ",".join("?" * len(part))
-        for rid, cid in db.execute(
-            f"SELECT id, customer_id FROM source_records WHERE customer_id IN ({marks})", part
-        ):
-            out[cid].append(rid)
-    return out
+class ApartLinks:
+    """The pairs of records a person kept apart (a split, a rejected suggestion), read once
+    per batch when a merge first needs them."""
 
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.pairs: list[tuple[int, int]] | None = None
+        self.stored: dict[int, int | None] = {}  # record -> its customer before this batch
 
-def kept_apart(db: sqlite3.Connection, a: int, b: int, cust_of: dict[int, int | None],
-               find: Callable[[int], int]) -> bool:
-    """Whether a person split customers `a` and `b` apart (an 'apart' link joins them)."""
-    stored = members_of(db, [a, b])
-    side_a = set(stored.get(a, [])) | {r for r, c in cust_of.items() if c is not None and find(c) == a}
-    side_b = set(stored.get(b, [])) | {r for r, c in cust_of.items() if c is not None and find(c) == b}
-    if not side_a or not side_b:
-        return False
-    small = side_a if len(side_a) <= len(side_b) else side_b
-    other = side_b if small is side_a else side_a
-    for part in _chunks(sorted(small)):
-        marks = ",".join("?" * len(part))
-        for ra, rb in db.execute(
-            f"SELECT record_a, record_b FROM identity_links WHERE kind = 'apart' AND "
-            f"(record_a IN ({marks}) OR record_b IN ({marks}))", (*part, *part)
-        ):
-            if (ra in small and rb in other) or (rb in small and ra in other):
+    def load(self) -> list[tuple[int, int]]:
+        if self.pairs is None:
+            self.pairs = [(a, b) for a, b in self.db.execute(
+                "SELECT record_a, record_b FROM identity_links WHERE kind = 'apart'")]
+            ids = sorted({r for pair in self.pairs for r in pair})
+            for part in _chunks(ids):
+                marks = ",".join("?" * len(part))
+                for rid, cid in self.db.execute(
+                        f"SELECT id, customer_id FROM source_records WHERE id IN ({marks})", part):
+                    self.stored[rid] = cid
+        return self.pairs
+
+    def between(self, a: int, b: int, cust_of: dict[int, int | None],
+                find: Callable[[int], int]) -> bool:
+        """Whether customers `a` and `b` (as merged so far) hold two records kept apart."""
+        pairs = self.load()
+        if not pairs:
+            return False
+
+        def now(rid: int) -> int | None:
+            cid = cust_of.get(rid)
+            if cid is None:
+                cid = self.stored.get(rid)
+            return None if cid is None else find(cid)
+
+        for ra, rb in pairs:
+            ca, cb = now(ra), now(rb)
+            if (ca == a and cb == b) or (ca == b and cb == a):
                 return True
-    return False
+        return False
 
 
 def customer_row(db: sqlite3.Connection, customer_id: int) -> dict[str, Any] | None:
@@ -214,113 +279,10 @@ def log_change(db: sqlite3.Connection, now: int, rows: list[tuple[int, str]], ac
                    [(now, "customer", cid, action, actor) for cid, action in rows])
 
 
-def write_golden(db: sqlite3.Connection, cfg: MatchConfig, now: int, touched: set[int],
-                 new_customers: set[int], absorbed: dict[int, int], assign: dict[int, int],
-                 feats: dict[int, Features], actor: str) -> None:
-    """Apply a batch's clustering: absorb merged customers, then rebuild touched profiles.
-
-    Args:
-        touched: final customer ids whose profile must be rebuilt.
-        new_customers: customer ids this batch made up (they do not exist yet).
-        absorbed: existing-or-new customer id -> the customer it merged into.
-        assign: record id -> its final customer id (records of this batch and candidates).
-    """
-    changes: list[tuple[int, str]] = []
-    existing_gone = [(g, k) for g, k in absorbed.items() if g not in new_customers]
-    # create new customers first: records and moved data need them (foreign keys)
-    for cid in sorted(touched & new_customers):
-        db.execute("INSERT INTO customers(id, created_at, updated_at) VALUES (?,?,?)", (cid, now, now))
-    for gone, keep in existing_gone:
-        moved = [r for (r,) in db.execute("SELECT id FROM source_records WHERE customer_id = ?", (gone,))]
-        snapshot = snapshot_of(db, gone)
-        move_customer_data(db, gone, keep)
-        journal(db, now, actor, "auto-merge", keep, gone, moved, "linked by an imported record", snapshot)
-        changes.append((gone, "merged"))
-    db.executemany("UPDATE source_records SET customer_id = ? WHERE id = ? AND customer_id IS NOT ?",
-                   [(cid, rid, cid) for rid, cid in assign.items()])
-    rebuild(db, cfg, now, touched, feats, fresh=touched & new_customers)
-    changes += [(cid, "created" if cid in new_customers else "updated") for cid in sorted(touched)]
-    log_change(db, now, changes, actor)
-
-
-def rebuild(db: sqlite3.Connection, cfg: MatchConfig, now: int, customer_ids: Iterable[int],
-            feats: dict[int, Features] | None = None, fresh: set[int] | None = None) -> None:
-    """Recompute the golden profile and search row of each customer from its records.
-
-    `fresh`: customers created in this transaction (no search row, orders or edits yet).
-    """
-    ids = sorted(set(customer_ids))
-    if not ids:
-        return
-    fresh = fresh or set()
-    old_ids = [c for c in ids if c not in fresh]
-    feats = feats or {}
-    members: dict[int, list[Member]] = defaultdict(list)
-    missing: list[int] = []
-    meta: list[tuple[int, int, str, str, int]] = []
-    for part in _chunks(ids):
-        marks = ",".join("?" * len(part))
-        for rid, cid, source, sid, at in db.execute(
-            f"SELECT id, customer_id, source, source_id, updated_at FROM source_records "
-            f"WHERE customer_id IN ({marks})", part
-        ):
-            meta.append((rid, cid, source, sid, at))
-            if rid not in feats:
-                missing.append(rid)
-    loaded = {rid: f for rid, (_c, f) in load_features(db, missing).items()} if missing else {}
-    for rid, cid, source, sid, at in meta:
-        f = feats.get(rid) or loaded.get(rid)
-        if f is not None:
-            members[cid].append(Member(rid, source, sid, at, f))
-    previous: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
-    orders: dict[int, list[str]] = defaultdict(list)
-    for part in _chunks(old_ids):
-        marks = ",".join("?" * len(part))
-        for row in db.execute(f"SELECT id, provenance, first_name, last_name, birth_date, language, "
-                              f"tier, segment FROM customers WHERE id IN ({marks}) "
-                              f"AND provenance LIKE '%agent:%'", part):
-            previous[row[0]] = (json.loads(row[1]), {k: row[k] for k in row.keys()})
-        for number, cid in db.execute(
-            f"SELECT number, customer_id FROM orders WHERE customer_id IN ({marks})", part
-        ):
-            orders[cid].append(number)
-    updates, search, profiles = [], [], []
-    for cid in ids:
-        group = members.get(cid)
-        if not group:
-            continue
-        profiles.append((cid, dumps(sorted({m.features.dob for m in group if m.features.dob})),
-                         dumps(sorted({m.features.fk for m in group if len(m.features.fk) > 1}))))
-        prev = previous.get(cid)
-        values, prov = golden(group, cfg, prev[0] if prev else None, prev[1] if prev else None)
-        created = min(m.at for m in group)
-        updates.append((values["first_name"], values["last_name"], dumps(values["emails"]),
-                        dumps(values["phones"]), dumps(values["addresses"]), values["birth_date"],
-                        values["language"], values["segment"], values["tier"], dumps(prov), now,
-                        created, cid))
-        names = {f"{values['first_name']} {values['last_name']}".strip()}
-        names.update(f"{m.features.first} {m.features.last}".strip() for m in group)
-        search.append((cid, " ".join(sorted(n for n in names if n)), " ".join(values["emails"]),
-                       phone_tokens(values["phones"]), " ".join(orders.get(cid, []))))
-    db.executemany(
-        "UPDATE customers SET first_name = ?, last_name = ?, emails = ?, phones = ?, addresses = ?, "
-        "birth_date = ?, language = coalesce(nullif(?, ''), language), "
-        "segment = coalesce(nullif(?, ''), segment), tier = coalesce(nullif(?, ''), tier), "
-        "provenance = ?, updated_at = ?, created_at = min(created_at, ?), version = version + 1 "
-        "WHERE id = ?", updates)
-    for part in _chunks(old_ids):
-        marks = ",".join("?" * len(part))
-        db.execute(f"DELETE FROM customer_search WHERE rowid IN ({marks})", part)
-    db.executemany("INSERT INTO customer_search(rowid, name, emails, phones, orders) VALUES (?,?,?,?,?)",
-                   search)
-    db.executemany("INSERT OR REPLACE INTO identity_profiles(customer_id, dobs, firsts) VALUES (?,?,?)",
-                   profiles)
-
-
 def load_profiles(db: sqlite3.Connection, customer_ids: Iterable[int]) -> dict[int, tuple[list[str], list[str]]]:
     """customer id -> (birth dates, first-name keys) its records hold."""
     out: dict[int, tuple[list[str], list[str]]] = {}
-    for part in _chunks(list(customer_ids)):
+    for part in _chunks(sorted(customer_ids)):
         marks = ",".join("?" * len(part))
         for cid, dobs, firsts in db.execute(
             f"SELECT customer_id, dobs, firsts FROM identity_profiles WHERE customer_id IN ({marks})",

@@ -85,67 +85,170 @@ def golden(members: list[Member], cfg: MatchConfig,
     `previous` / `previous_values`: the customer's current provenance and
     values; fields an agent corrected keep the agent's value.
     """
+    if len(members) == 1:
+        values, provenance = _golden_one(members[0], cfg)
+    else:
+        values, provenance = _golden_many(members, cfg)
+    if previous and previous_values:
+        for name, prov in previous.items():
+            if isinstance(prov, dict) and str(prov.get("source", "")).startswith("agent:") \
+                    and name in _SCALAR and name in previous_values:
+                values[name] = previous_values[name]
+                provenance[name] = prov
+    return values, provenance
+
+
+_SCALAR = ("first_name", "last_name", "birth_date", "language", "tier", "segment")
+
+
+def _golden_one(m: Member, cfg: MatchConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`_golden_many` for a customer of one record (most customers): every value is its own."""
+    f = m.features
     values: dict[str, Any] = {}
     provenance: dict[str, Any] = {}
-    scalar = {
-        "first_name": (lambda f: f.first, lambda v: v.lower()),
-        "last_name": (lambda f: f.last, lambda v: v.lower()),
-        "birth_date": (lambda f: f.dob, None),
-        "language": (lambda f: f.language, None),
-        "tier": (lambda f: f.tier, None),
-        "segment": (lambda f: f.segment, None),
-    }
-    for name, (getter, key) in scalar.items():
-        found = _candidates(members, getter)
-        policy = cfg.policies.get(name, "most_recent")
-        if policy == "all":
-            policy = "most_recent"
-        won = _pick(policy, found, cfg, key)
-        if won is None:
+    for name, value in zip(_SCALAR, (f.first, f.last, f.dob, f.language, f.tier, f.segment),
+                           strict=True):
+        if value:
+            values[name] = value
+            provenance[name] = {"source": m.source, "source_id": m.source_id,
+                                "record_id": m.record_id, "at": m.at, "losers": []}
+        else:
             values[name] = None if name == "birth_date" else ""
-            continue
-        values[name] = won[0]
-        provenance[name] = _prov(won, _losers(found, won[0], key))
-    # lists: every distinct value, the policy's winner first, then most recent first
-    by_recency = sorted(members, key=lambda m: (m.at, m.record_id), reverse=True)
-    for name, getter in (("emails", lambda f: f.shown or f.emails), ("phones", lambda f: [p for p, _k in f.phones]),
-                         ("addresses", lambda f: [f.address()] if f.address() else [])):
-        ordered: list[tuple[Any, Member]] = []
-        for m in by_recency:
-            for v in getter(m.features):
-                ordered.append((v, m))
-        if not ordered:
+    address = f.address()
+    for name, found in (("emails", f.shown or f.emails), ("phones", [p for p, _k in f.phones]),
+                        ("addresses", [address] if address else [])):
+        if not found:
             values[name] = []
             continue
         policy = cfg.policies.get(name, "all")
-        keyf = (lambda a: (street_key(a.get("street", "")), a.get("postal_code", ""))) \
-            if name == "addresses" else (lambda v: v)
-        won = _pick("most_recent" if policy == "all" else policy, ordered, cfg, keyf)
-        assert won is not None
-        distinct: list[Any] = [won[0]]
-        seen = {keyf(won[0])}
+        if name == "addresses":
+            distinct: list[Any] = [dict(found[0], source=m.source)]
+        else:
+            distinct = list(found)  # distinct already (extract drops repeats)
+        values[name] = distinct
+        prov = provenance[name] = {"source": m.source, "source_id": m.source_id,
+                                   "record_id": m.record_id, "at": m.at,
+                                   "losers": [] if policy == "all" else distinct[1:]}
+        if policy == "all":
+            if name == "addresses":
+                keys = [str((street_key(address.get("street", "")), address.get("postal_code", "")))]
+            else:
+                keys = [str(v) for v in reversed(found)]
+            prov["values"] = dict.fromkeys(keys, m.source)
+    return values, provenance
+
+
+_SCALAR_FIELDS = (("first_name", "first", True), ("last_name", "last", True),
+                  ("birth_date", "dob", False), ("language", "language", False),
+                  ("tier", "tier", False), ("segment", "segment", False))
+
+
+def _golden_many(members: list[Member], cfg: MatchConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One value per field by its policy, with provenance (`_pick` and `_losers`, unrolled)."""
+    values: dict[str, Any] = {}
+    provenance: dict[str, Any] = {}
+    policies = cfg.policies
+    ranks: dict[str, int] = {}
+    rank = []
+    for m in members:
+        r = ranks.get(m.source)
+        if r is None:
+            r = ranks[m.source] = cfg.priority(m.source)
+        rank.append(r)
+    for name, attr, loose in _SCALAR_FIELDS:
+        found = []  # (value, member, rank)
+        for m, r in zip(members, rank, strict=True):
+            value = getattr(m.features, attr)
+            if value:
+                found.append((value, m, r))
+        if not found:
+            values[name] = None if name == "birth_date" else ""
+            continue
+        policy = policies.get(name, "most_recent")
+        if len(found) == 1:
+            won = found[0]
+        elif policy == "most_recent" or policy == "all":
+            won = max(found, key=_recent3)
+        elif policy == "first_non_empty":
+            won = min(found, key=_recent3)
+        elif policy == "source_priority":
+            won = min(found, key=_ranked3)
+        else:
+            counts: dict[Any, int] = {}
+            for value, _m, _r in found:
+                k = value.lower() if loose else value
+                counts[k] = counts.get(k, 0) + 1
+            won = min(found, key=lambda x: (-counts[x[0].lower() if loose else x[0]], x[2],
+                                            -x[1].at, -x[1].record_id))
+        winner, wm, _r = won
+        losers: list[Any] = []
+        seen = {winner.lower() if loose else winner}
+        for value, _m, _r in found:
+            k = value.lower() if loose else value
+            if k not in seen:
+                seen.add(k)
+                losers.append(value)
+        values[name] = winner
+        provenance[name] = {"source": wm.source, "source_id": wm.source_id,
+                            "record_id": wm.record_id, "at": wm.at, "losers": losers}
+    # lists: every distinct value, the policy's winner first, then most recent first
+    by_recency = sorted(members, key=_recency_of, reverse=True)
+    for name in ("emails", "phones", "addresses"):
+        ordered: list[tuple[Any, Member]] = []
+        for m in by_recency:
+            f = m.features
+            if name == "emails":
+                ordered += [(v, m) for v in (f.shown or f.emails)]
+            elif name == "phones":
+                ordered += [(p, m) for p, _k in f.phones]
+            else:
+                address = f.address()
+                if address:
+                    ordered.append((address, m))
+        if not ordered:
+            values[name] = []
+            continue
+        policy = policies.get(name, "all")
+        keyf = _address_key if name == "addresses" else _same
+        won2 = _pick("most_recent" if policy == "all" else policy, ordered, cfg, keyf)
+        assert won2 is not None
+        distinct: list[Any] = [won2[0]]
+        seen = {keyf(won2[0])}
         for v, _m in ordered:
-            if keyf(v) not in seen:
-                seen.add(keyf(v))
+            k = keyf(v)
+            if k not in seen:
+                seen.add(k)
                 distinct.append(v)
         if name == "addresses":
             distinct = [dict(a, source=_source_of(ordered, a, keyf)) for a in distinct]
-            if policy != "all":
-                distinct = distinct[:1] + distinct[1:]  # older addresses kept, best first
         values[name] = distinct
-        provenance[name] = _prov(won, [] if policy == "all" else distinct[1:])
+        provenance[name] = _prov(won2, [] if policy == "all" else distinct[1:])
         if policy == "all":
             first_seen: dict[str, str] = {}
             for v, m in reversed(ordered):  # the source that first had each value
                 first_seen.setdefault(str(keyf(v)), m.source)
             provenance[name]["values"] = first_seen
-    if previous and previous_values:
-        for name, prov in previous.items():
-            if isinstance(prov, dict) and str(prov.get("source", "")).startswith("agent:") \
-                    and name in scalar and name in previous_values:
-                values[name] = previous_values[name]
-                provenance[name] = prov
     return values, provenance
+
+
+def _recent3(x: tuple[Any, Member, int]) -> tuple[int, int]:
+    return x[1].at, x[1].record_id
+
+
+def _ranked3(x: tuple[Any, Member, int]) -> tuple[int, int, int]:
+    return x[2], -x[1].at, -x[1].record_id
+
+
+def _recency_of(m: Member) -> tuple[int, int]:
+    return m.at, m.record_id
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _address_key(a: dict[str, Any]) -> tuple[str, str]:
+    return street_key(a.get("street", "")), a.get("postal_code", "")
 
 
 def _source_of(ordered: list[tuple[Any, Member]], value: Any, keyf: Any) -> str:

@@ -72,16 +72,22 @@ class IdentityOps:
             for r in found
         )
 
+    def _config(self, db: Any) -> MatchConfig:
+        """The identity settings: this backend's, with those kept in the database applied."""
+        from backends.identity.config import database_config
+
+        return database_config(db, self.identity_config)
+
     def merge_customers(self, keep: int, other: int, *, reason: str = "") -> IdentityJournalEntry:
         me = self._writer()
         with self.store.write() as db:
-            entry = _ops().merge(db, self.identity_config, self._now(), me.name, keep, other, reason)
+            entry = _ops().merge(db, self._config(db), self._now(), me.name, keep, other, reason)
         return _entry(entry)
 
     def split_customer(self, customer_id: int, records: tuple[str, ...]) -> IdentityJournalEntry:
         me = self._writer()
         with self.store.write() as db:
-            entry = _ops().split(db, self.identity_config, self._now(), me.name, customer_id,
+            entry = _ops().split(db, self._config(db), self._now(), me.name, customer_id,
                               list(records))
         return _entry(entry)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,56 @@ from bench.identity.generate import generate
 
 def pairs(n: int) -> int:
     return n * (n - 1) // 2
+
+
+def _tree(root: int) -> list[int]:
+    """`root` and the processes it started (its import workers), from /proc."""
+    parent: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                    parent[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, todo = [root], [root]
+    while todo:
+        pid = todo.pop()
+        kids = [p for p, pp in parent.items() if pp == pid]
+        found += kids
+        todo += kids
+    return found
+
+
+def _hwm(pid: int) -> int:
+    """A process's peak resident set (VmHWM), in kB (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_import(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int, int]:
+    """Run one import: (wall seconds, CPU seconds of it and its workers, peak RSS in kB of
+    the import process, and of its largest worker), peaks read from /proc while it runs."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env)
+    peaks: dict[int, int] = {}
+    while proc.poll() is None:
+        for pid in _tree(proc.pid):
+            peaks[pid] = max(peaks.get(pid, 0), _hwm(pid))
+        time.sleep(0.2)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    main = peaks.pop(proc.pid, 0)
+    return time.perf_counter() - started, cpu, main, max(peaks.values(), default=0)
 
 
 def score(truth_path: Path, links_path: Path) -> dict[str, float]:
@@ -154,12 +205,15 @@ def main() -> None:
             "ticket_customer_id",
         ],
     ]
-    started = time.perf_counter()
+    seconds = cpu = 0.0
+    peak_main = peak_worker = 0
     for run in runs:
-        t = time.perf_counter()
-        subprocess.run(base + run, check=True, env=env)
-        print(f"  {run[1].split('/')[-1]}: {time.perf_counter() - t:.1f} s", flush=True)
-    seconds = time.perf_counter() - started
+        wall, used, main_kb, worker_kb = run_import(base + run, env)
+        seconds += wall
+        cpu += used
+        peak_main, peak_worker = max(peak_main, main_kb), max(peak_worker, worker_kb)
+        print(f"  {run[1].split('/')[-1]}: {wall:.1f} s, CPU {used:.1f} s, peak RSS "
+              f"{main_kb / 1024:.0f} MB (workers {worker_kb / 1024:.0f} MB)", flush=True)
     links = work / "links.csv"
     with open(links, "w", encoding="utf-8") as f:
         subprocess.run(base + ["export", "links", "--format", "csv"], check=True, stdout=f, env=env)
@@ -168,6 +222,11 @@ def main() -> None:
     print(
         f"import + resolution: {seconds:.1f} s = {s['records'] / seconds:,.0f} records/s "
         f"(3 CLI runs, including process start)"
+    )
+    print(
+        f"CPU: {cpu:.1f} s = {cpu / s['records'] * 1e6:,.0f} us per record (imports and their "
+        f"workers); peak RSS {peak_main / 1024:.0f} MB (import process), "
+        f"{peak_worker / 1024:.0f} MB (largest worker)"
     )
     print(f"pairwise precision: {s['precision']:.4f}  recall: {s['recall']:.4f}  F1: {s['f1']:.4f}")
     print(

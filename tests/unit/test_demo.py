@@ -76,3 +76,111 @@ def test_an_interrupted_run_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         generate(path, 50, now=NOW, progress=boom, batch_size=10)
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the bulk build: same data whichever way it is made, same schema as a migrated store ------
+
+
+def _all_rows(path: Path) -> dict[str, list[tuple]]:
+    """Every table's rows, sorted (the search index through its content table)."""
+    with sqlite3.connect(path) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT LIKE 'customer_search_%' ORDER BY name")]
+        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+                for t in tables}
+
+
+def test_people_made_in_a_second_process_give_the_same_database(tmp_path: Path) -> None:
+    inline, background = tmp_path / "inline.db", tmp_path / "background.db"
+    generate(inline, 1200, seed=5, now=NOW, batch_size=200, parallel=False)
+    generate(background, 1200, seed=5, now=NOW, batch_size=200, parallel=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["background.db", "inline.db"]
+    assert _all_rows(inline) == _all_rows(background)
+    with sqlite3.connect(background) as conn:
+        # some people's records resolved to another person's customer or a spare id: their
+        # events were re-pointed, and every event sits with the customer of its record
+        elsewhere = conn.execute(
+            "SELECT count(*) FROM source_records "
+            "WHERE customer_id <> CAST(substr(source_id, -8) AS INTEGER)").fetchone()[0]
+        misplaced = conn.execute(
+            "SELECT count(*) FROM events e JOIN source_records r ON r.id = e.record_id "
+            "WHERE r.customer_id <> e.customer_id").fetchone()[0]
+        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    assert elsewhere > 0 and misplaced == 0 and events > 10_000
+
+
+def test_bulk_built_schema_is_the_migrated_schema(demo_template: Path, tmp_path: Path) -> None:
+    from backends.sqlite.admin import check
+    from backends.sqlite.store import Store
+
+    def per_table_order(conn: sqlite3.Connection) -> dict[tuple[str, str], list[str]]:
+        """Each table's indexes and triggers in creation order (the planner's order)."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for kind, name, table in conn.execute(
+                "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('index', 'trigger') "
+                "ORDER BY rowid"):
+            out.setdefault((table, kind), []).append(name)
+        return out
+
+    fresh = Store(tmp_path / "fresh.db", create=True)
+    expected = fresh.conn.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+    expected_order = per_table_order(fresh.conn)
+    fresh.close()
+    with sqlite3.connect(demo_template) as conn:
+        built = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master "
+            "WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name").fetchall()
+        assert per_table_order(conn) == expected_order
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT count(*) FROM sqlite_stat1").fetchone()[0] > 10
+    assert [tuple(r) for r in built] == [tuple(r) for r in expected]
+    assert check(demo_template) == []  # `vista db check`: integrity and foreign keys
+
+
+def test_derived_tables_are_what_the_triggers_would_keep(demo_template: Path,
+                                                         tmp_path: Path) -> None:
+    """The KPI rollup and survey scores, rebuilt set-wise by the bulk load, equal what the
+    store's triggers give when the same events and contacts arrive one by one."""
+    from backends.sqlite.store import Store
+
+    replay = Store(tmp_path / "replay.db", create=True)
+    db = replay.conn
+    db.execute("PRAGMA foreign_keys = OFF")
+    db.execute("ATTACH DATABASE ? AS demo", (str(demo_template),))
+    columns = ", ".join(r[1] for r in db.execute("PRAGMA demo.table_info(contacts)"))
+    with replay.write() as w:
+        w.execute("INSERT INTO events SELECT * FROM demo.events ORDER BY id")
+        w.execute(f"INSERT INTO contacts({columns}) SELECT {columns} FROM demo.contacts "
+                  "ORDER BY id")
+    for table in ("kpi_hourly", "kpi_agent_hourly", "survey_scores"):
+        ours = db.execute(f"SELECT * FROM demo.{table} ORDER BY 1, 2, 3").fetchall()
+        theirs = db.execute(f"SELECT * FROM main.{table} ORDER BY 1, 2, 3").fetchall()
+        assert ours and [tuple(r) for r in ours] == [tuple(r) for r in theirs], table
+    replay.close()
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if text in args and "backends.demo.producer" in args:
+            found.append(args)
+    return found
+
+
+def test_an_interrupted_parallel_run_leaves_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+
+    def boom(done: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        generate(path, 3000, now=NOW, progress=boom, batch_size=200, parallel=True)
+    assert list(tmp_path.iterdir()) == []
+    if Path("/proc/self").exists():
+        assert _processes_mentioning(str(tmp_path)) == []  # the people's process is gone

@@ -104,3 +104,30 @@ def test_extract_drops_junk_and_lists_it() -> None:
     assert f.emails == ["mario@libero.it"]
     assert [p for p, _k in f.phones] == ["+393471234567"]
     assert any("test@test.com" in p for p in f.problems)
+
+
+def test_fast_phone_parsing_agrees_with_phonenumbers() -> None:
+    """The digits-only fast path gives phonenumbers' own answer, number and kind, in any region."""
+    import random
+
+    import phonenumbers
+
+    from backends.identity import phones
+
+    rng = random.Random(2026)
+    codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS) + ["ZZ"]
+    prefixes = ["+{cc}", "00{cc}", "011{cc}", "0", "", "{cc}", "+"]
+    agreed = 0
+    for _ in range(6000):
+        cc = str(rng.choice(codes))
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(2, 16)))
+        key = rng.choice(prefixes).format(cc=cc) + digits
+        region = rng.choice(regions) if rng.random() < 0.5 else rng.choice(["IT", "DE", "US"])
+        expected = phones.slow_e164(key, region)
+        assert phones.e164(key, region) == expected, (key, region)
+        if expected:
+            kind = phonenumbers.number_type(phonenumbers.parse(expected, None))
+            assert phones.number_type(expected) == kind, expected
+            agreed += 1
+    assert agreed > 1000  # the corpus holds plenty of possible numbers

@@ -1,0 +1,215 @@
+"""Turning rows read from an import file into records ready to resolve, on several cores.
+
+Decoding, mapping, normalisation and JSON encoding are pure per-row work, a
+large part of an import's CPU time. A big import hands them to worker
+processes in chunks, in order, with a bounded number of chunks in flight
+(memory stays bounded); a small one does them inline. Either way the caller
+sees the same rows, in file order, each prepared or rejected with its reason.
+The same `Workers` also compute golden profiles for the writer (`writer`), the
+other pure part; resolving itself stays in one process, in file order.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from backends.identity import events as ev
+from backends.identity.config import MatchConfig
+from backends.identity.features import CANONICAL_FIELDS, Features, extract
+from backends.identity.mapping import Mapping
+from backends.identity.normalise import phone_kind
+from backends.identity.readers import RawRows, decode_row, read_rows
+from backends.identity.store import dumps
+from backends.identity.writer import GoldenJob, GoldenRow, compute_golden
+
+#: Rows per chunk sent to a worker.
+CHUNK_ROWS = 2000
+
+Row = tuple[int, dict[str, Any] | None, str]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What preparing a row needs to know (sent to each worker once)."""
+
+    source: str
+    mapping: Mapping
+    id_column: str | None
+    region: str
+    now: int
+    config: MatchConfig
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A customer row ready to store and resolve."""
+
+    line: int
+    source_id: str
+    fields_json: str  # the row as received, as stored
+    at: int
+    features: Features
+    features_json: str  # the features as stored
+
+
+def prepare_rows(plan: Plan, rows: list[Row], fmt: str | None = None,
+                 header: list[str] | None = None) -> list[tuple[Any, ...]]:
+    """Prepare one chunk: `(line, None, reason)` for a bad row, else the parts of a `Prepared`.
+
+    `fmt`: the rows are `RawRows` payloads of that format (`header`: a CSV file's columns).
+    """
+    out: list[tuple[Any, ...]] = []
+    source, mapping, id_column = plan.source, plan.mapping, plan.id_column
+    region, now = plan.region, plan.now
+    for line, payload, problem in rows:
+        row = payload
+        if fmt is not None and payload is not None:
+            row, problem = decode_row(fmt, header, payload)
+        if row is None:
+            out.append((line, None, problem))
+            continue
+        sid, column = mapping.source_id(row, id_column)
+        if not sid:
+            out.append((line, None, f"no record id (column {column})"))
+            continue
+        canonical = mapping.apply(row, CANONICAL_FIELDS)
+        f = extract(canonical, region)
+        if not (f.fk or f.lk or f.emails or f.phones or f.visitor_id or f.loyalty_card):
+            out.append((line, None, "nothing to identify the customer by (no name, e-mail or phone)"))
+            continue
+        if f.phones:  # the kind (mobile or landline) matters when a number is shared
+            f.phones = [(p, k or phone_kind(p)) for p, k in f.phones]
+        f.source = source
+        at = ev.parse_time(canonical.get("updated_at")) or now
+        data = f.to_json()
+        out.append((line, sid, dumps(row), at, data, dumps(data)))
+    return out
+
+
+def _unpack(parts: tuple[Any, ...]) -> Prepared | tuple[int, str]:
+    if parts[1] is None:
+        return parts[0], parts[2]
+    line, sid, fields_json, at, data, features_json = parts
+    return Prepared(line, sid, fields_json, at, Features(*data), features_json)
+
+
+_PLAN: list[Plan] = []
+
+
+def _init_worker(plan: Plan) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    gc.disable()  # short-lived, many small objects, no cycles
+    # another thread of the parent (a progress bar) may have held the standard streams'
+    # locks at fork time: this process never prints, and must not flush them at exit
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+    _PLAN[:] = [plan]
+
+
+def _work(rows: list[Row], fmt: str, header: list[str] | None) -> list[tuple[Any, ...]]:
+    return prepare_rows(_PLAN[0], rows, fmt, header)
+
+
+def _golden(jobs: list[GoldenJob]) -> list[GoldenRow]:
+    plan = _PLAN[0]
+    return compute_golden(plan.config, plan.now, jobs)
+
+
+def workers_for(total_bytes: int, threshold: int) -> int:
+    """How many worker processes an import of `total_bytes` gets (0: prepare inline)."""
+    if total_bytes < threshold:
+        return 0
+    return max(0, min(2, (os.cpu_count() or 1)))
+
+
+def _context() -> Any:
+    """How to start workers: a fork of this process (quick, nothing to re-import)."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")  # pragma: no cover - no fork (Windows)
+
+
+class Workers:
+    """The worker processes of one import: some prepare rows, others compute golden
+    profiles (a pool each, so that neither waits behind the other's queue)."""
+
+    def __init__(self, count: int, plan: Plan) -> None:
+        self.count = count
+        self.plan = plan
+        self._context = _context()
+        self._pools: dict[str, ProcessPoolExecutor] = {}
+        # start them now, while this process is small: a fork carries its memory along
+        for name in ("prepare", "golden"):
+            self.pool(name).submit(int).result()
+
+    def pool(self, name: str) -> ProcessPoolExecutor:
+        found = self._pools.get(name)
+        if found is None:
+            found = self._pools[name] = ProcessPoolExecutor(
+                self.count, mp_context=self._context, initializer=_init_worker,
+                initargs=(self.plan,))
+        return found
+
+    def golden(self, jobs: list[GoldenJob], size: int = 1000) -> list[Future[list[GoldenRow]]]:
+        """Compute golden profiles there (results in job order, one future per chunk)."""
+        pool = self.pool("golden")
+        return [pool.submit(_golden, jobs[i:i + size]) for i in range(0, len(jobs), size)]
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._pools = {}
+
+
+def prepared(plan: Plan, raw: BinaryIO, fmt: str, workers: Workers | None,
+             ahead: int = 20_000) -> Iterator[Prepared | tuple[int, str]]:
+    """Each row of an open import file in order: a `Prepared`, or `(line, reason)` for a
+    bad row.
+
+    With workers, rows are read here and decoded, mapped and normalised there; up to
+    about `ahead` rows run ahead of the consumer (a batch's worth: the next batch is
+    prepared while this one is resolved).
+    """
+    if workers is None:
+        rows = read_rows(raw, fmt)
+        chunk: list[Row] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= 256:
+                yield from map(_unpack, prepare_rows(plan, chunk))
+                chunk = []
+        yield from map(_unpack, prepare_rows(plan, chunk))
+        return
+    pool = workers.pool("prepare")
+    pending: deque[Future[list[tuple[Any, ...]]]] = deque()
+    in_flight = max(2 * workers.count, ahead // CHUNK_ROWS + workers.count)
+    source = RawRows(raw, fmt)
+    try:
+        for chunk in _chunks(source, CHUNK_ROWS):
+            pending.append(pool.submit(_work, chunk, fmt, source.header))
+            while len(pending) > in_flight:
+                yield from map(_unpack, pending.popleft().result())
+        while pending:
+            yield from map(_unpack, pending.popleft().result())
+    finally:
+        for f in pending:
+            f.cancel()
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,47 @@
+"""Type-ahead from the first keystroke: one-character prefixes, and the migration that adds them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from backends.sqlite.store import SCHEMA_VERSION
+
+
+def vista(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "from console.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_store_of_schema_5_is_upgraded_and_finds_one_character_prefixes(tmp_path: Path) -> None:
+    old = tmp_path / "v5.db"
+    made = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, backends.sqlite.store as s\n"
+         "s.MIGRATIONS = s.MIGRATIONS[:5]; s.SCHEMA_VERSION = 5\n"
+         "from backends.demo.generator import generate\n"
+         "generate(sys.argv[1], customers=60, seed=7)", str(old)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+        before = conn.execute("SELECT count(*) FROM customer_search").fetchone()[0]
+        first = conn.execute("SELECT first_name FROM customers ORDER BY id LIMIT 1").fetchone()[0]
+    out = vista("--backend", f"sqlite:///{old}", "customers", "search", first[0], "--json")
+    assert out.returncode == 0, out.stderr
+    hits = [json.loads(line) for line in out.stdout.splitlines()]
+    assert hits and all(
+        any(w.lower().startswith(first[0].lower()) for w in (h["name"] + " " + h["email"]).split())
+        for h in hits
+    )
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("SELECT count(*) FROM customer_search").fetchone()[0] == before
+        sql = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'customer_search'").fetchone()[0]
+    assert "'1 2 3 4'" in sql
+    assert vista("db", "check", "--db", str(old)).returncode == 0
