@@ -114,17 +114,16 @@ def _payload(text: str) -> Any:
         return json.loads(text)
 
 
+_KINDS = {k.value: k for k in EventKind}
+
+
 def event(row: sqlite3.Row) -> TimelineEvent:
+    """An `events` row as a model (positional: this runs 200 times per customer opened)."""
+    kind = row["kind"]
     return TimelineEvent(
-        id=row["id"],
-        customer_id=row["customer_id"],
-        at=ts(row["at"]),
-        kind=EventKind(row["kind"]),
-        channel=row["channel"],
-        source=row["source"],
-        summary=row["summary"],
-        payload=_payload(row["payload"]),
-        contact_id=row["contact_id"],
+        row["id"], row["customer_id"], ts(row["at"]), _KINDS.get(kind) or EventKind(kind),
+        row["channel"],
+        row["source"], row["summary"], _payload(row["payload"]), row["contact_id"],
     )
 
 
