@@ -46,7 +46,7 @@ from backends.models import (
 )
 from backends.models import InboundResult
 from backends.sqlite import rows
-from backends.sqlite.search import fts_query
+from backends.sqlite.search import first_keystroke, fts_query
 from backends.sqlite.stats import StatsQueries
 from backends.sqlite.identity_ops import IdentityOps
 from backends.sqlite.store import Store
@@ -136,7 +136,16 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             if order is not None:
                 ids.append((order[0], "order"))
             query = fts_query(text)
-            if query is not None:
+            short = first_keystroke(text)
+            if short is not None:  # no ranking for one character: see first_keystroke
+                for match, target in short:
+                    if len(ids) >= limit:
+                        break
+                    ids.extend((r[0], target) for r in db.execute(
+                        "SELECT rowid FROM customer_search WHERE customer_search MATCH ? LIMIT ?",
+                        (match, limit + len(ids)),  # room for rows already listed
+                    ))
+            elif query is not None:
                 match, target = query
                 # Rank at most SEARCH_WINDOW matches: a two-letter prefix matches
                 # a large share of a million customers, and ranking all of them

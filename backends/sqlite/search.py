@@ -54,3 +54,21 @@ def fts_query(text: str) -> tuple[str, str] | None:
     if not words:
         return None
     return " AND ".join(f'"{w}"*' for w in words), "text"
+
+
+def first_keystroke(text: str) -> list[tuple[str, str]] | None:
+    """For a single character: column-scoped MATCH expressions, best column first.
+
+    bm25() needs how many rows hold the term, which for a one-character prefix
+    means reading a doclist of most of the store (~30 ms at a million
+    customers), and it cannot tell such matches apart anyway. So a first
+    keystroke lists names starting with it (or phones, for a digit), then
+    anything else, in store order.
+    """
+    text = text.strip().lower()
+    if len(text) != 1 or not _WORD.fullmatch(text):
+        return None
+    term = f'"{text}"*'
+    if text.isdigit():
+        return [(f"phones : {term}", "phone"), (term, "text")]
+    return [(f"name : {term}", "text"), (term, "text")]

@@ -45,3 +45,25 @@ def test_a_store_of_schema_5_is_upgraded_and_finds_one_character_prefixes(tmp_pa
             "SELECT sql FROM sqlite_master WHERE name = 'customer_search'").fetchone()[0]
     assert "'1 2 3 4'" in sql
     assert vista("db", "check", "--db", str(old)).returncode == 0
+
+
+def test_first_keystroke_lists_names_then_phones_starting_with_it(demo_template: Path) -> None:
+    from backends.sqlite.backend import SQLiteBackend
+
+    backend = SQLiteBackend(demo_template, agent="giulia", read_only=True)
+    try:
+        by_letter = backend.search_customers("m", limit=10)
+        assert len(by_letter) == 10 and len({h.id for h in by_letter}) == 10
+        assert all(any(w.lower().startswith("m") for w in h.name.split()) for h in by_letter)
+        assert {h.matched for h in by_letter} == {"name"}
+        by_digit = backend.search_customers("3", limit=5)
+        assert by_digit and all(h.matched == "phone" for h in by_digit)
+        for h in by_digit:
+            phones = backend.get_customer(h.id).phones
+            assert any(p.lstrip("+")[2:].startswith("3") or p.lstrip("+").startswith("3")
+                       for p in phones)
+        # a second keystroke ranks again, names first
+        two = backend.search_customers("ma", limit=5)
+        assert two and all(any(w.lower().startswith("ma") for w in h.name.split()) for h in two)
+    finally:
+        backend.close()
