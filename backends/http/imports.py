@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from backends.base import InvalidInput
+from backends.http.asgi_body import receive_chunks
 
 MAX_IMPORT_BYTES = 2 << 30  # 2 GiB per request
 MAX_MAPPING_CHARS = 16_000
@@ -59,17 +60,10 @@ async def spool(
     try:
         with os.fdopen(fd, "wb") as out:
             size = 0
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    raise InvalidInput("the client went away before sending the whole file")
-                chunk = message.get("body", b"")
+            too_big = f"the file is over {MAX_IMPORT_BYTES >> 20} MiB"
+            async for chunk in receive_chunks(receive, MAX_IMPORT_BYTES, too_big):
                 size += len(chunk)
-                if size > MAX_IMPORT_BYTES:
-                    raise InvalidInput(f"the file is over {MAX_IMPORT_BYTES >> 20} MiB")
                 out.write(chunk)
-                if not message.get("more_body", False):
-                    break
         if size == 0:
             raise InvalidInput("the request body is empty: send the file to import")
     except BaseException:

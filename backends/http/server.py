@@ -44,6 +44,7 @@ from backends.base import (
     VistaError,
 )
 from backends.http import bodies, codec, imports
+from backends.http.asgi_body import receive_chunks
 from backends.http.hub import Hub
 from backends.http.openapi import openapi_document
 from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, _contract_hints
@@ -215,20 +216,8 @@ async def _body(call: _Call, receive: Receive) -> dict[str, Any]:
     length = call.content_length
     if length is not None and length.isdigit() and int(length) > MAX_BODY:
         raise InvalidInput(f"request body over {MAX_BODY} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise InvalidInput("the client went away before sending the whole body")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise InvalidInput(f"request body over {MAX_BODY} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    raw = b"".join(chunks)
+    too_big = f"request body over {MAX_BODY} bytes"
+    raw = b"".join([chunk async for chunk in receive_chunks(receive, MAX_BODY, too_big)])
     if not raw.strip():
         return {}
     try:
