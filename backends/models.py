@@ -164,7 +164,30 @@ def _jsonable(value: Any) -> Any:
 
 
 class _Model:
-    """Mixin: stable JSON form of a frozen dataclass."""
+    """Mixin: stable JSON form of a frozen dataclass, and its repr, equality and hash.
+
+    The models are declared with `repr=False, eq=False`: these three are shared
+    here instead of generated per class (Python's dataclasses `exec` each
+    generated method; for 36 models that was most of `import backends.models`).
+    They behave as the generated ones: fields in order, same class to compare.
+    """
+
+    __slots__ = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__dataclass_fields__)  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)  # type: ignore[attr-defined]
+        return f"{type(self).__qualname__}({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values())
 
     def to_json(self) -> dict[str, Any]:
         return _jsonable(self)  # type: ignore[no-any-return]
@@ -174,7 +197,7 @@ class _Model:
 # Customers
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Address(_Model):
     street: str = ""
     city: str = ""
@@ -188,7 +211,7 @@ class Address(_Model):
         return ", ".join(p for p in parts if p)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Identity(_Model):
     """One identifier of a customer, normalised, with the source it came from."""
 
@@ -198,7 +221,7 @@ class Identity(_Model):
     raw: str = ""  # as the source typed it
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class SourceRecord(_Model):
     """A customer record as one source system holds it, untouched."""
 
@@ -210,7 +233,7 @@ class SourceRecord(_Model):
     customer_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class FieldConflict(_Model):
     """Sources disagree on a field: which source says what."""
 
@@ -218,7 +241,7 @@ class FieldConflict(_Model):
     values: Mapping[str, str]  # source -> value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Customer(_Model):
     """The golden profile: one person, merged from every source."""
 
@@ -275,7 +298,7 @@ def _loose(value: str) -> str:
     return re.sub(r"\s+", " ", v)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class CustomerHit(_Model):
     """One search result."""
 
@@ -288,7 +311,7 @@ class CustomerHit(_Model):
     matched: str = ""  # what matched: name, email, phone, order
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class CustomerFacts(_Model):
     """Key facts shown under the profile header."""
 
@@ -311,7 +334,7 @@ class CustomerFacts(_Model):
 # Timeline
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class TimelineEvent(_Model):
     id: int
     customer_id: int
@@ -324,7 +347,7 @@ class TimelineEvent(_Model):
     contact_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class TimelinePage(_Model):
     events: tuple[TimelineEvent, ...]
     next_cursor: str | None  # None: no older events
@@ -334,7 +357,7 @@ class TimelinePage(_Model):
 # Queue
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Contact(_Model):
     """One item of the queue: a conversation to work, on one channel."""
 
@@ -367,7 +390,7 @@ class Contact(_Model):
         return SlaState.OK
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class QueueQuery(_Model):
     """Filters for a queue page. Empty tuples mean 'any'."""
 
@@ -380,14 +403,14 @@ class QueueQuery(_Model):
     text: str = ""  # filter on subject / customer name
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class QueuePage(_Model):
     contacts: tuple[Contact, ...]
     next_cursor: str | None  # rows after the last one; None at the end
     prev_cursor: str | None  # rows before the first one; None at the start
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Message(_Model):
     id: int
     contact_id: int
@@ -399,13 +422,13 @@ class Message(_Model):
     external_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class ContactDetail(_Model):
     contact: Contact
     messages: tuple[Message, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Agent(_Model):
     name: str
     display_name: str
@@ -415,7 +438,7 @@ class Agent(_Model):
 _VARIABLE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_.]*)\}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Template(_Model):
     """A canned reply; `{variables}` are filled from the profile and the contact."""
 
@@ -435,7 +458,7 @@ class Template(_Model):
 # Change feed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Change(_Model):
     seq: int
     at: datetime
@@ -445,7 +468,7 @@ class Change(_Model):
     actor: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class ChangeBatch(_Model):
     changes: tuple[Change, ...]
     cursor: int  # pass back as `since` to get what happened after these
@@ -466,7 +489,7 @@ class KpiBucket(StrEnum):
         return 3600 if self is KpiBucket.HOUR else 86400
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class DurationKpi(_Model):
     """An average duration over the contacts whose clock stopped in the window."""
 
@@ -474,7 +497,7 @@ class DurationKpi(_Model):
     avg_seconds: float | None = None  # None when count is 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class SlaKpi(_Model):
     """First-response SLA: met when the first reply came by `sla_due_at`."""
 
@@ -485,7 +508,7 @@ class SlaKpi(_Model):
     due_soon: int = 0  # live: unresolved, unanswered, due within the at-risk window
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class SatisfactionKpi(_Model):
     """CSAT (1..5) and NPS (0..10) from the survey answers received in the window."""
 
@@ -499,7 +522,7 @@ class SatisfactionKpi(_Model):
     nps: float | None = None  # % promoters - % detractors, -100..100
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class BacklogKpi(_Model):
     """Live unresolved contacts, broken down three ways (each sums to `total`)."""
 
@@ -510,7 +533,7 @@ class BacklogKpi(_Model):
     by_age: Mapping[str, int] = field(default_factory=dict)  # youngest bucket first
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class KpiTrendPoint(_Model):
     """One hour or day of the window (`start` inclusive, `start` + bucket exclusive)."""
 
@@ -529,7 +552,7 @@ class KpiTrendPoint(_Model):
     csat_avg: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class AgentLoad(_Model):
     """One agent's live open work and what they got done in the window."""
 
@@ -547,7 +570,7 @@ class AgentLoad(_Model):
     overloaded: bool = False  # open > the report's max_open
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class AtRiskContact(_Model):
     """An unresolved, unanswered contact whose SLA falls due soon (or has passed)."""
 
@@ -564,7 +587,7 @@ class AtRiskContact(_Model):
     assignee: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class KpiReport(_Model):
     """Every supervisor KPI over [since, until), plus the live figures as of `now`."""
 
@@ -594,7 +617,7 @@ class KpiReport(_Model):
 # Inbound messages
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class InboundResult(_Model):
     """What `deliver_inbound` did with one customer message."""
 
@@ -610,7 +633,7 @@ class InboundResult(_Model):
 # Identity resolution
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class IdentitySuggestion(_Model):
     """Two customers that may be one person: a match below the automatic threshold."""
 
@@ -626,7 +649,7 @@ class IdentitySuggestion(_Model):
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class IdentityJournalEntry(_Model):
     """One merge or split, as journaled (a split of the same records undoes a merge)."""
 
@@ -640,7 +663,7 @@ class IdentityJournalEntry(_Model):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class IdentityLink(_Model):
     """Why two source records are together ('auto', 'manual') or must stay apart ('apart')."""
 
@@ -653,7 +676,7 @@ class IdentityLink(_Model):
     at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class RecordRef(_Model):
     """A source record of a customer, by its source and id."""
 
@@ -664,7 +687,7 @@ class RecordRef(_Model):
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class CustomerExplanation(_Model):
     """Which records and which links made a customer, and its merge/split history."""
 
@@ -675,7 +698,7 @@ class CustomerExplanation(_Model):
     changes: tuple[RecordChange, ...] = ()  # what re-imports changed in its records, newest first
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class RecordChange(_Model):
     """What one re-import changed in a source record: field -> [old, new]."""
 
@@ -685,7 +708,7 @@ class RecordChange(_Model):
     changed: Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class FieldProvenance(_Model):
     """Where one profile value came from: source, record, when, and the values that lost."""
 
@@ -698,7 +721,7 @@ class FieldProvenance(_Model):
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict)  # value -> source
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class RecordLink(_Model):
     """One row of the links export: a source record and the customer it belongs to."""
 
@@ -708,7 +731,7 @@ class RecordLink(_Model):
     customer_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class CustomerView(_Model):
     """What opening a customer shows: the profile, its key facts and a first timeline page."""
 
