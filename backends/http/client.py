@@ -112,9 +112,7 @@ class HTTPBackend(Backend):
         headers = {"authorization": f"Bearer {token}", "user-agent": "vista-console/1"}
         if read_only:
             headers["x-vista-read-only"] = "1"
-        self._headers = headers
-        self._timeout = timeout
-        self._connect_timeout = connect_timeout
+        self._connect_timeout = connect_timeout  # uploads wait as long as the import takes
         import httpx  # here, not at import: httpx's own CLI module loads rich when it can
 
         try:

@@ -135,8 +135,8 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             ids: list[tuple[int, str]] = []
             if order is not None:
                 ids.append((order[0], "order"))
-            query = fts_query(text)
             short = first_keystroke(text)
+            query = fts_query(text) if short is None else None
             if short is not None:  # no ranking for one character: see first_keystroke
                 for match, target in short:
                     if len(ids) >= limit:
