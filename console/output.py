@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backends.base import VistaError
-from console.safe_text import literal
+from console.safe_text import json_text, literal
 
 def _width() -> int | None:
     """Rich assumes 80 columns when piped; tables for files and pagers get room."""
@@ -37,13 +37,13 @@ stderr = Console(stderr=True, highlight=False)
 
 def emit_json(value: Any) -> None:
     """One JSON document on stdout (models via their `to_json`)."""
-    sys.stdout.write(json.dumps(_plain(value), ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json_text(json.dumps(_plain(value), ensure_ascii=False, indent=2)) + "\n")
 
 
 def emit_jsonl(values: Iterable[Any]) -> None:
     """JSON Lines: one compact object per line, flushed as it goes."""
     for value in values:
-        sys.stdout.write(json.dumps(_plain(value), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(json.dumps(_plain(value), ensure_ascii=False)) + "\n")
     sys.stdout.flush()
 
 

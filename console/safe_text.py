@@ -54,6 +54,21 @@ def clean(text: object, *, multiline: bool = False, max_length: int | None = Non
     return s
 
 
+# JSON escapes C0 controls itself; these it would write raw (ensure_ascii=False)
+_JSON_ESCAPES = {
+    ord(c): f"\\u{ord(c):04x}" for c in _BIDI + "\x7f" + "".join(chr(c) for c in range(0x80, 0xA0))
+}
+
+
+def json_text(document: str) -> str:
+    """A JSON document with bidi and C1 control characters written as \\uXXXX escapes.
+
+    The same data for any JSON parser (they can only occur inside strings),
+    but nothing a terminal would act on when a script's output is shown.
+    """
+    return document.translate(_JSON_ESCAPES)
+
+
 def literal(text: object, style: str = "", **kwargs: bool | int | None) -> Text:
     """A Rich Text holding `clean(text)` verbatim: square brackets stay brackets."""
     return Text(clean(text, **kwargs), style=style)  # type: ignore[arg-type]

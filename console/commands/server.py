@@ -78,7 +78,7 @@ def remote_import(
     backend = STATE.backend(write=True)
     me = backend.whoami()
     if me.role is not Role.ADMIN:  # before sending a file the server would refuse
-        raise Forbidden(f"{me.name} has a {me.role.value} token: importing needs an admin token")
+        raise Forbidden(f"{me.name}'s token has the {me.role.value} role: importing needs an admin token")
     try:
         report = backend.import_file(  # type: ignore[attr-defined]
             path,

@@ -31,3 +31,18 @@ def test_whitespace_and_length() -> None:
     assert clean("x" * 10_000, max_length=10) == "x" * 9 + "…"
     assert clean(None) == ""
     assert clean("Zoë 😀 Müller") == "Zoë 😀 Müller"
+
+
+def test_json_output_escapes_bidi_and_c1_controls_but_keeps_the_data(capsys) -> None:
+    import json
+
+    from console.output import emit_json, emit_jsonl
+
+    name = "Mario\u202e ssoR\x9b31m Ünïcode 👍"
+    emit_jsonl([{"name": name}])
+    emit_json({"name": name})
+    out = capsys.readouterr().out
+    assert "\u202e" not in out and "\x9b" not in out
+    assert "\\u202e" in out and "Ünïcode 👍" in out
+    first, rest = out.split("\n", 1)
+    assert json.loads(first)["name"] == name and json.loads(rest)["name"] == name
