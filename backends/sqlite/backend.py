@@ -287,22 +287,25 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         with self.store.read() as db:
             if cursor is None:
                 self._require_customer(db, customer_id)
-            found = db.execute(
-                f"SELECT * FROM events WHERE {' AND '.join(where)} "
+            found = rows.tuples(
+                db,
+                f"SELECT {rows.EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)} "
                 "ORDER BY at DESC, id DESC LIMIT ?",
                 (*params, limit + 1),
-            ).fetchall()
+            )
         more = len(found) > limit
         found = found[:limit]
-        next_cursor = rows.encode_cursor(found[-1]["at"], found[-1]["id"]) if more else None
-        return TimelinePage(tuple(rows.event(r) for r in found), next_cursor)
+        next_cursor = rows.encode_cursor(found[-1][2], found[-1][0]) if more else None
+        return TimelinePage(tuple(map(rows.event, found)), next_cursor)
 
     def get_event(self, event_id: int) -> TimelineEvent:
         with self.store.read() as db:
-            row = db.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
-        if row is None:
+            found = rows.tuples(
+                db, f"SELECT {rows.EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,)
+            )
+        if not found:
             raise NotFound(f"no timeline event with id {event_id}")
-        return rows.event(row)
+        return rows.event(found[0])
 
     # -- queue ------------------------------------------------------------------
 

@@ -7,8 +7,6 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
-
 from backends.base import InvalidInput
 from backends.models import (
     Address,
@@ -25,6 +23,7 @@ from backends.models import (
     SourceRecord,
     TimelineEvent,
 )
+from backends.payload import Payload
 
 
 def to_ts(value: datetime) -> int:
@@ -103,28 +102,28 @@ def message(row: sqlite3.Row) -> Message:
     )
 
 
-_decode = msgspec.json.Decoder().decode
-
-
-def _payload(text: str) -> Any:
-    """An event's stored JSON (msgspec in C; json for what it refuses, e.g. NaN)."""
-    try:
-        return _decode(text)
-    except msgspec.DecodeError:
-        return json.loads(text)
-
-
 _KINDS = {k.value: k for k in EventKind}
 
+#: The `events` columns `event` reads, in its order (select these into a plain tuple row).
+EVENT_COLUMNS = "id, customer_id, at, kind, channel, source, summary, payload, contact_id"
 
-def event(row: sqlite3.Row) -> TimelineEvent:
-    """An `events` row as a model (positional: this runs 200 times per customer opened)."""
-    kind = row["kind"]
+
+def event(row: tuple[Any, ...]) -> TimelineEvent:
+    """A row of `EVENT_COLUMNS` as a model (positional, from a tuple: this runs 200 times
+    per customer opened, and a tuple row is read about twice as fast as `sqlite3.Row`).
+    The payload stays JSON text until something reads it (`backends.payload`)."""
+    kind = row[3]
     return TimelineEvent(
-        row["id"], row["customer_id"], ts(row["at"]), _KINDS.get(kind) or EventKind(kind),
-        row["channel"],
-        row["source"], row["summary"], _payload(row["payload"]), row["contact_id"],
+        row[0], row[1], datetime.fromtimestamp(row[2], UTC), _KINDS.get(kind) or EventKind(kind),
+        row[4], row[5], row[6], Payload(row[7]), row[8],
     )
+
+
+def tuples(db: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """All rows of a query as plain tuples (whatever the connection's row factory)."""
+    cur = db.cursor()
+    cur.row_factory = None
+    return cur.execute(sql, params).fetchall()
 
 
 def customer(

@@ -106,32 +106,44 @@ def _event(payload: dict[str, Any], at: datetime) -> TimelineEvent:
     return TimelineEvent(1, 2, at, EventKind.NOTE, None, "crm", "summary", payload, None)
 
 
-@pytest.mark.parametrize(
-    ("payload", "at"),
-    [
-        ({"total": float("nan")}, NOW),  # json.dumps writes NaN, msgspec would write null
-        ({"items": [{"price": float("inf")}]}, NOW),
-        ({"seen": NOW.astimezone(_PLUS_2)}, NOW),  # a time inside a free-form payload
-        ({}, NOW.replace(microsecond=5)),  # microseconds: the models' text drops them
-        ({}, NOW.astimezone(_PLUS_2)),  # not UTC: written as UTC
-    ],
-    ids=["nan", "nested-inf", "payload-time", "microseconds", "offset"],
-)
-def test_values_msgspec_would_write_differently_take_the_portable_path(
-    payload: dict[str, Any], at: datetime
-) -> None:
-    page = TimelinePage((_event({"ok": 1.5}, NOW), _event(payload, at)), None)
-    assert bodies.encode(page) == _portable(page)
-    assert bodies.encode(_event(payload, at)) == _portable(_event(payload, at))
-
-
-def test_plain_store_values_take_the_fast_path() -> None:
+def test_store_values_are_written_as_the_portable_path_writes_them() -> None:
     page = TimelinePage(
         tuple(_event({"n": i, "price": 1.5, "items": [{"a": None}]}, NOW) for i in range(3)),
         "cursor",
     )
-    assert bodies._native(page)
     assert bodies.encode(page) == _portable(page)
+
+
+@pytest.mark.parametrize(
+    ("payload", "at"),
+    [
+        ({"seen": NOW.astimezone(_PLUS_2)}, NOW),  # a time inside a free-form payload
+        ({}, NOW.astimezone(_PLUS_2)),  # not UTC: written with its offset
+    ],
+    ids=["payload-time", "offset"],
+)
+def test_other_times_keep_their_instant(payload: dict[str, Any], at: datetime) -> None:
+    body = bodies.encode(_event(payload, at))
+    back = bodies.decoder(TimelineEvent)(body)
+    assert back.at == at  # the same instant, whatever offset it was written with
+    if payload:
+        assert codec.parse_datetime(back.payload["seen"]) == NOW
+
+
+def test_non_finite_numbers_are_written_as_null_so_the_body_stays_json() -> None:
+    body = bodies.encode(_event({"total": float("nan"), "items": [{"p": float("inf")}]}, NOW))
+    data = json.loads(body, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
+    assert data["payload"] == {"total": None, "items": [{"p": None}]}
+
+
+def test_a_stored_payload_with_nan_reads_as_null(store: SQLiteBackend) -> None:
+    with store.store.write() as db:
+        db.execute(
+            "UPDATE events SET payload = ? WHERE id = (SELECT min(id) FROM events)",
+            ('{"total": NaN, "note": "x"}',),
+        )
+        eid = db.execute("SELECT min(id) FROM events").fetchone()[0]
+    assert store.get_event(eid).payload == {"total": None, "note": "x"}
 
 
 def test_a_body_that_is_not_json_or_does_not_fit_is_refused() -> None:
