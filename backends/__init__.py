@@ -29,8 +29,7 @@ def sqlite_path(url: str) -> Path:
     """`sqlite:///abs/path`, `sqlite:///rel/path` or a bare path -> a Path."""
     if url.startswith("sqlite://"):
         rest = url[len("sqlite://"):]
-        if rest.startswith("/"):
-            rest = rest[1:]  # sqlite:///x.db is relative, sqlite:////abs/x.db absolute
+        rest = rest.removeprefix("/")  # sqlite:///x.db is relative, sqlite:////abs/x.db absolute
         if not rest:
             raise InvalidInput(f"no file in backend URL {url!r}")
         return Path(rest).expanduser()
@@ -62,6 +61,23 @@ def open_backend(
         raise InvalidInput(f"unknown backend URL {url!r}: use sqlite:///path or http://host:port")
     from backends.sqlite.backend import SQLiteBackend
 
+    path = local_path(url)
+    return SQLiteBackend(path, agent=agent or default_agent(), read_only=read_only, create=create)
+
+
+def local_path(
+    url: str | None, needs: str = "this command works on", use: str = "--backend sqlite:///PATH"
+) -> Path:
+    """The SQLite file a backend URL names (the default store when there is none).
+
+    Raises:
+        InvalidInput: the URL names a server (`needs` says what wanted a local store,
+            `use` what to pass instead).
+        Unavailable: a relative path that does not exist, when the absolute one does
+            (`sqlite:///tmp/x.db` is `tmp/x.db`; `/tmp/x.db` needs four slashes).
+    """
+    if url and "://" in url and not url.startswith("sqlite://"):
+        raise InvalidInput(f"{needs} a local SQLite store: use {use}")
     path = sqlite_path(url) if url else default_database()
     if url and not path.is_absolute() and not path.exists() and Path("/", path).exists():
         from backends.base import Unavailable
@@ -70,4 +86,4 @@ def open_backend(
             f"no such database file: {path} (relative to {Path.cwd()}); for the absolute "
             f"path write sqlite:////{path} (four slashes)"
         )
-    return SQLiteBackend(path, agent=agent or default_agent(), read_only=read_only, create=create)
+    return path

@@ -17,8 +17,8 @@ from backends import ENV_AGENT, ENV_BACKEND, ENV_TOKEN
 from backends.base import InvalidInput
 from backends.models import Channel, ContactStatus, Priority, QueueQuery
 from console import output
-from console.output import emit_json, emit_jsonl, fail, fail_from, table, when
 from console.clikit import STATE, IdArg, JsonOpt, VersionOpt, handles_errors, mutating
+from console.output import emit_json, emit_jsonl, fail, table, when
 from console.safe_text import clean
 
 app = typer.Typer(
@@ -88,13 +88,11 @@ def demo(
     """Generate a believable multi-source demo database."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from backends import default_database, sqlite_path
+    from backends import local_path
     from backends.demo import generate
 
     if db is None:
-        if STATE.url and not STATE.url.startswith("sqlite://") and "://" in STATE.url:
-            raise InvalidInput("vista demo writes a local SQLite file: pass --db PATH")
-        db = sqlite_path(STATE.url) if STATE.url else default_database()
+        db = local_path(STATE.url, "vista demo writes", "--db PATH")
     with Progress(
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
         TimeRemainingColumn(), console=output.stderr, transient=True, disable=json_,
@@ -422,7 +420,7 @@ def _register_plugins() -> None:
     import importlib
     import pkgutil
 
-    import console.commands as commands
+    from console import commands
 
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"console.commands.{info.name}")

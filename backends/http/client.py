@@ -103,6 +103,12 @@ class HTTPBackend(Backend):
                 f"{url} needs an API token: pass --token or set VISTA_TOKEN "
                 "(an admin creates one with `vista tokens create`)"
             )
+        token = token.strip()  # a trailing newline from a file or `$(...)` is not part of it
+        if not token.isascii() or not token.isprintable() or any(c.isspace() for c in token):
+            raise InvalidInput(
+                "the API token holds spaces, line breaks or other characters a token never "
+                "has: pass it exactly as `vista tokens create` printed it"
+            )
         base = url.rstrip("/").removesuffix(API_PREFIX)
         self._url = base
         self._read_only = read_only

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from backends import default_database, sqlite_path
-from backends.base import InvalidInput
+from backends import local_path
 from console.clikit import STATE, JsonOpt, handles_errors
 from console.output import emit_json, fail, stdout, table
 
@@ -18,9 +17,7 @@ db_app = typer.Typer(help="Inspect a local SQLite store.", no_args_is_help=True)
 def _path(db: Path | None) -> Path:
     if db is not None:
         return db
-    if STATE.url and "://" in STATE.url and not STATE.url.startswith("sqlite://"):
-        raise InvalidInput("vista db works on a local SQLite file: pass --db PATH")
-    return sqlite_path(STATE.url) if STATE.url else default_database()
+    return local_path(STATE.url, "vista db works on", "--db PATH")
 
 
 DbOpt = Annotated[Path | None, typer.Option(help="Database file (default: the --backend file).")]

@@ -23,11 +23,9 @@ CustomerArg = Annotated[int, typer.Argument(metavar="CUSTOMER", help="Customer i
 
 
 def _store_path() -> Path:
-    from backends import default_database, sqlite_path
+    from backends import local_path
 
-    if STATE.url and "://" in STATE.url and not STATE.url.startswith("sqlite://"):
-        raise InvalidInput("vista import writes a local SQLite store: use --backend sqlite:///PATH")
-    return sqlite_path(STATE.url) if STATE.url else default_database()
+    return local_path(STATE.url, "vista import writes")
 
 
 @mutating

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from backends import default_database, sqlite_path
+from backends import local_path
 from backends.base import InvalidInput
 from backends.models import Role
 from console.clikit import STATE, JsonOpt, handles_errors, mutating
@@ -21,12 +21,7 @@ tokens_app = typer.Typer(
 
 
 def _store_path(backend: str | None) -> Path:
-    url = backend or STATE.url
-    if url and "://" in url and not url.startswith("sqlite://"):
-        raise InvalidInput(
-            "this command works on a local SQLite store: use --backend sqlite:///PATH"
-        )
-    return sqlite_path(url) if url else default_database()
+    return local_path(backend or STATE.url)
 
 
 def _remote() -> Any | None:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from backends import open_backend
-from backends.base import Conflict, Forbidden, ReadOnly, Unavailable
+from backends.base import Conflict, Forbidden, InvalidInput, ReadOnly, Unavailable
 from backends.http.client import HTTPBackend
 from backends.models import Channel, Contact, ContactStatus, Direction, Priority, QueueQuery, Role
 from tests.backends.live_server import LiveServer
@@ -244,3 +244,13 @@ def test_the_same_client_works_again_when_the_server_comes_back(
     finally:
         backend.close()
         again.stop()
+
+
+def test_a_token_pasted_with_a_line_break_is_refused_with_a_clear_error(
+    served: LiveServer,
+) -> None:
+    token = served.token("giulia")
+    # a trailing newline (from a file) is not part of the token; one in the middle is an error
+    assert HTTPBackend(served.url, token=token + "\n").whoami().name == "giulia"
+    with pytest.raises(InvalidInput, match="exactly as `vista tokens create` printed it"):
+        HTTPBackend(served.url, token=token + "\ntoken giulia for agent giulia")
