@@ -270,6 +270,11 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         self._paint_header()
         if was_offline and message.online:  # back: catch up on what happened meanwhile
             self.query_one(QueuePane).reload(keep_id=self.contact.id if self.contact else None)
+            if self.contact is not None:
+                self._refresh_contact(self.contact.id)
+            view = self._customer_view()
+            if view is not None and self.customer_id is not None:
+                view.reload_timeline()  # keeps the operator's place in the timeline
 
     def on_workspace_screen__changes(self, message: _Changes) -> None:
         batch = message.batch

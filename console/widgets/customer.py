@@ -183,7 +183,10 @@ class CustomerView(Vertical):
         if message.generation != self.generation:
             return
         self._loading_more = False
+        stale = self._stale
         self._clear_stale()
+        if stale:  # nothing of the previous customer stays in view (nor its conversation)
+            self.post_message(self.EventHighlighted(None))
         self.query_one("#timeline-bar", Static).update(Content.styled(message.text, "bold $error"))
         self.app.notify(message.text, title="Customer", severity="error", markup=False)
 

@@ -12,6 +12,7 @@ from backends.sqlite.backend import SQLiteBackend
 from console.app import VistaApp
 from console.screens.workspace import WorkspaceScreen
 from console.widgets.composer import Composer
+from console.widgets.customer import CustomerView
 from tests.conftest import NOW
 from tests.ui.conftest import settle
 
@@ -27,6 +28,11 @@ class FlakyBackend(SQLiteBackend):
         if self.down:
             raise Unavailable("cannot reach http://vista.example:8750 (ConnectError): offline")
         return super().changes(since, limit)
+
+    def customer_view(self, customer_id: int, **kwargs):  # type: ignore[no-untyped-def]
+        if self.down:
+            raise Unavailable("cannot reach http://vista.example:8750 (ConnectError): offline")
+        return super().customer_view(customer_id, **kwargs)
 
 
 def header(app: VistaApp) -> str:
@@ -55,4 +61,33 @@ async def test_offline_shows_and_recovers_without_losing_the_draft(
         assert "OFFLINE" not in header(app)
         assert screen.contact is not None and screen.contact.id == contact_id
         assert screen.query_one(Composer).body == "Buongiorno"
+    backend.close()
+
+
+async def test_a_customer_that_failed_to_load_while_offline_loads_on_reconnect(
+    demo_db: Path, settings_path: Path
+) -> None:
+    backend = FlakyBackend(demo_db, agent="demo", clock=lambda: NOW)
+    app = VistaApp(backend, clock=lambda: NOW, settings_path=settings_path, poll_interval=0.05)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, WorkspaceScreen) and screen.contact is not None
+        first = screen.contact
+        view = screen.query_one(CustomerView)
+        backend.down = True
+        await pilot.pause(0.3)
+        await pilot.press("down")  # the next contact, whose customer cannot load now
+        await pilot.pause(0.5)
+        await settle(pilot)
+        moved = screen.contact
+        assert moved is not None and moved.customer_id != first.customer_id
+        assert view.customer is not None and view.customer.id == first.customer_id
+        inline = str(screen.query_one("#inline-detail #event-body").render())
+        assert "Select an event" in inline  # not the previous customer's conversation
+        backend.down = False
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert "OFFLINE" not in header(app)
+        assert view.customer is not None and view.customer.id == moved.customer_id
     backend.close()
