@@ -204,7 +204,8 @@ def _run(db: Any, raw: Any, fmt: str, source: str, options: ImportOptions, cfg: 
                     continue
                 batch.append(Incoming(source, item.source_id, {}, item.features, item.at,
                                       fields_json=item.fields_json,
-                                      features_json=item.features_json))
+                                      features_json=item.features_json, probe=item.probe,
+                                      idents=item.idents, blocks=item.blocks))
                 if len(batch) >= options.batch_size:
                     write(flush)
                     batch = []

@@ -28,8 +28,9 @@ from backends.identity.features import CANONICAL_FIELDS, Features, extract
 from backends.identity.mapping import Mapping
 from backends.identity.normalise import phone_kind
 from backends.identity.readers import RawRows, decode_row, read_rows
+from backends.identity.resolver import probe_keys
 from backends.identity.store import dumps
-from backends.identity.writer import GoldenJob, GoldenRow, compute_golden
+from backends.identity.writer import GoldenJob, GoldenRow, compute_golden, identity_values
 
 #: Rows per chunk sent to a worker.
 CHUNK_ROWS = 2000
@@ -59,6 +60,9 @@ class Prepared:
     at: int
     features: Features
     features_json: str  # the features as stored
+    probe: list[tuple[str, str]]  # `resolver.probe_keys(features)`
+    idents: list[tuple[str, str, str]]  # `writer.identity_values(...)`
+    blocks: list[str]  # `features.block_keys()`
 
 
 def prepare_rows(plan: Plan, rows: list[Row], fmt: str | None = None,
@@ -91,15 +95,20 @@ def prepare_rows(plan: Plan, rows: list[Row], fmt: str | None = None,
         f.source = source
         at = ev.parse_time(canonical.get("updated_at")) or now
         data = f.to_json()
-        out.append((line, sid, dumps(row), at, data, dumps(data)))
+        # the keys and identifier rows too: pure work, done here rather than in the resolver
+        blocks = f.block_keys()
+        idents = identity_values(source, sid, f)
+        out.append((line, sid, dumps(row), at, data, dumps(data), probe_keys(f, blocks), idents,
+                    blocks))
     return out
 
 
 def _unpack(parts: tuple[Any, ...]) -> Prepared | tuple[int, str]:
     if parts[1] is None:
         return parts[0], parts[2]
-    line, sid, fields_json, at, data, features_json = parts
-    return Prepared(line, sid, fields_json, at, Features(*data), features_json)
+    line, sid, fields_json, at, data, features_json, probe, idents, blocks = parts
+    return Prepared(line, sid, fields_json, at, Features(*data), features_json, probe, idents,
+                    blocks)
 
 
 _PLAN: list[Plan] = []

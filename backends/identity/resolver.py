@@ -41,6 +41,9 @@ class Incoming:
     customer_hint: int | None = None  # preferred id if this record starts a new customer
     fields_json: str | None = None  # `fields` as stored, when the caller encoded it already
     features_json: str | None = None  # `features` as stored, likewise
+    probe: list[tuple[str, str]] | None = None  # `probe_keys(features)`, when known already
+    idents: list[tuple[str, str, str]] | None = None  # `writer.identity_values`, likewise
+    blocks: list[str] | None = None  # `features.block_keys()`, likewise
 
     def stored_fields(self) -> str:
         """The record as stored: compact JSON of the fields as received."""
@@ -66,14 +69,17 @@ class BatchResult:
     record_ids: list[int] = field(default_factory=list)
 
 
-def probe_keys(f: Features) -> list[tuple[str, str]]:
-    """(kind, value) pairs a record is matched on: identifiers, then blocking keys ('key')."""
+def probe_keys(f: Features, blocks: list[str] | None = None) -> list[tuple[str, str]]:
+    """(kind, value) pairs a record is matched on: identifiers, then blocking keys ('key').
+
+    `blocks`: `f.block_keys()`, when known already.
+    """
     keys = [("email", e) for e in f.emails] + [("phone", p) for p, _k in f.phones]
     if f.visitor_id:
         keys.append(("visitor_id", f.visitor_id))
     if f.loyalty_card:
         keys.append(("loyalty_card", f.loyalty_card))
-    keys += [("key", k) for k in f.block_keys()]
+    keys += [("key", k) for k in (f.block_keys() if blocks is None else blocks)]
     return keys
 
 
@@ -212,7 +218,8 @@ class Resolver:
         result.record_ids = [rid for rid, _ in todo]
 
         # candidates: records of this batch (found here) and of the store holding one of its keys
-        keys_of = [probe_keys(item.features) for _rid, item in todo]
+        keys_of = [item.probe if item.probe is not None else probe_keys(item.features)
+                   for _rid, item in todo]
         mine: dict[tuple[str, str], list[int]] = {}
         for (rid, _item), keys in zip(todo, keys_of, strict=True):
             for key in keys:
@@ -249,7 +256,8 @@ class Resolver:
                            "VALUES (?,?,?)", junk)
         others: set[int] = {r for ids in stored.values() for r in ids}
         others -= feats.keys()
-        for rid, (cid, f) in st.load_features(db, others).items():
+        texts = {rid: item.features_json for rid, item in todo if item.features_json}
+        for rid, (cid, f) in st.load_features(db, others, texts).items():
             feats[rid] = f
             cust_of[rid] = cid
 
@@ -350,8 +358,9 @@ class Resolver:
         result.suggestions = len(live)
         write_batch(db, self.cfg, self.now, self.actor, Resolved(
             records=[Record(rid, item.source, item.source_id, item.stored_fields(), item.at,
-                            item.features, item.features_json, rid > first_new)
+                            item.features, item.features_json, rid > first_new, item.idents,
+                            item.blocks)
                      for rid, item in todo],
             assign=assign, touched=touched, new_customers=new_customers, absorbed=absorbed,
-            feats=feats, links=links, suggestions=live), self.workers)
+            feats=feats, links=links, suggestions=live, texts=texts), self.workers)
         return result

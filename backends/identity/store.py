@@ -155,8 +155,9 @@ def _probe(db: sqlite3.Connection, keys: list[str], sub: str,
             yield "key", value, found
 
 
-def load_features(db: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int, tuple[int | None, Features]]:
-    """record id -> (customer id, features).
+def load_features(db: sqlite3.Connection, record_ids: Iterable[int],
+                  texts: dict[int, str] | None = None) -> dict[int, tuple[int | None, Features]]:
+    """record id -> (customer id, features); `texts` (if given) gets the stored JSON of each.
 
     A record written by another path (no stored features) is normalised from
     its fields on the fly, reading them as Vista's canonical field names.
@@ -171,6 +172,8 @@ def load_features(db: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int
         ):
             if data is not None:
                 out[rid] = (cid, Features.from_json(json.loads(data)))
+                if texts is not None:
+                    texts[rid] = data
             else:
                 try:
                     raw = json.loads(fields)

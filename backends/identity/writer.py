@@ -16,7 +16,7 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from backends.identity import store as st
@@ -38,6 +38,8 @@ class Record:
     features: Features
     features_json: str | None
     new: bool  # not in the store yet (else its fields were updated already)
+    idents: list[tuple[str, str, str]] | None = None  # `identity_values`, when known already
+    blocks: list[str] | None = None  # `features.block_keys()`, likewise
 
 
 @dataclass
@@ -52,19 +54,26 @@ class Resolved:
     feats: dict[int, Features]  # features of every record looked at
     links: list[tuple[Any, ...]]
     suggestions: list[tuple[Any, ...]]
+    texts: dict[int, str] = field(default_factory=dict)  # stored JSON of some of `feats`
+
+
+def identity_values(source: str, source_id: str, f: Features) -> list[tuple[str, str, str]]:
+    """(kind, normalised value, raw form) of each `identities` row of a record."""
+    out = [("external_id", f"{source}:{source_id}", source_id)]
+    out += [("email", e, e) for e in f.emails]
+    out += [("phone", p, p) for p, _k in f.phones]
+    out += [("whatsapp_id", w, w) for w in f.whatsapp]
+    if f.visitor_id:
+        out.append(("visitor_id", f.visitor_id, f.visitor_id))
+    if f.loyalty_card:
+        out.append(("loyalty_card", f.loyalty_card, f.loyalty_card))
+    return out
 
 
 def identity_rows(record_id: int, source: str, source_id: str, f: Features) -> list[tuple[Any, ...]]:
     """The `identities` rows of a record (normalised value and a raw form)."""
-    out: list[tuple[Any, ...]] = [(record_id, "external_id", f"{source}:{source_id}", source_id)]
-    out += [(record_id, "email", e, e) for e in f.emails]
-    out += [(record_id, "phone", p, p) for p, _k in f.phones]
-    out += [(record_id, "whatsapp_id", w, w) for w in f.whatsapp]
-    if f.visitor_id:
-        out.append((record_id, "visitor_id", f.visitor_id, f.visitor_id))
-    if f.loyalty_card:
-        out.append((record_id, "loyalty_card", f.loyalty_card, f.loyalty_card))
-    return out
+    return [(record_id, kind, value, raw)
+            for kind, value, raw in identity_values(source, source_id, f)]
 
 
 def write_batch(db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str,
@@ -86,7 +95,8 @@ def write_batch(db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str,
     for rec in r.records:
         meta[rec.record_id] = (r.assign[rec.record_id], rec.source, rec.source_id, rec.at)
     missing = [rid for rid in meta if rid not in r.feats]
-    loaded = {rid: f for rid, (_c, f) in st.load_features(db, missing).items()} if missing else {}
+    loaded = ({rid: f for rid, (_c, f) in st.load_features(db, missing, r.texts).items()}
+              if missing else {})
     members: dict[int, list[Member]] = defaultdict(list)
     for rid in sorted(meta):
         cid, source, sid, at = meta[rid]
@@ -100,7 +110,8 @@ def write_batch(db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str,
         rows = compute_golden(cfg, now, golden_jobs(members, previous, orders))
         insert_customers(db, now, [row for row in rows if row.customer_id in fresh])
     else:
-        pending = workers.golden(golden_jobs(members, previous, orders, portable=True))
+        pending = workers.golden(golden_jobs(members, previous, orders, portable=True,
+                                             texts=r.texts))
         db.execute("PRAGMA defer_foreign_keys = ON")  # records come before their new customer
     db.executemany("INSERT INTO source_records(id, source, source_id, customer_id, fields, "
                    "received_at, updated_at) VALUES (?,?,?,?,?,?,?)",
@@ -110,12 +121,19 @@ def write_batch(db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str,
                    [(rec.record_id, rec.features_json or st.dumps(rec.features.to_json()))
                     for rec in r.records])
     # in index order: each index page is visited once, not once per row
-    idents = [row for rec in r.records
-              for row in identity_rows(rec.record_id, rec.source, rec.source_id, rec.features)]
-    idents.sort(key=_by_value)
-    db.executemany("INSERT OR IGNORE INTO identities(record_id, kind, value, raw) VALUES (?,?,?,?)",
+    idents: list[tuple[str, str, int, str]] = []
+    keys: list[tuple[str, int]] = []
+    for rec in r.records:
+        rid = rec.record_id
+        values = rec.idents
+        if values is None:
+            values = identity_values(rec.source, rec.source_id, rec.features)
+        idents += [(kind, value, rid, raw) for kind, value, raw in values]
+        keys += [(k, rid) for k in (rec.blocks if rec.blocks is not None
+                                    else rec.features.block_keys())]
+    idents.sort()
+    db.executemany("INSERT OR IGNORE INTO identities(kind, value, record_id, raw) VALUES (?,?,?,?)",
                    idents)
-    keys = [(k, rec.record_id) for rec in r.records for k in rec.features.block_keys()]
     keys.sort()
     db.executemany("INSERT OR IGNORE INTO match_keys(key, record_id) VALUES (?,?)", keys)
     if not early:
@@ -143,10 +161,6 @@ def write_batch(db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str,
     if r.suggestions:
         db.executemany("INSERT OR IGNORE INTO identity_suggestions(record_a, record_b, score, "
                        "reason, created_at) VALUES (?,?,?,?,?)", r.suggestions)
-
-
-def _by_value(row: tuple[Any, ...]) -> tuple[str, str]:
-    return row[1], row[2]
 
 
 def _stored_members(db: sqlite3.Connection, customer_ids: list[int]
@@ -242,21 +256,29 @@ def golden_context(db: sqlite3.Connection, old_ids: list[int], gone: dict[int, i
 
 
 def golden_jobs(members: dict[int, list[Member]], previous: dict[int, Any],
-                orders: dict[int, list[str]], portable: bool = False) -> list[GoldenJob]:
-    """The jobs of `compute_golden` for `members` (`portable`: features as JSON lists, to
-    send to another process: a list pickles many times faster than the object)."""
+                orders: dict[int, list[str]], portable: bool = False,
+                texts: dict[int, str] | None = None) -> list[GoldenJob]:
+    """The jobs of `compute_golden` for `members` (`portable`: features as their stored JSON
+    text where `texts` has it, else as JSON lists, to send to another process: a string
+    pickles many times faster than a list, and a list than the object)."""
+    if not portable:
+        return [(cid, [(m.record_id, m.source, m.source_id, m.at, m.features) for m in group],
+                 previous.get(cid), orders.get(cid, []))
+                for cid, group in sorted(members.items()) if group]
+    known = texts or {}
     return [(cid, [(m.record_id, m.source, m.source_id, m.at,
-                    m.features.to_json() if portable else m.features) for m in group],
+                    known.get(m.record_id) or m.features.to_json()) for m in group],
              previous.get(cid), orders.get(cid, []))
             for cid, group in sorted(members.items()) if group]
 
 
 def compute_golden(cfg: MatchConfig, now: int, jobs: list[GoldenJob]) -> list[GoldenRow]:
     """The golden profile of each job's customer: `customers`, search and profile rows."""
-    dumps = st.dumps
+    dumps, loads = st.dumps, json.loads
     out: list[GoldenRow] = []
     for cid, parts, prev, orders in jobs:
-        group = [Member(rid, source, sid, at, f if isinstance(f, Features) else Features.from_json(f))
+        group = [Member(rid, source, sid, at, f if f.__class__ is Features else
+                        Features.from_json(loads(f) if f.__class__ is str else f))
                  for rid, source, sid, at, f in parts]
         # ISO dates and name keys ([a-z ] only) need no JSON escaping
         dobs = sorted({m.features.dob for m in group if m.features.dob})
