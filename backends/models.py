@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar, dataclass_transform
 
 
 def utcnow() -> datetime:
@@ -164,15 +164,30 @@ def _jsonable(value: Any) -> Any:
 
 
 class _Model:
-    """Mixin: stable JSON form of a frozen dataclass, and its repr, equality and hash.
+    """Mixin: stable JSON form of a frozen dataclass, its repr, equality and hash, and
+    what makes it frozen.
 
-    The models are declared with `repr=False, eq=False`: these three are shared
-    here instead of generated per class (Python's dataclasses `exec` each
-    generated method; for 36 models that was most of `import backends.models`).
-    They behave as the generated ones: fields in order, same class to compare.
+    Python's dataclasses `exec` each method they generate, and that was most of
+    `import backends.models` (on the console's start path). So the models (see
+    `_model`) share these here instead of generating them per class, and behave
+    as the generated ones: fields in order, same class to compare, any assignment
+    or deletion raises `FrozenInstanceError`, pickling and copying restore the fields.
     """
 
     __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __getstate__(self) -> list[Any]:
+        return [getattr(self, name) for name in self.__dataclass_fields__]  # type: ignore[attr-defined]
+
+    def __setstate__(self, state: list[Any]) -> None:
+        for name, value in zip(self.__dataclass_fields__, state, strict=False):  # type: ignore[attr-defined]
+            object.__setattr__(self, name, value)
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self.__dataclass_fields__)  # type: ignore[attr-defined]
@@ -193,12 +208,64 @@ class _Model:
         return _jsonable(self)  # type: ignore[no-any-return]
 
 
+_T = TypeVar("_T")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def _model(cls: type[_T]) -> type[_T]:
+    """`@dataclass(frozen=True, slots=True, repr=False, eq=False)`, for a third of the cost.
+
+    The dataclass machinery makes the fields, slots and `__match_args__`; `__init__`
+    is generated here (the same code dataclasses write for a frozen class: defaults,
+    default factories, `object.__setattr__`), and the frozen `__setattr__` and
+    `__delattr__`, which dataclasses would generate per class, come from `_Model`.
+    """
+    cls = dataclass(cls, init=False, repr=False, eq=False, slots=True)  # type: ignore[call-overload]
+    fields = cls.__dataclass_fields__.values()  # type: ignore[attr-defined]
+    env: dict[str, Any] = {"__set": object.__setattr__, "__factory": _HAS_DEFAULT_FACTORY}
+    params, body = ["self"], []
+    for f in fields:
+        value = f.name
+        if f.default is not dataclasses.MISSING:
+            env[f"__d_{f.name}"] = f.default
+            params.append(f"{f.name}=__d_{f.name}")
+        elif f.default_factory is not dataclasses.MISSING:
+            env[f"__f_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=__factory")
+            value = f"__f_{f.name}() if {f.name} is __factory else {f.name}"
+        else:
+            params.append(f.name)
+        body.append(f"    __set(self, {f.name!r}, {value})\n")
+    source = f"def __init__({', '.join(params)}):\n{''.join(body) or '    pass'}\n"
+    exec(source, env)  # noqa: S102 - our own field names, as dataclasses does
+    init = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    init.__annotations__ = {f.name: f.type for f in fields} | {"return": None}
+    cls.__init__ = init  # type: ignore[method-assign]
+    dc_params = cls.__dataclass_params__  # type: ignore[attr-defined]
+    dc_params.init = dc_params.frozen = True  # what the class is, as dataclasses reports it
+    return cls
+
+
+class _HasDefaultFactory:
+    """The `__init__` default of a field with a default factory (as in dataclasses)."""
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_HAS_DEFAULT_FACTORY = _HasDefaultFactory()
+
+
 # --------------------------------------------------------------------------
 # Customers
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class Address(_Model):
+    """A postal address, with the source it came from."""
+
     street: str = ""
     city: str = ""
     region: str = ""
@@ -211,7 +278,7 @@ class Address(_Model):
         return ", ".join(p for p in parts if p)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class Identity(_Model):
     """One identifier of a customer, normalised, with the source it came from."""
 
@@ -221,7 +288,7 @@ class Identity(_Model):
     raw: str = ""  # as the source typed it
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class SourceRecord(_Model):
     """A customer record as one source system holds it, untouched."""
 
@@ -233,7 +300,7 @@ class SourceRecord(_Model):
     customer_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class FieldConflict(_Model):
     """Sources disagree on a field: which source says what."""
 
@@ -241,7 +308,7 @@ class FieldConflict(_Model):
     values: Mapping[str, str]  # source -> value
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class Customer(_Model):
     """The golden profile: one person, merged from every source."""
 
@@ -298,7 +365,7 @@ def _loose(value: str) -> str:
     return re.sub(r"\s+", " ", v)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class CustomerHit(_Model):
     """One search result."""
 
@@ -311,7 +378,7 @@ class CustomerHit(_Model):
     matched: str = ""  # what matched: name, email, phone, order
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class CustomerFacts(_Model):
     """Key facts shown under the profile header."""
 
@@ -334,8 +401,10 @@ class CustomerFacts(_Model):
 # Timeline
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class TimelineEvent(_Model):
+    """One event of a customer's unified timeline, from any source."""
+
     id: int
     customer_id: int
     at: datetime
@@ -347,8 +416,10 @@ class TimelineEvent(_Model):
     contact_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class TimelinePage(_Model):
+    """A page of timeline events, newest first."""
+
     events: tuple[TimelineEvent, ...]
     next_cursor: str | None  # None: no older events
 
@@ -357,7 +428,7 @@ class TimelinePage(_Model):
 # Queue
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class Contact(_Model):
     """One item of the queue: a conversation to work, on one channel."""
 
@@ -390,7 +461,7 @@ class Contact(_Model):
         return SlaState.OK
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class QueueQuery(_Model):
     """Filters for a queue page. Empty tuples mean 'any'."""
 
@@ -403,15 +474,19 @@ class QueueQuery(_Model):
     text: str = ""  # filter on subject / customer name
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class QueuePage(_Model):
+    """A page of the queue, with keyset cursors to the rows around it."""
+
     contacts: tuple[Contact, ...]
     next_cursor: str | None  # rows after the last one; None at the end
     prev_cursor: str | None  # rows before the first one; None at the start
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class Message(_Model):
+    """One message of a contact's conversation (or a private note)."""
+
     id: int
     contact_id: int
     direction: Direction
@@ -422,14 +497,18 @@ class Message(_Model):
     external_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class ContactDetail(_Model):
+    """A contact with its whole conversation."""
+
     contact: Contact
     messages: tuple[Message, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class Agent(_Model):
+    """An operator, supervisor or admin."""
+
     name: str
     display_name: str
     role: Role
@@ -438,7 +517,7 @@ class Agent(_Model):
 _VARIABLE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_.]*)\}")
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class Template(_Model):
     """A canned reply; `{variables}` are filled from the profile and the contact."""
 
@@ -458,8 +537,10 @@ class Template(_Model):
 # Change feed
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class Change(_Model):
+    """One entry of the change feed."""
+
     seq: int
     at: datetime
     entity: ChangeEntity
@@ -468,8 +549,10 @@ class Change(_Model):
     actor: str
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class ChangeBatch(_Model):
+    """Changes after a cursor, in order."""
+
     changes: tuple[Change, ...]
     cursor: int  # pass back as `since` to get what happened after these
 
@@ -489,7 +572,7 @@ class KpiBucket(StrEnum):
         return 3600 if self is KpiBucket.HOUR else 86400
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class DurationKpi(_Model):
     """An average duration over the contacts whose clock stopped in the window."""
 
@@ -497,7 +580,7 @@ class DurationKpi(_Model):
     avg_seconds: float | None = None  # None when count is 0
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class SlaKpi(_Model):
     """First-response SLA: met when the first reply came by `sla_due_at`."""
 
@@ -508,7 +591,7 @@ class SlaKpi(_Model):
     due_soon: int = 0  # live: unresolved, unanswered, due within the at-risk window
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class SatisfactionKpi(_Model):
     """CSAT (1..5) and NPS (0..10) from the survey answers received in the window."""
 
@@ -522,7 +605,7 @@ class SatisfactionKpi(_Model):
     nps: float | None = None  # % promoters - % detractors, -100..100
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class BacklogKpi(_Model):
     """Live unresolved contacts, broken down three ways (each sums to `total`)."""
 
@@ -533,7 +616,7 @@ class BacklogKpi(_Model):
     by_age: Mapping[str, int] = field(default_factory=dict)  # youngest bucket first
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class KpiTrendPoint(_Model):
     """One hour or day of the window (`start` inclusive, `start` + bucket exclusive)."""
 
@@ -552,7 +635,7 @@ class KpiTrendPoint(_Model):
     csat_avg: float | None = None
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class AgentLoad(_Model):
     """One agent's live open work and what they got done in the window."""
 
@@ -570,7 +653,7 @@ class AgentLoad(_Model):
     overloaded: bool = False  # open > the report's max_open
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class AtRiskContact(_Model):
     """An unresolved, unanswered contact whose SLA falls due soon (or has passed)."""
 
@@ -587,7 +670,7 @@ class AtRiskContact(_Model):
     assignee: str | None = None
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class KpiReport(_Model):
     """Every supervisor KPI over [since, until), plus the live figures as of `now`."""
 
@@ -617,7 +700,7 @@ class KpiReport(_Model):
 # Inbound messages
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class InboundResult(_Model):
     """What `deliver_inbound` did with one customer message."""
 
@@ -633,7 +716,7 @@ class InboundResult(_Model):
 # Identity resolution
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class IdentitySuggestion(_Model):
     """Two customers that may be one person: a match below the automatic threshold."""
 
@@ -649,7 +732,7 @@ class IdentitySuggestion(_Model):
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class IdentityJournalEntry(_Model):
     """One merge or split, as journaled (a split of the same records undoes a merge)."""
 
@@ -663,7 +746,7 @@ class IdentityJournalEntry(_Model):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class IdentityLink(_Model):
     """Why two source records are together ('auto', 'manual') or must stay apart ('apart')."""
 
@@ -676,7 +759,7 @@ class IdentityLink(_Model):
     at: datetime
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class RecordRef(_Model):
     """A source record of a customer, by its source and id."""
 
@@ -687,7 +770,7 @@ class RecordRef(_Model):
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class CustomerExplanation(_Model):
     """Which records and which links made a customer, and its merge/split history."""
 
@@ -698,7 +781,7 @@ class CustomerExplanation(_Model):
     changes: tuple[RecordChange, ...] = ()  # what re-imports changed in its records, newest first
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class RecordChange(_Model):
     """What one re-import changed in a source record: field -> [old, new]."""
 
@@ -708,7 +791,7 @@ class RecordChange(_Model):
     changed: Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class FieldProvenance(_Model):
     """Where one profile value came from: source, record, when, and the values that lost."""
 
@@ -721,7 +804,7 @@ class FieldProvenance(_Model):
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict)  # value -> source
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class RecordLink(_Model):
     """One row of the links export: a source record and the customer it belongs to."""
 
@@ -731,7 +814,7 @@ class RecordLink(_Model):
     customer_id: int | None
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@_model
 class CustomerView(_Model):
     """What opening a customer shows: the profile, its key facts and a first timeline page."""
 

@@ -8,10 +8,11 @@ workspace, and the palette provider, are imported when first used.
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import BindingType
@@ -21,10 +22,12 @@ from backends.models import utcnow
 from console import actions
 from console.screens.workspace import WorkspaceScreen
 from console.settings import Drafts, Settings
-from themes import DEFAULT_THEME, STYLESHEET, THEME_NAMES, THEMES
+from themes import DEFAULT_THEME, MORE_STYLESHEET, STYLESHEET, THEME_NAMES, THEMES
 
 if TYPE_CHECKING:
     from textual.command import Provider
+
+    from console.widgets.first_page import FirstPage
 
 
 def _vista_commands() -> type[Provider]:
@@ -41,6 +44,7 @@ class VistaApp(App[None]):
     TITLE = "Vista"
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings("app")  # type: ignore[assignment]
     COMMANDS = App.COMMANDS | {_vista_commands}
+    _themes_registered = False
 
     def __init__(
         self,
@@ -49,9 +53,13 @@ class VistaApp(App[None]):
         clock: Callable[[], datetime] | None = None,
         settings_path: Path | None = None,
         poll_interval: float = 1.0,
+        first_page: FirstPage | None = None,
     ) -> None:
+        """`first_page`: the queue's first page, already asked of `backend` (see
+        console.widgets.first_page); the queue pane uses it when it is for its view."""
         super().__init__()
         self.backend = backend
+        self.first_page = first_page
         self.now: Callable[[], datetime] = clock or utcnow
         self.poll_interval = poll_interval
         self.settings = Settings.load(settings_path)
@@ -68,8 +76,25 @@ class VistaApp(App[None]):
         # console: keep it out of the cyclic collector's way, or every full collection
         # rescans it (~20 ms each, landing on keystrokes). Undone when the app ends.
         gc.freeze()
+        self._gc_paused = False
+
+    def on_load(self) -> None:
+        """Start-up allocates a lot and frees little: the cyclic collector would only
+        rescan it (dozens of passes before the queue is painted). It is paused until
+        the workspace is complete (`started`), or the console ends."""
+        if gc.isenabled():
+            gc.disable()
+            self._gc_paused = True
+
+    def started(self) -> None:
+        """The workspace is complete: what it loaded stays, the collector runs again."""
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.freeze()
+            gc.enable()
 
     def on_unmount(self) -> None:
+        self.started()
         gc.unfreeze()
 
     def _start_with_theme(self) -> None:
@@ -80,6 +105,7 @@ class VistaApp(App[None]):
         apply every stylesheet a second time, at start-up."""
         for theme in THEMES:
             self.register_theme(theme)
+        self._themes_registered = True
         name = self.settings.theme if self.settings.theme in self.available_themes \
             else DEFAULT_THEME
         self.set_reactive(App.theme, name)
@@ -89,6 +115,26 @@ class VistaApp(App[None]):
         self.add_class(f"-theme-{name}", update=False)
         self._refresh_truecolor_filter(self.ansi_theme)
         self.stylesheet.set_variables(self.get_css_variables())
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The chosen theme's variables. (App.__init__ asks once before Vista's themes
+        are registered: that answer would be replaced at once, so none is computed.)"""
+        if not self._themes_registered:
+            return {}
+        return super().get_css_variables()
+
+    def load_more_css(self) -> None:
+        """Read the rules for what the first paint does not show (the centre and side
+        panes, dialogs): parsed right before the first of them is mounted, not before
+        the queue is painted. App-wide and after vista.tcss, as if in the same file."""
+        path = os.path.abspath(MORE_STYLESHEET)  # the key `Stylesheet.read` would use
+        if not self.stylesheet.has_source(path, ""):
+            self.stylesheet.add_source(MORE_STYLESHEET.read_text(encoding="utf-8"),
+                                       read_from=(path, ""), is_default_css=False)
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        self.load_more_css()  # a dialog may open before the other panes are in
+        return super().push_screen(screen, *args, **kwargs)
 
     def get_default_screen(self) -> WorkspaceScreen:
         """The workspace is the bottom of the screen stack (no blank screen under it)."""

@@ -59,10 +59,16 @@ def open_console(
     except VistaError as e:
         sys.stderr.write(f"vista: error: {e.message}\n")
         raise SystemExit(e.exit_code) from None
+    from backends.models import QueueQuery
+    from console.widgets.first_page import FirstPage
+    from console.widgets.queue_window import PAGE
+
+    # the queue's first page is fetched while Textual loads and builds the console
+    first_page = FirstPage(backend, QueueQuery(), PAGE)
     from console.app import VistaApp
 
     try:
-        VistaApp(backend).run()
+        VistaApp(backend, first_page=first_page).run()
     finally:
         backend.close()
 

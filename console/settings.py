@@ -7,9 +7,7 @@ unreadable file never stops the console: it falls back to defaults.
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,9 @@ def default_settings_path() -> Path:
 
 def _write_json(path: Path, data: Any) -> None:
     """Write atomically (temp file + rename) so a crash never leaves half a file."""
+    import json  # here and in _read_json: not on the start path when there is no file
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
     try:
@@ -37,8 +38,14 @@ def _write_json(path: Path, data: Any) -> None:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
         return None
 
 

@@ -6,8 +6,10 @@ contact actions in thread workers and polls the change feed once a second.
 Start-up paints the queue first: the header, the queue pane and the key bar are
 composed (and, in the narrow layout, the empty bottom strip, so nothing moves); the
 centre column (contact bar, customer view) and the side column (inline detail,
-composer) are mounted right after the queue's first page is on screen. A contact
-opened before then is opened when they are in.
+composer) are mounted, and the reference data (agents, templates) loaded, right
+after the queue's first page is on screen. A contact opened before then is opened
+when they are in. The change feed is polled from its cursor as it was before the
+queue's first page was read (console.widgets.first_page).
 """
 
 from __future__ import annotations
@@ -32,15 +34,18 @@ from backends.models import (
     Contact,
     ContactDetail,
     ContactStatus,
+    QueueQuery,
     Template,
     TimelineEvent,
 )
 from console import actions
 from console.safe_text import content
 from console.screens.contact_actions import ContactActions
+from console.widgets.first_page import FirstPage
 from console.widgets.key_bar import KeyBar
 from console.widgets.queue import QueuePane
 from console.widgets.queue_list import QueueList
+from console.widgets.queue_window import PAGE
 
 if TYPE_CHECKING:
     from console.widgets.composer import Composer
@@ -91,6 +96,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         self.panes_ready = False  # customer view, contact bar, detail, composer mounted
         self._panes_started = False
         self._pending_open: tuple[Contact | None, int | None, bool] | None = None
+        self._first: FirstPage | None = None  # the queue's first page, asked at start-up
 
     @property
     def me(self) -> str:
@@ -99,13 +105,21 @@ class WorkspaceScreen(ContactActions, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(self._header(), id="app-header")
         with Horizontal(id="panes"):
-            yield QueuePane(self.me, id="queue")
+            yield QueuePane(self.me, self._asked_first_page(), id="queue")
             if self.has_class("-narrow"):  # docked under the queue: there from the start,
                 yield Vertical(id="side")  # so the queue does not shrink when it fills in
         yield KeyBar()
 
+    def _asked_first_page(self) -> FirstPage:
+        """The queue's first page as `vista` asked for it at start-up, or asked now."""
+        app: Any = self.app
+        first, app.first_page = getattr(app, "first_page", None), None
+        if first is None or first.backend is not app.backend:
+            first = FirstPage(app.backend, QueueQuery(), PAGE)
+        self._first = first
+        return first
+
     def on_mount(self) -> None:
-        self._load_reference()
         self.set_interval(self.app.poll_interval, self._poll)  # type: ignore[attr-defined]
         self.set_timer(PANES_AT_THE_LATEST, self._start_panes)
 
@@ -134,6 +148,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
     def _start_panes(self) -> None:
         if not self._panes_started:
             self._panes_started = True
+            self._load_reference(self._first.since if self._first is not None else None)
             self.run_worker(self._mount_panes, group="panes", exit_on_error=True)
 
     async def _mount_panes(self) -> None:
@@ -144,12 +159,15 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         from console.widgets.event_detail import EventDetail
 
         app: Any = self.app
+        app.load_more_css()
         side_panes: list[Any] = [EventDetail(id="inline-detail")]
         if not app.read_only:
             side_panes.append(Composer(app.drafts, id="composer"))
         centre = Vertical(ContactBar(self.me, app.now, id="contact-bar"),
                           CustomerView(id="customer"), id="centre")
         panes, queue = self.query_one("#panes"), self.query_one(QueuePane)
+        if not panes.is_attached:  # the console is closing already (quit at start-up)
+            return
         sides = self.query("#side")
         if sides:
             mounted = [panes.mount(centre, after=queue), sides.first().mount(*side_panes)]
@@ -158,6 +176,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         for awaited in mounted:
             await awaited
         self.panes_ready = True
+        self.app.started()  # type: ignore[attr-defined]
         for composer in self._composers():  # the reference data may have come meanwhile
             composer.templates, composer.agent = self.templates, self.agent
         pending, self._pending_open = self._pending_open, None
@@ -214,10 +233,13 @@ class WorkspaceScreen(ContactActions, Screen[None]):
     # -- reference data, change feed --------------------------------------------------
 
     @work(thread=True, exclusive=True, group="reference", exit_on_error=False)
-    def _load_reference(self) -> None:
+    def _load_reference(self, since: int | None = None) -> None:
+        """Agents, templates, who I am, and the change feed's cursor (`since`: when
+        it was read already, before the queue's first page)."""
         backend = self.app.backend  # type: ignore[attr-defined]
         try:
-            since = backend.changes(-1).cursor
+            if since is None:
+                since = backend.changes(-1).cursor
             agents = backend.agents()
             templates = backend.templates()
             me = backend.whoami()

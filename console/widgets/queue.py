@@ -19,6 +19,8 @@ from textual.worker import get_current_worker
 
 from backends.base import VistaError
 from backends.models import Channel, Contact, QueuePage, QueueQuery, SlaState
+from console.widgets import first_page
+from console.widgets.first_page import FirstPage
 from console.widgets.queue_list import QueueList
 from console.widgets.queue_tabs import TABS, QueueTabs
 from console.widgets.queue_window import PAGE, Fetch, QueueWindow
@@ -62,20 +64,25 @@ class QueuePane(Vertical):
             super().__init__()
             self.query, self.count = query, count
 
-    def __init__(self, me: str, **kwargs: object) -> None:
+    def __init__(self, me: str, first_page: FirstPage | None = None, **kwargs: object) -> None:
+        """`first_page`: the first page of the queue, already asked for (used when it is
+        for this view's query)."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.me = me
+        self._asked = first_page
         self.window = QueueWindow()
         self.tab = "all"
         self.channel: Channel | None = None
         self.text = ""
         self._filter_timer: Timer | None = None
         self.failed = False  # the last load failed: the screen retries on its next tick
+        self._first_shown = False  # the first page came in with compose, not yet counted
 
     def compose(self) -> ComposeResult:
         # the first page is fetched while the pane is being built (not once it is
-        # mounted): it is often in by the first paint, which then shows the rows
-        self.reload(top=True)
+        # mounted), or was asked for when the console started: it is often in by the
+        # first paint, which then shows the rows
+        self._first_shown = self._first_page()
         yield QueueTabs(id="queue-tabs")
         yield Input(placeholder="filter (f): name or subject", id="queue-filter")
         yield QueueList(self.window, self.me, self.app.now,  # type: ignore[attr-defined]
@@ -136,30 +143,73 @@ class QueuePane(Vertical):
 
     # -- loading -----------------------------------------------------------------
 
+    def _first_page(self) -> bool:
+        """Load the first page: the one asked for at start-up when it is for this view
+        (shown by the first paint when already in: True), else a worker's."""
+        first, self._asked = self._asked, None  # used once
+        if first is not None:
+            if not first.serves(self.app.backend, self.query_,  # type: ignore[attr-defined]
+                                PAGE):
+                first = None
+            else:
+                first.wait(first_page.WAIT)  # see console.widgets.first_page
+        if first is None or first.page is None:
+            self.reload(top=True, first=first)
+            return False
+        self.window.apply(self._plan_top(), (first.page,), -1)
+        return True
+
+    def on_mount(self) -> None:
+        if self._first_shown:  # the status and the first contact, with the first paint
+            self._shown(Fetch("top", None, PAGE, self.window.generation), None, None, False)
+
+    def on_queue_list_painted(self, message: QueueList.Painted) -> None:
+        """The first page, when composed in, is on screen: now its total is counted (a
+        big queue's count takes a core for a while: not during the first paint)."""
+        if self._first_shown:  # not stopped: the screen mounts the other panes on it
+            self._first_shown = False
+            self._count(self.query_)
+
+    def _plan_top(self) -> Fetch:
+        self.window.cursor = 0
+        self.window.generation += 1
+        self.window.more_before = False
+        return self.window.plan_top()
+
     def reload(self, *, top: bool = False, keep_id: int | None = None,
-               then_open: bool = False) -> None:
+               then_open: bool = False, first: FirstPage | None = None) -> None:
         """Refetch the rows around the cursor (or from the top) and the count."""
+        self._first_shown = False  # superseded: this load shows its own rows
         if top:
-            self.window.cursor = 0
-            self.window.generation += 1
-            self.window.more_before = False
-            fetch = self.window.plan_top()
+            fetch = self._plan_top()
         else:
             keep_id = keep_id if keep_id is not None else (
                 self.current.id if self.current else None)
             fetch = self.window.plan_refresh()
-        self._load(fetch, self.query_, keep_id, then_open)
+        self._load(fetch, self.query_, keep_id, then_open, first)
+
+    @work(thread=True, exclusive=True, group="queue-count", exit_on_error=False)
+    def _count(self, query: QueueQuery) -> None:
+        """Count a query whose first page is shown already."""
+        try:
+            count = self.app.backend.queue_count(query)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - the status keeps "…"; the next reload counts
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self._Counted(query, count))
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def _load(self, fetch: Fetch, query: QueueQuery, keep_id: int | None,
-              then_open: bool = False) -> None:
+              then_open: bool = False, first: FirstPage | None = None) -> None:
         backend = self.app.backend  # type: ignore[attr-defined]
         try:
-            if fetch.kind == "refresh":
+            if first is not None:  # asked for at start-up, maybe still on its way
+                pages: tuple[QueuePage, ...] = (first.result(),)
+            elif fetch.kind == "refresh":
                 before = backend.queue(query, cursor=fetch.cursor, limit=PAGE, backwards=True)
                 start = before.next_cursor if before.contacts else None
                 after = backend.queue(query, cursor=start, limit=2 * PAGE)
-                pages: tuple[QueuePage, ...] = (before, after)
+                pages = (before, after)
             elif fetch.kind in ("top", "forward"):
                 pages = (backend.queue(query, cursor=fetch.cursor, limit=fetch.limit),)
             else:  # backward, bottom
@@ -194,16 +244,21 @@ class QueuePane(Vertical):
         before = self.window.current
         if not self.window.apply(message.fetch, message.pages, message.count, message.keep_id):
             return
+        self.query_one(QueueList).refresh()
+        self._shown(message.fetch, before, message.keep_id, message.then_open)
+
+    def _shown(self, fetch: Fetch, before: Contact | None, keep_id: int | None,
+               then_open: bool) -> None:
+        """Rows are in the window: the status, the next page if near an edge, and the
+        contact under the cursor when it is a new one."""
         self._paint_status()
-        listing = self.query_one(QueueList)
-        listing.refresh()
         more = self.window.plan_edge()
         if more is not None:
             self._load(more, self.query_, None)
         after = self.window.current
-        if message.then_open and after is not None or message.fetch.kind in ("top", "bottom") and after is not None and (
+        if then_open and after is not None or fetch.kind in ("top", "bottom") and after is not None and (
             before is None or before.id != after.id
-        ) and message.keep_id is None:
+        ) and keep_id is None:
             self.post_message(self.Highlighted(after))
 
     def on_queue_pane__counted(self, message: _Counted) -> None:
