@@ -14,11 +14,6 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import msgspec
-
-_decode = msgspec.json.Decoder().decode
-_encode = msgspec.json.Encoder().encode
-
 
 def _no_number(_name: str) -> None:
     return None
@@ -27,8 +22,10 @@ def _no_number(_name: str) -> None:
 def parse(text: str) -> dict[str, Any]:
     """A stored payload as a dict: NaN and Infinity a source wrote read as null (JSON has no
     such numbers); a value that is not an object is kept under "value"."""
+    import msgspec  # here: the console's start-up does not need it (cached after the first)
+
     try:
-        value = _decode(text)
+        value = msgspec.json.decode(text)
     except msgspec.DecodeError:
         value = json.loads(text, parse_constant=_no_number)
     if isinstance(value, dict):
@@ -79,4 +76,6 @@ class Payload(Mapping[str, Any]):
         # json.dumps writes NaN and Infinity, which JSON has no words for
         if self._data is None and text[:1] == "{" and "NaN" not in text and "Infinity" not in text:
             return text.encode()
-        return _encode(self._parsed())
+        import msgspec
+
+        return msgspec.json.encode(self._parsed())

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from backends.base import InvalidInput
-from backends.identity.config import MatchConfig
 from backends.models import (
     CustomerExplanation,
     FieldProvenance,
@@ -26,6 +25,7 @@ from backends.models import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from backends.identity.config import MatchConfig
     from backends.models import Agent
     from backends.sqlite.store import Store
 
@@ -53,7 +53,7 @@ class IdentityOps:
 
     store: Store
     clock: Callable[[], datetime]
-    identity_config: MatchConfig = MatchConfig()
+    identity_config: MatchConfig | None = None  # None: the defaults (config imported on use)
 
     def _writer(self) -> Agent:  # provided by SQLiteBackend
         raise NotImplementedError
@@ -74,9 +74,9 @@ class IdentityOps:
 
     def _config(self, db: Any) -> MatchConfig:
         """The identity settings: this backend's, with those kept in the database applied."""
-        from backends.identity.config import database_config
+        from backends.identity.config import MatchConfig, database_config
 
-        return database_config(db, self.identity_config)
+        return database_config(db, self.identity_config or MatchConfig())
 
     def merge_customers(self, keep: int, other: int, *, reason: str = "") -> IdentityJournalEntry:
         me = self._writer()

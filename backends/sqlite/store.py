@@ -11,7 +11,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 
 from backends.base import Unavailable, VistaError
@@ -25,6 +24,8 @@ BUSY_TIMEOUT_MS = 5000
 
 
 def _migration_sql(name: str) -> str:
+    from importlib import resources  # here: only a new or older store reads its migrations
+
     return resources.files("backends.sqlite.migrations").joinpath(name).read_text("utf-8")
 
 
