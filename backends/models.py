@@ -287,6 +287,12 @@ class Identity(_Model):
     source: str
     raw: str = ""  # as the source typed it
 
+    @property
+    def shown(self) -> str:
+        """How to show it: an e-mail as typed (a Gmail address keeps its dots), else the
+        normalised value (a phone in E.164)."""
+        return self.raw if self.kind is IdentityKind.EMAIL and self.raw else self.value
+
 
 @_model
 class SourceRecord(_Model):

@@ -167,7 +167,7 @@ def customers_show(
                                             ("unhappy", customer.unhappy)) if on)),
         ("tags", ", ".join(customer.tags)),
     ]
-    rows += [(f"{i.kind.value} ({i.source})", i.value) for i in customer.identities
+    rows += [(f"{i.kind.value} ({i.source})", i.shown) for i in customer.identities
              if i.kind.value != "external_id"]
     rows += [("address", a.one_line()) for a in customer.addresses]
     rows += [(f"sources disagree: {c.field}", "; ".join(f"{s}={v}" for s, v in c.values.items()))

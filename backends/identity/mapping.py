@@ -105,7 +105,10 @@ def load_mapping(path: str | Path | None, kind: str = "customers") -> Mapping:
         fields[name] = tuple(columns)
     unknown = set(data) - {"fields", "id_column", "default_region", "identity"}
     if unknown:
-        raise InvalidInput(f"mapping file {p}: unknown setting {sorted(unknown)[0]!r}")
+        raise InvalidInput(
+            f"mapping file {p}: unknown setting {min(unknown)!r} (a mapping has "
+            "id_column, default_region, [fields] and [identity])"
+        )
     region = data.get("default_region")
     return Mapping(fields, data.get("id_column"), str(region).upper() if region else None,
                    data.get("identity", {}))

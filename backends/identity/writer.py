@@ -60,7 +60,10 @@ class Resolved:
 def identity_values(source: str, source_id: str, f: Features) -> list[tuple[str, str, str]]:
     """(kind, normalised value, raw form) of each `identities` row of a record."""
     out = [("external_id", f"{source}:{source_id}", source_id)]
-    out += [("email", e, e) for e in f.emails]
+    # an e-mail's raw form is as the source typed it (lower case): the normalised value may
+    # drop what a provider ignores (dots in a Gmail address), which the customer still uses
+    shown = f.shown if len(f.shown) == len(f.emails) else f.emails
+    out += [("email", e, raw) for e, raw in zip(f.emails, shown, strict=True)]
     out += [("phone", p, p) for p, _k in f.phones]
     out += [("whatsapp_id", w, w) for w in f.whatsapp]
     if f.visitor_id:

@@ -42,9 +42,12 @@ def profile_content(customer: Customer, *, compact: bool = False) -> Content:
     idents = [i for i in customer.identities
               if i.kind is not IdentityKind.VISITOR_ID or not compact]
     by_value: dict[tuple[IdentityKind, str], list[str]] = {}
+    shown: dict[tuple[IdentityKind, str], str] = {}
     for ident in idents:
         by_value.setdefault((ident.kind, ident.value), []).append(ident.source)
-    for (kind, value), sources in by_value.items():
+        shown.setdefault((ident.kind, ident.value), ident.shown)
+    for (kind, key), sources in by_value.items():
+        value = shown[(kind, key)]
         mark = ("≠ ", "bold $error") if kind in disputed else ("  ", "")
         lines.append(Content.assemble(
             mark, (f"{IDENTITY_LABEL.get(kind, kind.value):>8} ", "dim"), content(value),
