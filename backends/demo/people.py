@@ -392,7 +392,12 @@ class People:
             is_open = open_contact and k == n_conv
             channel = rng.choice(CHANNELS)
             intent, subj_it, subj_en, msg_it, msg_en = rng.choice(vocab.INTENTS)
-            order = order_numbers[-1] if order_numbers else "—"
+            if not order_numbers and intent in vocab.NO_ORDER_INTENT:
+                # about an order, from someone who never ordered: ask something else instead
+                # (no extra draw, so the rest of the data stays as it was)
+                intent, subj_it, subj_en, msg_it, msg_en = vocab.INTENT_BY_NAME[
+                    vocab.NO_ORDER_INTENT[intent]]
+            order = order_numbers[-1] if order_numbers else ""
             subject = (subj_en if english else subj_it).format(order=order)
             first_msg = (msg_en if english else msg_it).format(order=order)
             priority = rng.choices((0, 1, 2, 3), (15, 60, 20, 5))[0]

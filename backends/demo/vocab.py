@@ -105,6 +105,14 @@ INTENTS = (
      "Mi servirebbe la fattura intestata alla mia azienda per l'ordine {order}.",
      "I need an invoice in my company's name for order {order}."),
 )
+INTENT_BY_NAME = {intent[0]: intent for intent in INTENTS}
+#: What a customer without orders asks instead of an intent about one of their orders.
+NO_ORDER_INTENT = {
+    "where_is_my_order": "payment_failed",
+    "return_request": "product_question",
+    "change_address": "account_access",
+    "invoice_request": "product_question",
+}
 AGENT_REPLIES_IT = (
     "Buongiorno {name}, grazie per averci scritto. Ho verificato e le aggiorno a breve.",
     "Gentile {name}, il suo ordine risulta in consegna con il corriere. Le invio il tracking.",
