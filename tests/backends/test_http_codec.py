@@ -33,8 +33,9 @@ def store(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> SQLi
     return SQLiteBackend(path, agent="giulia", clock=lambda: NOW)
 
 
-@pytest.mark.parametrize("ep", READS, ids=[ep.call for ep in READS])
-def test_read_results_round_trip_through_json(store: SQLiteBackend, ep: routes.Endpoint) -> None:
+def _read(store: SQLiteBackend, ep: routes.Endpoint) -> Any:
+    """What read endpoint `ep`'s operation returns from the store (its required arguments from
+    ARGS); skipped when this store lacks the capability."""
     params = list(inspect.signature(getattr(Backend, ep.call)).parameters.values())[1:]
     kwargs = {
         p.name: ARGS[p.name]
@@ -42,9 +43,14 @@ def test_read_results_round_trip_through_json(store: SQLiteBackend, ep: routes.E
         if p.default is inspect.Parameter.empty and p.name in ARGS
     }
     try:
-        result = getattr(store, ep.call)(**kwargs)
+        return getattr(store, ep.call)(**kwargs)
     except VistaError as e:  # a capability this store does not have yet
         pytest.skip(f"{ep.call}: {e}")
+
+
+@pytest.mark.parametrize("ep", READS, ids=[ep.call for ep in READS])
+def test_read_results_round_trip_through_json(store: SQLiteBackend, ep: routes.Endpoint) -> None:
+    result = _read(store, ep)
     wire = json.loads(json.dumps(codec.to_json(result), default=codec.json_default))
     assert codec.from_json(ep.returns(), wire) == result
     if hasattr(result, "to_json"):
@@ -84,16 +90,7 @@ def _portable(value: Any) -> bytes:
 def test_fast_wire_encoding_writes_what_the_portable_path_writes(
     store: SQLiteBackend, ep: routes.Endpoint
 ) -> None:
-    params = list(inspect.signature(getattr(Backend, ep.call)).parameters.values())[1:]
-    kwargs = {
-        p.name: ARGS[p.name]
-        for p in params
-        if p.default is inspect.Parameter.empty and p.name in ARGS
-    }
-    try:
-        result = getattr(store, ep.call)(**kwargs)
-    except VistaError as e:
-        pytest.skip(f"{ep.call}: {e}")
+    result = _read(store, ep)
     fast = bodies.encode(result)
     assert json.loads(fast) == json.loads(_portable(result))  # same values, same time texts
     assert bodies.decoder(ep.returns())(fast) == result  # and back into the same models

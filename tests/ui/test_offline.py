@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from backends.base import Unavailable
 from backends.sqlite.backend import SQLiteBackend
@@ -39,15 +40,21 @@ def header(app: VistaApp) -> str:
     return str(app.screen.query_one("#app-header").render())
 
 
+async def _workspace(app: VistaApp, pilot: Pilot[None]) -> WorkspaceScreen:
+    """The workspace once it has settled, with a contact open."""
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, WorkspaceScreen) and screen.contact is not None
+    return screen
+
+
 async def test_offline_shows_and_recovers_without_losing_the_draft(
     demo_db: Path, settings_path: Path
 ) -> None:
     backend = FlakyBackend(demo_db, agent="demo", clock=lambda: NOW)
     app = VistaApp(backend, clock=lambda: NOW, settings_path=settings_path, poll_interval=0.05)
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, WorkspaceScreen) and screen.contact is not None
+        screen = await _workspace(app, pilot)
         contact_id = screen.contact.id
         await pilot.press("i", *"Buongiorno")
         backend.down = True
@@ -70,9 +77,7 @@ async def test_a_customer_that_failed_to_load_while_offline_loads_on_reconnect(
     backend = FlakyBackend(demo_db, agent="demo", clock=lambda: NOW)
     app = VistaApp(backend, clock=lambda: NOW, settings_path=settings_path, poll_interval=0.05)
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, WorkspaceScreen) and screen.contact is not None
+        screen = await _workspace(app, pilot)
         first = screen.contact
         view = screen.query_one(CustomerView)
         backend.down = True
