@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import os
+import select
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -144,6 +146,15 @@ class VistaApp(App[None]):
         self._themes_ready = True
         if self.keymap:
             self.set_keymap(self.keymap)
+        if not self.is_headless:
+            self.set_interval(2.0, self._watch_terminal)
+
+    def _watch_terminal(self) -> None:
+        """Leave (drafts saved) when the terminal has gone away without a SIGHUP, e.g. a
+        closed tmux pane under `make`: Textual's input thread would otherwise spin on the
+        end of input, burning a core for as long as the process lives."""
+        if terminal_hung_up(sys.__stdin__):
+            self.exit()
 
     def watch_theme(self, theme: str) -> None:
         """Remember the theme, however it was changed (key, palette)."""
@@ -192,3 +203,16 @@ class VistaApp(App[None]):
         current = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(current + 1) % len(names)]
         self.notify(f"Theme: {self.theme}", markup=False)
+
+
+def terminal_hung_up(stream: Any) -> bool:
+    """Whether the terminal behind `stream` has hung up (its other end closed). Only asks
+    (poll, no read): whatever the user typed stays for the app's input thread."""
+    try:
+        fd = stream.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        events = poller.poll(0)
+    except (AttributeError, OSError, ValueError):  # no such stream, or no poll() here
+        return False
+    return any(mask & (select.POLLHUP | select.POLLNVAL) for _fd, mask in events)
