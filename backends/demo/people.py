@@ -164,15 +164,6 @@ class People:
         i = self.rng.randrange(1, len(name) - 2)
         return name[:i] + name[i + 1] + name[i] + name[i + 2:]
 
-    def _phone_format(self, national: str, style: int) -> str:
-        if style == 0:
-            return f"+39 {national[:3]} {national[3:6]} {national[6:]}"
-        if style == 1:
-            return national
-        if style == 2:
-            return f"0039 {national[:3]}-{national[3:]}"
-        return f"{national[:3]} {national[3:]}"
-
     def _event(self, b: Batch, cid: int, at: int, kind: str, channel: str, source: str,
                summary: str, payload: dict[str, Any], contact_id: int | None = None,
                record_id: int | None = None) -> int:
@@ -224,7 +215,7 @@ class People:
         if in_crm:
             fields: dict[str, Any] = {
                 "first_name": first, "last_name": last, "email": email,
-                "phone": self._phone_format(national, rng.randrange(4)),
+                "phone": vocab.phone_format(national, rng.randrange(4)),
                 "street": street, "city": city, "postal_code": postal, "region": region,
                 "country": "IT", "tier": tier, "language": language,
             }
@@ -239,7 +230,7 @@ class People:
                 "first_name": self._typo(first) if rng.random() < 0.06 else first,
                 "last_name": last.upper() if rng.random() < 0.1 else last,
                 "email": email.upper() if rng.random() < 0.05 else email,
-                "phone": self._phone_format(national, rng.randrange(4)),
+                "phone": vocab.phone_format(national, rng.randrange(4)),
                 "street": street.replace("Via ", "V. ") if rng.random() < 0.2 else street,
                 "city": city, "postal_code": postal, "country": "IT", "visitor_id": visitor,
             }
@@ -259,7 +250,7 @@ class People:
             fields = {
                 "name": f"{first} {last}" if rng.random() < 0.7 else f"{first.lower()} {last.lower()}",
                 "email": new_email or email,
-                "phone": self._phone_format(national, rng.randrange(4)),
+                "phone": vocab.phone_format(national, rng.randrange(4)),
             }
             if rng.random() < 0.5:
                 fields["whatsapp"] = e164

@@ -167,3 +167,18 @@ TEMPLATES = (
     ("closing_en", None, "en", False,
      "Thanks {first_name}, I'm closing this request now. Just reply if you need anything else."),
 )
+
+
+def phone_format(national: str, style: int) -> str:
+    """An Italian mobile number written one of the ways customers write it (style 0-5)."""
+    if style == 0:
+        return f"+39 {national[:3]} {national[3:6]} {national[6:]}"
+    if style == 1:
+        return national
+    if style == 2:
+        return f"0039 {national[:3]}-{national[3:]}"
+    if style == 3:
+        return f"{national[:3]} {national[3:]}"
+    if style == 4:
+        return f"+39{national}"
+    return f"({national[:3]}) {national[3:6]}.{national[6:]}"

@@ -20,6 +20,8 @@ import random
 import unicodedata
 from pathlib import Path
 
+from backends.demo.vocab import phone_format
+
 FIRST_M = ["Marco", "Luca", "Giuseppe", "Giovanni", "Andrea", "Francesco", "Alessandro", "Matteo", "Lorenzo", "Davide", "Stefano", "Paolo", "Roberto", "Simone", "Federico", "Riccardo", "Antonio", "Mario", "Nicola", "Fabio", "Daniele", "Alberto", "Massimo", "Enrico", "Pietro", "Claudio", "Emanuele", "Gabriele", "Tommaso", "Filippo", "Salvatore", "Vincenzo", "Michele", "Leonardo", "Giorgio", "Carlo", "Franco", "Sergio", "Angelo", "Bruno", "Dario", "Edoardo", "Jacopo", "Mattia", "Niccolò", "Raffaele", "Ugo", "Vittorio", "Walter", "Luigi"]
 FIRST_F = ["Giulia", "Francesca", "Chiara", "Sara", "Martina", "Valentina", "Federica", "Alessia", "Elena", "Laura", "Anna", "Maria", "Silvia", "Elisa", "Paola", "Giorgia", "Roberta", "Alice", "Sofia", "Beatrice", "Camilla", "Ilaria", "Marta", "Serena", "Monica", "Cristina", "Barbara", "Claudia", "Simona", "Daniela", "Veronica", "Erica", "Noemi", "Aurora", "Bianca", "Carlotta", "Caterina", "Debora", "Emma", "Greta", "Irene", "Lucia", "Nicoletta", "Ornella", "Rita", "Rosa", "Teresa", "Viola", "Zoe", "Ludovica"]
 LAST = ["Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci", "Marino", "Greco", "Bruno", "Gallo", "Conti", "De", "Luca", "Mancini", "Costa", "Giordano", "Rizzo", "Lombardi", "Moretti", "Barbieri", "Fontana", "Santoro", "Mariani", "Rinaldi", "Caruso", "Ferrara", "Galli", "Martini", "Leone", "Longo", "Gentile", "Martinelli", "Vitale", "Lombardo", "Serra", "Coppola", "De", "Santis", "D'Angelo", "Marchetti", "Parisi", "Villa", "Conte", "Ferraro", "Ferri", "Fabbri", "Bianco", "Marini", "Grasso", "Valentini", "Messina", "Sala", "De", "Angelis", "Gatti", "Pellegrini", "Palumbo", "Sanna", "Farina", "Rizzi", "Monti", "Cattaneo", "Morelli", "Amato", "Silvestri", "Mazza", "Testa", "Grassi", "Pellegrino", "Carbone", "Giuliani", "Benedetti", "Barone", "Rossetti", "Caputo", "Montanari", "Guerra", "Palmieri", "Bernardi", "Martino", "Fiore", "De", "Rosa", "Ferretti", "Bellini", "Basile", "Riva", "Donati", "Piras", "Vitali", "Battaglia", "Sartori", "Neri", "Costantini", "Milani", "Pagano", "Ruggiero", "Sorrentino", "D'Amico", "Orlando", "Damico", "Negri", "Zanetti", "Ferrero", "Cirillo", "Bassi", "Rota", "Bertolini", "Guidi", "Fumagalli", "Salvi", "Pace", "Olivieri", "Colonna", "Marras", "Lorenzi", "Bonetti", "Carli", "Tedesco", "Zanella", "Cocco", "Melis", "Porcu", "Deiana", "Mura", "Cossu", "Pinna", "Usai", "Floris", "Sechi", "Murgia", "Zucca", "Atzeni", "Loi", "Contu", "Pisano", "Gallo", "Bonomi", "Brambilla", "Crippa", "Galbiati", "Sironi", "Mauri", "Pozzi", "Corti", "Vismara"]
@@ -150,18 +152,7 @@ def _typo(rng: random.Random, word: str) -> str:
 
 
 def _phone(rng: random.Random, national: str) -> str:
-    style = rng.randrange(6)
-    if style == 0:
-        return f"+39 {national[:3]} {national[3:6]} {national[6:]}"
-    if style == 1:
-        return national
-    if style == 2:
-        return f"0039 {national[:3]}-{national[3:]}"
-    if style == 3:
-        return f"{national[:3]} {national[3:]}"
-    if style == 4:
-        return f"+39{national}"
-    return f"({national[:3]}) {national[3:6]}.{national[6:]}"
+    return phone_format(national, rng.randrange(6))
 
 
 def _name_variant(rng: random.Random, name: str) -> str:

@@ -101,24 +101,19 @@ def test_tokens_create_prints_only_the_token(store: Path) -> None:
     assert bad.returncode == 1 and "unknown role" in bad.stderr and bad.stdout == ""
 
 
-def test_cli_against_a_served_store(store: Path, server: str) -> None:
-    def token(name: str, role: str, agent: str) -> str:
-        made = _vista(
-            "--backend",
-            f"sqlite:///{store}",
-            "tokens",
-            "create",
-            "--name",
-            name,
-            "--role",
-            role,
-            "--agent",
-            agent,
-        )
-        assert made.returncode == 0, made.stderr
-        return made.stdout.strip()
+def _token(store: Path, name: str, role: str, agent: str | None = None) -> str:
+    """A new token made by `vista tokens create` on the local store (printed alone)."""
+    made = _vista(
+        "--backend", f"sqlite:///{store}", "tokens", "create", "--name", name, "--role", role,
+        "--agent", agent or name,
+    )
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip()
 
-    operator, supervisor = token("ops", "operator", "giulia"), token("boss", "supervisor", "anna")
+
+def test_cli_against_a_served_store(store: Path, server: str) -> None:
+    operator = _token(store, "ops", "operator", "giulia")
+    supervisor = _token(store, "boss", "supervisor", "anna")
     listed = _vista(
         "--backend", server, "--token", operator, "queue", "list", "--json", "--limit", "5"
     )
@@ -155,23 +150,7 @@ def test_cli_against_a_served_store(store: Path, server: str) -> None:
 
 
 def test_vista_import_against_a_server(store: Path, server: str, tmp_path: Path) -> None:
-    def token(name: str, role: str) -> str:
-        made = _vista(
-            "--backend",
-            f"sqlite:///{store}",
-            "tokens",
-            "create",
-            "--name",
-            name,
-            "--role",
-            role,
-            "--agent",
-            name,
-        )
-        assert made.returncode == 0, made.stderr
-        return made.stdout.strip()
-
-    admin, operator = token("root", "admin"), token("ops", "operator")
+    admin, operator = _token(store, "root", "admin"), _token(store, "ops", "operator")
     crm = tmp_path / "crm.csv"
     crm.write_text(
         "id,first_name,last_name,email\nR1,Ottavia,Zanardelli,oz@example.org\nR2,broken\n", "utf-8"

@@ -54,6 +54,22 @@ async def settle(pilot: object, rounds: int = 3) -> None:
         await pilot.pause()  # type: ignore[attr-defined]
 
 
+async def queue_failure_shown_then_retried(pilot: object, reason: str) -> None:
+    """The queue pane says its load failed (with `reason`), keeps no rows, and the
+    once-a-second tick loads it again once the backend answers."""
+    from console.widgets.queue import QueuePane
+
+    app = pilot.app  # type: ignore[attr-defined]
+    await settle(pilot)
+    queue = app.screen.query_one(QueuePane)
+    status = str(queue.query_one("#queue-status").render())
+    assert "Unavailable" in status and reason in status
+    assert queue.failed and not queue.window.rows
+    app.screen._poll()  # the once-a-second tick retries
+    await settle(pilot)
+    assert queue.window.rows and not queue.failed
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

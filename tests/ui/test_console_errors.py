@@ -10,7 +10,7 @@ from backends.models import Direction
 from console.screens.workspace import WorkspaceScreen
 from console.widgets.composer import Composer
 from console.widgets.customer import CustomerView
-from tests.ui.conftest import settle
+from tests.ui.conftest import queue_failure_shown_then_retried, settle
 
 pytestmark = pytest.mark.anyio
 
@@ -112,16 +112,7 @@ async def test_queue_failure_is_shown_and_retried(make_app) -> None:
     flaky.fail["queue"] = Unavailable("cannot open /data/vista.db")
     app.backend = flaky
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        from console.widgets.queue import QueuePane
-
-        queue = app.screen.query_one(QueuePane)
-        status = str(queue.query_one("#queue-status").render())
-        assert "Unavailable" in status and "cannot open" in status
-        assert queue.failed and not queue.window.rows
-        app.screen._poll()  # the once-a-second tick retries
-        await settle(pilot)
-        assert queue.window.rows and not queue.failed
+        await queue_failure_shown_then_retried(pilot, "cannot open")
 
 
 async def test_lost_claim_race_shows_the_winner(make_app, demo_db) -> None:

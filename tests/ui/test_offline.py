@@ -3,6 +3,7 @@ and the console reconnects by itself."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,15 @@ def header(app: VistaApp) -> str:
     return str(app.screen.query_one("#app-header").render())
 
 
+@pytest.fixture
+def flaky(demo_db: Path, settings_path: Path) -> Iterator[tuple[FlakyBackend, VistaApp]]:
+    """The console on a store that fails like a dead server while `backend.down` is set."""
+    backend = FlakyBackend(demo_db, agent="demo", clock=lambda: NOW)
+    yield backend, VistaApp(backend, clock=lambda: NOW, settings_path=settings_path,
+                            poll_interval=0.05)
+    backend.close()
+
+
 async def _workspace(app: VistaApp, pilot: Pilot[None]) -> WorkspaceScreen:
     """The workspace once it has settled, with a contact open."""
     await settle(pilot)
@@ -49,10 +59,9 @@ async def _workspace(app: VistaApp, pilot: Pilot[None]) -> WorkspaceScreen:
 
 
 async def test_offline_shows_and_recovers_without_losing_the_draft(
-    demo_db: Path, settings_path: Path
+    flaky: tuple[FlakyBackend, VistaApp],
 ) -> None:
-    backend = FlakyBackend(demo_db, agent="demo", clock=lambda: NOW)
-    app = VistaApp(backend, clock=lambda: NOW, settings_path=settings_path, poll_interval=0.05)
+    backend, app = flaky
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await _workspace(app, pilot)
         contact_id = screen.contact.id
@@ -68,14 +77,12 @@ async def test_offline_shows_and_recovers_without_losing_the_draft(
         assert "OFFLINE" not in header(app)
         assert screen.contact is not None and screen.contact.id == contact_id
         assert screen.query_one(Composer).body == "Buongiorno"
-    backend.close()
 
 
 async def test_a_customer_that_failed_to_load_while_offline_loads_on_reconnect(
-    demo_db: Path, settings_path: Path
+    flaky: tuple[FlakyBackend, VistaApp],
 ) -> None:
-    backend = FlakyBackend(demo_db, agent="demo", clock=lambda: NOW)
-    app = VistaApp(backend, clock=lambda: NOW, settings_path=settings_path, poll_interval=0.05)
+    backend, app = flaky
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await _workspace(app, pilot)
         first = screen.contact
@@ -95,4 +102,3 @@ async def test_a_customer_that_failed_to_load_while_offline_loads_on_reconnect(
         await settle(pilot)
         assert "OFFLINE" not in header(app)
         assert view.customer is not None and view.customer.id == moved.customer_id
-    backend.close()

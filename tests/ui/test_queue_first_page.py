@@ -18,7 +18,7 @@ from console.widgets.queue import QueuePane
 from console.widgets.queue_list import QueueList
 from console.widgets.queue_window import PAGE
 from tests.conftest import NOW
-from tests.ui.conftest import settle
+from tests.ui.conftest import queue_failure_shown_then_retried, settle
 
 pytestmark = pytest.mark.anyio
 
@@ -107,14 +107,7 @@ async def test_a_failed_first_page_is_shown_and_retried(
     first = FirstPage(backend, QueueQuery(), PAGE)
     app = console(backend, settings_path, first)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        queue = app.screen.query_one(QueuePane)
-        status = str(queue.query_one("#queue-status").render())
-        assert "Unavailable" in status and "cannot open" in status
-        assert queue.failed and not queue.window.rows
-        app.screen._poll()  # the once-a-second tick retries
-        await settle(pilot)
-        assert queue.window.rows and not queue.failed
+        await queue_failure_shown_then_retried(pilot, "cannot open")
     backend.close()
 
 
