@@ -72,10 +72,19 @@ class Payload(Mapping[str, Any]):
     def json_bytes(self) -> bytes:
         """The payload as JSON: the stored text itself when it is a plain JSON object
         (no parsing), else the parsed value written again."""
-        text = self._text
-        # json.dumps writes NaN and Infinity, which JSON has no words for
-        if self._data is None and text[:1] == "{" and "NaN" not in text and "Infinity" not in text:
-            return text.encode()
+        if self._data is None:
+            return json_bytes(self._text)
         import msgspec
 
-        return msgspec.json.encode(self._parsed())
+        return msgspec.json.encode(self._data)
+
+
+def json_bytes(text: str) -> bytes:
+    """A stored payload's text as the JSON to send: the text itself when it is a plain
+    JSON object (no parsing), else the parsed value written again."""
+    # json.dumps writes NaN and Infinity, which JSON has no words for
+    if text[:1] == "{" and "NaN" not in text and "Infinity" not in text:
+        return text.encode()
+    import msgspec
+
+    return msgspec.json.encode(parse(text))

@@ -271,6 +271,25 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         cursor: str | None = None,
         limit: int = 50,
     ) -> TimelinePage:
+        found, next_cursor = self.timeline_rows(
+            customer_id, kinds=kinds, channels=channels, cursor=cursor, limit=limit
+        )
+        return TimelinePage(tuple(map(rows.event, found)), next_cursor)
+
+    def timeline_rows(
+        self,
+        customer_id: int,
+        *,
+        kinds: tuple[EventKind, ...] = (),
+        channels: tuple[str, ...] = (),
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[tuple[Any, ...]], str | None]:
+        """`timeline` as stored rows (`rows.EVENT_COLUMNS` tuples) and the next cursor.
+
+        For the HTTP server, which writes a page as JSON straight from these rows
+        (`backends.http.bodies.timeline_page`) without building 200 models first.
+        """
         _limit(limit)
         where = ["customer_id = ?"]
         params: list[Any] = [customer_id]
@@ -296,7 +315,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         more = len(found) > limit
         found = found[:limit]
         next_cursor = rows.encode_cursor(found[-1][2], found[-1][0]) if more else None
-        return TimelinePage(tuple(map(rows.event, found)), next_cursor)
+        return found, next_cursor
 
     def get_event(self, event_id: int) -> TimelineEvent:
         with self.store.read() as db:
