@@ -63,25 +63,32 @@ CONTACT_COLUMNS = (
 CONTACT_FROM = "contacts c JOIN customers cu ON cu.id = c.customer_id"
 
 
+_CHANNELS = {c.value: c for c in Channel}
+_STATUSES = {s.value: s for s in ContactStatus}
+
+
 def contact(row: sqlite3.Row) -> Contact:
+    """A row of `CONTACT_COLUMNS` as a model (by position: a queue page builds 50 of them
+    per request, and an index is read faster than a name)."""
+    stamp = datetime.fromtimestamp
     return Contact(
-        id=row["id"],
-        channel=Channel(row["channel"]),
-        customer_id=row["customer_id"],
-        customer_name=row["customer_name"] or f"customer {row['customer_id']}",
-        subject=row["subject"],
-        intent=row["intent"],
-        priority=Priority.from_rank(row["priority"]),
-        status=ContactStatus(row["status"]),
-        created_at=ts(row["created_at"]),
-        updated_at=ts(row["updated_at"]),
-        first_response_at=from_ts(row["first_response_at"]),
-        resolved_at=from_ts(row["resolved_at"]),
-        sla_due_at=from_ts(row["sla_due_at"]),
-        assignee=row["assignee"],
-        snoozed_until=from_ts(row["snoozed_until"]),
-        last_inbound_at=from_ts(row["last_inbound_at"]),
-        version=row["version"],
+        row[0],
+        _CHANNELS.get(row[1]) or Channel(row[1]),
+        row[2],
+        row[18] or f"customer {row[2]}",
+        row[3],
+        row[4],
+        Priority.from_rank(row[5]),
+        _STATUSES.get(row[6]) or ContactStatus(row[6]),
+        stamp(row[7], UTC),
+        stamp(row[8], UTC),
+        None if row[9] is None else stamp(row[9], UTC),
+        None if row[10] is None else stamp(row[10], UTC),
+        None if row[11] is None else stamp(row[11], UTC),
+        row[12],
+        None if row[13] is None else stamp(row[13], UTC),
+        None if row[14] is None else stamp(row[14], UTC),
+        row[15],
     )
 
 
