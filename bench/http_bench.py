@@ -227,14 +227,17 @@ def _run(db: Path, runs: int) -> None:
         # on this VM drifts up to 2x between runs, and moves every row below with it
         with httpx.Client(base_url=url, headers={"authorization": f"Bearer {token}"}) as raw:
             raw.get("/api/v1/me")
-            record("http: baseline round trip (GET /api/v1/me)",
-                   timed(lambda i: raw.get("/api/v1/me"), n),
-                   note="no target: the floor under every request, same run")
+            floor = record("http: baseline round trip (GET /api/v1/me)",
+                           timed(lambda i: raw.get("/api/v1/me"), n),
+                           note="no target: the floor under every request, same run")
         # what the console does to open a customer: one request (profile, key facts, 200 events)
         samples = timed(view, n)
-        record("http: customer view (profile + 200 events)", samples, limit_p50=3,
-               note=f"customer_view, one request, one client on loopback; busiest customers "
-                    f"({len(heavy)} with >= 200 events), each read once before")
+        opened = record("http: customer view (profile + 200 events)", samples, limit_p50=3,
+                        note=f"customer_view, one request, one client on loopback; busiest "
+                             f"customers ({len(heavy)} with >= 200 events), each read once before")
+        assert opened.p50 is not None and floor.p50 is not None
+        add("http: customer view / baseline round trip", opened.p50 / floor.p50, "x",
+            note="p50 over p50, same run: the view's cost with this VM's drift divided out")
         p99 = _pct(samples, 0.99)
         add("http: customer view p99", p99, "ms", "p99 <= 15 ms", p99 <= 15, note=f"{n} runs")
         two = timed(two_calls, n)

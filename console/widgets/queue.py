@@ -286,9 +286,21 @@ class QueuePane(Vertical):
         where = f"{w.cursor + 1:,}/{total}" if w.rows else f"0/{total}"
         label = dict(TABS)[self.tab]
         chan = self.channel.value if self.channel else "all channels"
+        self.query_one(QueueList).empty_text = self._empty_text(label)
         self.query_one("#queue-status", Static).update(
             Content.assemble((label, "bold"), f" · {chan} · ", (where, "$accent")),
             layout=False)  # one line, always
+
+    def _empty_text(self, label: str) -> str:
+        """What an empty queue says: which view is empty, and how a new store gets data."""
+        if self.tab == "all" and self.channel is None and not self.text.strip():
+            return ("No contacts waiting.\n\nA new store? Load customers:\n"
+                    "  vista import FILE --source NAME\nMessages open contacts:\n"
+                    "  vista contacts inbound CHANNEL FROM TEXT\n(or POST /api/v1/inbound)\n"
+                    "Or build a demo store:\n  vista demo --db demo.db")
+        where = f"{label} · {self.channel.value if self.channel else 'all channels'}"
+        typed = f" matching {self.text.strip()!r}" if self.text.strip() else ""
+        return f"No contacts in {where}{typed}."
 
     # -- cursor ------------------------------------------------------------------
 
