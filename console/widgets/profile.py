@@ -35,7 +35,7 @@ def profile_content(customer: Customer, *, compact: bool = False) -> Content:
     lines.append(Content.assemble(
         content(f"{customer.segment or '—'} · {customer.tier or '—'}", "bold"),
         f" · LTV {customer.lifetime_value:,.2f} {clean(customer.currency)}",
-        " · lang ", content(customer.language or "?", "bold"),
+        " · lang ", content(customer.language or "—", "bold"),
         (" · consents ", "dim"), content(consents or "—")))
     conflicts = {c.field: c for c in customer.conflicts()}
     disputed = {CONFLICT_FIELD[f] for f in conflicts if f in CONFLICT_FIELD}
