@@ -17,7 +17,8 @@ from backends.base import Unavailable, VistaError
 
 #: The schema version this code writes and understands.
 MIGRATIONS: tuple[str, ...] = ("0001_initial.sql", "0002_identity.sql", "0003_tokens.sql", "0004_stats.sql",
-                               "0005_identity_settings.sql", "0006_search_prefix.sql")
+                               "0005_identity_settings.sql", "0006_search_prefix.sql",
+                               "0007_search_prefix6.sql")
 SCHEMA_VERSION = len(MIGRATIONS)
 
 BUSY_TIMEOUT_MS = 5000

@@ -43,7 +43,7 @@ def test_a_store_of_schema_5_is_upgraded_and_finds_one_character_prefixes(tmp_pa
         assert conn.execute("SELECT count(*) FROM customer_search").fetchone()[0] == before
         sql = conn.execute(
             "SELECT sql FROM sqlite_master WHERE name = 'customer_search'").fetchone()[0]
-    assert "'1 2 3 4'" in sql
+    assert "'1 2 3 4 5 6'" in sql
     assert vista("db", "check", "--db", str(old)).returncode == 0
 
 
