@@ -199,33 +199,46 @@ def _enum_list(values: list[str] | None, kind: type[Any], what: str) -> tuple[An
         raise InvalidInput(f"unknown {what} ({e}); use one of: {allowed}") from e
 
 
-@queue_app.command("list")
-@handles_errors
-def queue_list(
-    status: Annotated[list[str] | None, typer.Option(help="new, open, pending, snoozed, resolved "
-                                                          "(repeatable; default: open work).")] = None,
-    channel: Annotated[list[str] | None, typer.Option(help="email, chat, phone, whatsapp, sms, web "
-                                                           "(repeatable).")] = None,
-    assignee: Annotated[str | None, typer.Option(help="Only contacts held by this agent; "
-                                                      "'none' for unassigned.")] = None,
-    priority: Annotated[list[str] | None, typer.Option(help="low, normal, high, urgent "
-                                                            "(repeatable).")] = None,
-    sla: Annotated[str | None, typer.Option(help="ok, at_risk (includes breached), breached, none.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many contacts.", min=1, max=100_000)] = 50,
-    json_: JsonOpt = False,
-) -> None:
-    """List the queue in working order: priority, then SLA due time, then age."""
+StatusOpt = Annotated[list[str] | None, typer.Option(
+    "--status", help="new, open, pending, snoozed, resolved (repeatable; default: open work).")]
+ChannelOpt = Annotated[list[str] | None, typer.Option(
+    "--channel", help="email, chat, phone, whatsapp, sms, web (repeatable).")]
+AssigneeOpt = Annotated[str | None, typer.Option(
+    "--assignee", help="Only contacts held by this agent; 'none' for unassigned.")]
+PriorityOpt = Annotated[list[str] | None, typer.Option(
+    "--priority", help="low, normal, high, urgent (repeatable).")]
+SlaOpt = Annotated[str | None, typer.Option(
+    "--sla", help="ok, at_risk (includes breached), breached, none.")]
+
+
+def _queue_query(status: list[str] | None, channel: list[str] | None, assignee: str | None,
+                 priority: list[str] | None, sla: str | None) -> QueueQuery:
+    """The queue filters of `queue list` and `queue count`."""
     from backends.models import SlaState
 
-    statuses = _enum_list(status, ContactStatus, "status") or QueueQuery().statuses
-    query = QueueQuery(
-        statuses=statuses,
+    return QueueQuery(
+        statuses=_enum_list(status, ContactStatus, "status") or QueueQuery().statuses,
         channels=_enum_list(channel, Channel, "channel"),
         assignee=None if assignee in (None, "none") else assignee,
         unassigned=assignee == "none",
         priorities=_enum_list(priority, Priority, "priority"),
         sla=_enum_list([sla], SlaState, "SLA state")[0] if sla else None,
     )
+
+
+@queue_app.command("list")
+@handles_errors
+def queue_list(
+    status: StatusOpt = None,
+    channel: ChannelOpt = None,
+    assignee: AssigneeOpt = None,
+    priority: PriorityOpt = None,
+    sla: SlaOpt = None,
+    limit: Annotated[int, typer.Option(help="At most this many contacts.", min=1, max=100_000)] = 50,
+    json_: JsonOpt = False,
+) -> None:
+    """List the queue in working order: priority, then SLA due time, then age."""
+    query = _queue_query(status, channel, assignee, priority, sla)
     backend = STATE.backend()
     contacts = []
     cursor = None
@@ -243,6 +256,24 @@ def queue_list(
     table(None, ("id", "channel", "customer", "subject", "priority", "status", "SLA", "assignee"),
           ((c.id, c.channel.value, c.customer_name, c.subject, c.priority.value, c.status.value,
             _sla_text(c.sla_due_at, now), c.assignee or "") for c in contacts))
+
+
+@queue_app.command("count")
+@handles_errors
+def queue_count(
+    status: StatusOpt = None,
+    channel: ChannelOpt = None,
+    assignee: AssigneeOpt = None,
+    priority: PriorityOpt = None,
+    sla: SlaOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """How many contacts match the filters (the same as `queue list`)."""
+    count = STATE.backend().queue_count(_queue_query(status, channel, assignee, priority, sla))
+    if json_:
+        emit_json({"count": count})
+    else:
+        output.stdout.print(str(count), markup=False, highlight=False)
 
 
 def _sla_text(due: datetime | None, now: datetime) -> str:

@@ -172,3 +172,44 @@ def test_vista_import_against_a_server(store: Path, server: str, tmp_path: Path)
         "--backend", server, "--token", operator, "customers", "search", "Zanardelli", "--json"
     )
     assert found.returncode == 0 and "Ottavia Zanardelli" in found.stdout
+
+
+def test_scripting_commands_answer_the_same_from_a_server(store: Path, server: str) -> None:
+    operator = _token(store, "ops", "operator", "giulia")
+    local = ["--backend", f"sqlite:///{store}"]
+    remote = ["--backend", server, "--token", operator]
+    for args in (("customers", "timeline", "4", "--limit", "30", "--json"),
+                 ("queue", "count", "--channel", "email", "--json"),
+                 ("templates", "--json"), ("agents", "--json"),
+                 ("changes", "--limit", "20", "--json")):
+        here, there = _vista(*local, *args), _vista(*remote, *args)
+        assert there.returncode == 0, (args, there.stderr)
+        assert here.stdout == there.stdout, args
+    noted = _vista(*remote, "customers", "note", "4", "left over HTTP", "--json")
+    assert noted.returncode == 0, noted.stderr
+    event = json.loads(noted.stdout)
+    shown = _vista(*remote, "customers", "event", str(event["id"]), "--json")
+    assert json.loads(shown.stdout)["id"] == event["id"]
+
+
+def test_changes_follow_over_http_prints_a_change_as_it_happens(store: Path, server: str) -> None:
+    operator = _token(store, "ops", "operator", "giulia")
+    follower = subprocess.Popen(
+        [*VISTA, "--backend", server, "--token", operator, "changes", "--follow", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        time.sleep(1.5)  # it has taken the current end of the feed and is waiting
+        made = _vista("--backend", server, "--token", operator, "customers", "note", "4", "hi")
+        assert made.returncode == 0, made.stderr
+        import select
+
+        ready, _w, _x = select.select([follower.stdout], [], [], 5)  # within seconds, not 25
+        assert ready, "the followed change did not arrive within 5 s"
+        line = follower.stdout.readline()  # type: ignore[union-attr]
+        change = json.loads(line)
+        assert (change["entity"], change["entity_id"], change["actor"]) == ("customer", 4, "giulia")
+    finally:
+        follower.terminate()
+        follower.wait(10)
