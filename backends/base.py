@@ -16,31 +16,33 @@ from typing import Self
 
 from backends.models import (
     Agent,
+    AgentLoad,
+    AtRiskContact,
     ChangeBatch,
+    Channel,
     Contact,
     ContactDetail,
     ContactStatus,
     Customer,
+    CustomerExplanation,
     CustomerFacts,
     CustomerHit,
+    CustomerView,
     EventKind,
-    Message,
-    Priority,
-    QueueQuery,
-    QueuePage,
-    Template,
-    TimelineEvent,
-    TimelinePage,
-)
-from backends.models import AgentLoad, AtRiskContact, Channel, KpiBucket, KpiReport
-from backends.models import InboundResult
-from backends.models import CustomerView
-from backends.models import (
-    CustomerExplanation,
     FieldProvenance,
     IdentityJournalEntry,
     IdentitySuggestion,
+    InboundResult,
+    KpiBucket,
+    KpiReport,
+    Message,
+    Priority,
+    QueuePage,
+    QueueQuery,
     RecordLink,
+    Template,
+    TimelineEvent,
+    TimelinePage,
 )
 
 # --------------------------------------------------------------------------
@@ -134,7 +136,7 @@ class Backend(ABC):
 
     # -- lifecycle ----------------------------------------------------------
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release connections. Safe to call twice."""
 
     def __enter__(self) -> Self:

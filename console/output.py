@@ -20,6 +20,7 @@ from rich.text import Text
 from backends.base import VistaError
 from console.safe_text import json_text, literal
 
+
 def _width() -> int | None:
     """Rich assumes 80 columns when piped; tables for files and pagers get room."""
     if sys.stdout.isatty():

@@ -33,6 +33,7 @@ from backends.models import (
     CustomerHit,
     Direction,
     EventKind,
+    InboundResult,
     Message,
     Priority,
     QueuePage,
@@ -44,11 +45,10 @@ from backends.models import (
     TimelinePage,
     utcnow,
 )
-from backends.models import InboundResult
 from backends.sqlite import rows
+from backends.sqlite.identity_ops import IdentityOps
 from backends.sqlite.search import first_keystroke, fts_query
 from backends.sqlite.stats import StatsQueries
-from backends.sqlite.identity_ops import IdentityOps
 from backends.sqlite.store import Store
 
 #: A contact whose SLA falls due within this many seconds is "at risk".
@@ -789,4 +789,4 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         )
 
 
-__all__ = ["SQLiteBackend", "AT_RISK_SECONDS", "OPEN_STATUSES"]
+__all__ = ["AT_RISK_SECONDS", "OPEN_STATUSES", "SQLiteBackend"]

@@ -41,7 +41,7 @@ def _entry(d: dict[str, Any]) -> IdentityJournalEntry:
 
 
 
-def _ops():  # noqa: ANN202 - the module
+def _ops():
     """Identity operations, imported on first use: they load phonenumbers and rapidfuzz,
     which the console's start-up does not need."""
     from backends.identity import operations

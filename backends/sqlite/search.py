@@ -42,8 +42,7 @@ def fts_query(text: str) -> tuple[str, str] | None:
         return None
     if _PHONEISH.match(text):
         digits = re.sub(r"\D", "", text)
-        if digits.startswith("00"):
-            digits = digits[2:]
+        digits = digits.removeprefix("00")
         if len(digits) >= 3:
             return f'phones : "{digits}"*', "phone"
     if "@" in text:

@@ -72,7 +72,7 @@ class SupervisorScreen(Screen[None]):
         max_open: int = 25,
         at_risk_limit: int = 50,
         name: str | None = None,
-        id: str | None = None,  # noqa: A002 - Textual's name
+        id: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id)
         self.backend = backend

@@ -124,7 +124,7 @@ def test_timeline_rejects_a_forged_cursor(backend: Backend) -> None:
         backend.timeline(1, cursor="not-a-cursor")
 
 
-def _key(c):  # noqa: ANN001, ANN202 - queue order as the contract states it
+def _key(c):
     due = c.sla_due_at.timestamp() if c.sla_due_at else float("inf")
     return (-c.priority.rank, due, c.created_at, c.id)
 

@@ -102,7 +102,7 @@ def test_resolve_takes_it_out_of_the_queue_and_reopen_brings_it_back(backend: Ba
         backend.set_status(cid, ContactStatus.SNOOZED)
 
 
-def test_snooze_hides_until_the_time_comes(make_backend: BackendFactory, demo_db) -> None:  # noqa: ANN001
+def test_snooze_hides_until_the_time_comes(make_backend: BackendFactory, demo_db) -> None:
     backend = make_backend()
     cid = _unassigned(backend)
     with pytest.raises(InvalidInput, match="past"):

@@ -142,14 +142,14 @@ def test_demo_refuses_to_overwrite(tmp_path: Path) -> None:
     assert again.returncode == 1 and "already exists" in again.stderr
 
 
-def _commands(app, prefix: str = "") -> list[str]:  # noqa: ANN001
+def _commands(app, prefix: str = "") -> list[str]:
     """Every command path of a Typer app."""
     import typer.main
 
     group = typer.main.get_command(app)
     found: list[str] = []
 
-    def walk(cmd, path):  # noqa: ANN001, ANN202
+    def walk(cmd, path):
         subs = getattr(cmd, "commands", None)
         if subs:
             for name, sub in subs.items():

@@ -160,7 +160,7 @@ def test_different_mobiles_count_against_a_namesake_at_home() -> None:
     assert "different mobiles" in v.reason
 
 
-def test_a_record_cannot_chain_two_people_together(tmp_path) -> None:  # noqa: ANN001
+def test_a_record_cannot_chain_two_people_together(tmp_path) -> None:
     import json
 
     from backends.identity.importer import ImportOptions, run_import
@@ -230,7 +230,7 @@ def test_house_numbers_must_match_exactly() -> None:
     assert score(a, c, CFG).decision is Decision.LINK
 
 
-def test_namesakes_at_one_address_need_more_than_name_and_address(tmp_path) -> None:  # noqa: ANN001
+def test_namesakes_at_one_address_need_more_than_name_and_address(tmp_path) -> None:
     import json
 
     from backends.identity.importer import ImportOptions, run_import
