@@ -119,6 +119,15 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         self._first = first
         return first
 
+    def on_screen_resume(self) -> None:
+        """Back on top after a dialog: the countdowns paused under it catch up at once."""
+        from console.widgets.contact_bar import ContactBar
+
+        for queue in self.query(QueueList):
+            queue.refresh()
+        for bar in self.query(ContactBar):
+            bar.repaint()
+
     def on_mount(self) -> None:
         self.set_interval(self.app.poll_interval, self._poll)  # type: ignore[attr-defined]
         self.set_timer(PANES_AT_THE_LATEST, self._start_panes)

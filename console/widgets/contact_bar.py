@@ -27,8 +27,13 @@ class ContactBar(Static):
         self._line: Content | None = None
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self._paint)
+        self.set_interval(1.0, self._tick)
         self._paint()
+
+    def _tick(self) -> None:
+        """The SLA countdown, every second (not under a dialog: see `QueueList._tick`)."""
+        if self.screen.is_active:
+            self._paint()
 
     def repaint(self) -> None:
         """Show `contact` again (after it changed)."""

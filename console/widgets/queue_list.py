@@ -132,7 +132,13 @@ class QueueList(Widget, can_focus=True):
         self.set_interval(1.0, self._tick)  # SLA countdowns tick
 
     def _tick(self) -> None:
-        """Repaint the rows whose countdown (or waiting time) text changed."""
+        """Repaint the rows whose countdown (or waiting time) text changed.
+
+        Not while a dialog (search, help, a picker) covers the workspace: the dimmed
+        background would be composed again every second under it, 25-40 ms that land
+        on the operator's keystrokes. The workspace repaints when it is back on top."""
+        if not self.screen.is_active:
+            return
         now = self.clock()
         w, width = self.window, self.size.width
         for y in range(self.size.height):
