@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
 from backends import open_backend
-from backends.base import Backend, ReadOnly, VistaError
+from backends.base import Backend, InvalidInput, ReadOnly, VistaError
+from backends.models import Channel
 from console.output import fail, fail_from
+from console.safe_text import clean
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -83,3 +87,45 @@ IdArg = Annotated[int, typer.Argument(metavar="ID", help="Contact id.")]
 VersionOpt = Annotated[int | None, typer.Option("--if-version", help="Fail if the contact changed since this version.")]
 
 
+# -- option values shared by several commands ---------------------------------------
+
+_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+TimeOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="T",
+        help="A time: ISO date or date-time (UTC unless it says otherwise), "
+        "'now', or an age such as 90m, 24h, 7d, 2w (that long ago).",
+    ),
+]
+
+
+def parse_time(text: str, now: datetime) -> datetime:
+    """`2026-11-20`, `2026-11-20T10:00`, `...+01:00`, `now`, `24h` / `7d` (ago) -> aware UTC."""
+    value = text.strip().lower()
+    if value == "now":
+        return now
+    m = _RELATIVE.match(value)
+    if m:
+        return now - timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as e:
+        raise InvalidInput(
+            f"cannot read the time {clean(text)!r}: use 2026-11-20, 2026-11-20T10:00, now, "
+            "or an age like 24h or 7d"
+        ) from e
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def channel_option(value: str | None) -> Channel | None:
+    """A --channel value as a Channel (None stays None); InvalidInput names the valid ones."""
+    if value is None:
+        return None
+    try:
+        return Channel(value.strip().lower())
+    except ValueError as e:
+        allowed = ", ".join(c.value for c in Channel)
+        raise InvalidInput(f"unknown channel {clean(value)!r}; use one of: {allowed}") from e

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from backends.base import Unavailable
-from console.clikit import STATE, JsonOpt, handles_errors
+from console.clikit import STATE, JsonOpt, channel_option, handles_errors
 from console.output import emit_json, emit_jsonl, stderr, stdout, table, when
 from console.safe_text import clean
 
@@ -119,9 +119,7 @@ def register(app: typer.Typer) -> None:
         """The canned reply templates with their {variables}."""
         found = STATE.backend().templates()
         if channel is not None:
-            from console.commands.stats import _channel
-
-            wanted = _channel(channel)
+            wanted = channel_option(channel)
             found = tuple(t for t in found if t.channel in (None, wanted))
         if json_:
             emit_jsonl([{**t.to_json(), "variables": list(t.variables)} for t in found])

@@ -9,8 +9,15 @@ from typing import Annotated
 
 import typer
 
-from console.clikit import STATE, JsonOpt, handles_errors, mutating
-from console.commands.stats import TimeOpt, _channel, parse_time
+from console.clikit import (
+    STATE,
+    JsonOpt,
+    TimeOpt,
+    channel_option,
+    handles_errors,
+    mutating,
+    parse_time,
+)
 from console.output import emit_json, stdout
 from console.safe_text import clean
 
@@ -29,7 +36,7 @@ def contacts_inbound(
     """Deliver a message a customer sent: find (or create) the customer, add it to the
     timeline and open or update their contact on that channel."""
     body = sys.stdin.read() if text == "-" else text
-    chosen = _channel(channel)
+    chosen = channel_option(channel)
     assert chosen is not None
     sent = parse_time(at, datetime.now(UTC).replace(microsecond=0)) if at else None
     result = STATE.backend(write=True).deliver_inbound(

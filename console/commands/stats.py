@@ -2,59 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
 
 from backends.base import InvalidInput
-from backends.models import Channel, KpiBucket, KpiReport, utcnow
+from backends.models import KpiBucket, KpiReport, utcnow
 from console import output
-from console.clikit import STATE, JsonOpt, handles_errors
+from console.clikit import STATE, JsonOpt, TimeOpt, channel_option, handles_errors, parse_time
 from console.kpi_text import duration, kpi_lines, left, spark, window_title
 from console.output import emit_json, table
 from console.safe_text import clean
-
-_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-TimeOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="T",
-        help="A time: ISO date or date-time (UTC unless it says otherwise), "
-        "'now', or an age such as 90m, 24h, 7d, 2w (that long ago).",
-    ),
-]
-
-
-def parse_time(text: str, now: datetime) -> datetime:
-    """`2026-11-20`, `2026-11-20T10:00`, `...+01:00`, `now`, `24h` / `7d` (ago) -> aware UTC."""
-    value = text.strip().lower()
-    if value == "now":
-        return now
-    m = _RELATIVE.match(value)
-    if m:
-        return now - timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
-    try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError as e:
-        raise InvalidInput(
-            f"cannot read the time {clean(text)!r}: use 2026-11-20, 2026-11-20T10:00, now, "
-            "or an age like 24h or 7d"
-        ) from e
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _channel(value: str | None) -> Channel | None:
-    if value is None:
-        return None
-    try:
-        return Channel(value.strip().lower())
-    except ValueError as e:
-        allowed = ", ".join(c.value for c in Channel)
-        raise InvalidInput(f"unknown channel {clean(value)!r}; use one of: {allowed}") from e
 
 
 def _bucket(value: str | None) -> KpiBucket | None:
@@ -137,10 +95,10 @@ def register(app: typer.Typer) -> None:
         since_dt = parse_time(since, now) if since else None
         backend = STATE.backend()
         report = backend.stats(
-            since_dt, until_dt, channel=_channel(channel), bucket=_bucket(bucket),
+            since_dt, until_dt, channel=channel_option(channel), bucket=_bucket(bucket),
             max_open=max_open, at_risk_minutes=within, now=now,
         )
-        risky = backend.at_risk(within, limit=limit, channel=_channel(channel),
+        risky = backend.at_risk(within, limit=limit, channel=channel_option(channel),
                                 include_breached=overdue, now=now)
         if json_:
             emit_json({**report.to_json(), "at_risk": [c.to_json() for c in risky]})
@@ -166,5 +124,5 @@ def register(app: typer.Typer) -> None:
 
         STATE.read_only = True  # a wall screen never changes data: the store refuses writes too
         backend = STATE.backend()
-        Wallboard(backend, channel=_channel(channel), refresh_seconds=refresh, within=within,
+        Wallboard(backend, channel=channel_option(channel), refresh_seconds=refresh, within=within,
                   max_open=max_open, unmask=unmask).run()

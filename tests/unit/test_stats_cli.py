@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import console.commands.stats as stats_command
+from console import clikit
 from console.cli import app
 from console.clikit import STATE
 from tests import stats_dataset
@@ -93,7 +94,7 @@ def test_bad_options_fail_with_one_line(url: str, args: tuple[str, ...], message
 
 
 def test_parse_time_forms() -> None:
-    parse = stats_command.parse_time
+    parse = clikit.parse_time
     assert parse("now", NOW) == NOW
     assert parse("90m", NOW) == NOW - timedelta(minutes=90)
     assert parse("2w", NOW) == NOW - timedelta(weeks=2)
