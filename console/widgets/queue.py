@@ -296,7 +296,7 @@ class QueuePane(Vertical):
         if self.tab == "all" and self.channel is None and not self.text.strip():
             return ("No contacts waiting.\n\nA new store? Load customers:\n"
                     "  vista import FILE --source NAME\nMessages open contacts:\n"
-                    "  vista contacts inbound CHANNEL FROM TEXT\n(or POST /api/v1/inbound)\n"
+                    "  vista contacts inbound --help\n  or POST /api/v1/inbound\n"
                     "Or build a demo store:\n  vista demo --db demo.db")
         where = f"{label} · {self.channel.value if self.channel else 'all channels'}"
         typed = f" matching {self.text.strip()!r}" if self.text.strip() else ""

@@ -115,3 +115,18 @@ def test_read_only_workspace(snap_compare, make_app) -> None:
 @pytest.mark.parametrize("presses", [("T",), ("T", "T")], ids=["light", "high-contrast"])
 def test_themes(snap_compare, make_app, presses) -> None:
     assert snap_compare(make_app(), terminal_size=NARROW, run_before=steps(*presses))
+
+
+def test_new_empty_store(snap_compare, tmp_path, settings_path) -> None:
+    """A first-time user's first screen: the queue says how a store gets data."""
+    from backends.sqlite.backend import SQLiteBackend
+    from console.app import VistaApp
+    from tests.conftest import NOW
+
+    backend = SQLiteBackend(tmp_path / "new.db", agent="demo", clock=lambda: NOW, create=True)
+    app = VistaApp(FixedLocation(backend), clock=lambda: NOW, settings_path=settings_path,
+                   poll_interval=3600.0)
+    try:
+        assert snap_compare(app, terminal_size=NARROW, run_before=steps())
+    finally:
+        backend.close()
