@@ -12,12 +12,19 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import Static
 
 from backends.base import Backend
-from backends.models import AtRiskContact, Channel, KpiReport, utcnow
-from console.widgets.kpis import AgentTable, AtRiskTable, BacklogPanel, KpiTiles
+from backends.models import Channel
+from console.widgets.kpis import (
+    AgentTable,
+    AtRiskTable,
+    BacklogPanel,
+    KpisFailed,
+    KpisLoaded,
+    KpiTiles,
+    read_kpis,
+)
 
 #: The board's window: the last 24 hours, per hour.
 WINDOW = timedelta(hours=24)
@@ -38,16 +45,6 @@ class Wallboard(App[None]):
         Binding("q", "quit", "Quit", id="wallboard.quit"),
         Binding("r", "refresh", "Refresh", id="wallboard.refresh"),
     ]
-
-    class _Loaded(Message):
-        def __init__(self, report: KpiReport, at_risk: tuple[AtRiskContact, ...]) -> None:
-            super().__init__()
-            self.report, self.at_risk = report, at_risk
-
-    class _Failed(Message):
-        def __init__(self, error: Exception) -> None:
-            super().__init__()
-            self.error = error
 
     def __init__(
         self,
@@ -89,19 +86,10 @@ class Wallboard(App[None]):
     def load(self) -> None:
         """Read the report and the at-risk list (nothing else: the board is read-only)."""
         now = self.now() if self.now is not None else None
-        try:
-            end = now or utcnow()
-            report = self.backend.stats(end - WINDOW, end, channel=self.channel,
-                                        max_open=self.max_open, at_risk_minutes=self.within,
-                                        now=now)
-            risky = self.backend.at_risk(self.within, limit=30, channel=self.channel,
-                                         include_breached=True, now=now)
-        except Exception as e:  # noqa: BLE001 - shown on the board, which keeps refreshing
-            self.post_message(self._Failed(e))
-            return
-        self.post_message(self._Loaded(report, risky))
+        self.post_message(read_kpis(self.backend, WINDOW, now, channel=self.channel,
+                                    max_open=self.max_open, within=self.within, limit=30))
 
-    def on_wallboard__loaded(self, message: _Loaded) -> None:
+    def on_kpis_loaded(self, message: KpisLoaded) -> None:
         r = message.report
         chan = r.channel.value if r.channel is not None else "all channels"
         mask = "names shown" if self.unmask else "customer data masked"
@@ -122,7 +110,7 @@ class Wallboard(App[None]):
             ("At risk", "bold"), f" · due within {self.within} min or overdue",
         ))
 
-    def on_wallboard__failed(self, message: _Failed) -> None:
+    def on_kpis_failed(self, message: KpisFailed) -> None:
         self.query_one("#wb-head", Static).update(
             Content.styled(f"VISTA WALLBOARD · ⚠ unavailable: {message.error}", "bold $error"))
 

@@ -14,15 +14,22 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from backends.base import Backend
-from backends.models import AtRiskContact, Channel, KpiReport, utcnow
+from backends.models import Channel, KpiReport
 from console.kpi_text import window_title
-from console.widgets.kpis import AgentTable, AtRiskTable, BacklogPanel, KpiTiles
+from console.widgets.kpis import (
+    AgentTable,
+    AtRiskTable,
+    BacklogPanel,
+    KpisFailed,
+    KpisLoaded,
+    KpiTiles,
+    read_kpis,
+)
 
 #: The windows `w` cycles through: (label, length).
 WINDOWS: tuple[tuple[str, timedelta], ...] = (
@@ -51,16 +58,6 @@ class SupervisorScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="supervisor.refresh"),
         Binding("escape", "back", "Back", id="supervisor.back"),
     ]
-
-    class _Loaded(Message):
-        def __init__(self, report: KpiReport, at_risk: tuple[AtRiskContact, ...]) -> None:
-            super().__init__()
-            self.report, self.at_risk = report, at_risk
-
-    class _Failed(Message):
-        def __init__(self, error: Exception) -> None:
-            super().__init__()
-            self.error = error
 
     def __init__(
         self,
@@ -115,23 +112,11 @@ class SupervisorScreen(Screen[None]):
     def load(self) -> None:
         """Ask the backend for the report and the at-risk list (reads only)."""
         now = self.now() if self.now is not None else None
-        label, length = WINDOWS[self.window_index]
-        try:
-            end = now or utcnow()
-            report = self.backend.stats(
-                end - length, end, channel=self.channel, max_open=self.max_open,
-                at_risk_minutes=self.within_minutes, now=now,
-            )
-            risky = self.backend.at_risk(
-                self.within_minutes, limit=self.at_risk_limit, channel=self.channel,
-                include_breached=True, now=now,
-            )
-        except Exception as e:  # noqa: BLE001 - shown, and the screen stays usable
-            self.post_message(self._Failed(e))
-            return
-        self.post_message(self._Loaded(report, risky))
+        self.post_message(read_kpis(
+            self.backend, WINDOWS[self.window_index][1], now, channel=self.channel,
+            max_open=self.max_open, within=self.within_minutes, limit=self.at_risk_limit))
 
-    def on_supervisor_screen__loaded(self, message: _Loaded) -> None:
+    def on_kpis_loaded(self, message: KpisLoaded) -> None:
         r = self.report = message.report
         label = WINDOWS[self.window_index][0]
         self.query_one("#sup-head", Static).update(Content.assemble(
@@ -155,7 +140,7 @@ class SupervisorScreen(Screen[None]):
              f" · {len(message.at_risk)} shown", "$text-muted"),
         ))
 
-    def on_supervisor_screen__failed(self, message: _Failed) -> None:
+    def on_kpis_failed(self, message: KpisFailed) -> None:
         self.query_one("#sup-status", Static).update(
             Content.styled(f"⚠ KPIs unavailable: {message.error}", "bold $error"))
 

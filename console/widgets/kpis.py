@@ -6,20 +6,55 @@ and change nothing; their owner feeds them a report with `show()`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal
 from textual.content import Content
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from backends.models import AgentLoad, AtRiskContact, KpiReport
+from backends.base import Backend
+from backends.models import AgentLoad, AtRiskContact, Channel, KpiReport, utcnow
 from console.kpi_text import DASH, KpiLine, customer_label, duration, kpi_lines, left, spark
 from console.safe_text import clean, literal
+
+
+class KpisLoaded(Message):
+    """A KPI report and the at-risk list, read on a worker (`read_kpis`)."""
+
+    def __init__(self, report: KpiReport, at_risk: tuple[AtRiskContact, ...]) -> None:
+        super().__init__()
+        self.report, self.at_risk = report, at_risk
+
+
+class KpisFailed(Message):
+    """Reading the KPIs failed (shown; the owner stays usable and tries again)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+
+def read_kpis(backend: Backend, window: timedelta, now: datetime | None, *,
+              channel: Channel | None, max_open: int, within: int, limit: int
+              ) -> KpisLoaded | KpisFailed:
+    """The report over the last `window` and the unanswered contacts due within `within`
+    minutes or overdue (reads only), as the message to post."""
+    try:
+        end = now or utcnow()
+        report = backend.stats(end - window, end, channel=channel, max_open=max_open,
+                               at_risk_minutes=within, now=now)
+        risky = backend.at_risk(within, limit=limit, channel=channel, include_breached=True,
+                                now=now)
+    except Exception as e:  # noqa: BLE001 - shown by the owner, which stays usable
+        return KpisFailed(e)
+    return KpisLoaded(report, risky)
+
 
 #: Tiles on the board, in order (keys of `kpi_text.kpi_lines`).
 TILE_KEYS = ("arrivals", "asa", "frt", "aht", "resolution", "sla", "unanswered", "abandoned",
