@@ -4,7 +4,7 @@ A customer view carries 200 events; most of their payloads are never looked at
 (the timeline shows summaries) or only passed on (the HTTP server sends them
 as they are stored). `Payload` is a read-only mapping that keeps the stored
 text and parses it the first time a key, the length or the items are asked
-for. It compares equal to a dict with the same items, and `json_bytes()` gives
+for. It compares equal to a dict with the same items, and `raw_json()` gives
 the text to send without parsing it when it is plain JSON.
 """
 
@@ -69,22 +69,22 @@ class Payload(Mapping[str, Any]):
     def __reduce__(self) -> tuple[Any, ...]:
         return (Payload, (self._text,))
 
-    def json_bytes(self) -> bytes:
-        """The payload as JSON: the stored text itself when it is a plain JSON object
-        (no parsing), else the parsed value written again."""
+    def raw_json(self) -> str | bytes:
+        """The payload as JSON to send (see `raw_json`)."""
         if self._data is None:
-            return json_bytes(self._text)
+            return raw_json(self._text)
         import msgspec
 
         return msgspec.json.encode(self._data)
 
 
-def json_bytes(text: str) -> bytes:
-    """A stored payload's text as the JSON to send: the text itself when it is a plain
-    JSON object (no parsing), else the parsed value written again."""
+def raw_json(text: str) -> str | bytes:
+    """A stored payload as the JSON to send (for `msgspec.Raw`): the stored text itself
+    when it is a plain JSON object (no parsing, no copy), else the parsed value written
+    again as bytes."""
     # json.dumps writes NaN and Infinity, which JSON has no words for
     if text[:1] == "{" and "NaN" not in text and "Infinity" not in text:
-        return text.encode()
+        return text
     import msgspec
 
     return msgspec.json.encode(parse(text))

@@ -25,12 +25,12 @@ import msgspec
 
 from backends.http.codec import from_json, portable_encode, to_json
 from backends.models import EventKind
-from backends.payload import Payload, json_bytes
+from backends.payload import Payload, raw_json
 
 
 def _enc_hook(value: Any) -> Any:
     if isinstance(value, Payload):  # stored JSON text: sent as it is
-        return msgspec.Raw(value.json_bytes())
+        return msgspec.Raw(value.raw_json())
     raise TypeError(f"{type(value).__name__} is not a wire type")
 
 
@@ -90,7 +90,7 @@ def loads(raw: bytes) -> Any:
 # them out again is half of what the server spends on that answer, so the server writes
 # the store's rows (`SQLiteBackend.timeline_rows`) through these mirrors instead: the same
 # fields in the same order, the same values (a time as UTC, a payload as
-# `Payload.json_bytes` sends it), hence the same bytes as encoding the models
+# `Payload.raw_json` sends it), hence the same bytes as encoding the models
 # (tests/backends/test_http_wire.py checks them byte for byte).
 
 
@@ -136,10 +136,8 @@ def timeline_page(rows: Sequence[tuple[Any, ...]], next_cursor: str | None) -> _
     for r in rows:
         if r[3] not in kinds:
             return None
-        text = r[7]  # `json_bytes`, inlined for the common case (200 times per view)
-        plain = text[:1] == "{" and "NaN" not in text and "Infinity" not in text
-        payload = raw(text if plain else json_bytes(text))
-        add(_Event(r[0], r[1], stamp(r[2], UTC), r[3], r[4], r[5], r[6], payload, r[8]))
+        add(_Event(r[0], r[1], stamp(r[2], UTC), r[3], r[4], r[5], r[6], raw(raw_json(r[7])),
+                   r[8]))
     return _Page(events, next_cursor)
 
 

@@ -158,8 +158,27 @@ def baseline(data: Path, links_out: Path) -> None:
             w.writerow((source, sid, find(n)))
 
 
+#: The three source files the generator writes, imported in this order: (source name,
+#: file, mapping file, id column), as `vista import` takes them.
+SOURCES = (("crm", "crm.csv", None, None),
+           ("webshop", "webshop.jsonl", "webshop.toml", None),
+           ("helpdesk", "helpdesk.json", None, "ticket_customer_id"))
+
 #: Rows of each file whose preparation is timed on its own (`prepare_floor`).
 PREPARE_SAMPLE = 20_000
+
+
+def import_args(data: Path) -> list[list[str]]:
+    """The `vista import` arguments of each source file."""
+    runs = []
+    for source, name, mapping, id_column in SOURCES:
+        args = ["import", str(data / name), "--source", source]
+        if mapping:
+            args += ["--mapping", str(data / mapping)]
+        if id_column:
+            args += ["--id-column", id_column]
+        runs.append(args)
+    return runs
 
 
 def prepare_floor(data: Path) -> float:
@@ -168,23 +187,21 @@ def prepare_floor(data: Path) -> float:
     import itertools
 
     from backends.identity.config import MatchConfig
+    from backends.identity.importer import ImportOptions
     from backends.identity.mapping import Mapping, load_mapping
     from backends.identity.prepare import Plan, prepared
-    from backends.identity.readers import open_input
+    from backends.identity.readers import detect_format, open_input
 
-    files = (("crm", "crm.csv", "csv", None, None),
-             ("webshop", "webshop.jsonl", "jsonl", "webshop.toml", None),
-             ("helpdesk", "helpdesk.json", "json", None, "ticket_customer_id"))
     used = 0.0
     rows = 0
-    for source, name, fmt, mapping, id_column in files:
+    for source, name, mapping, id_column in SOURCES:
         plan = Plan(source, load_mapping(data / mapping) if mapping else Mapping(), id_column,
-                    "IT", 0, MatchConfig())
+                    ImportOptions(source).default_region, 0, MatchConfig())
         raw = open_input(data / name)
         try:
             started = time.process_time()
-            rows += sum(1 for _ in itertools.islice(prepared(plan, raw, fmt, None),
-                                                    PREPARE_SAMPLE))
+            batch = prepared(plan, raw, detect_format(data / name, None), None)
+            rows += sum(1 for _ in itertools.islice(batch, PREPARE_SAMPLE))
             used += time.process_time() - started
         finally:
             raw.close()
@@ -219,25 +236,7 @@ def main() -> None:
         leftover.unlink(missing_ok=True)
     env = {**os.environ, "VISTA_AGENT": "bench"}
     base = [vista, "--backend", f"sqlite:///{db}"]
-    runs = [
-        ["import", str(data / "crm.csv"), "--source", "crm"],
-        [
-            "import",
-            str(data / "webshop.jsonl"),
-            "--source",
-            "webshop",
-            "--mapping",
-            str(data / "webshop.toml"),
-        ],
-        [
-            "import",
-            str(data / "helpdesk.json"),
-            "--source",
-            "helpdesk",
-            "--id-column",
-            "ticket_customer_id",
-        ],
-    ]
+    runs = import_args(data)
     seconds = cpu = 0.0
     peak_main = peak_worker = 0
     for run in runs:

@@ -1,12 +1,14 @@
 """KPI panes shared by the Supervisor screen and the wallboard: tiles with sparklines,
 the live backlog, agent load and the at-risk list. Display only: they hold no backend
-and change nothing; their owner feeds them a report with `show()`.
+and change nothing; their owner feeds them a report with `show()`, read with
+`read_kpis` (reads only) and posted as `KpisLoaded` or `KpisFailed`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -18,10 +20,12 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from backends.base import Backend
 from backends.models import AgentLoad, AtRiskContact, Channel, KpiReport, utcnow
 from console.kpi_text import DASH, KpiLine, customer_label, duration, kpi_lines, left, spark
 from console.safe_text import clean, literal
+
+if TYPE_CHECKING:
+    from backends.base import Backend
 
 
 class KpisLoaded(Message):

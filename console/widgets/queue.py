@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 
 from backends.base import VistaError
 from backends.models import Channel, Contact, QueuePage, QueueQuery, SlaState
+from console.safe_text import clean
 from console.widgets import first_page
 from console.widgets.first_page import FirstPage
 from console.widgets.queue_list import QueueList
@@ -286,21 +287,21 @@ class QueuePane(Vertical):
         where = f"{w.cursor + 1:,}/{total}" if w.rows else f"0/{total}"
         label = dict(TABS)[self.tab]
         chan = self.channel.value if self.channel else "all channels"
-        self.query_one(QueueList).empty_text = self._empty_text(label)
+        self.query_one(QueueList).empty_text = self._empty_text(label, chan)
         self.query_one("#queue-status", Static).update(
             Content.assemble((label, "bold"), f" · {chan} · ", (where, "$accent")),
             layout=False)  # one line, always
 
-    def _empty_text(self, label: str) -> str:
+    def _empty_text(self, label: str, chan: str) -> str:
         """What an empty queue says: which view is empty, and how a new store gets data."""
-        if self.tab == "all" and self.channel is None and not self.text.strip():
+        typed = self.text.strip()
+        if self.tab == "all" and self.channel is None and not typed:
             return ("No contacts waiting.\n\nA new store? Load customers:\n"
                     "  vista import FILE --source NAME\nMessages open contacts:\n"
                     "  vista contacts inbound --help\n  or POST /api/v1/inbound\n"
                     "Or build a demo store:\n  vista demo --db demo.db")
-        where = f"{label} · {self.channel.value if self.channel else 'all channels'}"
-        typed = f" matching {self.text.strip()!r}" if self.text.strip() else ""
-        return f"No contacts in {where}{typed}."
+        matching = f" matching '{clean(typed, max_length=40)}'" if typed else ""
+        return f"No contacts in {label} · {chan}{matching}."
 
     # -- cursor ------------------------------------------------------------------
 
