@@ -148,6 +148,17 @@ class ContactActions:
             return
         self.post_message(self._Written(what, contact, None))  # type: ignore[attr-defined]
 
+    def _undo_hint(self, what: str) -> str:
+        """How to undo a resolve (one key, easy to hit by mistake): the reopen key as bound."""
+        if what != "resolve":
+            return ""
+        from console.actions import ACTIONS
+        from console.screens.help import format_key
+
+        spec = next(a for a in ACTIONS if a.action == "reopen")
+        keymap: dict[str, str] = getattr(self.app, "keymap", {})  # type: ignore[attr-defined]
+        return f" · {format_key(keymap.get(spec.id, spec.key))} reopens"
+
     def on_contact_actions__written(self, message: _Written) -> None:
         from console.widgets.contact_bar import ContactBar
         from console.widgets.customer import error_text
@@ -167,5 +178,5 @@ class ContactActions:
         assert contact is not None
         if self.contact is not None and self.contact.id == contact.id:
             self._contact_updated(contact)  # type: ignore[attr-defined]
-        bar.note(f"✓ {DONE.get(message.what, message.what)}")
+        bar.note(f"✓ {DONE.get(message.what, message.what)}{self._undo_hint(message.what)}")
         self.query_one(QueuePane).reload(keep_id=contact.id)  # type: ignore[attr-defined]

@@ -41,6 +41,27 @@ async def test_keys_remap_by_binding_id(make_app, settings_path) -> None:
         assert queue.tab == "unassigned"
 
 
+async def test_resolved_note_names_the_remapped_reopen_key(make_app, settings_path) -> None:
+    settings_path.parent.mkdir(parents=True, exist_ok=True)
+    settings_path.write_text(json.dumps({"keys": {"workspace.reopen": "f8"}}))
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, WorkspaceScreen) and screen.contact is not None
+        await pilot.press("r")
+        await settle(pilot)
+        bar = str(screen.query_one("#contact-bar").render())
+        assert "✓ resolved · f8 reopens" in bar
+        assert screen.contact.status.value == "resolved"
+        await pilot.press("f8")
+        await settle(pilot)
+        assert screen.contact.status.value == "open"
+        assert "✓ reopened" in str(screen.query_one("#contact-bar").render())
+
+
 async def test_draft_is_kept_per_contact_across_restarts(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:

@@ -132,6 +132,7 @@ async def test_palette_offers_only_what_makes_sense_now(make_app) -> None:
         assert "contact: reopen" in offered and "contact: resolve" not in offered
         bar = str(screen.query_one("#contact-bar").render())
         assert "RESOLVED" in bar and "resolved 2026-11-20 10:00 UTC" in bar and "SLA" not in bar
+        assert "✓ resolved · u reopens" in bar  # one key resolves: the bar says how to undo it
         # and the palette itself lists them under `area: verb` titles
         await pilot.press("ctrl+p")
         await pilot.press(*"reopen")
