@@ -97,6 +97,16 @@ class InvalidInput(VistaError):
     title = "Invalid input"
 
 
+def not_text(error: UnicodeEncodeError, written: str = "") -> InvalidInput:
+    """What a value that cannot be sent or stored as text becomes: a lone UTF-16 surrogate,
+    which arrives from bytes that were not UTF-8 (a command-line argument, say) or from a
+    JSON escape such as \\udcff. `written`: what to add about the write."""
+    bad = error.object[error.start:error.end] if isinstance(error.object, str) else ""
+    shown = "".join(f"\\u{ord(c):04x}" for c in bad[:3])
+    return InvalidInput(f"the text holds {shown or 'characters'} (a lone UTF-16 surrogate), "
+                        f"which is not Unicode text{written}")
+
+
 # --------------------------------------------------------------------------
 # Capabilities
 

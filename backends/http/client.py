@@ -37,6 +37,7 @@ from backends.base import (
     ReadOnly,
     Unavailable,
     VistaError,
+    not_text,
 )
 from backends.http import bodies, codec
 from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
@@ -309,6 +310,7 @@ class HTTPBackend(Backend):
         id_column: str | None = None,
         default_region: str = "IT",
         strict: bool = False,
+        encoding: str | None = None,
     ) -> dict[str, Any]:
         """Send a file to the server's import pipeline (admin tokens); the import report.
 
@@ -328,6 +330,8 @@ class HTTPBackend(Backend):
             query.append(("id_column", id_column))
         if default_region != "IT":
             query.append(("default_region", default_region))
+        if encoding:
+            query.append(("encoding", encoding))
         if strict:
             query.append(("strict", "true"))
         if mapping:
@@ -494,6 +498,8 @@ class HTTPBackend(Backend):
             raise _Slow() from e
         except httpx.TransportError as e:
             raise _Down(type(e).__name__) from e
+        except UnicodeEncodeError as e:  # nothing was sent
+            raise not_text(e, ": nothing was sent") from e
         return response.status_code, response.content
 
 

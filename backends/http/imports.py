@@ -79,13 +79,14 @@ def check(kwargs: dict[str, Any], content_type: str) -> str:
         InvalidInput: a bad source name, kind, region, format or mapping size.
     """
     from backends.identity.importer import check_source
+    from backends.identity.phones import check_region
+    from backends.identity.readers import check_encoding
 
     check_source(kwargs["source"])
     if kwargs.get("kind", "customers") not in ("customers", "events"):
         raise InvalidInput(f"unknown kind {kwargs['kind']!r}; use customers or events")
-    region = kwargs.get("default_region", "IT")
-    if len(region) != 2 or not region.isalpha():
-        raise InvalidInput(f"default_region must be a two-letter country code (got {region!r})")
+    check_region(kwargs.get("default_region", "IT"))
+    check_encoding(kwargs.get("encoding"))
     if len(kwargs.get("mapping") or "") > MAX_MAPPING_CHARS:
         raise InvalidInput(f"the mapping is over {MAX_MAPPING_CHARS} characters")
     return body_format(kwargs.get("format"), content_type)
@@ -112,6 +113,7 @@ def run(store_path: Path, file: Path, fmt: str, actor: str, kwargs: dict[str, An
             "id_column": kwargs.get("id_column"),
             "default_region": region.upper(),
             "strict": bool(kwargs.get("strict", False)),
+            "encoding": kwargs.get("encoding") or None,
         }
         if "workers" in ImportOptions.__dataclass_fields__:
             fields["workers"] = 0  # never fork the server process: rows are prepared inline

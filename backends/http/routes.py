@@ -245,6 +245,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             ),
             Param("id_column", str | None, "query", False, doc="The record id column."),
             Param("default_region", str, "query", False, "IT", doc="For phones without +CC."),
+            Param("encoding", str | None, "query", False,
+                  doc="The file's text encoding, e.g. cp1252 (default: the mapping's, else UTF-8)."),
             Param("strict", bool, "query", False, False, doc="All or nothing."),
             Param("mapping", str | None, "query", False, doc="A mapping file's TOML text."),
         ),

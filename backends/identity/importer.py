@@ -22,8 +22,9 @@ from backends.identity import events as ev
 from backends.identity.config import MatchConfig, apply_config, database_config, save_settings
 from backends.identity.features import CANONICAL_FIELDS
 from backends.identity.mapping import EVENT_FIELDS, Mapping
+from backends.identity.phones import check_region
 from backends.identity.prepare import Plan, Workers, prepared, workers_for
-from backends.identity.readers import detect_format, open_input, read_rows
+from backends.identity.readers import check_encoding, detect_format, open_input, read_rows
 from backends.identity.resolver import Incoming, Resolver
 from backends.identity.store import dumps
 from backends.sqlite.store import Store
@@ -68,6 +69,7 @@ class ImportOptions:
     id_column: str | None = None
     default_region: str = "IT"
     strict: bool = False
+    encoding: str | None = None  # the file's text encoding (else the mapping's, else UTF-8)
     batch_size: int = 10_000
     config: MatchConfig = field(default_factory=MatchConfig)
     workers: int | None = None  # processes preparing rows (None: by file size; 0: inline)
@@ -107,7 +109,8 @@ def run_import(
     cfg = database_config(store.conn, options.config)
     if options.mapping.identity:
         cfg = apply_config(cfg, options.mapping.identity)
-    region = (options.mapping.default_region or options.default_region or "IT").upper()
+    region = check_region(options.mapping.default_region or options.default_region or "IT")
+    encoding = check_encoding(options.encoding or options.mapping.encoding)
     now = int(time.time()) if now is None else now
     report = ImportReport(source, options.kind)
     total = p.stat().st_size if p.is_file() else 0
@@ -121,11 +124,11 @@ def run_import(
     try:
         if options.strict:
             with store.write() as db:
-                _run(db, raw, fmt, source, options, cfg, region, now, actor, report, total,
-                     progress, on_bad, None)
+                _run(db, raw, fmt, source, options, cfg, region, encoding, now, actor, report,
+                     total, progress, on_bad, None)
         else:
-            _run(None, raw, fmt, source, options, cfg, region, now, actor, report, total,
-                 progress, on_bad, store)
+            _run(None, raw, fmt, source, options, cfg, region, encoding, now, actor, report,
+                 total, progress, on_bad, store)
     finally:
         raw.close()
         if collecting:
@@ -135,7 +138,7 @@ def run_import(
 
 
 def _run(db: Any, raw: Any, fmt: str, source: str, options: ImportOptions, cfg: MatchConfig,
-         region: str, now: int, actor: str, report: ImportReport, total: int,
+         region: str, encoding: str, now: int, actor: str, report: ImportReport, total: int,
          progress: Callable[[int, int], None] | None, on_bad: Callable[[int, str], None] | None,
          store: Store | None) -> None:
     """Read, convert and write in batches (in `db`'s transaction, or one per batch on `store`)."""
@@ -193,7 +196,7 @@ def _run(db: Any, raw: Any, fmt: str, source: str, options: ImportOptions, cfg: 
 
     try:
         if options.kind == "customers":
-            plan = Plan(source, options.mapping, options.id_column, region, now, cfg)
+            plan = Plan(source, options.mapping, options.id_column, region, now, cfg, encoding)
             count = options.workers if options.workers is not None else workers_for(
                 total, PARALLEL_BYTES)
             pool_box.append(Workers(count, plan) if count > 0 else None)
@@ -212,7 +215,7 @@ def _run(db: Any, raw: Any, fmt: str, source: str, options: ImportOptions, cfg: 
                     if progress is not None:
                         progress(_position(raw), total)
         else:
-            for line, row, problem in read_rows(raw, fmt):
+            for line, row, problem in read_rows(raw, fmt, encoding):
                 report.rows += 1
                 if row is None:
                     bad(line, problem)

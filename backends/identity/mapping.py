@@ -4,6 +4,7 @@ A mapping is TOML:
 
     id_column = "CustomerNo"        # the source's record id (default: id, source_id)
     default_region = "DE"           # country for phones written without +CC
+    encoding = "cp1252"             # the files' text encoding (default: UTF-8)
     [fields]
     first_name = "Vorname"
     email = ["Mail", "Mail2"]       # several columns: several values
@@ -23,6 +24,8 @@ from typing import Any
 
 from backends.base import InvalidInput
 from backends.identity.features import CANONICAL_FIELDS
+from backends.identity.phones import check_region
+from backends.identity.readers import check_encoding
 
 #: Canonical fields of an imported event.
 EVENT_FIELDS: tuple[str, ...] = (
@@ -40,6 +43,7 @@ class Mapping:
     id_column: str | None = None
     default_region: str | None = None
     identity: dict[str, Any] = field(default_factory=dict)
+    encoding: str | None = None  # the files' text encoding (`vista import --encoding` wins)
 
     def apply(self, row: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
         """The canonical view of `row`: mapped columns first, then canonically named ones."""
@@ -103,12 +107,17 @@ def load_mapping(path: str | Path | None, kind: str = "customers") -> Mapping:
         if not isinstance(columns, list) or not all(isinstance(c, str) and c for c in columns):
             raise InvalidInput(f"mapping file {p}: {name} must be a column name or a list of them")
         fields[name] = tuple(columns)
-    unknown = set(data) - {"fields", "id_column", "default_region", "identity"}
+    unknown = set(data) - {"fields", "id_column", "default_region", "encoding", "identity"}
     if unknown:
         raise InvalidInput(
             f"mapping file {p}: unknown setting {min(unknown)!r} (a mapping has "
-            "id_column, default_region, [fields] and [identity])"
+            "id_column, default_region, encoding, [fields] and [identity])"
         )
     region = data.get("default_region")
-    return Mapping(fields, data.get("id_column"), str(region).upper() if region else None,
-                   data.get("identity", {}))
+    encoding = data.get("encoding")
+    try:
+        region = check_region(str(region)) if region else None
+        encoding = check_encoding(str(encoding)) if encoding else None
+    except InvalidInput as e:
+        raise InvalidInput(f"mapping file {p}: {e}") from e
+    return Mapping(fields, data.get("id_column"), region, data.get("identity", {}), encoding)

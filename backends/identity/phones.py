@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import phonenumbers
 
+from backends.base import InvalidInput
+
 try:  # the library's internal helpers, pinned with phonenumbers in pyproject.toml
     from phonenumbers import phonenumberutil as _pu
     from phonenumbers.phonemetadata import PhoneMetadata as _Metadata
@@ -44,6 +46,21 @@ _KEY = re.compile(r"\+?[0-9]{2,40}")
 
 class _NoNumber(Exception):
     """What `phonenumbers.parse` would raise NumberParseException for."""
+
+
+def check_region(code: str) -> str:
+    """A default region for phones written without +CC: a country code `phonenumbers` knows,
+    upper-cased.
+
+    Raises:
+        InvalidInput: anything else (a typo such as "IX" would turn every national
+            number into junk).
+    """
+    value = code.strip().upper()
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(f"unknown default region {code!r}: use a two-letter country code "
+                           f"such as IT, DE, FR, GB or US")
+    return value
 
 
 def slow_e164(key: str, region: str) -> str:

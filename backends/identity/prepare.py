@@ -48,6 +48,7 @@ class Plan:
     region: str
     now: int
     config: MatchConfig
+    encoding: str = "utf-8"  # the file's text encoding (`readers.check_encoding`)
 
 
 @dataclass(slots=True)
@@ -77,7 +78,7 @@ def prepare_rows(plan: Plan, rows: list[Row], fmt: str | None = None,
     for line, payload, problem in rows:
         row = payload
         if fmt is not None and payload is not None:
-            row, problem = decode_row(fmt, header, payload)
+            row, problem = decode_row(fmt, header, payload, plan.encoding)
         if row is None:
             out.append((line, None, problem))
             continue
@@ -188,7 +189,7 @@ def prepared(plan: Plan, raw: BinaryIO, fmt: str, workers: Workers | None,
     prepared while this one is resolved).
     """
     if workers is None:
-        rows = read_rows(raw, fmt)
+        rows = read_rows(raw, fmt, plan.encoding)
         chunk: list[Row] = []
         for row in rows:
             chunk.append(row)
@@ -200,7 +201,7 @@ def prepared(plan: Plan, raw: BinaryIO, fmt: str, workers: Workers | None,
     pool = workers.pool("prepare")
     pending: deque[Future[list[tuple[Any, ...]]]] = deque()
     in_flight = max(2 * workers.count, ahead // CHUNK_ROWS + workers.count)
-    source = RawRows(raw, fmt)
+    source = RawRows(raw, fmt, plan.encoding)
     try:
         for chunk in _chunks(source, CHUNK_ROWS):
             pending.append(pool.submit(_work, chunk, fmt, source.header))

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from backends.base import Unavailable, VistaError
+from backends.base import Unavailable, VistaError, not_text
 
 #: The schema version this code writes and understands.
 MIGRATIONS: tuple[str, ...] = ("0001_initial.sql", "0002_identity.sql", "0003_tokens.sql", "0004_stats.sql",
@@ -117,6 +117,8 @@ class Store:
             yield self.conn
         except sqlite3.Error as e:
             raise translate(e, self.path) from e
+        except UnicodeEncodeError as e:
+            raise not_text(e) from e
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -132,6 +134,8 @@ class Store:
             conn.execute("ROLLBACK")
             if isinstance(e, sqlite3.Error):
                 raise translate(e, self.path) from e
+            if isinstance(e, UnicodeEncodeError):
+                raise not_text(e, ": nothing was written") from e
             raise
         else:
             try:

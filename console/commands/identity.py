@@ -51,6 +51,14 @@ def import_cmd(
     default_region: Annotated[
         str, typer.Option("--default-region", help="Country code for phones written without +CC.")
     ] = "IT",
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="The file's text encoding, e.g. cp1252 or latin-1 (default: the mapping's, "
+            "else UTF-8).",
+        ),
+    ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Abort at the first bad row, with nothing written.")
     ] = False,
@@ -72,15 +80,17 @@ def import_cmd(
 
     if kind not in ("customers", "events"):
         raise InvalidInput(f"unknown --kind {kind!r}; use customers or events")
-    if len(default_region) != 2 or not default_region.isalpha():
-        raise InvalidInput(
-            f"--default-region must be a two-letter country code (got {default_region!r})"
-        )
+    from backends.identity.phones import check_region
+    from backends.identity.readers import check_encoding
+
+    default_region = check_region(default_region)
+    encoding = check_encoding(encoding) if encoding else None
     from console.commands.server import is_remote, remote_import
 
     if is_remote():  # a server: the file goes to its import endpoint (admin tokens only)
         remote_import(path, source=source, fmt=fmt, mapping=mapping, id_column=id_column,
-                      default_region=default_region, strict=strict, kind=kind, json_=json_)
+                      default_region=default_region, encoding=encoding, strict=strict,
+                      kind=kind, json_=json_)
         return
     options = ImportOptions(
         source=source,
@@ -88,8 +98,9 @@ def import_cmd(
         fmt=fmt,
         mapping=load_mapping(mapping, kind),
         id_column=id_column,
-        default_region=default_region.upper(),
+        default_region=default_region,
         strict=strict,
+        encoding=encoding,
     )
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}")

@@ -54,6 +54,7 @@ def remote_import(
     strict: bool,
     kind: str,
     json_: bool,
+    encoding: str | None = None,
     max_bad_shown: int = 20,
 ) -> None:
     """`vista import` against a server: the file goes to `POST /api/v1/imports` (admins only),
@@ -83,6 +84,7 @@ def remote_import(
             mapping=mapping_text,
             id_column=id_column,
             default_region=default_region.upper(),
+            encoding=encoding,
             strict=strict,
         )
     except KeyboardInterrupt:

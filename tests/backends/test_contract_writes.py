@@ -216,3 +216,20 @@ def test_every_write_is_refused_when_read_only(make_backend: BackendFactory, who
             getattr(backend, name)(*args, **kwargs)
     after = (backend.changes(-1).cursor, backend.get_contact(cid), backend.get_customer(1))
     assert after == before
+
+
+def test_text_with_a_lone_surrogate_is_refused_and_nothing_is_written(backend: Backend) -> None:
+    """A lone UTF-16 surrogate (from bytes that were not UTF-8, or a JSON escape such as
+    \\udcff) is not text: every backend refuses it as bad input, and writes nothing."""
+    start = backend.changes(-1).cursor
+    before = backend.timeline(1, limit=1).events[0].id
+    for write in (
+        lambda: backend.add_customer_note(1, "bad \udcff byte"),
+        lambda: backend.edit_profile(1, "first_name", "Ann\udcffa"),
+        lambda: backend.deliver_inbound(Channel.SMS, "+393331112299", "ciao \ud800"),
+    ):
+        with pytest.raises(InvalidInput, match="lone UTF-16 surrogate"):
+            write()
+    assert backend.changes(start).changes == ()
+    assert backend.timeline(1, limit=1).events[0].id == before
+    assert "\udcff" not in backend.get_customer(1).first_name

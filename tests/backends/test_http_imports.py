@@ -119,3 +119,26 @@ def test_bad_import_requests_are_refused_and_strict_imports_are_all_or_nothing(
     with pytest.raises(InvalidInput):
         admin.import_file(tmp_path / "missing.csv", source="crm", fmt="csv")
     admin.close()
+
+
+def test_a_file_in_another_encoding_imports_through_the_server(
+    served: LiveServer, tmp_path: Path
+) -> None:
+    crm = tmp_path / "crm.csv"
+    crm.write_bytes("id,first_name,last_name\nE1,Niccolò,Forlì\nE2,Zoë,Müller\n".encode("cp1252"))
+    admin = HTTPBackend(served.url, token=served.token("root", Role.ADMIN))
+    try:
+        as_utf8 = admin.import_file(crm, source="legacy", fmt="csv")
+        assert as_utf8["created"] == 0 and [b["line"] for b in as_utf8["bad_rows"]] == [2, 3]
+        assert "--encoding" in as_utf8["bad_rows"][0]["reason"]
+        report = admin.import_file(crm, source="legacy", fmt="csv", encoding="cp1252")
+        assert report["created"] == 2 and report["bad_rows"] == []
+        hits = admin.search_customers("Müller")
+        assert any(h.name == "Zoë Müller" for h in hits)
+        before = _fingerprint(served.db)
+        for bad in ({"encoding": "klingon"}, {"default_region": "ZZ"}):
+            with pytest.raises(InvalidInput, match="unknown"):
+                admin.import_file(crm, source="legacy2", fmt="csv", **bad)
+        assert _fingerprint(served.db) == before
+    finally:
+        admin.close()
