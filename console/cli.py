@@ -17,7 +17,15 @@ from backends import ENV_AGENT, ENV_BACKEND, ENV_TOKEN
 from backends.base import InvalidInput
 from backends.models import Channel, ContactStatus, Priority, QueueQuery
 from console import output
-from console.clikit import STATE, IdArg, JsonOpt, VersionOpt, handles_errors, mutating
+from console.clikit import (
+    STATE,
+    IdArg,
+    JsonOpt,
+    VersionOpt,
+    enum_values,
+    handles_errors,
+    mutating,
+)
 from console.output import emit_json, emit_jsonl, fail, table, when
 from console.safe_text import clean
 
@@ -191,14 +199,6 @@ def customers_show(
 # --------------------------------------------------------------------------- queue
 
 
-def _enum_list(values: list[str] | None, kind: type[Any], what: str) -> tuple[Any, ...]:
-    try:
-        return tuple(kind(v) for v in values or ())
-    except ValueError as e:
-        allowed = ", ".join(m.value for m in kind)
-        raise InvalidInput(f"unknown {what} ({e}); use one of: {allowed}") from e
-
-
 StatusOpt = Annotated[list[str] | None, typer.Option(
     "--status", help="new, open, pending, snoozed, resolved (repeatable; default: open work).")]
 ChannelOpt = Annotated[list[str] | None, typer.Option(
@@ -217,12 +217,12 @@ def _queue_query(status: list[str] | None, channel: list[str] | None, assignee: 
     from backends.models import SlaState
 
     return QueueQuery(
-        statuses=_enum_list(status, ContactStatus, "status") or QueueQuery().statuses,
-        channels=_enum_list(channel, Channel, "channel"),
+        statuses=enum_values(status, ContactStatus, "status") or QueueQuery().statuses,
+        channels=enum_values(channel, Channel, "channel"),
         assignee=None if assignee in (None, "none") else assignee,
         unassigned=assignee == "none",
-        priorities=_enum_list(priority, Priority, "priority"),
-        sla=_enum_list([sla], SlaState, "SLA state")[0] if sla else None,
+        priorities=enum_values(priority, Priority, "priority"),
+        sla=enum_values([sla], SlaState, "SLA state")[0] if sla else None,
     )
 
 
@@ -366,7 +366,7 @@ def contacts_status(
     json_: JsonOpt = False,
 ) -> None:
     """Set a contact's status (resolve, reopen, pending)."""
-    value = _enum_list([status], ContactStatus, "status")[0]
+    value = enum_values([status], ContactStatus, "status")[0]
     _print_contact(
         STATE.backend(write=True).set_status(contact_id, value, expected_version=if_version), json_
     )
@@ -382,7 +382,7 @@ def contacts_priority(
     json_: JsonOpt = False,
 ) -> None:
     """Set a contact's priority."""
-    value = _enum_list([priority], Priority, "priority")[0]
+    value = enum_values([priority], Priority, "priority")[0]
     _print_contact(
         STATE.backend(write=True).set_priority(contact_id, value, expected_version=if_version), json_
     )

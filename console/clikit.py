@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
@@ -120,12 +120,19 @@ def parse_time(text: str, now: datetime) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+def enum_values(values: list[str] | None, kind: type[Any], what: str) -> tuple[Any, ...]:
+    """Option values as members of the enum `kind` (case and spaces ignored); InvalidInput
+    names the one that is not and the valid ones."""
+    out = []
+    for value in values or ():
+        try:
+            out.append(kind(value.strip().lower()))
+        except ValueError as e:
+            allowed = ", ".join(m.value for m in kind)
+            raise InvalidInput(f"unknown {what} {clean(value)!r}; use one of: {allowed}") from e
+    return tuple(out)
+
+
 def channel_option(value: str | None) -> Channel | None:
     """A --channel value as a Channel (None stays None); InvalidInput names the valid ones."""
-    if value is None:
-        return None
-    try:
-        return Channel(value.strip().lower())
-    except ValueError as e:
-        allowed = ", ".join(c.value for c in Channel)
-        raise InvalidInput(f"unknown channel {clean(value)!r}; use one of: {allowed}") from e
+    return None if value is None else enum_values([value], Channel, "channel")[0]

@@ -9,9 +9,8 @@ from typing import Annotated
 
 import typer
 
-from backends.base import InvalidInput
 from backends.models import EventKind
-from console.clikit import STATE, JsonOpt, handles_errors, mutating
+from console.clikit import STATE, JsonOpt, enum_values, handles_errors, mutating
 from console.output import emit_json, emit_jsonl, stderr, stdout, table, when
 from console.safe_text import clean
 
@@ -19,11 +18,7 @@ CustomerArg = Annotated[int, typer.Argument(metavar="ID", help="Customer id.")]
 
 
 def _kinds(values: list[str] | None) -> tuple[EventKind, ...]:
-    try:
-        return tuple(EventKind(v.strip().lower()) for v in values or ())
-    except ValueError as e:
-        allowed = ", ".join(k.value for k in EventKind)
-        raise InvalidInput(f"unknown event kind ({e}); use one of: {allowed}") from e
+    return enum_values(values, EventKind, "event kind")
 
 
 def customers_timeline(

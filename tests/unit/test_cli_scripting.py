@@ -138,3 +138,22 @@ def test_agents_and_templates(demo_db: Path) -> None:
     chat = _lines(vista("--backend", url, "templates", "--channel", "whatsapp", "--json").stdout)
     assert chat and all(t["channel"] in (None, "whatsapp") for t in chat)
     assert len(chat) < len(templates) or all(t["channel"] is None for t in templates)
+
+
+def test_enum_options_ignore_case_and_name_the_bad_value(demo_db: Path) -> None:
+    url = f"sqlite:///{demo_db}"
+    mixed = vista("--backend", url, "queue", "count", "--channel", " WhatsApp ",
+                  "--status", "OPEN", "--json")
+    lower = vista("--backend", url, "queue", "count", "--channel", "whatsapp",
+                  "--status", "open", "--json")
+    assert mixed.returncode == 0 and mixed.stdout == lower.stdout
+    for args, message in (
+        (["queue", "list", "--channel", "Pigeon"], "unknown channel 'Pigeon'; use one of: email"),
+        (["queue", "list", "--status", "bogus"], "unknown status 'bogus'; use one of: new"),
+        (["customers", "timeline", "1", "--kind", "nonsense"],
+         "unknown event kind 'nonsense'; use one of: order"),
+        (["templates", "--channel", "fax"], "unknown channel 'fax'; use one of: email"),
+    ):
+        bad = vista("--backend", url, *args)
+        assert bad.returncode == 1 and message in bad.stderr, bad.stderr
+        assert "is not a valid" not in bad.stderr
