@@ -103,8 +103,8 @@ def not_text(error: UnicodeEncodeError, written: str = "") -> InvalidInput:
     JSON escape such as \\udcff. `written`: what to add about the write."""
     bad = error.object[error.start:error.end] if isinstance(error.object, str) else ""
     shown = "".join(f"\\u{ord(c):04x}" for c in bad[:3])
-    return InvalidInput(f"the text holds {shown or 'characters'} (a lone UTF-16 surrogate), "
-                        f"which is not Unicode text{written}")
+    return InvalidInput(f"the text holds {shown or 'characters'}, which is not Unicode text "
+                        f"(a byte that is not UTF-8, or a lone UTF-16 surrogate escape){written}")
 
 
 # --------------------------------------------------------------------------
