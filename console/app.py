@@ -146,6 +146,10 @@ class VistaApp(App[None]):
         self._themes_ready = True
         if self.keymap:
             self.set_keymap(self.keymap)
+        for problem in (self.settings.problem, self.drafts.problem):
+            if problem:
+                self.notify(problem, title="Settings", severity="warning", markup=False,
+                            timeout=15)
         if not self.is_headless:
             self.set_interval(2.0, self._watch_terminal)
 

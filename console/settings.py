@@ -2,7 +2,8 @@
 
 Both live as small JSON files in the user's config directory (platformdirs),
 so a theme choice and a half-written reply survive a restart. A broken or
-unreadable file never stops the console: it falls back to defaults.
+unreadable file never stops the console: it falls back to defaults, says so,
+and keeps the broken file aside (`<name>.broken`) rather than overwrite it.
 """
 
 from __future__ import annotations
@@ -36,17 +37,35 @@ def _write_json(path: Path, data: Any) -> None:
         raise
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path) -> tuple[Any, str]:
+    """(the JSON in `path` or None, what was wrong with it or "").
+
+    A file that is not JSON, or not UTF-8, is moved aside to `<name>.broken` so that the
+    next save cannot destroy what the user may still want from it; the problem says so.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return None
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return None, ""
+    except OSError as e:
+        return None, f"cannot read {path}: {e.strerror}; defaults in use"
+    except UnicodeDecodeError as e:
+        return None, _set_aside(path, f"is not UTF-8 text ({e.reason})")
     import json
 
     try:
-        return json.loads(text)
-    except ValueError:
-        return None
+        return json.loads(text), ""
+    except ValueError as e:
+        return None, _set_aside(path, f"is not valid JSON ({e})")
+
+
+def _set_aside(path: Path, why: str) -> str:
+    aside = path.with_name(path.name + ".broken")
+    try:
+        os.replace(path, aside)
+    except OSError:
+        return f"{path} {why}; defaults in use"
+    return f"{path} {why}: kept as {aside.name}, defaults in use"
 
 
 @dataclass
@@ -58,13 +77,14 @@ class Settings:
     layout: str = "auto"  # auto, narrow, wide
     default_backend: str | None = None
     path: Path | None = field(default=None, repr=False, compare=False)
+    problem: str = field(default="", repr=False, compare=False)  # why the file was not read
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
         """Read settings from `path` (default: the config dir); defaults when absent or broken."""
         path = path or default_settings_path()
-        data = _read_json(path)
-        settings = cls(path=path)
+        data, problem = _read_json(path)
+        settings = cls(path=path, problem=problem)
         if isinstance(data, dict):
             if isinstance(data.get("theme"), str):
                 settings.theme = data["theme"]
@@ -82,6 +102,7 @@ class Settings:
             return
         data = asdict(self)
         data.pop("path", None)
+        data.pop("problem", None)
         try:
             _write_json(self.path, data)
         except OSError:
@@ -113,7 +134,7 @@ class Drafts:
     def __init__(self, path: Path, scope: str = "") -> None:
         self.path = path
         self.scope = scope
-        data = _read_json(path)
+        data, self.problem = _read_json(path)  # why the file was not read ("" if it was)
         self._drafts: dict[str, Draft] = {}
         if isinstance(data, dict):
             for key, value in data.items():

@@ -117,3 +117,26 @@ async def test_escape_leaves_the_composer_for_the_queue(make_app) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.focused is app.screen.query_one("#queue-list")
+
+
+@pytest.mark.parametrize("content", [b'{"theme": "vista-light", "keys": {', b'{"theme": "\xff"}'])
+async def test_a_broken_settings_file_is_kept_aside_and_the_console_says_so(
+        make_app, settings_path, content: bytes) -> None:
+    settings_path.parent.mkdir(parents=True, exist_ok=True)
+    settings_path.write_bytes(content)
+    drafts = settings_path.with_name("drafts.json")
+    drafts.write_bytes(b"[not json")
+    app = make_app()
+    said: list[str] = []
+    app.notify = lambda message, **_kw: said.append(message)  # what the operator is told
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert any("settings.json" in m and "kept as settings.json.broken" in m for m in said)
+        assert any("drafts.json" in m and "kept as drafts.json.broken" in m for m in said)
+        assert app.theme == "vista-dark"  # the defaults
+        await pilot.press("T")  # a change saves settings.json anew...
+        await settle(pilot)
+    # ...and what the user had is still there to recover
+    assert settings_path.with_name("settings.json.broken").read_bytes() == content
+    assert drafts.with_name("drafts.json.broken").read_bytes() == b"[not json"
+    assert json.loads(settings_path.read_text("utf-8"))["theme"] == "vista-light"
