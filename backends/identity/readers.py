@@ -30,7 +30,7 @@ csv.field_size_limit(10 * 1024 * 1024)
 _BAD_BYTE = re.compile("[\udc80-\udcff]")
 
 
-def not_text(encoding: str) -> str:
+def undecodable(encoding: str) -> str:
     """The reason given for a row with bytes that are not text in `encoding`."""
     return (f"not {_label(encoding)} text (a file in another encoding needs --encoding, "
             f"e.g. --encoding cp1252)")
@@ -134,7 +134,7 @@ def _csv_rows(raw: BinaryIO, as_values: bool = False, encoding: str = "utf-8") -
     except UnicodeError as e:  # a multi-byte encoding's stream cut short, say
         raise InvalidInput(f"the file is not {_label(encoding)} text ({e})") from e
     if _tainted(sample):
-        raise InvalidInput(f"line 1 (the header): {not_text(encoding)}")
+        raise InvalidInput(f"line 1 (the header): {undecodable(encoding)}")
     delimiter = max((",", ";", "\t", "|"), key=sample.count)
     header = next(csv.reader([sample], delimiter=delimiter), [])
     header = [h.strip() for h in header]
@@ -170,7 +170,7 @@ def _csv_rows(raw: BinaryIO, as_values: bool = False, encoding: str = "utf-8") -
             return
         if bad:
             bad.clear()
-            yield start, None, not_text(encoding)
+            yield start, None, undecodable(encoding)
             continue
         if not values or (len(values) == 1 and not values[0].strip()):
             continue
@@ -271,7 +271,7 @@ def _json_rows(raw: BinaryIO, chunk: int = 1 << 16, as_text: bool = False,
         if len(buf) > 4 * chunk and pos > chunk:
             buf, pos = buf[pos:], 0
         if bad:
-            yield start_line, None, not_text(encoding)
+            yield start_line, None, undecodable(encoding)
             continue
         if lone:
             yield start_line, None, LONE_SURROGATE
@@ -318,11 +318,11 @@ def decode_row(fmt: str, header: list[str] | None, payload: Any,
         value = json.loads(payload)
         return (None, LONE_SURROGATE) if _lone_surrogates(payload, value) else (value, "")
     if payload.__class__ is str and _tainted(payload):
-        return None, not_text(encoding)
+        return None, undecodable(encoding)
     try:
         value = json.loads(payload)
     except UnicodeDecodeError:
-        return None, not_text(encoding)
+        return None, undecodable(encoding)
     except json.JSONDecodeError as e:
         return None, f"invalid JSON ({e})"
     if not isinstance(value, dict):
