@@ -46,7 +46,7 @@ bench-quick: $(STAMP)
 # through the CLI, scored as pairwise precision/recall/F1 (IDENTITY_RECORDS=1000000 for 1M).
 IDENTITY_RECORDS ?= 100000
 bench-identity: $(STAMP)
-	$(PY) bench/identity/run.py --records $(IDENTITY_RECORDS) --baseline
+	$(PY) bench/identity/run.py --records $(IDENTITY_RECORDS) --baseline --bulk-floor
 
 lint: $(TEST_STAMP)
 	$(PY) -m pip install --quiet ruff mypy
