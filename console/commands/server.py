@@ -136,6 +136,38 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def listen(host: str, port: int) -> Any:
+    """A listening socket on host:port, or Unavailable saying why not in an operator's
+    words (uvicorn would log a bind error and exit 3 after announcing the address)."""
+    import errno
+    import socket
+
+    from backends.base import Unavailable
+
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as e:
+        raise Unavailable(f"cannot listen on {host!r}: no such interface or host name") from e
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            why = "is in use (another `vista serve`?): stop that or pick another --port"
+        elif e.errno == errno.EACCES:
+            why = "is not allowed for this user (ports below 1024 need privileges): pick another --port"
+        elif e.errno == errno.EADDRNOTAVAIL:
+            why = "is not on an interface of this machine: check --host"
+        else:
+            why = f"cannot be listened on ({e.strerror})"
+        raise Unavailable(f"{host}:{port} {why}") from e
+    return sock
+
+
 def register(app: typer.Typer) -> None:
     """Add `serve` and `tokens` to the `vista` command."""
     app.add_typer(tokens_app, name="tokens")
@@ -180,6 +212,7 @@ def register(app: typer.Typer) -> None:
         from backends.http.server import create_app
 
         path = _store_path(backend)
+        sock = listen(host, port)  # before opening the store: a taken port says so at once
         hub = Hub(path, read_only=STATE.read_only)
         active = [t for t in hub.tokens.list() if t.active]
         if not _is_loopback(host):
@@ -204,7 +237,7 @@ def register(app: typer.Typer) -> None:
             markup=False,
             highlight=False,
         )
-        uvicorn.run(
+        config = uvicorn.Config(
             create_app(hub=hub),
             host=host,
             port=port,
@@ -215,7 +248,11 @@ def register(app: typer.Typer) -> None:
             server_header=False,
             access_log=access_log,
         )
-        hub.close()
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            sock.close()
+            hub.close()
 
     @tokens_app.command("create")
     @mutating

@@ -213,3 +213,19 @@ def test_changes_follow_over_http_prints_a_change_as_it_happens(store: Path, ser
     finally:
         follower.terminate()
         follower.wait(10)
+
+
+def test_serve_on_a_taken_port_says_so_and_changes_nothing(store: Path) -> None:
+    before = store.read_bytes()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = _vista("serve", "--backend", f"sqlite:///{store}", "--port", str(port))
+    assert done.returncode == 1
+    assert done.stderr.strip() == (f"vista: error: 127.0.0.1:{port} is in use (another "
+                                   "`vista serve`?): stop that or pick another --port")
+    assert "Vista API for" not in done.stderr  # no address announced that is not served
+    bad_host = _vista("serve", "--backend", f"sqlite:///{store}", "--host", "nosuch.invalid")
+    assert bad_host.returncode == 1 and "no such interface or host name" in bad_host.stderr
+    assert store.read_bytes() == before
