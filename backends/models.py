@@ -401,6 +401,14 @@ class CustomerFacts(_Model):
     orders_count: int = 0
     csat_average: float | None = None  # 1..5
     nps_last: int | None = None  # 0..10
+    # the web journey: the newest visit, the newest product looked at, and a checkout left
+    # unfinished (a checkout step, or a visit that stopped in checkout, with no order since)
+    last_visit_at: datetime | None = None
+    last_visit: str | None = None  # the visit's summary ("Web visit on mobile: 5 steps")
+    last_viewed: str | None = None  # product name
+    checkout_abandoned_at: datetime | None = None
+    checkout_abandoned_step: str | None = None  # "payment", "review"...
+    checkout_cart: tuple[str, ...] = ()  # product names in the cart then
 
 
 # --------------------------------------------------------------------------

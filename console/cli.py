@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import typer
 
 from backends import ENV_AGENT, ENV_BACKEND, ENV_TOKEN
-from backends.base import InvalidInput
 from backends.models import Channel, ContactStatus, Priority, QueueQuery
 from console import output
 from console.clikit import (
@@ -190,6 +189,15 @@ def customers_show(
                                      f"({facts.last_contact_outcome})"))
     if facts.csat_average is not None:
         rows.append(("CSAT average", facts.csat_average))
+    if facts.checkout_abandoned_at:
+        cart = ", ".join(facts.checkout_cart)
+        rows.append(("checkout abandoned", f"at {facts.checkout_abandoned_step} "
+                                           f"{when(facts.checkout_abandoned_at)}"
+                                           + (f" (cart: {cart})" if cart else "")))
+    if facts.last_visit_at:
+        rows.append(("last web visit", f"{when(facts.last_visit_at)} {facts.last_visit or ''}"))
+    if facts.last_viewed:
+        rows.append(("last viewed", facts.last_viewed))
     table(f"Customer {customer.id}", ("field", "value"), rows)
     if events:
         table("Timeline (newest first)", ("time", "kind", "channel", "source", "summary"),

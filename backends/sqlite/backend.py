@@ -243,6 +243,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 "ORDER BY at DESC LIMIT 1",
                 (customer_id,),
             ).fetchone()
+            web = _web_journey(db, customer_id, order["at"] if order else None)
         outcome = None
         if last is not None:
             outcome = "resolved" if last["status"] == "resolved" else last["status"]
@@ -260,6 +261,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             orders_count=orders_count,
             csat_average=round(contacts["csat"], 2) if contacts["csat"] is not None else None,
             nps_last=nps[0] if nps else None,
+            **web,
         )
 
     def timeline(
@@ -790,3 +792,48 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
 
 
 __all__ = ["AT_RISK_SECONDS", "OPEN_STATUSES", "SQLiteBackend"]
+
+
+#: The newest event of a kind for a customer (an `events_kind` index seek).
+_NEWEST = ("SELECT at, summary, payload FROM events WHERE customer_id = ? AND kind = ? "
+           "ORDER BY at DESC LIMIT 1")
+
+
+def _web_journey(db: sqlite3.Connection, customer_id: int, last_order_at: int | None
+                 ) -> dict[str, Any]:
+    """The web-journey key facts (see `CustomerFacts`): the newest visit and product view,
+    and the newest checkout left unfinished, if no order came after it. Payloads come from
+    source systems: anything but the expected shapes is ignored."""
+    out: dict[str, Any] = {}
+    visit = db.execute(_NEWEST, (customer_id, "web_session")).fetchone()
+    viewed = db.execute(_NEWEST, (customer_id, "product_view")).fetchone()
+    step = db.execute(_NEWEST, (customer_id, "checkout_step")).fetchone()
+    if visit is not None:
+        out["last_visit_at"] = rows.from_ts(visit[0])
+        out["last_visit"] = visit[1] or None
+    if viewed is not None:
+        name = _json_object(viewed[2]).get("name")
+        out["last_viewed"] = str(name) if name not in (None, "") else (viewed[1] or None)
+    left: tuple[int, str, Any] | None = None  # (at, step, cart)
+    if step is not None:
+        data = _json_object(step[2])
+        left = (step[0], str(data.get("step") or "?"), data.get("cart"))
+    if visit is not None:
+        stopped = _json_object(visit[2]).get("abandoned_at")
+        if stopped and (left is None or visit[0] > left[0]):
+            left = (visit[0], str(stopped), None)
+    if left is not None and (last_order_at is None or left[0] > last_order_at):
+        out["checkout_abandoned_at"] = rows.from_ts(left[0])
+        out["checkout_abandoned_step"] = left[1]
+        cart = left[2] if isinstance(left[2], list) else []
+        out["checkout_cart"] = tuple(str(item.get("name") or item.get("sku") or "?")
+                                     for item in cart if isinstance(item, dict))
+    return out
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -83,7 +83,28 @@ def facts_content(facts: CustomerFacts) -> Content:
     csat = f"{facts.csat_average:.1f}/5" if facts.csat_average is not None else "—"
     nps = str(facts.nps_last) if facts.nps_last is not None else "—"
     contact += [("  CSAT ", "dim"), (csat, "bold"), ("  NPS ", "dim"), (nps, "bold")]
-    return Content("\n").join([Content.assemble(*order), Content.assemble(*contact)])
+    return Content("\n").join([Content.assemble(*order), Content.assemble(*contact),
+                               *web_content(facts)])
+
+
+def web_content(facts: CustomerFacts) -> list[Content]:
+    """The web journey in a line or two: a checkout left unfinished (no order since) first,
+    then the newest visit and product looked at; nothing when the customer has none."""
+    lines = []
+    if facts.checkout_abandoned_at is not None:
+        cart = ", ".join(facts.checkout_cart)
+        lines.append(Content.assemble(
+            ("Abandoned checkout at ", "bold $warning"),
+            content(facts.checkout_abandoned_step or "?", "bold $warning"),
+            (f" {when(facts.checkout_abandoned_at)}", "dim"),
+            *([(" · cart ", "dim"), content(cart, max_length=120)] if cart else [])))
+    if facts.last_visit_at is not None or facts.last_viewed:
+        visit: list[tuple[str, str] | Content | str] = [("Last visit ", "dim")]
+        visit.append((when(facts.last_visit_at), "") if facts.last_visit_at else ("none", ""))
+        if facts.last_viewed:
+            visit += [(" · viewed ", "dim"), content(facts.last_viewed, max_length=60)]
+        lines.append(Content.assemble(*visit))
+    return lines
 
 
 class ProfileHeader(Static):

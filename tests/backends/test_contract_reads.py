@@ -192,3 +192,40 @@ def test_changes_start_at_the_current_end(backend: Backend) -> None:
     start = backend.changes(-1)
     assert start.changes == ()
     assert backend.changes(start.cursor).changes == ()
+
+
+def _checkout_customers(demo_db) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """(a customer whose newest checkout step came after their last order or with none,
+    one whose every checkout step came before an order), from the demo file itself."""
+    import sqlite3
+
+    conn = sqlite3.connect(demo_db)
+    try:
+        pairs = conn.execute(
+            "SELECT e.customer_id, max(e.at), (SELECT max(at) FROM orders o "
+            "WHERE o.customer_id = e.customer_id) FROM events e WHERE kind = 'checkout_step' "
+            "GROUP BY e.customer_id ORDER BY e.customer_id").fetchall()
+    finally:
+        conn.close()
+    left = next(c for c, step, order in pairs if order is None or step > order)
+    done = next(c for c, step, order in pairs if order is not None and step < order)
+    return left, done
+
+
+def test_facts_show_the_web_journey_and_a_checkout_left_unfinished(backend: Backend,
+                                                                     demo_db) -> None:  # type: ignore[no-untyped-def]
+    left, done = _checkout_customers(demo_db)
+    facts = backend.customer_facts(left)
+    step = backend.timeline(left, kinds=(EventKind.CHECKOUT_STEP,), limit=1).events[0]
+    assert facts.checkout_abandoned_at is not None
+    assert facts.checkout_abandoned_at >= step.at
+    assert facts.checkout_abandoned_step and facts.checkout_abandoned_step in step.summary
+    assert facts.checkout_cart and all(name in step.summary for name in facts.checkout_cart[:1])
+    # an order after the checkout: nothing was abandoned
+    assert backend.customer_facts(done).checkout_abandoned_at is None
+    visit = backend.timeline(left, kinds=(EventKind.WEB_SESSION,), limit=1).events
+    if visit:
+        assert (facts.last_visit_at, facts.last_visit) == (visit[0].at, visit[0].summary)
+    viewed = backend.timeline(left, kinds=(EventKind.PRODUCT_VIEW,), limit=1).events
+    if viewed:
+        assert facts.last_viewed and facts.last_viewed in viewed[0].summary
