@@ -21,6 +21,11 @@ def variables(customer: Customer | None, facts: CustomerFacts | None, contact: C
             values["last_order.number"] = facts.last_order_number
         if facts.last_order_status:
             values["last_order.status"] = facts.last_order_status
+        if facts.checkout_abandoned_step:
+            values["checkout.step"] = facts.checkout_abandoned_step
+            values["checkout.cart"] = ", ".join(facts.checkout_cart)
+        if facts.last_viewed:
+            values["last_viewed"] = facts.last_viewed
     if agent is not None:
         values["agent.name"] = agent.display_name or agent.name
     if contact is not None:

@@ -37,6 +37,14 @@ def test_template_variables_fill_from_profile_facts_contact_agent() -> None:
     bare = templating.variables(customer, CustomerFacts(customer_id=1), None, None)
     assert templating.unresolved(templating.fill(body, bare)) == [
         "last_order.number", "last_order.status", "agent.name", "contact.subject", "unknown"]
+    # the web journey: where the customer left a checkout, and what they looked at last
+    left = CustomerFacts(customer_id=1, checkout_abandoned_at=AT, checkout_abandoned_step="payment",
+                         checkout_cart=("Tenda", "Zaino"), last_viewed="Borraccia")
+    journey = "{checkout.step}: {checkout.cart}; {last_viewed}"
+    assert templating.fill(journey, templating.variables(customer, left, None, None)) == (
+        "payment: Tenda, Zaino; Borraccia")
+    assert templating.unresolved(templating.fill(journey, bare)) == [
+        "checkout.step", "checkout.cart", "last_viewed"]
 
 
 def test_settings_survive_a_broken_file_and_round_trip(tmp_path) -> None:
