@@ -3,7 +3,8 @@
 Both live as small JSON files in the user's config directory (platformdirs),
 so a theme choice and a half-written reply survive a restart. A broken or
 unreadable file never stops the console: it falls back to defaults, says so,
-and keeps the broken file aside (`<name>.broken`) rather than overwrite it.
+and the next save keeps the broken file aside (`<name>.broken`) rather than
+overwrite it.
 """
 
 from __future__ import annotations
@@ -38,11 +39,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _read_json(path: Path) -> tuple[Any, str]:
-    """(the JSON in `path` or None, what was wrong with it or "").
-
-    A file that is not JSON, or not UTF-8, is moved aside to `<name>.broken` so that the
-    next save cannot destroy what the user may still want from it; the problem says so.
-    """
+    """(the JSON in `path` or None, what was wrong with it or "")."""
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
@@ -50,22 +47,30 @@ def _read_json(path: Path) -> tuple[Any, str]:
     except OSError as e:
         return None, f"cannot read {path}: {e.strerror}; defaults in use"
     except UnicodeDecodeError as e:
-        return None, _set_aside(path, f"is not UTF-8 text ({e.reason})")
+        return None, _broken(path, f"is not UTF-8 text ({e.reason})")
     import json
 
     try:
         return json.loads(text), ""
     except ValueError as e:
-        return None, _set_aside(path, f"is not valid JSON ({e})")
+        return None, _broken(path, f"is not valid JSON ({e})")
 
 
-def _set_aside(path: Path, why: str) -> str:
-    aside = path.with_name(path.name + ".broken")
-    try:
-        os.replace(path, aside)
-    except OSError:
-        return f"{path} {why}; defaults in use"
-    return f"{path} {why}: kept as {aside.name}, defaults in use"
+def _broken(path: Path, why: str) -> str:
+    return (f"{path} {why}; defaults in use, and the next save keeps it as "
+            f"{_aside(path).name} rather than overwrite it")
+
+
+def _aside(path: Path) -> Path:
+    return path.with_name(path.name + ".broken")
+
+
+def _save_over(path: Path, data: Any, broken: str) -> None:
+    """Write `data` to `path`; a file that was `broken` when read is first moved aside
+    (kept for the user) rather than overwritten."""
+    if broken and path.exists():
+        os.replace(path, _aside(path))
+    _write_json(path, data)
 
 
 @dataclass
@@ -104,9 +109,10 @@ class Settings:
         data.pop("path", None)
         data.pop("problem", None)
         try:
-            _write_json(self.path, data)
+            _save_over(self.path, data, self.problem)
         except OSError:
-            pass
+            return
+        self.problem = ""
 
     @property
     def drafts_path(self) -> Path:
@@ -170,12 +176,19 @@ class Drafts:
 
     def save(self) -> None:
         try:
-            _write_json(self.path, {k: asdict(v) for k, v in self._drafts.items()})
+            _save_over(self.path, {k: asdict(v) for k, v in self._drafts.items()}, self.problem)
         except OSError:
-            pass
+            return
+        self.problem = ""
 
 
 def configured_backend() -> str | None:
     """`default_backend` from the user's settings.json: used when neither --backend nor
-    $VISTA_BACKEND names one."""
-    return Settings.load().default_backend or None
+    $VISTA_BACKEND names one. A settings file that cannot be read is said on stderr (the
+    store used may not be the one the user set)."""
+    settings = Settings.load()
+    if settings.problem:
+        import sys
+
+        sys.stderr.write(f"vista: warning: {settings.problem}\n")
+    return settings.default_backend or None

@@ -76,7 +76,7 @@ def check(kwargs: dict[str, Any], content_type: str) -> str:
     """Check a request's options before its file is read; the file format.
 
     Raises:
-        InvalidInput: a bad source name, kind, region, format or mapping size.
+        InvalidInput: a bad source name, kind, region, encoding, format or mapping size.
     """
     from backends.identity.importer import check_source
     from backends.identity.phones import check_region

@@ -69,3 +69,27 @@ def test_drafts_are_kept_per_contact_and_empty_ones_forgotten(tmp_path) -> None:
     assert Drafts(tmp_path / "drafts.json", scope="other.db").get(1) is None
     reread.discard(1)
     assert Drafts(tmp_path / "drafts.json").get(1) is None
+
+
+def test_a_broken_drafts_file_is_kept_aside_by_the_first_save(tmp_path) -> None:
+    path = tmp_path / "drafts.json"
+    path.write_bytes(b'{"s#1": {"body": "half a rep\xff')
+    drafts = Drafts(path)
+    assert "not UTF-8" in drafts.problem and drafts.get(1) is None
+    assert path.read_bytes().startswith(b'{"s#1"')  # reading alone changes nothing
+    drafts.put(2, Draft(body="new"))
+    assert (tmp_path / "drafts.json.broken").read_bytes().startswith(b'{"s#1"')
+    assert Drafts(path).get(2) == Draft(body="new") and Drafts(path).problem == ""
+    drafts.put(3, Draft(body="more"))  # later saves do not touch the kept file again
+    assert (tmp_path / "drafts.json.broken").read_bytes().startswith(b'{"s#1"')
+
+
+def test_the_cli_warns_when_settings_cannot_be_read(tmp_path, monkeypatch, capsys) -> None:
+    from console import settings as s
+
+    broken = tmp_path / "settings.json"
+    broken.write_text('{"default_backend": "sqlite:///x.db",', "utf-8")
+    monkeypatch.setattr(s, "default_settings_path", lambda: broken)
+    assert s.configured_backend() is None
+    assert "vista: warning:" in capsys.readouterr().err and broken.exists()
+
