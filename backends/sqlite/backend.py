@@ -794,46 +794,60 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
 __all__ = ["AT_RISK_SECONDS", "OPEN_STATUSES", "SQLiteBackend"]
 
 
-#: The newest event of a kind for a customer (an `events_kind` index seek).
-_NEWEST = ("SELECT at, summary, payload FROM events WHERE customer_id = ? AND kind = ? "
-           "ORDER BY at DESC LIMIT 1")
+#: The newest visit, product view and checkout step of a customer (three `events_kind`
+#: index seeks in one statement), with the payload field each needs, read by SQLite only
+#: from payloads that are JSON objects (anything else from a source system is ignored).
+_WEB_JOURNEY = " UNION ALL ".join(
+    f"SELECT * FROM (SELECT '{tag}', at, summary, CASE WHEN json_valid(payload) "
+    f"AND json_type(payload) = 'object' THEN json_extract(payload, '{path}') END "
+    f"FROM events WHERE customer_id = ?1 AND kind = '{kind}' ORDER BY at DESC LIMIT 1)"
+    for tag, kind, path in (("visit", "web_session", "$.abandoned_at"),
+                            ("viewed", "product_view", "$.name"),
+                            ("step", "checkout_step", "$.step"),
+                            ("cart", "checkout_step", "$.cart")))
 
 
 def _web_journey(db: sqlite3.Connection, customer_id: int, last_order_at: int | None
                  ) -> dict[str, Any]:
     """The web-journey key facts (see `CustomerFacts`): the newest visit and product view,
-    and the newest checkout left unfinished, if no order came after it. Payloads come from
-    source systems: anything but the expected shapes is ignored."""
+    and the newest checkout left unfinished, if no order came after it."""
     out: dict[str, Any] = {}
-    visit = db.execute(_NEWEST, (customer_id, "web_session")).fetchone()
-    viewed = db.execute(_NEWEST, (customer_id, "product_view")).fetchone()
-    step = db.execute(_NEWEST, (customer_id, "checkout_step")).fetchone()
+    visit = viewed = step = None
+    cart: Any = None
+    for tag, at, summary, value in db.execute(_WEB_JOURNEY, (customer_id,)):
+        if tag == "visit":
+            visit = (at, summary, value)
+        elif tag == "viewed":
+            viewed = (at, summary, value)
+        elif tag == "step":
+            step = (at, value)
+        else:
+            cart = value
     if visit is not None:
         out["last_visit_at"] = rows.from_ts(visit[0])
         out["last_visit"] = visit[1] or None
     if viewed is not None:
-        name = _json_object(viewed[2]).get("name")
-        out["last_viewed"] = str(name) if name not in (None, "") else (viewed[1] or None)
-    left: tuple[int, str, Any] | None = None  # (at, step, cart)
+        out["last_viewed"] = str(viewed[2]) if viewed[2] not in (None, "") else (
+            viewed[1] or None)
+    left: tuple[int, str, Any] | None = None  # (at, step, cart as JSON text)
     if step is not None:
-        data = _json_object(step[2])
-        left = (step[0], str(data.get("step") or "?"), data.get("cart"))
-    if visit is not None:
-        stopped = _json_object(visit[2]).get("abandoned_at")
-        if stopped and (left is None or visit[0] > left[0]):
-            left = (visit[0], str(stopped), None)
+        left = (step[0], str(step[1] or "?"), cart)
+    if visit is not None and visit[2] and (left is None or visit[0] > left[0]):
+        left = (visit[0], str(visit[2]), None)
     if left is not None and (last_order_at is None or left[0] > last_order_at):
         out["checkout_abandoned_at"] = rows.from_ts(left[0])
         out["checkout_abandoned_step"] = left[1]
-        cart = left[2] if isinstance(left[2], list) else []
+        items = _json_list(left[2])
         out["checkout_cart"] = tuple(str(item.get("name") or item.get("sku") or "?")
-                                     for item in cart if isinstance(item, dict))
+                                     for item in items if isinstance(item, dict))
     return out
 
 
-def _json_object(text: str) -> dict[str, Any]:
+def _json_list(text: Any) -> list[Any]:
+    if not isinstance(text, str):
+        return []
     try:
         value = json.loads(text)
     except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+        return []
+    return value if isinstance(value, list) else []
