@@ -142,40 +142,40 @@ def _csv_rows(raw: BinaryIO, as_values: bool = False, encoding: str = "utf-8") -
         raise InvalidInput("the CSV file has no header row")
     if len(set(header)) != len(header):
         raise InvalidInput("the CSV header names a column twice")
-    read = [1]  # lines read so far (the header's was the first)
-    bad: list[int] = []  # lines read since the last row that held undecodable bytes
+    read = 1  # lines read so far (the header's was the first)
+    bad = False  # a line read since the last row held undecodable bytes
 
     def lines() -> Iterator[str]:
+        nonlocal read, bad
         for line in text:
-            read[0] += 1
-            if not line.isascii() and _BAD_BYTE.search(line):
-                bad.append(read[0])
+            read += 1
+            bad = bad or _tainted(line)
             yield line
 
     reader = csv.reader(lines(), delimiter=delimiter)
     if as_values:
         yield 1, header, "header"  # type: ignore[misc]
     while True:
-        start = read[0] + 1
+        start = read + 1
         try:
             values = next(reader)
         except StopIteration:
             return
         except csv.Error as e:
-            bad.clear()
+            bad = False
             yield start, None, f"malformed CSV ({e})"
             continue
         except UnicodeError as e:
             yield start, None, f"not {_label(encoding)} text ({e})"
             return
         if bad:
-            bad.clear()
+            bad = False
             yield start, None, undecodable(encoding)
             continue
         if not values or (len(values) == 1 and not values[0].strip()):
             continue
         if len(values) != len(header):
-            end = read[0]
+            end = read
             runs = (f" (the row runs on to line {end}: a quote left open?)"
                     if end > start and len(values) < len(header) else "")
             yield start, None, f"expected {len(header)} columns, found {len(values)}{runs}"

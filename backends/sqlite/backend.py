@@ -795,51 +795,44 @@ __all__ = ["AT_RISK_SECONDS", "OPEN_STATUSES", "SQLiteBackend"]
 
 
 #: The newest visit, product view and checkout step of a customer (three `events_kind`
-#: index seeks in one statement), with the payload field each needs, read by SQLite only
+#: index seeks in one statement), with the payload fields each needs, read by SQLite only
 #: from payloads that are JSON objects (anything else from a source system is ignored).
 _WEB_JOURNEY = " UNION ALL ".join(
-    f"SELECT * FROM (SELECT '{tag}', at, summary, CASE WHEN json_valid(payload) "
-    f"AND json_type(payload) = 'object' THEN json_extract(payload, '{path}') END "
+    f"SELECT * FROM (SELECT kind, at, summary, CASE WHEN json_valid(payload) AND "
+    f"json_type(payload) = 'object' THEN json_extract(payload, '{field}', '{extra}') END "
     f"FROM events WHERE customer_id = ?1 AND kind = '{kind}' ORDER BY at DESC LIMIT 1)"
-    for tag, kind, path in (("visit", "web_session", "$.abandoned_at"),
-                            ("viewed", "product_view", "$.name"),
-                            ("step", "checkout_step", "$.step"),
-                            ("cart", "checkout_step", "$.cart")))
+    for kind, field, extra in (("web_session", "$.abandoned_at", "$.abandoned_at"),
+                               ("product_view", "$.name", "$.name"),
+                               ("checkout_step", "$.step", "$.cart")))
 
 
 def _web_journey(db: sqlite3.Connection, customer_id: int, last_order_at: int | None
                  ) -> dict[str, Any]:
     """The web-journey key facts (see `CustomerFacts`): the newest visit and product view,
     and the newest checkout left unfinished, if no order came after it."""
+    newest: dict[str, tuple[int, str, Any]] = {}
+    for kind, at, summary, fields in db.execute(_WEB_JOURNEY, (customer_id,)):
+        newest[kind] = (at, summary, _json_list(fields) or [None, None])  # [field, extra]
     out: dict[str, Any] = {}
-    visit = viewed = step = None
-    cart: Any = None
-    for tag, at, summary, value in db.execute(_WEB_JOURNEY, (customer_id,)):
-        if tag == "visit":
-            visit = (at, summary, value)
-        elif tag == "viewed":
-            viewed = (at, summary, value)
-        elif tag == "step":
-            step = (at, value)
-        else:
-            cart = value
+    visit, viewed, step = (newest.get(k) for k in ("web_session", "product_view",
+                                                    "checkout_step"))
     if visit is not None:
         out["last_visit_at"] = rows.from_ts(visit[0])
         out["last_visit"] = visit[1] or None
     if viewed is not None:
-        out["last_viewed"] = str(viewed[2]) if viewed[2] not in (None, "") else (
-            viewed[1] or None)
-    left: tuple[int, str, Any] | None = None  # (at, step, cart as JSON text)
+        name = viewed[2][0]
+        out["last_viewed"] = str(name) if name not in (None, "") else (viewed[1] or None)
+    left: tuple[int, str, Any] | None = None  # (at, step, cart)
     if step is not None:
-        left = (step[0], str(step[1] or "?"), cart)
-    if visit is not None and visit[2] and (left is None or visit[0] > left[0]):
-        left = (visit[0], str(visit[2]), None)
+        left = (step[0], str(step[2][0] or "?"), step[2][1])
+    if visit is not None and visit[2][0] and (left is None or visit[0] > left[0]):
+        left = (visit[0], str(visit[2][0]), None)
     if left is not None and (last_order_at is None or left[0] > last_order_at):
         out["checkout_abandoned_at"] = rows.from_ts(left[0])
         out["checkout_abandoned_step"] = left[1]
-        items = _json_list(left[2])
+        cart = left[2] if isinstance(left[2], list) else []
         out["checkout_cart"] = tuple(str(item.get("name") or item.get("sku") or "?")
-                                     for item in items if isinstance(item, dict))
+                                     for item in cart if isinstance(item, dict))
     return out
 
 
