@@ -103,8 +103,8 @@ class _Marks:
 def _pilot_app(backend: Any, settings: Path, marks: _Marks) -> Any:
     """VistaApp plus two listeners for public messages that bubble up to the app."""
     from console.app import VistaApp
-    from console.widgets.customer import CustomerView
-    from console.widgets.queue import QueuePane
+    from console.widgets.customer.pane import CustomerView
+    from console.widgets.queue.pane import QueuePane
 
     class PilotVista(VistaApp):
         def on_queue_pane_highlighted(self, message: QueuePane.Highlighted) -> None:

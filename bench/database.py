@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from backends.demo import GENERATOR_VERSION
+from console.demo import GENERATOR_VERSION
 from backends.sqlite.store import SCHEMA_VERSION, Store
 
 #: demo-<customers>-g<version>.db and its side files (-wal, -shm, .building, ...)
@@ -78,7 +78,7 @@ def prune(data: Path, keep_version: str = GENERATOR_VERSION) -> list[Path]:
 
 def build_with_cli(path: Path, customers: int) -> None:
     """`vista demo --customers N --seed 42 --db PATH --force`, as a user would run it."""
-    subprocess.run([sys.executable, "-c", "from console.cli import main; main()", "demo",
+    subprocess.run([sys.executable, "-c", "from console.cli.app import main; main()", "demo",
                     "--customers", str(customers), "--db", str(path), "--seed", "42", "--force"],
                    check=True, cwd=Path(__file__).resolve().parent.parent)
 

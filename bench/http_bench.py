@@ -42,13 +42,13 @@ def _free_port() -> int:
 def _vista(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the `vista` CLI against the benchmark store."""
     return subprocess.run(
-        [sys.executable, "-c", "from console.cli import main; main()", "--backend",
+        [sys.executable, "-c", "from console.cli.app import main; main()", "--backend",
          f"sqlite:///{db}", *args], cwd=ROOT, capture_output=True, text=True, check=True)
 
 
 def _start_server(db: Path, port: int) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from console.cli import main; main()", "serve", "--backend",
+        [sys.executable, "-c", "from console.cli.app import main; main()", "serve", "--backend",
          f"sqlite:///{db}", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )

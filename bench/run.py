@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from backends.demo import GENERATOR_VERSION  # noqa: E402
+from console.demo import GENERATOR_VERSION  # noqa: E402
 from backends.sqlite.backend import SQLiteBackend  # noqa: E402
 
 DATA = ROOT / "bench" / "data"

@@ -24,8 +24,8 @@ import console.app as console_app  # the CLI imports it at start anyway
 from bench.rss import peak_rss_kb
 
 if TYPE_CHECKING:
-    from console.widgets.customer import CustomerView
-    from console.widgets.queue import QueuePane
+    from console.widgets.customer.pane import CustomerView
+    from console.widgets.queue.pane import QueuePane
 
 
 def _rss_kb() -> int:

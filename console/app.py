@@ -29,7 +29,7 @@ from themes import DEFAULT_THEME, MORE_STYLESHEET, STYLESHEET, THEME_NAMES, THEM
 if TYPE_CHECKING:
     from textual.command import Provider
 
-    from console.widgets.first_page import FirstPage
+    from console.widgets.queue.first_page import FirstPage
 
 
 def _vista_commands() -> type[Provider]:
@@ -58,7 +58,7 @@ class VistaApp(App[None]):
         first_page: FirstPage | None = None,
     ) -> None:
         """`first_page`: the queue's first page, already asked of `backend` (see
-        console.widgets.first_page); the queue pane uses it when it is for its view."""
+        console.widgets.queue.first_page); the queue pane uses it when it is for its view."""
         super().__init__()
         self.backend = backend
         self.first_page = first_page

@@ -2,7 +2,7 @@
 
 `vista` with only global options opens the console straight away, without
 loading the CLI machinery (Typer and what it imports cost a noticeable part
-of start-up); anything else goes to the full CLI in `console.cli`.
+of start-up); anything else goes to the full CLI in `console.cli.app`.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ def open_console(
         sys.stderr.write(f"vista: error: {e.message}\n")
         raise SystemExit(e.exit_code) from None
     from backends.models import QueueQuery
-    from console.widgets.first_page import FirstPage
-    from console.widgets.queue_window import PAGE
+    from console.widgets.queue.first_page import FirstPage
+    from console.widgets.queue.window import PAGE
 
     # the queue's first page is fetched while Textual loads and builds the console
     first_page = FirstPage(backend, QueueQuery(), PAGE)
@@ -76,7 +76,7 @@ def open_console(
 def main() -> None:
     options = console_options(sys.argv[1:])
     if options is None:
-        from console.cli import main as cli_main
+        from console.cli.app import main as cli_main
 
         cli_main()
         return

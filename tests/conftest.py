@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.demo import generate
+from console.demo import generate
 
 #: The frozen "now" of every test database and of the backends' clocks.
 NOW = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)

@@ -40,7 +40,7 @@ from backends.base import (
     not_text,
 )
 from backends.http import bodies, codec
-from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
+from console.server.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
 from backends.models import (
     Agent,
     ChangeBatch,

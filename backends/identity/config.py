@@ -12,7 +12,6 @@ A TOML file (`[identity]` table, keys as below) may override any of them:
 from __future__ import annotations
 
 import json
-import sqlite3
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -110,37 +109,3 @@ def apply_config(config: MatchConfig, table: dict[str, Any]) -> MatchConfig:
             value = tuple(str(v) for v in value)
         changes[key] = value
     return replace(config, **changes)
-
-
-def stored_settings(db: sqlite3.Connection) -> dict[str, Any]:
-    """The `[identity]` settings kept in this database ({} if none, or an older store)."""
-    try:
-        rows = db.execute("SELECT key, value FROM identity_settings").fetchall()
-    except sqlite3.OperationalError:  # a store from before schema version 5
-        return {}
-    return {key: json.loads(value) for key, value in rows}
-
-
-def database_config(db: sqlite3.Connection, base: MatchConfig | None = None) -> MatchConfig:
-    """`base` (default: the defaults) with the settings kept in this database applied."""
-    config = base or MatchConfig()
-    settings = stored_settings(db)
-    return apply_config(config, settings) if settings else config
-
-
-def save_settings(db: sqlite3.Connection, table: dict[str, Any]) -> None:
-    """Keep an `[identity]` table's settings in the database, for later imports, merges
-    and splits (a later table changes only the keys, and policies, it names).
-
-    Raises:
-        InvalidInput: an unknown key or policy (nothing is kept then).
-    """
-    apply_config(MatchConfig(), table)
-    current = stored_settings(db)
-    for key, value in table.items():
-        if key == "policies":
-            value = {**current.get("policies", {}), **value}
-        elif key == "source_priority":
-            value = [str(v) for v in value]
-        db.execute("INSERT OR REPLACE INTO identity_settings(key, value) VALUES (?, ?)",
-                   (key, json.dumps(value, ensure_ascii=False)))

@@ -28,9 +28,9 @@ from backends.identity.features import CANONICAL_FIELDS, Features, extract
 from backends.identity.mapping import Mapping
 from backends.identity.normalise import phone_kind
 from backends.identity.readers import RawRows, decode_row, read_rows
-from backends.identity.resolver import probe_keys
-from backends.identity.store import dumps
-from backends.identity.writer import GoldenJob, GoldenRow, compute_golden, identity_values
+from backends.sqlite.identity.resolver import probe_keys
+from backends.sqlite.identity.store import dumps
+from backends.sqlite.identity.writer import GoldenJob, GoldenRow, compute_golden, identity_values
 
 #: Rows per chunk sent to a worker.
 CHUNK_ROWS = 2000

@@ -46,7 +46,7 @@ from backends.models import (
     utcnow,
 )
 from backends.sqlite import rows
-from backends.sqlite.identity_ops import IdentityOps
+from backends.sqlite.identity.backend_ops import IdentityOps
 from backends.sqlite.search import first_keystroke, fts_query
 from backends.sqlite.stats import StatsQueries
 from backends.sqlite.store import Store

@@ -20,7 +20,7 @@ import random
 import unicodedata
 from pathlib import Path
 
-from backends.demo.vocab import phone_format
+from console.demo.vocab import phone_format
 
 FIRST_M = ["Marco", "Luca", "Giuseppe", "Giovanni", "Andrea", "Francesco", "Alessandro", "Matteo", "Lorenzo", "Davide", "Stefano", "Paolo", "Roberto", "Simone", "Federico", "Riccardo", "Antonio", "Mario", "Nicola", "Fabio", "Daniele", "Alberto", "Massimo", "Enrico", "Pietro", "Claudio", "Emanuele", "Gabriele", "Tommaso", "Filippo", "Salvatore", "Vincenzo", "Michele", "Leonardo", "Giorgio", "Carlo", "Franco", "Sergio", "Angelo", "Bruno", "Dario", "Edoardo", "Jacopo", "Mattia", "Niccolò", "Raffaele", "Ugo", "Vittorio", "Walter", "Luigi"]
 FIRST_F = ["Giulia", "Francesca", "Chiara", "Sara", "Martina", "Valentina", "Federica", "Alessia", "Elena", "Laura", "Anna", "Maria", "Silvia", "Elisa", "Paola", "Giorgia", "Roberta", "Alice", "Sofia", "Beatrice", "Camilla", "Ilaria", "Marta", "Serena", "Monica", "Cristina", "Barbara", "Claudia", "Simona", "Daniela", "Veronica", "Erica", "Noemi", "Aurora", "Bianca", "Carlotta", "Caterina", "Debora", "Emma", "Greta", "Irene", "Lucia", "Nicoletta", "Ornella", "Rita", "Rosa", "Teresa", "Viola", "Zoe", "Ludovica"]

@@ -187,7 +187,7 @@ def prepare_floor(data: Path) -> float:
     import itertools
 
     from backends.identity.config import MatchConfig
-    from backends.identity.importer import ImportOptions
+    from backends.sqlite.identity.importer import ImportOptions
     from backends.identity.mapping import Mapping, load_mapping
     from backends.identity.prepare import Plan, prepared
     from backends.identity.readers import detect_format, open_input

@@ -16,7 +16,7 @@ from textual.message import Message
 
 from backends.base import ReadOnly
 from backends.models import Contact, ContactStatus, Priority, Role
-from console.widgets.queue import QueuePane
+from console.widgets.queue.pane import QueuePane
 
 SNOOZE_TITLE = "Snooze until — pick, or type +2h, 14:30, 2026-12-01 09:00 (UTC)"
 
@@ -160,8 +160,8 @@ class ContactActions:
         return f" · {format_key(keymap.get(spec.id, spec.key))} reopens"
 
     def on_contact_actions__written(self, message: _Written) -> None:
-        from console.widgets.contact_bar import ContactBar
-        from console.widgets.customer import error_text
+        from console.widgets.customer.contact_bar import ContactBar
+        from console.widgets.customer.pane import error_text
 
         bar = self.query_one(ContactBar)  # type: ignore[attr-defined]
         if message.error is not None:

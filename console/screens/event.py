@@ -13,8 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from backends.models import CONVERSATION_KINDS, ContactDetail, TimelineEvent
-from console.widgets.customer import error_text
-from console.widgets.event_detail import EventDetail
+from console.widgets.customer.pane import error_text
+from console.widgets.side.event_detail import EventDetail
 
 
 def load_detail(backend: object, event: TimelineEvent) -> ContactDetail | None:

@@ -26,8 +26,8 @@ from backends.identity import normalise as norm
 from backends.models import Address, Customer, IdentityJournalEntry, IdentitySuggestion
 from console import actions
 from console.safe_text import clean, content, literal
-from console.widgets.customer import error_text
-from console.widgets.key_bar import KeyBar
+from console.widgets.customer.pane import error_text
+from console.widgets.common.key_bar import KeyBar
 
 #: How many suggestions the list asks for (best first); the backend allows up to 500.
 LIMIT = 200

@@ -17,8 +17,8 @@ from textual.widgets import Static
 
 from backends.models import FieldProvenance
 from console.safe_text import clean, content
-from console.widgets.customer import error_text
-from console.widgets.event_detail import when
+from console.widgets.customer.pane import error_text
+from console.widgets.side.event_detail import when
 
 #: Profile fields as people say them; unknown fields keep their own name.
 FIELD_LABEL = {

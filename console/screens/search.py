@@ -17,8 +17,8 @@ from textual.worker import get_current_worker
 
 from backends.models import CustomerHit
 from console.safe_text import content
-from console.widgets.customer import error_text
-from console.widgets.hit_list import HitList
+from console.widgets.customer.pane import error_text
+from console.widgets.common.hit_list import HitList
 
 
 def hit_row(hit: CustomerHit) -> Content:

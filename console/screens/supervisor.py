@@ -21,7 +21,7 @@ from textual.widgets import Footer, Static
 from backends.base import Backend
 from backends.models import Channel, KpiReport
 from console.kpi_text import window_title
-from console.widgets.kpis import (
+from console.widgets.kpis.panels import (
     AgentTable,
     AtRiskTable,
     BacklogPanel,

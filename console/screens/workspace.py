@@ -9,7 +9,7 @@ centre column (contact bar, customer view) and the side column (inline detail,
 composer) are mounted, and the reference data (agents, templates) loaded, right
 after the queue's first page is on screen. A contact opened before then is opened
 when they are in. The change feed is polled from its cursor as it was before the
-queue's first page was read (console.widgets.first_page).
+queue's first page was read (console.widgets.queue.first_page).
 """
 
 from __future__ import annotations
@@ -41,24 +41,24 @@ from backends.models import (
 from console import actions
 from console.safe_text import content
 from console.screens.contact_actions import ContactActions
-from console.widgets.first_page import FirstPage
-from console.widgets.key_bar import KeyBar
-from console.widgets.queue import QueuePane
-from console.widgets.queue_list import QueueList
-from console.widgets.queue_window import PAGE
+from console.widgets.queue.first_page import FirstPage
+from console.widgets.common.key_bar import KeyBar
+from console.widgets.queue.pane import QueuePane
+from console.widgets.queue.rows import QueueList
+from console.widgets.queue.window import PAGE
 
 if TYPE_CHECKING:
-    from console.widgets.composer import Composer
-    from console.widgets.contact_bar import ContactBar
-    from console.widgets.customer import CustomerView
-    from console.widgets.event_detail import EventDetail
+    from console.widgets.side.composer import Composer
+    from console.widgets.customer.contact_bar import ContactBar
+    from console.widgets.customer.pane import CustomerView
+    from console.widgets.side.event_detail import EventDetail
 
 #: When the queue has not shown its first page by then, the other panes come in anyway.
 PANES_AT_THE_LATEST = 1.0
 
 
 def _error_text(error: Exception, where: str) -> str:
-    from console.widgets.customer import error_text
+    from console.widgets.customer.pane import error_text
 
     return error_text(error, where)
 
@@ -121,7 +121,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Back on top after a dialog: the countdowns paused under it catch up at once."""
-        from console.widgets.contact_bar import ContactBar
+        from console.widgets.customer.contact_bar import ContactBar
 
         for queue in self.query(QueueList):
             queue.refresh()
@@ -162,10 +162,10 @@ class WorkspaceScreen(ContactActions, Screen[None]):
 
     async def _mount_panes(self) -> None:
         """Mount the customer view, contact bar, inline detail and composer."""
-        from console.widgets.composer import Composer
-        from console.widgets.contact_bar import ContactBar
-        from console.widgets.customer import CustomerView
-        from console.widgets.event_detail import EventDetail
+        from console.widgets.side.composer import Composer
+        from console.widgets.customer.contact_bar import ContactBar
+        from console.widgets.customer.pane import CustomerView
+        from console.widgets.side.event_detail import EventDetail
 
         app: Any = self.app
         app.load_more_css()
@@ -199,12 +199,12 @@ class WorkspaceScreen(ContactActions, Screen[None]):
                 self.action_focus_timeline()
 
     def _customer_view(self) -> CustomerView | None:
-        from console.widgets.customer import CustomerView
+        from console.widgets.customer.pane import CustomerView
 
         return self.query_one(CustomerView) if self.panes_ready else None
 
     def _contact_bar(self) -> ContactBar | None:
-        from console.widgets.contact_bar import ContactBar
+        from console.widgets.customer.contact_bar import ContactBar
 
         return self.query_one(ContactBar) if self.panes_ready else None
 
@@ -212,7 +212,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         """The composer, when there is one (none in read-only mode, none before the panes)."""
         if not self.panes_ready:
             return []
-        from console.widgets.composer import Composer
+        from console.widgets.side.composer import Composer
 
         return list(self.query(Composer))
 
@@ -411,7 +411,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             self.app.call_from_thread(self._show_inline, event, detail)
 
     def _inline(self) -> EventDetail:
-        from console.widgets.event_detail import EventDetail
+        from console.widgets.side.event_detail import EventDetail
 
         return self.query_one("#inline-detail", EventDetail)
 
@@ -480,7 +480,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         self.query_one(QueueList).focus()
 
     def action_focus_timeline(self) -> None:
-        from console.widgets.timeline import TimelineList
+        from console.widgets.customer.timeline import TimelineList
 
         if self.panes_ready:
             self.query_one(TimelineList).focus()

@@ -15,8 +15,8 @@ import pytest
 import uvicorn
 
 from backends.http.client import HTTPBackend
-from backends.http.hub import Hub
-from backends.http.server import create_app
+from console.server.hub import Hub
+from console.server.app import create_app
 from backends.models import Role
 from tests.conftest import NOW
 

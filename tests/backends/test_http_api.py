@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from backends.base import Backend
-from backends.http import routes
+from console.server import routes
 from backends.models import Role
 from tests.backends.live_server import LiveServer
 

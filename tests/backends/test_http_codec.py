@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from backends.base import Backend, InvalidInput, VistaError
-from backends.http import bodies, codec, routes
+from backends.http import bodies, codec
+from console.server import routes
 from backends.models import EventKind, QueueQuery, TimelineEvent, TimelinePage
 from backends.sqlite.backend import SQLiteBackend
 from tests.conftest import NOW

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from backends.http import bodies
-from backends.http.server import _from_rows
+from console.server.app import _from_rows
 from backends.models import EventKind
 from backends.sqlite.backend import SQLiteBackend
 from tests.conftest import NOW

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backends.identity.importer import ImportOptions, run_import
+from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.models import IdentityKind
 from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.store import Store

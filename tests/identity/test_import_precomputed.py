@@ -13,9 +13,9 @@ from backends.identity.features import Features
 from backends.identity.mapping import load_mapping
 from backends.identity.prepare import Plan, _unpack, prepare_rows
 from backends.identity.readers import RawRows
-from backends.identity.resolver import probe_keys
-from backends.identity.store import dumps
-from backends.identity.writer import compute_golden, identity_rows, identity_values
+from backends.sqlite.identity.resolver import probe_keys
+from backends.sqlite.identity.store import dumps
+from backends.sqlite.identity.writer import compute_golden, identity_rows, identity_values
 from bench.identity.generate import generate
 
 NOW = 1_800_000_000

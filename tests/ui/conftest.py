@@ -57,7 +57,7 @@ async def settle(pilot: object, rounds: int = 3) -> None:
 async def queue_failure_shown_then_retried(pilot: object, reason: str) -> None:
     """The queue pane says its load failed (with `reason`), keeps no rows, and the
     once-a-second tick loads it again once the backend answers."""
-    from console.widgets.queue import QueuePane
+    from console.widgets.queue.pane import QueuePane
 
     app = pilot.app  # type: ignore[attr-defined]
     await settle(pilot)

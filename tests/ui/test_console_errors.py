@@ -8,8 +8,8 @@ import pytest
 from backends.base import Conflict, Unavailable
 from backends.models import Direction
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.composer import Composer
-from console.widgets.customer import CustomerView
+from console.widgets.side.composer import Composer
+from console.widgets.customer.pane import CustomerView
 from tests.ui.conftest import queue_failure_shown_then_retried, settle
 
 pytestmark = pytest.mark.anyio

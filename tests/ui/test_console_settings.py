@@ -7,8 +7,8 @@ import json
 import pytest
 
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.composer import Composer
-from console.widgets.queue import QueuePane
+from console.widgets.side.composer import Composer
+from console.widgets.queue.pane import QueuePane
 from tests.ui.conftest import settle
 
 pytestmark = pytest.mark.anyio

@@ -11,7 +11,7 @@ import pytest
 from backends.models import Channel, ContactStatus, Direction, Priority
 from console.screens.pickers import Picker
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.composer import Composer
+from console.widgets.side.composer import Composer
 from tests.conftest import NOW
 from tests.ui.conftest import settle
 

@@ -12,7 +12,7 @@ import pytest
 from backends.sqlite.backend import SQLiteBackend
 from console.app import VistaApp
 from console.screens.search import SearchScreen
-from console.widgets.queue_list import QueueList
+from console.widgets.queue.rows import QueueList
 from tests.conftest import NOW
 from tests.ui.conftest import settle
 

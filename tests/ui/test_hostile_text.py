@@ -11,8 +11,8 @@ import pytest
 from backends.models import QueueQuery
 from console.screens.event import EventScreen
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.customer import CustomerView
-from console.widgets.timeline import TimelineList
+from console.widgets.customer.pane import CustomerView
+from console.widgets.customer.timeline import TimelineList
 from tests.ui.conftest import settle
 
 pytestmark = pytest.mark.anyio

@@ -15,7 +15,7 @@ from console.screens.identity import IdentityReviewScreen, PairCompare
 from console.screens.palette import VistaCommands
 from console.screens.provenance import ProvenanceScreen
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.customer import CustomerView
+from console.widgets.customer.pane import CustomerView
 from tests.ui.conftest import settle
 from tests.ui.test_snapshots import FixedLocation
 

@@ -8,8 +8,8 @@ import pytest
 from backends.sqlite.backend import SQLiteBackend
 from console.screens.search import SearchScreen
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.customer import CustomerView
-from console.widgets.queue import QueuePane
+from console.widgets.customer.pane import CustomerView
+from console.widgets.queue.pane import QueuePane
 from tests.conftest import NOW
 from tests.ui.conftest import settle
 

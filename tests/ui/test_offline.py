@@ -13,8 +13,8 @@ from backends.base import Unavailable
 from backends.sqlite.backend import SQLiteBackend
 from console.app import VistaApp
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.composer import Composer
-from console.widgets.customer import CustomerView
+from console.widgets.side.composer import Composer
+from console.widgets.customer.pane import CustomerView
 from tests.conftest import NOW
 from tests.ui.conftest import settle
 

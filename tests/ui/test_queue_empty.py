@@ -10,7 +10,7 @@ import pytest
 
 from backends.sqlite.backend import SQLiteBackend
 from console.app import VistaApp
-from console.widgets.queue_list import QueueList
+from console.widgets.queue.rows import QueueList
 from tests.conftest import NOW
 from tests.ui.conftest import settle
 

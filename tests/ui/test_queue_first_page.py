@@ -13,10 +13,10 @@ from backends.base import Unavailable
 from backends.models import QueueQuery
 from backends.sqlite.backend import SQLiteBackend
 from console.app import VistaApp
-from console.widgets.first_page import FirstPage
-from console.widgets.queue import QueuePane
-from console.widgets.queue_list import QueueList
-from console.widgets.queue_window import PAGE
+from console.widgets.queue.first_page import FirstPage
+from console.widgets.queue.pane import QueuePane
+from console.widgets.queue.rows import QueueList
+from console.widgets.queue.window import PAGE
 from tests.conftest import NOW
 from tests.ui.conftest import queue_failure_shown_then_retried, settle
 

@@ -10,8 +10,8 @@ import pytest
 from backends.models import QueueQuery
 from backends.sqlite.backend import SQLiteBackend
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.queue import QueuePane
-from console.widgets.queue_window import MAX_ROWS, PAGE, Fetch, QueueWindow
+from console.widgets.queue.pane import QueuePane
+from console.widgets.queue.window import MAX_ROWS, PAGE, Fetch, QueueWindow
 from tests.conftest import NOW
 from tests.ui.conftest import settle
 

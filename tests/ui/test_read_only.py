@@ -9,7 +9,7 @@ import pytest
 from console import actions
 from console.screens.palette import VistaCommands
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.composer import Composer
+from console.widgets.side.composer import Composer
 from tests.ui.conftest import settle
 
 pytestmark = pytest.mark.anyio

@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.timeline import TimelineList
+from console.widgets.customer.timeline import TimelineList
 from tests.ui.conftest import settle
 
 

@@ -18,7 +18,7 @@ async def test_s_opens_the_supervisor_screen_and_escape_returns(make_app) -> Non
         await pilot.press("S")
         await settle(pilot)
         assert isinstance(app.screen, SupervisorScreen)
-        from console.widgets.kpis import KpiTile
+        from console.widgets.kpis.panels import KpiTile
 
         titles = " ".join(str(tile.render()) for tile in app.screen.query(KpiTile))
         assert "Arrivals" in titles and "SLA attainment" in titles

@@ -19,7 +19,7 @@ from textual.widgets import Static
 from backends.base import WRITE_METHODS, Backend, Unavailable
 from backends.sqlite.backend import SQLiteBackend
 from console.screens.supervisor import SupervisorScreen
-from console.widgets.kpis import KpiTile
+from console.widgets.kpis.panels import KpiTile
 from tests import stats_dataset
 from tests.conftest import NOW
 

@@ -10,7 +10,7 @@ import pytest
 from textual.pilot import Pilot
 
 from backends.sqlite.backend import SQLiteBackend
-from console.wallboard import Wallboard
+from console.screens.wallboard import Wallboard
 from tests import stats_dataset
 from tests.conftest import NOW
 

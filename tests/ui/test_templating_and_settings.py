@@ -15,8 +15,7 @@ from backends.models import (
     Role,
 )
 from console.settings import Draft, Drafts, Settings
-from console.widgets import templating
-
+from console.widgets.side import templating
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 

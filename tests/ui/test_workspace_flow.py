@@ -9,10 +9,10 @@ from backends.models import ContactStatus, Direction, EventKind, QueueQuery
 from console.screens.event import EventScreen
 from console.screens.pickers import Picker
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.composer import Composer
-from console.widgets.customer import CustomerView
-from console.widgets.queue import QueuePane
-from console.widgets.timeline import TimelineList
+from console.widgets.side.composer import Composer
+from console.widgets.customer.pane import CustomerView
+from console.widgets.queue.pane import QueuePane
+from console.widgets.customer.timeline import TimelineList
 from tests.ui.conftest import settle
 
 pytestmark = pytest.mark.anyio
@@ -198,7 +198,7 @@ async def test_profile_marks_where_sources_disagree(make_app, backend) -> None:
 
 async def test_key_bar_shows_what_works_now_and_runs_a_clicked_key(make_app) -> None:
     from console.screens.help import HelpScreen
-    from console.widgets.key_bar import KeyBar
+    from console.widgets.common.key_bar import KeyBar
 
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:

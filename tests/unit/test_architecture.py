@@ -9,7 +9,7 @@ import sys
 def test_importing_backends_does_not_import_textual_or_rich() -> None:
     code = (
         "import sys, backends, backends.base, backends.models, backends.sqlite.backend, "
-        "backends.demo, backends.channels\n"
+        "console.demo, backends.channels\n"
         "import pkgutil, importlib\n"
         "for m in pkgutil.walk_packages(backends.__path__, 'backends.'):\n"
         "    importlib.import_module(m.name)\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backends.demo import GENERATOR_VERSION, generate
+from console.demo import GENERATOR_VERSION, generate
 from backends.sqlite.store import Store
 from bench import database
 from tests.conftest import NOW

@@ -17,7 +17,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def vista(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real command in a subprocess, as a script would."""
     return subprocess.run(
-        [sys.executable, "-c", "from console.cli import main; main()", *args],
+        [sys.executable, "-c", "from console.cli.app import main; main()", *args],
         capture_output=True, text=True, input=stdin, timeout=60,
     )
 
@@ -105,7 +105,7 @@ def test_locked_database_is_reported(demo_db: Path) -> None:
         out = subprocess.run(
             [sys.executable, "-c",
              "import backends.sqlite.store as s; s.BUSY_TIMEOUT_MS = 200\n"
-             "from console.cli import main; main()",
+             "from console.cli.app import main; main()",
              "--backend", f"sqlite:///{demo_db}", "--agent", "giulia", "contacts", "note", "1", "x"],
             capture_output=True, text=True, timeout=60,
         )
@@ -162,7 +162,7 @@ def _commands(app, prefix: str = "") -> list[str]:
 
 
 def test_every_command_is_documented_in_the_readme() -> None:
-    from console.cli import app
+    from console.cli.app import app
 
     readme = README.read_text("utf-8")
     missing = [c for c in _commands(app) if f"vista {c}" not in readme]
@@ -179,7 +179,7 @@ def test_default_backend_comes_from_settings_after_flag_and_env(demo_db: Path, t
     env = {k: v for k, v in os.environ.items() if k != "VISTA_BACKEND"}
     env["XDG_CONFIG_HOME"] = str(config)
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
-    run = [sys.executable, "-c", "from console.cli import main; main()"]
+    run = [sys.executable, "-c", "from console.cli.app import main; main()"]
     out = subprocess.run([*run, "queue", "list", "--json", "--limit", "1"], env=env,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and json.loads(out.stdout)["id"], out.stderr

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from backends.sqlite.backend import SQLiteBackend
-from console.commands.feed import follow
+from console.cli.feed import follow
 from tests.conftest import NOW
 from tests.unit.test_cli import vista
 

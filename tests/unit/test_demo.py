@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from backends.base import InvalidInput
-from backends.demo import generate
+from console.demo import generate
 from tests.conftest import NOW
 
 
@@ -168,7 +168,7 @@ def _processes_mentioning(text: str) -> list[str]:
             args = cmdline.read_bytes().decode(errors="replace")
         except OSError:
             continue
-        if text in args and "backends.demo.producer" in args:
+        if text in args and "console.demo.producer" in args:
             found.append(args)
     return found
 

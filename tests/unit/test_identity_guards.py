@@ -163,7 +163,7 @@ def test_different_mobiles_count_against_a_namesake_at_home() -> None:
 def test_a_record_cannot_chain_two_people_together(tmp_path) -> None:
     import json
 
-    from backends.identity.importer import ImportOptions, run_import
+    from backends.sqlite.identity.importer import ImportOptions, run_import
     from backends.sqlite.store import Store
 
     rows = [
@@ -233,7 +233,7 @@ def test_house_numbers_must_match_exactly() -> None:
 def test_namesakes_at_one_address_need_more_than_name_and_address(tmp_path) -> None:
     import json
 
-    from backends.identity.importer import ImportOptions, run_import
+    from backends.sqlite.identity.importer import ImportOptions, run_import
     from backends.sqlite.store import Store
 
     home = {"street": "Via Manzoni 60", "city": "Milano", "postal_code": "20136"}

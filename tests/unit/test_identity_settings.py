@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from backends.base import InvalidInput
-from backends.identity.importer import ImportOptions, run_import
+from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.identity.mapping import load_mapping
 from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.store import Store

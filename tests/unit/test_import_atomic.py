@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from backends.base import InvalidInput
-from backends.identity import resolver
-from backends.identity.importer import ImportOptions, run_import
+from backends.sqlite.identity import resolver
+from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.identity.mapping import load_mapping
 from backends.sqlite.store import Store
 

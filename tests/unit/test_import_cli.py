@@ -11,7 +11,7 @@ from pathlib import Path
 
 def vista(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from console.cli import main; main()", *args],
+        [sys.executable, "-c", "from console.cli.app import main; main()", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -67,7 +67,7 @@ def test_import_explain_export_and_errors(tmp_path: Path) -> None:
 
 
 def test_events_import_attaches_by_any_identifier(tmp_path: Path) -> None:
-    from backends.identity.importer import ImportOptions, run_import
+    from backends.sqlite.identity.importer import ImportOptions, run_import
     from backends.sqlite.backend import SQLiteBackend
     from backends.sqlite.store import Store
 

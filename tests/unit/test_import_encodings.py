@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from backends.base import InvalidInput
-from backends.identity.importer import ImportOptions, run_import
+from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.identity.mapping import load_mapping
 from backends.sqlite.store import Store
 
@@ -158,7 +158,7 @@ def test_unknown_encodings_and_regions_are_refused(
 def test_the_cli_takes_encoding_and_refuses_bad_values(tmp_path: Path) -> None:
     f = tmp_path / "crm.csv"
     f.write_bytes(_csv(ITALIAN).encode("cp1252"))
-    vista = [sys.executable, "-c", "from console.cli import main; main()",
+    vista = [sys.executable, "-c", "from console.cli.app import main; main()",
              "--backend", f"sqlite:///{tmp_path / 'v.db'}"]
     ok = subprocess.run([*vista, "import", str(f), "--source", "crm", "--encoding", "cp1252",
                          "--json"], capture_output=True, text=True, check=False)

@@ -12,7 +12,7 @@ import pytest
 
 from backends.base import InvalidInput
 from backends.identity import prepare
-from backends.identity.importer import ImportOptions, run_import
+from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.identity.mapping import load_mapping
 from backends.sqlite.store import Store
 from bench.identity.generate import generate

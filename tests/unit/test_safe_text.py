@@ -36,7 +36,7 @@ def test_whitespace_and_length() -> None:
 def test_json_output_escapes_bidi_and_c1_controls_but_keeps_the_data(capsys) -> None:
     import json
 
-    from console.output import emit_json, emit_jsonl
+    from console.cli.output import emit_json, emit_jsonl
 
     name = "Mario\u202e ssoR\x9b31m Ünïcode 👍"
     emit_jsonl([{"name": name}])

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import console.commands.stats as stats_command
-from console import clikit
-from console.cli import app
-from console.clikit import STATE
+import console.cli.stats as stats_command
+from console.cli import kit as clikit
+from console.cli.app import app
+from console.cli.kit import STATE
 from tests import stats_dataset
 from tests.conftest import NOW
 
@@ -111,7 +111,7 @@ def test_commands_are_documented() -> None:
 def test_wallboard_opens_the_store_read_only_and_masked(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from console.wallboard import Wallboard
+    from console.screens.wallboard import Wallboard
 
     seen: dict[str, object] = {}
 

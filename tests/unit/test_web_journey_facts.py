@@ -10,7 +10,7 @@ from pathlib import Path
 
 from backends.models import CustomerFacts
 from backends.sqlite.backend import SQLiteBackend
-from console.widgets.profile import facts_content, web_content
+from console.widgets.customer.profile import facts_content, web_content
 from tests.conftest import NOW
 
 LATER = int((NOW + timedelta(days=1)).timestamp())

@@ -1,5 +1,0 @@
-"""Deterministic, believable multi-source demo data for an Italian/European retailer."""
-
-from backends.demo.generator import GENERATOR_VERSION, generate
-
-__all__ = ["GENERATOR_VERSION", "generate"]

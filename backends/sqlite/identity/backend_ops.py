@@ -1,0 +1,128 @@
+"""The identity part of the Backend contract for SQLite, delegating to `backends.identity`.
+
+A mixin of `SQLiteBackend`: it uses the backend's `store`, `clock`, `_writer()`
+and `_limit` conventions. Merge and split are writes: refused when read-only,
+one transaction each, appended to the change feed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from backends.base import InvalidInput
+from backends.models import (
+    CustomerExplanation,
+    FieldProvenance,
+    IdentityJournalEntry,
+    IdentityLink,
+    IdentitySuggestion,
+    RecordChange,
+    RecordLink,
+    RecordRef,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from backends.identity.config import MatchConfig
+    from backends.models import Agent
+    from backends.sqlite.store import Store
+
+
+def _ts(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _entry(d: dict[str, Any]) -> IdentityJournalEntry:
+    return IdentityJournalEntry(d["id"], datetime.fromtimestamp(d["at"], UTC), d["actor"],
+                                d["action"], d["customer_id"], d["other_id"],
+                                tuple(d["records"]), d["reason"])
+
+
+
+def _ops():
+    """Identity operations, imported on first use: they load phonenumbers and rapidfuzz,
+    which the console's start-up does not need."""
+    from backends.sqlite.identity import operations
+    return operations
+
+class IdentityOps:
+    """Suggestions, merge, split, explain, provenance and link export over the SQLite store."""
+
+    store: Store
+    clock: Callable[[], datetime]
+    identity_config: MatchConfig | None = None  # None: the defaults (config imported on use)
+
+    def _writer(self) -> Agent:  # provided by SQLiteBackend
+        raise NotImplementedError
+
+    def _now(self) -> int:
+        return int(self.clock().timestamp())
+
+    def identity_suggestions(self, limit: int = 50) -> tuple[IdentitySuggestion, ...]:
+        if not 1 <= limit <= 500:
+            raise InvalidInput(f"limit must be between 1 and 500 (got {limit})")
+        with self.store.read() as db:
+            found = _ops().suggestions(db, limit)
+        return tuple(
+            IdentitySuggestion(r["id"], r["ca"], r["cb"], r["na"], r["nb"], r["ka"], r["kb"],
+                               r["score"], r["reason"], datetime.fromtimestamp(r["created_at"], UTC))
+            for r in found
+        )
+
+    def _config(self, db: Any) -> MatchConfig:
+        """The identity settings: this backend's, with those kept in the database applied."""
+        from backends.identity.config import MatchConfig
+        from backends.sqlite.identity.settings import database_config
+
+        return database_config(db, self.identity_config or MatchConfig())
+
+    def merge_customers(self, keep: int, other: int, *, reason: str = "") -> IdentityJournalEntry:
+        me = self._writer()
+        with self.store.write() as db:
+            entry = _ops().merge(db, self._config(db), self._now(), me.name, keep, other, reason)
+        return _entry(entry)
+
+    def split_customer(self, customer_id: int, records: tuple[str, ...]) -> IdentityJournalEntry:
+        me = self._writer()
+        with self.store.write() as db:
+            entry = _ops().split(db, self._config(db), self._now(), me.name, customer_id,
+                              list(records))
+        return _entry(entry)
+
+    def reject_suggestion(self, suggestion_id: int) -> None:
+        me = self._writer()
+        with self.store.write() as db:
+            _ops().reject(db, self._now(), me.name, suggestion_id)
+
+    def explain_customer(self, customer_id: int) -> CustomerExplanation:
+        with self.store.read() as db:
+            d = _ops().explain(db, customer_id)
+        return CustomerExplanation(
+            customer_id,
+            tuple(RecordRef(r["id"], r["source"], r["source_id"],
+                            datetime.fromtimestamp(r["received_at"], UTC),
+                            datetime.fromtimestamp(r["updated_at"], UTC)) for r in d["records"]),
+            tuple(IdentityLink(x["record_a"], x["record_b"], x["kind"], x["score"], x["reason"],
+                               x["actor"], datetime.fromtimestamp(x["at"], UTC)) for x in d["links"]),
+            tuple(_entry(j) for j in d["journal"]),
+            tuple(RecordChange(c["record"], datetime.fromtimestamp(c["at"], UTC), c["import_id"],
+                               c["changed"]) for c in d["changes"]),
+        )
+
+    def provenance(self, customer_id: int) -> tuple[FieldProvenance, ...]:
+        with self.store.read() as db:
+            found = _ops().provenance(db, customer_id)
+        return tuple(
+            FieldProvenance(p["field"], p["value"], p["source"], p["source_id"], _ts(p["at"]),
+                            tuple(p["losers"]), p["values"])
+            for p in found
+        )
+
+    def record_links(self, after: int = 0, limit: int = 1000) -> tuple[RecordLink, ...]:
+        if not 1 <= limit <= 10_000:
+            raise InvalidInput(f"limit must be between 1 and 10000 (got {limit})")
+        with self.store.read() as db:
+            rows = _ops().links_page(db, after, limit)
+        return tuple(RecordLink(*r) for r in rows)

@@ -1,0 +1,330 @@
+"""Writing a resolved batch: its records with their customer, their identifiers and keys,
+merges of existing customers (journaled), and the golden profile and search row of
+every customer the batch touched.
+
+A new customer is inserted once, complete with its golden profile, and its
+records point at it from the start. In a big import the profiles are computed by
+worker processes while the records, identifiers and keys are written here (the
+records' foreign key to their new customer is checked at commit). Every
+statement is set-based (`executemany` or `IN` lists) and runs in the caller's
+write transaction; an FTS row is rewritten only when its text changed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from backends.sqlite.identity import store as st
+from backends.identity.config import MatchConfig
+from backends.identity.features import Features
+from backends.identity.survivorship import Member, golden
+from backends.sqlite.search import phone_tokens
+
+
+@dataclass(slots=True)
+class Record:
+    """A record of the batch, as it will be stored."""
+
+    record_id: int
+    source: str
+    source_id: str
+    fields_json: str
+    at: int
+    features: Features
+    features_json: str | None
+    new: bool  # not in the store yet (else its fields were updated already)
+    idents: list[tuple[str, str, str]] | None = None  # `identity_values`, when known already
+    blocks: list[str] | None = None  # `features.block_keys()`, likewise
+
+
+@dataclass
+class Resolved:
+    """What resolving a batch decided."""
+
+    records: list[Record]
+    assign: dict[int, int]  # record id -> final customer id (the batch's records)
+    touched: set[int]  # final customers whose profile changes
+    new_customers: set[int]  # ids made up in this batch (some were merged away again)
+    absorbed: dict[int, int]  # merged customer id -> the final customer it went into
+    feats: dict[int, Features]  # features of every record looked at
+    links: list[tuple[Any, ...]]
+    suggestions: list[tuple[Any, ...]]
+    texts: dict[int, str] = field(default_factory=dict)  # stored JSON of some of `feats`
+
+
+def identity_values(source: str, source_id: str, f: Features) -> list[tuple[str, str, str]]:
+    """(kind, normalised value, raw form) of each `identities` row of a record."""
+    out = [("external_id", f"{source}:{source_id}", source_id)]
+    # an e-mail's raw form is as the source typed it (lower case): the normalised value may
+    # drop what a provider ignores (dots in a Gmail address), which the customer still uses
+    shown = f.shown if len(f.shown) == len(f.emails) else f.emails
+    out += [("email", e, raw) for e, raw in zip(f.emails, shown, strict=True)]
+    out += [("phone", p, p) for p, _k in f.phones]
+    out += [("whatsapp_id", w, w) for w in f.whatsapp]
+    if f.visitor_id:
+        out.append(("visitor_id", f.visitor_id, f.visitor_id))
+    if f.loyalty_card:
+        out.append(("loyalty_card", f.loyalty_card, f.loyalty_card))
+    return out
+
+
+def identity_rows(record_id: int, source: str, source_id: str, f: Features) -> list[tuple[Any, ...]]:
+    """The `identities` rows of a record (normalised value and a raw form)."""
+    return [(record_id, kind, value, raw)
+            for kind, value, raw in identity_values(source, source_id, f)]
+
+
+def write_batch(db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str,
+                r: Resolved, workers: Any = None) -> None:
+    """Apply a resolved batch (see the module docstring).
+
+    `workers` (an import's `prepare.Workers`): the golden profiles are computed there
+    while the records, identifiers and keys are written here.
+    """
+    fresh = r.touched & r.new_customers
+    old = sorted(r.touched - r.new_customers)
+    existing_gone = [(g, k) for g, k in r.absorbed.items() if g not in r.new_customers]
+    gone = dict(existing_gone)
+    # every record of every touched customer: those stored (under their customer before this
+    # batch's merges), then this batch's own
+    meta: dict[int, tuple[int, str, str, int]] = {}
+    for rid, cid, source, sid, at in _stored_members(db, old + sorted(gone)):
+        meta[rid] = (gone.get(cid, cid), source, sid, at)
+    for rec in r.records:
+        meta[rec.record_id] = (r.assign[rec.record_id], rec.source, rec.source_id, rec.at)
+    missing = [rid for rid in meta if rid not in r.feats]
+    loaded = ({rid: f for rid, (_c, f) in st.load_features(db, missing, r.texts).items()}
+              if missing else {})
+    members: dict[int, list[Member]] = defaultdict(list)
+    for rid in sorted(meta):
+        cid, source, sid, at = meta[rid]
+        f = r.feats.get(rid) or loaded.get(rid)
+        if f is not None and cid in r.touched:
+            members[cid].append(Member(rid, source, sid, at, f))
+    previous, orders = golden_context(db, old, gone)
+    # a new customer that an existing one merges into must exist before the merge
+    early = workers is None or any(keep in fresh for keep in gone.values())
+    if early:
+        rows = compute_golden(cfg, now, golden_jobs(members, previous, orders))
+        insert_customers(db, now, [row for row in rows if row.customer_id in fresh])
+    else:
+        pending = workers.golden(golden_jobs(members, previous, orders, portable=True,
+                                             texts=r.texts))
+        db.execute("PRAGMA defer_foreign_keys = ON")  # records come before their new customer
+    db.executemany("INSERT INTO source_records(id, source, source_id, customer_id, fields, "
+                   "received_at, updated_at) VALUES (?,?,?,?,?,?,?)",
+                   [(rec.record_id, rec.source, rec.source_id, r.assign[rec.record_id],
+                     rec.fields_json, rec.at, rec.at) for rec in r.records if rec.new])
+    db.executemany("INSERT INTO record_features(record_id, features) VALUES (?,?)",
+                   [(rec.record_id, rec.features_json or st.dumps(rec.features.to_json()))
+                    for rec in r.records])
+    # in index order: each index page is visited once, not once per row
+    idents: list[tuple[str, str, int, str]] = []
+    keys: list[tuple[str, int]] = []
+    for rec in r.records:
+        rid = rec.record_id
+        values = rec.idents
+        if values is None:
+            values = identity_values(rec.source, rec.source_id, rec.features)
+        idents += [(kind, value, rid, raw) for kind, value, raw in values]
+        keys += [(k, rid) for k in (rec.blocks if rec.blocks is not None
+                                    else rec.features.block_keys())]
+    idents.sort()
+    db.executemany("INSERT OR IGNORE INTO identities(kind, value, record_id, raw) VALUES (?,?,?,?)",
+                   idents)
+    keys.sort()
+    db.executemany("INSERT OR IGNORE INTO match_keys(key, record_id) VALUES (?,?)", keys)
+    if not early:
+        rows = [row for future in pending for row in future.result()]
+        insert_customers(db, now, [row for row in rows if row.customer_id in fresh])
+    changes: list[tuple[int, str]] = []
+    for gone_id, keep in existing_gone:
+        moved = [x for (x,) in db.execute("SELECT id FROM source_records WHERE customer_id = ?",
+                                          (gone_id,))]
+        snapshot = st.snapshot_of(db, gone_id)
+        st.move_customer_data(db, gone_id, keep)
+        st.journal(db, now, actor, "auto-merge", keep, gone_id, moved,
+                   "linked by an imported record", snapshot)
+        changes.append((gone_id, "merged"))
+    db.executemany("UPDATE source_records SET customer_id = ? WHERE id = ? AND customer_id IS NOT ?",
+                   [(r.assign[rec.record_id], rec.record_id, r.assign[rec.record_id])
+                    for rec in r.records if not rec.new])
+    store_golden(db, rows, [row for row in rows if row.customer_id not in fresh])
+    changes += [(cid, "created" if cid in r.new_customers else "updated")
+                for cid in sorted(r.touched)]
+    st.log_change(db, now, changes, actor)
+    if r.links:
+        db.executemany("INSERT INTO identity_links(record_a, record_b, kind, score, reason, actor, "
+                       "created_at) VALUES (?,?,?,?,?,?,?)", r.links)
+    if r.suggestions:
+        db.executemany("INSERT OR IGNORE INTO identity_suggestions(record_a, record_b, score, "
+                       "reason, created_at) VALUES (?,?,?,?,?)", r.suggestions)
+
+
+def _stored_members(db: sqlite3.Connection, customer_ids: list[int]
+                    ) -> Iterable[tuple[int, int, str, str, int]]:
+    for part in st._chunks(customer_ids):
+        marks = ",".join("?" * len(part))
+        for row in db.execute(
+            f"SELECT id, customer_id, source, source_id, updated_at FROM source_records "
+            f"WHERE customer_id IN ({marks})", part
+        ):
+            yield tuple(row)  # type: ignore[misc]
+
+
+class GoldenRow(NamedTuple):
+    """A customer's golden profile as the statements below write it."""
+
+    customer_id: int
+    update: tuple[Any, ...]  # the `customers` columns (as in `_UPDATE`), customer id last
+    search: tuple[Any, ...]  # the `customer_search` row
+    profile: tuple[Any, ...]  # the `identity_profiles` row
+
+
+#: What computing one customer's golden profile needs: (customer id, its records as
+#: (record id, source, source id, at, features or their JSON list), the agent-corrected
+#: provenance and values to keep, its order numbers).
+GoldenJob = tuple[int, list[tuple[int, str, str, int, Any]],
+                  "tuple[dict[str, Any], dict[str, Any]] | None", list[str]]
+
+
+_UPDATE = (
+    "UPDATE customers SET first_name = ?, last_name = ?, emails = ?, phones = ?, addresses = ?, "
+    "birth_date = ?, language = coalesce(nullif(?, ''), language), "
+    "segment = coalesce(nullif(?, ''), segment), tier = coalesce(nullif(?, ''), tier), "
+    "provenance = ?, updated_at = ?, created_at = min(created_at, ?), version = version + 1 "
+    "WHERE id = ?"
+)
+#: A customer created by this batch gets the row `_UPDATE` would leave on a blank one.
+_INSERT = (
+    "INSERT INTO customers(first_name, last_name, emails, phones, addresses, birth_date, "
+    "language, segment, tier, provenance, updated_at, created_at, id, version) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,min(?, ?),?,2)"
+)
+
+
+def insert_customers(db: sqlite3.Connection, now: int, rows: list[GoldenRow]) -> None:
+    """Create customers with their golden profile (search and profile rows come later)."""
+    db.executemany(_INSERT, [(*row.update[:11], now, *row.update[11:]) for row in rows])
+
+
+def store_golden(db: sqlite3.Connection, rows: list[GoldenRow], stored: list[GoldenRow]) -> None:
+    """Write golden profiles: `stored` are customers that existed (updated, search row
+    replaced if it changed); the others of `rows` were just inserted (search row added)."""
+    db.executemany(_UPDATE, [row.update for row in stored])
+    # an FTS row is rewritten token by token: leave those that did not change alone
+    same: set[int] = set()
+    if stored:
+        wanted = {row.customer_id: row.search for row in stored}
+        for part in st._chunks(sorted(wanted)):
+            marks = ",".join("?" * len(part))
+            for old in db.execute(f"SELECT rowid, name, emails, phones, orders FROM "
+                                  f"customer_search WHERE rowid IN ({marks})", part):
+                if tuple(old) == wanted[old[0]]:
+                    same.add(old[0])
+        for part in st._chunks(sorted(wanted.keys() - same)):
+            marks = ",".join("?" * len(part))
+            db.execute(f"DELETE FROM customer_search WHERE rowid IN ({marks})", part)
+    db.executemany("INSERT INTO customer_search(rowid, name, emails, phones, orders) "
+                   "VALUES (?,?,?,?,?)", [row.search for row in rows
+                                          if row.customer_id not in same])
+    db.executemany("INSERT OR REPLACE INTO identity_profiles(customer_id, dobs, firsts) "
+                   "VALUES (?,?,?)", [row.profile for row in rows])
+
+
+def golden_context(db: sqlite3.Connection, old_ids: list[int], gone: dict[int, int]
+                   ) -> tuple[dict[int, tuple[dict[str, Any], dict[str, Any]]], dict[int, list[str]]]:
+    """(agent-corrected provenance and values, order numbers) of stored customers `old_ids`,
+    counting the orders of customers `gone` merges into them (`gone`: absorbed -> keep)."""
+    previous: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for part in st._chunks(old_ids):
+        marks = ",".join("?" * len(part))
+        for row in db.execute(f"SELECT id, provenance, first_name, last_name, birth_date, language, "
+                              f"tier, segment FROM customers WHERE id IN ({marks}) "
+                              f"AND provenance LIKE '%agent:%'", part):
+            previous[row[0]] = (json.loads(row[1]), dict(row))
+    for part in st._chunks(sorted([*old_ids, *gone])):
+        marks = ",".join("?" * len(part))
+        for number, cid, at in db.execute(
+            f"SELECT number, customer_id, at FROM orders WHERE customer_id IN ({marks})", part
+        ):
+            found[gone.get(cid, cid)].append((at, number))
+    return previous, {cid: [n for _at, n in sorted(v)] for cid, v in found.items()}
+
+
+def golden_jobs(members: dict[int, list[Member]], previous: dict[int, Any],
+                orders: dict[int, list[str]], portable: bool = False,
+                texts: dict[int, str] | None = None) -> list[GoldenJob]:
+    """The jobs of `compute_golden` for `members` (`portable`: features as their stored JSON
+    text where `texts` has it, else as JSON lists, to send to another process: a string
+    pickles many times faster than a list, and a list than the object)."""
+    if not portable:
+        return [(cid, [(m.record_id, m.source, m.source_id, m.at, m.features) for m in group],
+                 previous.get(cid), orders.get(cid, []))
+                for cid, group in sorted(members.items()) if group]
+    known = texts or {}
+    return [(cid, [(m.record_id, m.source, m.source_id, m.at,
+                    known.get(m.record_id) or m.features.to_json()) for m in group],
+             previous.get(cid), orders.get(cid, []))
+            for cid, group in sorted(members.items()) if group]
+
+
+def compute_golden(cfg: MatchConfig, now: int, jobs: list[GoldenJob]) -> list[GoldenRow]:
+    """The golden profile of each job's customer: `customers`, search and profile rows."""
+    dumps, loads = st.dumps, json.loads
+    out: list[GoldenRow] = []
+    for cid, parts, prev, orders in jobs:
+        group = [Member(rid, source, sid, at, f if f.__class__ is Features else
+                        Features.from_json(loads(f) if f.__class__ is str else f))
+                 for rid, source, sid, at, f in parts]
+        # ISO dates and name keys ([a-z ] only) need no JSON escaping
+        dobs = sorted({m.features.dob for m in group if m.features.dob})
+        firsts = sorted({m.features.fk for m in group if len(m.features.fk) > 1})
+        dobs_json = '["' + '","'.join(dobs) + '"]' if dobs else "[]"
+        firsts_json = '["' + '","'.join(firsts) + '"]' if firsts else "[]"
+        values, prov = golden(group, cfg, prev[0] if prev else None, prev[1] if prev else None)
+        names = {f"{values['first_name']} {values['last_name']}".strip()}
+        names.update(f"{m.features.first} {m.features.last}".strip() for m in group)
+        out.append(GoldenRow(
+            cid,
+            (values["first_name"], values["last_name"], dumps(values["emails"]),
+             dumps(values["phones"]), dumps(values["addresses"]), values["birth_date"],
+             values["language"], values["segment"], values["tier"], dumps(prov), now,
+             min(m.at for m in group), cid),
+            (cid, " ".join(sorted(n for n in names if n)), " ".join(values["emails"]),
+             phone_tokens(values["phones"]), " ".join(orders)),
+            (cid, dobs_json, firsts_json)))
+    return out
+
+
+def golden_rows(db: sqlite3.Connection, cfg: MatchConfig, now: int,
+                members: dict[int, list[Member]], old_ids: list[int]) -> list[GoldenRow]:
+    """The golden profile of each customer in `members` (ascending id); `old_ids`: those
+    already stored, whose agent corrections and order numbers are read from the store."""
+    previous, orders = golden_context(db, old_ids, {})
+    return compute_golden(cfg, now, golden_jobs(members, previous, orders))
+
+
+def rebuild(db: sqlite3.Connection, cfg: MatchConfig, now: int, customer_ids: Iterable[int],
+            feats: dict[int, Features] | None = None) -> None:
+    """Recompute the golden profile and search row of existing customers from their records."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return
+    feats = feats or {}
+    meta = list(_stored_members(db, ids))
+    missing = [m[0] for m in meta if m[0] not in feats]
+    loaded = {rid: f for rid, (_c, f) in st.load_features(db, missing).items()} if missing else {}
+    members: dict[int, list[Member]] = defaultdict(list)
+    for rid, cid, source, sid, at in sorted(meta):
+        f = feats.get(rid) or loaded.get(rid)
+        if f is not None:
+            members[cid].append(Member(rid, source, sid, at, f))
+    rows = golden_rows(db, cfg, now, members, ids)
+    store_golden(db, rows, rows)

@@ -1,6 +1,0 @@
-"""Command groups of the `vista` CLI, one module each.
-
-Each module defines `register(app: typer.Typer) -> None`, called by
-`console.cli` at import time, so a feature adds its commands without
-editing cli.py. Use the plumbing in `console.clikit`.
-"""

@@ -1,0 +1,478 @@
+"""Vista's HTTP API: the Backend contract as JSON under /api/v1, a Starlette app for uvicorn.
+
+Every request carries `Authorization: Bearer <token>` (401 otherwise). The role
+of the token decides, on the server: supervisors read only (403 on every
+write), operators act only as themselves (the store is opened as the token's
+agent), admins also manage tokens and import files. Errors answer with a
+status from the VistaError class and a JSON body `{"error": {type, title,
+message, current?}}`.
+
+Each endpoint is a plain ASGI app (`_Api`) inside Starlette's router: it reads
+what it needs straight from the scope, without Request/Response objects.
+Reads bounded by one customer or contact run on the event loop itself (no
+thread switch, no GIL hand-off); anything that may scan, and every write,
+runs in the thread pool. Answers are encoded by `bodies` (msgspec). A token
+is verified against the store on every request (an indexed lookup of its
+hash, ~10 µs): a revocation, even by another process, takes effect at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from backends.base import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ReadOnly,
+    Unavailable,
+    VistaError,
+)
+from backends.http import bodies, codec
+from console.server import imports
+from console.server.asgi_body import receive_chunks
+from console.server.hub import Hub
+from console.server.openapi import openapi_document
+from console.server.routes import API_PREFIX, ENDPOINTS, Endpoint, _contract_hints
+from backends.models import QueueQuery, Role, utcnow
+from backends.sqlite.backend import SQLiteBackend
+from backends.sqlite.tokens import TokenInfo
+
+log = logging.getLogger("vista.server")
+
+MAX_BODY = 1_000_000  # bytes
+MAX_WAIT = 30.0  # seconds a change-feed request may be held
+WAKE_CHECK = 5.0  # a long-poll re-reads the feed at least this often, even if not woken
+READ_ONLY_HEADER = b"x-vista-read-only"
+IDEMPOTENCY_HEADER = b"idempotency-key"
+
+_STATUS: tuple[tuple[type[VistaError], int], ...] = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (Forbidden, 403),  # ReadOnly too
+    (InvalidInput, 422),
+    (Unavailable, 503),
+)
+_HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
+
+
+def status_of(error: VistaError) -> int:
+    for cls, status in _STATUS:
+        if isinstance(error, cls):
+            return status
+    return 400
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = codec.portable_encode(payload)
+    return Response(body, status, {**_HEADERS, **(headers or {})}, "application/json")
+
+
+def _error(error: VistaError, status: int | None = None) -> Response:
+    status, body, extra = _error_answer(error, status)
+    return Response(body, status, {**_HEADERS, **(extra or {})}, "application/json")
+
+
+#: An API answer before it is sent: status, JSON body, extra headers.
+Answer = tuple[int, bytes, dict[str, str] | None]
+
+_SERVER_ERROR = codec.portable_encode(
+    {
+        "error": {
+            "type": "VistaError",
+            "title": "Server error",
+            "message": "internal server error (see the server log)",
+        }
+    }
+)
+
+
+def _error_answer(error: VistaError, status: int | None = None) -> Answer:
+    extra = {"www-authenticate": 'Bearer realm="vista"'} if status == 401 else None
+    return status or status_of(error), bodies.encode(codec.error_body(error)), extra
+
+
+class Unauthorized(Forbidden):
+    title = "Unauthorized"
+
+
+class _Call:
+    """What an endpoint needs from one request, read straight from the ASGI scope."""
+
+    __slots__ = (
+        "authorization",
+        "content_length",
+        "content_type",
+        "idempotency_key",
+        "path_params",
+        "query",
+        "read_only",
+    )
+
+    def __init__(self, scope: Scope) -> None:
+        self.path_params: dict[str, Any] = scope.get("path_params", {})
+        self.query: dict[str, list[str]] = {}
+        raw_query = scope.get("query_string", b"")
+        if raw_query:  # as Starlette's QueryParams reads it
+            for name, value in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True):
+                self.query.setdefault(name, []).append(value)
+        headers: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            headers.setdefault(name, value)  # the first of repeated headers, as Starlette
+        self.authorization = headers.get(b"authorization", b"").decode("latin-1")
+        self.read_only = headers.get(READ_ONLY_HEADER, b"").decode("latin-1") in ("1", "true")
+        self.idempotency_key = headers.get(IDEMPOTENCY_HEADER, b"").decode("latin-1")
+        self.content_length = headers.get(b"content-length", b"").decode("latin-1") or None
+        self.content_type = headers.get(b"content-type", b"").decode("latin-1")
+
+
+def _grant(hub: Hub, call: _Call) -> TokenInfo:
+    """The caller's grant, or Unauthorized."""
+    scheme, _, token = call.authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+    grant = hub.authenticate(token.strip())
+    if grant is None:
+        raise Unauthorized("the token is unknown or revoked")
+    return grant
+
+
+def _authorise(ep: Endpoint, grant: TokenInfo, read_only_client: bool) -> None:
+    """Role rules, enforced here whatever the client sends."""
+    if ep.write and grant.role is Role.SUPERVISOR:
+        raise ReadOnly(f"{grant.name} is a supervisor token: read-only")
+    if ep.write and read_only_client:
+        raise ReadOnly("read-only: this server or this client does not change data")
+    if grant.role not in ep.roles:
+        raise Forbidden(f"{ep.method} {ep.url_path} is not allowed for {grant.role.value} tokens")
+
+
+def _kwargs(ep: Endpoint, call: _Call, body: dict[str, Any]) -> dict[str, Any]:
+    """The endpoint's arguments, decoded from path, query and body by their types."""
+    kwargs: dict[str, Any] = {}
+    groups: dict[str, dict[str, Any]] = {}
+    known_query, known_body = set(), set()
+    for p in ep.params():
+        if p.where == "path":
+            value = codec.from_query(p.type, [call.path_params[p.name]])
+        elif p.where == "query":
+            known_query.add(p.name)
+            values = call.query.get(p.name)
+            if not values:
+                if p.required:
+                    raise InvalidInput(f"missing query parameter {p.name!r}")
+                continue
+            value = codec.from_query(p.type, values)
+        else:
+            known_body.add(p.name)
+            if p.name not in body:
+                if p.required:
+                    raise InvalidInput(f"missing field {p.name!r} in the request body")
+                continue
+            value = codec.from_json(p.type, body[p.name])
+        if p.group is not None:
+            groups.setdefault(p.group, {})[p.name] = value
+        else:
+            kwargs[p.name] = value
+    unknown = sorted(set(call.query) - known_query) + sorted(set(body) - known_body)
+    if unknown:
+        raise InvalidInput(
+            f"unknown parameter(s) for {ep.method} {ep.url_path}: {', '.join(unknown)}"
+        )
+    for group, fields in groups.items():
+        kwargs[group] = _contract_hints(ep.call)[group](**fields)
+    return kwargs
+
+
+def _invoke(
+    hub: Hub, ep: Endpoint, grant: TokenInfo, read_only: bool, kwargs: dict[str, Any]
+) -> Any:
+    """Run one endpoint's operation."""
+    if ep.call == "admin.tokens_list":
+        return hub.tokens.list()
+    if ep.call == "admin.tokens_create":
+        token, info = hub.tokens.create(kwargs["name"], kwargs["role"], kwargs.get("agent"))
+        return {"token": token, **info.to_json()}
+    if ep.call == "admin.tokens_revoke":
+        return hub.tokens.revoke(kwargs["name"]).to_json()
+    return getattr(hub.backend_for(grant, read_only=read_only), ep.call)(**kwargs)
+
+
+async def _body(call: _Call, receive: Receive) -> dict[str, Any]:
+    """The request's JSON object body ({} when empty), at most MAX_BODY bytes."""
+    length = call.content_length
+    if length is not None and length.isdigit() and int(length) > MAX_BODY:
+        raise InvalidInput(f"request body over {MAX_BODY} bytes")
+    too_big = f"request body over {MAX_BODY} bytes"
+    raw = b"".join([chunk async for chunk in receive_chunks(receive, MAX_BODY, too_big)])
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as e:
+        raise InvalidInput(f"the request body is not JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    return data
+
+
+#: Reads bounded by one customer, contact or event (or tiny tables): they run on the event
+#: loop itself, skipping two thread switches. Anything that may scan (search, KPIs, a
+#: filtered queue) runs in the thread pool so it cannot hold up other requests.
+_INLINE_READS = frozenset(
+    {
+        "whoami",
+        "agents",
+        "templates",
+        "get_customer",
+        "customer_facts",
+        "timeline",
+        "customer_view",
+        "get_event",
+        "get_contact",
+    }
+)
+_DEFAULT_QUEUE = QueueQuery()
+
+
+def _runs_inline(ep: Endpoint, kwargs: dict[str, Any]) -> bool:
+    if ep.call in _INLINE_READS:
+        return True
+    if ep.call == "queue":  # the unfiltered queue (and its unassigned view) walks an index
+        query = kwargs.get("query", _DEFAULT_QUEUE)
+        return (
+            query.statuses == _DEFAULT_QUEUE.statuses
+            and not query.channels
+            and not query.priorities
+            and query.assignee is None
+            and not query.text.strip()
+        )
+    return False
+
+
+class _Api:
+    """One endpoint as a plain ASGI app: decode, check the token and role, call, encode."""
+
+    def __init__(self, hub: Hub, ep: Endpoint) -> None:
+        self.hub = hub
+        self.ep = ep
+        self.__name__ = ep.operation_id
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            status, body, extra = await self._answer(_Call(scope), receive)
+        except Exception:  # a bug: log it, tell the client no more than that
+            log.exception("%s %s failed", self.ep.method, self.ep.url_path)
+            status, body, extra = 500, _SERVER_ERROR, None
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode("ascii")),
+            *_RAW_HEADERS,
+        ]
+        if extra:
+            headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items())
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _answer(self, call: _Call, receive: Receive) -> Answer:
+        hub, ep = self.hub, self.ep
+        read_only = hub.read_only or call.read_only
+        try:
+            grant = _grant(hub, call)
+        except Unauthorized as e:
+            return _error_answer(e, 401)
+        except VistaError as e:
+            return _error_answer(e)
+        try:
+            _authorise(ep, grant, read_only)
+            if ep.raw_body:  # a file, streamed to disk by the operation itself
+                return await _import(hub, grant, call, receive, _kwargs(ep, call, {}))
+            body = {} if not ep.write else await _body(call, receive)
+            kwargs = _kwargs(ep, call, body)
+        except VistaError as e:
+            return _error_answer(e, 400 if isinstance(e, InvalidInput) else None)
+        if ep.call == "changes":
+            return await _long_poll(hub, grant, read_only, kwargs)
+        if not ep.write:
+            if _runs_inline(ep, kwargs):
+                return _execute(hub, ep, grant, read_only, kwargs)
+            return await run_in_threadpool(_execute, hub, ep, grant, read_only, kwargs)
+        key = call.idempotency_key.strip()[:200]
+        if not key:
+            return await _run(hub, ep, grant, read_only, kwargs)
+        replay_key = (grant.name, key)
+        async with hub.replays.lock(replay_key):
+            seen = hub.replays.get(replay_key)
+            if seen is not None:
+                return seen[0], seen[1], {"idempotent-replay": "true"}
+            if ep.call in ("reply", "add_note") and "idempotency_key" not in kwargs:
+                kwargs["idempotency_key"] = f"{grant.agent}:{key}"
+            answer = await _run(hub, ep, grant, read_only, kwargs)
+            if answer[0] < 500:
+                hub.replays.put(replay_key, answer[0], answer[1])
+            return answer
+
+
+_RAW_HEADERS = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in _HEADERS.items())
+
+
+def _execute(
+    hub: Hub, ep: Endpoint, grant: TokenInfo, read_only: bool, kwargs: dict[str, Any]
+) -> Answer:
+    """Call the operation and encode its answer."""
+    try:
+        if ep.call in _FROM_ROWS:
+            body = _from_rows(hub.backend_for(grant, read_only=read_only), ep.call, kwargs)
+            if body is not None:
+                return 200, body, None
+        return 200, bodies.encode(_invoke(hub, ep, grant, read_only, kwargs)), None
+    except VistaError as e:
+        return _error_answer(e)
+    except Exception:  # a bug: log it, tell the client no more than that
+        log.exception("%s %s failed", ep.method, ep.url_path)
+        return 500, _SERVER_ERROR, None
+
+
+#: Answers carrying a timeline page, written from the store's rows (`bodies.timeline_page`).
+_FROM_ROWS = frozenset({"customer_view", "timeline"})
+
+
+def _from_rows(backend: SQLiteBackend, call: str, kwargs: dict[str, Any]) -> bytes | None:
+    """The body of a customer view or a timeline page written without building event
+    models (the same bytes; None when a row needs the models' checks)."""
+    args = dict(kwargs)
+    customer_id = args.pop("customer_id")
+    if call == "timeline":
+        page = bodies.timeline_page(*backend.timeline_rows(customer_id, **args))
+        return None if page is None else bodies.encode_page(page)
+    customer = backend.get_customer(customer_id)  # the order `customer_view` reads them in
+    facts = backend.customer_facts(customer_id)
+    page = bodies.timeline_page(*backend.timeline_rows(customer_id, **args))
+    return None if page is None else bodies.encode_view(customer, facts, page)
+
+
+async def _run(
+    hub: Hub, ep: Endpoint, grant: TokenInfo, read_only: bool, kwargs: dict[str, Any]
+) -> Answer:
+    answer = await run_in_threadpool(_execute, hub, ep, grant, read_only, kwargs)
+    if ep.write and answer[0] < 400:
+        hub.changed.notify()
+    return answer
+
+
+async def _import(
+    hub: Hub, grant: TokenInfo, call: _Call, receive: Receive, kwargs: dict[str, Any]
+) -> Answer:
+    """`POST /imports`: the body to a temporary file, then the import pipeline on it.
+
+    Option errors answer 400 before the file is read; errors of the import itself
+    (a bad file, a strict import's bad row) answer with their own status.
+    """
+    fmt = imports.check(kwargs, call.content_type)
+    file = await imports.spool(receive, hub.path.parent, fmt)
+    try:
+        report = await run_in_threadpool(imports.run, hub.path, file, fmt, grant.agent, kwargs)
+    except VistaError as e:
+        return _error_answer(e)
+    except Exception:  # a bug: log it, tell the client no more than that
+        log.exception("POST %s/imports failed", API_PREFIX)
+        return 500, _SERVER_ERROR, None
+    finally:
+        file.unlink(missing_ok=True)
+    hub.changed.notify()
+    return 200, bodies.encode(report), None
+
+
+async def _long_poll(hub: Hub, grant: TokenInfo, read_only: bool, kwargs: dict[str, Any]) -> Answer:
+    """The change feed, held open until a change arrives or `wait` runs out."""
+    wait = min(max(float(kwargs.pop("wait", 0.0)), 0.0), MAX_WAIT)
+    deadline = time.monotonic() + wait
+    backend = hub.backend_for(grant, read_only=read_only)
+    while True:
+        try:
+            batch = await run_in_threadpool(backend.changes, **kwargs)
+        except VistaError as e:
+            return _error_answer(e)
+        left = deadline - time.monotonic()
+        if batch.changes or kwargs.get("since", 0) < 0 or left <= 0:
+            return 200, bodies.encode(batch), None
+        await hub.changed.wait(min(WAKE_CHECK, left))
+
+
+def _openapi(hub: Hub) -> Callable[[Request], Any]:
+    document = openapi_document()
+
+    body = codec.portable_encode(document)
+
+    async def openapi(request: Request) -> Response:
+        try:
+            _grant(hub, _Call(request.scope))
+        except VistaError as e:
+            return _error(e, 401)
+        return Response(body, 200, _HEADERS, "application/json")
+
+    return openapi
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _json(
+        {
+            "error": {
+                "type": "NotFound",
+                "title": "Not found",
+                "message": f"no endpoint {request.method} {request.url.path}",
+            }
+        },
+        404,
+    )
+
+
+async def _bad_method(request: Request, exc: Exception) -> Response:
+    return _json(
+        {
+            "error": {
+                "type": "InvalidInput",
+                "title": "Method not allowed",
+                "message": f"{request.method} is not allowed on {request.url.path}",
+            }
+        },
+        405,
+    )
+
+
+def create_app(
+    path: str | Path | None = None,
+    *,
+    hub: Hub | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Starlette:
+    """The ASGI app serving the SQLite store at `path` (or an existing `hub`)."""
+    if hub is None:
+        if path is None:
+            raise InvalidInput("create_app needs a store path or a hub")
+        hub = Hub(path, clock=clock)
+    routes: dict[str, list[Route]] = {}
+    for ep in ENDPOINTS:
+        routes.setdefault(ep.url_path, []).append(
+            Route(ep.url_path, _Api(hub, ep), methods=[ep.method], name=ep.operation_id)
+        )
+    flat = [r for group in routes.values() for r in group]
+    flat.append(Route(API_PREFIX + "/openapi.json", _openapi(hub), methods=["GET"], name="openapi"))
+    app = Starlette(routes=flat, exception_handlers={404: _not_found, 405: _bad_method})
+    app.state.hub = hub
+    return app

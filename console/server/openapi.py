@@ -1,0 +1,227 @@
+"""The API's OpenAPI 3.1 document, generated from the route table and the models' type hints."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import types
+import typing
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, get_args, get_origin
+
+from console.server.routes import API_PREFIX, ENDPOINTS, Endpoint, Param
+
+_ERRORS = {
+    "400": "Malformed request (bad JSON, unknown or malformed parameter).",
+    "401": "Missing, unknown or revoked bearer token.",
+    "403": "The token's role may not do this (supervisors are read-only).",
+    "404": "No such customer, contact, event, agent or token.",
+    "409": "Lost a race: taken by someone else, or `expected_version` is stale.",
+    "422": "Invalid input (a rule of the contract is broken).",
+    "503": "The store cannot be reached or opened.",
+}
+
+
+class _Schemas:
+    """JSON Schemas by type, collecting named components for dataclasses."""
+
+    def __init__(self) -> None:
+        self.components: dict[str, Any] = {}
+
+    def of(self, tp: Any) -> dict[str, Any]:
+        if tp is Any or tp is object:
+            return {}
+        if tp is type(None):
+            return {"type": "null"}
+        origin, args = get_origin(tp), get_args(tp)
+        if origin in (typing.Union, types.UnionType):
+            return {"anyOf": [self.of(a) for a in args]}
+        if origin is typing.Literal:
+            return {"enum": list(args)}
+        if origin in (tuple, list, set, frozenset):
+            item = args[0] if args else Any
+            return {"type": "array", "items": self.of(item)}
+        if origin in (dict, Mapping, typing.Mapping) or tp in (dict, Mapping):
+            value = args[1] if len(args) == 2 else Any
+            return {"type": "object", "additionalProperties": self.of(value)}
+        if isinstance(tp, type):
+            if dataclasses.is_dataclass(tp):
+                return self._model(tp)
+            if issubclass(tp, enum.Enum):
+                return {"type": "string", "enum": [m.value for m in tp]}
+            if tp is bool:
+                return {"type": "boolean"}
+            if tp is int:
+                return {"type": "integer"}
+            if tp is float:
+                return {"type": "number"}
+            if tp is str:
+                return {"type": "string"}
+            if tp is datetime:
+                return {"type": "string", "format": "date-time"}
+            if tp is date:
+                return {"type": "string", "format": "date"}
+        return {}
+
+    def _model(self, cls: type) -> dict[str, Any]:
+        name = cls.__name__
+        if name not in self.components:
+            self.components[name] = {}  # placeholder against recursion
+            hints = typing.get_type_hints(cls)
+            props, required = {}, []
+            for f in dataclasses.fields(cls):
+                props[f.name] = self.of(hints[f.name])
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                    required.append(f.name)
+            doc = (cls.__doc__ or "").strip().splitlines()
+            self.components[name] = {
+                "type": "object",
+                "description": doc[0] if doc else name,
+                "properties": props,
+                "required": required,
+            }
+        return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _parameter(p: Param, schemas: _Schemas) -> dict[str, Any]:
+    schema = schemas.of(p.type)
+    if p.default is not None and not isinstance(p.default, tuple):
+        schema = {
+            **schema,
+            "default": p.default.value if isinstance(p.default, enum.Enum) else p.default,
+        }
+    out: dict[str, Any] = {"name": p.name, "in": p.where, "required": p.required, "schema": schema}
+    if get_origin(p.type) is tuple or (
+        get_origin(p.type) in (typing.Union, types.UnionType)
+        and any(get_origin(a) is tuple for a in get_args(p.type))
+    ):
+        out["style"], out["explode"] = "form", True
+        out["description"] = "Repeat the parameter for several values; one empty value means none."
+    if p.doc:
+        out["description"] = p.doc
+    if p.group:
+        out["description"] = (out.get("description", "") + f" (a field of {p.group})").strip()
+    return out
+
+
+def _operation(ep: Endpoint, schemas: _Schemas) -> dict[str, Any]:
+    params = ep.params()
+    op: dict[str, Any] = {
+        "operationId": ep.operation_id,
+        "summary": ep.summary or ep.call,
+        "tags": ["admin" if ep.call.startswith("admin.") else ("write" if ep.write else "read")],
+        "x-roles": sorted(r.value for r in ep.roles if not (ep.write and r.value == "supervisor")),
+        "parameters": [_parameter(p, schemas) for p in params if p.where != "body"],
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {"application/json": {"schema": schemas.of(ep.returns())}},
+            },
+            **{
+                code: {
+                    "description": text,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                }
+                for code, text in _ERRORS.items()
+            },
+        },
+    }
+    body = [p for p in params if p.where == "body"]
+    if ep.raw_body:
+        op["requestBody"] = {
+            "required": True,
+            "content": {
+                media: {
+                    "schema": {"type": "array", "items": {"type": "object"}}
+                    if media == "application/json"
+                    else {"type": "string"}
+                }
+                for media in ep.raw_body
+            },
+        }
+    elif body:
+        op["requestBody"] = {
+            "required": any(p.required for p in body),
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {p.name: schemas.of(p.type) for p in body},
+                        "required": [p.name for p in body if p.required],
+                        "additionalProperties": False,
+                    }
+                }
+            },
+        }
+    if ep.write:
+        op["parameters"].append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 200},
+                "description": "A retried write with the same key gets the first answer again.",
+            }
+        )
+    return op
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The whole document (built once per process)."""
+    schemas = _Schemas()
+    paths: dict[str, dict[str, Any]] = {}
+    for ep in ENDPOINTS:
+        paths.setdefault(ep.url_path, {})[ep.method.lower()] = _operation(ep, schemas)
+    paths[API_PREFIX + "/openapi.json"] = {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document.",
+            "tags": ["read"],
+            "parameters": [],
+            "responses": {
+                "200": {"description": "OK", "content": {"application/json": {"schema": {}}}},
+                "401": {"description": _ERRORS["401"]},
+            },
+        }
+    }
+    schemas.components["Error"] = {
+        "type": "object",
+        "properties": {
+            "error": {
+                "type": "object",
+                "properties": {
+                    "type": {
+                        "type": "string",
+                        "description": "VistaError class: NotFound, Conflict, ...",
+                    },
+                    "title": {"type": "string"},
+                    "message": {"type": "string"},
+                    "current": {"type": "object", "description": "Conflict: the state that won."},
+                    "current_type": {"type": "string"},
+                },
+                "required": ["type", "title", "message"],
+            }
+        },
+        "required": ["error"],
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Vista API",
+            "version": "1",
+            "description": "The Vista Backend contract over HTTP. Every request needs "
+            "`Authorization: Bearer <token>`; supervisors are read-only.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas.components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
