@@ -28,7 +28,7 @@ def default_agent() -> str:
 def sqlite_path(url: str) -> Path:
     """`sqlite:///abs/path`, `sqlite:///rel/path` or a bare path -> a Path."""
     if url.startswith("sqlite://"):
-        rest = url[len("sqlite://"):]
+        rest = url[len("sqlite://") :]
         rest = rest.removeprefix("/")  # sqlite:///x.db is relative, sqlite:////abs/x.db absolute
         if not rest:
             raise InvalidInput(f"no file in backend URL {url!r}")

@@ -101,10 +101,12 @@ def not_text(error: UnicodeEncodeError, written: str = "") -> InvalidInput:
     """What a value that cannot be sent or stored as text becomes: a lone UTF-16 surrogate,
     which arrives from bytes that were not UTF-8 (a command-line argument, say) or from a
     JSON escape such as \\udcff. `written`: what to add about the write."""
-    bad = error.object[error.start:error.end] if isinstance(error.object, str) else ""
+    bad = error.object[error.start : error.end] if isinstance(error.object, str) else ""
     shown = "".join(f"\\u{ord(c):04x}" for c in bad[:3])
-    return InvalidInput(f"the text holds {shown or 'characters'}, which is not Unicode text "
-                        f"(a byte that is not UTF-8, or a lone UTF-16 surrogate escape){written}")
+    return InvalidInput(
+        f"the text holds {shown or 'characters'}, which is not Unicode text "
+        f"(a byte that is not UTF-8, or a lone UTF-16 surrogate escape){written}"
+    )
 
 
 # --------------------------------------------------------------------------

@@ -45,15 +45,20 @@ def check_reply(
     limit = MAX_LENGTH.get(channel)
     if limit is not None and len(body) > limit:
         problems.append(
-            RuleProblem("length", f"{channel.value} replies are limited to {limit} characters "
-                        f"(this one has {len(body)})")
+            RuleProblem(
+                "length",
+                f"{channel.value} replies are limited to {limit} characters "
+                f"(this one has {len(body)})",
+            )
         )
     if channel is Channel.WHATSAPP and not approved_template:
         inbound = last_inbound_at if contact_channel is Channel.WHATSAPP else None
         if inbound is None or now - inbound > WHATSAPP_WINDOW:
             problems.append(
-                RuleProblem("whatsapp_window",
-                            "outside WhatsApp's 24-hour window only an approved template may be sent")
+                RuleProblem(
+                    "whatsapp_window",
+                    "outside WhatsApp's 24-hour window only an approved template may be sent",
+                )
             )
     if customer is not None and channel is not contact_channel:
         if channel is Channel.EMAIL and not customer.emails:
@@ -62,6 +67,9 @@ def check_reply(
             problems.append(RuleProblem("no_address", "the customer has no phone number"))
         if channel in (Channel.CHAT, Channel.WEB):
             problems.append(
-                RuleProblem("no_address", f"a {channel.value} reply can only answer a {channel.value} contact")
+                RuleProblem(
+                    "no_address",
+                    f"a {channel.value} reply can only answer a {channel.value} contact",
+                )
             )
     return problems

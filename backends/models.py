@@ -109,8 +109,15 @@ class EventKind(StrEnum):
 
 #: Event kinds that are conversations with the customer.
 CONVERSATION_KINDS = frozenset(
-    {EventKind.TICKET, EventKind.CHAT, EventKind.EMAIL, EventKind.CALL,
-     EventKind.WHATSAPP, EventKind.SMS, EventKind.REPLY}
+    {
+        EventKind.TICKET,
+        EventKind.CHAT,
+        EventKind.EMAIL,
+        EventKind.CALL,
+        EventKind.WHATSAPP,
+        EventKind.SMS,
+        EventKind.REPLY,
+    }
 )
 
 

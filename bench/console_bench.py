@@ -39,8 +39,12 @@ def _compile() -> None:
 def _env(config: Path) -> dict[str, str]:
     """The subprocess environment: own config/data dirs, so user settings do not leak in."""
     env = dict(os.environ)
-    env.update(XDG_CONFIG_HOME=str(config / "config"), XDG_DATA_HOME=str(config / "data"),
-               XDG_STATE_HOME=str(config / "state"), PYTHONPATH=str(ROOT))
+    env.update(
+        XDG_CONFIG_HOME=str(config / "config"),
+        XDG_DATA_HOME=str(config / "data"),
+        XDG_STATE_HOME=str(config / "state"),
+        PYTHONPATH=str(ROOT),
+    )
     for var in ("VISTA_BACKEND", "VISTA_TOKEN", "VISTA_AGENT"):
         env.pop(var, None)
     return env
@@ -49,8 +53,15 @@ def _env(config: Path) -> dict[str, str]:
 def _start(module: str, args: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run one start-up script; its report plus `ms` (spawn to painted) and `exit_ms`."""
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
-                         cwd=ROOT, env=env, timeout=TIMEOUT, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=TIMEOUT,
+        check=False,
+    )
     ended = time.monotonic()
     lines = out.stdout.strip().splitlines()
     if out.returncode != 0 or not lines:
@@ -74,7 +85,7 @@ def bench_startup(db: Path, runs: int, env: dict[str, str]) -> list[dict[str, An
     _start("bench.startup_minimal", [], env)
     _start("bench.startup_vista", [str(db)], env)
     for i in range(pairs):
-        order = (("m", "v") if i % 2 == 0 else ("v", "m"))
+        order = ("m", "v") if i % 2 == 0 else ("v", "m")
         for which in order:
             if which == "m":
                 minimal.append(_start("bench.startup_minimal", [], env))
@@ -84,9 +95,15 @@ def bench_startup(db: Path, runs: int, env: dict[str, str]) -> list[dict[str, An
     m = [r["ms"] for r in minimal]
     ratio = statistics.median(v) / statistics.median(m)
     ratio95 = pct(v, 0.95) / pct(m, 0.95)
-    add("console: start to queue painted, ratio to minimal app", ratio, "x", "<= 1.3x",
-        ratio <= 1.3, note=f"medians {statistics.median(v):.0f} / {statistics.median(m):.0f} ms;"
-        f" p95 ratio {ratio95:.2f}x; {pairs} alternated pairs, headless 160x48, .pyc")
+    add(
+        "console: start to queue painted, ratio to minimal app",
+        ratio,
+        "x",
+        "<= 1.3x",
+        ratio <= 1.3,
+        note=f"medians {statistics.median(v):.0f} / {statistics.median(m):.0f} ms;"
+        f" p95 ratio {ratio95:.2f}x; {pairs} alternated pairs, headless 160x48, .pyc",
+    )
     record("console: start to queue painted", v, note="whole process, python -m, CLI entry")
     record("baseline: minimal Textual app start to painted", m, note="same run, same way")
     return vista
@@ -114,8 +131,9 @@ def _pilot_app(backend: Any, settings: Path, marks: _Marks) -> Any:
         def on_customer_view_loaded(self, message: CustomerView.Loaded) -> None:
             cid = message.customer.id
 
-            self.screen.call_after_refresh(lambda: marks.loaded.__setitem__(
-                cid, time.perf_counter()))
+            self.screen.call_after_refresh(
+                lambda: marks.loaded.__setitem__(cid, time.perf_counter())
+            )
 
     return PilotVista(backend, settings_path=settings)
 
@@ -167,8 +185,10 @@ async def _pilot(db: Path, runs: int, config: Path) -> dict[str, list[float]]:
         await _until(lambda: isinstance(app.screen, SearchScreen))
         search = app.screen
         field = search.query_one("#search-input", Input)
-        words = [SEARCH_WORDS[i % len(SEARCH_WORDS)]
-                 for i in range(max(4, runs // (8 if _quick(db) else 5)))]
+        words = [
+            SEARCH_WORDS[i % len(SEARCH_WORDS)]
+            for i in range(max(4, runs // (8 if _quick(db) else 5)))
+        ]
         for word in words:
             field.value = ""
             await pilot.pause(0.05)
@@ -197,8 +217,12 @@ def _quick(db: Path) -> bool:
 def _heavy_customers(db: Path) -> list[int]:
     """Customers with at least 200 timeline events (the demo's busiest), up to 100."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        return [r[0] for r in conn.execute(
-            "SELECT customer_id FROM events GROUP BY customer_id HAVING count(*) >= 200 LIMIT 100")]
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT customer_id FROM events GROUP BY customer_id HAVING count(*) >= 200 LIMIT 100"
+            )
+        ]
 
 
 def collect(results: list[Any]) -> None:
@@ -233,21 +257,43 @@ def _run(db: Path, runs: int) -> None:
         started = bench_startup(db, runs, env)
         print("  search and open, painted (Pilot)…", file=sys.stderr, flush=True)
         got = asyncio.run(_pilot(db, runs, config))
-        record("console: search keystroke to results painted", got["search"], limit_p95=50,
-               note=f"{len(got['search'])} keystrokes (names, a phone prefix), Pilot")
-        record("console: open customer, profile + first timeline page painted", got["open"],
-               limit_p95=100, note="random customers, Pilot 160x48")
+        record(
+            "console: search keystroke to results painted",
+            got["search"],
+            limit_p95=50,
+            note=f"{len(got['search'])} keystrokes (names, a phone prefix), Pilot",
+        )
+        record(
+            "console: open customer, profile + first timeline page painted",
+            got["open"],
+            limit_p95=100,
+            note="random customers, Pilot 160x48",
+        )
         if got["open_heavy"]:
-            record("console: open busiest customers (>= 200 events), painted",
-                   got["open_heavy"], limit_p95=100)
+            record(
+                "console: open busiest customers (>= 200 events), painted",
+                got["open_heavy"],
+                limit_p95=100,
+            )
         print("  memory: ready, then 1,000 customers opened…", file=sys.stderr, flush=True)
         mem = _start("bench.startup_vista", [str(db), "--open", "1000"], env)
     ready = statistics.median(r["rss_kb"] for r in started) / 1024
-    add("memory: console peak RSS at ready", ready, "MB", "<= 80 MB", ready <= 80,
-        note=f"median of {len(started)} starts (max {max(r['rss_kb'] for r in started) / 1024:.0f})")
+    add(
+        "memory: console peak RSS at ready",
+        ready,
+        "MB",
+        "<= 80 MB",
+        ready <= 80,
+        note=f"median of {len(started)} starts (max {max(r['rss_kb'] for r in started) / 1024:.0f})",
+    )
     after = mem["rss_open_kb"] / 1024
     secs = mem["open_done"] - mem["painted"]
     failed = f", {mem['failed']} never loaded" if mem.get("failed") else ""
-    add("memory: console after opening 1,000 customers", after, "MB", "<= ready + 30 MB",
+    add(
+        "memory: console after opening 1,000 customers",
+        after,
+        "MB",
+        "<= ready + 30 MB",
         after <= ready + 30,
-        note=f"peak RSS; {mem['opened']} opens painted in {secs:.1f} s{failed}")
+        note=f"peak RSS; {mem['opened']} opens painted in {secs:.1f} s{failed}",
+    )

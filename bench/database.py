@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from console.demo import GENERATOR_VERSION
 from backends.sqlite.store import SCHEMA_VERSION, Store
+from console.demo import GENERATOR_VERSION
 
 #: demo-<customers>-g<version>.db and its side files (-wal, -shm, .building, ...)
 _CACHED = re.compile(r"^demo-(\d+)-g([^.]+)\.db")
@@ -78,13 +78,31 @@ def prune(data: Path, keep_version: str = GENERATOR_VERSION) -> list[Path]:
 
 def build_with_cli(path: Path, customers: int) -> None:
     """`vista demo --customers N --seed 42 --db PATH --force`, as a user would run it."""
-    subprocess.run([sys.executable, "-c", "from console.cli.app import main; main()", "demo",
-                    "--customers", str(customers), "--db", str(path), "--seed", "42", "--force"],
-                   check=True, cwd=Path(__file__).resolve().parent.parent)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from console.cli.app import main; main()",
+            "demo",
+            "--customers",
+            str(customers),
+            "--db",
+            str(path),
+            "--seed",
+            "42",
+            "--force",
+        ],
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
 
 
-def ensure(data: Path, customers: int, build: Callable[[Path, int], None] = build_with_cli,
-           say: Callable[[str], None] = print) -> tuple[Path, float | None]:
+def ensure(
+    data: Path,
+    customers: int,
+    build: Callable[[Path, int], None] = build_with_cli,
+    say: Callable[[str], None] = print,
+) -> tuple[Path, float | None]:
     """The cached database of `customers`, built first if missing or incomplete.
 
     Returns the path and the seconds the build took (None when it was reused).

@@ -42,15 +42,41 @@ def _free_port() -> int:
 def _vista(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the `vista` CLI against the benchmark store."""
     return subprocess.run(
-        [sys.executable, "-c", "from console.cli.app import main; main()", "--backend",
-         f"sqlite:///{db}", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-c",
+            "from console.cli.app import main; main()",
+            "--backend",
+            f"sqlite:///{db}",
+            *args,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
 
 
 def _start_server(db: Path, port: int) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from console.cli.app import main; main()", "serve", "--backend",
-         f"sqlite:///{db}", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "from console.cli.app import main; main()",
+            "serve",
+            "--backend",
+            f"sqlite:///{db}",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while True:
@@ -64,8 +90,9 @@ def _start_server(db: Path, port: int) -> subprocess.Popen[str]:
             time.sleep(0.2)
 
 
-def _operator_process(url: str, token: str, operators: int, seconds: float, customers: int,
-                      seed: int, out: Any) -> None:
+def _operator_process(
+    url: str, token: str, operators: int, seconds: float, customers: int, seed: int, out: Any
+) -> None:
     """One client process running `operators` simulated operators on threads.
 
     Each operator loops until the deadline: 70% of the time it re-reads its queue page,
@@ -125,8 +152,14 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def _load(url: str, token: str, customers: int, operators: int, seconds: float,
-          server_pid: int | None = None) -> None:
+def _load(
+    url: str,
+    token: str,
+    customers: int,
+    operators: int,
+    seconds: float,
+    server_pid: int | None = None,
+) -> None:
     """N simulated operators in LOAD_PROCESSES client processes; adds the load rows.
 
     The notes say how busy the server and the load generator were (CPU seconds over
@@ -137,11 +170,15 @@ def _load(url: str, token: str, customers: int, operators: int, seconds: float,
 
     ctx = multiprocessing.get_context("spawn")
     queue: Any = ctx.Queue()
-    share = [operators // LOAD_PROCESSES + (i < operators % LOAD_PROCESSES)
-             for i in range(LOAD_PROCESSES)]
-    procs = [ctx.Process(target=_operator_process,
-                         args=(url, token, n, seconds, customers, i, queue))
-             for i, n in enumerate(share) if n]
+    share = [
+        operators // LOAD_PROCESSES + (i < operators % LOAD_PROCESSES)
+        for i in range(LOAD_PROCESSES)
+    ]
+    procs = [
+        ctx.Process(target=_operator_process, args=(url, token, n, seconds, customers, i, queue))
+        for i, n in enumerate(share)
+        if n
+    ]
     server_before = _cpu_seconds(server_pid) if server_pid else None
     started = time.monotonic()
     for p in procs:
@@ -161,19 +198,39 @@ def _load(url: str, token: str, customers: int, operators: int, seconds: float,
             if p.is_alive():
                 p.kill()
     elapsed = time.monotonic() - started
-    note = (f"{operators} operators in {len(procs)} processes, {seconds:g} s, "
-            f"{len(latencies) + len(errors):,} requests ({len(latencies) / seconds:.0f}/s)")
+    note = (
+        f"{operators} operators in {len(procs)} processes, {seconds:g} s, "
+        f"{len(latencies) + len(errors):,} requests ({len(latencies) / seconds:.0f}/s)"
+    )
     server_after = _cpu_seconds(server_pid) if server_pid else None
     if server_before is not None and server_after is not None:
-        note += (f"; CPU: server {100 * (server_after - server_before) / elapsed:.0f}% of a core, "
-                 f"load generator {100 * client_cpu / elapsed:.0f}%")
-    add("http: load, errors", len(errors), "errors", "0", not errors,
-        note=f"{errors[0][:100]} ({note})" if errors else note)
+        note += (
+            f"; CPU: server {100 * (server_after - server_before) / elapsed:.0f}% of a core, "
+            f"load generator {100 * client_cpu / elapsed:.0f}%"
+        )
+    add(
+        "http: load, errors",
+        len(errors),
+        "errors",
+        "0",
+        not errors,
+        note=f"{errors[0][:100]} ({note})" if errors else note,
+    )
     p99 = _pct(latencies, 0.99) if latencies else 0.0
-    add("http: load, p99 latency", p99, "ms", "p99 <= 100 ms", bool(latencies) and p99 <= 100,
-        note=note)
-    add("http: load, p50 latency", statistics.median(latencies) if latencies else 0.0,
-        "ms", note="a queue page, or a profile + 50 events")
+    add(
+        "http: load, p99 latency",
+        p99,
+        "ms",
+        "p99 <= 100 ms",
+        bool(latencies) and p99 <= 100,
+        note=note,
+    )
+    add(
+        "http: load, p50 latency",
+        statistics.median(latencies) if latencies else 0.0,
+        "ms",
+        note="a queue page, or a profile + 50 events",
+    )
 
 
 def run(db: Path, runs: int, results: list[Any]) -> None:
@@ -192,14 +249,19 @@ def _run(db: Path, runs: int) -> None:
 
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         customers = int(conn.execute("SELECT max(id) FROM customers").fetchone()[0])
-        heavy = [r[0] for r in conn.execute(
-            "SELECT customer_id FROM events GROUP BY customer_id HAVING count(*) >= 200 LIMIT 200")]
+        heavy = [
+            r[0]
+            for r in conn.execute(
+                "SELECT customer_id FROM events GROUP BY customer_id HAVING count(*) >= 200 LIMIT 200"
+            )
+        ]
     full = customers >= FULL_SIZE
     operators = int(os.environ.get("VISTA_BENCH_OPERATORS", "200" if full else "50"))
     seconds = float(os.environ.get("VISTA_BENCH_LOAD_SECONDS", "60" if full else "15"))
     name = f"bench-{os.getpid()}-{time.time_ns()}"
-    token = _vista(db, "tokens", "create", "--name", name, "--role", "operator",
-                   "--agent", "demo").stdout.strip()
+    token = _vista(
+        db, "tokens", "create", "--name", name, "--role", "operator", "--agent", "demo"
+    ).stdout.strip()
     port = _free_port()
     server = None
     try:
@@ -227,32 +289,51 @@ def _run(db: Path, runs: int) -> None:
         # on this VM drifts up to 2x between runs, and moves every row below with it
         with httpx.Client(base_url=url, headers={"authorization": f"Bearer {token}"}) as raw:
             raw.get("/api/v1/me")
-            floor = record("http: baseline round trip (GET /api/v1/me)",
-                           timed(lambda i: raw.get("/api/v1/me"), n),
-                           note="no target: the floor under every request, same run")
+            floor = record(
+                "http: baseline round trip (GET /api/v1/me)",
+                timed(lambda i: raw.get("/api/v1/me"), n),
+                note="no target: the floor under every request, same run",
+            )
         # what the console does to open a customer: one request (profile, key facts, 200 events)
         samples = timed(view, n)
-        opened = record("http: customer view (profile + 200 events)", samples, limit_p50=3,
-                        note=f"customer_view, one request, one client on loopback; busiest "
-                             f"customers ({len(heavy)} with >= 200 events), each read once before")
+        opened = record(
+            "http: customer view (profile + 200 events)",
+            samples,
+            limit_p50=3,
+            note=f"customer_view, one request, one client on loopback; busiest "
+            f"customers ({len(heavy)} with >= 200 events), each read once before",
+        )
         assert opened.p50 is not None and floor.p50 is not None
-        add("http: customer view / baseline round trip", opened.p50 / floor.p50, "x",
-            note="p50 over p50, same run: the view's cost with this VM's drift divided out")
+        add(
+            "http: customer view / baseline round trip",
+            opened.p50 / floor.p50,
+            "x",
+            note="p50 over p50, same run: the view's cost with this VM's drift divided out",
+        )
         p99 = _pct(samples, 0.99)
         add("http: customer view p99", p99, "ms", "p99 <= 15 ms", p99 <= 15, note=f"{n} runs")
         two = timed(two_calls, n)
-        record("http: profile + 200 events as two requests", two,
-               note=f"get_customer then timeline (no target); p99 {_pct(two, 0.99):.1f} ms")
-        record("http: queue page (50 rows)", timed(lambda i: backend.queue(limit=50), n),
-               limit_p50=2)
+        record(
+            "http: profile + 200 events as two requests",
+            two,
+            note=f"get_customer then timeline (no target); p99 {_pct(two, 0.99):.1f} ms",
+        )
+        record(
+            "http: queue page (50 rows)", timed(lambda i: backend.queue(limit=50), n), limit_p50=2
+        )
         words = ["ro", "ros", "rossi", "giu", "giulia ro", "bian", "mar", "347", "gmail", "fr"]
-        record("http: search (type-ahead prefixes)",
-               timed(lambda i: backend.search_customers(words[i % len(words)], 20), runs * 3),
-               limit_p95=50)
+        record(
+            "http: search (type-ahead prefixes)",
+            timed(lambda i: backend.search_customers(words[i % len(words)], 20), runs * 3),
+            limit_p95=50,
+        )
         cursor = backend.changes(-1).cursor
-        record("http: change feed poll + queue page",
-               timed(lambda i: (backend.changes(cursor), backend.queue(limit=50)), runs * 3),
-               limit_p95=50, note="what a console does every second")
+        record(
+            "http: change feed poll + queue page",
+            timed(lambda i: (backend.changes(cursor), backend.queue(limit=50)), runs * 3),
+            limit_p95=50,
+            note="what a console does every second",
+        )
         backend.close()
         print(f"  load: {operators} operators for {seconds:g} s…", file=sys.stderr, flush=True)
         _load(url, token, customers, operators, seconds, server.pid)

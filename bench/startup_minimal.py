@@ -8,11 +8,12 @@ Run by bench/console_bench.py as `python -m bench.startup_minimal` (headless,
 from __future__ import annotations
 
 import json
-from bench.rss import peak_rss_kb
 import time
 
 from textual.app import App, ComposeResult
 from textual.widgets import Footer, Static
+
+from bench.rss import peak_rss_kb
 
 
 class MinimalApp(App[dict[str, float]]):
@@ -26,8 +27,7 @@ class MinimalApp(App[dict[str, float]]):
         self.screen.call_after_refresh(self._painted)
 
     def _painted(self) -> None:
-        self.exit({"painted": time.monotonic(),
-                   "rss_kb": peak_rss_kb()})
+        self.exit({"painted": time.monotonic(), "rss_kb": peak_rss_kb()})
 
 
 if __name__ == "__main__":

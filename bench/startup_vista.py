@@ -71,8 +71,9 @@ class BenchVista(console_app.VistaApp):
 
     def _bench_open_next(self) -> None:
         if self._opened >= len(self.open_ids):
-            BenchVista.report.update(rss_open_kb=_rss_kb(), opened=self._opened,
-                                     open_done=time.monotonic())
+            BenchVista.report.update(
+                rss_open_kb=_rss_kb(), opened=self._opened, open_done=time.monotonic()
+            )
             self.exit()
             return
         self._waiting_for = self.open_ids[self._opened]
@@ -107,8 +108,12 @@ def existing_customers(db: str, count: int, seed: int = 3) -> list[int]:
     rng = random.Random(seed)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         top = int(conn.execute("SELECT max(id) FROM customers").fetchone()[0] or 0)
-        found = [conn.execute("SELECT id FROM customers WHERE id >= ? ORDER BY id LIMIT 1",
-                              (rng.randint(1, top),)).fetchone() for _ in range(count)]
+        found = [
+            conn.execute(
+                "SELECT id FROM customers WHERE id >= ? ORDER BY id LIMIT 1", (rng.randint(1, top),)
+            ).fetchone()
+            for _ in range(count)
+        ]
     return [row[0] for row in found if row is not None]
 
 

@@ -24,10 +24,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from backends.models import Channel  # noqa: E402
-from backends.sqlite.backend import SQLiteBackend  # noqa: E402
-from backends.sqlite.kpi_windows import ASA, FRT  # noqa: E402
-from backends.sqlite.stats import StatsQueries  # noqa: E402
+from backends.models import Channel
+from backends.sqlite.backend import SQLiteBackend
+from backends.sqlite.kpi_windows import ASA, FRT
+from backends.sqlite.stats import StatsQueries
 
 TARGET_MS = 50.0
 WINDOWS = (("24h", timedelta(hours=24)), ("7d", timedelta(days=7)), ("30d", timedelta(days=30)))
@@ -92,8 +92,7 @@ def measure(db_path: Path, runs: int = 15) -> list[tuple[str, list[float]]]:
                         return {s: {} for s in w.starts()}  # noqa: B023
 
                     kpis: dict[str, Callable[[Any], object]] = {
-                        "arrivals/unanswered/abandoned":
-                            lambda c: q._arrivals(c, w, points()),  # noqa: B023
+                        "arrivals/unanswered/abandoned": lambda c: q._arrivals(c, w, points()),  # noqa: B023
                         "ASA": lambda c: q._duration(c, w, points(), ASA, "asa"),  # noqa: B023
                         "FRT": lambda c: q._duration(c, w, points(), FRT, "frt"),  # noqa: B023
                         "AHT/resolution": lambda c: q._resolved(c, w, points()),  # noqa: B023
@@ -116,28 +115,51 @@ def measure(db_path: Path, runs: int = 15) -> list[tuple[str, list[float]]]:
                             part = f" {names[i]}" if i < len(names) else ""
                             rows.append((f"{name}{part} [{tag}]", list(samples)))
         for label, length in WINDOWS:
+
             def report(length: timedelta = length) -> object:
                 return backend.stats(now - length, now, now=now)
 
             rows.append((f"whole stats() report [{label}]", _ms(report, runs)))
         rows.append(("at_risk(30 min, 50)", _ms(lambda: backend.at_risk(30, now=now), runs)))
-        rows.append(("at_risk(30 min, incl. breached)",
-                     _ms(lambda: backend.at_risk(30, include_breached=True, now=now), runs)))
+        rows.append(
+            (
+                "at_risk(30 min, incl. breached)",
+                _ms(lambda: backend.at_risk(30, include_breached=True, now=now), runs),
+            )
+        )
     finally:
         backend.close()
     return rows
 
 
 #: Names of the statements a KPI method runs, in order, where it runs more than one.
-KPI_NAMES = ("arrivals/unanswered/abandoned", "ASA", "FRT", "AHT/resolution", "SLA",
-             "CSAT/NPS", "backlog (live)", "agents")
+KPI_NAMES = (
+    "arrivals/unanswered/abandoned",
+    "ASA",
+    "FRT",
+    "AHT/resolution",
+    "SLA",
+    "CSAT/NPS",
+    "backlog (live)",
+    "agents",
+)
 _EDGES = ("rollup", "edge 1", "edge 2")
 STATEMENTS = {
-    "arrivals/unanswered/abandoned": _EDGES, "ASA": _EDGES, "FRT": _EDGES,
+    "arrivals/unanswered/abandoned": _EDGES,
+    "ASA": _EDGES,
+    "FRT": _EDGES,
     "AHT/resolution": _EDGES,
     "SLA": ("settled: rollup", "settled: edge 1", "settled: edge 2", "live"),
-    "agents": ("live load", "replies: rollup", "replies: edge 1", "replies: edge 2",
-               "resolved: rollup", "resolved: edge 1", "resolved: edge 2", "names"),
+    "agents": (
+        "live load",
+        "replies: rollup",
+        "replies: edge 1",
+        "replies: edge 2",
+        "resolved: rollup",
+        "resolved: edge 1",
+        "resolved: edge 2",
+        "names",
+    ),
 }
 
 
@@ -148,8 +170,10 @@ def main() -> None:
     args = parser.parse_args()
     with SQLiteBackend(args.db, agent="anna", read_only=True) as b, b.store.read() as db:
         contacts = db.execute("SELECT count(*) FROM contacts").fetchone()[0]
-    print(f"{args.db}: {contacts:,} contacts; {args.runs} runs each; target p95 <= "
-          f"{TARGET_MS:g} ms per KPI query")
+    print(
+        f"{args.db}: {contacts:,} contacts; {args.runs} runs each; target p95 <= "
+        f"{TARGET_MS:g} ms per KPI query"
+    )
     print(f"{'query [window]':<48} {'p50 ms':>8} {'p95 ms':>8}  ok")
     worst = 0.0
     summary: dict[tuple[str, str], float] = {}
@@ -172,8 +196,10 @@ def main() -> None:
             vals = [summary.get((kpi, f"{label}{suffix}")) for suffix in ("", "/email")]
             cells.append(" / ".join("-" if v is None else f"{v:.1f}" for v in vals))
         print(f"{kpi:<32}" + "".join(f"{c:>16}" for c in cells))
-    print(f"slowest KPI query p95: {worst:.2f} ms "
-          f"({'within' if worst <= TARGET_MS else 'OVER'} {TARGET_MS:g} ms)")
+    print(
+        f"slowest KPI query p95: {worst:.2f} ms "
+        f"({'within' if worst <= TARGET_MS else 'OVER'} {TARGET_MS:g} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -69,8 +69,11 @@ class VistaApp(App[None]):
         self.read_only = backend.read_only
         agent = backend.whoami()
         self.agent_name = agent.name
-        self.agent_label = agent.name if agent.display_name in ("", agent.name) else (
-            f"{agent.display_name} ({agent.name})")
+        self.agent_label = (
+            agent.name
+            if agent.display_name in ("", agent.name)
+            else (f"{agent.display_name} ({agent.name})")
+        )
         self.keymap: dict[str, str] = dict(self.settings.keys)
         self._themes_ready = False
         self._start_with_theme()
@@ -108,8 +111,9 @@ class VistaApp(App[None]):
         for theme in THEMES:
             self.register_theme(theme)
         self._themes_registered = True
-        name = self.settings.theme if self.settings.theme in self.available_themes \
-            else DEFAULT_THEME
+        name = (
+            self.settings.theme if self.settings.theme in self.available_themes else DEFAULT_THEME
+        )
         self.set_reactive(App.theme, name)
         dark = self.current_theme.dark
         self.set_class(dark, "-dark-mode", update=False)
@@ -131,8 +135,11 @@ class VistaApp(App[None]):
         the queue is painted. App-wide and after vista.tcss, as if in the same file."""
         path = os.path.abspath(MORE_STYLESHEET)  # the key `Stylesheet.read` would use
         if not self.stylesheet.has_source(path, ""):
-            self.stylesheet.add_source(MORE_STYLESHEET.read_text(encoding="utf-8"),
-                                       read_from=(path, ""), is_default_css=False)
+            self.stylesheet.add_source(
+                MORE_STYLESHEET.read_text(encoding="utf-8"),
+                read_from=(path, ""),
+                is_default_css=False,
+            )
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
         self.load_more_css()  # a dialog may open before the other panes are in
@@ -148,8 +155,7 @@ class VistaApp(App[None]):
             self.set_keymap(self.keymap)
         for problem in (self.settings.problem, self.drafts.problem):
             if problem:
-                self.notify(problem, title="Settings", severity="warning", markup=False,
-                            timeout=15)
+                self.notify(problem, title="Settings", severity="warning", markup=False, timeout=15)
         if not self.is_headless:
             self.set_interval(2.0, self._watch_terminal)
 

@@ -36,9 +36,7 @@ def console_options(argv: list[str]) -> dict[str, object] | None:
     return found
 
 
-def open_console(
-    url: str | None, agent: str | None, token: str | None, read_only: bool
-) -> None:
+def open_console(url: str | None, agent: str | None, token: str | None, read_only: bool) -> None:
     """Open the backend and run the console on it (errors: one line, exit 1)."""
     from backends import ENV_AGENT, ENV_BACKEND, ENV_TOKEN, open_backend
     from backends.base import VistaError

@@ -80,28 +80,70 @@ def kpi_lines(r: KpiReport) -> list[KpiLine]:
     t = r.trend
     s = r.satisfaction
     return [
-        KpiLine("arrivals", "Arrivals", f"{r.arrivals:,}", "contacts created",
-                _series(t, "arrivals")),
-        KpiLine("asa", "Avg speed of answer", duration(r.asa.avg_seconds),
-                f"{r.asa.count:,} assigned", _series(t, "asa_seconds")),
-        KpiLine("frt", "First response time", duration(r.first_response.avg_seconds),
-                f"{r.first_response.count:,} first replies", _series(t, "frt_seconds")),
-        KpiLine("aht", "Avg handle time", duration(r.handle.avg_seconds),
-                f"{r.handle.count:,} handled", _series(t, "aht_seconds")),
-        KpiLine("resolution", "Resolution time", duration(r.resolution.avg_seconds),
-                f"{r.resolution.count:,} resolved", _series(t, "resolution_seconds")),
-        KpiLine("sla", "SLA attainment", percent(r.sla.attainment),
-                f"{r.sla.met:,} met, {r.sla.breached:,} breached", _series(t, "sla_attainment")),
-        KpiLine("unanswered", "Unanswered", f"{r.unanswered:,}",
-                "no reply yet", ()),
-        KpiLine("abandoned", "Abandoned", f"{r.abandoned:,}",
-                f"{percent(r.abandon_rate)} of arrivals", _series(t, "abandoned")),
-        KpiLine("csat", "CSAT", number(s.csat_avg) + (" / 5" if s.csat_avg is not None else ""),
-                f"{s.csat_responses:,} answers, {number(s.csat_percent, 0)}% 4-5"
-                if s.csat_responses else "no survey answers", _series(t, "csat_avg")),
-        KpiLine("nps", "NPS", number(s.nps, 0) if s.nps is None else f"{s.nps:+.0f}",
-                f"{s.promoters}/{s.passives}/{s.detractors} pro/pas/det"
-                if s.nps_responses else "no survey answers", ()),
+        KpiLine(
+            "arrivals", "Arrivals", f"{r.arrivals:,}", "contacts created", _series(t, "arrivals")
+        ),
+        KpiLine(
+            "asa",
+            "Avg speed of answer",
+            duration(r.asa.avg_seconds),
+            f"{r.asa.count:,} assigned",
+            _series(t, "asa_seconds"),
+        ),
+        KpiLine(
+            "frt",
+            "First response time",
+            duration(r.first_response.avg_seconds),
+            f"{r.first_response.count:,} first replies",
+            _series(t, "frt_seconds"),
+        ),
+        KpiLine(
+            "aht",
+            "Avg handle time",
+            duration(r.handle.avg_seconds),
+            f"{r.handle.count:,} handled",
+            _series(t, "aht_seconds"),
+        ),
+        KpiLine(
+            "resolution",
+            "Resolution time",
+            duration(r.resolution.avg_seconds),
+            f"{r.resolution.count:,} resolved",
+            _series(t, "resolution_seconds"),
+        ),
+        KpiLine(
+            "sla",
+            "SLA attainment",
+            percent(r.sla.attainment),
+            f"{r.sla.met:,} met, {r.sla.breached:,} breached",
+            _series(t, "sla_attainment"),
+        ),
+        KpiLine("unanswered", "Unanswered", f"{r.unanswered:,}", "no reply yet", ()),
+        KpiLine(
+            "abandoned",
+            "Abandoned",
+            f"{r.abandoned:,}",
+            f"{percent(r.abandon_rate)} of arrivals",
+            _series(t, "abandoned"),
+        ),
+        KpiLine(
+            "csat",
+            "CSAT",
+            number(s.csat_avg) + (" / 5" if s.csat_avg is not None else ""),
+            f"{s.csat_responses:,} answers, {number(s.csat_percent, 0)}% 4-5"
+            if s.csat_responses
+            else "no survey answers",
+            _series(t, "csat_avg"),
+        ),
+        KpiLine(
+            "nps",
+            "NPS",
+            number(s.nps, 0) if s.nps is None else f"{s.nps:+.0f}",
+            f"{s.promoters}/{s.passives}/{s.detractors} pro/pas/det"
+            if s.nps_responses
+            else "no survey answers",
+            (),
+        ),
     ]
 
 
@@ -109,8 +151,10 @@ def window_title(r: KpiReport) -> str:
     """`2026-11-26 05:00 – 2026-11-27 05:00 UTC · all channels · per hour`."""
     fmt = "%Y-%m-%d %H:%M"
     chan = r.channel.value if r.channel is not None else "all channels"
-    return (f"{r.since.strftime(fmt)} – {r.until.strftime(fmt)} UTC · {chan} · "
-            f"trend per {r.bucket.value}")
+    return (
+        f"{r.since.strftime(fmt)} – {r.until.strftime(fmt)} UTC · {chan} · "
+        f"trend per {r.bucket.value}"
+    )
 
 
 def masked_name(name: str) -> str:

@@ -26,8 +26,10 @@ _ANSI = re.compile(
 )
 # bidi embeddings/overrides/isolates and marks that can reorder text
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
-_CONTROL = "".join(chr(c) for c in range(0x20) if c not in (0x09, 0x0A)) + "\x7f" + "".join(
-    chr(c) for c in range(0x80, 0xA0)
+_CONTROL = (
+    "".join(chr(c) for c in range(0x20) if c not in (0x09, 0x0A))
+    + "\x7f"
+    + "".join(chr(c) for c in range(0x80, 0xA0))
 )
 _STRIP = str.maketrans("", "", _BIDI + _CONTROL)
 _WS = re.compile(r"\s+")

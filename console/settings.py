@@ -57,8 +57,10 @@ def _read_json(path: Path) -> tuple[Any, str]:
 
 
 def _broken(path: Path, why: str) -> str:
-    return (f"{path} {why}; defaults in use, and the next save keeps it as "
-            f"{_aside(path).name} rather than overwrite it")
+    return (
+        f"{path} {why}; defaults in use, and the next save keeps it as "
+        f"{_aside(path).name} rather than overwrite it"
+    )
 
 
 def _aside(path: Path) -> Path:

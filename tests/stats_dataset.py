@@ -68,32 +68,67 @@ def build(path: Path) -> Path:
     with store.write() as db:
         db.executemany(
             "INSERT INTO agents(name, display_name, role, created_at) VALUES (?,?,?,?)",
-            [("giulia", "Giulia Neri", "operator", T), ("marco", "Marco Villa", "operator", T),
-             ("sara", "Sara Fontana", "operator", T), ("anna", "Anna Galli", "supervisor", T)],
+            [
+                ("giulia", "Giulia Neri", "operator", T),
+                ("marco", "Marco Villa", "operator", T),
+                ("sara", "Sara Fontana", "operator", T),
+                ("anna", "Anna Galli", "supervisor", T),
+            ],
         )
         db.executemany(
             "INSERT INTO customers(id, first_name, last_name, created_at, updated_at) "
             "VALUES (?,?,?,?,?)",
             [(cid, first, last, T - 86400 * 30, T - 86400 * 30) for cid, first, last in CUSTOMERS],
         )
-        for cid, cust, channel, prio, status, created, assigned, first, resolved, due, who in (
-            CONTACTS
-        ):
+        for (
+            cid,
+            cust,
+            channel,
+            prio,
+            status,
+            created,
+            assigned,
+            first,
+            resolved,
+            due,
+            who,
+        ) in CONTACTS:
             db.execute(
                 "INSERT INTO contacts(id, customer_id, channel, subject, priority, status, "
                 "created_at, updated_at, assigned_at, first_response_at, resolved_at, sla_due_at, "
                 "assignee) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (cid, cust, channel, SUBJECTS.get(int(cid), f"Subject {cid}"), prio, status,
-                 _at(created), _at(created), _at(assigned), _at(first), _at(resolved), _at(due),
-                 who),
+                (
+                    cid,
+                    cust,
+                    channel,
+                    SUBJECTS.get(int(cid), f"Subject {cid}"),
+                    prio,
+                    status,
+                    _at(created),
+                    _at(created),
+                    _at(assigned),
+                    _at(first),
+                    _at(resolved),
+                    _at(due),
+                    who,
+                ),
             )
         for eid, contact_id, minutes, payload in SURVEYS:
             customer = next(c[1] for c in CONTACTS if c[0] == contact_id)
             db.execute(
                 "INSERT INTO events(customer_id, at, id, kind, channel, source, summary, payload, "
                 "contact_id) VALUES (?,?,?,?,?,?,?,?,?)",
-                (customer, _at(minutes), eid, "survey", "email", "helpdesk", "Survey",
-                 payload if isinstance(payload, str) else json.dumps(payload), contact_id),
+                (
+                    customer,
+                    _at(minutes),
+                    eid,
+                    "survey",
+                    "email",
+                    "helpdesk",
+                    "Survey",
+                    payload if isinstance(payload, str) else json.dumps(payload),
+                    contact_id,
+                ),
             )
     store.close()
     return path

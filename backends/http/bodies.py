@@ -136,8 +136,7 @@ def timeline_page(rows: Sequence[tuple[Any, ...]], next_cursor: str | None) -> _
     for r in rows:
         if r[3] not in kinds:
             return None
-        add(_Event(r[0], r[1], stamp(r[2], UTC), r[3], r[4], r[5], r[6], raw(raw_json(r[7])),
-                   r[8]))
+        add(_Event(r[0], r[1], stamp(r[2], UTC), r[3], r[4], r[5], r[6], raw(raw_json(r[7])), r[8]))
     return _Page(events, next_cursor)
 
 

@@ -40,7 +40,6 @@ from backends.base import (
     not_text,
 )
 from backends.http import bodies, codec
-from console.server.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
 from backends.models import (
     Agent,
     ChangeBatch,
@@ -61,6 +60,7 @@ from backends.models import (
     TimelineEvent,
     TimelinePage,
 )
+from console.server.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
 
 if TYPE_CHECKING:
     import httpx

@@ -11,7 +11,6 @@ A TOML file (`[identity]` table, keys as below) may override any of them:
 
 from __future__ import annotations
 
-import json
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -102,7 +101,9 @@ def apply_config(config: MatchConfig, table: dict[str, Any]) -> MatchConfig:
             policies = dict(config.policies)
             for name, policy in value.items():
                 if policy not in POLICIES:
-                    raise InvalidInput(f"unknown policy {policy!r} for {name}; use {', '.join(POLICIES)}")
+                    raise InvalidInput(
+                        f"unknown policy {policy!r} for {name}; use {', '.join(POLICIES)}"
+                    )
                 policies[name] = policy
             value = policies
         elif key == "source_priority":

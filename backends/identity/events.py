@@ -52,8 +52,9 @@ def parse_time(raw: Any) -> int | None:
     return int(value.timestamp())
 
 
-def to_event(line: int, sid: str, c: dict[str, Any], row: dict[str, Any],
-             region: str) -> tuple[IncomingEvent | None, str]:
+def to_event(
+    line: int, sid: str, c: dict[str, Any], row: dict[str, Any], region: str
+) -> tuple[IncomingEvent | None, str]:
     """An event from one canonical row, or (None, reason)."""
     if not sid:
         return None, "no event id (column id)"
@@ -90,5 +91,16 @@ def to_event(line: int, sid: str, c: dict[str, Any], row: dict[str, Any],
     except (TypeError, ValueError):
         return None, f"bad total {c.get('total')!r}"
     summary = n.text(c.get("summary")) or f"{kind.replace('_', ' ').capitalize()} {sid}"
-    return IncomingEvent(line, sid, at, kind, n.text(c.get("channel")).lower(), summary, payload,
-                         probes, n.text(c.get("number")), n.text(c.get("status")), total), ""
+    return IncomingEvent(
+        line,
+        sid,
+        at,
+        kind,
+        n.text(c.get("channel")).lower(),
+        summary,
+        payload,
+        probes,
+        n.text(c.get("number")),
+        n.text(c.get("status")),
+        total,
+    ), ""

@@ -13,9 +13,26 @@ from backends.identity import normalise as n
 
 #: Vista's canonical customer fields: columns named like these need no mapping.
 CANONICAL_FIELDS: tuple[str, ...] = (
-    "first_name", "last_name", "name", "email", "phone", "mobile", "landline", "whatsapp",
-    "birth_date", "street", "city", "region", "postal_code", "country", "language", "tier",
-    "segment", "visitor_id", "loyalty_card", "updated_at",
+    "first_name",
+    "last_name",
+    "name",
+    "email",
+    "phone",
+    "mobile",
+    "landline",
+    "whatsapp",
+    "birth_date",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "language",
+    "tier",
+    "segment",
+    "visitor_id",
+    "loyalty_card",
+    "updated_at",
 )
 #: Canonical fields that may hold several values (a list, or several mapped columns).
 MULTI_FIELDS = frozenset({"email", "phone", "mobile", "landline", "whatsapp"})
@@ -70,8 +87,13 @@ class Features:
         """The postal address as display values (empty dict when there is none)."""
         if not (self.street or self.city or self.postal):
             return {}
-        return {"street": self.street, "city": self.city, "region": self.region,
-                "postal_code": self.postal, "country": self.country}
+        return {
+            "street": self.street,
+            "city": self.city,
+            "region": self.region,
+            "postal_code": self.postal,
+            "country": self.country,
+        }
 
     def block_keys(self) -> list[str]:
         """Keys for blocking the fuzzy comparison: records sharing one are compared."""
@@ -205,9 +227,27 @@ def extract(canonical: dict[str, Any], region: str = "IT") -> Features:
     street, sk = _memo("street", get("street"), _street)
     city, ck = _memo("city", get("city"), _city)
     return Features(
-        first, last, fk, lk, dob, emails, shown, phones, whatsapp, street, sk, city, ck,
-        _memo("text", get("region"), n.text), _memo("postal", get("postal_code"), n.postal_code),
-        country, _memo("lower", get("language"), _lower), _memo("lower", get("tier"), _lower),
-        _memo("lower", get("segment"), _lower), n.text(get("visitor_id")),
-        _memo("upper", get("loyalty_card"), _upper), "", problems,
+        first,
+        last,
+        fk,
+        lk,
+        dob,
+        emails,
+        shown,
+        phones,
+        whatsapp,
+        street,
+        sk,
+        city,
+        ck,
+        _memo("text", get("region"), n.text),
+        _memo("postal", get("postal_code"), n.postal_code),
+        country,
+        _memo("lower", get("language"), _lower),
+        _memo("lower", get("tier"), _lower),
+        _memo("lower", get("segment"), _lower),
+        n.text(get("visitor_id")),
+        _memo("upper", get("loyalty_card"), _upper),
+        "",
+        problems,
     )

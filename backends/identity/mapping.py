@@ -29,8 +29,20 @@ from backends.identity.readers import check_encoding
 
 #: Canonical fields of an imported event.
 EVENT_FIELDS: tuple[str, ...] = (
-    "id", "at", "kind", "channel", "summary", "email", "phone", "visitor_id", "customer_id",
-    "customer_source", "number", "status", "total", "payload",
+    "id",
+    "at",
+    "kind",
+    "channel",
+    "summary",
+    "email",
+    "phone",
+    "visitor_id",
+    "customer_id",
+    "customer_source",
+    "number",
+    "status",
+    "total",
+    "payload",
 )
 DEFAULT_ID_COLUMNS = ("source_id", "id")
 
@@ -60,8 +72,11 @@ class Mapping:
 
     def source_id(self, row: dict[str, Any], override: str | None) -> tuple[str, str]:
         """(id, column it came from); id is "" when missing."""
-        columns = (override,) if override else (
-            (self.id_column,) if self.id_column else DEFAULT_ID_COLUMNS)
+        columns = (
+            (override,)
+            if override
+            else ((self.id_column,) if self.id_column else DEFAULT_ID_COLUMNS)
+        )
         for column in columns:
             assert column is not None
             value = _get(row, column)
@@ -100,8 +115,9 @@ def load_mapping(path: str | Path | None, kind: str = "customers") -> Mapping:
     fields: dict[str, tuple[str, ...]] = {}
     for name, columns in data.get("fields", {}).items():
         if name not in known:
-            raise InvalidInput(f"mapping file {p}: unknown Vista field {name!r}; "
-                               f"known: {', '.join(known)}")
+            raise InvalidInput(
+                f"mapping file {p}: unknown Vista field {name!r}; known: {', '.join(known)}"
+            )
         if isinstance(columns, str):
             columns = [columns]
         if not isinstance(columns, list) or not all(isinstance(c, str) and c for c in columns):

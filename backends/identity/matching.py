@@ -79,15 +79,18 @@ def _same_street(a: str, b: str) -> bool:
     nb = [w for w in wb if any(c.isdigit() for c in w)]
     if na != nb:
         return False
-    return _sim(" ".join(w for w in wa if w not in na), " ".join(w for w in wb if w not in nb)) >= 0.92
+    return (
+        _sim(" ".join(w for w in wa if w not in na), " ".join(w for w in wb if w not in nb)) >= 0.92
+    )
 
 
 def _mobiles(f: Features) -> bool:
     return any((k or phone_kind(p)) == MOBILE for p, k in f.phones)
 
 
-def score(a: Features, b: Features, cfg: MatchConfig, common_name: bool = False,
-          household: bool = False) -> Verdict:
+def score(
+    a: Features, b: Features, cfg: MatchConfig, common_name: bool = False, household: bool = False
+) -> Verdict:
     """Compare two records.
 
     `common_name`: their shared full name is a common one. `household`: other people
@@ -181,15 +184,22 @@ def score(a: Features, b: Features, cfg: MatchConfig, common_name: bool = False,
         reasons.append("same postcode")
 
     decision = Decision.NONE
-    name_and_address = (cfg.link_name_and_address and strong == 0 and names_agree
-                        and not (a.source and a.source == b.source)
-                        and address_agree and dob_agree >= 0
-                        and first_pts >= cfg.name_exact_points and not different_mobiles
-                        and not household)
+    name_and_address = (
+        cfg.link_name_and_address
+        and strong == 0
+        and names_agree
+        and not (a.source and a.source == b.source)
+        and address_agree
+        and dob_agree >= 0
+        and first_pts >= cfg.name_exact_points
+        and not different_mobiles
+        and not household
+    )
     if points >= cfg.auto_threshold or name_and_address:
         decision = Decision.LINK
-    elif points >= cfg.suggest_threshold and (strong or shared_household or dob_agree > 0
-                                              or address_agree or "same postcode" in reasons):
+    elif points >= cfg.suggest_threshold and (
+        strong or shared_household or dob_agree > 0 or address_agree or "same postcode" in reasons
+    ):
         decision = Decision.SUGGEST  # a name alone is not worth a person's time
 
     # guards: cap at a suggestion (or nothing) whatever the points say
@@ -211,8 +221,12 @@ def score(a: Features, b: Features, cfg: MatchConfig, common_name: bool = False,
             reasons.append("guard: common name")
         elif strong == 0 and dob_agree <= 0 and not name_and_address:
             decision = Decision.SUGGEST
-            reasons.append("guard: only name and address" + (" of a household" if household else ""))
-        elif strong and first_agree == 0 and last_agree <= 0 and dob_agree <= 0 and not address_agree:
+            reasons.append(
+                "guard: only name and address" + (" of a household" if household else "")
+            )
+        elif (
+            strong and first_agree == 0 and last_agree <= 0 and dob_agree <= 0 and not address_agree
+        ):
             decision = Decision.SUGGEST
             reasons.append("guard: shared identifier, nothing else agrees")
     if strong and first_agree < 0 and last_agree < 0 and decision is not Decision.NONE:

@@ -21,21 +21,85 @@ from backends.identity import phones
 # -- junk -------------------------------------------------------------------
 
 #: Local parts that mean "no e-mail" (whole local part, before any +tag).
-JUNK_EMAIL_LOCALS = frozenset({
-    "test", "tests", "noemail", "no-email", "no.email", "no_email", "nomail", "none", "null",
-    "nobody", "noreply", "no-reply", "donotreply", "do-not-reply", "na", "n.a", "n/a", "x", "xx",
-    "xxx", "asdf", "abc", "fake", "unknown", "sconosciuto", "nessuna", "nessuno", "email",
-    "mail", "dummy", "example", "info", "customer", "cliente",
-})
-JUNK_EMAIL_DOMAINS = frozenset({
-    "test.com", "example.com", "example.org", "example.net", "test.it", "email.com",
-    "mailinator.com", "none.com", "nomail.com", "noemail.com", "invalid", "localhost",
-})
+JUNK_EMAIL_LOCALS = frozenset(
+    {
+        "test",
+        "tests",
+        "noemail",
+        "no-email",
+        "no.email",
+        "no_email",
+        "nomail",
+        "none",
+        "null",
+        "nobody",
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "do-not-reply",
+        "na",
+        "n.a",
+        "n/a",
+        "x",
+        "xx",
+        "xxx",
+        "asdf",
+        "abc",
+        "fake",
+        "unknown",
+        "sconosciuto",
+        "nessuna",
+        "nessuno",
+        "email",
+        "mail",
+        "dummy",
+        "example",
+        "info",
+        "customer",
+        "cliente",
+    }
+)
+JUNK_EMAIL_DOMAINS = frozenset(
+    {
+        "test.com",
+        "example.com",
+        "example.org",
+        "example.net",
+        "test.it",
+        "email.com",
+        "mailinator.com",
+        "none.com",
+        "nomail.com",
+        "noemail.com",
+        "invalid",
+        "localhost",
+    }
+)
 #: Text placeholders for "no value" in any field.
-JUNK_TEXT = frozenset({
-    "", "n/a", "na", "n.a.", "none", "null", "nil", "-", "--", "?", "unknown", "sconosciuto",
-    "test", "xxx", "x", "nessuno", "not available", "no", "undefined", ".",
-})
+JUNK_TEXT = frozenset(
+    {
+        "",
+        "n/a",
+        "na",
+        "n.a.",
+        "none",
+        "null",
+        "nil",
+        "-",
+        "--",
+        "?",
+        "unknown",
+        "sconosciuto",
+        "test",
+        "xxx",
+        "x",
+        "nessuno",
+        "not available",
+        "no",
+        "undefined",
+        ".",
+    }
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 _DIGITS = re.compile(r"\D")
 
@@ -131,8 +195,26 @@ def phone_kind(e164: str) -> str:
 
 _NON_LETTER = re.compile(r"[^a-z ]+")
 _SPACES = re.compile(r"\s+")
-_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "sig", "sigra", "signor", "signora",
-                     "dott", "dottssa", "prof", "ing", "avv", "jr", "sr"})
+_TITLES = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "sig",
+        "sigra",
+        "signor",
+        "signora",
+        "dott",
+        "dottssa",
+        "prof",
+        "ing",
+        "avv",
+        "jr",
+        "sr",
+    }
+)
 
 
 @lru_cache(maxsize=50_000)
@@ -229,11 +311,32 @@ def _date_iso(text: str) -> str:
 # -- addresses ------------------------------------------------------------------------
 
 _ABBREVIATIONS = {
-    "v": "via", "vle": "viale", "v.le": "viale", "p.za": "piazza", "pza": "piazza",
-    "p.zza": "piazza", "pzza": "piazza", "p": "piazza", "c.so": "corso", "cso": "corso",
-    "st": "street", "str": "strada", "rd": "road", "ave": "avenue", "av": "avenue",
-    "blvd": "boulevard", "ln": "lane", "dr": "drive", "sq": "square", "pl": "place",
-    "lgo": "largo", "vc": "vicolo", "n": "", "no": "", "nr": "", "num": "",
+    "v": "via",
+    "vle": "viale",
+    "v.le": "viale",
+    "p.za": "piazza",
+    "pza": "piazza",
+    "p.zza": "piazza",
+    "pzza": "piazza",
+    "p": "piazza",
+    "c.so": "corso",
+    "cso": "corso",
+    "st": "street",
+    "str": "strada",
+    "rd": "road",
+    "ave": "avenue",
+    "av": "avenue",
+    "blvd": "boulevard",
+    "ln": "lane",
+    "dr": "drive",
+    "sq": "square",
+    "pl": "place",
+    "lgo": "largo",
+    "vc": "vicolo",
+    "n": "",
+    "no": "",
+    "nr": "",
+    "num": "",
 }
 
 

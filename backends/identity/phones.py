@@ -58,8 +58,10 @@ def check_region(code: str) -> str:
     """
     value = code.strip().upper()
     if value not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidInput(f"unknown default region {code!r}: use a two-letter country code "
-                           f"such as IT, DE, FR, GB or US")
+        raise InvalidInput(
+            f"unknown default region {code!r}: use a two-letter country code "
+            f"such as IT, DE, FR, GB or US"
+        )
     return value
 
 
@@ -107,7 +109,7 @@ def _country_code(number: str, metadata: object | None) -> tuple[int, str]:
         idd = getattr(metadata, "international_prefix", None) if metadata is not None else None
         m = _idd(idd if idd is not None else "NonMatch").match(number)
         if m:
-            rest = number[m.end():]
+            rest = number[m.end() :]
             # an IDD followed by a 0 is not an IDD (no country code starts with 0)
             if not rest or rest[0] != "0":
                 full, from_default = rest, False
@@ -123,9 +125,10 @@ def _country_code(number: str, metadata: object | None) -> tuple[int, str]:
         prefix = str(cc)
         if full.startswith(prefix):
             general = metadata.general_desc  # type: ignore[attr-defined]
-            _c, national, _s = _strip_prefix(full[len(prefix):], metadata)
-            if ((not _match_nsn(full, general, False) and _match_nsn(national, general, False))
-                    or _length(full, metadata) == _VR.TOO_LONG):
+            _c, national, _s = _strip_prefix(full[len(prefix) :], metadata)
+            if (
+                not _match_nsn(full, general, False) and _match_nsn(national, general, False)
+            ) or _length(full, metadata) == _VR.TOO_LONG:
                 return cc, national
     return 0, ""
 

@@ -66,8 +66,9 @@ class Prepared:
     blocks: list[str]  # `features.block_keys()`
 
 
-def prepare_rows(plan: Plan, rows: list[Row], fmt: str | None = None,
-                 header: list[str] | None = None) -> list[tuple[Any, ...]]:
+def prepare_rows(
+    plan: Plan, rows: list[Row], fmt: str | None = None, header: list[str] | None = None
+) -> list[tuple[Any, ...]]:
     """Prepare one chunk: `(line, None, reason)` for a bad row, else the parts of a `Prepared`.
 
     `fmt`: the rows are `RawRows` payloads of that format (`header`: a CSV file's columns).
@@ -89,7 +90,9 @@ def prepare_rows(plan: Plan, rows: list[Row], fmt: str | None = None,
         canonical = mapping.apply(row, CANONICAL_FIELDS)
         f = extract(canonical, region)
         if not (f.fk or f.lk or f.emails or f.phones or f.visitor_id or f.loyalty_card):
-            out.append((line, None, "nothing to identify the customer by (no name, e-mail or phone)"))
+            out.append(
+                (line, None, "nothing to identify the customer by (no name, e-mail or phone)")
+            )
             continue
         if f.phones:  # the kind (mobile or landline) matters when a number is shared
             f.phones = [(p, k or phone_kind(p)) for p, k in f.phones]
@@ -99,8 +102,9 @@ def prepare_rows(plan: Plan, rows: list[Row], fmt: str | None = None,
         # the keys and identifier rows too: pure work, done here rather than in the resolver
         blocks = f.block_keys()
         idents = identity_values(source, sid, f)
-        out.append((line, sid, dumps(row), at, data, dumps(data), probe_keys(f, blocks), idents,
-                    blocks))
+        out.append(
+            (line, sid, dumps(row), at, data, dumps(data), probe_keys(f, blocks), idents, blocks)
+        )
     return out
 
 
@@ -108,8 +112,9 @@ def _unpack(parts: tuple[Any, ...]) -> Prepared | tuple[int, str]:
     if parts[1] is None:
         return parts[0], parts[2]
     line, sid, fields_json, at, data, features_json, probe, idents, blocks = parts
-    return Prepared(line, sid, fields_json, at, Features(*data), features_json, probe, idents,
-                    blocks)
+    return Prepared(
+        line, sid, fields_json, at, Features(*data), features_json, probe, idents, blocks
+    )
 
 
 _PLAN: list[Plan] = []
@@ -164,14 +169,17 @@ class Workers:
         found = self._pools.get(name)
         if found is None:
             found = self._pools[name] = ProcessPoolExecutor(
-                self.count, mp_context=self._context, initializer=_init_worker,
-                initargs=(self.plan,))
+                self.count,
+                mp_context=self._context,
+                initializer=_init_worker,
+                initargs=(self.plan,),
+            )
         return found
 
     def golden(self, jobs: list[GoldenJob], size: int = 1000) -> list[Future[list[GoldenRow]]]:
         """Compute golden profiles there (results in job order, one future per chunk)."""
         pool = self.pool("golden")
-        return [pool.submit(_golden, jobs[i:i + size]) for i in range(0, len(jobs), size)]
+        return [pool.submit(_golden, jobs[i : i + size]) for i in range(0, len(jobs), size)]
 
     def close(self) -> None:
         for pool in self._pools.values():
@@ -179,8 +187,9 @@ class Workers:
         self._pools = {}
 
 
-def prepared(plan: Plan, raw: BinaryIO, fmt: str, workers: Workers | None,
-             ahead: int = 20_000) -> Iterator[Prepared | tuple[int, str]]:
+def prepared(
+    plan: Plan, raw: BinaryIO, fmt: str, workers: Workers | None, ahead: int = 20_000
+) -> Iterator[Prepared | tuple[int, str]]:
     """Each row of an open import file in order: a `Prepared`, or `(line, reason)` for a
     bad row.
 

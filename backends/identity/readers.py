@@ -32,8 +32,10 @@ _BAD_BYTE = re.compile("[\udc80-\udcff]")
 
 def undecodable(encoding: str) -> str:
     """The reason given for a row with bytes that are not text in `encoding`."""
-    return (f"not {_label(encoding)} text (a file in another encoding needs --encoding, "
-            f"e.g. --encoding cp1252)")
+    return (
+        f"not {_label(encoding)} text (a file in another encoding needs --encoding, "
+        f"e.g. --encoding cp1252)"
+    )
 
 
 def _label(encoding: str) -> str:
@@ -48,8 +50,9 @@ _SURROGATE_ESCAPE_B = re.compile(rb"\\u[dD][89a-fA-F]")
 LONE_SURROGATE = "a JSON escape of a lone UTF-16 surrogate (such as \\udcff), not text"
 
 
-def _lone_surrogates(payload: str | bytes, value: Any, start: int = 0,
-                     end: int | None = None) -> bool:
+def _lone_surrogates(
+    payload: str | bytes, value: Any, start: int = 0, end: int | None = None
+) -> bool:
     """Whether the JSON text `payload[start:end]`, parsed as `value`, escapes a lone
     surrogate (a string SQLite cannot store). Quick when it escapes no surrogate at all."""
     pattern = _SURROGATE_ESCAPE_B if payload.__class__ is bytes else _SURROGATE_ESCAPE
@@ -82,16 +85,22 @@ def check_encoding(name: str | None) -> str:
     except LookupError:
         info = None
     if info is None or not getattr(info, "_is_text_encoding", True):
-        raise InvalidInput(f"unknown encoding {name!r}: use a text encoding such as utf-8, "
-                           f"cp1252, latin-1 or utf-16")
+        raise InvalidInput(
+            f"unknown encoding {name!r}: use a text encoding such as utf-8, "
+            f"cp1252, latin-1 or utf-16"
+        )
     return "utf-8" if info.name == "utf-8-sig" else info.name
 
 
 def _text(raw: BinaryIO, encoding: str, newline: str | None = "") -> io.TextIOWrapper:
     """`raw` as text: UTF-8 with or without a byte-order mark, or `encoding`; bytes that are
     not text come through as lone surrogates (`_tainted`), so that rows say where they are."""
-    return io.TextIOWrapper(raw, encoding="utf-8-sig" if encoding == "utf-8" else encoding,
-                            errors="surrogateescape", newline=newline)
+    return io.TextIOWrapper(
+        raw,
+        encoding="utf-8-sig" if encoding == "utf-8" else encoding,
+        errors="surrogateescape",
+        newline=newline,
+    )
 
 
 def detect_format(path: Path, given: str | None) -> str:
@@ -176,8 +185,11 @@ def _csv_rows(raw: BinaryIO, as_values: bool = False, encoding: str = "utf-8") -
             continue
         if len(values) != len(header):
             end = read
-            runs = (f" (the row runs on to line {end}: a quote left open?)"
-                    if end > start and len(values) < len(header) else "")
+            runs = (
+                f" (the row runs on to line {end}: a quote left open?)"
+                if end > start and len(values) < len(header)
+                else ""
+            )
             yield start, None, f"expected {len(header)} columns, found {len(values)}{runs}"
             continue
         row = values if as_values else dict(zip(header, values, strict=True))
@@ -203,8 +215,9 @@ def _jsonl_rows(raw: BinaryIO, encoding: str = "utf-8") -> Iterator[Row]:
         yield number, value, problem
 
 
-def _json_rows(raw: BinaryIO, chunk: int = 1 << 16, as_text: bool = False,
-               encoding: str = "utf-8") -> Iterator[Row]:
+def _json_rows(
+    raw: BinaryIO, chunk: int = 1 << 16, as_text: bool = False, encoding: str = "utf-8"
+) -> Iterator[Row]:
     """Objects of a top-level JSON array, decoded one at a time (`as_text`: each object
     as its JSON text, to be decoded again elsewhere)."""
     decoder = json.JSONDecoder()
@@ -301,16 +314,16 @@ class RawRows:
         if self.fmt == "json":
             yield from _json_rows(self.raw, as_text=True, encoding=self.encoding)
             return
-        for line, values, problem in _csv_rows(self.raw, as_values=True,
-                                               encoding=self.encoding):
+        for line, values, problem in _csv_rows(self.raw, as_values=True, encoding=self.encoding):
             if problem == "header":
                 self.header = values  # type: ignore[assignment]
                 continue
             yield line, values, problem
 
 
-def decode_row(fmt: str, header: list[str] | None, payload: Any,
-               encoding: str = "utf-8") -> tuple[dict[str, Any] | None, str]:
+def decode_row(
+    fmt: str, header: list[str] | None, payload: Any, encoding: str = "utf-8"
+) -> tuple[dict[str, Any] | None, str]:
     """A `RawRows` payload as the row `read_rows` would give, or (None, why not)."""
     if fmt == "csv":
         return dict(zip(header or (), payload, strict=True)), ""

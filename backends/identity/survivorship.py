@@ -41,8 +41,9 @@ def _recency(vm: tuple[Any, Member]) -> tuple[int, int]:
     return vm[1].at, vm[1].record_id
 
 
-def _pick(policy: str, found: list[tuple[Any, Member]], cfg: MatchConfig,
-          key: Any = None) -> tuple[Any, Member] | None:
+def _pick(
+    policy: str, found: list[tuple[Any, Member]], cfg: MatchConfig, key: Any = None
+) -> tuple[Any, Member] | None:
     """The winning (value, member) among `found` under `policy`."""
     if not found:
         return None
@@ -55,8 +56,15 @@ def _pick(policy: str, found: list[tuple[Any, Member]], cfg: MatchConfig,
         return min(found, key=lambda vm: (cfg.priority(vm[1].source), -vm[1].at, -vm[1].record_id))
     # most_frequent (compared loosely), ties by source priority, then recency
     counts = Counter(key(v) for v, _m in found)
-    return min(found, key=lambda vm: (-counts[key(vm[0])], cfg.priority(vm[1].source),
-                                      -vm[1].at, -vm[1].record_id))
+    return min(
+        found,
+        key=lambda vm: (
+            -counts[key(vm[0])],
+            cfg.priority(vm[1].source),
+            -vm[1].at,
+            -vm[1].record_id,
+        ),
+    )
 
 
 def _losers(found: list[tuple[Any, Member]], winner: Any, key: Any = None) -> list[Any]:
@@ -73,13 +81,21 @@ def _losers(found: list[tuple[Any, Member]], winner: Any, key: Any = None) -> li
 
 def _prov(winner: tuple[Any, Member], losers: list[Any]) -> dict[str, Any]:
     _value, m = winner
-    return {"source": m.source, "source_id": m.source_id, "record_id": m.record_id, "at": m.at,
-            "losers": losers}
+    return {
+        "source": m.source,
+        "source_id": m.source_id,
+        "record_id": m.record_id,
+        "at": m.at,
+        "losers": losers,
+    }
 
 
-def golden(members: list[Member], cfg: MatchConfig,
-           previous: dict[str, Any] | None = None,
-           previous_values: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def golden(
+    members: list[Member],
+    cfg: MatchConfig,
+    previous: dict[str, Any] | None = None,
+    previous_values: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(column values, provenance) of the golden profile of `members`.
 
     `previous` / `previous_values`: the customer's current provenance and
@@ -91,8 +107,12 @@ def golden(members: list[Member], cfg: MatchConfig,
         values, provenance = _golden_many(members, cfg)
     if previous and previous_values:
         for name, prov in previous.items():
-            if isinstance(prov, dict) and str(prov.get("source", "")).startswith("agent:") \
-                    and name in _SCALAR and name in previous_values:
+            if (
+                isinstance(prov, dict)
+                and str(prov.get("source", "")).startswith("agent:")
+                and name in _SCALAR
+                and name in previous_values
+            ):
                 values[name] = previous_values[name]
                 provenance[name] = prov
     return values, provenance
@@ -106,17 +126,26 @@ def _golden_one(m: Member, cfg: MatchConfig) -> tuple[dict[str, Any], dict[str, 
     f = m.features
     values: dict[str, Any] = {}
     provenance: dict[str, Any] = {}
-    for name, value in zip(_SCALAR, (f.first, f.last, f.dob, f.language, f.tier, f.segment),
-                           strict=True):
+    for name, value in zip(
+        _SCALAR, (f.first, f.last, f.dob, f.language, f.tier, f.segment), strict=True
+    ):
         if value:
             values[name] = value
-            provenance[name] = {"source": m.source, "source_id": m.source_id,
-                                "record_id": m.record_id, "at": m.at, "losers": []}
+            provenance[name] = {
+                "source": m.source,
+                "source_id": m.source_id,
+                "record_id": m.record_id,
+                "at": m.at,
+                "losers": [],
+            }
         else:
             values[name] = None if name == "birth_date" else ""
     address = f.address()
-    for name, found in (("emails", f.shown or f.emails), ("phones", [p for p, _k in f.phones]),
-                        ("addresses", [address] if address else [])):
+    for name, found in (
+        ("emails", f.shown or f.emails),
+        ("phones", [p for p, _k in f.phones]),
+        ("addresses", [address] if address else []),
+    ):
         if not found:
             values[name] = []
             continue
@@ -126,21 +155,32 @@ def _golden_one(m: Member, cfg: MatchConfig) -> tuple[dict[str, Any], dict[str, 
         else:
             distinct = list(found)  # distinct already (extract drops repeats)
         values[name] = distinct
-        prov = provenance[name] = {"source": m.source, "source_id": m.source_id,
-                                   "record_id": m.record_id, "at": m.at,
-                                   "losers": [] if policy == "all" else distinct[1:]}
+        prov = provenance[name] = {
+            "source": m.source,
+            "source_id": m.source_id,
+            "record_id": m.record_id,
+            "at": m.at,
+            "losers": [] if policy == "all" else distinct[1:],
+        }
         if policy == "all":
             if name == "addresses":
-                keys = [str((street_key(address.get("street", "")), address.get("postal_code", "")))]
+                keys = [
+                    str((street_key(address.get("street", "")), address.get("postal_code", "")))
+                ]
             else:
                 keys = [str(v) for v in reversed(found)]
             prov["values"] = dict.fromkeys(keys, m.source)
     return values, provenance
 
 
-_SCALAR_FIELDS = (("first_name", "first", True), ("last_name", "last", True),
-                  ("birth_date", "dob", False), ("language", "language", False),
-                  ("tier", "tier", False), ("segment", "segment", False))
+_SCALAR_FIELDS = (
+    ("first_name", "first", True),
+    ("last_name", "last", True),
+    ("birth_date", "dob", False),
+    ("language", "language", False),
+    ("tier", "tier", False),
+    ("segment", "segment", False),
+)
 
 
 def _golden_many(members: list[Member], cfg: MatchConfig) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -178,8 +218,15 @@ def _golden_many(members: list[Member], cfg: MatchConfig) -> tuple[dict[str, Any
             for value, _m, _r in found:
                 k = value.lower() if loose else value
                 counts[k] = counts.get(k, 0) + 1
-            won = min(found, key=lambda x: (-counts[x[0].lower() if loose else x[0]], x[2],
-                                            -x[1].at, -x[1].record_id))
+            won = min(
+                found,
+                key=lambda x: (
+                    -counts[x[0].lower() if loose else x[0]],
+                    x[2],
+                    -x[1].at,
+                    -x[1].record_id,
+                ),
+            )
         winner, wm, _r = won
         losers: list[Any] = []
         seen = {winner.lower() if loose else winner}
@@ -189,8 +236,13 @@ def _golden_many(members: list[Member], cfg: MatchConfig) -> tuple[dict[str, Any
                 seen.add(k)
                 losers.append(value)
         values[name] = winner
-        provenance[name] = {"source": wm.source, "source_id": wm.source_id,
-                            "record_id": wm.record_id, "at": wm.at, "losers": losers}
+        provenance[name] = {
+            "source": wm.source,
+            "source_id": wm.source_id,
+            "record_id": wm.record_id,
+            "at": wm.at,
+            "losers": losers,
+        }
     # lists: every distinct value, the policy's winner first, then most recent first
     by_recency = sorted(members, key=_recency_of, reverse=True)
     for name in ("emails", "phones", "addresses"):

@@ -21,9 +21,12 @@ class StoreInfo:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "path": self.path, "schema_version": self.schema_version,
-            "code_schema_version": self.code_schema_version, "size_bytes": self.size_bytes,
-            "journal_mode": self.journal_mode, "tables": self.tables,
+            "path": self.path,
+            "schema_version": self.schema_version,
+            "code_schema_version": self.code_schema_version,
+            "size_bytes": self.size_bytes,
+            "journal_mode": self.journal_mode,
+            "tables": self.tables,
         }
 
 

@@ -98,7 +98,8 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         if self._agent is None:
             with self.store.read() as db:
                 row = db.execute(
-                    "SELECT name, display_name, role FROM agents WHERE name = ?", (self._agent_name,)
+                    "SELECT name, display_name, role FROM agents WHERE name = ?",
+                    (self._agent_name,),
                 ).fetchone()
             if row is None:  # the owner of a local file works as an operator
                 self._agent = Agent(self._agent_name, self._agent_name, Role.OPERATOR)
@@ -115,7 +116,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
 
     def agents(self) -> tuple[Agent, ...]:
         with self.store.read() as db:
-            found = db.execute("SELECT name, display_name, role FROM agents ORDER BY name").fetchall()
+            found = db.execute(
+                "SELECT name, display_name, role FROM agents ORDER BY name"
+            ).fetchall()
         return tuple(Agent(r["name"], r["display_name"], Role(r["role"])) for r in found)
 
     # -- customers ------------------------------------------------------------
@@ -141,10 +144,13 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 for match, target in short:
                     if len(ids) >= limit:
                         break
-                    ids.extend((r[0], target) for r in db.execute(
-                        "SELECT rowid FROM customer_search WHERE customer_search MATCH ? LIMIT ?",
-                        (match, limit + len(ids)),  # room for rows already listed
-                    ))
+                    ids.extend(
+                        (r[0], target)
+                        for r in db.execute(
+                            "SELECT rowid FROM customer_search WHERE customer_search MATCH ? LIMIT ?",
+                            (match, limit + len(ids)),  # room for rows already listed
+                        )
+                    )
             elif query is not None:
                 match, target = query
                 # Rank at most SEARCH_WINDOW matches: a two-letter prefix matches
@@ -161,14 +167,18 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             matched_by: dict[int, str] = {}
             for cid, matched in ids:
                 matched_by.setdefault(cid, "name" if matched == "text" else matched)
-            found_rows = {
-                r["id"]: r
-                for r in db.execute(
-                    "SELECT id, first_name, last_name, emails, phones, addresses, segment "
-                    f"FROM customers WHERE id IN ({','.join('?' * len(wanted))})",
-                    wanted,
-                )
-            } if wanted else {}
+            found_rows = (
+                {
+                    r["id"]: r
+                    for r in db.execute(
+                        "SELECT id, first_name, last_name, emails, phones, addresses, segment "
+                        f"FROM customers WHERE id IN ({','.join('?' * len(wanted))})",
+                        wanted,
+                    )
+                }
+                if wanted
+                else {}
+            )
         hits: list[CustomerHit] = []
         for cid in wanted:
             row = found_rows.get(cid)
@@ -366,9 +376,11 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         elif query.sla is SlaState.NONE:
             where.append("c.sla_due_at IS NULL")
         if query.text.strip():
-            like = "%" + query.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace(
-                "_", "\\_"
-            ) + "%"
+            like = (
+                "%"
+                + query.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                + "%"
+            )
             where.append(
                 "(c.subject LIKE ? ESCAPE '\\' OR (cu.first_name || ' ' || cu.last_name) "
                 "LIKE ? ESCAPE '\\')"
@@ -392,7 +404,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             where.append(f"(c.prio_sort, c.sla_sort, c.created_at, c.id) {op} (?, ?, ?, ?)")
             params.extend(key)
         direction = "DESC" if backwards else "ASC"
-        order = ", ".join(f"c.{k} {direction}" for k in ("prio_sort", "sla_sort", "created_at", "id"))
+        order = ", ".join(
+            f"c.{k} {direction}" for k in ("prio_sort", "sla_sort", "created_at", "id")
+        )
         sql = (
             f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} "
             f"WHERE {' AND '.join(where) or '1'} ORDER BY {order} LIMIT ?"
@@ -410,7 +424,10 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         if backwards:
             prev_cursor, next_cursor = (first if more else None), last
         else:
-            prev_cursor, next_cursor = (first if cursor is not None else None), (last if more else None)
+            prev_cursor, next_cursor = (
+                (first if cursor is not None else None),
+                (last if more else None),
+            )
         return QueuePage(tuple(rows.contact(r) for r in found), next_cursor, prev_cursor)
 
     def queue_count(self, query: QueueQuery = QueueQuery()) -> int:
@@ -495,7 +512,12 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
 
     @staticmethod
     def _log(
-        db: sqlite3.Connection, now: int, entity: ChangeEntity, entity_id: int, action: str, actor: str
+        db: sqlite3.Connection,
+        now: int,
+        entity: ChangeEntity,
+        entity_id: int,
+        action: str,
+        actor: str,
     ) -> None:
         db.execute(
             "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
@@ -535,7 +557,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
     def claim(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
         def check(current: Contact, me: Agent) -> None:
             if current.assignee not in (None, me.name):
-                raise Conflict(f"contact {contact_id} is taken by {current.assignee}", current=current)
+                raise Conflict(
+                    f"contact {contact_id} is taken by {current.assignee}", current=current
+                )
 
         me = self._writer()
         now = rows.to_ts(self.clock())
@@ -550,13 +574,17 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
     def release(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
         def check(current: Contact, me: Agent) -> None:
             if current.assignee not in (None, me.name) and me.role is not Role.ADMIN:
-                raise Conflict(f"contact {contact_id} is held by {current.assignee}", current=current)
+                raise Conflict(
+                    f"contact {contact_id} is held by {current.assignee}", current=current
+                )
 
         return self._update_contact(
             contact_id, "released", {"assignee": None, "assigned_at": None}, expected_version, check
         )
 
-    def assign(self, contact_id: int, agent: str, *, expected_version: int | None = None) -> Contact:
+    def assign(
+        self, contact_id: int, agent: str, *, expected_version: int | None = None
+    ) -> Contact:
         with self.store.read() as db:
             row = db.execute("SELECT role FROM agents WHERE name = ?", (agent,)).fetchone()
         if row is None:
@@ -621,7 +649,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             self._ensure_agent(db, me, now)
             contact = self._contact(db, contact_id)
             if contact.assignee not in (None, me.name) and me.role is not Role.ADMIN:
-                raise Conflict(f"contact {contact_id} is held by {contact.assignee}", current=contact)
+                raise Conflict(
+                    f"contact {contact_id} is held by {contact.assignee}", current=contact
+                )
             try:
                 out_channel = Channel(channel) if channel else contact.channel
             except ValueError as e:
@@ -640,8 +670,11 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                     last_inbound_at=contact.last_inbound_at,
                     contact_channel=contact.channel,
                     # the customer's addresses matter only when replying on another channel
-                    customer=(self.get_customer(contact.customer_id)
-                              if out_channel is not contact.channel else None),
+                    customer=(
+                        self.get_customer(contact.customer_id)
+                        if out_channel is not contact.channel
+                        else None
+                    ),
                     approved_template=approved,
                 )
                 if problems:
@@ -649,8 +682,15 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             cur = db.execute(
                 "INSERT INTO messages(contact_id, direction, channel, author, body, at, "
                 "idempotency_key) VALUES (?,?,?,?,?,?,?)",
-                (contact_id, direction.value, out_channel.value, me.name, body, now,
-                 idempotency_key or None),
+                (
+                    contact_id,
+                    direction.value,
+                    out_channel.value,
+                    me.name,
+                    body,
+                    now,
+                    idempotency_key or None,
+                ),
             )
             message_id = int(cur.lastrowid or 0)
             sets = "updated_at = ?, version = version + 1"
@@ -664,9 +704,14 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 if contact.status in (ContactStatus.NEW, ContactStatus.OPEN):
                     sets += ", status = 'pending'"
                 self._add_event(
-                    db, contact.customer_id, now, EventKind.REPLY, out_channel.value,
+                    db,
+                    contact.customer_id,
+                    now,
+                    EventKind.REPLY,
+                    out_channel.value,
                     f"Reply by {me.name}: {body[:120]}",
-                    {"body": body, "author": me.name, "message_id": message_id}, contact_id,
+                    {"body": body, "author": me.name, "message_id": message_id},
+                    contact_id,
                 )
             db.execute(f"UPDATE contacts SET {sets} WHERE id = ?", (*params, contact_id))
             self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
@@ -684,7 +729,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
     ) -> Message:
         return self._post(contact_id, body, Direction.OUTBOUND, channel, idempotency_key, template)
 
-    def add_note(self, contact_id: int, body: str, *, idempotency_key: str | None = None) -> Message:
+    def add_note(
+        self, contact_id: int, body: str, *, idempotency_key: str | None = None
+    ) -> Message:
         return self._post(contact_id, body, Direction.NOTE, None, idempotency_key)
 
     @staticmethod
@@ -702,8 +749,17 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         db.execute(
             "INSERT INTO events(customer_id, at, id, kind, channel, source, summary, payload, "
             "contact_id) VALUES (?,?,?,?,?,?,?,?,?)",
-            (customer_id, at, event_id, kind.value, channel, "vista", summary,
-             json.dumps(payload, ensure_ascii=False), contact_id),
+            (
+                customer_id,
+                at,
+                event_id,
+                kind.value,
+                channel,
+                "vista",
+                summary,
+                json.dumps(payload, ensure_ascii=False),
+                contact_id,
+            ),
         )
         return int(event_id)
 
@@ -716,7 +772,12 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             self._require_customer(db, customer_id)
             self._ensure_agent(db, me, now)
             event_id = self._add_event(
-                db, customer_id, now, EventKind.NOTE, "", f"Note by {me.name}: {body[:120]}",
+                db,
+                customer_id,
+                now,
+                EventKind.NOTE,
+                "",
+                f"Note by {me.name}: {body[:120]}",
                 {"body": body, "author": me.name},
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "note", me.name)
@@ -754,18 +815,28 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             db.execute(
                 f"UPDATE customers SET {field} = ?, provenance = ?, updated_at = ?, "
                 "version = version + 1 WHERE id = ?",
-                (value or (None if field == "birth_date" else ""), json.dumps(provenance), now,
-                 customer_id),
+                (
+                    value or (None if field == "birth_date" else ""),
+                    json.dumps(provenance),
+                    now,
+                    customer_id,
+                ),
             )
             if field in ("first_name", "last_name"):
                 names = db.execute(
                     "SELECT first_name || ' ' || last_name FROM customers WHERE id = ?",
                     (customer_id,),
                 ).fetchone()[0]
-                db.execute("UPDATE customer_search SET name = ? WHERE rowid = ?", (names, customer_id))
+                db.execute(
+                    "UPDATE customer_search SET name = ? WHERE rowid = ?", (names, customer_id)
+                )
             self._ensure_agent(db, me, now)
             self._add_event(
-                db, customer_id, now, EventKind.PROFILE_CHANGE, "",
+                db,
+                customer_id,
+                now,
+                EventKind.PROFILE_CHANGE,
+                "",
                 f"{field} changed by {me.name}",
                 {"field": field, "old": row["old"], "new": value, "author": me.name},
             )
@@ -801,21 +872,24 @@ _WEB_JOURNEY = " UNION ALL ".join(
     f"SELECT * FROM (SELECT kind, at, summary, CASE WHEN json_valid(payload) AND "
     f"json_type(payload) = 'object' THEN json_extract(payload, '{field}', '{extra}') END "
     f"FROM events WHERE customer_id = ?1 AND kind = '{kind}' ORDER BY at DESC LIMIT 1)"
-    for kind, field, extra in (("web_session", "$.abandoned_at", "$.abandoned_at"),
-                               ("product_view", "$.name", "$.name"),
-                               ("checkout_step", "$.step", "$.cart")))
+    for kind, field, extra in (
+        ("web_session", "$.abandoned_at", "$.abandoned_at"),
+        ("product_view", "$.name", "$.name"),
+        ("checkout_step", "$.step", "$.cart"),
+    )
+)
 
 
-def _web_journey(db: sqlite3.Connection, customer_id: int, last_order_at: int | None
-                 ) -> dict[str, Any]:
+def _web_journey(
+    db: sqlite3.Connection, customer_id: int, last_order_at: int | None
+) -> dict[str, Any]:
     """The web-journey key facts (see `CustomerFacts`): the newest visit and product view,
     and the newest checkout left unfinished, if no order came after it."""
     newest: dict[str, tuple[int, str, Any]] = {}
     for kind, at, summary, fields in db.execute(_WEB_JOURNEY, (customer_id,)):
         newest[kind] = (at, summary, _json_list(fields) or [None, None])  # [field, extra]
     out: dict[str, Any] = {}
-    visit, viewed, step = (newest.get(k) for k in ("web_session", "product_view",
-                                                    "checkout_step"))
+    visit, viewed, step = (newest.get(k) for k in ("web_session", "product_view", "checkout_step"))
     if visit is not None:
         out["last_visit_at"] = rows.from_ts(visit[0])
         out["last_visit"] = visit[1] or None
@@ -831,8 +905,11 @@ def _web_journey(db: sqlite3.Connection, customer_id: int, last_order_at: int | 
         out["checkout_abandoned_at"] = rows.from_ts(left[0])
         out["checkout_abandoned_step"] = left[1]
         cart = left[2] if isinstance(left[2], list) else []
-        out["checkout_cart"] = tuple(str(item.get("name") or item.get("sku") or "?")
-                                     for item in cart if isinstance(item, dict))
+        out["checkout_cart"] = tuple(
+            str(item.get("name") or item.get("sku") or "?")
+            for item in cart
+            if isinstance(item, dict)
+        )
     return out
 
 

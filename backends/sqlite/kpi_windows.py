@@ -41,40 +41,62 @@ class Spec:
     """A windowed KPI: its clock-stop column over contacts (one covering index) and the
     matching sums of the hourly rollup `kpi_hourly` (migration 0004)."""
 
-    def __init__(self, stop: str, index: str, fields: tuple[str, ...],
-                 rollup: tuple[str, ...], where: str = "") -> None:
+    def __init__(
+        self,
+        stop: str,
+        index: str,
+        fields: tuple[str, ...],
+        rollup: tuple[str, ...],
+        where: str = "",
+    ) -> None:
         self.stop, self.index, self.fields, self.rollup = stop, index, fields, rollup
         self.where = where
 
 
 ARRIVALS = Spec(
-    "created_at", "stats_created",
-    ("count(*)", "count(*) FILTER (WHERE status <> 'resolved' AND first_response_at IS NULL)",
-     "count(*) FILTER (WHERE status = 'resolved' AND first_response_at IS NULL)"),
+    "created_at",
+    "stats_created",
+    (
+        "count(*)",
+        "count(*) FILTER (WHERE status <> 'resolved' AND first_response_at IS NULL)",
+        "count(*) FILTER (WHERE status = 'resolved' AND first_response_at IS NULL)",
+    ),
     ("arrivals", "unanswered", "abandoned"),
 )
-ASA = Spec("assigned_at", "stats_assigned",
-           ("count(*)", "sum(max(assigned_at - created_at, 0))"), ("assigned", "asa_sum"))
-FRT = Spec("first_response_at", "stats_first_response",
-           ("count(*)", "sum(max(first_response_at - created_at, 0))"),
-           ("first_replies", "frt_sum"))
+ASA = Spec(
+    "assigned_at",
+    "stats_assigned",
+    ("count(*)", "sum(max(assigned_at - created_at, 0))"),
+    ("assigned", "asa_sum"),
+)
+FRT = Spec(
+    "first_response_at",
+    "stats_first_response",
+    ("count(*)", "sum(max(first_response_at - created_at, 0))"),
+    ("first_replies", "frt_sum"),
+)
 RESOLVED = Spec(
-    "resolved_at", "stats_resolved",
-    ("count(*)", "sum(max(resolved_at - created_at, 0))", "count(assigned_at)",
-     "sum(max(resolved_at - assigned_at, 0))"),
+    "resolved_at",
+    "stats_resolved",
+    (
+        "count(*)",
+        "sum(max(resolved_at - created_at, 0))",
+        "count(assigned_at)",
+        "sum(max(resolved_at - assigned_at, 0))",
+    ),
     ("resolved", "resolution_sum", "handled", "aht_sum"),
 )
 SLA = Spec(
-    SLA_SETTLED, "stats_sla",
-    ("count(*) FILTER (WHERE coalesce(first_response_at, resolved_at) <= sla_due_at)",
-     "count(*)"),
+    SLA_SETTLED,
+    "stats_sla",
+    ("count(*) FILTER (WHERE coalesce(first_response_at, resolved_at) <= sla_due_at)", "count(*)"),
     ("sla_met", "sla_met + sla_breached"),
     where="sla_due_at IS NOT NULL AND ",
 )
-AGENT_REPLIES = Spec("first_response_at", "stats_first_response", ("count(*)",),
-                     ("first_replies",))
+AGENT_REPLIES = Spec("first_response_at", "stats_first_response", ("count(*)",), ("first_replies",))
 AGENT_RESOLVED = Spec(
-    "resolved_at", "stats_resolved",
+    "resolved_at",
+    "stats_resolved",
     ("count(*)", "count(assigned_at)", "sum(max(resolved_at - assigned_at, 0))"),
     ("resolved", "handled", "aht_sum"),
 )
@@ -82,7 +104,10 @@ HOUR = 3600
 
 
 def windowed(
-    db: sqlite3.Connection, w: Window, spec: Spec, upper: int | None = None,
+    db: sqlite3.Connection,
+    w: Window,
+    spec: Spec,
+    upper: int | None = None,
     by_agent: bool = False,
 ) -> dict[Any, list[int]]:
     """Bucket start (or, by_agent, assignee) -> the spec's sums over [since, upper or until).
@@ -112,17 +137,21 @@ def windowed(
     if w.rollup and end_hour > first_hour:
         edges = [(w.since, first_hour * HOUR), (end_hour * HOUR, hi)]
         sums = ", ".join(f"sum({c})" for c in spec.rollup)
-        add(db.execute(
-            f"SELECT {group} AS b, {sums} FROM {table} "
-            f"WHERE hour >= ? AND hour < ?{chan} GROUP BY b",
-            (*group_params, first_hour, end_hour, *chan_params),
-        ).fetchall())
+        add(
+            db.execute(
+                f"SELECT {group} AS b, {sums} FROM {table} "
+                f"WHERE hour >= ? AND hour < ?{chan} GROUP BY b",
+                (*group_params, first_hour, end_hour, *chan_params),
+            ).fetchall()
+        )
     for lo, up in edges:
         if lo < up:
-            add(db.execute(
-                f"SELECT {base_group} AS b, {', '.join(spec.fields)} "
-                f"FROM contacts INDEXED BY {spec.index} "
-                f"WHERE {where}{spec.stop} >= ? AND {spec.stop} < ?{chan} GROUP BY b",
-                (*group_params, lo, up, *chan_params),
-            ).fetchall())
+            add(
+                db.execute(
+                    f"SELECT {base_group} AS b, {', '.join(spec.fields)} "
+                    f"FROM contacts INDEXED BY {spec.index} "
+                    f"WHERE {where}{spec.stop} >= ? AND {spec.stop} < ?{chan} GROUP BY b",
+                    (*group_params, lo, up, *chan_params),
+                ).fetchall()
+            )
     return out

@@ -121,8 +121,15 @@ def event(row: tuple[Any, ...]) -> TimelineEvent:
     The payload stays JSON text until something reads it (`backends.payload`)."""
     kind = row[3]
     return TimelineEvent(
-        row[0], row[1], datetime.fromtimestamp(row[2], UTC), _KINDS.get(kind) or EventKind(kind),
-        row[4], row[5], row[6], Payload(row[7]), row[8],
+        row[0],
+        row[1],
+        datetime.fromtimestamp(row[2], UTC),
+        _KINDS.get(kind) or EventKind(kind),
+        row[4],
+        row[5],
+        row[6],
+        Payload(row[7]),
+        row[8],
     )
 
 

@@ -63,6 +63,8 @@ AGE_BUCKETS: tuple[tuple[str, int], ...] = (
     ("1-3d", 3 * 86400),
     (">3d", 2**62),
 )
+
+
 def _avg(total: float | None, count: int) -> float | None:
     return round(total / count, 1) if count and total is not None else None
 
@@ -288,9 +290,7 @@ class StatsQueries:
         met = breached = 0
         # an outcome is known once it happened: never later than now
         for b, (b_met, n) in windowed(db, w, SLA, upper=min(w.until, w.now + 1)).items():
-            points[b].update(
-                sla_met=b_met, sla_breached=n - b_met, sla_attainment=_ratio(b_met, n)
-            )
+            points[b].update(sla_met=b_met, sla_breached=n - b_met, sla_attainment=_ratio(b_met, n))
             met, breached = met + b_met, breached + n - b_met
         # live: unanswered and unresolved, past due or due within the horizon
         live_where = "status <> 'resolved' AND first_response_at IS NULL AND sla_due_at <= ?"
@@ -415,8 +415,12 @@ class StatsQueries:
         }
         for r in live:
             rows_by.setdefault(r["assignee"], {}).update(
-                open=r["open"], pending=r["pending"], snoozed=r["snoozed"],
-                breached=r["breached"], at_risk=r["at_risk"], oldest_open_at=rows.ts(r["oldest"]),
+                open=r["open"],
+                pending=r["pending"],
+                snoozed=r["snoozed"],
+                breached=r["breached"],
+                at_risk=r["at_risk"],
+                oldest_open_at=rows.ts(r["oldest"]),
             )
         for name, (n,) in responded.items():
             if n:

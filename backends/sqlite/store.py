@@ -16,9 +16,15 @@ from pathlib import Path
 from backends.base import Unavailable, VistaError, not_text
 
 #: The schema version this code writes and understands.
-MIGRATIONS: tuple[str, ...] = ("0001_initial.sql", "0002_identity.sql", "0003_tokens.sql", "0004_stats.sql",
-                               "0005_identity_settings.sql", "0006_search_prefix.sql",
-                               "0007_search_prefix6.sql")
+MIGRATIONS: tuple[str, ...] = (
+    "0001_initial.sql",
+    "0002_identity.sql",
+    "0003_tokens.sql",
+    "0004_stats.sql",
+    "0005_identity_settings.sql",
+    "0006_search_prefix.sql",
+    "0007_search_prefix6.sql",
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 BUSY_TIMEOUT_MS = 5000
@@ -36,7 +42,9 @@ def translate(error: sqlite3.Error, path: Path) -> VistaError:
     if "locked" in text or "busy" in text:
         return Unavailable(f"database {path} is locked by another program; try again", "Locked")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return Unavailable(f"database {path} is corrupt or not a Vista database ({text})", "Corrupt")
+        return Unavailable(
+            f"database {path} is corrupt or not a Vista database ({text})", "Corrupt"
+        )
     if "readonly" in text or "read-only" in text:
         return Unavailable(f"database {path} is read-only ({text})", "Read-only")
     if "unable to open" in text:
@@ -48,7 +56,11 @@ class Store:
     """A SQLite file with Vista's schema, and one connection per thread."""
 
     def __init__(
-        self, path: str | Path, *, read_only: bool = False, create: bool = False,
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        create: bool = False,
         inspect: bool = False,
     ) -> None:
         """`inspect` (read-only only) also opens a file of an older schema, to look inside it."""

@@ -22,23 +22,365 @@ from pathlib import Path
 
 from console.demo.vocab import phone_format
 
-FIRST_M = ["Marco", "Luca", "Giuseppe", "Giovanni", "Andrea", "Francesco", "Alessandro", "Matteo", "Lorenzo", "Davide", "Stefano", "Paolo", "Roberto", "Simone", "Federico", "Riccardo", "Antonio", "Mario", "Nicola", "Fabio", "Daniele", "Alberto", "Massimo", "Enrico", "Pietro", "Claudio", "Emanuele", "Gabriele", "Tommaso", "Filippo", "Salvatore", "Vincenzo", "Michele", "Leonardo", "Giorgio", "Carlo", "Franco", "Sergio", "Angelo", "Bruno", "Dario", "Edoardo", "Jacopo", "Mattia", "Niccolò", "Raffaele", "Ugo", "Vittorio", "Walter", "Luigi"]
-FIRST_F = ["Giulia", "Francesca", "Chiara", "Sara", "Martina", "Valentina", "Federica", "Alessia", "Elena", "Laura", "Anna", "Maria", "Silvia", "Elisa", "Paola", "Giorgia", "Roberta", "Alice", "Sofia", "Beatrice", "Camilla", "Ilaria", "Marta", "Serena", "Monica", "Cristina", "Barbara", "Claudia", "Simona", "Daniela", "Veronica", "Erica", "Noemi", "Aurora", "Bianca", "Carlotta", "Caterina", "Debora", "Emma", "Greta", "Irene", "Lucia", "Nicoletta", "Ornella", "Rita", "Rosa", "Teresa", "Viola", "Zoe", "Ludovica"]
-LAST = ["Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci", "Marino", "Greco", "Bruno", "Gallo", "Conti", "De", "Luca", "Mancini", "Costa", "Giordano", "Rizzo", "Lombardi", "Moretti", "Barbieri", "Fontana", "Santoro", "Mariani", "Rinaldi", "Caruso", "Ferrara", "Galli", "Martini", "Leone", "Longo", "Gentile", "Martinelli", "Vitale", "Lombardo", "Serra", "Coppola", "De", "Santis", "D'Angelo", "Marchetti", "Parisi", "Villa", "Conte", "Ferraro", "Ferri", "Fabbri", "Bianco", "Marini", "Grasso", "Valentini", "Messina", "Sala", "De", "Angelis", "Gatti", "Pellegrini", "Palumbo", "Sanna", "Farina", "Rizzi", "Monti", "Cattaneo", "Morelli", "Amato", "Silvestri", "Mazza", "Testa", "Grassi", "Pellegrino", "Carbone", "Giuliani", "Benedetti", "Barone", "Rossetti", "Caputo", "Montanari", "Guerra", "Palmieri", "Bernardi", "Martino", "Fiore", "De", "Rosa", "Ferretti", "Bellini", "Basile", "Riva", "Donati", "Piras", "Vitali", "Battaglia", "Sartori", "Neri", "Costantini", "Milani", "Pagano", "Ruggiero", "Sorrentino", "D'Amico", "Orlando", "Damico", "Negri", "Zanetti", "Ferrero", "Cirillo", "Bassi", "Rota", "Bertolini", "Guidi", "Fumagalli", "Salvi", "Pace", "Olivieri", "Colonna", "Marras", "Lorenzi", "Bonetti", "Carli", "Tedesco", "Zanella", "Cocco", "Melis", "Porcu", "Deiana", "Mura", "Cossu", "Pinna", "Usai", "Floris", "Sechi", "Murgia", "Zucca", "Atzeni", "Loi", "Contu", "Pisano", "Gallo", "Bonomi", "Brambilla", "Crippa", "Galbiati", "Sironi", "Mauri", "Pozzi", "Corti", "Vismara"]
-STREETS = ["Via Roma", "Via Garibaldi", "Via Mazzini", "Via Dante", "Corso Italia", "Via Verdi", "Piazza Duomo", "Via Cavour", "Viale Europa", "Via Manzoni", "Via Marconi", "Corso Vittorio Emanuele", "Via XX Settembre", "Via Kennedy", "Via Leopardi", "Via Matteotti", "Piazza Garibaldi", "Viale Trieste", "Via Milano", "Via Torino", "Via Venezia", "Via Firenze", "Via Bologna", "Via Napoli", "Via Pascoli"]
-CITIES = (("Milano", "201"), ("Roma", "001"), ("Torino", "101"), ("Napoli", "801"),
-          ("Bologna", "401"), ("Firenze", "501"), ("Genova", "161"), ("Palermo", "901"),
-          ("Bari", "701"), ("Verona", "371"), ("Padova", "351"), ("Brescia", "251"),
-          ("Bergamo", "241"), ("Cagliari", "091"), ("Trieste", "341"), ("Parma", "431"))
-DOMAINS = ("gmail.com", "libero.it", "hotmail.it", "yahoo.it", "outlook.com", "tiscali.it",
-           "alice.it", "virgilio.it", "fastwebnet.it", "icloud.com")
-MOBILE = ("320", "324", "328", "329", "333", "334", "335", "338", "339", "340", "342", "345",
-          "347", "348", "349", "351", "366", "380", "388", "392", "393")
-LANDLINE_PREFIX = {"Milano": "02", "Roma": "06", "Torino": "011", "Napoli": "081",
-                   "Bologna": "051", "Firenze": "055", "Genova": "010", "Palermo": "091",
-                   "Bari": "080", "Verona": "045", "Padova": "049", "Brescia": "030",
-                   "Bergamo": "035", "Cagliari": "070", "Trieste": "040", "Parma": "0521"}
-JUNK_EMAILS = ("test@test.com", "noemail@noemail.com", "n/a", "none@none.com", "no-reply@example.com")
+FIRST_M = [
+    "Marco",
+    "Luca",
+    "Giuseppe",
+    "Giovanni",
+    "Andrea",
+    "Francesco",
+    "Alessandro",
+    "Matteo",
+    "Lorenzo",
+    "Davide",
+    "Stefano",
+    "Paolo",
+    "Roberto",
+    "Simone",
+    "Federico",
+    "Riccardo",
+    "Antonio",
+    "Mario",
+    "Nicola",
+    "Fabio",
+    "Daniele",
+    "Alberto",
+    "Massimo",
+    "Enrico",
+    "Pietro",
+    "Claudio",
+    "Emanuele",
+    "Gabriele",
+    "Tommaso",
+    "Filippo",
+    "Salvatore",
+    "Vincenzo",
+    "Michele",
+    "Leonardo",
+    "Giorgio",
+    "Carlo",
+    "Franco",
+    "Sergio",
+    "Angelo",
+    "Bruno",
+    "Dario",
+    "Edoardo",
+    "Jacopo",
+    "Mattia",
+    "Niccolò",
+    "Raffaele",
+    "Ugo",
+    "Vittorio",
+    "Walter",
+    "Luigi",
+]
+FIRST_F = [
+    "Giulia",
+    "Francesca",
+    "Chiara",
+    "Sara",
+    "Martina",
+    "Valentina",
+    "Federica",
+    "Alessia",
+    "Elena",
+    "Laura",
+    "Anna",
+    "Maria",
+    "Silvia",
+    "Elisa",
+    "Paola",
+    "Giorgia",
+    "Roberta",
+    "Alice",
+    "Sofia",
+    "Beatrice",
+    "Camilla",
+    "Ilaria",
+    "Marta",
+    "Serena",
+    "Monica",
+    "Cristina",
+    "Barbara",
+    "Claudia",
+    "Simona",
+    "Daniela",
+    "Veronica",
+    "Erica",
+    "Noemi",
+    "Aurora",
+    "Bianca",
+    "Carlotta",
+    "Caterina",
+    "Debora",
+    "Emma",
+    "Greta",
+    "Irene",
+    "Lucia",
+    "Nicoletta",
+    "Ornella",
+    "Rita",
+    "Rosa",
+    "Teresa",
+    "Viola",
+    "Zoe",
+    "Ludovica",
+]
+LAST = [
+    "Rossi",
+    "Russo",
+    "Ferrari",
+    "Esposito",
+    "Bianchi",
+    "Romano",
+    "Colombo",
+    "Ricci",
+    "Marino",
+    "Greco",
+    "Bruno",
+    "Gallo",
+    "Conti",
+    "De",
+    "Luca",
+    "Mancini",
+    "Costa",
+    "Giordano",
+    "Rizzo",
+    "Lombardi",
+    "Moretti",
+    "Barbieri",
+    "Fontana",
+    "Santoro",
+    "Mariani",
+    "Rinaldi",
+    "Caruso",
+    "Ferrara",
+    "Galli",
+    "Martini",
+    "Leone",
+    "Longo",
+    "Gentile",
+    "Martinelli",
+    "Vitale",
+    "Lombardo",
+    "Serra",
+    "Coppola",
+    "De",
+    "Santis",
+    "D'Angelo",
+    "Marchetti",
+    "Parisi",
+    "Villa",
+    "Conte",
+    "Ferraro",
+    "Ferri",
+    "Fabbri",
+    "Bianco",
+    "Marini",
+    "Grasso",
+    "Valentini",
+    "Messina",
+    "Sala",
+    "De",
+    "Angelis",
+    "Gatti",
+    "Pellegrini",
+    "Palumbo",
+    "Sanna",
+    "Farina",
+    "Rizzi",
+    "Monti",
+    "Cattaneo",
+    "Morelli",
+    "Amato",
+    "Silvestri",
+    "Mazza",
+    "Testa",
+    "Grassi",
+    "Pellegrino",
+    "Carbone",
+    "Giuliani",
+    "Benedetti",
+    "Barone",
+    "Rossetti",
+    "Caputo",
+    "Montanari",
+    "Guerra",
+    "Palmieri",
+    "Bernardi",
+    "Martino",
+    "Fiore",
+    "De",
+    "Rosa",
+    "Ferretti",
+    "Bellini",
+    "Basile",
+    "Riva",
+    "Donati",
+    "Piras",
+    "Vitali",
+    "Battaglia",
+    "Sartori",
+    "Neri",
+    "Costantini",
+    "Milani",
+    "Pagano",
+    "Ruggiero",
+    "Sorrentino",
+    "D'Amico",
+    "Orlando",
+    "Damico",
+    "Negri",
+    "Zanetti",
+    "Ferrero",
+    "Cirillo",
+    "Bassi",
+    "Rota",
+    "Bertolini",
+    "Guidi",
+    "Fumagalli",
+    "Salvi",
+    "Pace",
+    "Olivieri",
+    "Colonna",
+    "Marras",
+    "Lorenzi",
+    "Bonetti",
+    "Carli",
+    "Tedesco",
+    "Zanella",
+    "Cocco",
+    "Melis",
+    "Porcu",
+    "Deiana",
+    "Mura",
+    "Cossu",
+    "Pinna",
+    "Usai",
+    "Floris",
+    "Sechi",
+    "Murgia",
+    "Zucca",
+    "Atzeni",
+    "Loi",
+    "Contu",
+    "Pisano",
+    "Gallo",
+    "Bonomi",
+    "Brambilla",
+    "Crippa",
+    "Galbiati",
+    "Sironi",
+    "Mauri",
+    "Pozzi",
+    "Corti",
+    "Vismara",
+]
+STREETS = [
+    "Via Roma",
+    "Via Garibaldi",
+    "Via Mazzini",
+    "Via Dante",
+    "Corso Italia",
+    "Via Verdi",
+    "Piazza Duomo",
+    "Via Cavour",
+    "Viale Europa",
+    "Via Manzoni",
+    "Via Marconi",
+    "Corso Vittorio Emanuele",
+    "Via XX Settembre",
+    "Via Kennedy",
+    "Via Leopardi",
+    "Via Matteotti",
+    "Piazza Garibaldi",
+    "Viale Trieste",
+    "Via Milano",
+    "Via Torino",
+    "Via Venezia",
+    "Via Firenze",
+    "Via Bologna",
+    "Via Napoli",
+    "Via Pascoli",
+]
+CITIES = (
+    ("Milano", "201"),
+    ("Roma", "001"),
+    ("Torino", "101"),
+    ("Napoli", "801"),
+    ("Bologna", "401"),
+    ("Firenze", "501"),
+    ("Genova", "161"),
+    ("Palermo", "901"),
+    ("Bari", "701"),
+    ("Verona", "371"),
+    ("Padova", "351"),
+    ("Brescia", "251"),
+    ("Bergamo", "241"),
+    ("Cagliari", "091"),
+    ("Trieste", "341"),
+    ("Parma", "431"),
+)
+DOMAINS = (
+    "gmail.com",
+    "libero.it",
+    "hotmail.it",
+    "yahoo.it",
+    "outlook.com",
+    "tiscali.it",
+    "alice.it",
+    "virgilio.it",
+    "fastwebnet.it",
+    "icloud.com",
+)
+MOBILE = (
+    "320",
+    "324",
+    "328",
+    "329",
+    "333",
+    "334",
+    "335",
+    "338",
+    "339",
+    "340",
+    "342",
+    "345",
+    "347",
+    "348",
+    "349",
+    "351",
+    "366",
+    "380",
+    "388",
+    "392",
+    "393",
+)
+LANDLINE_PREFIX = {
+    "Milano": "02",
+    "Roma": "06",
+    "Torino": "011",
+    "Napoli": "081",
+    "Bologna": "051",
+    "Firenze": "055",
+    "Genova": "010",
+    "Palermo": "091",
+    "Bari": "080",
+    "Verona": "045",
+    "Padova": "049",
+    "Brescia": "030",
+    "Bergamo": "035",
+    "Cagliari": "070",
+    "Trieste": "040",
+    "Parma": "0521",
+}
+JUNK_EMAILS = (
+    "test@test.com",
+    "noemail@noemail.com",
+    "n/a",
+    "none@none.com",
+    "no-reply@example.com",
+)
 JUNK_PHONES = ("0000000000", "n/a", "1234567890", "-")
 
 WEBSHOP_MAPPING = """\
@@ -96,8 +438,11 @@ class People:
     def _address(self) -> dict[str, str]:
         rng = self.rng
         city, cap = rng.choice(CITIES)
-        return {"street": f"{rng.choice(STREETS)} {rng.randint(1, 200)}", "city": city,
-                "postal_code": f"{cap}{rng.randint(0, 99):02d}"}
+        return {
+            "street": f"{rng.choice(STREETS)} {rng.randint(1, 200)}",
+            "city": city,
+            "postal_code": f"{cap}{rng.randint(0, 99):02d}",
+        }
 
     def household(self) -> list[dict[str, object]]:
         rng = self.rng
@@ -128,14 +473,32 @@ class People:
             local = _ascii(f"{first}.{p_last}").replace(" ", "").replace("'", "")
             if rng.random() < 0.6:
                 local += str(rng.randint(1, 999))
-            email = family_email if (family_email and rng.random() < 0.7) else \
-                f"{local}@{rng.choice(DOMAINS)}"
+            email = (
+                family_email
+                if (family_email and rng.random() < 0.7)
+                else f"{local}@{rng.choice(DOMAINS)}"
+            )
             while email != family_email and email in self.emails:  # a mailbox has one owner
                 email = f"{local}{rng.randint(1, 9999)}@{rng.choice(DOMAINS)}"
             self.emails.add(email)
-            mobile = rng.choice(MOBILE) + f"{rng.randint(0, 9_999_999):07d}" if rng.random() < 0.9 else None
-            people.append({"pid": self.pid, "female": female, "first": first, "last": p_last, "dob": dob,
-                           "email": email, "mobile": mobile, "landline": landline, **address})
+            mobile = (
+                rng.choice(MOBILE) + f"{rng.randint(0, 9_999_999):07d}"
+                if rng.random() < 0.9
+                else None
+            )
+            people.append(
+                {
+                    "pid": self.pid,
+                    "female": female,
+                    "first": first,
+                    "last": p_last,
+                    "dob": dob,
+                    "email": email,
+                    "mobile": mobile,
+                    "landline": landline,
+                    **address,
+                }
+            )
         return people
 
 
@@ -145,10 +508,10 @@ def _typo(rng: random.Random, word: str) -> str:
     i = rng.randrange(1, len(word) - 1)
     op = rng.randrange(3)
     if op == 0:
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:] if i < len(word) - 1 else word
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :] if i < len(word) - 1 else word
     if op == 1:
-        return word[:i] + word[i + 1:]
-    return word[:i] + rng.choice("aeioulnrst") + word[i + 1:]
+        return word[:i] + word[i + 1 :]
+    return word[:i] + rng.choice("aeioulnrst") + word[i + 1 :]
 
 
 def _phone(rng: random.Random, national: str) -> str:
@@ -179,12 +542,26 @@ def generate(out: Path, records: int, seed: int = 2026) -> dict[str, int]:
     people = People(seed)
     counts = {"crm": 0, "webshop": 0, "helpdesk": 0, "people": 0}
     (out / "webshop.toml").write_text(WEBSHOP_MAPPING, "utf-8")
-    crm_cols = ["id", "first_name", "last_name", "email", "phone", "landline", "birth_date",
-                "street", "city", "postal_code", "country", "tier"]
-    with open(out / "crm.csv", "w", newline="", encoding="utf-8") as crm_f, \
-            open(out / "webshop.jsonl", "w", encoding="utf-8") as shop_f, \
-            open(out / "helpdesk.json", "w", encoding="utf-8") as desk_f, \
-            open(out / "truth.csv", "w", newline="", encoding="utf-8") as truth_f:
+    crm_cols = [
+        "id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "landline",
+        "birth_date",
+        "street",
+        "city",
+        "postal_code",
+        "country",
+        "tier",
+    ]
+    with (
+        open(out / "crm.csv", "w", newline="", encoding="utf-8") as crm_f,
+        open(out / "webshop.jsonl", "w", encoding="utf-8") as shop_f,
+        open(out / "helpdesk.json", "w", encoding="utf-8") as desk_f,
+        open(out / "truth.csv", "w", newline="", encoding="utf-8") as truth_f,
+    ):
         crm = csv.writer(crm_f)
         crm.writerow(crm_cols)
         truth = csv.writer(truth_f)
@@ -204,11 +581,22 @@ def generate(out: Path, records: int, seed: int = 2026) -> dict[str, int]:
                     counts["crm"] += 1
                     sid = f"C{rng.randint(0, 10**9):09d}-{counts['crm']}"
                     email = p["email"] if not junk else rng.choice(JUNK_EMAILS)
-                    row = [sid, _name_variant(rng, str(p["first"])), _name_variant(rng, str(p["last"])),
-                           _maybe(rng, email, 0.85), _phone(rng, str(national)) if national and rng.random() < 0.9 else (rng.choice(JUNK_PHONES) if junk else ""),
-                           p["landline"] or "", _maybe(rng, p["dob"], 0.9) or "",
-                           p["street"], p["city"], p["postal_code"], "IT",
-                           rng.choice(("bronze", "silver", "gold"))]
+                    row = [
+                        sid,
+                        _name_variant(rng, str(p["first"])),
+                        _name_variant(rng, str(p["last"])),
+                        _maybe(rng, email, 0.85),
+                        _phone(rng, str(national))
+                        if national and rng.random() < 0.9
+                        else (rng.choice(JUNK_PHONES) if junk else ""),
+                        p["landline"] or "",
+                        _maybe(rng, p["dob"], 0.9) or "",
+                        p["street"],
+                        p["city"],
+                        p["postal_code"],
+                        "IT",
+                        rng.choice(("bronze", "silver", "gold")),
+                    ]
                     crm.writerow(["" if v is None else v for v in row])
                     truth.writerow(("crm", sid, p["pid"]))
                     made += 1
@@ -218,9 +606,17 @@ def generate(out: Path, records: int, seed: int = 2026) -> dict[str, int]:
                         counts["webshop"] += 1
                         sid = f"W{counts['webshop']:08d}"
                         moved = rng.random() < 0.12
-                        address = people._address() if moved else {
-                            "street": str(p["street"]).replace("Via ", "V. ") if rng.random() < 0.2 else p["street"],
-                            "city": p["city"], "postal_code": p["postal_code"]}
+                        address = (
+                            people._address()
+                            if moved
+                            else {
+                                "street": str(p["street"]).replace("Via ", "V. ")
+                                if rng.random() < 0.2
+                                else p["street"],
+                                "city": p["city"],
+                                "postal_code": p["postal_code"],
+                            }
+                        )
                         email = p["email"]
                         if a == 0 and rng.random() < 0.12:  # another personal address
                             email = f"{_ascii(str(p['last']))[:6]}.{rng.randint(1000, 99999)}@{rng.choice(DOMAINS)}"
@@ -242,8 +638,11 @@ def generate(out: Path, records: int, seed: int = 2026) -> dict[str, int]:
                             if p["landline"] and rng.random() < 0.5:
                                 row_j["home_phone"] = p["landline"]
                             if rng.random() < 0.9:
-                                row_j["shipping"] = {"line1": address["street"], "city": address["city"],
-                                                     "zip": address["postal_code"]}
+                                row_j["shipping"] = {
+                                    "line1": address["street"],
+                                    "city": address["city"],
+                                    "zip": address["postal_code"],
+                                }
                         shop_f.write(json.dumps(row_j, ensure_ascii=False) + "\n")
                         truth.writerow(("webshop", sid, p["pid"]))
                         made += 1
@@ -258,12 +657,16 @@ def generate(out: Path, records: int, seed: int = 2026) -> dict[str, int]:
                         people.emails.add(email)
                     first = _name_variant(rng, str(p["first"]))
                     last = _name_variant(rng, str(p["last"]))
-                    row_h: dict[str, object] = {"ticket_customer_id": sid,
-                                                "name": f"{first} {last}" if rng.random() < 0.9 else f"{last}, {first}",
-                                                "email": email}
+                    row_h: dict[str, object] = {
+                        "ticket_customer_id": sid,
+                        "name": f"{first} {last}" if rng.random() < 0.9 else f"{last}, {first}",
+                        "email": email,
+                    }
                     if national and rng.random() < 0.7:
                         row_h["phone"] = _phone(rng, str(national))
-                    desk_f.write(("" if first_desk else ",\n") + json.dumps(row_h, ensure_ascii=False))
+                    desk_f.write(
+                        ("" if first_desk else ",\n") + json.dumps(row_h, ensure_ascii=False)
+                    )
                     first_desk = False
                     truth.writerow(("helpdesk", sid, p["pid"]))
                     made += 1

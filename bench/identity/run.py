@@ -160,9 +160,11 @@ def baseline(data: Path, links_out: Path) -> None:
 
 #: The three source files the generator writes, imported in this order: (source name,
 #: file, mapping file, id column), as `vista import` takes them.
-SOURCES = (("crm", "crm.csv", None, None),
-           ("webshop", "webshop.jsonl", "webshop.toml", None),
-           ("helpdesk", "helpdesk.json", None, "ticket_customer_id"))
+SOURCES = (
+    ("crm", "crm.csv", None, None),
+    ("webshop", "webshop.jsonl", "webshop.toml", None),
+    ("helpdesk", "helpdesk.json", None, "ticket_customer_id"),
+)
 
 #: Rows of each file whose preparation is timed on its own (`prepare_floor`).
 PREPARE_SAMPLE = 20_000
@@ -187,16 +189,22 @@ def prepare_floor(data: Path) -> float:
     import itertools
 
     from backends.identity.config import MatchConfig
-    from backends.sqlite.identity.importer import ImportOptions
     from backends.identity.mapping import Mapping, load_mapping
     from backends.identity.prepare import Plan, prepared
     from backends.identity.readers import detect_format, open_input
+    from backends.sqlite.identity.importer import ImportOptions
 
     used = 0.0
     rows = 0
     for source, name, mapping, id_column in SOURCES:
-        plan = Plan(source, load_mapping(data / mapping) if mapping else Mapping(), id_column,
-                    ImportOptions(source).default_region, 0, MatchConfig())
+        plan = Plan(
+            source,
+            load_mapping(data / mapping) if mapping else Mapping(),
+            id_column,
+            ImportOptions(source).default_region,
+            0,
+            MatchConfig(),
+        )
         raw = open_input(data / name)
         try:
             started = time.process_time()
@@ -218,8 +226,11 @@ _FLOOR_TABLES = (
     ("match_keys", "key, record_id", "record_id > ? AND record_id <= ?"),
     ("customer_search", "rowid, name, emails, phones, orders", "rowid IN ({ids})"),
     ("identity_profiles", "*", "customer_id IN ({ids})"),
-    ("identity_links", "record_a, record_b, kind, score, reason, actor, created_at",
-     "record_b > ? AND record_b <= ?"),
+    (
+        "identity_links",
+        "record_a, record_b, kind, score, reason, actor, created_at",
+        "record_b > ? AND record_b <= ?",
+    ),
 )
 
 
@@ -250,28 +261,47 @@ def write_floor(db: Path, work: Path, batch: int = 10_000, bulk: bool = False) -
     used = 0.0
     try:
         store.conn.execute("PRAGMA cache_size = -65536")  # as an import sets it
-        later = dict(store.conn.execute(
-            f"SELECT name, sql FROM sqlite_master WHERE name IN "
-            f"({','.join('?' * len(_LATER_INDEXES))})", _LATER_INDEXES)) if bulk else {}
+        later = (
+            dict(
+                store.conn.execute(
+                    f"SELECT name, sql FROM sqlite_master WHERE name IN "
+                    f"({','.join('?' * len(_LATER_INDEXES))})",
+                    _LATER_INDEXES,
+                )
+            )
+            if bulk
+            else {}
+        )
         for name in later:
             store.conn.execute(f"DROP INDEX {name}")
         tables = [t for t in _FLOOR_TABLES if not (bulk and t[0] == "customer_search")]
-        columns = {t: c if c != "*" else ", ".join(r[1] for r in src.execute(
-                       f"PRAGMA table_info({t})")) for t, c, _w in _FLOOR_TABLES}
+        columns = {
+            t: c if c != "*" else ", ".join(r[1] for r in src.execute(f"PRAGMA table_info({t})"))
+            for t, c, _w in _FLOOR_TABLES
+        }
         top = src.execute("SELECT coalesce(max(id), 0) FROM source_records").fetchone()[0]
         seen: set[int] = set()
         for lo in range(0, top, batch):
             hi = lo + batch
-            fresh = sorted({c for (c,) in src.execute(
-                "SELECT customer_id FROM source_records WHERE id > ? AND id <= ? "
-                "AND customer_id IS NOT NULL", (lo, hi))} - seen)
+            fresh = sorted(
+                {
+                    c
+                    for (c,) in src.execute(
+                        "SELECT customer_id FROM source_records WHERE id > ? AND id <= ? "
+                        "AND customer_id IS NOT NULL",
+                        (lo, hi),
+                    )
+                }
+                - seen
+            )
             seen.update(fresh)
             ids = ",".join(map(str, fresh)) or "NULL"
             data = []
             for table, _c, where in tables:
-                rows = src.execute(f"SELECT {columns[table]} FROM {table} "
-                                   f"WHERE {where.format(ids=ids)}",
-                                   () if "{ids}" in where else (lo, hi)).fetchall()
+                rows = src.execute(
+                    f"SELECT {columns[table]} FROM {table} WHERE {where.format(ids=ids)}",
+                    () if "{ids}" in where else (lo, hi),
+                ).fetchall()
                 if table in ("identities", "match_keys"):
                     rows.sort()
                 data.append((table, rows))
@@ -282,18 +312,25 @@ def write_floor(db: Path, work: Path, batch: int = 10_000, bulk: bool = False) -
                 for table, rows in data:
                     if rows:
                         marks = ",".join("?" * len(rows[0]))
-                        conn.executemany(f"INSERT INTO {table}({columns[table]}) "
-                                         f"VALUES ({marks})", rows)
-                conn.executemany("INSERT INTO changes(at, entity, entity_id, action, actor) "
-                                 "VALUES (?,?,?,?,?)", changes)
+                        conn.executemany(
+                            f"INSERT INTO {table}({columns[table]}) VALUES ({marks})", rows
+                        )
+                conn.executemany(
+                    "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
+                    changes,
+                )
             used += time.process_time() - started
         if bulk:  # the search rows in one pass (read beforehand), then the indexes
-            search = src.execute(f"SELECT {columns['customer_search']} FROM customer_search "
-                                 f"ORDER BY rowid").fetchall()
+            search = src.execute(
+                f"SELECT {columns['customer_search']} FROM customer_search ORDER BY rowid"
+            ).fetchall()
             started = time.process_time()
             with store.write() as conn:
-                conn.executemany("INSERT INTO customer_search(rowid, name, emails, phones, "
-                                 "orders) VALUES (?,?,?,?,?)", search)
+                conn.executemany(
+                    "INSERT INTO customer_search(rowid, name, emails, phones, "
+                    "orders) VALUES (?,?,?,?,?)",
+                    search,
+                )
                 for sql in later.values():
                     conn.execute(sql)
             used += time.process_time() - started
@@ -347,8 +384,11 @@ def main() -> None:
         seconds += wall
         cpu += used
         peak_main, peak_worker = max(peak_main, main_kb), max(peak_worker, worker_kb)
-        print(f"  {run[1].split('/')[-1]}: {wall:.1f} s, CPU {used:.1f} s, peak RSS "
-              f"{main_kb / 1024:.0f} MB (workers {worker_kb / 1024:.0f} MB)", flush=True)
+        print(
+            f"  {run[1].split('/')[-1]}: {wall:.1f} s, CPU {used:.1f} s, peak RSS "
+            f"{main_kb / 1024:.0f} MB (workers {worker_kb / 1024:.0f} MB)",
+            flush=True,
+        )
     links = work / "links.csv"
     with open(links, "w", encoding="utf-8") as f:
         subprocess.run(base + ["export", "links", "--format", "csv"], check=True, stdout=f, env=env)
@@ -378,8 +418,10 @@ def main() -> None:
     )
     if args.bulk_floor:
         bulk = write_floor(db, work, bulk=True)
-        print(f"  as a bulk-load layout would write it (search and 3 secondary indexes built "
-              f"after the load): {bulk:.0f} us, a ceiling of {1e6 / bulk:,.0f} records/s")
+        print(
+            f"  as a bulk-load layout would write it (search and 3 secondary indexes built "
+            f"after the load): {bulk:.0f} us, a ceiling of {1e6 / bulk:,.0f} records/s"
+        )
     print(f"pairwise precision: {s['precision']:.4f}  recall: {s['recall']:.4f}  F1: {s['f1']:.4f}")
     print(
         f"pairs: true {s['true_pairs']:,}, predicted {s['predicted_pairs']:,}, "

@@ -45,26 +45,34 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(queue_app, name="queue")
 app.add_typer(contacts_app, name="contacts")
 
+
 @app.callback()
 def main_callback(
     ctx: typer.Context,
     backend: Annotated[
         str | None,
         typer.Option(
-            "--backend", envvar=ENV_BACKEND,
+            "--backend",
+            envvar=ENV_BACKEND,
             help="sqlite:///path/to/file.db or http://host:port "
             "(default: vista.db in your data directory).",
         ),
     ] = None,
     agent: Annotated[
         str | None,
-        typer.Option("--agent", envvar=ENV_AGENT, help="Act as this agent (local store; default: your login)."),
+        typer.Option(
+            "--agent",
+            envvar=ENV_AGENT,
+            help="Act as this agent (local store; default: your login).",
+        ),
     ] = None,
     token: Annotated[
-        str | None, typer.Option("--token", envvar=ENV_TOKEN, help="API token for an http:// backend.")
+        str | None,
+        typer.Option("--token", envvar=ENV_TOKEN, help="API token for an http:// backend."),
     ] = None,
     read_only: Annotated[
-        bool, typer.Option("--read-only", help="Open everything read-only: no command may change data.")
+        bool,
+        typer.Option("--read-only", help="Open everything read-only: no command may change data."),
     ] = False,
 ) -> None:
     STATE.url, STATE.agent, STATE.token, STATE.read_only = backend, agent, token, read_only
@@ -101,25 +109,43 @@ def demo(
     if db is None:
         db = local_path(STATE.url, "vista demo writes", "--db PATH")
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=output.stderr, transient=True, disable=json_,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=output.stderr,
+        transient=True,
+        disable=json_,
     ) as bar:
         task = bar.add_task("customers", total=customers)
         summary = generate(
-            db, customers, seed=seed, force=force,
+            db,
+            customers,
+            seed=seed,
+            force=force,
             progress=lambda done: bar.update(task, completed=done),
         )
     if json_:
-        emit_json({"path": str(summary.path), "customers": summary.customers,
-                   "source_records": summary.source_records, "events": summary.events,
-                   "contacts": summary.contacts, "open_contacts": summary.open_contacts,
-                   "messages": summary.messages, "seconds": round(summary.seconds, 2)})
+        emit_json(
+            {
+                "path": str(summary.path),
+                "customers": summary.customers,
+                "source_records": summary.source_records,
+                "events": summary.events,
+                "contacts": summary.contacts,
+                "open_contacts": summary.open_contacts,
+                "messages": summary.messages,
+                "seconds": round(summary.seconds, 2),
+            }
+        )
     else:
         output.stdout.print(
             f"Wrote {summary.path}: {summary.customers:,} customers, "
             f"{summary.source_records:,} source records, {summary.events:,} timeline events, "
             f"{summary.contacts:,} contacts ({summary.open_contacts:,} open) in "
-            f"{summary.seconds:.1f} s", highlight=False, markup=False,
+            f"{summary.seconds:.1f} s",
+            highlight=False,
+            markup=False,
         )
 
 
@@ -140,16 +166,20 @@ def customers_search(
         return
     if not hits:
         fail(f"no customer matches {clean(text)!r}")
-    table(None, ("id", "name", "e-mail", "phone", "city", "segment", "matched"),
-          ((h.id, h.name, h.email, h.phone, h.city, h.segment, h.matched) for h in hits))
+    table(
+        None,
+        ("id", "name", "e-mail", "phone", "city", "segment", "matched"),
+        ((h.id, h.name, h.email, h.phone, h.city, h.segment, h.matched) for h in hits),
+    )
 
 
 @customers_app.command("show")
 @handles_errors
 def customers_show(
     customer_id: Annotated[int, typer.Argument(metavar="ID", help="Customer id.")],
-    timeline: Annotated[int, typer.Option(help="Also show this many newest timeline events.",
-                                          min=0, max=500)] = 20,
+    timeline: Annotated[
+        int, typer.Option(help="Also show this many newest timeline events.", min=0, max=500)
+    ] = 20,
     json_: JsonOpt = False,
 ) -> None:
     """Show one customer's profile, key facts and newest timeline events."""
@@ -158,10 +188,20 @@ def customers_show(
         view = backend.customer_view(customer_id, limit=timeline)
         customer, facts, events = view.customer, view.facts, view.timeline.events
     else:
-        customer, facts, events = backend.get_customer(customer_id), backend.customer_facts(customer_id), ()
+        customer, facts, events = (
+            backend.get_customer(customer_id),
+            backend.customer_facts(customer_id),
+            (),
+        )
     if json_:
-        emit_json({"customer": customer, "facts": facts, "timeline": list(events),
-                   "conflicts": list(customer.conflicts())})
+        emit_json(
+            {
+                "customer": customer,
+                "facts": facts,
+                "timeline": list(events),
+                "conflicts": list(customer.conflicts()),
+            }
+        )
         return
     rows: list[tuple[str, Any]] = [
         ("name", customer.display_name),
@@ -170,57 +210,100 @@ def customers_show(
         ("language", customer.language),
         ("birth date", customer.birth_date or ""),
         ("consents", ", ".join(k for k, v in customer.consents.items() if v) or "none"),
-        ("flags", ", ".join(f for f, on in (("churn risk", customer.churn_risk),
-                                            ("unhappy", customer.unhappy)) if on)),
+        (
+            "flags",
+            ", ".join(
+                f
+                for f, on in (("churn risk", customer.churn_risk), ("unhappy", customer.unhappy))
+                if on
+            ),
+        ),
         ("tags", ", ".join(customer.tags)),
     ]
-    rows += [(f"{i.kind.value} ({i.source})", i.shown) for i in customer.identities
-             if i.kind.value != "external_id"]
+    rows += [
+        (f"{i.kind.value} ({i.source})", i.shown)
+        for i in customer.identities
+        if i.kind.value != "external_id"
+    ]
     rows += [("address", a.one_line()) for a in customer.addresses]
-    rows += [(f"sources disagree: {c.field}", "; ".join(f"{s}={v}" for s, v in c.values.items()))
-             for c in customer.conflicts()]
+    rows += [
+        (f"sources disagree: {c.field}", "; ".join(f"{s}={v}" for s, v in c.values.items()))
+        for c in customer.conflicts()
+    ]
     if facts.last_order_number:
-        rows.append(("last order", f"{facts.last_order_number} ({facts.last_order_status}) "
-                                   f"{when(facts.last_order_at)}"))
+        rows.append(
+            (
+                "last order",
+                f"{facts.last_order_number} ({facts.last_order_status}) "
+                f"{when(facts.last_order_at)}",
+            )
+        )
     rows.append(("orders", facts.orders_count))
     rows.append(("open contacts", facts.open_contacts))
     if facts.last_contact_at:
-        rows.append(("last contact", f"{when(facts.last_contact_at)} {facts.last_contact_channel} "
-                                     f"({facts.last_contact_outcome})"))
+        rows.append(
+            (
+                "last contact",
+                f"{when(facts.last_contact_at)} {facts.last_contact_channel} "
+                f"({facts.last_contact_outcome})",
+            )
+        )
     if facts.csat_average is not None:
         rows.append(("CSAT average", facts.csat_average))
     if facts.checkout_abandoned_at:
         cart = ", ".join(facts.checkout_cart)
-        rows.append(("checkout abandoned", f"at {facts.checkout_abandoned_step} "
-                                           f"{when(facts.checkout_abandoned_at)}"
-                                           + (f" (cart: {cart})" if cart else "")))
+        rows.append(
+            (
+                "checkout abandoned",
+                f"at {facts.checkout_abandoned_step} "
+                f"{when(facts.checkout_abandoned_at)}" + (f" (cart: {cart})" if cart else ""),
+            )
+        )
     if facts.last_visit_at:
         rows.append(("last web visit", f"{when(facts.last_visit_at)} {facts.last_visit or ''}"))
     if facts.last_viewed:
         rows.append(("last viewed", facts.last_viewed))
     table(f"Customer {customer.id}", ("field", "value"), rows)
     if events:
-        table("Timeline (newest first)", ("time", "kind", "channel", "source", "summary"),
-              ((when(e.at), e.kind.value, e.channel, e.source, e.summary) for e in events))
+        table(
+            "Timeline (newest first)",
+            ("time", "kind", "channel", "source", "summary"),
+            ((when(e.at), e.kind.value, e.channel, e.source, e.summary) for e in events),
+        )
 
 
 # --------------------------------------------------------------------------- queue
 
 
-StatusOpt = Annotated[list[str] | None, typer.Option(
-    "--status", help="new, open, pending, snoozed, resolved (repeatable; default: open work).")]
-ChannelOpt = Annotated[list[str] | None, typer.Option(
-    "--channel", help="email, chat, phone, whatsapp, sms, web (repeatable).")]
-AssigneeOpt = Annotated[str | None, typer.Option(
-    "--assignee", help="Only contacts held by this agent; 'none' for unassigned.")]
-PriorityOpt = Annotated[list[str] | None, typer.Option(
-    "--priority", help="low, normal, high, urgent (repeatable).")]
-SlaOpt = Annotated[str | None, typer.Option(
-    "--sla", help="ok, at_risk (includes breached), breached, none.")]
+StatusOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--status", help="new, open, pending, snoozed, resolved (repeatable; default: open work)."
+    ),
+]
+ChannelOpt = Annotated[
+    list[str] | None,
+    typer.Option("--channel", help="email, chat, phone, whatsapp, sms, web (repeatable)."),
+]
+AssigneeOpt = Annotated[
+    str | None,
+    typer.Option("--assignee", help="Only contacts held by this agent; 'none' for unassigned."),
+]
+PriorityOpt = Annotated[
+    list[str] | None, typer.Option("--priority", help="low, normal, high, urgent (repeatable).")
+]
+SlaOpt = Annotated[
+    str | None, typer.Option("--sla", help="ok, at_risk (includes breached), breached, none.")
+]
 
 
-def _queue_query(status: list[str] | None, channel: list[str] | None, assignee: str | None,
-                 priority: list[str] | None, sla: str | None) -> QueueQuery:
+def _queue_query(
+    status: list[str] | None,
+    channel: list[str] | None,
+    assignee: str | None,
+    priority: list[str] | None,
+    sla: str | None,
+) -> QueueQuery:
     """The queue filters of `queue list` and `queue count`."""
     from backends.models import SlaState
 
@@ -242,7 +325,9 @@ def queue_list(
     assignee: AssigneeOpt = None,
     priority: PriorityOpt = None,
     sla: SlaOpt = None,
-    limit: Annotated[int, typer.Option(help="At most this many contacts.", min=1, max=100_000)] = 50,
+    limit: Annotated[
+        int, typer.Option(help="At most this many contacts.", min=1, max=100_000)
+    ] = 50,
     json_: JsonOpt = False,
 ) -> None:
     """List the queue in working order: priority, then SLA due time, then age."""
@@ -261,9 +346,23 @@ def queue_list(
     if json_:
         return
     now = datetime.now(UTC)
-    table(None, ("id", "channel", "customer", "subject", "priority", "status", "SLA", "assignee"),
-          ((c.id, c.channel.value, c.customer_name, c.subject, c.priority.value, c.status.value,
-            _sla_text(c.sla_due_at, now), c.assignee or "") for c in contacts))
+    table(
+        None,
+        ("id", "channel", "customer", "subject", "priority", "status", "SLA", "assignee"),
+        (
+            (
+                c.id,
+                c.channel.value,
+                c.customer_name,
+                c.subject,
+                c.priority.value,
+                c.status.value,
+                _sla_text(c.sla_due_at, now),
+                c.assignee or "",
+            )
+            for c in contacts
+        ),
+    )
 
 
 @queue_app.command("count")
@@ -309,17 +408,32 @@ def contacts_show(
         emit_json(detail)
         return
     c = detail.contact
-    table(f"Contact {c.id}", ("field", "value"), [
-        ("customer", f"{c.customer_name} (id {c.customer_id})"), ("channel", c.channel.value),
-        ("subject", c.subject), ("intent", c.intent), ("priority", c.priority.value),
-        ("status", c.status.value), ("assignee", c.assignee or ""),
-        ("created", when(c.created_at)), ("first response", when(c.first_response_at)),
-        ("SLA due", when(c.sla_due_at)), ("resolved", when(c.resolved_at)),
-        ("version", c.version),
-    ])
-    table("Messages", ("time", "direction", "author", "text"),
-          ((when(m.at), m.direction.value, m.author, clean(m.body, max_length=2000))
-           for m in detail.messages))
+    table(
+        f"Contact {c.id}",
+        ("field", "value"),
+        [
+            ("customer", f"{c.customer_name} (id {c.customer_id})"),
+            ("channel", c.channel.value),
+            ("subject", c.subject),
+            ("intent", c.intent),
+            ("priority", c.priority.value),
+            ("status", c.status.value),
+            ("assignee", c.assignee or ""),
+            ("created", when(c.created_at)),
+            ("first response", when(c.first_response_at)),
+            ("SLA due", when(c.sla_due_at)),
+            ("resolved", when(c.resolved_at)),
+            ("version", c.version),
+        ],
+    )
+    table(
+        "Messages",
+        ("time", "direction", "author", "text"),
+        (
+            (when(m.at), m.direction.value, m.author, clean(m.body, max_length=2000))
+            for m in detail.messages
+        ),
+    )
 
 
 def _print_contact(contact: Any, json_: bool) -> None:
@@ -329,14 +443,17 @@ def _print_contact(contact: Any, json_: bool) -> None:
         output.stdout.print(
             f"contact {contact.id}: {contact.status.value}, {contact.priority.value}, "
             f"assignee {contact.assignee or '-'} (version {contact.version})",
-            markup=False, highlight=False,
+            markup=False,
+            highlight=False,
         )
 
 
 @contacts_app.command("claim")
 @mutating
 @handles_errors
-def contacts_claim(contact_id: IdArg, if_version: VersionOpt = None, json_: JsonOpt = False) -> None:
+def contacts_claim(
+    contact_id: IdArg, if_version: VersionOpt = None, json_: JsonOpt = False
+) -> None:
     """Assign a contact to yourself (fails if someone else holds it)."""
     _print_contact(STATE.backend(write=True).claim(contact_id, expected_version=if_version), json_)
 
@@ -344,9 +461,13 @@ def contacts_claim(contact_id: IdArg, if_version: VersionOpt = None, json_: Json
 @contacts_app.command("release")
 @mutating
 @handles_errors
-def contacts_release(contact_id: IdArg, if_version: VersionOpt = None, json_: JsonOpt = False) -> None:
+def contacts_release(
+    contact_id: IdArg, if_version: VersionOpt = None, json_: JsonOpt = False
+) -> None:
     """Give back a contact you hold."""
-    _print_contact(STATE.backend(write=True).release(contact_id, expected_version=if_version), json_)
+    _print_contact(
+        STATE.backend(write=True).release(contact_id, expected_version=if_version), json_
+    )
 
 
 @contacts_app.command("assign")
@@ -392,7 +513,8 @@ def contacts_priority(
     """Set a contact's priority."""
     value = enum_values([priority], Priority, "priority")[0]
     _print_contact(
-        STATE.backend(write=True).set_priority(contact_id, value, expected_version=if_version), json_
+        STATE.backend(write=True).set_priority(contact_id, value, expected_version=if_version),
+        json_,
     )
 
 
@@ -418,8 +540,12 @@ def contacts_snooze(
 def contacts_reply(
     contact_id: IdArg,
     text: Annotated[str, typer.Argument(help="The reply; '-' reads it from standard input.")],
-    channel: Annotated[str | None, typer.Option(help="Reply on another channel of the customer.")] = None,
-    idempotency_key: Annotated[str | None, typer.Option(help="A retried call with the same key sends once.")] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="Reply on another channel of the customer.")
+    ] = None,
+    idempotency_key: Annotated[
+        str | None, typer.Option(help="A retried call with the same key sends once.")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Send a reply to the customer."""

@@ -23,14 +23,21 @@ def _kinds(values: list[str] | None) -> tuple[EventKind, ...]:
 
 def customers_timeline(
     customer_id: CustomerArg,
-    kind: Annotated[list[str] | None, typer.Option(
-        help="Only this event kind (repeatable): order, ticket, chat, email, page_view...")] = None,
-    channel: Annotated[list[str] | None, typer.Option(
-        help="Only this channel (repeatable).")] = None,
-    cursor: Annotated[str | None, typer.Option(
-        help="Continue after the page that printed this cursor.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many events.", min=1,
-                                       max=1_000_000)] = 50,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only this event kind (repeatable): order, ticket, chat, email, page_view..."
+        ),
+    ] = None,
+    channel: Annotated[
+        list[str] | None, typer.Option(help="Only this channel (repeatable).")
+    ] = None,
+    cursor: Annotated[
+        str | None, typer.Option(help="Continue after the page that printed this cursor.")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option(help="At most this many events.", min=1, max=1_000_000)
+    ] = 50,
     json_: JsonOpt = False,
 ) -> None:
     """A customer's unified timeline, newest first, page by page (JSON Lines with --json).
@@ -41,20 +48,30 @@ def customers_timeline(
     shown = 0
     rows = []
     while shown < limit:
-        page = backend.timeline(customer_id, kinds=kinds, channels=channels, cursor=cursor,
-                                limit=min(500, limit - shown))
+        page = backend.timeline(
+            customer_id,
+            kinds=kinds,
+            channels=channels,
+            cursor=cursor,
+            limit=min(500, limit - shown),
+        )
         shown += len(page.events)
         if json_:
             emit_jsonl(page.events)
         else:
-            rows += [(e.id, when(e.at), e.kind.value, e.channel, e.source, e.summary)
-                     for e in page.events]
+            rows += [
+                (e.id, when(e.at), e.kind.value, e.channel, e.source, e.summary)
+                for e in page.events
+            ]
         cursor = page.next_cursor
         if cursor is None:
             break
     if not json_:
-        table(f"Timeline of customer {customer_id} (newest first)",
-              ("event", "time", "kind", "channel", "source", "summary"), rows)
+        table(
+            f"Timeline of customer {customer_id} (newest first)",
+            ("event", "time", "kind", "channel", "source", "summary"),
+            rows,
+        )
     if cursor is not None:
         stderr.print(f"more: --cursor {cursor}", markup=False, highlight=False)
 
@@ -68,12 +85,22 @@ def customers_event(
     if json_:
         emit_json(event)
         return
-    rows = [("customer", event.customer_id), ("time", when(event.at)),
-            ("kind", event.kind.value), ("channel", event.channel), ("source", event.source),
-            ("summary", event.summary), ("contact", event.contact_id or "")]
-    rows += [(f"payload: {clean(k)}", clean(v if isinstance(v, str) else
-                                            json.dumps(v, ensure_ascii=False), max_length=500))
-             for k, v in event.payload.items()]
+    rows = [
+        ("customer", event.customer_id),
+        ("time", when(event.at)),
+        ("kind", event.kind.value),
+        ("channel", event.channel),
+        ("source", event.source),
+        ("summary", event.summary),
+        ("contact", event.contact_id or ""),
+    ]
+    rows += [
+        (
+            f"payload: {clean(k)}",
+            clean(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False), max_length=500),
+        )
+        for k, v in event.payload.items()
+    ]
     table(f"Event {event.id}", ("field", "value"), rows)
 
 
@@ -95,22 +122,29 @@ def customers_note(
 
 def customers_edit(
     customer_id: CustomerArg,
-    field: Annotated[str, typer.Argument(
-        help="first_name, last_name, language, segment, tier or birth_date.")],
+    field: Annotated[
+        str, typer.Argument(help="first_name, last_name, language, segment, tier or birth_date.")
+    ],
     value: Annotated[str, typer.Argument(help="The corrected value ('' clears it).")],
-    if_version: Annotated[int | None, typer.Option(
-        "--if-version", help="Fail if the customer changed since this version.")] = None,
+    if_version: Annotated[
+        int | None,
+        typer.Option("--if-version", help="Fail if the customer changed since this version."),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Correct one profile field. The correction wins over every source from now on,
     its provenance names you, and it goes on the timeline."""
-    customer = STATE.backend(write=True).edit_profile(customer_id, field, value,
-                                                      expected_version=if_version)
+    customer = STATE.backend(write=True).edit_profile(
+        customer_id, field, value, expected_version=if_version
+    )
     if json_:
         emit_json(customer)
         return
-    stdout.print(f"customer {customer.id}: {clean(field)} set (version {customer.version})",
-                 markup=False, highlight=False)
+    stdout.print(
+        f"customer {customer.id}: {clean(field)} set (version {customer.version})",
+        markup=False,
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

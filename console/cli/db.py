@@ -36,13 +36,16 @@ def db_info(db: DbOpt = None, json_: JsonOpt = False) -> None:
     stdout.print(
         f"{found.path}: schema {found.schema_version} (this Vista: {found.code_schema_version}), "
         f"{found.size_bytes / 1e6:,.1f} MB, journal {found.journal_mode}",
-        markup=False, highlight=False,
+        markup=False,
+        highlight=False,
     )
     table(None, ("table", "rows"), ((name, f"{rows:,}") for name, rows in found.tables.items()))
     if found.schema_version < found.code_schema_version:
         stdout.print(
             f"older schema: open it once with this Vista (without --read-only) to upgrade it "
-            f"to {found.code_schema_version}", markup=False, highlight=False,
+            f"to {found.code_schema_version}",
+            markup=False,
+            highlight=False,
         )
 
 

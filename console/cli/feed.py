@@ -25,8 +25,12 @@ def _print_changes(changes: Any, json_: bool) -> None:
         emit_jsonl(changes)
         return
     for c in changes:
-        stdout.print(f"{c.seq:>8}  {when(c.at)}  {c.entity.value} {c.entity_id} "
-                     f"{clean(c.action)} by {clean(c.actor)}", markup=False, highlight=False)
+        stdout.print(
+            f"{c.seq:>8}  {when(c.at)}  {c.entity.value} {c.entity_id} "
+            f"{clean(c.action)} by {clean(c.actor)}",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _read(backend: Any, since: int, limit: int, remote: bool) -> Any:
@@ -35,8 +39,9 @@ def _read(backend: Any, since: int, limit: int, remote: bool) -> Any:
     return backend.changes(since, limit)
 
 
-def follow(backend: Any, since: int | None, limit: int, json_: bool,
-           polls: int | None = None) -> None:
+def follow(
+    backend: Any, since: int | None, limit: int, json_: bool, polls: int | None = None
+) -> None:
     """Print changes as they happen until interrupted (`polls`: stop after that many reads)."""
     remote = "wait" in inspect.signature(backend.changes).parameters  # a server's long-poll
     cursor = backend.changes(-1).cursor if since is None else since
@@ -67,13 +72,21 @@ def register(app: typer.Typer) -> None:
     @app.command("changes")
     @handles_errors
     def changes(
-        since: Annotated[int | None, typer.Option(
-            help="Changes after this cursor (a `seq`, or the cursor printed last time); "
-            "default: from the start, or from now with --follow.", min=0)] = None,
-        limit: Annotated[int, typer.Option(help="At most this many per read.",
-                                           min=1, max=10_000)] = 500,
-        follow_: Annotated[bool, typer.Option(
-            "--follow", help="Keep printing changes as they happen (Ctrl-C stops).")] = False,
+        since: Annotated[
+            int | None,
+            typer.Option(
+                help="Changes after this cursor (a `seq`, or the cursor printed last time); "
+                "default: from the start, or from now with --follow.",
+                min=0,
+            ),
+        ] = None,
+        limit: Annotated[
+            int, typer.Option(help="At most this many per read.", min=1, max=10_000)
+        ] = 500,
+        follow_: Annotated[
+            bool,
+            typer.Option("--follow", help="Keep printing changes as they happen (Ctrl-C stops)."),
+        ] = False,
         json_: JsonOpt = False,
     ) -> None:
         """The change feed: contacts, customers and messages created or changed, in order.
@@ -103,17 +116,22 @@ def register(app: typer.Typer) -> None:
             emit_jsonl(found)
             return
         if not found:
-            stderr.print("no agents yet (an agent is registered by its first write or token)",
-                         markup=False)
+            stderr.print(
+                "no agents yet (an agent is registered by its first write or token)", markup=False
+            )
             return
-        table(None, ("name", "display name", "role"),
-              ((a.name, a.display_name, a.role.value) for a in found))
+        table(
+            None,
+            ("name", "display name", "role"),
+            ((a.name, a.display_name, a.role.value) for a in found),
+        )
 
     @app.command("templates")
     @handles_errors
     def templates(
-        channel: Annotated[str | None, typer.Option(
-            help="Only templates usable on this channel.")] = None,
+        channel: Annotated[
+            str | None, typer.Option(help="Only templates usable on this channel.")
+        ] = None,
         json_: JsonOpt = False,
     ) -> None:
         """The canned reply templates with their {variables}."""
@@ -125,10 +143,22 @@ def register(app: typer.Typer) -> None:
             emit_jsonl([{**t.to_json(), "variables": list(t.variables)} for t in found])
             return
         if not found:
-            stderr.print("no templates" + (f" for {clean(channel)}" if channel else ""),
-                         markup=False)
+            stderr.print(
+                "no templates" + (f" for {clean(channel)}" if channel else ""), markup=False
+            )
             return
-        table(None, ("id", "name", "channel", "language", "variables", "text"),
-              ((t.id, t.name, t.channel.value if t.channel else "any", t.language,
-                " ".join(t.variables), clean(t.body, max_length=200)) for t in found))
-
+        table(
+            None,
+            ("id", "name", "channel", "language", "variables", "text"),
+            (
+                (
+                    t.id,
+                    t.name,
+                    t.channel.value if t.channel else "any",
+                    t.language,
+                    " ".join(t.variables),
+                    clean(t.body, max_length=200),
+                )
+                for t in found
+            ),
+        )

@@ -74,8 +74,8 @@ def import_cmd(
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     from backends import default_agent
-    from backends.sqlite.identity.importer import ImportOptions, run_import
     from backends.identity.mapping import load_mapping
+    from backends.sqlite.identity.importer import ImportOptions, run_import
     from backends.sqlite.store import Store
 
     if kind not in ("customers", "events"):
@@ -88,9 +88,18 @@ def import_cmd(
     from console.cli.server import is_remote, remote_import
 
     if is_remote():  # a server: the file goes to its import endpoint (admin tokens only)
-        remote_import(path, source=source, fmt=fmt, mapping=mapping, id_column=id_column,
-                      default_region=default_region, encoding=encoding, strict=strict,
-                      kind=kind, json_=json_)
+        remote_import(
+            path,
+            source=source,
+            fmt=fmt,
+            mapping=mapping,
+            id_column=id_column,
+            default_region=default_region,
+            encoding=encoding,
+            strict=strict,
+            kind=kind,
+            json_=json_,
+        )
         return
     options = ImportOptions(
         source=source,

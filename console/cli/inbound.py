@@ -27,8 +27,10 @@ def contacts_inbound(
     sender: Annotated[str, typer.Argument(help="The customer's e-mail address or phone number.")],
     text: Annotated[str, typer.Argument(help="The message; '-' reads it from standard input.")],
     at: TimeOpt = None,
-    external_id: Annotated[str | None, typer.Option(
-        help="The channel's id of the message: delivering it again changes nothing.")] = None,
+    external_id: Annotated[
+        str | None,
+        typer.Option(help="The channel's id of the message: delivering it again changes nothing."),
+    ] = None,
     name: Annotated[str, typer.Option(help="The sender's name, for a customer created now.")] = "",
     subject: Annotated[str, typer.Option(help="Subject or topic (a new contact's subject).")] = "",
     json_: JsonOpt = False,
@@ -40,7 +42,8 @@ def contacts_inbound(
     assert chosen is not None
     sent = parse_time(at, datetime.now(UTC).replace(microsecond=0)) if at else None
     result = STATE.backend(write=True).deliver_inbound(
-        chosen, sender, body, at=sent, external_id=external_id, name=name, subject=subject)
+        chosen, sender, body, at=sent, external_id=external_id, name=name, subject=subject
+    )
     if json_:
         emit_json(result)
         return
@@ -48,12 +51,21 @@ def contacts_inbound(
     if result.duplicate:
         what = "already delivered: nothing changed"
     else:
-        made = [w for w, yes in (("new customer", result.created_customer),
-                                 ("new contact", result.created_contact)) if yes]
+        made = [
+            w
+            for w, yes in (
+                ("new customer", result.created_customer),
+                ("new contact", result.created_contact),
+            )
+            if yes
+        ]
         what = ", ".join(made) or "added to the open contact"
-    stdout.print(f"message {result.message.id} -> contact {c.id} ({c.status.value}) of "
-                 f"{clean(c.customer_name)} (customer {result.customer_id}): {what}",
-                 markup=False, highlight=False)
+    stdout.print(
+        f"message {result.message.id} -> contact {c.id} ({c.status.value}) of "
+        f"{clean(c.customer_name)} (customer {result.customer_id}): {what}",
+        markup=False,
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,9 @@ from console.safe_text import clean
 P = ParamSpec("P")
 R = TypeVar("R")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON Lines for lists).")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Machine-readable output (JSON Lines for lists).")
+]
 
 
 @dataclass
@@ -41,7 +43,10 @@ class CliState:
 
             url = self.url or configured_backend()
             self._backend = open_backend(
-                url, agent=self.agent, read_only=self.read_only, token=self.token,
+                url,
+                agent=self.agent,
+                read_only=self.read_only,
+                token=self.token,
                 create=not url,
             )
         return self._backend
@@ -84,7 +89,9 @@ def mutating(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 IdArg = Annotated[int, typer.Argument(metavar="ID", help="Contact id.")]
-VersionOpt = Annotated[int | None, typer.Option("--if-version", help="Fail if the contact changed since this version.")]
+VersionOpt = Annotated[
+    int | None, typer.Option("--if-version", help="Fail if the contact changed since this version.")
+]
 
 
 # -- option values shared by several commands ---------------------------------------

@@ -74,7 +74,9 @@ def remote_import(
     backend = STATE.backend(write=True)
     me = backend.whoami()
     if me.role is not Role.ADMIN:  # before sending a file the server would refuse
-        raise Forbidden(f"{me.name}'s token has the {me.role.value} role: importing needs an admin token")
+        raise Forbidden(
+            f"{me.name}'s token has the {me.role.value} role: importing needs an admin token"
+        )
     try:
         report = backend.import_file(  # type: ignore[attr-defined]
             path,
@@ -146,7 +148,8 @@ def listen(host: str, port: int) -> Any:
 
     try:
         family, kind, proto, _name, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
     except (socket.gaierror, UnicodeError) as e:
         raise Unavailable(f"cannot listen on {host!r}: no such interface or host name") from e
     sock = socket.socket(family, kind, proto)
@@ -208,8 +211,8 @@ def register(app: typer.Typer) -> None:
         """
         import uvicorn
 
-        from console.server.hub import Hub
         from console.server.app import create_app
+        from console.server.hub import Hub
 
         path = _store_path(backend)
         sock = listen(host, port)  # before opening the store: a taken port says so at once

@@ -30,11 +30,18 @@ from backends.sqlite.store import _migration_sql, _statements
 DERIVED_MIGRATION = "0004_stats.sql"
 #: Derived tables rebuilt at the end, and the triggers deferred.
 DERIVED_TABLES = ("kpi_hourly", "kpi_agent_hourly", "survey_scores")
-DEFERRED_TRIGGERS = frozenset({
-    "kpi_hourly_insert", "kpi_hourly_update", "kpi_hourly_delete", "survey_scores_insert",
-    "survey_scores_update", "survey_scores_delete", "survey_scores_contact_insert",
-    "survey_scores_contact_channel",
-})
+DEFERRED_TRIGGERS = frozenset(
+    {
+        "kpi_hourly_insert",
+        "kpi_hourly_update",
+        "kpi_hourly_delete",
+        "survey_scores_insert",
+        "survey_scores_update",
+        "survey_scores_delete",
+        "survey_scores_contact_insert",
+        "survey_scores_contact_channel",
+    }
+)
 
 #: Tables loaded in bulk: their secondary indexes wait for the end of the load...
 BULK_TABLES = ("contacts", "messages", "survey_scores")
@@ -70,7 +77,8 @@ class DeferredUpkeep:
         rows = self.db.execute(
             f"SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND ("
             f"(type = 'index' AND tbl_name IN ({marks})) OR type = 'trigger') ORDER BY rowid",
-            BULK_TABLES).fetchall()
+            BULK_TABLES,
+        ).fetchall()
         self.saved = [(t, n, s) for t, n, s in rows if t == "index" or n in DEFERRED_TRIGGERS]
         for kind, name, _sql in self.saved:
             if name not in KEEP_INDEXES:

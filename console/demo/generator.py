@@ -26,15 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from backends.base import InvalidInput
-from console.demo import staging
-from console.demo import vocab
+from backends.identity.config import MatchConfig
+from backends.models import utcnow
+from backends.sqlite.identity.resolver import Resolver
+from backends.sqlite.store import Store
+from console.demo import staging, vocab
 from console.demo.bulk import DeferredUpkeep
 from console.demo.people import Batch
 from console.demo.producer import Background, batches
-from backends.identity.config import MatchConfig
-from backends.sqlite.identity.resolver import Resolver
-from backends.models import utcnow
-from backends.sqlite.store import Store
 
 #: Bump when the output changes: benchmark databases are cached by it. (5: the same rows as
 #: 4 for a seed and a clock, bulk-built, so the file's layout differs; 6: customers without
@@ -79,8 +78,13 @@ def _write(db: sqlite3.Connection, b: Batch, resolver: Resolver) -> None:
     went elsewhere are noted, for their staged events."""
     first_new = db.execute("SELECT coalesce(max(id), 0) FROM source_records").fetchone()[0]
     resolver.add_batch(b.items)
-    resolved = {(r[0], r[1]): (r[2], r[3]) for r in db.execute(
-        "SELECT source, source_id, id, customer_id FROM source_records WHERE id > ?", (first_new,))}
+    resolved = {
+        (r[0], r[1]): (r[2], r[3])
+        for r in db.execute(
+            "SELECT source, source_id, id, customer_id FROM source_records WHERE id > ?",
+            (first_new,),
+        )
+    }
     record_map: dict[int, tuple[int, int]] = {}  # generator record id -> (record id, customer)
     person_customer: dict[int, int] = {}
     moved: set[int] = set()  # people with a record stored under another id or customer
@@ -94,41 +98,77 @@ def _write(db: sqlite3.Connection, b: Batch, resolver: Resolver) -> None:
         "UPDATE customers SET segment = ?, tier = coalesce(nullif(tier, ''), ?), consents = ?, "
         "lifetime_value = lifetime_value + ?, currency = ?, tags = ?, attributes = ?, "
         "churn_risk = ?, unhappy = ?, created_at = min(created_at, ?), updated_at = ? WHERE id = ?",
-        [(c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15], c[16], c[18], c[19],
-          person_customer[c[0]]) for c in b.customers])
+        [
+            (
+                c[8],
+                c[9],
+                c[10],
+                c[11],
+                c[12],
+                c[13],
+                c[14],
+                c[15],
+                c[16],
+                c[18],
+                c[19],
+                person_customer[c[0]],
+            )
+            for c in b.customers
+        ],
+    )
     orders, contacts = b.orders, b.contacts
     if moved:  # rows are keyed by person and generator record id: re-point those that moved
         orders, contacts = _repoint(b, moved, record_map, person_customer)
-        staging.note_moved(db, [(cid, person_customer[cid]) for cid in sorted(moved)],
-                           [(rid, *record_map[rid]) for rid, _s, _i, cid in b.records
-                            if cid in moved])
-    db.executemany("INSERT INTO orders(number, customer_id, at, status, total, event_id) "
-                   "VALUES (?,?,?,?,?,?)", orders)
-    db.executemany("INSERT INTO contacts(id, customer_id, channel, subject, intent, priority, "
-                   "status, created_at, updated_at, first_response_at, resolved_at, sla_due_at, "
-                   "assignee, assigned_at, last_inbound_at, csat) "
-                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", contacts)
-    db.executemany("INSERT INTO messages(id, contact_id, direction, channel, author, body, at) "
-                   "VALUES (?,?,?,?,?,?,?)", b.messages)
+        staging.note_moved(
+            db,
+            [(cid, person_customer[cid]) for cid in sorted(moved)],
+            [(rid, *record_map[rid]) for rid, _s, _i, cid in b.records if cid in moved],
+        )
+    db.executemany(
+        "INSERT INTO orders(number, customer_id, at, status, total, event_id) VALUES (?,?,?,?,?,?)",
+        orders,
+    )
+    db.executemany(
+        "INSERT INTO contacts(id, customer_id, channel, subject, intent, priority, "
+        "status, created_at, updated_at, first_response_at, resolved_at, sla_due_at, "
+        "assignee, assigned_at, last_inbound_at, csat) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        contacts,
+    )
+    db.executemany(
+        "INSERT INTO messages(id, contact_id, direction, channel, author, body, at) "
+        "VALUES (?,?,?,?,?,?,?)",
+        b.messages,
+    )
     numbers: dict[int, list[str]] = {}
     for number, customer, *_r in orders:
         numbers.setdefault(customer, []).append(number)
-    db.executemany("UPDATE customer_search SET orders = trim(orders || ' ' || ?) WHERE rowid = ?",
-                   [(" ".join(n), customer) for customer, n in numbers.items()])
+    db.executemany(
+        "UPDATE customer_search SET orders = trim(orders || ' ' || ?) WHERE rowid = ?",
+        [(" ".join(n), customer) for customer, n in numbers.items()],
+    )
 
 
-def _repoint(b: Batch, moved: set[int], record_map: dict[int, tuple[int, int]],
-             person_customer: dict[int, int]
-             ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _repoint(
+    b: Batch,
+    moved: set[int],
+    record_map: dict[int, tuple[int, int]],
+    person_customer: dict[int, int],
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Orders and contacts of `moved` people, attached where their records went: to the
     customer of the record their event came through, else to the person's first record's."""
+
     def owner(cid: int, rid: int | None) -> int:
         return record_map[rid][1] if rid is not None and rid in record_map else person_customer[cid]
 
-    orders = [o if o[1] not in moved else (o[0], owner(o[1], rid), *o[2:])
-              for o, rid in zip(b.orders, b.order_records, strict=True)]
-    contacts = [c if c[1] not in moved else (c[0], owner(c[1], rid), *c[2:])
-                for c, rid in zip(b.contacts, b.contact_records, strict=True)]
+    orders = [
+        o if o[1] not in moved else (o[0], owner(o[1], rid), *o[2:])
+        for o, rid in zip(b.orders, b.order_records, strict=True)
+    ]
+    contacts = [
+        c if c[1] not in moved else (c[0], owner(c[1], rid), *c[2:])
+        for c, rid in zip(b.contacts, b.contact_records, strict=True)
+    ]
     return orders, contacts
 
 
@@ -178,14 +218,27 @@ def generate(
     for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
         stale.unlink(missing_ok=True)
     _fsync(target.parent)
-    return DemoSummary(target, customers, counts.get("records", 0), counts.get("events", 0),
-                       counts.get("contacts", 0), counts.get("open", 0), counts.get("messages", 0),
-                       time.perf_counter() - started)
+    return DemoSummary(
+        target,
+        customers,
+        counts.get("records", 0),
+        counts.get("events", 0),
+        counts.get("contacts", 0),
+        counts.get("open", 0),
+        counts.get("messages", 0),
+        time.perf_counter() - started,
+    )
 
 
-def _build(tmp: Path, customers: int, seed: int, now_ts: int,
-           progress: Callable[[int], None] | None, batch_size: int, parallel: bool
-           ) -> dict[str, int]:
+def _build(
+    tmp: Path,
+    customers: int,
+    seed: int,
+    now_ts: int,
+    progress: Callable[[int], None] | None,
+    batch_size: int,
+    parallel: bool,
+) -> dict[str, int]:
     """Build the whole database in `tmp` and flush it to disk; on any failure remove it.
     Returns the generator's counts."""
     stage = staging.stage_path(tmp)
@@ -212,10 +265,15 @@ def _build(tmp: Path, customers: int, seed: int, now_ts: int,
             people = inline = batches(seed, now_ts, customers, batch_size, stage)
         upkeep = DeferredUpkeep(db)
         with store.write() as w:
-            w.executemany("INSERT INTO agents(name, display_name, role, created_at) "
-                          "VALUES (?,?,?,?)", [(*a, now_ts) for a in vocab.AGENTS])
-            w.executemany("INSERT INTO templates(name, channel, language, whatsapp_approved, body) "
-                          "VALUES (?,?,?,?,?)", vocab.TEMPLATES)
+            w.executemany(
+                "INSERT INTO agents(name, display_name, role, created_at) VALUES (?,?,?,?)",
+                [(*a, now_ts) for a in vocab.AGENTS],
+            )
+            w.executemany(
+                "INSERT INTO templates(name, channel, language, whatsapp_approved, body) "
+                "VALUES (?,?,?,?,?)",
+                vocab.TEMPLATES,
+            )
             upkeep.suspend()
             staging.begin_repoints(w)
             resolver = Resolver(w, MatchConfig(), now_ts, actor="demo", spare_ids_from=customers)

@@ -20,19 +20,42 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from console.demo import vocab
 from backends.identity.features import extract
 from backends.identity.normalise import email as normalise_email
 from backends.sqlite.identity.resolver import Incoming
+from console.demo import vocab
 
 DAY = 86400
 HOUR = 3600
 
-SLA_SECONDS = {"chat": HOUR, "whatsapp": 4 * HOUR, "phone": 2 * HOUR, "sms": 8 * HOUR,
-               "email": 24 * HOUR, "web": 24 * HOUR}
-EVENT_KIND_BY_CHANNEL = {"email": "email", "chat": "chat", "phone": "call", "whatsapp": "whatsapp",
-                         "sms": "sms", "web": "ticket"}
-CHANNELS = ("email", "email", "email", "chat", "chat", "whatsapp", "whatsapp", "phone", "sms", "web")
+SLA_SECONDS = {
+    "chat": HOUR,
+    "whatsapp": 4 * HOUR,
+    "phone": 2 * HOUR,
+    "sms": 8 * HOUR,
+    "email": 24 * HOUR,
+    "web": 24 * HOUR,
+}
+EVENT_KIND_BY_CHANNEL = {
+    "email": "email",
+    "chat": "chat",
+    "phone": "call",
+    "whatsapp": "whatsapp",
+    "sms": "sms",
+    "web": "ticket",
+}
+CHANNELS = (
+    "email",
+    "email",
+    "email",
+    "chat",
+    "chat",
+    "whatsapp",
+    "whatsapp",
+    "phone",
+    "sms",
+    "web",
+)
 
 
 @dataclass
@@ -107,8 +130,13 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # circular-reference check: these values are fresh trees). A quarter of the cost of a
 # small payload, a few million times per 100,000 people.
 _C_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)  # absent without the C speedups
-_C_ENCODE = (_C_MAKE_ENCODER(None, _ENCODER.default, json.encoder.encode_basestring, None, ":",
-                             ",", False, False, True) if _C_MAKE_ENCODER is not None else None)
+_C_ENCODE = (
+    _C_MAKE_ENCODER(
+        None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    if _C_MAKE_ENCODER is not None
+    else None
+)
 
 
 def dumps(value: Any) -> str:
@@ -162,14 +190,36 @@ class People:
         if len(name) < 4:
             return name
         i = self.rng.randrange(1, len(name) - 2)
-        return name[:i] + name[i + 1] + name[i] + name[i + 2:]
+        return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
 
-    def _event(self, b: Batch, cid: int, at: int, kind: str, channel: str, source: str,
-               summary: str, payload: dict[str, Any], contact_id: int | None = None,
-               record_id: int | None = None) -> int:
+    def _event(
+        self,
+        b: Batch,
+        cid: int,
+        at: int,
+        kind: str,
+        channel: str,
+        source: str,
+        summary: str,
+        payload: dict[str, Any],
+        contact_id: int | None = None,
+        record_id: int | None = None,
+    ) -> int:
         self.event_id += 1
-        b.events.append((cid, at, self.event_id, kind, channel, source, summary,
-                         dumps(payload), contact_id, record_id))
+        b.events.append(
+            (
+                cid,
+                at,
+                self.event_id,
+                kind,
+                channel,
+                source,
+                summary,
+                dumps(payload),
+                contact_id,
+                record_id,
+            )
+        )
         return self.event_id
 
     # -- one person -----------------------------------------------------------
@@ -196,7 +246,9 @@ class People:
         if rng.random() < 0.12:  # changed e-mail in the support desk only
             new_email = f"{_ascii(first)}{rng.randint(70, 99)}@{rng.choice(vocab.EMAIL_DOMAINS)}"
             while self._taken(new_email):
-                new_email = f"{_ascii(first)}{rng.randint(100, 99999)}@{rng.choice(vocab.EMAIL_DOMAINS)}"
+                new_email = (
+                    f"{_ascii(first)}{rng.randint(100, 99999)}@{rng.choice(vocab.EMAIL_DOMAINS)}"
+                )
         birth = None
         if rng.random() < 0.7:
             birth = f"{rng.randint(1950, 2004)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
@@ -204,8 +256,11 @@ class People:
         power = rng.random() < 0.005
         segment = "business" if rng.random() < 0.08 else "consumer"
         tier = rng.choices(("bronze", "silver", "gold", "platinum"), (60, 25, 12, 3))[0]
-        consents = {"email": rng.random() < 0.6, "sms": rng.random() < 0.3,
-                    "whatsapp": rng.random() < 0.4}
+        consents = {
+            "email": rng.random() < 0.6,
+            "sms": rng.random() < 0.3,
+            "whatsapp": rng.random() < 0.4,
+        }
 
         # -- source records --
         in_crm = rng.random() < 0.85
@@ -214,17 +269,24 @@ class People:
         records: list[tuple[str, str, dict[str, Any], int]] = []
         if in_crm:
             fields: dict[str, Any] = {
-                "first_name": first, "last_name": last, "email": email,
+                "first_name": first,
+                "last_name": last,
+                "email": email,
                 "phone": vocab.phone_format(national, rng.randrange(4)),
-                "street": street, "city": city, "postal_code": postal, "region": region,
-                "country": "IT", "tier": tier, "language": language,
+                "street": street,
+                "city": city,
+                "postal_code": postal,
+                "region": region,
+                "country": "IT",
+                "tier": tier,
+                "language": language,
             }
             if birth:
                 fields["birth_date"] = birth
             if rng.random() < 0.1:
                 del fields["phone"]
             records.append(("crm", f"CRM-{cid:08d}", fields, created))
-        visitor = f"v-{cid:x}{rng.randint(0, 0xffff):04x}"
+        visitor = f"v-{cid:x}{rng.randint(0, 0xFFFF):04x}"
         if in_shop:
             fields = {
                 "first_name": self._typo(first) if rng.random() < 0.06 else first,
@@ -232,30 +294,67 @@ class People:
                 "email": email.upper() if rng.random() < 0.05 else email,
                 "phone": vocab.phone_format(national, rng.randrange(4)),
                 "street": street.replace("Via ", "V. ") if rng.random() < 0.2 else street,
-                "city": city, "postal_code": postal, "country": "IT", "visitor_id": visitor,
+                "city": city,
+                "postal_code": postal,
+                "country": "IT",
+                "visitor_id": visitor,
             }
-            records.append(("webshop", f"WS-{cid:08d}", fields,
-                            min(self.now - DAY, created + rng.randint(0, 90 * DAY))))
+            records.append(
+                (
+                    "webshop",
+                    f"WS-{cid:08d}",
+                    fields,
+                    min(self.now - DAY, created + rng.randint(0, 90 * DAY)),
+                )
+            )
             if rng.random() < 0.04:  # a guest checkout: a second account, no phone
-                records.append(("webshop", f"WS-G{cid:08d}", {
-                    "first_name": first, "last_name": last, "email": email, "city": city,
-                }, min(self.now - DAY, created + rng.randint(0, 300 * DAY))))
+                records.append(
+                    (
+                        "webshop",
+                        f"WS-G{cid:08d}",
+                        {
+                            "first_name": first,
+                            "last_name": last,
+                            "email": email,
+                            "city": city,
+                        },
+                        min(self.now - DAY, created + rng.randint(0, 300 * DAY)),
+                    )
+                )
             if rng.random() < 0.03:  # an old account: surname mistyped, no e-mail or phone
-                records.append(("webshop", f"WS-D{cid:08d}", {
-                    "first_name": first, "last_name": self._typo(last) if len(last) > 4
-                    else last + last[-1], "street": street, "city": city, "postal_code": postal,
-                    "country": "IT",
-                }, created - rng.randint(30 * DAY, 400 * DAY)))
+                records.append(
+                    (
+                        "webshop",
+                        f"WS-D{cid:08d}",
+                        {
+                            "first_name": first,
+                            "last_name": self._typo(last) if len(last) > 4 else last + last[-1],
+                            "street": street,
+                            "city": city,
+                            "postal_code": postal,
+                            "country": "IT",
+                        },
+                        created - rng.randint(30 * DAY, 400 * DAY),
+                    )
+                )
         if in_desk:
             fields = {
-                "name": f"{first} {last}" if rng.random() < 0.7 else f"{first.lower()} {last.lower()}",
+                "name": f"{first} {last}"
+                if rng.random() < 0.7
+                else f"{first.lower()} {last.lower()}",
                 "email": new_email or email,
                 "phone": vocab.phone_format(national, rng.randrange(4)),
             }
             if rng.random() < 0.5:
                 fields["whatsapp"] = e164
-            records.append(("helpdesk", f"HD-{cid:08d}", fields,
-                            min(self.now - DAY, created + rng.randint(0, 400 * DAY))))
+            records.append(
+                (
+                    "helpdesk",
+                    f"HD-{cid:08d}",
+                    fields,
+                    min(self.now - DAY, created + rng.randint(0, 400 * DAY)),
+                )
+            )
         record_ids: dict[str, int] = {}
         for source, source_id, fields, at in records:
             self.record_id += 1
@@ -291,41 +390,104 @@ class People:
             carrier = rng.choice(vocab.CARRIERS)
             tracking = f"{carrier[:3].upper()}{rng.randint(10**9, 10**10 - 1)}"
             payment = rng.choice(("card", "card", "paypal", "klarna", "cash_on_delivery"))
-            payload = {"number": number, "items": items, "total": total, "currency": "EUR",
-                       "status": status, "payment_method": payment,
-                       "shipping": {"carrier": carrier, "tracking": tracking,
-                                    "address": f"{street}, {postal} {city}"}}
-            eid = self._event(b, cid, at, "order", "web", "webshop",
-                              f"Order {number}: {len(items)} item(s), €{total:.2f} — {status}",
-                              payload, record_id=shop_record)
+            payload = {
+                "number": number,
+                "items": items,
+                "total": total,
+                "currency": "EUR",
+                "status": status,
+                "payment_method": payment,
+                "shipping": {
+                    "carrier": carrier,
+                    "tracking": tracking,
+                    "address": f"{street}, {postal} {city}",
+                },
+            }
+            eid = self._event(
+                b,
+                cid,
+                at,
+                "order",
+                "web",
+                "webshop",
+                f"Order {number}: {len(items)} item(s), €{total:.2f} — {status}",
+                payload,
+                record_id=shop_record,
+            )
             b.orders.append((number, cid, at, status, total, eid))
             b.order_records.append(shop_record)
             order_numbers.append(number)
-            self._event(b, cid, at + 60, "payment", "web", "webshop",
-                        f"Payment €{total:.2f} by {payment} for {number}",
-                        {"order": number, "amount": total, "method": payment}, record_id=shop_record)
+            self._event(
+                b,
+                cid,
+                at + 60,
+                "payment",
+                "web",
+                "webshop",
+                f"Payment €{total:.2f} by {payment} for {number}",
+                {"order": number, "amount": total, "method": payment},
+                record_id=shop_record,
+            )
             if status in ("shipped", "delivered", "returned", "refunded"):
-                self._event(b, cid, at + DAY, "order_status", "web", "webshop",
-                            f"{number} shipped with {carrier} ({tracking})",
-                            {"order": number, "status": "shipped", "carrier": carrier,
-                             "tracking": tracking}, record_id=shop_record)
+                self._event(
+                    b,
+                    cid,
+                    at + DAY,
+                    "order_status",
+                    "web",
+                    "webshop",
+                    f"{number} shipped with {carrier} ({tracking})",
+                    {
+                        "order": number,
+                        "status": "shipped",
+                        "carrier": carrier,
+                        "tracking": tracking,
+                    },
+                    record_id=shop_record,
+                )
             if status in ("delivered", "returned", "refunded"):
-                self._event(b, cid, at + 3 * DAY, "order_status", "web", "webshop",
-                            f"{number} delivered", {"order": number, "status": "delivered"},
-                            record_id=shop_record)
+                self._event(
+                    b,
+                    cid,
+                    at + 3 * DAY,
+                    "order_status",
+                    "web",
+                    "webshop",
+                    f"{number} delivered",
+                    {"order": number, "status": "delivered"},
+                    record_id=shop_record,
+                )
                 ltv += total
             if status in ("returned", "refunded"):
                 item = items[0]
-                self._event(b, cid, at + 9 * DAY, "return", "web", "webshop",
-                            f"Return of {item['name']} from {number}",
-                            {"order": number, "sku": item["sku"], "reason":
-                             rng.choice(("wrong size", "damaged", "not as described"))},
-                            record_id=shop_record)
+                self._event(
+                    b,
+                    cid,
+                    at + 9 * DAY,
+                    "return",
+                    "web",
+                    "webshop",
+                    f"Return of {item['name']} from {number}",
+                    {
+                        "order": number,
+                        "sku": item["sku"],
+                        "reason": rng.choice(("wrong size", "damaged", "not as described")),
+                    },
+                    record_id=shop_record,
+                )
                 if status == "refunded":
                     ltv -= item["price"]
-                    self._event(b, cid, at + 14 * DAY, "refund", "web", "webshop",
-                                f"Refund €{item['price']:.2f} for {number}",
-                                {"order": number, "amount": item["price"]}, record_id=shop_record)
+                    self._event(
+                        b,
+                        cid,
+                        at + 14 * DAY,
+                        "refund",
+                        "web",
+                        "webshop",
+                        f"Refund €{item['price']:.2f} for {number}",
+                        {"order": number, "amount": item["price"]},
+                        record_id=shop_record,
+                    )
             last_order_at = max(last_order_at, at)
 
         # -- web sessions --
@@ -341,11 +503,20 @@ class People:
                 t += rng.randint(5, 90)
             viewed = rng.sample(vocab.PRODUCTS, rng.randint(0, 3))
             for sku, name, price, _cat in viewed:
-                steps.append({"t": t, "type": "product_view", "sku": sku, "name": name,
-                              "price": price})
-                self._event(b, cid, at + t, "product_view", "web", "webshop",
-                            f"Viewed {name} (€{price:.2f})",
-                            {"sku": sku, "name": name, "price": price}, record_id=shop_record)
+                steps.append(
+                    {"t": t, "type": "product_view", "sku": sku, "name": name, "price": price}
+                )
+                self._event(
+                    b,
+                    cid,
+                    at + t,
+                    "product_view",
+                    "web",
+                    "webshop",
+                    f"Viewed {name} (€{price:.2f})",
+                    {"sku": sku, "name": name, "price": price},
+                    record_id=shop_record,
+                )
                 t += rng.randint(10, 120)
             abandoned = None
             if viewed and rng.random() < 0.35:
@@ -354,23 +525,46 @@ class People:
                 t += rng.randint(5, 60)
                 if rng.random() < 0.6:
                     reached = rng.randint(1, len(vocab.CHECKOUT_STEPS) - 1)
-                    for step in vocab.CHECKOUT_STEPS[1:reached + 1]:
+                    for step in vocab.CHECKOUT_STEPS[1 : reached + 1]:
                         steps.append({"t": t, "type": "checkout_step", "step": step})
                         t += rng.randint(10, 120)
                     if vocab.CHECKOUT_STEPS[reached] != "confirmation":
                         abandoned = vocab.CHECKOUT_STEPS[reached]
-                        self._event(b, cid, at + t, "checkout_step", "web", "webshop",
-                                    f"Checkout abandoned at {abandoned} ({name} in cart)",
-                                    {"step": abandoned, "cart": [{"sku": sku, "name": name,
-                                                                   "price": price}]},
-                                    record_id=shop_record)
+                        self._event(
+                            b,
+                            cid,
+                            at + t,
+                            "checkout_step",
+                            "web",
+                            "webshop",
+                            f"Checkout abandoned at {abandoned} ({name} in cart)",
+                            {
+                                "step": abandoned,
+                                "cart": [{"sku": sku, "name": name, "price": price}],
+                            },
+                            record_id=shop_record,
+                        )
             device = rng.choice(("mobile", "mobile", "desktop", "tablet"))
             summary = f"Web visit on {device}: {len(steps)} steps"
             if abandoned:
                 summary += f", stopped at {abandoned}"
-            self._event(b, cid, at, "web_session", "web", "webshop", summary,
-                        {"visitor_id": visitor, "device": device, "duration": t, "steps": steps,
-                         "abandoned_at": abandoned}, record_id=shop_record)
+            self._event(
+                b,
+                cid,
+                at,
+                "web_session",
+                "web",
+                "webshop",
+                summary,
+                {
+                    "visitor_id": visitor,
+                    "device": device,
+                    "duration": t,
+                    "steps": steps,
+                    "abandoned_at": abandoned,
+                },
+                record_id=shop_record,
+            )
 
         # -- conversations --
         n_conv = rng.choices((0, 1, 2, 3), (45, 30, 17, 8))[0]
@@ -387,7 +581,8 @@ class People:
                 # about an order, from someone who never ordered: ask something else instead
                 # (no extra draw, so the rest of the data stays as it was)
                 intent, subj_it, subj_en, msg_it, msg_en = vocab.INTENT_BY_NAME[
-                    vocab.NO_ORDER_INTENT[intent]]
+                    vocab.NO_ORDER_INTENT[intent]
+                ]
             order = order_numbers[-1] if order_numbers else ""
             subject = (subj_en if english else subj_it).format(order=order)
             first_msg = (msg_en if english else msg_it).format(order=order)
@@ -412,7 +607,8 @@ class People:
             contact_id = self.contact_id
             author = email if channel in ("email", "web") else e164
             msgs: list[tuple[int, str, str | None, str]] = [
-                (created_at, "inbound", author, first_msg)]
+                (created_at, "inbound", author, first_msg)
+            ]
             assignee = None
             first_response = resolved = csat = None
             status = "resolved"
@@ -422,18 +618,38 @@ class People:
                     assignee = rng.choice(("giulia", "marco", "sara", "luca", "elena", "demo"))
                 if status == "pending":
                     first_response = created_at + rng.randint(60, SLA_SECONDS[channel])
-                    msgs.append((first_response, "outbound", assignee,
-                                 rng.choice(vocab.AGENT_REPLIES_EN if english
-                                            else vocab.AGENT_REPLIES_IT).format(name=first)))
+                    msgs.append(
+                        (
+                            first_response,
+                            "outbound",
+                            assignee,
+                            rng.choice(
+                                vocab.AGENT_REPLIES_EN if english else vocab.AGENT_REPLIES_IT
+                            ).format(name=first),
+                        )
+                    )
             else:
                 assignee = rng.choice(("giulia", "marco", "sara", "luca", "elena", "demo"))
                 first_response = created_at + rng.randint(30, int(SLA_SECONDS[channel] * 1.5))
-                msgs.append((first_response, "outbound", assignee,
-                             rng.choice(vocab.AGENT_REPLIES_EN if english
-                                        else vocab.AGENT_REPLIES_IT).format(name=first)))
+                msgs.append(
+                    (
+                        first_response,
+                        "outbound",
+                        assignee,
+                        rng.choice(
+                            vocab.AGENT_REPLIES_EN if english else vocab.AGENT_REPLIES_IT
+                        ).format(name=first),
+                    )
+                )
                 if rng.random() < 0.5:
-                    msgs.append((first_response + rng.randint(300, DAY), "inbound", author,
-                                 rng.choice(vocab.CUSTOMER_FOLLOWUPS)))
+                    msgs.append(
+                        (
+                            first_response + rng.randint(300, DAY),
+                            "inbound",
+                            author,
+                            rng.choice(vocab.CUSTOMER_FOLLOWUPS),
+                        )
+                    )
                 resolved = msgs[-1][0] + rng.randint(300, 2 * DAY)
                 if recent:
                     msgs = [m for m in msgs if m[0] < self.now - 120]
@@ -444,28 +660,63 @@ class People:
             last_inbound = max(m[0] for m in msgs if m[1] == "inbound")
             assigned_at = None
             if assignee:  # taken from the queue a little after it arrived
-                assigned_at = min(created_at + rng.randint(20, 1200), first_response or self.now,
-                                  self.now)
-            b.contacts.append((contact_id, cid, channel, subject, intent, priority, status,
-                               created_at, msgs[-1][0], first_response, resolved, sla_due, assignee,
-                               assigned_at, last_inbound, csat))
+                assigned_at = min(
+                    created_at + rng.randint(20, 1200), first_response or self.now, self.now
+                )
+            b.contacts.append(
+                (
+                    contact_id,
+                    cid,
+                    channel,
+                    subject,
+                    intent,
+                    priority,
+                    status,
+                    created_at,
+                    msgs[-1][0],
+                    first_response,
+                    resolved,
+                    sla_due,
+                    assignee,
+                    assigned_at,
+                    last_inbound,
+                    csat,
+                )
+            )
             b.contact_records.append(desk_record)  # its conversation event's, below
             for at, direction, who, body in msgs:
                 self.message_id += 1
                 b.messages.append((self.message_id, contact_id, direction, channel, who, body, at))
             kind = EVENT_KIND_BY_CHANNEL[channel]
-            transcript = [{"at": at, "direction": d, "author": w, "body": body}
-                          for at, d, w, body in msgs]
-            self._event(b, cid, created_at, kind, channel, "helpdesk",
-                        f"{kind.capitalize()}: {subject}",
-                        {"subject": subject, "intent": intent, "status": status,
-                         "messages": transcript}, contact_id=contact_id, record_id=desk_record)
+            transcript = [
+                {"at": at, "direction": d, "author": w, "body": body} for at, d, w, body in msgs
+            ]
+            self._event(
+                b,
+                cid,
+                created_at,
+                kind,
+                channel,
+                "helpdesk",
+                f"{kind.capitalize()}: {subject}",
+                {"subject": subject, "intent": intent, "status": status, "messages": transcript},
+                contact_id=contact_id,
+                record_id=desk_record,
+            )
             if csat is not None and resolved is not None:
                 nps = min(10, max(0, csat * 2 + rng.randint(-1, 1)))
-                self._event(b, cid, resolved + HOUR, "survey", "email", "helpdesk",
-                            f"Survey: CSAT {csat}/5, NPS {nps}",
-                            {"csat": csat, "nps": nps, "contact_id": contact_id},
-                            contact_id=contact_id, record_id=desk_record)
+                self._event(
+                    b,
+                    cid,
+                    resolved + HOUR,
+                    "survey",
+                    "email",
+                    "helpdesk",
+                    f"Survey: CSAT {csat}/5, NPS {nps}",
+                    {"csat": csat, "nps": nps, "contact_id": contact_id},
+                    contact_id=contact_id,
+                    record_id=desk_record,
+                )
                 if csat <= 2:
                     unhappy = True
             self.summary_counts["contacts"] += 1
@@ -482,13 +733,40 @@ class People:
         if churn:
             tags.append("churn-risk")
         phones = [e164]
-        address = {"street": street, "city": city, "region": region, "postal_code": postal,
-                   "country": "IT", "source": "crm" if crm_record else "webshop"}
-        provenance = {"first_name": {"source": "crm" if crm_record else records[0][0]},
-                      "email": {"source": "helpdesk" if new_email else records[0][0]}}
-        b.customers.append((cid, first, last, dumps(emails), dumps(phones), dumps([address]),
-                            birth, language, segment, tier, dumps(consents), round(ltv, 2), "EUR",
-                            dumps(tags), dumps({"loyalty_card": f"LC{cid:09d}"} if tier != "bronze"
-                                                 else {}),
-                            int(churn), int(unhappy), dumps(provenance), created,
-                            max(created, last_order_at), 1))
+        address = {
+            "street": street,
+            "city": city,
+            "region": region,
+            "postal_code": postal,
+            "country": "IT",
+            "source": "crm" if crm_record else "webshop",
+        }
+        provenance = {
+            "first_name": {"source": "crm" if crm_record else records[0][0]},
+            "email": {"source": "helpdesk" if new_email else records[0][0]},
+        }
+        b.customers.append(
+            (
+                cid,
+                first,
+                last,
+                dumps(emails),
+                dumps(phones),
+                dumps([address]),
+                birth,
+                language,
+                segment,
+                tier,
+                dumps(consents),
+                round(ltv, 2),
+                "EUR",
+                dumps(tags),
+                dumps({"loyalty_card": f"LC{cid:09d}"} if tier != "bronze" else {}),
+                int(churn),
+                int(unhappy),
+                dumps(provenance),
+                created,
+                max(created, last_order_at),
+                1,
+            )
+        )

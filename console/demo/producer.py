@@ -27,10 +27,10 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO
 
-from console.demo.people import Batch, People
-from console.demo.staging import Stage
 from backends.identity.features import Features
 from backends.sqlite.identity.resolver import Incoming
+from console.demo.people import Batch, People
+from console.demo.staging import Stage
 
 #: Batches read ahead of the writer (a frame is a few MB): enough that the child can finish
 #: its staging file's indexes while the writer resolves its last batches.
@@ -42,24 +42,63 @@ _END = object()
 
 def encode(b: Batch) -> bytes:
     """A batch (its events already staged) as one frame of plain values."""
-    items = [(i.source, i.source_id, i.fields, i.features.to_json(), i.at, i.customer_hint)
-             for i in b.items]
-    return marshal.dumps((b.first, b.size, b.counts, b.customers, b.records, items, b.orders,
-                          b.contacts, b.messages, b.order_records, b.contact_records))
+    items = [
+        (i.source, i.source_id, i.fields, i.features.to_json(), i.at, i.customer_hint)
+        for i in b.items
+    ]
+    return marshal.dumps(
+        (
+            b.first,
+            b.size,
+            b.counts,
+            b.customers,
+            b.records,
+            items,
+            b.orders,
+            b.contacts,
+            b.messages,
+            b.order_records,
+            b.contact_records,
+        )
+    )
 
 
 def decode(frame: bytes) -> Batch:
     """The batch `encode` made."""
-    (first, size, counts, customers, records, items, orders, contacts, messages, order_records,
-     contact_records) = marshal.loads(frame)
+    (
+        first,
+        size,
+        counts,
+        customers,
+        records,
+        items,
+        orders,
+        contacts,
+        messages,
+        order_records,
+        contact_records,
+    ) = marshal.loads(frame)
     from_json = Features.from_json
     incoming = [Incoming(s, sid, f, from_json(fj), at, hint) for s, sid, f, fj, at, hint in items]
-    return Batch(first, size, customers, records, incoming, [], orders, contacts, messages,
-                 order_records, contact_records, counts)
+    return Batch(
+        first,
+        size,
+        customers,
+        records,
+        incoming,
+        [],
+        orders,
+        contacts,
+        messages,
+        order_records,
+        contact_records,
+        counts,
+    )
 
 
-def batches(seed: int, now: int, customers: int, batch_size: int, stage: Path
-            ) -> Generator[Batch, None, None]:
+def batches(
+    seed: int, now: int, customers: int, batch_size: int, stage: Path
+) -> Generator[Batch, None, None]:
     """The people 1..`customers` in batches of `batch_size`, their events written to the
     staging file `stage` (finished, indexes and all, after the last batch)."""
     people = People(seed, now)
@@ -84,16 +123,31 @@ class Background:
 
     def __init__(self, seed: int, now: int, customers: int, batch_size: int, stage: Path) -> None:
         root = str(Path(__file__).resolve().parents[2])  # the directory holding `backends`
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            p for p in (root, os.environ.get("PYTHONPATH", "")) if p))
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p),
+        )
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         read_fd, write_fd = os.pipe()
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, str(seed), str(now), str(customers),
-                 str(batch_size), str(stage), str(write_fd)],
-                stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr, env=env,
-                pass_fds=(write_fd,))
+                [
+                    sys.executable,
+                    "-c",
+                    _CHILD,
+                    str(seed),
+                    str(now),
+                    str(customers),
+                    str(batch_size),
+                    str(stage),
+                    str(write_fd),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=self._stderr,
+                stderr=self._stderr,
+                env=env,
+                pass_fds=(write_fd,),
+            )
         except BaseException:
             os.close(read_fd)
             raise
@@ -150,8 +204,9 @@ class Background:
         self._stderr.close()
 
 
-def _produce(seed: int, now: int, customers: int, batch_size: int, stage: Path,
-             out: IO[bytes]) -> None:
+def _produce(
+    seed: int, now: int, customers: int, batch_size: int, stage: Path, out: IO[bytes]
+) -> None:
     for b in batches(seed, now, customers, batch_size, stage):
         frame = encode(b)
         out.write(_LENGTH.pack(len(frame)))

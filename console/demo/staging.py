@@ -19,8 +19,9 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-EVENT_COLUMNS = ("customer_id, at, id, kind, channel, source, summary, payload, contact_id, "
-                 "record_id")
+EVENT_COLUMNS = (
+    "customer_id, at, id, kind, channel, source, summary, payload, contact_id, record_id"
+)
 _INSERT = f"INSERT INTO events({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
 _KEY = itemgetter(0, 1, 2)  # the events table's key: customer, time, id
 #: Indexes kept while loading: partial and empty, so free to keep and costly to rebuild.
@@ -49,8 +50,10 @@ def _connect(path: Path) -> sqlite3.Connection:
 def create(path: Path, store: sqlite3.Connection) -> None:
     """A staging file with the store's events table; its indexes wait in `_pending_indexes`."""
     remove(path)
-    rows = store.execute("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'events' "
-                         "AND sql IS NOT NULL ORDER BY rowid").fetchall()
+    rows = store.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'events' "
+        "AND sql IS NOT NULL ORDER BY rowid"
+    ).fetchall()
     conn = _connect(path)
     try:
         conn.execute("BEGIN")
@@ -92,19 +95,25 @@ class Stage:
 def begin_repoints(db: sqlite3.Connection) -> None:
     """Temporary tables (in the store's connection) of people whose records resolved to
     another customer or record id than their own."""
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS demo_moved_people("
-               "person INTEGER PRIMARY KEY, customer INTEGER NOT NULL)")
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS demo_moved_records("
-               "record INTEGER PRIMARY KEY, new_record INTEGER NOT NULL, "
-               "customer INTEGER NOT NULL)")
+    db.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS demo_moved_people("
+        "person INTEGER PRIMARY KEY, customer INTEGER NOT NULL)"
+    )
+    db.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS demo_moved_records("
+        "record INTEGER PRIMARY KEY, new_record INTEGER NOT NULL, "
+        "customer INTEGER NOT NULL)"
+    )
 
 
-def note_moved(db: sqlite3.Connection, people: list[tuple[int, int]],
-               records: list[tuple[int, int, int]]) -> None:
+def note_moved(
+    db: sqlite3.Connection, people: list[tuple[int, int]], records: list[tuple[int, int, int]]
+) -> None:
     """Remember (person, customer of their first record) and (record, new id, customer)."""
     db.executemany("INSERT INTO temp.demo_moved_people(person, customer) VALUES (?,?)", people)
-    db.executemany("INSERT INTO temp.demo_moved_records(record, new_record, customer) "
-                   "VALUES (?,?,?)", records)
+    db.executemany(
+        "INSERT INTO temp.demo_moved_records(record, new_record, customer) VALUES (?,?,?)", records
+    )
 
 
 def copy_in(db: sqlite3.Connection, schema: str) -> None:
@@ -118,5 +127,6 @@ def copy_in(db: sqlite3.Connection, schema: str) -> None:
         "temp.demo_moved_people WHERE person = customer_id) ELSE (SELECT customer FROM "
         "temp.demo_moved_records WHERE record = record_id) END, "
         "record_id = (SELECT new_record FROM temp.demo_moved_records WHERE record = record_id) "
-        "WHERE customer_id IN (SELECT person FROM temp.demo_moved_people)")
+        "WHERE customer_id IN (SELECT person FROM temp.demo_moved_people)"
+    )
     db.execute(f"INSERT INTO main.events SELECT * FROM {schema}.events")

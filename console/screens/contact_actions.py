@@ -21,8 +21,13 @@ from console.widgets.queue.pane import QueuePane
 SNOOZE_TITLE = "Snooze until — pick, or type +2h, 14:30, 2026-12-01 09:00 (UTC)"
 
 DONE = {
-    "claim": "claimed", "release": "released", "transfer": "transferred",
-    "priority": "priority set", "snooze": "snoozed", "resolve": "resolved", "reopen": "reopened",
+    "claim": "claimed",
+    "release": "released",
+    "transfer": "transferred",
+    "priority": "priority set",
+    "snooze": "snoozed",
+    "resolve": "resolved",
+    "reopen": "reopened",
 }
 
 
@@ -45,8 +50,7 @@ def parse_until(text: str, now: datetime) -> datetime | None:
             except ValueError:
                 continue
             if fmt == "%H:%M":
-                until = now.replace(hour=parsed.hour, minute=parsed.minute, second=0,
-                                    microsecond=0)
+                until = now.replace(hour=parsed.hour, minute=parsed.minute, second=0, microsecond=0)
                 if until <= now:
                     until += timedelta(days=1)
             else:
@@ -58,10 +62,13 @@ def parse_until(text: str, now: datetime) -> datetime | None:
 def snooze_choices(now: datetime) -> list[tuple[str, datetime]]:
     """Snooze targets relative to now: 30 min, 1 h, 4 h, tomorrow 09:00, in 3 days."""
     tomorrow = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
-    return [("30 minutes", now + timedelta(minutes=30)), ("1 hour", now + timedelta(hours=1)),
-            ("4 hours", now + timedelta(hours=4)),
-            (f"tomorrow 09:00 ({tomorrow:%a %d %b})", tomorrow),
-            ("3 days", now + timedelta(days=3))]
+    return [
+        ("30 minutes", now + timedelta(minutes=30)),
+        ("1 hour", now + timedelta(hours=1)),
+        ("4 hours", now + timedelta(hours=4)),
+        (f"tomorrow 09:00 ({tomorrow:%a %d %b})", tomorrow),
+        ("3 days", now + timedelta(days=3)),
+    ]
 
 
 class ContactActions:
@@ -97,11 +104,15 @@ class ContactActions:
         if self.contact is None:
             return
         contact_id = self.contact.id
-        choices = [(f"{a.display_name} ({a.name})", a.name) for a in self.agents_
-                   if a.role is not Role.SUPERVISOR and a.name != self.contact.assignee]
+        choices = [
+            (f"{a.display_name} ({a.name})", a.name)
+            for a in self.agents_
+            if a.role is not Role.SUPERVISOR and a.name != self.contact.assignee
+        ]
         self.app.push_screen(  # type: ignore[attr-defined]
             Picker("Transfer to", choices),
-            lambda agent: agent and self._write("transfer", contact_id, agent))
+            lambda agent: agent and self._write("transfer", contact_id, agent),
+        )
 
     def action_set_priority(self) -> None:
         from console.screens.pickers import Picker
@@ -111,8 +122,8 @@ class ContactActions:
         contact_id = self.contact.id
         choices = [(p.value, p) for p in reversed(Priority)]
         self.app.push_screen(  # type: ignore[attr-defined]
-            Picker("Priority", choices),
-            lambda p: p and self._write("priority", contact_id, p))
+            Picker("Priority", choices), lambda p: p and self._write("priority", contact_id, p)
+        )
 
     def action_snooze(self) -> None:
         """The preset snooze times, or any time typed in the box."""
@@ -124,7 +135,8 @@ class ContactActions:
         now: datetime = self.app.now()  # type: ignore[attr-defined]
         self.app.push_screen(  # type: ignore[attr-defined]
             TypedPicker(SNOOZE_TITLE, snooze_choices(now), lambda text: parse_until(text, now)),
-            lambda until: until and self._write("snooze", contact_id, until))
+            lambda until: until and self._write("snooze", contact_id, until),
+        )
 
     @work(thread=True, group="write", exit_on_error=False)
     def _write(self, what: str, contact_id: int, arg: Any = None) -> None:
@@ -166,8 +178,12 @@ class ContactActions:
         bar = self.query_one(ContactBar)  # type: ignore[attr-defined]
         if message.error is not None:
             text = error_text(message.error, message.what.capitalize())
-            self.app.notify(text, title="Contact", severity="error",  # type: ignore[attr-defined]
-                            markup=False)
+            self.app.notify(
+                text,
+                title="Contact",
+                severity="error",  # type: ignore[attr-defined]
+                markup=False,
+            )
             current = getattr(message.error, "current", None)
             if isinstance(current, Contact):  # lost a race: show who won
                 self._contact_updated(current)  # type: ignore[attr-defined]

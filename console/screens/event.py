@@ -27,7 +27,9 @@ def load_detail(backend: object, event: TimelineEvent) -> ContactDetail | None:
 class EventScreen(ModalScreen[None]):
     """Event detail over the workspace; Escape closes it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,d", "close", "Close", id="event.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,d", "close", "Close", id="event.close")
+    ]
 
     def __init__(self, event: TimelineEvent) -> None:
         super().__init__()
@@ -50,8 +52,9 @@ class EventScreen(ModalScreen[None]):
         try:
             contact = load_detail(self.app.backend, self.event_)  # type: ignore[attr-defined]
         except Exception as error:  # noqa: BLE001 - shown in place
-            self.app.call_from_thread(self.query_one(EventDetail).show_error,
-                                      error_text(error, "Conversation"))
+            self.app.call_from_thread(
+                self.query_one(EventDetail).show_error, error_text(error, "Conversation")
+            )
             return
         if contact is not None:
             self.app.call_from_thread(self.query_one(EventDetail).show, self.event_, contact)

@@ -26,8 +26,8 @@ from backends.identity import normalise as norm
 from backends.models import Address, Customer, IdentityJournalEntry, IdentitySuggestion
 from console import actions
 from console.safe_text import clean, content, literal
-from console.widgets.customer.pane import error_text
 from console.widgets.common.key_bar import KeyBar
+from console.widgets.customer.pane import error_text
 
 #: How many suggestions the list asks for (best first); the backend allows up to 500.
 LIMIT = 200
@@ -46,8 +46,13 @@ def _loose(value: str) -> str:
 
 def _address_key(address: Address) -> str:
     """The address as the matcher compares it: abbreviations expanded, case and accents gone."""
-    return "|".join((norm.street_key(address.street), norm.postal_code(address.postal_code),
-                     norm.city_key(address.city)))
+    return "|".join(
+        (
+            norm.street_key(address.street),
+            norm.postal_code(address.postal_code),
+            norm.city_key(address.city),
+        )
+    )
 
 
 def compare_rows(a: Customer, b: Customer) -> list[tuple[str, Values, Values]]:
@@ -93,38 +98,60 @@ def _column(values: Values, other: Values, width: int) -> list[Content]:
         style = "$text-success" if same else ""
         for i, piece in enumerate(_wrap(text, max(8, width - 3))):
             mark = ("= " if same else "  ") if i == 0 else "  "
-            out.append(Content.assemble((mark, "bold $text-success" if same else ""),
-                                        content(piece, style)))
+            out.append(
+                Content.assemble(
+                    (mark, "bold $text-success" if same else ""), content(piece, style)
+                )
+            )
     return out
 
 
 def compare_content(a: Customer, b: Customer, width: int) -> Content:
     """Both customers side by side, field by field; shared values are marked '='."""
     col = max(16, (width - LABEL_WIDTH - 1) // 2)
-    lines: list[Content] = [Content.assemble(
-        (f"{'':<{LABEL_WIDTH}}", ""), (f"{f'A  #{a.id}':<{col}}", "bold $primary"),
-        (f"B  #{b.id}", "bold $primary"))]
+    lines: list[Content] = [
+        Content.assemble(
+            (f"{'':<{LABEL_WIDTH}}", ""),
+            (f"{f'A  #{a.id}':<{col}}", "bold $primary"),
+            (f"B  #{b.id}", "bold $primary"),
+        )
+    ]
     for label, mine, theirs in compare_rows(a, b):
         left = _column(mine, theirs, col)
         right = _column(theirs, mine, col)
         for i in range(max(len(left), len(right))):
             cell_a = left[i] if i < len(left) else Content("")
             cell_b = right[i] if i < len(right) else Content("")
-            lines.append(Content.assemble(
-                (f"{label if i == 0 else '':<{LABEL_WIDTH}}", "dim"),
-                cell_a.pad_right(max(0, col - cell_a.cell_length)), cell_b))
+            lines.append(
+                Content.assemble(
+                    (f"{label if i == 0 else '':<{LABEL_WIDTH}}", "dim"),
+                    cell_a.pad_right(max(0, col - cell_a.cell_length)),
+                    cell_b,
+                )
+            )
     lines.append(Content(""))
-    lines.append(Content.styled("= the other customer has the same value (as the matcher "
-                                "compares them)", "dim"))
+    lines.append(
+        Content.styled(
+            "= the other customer has the same value (as the matcher compares them)", "dim"
+        )
+    )
     return Content("\n").join(lines)
 
 
 def suggestion_head(s: IdentitySuggestion) -> Content:
     """The suggestion itself: score, reason, the two records that matched."""
     return Content.assemble(
-        (f"Suggestion #{s.id}", "bold"), ("  score ", "dim"), (f"{s.score:.2f}", "bold"), "\n",
-        content(s.reason, "$accent"), "\n",
-        ("records ", "dim"), content(s.record_a), (" ↔ ", "dim"), content(s.record_b))
+        (f"Suggestion #{s.id}", "bold"),
+        ("  score ", "dim"),
+        (f"{s.score:.2f}", "bold"),
+        "\n",
+        content(s.reason, "$accent"),
+        "\n",
+        ("records ", "dim"),
+        content(s.record_a),
+        (" ↔ ", "dim"),
+        content(s.record_b),
+    )
 
 
 class PairCompare(Widget):
@@ -138,8 +165,12 @@ class PairCompare(Widget):
         self.pair: tuple[Customer, Customer] | None = None
         self.message = ""
 
-    def show(self, suggestion: IdentitySuggestion | None,
-             pair: tuple[Customer, Customer] | None = None, message: str = "") -> None:
+    def show(
+        self,
+        suggestion: IdentitySuggestion | None,
+        pair: tuple[Customer, Customer] | None = None,
+        message: str = "",
+    ) -> None:
         self.suggestion, self.pair, self.message = suggestion, pair, message
         self.refresh(layout=True)
 
@@ -162,7 +193,8 @@ class SuggestionTable(DataTable, inherit_bindings=False):  # type: ignore[type-a
     (so the key bar shows it)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        b for b in DataTable.BINDINGS if not isinstance(b, Binding) or b.key != "enter"]
+        b for b in DataTable.BINDINGS if not isinstance(b, Binding) or b.key != "enter"
+    ]
 
 
 class IdentityReviewScreen(Screen[None]):
@@ -184,14 +216,19 @@ class IdentityReviewScreen(Screen[None]):
     ACTION_OWNER = "identity"  # the command palette offers the "identity" actions here
 
     class _Loaded(Message):
-        def __init__(self, suggestions: tuple[IdentitySuggestion, ...], keep: int | None,
-                     index: int) -> None:
+        def __init__(
+            self, suggestions: tuple[IdentitySuggestion, ...], keep: int | None, index: int
+        ) -> None:
             super().__init__()
             self.suggestions, self.keep, self.index = suggestions, keep, index
 
     class _Compared(Message):
-        def __init__(self, suggestion: IdentitySuggestion,
-                     pair: tuple[Customer, Customer] | None, error: str = "") -> None:
+        def __init__(
+            self,
+            suggestion: IdentitySuggestion,
+            pair: tuple[Customer, Customer] | None,
+            error: str = "",
+        ) -> None:
             super().__init__()
             self.suggestion, self.pair, self.error = suggestion, pair, error
 
@@ -276,23 +313,28 @@ class IdentityReviewScreen(Screen[None]):
                 literal(f"{s.score:.2f}"),
                 literal(f"{clean(s.name_a, max_length=NAME_WIDTH)} #{s.customer_a}"),
                 literal(f"{clean(s.name_b, max_length=NAME_WIDTH)} #{s.customer_b}"),
-                literal(s.reason, max_length=REASON_WIDTH), key=str(s.id))
+                literal(s.reason, max_length=REASON_WIDTH),
+                key=str(s.id),
+            )
         self._paint_head()
         if not self.suggestions:
             self.query_one(PairCompare).show(None, message="No suggestions to review.")
         else:
             ids = [s.id for s in self.suggestions]
-            row = ids.index(message.keep) if message.keep in ids else min(
-                message.index, len(ids) - 1)
+            row = (
+                ids.index(message.keep) if message.keep in ids else min(message.index, len(ids) - 1)
+            )
             table.move_cursor(row=row)
             self._compare_soon()
         if not self._status_kept:
             more = f" (the first {self.limit})" if len(self.suggestions) >= self.limit else ""
             read_only = self.app.read_only  # type: ignore[attr-defined]
-            what = ("merge and reject are blocked (read-only)" if read_only
-                    else "m merges B into A, x keeps them apart")
-            self._status(f"{len(self.suggestions)} suggestions{more}: {what}, "
-                         "enter/b opens A/B")
+            what = (
+                "merge and reject are blocked (read-only)"
+                if read_only
+                else "m merges B into A, x keeps them apart"
+            )
+            self._status(f"{len(self.suggestions)} suggestions{more}: {what}, enter/b opens A/B")
         self.refresh_bindings()
 
     @on(DataTable.RowHighlighted, "#idr-list")
@@ -314,8 +356,10 @@ class IdentityReviewScreen(Screen[None]):
     def _compare(self, suggestion: IdentitySuggestion) -> None:
         backend = self.app.backend  # type: ignore[attr-defined]
         try:
-            pair = (backend.get_customer(suggestion.customer_a),
-                    backend.get_customer(suggestion.customer_b))
+            pair = (
+                backend.get_customer(suggestion.customer_a),
+                backend.get_customer(suggestion.customer_b),
+            )
         except Exception as error:  # noqa: BLE001 - shown in the panel
             self.post_message(self._Compared(suggestion, None, error_text(error, "Customer")))
             return
@@ -359,14 +403,19 @@ class IdentityReviewScreen(Screen[None]):
         backend = self.app.backend  # type: ignore[attr-defined]
         try:
             entry: IdentityJournalEntry = backend.merge_customers(
-                s.customer_a, s.customer_b, reason=f"review of suggestion {s.id}: {s.reason}")
+                s.customer_a, s.customer_b, reason=f"review of suggestion {s.id}: {s.reason}"
+            )
         except Exception as error:  # noqa: BLE001 - shown where it happened
             self.post_message(self._Done(error_text(error, "Merge"), True))
             return
         undo = " ".join(entry.records)
-        self.post_message(self._Done(
-            f"Merged #{entry.other_id} into #{entry.customer_id} (journal {entry.id}). "
-            f"Undo: vista identity split {entry.customer_id} {undo}", False))
+        self.post_message(
+            self._Done(
+                f"Merged #{entry.other_id} into #{entry.customer_id} (journal {entry.id}). "
+                f"Undo: vista identity split {entry.customer_id} {undo}",
+                False,
+            )
+        )
 
     @work(thread=True, group="identity-write", exit_on_error=False)
     def _reject(self, s: IdentitySuggestion) -> None:
@@ -375,9 +424,13 @@ class IdentityReviewScreen(Screen[None]):
         except Exception as error:  # noqa: BLE001 - shown where it happened
             self.post_message(self._Done(error_text(error, "Reject"), True))
             return
-        self.post_message(self._Done(
-            f"Rejected suggestion #{s.id}: records {s.record_a} and {s.record_b} are kept "
-            "apart.", False))
+        self.post_message(
+            self._Done(
+                f"Rejected suggestion #{s.id}: records {s.record_a} and {s.record_b} are kept "
+                "apart.",
+                False,
+            )
+        )
 
     def on_identity_review_screen__done(self, message: _Done) -> None:
         was_busy, self.busy = self.busy, False
@@ -416,4 +469,3 @@ class IdentityReviewScreen(Screen[None]):
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
-

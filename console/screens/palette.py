@@ -37,14 +37,19 @@ class VistaCommands(Provider):
 
     async def discover(self) -> Hits:
         for spec, node in self._available():
-            yield DiscoveryHit(spec.title, partial(self.app.run_action, spec.action, node),
-                               help=spec.description)
+            yield DiscoveryHit(
+                spec.title, partial(self.app.run_action, spec.action, node), help=spec.description
+            )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for spec, node in self._available():
             score = matcher.match(spec.title)
             if score > 0:
-                yield Hit(score, matcher.highlight(spec.title),
-                          partial(self.app.run_action, spec.action, node), text=spec.title,
-                          help=spec.description)
+                yield Hit(
+                    score,
+                    matcher.highlight(spec.title),
+                    partial(self.app.run_action, spec.action, node),
+                    text=spec.title,
+                    help=spec.description,
+                )

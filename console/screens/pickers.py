@@ -30,8 +30,9 @@ class Picker(ModalScreen[T | None], Generic[T]):
         Binding("up", "up", "Up", show=False, id="picker.up"),
     ]
 
-    def __init__(self, title: str, choices: Sequence[tuple[str, T]],
-                 previews: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, title: str, choices: Sequence[tuple[str, T]], previews: Sequence[str] | None = None
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.choices = list(choices)
@@ -109,8 +110,9 @@ class Picker(ModalScreen[T | None], Generic[T]):
 class TypedPicker(Picker[T]):
     """A picker whose box also takes a typed value: `parse(text)` (None when it is not one)."""
 
-    def __init__(self, title: str, choices: Sequence[tuple[str, T]],
-                 parse: Callable[[str], T | None]) -> None:
+    def __init__(
+        self, title: str, choices: Sequence[tuple[str, T]], parse: Callable[[str], T | None]
+    ) -> None:
         super().__init__(title, choices)
         self.parse = parse
 
@@ -126,7 +128,14 @@ def template_picker(templates: Sequence[Template]) -> Picker[Template]:
     """The fuzzy template finder; labels show name, channel and language."""
     choices = []
     for t in templates:
-        tags = " ".join(x for x in (t.channel.value if t.channel else "any channel",
-                                    t.language, "approved" if t.whatsapp_approved else "") if x)
+        tags = " ".join(
+            x
+            for x in (
+                t.channel.value if t.channel else "any channel",
+                t.language,
+                "approved" if t.whatsapp_approved else "",
+            )
+            if x
+        )
         choices.append((f"{t.name}  ({tags})", t))
     return Picker("Template", choices, previews=[t.body for t in templates])

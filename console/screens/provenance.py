@@ -22,13 +22,21 @@ from console.widgets.side.event_detail import when
 
 #: Profile fields as people say them; unknown fields keep their own name.
 FIELD_LABEL = {
-    "first_name": "first name", "last_name": "last name", "birth_date": "birth date",
-    "emails": "e-mails", "phones": "phones", "addresses": "addresses", "language": "language",
-    "tier": "tier", "segment": "segment",
+    "first_name": "first name",
+    "last_name": "last name",
+    "birth_date": "birth date",
+    "emails": "e-mails",
+    "phones": "phones",
+    "addresses": "addresses",
+    "language": "language",
+    "tier": "tier",
+    "segment": "segment",
 }
 LABEL_WIDTH = 12
-HINT = "Each profile value, the source record it was chosen from, and the values that lost. " \
+HINT = (
+    "Each profile value, the source record it was chosen from, and the values that lost. "
     "Esc closes."
+)
 
 
 def value_text(value: Any) -> str:
@@ -59,13 +67,25 @@ def provenance_content(fields: tuple[FieldProvenance, ...]) -> Content:
         for i, value in enumerate(values or [None]):
             text = value_text(value)
             came = prov.sources.get(text) if isinstance(value, str) else None
-            lines.append(Content.assemble(
-                (f"{label if i == 0 else '':<{LABEL_WIDTH}} ", "bold"), content(text),
-                ("  ← " if came else "", "dim"), content(came or "", "$secondary")))
+            lines.append(
+                Content.assemble(
+                    (f"{label if i == 0 else '':<{LABEL_WIDTH}} ", "bold"),
+                    content(text),
+                    ("  ← " if came else "", "dim"),
+                    content(came or "", "$secondary"),
+                )
+            )
         at = f" · {when(prov.at)} UTC" if prov.at is not None else ""
-        lines.append(Content.assemble(
-            pad, ("chosen from ", "dim"), content(prov.source or "?", "bold $secondary"),
-            (" record ", "dim"), content(prov.source_id or "?"), (at, "dim")))
+        lines.append(
+            Content.assemble(
+                pad,
+                ("chosen from ", "dim"),
+                content(prov.source or "?", "bold $secondary"),
+                (" record ", "dim"),
+                content(prov.source_id or "?"),
+                (at, "dim"),
+            )
+        )
         if prov.losers:
             lost = "; ".join(value_text(v) for v in prov.losers)
             lines.append(Content.assemble(pad, ("lost: ", "$warning"), content(lost, "dim")))
@@ -112,8 +132,12 @@ class ProvenanceScreen(ModalScreen[None]):
     def _title(self) -> Content:
         who = [content(self.customer_name, "bold"), " "] if self.customer_name else []
         return Content.assemble(
-            ("Provenance · ", "bold $primary"), *who, (f"#{self.customer_id}", "dim"), "\n",
-            (HINT, "dim"))
+            ("Provenance · ", "bold $primary"),
+            *who,
+            (f"#{self.customer_id}", "dim"),
+            "\n",
+            (HINT, "dim"),
+        )
 
     def on_mount(self) -> None:
         self.load()
@@ -134,7 +158,8 @@ class ProvenanceScreen(ModalScreen[None]):
 
     def on_provenance_screen__failed(self, message: _Failed) -> None:
         self.query_one("#provenance-body", Static).update(
-            Content.styled(message.text, "bold $error"))
+            Content.styled(message.text, "bold $error")
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)

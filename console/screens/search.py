@@ -17,14 +17,21 @@ from textual.worker import get_current_worker
 
 from backends.models import CustomerHit
 from console.safe_text import content
-from console.widgets.customer.pane import error_text
 from console.widgets.common.hit_list import HitList
+from console.widgets.customer.pane import error_text
 
 
 def hit_row(hit: CustomerHit) -> Content:
-    return Content.assemble(content(hit.name or "(no name)", "bold"), "  ",
-                            content(hit.email, "$secondary"), "  ", content(hit.phone, "dim"),
-                            "  ", content(hit.city, "dim"), (f"  [{hit.matched}]", "dim"))
+    return Content.assemble(
+        content(hit.name or "(no name)", "bold"),
+        "  ",
+        content(hit.email, "$secondary"),
+        "  ",
+        content(hit.phone, "dim"),
+        "  ",
+        content(hit.city, "dim"),
+        (f"  [{hit.matched}]", "dim"),
+    )
 
 
 class SearchScreen(ModalScreen[int | None]):
@@ -44,8 +51,9 @@ class SearchScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-dialog"):
-            yield Static(Content.styled("Find a customer: name, e-mail, phone or order number",
-                                        "bold"))
+            yield Static(
+                Content.styled("Find a customer: name, e-mail, phone or order number", "bold")
+            )
             yield Input(placeholder="type to search", id="search-input")
             yield HitList(id="search-results")
             yield Static(id="search-status")
@@ -87,8 +95,7 @@ class SearchScreen(ModalScreen[int | None]):
         if hits:
             results.highlighted = 0
         status = f"{len(hits)} found" if text.strip() else ""
-        self.query_one("#search-status", Static).update(Content.styled(status, "dim"),
-                                                       layout=False)
+        self.query_one("#search-status", Static).update(Content.styled(status, "dim"), layout=False)
 
     def action_down(self) -> None:
         self.query_one(OptionList).action_cursor_down()

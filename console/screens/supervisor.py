@@ -112,37 +112,66 @@ class SupervisorScreen(Screen[None]):
     def load(self) -> None:
         """Ask the backend for the report and the at-risk list (reads only)."""
         now = self.now() if self.now is not None else None
-        self.post_message(read_kpis(
-            self.backend, WINDOWS[self.window_index][1], now, channel=self.channel,
-            max_open=self.max_open, within=self.within_minutes, limit=self.at_risk_limit))
+        self.post_message(
+            read_kpis(
+                self.backend,
+                WINDOWS[self.window_index][1],
+                now,
+                channel=self.channel,
+                max_open=self.max_open,
+                within=self.within_minutes,
+                limit=self.at_risk_limit,
+            )
+        )
 
     def on_kpis_loaded(self, message: KpisLoaded) -> None:
         r = self.report = message.report
         label = WINDOWS[self.window_index][0]
-        self.query_one("#sup-head", Static).update(Content.assemble(
-            ("Supervisor", "bold"), " · ", ("READ-ONLY", "bold $warning"), " · ", label,
-        ))
-        self.query_one("#sup-status", Static).update(Content.styled(
-            f"{window_title(r)} · updated {r.now.strftime('%H:%M:%S')} UTC", "$text-muted"))
+        self.query_one("#sup-head", Static).update(
+            Content.assemble(
+                ("Supervisor", "bold"),
+                " · ",
+                ("READ-ONLY", "bold $warning"),
+                " · ",
+                label,
+            )
+        )
+        self.query_one("#sup-status", Static).update(
+            Content.styled(
+                f"{window_title(r)} · updated {r.now.strftime('%H:%M:%S')} UTC", "$text-muted"
+            )
+        )
         self.query_one(KpiTiles).show(r)
         self.query_one(BacklogPanel).show(r)
         self.query_one(AgentTable).show(r.agents, r.now, r.max_open)
         over = sum(a.overloaded for a in r.agents)
-        self.query_one("#sup-agents-title", Static).update(Content.assemble(
-            ("Agent load", "bold"),
-            (f" · {over} over {r.max_open} open" if over else f" · none over {r.max_open} open",
-             "bold $error" if over else "$text-muted"),
-        ))
+        self.query_one("#sup-agents-title", Static).update(
+            Content.assemble(
+                ("Agent load", "bold"),
+                (
+                    f" · {over} over {r.max_open} open"
+                    if over
+                    else f" · none over {r.max_open} open",
+                    "bold $error" if over else "$text-muted",
+                ),
+            )
+        )
         self.query_one(AtRiskTable).show(message.at_risk)
-        self.query_one("#sup-risk-title", Static).update(Content.assemble(
-            ("At risk", "bold"),
-            (f" · unanswered, due within {self.within_minutes} min or overdue"
-             f" · {len(message.at_risk)} shown", "$text-muted"),
-        ))
+        self.query_one("#sup-risk-title", Static).update(
+            Content.assemble(
+                ("At risk", "bold"),
+                (
+                    f" · unanswered, due within {self.within_minutes} min or overdue"
+                    f" · {len(message.at_risk)} shown",
+                    "$text-muted",
+                ),
+            )
+        )
 
     def on_kpis_failed(self, message: KpisFailed) -> None:
         self.query_one("#sup-status", Static).update(
-            Content.styled(f"⚠ KPIs unavailable: {message.error}", "bold $error"))
+            Content.styled(f"⚠ KPIs unavailable: {message.error}", "bold $error")
+        )
 
     # -- actions (none of them changes data) ------------------------------------------------
 

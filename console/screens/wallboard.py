@@ -86,33 +86,52 @@ class Wallboard(App[None]):
     def load(self) -> None:
         """Read the report and the at-risk list (nothing else: the board is read-only)."""
         now = self.now() if self.now is not None else None
-        self.post_message(read_kpis(self.backend, WINDOW, now, channel=self.channel,
-                                    max_open=self.max_open, within=self.within, limit=30))
+        self.post_message(
+            read_kpis(
+                self.backend,
+                WINDOW,
+                now,
+                channel=self.channel,
+                max_open=self.max_open,
+                within=self.within,
+                limit=30,
+            )
+        )
 
     def on_kpis_loaded(self, message: KpisLoaded) -> None:
         r = message.report
         chan = r.channel.value if r.channel is not None else "all channels"
         mask = "names shown" if self.unmask else "customer data masked"
-        self.query_one("#wb-head", Static).update(Content.assemble(
-            ("VISTA WALLBOARD", "bold"), " · ", ("READ-ONLY", "bold $warning"),
-            f" · last 24 h · {chan} · {mask} · updated {r.now.strftime('%H:%M:%S')} UTC",
-        ))
+        self.query_one("#wb-head", Static).update(
+            Content.assemble(
+                ("VISTA WALLBOARD", "bold"),
+                " · ",
+                ("READ-ONLY", "bold $warning"),
+                f" · last 24 h · {chan} · {mask} · updated {r.now.strftime('%H:%M:%S')} UTC",
+            )
+        )
         self.query_one(KpiTiles).show(r)
         self.query_one(BacklogPanel).show(r)
         self.query_one(AgentTable).show(r.agents, r.now, r.max_open)
         over = sum(a.overloaded for a in r.agents)
-        self.query_one("#wb-agents-title", Static).update(Content.assemble(
-            ("Agent load", "bold"),
-            (f" · {over} over {r.max_open} open", "bold $error") if over else "",
-        ))
+        self.query_one("#wb-agents-title", Static).update(
+            Content.assemble(
+                ("Agent load", "bold"),
+                (f" · {over} over {r.max_open} open", "bold $error") if over else "",
+            )
+        )
         self.query_one(AtRiskTable).show(message.at_risk)
-        self.query_one("#wb-risk-title", Static).update(Content.assemble(
-            ("At risk", "bold"), f" · due within {self.within} min or overdue",
-        ))
+        self.query_one("#wb-risk-title", Static).update(
+            Content.assemble(
+                ("At risk", "bold"),
+                f" · due within {self.within} min or overdue",
+            )
+        )
 
     def on_kpis_failed(self, message: KpisFailed) -> None:
         self.query_one("#wb-head", Static).update(
-            Content.styled(f"VISTA WALLBOARD · ⚠ unavailable: {message.error}", "bold $error"))
+            Content.styled(f"VISTA WALLBOARD · ⚠ unavailable: {message.error}", "bold $error")
+        )
 
     def action_refresh(self) -> None:
         self.load()

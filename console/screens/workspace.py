@@ -41,16 +41,16 @@ from backends.models import (
 from console import actions
 from console.safe_text import content
 from console.screens.contact_actions import ContactActions
-from console.widgets.queue.first_page import FirstPage
 from console.widgets.common.key_bar import KeyBar
+from console.widgets.queue.first_page import FirstPage
 from console.widgets.queue.pane import QueuePane
 from console.widgets.queue.rows import QueueList
 from console.widgets.queue.window import PAGE
 
 if TYPE_CHECKING:
-    from console.widgets.side.composer import Composer
     from console.widgets.customer.contact_bar import ContactBar
     from console.widgets.customer.pane import CustomerView
+    from console.widgets.side.composer import Composer
     from console.widgets.side.event_detail import EventDetail
 
 #: When the queue has not shown its first page by then, the other panes come in anyway.
@@ -134,14 +134,22 @@ class WorkspaceScreen(ContactActions, Screen[None]):
 
     def _header(self) -> Content:
         app: Any = self.app
-        parts: list[Any] = [(" Vista ", "bold reverse"), "  agent ",
-                            content(app.agent_label, "bold"),
-                            "  ", content(app.backend.location, "dim")]
+        parts: list[Any] = [
+            (" Vista ", "bold reverse"),
+            "  agent ",
+            content(app.agent_label, "bold"),
+            "  ",
+            content(app.backend.location, "dim"),
+        ]
         if app.read_only:
             parts += ["  ", (" READ-ONLY ", "bold $text-error on $error-muted")]
         if self.offline:
-            parts += ["  ", (" OFFLINE, retrying ", "bold $text-warning on $warning-muted"),
-                      " ", content(self.offline, "dim")]
+            parts += [
+                "  ",
+                (" OFFLINE, retrying ", "bold $text-warning on $warning-muted"),
+                " ",
+                content(self.offline, "dim"),
+            ]
         return Content.assemble(*parts)
 
     def _paint_header(self) -> None:
@@ -162,9 +170,9 @@ class WorkspaceScreen(ContactActions, Screen[None]):
 
     async def _mount_panes(self) -> None:
         """Mount the customer view, contact bar, inline detail and composer."""
-        from console.widgets.side.composer import Composer
         from console.widgets.customer.contact_bar import ContactBar
         from console.widgets.customer.pane import CustomerView
+        from console.widgets.side.composer import Composer
         from console.widgets.side.event_detail import EventDetail
 
         app: Any = self.app
@@ -172,8 +180,9 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         side_panes: list[Any] = [EventDetail(id="inline-detail")]
         if not app.read_only:
             side_panes.append(Composer(app.drafts, id="composer"))
-        centre = Vertical(ContactBar(self.me, app.now, id="contact-bar"),
-                          CustomerView(id="customer"), id="centre")
+        centre = Vertical(
+            ContactBar(self.me, app.now, id="contact-bar"), CustomerView(id="customer"), id="centre"
+        )
         panes, queue = self.query_one("#panes"), self.query_one(QueuePane)
         if not panes.is_attached:  # the console is closing already (quit at start-up)
             return
@@ -256,13 +265,15 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             self.post_message(self._Connection(False, error.message))
             return
         except Exception as error:  # noqa: BLE001 - shown, app keeps going
-            self.app.call_from_thread(self.notify, _error_text(error, "Start"),
-                                      severity="error", markup=False)
+            self.app.call_from_thread(
+                self.notify, _error_text(error, "Start"), severity="error", markup=False
+            )
             return
         self.app.call_from_thread(self._reference_loaded, since, agents, templates, me)
 
-    def _reference_loaded(self, since: int, agents: tuple[Agent, ...],
-                          templates: tuple[Template, ...], me: Agent) -> None:
+    def _reference_loaded(
+        self, since: int, agents: tuple[Agent, ...], templates: tuple[Template, ...], me: Agent
+    ) -> None:
         self.since = since
         self.agents_ = agents
         self.templates = templates
@@ -315,14 +326,18 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         contacts = {c.entity_id for c in batch.changes if c.entity is ChangeEntity.CONTACT}
         customers = {c.entity_id for c in batch.changes if c.entity is ChangeEntity.CUSTOMER}
         if contacts:
-            self.query_one(QueuePane).reload(
-                keep_id=self.contact.id if self.contact else None)
+            self.query_one(QueuePane).reload(keep_id=self.contact.id if self.contact else None)
         if self.contact is not None and self.contact.id in contacts:
             self._refresh_contact(self.contact.id)
         view = self._customer_view()
-        if view is not None and self.customer_id is not None and (
-                self.customer_id in customers or (
-                    self.contact is not None and self.contact.id in contacts)):
+        if (
+            view is not None
+            and self.customer_id is not None
+            and (
+                self.customer_id in customers
+                or (self.contact is not None and self.contact.id in contacts)
+            )
+        ):
             view.reload_timeline()
 
     @work(thread=True, exclusive=True, group="contact", exit_on_error=False)
@@ -434,9 +449,13 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         """Refresh the footer and palette only when what is allowed actually changed
         (a footer refresh recomposes it: too slow to do on every customer opened)."""
         c = self.contact
-        state = (self.customer_id is not None, c is not None,
-                 None if c is None else (c.assignee == self.me, c.assignee is None,
-                                         c.status is ContactStatus.RESOLVED))
+        state = (
+            self.customer_id is not None,
+            c is not None,
+            None
+            if c is None
+            else (c.assignee == self.me, c.assignee is None, c.status is ContactStatus.RESOLVED),
+        )
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
@@ -462,8 +481,14 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             if self.app.read_only:  # type: ignore[attr-defined]
                 return False
             return c is not None or None
-        if action in ("open_event", "jump", "cycle_kind", "cycle_timeline_channel",
-                      "focus_timeline", "provenance"):
+        if action in (
+            "open_event",
+            "jump",
+            "cycle_kind",
+            "cycle_timeline_channel",
+            "focus_timeline",
+            "provenance",
+        ):
             return self.customer_id is not None or None
         return True
 
@@ -517,8 +542,13 @@ class WorkspaceScreen(ContactActions, Screen[None]):
 
         if self.customer_id is not None:
             view = self._customer_view()
-            name = view.customer.display_name if view is not None and \
-                view.customer is not None and view.customer.id == self.customer_id else ""
+            name = (
+                view.customer.display_name
+                if view is not None
+                and view.customer is not None
+                and view.customer.id == self.customer_id
+                else ""
+            )
             self.app.push_screen(ProvenanceScreen(self.customer_id, name))
 
     def action_compose(self) -> None:
@@ -531,8 +561,11 @@ class WorkspaceScreen(ContactActions, Screen[None]):
 
     def action_next_contact(self) -> None:
         queue = self.query_one(QueuePane)
-        if self.contact is not None and queue.current is not None and \
-                queue.current.id != self.contact.id:
+        if (
+            self.contact is not None
+            and queue.current is not None
+            and queue.current.id != self.contact.id
+        ):
             current = queue.current  # the cursor is already past the open one
             self.open_contact(current)
             return

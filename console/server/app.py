@@ -44,14 +44,14 @@ from backends.base import (
     VistaError,
 )
 from backends.http import bodies, codec
+from backends.models import QueueQuery, Role, utcnow
+from backends.sqlite.backend import SQLiteBackend
+from backends.sqlite.tokens import TokenInfo
 from console.server import imports
 from console.server.asgi_body import receive_chunks
 from console.server.hub import Hub
 from console.server.openapi import openapi_document
 from console.server.routes import API_PREFIX, ENDPOINTS, Endpoint, _contract_hints
-from backends.models import QueueQuery, Role, utcnow
-from backends.sqlite.backend import SQLiteBackend
-from backends.sqlite.tokens import TokenInfo
 
 log = logging.getLogger("vista.server")
 

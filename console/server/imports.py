@@ -78,9 +78,9 @@ def check(kwargs: dict[str, Any], content_type: str) -> str:
     Raises:
         InvalidInput: a bad source name, kind, region, encoding, format or mapping size.
     """
-    from backends.sqlite.identity.importer import check_source
     from backends.identity.phones import check_region
     from backends.identity.readers import check_encoding
+    from backends.sqlite.identity.importer import check_source
 
     check_source(kwargs["source"])
     if kwargs.get("kind", "customers") not in ("customers", "events"):

@@ -15,9 +15,9 @@ import pytest
 import uvicorn
 
 from backends.http.client import HTTPBackend
-from console.server.hub import Hub
-from console.server.app import create_app
 from backends.models import Role
+from console.server.app import create_app
+from console.server.hub import Hub
 from tests.conftest import NOW
 
 

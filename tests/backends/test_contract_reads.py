@@ -36,8 +36,13 @@ def test_search_by_phone_in_any_format(backend: Backend) -> None:
     customer = backend.get_customer(12)
     e164 = customer.phones[0]  # +39XXXXXXXXXX
     national = e164[3:]
-    for typed in (e164, national, f"{national[:3]} {national[3:6]} {national[6:]}",
-                  "0039 " + national, national[:6]):
+    for typed in (
+        e164,
+        national,
+        f"{national[:3]} {national[3:6]} {national[6:]}",
+        "0039 " + national,
+        national[:6],
+    ):
         ids = [h.id for h in backend.search_customers(typed, limit=50)]
         assert 12 in ids, f"{typed!r} should find customer 12"
 
@@ -50,8 +55,20 @@ def test_search_by_email_and_order_number(backend: Backend) -> None:
     assert (hit.id, hit.matched) == (cid, "order")
 
 
-@pytest.mark.parametrize("text", ['"', "AND OR NOT", "*", "name:foo", "a\" OR \"b", "NEAR(x y)",
-                                  "'; DROP TABLE customers; --", "\x00", "   "])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"',
+        "AND OR NOT",
+        "*",
+        "name:foo",
+        'a" OR "b',
+        "NEAR(x y)",
+        "'; DROP TABLE customers; --",
+        "\x00",
+        "   ",
+    ],
+)
 def test_search_treats_query_syntax_as_text(backend: Backend, text: str) -> None:
     backend.search_customers(text)  # no error, whatever it finds
     assert backend.get_customer(1).id == 1  # and nothing was harmed
@@ -85,7 +102,8 @@ def test_customer_profile_carries_its_sources_and_identities(backend: Backend) -
 
 def test_changed_email_shows_as_a_source_conflict(backend: Backend) -> None:
     conflicted = [
-        c for c in (backend.get_customer(i) for i in range(1, 120))
+        c
+        for c in (backend.get_customer(i) for i in range(1, 120))
         if any(f.field == "email" for f in c.conflicts())
     ]
     assert conflicted, "the demo has e-mails changed in one system only"
@@ -204,7 +222,8 @@ def _checkout_customers(demo_db) -> tuple[int, int]:  # type: ignore[no-untyped-
         pairs = conn.execute(
             "SELECT e.customer_id, max(e.at), (SELECT max(at) FROM orders o "
             "WHERE o.customer_id = e.customer_id) FROM events e WHERE kind = 'checkout_step' "
-            "GROUP BY e.customer_id ORDER BY e.customer_id").fetchall()
+            "GROUP BY e.customer_id ORDER BY e.customer_id"
+        ).fetchall()
     finally:
         conn.close()
     left = next(c for c, step, order in pairs if order is None or step > order)
@@ -212,8 +231,9 @@ def _checkout_customers(demo_db) -> tuple[int, int]:  # type: ignore[no-untyped-
     return left, done
 
 
-def test_facts_show_the_web_journey_and_a_checkout_left_unfinished(backend: Backend,
-                                                                     demo_db) -> None:  # type: ignore[no-untyped-def]
+def test_facts_show_the_web_journey_and_a_checkout_left_unfinished(
+    backend: Backend, demo_db
+) -> None:  # type: ignore[no-untyped-def]
     left, done = _checkout_customers(demo_db)
     facts = backend.customer_facts(left)
     step = backend.timeline(left, kinds=(EventKind.CHECKOUT_STEP,), limit=1).events[0]

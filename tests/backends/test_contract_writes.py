@@ -192,7 +192,10 @@ def _write_calls(cid: int) -> dict[str, tuple[tuple, dict]]:
         "add_note": ((cid, "note"), {}),
         "add_customer_note": ((1, "note"), {}),
         "edit_profile": ((1, "first_name", "Hacked"), {}),
-        "deliver_inbound": ((Channel.EMAIL, "someone.new@example.com", "hello"), {"external_id": "x-1"}),
+        "deliver_inbound": (
+            (Channel.EMAIL, "someone.new@example.com", "hello"),
+            {"external_id": "x-1"},
+        ),
         "merge_customers": ((1, 2), {}),
         "split_customer": ((1, ("crm:CRM-00000001",)), {}),
         "reject_suggestion": ((1,), {}),

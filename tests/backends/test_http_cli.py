@@ -104,8 +104,16 @@ def test_tokens_create_prints_only_the_token(store: Path) -> None:
 def _token(store: Path, name: str, role: str, agent: str | None = None) -> str:
     """A new token made by `vista tokens create` on the local store (printed alone)."""
     made = _vista(
-        "--backend", f"sqlite:///{store}", "tokens", "create", "--name", name, "--role", role,
-        "--agent", agent or name,
+        "--backend",
+        f"sqlite:///{store}",
+        "tokens",
+        "create",
+        "--name",
+        name,
+        "--role",
+        role,
+        "--agent",
+        agent or name,
     )
     assert made.returncode == 0, made.stderr
     return made.stdout.strip()
@@ -178,10 +186,13 @@ def test_scripting_commands_answer_the_same_from_a_server(store: Path, server: s
     operator = _token(store, "ops", "operator", "giulia")
     local = ["--backend", f"sqlite:///{store}"]
     remote = ["--backend", server, "--token", operator]
-    for args in (("customers", "timeline", "4", "--limit", "30", "--json"),
-                 ("queue", "count", "--channel", "email", "--json"),
-                 ("templates", "--json"), ("agents", "--json"),
-                 ("changes", "--limit", "20", "--json")):
+    for args in (
+        ("customers", "timeline", "4", "--limit", "30", "--json"),
+        ("queue", "count", "--channel", "email", "--json"),
+        ("templates", "--json"),
+        ("agents", "--json"),
+        ("changes", "--limit", "20", "--json"),
+    ):
         here, there = _vista(*local, *args), _vista(*remote, *args)
         assert there.returncode == 0, (args, there.stderr)
         assert here.stdout == there.stdout, args
@@ -196,7 +207,9 @@ def test_changes_follow_over_http_prints_a_change_as_it_happens(store: Path, ser
     operator = _token(store, "ops", "operator", "giulia")
     follower = subprocess.Popen(
         [*VISTA, "--backend", server, "--token", operator, "changes", "--follow", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "NO_COLOR": "1"},
     )
     try:
@@ -223,8 +236,10 @@ def test_serve_on_a_taken_port_says_so_and_changes_nothing(store: Path) -> None:
         port = taken.getsockname()[1]
         done = _vista("serve", "--backend", f"sqlite:///{store}", "--port", str(port))
     assert done.returncode == 1
-    assert done.stderr.strip() == (f"vista: error: 127.0.0.1:{port} is in use (another "
-                                   "`vista serve`?): stop that or pick another --port")
+    assert done.stderr.strip() == (
+        f"vista: error: 127.0.0.1:{port} is in use (another "
+        "`vista serve`?): stop that or pick another --port"
+    )
     assert "Vista API for" not in done.stderr  # no address announced that is not served
     bad_host = _vista("serve", "--backend", f"sqlite:///{store}", "--host", "nosuch.invalid")
     assert bad_host.returncode == 1 and "no such interface or host name" in bad_host.stderr

@@ -14,9 +14,9 @@ import pytest
 
 from backends.base import Backend, InvalidInput, VistaError
 from backends.http import bodies, codec
-from console.server import routes
 from backends.models import EventKind, QueueQuery, TimelineEvent, TimelinePage
 from backends.sqlite.backend import SQLiteBackend
+from console.server import routes
 from tests.conftest import NOW
 
 #: Arguments for the required parameters of read methods.

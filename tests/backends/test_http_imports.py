@@ -13,8 +13,8 @@ import pytest
 
 from backends.base import Forbidden, InvalidInput, ReadOnly
 from backends.http.client import HTTPBackend
-from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.models import Role
+from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.sqlite.store import Store
 from tests.backends.live_server import LiveServer
 

@@ -132,9 +132,11 @@ def test_inbound_over_the_wire(live_server: LiveServer, demo_db: Path) -> None:
         missing = http.post("/api/v1/inbound", json={"channel": "sms", "text": "x"})
         assert missing.status_code == 400 and "sender" in missing.json()["error"]["message"]
         # a JSON escape of a lone surrogate is not text: refused, nothing stored
-        lone = http.post("/api/v1/inbound", headers={"content-type": "application/json"},
-                         content=b'{"channel": "sms", "sender": "+393331112298", '
-                                 b'"text": "ciao \\udcff"}')
+        lone = http.post(
+            "/api/v1/inbound",
+            headers={"content-type": "application/json"},
+            content=b'{"channel": "sms", "sender": "+393331112298", "text": "ciao \\udcff"}',
+        )
         assert lone.status_code == 422, lone.text  # InvalidInput, as the backend raised it
         assert "lone UTF-16 surrogate" in lone.json()["error"]["message"]
         found = http.get("/api/v1/customers", params={"text": "+393331112298"})

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from backends.http import bodies
-from console.server.app import _from_rows
 from backends.models import EventKind
 from backends.sqlite.backend import SQLiteBackend
+from console.server.app import _from_rows
 from tests.conftest import NOW
 
 HOSTILE = [  # (kind, channel, summary, payload) as a source may have left them
-    ("chat", "chat", "ciao \u202egnp.exe\u202c \x1b[31mred\x07 \"quoted\" \\ back", '{"a": 1}'),
+    ("chat", "chat", 'ciao \u202egnp.exe\u202c \x1b[31mred\x07 "quoted" \\ back', '{"a": 1}'),
     ("order", "web", "emoji \U0001f600 and \u2028 line sep", '{"total": NaN, "max": Infinity}'),
     ("note", "", "", "[1, 2, 3]"),
     ("note", "", "null payload", "null"),
@@ -34,7 +34,16 @@ def _add_events(db: Path, customer_id: int) -> None:
             conn.execute(
                 "INSERT INTO events (customer_id, at, id, kind, channel, source, summary, payload,"
                 " contact_id) VALUES (?, ?, ?, ?, ?, 'crm', ?, ?, ?)",
-                (customer_id, at + i, top + i, kind, channel, summary, payload, i if i % 2 else None),
+                (
+                    customer_id,
+                    at + i,
+                    top + i,
+                    kind,
+                    channel,
+                    summary,
+                    payload,
+                    i if i % 2 else None,
+                ),
             )
 
 

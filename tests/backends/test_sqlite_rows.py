@@ -14,8 +14,10 @@ from backends.sqlite.backend import SQLiteBackend
 
 def test_every_contact_field_comes_from_its_own_column(demo_db: Path) -> None:
     with sqlite3.connect(demo_db) as conn:  # the demo has no snoozed contact: make one
-        conn.execute("UPDATE contacts SET status = 'snoozed', snoozed_until = 1800000000 "
-                     "WHERE id = (SELECT min(id) FROM contacts WHERE status = 'open')")
+        conn.execute(
+            "UPDATE contacts SET status = 'snoozed', snoozed_until = 1800000000 "
+            "WHERE id = (SELECT min(id) FROM contacts WHERE status = 'open')"
+        )
     backend = SQLiteBackend(demo_db, agent="demo", read_only=True)
     conn = sqlite3.connect(demo_db)
     conn.row_factory = sqlite3.Row

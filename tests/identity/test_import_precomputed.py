@@ -21,8 +21,14 @@ from bench.identity.generate import generate
 NOW = 1_800_000_000
 
 
-def _prepared(data: Path, name: str, source: str, fmt: str, mapping: Path | None = None,
-              id_column: str | None = None) -> list:
+def _prepared(
+    data: Path,
+    name: str,
+    source: str,
+    fmt: str,
+    mapping: Path | None = None,
+    id_column: str | None = None,
+) -> list:
     plan = Plan(source, load_mapping(mapping), id_column, "IT", NOW, MatchConfig())
     with open(data / name, "rb") as raw:
         rows = RawRows(raw, fmt)
@@ -33,10 +39,11 @@ def _prepared(data: Path, name: str, source: str, fmt: str, mapping: Path | None
 
 def test_keys_prepared_by_workers_match_the_resolvers_own(tmp_path: Path) -> None:
     generate(tmp_path, 600, seed=11)
-    items = (_prepared(tmp_path, "crm.csv", "crm", "csv")
-             + _prepared(tmp_path, "webshop.jsonl", "webshop", "jsonl", tmp_path / "webshop.toml")
-             + _prepared(tmp_path, "helpdesk.json", "helpdesk", "json",
-                         id_column="ticket_customer_id"))
+    items = (
+        _prepared(tmp_path, "crm.csv", "crm", "csv")
+        + _prepared(tmp_path, "webshop.jsonl", "webshop", "jsonl", tmp_path / "webshop.toml")
+        + _prepared(tmp_path, "helpdesk.json", "helpdesk", "json", id_column="ticket_customer_id")
+    )
     assert len(items) > 500
     with_ids = 0
     for item in items:
@@ -55,7 +62,7 @@ def test_golden_profiles_from_stored_json_equal_those_from_features(tmp_path: Pa
     items = _prepared(tmp_path, "crm.csv", "crm", "csv")[:120]
     cfg = MatchConfig()
     # customers of three records each, with features as objects, lists and stored JSON text
-    groups = [items[i:i + 3] for i in range(0, len(items), 3)]
+    groups = [items[i : i + 3] for i in range(0, len(items), 3)]
 
     def jobs(form: str) -> list:
         out = []
@@ -71,6 +78,8 @@ def test_golden_profiles_from_stored_json_equal_those_from_features(tmp_path: Pa
     expected = compute_golden(cfg, NOW, jobs("object"))
     assert compute_golden(cfg, NOW, jobs("list")) == expected
     assert compute_golden(cfg, NOW, jobs("text")) == expected
-    assert all(json.loads(item.features_json) == json.loads(dumps(item.features.to_json()))
-               for item in items)
+    assert all(
+        json.loads(item.features_json) == json.loads(dumps(item.features.to_json()))
+        for item in items
+    )
     assert Features.from_json(json.loads(items[0].features_json)) == items[0].features

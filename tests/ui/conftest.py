@@ -27,8 +27,13 @@ def make_app(demo_db: Path, settings_path: Path) -> Callable[..., VistaApp]:
     def make(read_only: bool = False, poll_interval: float = 3600.0, **kwargs: object) -> VistaApp:
         backend = SQLiteBackend(demo_db, agent="demo", read_only=read_only, clock=lambda: NOW)
         opened.append(backend)
-        return VistaApp(backend, clock=lambda: NOW, settings_path=settings_path,
-                        poll_interval=poll_interval, **kwargs)  # type: ignore[arg-type]
+        return VistaApp(
+            backend,
+            clock=lambda: NOW,
+            settings_path=settings_path,
+            poll_interval=poll_interval,
+            **kwargs,
+        )  # type: ignore[arg-type]
 
     yield make  # type: ignore[misc]
     for backend in opened:

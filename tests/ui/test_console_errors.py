@@ -8,8 +8,8 @@ import pytest
 from backends.base import Conflict, Unavailable
 from backends.models import Direction
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.side.composer import Composer
 from console.widgets.customer.pane import CustomerView
+from console.widgets.side.composer import Composer
 from tests.ui.conftest import queue_failure_shown_then_retried, settle
 
 pytestmark = pytest.mark.anyio
@@ -68,8 +68,11 @@ async def test_failed_send_keeps_text_and_retry_sends_once(make_app, backend) ->
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert composer.body == ""
-        sent = [m for m in backend.get_contact(contact.id).messages
-                if m.direction is Direction.OUTBOUND and m.body == "We are on it."]
+        sent = [
+            m
+            for m in backend.get_contact(contact.id).messages
+            if m.direction is Direction.OUTBOUND and m.body == "We are on it."
+        ]
         assert len(sent) == 1
 
 
@@ -83,9 +86,12 @@ async def test_failed_claim_and_failed_timeline_are_shown_in_place(make_app) -> 
         await settle(pilot)
         screen = app.screen
         flaky.fail["claim"] = Conflict("contact taken by giulia")
-        screen.contact = screen.contact.__class__(**{
-            **{f: getattr(screen.contact, f) for f in screen.contact.__dataclass_fields__},
-            "assignee": None})
+        screen.contact = screen.contact.__class__(
+            **{
+                **{f: getattr(screen.contact, f) for f in screen.contact.__dataclass_fields__},
+                "assignee": None,
+            }
+        )
         screen.refresh_bindings()
         await pilot.press("c")
         await settle(pilot)

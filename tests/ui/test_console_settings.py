@@ -7,8 +7,8 @@ import json
 import pytest
 
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.side.composer import Composer
 from console.widgets.queue.pane import QueuePane
+from console.widgets.side.composer import Composer
 from tests.ui.conftest import settle
 
 pytestmark = pytest.mark.anyio
@@ -121,7 +121,8 @@ async def test_escape_leaves_the_composer_for_the_queue(make_app) -> None:
 
 @pytest.mark.parametrize("content", [b'{"theme": "vista-light", "keys": {', b'{"theme": "\xff"}'])
 async def test_a_broken_settings_file_is_kept_aside_and_the_console_says_so(
-        make_app, settings_path, content: bytes) -> None:
+    make_app, settings_path, content: bytes
+) -> None:
     settings_path.parent.mkdir(parents=True, exist_ok=True)
     settings_path.write_bytes(content)
     drafts = settings_path.with_name("drafts.json")
@@ -131,8 +132,7 @@ async def test_a_broken_settings_file_is_kept_aside_and_the_console_says_so(
     app.notify = lambda message, **_kw: said.append(message)  # what the operator is told
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        assert any("settings.json" in m and "keeps it as settings.json.broken" in m
-                   for m in said)
+        assert any("settings.json" in m and "keeps it as settings.json.broken" in m for m in said)
         assert any("drafts.json" in m and "keeps it as drafts.json.broken" in m for m in said)
         assert app.theme == "vista-dark"  # the defaults
         await pilot.press("T")  # a change saves settings.json anew...

@@ -87,11 +87,15 @@ def whatsapp_outside_window(path, backend) -> None:
     first = backend.queue(limit=1).contacts[0]
     db = sqlite3.connect(path)
     with db:
-        db.execute("UPDATE contacts SET channel = 'whatsapp', last_inbound_at = ?, "
-                   "assignee = NULL, status = 'new' WHERE id = ?",
-                   (int((NOW - timedelta(days=2)).timestamp()), first.id))
-        db.execute("INSERT INTO templates(name, body) VALUES ('points_en', "
-                   "'Hi {first_name}, you have {loyalty.points} points.')")
+        db.execute(
+            "UPDATE contacts SET channel = 'whatsapp', last_inbound_at = ?, "
+            "assignee = NULL, status = 'new' WHERE id = ?",
+            (int((NOW - timedelta(days=2)).timestamp()), first.id),
+        )
+        db.execute(
+            "INSERT INTO templates(name, body) VALUES ('points_en', "
+            "'Hi {first_name}, you have {loyalty.points} points.')"
+        )
     db.close()
 
 
@@ -110,8 +114,9 @@ async def test_reply_rules_are_checked_before_sending(make_app, backend, demo_db
         await settle(pilot)
         assert "24-hour window" in str(composer.query_one("#composer-problems").render())
         assert composer.body == "Ciao!"
-        assert not [m for m in backend.get_contact(contact.id).messages
-                    if m.direction is Direction.OUTBOUND]
+        assert not [
+            m for m in backend.get_contact(contact.id).messages if m.direction is Direction.OUTBOUND
+        ]
 
         composer.text_area.load_text("")
         await pilot.press("ctrl+t", *"whatsapp_followup_it", "enter")
@@ -119,8 +124,9 @@ async def test_reply_rules_are_checked_before_sending(make_app, backend, demo_db
         assert composer.template is not None and composer.template.whatsapp_approved
         await pilot.press("ctrl+s")
         await settle(pilot)
-        sent = [m for m in backend.get_contact(contact.id).messages
-                if m.direction is Direction.OUTBOUND]
+        sent = [
+            m for m in backend.get_contact(contact.id).messages if m.direction is Direction.OUTBOUND
+        ]
         assert len(sent) == 1 and sent[0].body.startswith("Ciao ")
 
         # a template whose variable has no value is flagged and not sent
@@ -130,15 +136,17 @@ async def test_reply_rules_are_checked_before_sending(make_app, backend, demo_db
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "unresolved variable {loyalty.points}" in str(
-            composer.query_one("#composer-problems").render())
+            composer.query_one("#composer-problems").render()
+        )
         assert len(backend.get_contact(contact.id).messages) == 2
         # a private note goes through
         composer.text_area.load_text("customer called twice")
         composer.note = True
         await pilot.press("ctrl+s")
         await settle(pilot)
-        notes = [m for m in backend.get_contact(contact.id).messages
-                 if m.direction is Direction.NOTE]
+        notes = [
+            m for m in backend.get_contact(contact.id).messages if m.direction is Direction.NOTE
+        ]
         assert [n.body for n in notes] == ["customer called twice"]
 
 

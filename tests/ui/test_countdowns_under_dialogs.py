@@ -20,11 +20,11 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_countdowns_pause_under_the_search_dialog_and_catch_up(
-        demo_db: Path, settings_path: Path) -> None:
+    demo_db: Path, settings_path: Path
+) -> None:
     now = [NOW]
     backend = SQLiteBackend(demo_db, agent="demo", clock=lambda: now[0])
-    app = VistaApp(backend, clock=lambda: now[0], settings_path=settings_path,
-                   poll_interval=3600)
+    app = VistaApp(backend, clock=lambda: now[0], settings_path=settings_path, poll_interval=3600)
     try:
         async with app.run_test(size=(160, 48)) as pilot:
             await settle(pilot)

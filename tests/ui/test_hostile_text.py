@@ -28,17 +28,24 @@ def poison(path, backend) -> int:
     contact = backend.queue(QueueQuery(), limit=1).contacts[0]
     db = sqlite3.connect(path)
     with db:
-        db.execute("UPDATE customers SET first_name = ?, last_name = ? WHERE id = ?",
-                   (NAME, LAST, contact.customer_id))
+        db.execute(
+            "UPDATE customers SET first_name = ?, last_name = ? WHERE id = ?",
+            (NAME, LAST, contact.customer_id),
+        )
         db.execute("UPDATE contacts SET subject = ? WHERE id = ?", (SUBJECT, contact.id))
-        db.execute("UPDATE messages SET body = ? WHERE contact_id = ?",
-                   (f"[@click=app.quit]click me[/] \x1b]0;pwned\x07 {LONG}", contact.id))
-        row = db.execute("SELECT id, payload FROM events WHERE contact_id = ? ORDER BY at DESC",
-                         (contact.id,)).fetchone()
+        db.execute(
+            "UPDATE messages SET body = ? WHERE contact_id = ?",
+            (f"[@click=app.quit]click me[/] \x1b]0;pwned\x07 {LONG}", contact.id),
+        )
+        row = db.execute(
+            "SELECT id, payload FROM events WHERE contact_id = ? ORDER BY at DESC", (contact.id,)
+        ).fetchone()
         payload = json.loads(row[1])
         payload["subject"] = SUBJECT
-        db.execute("UPDATE events SET summary = ?, payload = ?, at = ? WHERE id = ?",
-                   (f"Chat: {SUBJECT} {LONG}", json.dumps(payload), 1_795_000_000, row[0]))
+        db.execute(
+            "UPDATE events SET summary = ?, payload = ?, at = ? WHERE id = ?",
+            (f"Chat: {SUBJECT} {LONG}", json.dumps(payload), 1_795_000_000, row[0]),
+        )
     db.close()
     return contact.id
 

@@ -22,15 +22,22 @@ from tests.ui.test_snapshots import FixedLocation
 pytestmark = pytest.mark.anyio
 
 #: Everything a merge or a reject could touch.
-TABLES = ("customers", "source_records", "identity_suggestions", "identity_links",
-          "identity_journal", "changes", "events", "contacts")
+TABLES = (
+    "customers",
+    "source_records",
+    "identity_suggestions",
+    "identity_links",
+    "identity_journal",
+    "changes",
+    "events",
+    "contacts",
+)
 
 
 def stored(path) -> tuple[object, ...]:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return tuple(tuple(db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall())
-                     for t in TABLES)
+        return tuple(tuple(db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()) for t in TABLES)
     finally:
         db.close()
 
@@ -49,7 +56,8 @@ async def open_review(pilot) -> IdentityReviewScreen:
 
 
 async def test_review_lists_suggestions_best_first_and_compares_both_customers(
-        make_app, backend) -> None:
+    make_app, backend
+) -> None:
     expected = backend.identity_suggestions(200)
     assert len(expected) >= 3  # the demo has some duplicates below the automatic threshold
     app = make_app()
@@ -86,7 +94,8 @@ async def test_review_lists_suggestions_best_first_and_compares_both_customers(
 
 
 async def test_merge_from_the_review_screen_is_stored_and_the_list_refreshes(
-        make_app, backend) -> None:
+    make_app, backend
+) -> None:
     first = backend.identity_suggestions(200)[0]
     record_b = backend.get_customer(first.customer_b).sources
     app = make_app()
@@ -124,7 +133,8 @@ async def test_reject_from_the_review_screen_removes_the_suggestion(make_app, ba
         await pilot.press("x")
         await settle(pilot)
         assert f"Rejected suggestion #{second.id}" in text_of(
-            screen.query_one("#idr-status", Static))
+            screen.query_one("#idr-status", Static)
+        )
         assert second.id not in {s.id for s in screen.suggestions}
         assert screen.query_one(DataTable).row_count == len(screen.suggestions)
 
@@ -134,12 +144,12 @@ async def test_reject_from_the_review_screen_removes_the_suggestion(make_app, ba
     # customers may still be: rejecting is per record pair in the backend)
     assert (second.record_a, second.record_b) not in {(s.record_a, s.record_b) for s in after}
     # both customers are still there, apart
-    assert backend.get_customer(second.customer_a).id != backend.get_customer(
-        second.customer_b).id
+    assert backend.get_customer(second.customer_a).id != backend.get_customer(second.customer_b).id
 
 
 async def test_a_merge_that_fails_is_shown_on_the_screen_which_stays_usable(
-        make_app, backend) -> None:
+    make_app, backend
+) -> None:
     first, second = backend.identity_suggestions(200)[:2]
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
@@ -156,7 +166,8 @@ async def test_a_merge_that_fails_is_shown_on_the_screen_which_stays_usable(
         await pilot.press("x")  # and the screen still works
         await settle(pilot)
         assert f"Rejected suggestion #{second.id}" in text_of(
-            screen.query_one("#idr-status", Static))
+            screen.query_one("#idr-status", Static)
+        )
 
 
 async def test_read_only_review_blocks_merge_and_reject(make_app, backend, demo_db) -> None:
@@ -198,8 +209,11 @@ async def test_palette_on_the_review_screen_offers_merge_when_writable(make_app)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await open_review(pilot)
         titles = {hit.text async for hit in VistaCommands(screen).discover()}
-        assert {"identity: merge B into A", "identity: reject suggestion",
-                "identity: open customer B"} <= titles
+        assert {
+            "identity: merge B into A",
+            "identity: reject suggestion",
+            "identity: open customer B",
+        } <= titles
 
 
 async def test_enter_and_b_open_either_customer_in_the_workspace(make_app, backend) -> None:
@@ -219,8 +233,7 @@ async def test_enter_and_b_open_either_customer_in_the_workspace(make_app, backe
         assert app.screen.customer_id == first.customer_b
 
 
-async def test_provenance_on_demand_shows_source_record_time_and_losers(
-        make_app, backend) -> None:
+async def test_provenance_on_demand_shows_source_record_time_and_losers(make_app, backend) -> None:
     chosen = None
     for customer_id in range(1, 301):
         fields = backend.provenance(customer_id)
@@ -273,16 +286,21 @@ def test_help_lists_the_identity_keys_and_strikes_merge_in_read_only() -> None:
     from console.screens.help import bindings_table
 
     plain = bindings_table({}, read_only=False).plain
-    for key, title, binding in (("I", "identity: review suggestions", "app.identity_review"),
-                                ("P", "customer: show provenance", "workspace.provenance"),
-                                ("m", "identity: merge B into A", "identity.merge"),
-                                ("x", "identity: reject suggestion", "identity.reject"),
-                                ("enter", "identity: open customer A", "identity.open_a"),
-                                ("b", "identity: open customer B", "identity.open_b")):
+    for key, title, binding in (
+        ("I", "identity: review suggestions", "app.identity_review"),
+        ("P", "customer: show provenance", "workspace.provenance"),
+        ("m", "identity: merge B into A", "identity.merge"),
+        ("x", "identity: reject suggestion", "identity.reject"),
+        ("enter", "identity: open customer A", "identity.open_a"),
+        ("b", "identity: open customer B", "identity.open_b"),
+    ):
         assert any(line.split() == [key, *title.split(), binding] for line in plain.splitlines())
     blocked = bindings_table({}, read_only=True)
-    struck = {blocked.plain[span.start:span.end].strip() for span in blocked.spans
-              if "strike" in str(span.style)}
+    struck = {
+        blocked.plain[span.start : span.end].strip()
+        for span in blocked.spans
+        if "strike" in str(span.style)
+    }
     assert {"identity: merge B into A", "identity: reject suggestion"} <= struck
     assert "identity: open customer A" not in struck
 
@@ -291,12 +309,20 @@ def test_comparison_marks_what_both_customers_share_and_keeps_hostile_text_liter
     from backends.models import Address, Customer
     from console.screens.identity import compare_content
 
-    a = Customer(57, "Gabriele", "Giordano", emails=("g.giordano@example.it",),
-                 addresses=(Address("V. XX Settembre 175", "Padova", postal_code="35150",
-                                    country="IT"),))
-    b = Customer(302, "[bold]Gabriele[/bold]", "Gioradno\x1b[31m\u202e", emails=("other@x.it",),
-                 addresses=(Address("Via XX Settembre 175", "PADOVA", postal_code="35150",
-                                    country="IT"),))
+    a = Customer(
+        57,
+        "Gabriele",
+        "Giordano",
+        emails=("g.giordano@example.it",),
+        addresses=(Address("V. XX Settembre 175", "Padova", postal_code="35150", country="IT"),),
+    )
+    b = Customer(
+        302,
+        "[bold]Gabriele[/bold]",
+        "Gioradno\x1b[31m\u202e",
+        emails=("other@x.it",),
+        addresses=(Address("Via XX Settembre 175", "PADOVA", postal_code="35150", country="IT"),),
+    )
     lines = compare_content(a, b, width=100).plain.splitlines()
     row = {line.split()[0]: line for line in lines if line.split()}
     assert row["address"].startswith("address    = V. XX Settembre 175")

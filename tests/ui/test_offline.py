@@ -13,8 +13,8 @@ from backends.base import Unavailable
 from backends.sqlite.backend import SQLiteBackend
 from console.app import VistaApp
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.side.composer import Composer
 from console.widgets.customer.pane import CustomerView
+from console.widgets.side.composer import Composer
 from tests.conftest import NOW
 from tests.ui.conftest import settle
 
@@ -45,8 +45,10 @@ def header(app: VistaApp) -> str:
 def flaky(demo_db: Path, settings_path: Path) -> Iterator[tuple[FlakyBackend, VistaApp]]:
     """The console on a store that fails like a dead server while `backend.down` is set."""
     backend = FlakyBackend(demo_db, agent="demo", clock=lambda: NOW)
-    yield backend, VistaApp(backend, clock=lambda: NOW, settings_path=settings_path,
-                            poll_interval=0.05)
+    yield (
+        backend,
+        VistaApp(backend, clock=lambda: NOW, settings_path=settings_path, poll_interval=0.05),
+    )
     backend.close()
 
 

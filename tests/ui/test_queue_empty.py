@@ -21,8 +21,7 @@ def _shown(app: VistaApp) -> str:
     return str(app.query_one(QueueList).render())
 
 
-async def test_a_new_store_shows_how_to_load_customers(tmp_path: Path,
-                                                        settings_path: Path) -> None:
+async def test_a_new_store_shows_how_to_load_customers(tmp_path: Path, settings_path: Path) -> None:
     backend = SQLiteBackend(tmp_path / "new.db", agent="demo", clock=lambda: NOW, create=True)
     app = VistaApp(backend, clock=lambda: NOW, settings_path=settings_path, poll_interval=3600)
     try:
@@ -36,7 +35,8 @@ async def test_a_new_store_shows_how_to_load_customers(tmp_path: Path,
 
 
 async def test_a_filter_that_matches_nothing_names_the_view(
-        make_app: Callable[..., VistaApp]) -> None:
+    make_app: Callable[..., VistaApp],
+) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)

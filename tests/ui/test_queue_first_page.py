@@ -44,8 +44,13 @@ class Counting(SQLiteBackend):
 
 
 def console(backend: SQLiteBackend, settings_path: Path, first: FirstPage | None) -> VistaApp:
-    return VistaApp(backend, clock=lambda: NOW, settings_path=settings_path,
-                    poll_interval=3600.0, first_page=first)
+    return VistaApp(
+        backend,
+        clock=lambda: NOW,
+        settings_path=settings_path,
+        poll_interval=3600.0,
+        first_page=first,
+    )
 
 
 @pytest.fixture
@@ -99,9 +104,7 @@ async def test_a_slow_first_page_is_waited_for_not_asked_again(
     backend.close()
 
 
-async def test_a_failed_first_page_is_shown_and_retried(
-    demo_db: Path, settings_path: Path
-) -> None:
+async def test_a_failed_first_page_is_shown_and_retried(demo_db: Path, settings_path: Path) -> None:
     backend = Counting(demo_db)
     backend.fail = Unavailable("cannot open /data/vista.db")
     first = FirstPage(backend, QueueQuery(), PAGE)
@@ -135,8 +138,13 @@ async def test_a_claim_made_right_after_the_first_page_was_read_still_shows(
     giulia = SQLiteBackend(demo_db, agent="giulia", clock=lambda: NOW)
     giulia.assign(target.id, "giulia")  # between the page and the console's first poll
     giulia.close()
-    app = VistaApp(backend, clock=lambda: NOW, settings_path=settings_path,
-                   poll_interval=0.05, first_page=first)
+    app = VistaApp(
+        backend,
+        clock=lambda: NOW,
+        settings_path=settings_path,
+        poll_interval=0.05,
+        first_page=first,
+    )
     async with app.run_test(size=(160, 48)) as pilot:
         queue = app.screen.query_one(QueuePane)
         for _ in range(40):

@@ -28,11 +28,19 @@ def grow_queue(path) -> None:
         top = db.execute("SELECT max(id) FROM contacts").fetchone()[0]
         rows = []
         for i in range(EXTRA):
-            r = dict(row, id=top + 1 + i, priority=i % 4, status="new", assignee=None,
-                     created_at=row["created_at"] - i * 7, sla_due_at=row["created_at"] + i * 13)
+            r = dict(
+                row,
+                id=top + 1 + i,
+                priority=i % 4,
+                status="new",
+                assignee=None,
+                created_at=row["created_at"] - i * 7,
+                sla_due_at=row["created_at"] + i * 13,
+            )
             rows.append(tuple(r[c] for c in cols))
-        db.executemany(f"INSERT INTO contacts({', '.join(cols)}) VALUES "
-                       f"({', '.join('?' * len(cols))})", rows)
+        db.executemany(
+            f"INSERT INTO contacts({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows
+        )
     db.close()
 
 

@@ -86,8 +86,11 @@ async def _open_first_order(pilot: Pilot) -> None:
 
 def test_event_detail_order(snap_compare, make_app) -> None:
     # a customer with orders: the second unassigned contact of the demo data
-    assert snap_compare(make_app(), terminal_size=NARROW,
-                        run_before=steps("2", "down", "down", "down", then=_open_first_order))
+    assert snap_compare(
+        make_app(),
+        terminal_size=NARROW,
+        run_before=steps("2", "down", "down", "down", then=_open_first_order),
+    )
 
 
 def test_composer_with_filled_template(snap_compare, make_app) -> None:
@@ -124,8 +127,9 @@ def test_new_empty_store(snap_compare, tmp_path, settings_path) -> None:
     from tests.conftest import NOW
 
     backend = SQLiteBackend(tmp_path / "new.db", agent="demo", clock=lambda: NOW, create=True)
-    app = VistaApp(FixedLocation(backend), clock=lambda: NOW, settings_path=settings_path,
-                   poll_interval=3600.0)
+    app = VistaApp(
+        FixedLocation(backend), clock=lambda: NOW, settings_path=settings_path, poll_interval=3600.0
+    )
     try:
         assert snap_compare(app, terminal_size=NARROW, run_before=steps())
     finally:

@@ -136,8 +136,10 @@ async def test_a_failing_backend_is_shown_and_the_screen_stays(
     class Down(Spy):
         def __getattr__(self, name: str) -> Any:
             if name == "stats":
+
                 def fail(*args: object, **kwargs: object) -> None:
                     raise Unavailable("database /x.db is locked by another program; try again")
+
                 return fail
             return super().__getattr__(name)
 

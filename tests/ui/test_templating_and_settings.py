@@ -16,34 +16,60 @@ from backends.models import (
 )
 from console.settings import Draft, Drafts, Settings
 from console.widgets.side import templating
+
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 def test_template_variables_fill_from_profile_facts_contact_agent() -> None:
     customer = Customer(id=1, first_name="Mario", last_name="Rossi")
     facts = CustomerFacts(customer_id=1, last_order_number="VS-1", last_order_status="shipped")
-    contact = Contact(id=9, channel=Channel.EMAIL, customer_id=1, customer_name="Mario Rossi",
-                      subject="Where is it?", intent="wismo", priority=Priority.NORMAL,
-                      status=ContactStatus.OPEN, created_at=AT, updated_at=AT)
+    contact = Contact(
+        id=9,
+        channel=Channel.EMAIL,
+        customer_id=1,
+        customer_name="Mario Rossi",
+        subject="Where is it?",
+        intent="wismo",
+        priority=Priority.NORMAL,
+        status=ContactStatus.OPEN,
+        created_at=AT,
+        updated_at=AT,
+    )
     agent = Agent("demo", "Demo Operator", Role.OPERATOR)
     values = templating.variables(customer, facts, contact, agent)
-    body = ("{first_name} {last_name}: {last_order.number} is {last_order.status}. "
-            "{agent.name} re {contact.subject} {unknown}")
+    body = (
+        "{first_name} {last_name}: {last_order.number} is {last_order.status}. "
+        "{agent.name} re {contact.subject} {unknown}"
+    )
     filled = templating.fill(body, values)
     assert filled == "Mario Rossi: VS-1 is shipped. Demo Operator re Where is it? {unknown}"
     assert templating.unresolved(filled) == ["unknown"]
     # no orders: the order variables stay, flagged
     bare = templating.variables(customer, CustomerFacts(customer_id=1), None, None)
     assert templating.unresolved(templating.fill(body, bare)) == [
-        "last_order.number", "last_order.status", "agent.name", "contact.subject", "unknown"]
+        "last_order.number",
+        "last_order.status",
+        "agent.name",
+        "contact.subject",
+        "unknown",
+    ]
     # the web journey: where the customer left a checkout, and what they looked at last
-    left = CustomerFacts(customer_id=1, checkout_abandoned_at=AT, checkout_abandoned_step="payment",
-                         checkout_cart=("Tenda", "Zaino"), last_viewed="Borraccia")
+    left = CustomerFacts(
+        customer_id=1,
+        checkout_abandoned_at=AT,
+        checkout_abandoned_step="payment",
+        checkout_cart=("Tenda", "Zaino"),
+        last_viewed="Borraccia",
+    )
     journey = "{checkout.step}: {checkout.cart}; {last_viewed}"
     assert templating.fill(journey, templating.variables(customer, left, None, None)) == (
-        "payment: Tenda, Zaino; Borraccia")
+        "payment: Tenda, Zaino; Borraccia"
+    )
     assert templating.unresolved(templating.fill(journey, bare)) == [
-        "checkout.step", "checkout.cart", "last_viewed"]
+        "checkout.step",
+        "checkout.cart",
+        "last_viewed",
+    ]
 
 
 def test_settings_survive_a_broken_file_and_round_trip(tmp_path) -> None:
@@ -91,4 +117,3 @@ def test_the_cli_warns_when_settings_cannot_be_read(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(s, "default_settings_path", lambda: broken)
     assert s.configured_backend() is None
     assert "vista: warning:" in capsys.readouterr().err and broken.exists()
-

@@ -9,10 +9,10 @@ from backends.models import ContactStatus, Direction, EventKind, QueueQuery
 from console.screens.event import EventScreen
 from console.screens.pickers import Picker
 from console.screens.workspace import WorkspaceScreen
-from console.widgets.side.composer import Composer
 from console.widgets.customer.pane import CustomerView
-from console.widgets.queue.pane import QueuePane
 from console.widgets.customer.timeline import TimelineList
+from console.widgets.queue.pane import QueuePane
+from console.widgets.side.composer import Composer
 from tests.ui.conftest import settle
 
 pytestmark = pytest.mark.anyio
@@ -100,7 +100,8 @@ async def test_work_one_contact_end_to_end(make_app, backend) -> None:
         await settle(pilot)
         assert screen.contact is not None and screen.contact.id != before
         assert screen.contact.id in {
-            c.id for c in backend.queue(QueueQuery(unassigned=True), limit=100).contacts}
+            c.id for c in backend.queue(QueueQuery(unassigned=True), limit=100).contacts
+        }
 
 
 async def test_palette_offers_only_what_makes_sense_now(make_app) -> None:
@@ -147,8 +148,8 @@ async def test_timeline_pages_in_older_events_newest_first(make_app, demo_db) ->
 
     db = sqlite3.connect(demo_db)
     customer_id, total = db.execute(
-        "SELECT customer_id, count(*) AS n FROM events GROUP BY customer_id "
-        "ORDER BY n DESC LIMIT 1").fetchone()
+        "SELECT customer_id, count(*) AS n FROM events GROUP BY customer_id ORDER BY n DESC LIMIT 1"
+    ).fetchone()
     db.close()
     assert total > 60
     app = make_app()
@@ -172,7 +173,12 @@ async def test_timeline_pages_in_older_events_newest_first(make_app, demo_db) ->
         await pilot.press("e")
         await settle(pilot)
         assert timeline.events and {e.kind.value for e in timeline.events} <= {
-            "order", "order_status", "payment", "refund", "return"}
+            "order",
+            "order_status",
+            "payment",
+            "refund",
+            "return",
+        }
 
 
 async def test_profile_marks_where_sources_disagree(make_app, backend) -> None:

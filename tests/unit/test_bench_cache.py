@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.demo import GENERATOR_VERSION, generate
 from backends.sqlite.store import Store
 from bench import database
+from console.demo import GENERATOR_VERSION, generate
 from tests.conftest import NOW
 
 

@@ -18,14 +18,18 @@ def vista(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[s
     """Run the real command in a subprocess, as a script would."""
     return subprocess.run(
         [sys.executable, "-c", "from console.cli.app import main; main()", *args],
-        capture_output=True, text=True, input=stdin, timeout=60,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
     )
 
 
 def test_customers_search_json_lines(demo_db: Path) -> None:
     url = f"sqlite:///{demo_db}"
-    shown = json.loads(vista("--backend", url, "customers", "show", "4", "--json",
-                             "--timeline", "3").stdout)
+    shown = json.loads(
+        vista("--backend", url, "customers", "show", "4", "--json", "--timeline", "3").stdout
+    )
     surname = shown["customer"]["last_name"]
     out = vista("--backend", url, "customers", "search", surname, "--json")
     assert out.returncode == 0, out.stderr
@@ -43,10 +47,19 @@ def test_queue_list_json_and_filters(demo_db: Path) -> None:
     out = vista("--backend", url, "queue", "list", "--json", "--channel", "chat", "--limit", "5")
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert 0 < len(rows) <= 5 and all(r["channel"] == "chat" for r in rows)
-    assert {"id", "customer_name", "subject", "priority", "status", "sla_due_at", "assignee",
-            "version"} <= set(rows[0])
-    detail = json.loads(vista("--backend", url, "contacts", "show", str(rows[0]["id"]),
-                              "--json").stdout)
+    assert {
+        "id",
+        "customer_name",
+        "subject",
+        "priority",
+        "status",
+        "sla_due_at",
+        "assignee",
+        "version",
+    } <= set(rows[0])
+    detail = json.loads(
+        vista("--backend", url, "contacts", "show", str(rows[0]["id"]), "--json").stdout
+    )
     assert detail["contact"]["id"] == rows[0]["id"] and detail["messages"]
 
 
@@ -72,7 +85,9 @@ def test_errors_are_one_line_exit_1(demo_db: Path, args: list[str], message: str
 
 
 def test_usage_errors_exit_2(demo_db: Path) -> None:
-    assert vista("--backend", f"sqlite:///{demo_db}", "queue", "list", "--limit", "x").returncode == 2
+    assert (
+        vista("--backend", f"sqlite:///{demo_db}", "queue", "list", "--limit", "x").returncode == 2
+    )
     assert vista("no-such-command").returncode == 2
 
 
@@ -103,11 +118,23 @@ def test_locked_database_is_reported(demo_db: Path) -> None:
     holder.execute("BEGIN EXCLUSIVE")
     try:
         out = subprocess.run(
-            [sys.executable, "-c",
-             "import backends.sqlite.store as s; s.BUSY_TIMEOUT_MS = 200\n"
-             "from console.cli.app import main; main()",
-             "--backend", f"sqlite:///{demo_db}", "--agent", "giulia", "contacts", "note", "1", "x"],
-            capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-c",
+                "import backends.sqlite.store as s; s.BUSY_TIMEOUT_MS = 200\n"
+                "from console.cli.app import main; main()",
+                "--backend",
+                f"sqlite:///{demo_db}",
+                "--agent",
+                "giulia",
+                "contacts",
+                "note",
+                "1",
+                "x",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     finally:
         holder.execute("ROLLBACK")
@@ -117,9 +144,22 @@ def test_locked_database_is_reported(demo_db: Path) -> None:
 
 def test_writes_and_the_read_only_guard(demo_db: Path) -> None:
     url = f"sqlite:///{demo_db}"
-    rows = [json.loads(line) for line in vista("--backend", url, "queue", "list", "--json",
-                                               "--assignee", "none", "--channel", "email",
-                                               "--limit", "1").stdout.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in vista(
+            "--backend",
+            url,
+            "queue",
+            "list",
+            "--json",
+            "--assignee",
+            "none",
+            "--channel",
+            "email",
+            "--limit",
+            "1",
+        ).stdout.splitlines()
+    ]
     cid = str(rows[0]["id"])
     refused = vista("--backend", url, "--agent", "giulia", "--read-only", "contacts", "claim", cid)
     assert refused.returncode == 1 and "read-only" in refused.stderr
@@ -129,8 +169,18 @@ def test_writes_and_the_read_only_guard(demo_db: Path) -> None:
     assert claimed.returncode == 0 and json.loads(claimed.stdout)["assignee"] == "giulia"
     taken = vista("--backend", url, "--agent", "marco", "contacts", "claim", cid)
     assert taken.returncode == 1 and "taken by giulia" in taken.stderr
-    sent = vista("--backend", url, "--agent", "giulia", "contacts", "reply", cid, "-", "--json",
-                 stdin="Grazie, ci penso io.")
+    sent = vista(
+        "--backend",
+        url,
+        "--agent",
+        "giulia",
+        "contacts",
+        "reply",
+        cid,
+        "-",
+        "--json",
+        stdin="Grazie, ci penso io.",
+    )
     assert sent.returncode == 0 and json.loads(sent.stdout)["body"] == "Grazie, ci penso io."
 
 
@@ -169,24 +219,33 @@ def test_every_command_is_documented_in_the_readme() -> None:
     assert not missing, f"commands missing from README.md: {missing}"
 
 
-def test_default_backend_comes_from_settings_after_flag_and_env(demo_db: Path, tmp_path: Path) -> None:
+def test_default_backend_comes_from_settings_after_flag_and_env(
+    demo_db: Path, tmp_path: Path
+) -> None:
     import os
 
     config = tmp_path / "config"
     (config / "vista").mkdir(parents=True)
     (config / "vista" / "settings.json").write_text(
-        json.dumps({"default_backend": f"sqlite:///{demo_db}"}), "utf-8")
+        json.dumps({"default_backend": f"sqlite:///{demo_db}"}), "utf-8"
+    )
     env = {k: v for k, v in os.environ.items() if k != "VISTA_BACKEND"}
     env["XDG_CONFIG_HOME"] = str(config)
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
     run = [sys.executable, "-c", "from console.cli.app import main; main()"]
-    out = subprocess.run([*run, "queue", "list", "--json", "--limit", "1"], env=env,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [*run, "queue", "list", "--json", "--limit", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0 and json.loads(out.stdout)["id"], out.stderr
     missing = tmp_path / "missing.db"
     env["VISTA_BACKEND"] = f"sqlite:///{missing}"
-    out = subprocess.run([*run, "queue", "list"], env=env, capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run(
+        [*run, "queue", "list"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 1 and str(missing) in out.stderr
     assert not (tmp_path / "data").exists()  # the settings' store was used, no default file made
 
@@ -194,11 +253,17 @@ def test_default_backend_comes_from_settings_after_flag_and_env(demo_db: Path, t
 def test_db_info_looks_inside_an_older_schema_without_upgrading_it(tmp_path: Path) -> None:
     old = tmp_path / "old.db"
     made = subprocess.run(
-        [sys.executable, "-c",
-         "import sys, backends.sqlite.store as s\n"
-         "s.MIGRATIONS = s.MIGRATIONS[:2]; s.SCHEMA_VERSION = 2\n"
-         "s.Store(sys.argv[1], create=True).close()", str(old)],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import sys, backends.sqlite.store as s\n"
+            "s.MIGRATIONS = s.MIGRATIONS[:2]; s.SCHEMA_VERSION = 2\n"
+            "s.Store(sys.argv[1], create=True).close()",
+            str(old),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert made.returncode == 0, made.stderr
     out = vista("db", "info", "--db", str(old))

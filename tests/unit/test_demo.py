@@ -34,28 +34,46 @@ def test_same_seed_same_data_other_seed_other_data(tmp_path: Path) -> None:
 
 def test_demo_has_the_usual_mess(demo_template: Path) -> None:
     with sqlite3.connect(demo_template) as conn:
-        phones = [r[0] for r in conn.execute(
-            "SELECT json_extract(fields, '$.phone') FROM source_records "
-            "WHERE json_extract(fields, '$.phone') IS NOT NULL")]
+        phones = [
+            r[0]
+            for r in conn.execute(
+                "SELECT json_extract(fields, '$.phone') FROM source_records "
+                "WHERE json_extract(fields, '$.phone') IS NOT NULL"
+            )
+        ]
         multi_source = conn.execute(
             "SELECT count(*) FROM (SELECT customer_id FROM source_records GROUP BY customer_id "
-            "HAVING count(DISTINCT source) >= 2)").fetchone()[0]
+            "HAVING count(DISTINCT source) >= 2)"
+        ).fetchone()[0]
         open_contacts = conn.execute(
             "SELECT count(*), count(assignee), sum(sla_due_at < ?) FROM contacts "
-            "WHERE status <> 'resolved'", (int(NOW.timestamp()),)).fetchone()
+            "WHERE status <> 'resolved'",
+            (int(NOW.timestamp()),),
+        ).fetchone()
         abandoned = conn.execute(
-            "SELECT count(*) FROM events WHERE kind = 'checkout_step'").fetchone()[0]
+            "SELECT count(*) FROM events WHERE kind = 'checkout_step'"
+        ).fetchone()[0]
         kinds = {r[0] for r in conn.execute("SELECT DISTINCT kind FROM events")}
-        order = json.loads(conn.execute(
-            "SELECT payload FROM events WHERE kind = 'order' LIMIT 1").fetchone()[0])
+        order = json.loads(
+            conn.execute("SELECT payload FROM events WHERE kind = 'order' LIMIT 1").fetchone()[0]
+        )
     assert any(p.startswith("+39 ") for p in phones) and any(p.startswith("0039") for p in phones)
     assert any(p.isdigit() for p in phones)
     assert multi_source > 100
     total, assigned, breached = open_contacts
     assert total > 10 and 0 < assigned < total and 0 < breached < total
     assert abandoned > 0
-    assert {"order", "payment", "web_session", "product_view", "email", "chat", "whatsapp",
-            "call", "survey"} <= kinds
+    assert {
+        "order",
+        "payment",
+        "web_session",
+        "product_view",
+        "email",
+        "chat",
+        "whatsapp",
+        "call",
+        "survey",
+    } <= kinds
     assert order["items"] and order["shipping"]["carrier"]
 
 
@@ -84,11 +102,14 @@ def test_an_interrupted_run_leaves_nothing(tmp_path: Path) -> None:
 def _all_rows(path: Path) -> dict[str, list[tuple]]:
     """Every table's rows, sorted (the search index through its content table)."""
     with sqlite3.connect(path) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT LIKE 'customer_search_%' ORDER BY name")]
-        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
-                for t in tables}
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                "AND name NOT LIKE 'customer_search_%' ORDER BY name"
+            )
+        ]
+        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
 
 
 def test_people_made_in_a_second_process_give_the_same_database(tmp_path: Path) -> None:
@@ -102,10 +123,12 @@ def test_people_made_in_a_second_process_give_the_same_database(tmp_path: Path) 
         # events were re-pointed, and every event sits with the customer of its record
         elsewhere = conn.execute(
             "SELECT count(*) FROM source_records "
-            "WHERE customer_id <> CAST(substr(source_id, -8) AS INTEGER)").fetchone()[0]
+            "WHERE customer_id <> CAST(substr(source_id, -8) AS INTEGER)"
+        ).fetchone()[0]
         misplaced = conn.execute(
             "SELECT count(*) FROM events e JOIN source_records r ON r.id = e.record_id "
-            "WHERE r.customer_id <> e.customer_id").fetchone()[0]
+            "WHERE r.customer_id <> e.customer_id"
+        ).fetchone()[0]
         events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
     assert elsewhere > 0 and misplaced == 0 and events > 10_000
 
@@ -118,20 +141,23 @@ def test_bulk_built_schema_is_the_migrated_schema(demo_template: Path, tmp_path:
         """Each table's indexes and triggers in creation order (the planner's order)."""
         out: dict[tuple[str, str], list[str]] = {}
         for kind, name, table in conn.execute(
-                "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('index', 'trigger') "
-                "ORDER BY rowid"):
+            "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('index', 'trigger') "
+            "ORDER BY rowid"
+        ):
             out.setdefault((table, kind), []).append(name)
         return out
 
     fresh = Store(tmp_path / "fresh.db", create=True)
     expected = fresh.conn.execute(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+    ).fetchall()
     expected_order = per_table_order(fresh.conn)
     fresh.close()
     with sqlite3.connect(demo_template) as conn:
         built = conn.execute(
             "SELECT type, name, tbl_name, sql FROM sqlite_master "
-            "WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name").fetchall()
+            "WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name"
+        ).fetchall()
         assert per_table_order(conn) == expected_order
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT count(*) FROM sqlite_stat1").fetchone()[0] > 10
@@ -139,8 +165,9 @@ def test_bulk_built_schema_is_the_migrated_schema(demo_template: Path, tmp_path:
     assert check(demo_template) == []  # `vista db check`: integrity and foreign keys
 
 
-def test_derived_tables_are_what_the_triggers_would_keep(demo_template: Path,
-                                                         tmp_path: Path) -> None:
+def test_derived_tables_are_what_the_triggers_would_keep(
+    demo_template: Path, tmp_path: Path
+) -> None:
     """The KPI rollup and survey scores, rebuilt set-wise by the bulk load, equal what the
     store's triggers give when the same events and contacts arrive one by one."""
     from backends.sqlite.store import Store
@@ -152,8 +179,9 @@ def test_derived_tables_are_what_the_triggers_would_keep(demo_template: Path,
     columns = ", ".join(r[1] for r in db.execute("PRAGMA demo.table_info(contacts)"))
     with replay.write() as w:
         w.execute("INSERT INTO events SELECT * FROM demo.events ORDER BY id")
-        w.execute(f"INSERT INTO contacts({columns}) SELECT {columns} FROM demo.contacts "
-                  "ORDER BY id")
+        w.execute(
+            f"INSERT INTO contacts({columns}) SELECT {columns} FROM demo.contacts ORDER BY id"
+        )
     for table in ("kpi_hourly", "kpi_agent_hourly", "survey_scores"):
         ours = db.execute(f"SELECT * FROM demo.{table} ORDER BY 1, 2, 3").fetchall()
         theirs = db.execute(f"SELECT * FROM main.{table} ORDER BY 1, 2, 3").fetchall()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from backends.base import WRITE_METHODS, InvalidInput, NotFound, ReadOnly
-from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.sqlite.backend import SQLiteBackend
+from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.sqlite.store import Store
 
 CUSTOMERS = [

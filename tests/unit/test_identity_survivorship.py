@@ -7,9 +7,9 @@ from pathlib import Path
 
 from backends.identity.config import MatchConfig, apply_config
 from backends.identity.features import extract
-from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.identity.survivorship import Member, golden
 from backends.sqlite.backend import SQLiteBackend
+from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.sqlite.store import Store
 
 

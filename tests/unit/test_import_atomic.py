@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from backends.base import InvalidInput
+from backends.identity.mapping import load_mapping
 from backends.sqlite.identity import resolver
 from backends.sqlite.identity.importer import ImportOptions, run_import
-from backends.identity.mapping import load_mapping
 from backends.sqlite.store import Store
 
 GOOD = "id,first_name,last_name,email\n" + "".join(

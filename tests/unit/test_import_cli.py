@@ -67,8 +67,8 @@ def test_import_explain_export_and_errors(tmp_path: Path) -> None:
 
 
 def test_events_import_attaches_by_any_identifier(tmp_path: Path) -> None:
-    from backends.sqlite.identity.importer import ImportOptions, run_import
     from backends.sqlite.backend import SQLiteBackend
+    from backends.sqlite.identity.importer import ImportOptions, run_import
     from backends.sqlite.store import Store
 
     crm = tmp_path / "crm.jsonl"

@@ -14,32 +14,44 @@ from pathlib import Path
 import pytest
 
 from backends.base import InvalidInput
-from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.identity.mapping import load_mapping
+from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.sqlite.store import Store
 
-ITALIAN = [("1", "Nicolò", "Ferrà", "Forlì"), ("2", "Anna", "Rossi", "Roma"),
-           ("3", "Zoë", "Müller", "Bolzano")]
+ITALIAN = [
+    ("1", "Nicolò", "Ferrà", "Forlì"),
+    ("2", "Anna", "Rossi", "Roma"),
+    ("3", "Zoë", "Müller", "Bolzano"),
+]
 
 
 def _stored(db: Path, source: str) -> dict[str, dict[str, str]]:
     conn = sqlite3.connect(db)
     try:
-        return {sid: json.loads(fields) for sid, fields in conn.execute(
-            "SELECT source_id, fields FROM source_records WHERE source = ?", (source,))}
+        return {
+            sid: json.loads(fields)
+            for sid, fields in conn.execute(
+                "SELECT source_id, fields FROM source_records WHERE source = ?", (source,)
+            )
+        }
     finally:
         conn.close()
 
 
-def _import(tmp_path: Path, name: str, data: bytes, **options: object
-            ) -> tuple[object, list[tuple[int, str]]]:
+def _import(
+    tmp_path: Path, name: str, data: bytes, **options: object
+) -> tuple[object, list[tuple[int, str]]]:
     f = tmp_path / name
     f.write_bytes(data)
     seen: list[tuple[int, str]] = []
     store = Store(tmp_path / "v.db", create=True)
     try:
-        report = run_import(store, f, ImportOptions(**options),  # type: ignore[arg-type]
-                            on_bad=lambda line, why: seen.append((line, why)))
+        report = run_import(
+            store,
+            f,
+            ImportOptions(**options),  # type: ignore[arg-type]
+            on_bad=lambda line, why: seen.append((line, why)),
+        )
     finally:
         store.close()
     return report, seen
@@ -66,14 +78,16 @@ def test_the_mapping_names_the_encoding_and_the_option_wins(tmp_path: Path) -> N
     _report, seen = _import(tmp_path, "crm.csv", data, source="crm", mapping=mapping)
     assert seen == [] and _stored(tmp_path / "v.db", "crm")["1"]["city"] == "Forlì"
     # told UTF-8 on the command line, the same file's accented rows are not text
-    report, seen = _import(tmp_path, "crm.csv", data, source="crm2", mapping=mapping,
-                           encoding="utf-8")
+    report, seen = _import(
+        tmp_path, "crm.csv", data, source="crm2", mapping=mapping, encoding="utf-8"
+    )
     assert [line for line, _ in seen] == [2, 4] and report.created == 1  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("workers", [0, 2])
 def test_a_cp1252_file_read_as_utf8_skips_its_rows_with_a_hint(
-        tmp_path: Path, workers: int) -> None:
+    tmp_path: Path, workers: int
+) -> None:
     data = _csv(ITALIAN).encode("cp1252")
     report, seen = _import(tmp_path, "crm.csv", data, source="crm", workers=workers)
     assert report.created == 1 and report.skipped == 2  # type: ignore[attr-defined]
@@ -86,8 +100,10 @@ def test_a_header_that_is_not_text_stops_the_import(tmp_path: Path) -> None:
         _import(tmp_path, "crm.csv", b"id,pr\xe9nom\n1,Anne\n", source="crm")
 
 
-ROWS = [{"id": str(i), "first_name": f"Name{i}", "last_name": "Rossi",
-         "email": f"n{i}@libero.it"} for i in range(1, 6)]
+ROWS = [
+    {"id": str(i), "first_name": f"Name{i}", "last_name": "Rossi", "email": f"n{i}@libero.it"}
+    for i in range(1, 6)
+]
 
 
 def _file(fmt: str, bad: bytes) -> bytes:
@@ -108,8 +124,9 @@ def _file(fmt: str, bad: bytes) -> bytes:
 @pytest.mark.parametrize("workers", [0, 2])
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "json"])
 def test_a_stray_byte_skips_only_its_row(tmp_path: Path, fmt: str, workers: int) -> None:
-    report, seen = _import(tmp_path, f"crm.{fmt}", _file(fmt, b"Ro\xffssi"), source="crm",
-                           workers=workers)
+    report, seen = _import(
+        tmp_path, f"crm.{fmt}", _file(fmt, b"Ro\xffssi"), source="crm", workers=workers
+    )
     assert report.created == 4 and report.skipped == 1  # type: ignore[attr-defined]
     assert seen and seen[0][0] == (4 if fmt == "csv" else 3 if fmt == "jsonl" else 4)
     assert "not UTF-8 text" in seen[0][1]
@@ -126,12 +143,14 @@ def test_strict_stops_at_the_stray_byte_with_nothing_written(tmp_path: Path, fmt
 @pytest.mark.parametrize("workers", [0, 2])
 @pytest.mark.parametrize("fmt", ["jsonl", "json"])
 def test_an_escaped_lone_surrogate_skips_its_row_and_a_pair_is_text(
-        tmp_path: Path, fmt: str, workers: int) -> None:
+    tmp_path: Path, fmt: str, workers: int
+) -> None:
     data = _file(fmt, b"Ro\\\\udcffssi").replace(b"Name5", b"Name5 \\\\ud83d\\\\ude00")
     data = data.replace(b"\\\\u", b"\\u")  # one backslash in the file: a JSON escape
     report, seen = _import(tmp_path, f"crm.{fmt}", data, source="crm", workers=workers)
     assert report.created == 4 and [why for _, why in seen] == [  # type: ignore[attr-defined]
-        "a JSON escape of a lone UTF-16 surrogate (such as \\udcff), not text"]
+        "a JSON escape of a lone UTF-16 surrogate (such as \\udcff), not text"
+    ]
     assert _stored(tmp_path / "v.db", "crm")["5"]["first_name"] == "Name5 😀"
 
 
@@ -143,13 +162,17 @@ def test_an_open_quote_is_reported_where_the_row_starts(tmp_path: Path) -> None:
     assert seen == [(3, why)]
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ({"encoding": "klingon"}, "unknown encoding 'klingon'"),
-    ({"encoding": "rot13"}, "unknown encoding 'rot13'"),
-    ({"default_region": "ZZ"}, "unknown default region 'ZZ'"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"encoding": "klingon"}, "unknown encoding 'klingon'"),
+        ({"encoding": "rot13"}, "unknown encoding 'rot13'"),
+        ({"default_region": "ZZ"}, "unknown default region 'ZZ'"),
+    ],
+)
 def test_unknown_encodings_and_regions_are_refused(
-        tmp_path: Path, options: dict[str, str], message: str) -> None:
+    tmp_path: Path, options: dict[str, str], message: str
+) -> None:
     with pytest.raises(InvalidInput, match=message):
         _import(tmp_path, "crm.csv", _csv(ITALIAN).encode(), source="crm", **options)
     assert _stored(tmp_path / "v.db", "crm") == {}
@@ -158,31 +181,53 @@ def test_unknown_encodings_and_regions_are_refused(
 def test_the_cli_takes_encoding_and_refuses_bad_values(tmp_path: Path) -> None:
     f = tmp_path / "crm.csv"
     f.write_bytes(_csv(ITALIAN).encode("cp1252"))
-    vista = [sys.executable, "-c", "from console.cli.app import main; main()",
-             "--backend", f"sqlite:///{tmp_path / 'v.db'}"]
-    ok = subprocess.run([*vista, "import", str(f), "--source", "crm", "--encoding", "cp1252",
-                         "--json"], capture_output=True, text=True, check=False)
+    vista = [
+        sys.executable,
+        "-c",
+        "from console.cli.app import main; main()",
+        "--backend",
+        f"sqlite:///{tmp_path / 'v.db'}",
+    ]
+    ok = subprocess.run(
+        [*vista, "import", str(f), "--source", "crm", "--encoding", "cp1252", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["created"] == 3
-    for args, message in ((["--encoding", "klingon"], "unknown encoding 'klingon'"),
-                          (["--default-region", "ZZ"], "unknown default region 'ZZ'")):
-        bad = subprocess.run([*vista, "import", str(f), "--source", "x", *args],
-                             capture_output=True, text=True, check=False)
+    for args, message in (
+        (["--encoding", "klingon"], "unknown encoding 'klingon'"),
+        (["--default-region", "ZZ"], "unknown default region 'ZZ'"),
+    ):
+        bad = subprocess.run(
+            [*vista, "import", str(f), "--source", "x", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert bad.returncode != 0 and message in bad.stderr
     assert set(_stored(tmp_path / "v.db", "crm")) == {"1", "2", "3"}
     assert _stored(tmp_path / "v.db", "x") == {}
 
 
 def test_events_take_the_encoding_too(tmp_path: Path) -> None:
-    _import(tmp_path, "crm.csv", b"id,first_name,last_name,email\n1,Anna,Rossi,anna@libero.it\n",
-            source="crm")
-    events = ("id,at,kind,email,summary\n"
-              "E1,2026-11-20T10:00:00Z,note,anna@libero.it,Già spedito a Forlì\n"
-              "E2,2026-11-20T11:00:00Z,note,anna@libero.it,Reso\n").encode("cp1252")
+    _import(
+        tmp_path,
+        "crm.csv",
+        b"id,first_name,last_name,email\n1,Anna,Rossi,anna@libero.it\n",
+        source="crm",
+    )
+    events = (
+        "id,at,kind,email,summary\n"
+        "E1,2026-11-20T10:00:00Z,note,anna@libero.it,Già spedito a Forlì\n"
+        "E2,2026-11-20T11:00:00Z,note,anna@libero.it,Reso\n"
+    ).encode("cp1252")
     report, seen = _import(tmp_path, "ev.csv", events, source="desk", kind="events")
     assert report.created == 1 and [line for line, _ in seen] == [2]  # type: ignore[attr-defined]
-    report, seen = _import(tmp_path, "ev.csv", events, source="desk", kind="events",
-                           encoding="cp1252")
+    report, seen = _import(
+        tmp_path, "ev.csv", events, source="desk", kind="events", encoding="cp1252"
+    )
     assert seen == [] and report.created == 1  # type: ignore[attr-defined]
     conn = sqlite3.connect(tmp_path / "v.db")
     try:

@@ -12,8 +12,8 @@ import pytest
 
 from backends.base import InvalidInput
 from backends.identity import prepare
-from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.identity.mapping import load_mapping
+from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.sqlite.store import Store
 from bench.identity.generate import generate
 
@@ -28,8 +28,13 @@ def _import_all(data: Path, db: Path, workers: int, batch_size: int) -> list[Any
         ("webshop", "webshop.jsonl", data / "webshop.toml", None),
         ("helpdesk", "helpdesk.json", None, "ticket_customer_id"),
     ):
-        options = ImportOptions(source, mapping=load_mapping(mapping), id_column=id_column,
-                                workers=workers, batch_size=batch_size)
+        options = ImportOptions(
+            source,
+            mapping=load_mapping(mapping),
+            id_column=id_column,
+            workers=workers,
+            batch_size=batch_size,
+        )
         reports.append(run_import(store, data / name, options, now=NOW).to_json())
     store.close()
     return reports
@@ -41,14 +46,14 @@ def _state(db: Path) -> dict[str, list[tuple[Any, ...]]]:
         queries = {
             "links": "SELECT source, source_id, customer_id FROM source_records ORDER BY id",
             "customers": "SELECT id, first_name, last_name, emails, phones, addresses, birth_date, "
-                         "tier, provenance, created_at, version FROM customers ORDER BY id",
+            "tier, provenance, created_at, version FROM customers ORDER BY id",
             "search": "SELECT rowid, name, emails, phones FROM customer_search ORDER BY rowid",
             "pairs": "SELECT record_a, record_b, kind, score, reason FROM identity_links "
-                     "ORDER BY id",
+            "ORDER BY id",
             "suggestions": "SELECT record_a, record_b, score, reason FROM identity_suggestions "
-                           "ORDER BY record_a, record_b",
+            "ORDER BY record_a, record_b",
             "journal": "SELECT action, customer_id, other_id, records FROM identity_journal "
-                       "ORDER BY id",
+            "ORDER BY id",
             "identities": "SELECT record_id, kind, value FROM identities ORDER BY 1, 2, 3",
         }
         return {k: conn.execute(q).fetchall() for k, q in queries.items()}
@@ -92,8 +97,12 @@ def test_parallel_import_reports_bad_rows_in_file_order(
     monkeypatch.setattr(prepare, "CHUNK_ROWS", 13)
     store = Store(tmp_path / "v.db", create=True)
     seen: list[int] = []
-    report = run_import(store, f, ImportOptions("crm", workers=2, batch_size=50),
-                        on_bad=lambda line, _why: seen.append(line))
+    report = run_import(
+        store,
+        f,
+        ImportOptions("crm", workers=2, batch_size=50),
+        on_bad=lambda line, _why: seen.append(line),
+    )
     store.close()
     assert seen == bad_lines
     assert [line for line, _ in report.bad] == bad_lines

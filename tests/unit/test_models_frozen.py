@@ -15,7 +15,8 @@ from backends import models
 from backends.models import Agent, Customer, DurationKpi, KpiBucket, KpiReport, Role
 
 MODELS = [
-    cls for cls in vars(models).values()
+    cls
+    for cls in vars(models).values()
     if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == models.__name__
 ]
 AT = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -64,8 +65,11 @@ def test_replace_copy_and_pickle_keep_every_field() -> None:
     changed = dataclasses.replace(customer, first_name="Augusta")
     assert changed.first_name == "Augusta" and changed.emails == customer.emails
     assert customer.first_name == "Ada"
-    for clone in (copy.copy(customer), copy.deepcopy(customer),
-                  pickle.loads(pickle.dumps(customer))):
+    for clone in (
+        copy.copy(customer),
+        copy.deepcopy(customer),
+        pickle.loads(pickle.dumps(customer)),
+    ):
         assert clone == customer and clone is not customer
     agent = Agent("ada", "Ada", Role.ADMIN)
     assert hash(pickle.loads(pickle.dumps(agent))) == hash(agent)

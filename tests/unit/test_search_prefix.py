@@ -12,19 +12,29 @@ from backends.sqlite.store import SCHEMA_VERSION
 
 
 def vista(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from console.cli.app import main; main()", *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", "from console.cli.app import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_a_store_of_schema_5_is_upgraded_and_finds_one_character_prefixes(tmp_path: Path) -> None:
     old = tmp_path / "v5.db"
     made = subprocess.run(
-        [sys.executable, "-c",
-         "import sys, backends.sqlite.store as s\n"
-         "s.MIGRATIONS = s.MIGRATIONS[:5]; s.SCHEMA_VERSION = 5\n"
-         "from console.demo.generator import generate\n"
-         "generate(sys.argv[1], customers=60, seed=7)", str(old)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            "import sys, backends.sqlite.store as s\n"
+            "s.MIGRATIONS = s.MIGRATIONS[:5]; s.SCHEMA_VERSION = 5\n"
+            "from console.demo.generator import generate\n"
+            "generate(sys.argv[1], customers=60, seed=7)",
+            str(old),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert made.returncode == 0, made.stderr
     with sqlite3.connect(old) as conn:
@@ -42,7 +52,8 @@ def test_a_store_of_schema_5_is_upgraded_and_finds_one_character_prefixes(tmp_pa
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("SELECT count(*) FROM customer_search").fetchone()[0] == before
         sql = conn.execute(
-            "SELECT sql FROM sqlite_master WHERE name = 'customer_search'").fetchone()[0]
+            "SELECT sql FROM sqlite_master WHERE name = 'customer_search'"
+        ).fetchone()[0]
     assert "'1 2 3 4 5 6'" in sql
     assert vista("db", "check", "--db", str(old)).returncode == 0
 
@@ -60,8 +71,9 @@ def test_first_keystroke_lists_names_then_phones_starting_with_it(demo_template:
         assert by_digit and all(h.matched == "phone" for h in by_digit)
         for h in by_digit:
             phones = backend.get_customer(h.id).phones
-            assert any(p.lstrip("+")[2:].startswith("3") or p.lstrip("+").startswith("3")
-                       for p in phones)
+            assert any(
+                p.lstrip("+")[2:].startswith("3") or p.lstrip("+").startswith("3") for p in phones
+            )
         # a second keystroke ranks again, names first
         two = backend.search_customers("ma", limit=5)
         assert two and all(any(w.lower().startswith("ma") for w in h.name.split()) for h in two)

@@ -41,8 +41,13 @@ def test_stats_json_agrees_with_the_hand_built_answers(url: str) -> None:
     assert data["handle"] == {"count": 3, "avg_seconds": 62800.0}
     assert data["resolution"] == {"count": 4, "avg_seconds": 47850.0}
     # --within 30 (the CLI default) is also the live "due soon" horizon: 4 and 10
-    assert data["sla"] == {"met": 2, "breached": 3, "attainment": 0.4, "breached_open": 2,
-                           "due_soon": 2}
+    assert data["sla"] == {
+        "met": 2,
+        "breached": 3,
+        "attainment": 0.4,
+        "breached_open": 2,
+        "due_soon": 2,
+    }
     assert data["satisfaction"]["csat_avg"] == 3.7 and data["satisfaction"]["nps"] == 0.0
     assert data["backlog"]["by_age"] == {"<1h": 2, "1-4h": 1, "4-24h": 1, "1-3d": 1, ">3d": 1}
     assert [a["agent"] for a in data["agents"]] == ["giulia", "marco", "sara"]
@@ -51,15 +56,37 @@ def test_stats_json_agrees_with_the_hand_built_answers(url: str) -> None:
 
 
 def test_stats_window_channel_and_bucket_options(url: str) -> None:
-    code, out, _ = run("--backend", url, "stats", "--json", "--since", "4d",
-                       "--until", "2026-11-20T10:00:00Z", "--channel", "email")
+    code, out, _ = run(
+        "--backend",
+        url,
+        "stats",
+        "--json",
+        "--since",
+        "4d",
+        "--until",
+        "2026-11-20T10:00:00Z",
+        "--channel",
+        "email",
+    )
     assert code == 0
     data = json.loads(out)
     assert data["bucket"] == "day" and data["channel"] == "email"
     assert data["since"] == (NOW - timedelta(days=4)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert data["arrivals"] == 4  # the email contacts: 1, 6, 9 and 10
-    code, out, _ = run("--backend", url, "stats", "--json", "--since", "2026-11-20T04:00",
-                       "--bucket", "hour", "--max-open", "2", "--within", "15")
+    code, out, _ = run(
+        "--backend",
+        url,
+        "stats",
+        "--json",
+        "--since",
+        "2026-11-20T04:00",
+        "--bucket",
+        "hour",
+        "--max-open",
+        "2",
+        "--within",
+        "15",
+    )
     data = json.loads(out)
     assert len(data["trend"]) == 6 and data["agents"][0]["overloaded"]
     assert [c["id"] for c in data["at_risk"]] == [4]
@@ -70,8 +97,16 @@ def test_stats_window_channel_and_bucket_options(url: str) -> None:
 def test_stats_tables_for_people(url: str) -> None:
     code, out, _ = run("--backend", url, "stats")
     assert code == 0
-    for text in ("Avg speed of answer", "12m 00s", "SLA attainment", "40.0%", "Backlog by age",
-                 "giulia", "At risk", "in 10m 00s"):
+    for text in (
+        "Avg speed of answer",
+        "12m 00s",
+        "SLA attainment",
+        "40.0%",
+        "Backlog by age",
+        "giulia",
+        "At risk",
+        "in 10m 00s",
+    ):
         assert text in out
     assert "[bold red]Mallory[/] Redevil" in out  # customer text printed literally
     assert "\x1b[31m" not in out
@@ -116,8 +151,12 @@ def test_wallboard_opens_the_store_read_only_and_masked(
     seen: dict[str, object] = {}
 
     def fake_run(self: Wallboard) -> None:
-        seen.update(read_only=self.backend.read_only, unmask=self.unmask,
-                    refresh=self.refresh_seconds, report=self.backend.stats(now=NOW).arrivals)
+        seen.update(
+            read_only=self.backend.read_only,
+            unmask=self.unmask,
+            refresh=self.refresh_seconds,
+            report=self.backend.stats(now=NOW).arrivals,
+        )
 
     monkeypatch.setattr(Wallboard, "run", fake_run)
     code, _, err = run("--backend", url, "--agent", "giulia", "wallboard", "--refresh", "5")

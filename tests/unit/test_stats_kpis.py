@@ -99,12 +99,23 @@ def test_backlog_is_live_by_channel_priority_and_age(report: KpiReport) -> None:
     b = report.backlog
     # unresolved now: 3, 4, 6, 8, 9, 10; nobody holds 4 and 9
     assert (b.total, b.unassigned) == (6, 2)
-    assert dict(b.by_channel) == {"email": 3, "chat": 0, "phone": 1, "whatsapp": 1, "sms": 0,
-                                  "web": 1}
+    assert dict(b.by_channel) == {
+        "email": 3,
+        "chat": 0,
+        "phone": 1,
+        "whatsapp": 1,
+        "sms": 0,
+        "web": 1,
+    }
     assert list(b.by_priority.items()) == [("urgent", 1), ("high", 1), ("normal", 4), ("low", 0)]
     # ages: 4 (20m), 8 (30m) | 3 (100m) | 10 (500m) | 6 (2000m) | 9 (5000m)
-    assert list(b.by_age.items()) == [("<1h", 2), ("1-4h", 1), ("4-24h", 1), ("1-3d", 1),
-                                      (">3d", 1)]
+    assert list(b.by_age.items()) == [
+        ("<1h", 2),
+        ("1-4h", 1),
+        ("4-24h", 1),
+        ("1-3d", 1),
+        (">3d", 1),
+    ]
 
 
 def test_agent_load_and_output(backend: SQLiteBackend) -> None:
@@ -113,16 +124,25 @@ def test_agent_load_and_output(backend: SQLiteBackend) -> None:
     giulia, marco, sara = loads
     # giulia holds 3 (open, unanswered, due -10), 8 (open) and 10 (snoozed)
     assert (giulia.open, giulia.pending, giulia.snoozed, giulia.breached, giulia.at_risk) == (
-        3, 0, 1, 1, 0)
+        3,
+        0,
+        1,
+        1,
+        0,
+    )
     assert giulia.oldest_open_at == NOW - timedelta(minutes=500)
     assert (giulia.first_responses, giulia.resolved, giulia.aht_seconds) == (1, 1, 5400.0)
     assert giulia.overloaded and giulia.display_name == "Giulia Neri"
     # marco holds 6 (pending, answered: never breached from now on)
     assert (marco.open, marco.pending, marco.breached, marco.first_responses, marco.resolved) == (
-        1, 1, 0, 2, 1)
+        1,
+        1,
+        0,
+        2,
+        1,
+    )
     assert not marco.overloaded
-    assert (sara.open, sara.first_responses, sara.resolved, sara.aht_seconds) == (
-        0, 0, 1, 176400.0)
+    assert (sara.open, sara.first_responses, sara.resolved, sara.aht_seconds) == (0, 0, 1, 176400.0)
 
 
 def test_at_risk_lists_unanswered_contacts_soonest_due_first(backend: SQLiteBackend) -> None:
@@ -200,9 +220,21 @@ def test_kpis_are_reads_that_work_read_only_and_as_supervisor(kpi_db: Path) -> N
 def test_report_json_has_stable_fields(report: KpiReport) -> None:
     data = report.to_json()
     assert data["since"] == "2026-11-19T10:00:00Z" and data["bucket"] == "hour"
-    assert set(data) >= {"arrivals", "asa", "first_response", "handle", "resolution", "sla",
-                         "unanswered", "abandoned", "abandon_rate", "backlog", "satisfaction",
-                         "agents", "trend"}
+    assert set(data) >= {
+        "arrivals",
+        "asa",
+        "first_response",
+        "handle",
+        "resolution",
+        "sla",
+        "unanswered",
+        "abandoned",
+        "abandon_rate",
+        "backlog",
+        "satisfaction",
+        "agents",
+        "trend",
+    }
     assert data["trend"][0]["start"] == "2026-11-19T10:00:00Z"
     assert datetime.fromisoformat(data["until"].replace("Z", "+00:00")) == NOW.astimezone(UTC)
 
@@ -219,15 +251,21 @@ def test_survey_scores_follow_the_events(kpi_db: Path) -> None:
     at = int((NOW - timedelta(minutes=30)).timestamp())
     db = sqlite3.connect(kpi_db)
     with db:  # a survey about contact 11, which does not exist yet
-        db.execute("INSERT INTO events(customer_id, at, id, kind, payload, contact_id) "
-                   "VALUES (1, ?, 200, 'survey', '{\"csat\": 1, \"nps\": 2}', 11)", (at,))
+        db.execute(
+            "INSERT INTO events(customer_id, at, id, kind, payload, contact_id) "
+            "VALUES (1, ?, 200, 'survey', '{\"csat\": 1, \"nps\": 2}', 11)",
+            (at,),
+        )
     assert csat() == (0, None, None)  # no contact: no channel yet
     with db:  # the contact arrives (SMS): its survey now counts for SMS
-        db.execute("INSERT INTO contacts(id, customer_id, channel, status, created_at, "
-                   "updated_at) VALUES (11, 1, 'sms', 'new', ?, ?)", (at, at))
+        db.execute(
+            "INSERT INTO contacts(id, customer_id, channel, status, created_at, "
+            "updated_at) VALUES (11, 1, 'sms', 'new', ?, ?)",
+            (at, at),
+        )
     assert csat() == (1, 1.0, -100.0)
     with db:
-        db.execute("UPDATE events SET payload = '{\"csat\": 4, \"nps\": 9}' WHERE id = 200")
+        db.execute('UPDATE events SET payload = \'{"csat": 4, "nps": 9}\' WHERE id = 200')
     assert csat() == (1, 4.0, 100.0)
     with db:
         db.execute("DELETE FROM events WHERE id = 200")

@@ -35,17 +35,25 @@ def _ts(value: int | None) -> datetime | None:
 
 
 def _entry(d: dict[str, Any]) -> IdentityJournalEntry:
-    return IdentityJournalEntry(d["id"], datetime.fromtimestamp(d["at"], UTC), d["actor"],
-                                d["action"], d["customer_id"], d["other_id"],
-                                tuple(d["records"]), d["reason"])
-
+    return IdentityJournalEntry(
+        d["id"],
+        datetime.fromtimestamp(d["at"], UTC),
+        d["actor"],
+        d["action"],
+        d["customer_id"],
+        d["other_id"],
+        tuple(d["records"]),
+        d["reason"],
+    )
 
 
 def _ops():
     """Identity operations, imported on first use: they load phonenumbers and rapidfuzz,
     which the console's start-up does not need."""
     from backends.sqlite.identity import operations
+
     return operations
+
 
 class IdentityOps:
     """Suggestions, merge, split, explain, provenance and link export over the SQLite store."""
@@ -66,8 +74,18 @@ class IdentityOps:
         with self.store.read() as db:
             found = _ops().suggestions(db, limit)
         return tuple(
-            IdentitySuggestion(r["id"], r["ca"], r["cb"], r["na"], r["nb"], r["ka"], r["kb"],
-                               r["score"], r["reason"], datetime.fromtimestamp(r["created_at"], UTC))
+            IdentitySuggestion(
+                r["id"],
+                r["ca"],
+                r["cb"],
+                r["na"],
+                r["nb"],
+                r["ka"],
+                r["kb"],
+                r["score"],
+                r["reason"],
+                datetime.fromtimestamp(r["created_at"], UTC),
+            )
             for r in found
         )
 
@@ -87,8 +105,9 @@ class IdentityOps:
     def split_customer(self, customer_id: int, records: tuple[str, ...]) -> IdentityJournalEntry:
         me = self._writer()
         with self.store.write() as db:
-            entry = _ops().split(db, self._config(db), self._now(), me.name, customer_id,
-                              list(records))
+            entry = _ops().split(
+                db, self._config(db), self._now(), me.name, customer_id, list(records)
+            )
         return _entry(entry)
 
     def reject_suggestion(self, suggestion_id: int) -> None:
@@ -101,22 +120,50 @@ class IdentityOps:
             d = _ops().explain(db, customer_id)
         return CustomerExplanation(
             customer_id,
-            tuple(RecordRef(r["id"], r["source"], r["source_id"],
-                            datetime.fromtimestamp(r["received_at"], UTC),
-                            datetime.fromtimestamp(r["updated_at"], UTC)) for r in d["records"]),
-            tuple(IdentityLink(x["record_a"], x["record_b"], x["kind"], x["score"], x["reason"],
-                               x["actor"], datetime.fromtimestamp(x["at"], UTC)) for x in d["links"]),
+            tuple(
+                RecordRef(
+                    r["id"],
+                    r["source"],
+                    r["source_id"],
+                    datetime.fromtimestamp(r["received_at"], UTC),
+                    datetime.fromtimestamp(r["updated_at"], UTC),
+                )
+                for r in d["records"]
+            ),
+            tuple(
+                IdentityLink(
+                    x["record_a"],
+                    x["record_b"],
+                    x["kind"],
+                    x["score"],
+                    x["reason"],
+                    x["actor"],
+                    datetime.fromtimestamp(x["at"], UTC),
+                )
+                for x in d["links"]
+            ),
             tuple(_entry(j) for j in d["journal"]),
-            tuple(RecordChange(c["record"], datetime.fromtimestamp(c["at"], UTC), c["import_id"],
-                               c["changed"]) for c in d["changes"]),
+            tuple(
+                RecordChange(
+                    c["record"], datetime.fromtimestamp(c["at"], UTC), c["import_id"], c["changed"]
+                )
+                for c in d["changes"]
+            ),
         )
 
     def provenance(self, customer_id: int) -> tuple[FieldProvenance, ...]:
         with self.store.read() as db:
             found = _ops().provenance(db, customer_id)
         return tuple(
-            FieldProvenance(p["field"], p["value"], p["source"], p["source_id"], _ts(p["at"]),
-                            tuple(p["losers"]), p["values"])
+            FieldProvenance(
+                p["field"],
+                p["value"],
+                p["source"],
+                p["source_id"],
+                _ts(p["at"]),
+                tuple(p["losers"]),
+                p["values"],
+            )
             for p in found
         )
 

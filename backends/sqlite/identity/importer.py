@@ -19,15 +19,15 @@ from typing import Any
 
 from backends.base import InvalidInput
 from backends.identity import events as ev
-from backends.sqlite.identity import events as event_store
 from backends.identity.config import MatchConfig, apply_config
-from backends.sqlite.identity.settings import database_config, save_settings
 from backends.identity.features import CANONICAL_FIELDS
 from backends.identity.mapping import EVENT_FIELDS, Mapping
 from backends.identity.phones import check_region
 from backends.identity.prepare import Plan, Workers, prepared, workers_for
 from backends.identity.readers import check_encoding, detect_format, open_input, read_rows
+from backends.sqlite.identity import events as event_store
 from backends.sqlite.identity.resolver import Incoming, Resolver
+from backends.sqlite.identity.settings import database_config, save_settings
 from backends.sqlite.identity.store import dumps
 from backends.sqlite.store import Store
 
@@ -126,11 +126,41 @@ def run_import(
     try:
         if options.strict:
             with store.write() as db:
-                _run(db, raw, fmt, source, options, cfg, region, encoding, now, actor, report,
-                     total, progress, on_bad, None)
+                _run(
+                    db,
+                    raw,
+                    fmt,
+                    source,
+                    options,
+                    cfg,
+                    region,
+                    encoding,
+                    now,
+                    actor,
+                    report,
+                    total,
+                    progress,
+                    on_bad,
+                    None,
+                )
         else:
-            _run(None, raw, fmt, source, options, cfg, region, encoding, now, actor, report,
-                 total, progress, on_bad, store)
+            _run(
+                None,
+                raw,
+                fmt,
+                source,
+                options,
+                cfg,
+                region,
+                encoding,
+                now,
+                actor,
+                report,
+                total,
+                progress,
+                on_bad,
+                store,
+            )
     finally:
         raw.close()
         if collecting:
@@ -139,10 +169,23 @@ def run_import(
     return report
 
 
-def _run(db: Any, raw: Any, fmt: str, source: str, options: ImportOptions, cfg: MatchConfig,
-         region: str, encoding: str, now: int, actor: str, report: ImportReport, total: int,
-         progress: Callable[[int, int], None] | None, on_bad: Callable[[int, str], None] | None,
-         store: Store | None) -> None:
+def _run(
+    db: Any,
+    raw: Any,
+    fmt: str,
+    source: str,
+    options: ImportOptions,
+    cfg: MatchConfig,
+    region: str,
+    encoding: str,
+    now: int,
+    actor: str,
+    report: ImportReport,
+    total: int,
+    progress: Callable[[int, int], None] | None,
+    on_bad: Callable[[int, str], None] | None,
+    store: Store | None,
+) -> None:
     """Read, convert and write in batches (in `db`'s transaction, or one per batch on `store`)."""
     known = CANONICAL_FIELDS if options.kind == "customers" else EVENT_FIELDS
 
@@ -155,8 +198,10 @@ def _run(db: Any, raw: Any, fmt: str, source: str, options: ImportOptions, cfg: 
                 fn(conn)
 
     def start(conn: Any) -> None:
-        cur = conn.execute("INSERT INTO imports(source, kind, path, started_at) VALUES (?,?,?,?)",
-                           (source, options.kind, str(getattr(raw, "name", "")), now))
+        cur = conn.execute(
+            "INSERT INTO imports(source, kind, path, started_at) VALUES (?,?,?,?)",
+            (source, options.kind, str(getattr(raw, "name", "")), now),
+        )
         report.import_id = int(cur.lastrowid or 0)
         if options.mapping.identity:
             save_settings(conn, options.mapping.identity)
@@ -199,18 +244,31 @@ def _run(db: Any, raw: Any, fmt: str, source: str, options: ImportOptions, cfg: 
     try:
         if options.kind == "customers":
             plan = Plan(source, options.mapping, options.id_column, region, now, cfg, encoding)
-            count = options.workers if options.workers is not None else workers_for(
-                total, PARALLEL_BYTES)
+            count = (
+                options.workers
+                if options.workers is not None
+                else workers_for(total, PARALLEL_BYTES)
+            )
             pool_box.append(Workers(count, plan) if count > 0 else None)
             for item in prepared(plan, raw, fmt, pool_box[-1], options.batch_size):
                 report.rows += 1
                 if isinstance(item, tuple):
                     bad(*item)
                     continue
-                batch.append(Incoming(source, item.source_id, {}, item.features, item.at,
-                                      fields_json=item.fields_json,
-                                      features_json=item.features_json, probe=item.probe,
-                                      idents=item.idents, blocks=item.blocks))
+                batch.append(
+                    Incoming(
+                        source,
+                        item.source_id,
+                        {},
+                        item.features,
+                        item.at,
+                        fields_json=item.fields_json,
+                        features_json=item.features_json,
+                        probe=item.probe,
+                        idents=item.idents,
+                        blocks=item.blocks,
+                    )
+                )
                 if len(batch) >= options.batch_size:
                     write(flush)
                     batch = []
@@ -244,8 +302,10 @@ def _run(db: Any, raw: Any, fmt: str, source: str, options: ImportOptions, cfg: 
                 workers.close()
 
     def finish(conn: Any) -> None:
-        conn.execute("UPDATE imports SET finished_at = ?, counts = ? WHERE id = ?",
-                     (now, dumps(report.to_json()), report.import_id))
+        conn.execute(
+            "UPDATE imports SET finished_at = ?, counts = ? WHERE id = ?",
+            (now, dumps(report.to_json()), report.import_id),
+        )
 
     write(finish)
     if progress is not None:

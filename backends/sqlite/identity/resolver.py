@@ -18,10 +18,10 @@ from typing import Any
 
 from rapidfuzz.distance import JaroWinkler
 
-from backends.sqlite.identity import store as st
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.matching import Decision, Verdict, score
+from backends.sqlite.identity import store as st
 from backends.sqlite.identity.writer import Record, Resolved, identity_rows, write_batch
 
 #: Identity kinds that are matched on (the rest are kept, not compared).
@@ -142,8 +142,14 @@ def _sim(a: str, b: str) -> float:
 class Resolver:
     """Stores and resolves batches of source records in the caller's transaction."""
 
-    def __init__(self, db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str = "import",
-                 spare_ids_from: int = 0) -> None:
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        cfg: MatchConfig,
+        now: int,
+        actor: str = "import",
+        spare_ids_from: int = 0,
+    ) -> None:
         """`spare_ids_from`: new customers without a usable hint get ids above this (the
         demo keeps ids 1..N for its N people that way)."""
         self.db = db
@@ -161,8 +167,11 @@ class Resolver:
     def _new_customer_id(self, hint: int | None) -> int:
         """A fresh customer id: `hint` when it is free, else one past every id seen."""
         db = self.db
-        if hint and hint not in self._taken and db.execute(
-                "SELECT 1 FROM customers WHERE id = ?", (hint,)).fetchone() is None:
+        if (
+            hint
+            and hint not in self._taken
+            and db.execute("SELECT 1 FROM customers WHERE id = ?", (hint,)).fetchone() is None
+        ):
             self._taken.add(hint)
             self._top = max(self._top, hint)
             return hint
@@ -176,8 +185,10 @@ class Resolver:
         """Store `items` (insert new, update changed) and resolve them."""
         db, result = self.db, BatchResult()
         self._taken = set()
-        self._top = max(self.spare_ids_from,
-                        db.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0])
+        self._top = max(
+            self.spare_ids_from,
+            db.execute("SELECT coalesce(max(id), 0) FROM customers").fetchone()[0],
+        )
         latest: dict[tuple[str, str], Incoming] = {}
         for item in items:  # the same id twice in one batch: the last one wins
             item.features.source = item.source
@@ -196,9 +207,16 @@ class Resolver:
                     result.unchanged += 1
                     continue
                 upd_rows.append((fields_json, item.at, rid))
-                change_rows.append((rid, import_id or 0, self.now,
-                                    json.dumps(st.diff(json.loads(old_json), item.received()),
-                                               ensure_ascii=False)))
+                change_rows.append(
+                    (
+                        rid,
+                        import_id or 0,
+                        self.now,
+                        json.dumps(
+                            st.diff(json.loads(old_json), item.received()), ensure_ascii=False
+                        ),
+                    )
+                )
                 cust_of[rid] = cid
                 result.updated += 1
             else:
@@ -212,14 +230,21 @@ class Resolver:
             return result
         if upd_rows:
             st.forget_keys(db, [r[2] for r in upd_rows])
-            db.executemany("UPDATE source_records SET fields = ?, updated_at = ? WHERE id = ?", upd_rows)
-            db.executemany("INSERT OR REPLACE INTO record_changes(record_id, import_id, at, changed) "
-                           "VALUES (?,?,?,?)", change_rows)
+            db.executemany(
+                "UPDATE source_records SET fields = ?, updated_at = ? WHERE id = ?", upd_rows
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO record_changes(record_id, import_id, at, changed) "
+                "VALUES (?,?,?,?)",
+                change_rows,
+            )
         result.record_ids = [rid for rid, _ in todo]
 
         # candidates: records of this batch (found here) and of the store holding one of its keys
-        keys_of = [item.probe if item.probe is not None else probe_keys(item.features)
-                   for _rid, item in todo]
+        keys_of = [
+            item.probe if item.probe is not None else probe_keys(item.features)
+            for _rid, item in todo
+        ]
         mine: dict[tuple[str, str], list[int]] = {}
         for (rid, _item), keys in zip(todo, keys_of, strict=True):
             for key in keys:
@@ -230,8 +255,9 @@ class Resolver:
                     held.append(rid)
         cfg = self.cfg
         wanted = mine.keys() - self.junk
-        stored, counts = st.key_holders(db, wanted, cfg.junk_limit, cfg.block_limit,
-                                        cfg.common_name_limit)
+        stored, counts = st.key_holders(
+            db, wanted, cfg.junk_limit, cfg.block_limit, cfg.common_name_limit
+        )
         # holders of the keys two or more records share (a key of one record finds nobody)
         holders: dict[tuple[str, str], list[int]] = {}
         junk: list[tuple[str, str, int]] = []
@@ -252,8 +278,9 @@ class Resolver:
             elif len(ours) > 1:
                 holders[key] = ours
         if junk:
-            db.executemany("INSERT OR REPLACE INTO identity_junk(kind, value, records) "
-                           "VALUES (?,?,?)", junk)
+            db.executemany(
+                "INSERT OR REPLACE INTO identity_junk(kind, value, records) VALUES (?,?,?)", junk
+            )
         others: set[int] = {r for ids in stored.values() for r in ids}
         others -= feats.keys()
         texts = {rid: item.features_json for rid, item in todo if item.features_json}
@@ -265,7 +292,8 @@ class Resolver:
         # agrees with all of it (no chaining through a record with missing fields)
         profile: dict[int, Profile] = {}
         for cid, (dobs, firsts) in st.load_profiles(
-                db, {c for c in cust_of.values() if c is not None}).items():
+            db, {c for c in cust_of.values() if c is not None}
+        ).items():
             p = profile[cid] = Profile()
             p.dobs.update(dobs)
             p.firsts.update(firsts)
@@ -294,7 +322,8 @@ class Resolver:
             if candidates:
                 near = holders.get(("key", f"a:{f.postal or f.ck}|{f.sk}")) if f.sk else None
                 household = near is not None and _namesakes(
-                    f, [feats[o] for o in near if o != rid and o in feats])
+                    f, [feats[o] for o in near if o != rid and o in feats]
+                )
                 for other in candidates:
                     ocid = cust_of.get(other)
                     if ocid is None:
@@ -328,9 +357,16 @@ class Resolver:
                 elif cid != own:
                     theirs = profile.get(cid, _EMPTY)
                     if profile.get(own, mine).conflicts(theirs, self.cfg):
-                        suggestions.append((min(rid, other), max(rid, other), v.score,
-                                            f"{v.reason}, guard: customers {own} and {cid} "
-                                            "disagree on birth date or first name", self.now))
+                        suggestions.append(
+                            (
+                                min(rid, other),
+                                max(rid, other),
+                                v.score,
+                                f"{v.reason}, guard: customers {own} and {cid} "
+                                "disagree on birth date or first name",
+                                self.now,
+                            )
+                        )
                         continue
                     if apart.between(own, cid, cust_of, find):
                         continue
@@ -341,8 +377,17 @@ class Resolver:
                     if gone not in new_customers:
                         result.auto_merges += 1
                     own = keep
-                links.append((min(rid, other), max(rid, other), "auto", v.score, v.reason,
-                              self.actor, self.now))
+                links.append(
+                    (
+                        min(rid, other),
+                        max(rid, other),
+                        "auto",
+                        v.score,
+                        v.reason,
+                        self.actor,
+                        self.now,
+                    )
+                )
             assert own is not None
             cust_of[rid] = own
             profile.setdefault(own, Profile()).add(f)
@@ -356,11 +401,36 @@ class Resolver:
         assign = {rid: final[rid] for rid, _item in todo}
         live = [s for s in suggestions if final.get(s[0]) != final.get(s[1])]
         result.suggestions = len(live)
-        write_batch(db, self.cfg, self.now, self.actor, Resolved(
-            records=[Record(rid, item.source, item.source_id, item.stored_fields(), item.at,
-                            item.features, item.features_json, rid > first_new, item.idents,
-                            item.blocks)
-                     for rid, item in todo],
-            assign=assign, touched=touched, new_customers=new_customers, absorbed=absorbed,
-            feats=feats, links=links, suggestions=live, texts=texts), self.workers)
+        write_batch(
+            db,
+            self.cfg,
+            self.now,
+            self.actor,
+            Resolved(
+                records=[
+                    Record(
+                        rid,
+                        item.source,
+                        item.source_id,
+                        item.stored_fields(),
+                        item.at,
+                        item.features,
+                        item.features_json,
+                        rid > first_new,
+                        item.idents,
+                        item.blocks,
+                    )
+                    for rid, item in todo
+                ],
+                assign=assign,
+                touched=touched,
+                new_customers=new_customers,
+                absorbed=absorbed,
+                feats=feats,
+                links=links,
+                suggestions=live,
+                texts=texts,
+            ),
+            self.workers,
+        )
         return result

@@ -39,5 +39,7 @@ def save_settings(db: sqlite3.Connection, table: dict[str, Any]) -> None:
             value = {**current.get("policies", {}), **value}
         elif key == "source_priority":
             value = [str(v) for v in value]
-        db.execute("INSERT OR REPLACE INTO identity_settings(key, value) VALUES (?, ?)",
-                   (key, json.dumps(value, ensure_ascii=False)))
+        db.execute(
+            "INSERT OR REPLACE INTO identity_settings(key, value) VALUES (?, ?)",
+            (key, json.dumps(value, ensure_ascii=False)),
+        )

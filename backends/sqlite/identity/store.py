@@ -20,7 +20,7 @@ CHUNK = 500
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -29,8 +29,11 @@ try:  # the C encoder `_ENCODER.encode` builds on every call, built once (no cyc
     from json.encoder import c_make_encoder as _c_make_encoder
     from json.encoder import encode_basestring as _encode_str
 
-    _C_ENCODE = _c_make_encoder(None, _ENCODER.default, _encode_str, None, ":", ",",
-                                False, False, True) if _c_make_encoder else None
+    _C_ENCODE = (
+        _c_make_encoder(None, _ENCODER.default, _encode_str, None, ":", ",", False, False, True)
+        if _c_make_encoder
+        else None
+    )
 except (ImportError, TypeError):  # pragma: no cover - another Python's json
     _C_ENCODE = None
 
@@ -42,7 +45,9 @@ def dumps(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
-def existing_records(db: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str, int | None]]:
+def existing_records(
+    db: sqlite3.Connection, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, str, int | None]]:
     """(source, source_id) -> (record id, fields JSON, customer id) for those already stored."""
     by_source: dict[str, list[str]] = defaultdict(list)
     for source, sid in keys:
@@ -51,16 +56,22 @@ def existing_records(db: sqlite3.Connection, keys: list[tuple[str, str]]) -> dic
     for source, ids in by_source.items():
         for part in _chunks(sorted(ids)):
             marks = ",".join("?" * len(part))
-            for r in db.execute(f"SELECT id, source_id, fields, customer_id FROM source_records "
-                                f"WHERE source = ? AND source_id IN ({marks})", (source, *part)):
+            for r in db.execute(
+                f"SELECT id, source_id, fields, customer_id FROM source_records "
+                f"WHERE source = ? AND source_id IN ({marks})",
+                (source, *part),
+            ):
                 out[(source, r[1])] = (r[0], r[2], r[3])
     return out
 
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     """field -> [old, new] for every field that changed, appeared or disappeared."""
-    return {k: [old.get(k), new.get(k)] for k in sorted(old.keys() | new.keys())
-            if old.get(k) != new.get(k)}
+    return {
+        k: [old.get(k), new.get(k)]
+        for k in sorted(old.keys() | new.keys())
+        if old.get(k) != new.get(k)
+    }
 
 
 def forget_keys(db: sqlite3.Connection, record_ids: list[int]) -> None:
@@ -77,9 +88,13 @@ def forget_keys(db: sqlite3.Connection, record_ids: list[int]) -> None:
 _SMALL_BLOCKS = ("nd:", "np:", "fd:")
 
 
-def key_holders(db: sqlite3.Connection, keys: Iterable[tuple[str, str]], junk_limit: int,
-                block_limit: int, count_limit: int
-                ) -> tuple[dict[tuple[str, str], list[int]], dict[tuple[str, str], int]]:
+def key_holders(
+    db: sqlite3.Connection,
+    keys: Iterable[tuple[str, str]],
+    junk_limit: int,
+    block_limit: int,
+    count_limit: int,
+) -> tuple[dict[tuple[str, str], list[int]], dict[tuple[str, str], int]]:
     """Who in the store holds each (kind, value) ('key' kind: a blocking key), and how many do.
 
     Holders are returned only for identifiers held by at most `junk_limit` records and
@@ -107,7 +122,7 @@ def key_holders(db: sqlite3.Connection, keys: Iterable[tuple[str, str]], junk_li
         for kind, value, rid in db.execute(
             f"WITH p(kind, value) AS (VALUES {rows}) SELECT p.kind, p.value, i.record_id "
             f"FROM p JOIN identities i ON i.kind = p.kind AND i.value = p.value",
-            [v for key in part for v in key]
+            [v for key in part for v in key],
         ):
             found[(kind, value)].append(rid)
     for limit, items in ((junk_limit, found.items()), (block_limit, _blocks(db, sorted(small)))):
@@ -115,8 +130,10 @@ def key_holders(db: sqlite3.Connection, keys: Iterable[tuple[str, str]], junk_li
             counts[key] = len(rids)
             if len(rids) <= limit:
                 holders[key] = rids
-    read = ("SELECT group_concat(record_id) FROM (SELECT record_id FROM match_keys m "
-            "WHERE m.key = p.value LIMIT ?)")
+    read = (
+        "SELECT group_concat(record_id) FROM (SELECT record_id FROM match_keys m "
+        "WHERE m.key = p.value LIMIT ?)"
+    )
     for part in _chunks(sorted(big), 400):
         for _kind, value, got in _probe(db, part, read, max(block_limit, count_limit) + 1):
             rids = [int(r) for r in got.split(",")]
@@ -124,8 +141,12 @@ def key_holders(db: sqlite3.Connection, keys: Iterable[tuple[str, str]], junk_li
             if len(rids) <= block_limit:
                 holders[("key", value)] = rids
     for part in _chunks(sorted(names), 400):
-        for _kind, value, n in _probe(db, part, "SELECT count(*) FROM (SELECT 1 FROM match_keys m "
-                                      "WHERE m.key = p.value LIMIT ?)", count_limit + 1):
+        for _kind, value, n in _probe(
+            db,
+            part,
+            "SELECT count(*) FROM (SELECT 1 FROM match_keys m WHERE m.key = p.value LIMIT ?)",
+            count_limit + 1,
+        ):
             counts[("key", value)] = n
     return holders, counts
 
@@ -135,28 +156,33 @@ def _blocks(db: sqlite3.Connection, keys: list[str]) -> Iterable[tuple[tuple[str
     for part in _chunks(keys, 400):
         found: dict[tuple[str, str], list[int]] = defaultdict(list)
         rows = ",".join(["(?)"] * len(part))
-        for value, rid in db.execute(f"WITH p(value) AS (VALUES {rows}) SELECT p.value, "
-                                     f"m.record_id FROM p JOIN match_keys m ON m.key = p.value",
-                                     part):
+        for value, rid in db.execute(
+            f"WITH p(value) AS (VALUES {rows}) SELECT p.value, "
+            f"m.record_id FROM p JOIN match_keys m ON m.key = p.value",
+            part,
+        ):
             found[("key", value)].append(rid)
         yield from found.items()
 
 
-def _probe(db: sqlite3.Connection, keys: list[str], sub: str,
-           limit: int) -> Iterable[tuple[str, str, Any]]:
+def _probe(
+    db: sqlite3.Connection, keys: list[str], sub: str, limit: int
+) -> Iterable[tuple[str, str, Any]]:
     """('key', key, what `sub` finds for it) for each blocking key it finds something for.
 
     `sub` reads the key as `p.value` and its LIMIT as `?`.
     """
     rows = ",".join(["(?)"] * len(keys))
-    for value, found in db.execute(f"WITH p(value) AS (VALUES {rows}) SELECT p.value, ({sub}) "
-                                   f"FROM p", (*keys, limit)):
+    for value, found in db.execute(
+        f"WITH p(value) AS (VALUES {rows}) SELECT p.value, ({sub}) FROM p", (*keys, limit)
+    ):
         if found:
             yield "key", value, found
 
 
-def load_features(db: sqlite3.Connection, record_ids: Iterable[int],
-                  texts: dict[int, str] | None = None) -> dict[int, tuple[int | None, Features]]:
+def load_features(
+    db: sqlite3.Connection, record_ids: Iterable[int], texts: dict[int, str] | None = None
+) -> dict[int, tuple[int | None, Features]]:
     """record id -> (customer id, features); `texts` (if given) gets the stored JSON of each.
 
     A record written by another path (no stored features) is normalised from
@@ -168,7 +194,8 @@ def load_features(db: sqlite3.Connection, record_ids: Iterable[int],
         for rid, cid, data, fields, source in db.execute(
             f"SELECT r.id, r.customer_id, f.features, CASE WHEN f.features IS NULL THEN r.fields "
             f"END, r.source FROM source_records r LEFT JOIN record_features f "
-            f"ON f.record_id = r.id WHERE r.id IN ({marks})", part
+            f"ON f.record_id = r.id WHERE r.id IN ({marks})",
+            part,
         ):
             if data is not None:
                 out[rid] = (cid, Features.from_json(json.loads(data)))
@@ -196,18 +223,24 @@ class ApartLinks:
 
     def load(self) -> list[tuple[int, int]]:
         if self.pairs is None:
-            self.pairs = [(a, b) for a, b in self.db.execute(
-                "SELECT record_a, record_b FROM identity_links WHERE kind = 'apart'")]
+            self.pairs = [
+                (a, b)
+                for a, b in self.db.execute(
+                    "SELECT record_a, record_b FROM identity_links WHERE kind = 'apart'"
+                )
+            ]
             ids = sorted({r for pair in self.pairs for r in pair})
             for part in _chunks(ids):
                 marks = ",".join("?" * len(part))
                 for rid, cid in self.db.execute(
-                        f"SELECT id, customer_id FROM source_records WHERE id IN ({marks})", part):
+                    f"SELECT id, customer_id FROM source_records WHERE id IN ({marks})", part
+                ):
                     self.stored[rid] = cid
         return self.pairs
 
-    def between(self, a: int, b: int, cust_of: dict[int, int | None],
-                find: Callable[[int], int]) -> bool:
+    def between(
+        self, a: int, b: int, cust_of: dict[int, int | None], find: Callable[[int], int]
+    ) -> bool:
         """Whether customers `a` and `b` (as merged so far) hold two records kept apart."""
         pairs = self.load()
         if not pairs:
@@ -237,10 +270,13 @@ def snapshot_of(db: sqlite3.Connection, customer_id: int) -> dict[str, Any] | No
     """A customer's row plus the ids of its events and contacts (what undoing a merge restores)."""
     snap = customer_row(db, customer_id)
     if snap is not None:
-        snap["_events"] = [r[0] for r in db.execute(
-            "SELECT id FROM events WHERE customer_id = ?", (customer_id,))]
-        snap["_contacts"] = [r[0] for r in db.execute(
-            "SELECT id FROM contacts WHERE customer_id = ?", (customer_id,))]
+        snap["_events"] = [
+            r[0] for r in db.execute("SELECT id FROM events WHERE customer_id = ?", (customer_id,))
+        ]
+        snap["_contacts"] = [
+            r[0]
+            for r in db.execute("SELECT id FROM contacts WHERE customer_id = ?", (customer_id,))
+        ]
     return snap
 
 
@@ -258,31 +294,60 @@ def move_customer_data(db: sqlite3.Connection, gone: int, keep: int) -> None:
             "UPDATE customers SET lifetime_value = lifetime_value + ?, tags = ?, attributes = ?, "
             "consents = ?, churn_risk = max(churn_risk, ?), unhappy = max(unhappy, ?), "
             "created_at = min(created_at, ?) WHERE id = ?",
-            (b["lifetime_value"], dumps(tags), dumps(attributes), dumps(consents),
-             b["churn_risk"], b["unhappy"], b["created_at"], keep),
+            (
+                b["lifetime_value"],
+                dumps(tags),
+                dumps(attributes),
+                dumps(consents),
+                b["churn_risk"],
+                b["unhappy"],
+                b["created_at"],
+                keep,
+            ),
         )
     db.execute("DELETE FROM customer_search WHERE rowid = ?", (gone,))
     db.execute("DELETE FROM identity_profiles WHERE customer_id = ?", (gone,))
     db.execute("DELETE FROM customers WHERE id = ?", (gone,))
 
 
-def journal(db: sqlite3.Connection, now: int, actor: str, action: str, customer_id: int,
-            other_id: int, records: list[int], reason: str, snapshot: dict[str, Any] | None) -> int:
+def journal(
+    db: sqlite3.Connection,
+    now: int,
+    actor: str,
+    action: str,
+    customer_id: int,
+    other_id: int,
+    records: list[int],
+    reason: str,
+    snapshot: dict[str, Any] | None,
+) -> int:
     cur = db.execute(
         "INSERT INTO identity_journal(at, actor, action, customer_id, other_id, records, reason, "
         "snapshot) VALUES (?,?,?,?,?,?,?,?)",
-        (now, actor, action, customer_id, other_id, dumps(sorted(records)), reason,
-         dumps(snapshot or {})),
+        (
+            now,
+            actor,
+            action,
+            customer_id,
+            other_id,
+            dumps(sorted(records)),
+            reason,
+            dumps(snapshot or {}),
+        ),
     )
     return int(cur.lastrowid or 0)
 
 
 def log_change(db: sqlite3.Connection, now: int, rows: list[tuple[int, str]], actor: str) -> None:
-    db.executemany("INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
-                   [(now, "customer", cid, action, actor) for cid, action in rows])
+    db.executemany(
+        "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
+        [(now, "customer", cid, action, actor) for cid, action in rows],
+    )
 
 
-def load_profiles(db: sqlite3.Connection, customer_ids: Iterable[int]) -> dict[int, tuple[list[str], list[str]]]:
+def load_profiles(
+    db: sqlite3.Connection, customer_ids: Iterable[int]
+) -> dict[int, tuple[list[str], list[str]]]:
     """customer id -> (birth dates, first-name keys) its records hold."""
     out: dict[int, tuple[list[str], list[str]]] = {}
     for part in _chunks(sorted(customer_ids)):

@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from backends.sqlite.identity import store as st
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.survivorship import Member, golden
+from backends.sqlite.identity import store as st
 from backends.sqlite.search import phone_tokens
 
 
@@ -73,14 +73,18 @@ def identity_values(source: str, source_id: str, f: Features) -> list[tuple[str,
     return out
 
 
-def identity_rows(record_id: int, source: str, source_id: str, f: Features) -> list[tuple[Any, ...]]:
+def identity_rows(
+    record_id: int, source: str, source_id: str, f: Features
+) -> list[tuple[Any, ...]]:
     """The `identities` rows of a record (normalised value and a raw form)."""
-    return [(record_id, kind, value, raw)
-            for kind, value, raw in identity_values(source, source_id, f)]
+    return [
+        (record_id, kind, value, raw) for kind, value, raw in identity_values(source, source_id, f)
+    ]
 
 
-def write_batch(db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str,
-                r: Resolved, workers: Any = None) -> None:
+def write_batch(
+    db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str, r: Resolved, workers: Any = None
+) -> None:
     """Apply a resolved batch (see the module docstring).
 
     `workers` (an import's `prepare.Workers`): the golden profiles are computed there
@@ -98,8 +102,11 @@ def write_batch(db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str,
     for rec in r.records:
         meta[rec.record_id] = (r.assign[rec.record_id], rec.source, rec.source_id, rec.at)
     missing = [rid for rid in meta if rid not in r.feats]
-    loaded = ({rid: f for rid, (_c, f) in st.load_features(db, missing, r.texts).items()}
-              if missing else {})
+    loaded = (
+        {rid: f for rid, (_c, f) in st.load_features(db, missing, r.texts).items()}
+        if missing
+        else {}
+    )
     members: dict[int, list[Member]] = defaultdict(list)
     for rid in sorted(meta):
         cid, source, sid, at = meta[rid]
@@ -113,16 +120,34 @@ def write_batch(db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str,
         rows = compute_golden(cfg, now, golden_jobs(members, previous, orders))
         insert_customers(db, now, [row for row in rows if row.customer_id in fresh])
     else:
-        pending = workers.golden(golden_jobs(members, previous, orders, portable=True,
-                                             texts=r.texts))
+        pending = workers.golden(
+            golden_jobs(members, previous, orders, portable=True, texts=r.texts)
+        )
         db.execute("PRAGMA defer_foreign_keys = ON")  # records come before their new customer
-    db.executemany("INSERT INTO source_records(id, source, source_id, customer_id, fields, "
-                   "received_at, updated_at) VALUES (?,?,?,?,?,?,?)",
-                   [(rec.record_id, rec.source, rec.source_id, r.assign[rec.record_id],
-                     rec.fields_json, rec.at, rec.at) for rec in r.records if rec.new])
-    db.executemany("INSERT INTO record_features(record_id, features) VALUES (?,?)",
-                   [(rec.record_id, rec.features_json or st.dumps(rec.features.to_json()))
-                    for rec in r.records])
+    db.executemany(
+        "INSERT INTO source_records(id, source, source_id, customer_id, fields, "
+        "received_at, updated_at) VALUES (?,?,?,?,?,?,?)",
+        [
+            (
+                rec.record_id,
+                rec.source,
+                rec.source_id,
+                r.assign[rec.record_id],
+                rec.fields_json,
+                rec.at,
+                rec.at,
+            )
+            for rec in r.records
+            if rec.new
+        ],
+    )
+    db.executemany(
+        "INSERT INTO record_features(record_id, features) VALUES (?,?)",
+        [
+            (rec.record_id, rec.features_json or st.dumps(rec.features.to_json()))
+            for rec in r.records
+        ],
+    )
     # in index order: each index page is visited once, not once per row
     idents: list[tuple[str, str, int, str]] = []
     keys: list[tuple[str, int]] = []
@@ -132,11 +157,13 @@ def write_batch(db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str,
         if values is None:
             values = identity_values(rec.source, rec.source_id, rec.features)
         idents += [(kind, value, rid, raw) for kind, value, raw in values]
-        keys += [(k, rid) for k in (rec.blocks if rec.blocks is not None
-                                    else rec.features.block_keys())]
+        keys += [
+            (k, rid) for k in (rec.blocks if rec.blocks is not None else rec.features.block_keys())
+        ]
     idents.sort()
-    db.executemany("INSERT OR IGNORE INTO identities(kind, value, record_id, raw) VALUES (?,?,?,?)",
-                   idents)
+    db.executemany(
+        "INSERT OR IGNORE INTO identities(kind, value, record_id, raw) VALUES (?,?,?,?)", idents
+    )
     keys.sort()
     db.executemany("INSERT OR IGNORE INTO match_keys(key, record_id) VALUES (?,?)", keys)
     if not early:
@@ -144,35 +171,62 @@ def write_batch(db: sqlite3.Connection, cfg: MatchConfig, now: int, actor: str,
         insert_customers(db, now, [row for row in rows if row.customer_id in fresh])
     changes: list[tuple[int, str]] = []
     for gone_id, keep in existing_gone:
-        moved = [x for (x,) in db.execute("SELECT id FROM source_records WHERE customer_id = ?",
-                                          (gone_id,))]
+        moved = [
+            x
+            for (x,) in db.execute(
+                "SELECT id FROM source_records WHERE customer_id = ?", (gone_id,)
+            )
+        ]
         snapshot = st.snapshot_of(db, gone_id)
         st.move_customer_data(db, gone_id, keep)
-        st.journal(db, now, actor, "auto-merge", keep, gone_id, moved,
-                   "linked by an imported record", snapshot)
+        st.journal(
+            db,
+            now,
+            actor,
+            "auto-merge",
+            keep,
+            gone_id,
+            moved,
+            "linked by an imported record",
+            snapshot,
+        )
         changes.append((gone_id, "merged"))
-    db.executemany("UPDATE source_records SET customer_id = ? WHERE id = ? AND customer_id IS NOT ?",
-                   [(r.assign[rec.record_id], rec.record_id, r.assign[rec.record_id])
-                    for rec in r.records if not rec.new])
+    db.executemany(
+        "UPDATE source_records SET customer_id = ? WHERE id = ? AND customer_id IS NOT ?",
+        [
+            (r.assign[rec.record_id], rec.record_id, r.assign[rec.record_id])
+            for rec in r.records
+            if not rec.new
+        ],
+    )
     store_golden(db, rows, [row for row in rows if row.customer_id not in fresh])
-    changes += [(cid, "created" if cid in r.new_customers else "updated")
-                for cid in sorted(r.touched)]
+    changes += [
+        (cid, "created" if cid in r.new_customers else "updated") for cid in sorted(r.touched)
+    ]
     st.log_change(db, now, changes, actor)
     if r.links:
-        db.executemany("INSERT INTO identity_links(record_a, record_b, kind, score, reason, actor, "
-                       "created_at) VALUES (?,?,?,?,?,?,?)", r.links)
+        db.executemany(
+            "INSERT INTO identity_links(record_a, record_b, kind, score, reason, actor, "
+            "created_at) VALUES (?,?,?,?,?,?,?)",
+            r.links,
+        )
     if r.suggestions:
-        db.executemany("INSERT OR IGNORE INTO identity_suggestions(record_a, record_b, score, "
-                       "reason, created_at) VALUES (?,?,?,?,?)", r.suggestions)
+        db.executemany(
+            "INSERT OR IGNORE INTO identity_suggestions(record_a, record_b, score, "
+            "reason, created_at) VALUES (?,?,?,?,?)",
+            r.suggestions,
+        )
 
 
-def _stored_members(db: sqlite3.Connection, customer_ids: list[int]
-                    ) -> Iterable[tuple[int, int, str, str, int]]:
+def _stored_members(
+    db: sqlite3.Connection, customer_ids: list[int]
+) -> Iterable[tuple[int, int, str, str, int]]:
     for part in st._chunks(customer_ids):
         marks = ",".join("?" * len(part))
         for row in db.execute(
             f"SELECT id, customer_id, source, source_id, updated_at FROM source_records "
-            f"WHERE customer_id IN ({marks})", part
+            f"WHERE customer_id IN ({marks})",
+            part,
         ):
             yield tuple(row)  # type: ignore[misc]
 
@@ -189,8 +243,12 @@ class GoldenRow(NamedTuple):
 #: What computing one customer's golden profile needs: (customer id, its records as
 #: (record id, source, source id, at, features or their JSON list), the agent-corrected
 #: provenance and values to keep, its order numbers).
-GoldenJob = tuple[int, list[tuple[int, str, str, int, Any]],
-                  "tuple[dict[str, Any], dict[str, Any]] | None", list[str]]
+GoldenJob = tuple[
+    int,
+    list[tuple[int, str, str, int, Any]],
+    "tuple[dict[str, Any], dict[str, Any]] | None",
+    list[str],
+]
 
 
 _UPDATE = (
@@ -223,31 +281,41 @@ def store_golden(db: sqlite3.Connection, rows: list[GoldenRow], stored: list[Gol
         wanted = {row.customer_id: row.search for row in stored}
         for part in st._chunks(sorted(wanted)):
             marks = ",".join("?" * len(part))
-            for old in db.execute(f"SELECT rowid, name, emails, phones, orders FROM "
-                                  f"customer_search WHERE rowid IN ({marks})", part):
+            for old in db.execute(
+                f"SELECT rowid, name, emails, phones, orders FROM "
+                f"customer_search WHERE rowid IN ({marks})",
+                part,
+            ):
                 if tuple(old) == wanted[old[0]]:
                     same.add(old[0])
         for part in st._chunks(sorted(wanted.keys() - same)):
             marks = ",".join("?" * len(part))
             db.execute(f"DELETE FROM customer_search WHERE rowid IN ({marks})", part)
-    db.executemany("INSERT INTO customer_search(rowid, name, emails, phones, orders) "
-                   "VALUES (?,?,?,?,?)", [row.search for row in rows
-                                          if row.customer_id not in same])
-    db.executemany("INSERT OR REPLACE INTO identity_profiles(customer_id, dobs, firsts) "
-                   "VALUES (?,?,?)", [row.profile for row in rows])
+    db.executemany(
+        "INSERT INTO customer_search(rowid, name, emails, phones, orders) VALUES (?,?,?,?,?)",
+        [row.search for row in rows if row.customer_id not in same],
+    )
+    db.executemany(
+        "INSERT OR REPLACE INTO identity_profiles(customer_id, dobs, firsts) VALUES (?,?,?)",
+        [row.profile for row in rows],
+    )
 
 
-def golden_context(db: sqlite3.Connection, old_ids: list[int], gone: dict[int, int]
-                   ) -> tuple[dict[int, tuple[dict[str, Any], dict[str, Any]]], dict[int, list[str]]]:
+def golden_context(
+    db: sqlite3.Connection, old_ids: list[int], gone: dict[int, int]
+) -> tuple[dict[int, tuple[dict[str, Any], dict[str, Any]]], dict[int, list[str]]]:
     """(agent-corrected provenance and values, order numbers) of stored customers `old_ids`,
     counting the orders of customers `gone` merges into them (`gone`: absorbed -> keep)."""
     previous: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
     found: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for part in st._chunks(old_ids):
         marks = ",".join("?" * len(part))
-        for row in db.execute(f"SELECT id, provenance, first_name, last_name, birth_date, language, "
-                              f"tier, segment FROM customers WHERE id IN ({marks}) "
-                              f"AND provenance LIKE '%agent:%'", part):
+        for row in db.execute(
+            f"SELECT id, provenance, first_name, last_name, birth_date, language, "
+            f"tier, segment FROM customers WHERE id IN ({marks}) "
+            f"AND provenance LIKE '%agent:%'",
+            part,
+        ):
             previous[row[0]] = (json.loads(row[1]), dict(row))
     for part in st._chunks(sorted([*old_ids, *gone])):
         marks = ",".join("?" * len(part))
@@ -258,21 +326,47 @@ def golden_context(db: sqlite3.Connection, old_ids: list[int], gone: dict[int, i
     return previous, {cid: [n for _at, n in sorted(v)] for cid, v in found.items()}
 
 
-def golden_jobs(members: dict[int, list[Member]], previous: dict[int, Any],
-                orders: dict[int, list[str]], portable: bool = False,
-                texts: dict[int, str] | None = None) -> list[GoldenJob]:
+def golden_jobs(
+    members: dict[int, list[Member]],
+    previous: dict[int, Any],
+    orders: dict[int, list[str]],
+    portable: bool = False,
+    texts: dict[int, str] | None = None,
+) -> list[GoldenJob]:
     """The jobs of `compute_golden` for `members` (`portable`: features as their stored JSON
     text where `texts` has it, else as JSON lists, to send to another process: a string
     pickles many times faster than a list, and a list than the object)."""
     if not portable:
-        return [(cid, [(m.record_id, m.source, m.source_id, m.at, m.features) for m in group],
-                 previous.get(cid), orders.get(cid, []))
-                for cid, group in sorted(members.items()) if group]
+        return [
+            (
+                cid,
+                [(m.record_id, m.source, m.source_id, m.at, m.features) for m in group],
+                previous.get(cid),
+                orders.get(cid, []),
+            )
+            for cid, group in sorted(members.items())
+            if group
+        ]
     known = texts or {}
-    return [(cid, [(m.record_id, m.source, m.source_id, m.at,
-                    known.get(m.record_id) or m.features.to_json()) for m in group],
-             previous.get(cid), orders.get(cid, []))
-            for cid, group in sorted(members.items()) if group]
+    return [
+        (
+            cid,
+            [
+                (
+                    m.record_id,
+                    m.source,
+                    m.source_id,
+                    m.at,
+                    known.get(m.record_id) or m.features.to_json(),
+                )
+                for m in group
+            ],
+            previous.get(cid),
+            orders.get(cid, []),
+        )
+        for cid, group in sorted(members.items())
+        if group
+    ]
 
 
 def compute_golden(cfg: MatchConfig, now: int, jobs: list[GoldenJob]) -> list[GoldenRow]:
@@ -280,9 +374,18 @@ def compute_golden(cfg: MatchConfig, now: int, jobs: list[GoldenJob]) -> list[Go
     dumps, loads = st.dumps, json.loads
     out: list[GoldenRow] = []
     for cid, parts, prev, orders in jobs:
-        group = [Member(rid, source, sid, at, f if f.__class__ is Features else
-                        Features.from_json(loads(f) if f.__class__ is str else f))
-                 for rid, source, sid, at, f in parts]
+        group = [
+            Member(
+                rid,
+                source,
+                sid,
+                at,
+                f
+                if f.__class__ is Features
+                else Features.from_json(loads(f) if f.__class__ is str else f),
+            )
+            for rid, source, sid, at, f in parts
+        ]
         # ISO dates and name keys ([a-z ] only) need no JSON escaping
         dobs = sorted({m.features.dob for m in group if m.features.dob})
         firsts = sorted({m.features.fk for m in group if len(m.features.fk) > 1})
@@ -291,28 +394,57 @@ def compute_golden(cfg: MatchConfig, now: int, jobs: list[GoldenJob]) -> list[Go
         values, prov = golden(group, cfg, prev[0] if prev else None, prev[1] if prev else None)
         names = {f"{values['first_name']} {values['last_name']}".strip()}
         names.update(f"{m.features.first} {m.features.last}".strip() for m in group)
-        out.append(GoldenRow(
-            cid,
-            (values["first_name"], values["last_name"], dumps(values["emails"]),
-             dumps(values["phones"]), dumps(values["addresses"]), values["birth_date"],
-             values["language"], values["segment"], values["tier"], dumps(prov), now,
-             min(m.at for m in group), cid),
-            (cid, " ".join(sorted(n for n in names if n)), " ".join(values["emails"]),
-             phone_tokens(values["phones"]), " ".join(orders)),
-            (cid, dobs_json, firsts_json)))
+        out.append(
+            GoldenRow(
+                cid,
+                (
+                    values["first_name"],
+                    values["last_name"],
+                    dumps(values["emails"]),
+                    dumps(values["phones"]),
+                    dumps(values["addresses"]),
+                    values["birth_date"],
+                    values["language"],
+                    values["segment"],
+                    values["tier"],
+                    dumps(prov),
+                    now,
+                    min(m.at for m in group),
+                    cid,
+                ),
+                (
+                    cid,
+                    " ".join(sorted(n for n in names if n)),
+                    " ".join(values["emails"]),
+                    phone_tokens(values["phones"]),
+                    " ".join(orders),
+                ),
+                (cid, dobs_json, firsts_json),
+            )
+        )
     return out
 
 
-def golden_rows(db: sqlite3.Connection, cfg: MatchConfig, now: int,
-                members: dict[int, list[Member]], old_ids: list[int]) -> list[GoldenRow]:
+def golden_rows(
+    db: sqlite3.Connection,
+    cfg: MatchConfig,
+    now: int,
+    members: dict[int, list[Member]],
+    old_ids: list[int],
+) -> list[GoldenRow]:
     """The golden profile of each customer in `members` (ascending id); `old_ids`: those
     already stored, whose agent corrections and order numbers are read from the store."""
     previous, orders = golden_context(db, old_ids, {})
     return compute_golden(cfg, now, golden_jobs(members, previous, orders))
 
 
-def rebuild(db: sqlite3.Connection, cfg: MatchConfig, now: int, customer_ids: Iterable[int],
-            feats: dict[int, Features] | None = None) -> None:
+def rebuild(
+    db: sqlite3.Connection,
+    cfg: MatchConfig,
+    now: int,
+    customer_ids: Iterable[int],
+    feats: dict[int, Features] | None = None,
+) -> None:
     """Recompute the golden profile and search row of existing customers from their records."""
     ids = sorted(set(customer_ids))
     if not ids:

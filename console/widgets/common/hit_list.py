@@ -41,10 +41,17 @@ class HitList(OptionList):
         """The option's prompt when the fast drawing applies to it, else None."""
         prompt = option.prompt
         styles = self.styles
-        if (not isinstance(prompt, Content) or "\n" in prompt.plain or option._divider
-                or self.text_selection is not None or styles.text_wrap != "nowrap"
-                or styles.text_overflow != "ellipsis" or styles.text_align not in ("left", "start")
-                or styles.line_pad or styles.content_align != ("left", "top")):
+        if (
+            not isinstance(prompt, Content)
+            or "\n" in prompt.plain
+            or option._divider
+            or self.text_selection is not None
+            or styles.text_wrap != "nowrap"
+            or styles.text_overflow != "ellipsis"
+            or styles.text_align not in ("left", "start")
+            or styles.line_pad
+            or styles.content_align != ("left", "top")
+        ):
             return None
         return prompt
 
@@ -56,19 +63,34 @@ class HitList(OptionList):
         width = self.scrollable_content_region.width - self._get_left_gutter_width()
         index = self._option_to_index[option]
         offsets = not self._painting  # a mouse hit test: the selection offsets too
-        key = (prompt.plain, tuple(prompt.spans), index, style, padding, width, offsets,
-               self.app.theme)
+        key = (
+            prompt.plain,
+            tuple(prompt.spans),
+            index,
+            style,
+            padding,
+            width,
+            offsets,
+            self.app.theme,
+        )
         strips = self._drawn.get(key)
         if strips is None:
-            strips = self._draw(prompt, index, style, padding.left, padding.right, width,
-                                offsets)
+            strips = self._draw(prompt, index, style, padding.left, padding.right, width, offsets)
             if len(self._drawn) >= KEEP:
                 self._drawn.clear()
             self._drawn[key] = strips
         return strips
 
-    def _draw(self, prompt: Content, index: int, style: Style, left: int, right: int,
-              width: int, offsets: bool) -> list[Strip]:
+    def _draw(
+        self,
+        prompt: Content,
+        index: int,
+        style: Style,
+        left: int,
+        right: int,
+        width: int,
+        offsets: bool,
+    ) -> list[Strip]:
         """What `OptionList` draws for a one-line prompt (Padding, nowrap, ellipsis)."""
         inner = width - left - right
         if inner <= 0:
@@ -78,8 +100,11 @@ class HitList(OptionList):
         x = 0
         for text, text_style in line.render(style, end="", parse_style=self._get_style):
             combined = style + text_style
-            segments.append(Segment(text, combined.rich_style_with_offset(x, 0) if offsets
-                                    else combined.rich_style))
+            segments.append(
+                Segment(
+                    text, combined.rich_style_with_offset(x, 0) if offsets else combined.rich_style
+                )
+            )
             x += len(text)
         rich_style = style.rich_style
         strip = Strip(segments, line.cell_length).crop_pad(inner, left, right, rich_style)

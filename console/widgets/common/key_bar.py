@@ -52,8 +52,10 @@ class KeyBar(Widget):
             seen.add(binding.action)
             key = f" {self.app.get_key_display(binding)} "
             label = f"{binding.description} "
-            parts += [(key, "bold $text-accent" if enabled else "$text-disabled"),
-                      (label, "$foreground" if enabled else "$text-disabled")]
+            parts += [
+                (key, "bold $text-accent" if enabled else "$text-disabled"),
+                (label, "$foreground" if enabled else "$text-disabled"),
+            ]
             hits.append((x, x + len(key) + len(label), binding.action, node, enabled))
             x += len(key) + len(label)
         palette = f" {self.app.COMMAND_PALETTE_BINDING.replace('ctrl+', '^')} palette "

@@ -60,17 +60,26 @@ class ContactBar(Static):
         c = self.contact
         if c is None:
             line = Content.styled(
-                f"Customer #{self.customer_only} (no contact selected)" if self.customer_only
-                else "No contact selected", "dim")
+                f"Customer #{self.customer_only} (no contact selected)"
+                if self.customer_only
+                else "No contact selected",
+                "dim",
+            )
         else:
-            holder = "unassigned" if c.assignee is None else (
-                "mine" if c.assignee == self.me else f"held by {c.assignee}")
-            holder_style = "$success" if c.assignee == self.me else (
-                "bold $warning" if c.assignee else "dim")
+            holder = (
+                "unassigned"
+                if c.assignee is None
+                else ("mine" if c.assignee == self.me else f"held by {c.assignee}")
+            )
+            holder_style = (
+                "$success" if c.assignee == self.me else ("bold $warning" if c.assignee else "dim")
+            )
             now = self.clock()
             if c.resolved_at is not None:  # the clocks stopped: say when, not a countdown
                 clock: tuple[str, str] = (
-                    f" · resolved {c.resolved_at.strftime('%Y-%m-%d %H:%M')} UTC", "dim")
+                    f" · resolved {c.resolved_at.strftime('%Y-%m-%d %H:%M')} UTC",
+                    "dim",
+                )
                 sla_parts: list[str | tuple[str, str]] = []
             else:
                 sla, sla_style = sla_cell(c, now)
@@ -78,10 +87,19 @@ class ContactBar(Static):
                 waiting = duration((now - (c.last_inbound_at or c.created_at)).total_seconds())
                 clock = (f" · waiting {waiting}", "dim")
             line = Content.assemble(
-                (f"#{c.id} ", "bold"), (c.channel.value, "$accent"), " · ",
-                (c.status.value.upper(), "bold"), " · ", (c.priority.value, ""), " · ",
-                content(holder, holder_style), *sla_parts, clock, "\n",
-                content(c.subject or c.intent, "bold", max_length=200))
+                (f"#{c.id} ", "bold"),
+                (c.channel.value, "$accent"),
+                " · ",
+                (c.status.value.upper(), "bold"),
+                " · ",
+                (c.priority.value, ""),
+                " · ",
+                content(holder, holder_style),
+                *sla_parts,
+                clock,
+                "\n",
+                content(c.subject or c.intent, "bold", max_length=200),
+            )
         if self.message is not None:  # the outcome shows in place of the subject, for a while
             first = line.split("\n")[0]
             line = Content("\n").join([first, self.message])

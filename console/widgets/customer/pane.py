@@ -51,12 +51,22 @@ class CustomerView(Vertical):
             self.event = event
 
     class _Page(Message):
-        def __init__(self, customer_id: int, generation: int, page: TimelinePage, append: bool,
-                     customer: Customer | None = None, facts: CustomerFacts | None = None,
-                     ) -> None:
+        def __init__(
+            self,
+            customer_id: int,
+            generation: int,
+            page: TimelinePage,
+            append: bool,
+            customer: Customer | None = None,
+            facts: CustomerFacts | None = None,
+        ) -> None:
             super().__init__()
             self.customer_id, self.generation, self.page, self.append = (
-                customer_id, generation, page, append)
+                customer_id,
+                generation,
+                page,
+                append,
+            )
             self.customer, self.facts = customer, facts
 
     class _Failed(Message):
@@ -121,28 +131,32 @@ class CustomerView(Vertical):
             self._load(self.customer_id, self.generation, None, with_profile=True)
 
     @work(thread=True, exclusive=True, group="customer", exit_on_error=False)
-    def _load(self, customer_id: int, generation: int, cursor: str | None,
-              with_profile: bool = False) -> None:
+    def _load(
+        self, customer_id: int, generation: int, cursor: str | None, with_profile: bool = False
+    ) -> None:
         backend = self.app.backend  # type: ignore[attr-defined]
         kinds = KIND_FILTERS[self.kind_filter][1]
         channel = CHANNEL_FILTERS[self.channel_filter]
         try:
             channels = (channel,) if channel else ()
             if with_profile and cursor is None:  # one round trip on a remote backend
-                view = backend.customer_view(customer_id, kinds=kinds, channels=channels,
-                                             limit=PAGE)
+                view = backend.customer_view(
+                    customer_id, kinds=kinds, channels=channels, limit=PAGE
+                )
                 customer, facts, page = view.customer, view.facts, view.timeline
             else:
                 customer = backend.get_customer(customer_id) if with_profile else None
                 facts = backend.customer_facts(customer_id) if with_profile else None
-                page = backend.timeline(customer_id, kinds=kinds, channels=channels,
-                                        cursor=cursor, limit=PAGE)
+                page = backend.timeline(
+                    customer_id, kinds=kinds, channels=channels, cursor=cursor, limit=PAGE
+                )
         except Exception as error:  # noqa: BLE001 - shown in the pane
             self.post_message(self._Failed(error_text(error, "Customer"), generation))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(self._Page(customer_id, generation, page, cursor is not None,
-                                         customer, facts))
+            self.post_message(
+                self._Page(customer_id, generation, page, cursor is not None, customer, facts)
+            )
 
     def on_customer_view__page(self, message: _Page) -> None:
         message.stop()
@@ -160,8 +174,9 @@ class CustomerView(Vertical):
         timeline = self.query_one(TimelineList)
         keep = timeline.highlighted if message.append else None
         # a reload of the same customer (live changes) keeps the operator's place
-        keep_event = timeline.current.id if not (message.append or stale) and timeline.current \
-            else None
+        keep_event = (
+            timeline.current.id if not (message.append or stale) and timeline.current else None
+        )
         timeline.set_events(list(message.page.events), append=message.append)
         if keep is not None:
             timeline.highlighted = keep
@@ -191,8 +206,12 @@ class CustomerView(Vertical):
         self.app.notify(message.text, title="Customer", severity="error", markup=False)
 
     def load_more(self) -> bool:
-        if self.next_cursor is None or self.customer_id is None or self._loading_more or \
-                self._stale:
+        if (
+            self.next_cursor is None
+            or self.customer_id is None
+            or self._loading_more
+            or self._stale
+        ):
             return False
         self._loading_more = True
         self._load(self.customer_id, self.generation, self.next_cursor)
@@ -203,10 +222,14 @@ class CustomerView(Vertical):
     def _paint_bar(self) -> None:
         timeline = self.query_one(TimelineList)
         more = "more below" if self.next_cursor else "end"
-        self.query_one("#timeline-bar", Static).update(Content.assemble(
-            ("Timeline ", "bold"), (f"[{KIND_FILTERS[self.kind_filter][0]}] ", "$accent"),
-            (f"[{CHANNEL_FILTERS[self.channel_filter] or 'all channels'}] ", "$accent"),
-            (f"{len(timeline.events)} loaded, {more}", "dim")))
+        self.query_one("#timeline-bar", Static).update(
+            Content.assemble(
+                ("Timeline ", "bold"),
+                (f"[{KIND_FILTERS[self.kind_filter][0]}] ", "$accent"),
+                (f"[{CHANNEL_FILTERS[self.channel_filter] or 'all channels'}] ", "$accent"),
+                (f"{len(timeline.events)} loaded, {more}", "dim"),
+            )
+        )
 
     def cycle_kind(self) -> None:
         self.kind_filter = (self.kind_filter + 1) % len(KIND_FILTERS)
@@ -240,8 +263,11 @@ class CustomerView(Vertical):
         if direction > 0 and load_more and self.load_more():
             self._pending_jump = (group, direction)
             return True
-        self.app.notify(f"No {'older' if direction > 0 else 'newer'} {group} loaded",
-                        severity="warning", markup=False)
+        self.app.notify(
+            f"No {'older' if direction > 0 else 'newer'} {group} loaded",
+            severity="warning",
+            markup=False,
+        )
         return False
 
     @on(OptionList.OptionHighlighted, "#timeline")

@@ -10,8 +10,11 @@ from console.safe_text import clean, content
 from console.widgets.side.event_detail import when
 
 IDENTITY_LABEL = {
-    IdentityKind.EMAIL: "e-mail", IdentityKind.PHONE: "phone", IdentityKind.EXTERNAL_ID: "id",
-    IdentityKind.LOYALTY_CARD: "loyalty", IdentityKind.WHATSAPP_ID: "whatsapp",
+    IdentityKind.EMAIL: "e-mail",
+    IdentityKind.PHONE: "phone",
+    IdentityKind.EXTERNAL_ID: "id",
+    IdentityKind.LOYALTY_CARD: "loyalty",
+    IdentityKind.WHATSAPP_ID: "whatsapp",
     IdentityKind.VISITOR_ID: "visitor",
 }
 CONFLICT_FIELD = {"email": IdentityKind.EMAIL, "phone": IdentityKind.PHONE}
@@ -32,15 +35,21 @@ def profile_content(customer: Customer, *, compact: bool = False) -> Content:
         head += [(text, style), (" ", "")]
     lines = [Content.assemble(*head)]
     consents = " ".join(f"{clean(k)}{'✓' if v else '✗'}" for k, v in customer.consents.items())
-    lines.append(Content.assemble(
-        content(f"{customer.segment or '—'} · {customer.tier or '—'}", "bold"),
-        f" · LTV {customer.lifetime_value:,.2f} {clean(customer.currency)}",
-        " · lang ", content(customer.language or "—", "bold"),
-        (" · consents ", "dim"), content(consents or "—")))
+    lines.append(
+        Content.assemble(
+            content(f"{customer.segment or '—'} · {customer.tier or '—'}", "bold"),
+            f" · LTV {customer.lifetime_value:,.2f} {clean(customer.currency)}",
+            " · lang ",
+            content(customer.language or "—", "bold"),
+            (" · consents ", "dim"),
+            content(consents or "—"),
+        )
+    )
     conflicts = {c.field: c for c in customer.conflicts()}
     disputed = {CONFLICT_FIELD[f] for f in conflicts if f in CONFLICT_FIELD}
-    idents = [i for i in customer.identities
-              if i.kind is not IdentityKind.VISITOR_ID or not compact]
+    idents = [
+        i for i in customer.identities if i.kind is not IdentityKind.VISITOR_ID or not compact
+    ]
     by_value: dict[tuple[IdentityKind, str], list[str]] = {}
     shown: dict[tuple[IdentityKind, str], str] = {}
     for ident in idents:
@@ -49,14 +58,26 @@ def profile_content(customer: Customer, *, compact: bool = False) -> Content:
     for (kind, key), sources in by_value.items():
         value = shown[(kind, key)]
         mark = ("≠ ", "bold $error") if kind in disputed else ("  ", "")
-        lines.append(Content.assemble(
-            mark, (f"{IDENTITY_LABEL.get(kind, kind.value):>8} ", "dim"), content(value),
-            ("  ← " + ", ".join(clean(s) for s in sorted(set(sources))), "dim $secondary")))
+        lines.append(
+            Content.assemble(
+                mark,
+                (f"{IDENTITY_LABEL.get(kind, kind.value):>8} ", "dim"),
+                content(value),
+                ("  ← " + ", ".join(clean(s) for s in sorted(set(sources))), "dim $secondary"),
+            )
+        )
     for name, conflict in conflicts.items():
-        said = "; ".join(f"{clean(src)}: {clean(val, max_length=60)}"
-                         for src, val in conflict.values.items())
-        lines.append(Content.assemble(("≠ sources disagree on ", "bold $error"),
-                                      (clean(name), "bold"), (": ", ""), content(said)))
+        said = "; ".join(
+            f"{clean(src)}: {clean(val, max_length=60)}" for src, val in conflict.values.items()
+        )
+        lines.append(
+            Content.assemble(
+                ("≠ sources disagree on ", "bold $error"),
+                (clean(name), "bold"),
+                (": ", ""),
+                content(said),
+            )
+        )
     return Content("\n").join(lines)
 
 
@@ -64,27 +85,35 @@ def facts_content(facts: CustomerFacts) -> Content:
     """Last order, open tickets, last contact, satisfaction: one or two lines."""
     order: list[tuple[str, str] | Content | str] = [("Last order ", "dim")]
     if facts.last_order_number:
-        order += [content(facts.last_order_number, "bold"), " ",
-                  content(facts.last_order_status or "?", "$accent"),
-                  (f" {when(facts.last_order_at)}", "dim")]
+        order += [
+            content(facts.last_order_number, "bold"),
+            " ",
+            content(facts.last_order_status or "?", "$accent"),
+            (f" {when(facts.last_order_at)}", "dim"),
+        ]
     else:
         order.append("none")
     order += [(f" · {facts.orders_count} orders", "dim")]
     contact: list[tuple[str, str] | Content | str] = [
-        ("Open tickets ", "dim"), (str(facts.open_tickets), "bold"),
-        ("  open contacts ", "dim"), (str(facts.open_contacts), "bold"),
-        ("  last contact ", "dim")]
+        ("Open tickets ", "dim"),
+        (str(facts.open_tickets), "bold"),
+        ("  open contacts ", "dim"),
+        (str(facts.open_contacts), "bold"),
+        ("  last contact ", "dim"),
+    ]
     if facts.last_contact_at:
-        contact += [content(f"{facts.last_contact_channel or '?'} "
-                            f"{facts.last_contact_outcome or ''}"),
-                    (f" {when(facts.last_contact_at)}", "dim")]
+        contact += [
+            content(f"{facts.last_contact_channel or '?'} {facts.last_contact_outcome or ''}"),
+            (f" {when(facts.last_contact_at)}", "dim"),
+        ]
     else:
         contact.append("none")
     csat = f"{facts.csat_average:.1f}/5" if facts.csat_average is not None else "—"
     nps = str(facts.nps_last) if facts.nps_last is not None else "—"
     contact += [("  CSAT ", "dim"), (csat, "bold"), ("  NPS ", "dim"), (nps, "bold")]
-    return Content("\n").join([Content.assemble(*order), Content.assemble(*contact),
-                               *web_content(facts)])
+    return Content("\n").join(
+        [Content.assemble(*order), Content.assemble(*contact), *web_content(facts)]
+    )
 
 
 def web_content(facts: CustomerFacts) -> list[Content]:
@@ -93,11 +122,14 @@ def web_content(facts: CustomerFacts) -> list[Content]:
     lines = []
     if facts.checkout_abandoned_at is not None:
         cart = ", ".join(facts.checkout_cart)
-        lines.append(Content.assemble(
-            ("Abandoned checkout at ", "bold $warning"),
-            content(facts.checkout_abandoned_step or "?", "bold $warning"),
-            (f" {when(facts.checkout_abandoned_at)}", "dim"),
-            *([(" · cart ", "dim"), content(cart, max_length=120)] if cart else [])))
+        lines.append(
+            Content.assemble(
+                ("Abandoned checkout at ", "bold $warning"),
+                content(facts.checkout_abandoned_step or "?", "bold $warning"),
+                (f" {when(facts.checkout_abandoned_at)}", "dim"),
+                *([(" · cart ", "dim"), content(cart, max_length=120)] if cart else []),
+            )
+        )
     if facts.last_visit_at is not None or facts.last_viewed:
         visit: list[tuple[str, str] | Content | str] = [("Last visit ", "dim")]
         visit.append((when(facts.last_visit_at), "") if facts.last_visit_at else ("none", ""))

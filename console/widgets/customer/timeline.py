@@ -7,31 +7,57 @@ from textual.widgets.option_list import Option
 
 from backends.models import CONVERSATION_KINDS, EventKind, TimelineEvent
 from console.safe_text import content
-from console.widgets.side.event_detail import when
 from console.widgets.common.hit_list import HitList
+from console.widgets.side.event_detail import when
 
 KIND_FILTERS: tuple[tuple[str, tuple[EventKind, ...]], ...] = (
     ("all kinds", ()),
-    ("orders", (EventKind.ORDER, EventKind.ORDER_STATUS, EventKind.PAYMENT, EventKind.REFUND,
-                EventKind.RETURN)),
+    (
+        "orders",
+        (
+            EventKind.ORDER,
+            EventKind.ORDER_STATUS,
+            EventKind.PAYMENT,
+            EventKind.REFUND,
+            EventKind.RETURN,
+        ),
+    ),
     ("conversations", tuple(sorted(CONVERSATION_KINDS))),
-    ("web", (EventKind.WEB_SESSION, EventKind.PAGE_VIEW, EventKind.PRODUCT_VIEW,
-             EventKind.CART_CHANGE, EventKind.CHECKOUT_STEP)),
+    (
+        "web",
+        (
+            EventKind.WEB_SESSION,
+            EventKind.PAGE_VIEW,
+            EventKind.PRODUCT_VIEW,
+            EventKind.CART_CHANGE,
+            EventKind.CHECKOUT_STEP,
+        ),
+    ),
     ("notes & surveys", (EventKind.NOTE, EventKind.SURVEY, EventKind.PROFILE_CHANGE)),
 )
 CHANNEL_FILTERS: tuple[str | None, ...] = (None, "email", "chat", "phone", "whatsapp", "sms", "web")
 
 KIND_TAG = {
-    EventKind.ORDER: ("ORDER", "bold $accent"), EventKind.ORDER_STATUS: ("SHIP", "$accent"),
-    EventKind.PAYMENT: ("PAY", "dim"), EventKind.REFUND: ("REFUND", "$warning"),
-    EventKind.RETURN: ("RETURN", "$warning"), EventKind.WEB_SESSION: ("VISIT", "$secondary"),
-    EventKind.PRODUCT_VIEW: ("VIEW", "dim"), EventKind.PAGE_VIEW: ("PAGE", "dim"),
-    EventKind.CART_CHANGE: ("CART", "dim"), EventKind.CHECKOUT_STEP: ("CHECKOUT", "$warning"),
-    EventKind.TICKET: ("TICKET", "bold $primary"), EventKind.CHAT: ("CHAT", "bold $primary"),
-    EventKind.EMAIL: ("EMAIL", "bold $primary"), EventKind.CALL: ("CALL", "bold $primary"),
-    EventKind.WHATSAPP: ("WHATSAPP", "bold $primary"), EventKind.SMS: ("SMS", "bold $primary"),
-    EventKind.SURVEY: ("SURVEY", "$success"), EventKind.NOTE: ("NOTE", "$warning"),
-    EventKind.REPLY: ("REPLY", "$success"), EventKind.PROFILE_CHANGE: ("PROFILE", "dim"),
+    EventKind.ORDER: ("ORDER", "bold $accent"),
+    EventKind.ORDER_STATUS: ("SHIP", "$accent"),
+    EventKind.PAYMENT: ("PAY", "dim"),
+    EventKind.REFUND: ("REFUND", "$warning"),
+    EventKind.RETURN: ("RETURN", "$warning"),
+    EventKind.WEB_SESSION: ("VISIT", "$secondary"),
+    EventKind.PRODUCT_VIEW: ("VIEW", "dim"),
+    EventKind.PAGE_VIEW: ("PAGE", "dim"),
+    EventKind.CART_CHANGE: ("CART", "dim"),
+    EventKind.CHECKOUT_STEP: ("CHECKOUT", "$warning"),
+    EventKind.TICKET: ("TICKET", "bold $primary"),
+    EventKind.CHAT: ("CHAT", "bold $primary"),
+    EventKind.EMAIL: ("EMAIL", "bold $primary"),
+    EventKind.CALL: ("CALL", "bold $primary"),
+    EventKind.WHATSAPP: ("WHATSAPP", "bold $primary"),
+    EventKind.SMS: ("SMS", "bold $primary"),
+    EventKind.SURVEY: ("SURVEY", "$success"),
+    EventKind.NOTE: ("NOTE", "$warning"),
+    EventKind.REPLY: ("REPLY", "$success"),
+    EventKind.PROFILE_CHANGE: ("PROFILE", "dim"),
 }
 JUMP_KINDS: dict[str, frozenset[EventKind]] = {
     "order": frozenset({EventKind.ORDER}),
@@ -42,8 +68,13 @@ JUMP_KINDS: dict[str, frozenset[EventKind]] = {
 
 def event_row(event: TimelineEvent) -> Content:
     tag, style = KIND_TAG.get(event.kind, (event.kind.value.upper(), ""))
-    return Content.assemble((when(event.at), "dim"), " ", (f"{tag:<8}", style), " ",
-                            content(event.summary, max_length=300))
+    return Content.assemble(
+        (when(event.at), "dim"),
+        " ",
+        (f"{tag:<8}", style),
+        " ",
+        content(event.summary, max_length=300),
+    )
 
 
 class TimelineList(HitList):

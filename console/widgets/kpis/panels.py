@@ -44,25 +44,44 @@ class KpisFailed(Message):
         self.error = error
 
 
-def read_kpis(backend: Backend, window: timedelta, now: datetime | None, *,
-              channel: Channel | None, max_open: int, within: int, limit: int
-              ) -> KpisLoaded | KpisFailed:
+def read_kpis(
+    backend: Backend,
+    window: timedelta,
+    now: datetime | None,
+    *,
+    channel: Channel | None,
+    max_open: int,
+    within: int,
+    limit: int,
+) -> KpisLoaded | KpisFailed:
     """The report over the last `window` and the unanswered contacts due within `within`
     minutes or overdue (reads only), as the message to post."""
     try:
         end = now or utcnow()
-        report = backend.stats(end - window, end, channel=channel, max_open=max_open,
-                               at_risk_minutes=within, now=now)
-        risky = backend.at_risk(within, limit=limit, channel=channel, include_breached=True,
-                                now=now)
+        report = backend.stats(
+            end - window, end, channel=channel, max_open=max_open, at_risk_minutes=within, now=now
+        )
+        risky = backend.at_risk(
+            within, limit=limit, channel=channel, include_breached=True, now=now
+        )
     except Exception as e:  # noqa: BLE001 - shown by the owner, which stays usable
         return KpisFailed(e)
     return KpisLoaded(report, risky)
 
 
 #: Tiles on the board, in order (keys of `kpi_text.kpi_lines`).
-TILE_KEYS = ("arrivals", "asa", "frt", "aht", "resolution", "sla", "unanswered", "abandoned",
-             "csat", "nps")
+TILE_KEYS = (
+    "arrivals",
+    "asa",
+    "frt",
+    "aht",
+    "resolution",
+    "sla",
+    "unanswered",
+    "abandoned",
+    "csat",
+    "nps",
+)
 BAR = "█"
 
 
@@ -90,14 +109,20 @@ class KpiTile(Widget):
             room = max(0, width - len(line.value) - 2)
             trend = spark(line.trend[-room:]) if line.trend and room else ""
             return Content.assemble(
-                (line.label, "$text-muted"), "\n",
-                (line.value, "bold $text"), "  ", (trend, "$accent"),
+                (line.label, "$text-muted"),
+                "\n",
+                (line.value, "bold $text"),
+                "  ",
+                (trend, "$accent"),
             )
         trend = spark(line.trend[-width:]) if line.trend else ""
         return Content.assemble(
-            (line.label, "$text-muted"), "\n",
-            (line.value, "bold $text"), "\n",
-            (line.detail, "$text-muted"), "\n",
+            (line.label, "$text-muted"),
+            "\n",
+            (line.value, "bold $text"),
+            "\n",
+            (line.detail, "$text-muted"),
+            "\n",
             (trend, "$accent"),
         )
 
@@ -110,8 +135,9 @@ class KpiTiles(Grid):
     KpiTiles.compact { grid-rows: 4; }
     """
 
-    def __init__(self, keys: Sequence[str] = TILE_KEYS, *, compact: bool = False,
-                 **kwargs: object) -> None:
+    def __init__(
+        self, keys: Sequence[str] = TILE_KEYS, *, compact: bool = False, **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.keys = tuple(keys)
         self.compact = compact
@@ -154,18 +180,23 @@ class BacklogPanel(Horizontal):
 
     def show(self, report: KpiReport) -> None:
         b, sla = report.backlog, report.sla
-        self.query_one("#backlog-total", Static).update(Content.assemble(
-            ("Backlog now", "bold"), "\n",
-            (f"{b.total:,}", "bold $text"), " unresolved\n",
-            f"{b.unassigned:,} unassigned\n",
-            (f"{sla.breached_open:,}", "bold $error" if sla.breached_open else ""),
-            " unanswered past SLA\n",
-            (f"{sla.due_soon:,}", "bold $warning" if sla.due_soon else ""),
-            f" due ≤ {report.at_risk_seconds // 60} min",
-        ))
+        self.query_one("#backlog-total", Static).update(
+            Content.assemble(
+                ("Backlog now", "bold"),
+                "\n",
+                (f"{b.total:,}", "bold $text"),
+                " unresolved\n",
+                f"{b.unassigned:,} unassigned\n",
+                (f"{sla.breached_open:,}", "bold $error" if sla.breached_open else ""),
+                " unanswered past SLA\n",
+                (f"{sla.due_soon:,}", "bold $warning" if sla.due_soon else ""),
+                f" due ≤ {report.at_risk_seconds // 60} min",
+            )
+        )
         self.query_one("#backlog-channel", Static).update(_bars("By channel", dict(b.by_channel)))
         self.query_one("#backlog-priority", Static).update(
-            _bars("By priority", dict(b.by_priority)))
+            _bars("By priority", dict(b.by_priority))
+        )
         self.query_one("#backlog-age", Static).update(_bars("By age", dict(b.by_age)))
 
 
@@ -175,13 +206,13 @@ FLEXIBLE = {"Agent": 24, "Customer": 28, "Subject": 48}
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Text]]) -> Table:
     """A borderless table of literal cells; figures never shrink, free text wraps."""
-    table = Table(box=None, header_style="bold", pad_edge=False, expand=False,
-                  padding=(0, 2, 0, 0))
+    table = Table(box=None, header_style="bold", pad_edge=False, expand=False, padding=(0, 2, 0, 0))
     for i, header in enumerate(headers):
         widest = max([len(header), *(r[i].cell_len for r in rows)])
         if header in FLEXIBLE:
-            table.add_column(header, overflow="fold", max_width=FLEXIBLE[header],
-                             min_width=min(widest, 8))
+            table.add_column(
+                header, overflow="fold", max_width=FLEXIBLE[header], min_width=min(widest, 8)
+            )
         else:
             table.add_column(header, no_wrap=True, min_width=widest)
     for row in rows:
@@ -197,8 +228,18 @@ class AgentTable(Static):
     AgentTable { height: auto; padding: 0 1; }
     """
 
-    COLUMNS = ("Agent", "Open", "Pending", "Breached", "At risk", "Oldest", "Replies",
-               "Resolved", "AHT", "Load")
+    COLUMNS = (
+        "Agent",
+        "Open",
+        "Pending",
+        "Breached",
+        "At risk",
+        "Oldest",
+        "Replies",
+        "Resolved",
+        "AHT",
+        "Load",
+    )
     COMPACT = ("Agent", "Open", "Breached", "At risk", "Oldest", "Resolved", "Load")
     #: Shorter headers on the wallboard.
     SHORT = {"Breached": "Breach", "At risk": "Risk", "Resolved": "Done"}

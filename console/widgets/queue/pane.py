@@ -32,7 +32,9 @@ CHANNELS: tuple[Channel | None, ...] = (None, *Channel)
 class QueuePane(Vertical):
     """The left pane. Posts `Highlighted` when the operator moves to a contact."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave_filter", "List", show=False, id="queue.leave_filter")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave_filter", "List", show=False, id="queue.leave_filter")
+    ]
 
     class Highlighted(Message):
         def __init__(self, contact: Contact) -> None:
@@ -47,8 +49,14 @@ class QueuePane(Vertical):
             self.contact = contact
 
     class _Loaded(Message):
-        def __init__(self, fetch: Fetch, pages: tuple[QueuePage, ...], count: int,
-                     keep_id: int | None, then_open: bool) -> None:
+        def __init__(
+            self,
+            fetch: Fetch,
+            pages: tuple[QueuePage, ...],
+            count: int,
+            keep_id: int | None,
+            then_open: bool,
+        ) -> None:
             super().__init__()
             self.fetch, self.pages, self.count = fetch, pages, count
             self.keep_id, self.then_open = keep_id, then_open
@@ -86,8 +94,12 @@ class QueuePane(Vertical):
         self._first_shown = self._first_page()
         yield QueueTabs(id="queue-tabs")
         yield Input(placeholder="filter (f): name or subject", id="queue-filter")
-        yield QueueList(self.window, self.me, self.app.now,  # type: ignore[attr-defined]
-                        id="queue-list")
+        yield QueueList(
+            self.window,
+            self.me,
+            self.app.now,  # type: ignore[attr-defined]
+            id="queue-list",
+        )
         yield Static(id="queue-status")
 
     # -- the query ---------------------------------------------------------------
@@ -149,8 +161,11 @@ class QueuePane(Vertical):
         (shown by the first paint when already in: True), else a worker's."""
         first, self._asked = self._asked, None  # used once
         if first is not None:
-            if not first.serves(self.app.backend, self.query_,  # type: ignore[attr-defined]
-                                PAGE):
+            if not first.serves(
+                self.app.backend,
+                self.query_,  # type: ignore[attr-defined]
+                PAGE,
+            ):
                 first = None
             else:
                 first.wait(first_page.WAIT)  # see console.widgets.queue.first_page
@@ -177,15 +192,22 @@ class QueuePane(Vertical):
         self.window.more_before = False
         return self.window.plan_top()
 
-    def reload(self, *, top: bool = False, keep_id: int | None = None,
-               then_open: bool = False, first: FirstPage | None = None) -> None:
+    def reload(
+        self,
+        *,
+        top: bool = False,
+        keep_id: int | None = None,
+        then_open: bool = False,
+        first: FirstPage | None = None,
+    ) -> None:
         """Refetch the rows around the cursor (or from the top) and the count."""
         self._first_shown = False  # superseded: this load shows its own rows
         if top:
             fetch = self._plan_top()
         else:
-            keep_id = keep_id if keep_id is not None else (
-                self.current.id if self.current else None)
+            keep_id = (
+                keep_id if keep_id is not None else (self.current.id if self.current else None)
+            )
             fetch = self.window.plan_refresh()
         self._load(fetch, self.query_, keep_id, then_open, first)
 
@@ -200,8 +222,14 @@ class QueuePane(Vertical):
             self.post_message(self._Counted(query, count))
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
-    def _load(self, fetch: Fetch, query: QueueQuery, keep_id: int | None,
-              then_open: bool = False, first: FirstPage | None = None) -> None:
+    def _load(
+        self,
+        fetch: Fetch,
+        query: QueueQuery,
+        keep_id: int | None,
+        then_open: bool = False,
+        first: FirstPage | None = None,
+    ) -> None:
         backend = self.app.backend  # type: ignore[attr-defined]
         try:
             if first is not None:  # asked for at start-up, maybe still on its way
@@ -214,8 +242,9 @@ class QueuePane(Vertical):
             elif fetch.kind in ("top", "forward"):
                 pages = (backend.queue(query, cursor=fetch.cursor, limit=fetch.limit),)
             else:  # backward, bottom
-                pages = (backend.queue(query, cursor=fetch.cursor, limit=fetch.limit,
-                                       backwards=True),)
+                pages = (
+                    backend.queue(query, cursor=fetch.cursor, limit=fetch.limit, backwards=True),
+                )
             if fetch.kind == "top":
                 # show the first page now; counting a big queue can take longer than
                 # fetching it, and the total only feeds the "n/N" status
@@ -248,8 +277,9 @@ class QueuePane(Vertical):
         self.query_one(QueueList).refresh()
         self._shown(message.fetch, before, message.keep_id, message.then_open)
 
-    def _shown(self, fetch: Fetch, before: Contact | None, keep_id: int | None,
-               then_open: bool) -> None:
+    def _shown(
+        self, fetch: Fetch, before: Contact | None, keep_id: int | None, then_open: bool
+    ) -> None:
         """Rows are in the window: the status, the next page if near an edge, and the
         contact under the cursor when it is a new one."""
         self._paint_status()
@@ -257,9 +287,14 @@ class QueuePane(Vertical):
         if more is not None:
             self._load(more, self.query_, None)
         after = self.window.current
-        if then_open and after is not None or fetch.kind in ("top", "bottom") and after is not None and (
-            before is None or before.id != after.id
-        ) and keep_id is None:
+        if (
+            then_open
+            and after is not None
+            or fetch.kind in ("top", "bottom")
+            and after is not None
+            and (before is None or before.id != after.id)
+            and keep_id is None
+        ):
             self.post_message(self.Highlighted(after))
 
     def on_queue_pane__counted(self, message: _Counted) -> None:
@@ -274,10 +309,14 @@ class QueuePane(Vertical):
         message.stop()
         self.failed = True
         error = message.error
-        text = f"{error.title}: {error}" if isinstance(error, VistaError) else (
-            f"Queue failed: {type(error).__name__}: {error}")
-        self.query_one("#queue-status", Static).update(Content.styled(text, "bold $error"),
-                                                      layout=False)
+        text = (
+            f"{error.title}: {error}"
+            if isinstance(error, VistaError)
+            else (f"Queue failed: {type(error).__name__}: {error}")
+        )
+        self.query_one("#queue-status", Static).update(
+            Content.styled(text, "bold $error"), layout=False
+        )
         self.window.loaded = True
         self.query_one(QueueList).refresh()
 
@@ -289,17 +328,19 @@ class QueuePane(Vertical):
         chan = self.channel.value if self.channel else "all channels"
         self.query_one(QueueList).empty_text = self._empty_text(label, chan)
         self.query_one("#queue-status", Static).update(
-            Content.assemble((label, "bold"), f" · {chan} · ", (where, "$accent")),
-            layout=False)  # one line, always
+            Content.assemble((label, "bold"), f" · {chan} · ", (where, "$accent")), layout=False
+        )  # one line, always
 
     def _empty_text(self, label: str, chan: str) -> str:
         """What an empty queue says: which view is empty, and how a new store gets data."""
         typed = self.text.strip()
         if self.tab == "all" and self.channel is None and not typed:
-            return ("No contacts waiting.\n\nA new store? Load customers:\n"
-                    "  vista import FILE --source NAME\nMessages open contacts:\n"
-                    "  vista contacts inbound --help\n  or POST /api/v1/inbound\n"
-                    "Or build a demo store:\n  vista demo --db demo.db")
+            return (
+                "No contacts waiting.\n\nA new store? Load customers:\n"
+                "  vista import FILE --source NAME\nMessages open contacts:\n"
+                "  vista contacts inbound --help\n  or POST /api/v1/inbound\n"
+                "Or build a demo store:\n  vista demo --db demo.db"
+            )
         matching = f" matching '{clean(typed, max_length=40)}'" if typed else ""
         return f"No contacts in {label} · {chan}{matching}."
 

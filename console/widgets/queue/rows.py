@@ -30,11 +30,19 @@ from console.safe_text import clean
 from console.widgets.queue.window import QueueWindow
 
 CHANNEL_TAG = {
-    Channel.EMAIL: "EM", Channel.CHAT: "CH", Channel.PHONE: "PH",
-    Channel.WHATSAPP: "WA", Channel.SMS: "SM", Channel.WEB: "WB",
+    Channel.EMAIL: "EM",
+    Channel.CHAT: "CH",
+    Channel.PHONE: "PH",
+    Channel.WHATSAPP: "WA",
+    Channel.SMS: "SM",
+    Channel.WEB: "WB",
 }
-PRIORITY_TAG = {Priority.URGENT: "!!", Priority.HIGH: "! ", Priority.NORMAL: "  ",
-                Priority.LOW: "↓ "}
+PRIORITY_TAG = {
+    Priority.URGENT: "!!",
+    Priority.HIGH: "! ",
+    Priority.NORMAL: "  ",
+    Priority.LOW: "↓ ",
+}
 
 
 def duration(seconds: float) -> str:
@@ -112,8 +120,9 @@ class QueueList(Widget, can_focus=True):
     class Painted(Message):
         """The first loaded page (or "No contacts") is on screen: posted once."""
 
-    def __init__(self, window: QueueWindow, me: str, clock: Callable[[], datetime],
-                 **kwargs: object) -> None:
+    def __init__(
+        self, window: QueueWindow, me: str, clock: Callable[[], datetime], **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.window = window
         self.me = me
@@ -146,8 +155,11 @@ class QueueList(Widget, can_focus=True):
             if contact is None:
                 break
             cached = self._lines.get(y)
-            if cached is None or cached[0][1] is not contact or \
-                    cached[0][-1] != sla_cell(contact, now):
+            if (
+                cached is None
+                or cached[0][1] is not contact
+                or cached[0][-1] != sla_cell(contact, now)
+            ):
                 self.refresh(Region(0, y, width, 1))
 
     # -- drawing ----------------------------------------------------------------
@@ -188,8 +200,13 @@ class QueueList(Widget, can_focus=True):
             if self.text_selection is None:
                 self._dirty_regions.clear()  # rows come from render_line, not render()
         # what every line of this paint shares: its width, base style, theme, focus, clock
-        self._painting = (self.size.width, self.visual_style, self.app.theme,
-                          self.has_focus, self.clock())
+        self._painting = (
+            self.size.width,
+            self.visual_style,
+            self.app.theme,
+            self.has_focus,
+            self.clock(),
+        )
         try:
             return super().render_lines(crop)
         finally:
@@ -203,7 +220,12 @@ class QueueList(Widget, can_focus=True):
             return super().render_line(y)
         paint = self._painting
         width, base, theme, focus, now = paint or (
-            self.size.width, self.visual_style, self.app.theme, self.has_focus, self.clock())
+            self.size.width,
+            self.visual_style,
+            self.app.theme,
+            self.has_focus,
+            self.clock(),
+        )
         index = self.top + y
         contact = w.row(index)
         if contact is None:
@@ -222,8 +244,15 @@ class QueueList(Widget, can_focus=True):
         self._lines[y] = (key, strip)
         return strip
 
-    def _strip(self, parts: list[tuple[str, str]], selected: bool, y: int, base: Style,
-               width: int, offsets: bool = False) -> Strip:
+    def _strip(
+        self,
+        parts: list[tuple[str, str]],
+        selected: bool,
+        y: int,
+        base: Style,
+        width: int,
+        offsets: bool = False,
+    ) -> Strip:
         """One row drawn as Textual draws a line of Content (same segments and styles),
         from styles resolved once per theme and focus. The offsets Textual's text
         selection looks for go only into the lines its mouse hit test asks for: making
@@ -245,15 +274,20 @@ class QueueList(Widget, can_focus=True):
                     if name:
                         combined = combined + self._get_style(name)
                 styles[(style, marked)] = combined
-            segments.append(Segment(text, combined.rich_style_with_offset(x, y) if offsets
-                                    else combined.rich_style))
+            segments.append(
+                Segment(
+                    text, combined.rich_style_with_offset(x, y) if offsets else combined.rich_style
+                )
+            )
             x += len(text)
             plain.append(text)
         return Strip(segments, cell_len("".join(plain))).adjust_cell_length(
-            width, (base + Style(reverse=False)).rich_style)
+            width, (base + Style(reverse=False)).rich_style
+        )
 
-    def row_parts(self, c: Contact, now: datetime, width: int,
-                  sla: tuple[str, str] | None = None) -> list[tuple[str, str]]:
+    def row_parts(
+        self, c: Contact, now: datetime, width: int, sla: tuple[str, str] | None = None
+    ) -> list[tuple[str, str]]:
         """One queue row as (text, style) parts: holder, channel, priority, SLA (`sla`
         when already worked out), name, subject, assignee."""
         if c.assignee is None:
@@ -269,11 +303,22 @@ class QueueList(Widget, can_focus=True):
         subject_w = max(0, width - fixed)
         prio = PRIORITY_TAG.get(c.priority, "  ")
         parts: list[tuple[str, str]] = [
-            (mark, mark_style), (" ", ""), (CHANNEL_TAG.get(c.channel, "??"), "bold"), (" ", ""),
-            (prio, "bold $error" if c.priority is Priority.URGENT else
-             "$warning" if c.priority is Priority.HIGH else ""),
-            (" ", ""), (sla_text.rjust(6)[:6] + " ", sla_style),
-            (fit(clean(c.customer_name), name_w), "bold"), (" ", ""),
+            (mark, mark_style),
+            (" ", ""),
+            (CHANNEL_TAG.get(c.channel, "??"), "bold"),
+            (" ", ""),
+            (
+                prio,
+                "bold $error"
+                if c.priority is Priority.URGENT
+                else "$warning"
+                if c.priority is Priority.HIGH
+                else "",
+            ),
+            (" ", ""),
+            (sla_text.rjust(6)[:6] + " ", sla_style),
+            (fit(clean(c.customer_name), name_w), "bold"),
+            (" ", ""),
             (fit(clean(c.subject or c.intent), subject_w), ""),
         ]
         if show_assignee:

@@ -14,7 +14,10 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 TABS: tuple[tuple[str, str], ...] = (
-    ("mine", "Mine"), ("unassigned", "Unassigned"), ("all", "All"), ("at_risk", "SLA risk"),
+    ("mine", "Mine"),
+    ("unassigned", "Unassigned"),
+    ("all", "All"),
+    ("at_risk", "SLA risk"),
 )
 
 

@@ -93,8 +93,14 @@ class QueueWindow:
 
     # -- applying --------------------------------------------------------------
 
-    def _reset(self, rows: list[Contact], keys: dict[int, str], base: int,
-               more_before: bool, more_after: bool) -> None:
+    def _reset(
+        self,
+        rows: list[Contact],
+        keys: dict[int, str],
+        base: int,
+        more_before: bool,
+        more_after: bool,
+    ) -> None:
         self.rows, self.keys, self.base = rows, keys, base
         self.more_before, self.more_after = more_before, more_after
         self.generation += 1
@@ -119,20 +125,31 @@ class QueueWindow:
                 keys[offset + len(page.contacts) - 1] = page.next_cursor
         return keys
 
-    def apply(self, fetch: Fetch, pages: tuple[QueuePage, ...], count: int,
-              keep_id: int | None = None) -> bool:
+    def apply(
+        self, fetch: Fetch, pages: tuple[QueuePage, ...], count: int, keep_id: int | None = None
+    ) -> bool:
         """Fold fetched pages into the window; False when the window moved meanwhile."""
         if fetch.generation != self.generation:
             return False
         self.count = count
         page = pages[0]
         if fetch.kind == "top":
-            self._reset(list(page.contacts), self._page_keys(page, 0), 0, False,
-                        page.next_cursor is not None)
+            self._reset(
+                list(page.contacts),
+                self._page_keys(page, 0),
+                0,
+                False,
+                page.next_cursor is not None,
+            )
         elif fetch.kind == "bottom":
             base = max(0, count - len(page.contacts))
-            self._reset(list(page.contacts), self._page_keys(page, 0), base,
-                        page.prev_cursor is not None, False)
+            self._reset(
+                list(page.contacts),
+                self._page_keys(page, 0),
+                base,
+                page.prev_cursor is not None,
+                False,
+            )
             self.cursor = base + len(self.rows) - 1
         elif fetch.kind == "forward":
             offset = len(self.rows)
@@ -190,8 +207,9 @@ class QueueWindow:
         if overflow <= 0:
             return
         rel = self.cursor - self.base
-        last = max((i for i in self.keys if rel + PAGE // 2 < i < len(self.rows) - overflow),
-                   default=None)
+        last = max(
+            (i for i in self.keys if rel + PAGE // 2 < i < len(self.rows) - overflow), default=None
+        )
         if last is None:
             return
         self.rows = self.rows[: last + 1]

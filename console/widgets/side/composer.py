@@ -25,8 +25,8 @@ from console import actions
 from console.safe_text import content
 from console.screens.pickers import template_picker
 from console.settings import Draft, Drafts
-from console.widgets.side import templating
 from console.widgets.customer.pane import error_text
+from console.widgets.side import templating
 
 
 class Composer(Vertical):
@@ -100,10 +100,14 @@ class Composer(Vertical):
         self.text_area.load_text(draft.body if draft else "")
         self._loading = False
         self.note = draft.note if draft else False
-        self.channel = Channel(draft.channel) if draft and draft.channel else (
-            contact.channel if contact else None)
-        self.template = next((t for t in self.templates if draft and t.name == draft.template),
-                             None)
+        self.channel = (
+            Channel(draft.channel)
+            if draft and draft.channel
+            else (contact.channel if contact else None)
+        )
+        self.template = next(
+            (t for t in self.templates if draft and t.name == draft.template), None
+        )
         self.template_body = self.body if self.template else None
         self.disabled = contact is None
         self._paint()
@@ -151,12 +155,18 @@ class Composer(Vertical):
                 found.append("the note is empty")
             return found
         now: datetime = self.app.now()  # type: ignore[attr-defined]
-        approved = bool(self.template and self.template.whatsapp_approved
-                        and self.body == self.template_body)
-        for problem in check_reply(self.channel or self.contact.channel, self.body, now=now,
-                                   last_inbound_at=self.contact.last_inbound_at,
-                                   contact_channel=self.contact.channel, customer=self.customer,
-                                   approved_template=approved):
+        approved = bool(
+            self.template and self.template.whatsapp_approved and self.body == self.template_body
+        )
+        for problem in check_reply(
+            self.channel or self.contact.channel,
+            self.body,
+            now=now,
+            last_inbound_at=self.contact.last_inbound_at,
+            contact_channel=self.contact.channel,
+            customer=self.customer,
+            approved_template=approved,
+        ):
             found.append(problem.message)
         return found
 
@@ -166,8 +176,11 @@ class Composer(Vertical):
             head.update(Content.styled("Composer: open a contact to reply", "dim"))
             self.query_one("#composer-problems", Static).update("")
             return
-        mode = ("PRIVATE NOTE", "bold $text-warning on $warning-muted") if self.note else (
-            "REPLY", "bold $text-success on $success-muted")
+        mode = (
+            ("PRIVATE NOTE", "bold $text-warning on $warning-muted")
+            if self.note
+            else ("REPLY", "bold $text-success on $success-muted")
+        )
         channel = (self.channel or self.contact.channel).value
         parts: list[object] = [(f" {mode[0]} ", mode[1])]
         if not self.note:
@@ -183,9 +196,14 @@ class Composer(Vertical):
         head.update(Content.assemble(*parts))  # type: ignore[arg-type]
         problems = [] if not self.body.strip() else self.problems()
         self.query_one("#composer-problems", Static).update(
-            Content.styled("⚠ " + "; ".join(problems), "$error") if problems else
-            Content.styled("ctrl+s send · ctrl+r send+resolve · ctrl+n send+next · "
-                           "ctrl+t template · ctrl+o note · ctrl+g channel", "dim"))
+            Content.styled("⚠ " + "; ".join(problems), "$error")
+            if problems
+            else Content.styled(
+                "ctrl+s send · ctrl+r send+resolve · ctrl+n send+next · "
+                "ctrl+t template · ctrl+o note · ctrl+g channel",
+                "dim",
+            )
+        )
 
     # -- editing --------------------------------------------------------------------
 
@@ -204,15 +222,27 @@ class Composer(Vertical):
     def save_draft(self) -> None:
         if self.contact is None:
             return
-        self.drafts.put(self.contact.id, Draft(
-            body=self.body, channel=self.channel.value if self.channel else None, note=self.note,
-            template=self.template.name if self.template else None))
+        self.drafts.put(
+            self.contact.id,
+            Draft(
+                body=self.body,
+                channel=self.channel.value if self.channel else None,
+                note=self.note,
+                template=self.template.name if self.template else None,
+            ),
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if actions.is_mutating(action) and self.app.read_only:  # type: ignore[attr-defined]
             return False
-        if action in ("send", "send_resolve", "send_next", "pick_template", "toggle_note",
-                      "cycle_reply_channel"):
+        if action in (
+            "send",
+            "send_resolve",
+            "send_next",
+            "pick_template",
+            "toggle_note",
+            "cycle_reply_channel",
+        ):
             return self.contact is not None and not self.sending or None
         return True
 
@@ -245,8 +275,7 @@ class Composer(Vertical):
         """Fill the template's variables and put it in the text (replacing an empty body)."""
         if template is None:
             return
-        values = templating.variables(self.customer, self.facts, self.contact,
-                                      self.agent)
+        values = templating.variables(self.customer, self.facts, self.contact, self.agent)
         filled = templating.fill(template.body, values)
         text = filled if not self.body.strip() else self.body.rstrip() + "\n\n" + filled
         self.text_area.load_text(text)
@@ -258,8 +287,12 @@ class Composer(Vertical):
         self.text_area.focus()
         missing = templating.unresolved(filled)
         if missing:
-            self.app.notify("Fill in before sending: " + ", ".join(f"{{{v}}}" for v in missing),
-                            title="Template", severity="warning", markup=False)
+            self.app.notify(
+                "Fill in before sending: " + ", ".join(f"{{{v}}}" for v in missing),
+                title="Template",
+                severity="warning",
+                markup=False,
+            )
 
     # -- sending --------------------------------------------------------------------
 
@@ -278,30 +311,40 @@ class Composer(Vertical):
         problems = self.problems()
         if problems:
             self.query_one("#composer-problems", Static).update(
-                Content.styled("⚠ not sent: " + "; ".join(problems), "bold $error"))
+                Content.styled("⚠ not sent: " + "; ".join(problems), "bold $error")
+            )
             self.app.bell()
             return
         channel = self.channel or self.contact.channel
-        template = self.template.name if self.template and self.body == self.template_body \
-            else None
+        template = self.template.name if self.template and self.body == self.template_body else None
         attempt = (self.contact.id, self.body, channel, self.note, template)
         if self._attempt is None or self._attempt[0] != attempt:
             self._attempt = (attempt, uuid.uuid4().hex)
         self.sending = True
         self._paint()
-        self._deliver(self.contact.id, self.body, channel, self.note, template,
-                      self._attempt[1], then)
+        self._deliver(
+            self.contact.id, self.body, channel, self.note, template, self._attempt[1], then
+        )
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
-    def _deliver(self, contact_id: int, body: str, channel: Channel, note: bool,
-                 template: str | None, key: str, then: str) -> None:
+    def _deliver(
+        self,
+        contact_id: int,
+        body: str,
+        channel: Channel,
+        note: bool,
+        template: str | None,
+        key: str,
+        then: str,
+    ) -> None:
         backend = self.app.backend  # type: ignore[attr-defined]
         try:
             if note:
                 backend.add_note(contact_id, body, idempotency_key=key)
             else:
-                backend.reply(contact_id, body, channel=channel.value, idempotency_key=key,
-                              template=template)
+                backend.reply(
+                    contact_id, body, channel=channel.value, idempotency_key=key, template=template
+                )
         except Exception as error:  # noqa: BLE001 - shown in the composer, text kept
             self.post_message(self._Done(contact_id, then, note, error))
             return
@@ -314,7 +357,8 @@ class Composer(Vertical):
             text = error_text(message.error, "Not sent")
             self._paint()
             self.query_one("#composer-problems", Static).update(
-                Content.styled(f"⚠ {text} (your text is kept; retry is safe)", "bold $error"))
+                Content.styled(f"⚠ {text} (your text is kept; retry is safe)", "bold $error")
+            )
             self.app.notify(text, title="Reply", severity="error", markup=False)
             return
         self._attempt = None

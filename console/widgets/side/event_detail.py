@@ -37,27 +37,44 @@ def _money(value: Any, currency: str = "EUR") -> str:
 
 def _heading(event: TimelineEvent) -> list[Content]:
     return [
-        Content.assemble((f"{event.kind.value.replace('_', ' ').upper()}", "bold $accent"),
-                         (f"  {when(event.at)}  ", "dim"),
-                         content(f"{event.channel or '—'} · {event.source}", "dim")),
+        Content.assemble(
+            (f"{event.kind.value.replace('_', ' ').upper()}", "bold $accent"),
+            (f"  {when(event.at)}  ", "dim"),
+            content(f"{event.channel or '—'} · {event.source}", "dim"),
+        ),
         content(event.summary, "bold"),
         Content(""),
     ]
 
 
 def _order(p: Mapping[str, Any]) -> list[Content]:
-    out = [Content.assemble(("Order ", "bold"), content(p.get("number", "?"), "bold"),
-                            "  status: ", content(p.get("status", "?"), "bold $accent"))]
+    out = [
+        Content.assemble(
+            ("Order ", "bold"),
+            content(p.get("number", "?"), "bold"),
+            "  status: ",
+            content(p.get("status", "?"), "bold $accent"),
+        )
+    ]
     items = p.get("items") or []
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, Mapping):
             continue
         qty, price = item.get("qty", 1), item.get("price", 0)
-        out.append(Content.assemble(
-            f"  {clean(qty):>2} × ", content(item.get("name", item.get("sku", "?"))),
-            (f"  {clean(item.get('sku', ''))}", "dim"), f"  {_money(price)}"))
-    out.append(Content(f"  Total {_money(p.get('total'), p.get('currency', 'EUR'))}"
-                       f" · paid by {clean(p.get('payment_method', '?'))}"))
+        out.append(
+            Content.assemble(
+                f"  {clean(qty):>2} × ",
+                content(item.get("name", item.get("sku", "?"))),
+                (f"  {clean(item.get('sku', ''))}", "dim"),
+                f"  {_money(price)}",
+            )
+        )
+    out.append(
+        Content(
+            f"  Total {_money(p.get('total'), p.get('currency', 'EUR'))}"
+            f" · paid by {clean(p.get('payment_method', '?'))}"
+        )
+    )
     ship = p.get("shipping")
     if isinstance(ship, Mapping):
         out.append(Content(""))
@@ -72,11 +89,21 @@ def _transcript(messages: Iterable[Mapping[str, Any]]) -> list[Content]:
     for m in messages:
         direction = str(m.get("direction", ""))
         label = {"inbound": "◀ customer", "outbound": "▶ agent", "note": "✎ note"}.get(
-            direction, direction)
-        style = {"inbound": "bold $secondary", "outbound": "bold $success",
-                 "note": "bold $warning"}.get(direction, "bold")
-        out.append(Content.assemble((label, style), " ", content(m.get("author", ""), "dim"),
-                                    (f"  {when(m.get('at'))}", "dim")))
+            direction, direction
+        )
+        style = {
+            "inbound": "bold $secondary",
+            "outbound": "bold $success",
+            "note": "bold $warning",
+        }.get(direction, "bold")
+        out.append(
+            Content.assemble(
+                (label, style),
+                " ",
+                content(m.get("author", ""), "dim"),
+                (f"  {when(m.get('at'))}", "dim"),
+            )
+        )
         out.append(content(m.get("body", ""), multiline=True))
         out.append(Content(""))
     return out
@@ -84,8 +111,11 @@ def _transcript(messages: Iterable[Mapping[str, Any]]) -> list[Content]:
 
 def _session(p: Mapping[str, Any]) -> list[Content]:
     steps = p.get("steps") or []
-    out = [content(f"Visit on {p.get('device', '?')}, {p.get('duration', 0)} s, "
-                   f"{len(steps)} steps", "bold")]
+    out = [
+        content(
+            f"Visit on {p.get('device', '?')}, {p.get('duration', 0)} s, {len(steps)} steps", "bold"
+        )
+    ]
     for i, step in enumerate(steps if isinstance(steps, list) else []):
         if not isinstance(step, Mapping):
             continue
@@ -93,13 +123,18 @@ def _session(p: Mapping[str, Any]) -> list[Content]:
         what = step.get("page") or step.get("name") or step.get("step") or step.get("sku") or ""
         last = i == len(steps) - 1
         marker = "■" if last else "│"
-        line = Content.assemble((f" {marker} +{clean(step.get('t', 0)):>4}s ", "dim"),
-                                (kind.replace("_", " "), "bold"), " ", content(what))
+        line = Content.assemble(
+            (f" {marker} +{clean(step.get('t', 0)):>4}s ", "dim"),
+            (kind.replace("_", " "), "bold"),
+            " ",
+            content(what),
+        )
         out.append(line)
     stop = p.get("abandoned_at")
     if stop:
-        out.append(Content.assemble(" ", content(f"■ stopped at checkout step: {stop}",
-                                                 "bold $error")))
+        out.append(
+            Content.assemble(" ", content(f"■ stopped at checkout step: {stop}", "bold $error"))
+        )
     elif steps:
         out.append(Content.styled(" ■ the visitor stopped here", "dim"))
     return out
@@ -127,12 +162,19 @@ def render_event(event: TimelineEvent, detail: ContactDetail | None = None) -> C
             lines.append(Content.assemble(("Subject: ", "bold"), content(p["subject"])))
             lines.append(Content(""))
         if detail is not None:
-            lines.append(Content.assemble((f"Contact #{detail.contact.id}", "bold"),
-                                          f" · {detail.contact.status.value}",
-                                          " · ", content(detail.contact.assignee or "unassigned")))
+            lines.append(
+                Content.assemble(
+                    (f"Contact #{detail.contact.id}", "bold"),
+                    f" · {detail.contact.status.value}",
+                    " · ",
+                    content(detail.contact.assignee or "unassigned"),
+                )
+            )
             lines.append(Content(""))
-            lines += _transcript({"direction": m.direction.value, "author": m.author,
-                                  "body": m.body, "at": m.at} for m in detail.messages)
+            lines += _transcript(
+                {"direction": m.direction.value, "author": m.author, "body": m.body, "at": m.at}
+                for m in detail.messages
+            )
         elif isinstance(p.get("messages"), list):
             lines += _transcript(m for m in p["messages"] if isinstance(m, Mapping))
         elif p.get("body"):

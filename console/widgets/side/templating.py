@@ -9,8 +9,12 @@ from backends.models import Agent, Contact, Customer, CustomerFacts
 VARIABLE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_.]*)\}")
 
 
-def variables(customer: Customer | None, facts: CustomerFacts | None, contact: Contact | None,
-              agent: Agent | None) -> dict[str, str]:
+def variables(
+    customer: Customer | None,
+    facts: CustomerFacts | None,
+    contact: Contact | None,
+    agent: Agent | None,
+) -> dict[str, str]:
     """The values a template may use; a variable without a value is left out."""
     values: dict[str, str] = {}
     if customer is not None:
