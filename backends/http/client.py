@@ -60,7 +60,7 @@ from backends.models import (
     TimelineEvent,
     TimelinePage,
 )
-from console.server.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
+from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
 
 if TYPE_CHECKING:
     import httpx

@@ -51,7 +51,7 @@ from console.server import imports
 from console.server.asgi_body import receive_chunks
 from console.server.hub import Hub
 from console.server.openapi import openapi_document
-from console.server.routes import API_PREFIX, ENDPOINTS, Endpoint, _contract_hints
+from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, _contract_hints
 
 log = logging.getLogger("vista.server")
 
