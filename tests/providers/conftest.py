@@ -24,6 +24,7 @@ from backends.providers import twilio, whatsapp
 from backends.providers.delivery import DeliveryUpdate
 from backends.providers.settings import ChannelSettings
 from tests.backends.live_server import LiveServer
+from tests.providers.dovecot import dovecot  # noqa: F401 - fixture
 
 FIXTURES = Path(__file__).parent / "fixtures"
 APP_SECRET = "wa-app-secret-for-tests"
