@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -354,9 +353,7 @@ class MailOutcome:
         return body
 
 
-def route_mail(
-    mail: Mail, backend: Backend, on_update: Callable[[DeliveryUpdate], None] | DeliveryHook
-) -> MailOutcome:
+def route_mail(mail: Mail, backend: Backend, on_update: DeliveryHook) -> MailOutcome:
     """Deliver a customer message; hand a bounce's or an auto-reply's update to `on_update`.
 
     Raises:

@@ -23,7 +23,6 @@ unavailable store answers 503 so it does.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -280,7 +279,7 @@ def _not_configured(channel: str, variable: str) -> NotConfigured:
 def channel_routes(
     hub: Hub,
     settings: ChannelSettings | None = None,
-    on_delivery_update: Callable[[DeliveryUpdate], None] | None = None,
+    on_delivery_update: DeliveryHook | None = None,
 ) -> list[Route]:
     """The webhook routes for `create_app` (settings from the environment unless given)."""
     return Webhooks(hub, settings or ChannelSettings.from_env(), on_delivery_update).routes()

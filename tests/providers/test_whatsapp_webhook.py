@@ -199,3 +199,13 @@ def test_an_unconfigured_whatsapp_webhook_answers_503_naming_the_variable(
     )
     assert check.status_code == 503 and "VISTA_WHATSAPP_VERIFY_TOKEN" in check.text
     assert proxied.message_count() == before
+
+
+def test_a_read_only_server_refuses_webhook_messages(channels: ChannelServer) -> None:
+    before = channels.message_count()
+    channels.live.hub.read_only = True
+    try:
+        answer = channels.post_whatsapp(fixture_bytes("whatsapp/text.json"))
+    finally:
+        channels.live.hub.read_only = False
+    assert answer.status_code == 403 and channels.message_count() == before
