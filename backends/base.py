@@ -482,11 +482,18 @@ class Backend(ABC):
         external_id: str | None = None,
         name: str = "",
         subject: str = "",
+        in_reply_to: str = "",
+        references: tuple[str, ...] = (),
     ) -> InboundResult:
         """Deliver one message a customer sent: find the customer by the sender's
         normalised e-mail or phone (or create customer + source record), add the
         message to the timeline, and open a contact on that channel or update the
         open one. A repeated (channel, external_id) changes nothing.
+
+        A reply threads first: when `in_reply_to` or `references` name the external
+        id (e-mail Message-ID, with or without angle brackets) of an outbound message
+        of a contact on this channel that is not resolved, the message joins that
+        contact, whoever sent it; otherwise it threads by the sender as above.
 
         Args:
             channel: where it arrived.
@@ -496,6 +503,8 @@ class Backend(ABC):
             external_id: the channel's id of the message, for deduplication.
             name: the sender's display name, used only when a customer is created.
             subject: the subject (e-mail) or topic; a new contact's subject.
+            in_reply_to: the external id this message answers (e-mail In-Reply-To).
+            references: earlier external ids of the thread (e-mail References).
         Returns:
             The stored message, the contact it joined, and what was created;
             `duplicate` set (and nothing changed) for a redelivery.

@@ -853,12 +853,23 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         external_id: str | None = None,
         name: str = "",
         subject: str = "",
+        in_reply_to: str = "",
+        references: tuple[str, ...] = (),
     ) -> InboundResult:
         """A customer's message arrived: see `Backend.deliver_inbound` (backends/sqlite/inbound.py)."""
         from backends.sqlite.inbound import deliver_inbound
 
         return deliver_inbound(
-            self, channel, sender, text, at=at, external_id=external_id, name=name, subject=subject
+            self,
+            channel,
+            sender,
+            text,
+            at=at,
+            external_id=external_id,
+            name=name,
+            subject=subject,
+            in_reply_to=in_reply_to,
+            references=references,
         )
 
 

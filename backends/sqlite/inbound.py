@@ -4,6 +4,8 @@ The sender is resolved to a customer through the identities table (normalised
 e-mail or E.164 phone); unknown senders get a new customer with a source record
 of their own. The message joins the open contact on that channel, or opens one,
 and goes on the timeline. A (channel, external id) seen before changes nothing.
+A reply (In-Reply-To / References naming the external id of an outbound message
+of a contact that is still open on that channel) joins that contact instead.
 """
 
 from __future__ import annotations
@@ -118,6 +120,34 @@ def _create_customer(
     return customer_id
 
 
+#: At most this many thread ids (In-Reply-To first, then the newest References) are looked up.
+MAX_THREAD_IDS = 20
+
+
+def thread_ids(in_reply_to: str, references: tuple[str, ...]) -> tuple[str, ...]:
+    """The ids a reply may name its thread by, each with and without angle brackets."""
+    named = [in_reply_to, *reversed(references)]
+    ids: dict[str, None] = {}
+    for raw in named:
+        bare = raw.strip().strip("<>").strip()
+        if bare and len(ids) < 2 * MAX_THREAD_IDS:
+            ids.setdefault(bare, None)
+            ids.setdefault(f"<{bare}>", None)
+    return tuple(ids)
+
+
+def _threaded_contact(
+    db: sqlite3.Connection, channel: Channel, ids: tuple[str, ...]
+) -> sqlite3.Row | None:
+    """The unresolved contact on `channel` one of whose outbound messages has one of `ids`."""
+    return db.execute(
+        "SELECT c.id, c.status, c.customer_id FROM messages m JOIN contacts c ON c.id = m.contact_id "
+        f"WHERE m.direction = 'outbound' AND m.external_id IN ({','.join('?' * len(ids))}) "
+        "AND c.channel = ? AND c.status <> 'resolved' ORDER BY m.at DESC, m.id DESC LIMIT 1",
+        (*ids, channel.value),
+    ).fetchone()
+
+
 def _log(
     db: sqlite3.Connection, now: int, entity: str, entity_id: int, action: str, actor: str
 ) -> None:
@@ -137,6 +167,8 @@ def deliver_inbound(
     external_id: str | None = None,
     name: str = "",
     subject: str = "",
+    in_reply_to: str = "",
+    references: tuple[str, ...] = (),
 ) -> InboundResult:
     """The SQLite implementation of `Backend.deliver_inbound` (see there)."""
     me = backend._writer()
@@ -169,16 +201,23 @@ def deliver_inbound(
                     created_customer=bool(seen["created_customer"]),
                     duplicate=True,
                 )
-        customer_id = _find_customer(db, kind, value, sender)
-        created_customer = customer_id is None
-        if customer_id is None:
-            customer_id = _create_customer(db, channel, kind, value, sender.strip(), name, now)
-            _log(db, now, "customer", customer_id, "created", me.name)
-        open_row = db.execute(
-            "SELECT id, status FROM contacts WHERE customer_id = ? AND channel = ? "
-            "AND status <> 'resolved' ORDER BY created_at DESC, id DESC LIMIT 1",
-            (customer_id, channel.value),
-        ).fetchone()
+        ids = thread_ids(in_reply_to, references)
+        open_row = _threaded_contact(db, channel, ids) if ids else None
+        created_customer = False
+        if open_row is not None:  # a reply in a thread of ours: its contact, whoever sent it
+            customer_id = int(open_row["customer_id"])
+        else:
+            found = _find_customer(db, kind, value, sender)
+            created_customer = found is None
+            if found is None:
+                found = _create_customer(db, channel, kind, value, sender.strip(), name, now)
+                _log(db, now, "customer", found, "created", me.name)
+            customer_id = found
+            open_row = db.execute(
+                "SELECT id, status FROM contacts WHERE customer_id = ? AND channel = ? "
+                "AND status <> 'resolved' ORDER BY created_at DESC, id DESC LIMIT 1",
+                (customer_id, channel.value),
+            ).fetchone()
         first_line = text.strip().splitlines()[0]
         topic = (subject.strip() or first_line)[:120]
         if open_row is None:

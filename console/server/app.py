@@ -45,12 +45,15 @@ from backends.base import (
 )
 from backends.http import bodies, codec
 from backends.models import QueueQuery, Role, utcnow
+from backends.providers.delivery import DeliveryHook
+from backends.providers.settings import ChannelSettings
 from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.tokens import TokenInfo
 from console.server import imports
 from console.server.asgi_body import receive_chunks
 from console.server.hub import Hub
 from console.server.openapi import openapi_document
+from console.server.webhooks import channel_routes
 from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, _contract_hints
 
 log = logging.getLogger("vista.server")
@@ -460,8 +463,12 @@ def create_app(
     *,
     hub: Hub | None = None,
     clock: Callable[[], datetime] = utcnow,
+    channels: ChannelSettings | None = None,
+    on_delivery_update: DeliveryHook | None = None,
 ) -> Starlette:
-    """The ASGI app serving the SQLite store at `path` (or an existing `hub`)."""
+    """The ASGI app serving the SQLite store at `path` (or an existing `hub`), with the
+    providers' webhooks (console/server/webhooks.py): their secrets from `channels`, or
+    from the environment; their delivery updates to `on_delivery_update` (default: ignored)."""
     if hub is None:
         if path is None:
             raise InvalidInput("create_app needs a store path or a hub")
@@ -473,6 +480,7 @@ def create_app(
         )
     flat = [r for group in routes.values() for r in group]
     flat.append(Route(API_PREFIX + "/openapi.json", _openapi(hub), methods=["GET"], name="openapi"))
+    flat.extend(channel_routes(hub, channels, on_delivery_update))
     app = Starlette(routes=flat, exception_handlers={404: _not_found, 405: _bad_method})
     app.state.hub = hub
     return app

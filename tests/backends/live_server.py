@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -24,9 +25,9 @@ from tests.conftest import NOW
 class LiveServer:
     """uvicorn serving `create_app` on 127.0.0.1:<free port>; `serve(path)` switches the store."""
 
-    def __init__(self, first_db: Path, port: int = 0) -> None:
+    def __init__(self, first_db: Path, port: int = 0, **app_options: Any) -> None:
         self.hub = Hub(first_db, clock=lambda: NOW)
-        self.app = create_app(hub=self.hub)
+        self.app = create_app(hub=self.hub, **app_options)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", port))
