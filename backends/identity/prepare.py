@@ -5,7 +5,7 @@ large part of an import's CPU time. A big import hands them to worker
 processes in chunks, in order, with a bounded number of chunks in flight
 (memory stays bounded); a small one does them inline. Either way the caller
 sees the same rows, in file order, each prepared or rejected with its reason.
-The same `Workers` also compute golden profiles for the writer (`writer`), the
+The same `Workers` also compute golden profiles for the writer (`golden`), the
 other pure part; resolving itself stays in one process, in file order.
 """
 
@@ -25,12 +25,12 @@ from typing import Any, BinaryIO
 from backends.identity import events as ev
 from backends.identity.config import MatchConfig
 from backends.identity.features import CANONICAL_FIELDS, Features, extract
+from backends.identity.golden import GoldenJob, GoldenRow, compute_golden
+from backends.identity.jsontext import dumps
+from backends.identity.keys import identity_values, probe_keys
 from backends.identity.mapping import Mapping
 from backends.identity.normalise import phone_kind
 from backends.identity.readers import RawRows, decode_row, read_rows
-from backends.sqlite.identity.resolver import probe_keys
-from backends.sqlite.identity.store import dumps
-from backends.sqlite.identity.writer import GoldenJob, GoldenRow, compute_golden, identity_values
 
 #: Rows per chunk sent to a worker.
 CHUNK_ROWS = 2000
@@ -61,8 +61,8 @@ class Prepared:
     at: int
     features: Features
     features_json: str  # the features as stored
-    probe: list[tuple[str, str]]  # `resolver.probe_keys(features)`
-    idents: list[tuple[str, str, str]]  # `writer.identity_values(...)`
+    probe: list[tuple[str, str]]  # `keys.probe_keys(features)`
+    idents: list[tuple[str, str, str]]  # `keys.identity_values(...)`
     blocks: list[str]  # `features.block_keys()`
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from backends.identity.features import Features, extract
+from backends.identity.jsontext import dumps
 
 CHUNK = 500
 
@@ -21,28 +22,6 @@ CHUNK = 500
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-try:  # the C encoder `_ENCODER.encode` builds on every call, built once (no cycle check:
-    # what is encoded here comes from parsed files and never refers to itself)
-    from json.encoder import c_make_encoder as _c_make_encoder
-    from json.encoder import encode_basestring as _encode_str
-
-    _C_ENCODE = (
-        _c_make_encoder(None, _ENCODER.default, _encode_str, None, ":", ",", False, False, True)
-        if _c_make_encoder
-        else None
-    )
-except (ImportError, TypeError):  # pragma: no cover - another Python's json
-    _C_ENCODE = None
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON, as `json.dumps(value, ensure_ascii=False, separators=(",", ":"))`."""
-    if _C_ENCODE is not None and value.__class__ is not str:
-        return "".join(_C_ENCODE(value, 0))
-    return _ENCODER.encode(value)
 
 
 def existing_records(
