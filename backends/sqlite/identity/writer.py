@@ -206,7 +206,7 @@ def write_batch(
 def _stored_members(
     db: sqlite3.Connection, customer_ids: list[int]
 ) -> Iterable[tuple[int, int, str, str, int]]:
-    for part in st._chunks(customer_ids):
+    for part in st.chunks(customer_ids):
         marks = ",".join("?" * len(part))
         for row in db.execute(
             f"SELECT id, customer_id, source, source_id, updated_at FROM source_records "
@@ -244,7 +244,7 @@ def store_golden(db: sqlite3.Connection, rows: list[GoldenRow], stored: list[Gol
     same: set[int] = set()
     if stored:
         wanted = {row.customer_id: row.search for row in stored}
-        for part in st._chunks(sorted(wanted)):
+        for part in st.chunks(sorted(wanted)):
             marks = ",".join("?" * len(part))
             for old in db.execute(
                 f"SELECT rowid, name, emails, phones, orders FROM "
@@ -253,7 +253,7 @@ def store_golden(db: sqlite3.Connection, rows: list[GoldenRow], stored: list[Gol
             ):
                 if tuple(old) == wanted[old[0]]:
                     same.add(old[0])
-        for part in st._chunks(sorted(wanted.keys() - same)):
+        for part in st.chunks(sorted(wanted.keys() - same)):
             marks = ",".join("?" * len(part))
             db.execute(f"DELETE FROM customer_search WHERE rowid IN ({marks})", part)
     db.executemany(
@@ -273,7 +273,7 @@ def golden_context(
     counting the orders of customers `gone` merges into them (`gone`: absorbed -> keep)."""
     previous: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
     found: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for part in st._chunks(old_ids):
+    for part in st.chunks(old_ids):
         marks = ",".join("?" * len(part))
         for row in db.execute(
             f"SELECT id, provenance, first_name, last_name, birth_date, language, "
@@ -282,7 +282,7 @@ def golden_context(
             part,
         ):
             previous[row[0]] = (json.loads(row[1]), dict(row))
-    for part in st._chunks(sorted([*old_ids, *gone])):
+    for part in st.chunks(sorted([*old_ids, *gone])):
         marks = ",".join("?" * len(part))
         for number, cid, at in db.execute(
             f"SELECT number, customer_id, at FROM orders WHERE customer_id IN ({marks})", part
