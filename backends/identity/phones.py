@@ -13,6 +13,7 @@ A test compares the two on many numbers and regions.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 import phonenumbers
@@ -213,3 +214,25 @@ def number_type(e164_number: str) -> int:
     if metadata is None:
         return int(phonenumbers.PhoneNumberType.UNKNOWN)
     return int(_type_in(national, metadata))
+
+
+def phone_tokens(phones: Iterable[str]) -> str:
+    """Index text for phones: each as E.164 digits and as the national number.
+
+    `+393471234567` is indexed as `393471234567 3471234567`, so typing
+    `347 123`, `+39 347...` or `0039 347...` all find it by digit prefix.
+    """
+    out: list[str] = []
+    for phone in phones:
+        digits = re.sub(r"\D", "", phone)
+        if not digits:
+            continue
+        out.append(digits)
+        if phone.startswith("+") and len(digits) > 8:
+            # national significant number: drop a 1-3 digit country code
+            for cc in (2, 1, 3):
+                national = digits[cc:]
+                if 6 <= len(national) <= 12:
+                    out.append(national)
+                    break
+    return " ".join(dict.fromkeys(out))

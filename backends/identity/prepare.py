@@ -5,17 +5,20 @@ large part of an import's CPU time. A big import hands them to worker
 processes in chunks, in order, with a bounded number of chunks in flight
 (memory stays bounded); a small one does them inline. Either way the caller
 sees the same rows, in file order, each prepared or rejected with its reason.
-The same `Workers` also compute golden profiles for the writer (`writer`), the
+The same `Workers` also compute golden profiles for the writer (`golden`), the
 other pure part; resolving itself stays in one process, in file order.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -25,12 +28,12 @@ from typing import Any, BinaryIO
 from backends.identity import events as ev
 from backends.identity.config import MatchConfig
 from backends.identity.features import CANONICAL_FIELDS, Features, extract
+from backends.identity.golden import GoldenJob, GoldenRow, compute_golden
+from backends.identity.jsontext import dumps
+from backends.identity.keys import identity_values, probe_keys
 from backends.identity.mapping import Mapping
 from backends.identity.normalise import phone_kind
 from backends.identity.readers import RawRows, decode_row, read_rows
-from backends.sqlite.identity.resolver import probe_keys
-from backends.sqlite.identity.store import dumps
-from backends.sqlite.identity.writer import GoldenJob, GoldenRow, compute_golden, identity_values
 
 #: Rows per chunk sent to a worker.
 CHUNK_ROWS = 2000
@@ -61,8 +64,8 @@ class Prepared:
     at: int
     features: Features
     features_json: str  # the features as stored
-    probe: list[tuple[str, str]]  # `resolver.probe_keys(features)`
-    idents: list[tuple[str, str, str]]  # `writer.identity_values(...)`
+    probe: list[tuple[str, str]]  # `keys.probe_keys(features)`
+    idents: list[tuple[str, str, str]]  # `keys.identity_values(...)`
     blocks: list[str]  # `features.block_keys()`
 
 
@@ -119,14 +122,55 @@ def _unpack(parts: tuple[Any, ...]) -> Prepared | tuple[int, str]:
 
 _PLAN: list[Plan] = []
 
+#: Linux's `prctl` option that has the kernel signal a process when its parent dies.
+PR_SET_PDEATHSIG = 1
+#: How often a worker checks that the importing process still lives (seconds).
+WATCH_SECONDS = 0.5
 
-def _init_worker(plan: Plan) -> None:
+
+def _init_worker(plan: Plan, owner: int) -> None:
+    """Set up a worker of the importing process `owner` (its pid)."""
+    _die_with(owner)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     gc.disable()  # short-lived, many small objects, no cycles
-    # another thread of the parent (a progress bar) may have held the standard streams'
-    # locks at fork time: this process never prints, and must not flush them at exit
+    # this process never prints, and must not flush inherited standard streams at exit
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
     _PLAN[:] = [plan]
+
+
+def _die_with(owner: int) -> None:
+    """End this worker when the importing process `owner` ends, however it ends.
+
+    A worker waits for work on a pipe whose writing end it holds itself (every
+    worker inherits both ends), so a parent killed without closing its pool would
+    leave it waiting forever. On Linux the kernel kills it with its parent (the
+    fork server, which exits when `owner` does); everywhere a thread checks `owner`.
+    """
+    if sys.platform == "linux":
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no usable libc
+            pass
+    if not _alive(owner):  # it ended before the line above took effect
+        os._exit(1)
+    threading.Thread(target=_watch, args=(owner,), name="owner-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - a process of another user took the pid
+        return True
+    return True
+
+
+def _watch(owner: int) -> None:
+    while _alive(owner):
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)
 
 
 def _work(rows: list[Row], fmt: str, header: list[str] | None) -> list[tuple[Any, ...]]:
@@ -146,9 +190,14 @@ def workers_for(total_bytes: int, threshold: int) -> int:
 
 
 def _context() -> Any:
-    """How to start workers: a fork of this process (quick, nothing to re-import)."""
-    if "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
+    """How to start workers: forked from a fork server, a small single-threaded process
+    that has imported this module. Forking the importing process itself could copy a
+    lock another of its threads holds (a progress bar, a server's threads, the other
+    pool's manager thread), and the copy would never be released."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["__main__", __name__])
+        return context
     return multiprocessing.get_context("spawn")  # pragma: no cover - no fork (Windows)
 
 
@@ -161,7 +210,7 @@ class Workers:
         self.plan = plan
         self._context = _context()
         self._pools: dict[str, ProcessPoolExecutor] = {}
-        # start them now, while this process is small: a fork carries its memory along
+        # start them now: the first batch does not wait for them
         for name in ("prepare", "golden"):
             self.pool(name).submit(int).result()
 
@@ -172,7 +221,7 @@ class Workers:
                 self.count,
                 mp_context=self._context,
                 initializer=_init_worker,
-                initargs=(self.plan,),
+                initargs=(self.plan, os.getpid()),
             )
         return found
 

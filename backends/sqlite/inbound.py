@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from backends.base import InvalidInput
 from backends.identity import normalise
+from backends.identity.phones import phone_tokens
 from backends.models import Channel, InboundResult, utcnow
 from backends.sqlite import rows
-from backends.sqlite.search import phone_tokens
 
 if TYPE_CHECKING:
     from backends.sqlite.backend import SQLiteBackend

@@ -3,32 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _PHONEISH = re.compile(r"^\+?[\d\s().\-/]+$")
-
-
-def phone_tokens(phones: Iterable[str]) -> str:
-    """Index text for phones: each as E.164 digits and as the national number.
-
-    `+393471234567` is indexed as `393471234567 3471234567`, so typing
-    `347 123`, `+39 347...` or `0039 347...` all find it by digit prefix.
-    """
-    out: list[str] = []
-    for phone in phones:
-        digits = re.sub(r"\D", "", phone)
-        if not digits:
-            continue
-        out.append(digits)
-        if phone.startswith("+") and len(digits) > 8:
-            # national significant number: drop a 1-3 digit country code
-            for cc in (2, 1, 3):
-                national = digits[cc:]
-                if 6 <= len(national) <= 12:
-                    out.append(national)
-                    break
-    return " ".join(dict.fromkeys(out))
 
 
 def fts_query(text: str) -> tuple[str, str] | None:

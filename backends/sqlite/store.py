@@ -30,7 +30,8 @@ SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT_MS = 5000
 
 
-def _migration_sql(name: str) -> str:
+def migration_sql(name: str) -> str:
+    """The text of migration `name` (one of MIGRATIONS)."""
     from importlib import resources  # here: only a new or older store reads its migrations
 
     return resources.files("backends.sqlite.migrations").joinpath(name).read_text("utf-8")
@@ -197,10 +198,10 @@ class Store:
         for number, name in enumerate(MIGRATIONS, start=1):
             if number <= current:
                 continue
-            sql = _migration_sql(name)
+            sql = migration_sql(name)
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                for statement in _statements(sql):
+                for statement in statements(sql):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number}")
                 conn.execute("COMMIT")
@@ -209,7 +210,7 @@ class Store:
                 raise translate(e, self.path) from e
 
 
-def _statements(script: str) -> Iterator[str]:
+def statements(script: str) -> Iterator[str]:
     """Split a migration script into complete statements (executescript would commit)."""
     buf = ""
     for line in script.splitlines(keepends=True):

@@ -2,21 +2,21 @@
 
 People come from `people.People`, made inline or by a second process (`producer`) on a
 machine with a second core; that side also writes their events to a staging file
-(`staging`). Their source records go through identity resolution like real imports; the
+(`bulk_load.Stage`). Their source records go through identity resolution like real imports; the
 customers it makes get each person's profile extras, orders and contacts here, and the
 events are copied across at the end, re-pointed where resolution put a person elsewhere.
 
 The database is built in a temporary file beside the target, as one bulk load
-(`bulk.DeferredUpkeep`: some indexes and the KPI rollup rebuilt set-wise at the end),
-flushed to disk and moved into place only when complete, so an interrupted run leaves
-nothing half-written and a file under the target name is always a whole database.
+(`backends.sqlite.bulk_load`, which holds every statement: some indexes and the KPI
+rollup rebuilt set-wise at the end), flushed to disk and moved into place only when
+complete, so an interrupted run leaves nothing half-written and a file under the target
+name is always a whole database.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
@@ -28,10 +28,10 @@ from typing import Any
 from backends.base import InvalidInput
 from backends.identity.config import MatchConfig
 from backends.models import utcnow
+from backends.sqlite import bulk_load
 from backends.sqlite.identity.resolver import Resolver
 from backends.sqlite.store import Store
-from console.demo import staging, vocab
-from console.demo.bulk import DeferredUpkeep
+from console.demo import vocab
 from console.demo.people import Batch
 from console.demo.producer import Background, batches
 
@@ -71,20 +71,14 @@ def few_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _write(db: sqlite3.Connection, b: Batch, resolver: Resolver) -> None:
+def _write(db: Any, b: Batch, resolver: Resolver) -> None:
     """Write one batch the way real data arrives: source records through identity resolution
     (which makes the golden customers), then each person's extra profile columns, orders
     and contacts attached to the customer their records resolved to. People whose records
     went elsewhere are noted, for their staged events."""
-    first_new = db.execute("SELECT coalesce(max(id), 0) FROM source_records").fetchone()[0]
+    first_new = bulk_load.last_record_id(db)
     resolver.add_batch(b.items)
-    resolved = {
-        (r[0], r[1]): (r[2], r[3])
-        for r in db.execute(
-            "SELECT source, source_id, id, customer_id FROM source_records WHERE id > ?",
-            (first_new,),
-        )
-    }
+    resolved = bulk_load.records_after(db, first_new)
     record_map: dict[int, tuple[int, int]] = {}  # generator record id -> (record id, customer)
     person_customer: dict[int, int] = {}
     moved: set[int] = set()  # people with a record stored under another id or customer
@@ -94,59 +88,32 @@ def _write(db: sqlite3.Connection, b: Batch, resolver: Resolver) -> None:
         person_customer.setdefault(cid, customer)
         if new_rid != rid or customer != cid:
             moved.add(cid)
-    db.executemany(
-        "UPDATE customers SET segment = ?, tier = coalesce(nullif(tier, ''), ?), consents = ?, "
-        "lifetime_value = lifetime_value + ?, currency = ?, tags = ?, attributes = ?, "
-        "churn_risk = ?, unhappy = ?, created_at = min(created_at, ?), updated_at = ? WHERE id = ?",
-        [
-            (
-                c[8],
-                c[9],
-                c[10],
-                c[11],
-                c[12],
-                c[13],
-                c[14],
-                c[15],
-                c[16],
-                c[18],
-                c[19],
-                person_customer[c[0]],
-            )
-            for c in b.customers
-        ],
-    )
+    profiles = [
+        (
+            c[8],
+            c[9],
+            c[10],
+            c[11],
+            c[12],
+            c[13],
+            c[14],
+            c[15],
+            c[16],
+            c[18],
+            c[19],
+            person_customer[c[0]],
+        )
+        for c in b.customers
+    ]
     orders, contacts = b.orders, b.contacts
     if moved:  # rows are keyed by person and generator record id: re-point those that moved
         orders, contacts = _repoint(b, moved, record_map, person_customer)
-        staging.note_moved(
+        bulk_load.note_moved(
             db,
             [(cid, person_customer[cid]) for cid in sorted(moved)],
             [(rid, *record_map[rid]) for rid, _s, _i, cid in b.records if cid in moved],
         )
-    db.executemany(
-        "INSERT INTO orders(number, customer_id, at, status, total, event_id) VALUES (?,?,?,?,?,?)",
-        orders,
-    )
-    db.executemany(
-        "INSERT INTO contacts(id, customer_id, channel, subject, intent, priority, "
-        "status, created_at, updated_at, first_response_at, resolved_at, sla_due_at, "
-        "assignee, assigned_at, last_inbound_at, csat) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        contacts,
-    )
-    db.executemany(
-        "INSERT INTO messages(id, contact_id, direction, channel, author, body, at) "
-        "VALUES (?,?,?,?,?,?,?)",
-        b.messages,
-    )
-    numbers: dict[int, list[str]] = {}
-    for number, customer, *_r in orders:
-        numbers.setdefault(customer, []).append(number)
-    db.executemany(
-        "UPDATE customer_search SET orders = trim(orders || ' ' || ?) WHERE rowid = ?",
-        [(" ".join(n), customer) for customer, n in numbers.items()],
-    )
+    bulk_load.write_extras(db, profiles, orders, contacts, b.messages)
 
 
 def _repoint(
@@ -241,41 +208,29 @@ def _build(
 ) -> dict[str, int]:
     """Build the whole database in `tmp` and flush it to disk; on any failure remove it.
     Returns the generator's counts."""
-    stage = staging.stage_path(tmp)
+    stage = bulk_load.stage_path(tmp)
     for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
         leftover.unlink(missing_ok=True)
-    staging.remove(stage)
+    bulk_load.remove_stage(stage)
     store = Store(tmp, create=True)
     source: Background | None = None
     inline: Generator[Batch, None, None] | None = None
     counts: dict[str, int] = {}
     try:
         db = store.conn
-        # a private file that is discarded unless complete: no journal, no syncs while loading
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
-        db.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
-        db.execute("PRAGMA threads = 2")  # index builds at the end sort on two cores
-        staging.create(stage, db)
+        bulk_load.start_build(db, BUILD_CACHE_KIB)
+        bulk_load.create_stage(stage, db)
         people: Iterator[Batch]
         if parallel:
             source = Background(seed, now_ts, customers, batch_size, stage)
             people = iter(source)
         else:
             people = inline = batches(seed, now_ts, customers, batch_size, stage)
-        upkeep = DeferredUpkeep(db)
+        upkeep = bulk_load.DeferredUpkeep(db)
         with store.write() as w:
-            w.executemany(
-                "INSERT INTO agents(name, display_name, role, created_at) VALUES (?,?,?,?)",
-                [(*a, now_ts) for a in vocab.AGENTS],
-            )
-            w.executemany(
-                "INSERT INTO templates(name, channel, language, whatsapp_approved, body) "
-                "VALUES (?,?,?,?,?)",
-                vocab.TEMPLATES,
-            )
+            bulk_load.seed_staff(w, vocab.AGENTS, vocab.TEMPLATES, now_ts)
             upkeep.suspend()
-            staging.begin_repoints(w)
+            bulk_load.begin_repoints(w)
             resolver = Resolver(w, MatchConfig(), now_ts, actor="demo", spare_ids_from=customers)
             for b in people:
                 _write(w, b, resolver)
@@ -284,16 +239,7 @@ def _build(
                     progress(b.first + b.size - 1)
         if source is not None:
             source.close()
-        db.execute("ATTACH DATABASE ? AS demo_stage", (str(stage),))
-        db.execute("PRAGMA demo_stage.journal_mode = OFF")  # scratch, like the store being built
-        db.execute("PRAGMA demo_stage.synchronous = OFF")
-        with store.write() as w:
-            staging.copy_in(w, "demo_stage")
-            upkeep.restore()
-            w.execute("INSERT INTO customer_search(customer_search) VALUES ('optimize')")
-            w.execute("ANALYZE main")
-        db.execute("DETACH DATABASE demo_stage")
-        db.execute("PRAGMA journal_mode = WAL")
+        bulk_load.finish_build(store, stage, upkeep)
         store.close()
         _fsync(tmp)
     except BaseException:
@@ -302,8 +248,8 @@ def _build(
             source.close()
         if inline is not None:
             inline.close()  # lets it close its staging file
-        staging.remove(stage)
+        bulk_load.remove_stage(stage)
         tmp.unlink(missing_ok=True)
         raise
-    staging.remove(stage)
+    bulk_load.remove_stage(stage)
     return counts

@@ -1,7 +1,7 @@
 """Where the demo's batches of people come from: made inline, or by a process of its own.
 
 Making people (random draws, JSON, normalising their records for identity resolution)
-and writing their events to the staging file (`staging.Stage`) is work that never reads
+and writing their events to the staging file (`bulk_load.Stage`) is work that never reads
 the database being built, so on a machine with a second core it runs in a child process
 (`child_main`) while this one resolves identities and writes the
 previous batch. Both ways give the same batches in the same order: one random stream.
@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import IO
 
 from backends.identity.features import Features
+from backends.sqlite.bulk_load import Stage
 from backends.sqlite.identity.resolver import Incoming
 from console.demo.people import Batch, People
-from console.demo.staging import Stage
 
 #: Batches read ahead of the writer (a frame is a few MB): enough that the child can finish
 #: its staging file's indexes while the writer resolves its last batches.

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
+from backends.identity.golden import compute_golden
+from backends.identity.jsontext import dumps
+from backends.identity.keys import identity_values, probe_keys
 from backends.identity.mapping import load_mapping
 from backends.identity.prepare import Plan, _unpack, prepare_rows
 from backends.identity.readers import RawRows
-from backends.sqlite.identity.resolver import probe_keys
-from backends.sqlite.identity.store import dumps
-from backends.sqlite.identity.writer import compute_golden, identity_rows, identity_values
+from backends.sqlite.identity.writer import identity_rows
 from bench.identity.generate import generate
 
 NOW = 1_800_000_000

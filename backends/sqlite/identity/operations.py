@@ -28,7 +28,7 @@ def _require(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
 
 def _record_names(db: sqlite3.Connection, ids: list[int]) -> list[str]:
     out: list[str] = []
-    for part in st._chunks(sorted(ids)):
+    for part in st.chunks(sorted(ids)):
         marks = ",".join("?" * len(part))
         out += [
             f"{r[0]}:{r[1]}"
@@ -177,7 +177,7 @@ def split(
     }
     events |= set(snapshot.get("_events", ()))
     contacts = set(snapshot.get("_contacts", ()))
-    for part in st._chunks(sorted(events)):
+    for part in st.chunks(sorted(events)):
         pm = ",".join("?" * len(part))
         contacts |= {
             r[0]
@@ -194,7 +194,7 @@ def split(
             f"UPDATE orders SET customer_id = ? WHERE customer_id = ? AND event_id IN ({pm})",
             (new_id, customer_id, *part),
         )
-    for part in st._chunks(sorted(contacts)):
+    for part in st.chunks(sorted(contacts)):
         pm = ",".join("?" * len(part))
         db.execute(
             f"UPDATE contacts SET customer_id = ? WHERE customer_id = ? AND id IN ({pm})",
@@ -301,8 +301,8 @@ def reject(db: sqlite3.Connection, now: int, actor: str, suggestion_id: int) -> 
         [(a, b, reason, actor, now) for a in side_a for b in side_b],
     )
     db.execute("UPDATE identity_suggestions SET status = 'rejected' WHERE id = ?", (suggestion_id,))
-    for part_a in st._chunks(side_a):
-        for part_b in st._chunks(side_b):
+    for part_a in st.chunks(side_a):
+        for part_b in st.chunks(side_b):
             ma, mb = ",".join("?" * len(part_a)), ",".join("?" * len(part_b))
             db.execute(
                 f"UPDATE identity_suggestions SET status = 'rejected' WHERE status = 'open' AND "
@@ -339,7 +339,7 @@ def explain(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
     ids = [r["id"] for r in records]
     names = {r["id"]: f"{r['source']}:{r['source_id']}" for r in records}
     links: list[dict[str, Any]] = []
-    for part in st._chunks(ids):
+    for part in st.chunks(ids):
         marks = ",".join("?" * len(part))
         for row in db.execute(
             f"SELECT l.*, ra.source || ':' || ra.source_id AS ka, rb.source || ':' || rb.source_id "
@@ -369,7 +369,7 @@ def explain(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
         )
     ]
     changes: list[dict[str, Any]] = []
-    for part in st._chunks(ids):
+    for part in st.chunks(ids):
         marks = ",".join("?" * len(part))
         for rid, import_id, at, changed in db.execute(
             f"SELECT record_id, import_id, at, changed FROM record_changes "

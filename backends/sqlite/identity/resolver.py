@@ -16,16 +16,14 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from rapidfuzz.distance import JaroWinkler
-
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
+from backends.identity.guards import EMPTY, Profile, namesakes
+from backends.identity.keys import probe_keys
 from backends.identity.matching import Decision, Verdict, score
 from backends.sqlite.identity import store as st
 from backends.sqlite.identity.writer import Record, Resolved, identity_rows, write_batch
 
-#: Identity kinds that are matched on (the rest are kept, not compared).
-PROBE_KINDS = ("email", "phone", "visitor_id", "loyalty_card")
 __all__ = ["Incoming", "Resolver", "identity_rows", "probe_keys"]
 
 
@@ -42,7 +40,7 @@ class Incoming:
     fields_json: str | None = None  # `fields` as stored, when the caller encoded it already
     features_json: str | None = None  # `features` as stored, likewise
     probe: list[tuple[str, str]] | None = None  # `probe_keys(features)`, when known already
-    idents: list[tuple[str, str, str]] | None = None  # `writer.identity_values`, likewise
+    idents: list[tuple[str, str, str]] | None = None  # `keys.identity_values`, likewise
     blocks: list[str] | None = None  # `features.block_keys()`, likewise
 
     def stored_fields(self) -> str:
@@ -67,76 +65,6 @@ class BatchResult:
     auto_merges: int = 0
     suggestions: int = 0
     record_ids: list[int] = field(default_factory=list)
-
-
-def probe_keys(f: Features, blocks: list[str] | None = None) -> list[tuple[str, str]]:
-    """(kind, value) pairs a record is matched on: identifiers, then blocking keys ('key').
-
-    `blocks`: `f.block_keys()`, when known already.
-    """
-    keys = [("email", e) for e in f.emails] + [("phone", p) for p, _k in f.phones]
-    if f.visitor_id:
-        keys.append(("visitor_id", f.visitor_id))
-    if f.loyalty_card:
-        keys.append(("loyalty_card", f.loyalty_card))
-    keys += [("key", k) for k in (f.block_keys() if blocks is None else blocks)]
-    return keys
-
-
-class Profile:
-    """What a customer's records say about birth date and first name (for cluster guards)."""
-
-    __slots__ = ("dobs", "firsts")
-
-    def __init__(self) -> None:
-        self.dobs: set[str] = set()
-        self.firsts: set[str] = set()
-
-    def add(self, f: Features) -> None:
-        if f.dob:
-            self.dobs.add(f.dob)
-        if len(f.fk) > 1:
-            self.firsts.add(f.fk)
-
-    def update(self, other: Profile) -> None:
-        self.dobs |= other.dobs
-        self.firsts |= other.firsts
-
-    def clash(self, f: Features, cfg: MatchConfig) -> str:
-        """Why record `f` cannot join this customer ("" if it can)."""
-        if f.dob and any(not _same_date(f.dob, d) for d in self.dobs):
-            return "a different birth date"
-        if len(f.fk) > 1 and any(_sim(f.fk, x) < cfg.name_conflict for x in self.firsts):
-            return "a different first name"
-        return ""
-
-    def conflicts(self, other: Profile, cfg: MatchConfig) -> bool:
-        """Whether two customers disagree on birth date or first name."""
-        if any(not _same_date(a, b) for a in self.dobs for b in other.dobs):
-            return True
-        return any(_sim(a, b) < cfg.name_conflict for a in self.firsts for b in other.firsts)
-
-
-_EMPTY = Profile()
-
-
-def _namesakes(f: Features, neighbours: list[Features]) -> bool:
-    """Whether two people with `f`'s name seem to live at its address: the same source holds
-    two records of that name there, or two records of that name have different birth dates."""
-    same = [n for n in neighbours if n.fk == f.fk and n.lk[:3] == f.lk[:3]] + [f]
-    if len(same) < 2:
-        return False
-    sources = [n.source for n in same if n.source]
-    dobs = {n.dob for n in same if n.dob}
-    return len(sources) != len(set(sources)) or len(dobs) > 1
-
-
-def _same_date(a: str, b: str) -> bool:
-    return a == b or (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7])
-
-
-def _sim(a: str, b: str) -> float:
-    return 1.0 if a == b else float(JaroWinkler.normalized_similarity(a, b))
 
 
 class Resolver:
@@ -321,7 +249,7 @@ class Resolver:
             best: dict[int, tuple[float, int, Verdict]] = {}
             if candidates:
                 near = holders.get(("key", f"a:{f.postal or f.ck}|{f.sk}")) if f.sk else None
-                household = near is not None and _namesakes(
+                household = near is not None and namesakes(
                     f, [feats[o] for o in near if o != rid and o in feats]
                 )
                 for other in candidates:
@@ -335,7 +263,7 @@ class Resolver:
                     pair = (rid, other) if rid < other else (other, rid)
                     ocid = find(ocid)
                     if decision is Decision.LINK:
-                        clash = profile.get(ocid, _EMPTY).clash(f, cfg)
+                        clash = profile.get(ocid, EMPTY).clash(f, cfg)
                         if clash:
                             why = f"{v.reason}, guard: {clash} elsewhere in customer {ocid}"
                             suggestions.append((pair[0], pair[1], v.score, why, self.now))
@@ -355,7 +283,7 @@ class Resolver:
                 if own is None:
                     own = cid
                 elif cid != own:
-                    theirs = profile.get(cid, _EMPTY)
+                    theirs = profile.get(cid, EMPTY)
                     if profile.get(own, mine).conflicts(theirs, self.cfg):
                         suggestions.append(
                             (
@@ -373,7 +301,7 @@ class Resolver:
                     keep, gone = (own, cid) if own < cid else (cid, own)
                     merged_into[gone] = keep
                     joined = profile.setdefault(keep, Profile())
-                    joined.update(profile.pop(gone, _EMPTY))
+                    joined.update(profile.pop(gone, EMPTY))
                     if gone not in new_customers:
                         result.auto_merges += 1
                     own = keep

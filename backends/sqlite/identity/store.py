@@ -14,35 +14,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from backends.identity.features import Features, extract
+from backends.identity.jsontext import dumps
 
 CHUNK = 500
 
 
-def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+def chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    """`items` in runs of at most `size` (bound parameters per statement stay few)."""
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-try:  # the C encoder `_ENCODER.encode` builds on every call, built once (no cycle check:
-    # what is encoded here comes from parsed files and never refers to itself)
-    from json.encoder import c_make_encoder as _c_make_encoder
-    from json.encoder import encode_basestring as _encode_str
-
-    _C_ENCODE = (
-        _c_make_encoder(None, _ENCODER.default, _encode_str, None, ":", ",", False, False, True)
-        if _c_make_encoder
-        else None
-    )
-except (ImportError, TypeError):  # pragma: no cover - another Python's json
-    _C_ENCODE = None
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON, as `json.dumps(value, ensure_ascii=False, separators=(",", ":"))`."""
-    if _C_ENCODE is not None and value.__class__ is not str:
-        return "".join(_C_ENCODE(value, 0))
-    return _ENCODER.encode(value)
 
 
 def existing_records(
@@ -54,7 +34,7 @@ def existing_records(
         by_source[source].append(sid)
     out: dict[tuple[str, str], tuple[int, str, int | None]] = {}
     for source, ids in by_source.items():
-        for part in _chunks(sorted(ids)):
+        for part in chunks(sorted(ids)):
             marks = ",".join("?" * len(part))
             for r in db.execute(
                 f"SELECT id, source_id, fields, customer_id FROM source_records "
@@ -76,7 +56,7 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
 
 def forget_keys(db: sqlite3.Connection, record_ids: list[int]) -> None:
     """Drop the derived rows of records about to be re-normalised."""
-    for part in _chunks(record_ids):
+    for part in chunks(record_ids):
         marks = ",".join("?" * len(part))
         db.execute(f"DELETE FROM identities WHERE record_id IN ({marks})", part)
         db.execute(f"DELETE FROM match_keys WHERE record_id IN ({marks})", part)
@@ -117,7 +97,7 @@ def key_holders(
             big.append(key[1])
     found: dict[tuple[str, str], list[int]] = defaultdict(list)
     ids.sort()  # in index order: neighbouring keys share pages
-    for part in _chunks(ids, 250):
+    for part in chunks(ids, 250):
         rows = ",".join(["(?,?)"] * len(part))
         for kind, value, rid in db.execute(
             f"WITH p(kind, value) AS (VALUES {rows}) SELECT p.kind, p.value, i.record_id "
@@ -134,13 +114,13 @@ def key_holders(
         "SELECT group_concat(record_id) FROM (SELECT record_id FROM match_keys m "
         "WHERE m.key = p.value LIMIT ?)"
     )
-    for part in _chunks(sorted(big), 400):
+    for part in chunks(sorted(big), 400):
         for _kind, value, got in _probe(db, part, read, max(block_limit, count_limit) + 1):
             rids = [int(r) for r in got.split(",")]
             counts[("key", value)] = len(rids)
             if len(rids) <= block_limit:
                 holders[("key", value)] = rids
-    for part in _chunks(sorted(names), 400):
+    for part in chunks(sorted(names), 400):
         for _kind, value, n in _probe(
             db,
             part,
@@ -153,7 +133,7 @@ def key_holders(
 
 def _blocks(db: sqlite3.Connection, keys: list[str]) -> Iterable[tuple[tuple[str, str], list[int]]]:
     """(('key', key), holders) of each blocking key that has any."""
-    for part in _chunks(keys, 400):
+    for part in chunks(keys, 400):
         found: dict[tuple[str, str], list[int]] = defaultdict(list)
         rows = ",".join(["(?)"] * len(part))
         for value, rid in db.execute(
@@ -189,7 +169,7 @@ def load_features(
     its fields on the fly, reading them as Vista's canonical field names.
     """
     out: dict[int, tuple[int | None, Features]] = {}
-    for part in _chunks(sorted(record_ids)):  # id order: neighbours share pages
+    for part in chunks(sorted(record_ids)):  # id order: neighbours share pages
         marks = ",".join("?" * len(part))
         for rid, cid, data, fields, source in db.execute(
             f"SELECT r.id, r.customer_id, f.features, CASE WHEN f.features IS NULL THEN r.fields "
@@ -230,7 +210,7 @@ class ApartLinks:
                 )
             ]
             ids = sorted({r for pair in self.pairs for r in pair})
-            for part in _chunks(ids):
+            for part in chunks(ids):
                 marks = ",".join("?" * len(part))
                 for rid, cid in self.db.execute(
                     f"SELECT id, customer_id FROM source_records WHERE id IN ({marks})", part
@@ -350,7 +330,7 @@ def load_profiles(
 ) -> dict[int, tuple[list[str], list[str]]]:
     """customer id -> (birth dates, first-name keys) its records hold."""
     out: dict[int, tuple[list[str], list[str]]] = {}
-    for part in _chunks(sorted(customer_ids)):
+    for part in chunks(sorted(customer_ids)):
         marks = ",".join("?" * len(part))
         for cid, dobs, firsts in db.execute(
             f"SELECT customer_id, dobs, firsts FROM identity_profiles WHERE customer_id IN ({marks})",

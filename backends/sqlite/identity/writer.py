@@ -17,13 +17,14 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
-from backends.identity.survivorship import Member, golden
+from backends.identity.golden import GoldenRow, compute_golden, golden_jobs
+from backends.identity.keys import identity_values
+from backends.identity.survivorship import Member
 from backends.sqlite.identity import store as st
-from backends.sqlite.search import phone_tokens
 
 
 @dataclass(slots=True)
@@ -55,22 +56,6 @@ class Resolved:
     links: list[tuple[Any, ...]]
     suggestions: list[tuple[Any, ...]]
     texts: dict[int, str] = field(default_factory=dict)  # stored JSON of some of `feats`
-
-
-def identity_values(source: str, source_id: str, f: Features) -> list[tuple[str, str, str]]:
-    """(kind, normalised value, raw form) of each `identities` row of a record."""
-    out = [("external_id", f"{source}:{source_id}", source_id)]
-    # an e-mail's raw form is as the source typed it (lower case): the normalised value may
-    # drop what a provider ignores (dots in a Gmail address), which the customer still uses
-    shown = f.shown if len(f.shown) == len(f.emails) else f.emails
-    out += [("email", e, raw) for e, raw in zip(f.emails, shown, strict=True)]
-    out += [("phone", p, p) for p, _k in f.phones]
-    out += [("whatsapp_id", w, w) for w in f.whatsapp]
-    if f.visitor_id:
-        out.append(("visitor_id", f.visitor_id, f.visitor_id))
-    if f.loyalty_card:
-        out.append(("loyalty_card", f.loyalty_card, f.loyalty_card))
-    return out
 
 
 def identity_rows(
@@ -221,7 +206,7 @@ def write_batch(
 def _stored_members(
     db: sqlite3.Connection, customer_ids: list[int]
 ) -> Iterable[tuple[int, int, str, str, int]]:
-    for part in st._chunks(customer_ids):
+    for part in st.chunks(customer_ids):
         marks = ",".join("?" * len(part))
         for row in db.execute(
             f"SELECT id, customer_id, source, source_id, updated_at FROM source_records "
@@ -229,26 +214,6 @@ def _stored_members(
             part,
         ):
             yield tuple(row)  # type: ignore[misc]
-
-
-class GoldenRow(NamedTuple):
-    """A customer's golden profile as the statements below write it."""
-
-    customer_id: int
-    update: tuple[Any, ...]  # the `customers` columns (as in `_UPDATE`), customer id last
-    search: tuple[Any, ...]  # the `customer_search` row
-    profile: tuple[Any, ...]  # the `identity_profiles` row
-
-
-#: What computing one customer's golden profile needs: (customer id, its records as
-#: (record id, source, source id, at, features or their JSON list), the agent-corrected
-#: provenance and values to keep, its order numbers).
-GoldenJob = tuple[
-    int,
-    list[tuple[int, str, str, int, Any]],
-    "tuple[dict[str, Any], dict[str, Any]] | None",
-    list[str],
-]
 
 
 _UPDATE = (
@@ -279,7 +244,7 @@ def store_golden(db: sqlite3.Connection, rows: list[GoldenRow], stored: list[Gol
     same: set[int] = set()
     if stored:
         wanted = {row.customer_id: row.search for row in stored}
-        for part in st._chunks(sorted(wanted)):
+        for part in st.chunks(sorted(wanted)):
             marks = ",".join("?" * len(part))
             for old in db.execute(
                 f"SELECT rowid, name, emails, phones, orders FROM "
@@ -288,7 +253,7 @@ def store_golden(db: sqlite3.Connection, rows: list[GoldenRow], stored: list[Gol
             ):
                 if tuple(old) == wanted[old[0]]:
                     same.add(old[0])
-        for part in st._chunks(sorted(wanted.keys() - same)):
+        for part in st.chunks(sorted(wanted.keys() - same)):
             marks = ",".join("?" * len(part))
             db.execute(f"DELETE FROM customer_search WHERE rowid IN ({marks})", part)
     db.executemany(
@@ -308,7 +273,7 @@ def golden_context(
     counting the orders of customers `gone` merges into them (`gone`: absorbed -> keep)."""
     previous: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
     found: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for part in st._chunks(old_ids):
+    for part in st.chunks(old_ids):
         marks = ",".join("?" * len(part))
         for row in db.execute(
             f"SELECT id, provenance, first_name, last_name, birth_date, language, "
@@ -317,112 +282,13 @@ def golden_context(
             part,
         ):
             previous[row[0]] = (json.loads(row[1]), dict(row))
-    for part in st._chunks(sorted([*old_ids, *gone])):
+    for part in st.chunks(sorted([*old_ids, *gone])):
         marks = ",".join("?" * len(part))
         for number, cid, at in db.execute(
             f"SELECT number, customer_id, at FROM orders WHERE customer_id IN ({marks})", part
         ):
             found[gone.get(cid, cid)].append((at, number))
     return previous, {cid: [n for _at, n in sorted(v)] for cid, v in found.items()}
-
-
-def golden_jobs(
-    members: dict[int, list[Member]],
-    previous: dict[int, Any],
-    orders: dict[int, list[str]],
-    portable: bool = False,
-    texts: dict[int, str] | None = None,
-) -> list[GoldenJob]:
-    """The jobs of `compute_golden` for `members` (`portable`: features as their stored JSON
-    text where `texts` has it, else as JSON lists, to send to another process: a string
-    pickles many times faster than a list, and a list than the object)."""
-    if not portable:
-        return [
-            (
-                cid,
-                [(m.record_id, m.source, m.source_id, m.at, m.features) for m in group],
-                previous.get(cid),
-                orders.get(cid, []),
-            )
-            for cid, group in sorted(members.items())
-            if group
-        ]
-    known = texts or {}
-    return [
-        (
-            cid,
-            [
-                (
-                    m.record_id,
-                    m.source,
-                    m.source_id,
-                    m.at,
-                    known.get(m.record_id) or m.features.to_json(),
-                )
-                for m in group
-            ],
-            previous.get(cid),
-            orders.get(cid, []),
-        )
-        for cid, group in sorted(members.items())
-        if group
-    ]
-
-
-def compute_golden(cfg: MatchConfig, now: int, jobs: list[GoldenJob]) -> list[GoldenRow]:
-    """The golden profile of each job's customer: `customers`, search and profile rows."""
-    dumps, loads = st.dumps, json.loads
-    out: list[GoldenRow] = []
-    for cid, parts, prev, orders in jobs:
-        group = [
-            Member(
-                rid,
-                source,
-                sid,
-                at,
-                f
-                if f.__class__ is Features
-                else Features.from_json(loads(f) if f.__class__ is str else f),
-            )
-            for rid, source, sid, at, f in parts
-        ]
-        # ISO dates and name keys ([a-z ] only) need no JSON escaping
-        dobs = sorted({m.features.dob for m in group if m.features.dob})
-        firsts = sorted({m.features.fk for m in group if len(m.features.fk) > 1})
-        dobs_json = '["' + '","'.join(dobs) + '"]' if dobs else "[]"
-        firsts_json = '["' + '","'.join(firsts) + '"]' if firsts else "[]"
-        values, prov = golden(group, cfg, prev[0] if prev else None, prev[1] if prev else None)
-        names = {f"{values['first_name']} {values['last_name']}".strip()}
-        names.update(f"{m.features.first} {m.features.last}".strip() for m in group)
-        out.append(
-            GoldenRow(
-                cid,
-                (
-                    values["first_name"],
-                    values["last_name"],
-                    dumps(values["emails"]),
-                    dumps(values["phones"]),
-                    dumps(values["addresses"]),
-                    values["birth_date"],
-                    values["language"],
-                    values["segment"],
-                    values["tier"],
-                    dumps(prov),
-                    now,
-                    min(m.at for m in group),
-                    cid,
-                ),
-                (
-                    cid,
-                    " ".join(sorted(n for n in names if n)),
-                    " ".join(values["emails"]),
-                    phone_tokens(values["phones"]),
-                    " ".join(orders),
-                ),
-                (cid, dobs_json, firsts_json),
-            )
-        )
-    return out
 
 
 def golden_rows(

@@ -1,0 +1,66 @@
+"""Cluster guards: what a customer's records say about birth date and first name, so a
+record joins a customer only if it agrees with all of it, and the namesakes test for
+two people of one name at one address."""
+
+from __future__ import annotations
+
+from rapidfuzz.distance import JaroWinkler
+
+from backends.identity.config import MatchConfig
+from backends.identity.features import Features
+
+
+class Profile:
+    """What a customer's records say about birth date and first name (for cluster guards)."""
+
+    __slots__ = ("dobs", "firsts")
+
+    def __init__(self) -> None:
+        self.dobs: set[str] = set()
+        self.firsts: set[str] = set()
+
+    def add(self, f: Features) -> None:
+        if f.dob:
+            self.dobs.add(f.dob)
+        if len(f.fk) > 1:
+            self.firsts.add(f.fk)
+
+    def update(self, other: Profile) -> None:
+        self.dobs |= other.dobs
+        self.firsts |= other.firsts
+
+    def clash(self, f: Features, cfg: MatchConfig) -> str:
+        """Why record `f` cannot join this customer ("" if it can)."""
+        if f.dob and any(not same_date(f.dob, d) for d in self.dobs):
+            return "a different birth date"
+        if len(f.fk) > 1 and any(_sim(f.fk, x) < cfg.name_conflict for x in self.firsts):
+            return "a different first name"
+        return ""
+
+    def conflicts(self, other: Profile, cfg: MatchConfig) -> bool:
+        """Whether two customers disagree on birth date or first name."""
+        if any(not same_date(a, b) for a in self.dobs for b in other.dobs):
+            return True
+        return any(_sim(a, b) < cfg.name_conflict for a in self.firsts for b in other.firsts)
+
+
+EMPTY = Profile()
+
+
+def namesakes(f: Features, neighbours: list[Features]) -> bool:
+    """Whether two people with `f`'s name seem to live at its address: the same source holds
+    two records of that name there, or two records of that name have different birth dates."""
+    same = [n for n in neighbours if n.fk == f.fk and n.lk[:3] == f.lk[:3]] + [f]
+    if len(same) < 2:
+        return False
+    sources = [n.source for n in same if n.source]
+    dobs = {n.dob for n in same if n.dob}
+    return len(sources) != len(set(sources)) or len(dobs) > 1
+
+
+def same_date(a: str, b: str) -> bool:
+    return a == b or (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7])
+
+
+def _sim(a: str, b: str) -> float:
+    return 1.0 if a == b else float(JaroWinkler.normalized_similarity(a, b))

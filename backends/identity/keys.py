@@ -1,0 +1,38 @@
+"""What a record is matched on and what it is found by: probe keys and identifier rows."""
+
+from __future__ import annotations
+
+from backends.identity.features import Features
+
+#: Identity kinds that are matched on (the rest are kept, not compared).
+PROBE_KINDS = ("email", "phone", "visitor_id", "loyalty_card")
+
+
+def probe_keys(f: Features, blocks: list[str] | None = None) -> list[tuple[str, str]]:
+    """(kind, value) pairs a record is matched on: identifiers, then blocking keys ('key').
+
+    `blocks`: `f.block_keys()`, when known already.
+    """
+    keys = [("email", e) for e in f.emails] + [("phone", p) for p, _k in f.phones]
+    if f.visitor_id:
+        keys.append(("visitor_id", f.visitor_id))
+    if f.loyalty_card:
+        keys.append(("loyalty_card", f.loyalty_card))
+    keys += [("key", k) for k in (f.block_keys() if blocks is None else blocks)]
+    return keys
+
+
+def identity_values(source: str, source_id: str, f: Features) -> list[tuple[str, str, str]]:
+    """(kind, normalised value, raw form) of each `identities` row of a record."""
+    out = [("external_id", f"{source}:{source_id}", source_id)]
+    # an e-mail's raw form is as the source typed it (lower case): the normalised value may
+    # drop what a provider ignores (dots in a Gmail address), which the customer still uses
+    shown = f.shown if len(f.shown) == len(f.emails) else f.emails
+    out += [("email", e, raw) for e, raw in zip(f.emails, shown, strict=True)]
+    out += [("phone", p, p) for p, _k in f.phones]
+    out += [("whatsapp_id", w, w) for w in f.whatsapp]
+    if f.visitor_id:
+        out.append(("visitor_id", f.visitor_id, f.visitor_id))
+    if f.loyalty_card:
+        out.append(("loyalty_card", f.loyalty_card, f.loyalty_card))
+    return out
