@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 DEMO_DB ?= demo/vista-demo.db
 DEMO_CUSTOMERS ?= 5000
 
-.PHONY: run test demo bench bench-quick bench-identity clean lint
+.PHONY: run test demo bench bench-quick bench-identity clean lint services
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ demo: $(STAMP) $(DEMO_DB)
 run: $(STAMP) $(DEMO_DB)
 	$(VENV)/bin/vista --backend sqlite:///$(DEMO_DB) --agent demo
 
-test: lint
+test: lint services
 	$(PY) -m compileall -q console backends themes
 	$(PY) -m pytest -n 2 -q tests
 
@@ -47,6 +47,16 @@ bench-quick: $(STAMP)
 IDENTITY_RECORDS ?= 100000
 bench-identity: $(STAMP)
 	$(PY) bench/identity/run.py --records $(IDENTITY_RECORDS) --baseline --bulk-floor
+
+# Real servers the tests talk to, from Debian's packages when missing (CI runs as root with
+# apt-get): dovecot for the IMAP poller. Where they cannot be installed the tests that need
+# them skip and say so.
+services:
+	@if [ ! -x /usr/sbin/dovecot ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing dovecot-imapd for the IMAP tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null) \
+			|| echo "could not install dovecot-imapd: the IMAP tests will skip"; \
+	fi
 
 # The house rules, held in `make test`: the layers of the README's diagram (import-linter),
 # ruff's lint and format, and mypy on the backends.
