@@ -11,16 +11,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from backends.base import InvalidInput
 from backends.identity import normalise
-from backends.models import Channel, InboundResult, utcnow
+from backends.models import Agent, Channel, InboundResult, utcnow
 from backends.sqlite import rows
+from backends.sqlite.contacts import read_contact
 from backends.sqlite.search import phone_tokens
-
-if TYPE_CHECKING:
-    from backends.sqlite.backend import SQLiteBackend
+from backends.sqlite.store import Store
 
 #: Seconds to the first-response SLA of a contact opened by an inbound message.
 SLA_SECONDS: dict[Channel, int] = {
@@ -128,7 +126,9 @@ def _log(
 
 
 def deliver_inbound(
-    backend: SQLiteBackend,
+    store: Store,
+    me: Agent,
+    now_at: datetime,
     channel: Channel | str,
     sender: str,
     text: str,
@@ -138,8 +138,8 @@ def deliver_inbound(
     name: str = "",
     subject: str = "",
 ) -> InboundResult:
-    """The SQLite implementation of `Backend.deliver_inbound` (see there)."""
-    me = backend._writer()
+    """The SQLite implementation of `Backend.deliver_inbound` (see there), written to
+    `store` as `me` (a writer) at `now_at`."""
     try:
         channel = Channel(channel)
     except ValueError as e:
@@ -150,9 +150,9 @@ def deliver_inbound(
         raise InvalidInput(f"the inbound message is longer than {MAX_TEXT} characters")
     external_id = (external_id or "").strip() or None
     kind, value = normalise_sender(sender)
-    now = rows.to_ts(backend.clock())
+    now = rows.to_ts(now_at)
     sent = rows.to_ts(at) if at is not None else rows.to_ts(utcnow())
-    with backend.store.write() as db:
+    with store.write() as db:
         if external_id is not None:
             seen = db.execute(
                 "SELECT * FROM inbound_receipts WHERE channel = ? AND external_id = ?",
@@ -164,7 +164,7 @@ def deliver_inbound(
                 ).fetchone()
                 return InboundResult(
                     message=rows.message(message),
-                    contact=backend._contact(db, seen["contact_id"]),
+                    contact=read_contact(db, seen["contact_id"]),
                     customer_id=seen["customer_id"],
                     created_customer=bool(seen["created_customer"]),
                     duplicate=True,
@@ -259,7 +259,7 @@ def deliver_inbound(
                 ),
             )
         message = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
-        contact = backend._contact(db, contact_id)
+        contact = read_contact(db, contact_id)
     return InboundResult(
         message=rows.message(message),
         contact=contact,
