@@ -40,6 +40,7 @@ from backends.base import (
     not_text,
 )
 from backends.http import bodies, codec
+from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
 from backends.identity.readers import detect_format
 from backends.models import (
     Agent,
@@ -62,7 +63,6 @@ from backends.models import (
     TimelineEvent,
     TimelinePage,
 )
-from console.server.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
 
 if TYPE_CHECKING:
     import httpx

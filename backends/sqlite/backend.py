@@ -493,6 +493,8 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             return QueuePage((), None, None)
         first = rows.encode_cursor(*rows.queue_key(found[0]))
         last = rows.encode_cursor(*rows.queue_key(found[-1]))
+        prev_cursor: str | None
+        next_cursor: str | None
         if backwards:
             prev_cursor, next_cursor = (first if more else None), last
         else:

@@ -46,12 +46,12 @@ from backends.base import (
     VistaError,
 )
 from backends.http import bodies, codec
+from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, contract_hints
 from backends.models import QueueQuery, Role, TokenInfo, utcnow
 from console.server import imports
 from console.server.asgi_body import receive_chunks
 from console.server.hub import Hub
 from console.server.openapi import openapi_document
-from console.server.routes import API_PREFIX, ENDPOINTS, Endpoint, contract_hints
 
 log = logging.getLogger("vista.server")
 

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, get_args, get_origin
 
+from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, Param
 from backends.models import Role
-from console.server.routes import API_PREFIX, ENDPOINTS, Endpoint, Param
 
 _ERRORS = {
     "400": "Malformed request (bad JSON, unknown or malformed parameter).",

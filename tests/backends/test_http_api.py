@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from backends.base import Backend
+from backends.http import routes
 from backends.models import Role
-from console.server import routes
 from tests.backends.live_server import LiveServer
 
 

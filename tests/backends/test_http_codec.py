@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 
 from backends.base import Backend, InvalidInput, VistaError
-from backends.http import bodies, codec
+from backends.http import bodies, codec, routes
 from backends.models import EventKind, QueueQuery, TimelineEvent, TimelinePage
 from backends.sqlite.backend import SQLiteBackend
-from console.server import routes
 from tests.conftest import NOW
 
 #: Arguments for the required parameters of read methods.

@@ -274,11 +274,11 @@ def _run(
                     continue
                 sid, _column = options.mapping.source_id(row, options.id_column)
                 canonical = options.mapping.apply(row, known)
-                item, reason = ev.to_event(line, sid, canonical, row, region)
-                if item is None:
+                event, reason = ev.to_event(line, sid, canonical, row, region)
+                if event is None:
                     bad(line, reason)
                     continue
-                batch.append(item)
+                batch.append(event)
                 if len(batch) >= options.batch_size:
                     write(flush)
                     batch = []

@@ -26,7 +26,7 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 try:  # the C encoder `_ENCODER.encode` builds on every call, built once (no cycle check:
     # what is encoded here comes from parsed files and never refers to itself)
-    from json.encoder import c_make_encoder as _c_make_encoder
+    from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
     from json.encoder import encode_basestring as _encode_str
 
     _C_ENCODE = (
