@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
-from backends.base import Backend, InvalidInput
+from backends.base import Backend, BackendFactory, InvalidInput
 
 ENV_BACKEND = "VISTA_BACKEND"
 ENV_AGENT = "VISTA_AGENT"
@@ -43,8 +45,12 @@ def open_backend(
     read_only: bool = False,
     create: bool = False,
     token: str | None = None,
+    inspect: bool = False,
 ) -> Backend:
     """Open the backend a URL names: `sqlite:///file.db`, a file path, or `http(s)://host:port`.
+
+    `create` makes a missing store file; `inspect` (with `read_only`) opens a store file of
+    an older schema too, to look inside it (`store_info`, `check_store`) without upgrading it.
 
     Raises:
         InvalidInput: an unknown URL scheme.
@@ -62,7 +68,37 @@ def open_backend(
     from backends.sqlite.backend import SQLiteBackend
 
     path = local_path(url)
-    return SQLiteBackend(path, agent=agent or default_agent(), read_only=read_only, create=create)
+    return SQLiteBackend(
+        path,
+        agent=agent or default_agent(),
+        read_only=read_only,
+        create=create,
+        inspect=inspect and read_only,
+    )
+
+
+def open_factory(
+    url: str | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    create: bool = False,
+) -> BackendFactory:
+    """What a server holds to serve the store a URL names: the store as any agent.
+
+    Raises:
+        InvalidInput: the URL names a server (a server serves a store, not another server),
+            or an unknown scheme.
+        Unavailable: the store cannot be opened.
+    """
+    url = url or os.environ.get(ENV_BACKEND) or ""
+    if "://" in url and not url.startswith("sqlite://"):
+        raise InvalidInput(f"cannot serve {url!r}: vista serve serves a store, sqlite:///PATH")
+    from backends.sqlite.factory import SQLiteBackends
+
+    path = local_path(url)
+    if clock is None:
+        return SQLiteBackends(path, create=create)
+    return SQLiteBackends(path, clock=clock, create=create)
 
 
 def local_path(

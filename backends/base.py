@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 from backends.models import (
     Agent,
@@ -32,17 +34,22 @@ from backends.models import (
     FieldProvenance,
     IdentityJournalEntry,
     IdentitySuggestion,
+    ImportResult,
     InboundResult,
     KpiBucket,
     KpiReport,
     Message,
+    NewToken,
     Priority,
     QueuePage,
     QueueQuery,
     RecordLink,
+    Role,
+    StoreInfo,
     Template,
     TimelineEvent,
     TimelinePage,
+    TokenInfo,
 )
 
 # --------------------------------------------------------------------------
@@ -114,10 +121,21 @@ def not_text(error: UnicodeEncodeError, written: str = "") -> InvalidInput:
 
 
 class Capability(enum.Flag):
+    """What a backend can do. `Backend.CAPABILITIES` is what its kind can do at best;
+    `Backend.capabilities` what this instance allows its user now. A front end offers an
+    optional feature only when its flag is set; the backend still refuses it otherwise."""
+
     NONE = 0
     WRITE = enum.auto()  # writes are allowed for this user on this backend
     LIVE_UPDATES = enum.auto()  # `changes()` reports other users' work
     FULL_TEXT_SEARCH = enum.auto()
+    KPIS = enum.auto()  # `stats`, `at_risk`, `agent_load`
+    IDENTITY = enum.auto()  # identity resolution: suggestions, merge, split, explain
+    INBOUND = enum.auto()  # `deliver_inbound` (for this user: it writes)
+    IMPORT = enum.auto()  # `import_file` (for this user)
+    TOKENS = enum.auto()  # `tokens`, `create_token`, `revoke_token` (for this user: admins)
+    INSPECT = enum.auto()  # `store_info`, `check_store`: the store is a file to look inside
+    ENCODED_PAGES = enum.auto()  # `encoded_timeline`, `encoded_customer_view` (for servers)
 
 
 class Backend(ABC):
@@ -607,6 +625,171 @@ class Backend(ABC):
             self.timeline(customer_id, kinds=kinds, channels=channels, limit=limit),
         )
 
+    # -- answers already encoded (optional: ENCODED_PAGES) ----------------------------
+    # A customer view carries 200 events; a backend that can write their JSON straight
+    # from storage spares a server building 200 models only to encode them again.
+
+    def encoded_timeline(
+        self,
+        customer_id: int,
+        *,
+        kinds: tuple[EventKind, ...] = (),
+        channels: tuple[str, ...] = (),
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> bytes | None:
+        """`timeline` as the JSON body the HTTP API sends (byte for byte what encoding
+        the `TimelinePage` would write).
+
+        Returns:
+            The body, or None when this page must be built from the models (the caller
+            then calls `timeline`, which says what is wrong with it).
+        Raises:
+            As `timeline`; Unavailable: this backend does not encode pages.
+        """
+        raise Unavailable(f"{type(self).__name__} does not encode pages")
+
+    def encoded_customer_view(
+        self,
+        customer_id: int,
+        *,
+        kinds: tuple[EventKind, ...] = (),
+        channels: tuple[str, ...] = (),
+        limit: int = 50,
+    ) -> bytes | None:
+        """`customer_view` as the JSON body the HTTP API sends (see `encoded_timeline`).
+
+        Returns:
+            The body, or None when it must be built from the models.
+        Raises:
+            As `customer_view`; Unavailable: this backend does not encode pages.
+        """
+        raise Unavailable(f"{type(self).__name__} does not encode pages")
+
+    # -- administration: imports, API tokens, the store itself ----------------------
+    # Optional: a backend declares what it does with IMPORT, TOKENS and INSPECT.
+
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        source: str,
+        kind: str = "customers",
+        fmt: str | None = None,
+        mapping: str | Path | None = None,
+        id_column: str | None = None,
+        default_region: str = "IT",
+        encoding: str | None = None,
+        strict: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        on_bad: Callable[[int, str], None] | None = None,
+    ) -> ImportResult:
+        """Import one file of a source system: source records (or events) and identity
+        resolution. Re-importing the same file updates in place (idempotent).
+
+        Args:
+            path: the file (CSV, JSON Lines or a JSON array).
+            source: the source system's name (crm, webshop...).
+            kind: customers (source records) or events (attached to customers).
+            fmt: csv, jsonl or json (None: from the file name).
+            mapping: a TOML mapping file of columns to Vista fields (None: the names match).
+            id_column: the column holding the record id (None: source_id or id).
+            default_region: the country of phones written without +CC.
+            encoding: the file's text encoding (None: the mapping's, else UTF-8).
+            strict: all or nothing: the first bad row aborts with nothing written.
+            progress: called with (bytes done, bytes in all) as the file is read or sent.
+            on_bad: called with (line, reason) for every row skipped, in file order.
+        Returns:
+            The import report.
+        Raises:
+            InvalidInput: bad options, an unreadable file or mapping, or (strict) a bad row.
+            ReadOnly: writes are not allowed.
+            Forbidden: this user may not import (a server imports for admins only).
+            Unavailable: the store cannot be reached, or this backend does not import.
+        """
+        raise Unavailable(f"{type(self).__name__} does not import files")
+
+    def tokens(self) -> tuple[TokenInfo, ...]:
+        """Every API token, active and revoked, sorted by name (never the secrets).
+
+        Raises:
+            Forbidden: the user is not an admin.
+            Unavailable: this backend keeps no tokens.
+        """
+        raise Unavailable(f"{type(self).__name__} does not keep API tokens")
+
+    def create_token(self, name: str, role: Role, agent: str | None = None) -> NewToken:
+        """A new API token acting as `agent` (default: `name`) with `role`; the agent is
+        registered with that role if new. Only its hash is kept: the answer is the only
+        time the token is shown.
+
+        Args:
+            name: the token's name, unique among active tokens (letters, digits, . _ - @).
+            role: operator, supervisor (read-only) or admin.
+            agent: the agent it acts as.
+        Raises:
+            InvalidInput: a malformed name or agent, or an unknown role.
+            Conflict: an active token already has this name.
+            ReadOnly: writes are not allowed.
+            Forbidden: the user is not an admin (a store without any admin yet lets its
+                local owner create the first admin token).
+        """
+        raise Unavailable(f"{type(self).__name__} does not keep API tokens")
+
+    def revoke_token(self, name: str) -> TokenInfo:
+        """Revoke a token by name: it stops working at once.
+
+        Raises:
+            NotFound: no active token has this name.
+            ReadOnly: writes are not allowed.
+            Forbidden: the user is not an admin.
+        """
+        raise Unavailable(f"{type(self).__name__} does not keep API tokens")
+
+    def verify_token(self, token: str) -> TokenInfo | None:
+        """What an active token grants, or None (unknown, malformed or revoked). For the
+        server that serves this backend: any agent may ask, nothing is revealed.
+
+        Raises:
+            Unavailable: the store cannot be reached, or this backend keeps no tokens.
+        """
+        raise Unavailable(f"{type(self).__name__} does not keep API tokens")
+
+    def store_info(self) -> StoreInfo:
+        """The store's schema version, size and row counts per table.
+
+        Raises:
+            Unavailable: the store cannot be read, or it is not a file to look inside.
+        """
+        raise Unavailable(f"{type(self).__name__} has no store file to inspect")
+
+    def check_store(self) -> tuple[str, ...]:
+        """The store's integrity and foreign-key checks.
+
+        Returns:
+            One line per problem; empty when the store is sound.
+        Raises:
+            Unavailable: the store cannot be read, or it is not a file to look inside.
+        """
+        raise Unavailable(f"{type(self).__name__} has no store file to inspect")
+
+
+class BackendFactory(Protocol):
+    """Opens one store as any agent: what a server holds to serve it (see `open_factory`)."""
+
+    def __call__(self, agent: str, *, read_only: bool = False, role: Role | None = None) -> Backend:
+        """The store as `agent`; with `role`, acting with that role (a verified token's)
+        whatever the store's agents table says. Backends may be shared: never close one.
+
+        Raises:
+            Unavailable: the store cannot be opened.
+        """
+        ...
+
+    def close(self) -> None:
+        """Close every backend this factory opened."""
+        ...
+
 
 #: Names of the writing methods: the read-only guard and the role tests walk these.
 WRITE_METHODS: tuple[str, ...] = (
@@ -625,4 +808,7 @@ WRITE_METHODS: tuple[str, ...] = (
     "merge_customers",
     "split_customer",
     "reject_suggestion",
+    "import_file",
+    "create_token",
+    "revoke_token",
 )

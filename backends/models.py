@@ -842,3 +842,77 @@ class CustomerView(_Model):
     customer: Customer
     facts: CustomerFacts
     timeline: TimelinePage
+
+
+# --------------------------------------------------------------------------
+# Administration: API tokens, imports, store inspection
+
+
+@_model
+class TokenInfo(_Model):
+    """What an API token grants (never the token itself)."""
+
+    name: str
+    role: Role
+    agent: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@_model
+class NewToken(_Model):
+    """A token just created: the secret (shown only this once) and what it grants."""
+
+    token: str
+    name: str
+    role: Role
+    agent: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def info(self) -> TokenInfo:
+        return TokenInfo(self.name, self.role, self.agent, self.created_at, self.revoked_at)
+
+
+@_model
+class BadRow(_Model):
+    """A row an import skipped, and why."""
+
+    line: int
+    reason: str
+
+
+@_model
+class ImportResult(_Model):
+    """What importing one file of a source system did."""
+
+    source: str
+    kind: str  # customers or events
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    customers_created: int = 0
+    auto_merges: int = 0
+    suggestions: int = 0
+    seconds: float = 0.0
+    import_id: int = 0
+    bad_rows: tuple[BadRow, ...] = ()
+
+
+@_model
+class StoreInfo(_Model):
+    """A store's schema version, size and row counts (for `vista db info`)."""
+
+    path: str
+    schema_version: int
+    code_schema_version: int
+    size_bytes: int
+    journal_mode: str
+    tables: Mapping[str, int] = field(default_factory=dict)  # table -> rows

@@ -259,8 +259,18 @@ def _run(db: Path, runs: int) -> None:
     operators = int(os.environ.get("VISTA_BENCH_OPERATORS", "200" if full else "50"))
     seconds = float(os.environ.get("VISTA_BENCH_LOAD_SECONDS", "60" if full else "15"))
     name = f"bench-{os.getpid()}-{time.time_ns()}"
-    token = _vista(
-        db, "tokens", "create", "--name", name, "--role", "operator", "--agent", "demo"
+    token = _vista(  # as the demo's admin: only an admin manages tokens
+        db,
+        "--agent",
+        "admin",
+        "tokens",
+        "create",
+        "--name",
+        name,
+        "--role",
+        "operator",
+        "--agent",
+        "demo",
     ).stdout.strip()
     port = _free_port()
     server = None
@@ -344,4 +354,4 @@ def _run(db: Path, runs: int) -> None:
                 server.wait(15)
             except subprocess.TimeoutExpired:
                 server.kill()
-        _vista(db, "tokens", "revoke", name)
+        _vista(db, "--agent", "admin", "tokens", "revoke", name)

@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 from textual.binding import Binding
 
+from backends.base import Capability
+
 
 class ActionSpec(NamedTuple):
     """One action: `action` is the method name (without `action_`) on its owner.
@@ -208,6 +210,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
 #: Action names that change data: blocked centrally in read-only mode.
 MUTATING: frozenset[str] = frozenset(a.action for a in ACTIONS if a.mutating)
 
+#: Actions that offer an optional feature, and the capability a backend declares for it:
+#: the console offers them only on a backend that has it (check_action, the palette).
+NEEDS: dict[str, Capability] = {
+    "supervisor": Capability.KPIS,
+    "identity_review": Capability.IDENTITY,
+    "provenance": Capability.IDENTITY,
+}
+
 
 def base_name(action: str) -> str:
     """The method name of an action string: "tab('mine')" -> "tab"."""
@@ -225,3 +235,9 @@ def specs(owner: str | None = None) -> tuple[ActionSpec, ...]:
 
 def is_mutating(action: str) -> bool:
     return base_name(action) in MUTATING
+
+
+def offered(action: str, capabilities: Capability) -> bool:
+    """Whether a backend with `capabilities` can do what `action` offers."""
+    needed = NEEDS.get(base_name(action))
+    return needed is None or needed in capabilities

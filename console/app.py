@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import App
 from textual.binding import BindingType
 
-from backends.base import Backend
+from backends.base import Backend, Capability
 from backends.models import utcnow
 from console import actions
 from console.screens.workspace import WorkspaceScreen
@@ -66,7 +66,8 @@ class VistaApp(App[None]):
         self.poll_interval = poll_interval
         self.settings = Settings.load(settings_path)
         self.drafts = Drafts(self.settings.drafts_path, scope=backend.location)
-        self.read_only = backend.read_only
+        self.capabilities = backend.capabilities  # what the console offers: see actions.NEEDS
+        self.read_only = Capability.WRITE not in self.capabilities
         agent = backend.whoami()
         self.agent_name = agent.name
         self.agent_label = (
@@ -174,6 +175,8 @@ class VistaApp(App[None]):
             settings.save()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not actions.offered(action, self.capabilities):
+            return False
         return not (actions.is_mutating(action) and self.read_only)
 
     def action_help(self) -> None:

@@ -2,13 +2,15 @@
 
 `vista` with only global options opens the console straight away, without
 loading the CLI machinery (Typer and what it imports cost a noticeable part
-of start-up); anything else goes to the full CLI in `console.cli.app`.
+of start-up); anything else goes to the full CLI in `console.cli.app`. Both
+open the console through `console.launch`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
+
+from console.launch import open_console
 
 _VALUE_OPTIONS = {"--backend": "url", "--agent": "agent", "--token": "token"}
 
@@ -34,41 +36,6 @@ def console_options(argv: list[str]) -> dict[str, object] | None:
         found[_VALUE_OPTIONS[name]] = value
         i += 1
     return found
-
-
-def open_console(url: str | None, agent: str | None, token: str | None, read_only: bool) -> None:
-    """Open the backend and run the console on it (errors: one line, exit 1)."""
-    from backends import ENV_AGENT, ENV_BACKEND, ENV_TOKEN, open_backend
-    from backends.base import VistaError
-
-    if not url and not os.environ.get(ENV_BACKEND):
-        from console.settings import configured_backend
-
-        url = configured_backend()
-    url = url or os.environ.get(ENV_BACKEND)
-    try:
-        backend = open_backend(
-            url,
-            agent=agent or os.environ.get(ENV_AGENT),
-            token=token or os.environ.get(ENV_TOKEN),
-            read_only=read_only,
-            create=not url,
-        )
-    except VistaError as e:
-        sys.stderr.write(f"vista: error: {e.message}\n")
-        raise SystemExit(e.exit_code) from None
-    from backends.models import QueueQuery
-    from console.widgets.queue.first_page import FirstPage
-    from console.widgets.queue.window import PAGE
-
-    # the queue's first page is fetched while Textual loads and builds the console
-    first_page = FirstPage(backend, QueueQuery(), PAGE)
-    from console.app import VistaApp
-
-    try:
-        VistaApp(backend, first_page=first_page).run()
-    finally:
-        backend.close()
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ import functools
 import inspect
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,8 @@ from backends.base import (
     not_text,
 )
 from backends.http import bodies, codec
+from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
+from backends.identity.readers import detect_format
 from backends.models import (
     Agent,
     ChangeBatch,
@@ -51,6 +53,7 @@ from backends.models import (
     CustomerHit,
     CustomerView,
     EventKind,
+    ImportResult,
     Message,
     Priority,
     QueuePage,
@@ -60,7 +63,6 @@ from backends.models import (
     TimelineEvent,
     TimelinePage,
 )
-from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
 
 if TYPE_CHECKING:
     import httpx
@@ -85,7 +87,16 @@ def _signature(name: str) -> inspect.Signature:
 class HTTPBackend(Backend):
     """A Vista server at `url`, as the agent its token names."""
 
-    CAPABILITIES = Capability.WRITE | Capability.LIVE_UPDATES | Capability.FULL_TEXT_SEARCH
+    CAPABILITIES = (
+        Capability.WRITE
+        | Capability.LIVE_UPDATES
+        | Capability.FULL_TEXT_SEARCH
+        | Capability.KPIS
+        | Capability.IDENTITY
+        | Capability.INBOUND
+        | Capability.IMPORT
+        | Capability.TOKENS
+    )
 
     def __init__(
         self,
@@ -144,8 +155,11 @@ class HTTPBackend(Backend):
     @property
     def capabilities(self) -> Capability:
         caps = self.CAPABILITIES
-        if self._read_only or not self.whoami().role.can_write:
-            caps &= ~Capability.WRITE
+        me = self.whoami()
+        if self._read_only or not me.role.can_write:
+            caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT)
+        if me.role is not Role.ADMIN:  # the server manages tokens and imports for admins
+            caps &= ~(Capability.TOKENS | Capability.IMPORT)
         return caps
 
     def close(self) -> None:
@@ -283,21 +297,7 @@ class HTTPBackend(Backend):
         )
 
     # -- administration (admin tokens) ---------------------------------------------
-
-    def tokens_list(self) -> list[dict[str, Any]]:
-        """Every token on the server (never the secrets)."""
-        return self._decode(Any, self._send("GET", API_PREFIX + "/tokens", [], None, write=False))  # type: ignore[no-any-return]
-
-    def tokens_create(
-        self, name: str, role: Role | str, agent: str | None = None
-    ) -> dict[str, Any]:
-        """A new token; the answer's `token` is shown only now."""
-        body = {"name": name, "role": Role(role).value, "agent": agent}
-        return self._decode(Any, self._send("POST", API_PREFIX + "/tokens", [], body, write=True))  # type: ignore[no-any-return]
-
-    def tokens_revoke(self, name: str) -> dict[str, Any]:
-        path = API_PREFIX + "/tokens/" + quote(name, safe="")
-        return self._decode(Any, self._send("DELETE", path, [], None, write=True))  # type: ignore[no-any-return]
+    # `tokens`, `create_token` and `revoke_token` are generated from the route table.
 
     def import_file(
         self,
@@ -305,17 +305,20 @@ class HTTPBackend(Backend):
         *,
         source: str,
         kind: str = "customers",
-        fmt: str,
-        mapping: str | None = None,
+        fmt: str | None = None,
+        mapping: str | Path | None = None,
         id_column: str | None = None,
         default_region: str = "IT",
-        strict: bool = False,
         encoding: str | None = None,
-    ) -> dict[str, Any]:
+        strict: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        on_bad: Callable[[int, str], None] | None = None,
+    ) -> ImportResult:
         """Send a file to the server's import pipeline (admin tokens); the import report.
 
-        The file is streamed in chunks; the request waits as long as the import
-        takes and is never retried (run it again instead: imports are idempotent).
+        The file is streamed in chunks (`progress` counts the bytes sent); the request
+        waits as long as the import takes and is never retried (run it again instead:
+        imports are idempotent). `on_bad` is called for the skipped rows the server lists.
 
         Raises:
             Forbidden: not an admin token. InvalidInput: bad options or a bad file.
@@ -323,6 +326,17 @@ class HTTPBackend(Backend):
         """
         if self._read_only:
             raise ReadOnly(f"{self._url} is open read-only: importing changes data")
+        me = self.whoami()  # refused here, before sending a file the server would refuse
+        if not me.role.can_write:
+            raise ReadOnly(f"{me.name}'s token has the {me.role.value} role: read-only")
+        if me.role is not Role.ADMIN:
+            raise Forbidden(
+                f"{me.name}'s token has the {me.role.value} role: importing needs an admin token"
+            )
+        file_path = Path(path)
+        if not file_path.is_file():
+            raise InvalidInput(f"no such file: {file_path}")
+        fmt = detect_format(file_path, fmt)
         query = [("source", source), ("format", fmt)]
         if kind != "customers":
             query.append(("kind", kind))
@@ -334,19 +348,35 @@ class HTTPBackend(Backend):
             query.append(("encoding", encoding))
         if strict:
             query.append(("strict", "true"))
-        if mapping:
-            query.append(("mapping", mapping))
+        if mapping is not None:
+            try:
+                query.append(("mapping", Path(mapping).read_text("utf-8")))
+            except (OSError, UnicodeDecodeError) as e:
+                raise InvalidInput(f"no such mapping file: {mapping}") from e
         media = {"csv": "text/csv", "jsonl": "application/x-ndjson"}.get(fmt, "application/json")
         try:
             file = open(path, "rb")  # noqa: SIM115 - closed below, after the upload
         except OSError as e:
             raise InvalidInput(f"cannot read {path}: {e.strerror}") from e
         with file:
-            chunks = iter(lambda: file.read(_UPLOAD_CHUNK), b"")
-            status, content = self._upload(API_PREFIX + "/imports", query, media, chunks)
+            total = file_path.stat().st_size
+
+            def chunks() -> Iterator[bytes]:
+                sent = 0
+                while chunk := file.read(_UPLOAD_CHUNK):
+                    yield chunk
+                    sent += len(chunk)
+                    if progress is not None:
+                        progress(sent, total)
+
+            status, content = self._upload(API_PREFIX + "/imports", query, media, chunks())
         if status >= 400:
             raise _error_from(status, content, self._url + API_PREFIX + "/imports")
-        return self._decode(Any, content)  # type: ignore[no-any-return]
+        report: ImportResult = self._decode(ImportResult, content)
+        if on_bad is not None:
+            for row in report.bad_rows:
+                on_bad(row.line, row.reason)
+        return report
 
     def _upload(
         self, path: str, query: list[tuple[str, str]], media: str, chunks: Iterator[bytes]

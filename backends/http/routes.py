@@ -48,7 +48,6 @@ class Endpoint:
     summary: str = ""
     roles: frozenset[Role] = frozenset(Role)  # who may call it at all
     extra: tuple[Param, ...] = ()  # parameters the contract method does not have
-    returns_override: Any = None  # result type, for server-only operations
     raw_body: tuple[str, ...] = ()  # media types of a body that is a file, not a JSON object
 
     @property
@@ -67,13 +66,11 @@ class Endpoint:
         return _params(self)
 
     def returns(self) -> Any:
-        if self.returns_override is not None:
-            return self.returns_override
-        return _contract_hints(self.call).get("return", Any)
+        return contract_hints(self.call).get("return", Any)
 
 
 @functools.cache
-def _contract_hints(name: str) -> dict[str, Any]:
+def contract_hints(name: str) -> dict[str, Any]:
     fn = getattr(Backend, name, None)
     if fn is None:
         return {}
@@ -85,8 +82,8 @@ def _params(ep: Endpoint) -> tuple[Param, ...]:
     path_names = set(_PATH_PARAM.findall(ep.path))
     out: list[Param] = []
     fn = getattr(Backend, ep.call, None)
-    if fn is not None:
-        hints = _contract_hints(ep.call)
+    if fn is not None and not ep.raw_body:  # a file upload's parameters are all `extra`
+        hints = contract_hints(ep.call)
         for p in list(inspect.signature(fn).parameters.values())[1:]:
             tp = hints.get(p.name, Any)
             required = p.default is inspect.Parameter.empty
@@ -109,7 +106,7 @@ def _params(ep: Endpoint) -> tuple[Param, ...]:
 _ADMIN = frozenset({Role.ADMIN})
 _WRITERS = frozenset({Role.OPERATOR, Role.ADMIN})
 
-#: Every endpoint of the API. Server-only operations are named `admin.*` / `server.*`.
+#: Every endpoint of the API, each calling the contract method it names.
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/me", "whoami", "The agent this token acts as, with its role."),
     Endpoint("GET", "/agents", "agents", "Every agent, sorted by name."),
@@ -194,44 +191,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Move source records into a customer of their own.",
     ),
     # -- administration (admins only) --
+    Endpoint("GET", "/tokens", "tokens", "Every API token (never the secret).", roles=_ADMIN),
     Endpoint(
-        "GET",
-        "/tokens",
-        "admin.tokens_list",
-        "Every API token (never the secret).",
-        roles=_ADMIN,
-        returns_override=tuple[dict[str, Any], ...],
+        "POST", "/tokens", "create_token", "Create a token; the answer shows it once.", roles=_ADMIN
     ),
-    Endpoint(
-        "POST",
-        "/tokens",
-        "admin.tokens_create",
-        "Create a token; the answer shows it once.",
-        roles=_ADMIN,
-        returns_override=dict[str, Any],
-        extra=(
-            Param("name", str, "body", True),
-            Param("role", Role, "body", True),
-            Param("agent", str | None, "body", False),
-        ),
-    ),
-    Endpoint(
-        "DELETE",
-        "/tokens/{name}",
-        "admin.tokens_revoke",
-        "Revoke a token by name.",
-        roles=_ADMIN,
-        returns_override=dict[str, Any],
-        extra=(Param("name", str, "path", True),),
-    ),
+    Endpoint("DELETE", "/tokens/{name}", "revoke_token", "Revoke a token by name.", roles=_ADMIN),
     Endpoint(
         "POST",
         "/imports",
-        "admin.import",
+        "import_file",
         "Import a file of one source system (the request body, streamed): source records "
         "and identity resolution, as `vista import`. The answer is the import report.",
         roles=_ADMIN,
-        returns_override=dict[str, Any],
         raw_body=("text/csv", "application/x-ndjson", "application/json"),
         extra=(
             Param("source", str, "query", True, doc="The source system: crm, webshop..."),
@@ -258,8 +229,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
 )
 
-#: Contract methods that are not endpoints on purpose.
-NOT_ROUTED: frozenset[str] = frozenset({"close"})
+#: Contract methods that are not endpoints on purpose: the server verifies its own tokens,
+#: a store file is inspected where it lies, and encoded pages are how the server answers
+#: the timeline and customer-view endpoints.
+NOT_ROUTED: frozenset[str] = frozenset(
+    {
+        "close",
+        "verify_token",
+        "store_info",
+        "check_store",
+        "encoded_timeline",
+        "encoded_customer_view",
+    }
+)
 
 
 def by_call() -> dict[str, Endpoint]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 
@@ -91,7 +92,7 @@ def e164(key: str, region: str) -> str:
 
 
 @lru_cache(maxsize=512)
-def _metadata(region: str) -> object | None:
+def _metadata(region: str) -> Any:  # the library's PhoneMetadata, or None
     return _Metadata.metadata_for_region(region, None)
 
 
@@ -101,7 +102,7 @@ def _idd(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def _country_code(number: str, metadata: object | None) -> tuple[int, str]:
+def _country_code(number: str, metadata: Any) -> tuple[int, str]:
     """`_maybe_extract_country_code` for a digits-only number (its `_normalize` is the identity)."""
     if number.startswith("+"):
         full, from_default = number[1:], False
@@ -175,7 +176,7 @@ def _fast(key: str, region: str) -> str:
     cc, national = _parse(key, region)
     if cc not in _CC_REGIONS:
         raise _NoNumber
-    own = _Metadata.metadata_for_region_or_calling_code(cc, _region_of_cc(cc))
+    own: Any = _Metadata.metadata_for_region_or_calling_code(cc, _region_of_cc(cc))
     if _length(national, own) not in _POSSIBLE:
         raise _NoNumber
     return f"+{cc}{national}"
@@ -210,7 +211,8 @@ def number_type(e164_number: str) -> int:
                 kind = _type_in(national, metadata)
                 if kind != phonenumbers.PhoneNumberType.UNKNOWN:
                     return int(kind)
-    metadata = _Metadata.metadata_for_region_or_calling_code(cc, region)
+    # the library reads a None region as "by the country code alone"
+    metadata = _Metadata.metadata_for_region_or_calling_code(cc, region)  # type: ignore[arg-type]
     if metadata is None:
         return int(phonenumbers.PhoneNumberType.UNKNOWN)
     return int(_type_in(national, metadata))

@@ -141,6 +141,7 @@ def _golden_one(m: Member, cfg: MatchConfig) -> tuple[dict[str, Any], dict[str, 
         else:
             values[name] = None if name == "birth_date" else ""
     address = f.address()
+    found: Any  # e-mails and phones are strings, addresses mappings
     for name, found in (
         ("emails", f.shown or f.emails),
         ("phones", [p for p, _k in f.phones]),

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
 
+from backends.models import StoreInfo
 from backends.sqlite.store import SCHEMA_VERSION, Store
-
-
-@dataclass(frozen=True, slots=True)
-class StoreInfo:
-    path: str
-    schema_version: int
-    code_schema_version: int
-    size_bytes: int
-    journal_mode: str
-    tables: dict[str, int]  # table -> rows
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "path": self.path,
-            "schema_version": self.schema_version,
-            "code_schema_version": self.code_schema_version,
-            "size_bytes": self.size_bytes,
-            "journal_mode": self.journal_mode,
-            "tables": self.tables,
-        }
 
 
 def info(path: Path) -> StoreInfo:

@@ -14,6 +14,7 @@ from backends.base import (
     Backend,
     Capability,
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
     ReadOnly,
@@ -33,23 +34,29 @@ from backends.models import (
     CustomerHit,
     Direction,
     EventKind,
+    ImportResult,
     InboundResult,
     Message,
+    NewToken,
     Priority,
     QueuePage,
     QueueQuery,
     Role,
     SlaState,
+    StoreInfo,
     Template,
     TimelineEvent,
     TimelinePage,
+    TokenInfo,
     utcnow,
 )
-from backends.sqlite import rows
+from backends.sqlite import admin, imports, inbound, rows
+from backends.sqlite.contacts import read_contact
 from backends.sqlite.identity.backend_ops import IdentityOps
 from backends.sqlite.search import first_keystroke, fts_query
 from backends.sqlite.stats import StatsQueries
 from backends.sqlite.store import Store
+from backends.sqlite.tokens import TokenStore
 
 #: A contact whose SLA falls due within this many seconds is "at risk".
 AT_RISK_SECONDS = 15 * 60
@@ -69,21 +76,54 @@ def _limit(limit: int, high: int = 500) -> int:
 class SQLiteBackend(StatsQueries, IdentityOps, Backend):
     """Vista's embedded store. Thread-safe: one connection per thread."""
 
-    CAPABILITIES = Capability.WRITE | Capability.LIVE_UPDATES | Capability.FULL_TEXT_SEARCH
+    CAPABILITIES = (
+        Capability.WRITE
+        | Capability.LIVE_UPDATES
+        | Capability.FULL_TEXT_SEARCH
+        | Capability.KPIS
+        | Capability.IDENTITY
+        | Capability.INBOUND
+        | Capability.IMPORT
+        | Capability.TOKENS
+        | Capability.INSPECT
+        | Capability.ENCODED_PAGES
+    )
 
     def __init__(
         self,
-        path: str | Path,
+        store: Store | str | Path,
         *,
         agent: str = "operator",
+        role: Role | None = None,
         read_only: bool = False,
         create: bool = False,
+        inspect: bool = False,
         clock: Callable[[], datetime] = utcnow,
+        import_workers: int | None = None,
     ) -> None:
-        self.store = Store(path, read_only=read_only, create=create)
+        """The store as `agent`.
+
+        Args:
+            store: an open `Store`, shared (its own mode applies; `close` leaves it
+                open), or the path of a file to open (with `read_only`, `create` and
+                `inspect` as `Store` takes them; `close` closes it).
+            agent: who acts; an agent missing from the agents table works as an operator.
+            role: act with this role whatever the agents table says (a server passes
+                its verified token's role).
+            clock: the current time, for writes and the queue's SLA filters.
+            import_workers: processes that prepare an import's rows (None: by file
+                size; 0: in this process, as a server wants).
+        """
+        if isinstance(store, Store):
+            self.store, self._owns_store = store, False
+        else:
+            self.store = Store(store, read_only=read_only, create=create, inspect=inspect)
+            self._owns_store = True
         self.clock = clock
         self._agent_name = agent
+        self._role = role
         self._agent: Agent | None = None
+        self._import_workers = import_workers
 
     # -- identity --------------------------------------------------------------
 
@@ -92,7 +132,8 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         return str(self.store.path)
 
     def close(self) -> None:
-        self.store.close()
+        if self._owns_store:
+            self.store.close()
 
     def whoami(self) -> Agent:
         if self._agent is None:
@@ -102,16 +143,22 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                     (self._agent_name,),
                 ).fetchone()
             if row is None:  # the owner of a local file works as an operator
-                self._agent = Agent(self._agent_name, self._agent_name, Role.OPERATOR)
+                me = Agent(self._agent_name, self._agent_name, Role.OPERATOR)
             else:
-                self._agent = Agent(row["name"], row["display_name"], Role(row["role"]))
+                me = Agent(row["name"], row["display_name"], Role(row["role"]))
+            if self._role is not None:
+                me = Agent(me.name, me.display_name, Role(self._role))
+            self._agent = me
         return self._agent
 
     @property
     def capabilities(self) -> Capability:
         caps = self.CAPABILITIES
-        if self.store.read_only or not self.whoami().role.can_write:
-            caps &= ~Capability.WRITE
+        me = self.whoami()
+        if self.store.read_only or not me.role.can_write:
+            caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT)
+        if me.role is not Role.ADMIN:
+            caps &= ~Capability.TOKENS
         return caps
 
     def agents(self) -> tuple[Agent, ...]:
@@ -297,11 +344,8 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         cursor: str | None = None,
         limit: int = 50,
     ) -> tuple[list[tuple[Any, ...]], str | None]:
-        """`timeline` as stored rows (`rows.EVENT_COLUMNS` tuples) and the next cursor.
-
-        For the HTTP server, which writes a page as JSON straight from these rows
-        (`backends.http.bodies.timeline_page`) without building 200 models first.
-        """
+        """`timeline` as stored rows (`rows.EVENT_COLUMNS` tuples) and the next cursor,
+        for `encoded_timeline` (backends/sqlite/encoded.py)."""
         _limit(limit)
         where = ["customer_id = ?"]
         params: list[Any] = [customer_id]
@@ -328,6 +372,34 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         found = found[:limit]
         next_cursor = rows.encode_cursor(found[-1][2], found[-1][0]) if more else None
         return found, next_cursor
+
+    # Imported when a server first asks: the console never loads the wire format with it.
+    def encoded_timeline(
+        self,
+        customer_id: int,
+        *,
+        kinds: tuple[EventKind, ...] = (),
+        channels: tuple[str, ...] = (),
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> bytes | None:
+        from backends.sqlite import encoded
+
+        return encoded.timeline(
+            self, customer_id, kinds=kinds, channels=channels, cursor=cursor, limit=limit
+        )
+
+    def encoded_customer_view(
+        self,
+        customer_id: int,
+        *,
+        kinds: tuple[EventKind, ...] = (),
+        channels: tuple[str, ...] = (),
+        limit: int = 50,
+    ) -> bytes | None:
+        from backends.sqlite import encoded
+
+        return encoded.customer_view(self, customer_id, kinds=kinds, channels=channels, limit=limit)
 
     def get_event(self, event_id: int) -> TimelineEvent:
         with self.store.read() as db:
@@ -421,6 +493,8 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             return QueuePage((), None, None)
         first = rows.encode_cursor(*rows.queue_key(found[0]))
         last = rows.encode_cursor(*rows.queue_key(found[-1]))
+        prev_cursor: str | None
+        next_cursor: str | None
         if backwards:
             prev_cursor, next_cursor = (first if more else None), last
         else:
@@ -440,17 +514,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 ).fetchone()[0]
             )
 
-    def _contact(self, db: sqlite3.Connection, contact_id: int) -> Contact:
-        row = db.execute(
-            f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} WHERE c.id = ?", (contact_id,)
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"no contact with id {contact_id}")
-        return rows.contact(row)
-
     def get_contact(self, contact_id: int) -> ContactDetail:
         with self.store.read() as db:
-            contact = self._contact(db, contact_id)
+            contact = read_contact(db, contact_id)
             msgs = db.execute(
                 "SELECT * FROM messages WHERE contact_id = ? ORDER BY at, id", (contact_id,)
             ).fetchall()
@@ -536,7 +602,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         now = rows.to_ts(self.clock())
         with self.store.write() as db:
             self._ensure_agent(db, me, now)
-            current = self._contact(db, contact_id)
+            current = read_contact(db, contact_id)
             if expected_version is not None and current.version != expected_version:
                 raise Conflict(
                     f"contact {contact_id} changed meanwhile (version {current.version}, "
@@ -552,7 +618,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 (*changes.values(), now, contact_id, current.version),
             )
             self._log(db, now, ChangeEntity.CONTACT, contact_id, action, me.name)
-            return self._contact(db, contact_id)
+            return read_contact(db, contact_id)
 
     def claim(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
         def check(current: Contact, me: Agent) -> None:
@@ -647,7 +713,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 if seen is not None:
                     return rows.message(seen)
             self._ensure_agent(db, me, now)
-            contact = self._contact(db, contact_id)
+            contact = read_contact(db, contact_id)
             if contact.assignee not in (None, me.name) and me.role is not Role.ADMIN:
                 raise Conflict(
                     f"contact {contact_id} is held by {contact.assignee}", current=contact
@@ -857,10 +923,11 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         references: tuple[str, ...] = (),
     ) -> InboundResult:
         """A customer's message arrived: see `Backend.deliver_inbound` (backends/sqlite/inbound.py)."""
-        from backends.sqlite.inbound import deliver_inbound
-
-        return deliver_inbound(
-            self,
+        me = self._writer()
+        return inbound.deliver_inbound(
+            self.store,
+            me,
+            self.clock(),
             channel,
             sender,
             text,
@@ -871,6 +938,71 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             in_reply_to=in_reply_to,
             references=references,
         )
+
+    # -- administration: imports, API tokens, the store file ---------------------------
+
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        source: str,
+        kind: str = "customers",
+        fmt: str | None = None,
+        mapping: str | Path | None = None,
+        id_column: str | None = None,
+        default_region: str = "IT",
+        encoding: str | None = None,
+        strict: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        on_bad: Callable[[int, str], None] | None = None,
+    ) -> ImportResult:
+        """See `Backend.import_file`: the import pipeline (backends/sqlite/identity/importer.py)
+        on a connection of its own, as the acting agent."""
+        me = self._writer()
+        return imports.import_file(
+            self.store.path,
+            Path(path),
+            actor=me.name,
+            source=source,
+            kind=kind,
+            fmt=fmt,
+            mapping=mapping,
+            id_column=id_column,
+            default_region=default_region,
+            encoding=encoding,
+            strict=strict,
+            workers=self._import_workers,
+            progress=progress,
+            on_bad=on_bad,
+        )
+
+    def _admin(self, doing: str) -> Agent:
+        me = self.whoami()
+        if me.role is not Role.ADMIN:
+            raise Forbidden(f"{me.name} is a {me.role.value}: only an admin may {doing}")
+        return me
+
+    def tokens(self) -> tuple[TokenInfo, ...]:
+        self._admin("list API tokens")
+        return TokenStore(self.store).list()
+
+    def create_token(self, name: str, role: Role, agent: str | None = None) -> NewToken:
+        me = self._writer()
+        return TokenStore(self.store).create(name, role, agent, by=me)
+
+    def revoke_token(self, name: str) -> TokenInfo:
+        self._writer()
+        self._admin("revoke API tokens")
+        return TokenStore(self.store).revoke(name)
+
+    def verify_token(self, token: str) -> TokenInfo | None:
+        return TokenStore(self.store).verify(token)
+
+    def store_info(self) -> StoreInfo:
+        return admin.info(self.store.path)
+
+    def check_store(self) -> tuple[str, ...]:
+        return tuple(admin.check(self.store.path))
 
 
 __all__ = ["AT_RISK_SECONDS", "OPEN_STATUSES", "SQLiteBackend"]

@@ -13,16 +13,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from backends.base import InvalidInput
 from backends.identity import normalise
-from backends.identity.phones import phone_tokens
-from backends.models import Channel, InboundResult, utcnow
+from backends.models import Agent, Channel, InboundResult, utcnow
 from backends.sqlite import rows
-
-if TYPE_CHECKING:
-    from backends.sqlite.backend import SQLiteBackend
+from backends.sqlite.contacts import read_contact
+from backends.identity.phones import phone_tokens
+from backends.sqlite.store import Store
 
 #: Seconds to the first-response SLA of a contact opened by an inbound message.
 SLA_SECONDS: dict[Channel, int] = {
@@ -158,7 +156,9 @@ def _log(
 
 
 def deliver_inbound(
-    backend: SQLiteBackend,
+    store: Store,
+    me: Agent,
+    now_at: datetime,
     channel: Channel | str,
     sender: str,
     text: str,
@@ -170,8 +170,8 @@ def deliver_inbound(
     in_reply_to: str = "",
     references: tuple[str, ...] = (),
 ) -> InboundResult:
-    """The SQLite implementation of `Backend.deliver_inbound` (see there)."""
-    me = backend._writer()
+    """The SQLite implementation of `Backend.deliver_inbound` (see there), written to
+    `store` as `me` (a writer) at `now_at`."""
     try:
         channel = Channel(channel)
     except ValueError as e:
@@ -182,9 +182,9 @@ def deliver_inbound(
         raise InvalidInput(f"the inbound message is longer than {MAX_TEXT} characters")
     external_id = (external_id or "").strip() or None
     kind, value = normalise_sender(sender)
-    now = rows.to_ts(backend.clock())
+    now = rows.to_ts(now_at)
     sent = rows.to_ts(at) if at is not None else rows.to_ts(utcnow())
-    with backend.store.write() as db:
+    with store.write() as db:
         if external_id is not None:
             seen = db.execute(
                 "SELECT * FROM inbound_receipts WHERE channel = ? AND external_id = ?",
@@ -196,7 +196,7 @@ def deliver_inbound(
                 ).fetchone()
                 return InboundResult(
                     message=rows.message(message),
-                    contact=backend._contact(db, seen["contact_id"]),
+                    contact=read_contact(db, seen["contact_id"]),
                     customer_id=seen["customer_id"],
                     created_customer=bool(seen["created_customer"]),
                     duplicate=True,
@@ -298,7 +298,7 @@ def deliver_inbound(
                 ),
             )
         message = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
-        contact = backend._contact(db, contact_id)
+        contact = read_contact(db, contact_id)
     return InboundResult(
         message=rows.message(message),
         contact=contact,

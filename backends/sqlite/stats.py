@@ -317,7 +317,8 @@ class StatsQueries:
         db: sqlite3.Connection, w: Window, points: dict[int, dict[str, Any]]
     ) -> SatisfactionKpi:
         """CSAT and NPS from the survey events received in the window."""
-        chan, params = "", [w.since, w.until]
+        chan = ""
+        params: list[Any] = [w.since, w.until]
         if w.channel is not None:
             chan = " AND s.channel = ?"
             params.append(w.channel.value)
@@ -353,7 +354,8 @@ class StatsQueries:
     def _backlog(db: sqlite3.Connection, w: Window) -> BacklogKpi:
         """Unresolved contacts now, by channel, priority and age (time since created_at)."""
         # ages are ranges of created_at: counted per range, grouped in index order (no sort)
-        ages, params = [], []
+        ages: list[str] = []
+        params: list[Any] = []
         upper = None
         for i, (_, bound) in enumerate(AGE_BUCKETS):
             lower = w.now - bound  # younger than `bound`: created after now - bound

@@ -1,7 +1,9 @@
 """API tokens of the HTTP server, kept in the store they open: hashed, named, with a role.
 
 A token is `vista_` plus 256 random bits; it is shown once when created and only
-its SHA-256 is stored (a slow KDF buys nothing for secrets this long).
+its SHA-256 is stored (a slow KDF buys nothing for secrets this long). Only an
+admin creates tokens; a store without any admin (agent or active token) lets its
+local owner create the first admin token, which makes one.
 """
 
 from __future__ import annotations
@@ -10,31 +12,16 @@ import hashlib
 import re
 import secrets
 import sqlite3
-from dataclasses import dataclass
-from datetime import datetime
 
-from backends.base import Conflict, InvalidInput, NotFound
-from backends.models import Role, _Model, utcnow
+from backends.base import Conflict, Forbidden, InvalidInput, NotFound
+from backends.models import Agent, NewToken, Role, TokenInfo, utcnow
 from backends.sqlite import rows
 from backends.sqlite.store import Store
 
 PREFIX = "vista_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
-
-@dataclass(frozen=True, slots=True)
-class TokenInfo(_Model):
-    """What a token grants (never the token itself)."""
-
-    name: str
-    role: Role
-    agent: str
-    created_at: datetime
-    revoked_at: datetime | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
+__all__ = ["PREFIX", "TokenInfo", "TokenStore", "token_hash"]
 
 
 def token_hash(token: str) -> str:
@@ -52,6 +39,17 @@ def _info(r: sqlite3.Row) -> TokenInfo:
     )
 
 
+def _has_admin(db: sqlite3.Connection) -> bool:
+    """Whether the store has an admin: an agent, or an active token, with that role."""
+    return (
+        db.execute(
+            "SELECT 1 FROM agents WHERE role = 'admin' UNION ALL "
+            "SELECT 1 FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1"
+        ).fetchone()
+        is not None
+    )
+
+
 class TokenStore:
     """Create, list, revoke and verify tokens in one store."""
 
@@ -59,13 +57,15 @@ class TokenStore:
         self.store = store
 
     def create(
-        self, name: str, role: Role | str, agent: str | None = None
-    ) -> tuple[str, TokenInfo]:
-        """A new token for `agent` (default: `name`). Returns the token, shown only now.
+        self, name: str, role: Role | str, agent: str | None = None, *, by: Agent
+    ) -> NewToken:
+        """A new token for `agent` (default: `name`), made by `by`: the token, shown only now.
 
         Raises:
             InvalidInput: a malformed name or an unknown role.
             Conflict: an active token already has this name.
+            Forbidden: `by` is not an admin (unless this is the first admin token of a
+                store without any admin).
         """
         if not _NAME.match(name):
             raise InvalidInput(f"token name {name!r}: use letters, digits, . _ - @ (max 64)")
@@ -79,6 +79,10 @@ class TokenStore:
         token = PREFIX + secrets.token_urlsafe(32)
         now = rows.to_ts(utcnow())
         with self.store.write() as db:
+            if by.role is not Role.ADMIN and (role is not Role.ADMIN or _has_admin(db)):
+                raise Forbidden(
+                    f"{by.name} is a {by.role.value}: only an admin may create API tokens"
+                )
             old = db.execute("SELECT revoked_at FROM api_tokens WHERE name = ?", (name,)).fetchone()
             if old is not None and old["revoked_at"] is None:
                 raise Conflict(f"a token named {name} exists; revoke it first")
@@ -94,7 +98,8 @@ class TokenStore:
                 (agent, agent, role.value, now),
             )
             row = db.execute("SELECT * FROM api_tokens WHERE name = ?", (name,)).fetchone()
-        return token, _info(row)
+        info = _info(row)
+        return NewToken(token, info.name, info.role, info.agent, info.created_at, info.revoked_at)
 
     def list(self) -> tuple[TokenInfo, ...]:
         """Every token, active and revoked, sorted by name."""

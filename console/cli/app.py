@@ -81,7 +81,7 @@ def main_callback(
 
 
 def _open_console() -> None:
-    from console.entry import open_console
+    from console.launch import open_console
 
     open_console(STATE.url, STATE.agent, STATE.token, STATE.read_only)
 

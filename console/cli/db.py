@@ -1,4 +1,4 @@
-"""`vista db`: look inside a local store file."""
+"""`vista db`: look inside a store file (a backend with the INSPECT capability)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,29 @@ from typing import Annotated
 
 import typer
 
-from backends import local_path
+from backends import open_backend
+from backends.base import Backend, Capability, InvalidInput
 from console.cli.kit import STATE, JsonOpt, handles_errors
 from console.cli.output import emit_json, fail, stdout, table
 
 db_app = typer.Typer(help="Inspect a local SQLite store.", no_args_is_help=True)
 
 
-def _path(db: Path | None) -> Path:
+def _store(db: Path | None) -> Backend:
+    """The store to look inside, read-only, an older schema too (not upgraded)."""
     if db is not None:
-        return db
-    return local_path(STATE.url, "vista db works on", "--db PATH")
+        url: str | None = str(db)
+    else:
+        from console.settings import configured_backend
+
+        url = STATE.url or configured_backend()
+    backend = open_backend(url, agent=STATE.agent, token=STATE.token, read_only=True, inspect=True)
+    if Capability.INSPECT not in backend.capabilities:
+        backend.close()
+        raise InvalidInput(
+            f"vista db works on a local store file, not {backend.location}: use --db PATH"
+        )
+    return backend
 
 
 DbOpt = Annotated[Path | None, typer.Option(help="Database file (default: the --backend file).")]
@@ -27,9 +39,8 @@ DbOpt = Annotated[Path | None, typer.Option(help="Database file (default: the --
 @handles_errors
 def db_info(db: DbOpt = None, json_: JsonOpt = False) -> None:
     """Schema version, size and row counts of a store file."""
-    from backends.sqlite.admin import info
-
-    found = info(_path(db))
+    with _store(db) as backend:
+        found = backend.store_info()
     if json_:
         emit_json(found)
         return
@@ -53,10 +64,9 @@ def db_info(db: DbOpt = None, json_: JsonOpt = False) -> None:
 @handles_errors
 def db_check(db: DbOpt = None, json_: JsonOpt = False) -> None:
     """Integrity and foreign-key check; exit 1 when the file has problems."""
-    from backends.sqlite.admin import check
-
-    path = _path(db)
-    problems = check(path)
+    with _store(db) as backend:
+        path = backend.location
+        problems = list(backend.check_store())
     if json_:
         emit_json({"path": str(path), "ok": not problems, "problems": problems})
     elif not problems:

@@ -22,12 +22,6 @@ MAX_BAD_SHOWN = 20
 CustomerArg = Annotated[int, typer.Argument(metavar="CUSTOMER", help="Customer id.")]
 
 
-def _store_path() -> Path:
-    from backends import local_path
-
-    return local_path(STATE.url, "vista import writes")
-
-
 @mutating
 @handles_errors
 def import_cmd(
@@ -73,53 +67,7 @@ def import_cmd(
     """Import customer records (or events) from one source system and resolve identities."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    from backends import default_agent
-    from backends.identity.mapping import load_mapping
-    from backends.sqlite.identity.importer import ImportOptions, run_import
-    from backends.sqlite.store import Store
-
-    if kind not in ("customers", "events"):
-        raise InvalidInput(f"unknown --kind {kind!r}; use customers or events")
-    from backends.identity.phones import check_region
-    from backends.identity.readers import check_encoding
-
-    default_region = check_region(default_region)
-    encoding = check_encoding(encoding) if encoding else None
-    from console.cli.server import is_remote, remote_import
-
-    if is_remote():  # a server: the file goes to its import endpoint (admin tokens only)
-        remote_import(
-            path,
-            source=source,
-            fmt=fmt,
-            mapping=mapping,
-            id_column=id_column,
-            default_region=default_region,
-            encoding=encoding,
-            strict=strict,
-            kind=kind,
-            json_=json_,
-        )
-        return
-    options = ImportOptions(
-        source=source,
-        kind=kind,
-        fmt=fmt,
-        mapping=load_mapping(mapping, kind),
-        id_column=id_column,
-        default_region=default_region,
-        strict=strict,
-        encoding=encoding,
-    )
-    if not path.is_file():
-        raise InvalidInput(f"no such file: {path}")
-    from backends.base import ReadOnly
-    from backends.sqlite.backend import SQLiteBackend
-
-    with SQLiteBackend(_store_path(), agent=STATE.agent or default_agent(), create=True) as guard:
-        if guard.read_only:  # a supervisor may not write, even on a local file
-            raise ReadOnly(f"{guard.whoami().name} is a {guard.whoami().role.value}: read-only")
-    store = Store(_store_path(), create=True)
+    backend = STATE.backend(write=True, create=True)
     shown = 0
 
     def on_bad(line: int, reason: str) -> None:
@@ -140,29 +88,32 @@ def import_cmd(
             transient=True,
             disable=json_ or not output.stderr.is_terminal,
         ) as bar:
-            task = bar.add_task(f"import {source}", total=path.stat().st_size or 1)
-            report = run_import(
-                store,
+            task = bar.add_task(f"import {source}", total=None)
+            report = backend.import_file(
                 path,
-                options,
-                actor=STATE.agent or default_agent(),
-                on_bad=on_bad,
+                source=source,
+                kind=kind,
+                fmt=fmt,
+                mapping=mapping,
+                id_column=id_column,
+                default_region=default_region,
+                encoding=encoding,
+                strict=strict,
                 progress=lambda done, total: bar.update(task, completed=done, total=total or 1),
+                on_bad=on_bad,
             )
     except KeyboardInterrupt:
         fail(
             "import interrupted: whole batches are kept and the store is consistent; "
-            "run the same command again to finish it",
+            "run the same command again to finish it (imports are idempotent)",
             130,
         )
-    finally:
-        store.close()
-    if shown > MAX_BAD_SHOWN:
+    if report.skipped > MAX_BAD_SHOWN:
         output.stderr.print(
-            Text(f"vista: warning: {shown - MAX_BAD_SHOWN} more bad row(s) skipped")
+            Text(f"vista: warning: {report.skipped - MAX_BAD_SHOWN} more bad row(s) skipped")
         )
     if json_:
-        emit_json(report.to_json())
+        emit_json(report)
         return
     rate = report.rows / report.seconds if report.seconds else 0
     line = (
@@ -170,7 +121,7 @@ def import_cmd(
         f"{report.created:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged, "
         f"{report.skipped:,} skipped"
     )
-    if kind == "customers":
+    if report.kind == "customers":
         line += (
             f"; {report.customers_created:,} new customers, {report.auto_merges:,} merges, "
             f"{report.suggestions:,} suggestions"

@@ -35,7 +35,9 @@ class CliState:
     read_only: bool = False
     _backend: Backend | None = field(default=None, repr=False)
 
-    def backend(self, *, write: bool = False) -> Backend:
+    def backend(self, *, write: bool = False, create: bool = False) -> Backend:
+        """The backend of the global options, opened once. `create`: make a missing local
+        store file (the default store is always made)."""
         if write and self.read_only:
             raise ReadOnly("vista is running --read-only: this command changes data")
         if self._backend is None:
@@ -47,7 +49,7 @@ class CliState:
                 agent=self.agent,
                 read_only=self.read_only,
                 token=self.token,
-                create=not url,
+                create=create or not url,
             )
         return self._backend
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from backends import local_path
+from backends import open_factory
 from backends.base import InvalidInput
 from backends.models import Role
 from console.cli.kit import STATE, JsonOpt, handles_errors, mutating
@@ -18,115 +17,6 @@ from console.cli.output import emit_json, emit_jsonl, stderr, stdout, table, whe
 tokens_app = typer.Typer(
     help="API tokens of `vista serve`: create, list, revoke (admins).", no_args_is_help=True
 )
-
-
-def _store_path(backend: str | None) -> Path:
-    return local_path(backend or STATE.url)
-
-
-def _remote() -> Any | None:
-    """The HTTP backend when --backend names a server (tokens are then managed through it)."""
-    if STATE.url and STATE.url.startswith(("http://", "https://")):
-        return STATE.backend()
-    return None
-
-
-def _local_tokens() -> Any:
-    from backends.sqlite.store import Store
-    from backends.sqlite.tokens import TokenStore
-
-    return TokenStore(Store(_store_path(None)))
-
-
-def is_remote() -> bool:
-    """True when the global --backend names a server (http:// or https://)."""
-    return bool(STATE.url and STATE.url.startswith(("http://", "https://")))
-
-
-def remote_import(
-    path: Path,
-    *,
-    source: str,
-    fmt: str | None,
-    mapping: Path | None,
-    id_column: str | None,
-    default_region: str,
-    strict: bool,
-    kind: str,
-    json_: bool,
-    encoding: str | None = None,
-    max_bad_shown: int = 20,
-) -> None:
-    """`vista import` against a server: the file goes to `POST /api/v1/imports` (admins only),
-    and the server's report is printed as a local import prints its own."""
-    from backends.base import Forbidden
-    from backends.identity.readers import detect_format
-
-    if not path.is_file():
-        raise InvalidInput(f"no such file: {path}")
-    file_format = detect_format(path, fmt)
-    mapping_text = None
-    if mapping is not None:
-        try:
-            mapping_text = mapping.read_text("utf-8")
-        except OSError as e:
-            raise InvalidInput(f"no such mapping file: {mapping}") from e
-    backend = STATE.backend(write=True)
-    me = backend.whoami()
-    if me.role is not Role.ADMIN:  # before sending a file the server would refuse
-        raise Forbidden(
-            f"{me.name}'s token has the {me.role.value} role: importing needs an admin token"
-        )
-    try:
-        report = backend.import_file(  # type: ignore[attr-defined]
-            path,
-            source=source,
-            kind=kind,
-            fmt=file_format,
-            mapping=mapping_text,
-            id_column=id_column,
-            default_region=default_region.upper(),
-            encoding=encoding,
-            strict=strict,
-        )
-    except KeyboardInterrupt:
-        from console.cli.output import fail
-
-        fail(
-            "import interrupted: the server may still finish it; run the same command "
-            "again to be sure (imports are idempotent)",
-            130,
-        )
-    if json_:
-        emit_json(report)
-        return
-    bad = report.get("bad_rows", [])
-    for row in bad[:max_bad_shown]:
-        stderr.print(
-            f"vista: warning: {path.name} line {row['line']}: {row['reason']} (skipped)",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-    if report.get("skipped", 0) > max_bad_shown:
-        stderr.print(
-            f"vista: warning: {report['skipped'] - max_bad_shown} more bad row(s) skipped",
-            markup=False,
-            highlight=False,
-        )
-    seconds = report.get("seconds") or 0
-    rate = report["rows"] / seconds if seconds else 0
-    line = (
-        f"Imported {report['rows']:,} rows from {path.name} as {report['source']} "
-        f"{report['kind']}: {report['created']:,} new, {report['updated']:,} updated, "
-        f"{report['unchanged']:,} unchanged, {report['skipped']:,} skipped"
-    )
-    if report["kind"] == "customers":
-        line += (
-            f"; {report['customers_created']:,} new customers, {report['auto_merges']:,} merges, "
-            f"{report['suggestions']:,} suggestions"
-        )
-    stdout.print(f"{line} in {seconds:.1f} s ({rate:,.0f} rows/s)", markup=False, highlight=False)
 
 
 def _is_loopback(host: str) -> bool:
@@ -214,10 +104,14 @@ def register(app: typer.Typer) -> None:
         from console.server.app import create_app
         from console.server.hub import Hub
 
-        path = _store_path(backend)
+        url = backend or STATE.url
         sock = listen(host, port)  # before opening the store: a taken port says so at once
-        hub = Hub(path, read_only=STATE.read_only)
-        active = [t for t in hub.tokens.list() if t.active]
+        try:
+            hub = Hub(open_factory(url), read_only=STATE.read_only)
+        except BaseException:
+            sock.close()
+            raise
+        active = hub.active_tokens()
         if not _is_loopback(host):
             stderr.print(
                 f"warning: listening on {host} without TLS; put a TLS reverse proxy in "
@@ -229,13 +123,14 @@ def register(app: typer.Typer) -> None:
             stderr.print("serving read-only: every write answers 403", markup=False)
         if not active:
             stderr.print(
-                "no API tokens yet: create one with "
-                "`vista tokens create --name NAME --role operator`",
+                "no API tokens yet: an admin creates them with "
+                "`vista --agent ADMIN tokens create --name NAME --role operator` "
+                "(a store without an admin: `vista tokens create --name NAME --role admin`)",
                 markup=False,
                 highlight=False,
             )
         stderr.print(
-            f"Vista API for {path} on http://{host}:{port}/api/v1 "
+            f"Vista API for {hub.location} on http://{host}:{port}/api/v1 "
             f"(OpenAPI: /api/v1/openapi.json); Ctrl+C stops",
             markup=False,
             highlight=False,
@@ -273,20 +168,14 @@ def register(app: typer.Typer) -> None:
             role_value = Role(role)
         except ValueError as e:
             raise InvalidInput(f"unknown role {role!r}: operator, supervisor or admin") from e
-        remote = _remote()
-        if remote is not None:
-            answer = remote.tokens_create(name, role_value, agent)
-            token, info = answer["token"], {k: v for k, v in answer.items() if k != "token"}
-        else:
-            token, created = _local_tokens().create(name, role_value, agent)
-            info = created.to_json()
+        made = STATE.backend(write=True).create_token(name, role_value, agent)
         if json_:
-            emit_json({"token": token, **info})
+            emit_json(made)
             return
-        sys.stdout.write(token + "\n")
+        sys.stdout.write(made.token + "\n")
         sys.stdout.flush()
         stderr.print(
-            f"token {info['name']} for agent {info['agent']} ({info['role']}): shown only "
+            f"token {made.name} for agent {made.agent} ({made.role.value}): shown only "
             "this once, keep it secret",
             markup=False,
             highlight=False,
@@ -296,28 +185,18 @@ def register(app: typer.Typer) -> None:
     @handles_errors
     def tokens_list(json_: JsonOpt = False) -> None:
         """Every token: name, role, agent, created, revoked (never the secret)."""
-        remote = _remote()
-        found = (
-            remote.tokens_list()
-            if remote is not None
-            else [t.to_json() for t in _local_tokens().list()]
-        )
+        found = STATE.backend().tokens()
         if json_:
             emit_jsonl(found)
             return
         if not found:
             stdout.print("no tokens", markup=False)
             return
-        from backends.http.codec import parse_datetime
-
-        def _when(text: str | None) -> str:
-            return when(parse_datetime(text)) if text else ""
-
         table(
             None,
             ("name", "role", "agent", "created", "revoked"),
             (
-                (t["name"], t["role"], t["agent"], _when(t["created_at"]), _when(t["revoked_at"]))
+                (t.name, t.role.value, t.agent, when(t.created_at), when(t.revoked_at))
                 for t in found
             ),
         )
@@ -330,13 +209,8 @@ def register(app: typer.Typer) -> None:
         json_: JsonOpt = False,
     ) -> None:
         """Revoke a token: it stops working at once."""
-        remote = _remote()
-        info = (
-            remote.tokens_revoke(name)
-            if remote is not None
-            else _local_tokens().revoke(name).to_json()
-        )
+        info = STATE.backend(write=True).revoke_token(name)
         if json_:
             emit_json(info)
         else:
-            stdout.print(f"revoked token {info['name']}", markup=False, highlight=False)
+            stdout.print(f"revoked token {info.name}", markup=False, highlight=False)

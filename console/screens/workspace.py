@@ -465,6 +465,8 @@ class WorkspaceScreen(ContactActions, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if actions.is_mutating(action) and self.app.read_only:  # type: ignore[attr-defined]
             return False
+        if not actions.offered(action, self.app.capabilities):  # type: ignore[attr-defined]
+            return False
         c = self.contact
         if action in actions.MUTATING:
             if c is None:

@@ -34,7 +34,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from backends import open_factory
 from backends.base import (
+    Capability,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -44,17 +46,15 @@ from backends.base import (
     VistaError,
 )
 from backends.http import bodies, codec
-from backends.models import QueueQuery, Role, utcnow
+from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, contract_hints
+from backends.models import QueueQuery, Role, TokenInfo, utcnow
 from backends.providers.delivery import DeliveryHook
 from backends.providers.settings import ChannelSettings
-from backends.sqlite.backend import SQLiteBackend
-from backends.sqlite.tokens import TokenInfo
 from console.server import imports
 from console.server.asgi_body import receive_chunks
 from console.server.hub import Hub
 from console.server.openapi import openapi_document
 from console.server.webhooks import channel_routes
-from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, _contract_hints
 
 log = logging.getLogger("vista.server")
 
@@ -198,21 +198,14 @@ def _kwargs(ep: Endpoint, call: _Call, body: dict[str, Any]) -> dict[str, Any]:
             f"unknown parameter(s) for {ep.method} {ep.url_path}: {', '.join(unknown)}"
         )
     for group, fields in groups.items():
-        kwargs[group] = _contract_hints(ep.call)[group](**fields)
+        kwargs[group] = contract_hints(ep.call)[group](**fields)
     return kwargs
 
 
 def _invoke(
     hub: Hub, ep: Endpoint, grant: TokenInfo, read_only: bool, kwargs: dict[str, Any]
 ) -> Any:
-    """Run one endpoint's operation."""
-    if ep.call == "admin.tokens_list":
-        return hub.tokens.list()
-    if ep.call == "admin.tokens_create":
-        token, info = hub.tokens.create(kwargs["name"], kwargs["role"], kwargs.get("agent"))
-        return {"token": token, **info.to_json()}
-    if ep.call == "admin.tokens_revoke":
-        return hub.tokens.revoke(kwargs["name"]).to_json()
+    """Run one endpoint's operation: its contract method on the caller's backend."""
     return getattr(hub.backend_for(grant, read_only=read_only), ep.call)(**kwargs)
 
 
@@ -339,10 +332,13 @@ def _execute(
 ) -> Answer:
     """Call the operation and encode its answer."""
     try:
-        if ep.call in _FROM_ROWS:
-            body = _from_rows(hub.backend_for(grant, read_only=read_only), ep.call, kwargs)
-            if body is not None:
-                return 200, body, None
+        encoded = _ENCODED.get(ep.call)
+        if encoded is not None:
+            backend = hub.backend_for(grant, read_only=read_only)
+            if Capability.ENCODED_PAGES in backend.CAPABILITIES:
+                body = getattr(backend, encoded)(**kwargs)
+                if body is not None:
+                    return 200, body, None
         return 200, bodies.encode(_invoke(hub, ep, grant, read_only, kwargs)), None
     except VistaError as e:
         return _error_answer(e)
@@ -351,22 +347,8 @@ def _execute(
         return 500, _SERVER_ERROR, None
 
 
-#: Answers carrying a timeline page, written from the store's rows (`bodies.timeline_page`).
-_FROM_ROWS = frozenset({"customer_view", "timeline"})
-
-
-def _from_rows(backend: SQLiteBackend, call: str, kwargs: dict[str, Any]) -> bytes | None:
-    """The body of a customer view or a timeline page written without building event
-    models (the same bytes; None when a row needs the models' checks)."""
-    args = dict(kwargs)
-    customer_id = args.pop("customer_id")
-    if call == "timeline":
-        page = bodies.timeline_page(*backend.timeline_rows(customer_id, **args))
-        return None if page is None else bodies.encode_page(page)
-    customer = backend.get_customer(customer_id)  # the order `customer_view` reads them in
-    facts = backend.customer_facts(customer_id)
-    page = bodies.timeline_page(*backend.timeline_rows(customer_id, **args))
-    return None if page is None else bodies.encode_view(customer, facts, page)
+#: Answers a backend may write already encoded (Capability.ENCODED_PAGES): 200 events each.
+_ENCODED = {"customer_view": "encoded_customer_view", "timeline": "encoded_timeline"}
 
 
 async def _run(
@@ -387,9 +369,10 @@ async def _import(
     (a bad file, a strict import's bad row) answer with their own status.
     """
     fmt = imports.check(kwargs, call.content_type)
-    file = await imports.spool(receive, hub.path.parent, fmt)
+    backend = hub.backend_for(grant)
+    file = await imports.spool(receive, hub.spool_dir, fmt)
     try:
-        report = await run_in_threadpool(imports.run, hub.path, file, fmt, grant.agent, kwargs)
+        report = await run_in_threadpool(imports.run, backend, file, fmt, kwargs)
     except VistaError as e:
         return _error_answer(e)
     except Exception:  # a bug: log it, tell the client no more than that
@@ -472,7 +455,7 @@ def create_app(
     if hub is None:
         if path is None:
             raise InvalidInput("create_app needs a store path or a hub")
-        hub = Hub(path, clock=clock)
+        hub = Hub(open_factory(str(path), clock=clock))
     routes: dict[str, list[Route]] = {}
     for ep in ENDPOINTS:
         routes.setdefault(ep.url_path, []).append(

@@ -1,9 +1,9 @@
-"""What the server holds: the store's path, one backend per (agent, read-only), tokens, wake-ups.
+"""What the server holds: a factory of backends over one store, replays, wake-ups.
 
-The server opens the store *as the token's agent*: an operator cannot act as
-anyone else whatever the request says, and a supervisor's store is opened
-read-only (`mode=ro`), so SQLite itself refuses a write that slipped past the
-role check.
+The server serves any `Backend` through the contract. It opens the store *as the
+token's agent*, with the token's role: an operator cannot act as anyone else
+whatever the request says, and a supervisor's backend is opened read-only, so the
+store itself refuses a write that slipped past the role check.
 """
 
 from __future__ import annotations
@@ -13,98 +13,84 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
-from backends.base import VistaError
-from backends.models import Role, utcnow
-from backends.sqlite.backend import SQLiteBackend
-from backends.sqlite.store import Store
-from backends.sqlite.tokens import TokenInfo, TokenStore
+from backends.base import Backend, BackendFactory, VistaError
+from backends.models import Role, TokenInfo
 
 log = logging.getLogger("vista.server")
+
+#: The agent the server itself reads as (token checks, the change feed's end).
+SERVER_AGENT = "vista-server"
 
 
 class Hub:
     """The server's state: thread-safe, shared by every request."""
 
     def __init__(
-        self, path: str | Path, *, clock: Callable[[], datetime] = utcnow, read_only: bool = False
+        self,
+        backends: BackendFactory,
+        *,
+        read_only: bool = False,
+        spool_dir: Path | None = None,
     ) -> None:
-        self.clock = clock
+        """`backends`: the store as any agent (`backends.open_factory`). `spool_dir`: where
+        an uploaded import file waits for the import (None: the system's temporary
+        directory, `TMPDIR`)."""
         self.read_only = read_only  # serve everything read-only: every write answers 403
+        self.spool_dir = spool_dir
         self._lock = threading.Lock()
-        self._backends: dict[tuple[str, bool], SQLiteBackend] = {}
-        self.path = Path(path)
-        self._store = Store(self.path)  # migrates, holds the tokens, serves every writer
-        self._ro_store: Store | None = None
-        self.tokens = TokenStore(self._store)
+        self._backends = backends
         self.replays = ReplayCache()
         self.changed = Notifier(self.feed_end)
 
-    def retarget(self, path: str | Path) -> None:
-        """Serve another store file from now on (tests give each case a fresh copy)."""
+    def retarget(self, backends: BackendFactory) -> None:
+        """Serve another store from now on (tests give each case a fresh copy)."""
         with self._lock:
-            self._backends = {}
-            old_stores = [self._store, self._ro_store]
-            self.path = Path(path)
-            self._store = Store(self.path)
-            self._ro_store = None
-            self.tokens = TokenStore(self._store)
+            old, self._backends = self._backends, backends
             self.replays = ReplayCache()
-        for store in old_stores:
-            if store is not None:
-                store.close()
+        old.close()
+
+    def _server(self) -> Backend:
+        return self._backends(SERVER_AGENT, read_only=True)
+
+    @property
+    def location(self) -> str:
+        """Where the served data lives (for the start-up line)."""
+        return self._server().location
+
+    def active_tokens(self) -> int:
+        """How many API tokens work (0 when the store keeps none)."""
+        try:
+            found = self._backends(SERVER_AGENT, read_only=True, role=Role.ADMIN).tokens()
+        except VistaError:
+            return 0
+        return sum(1 for t in found if t.active)
 
     def feed_end(self) -> int:
         """The newest change's sequence number (the watcher of long-polls reads it)."""
-        with self._store.read() as db:
-            return int(db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0])
+        return self._server().changes(-1).cursor
 
     def authenticate(self, token: str) -> TokenInfo | None:
         """The grant of an active token, or None."""
-        return self.tokens.verify(token)
+        return self._server().verify_token(token)
 
-    def backend(self, agent: str, *, read_only: bool, role: Role | None = None) -> SQLiteBackend:
+    def backend(self, agent: str, *, read_only: bool, role: Role | None = None) -> Backend:
         """The store opened as `agent` (read-only for supervisors and read-only clients).
 
         With `role` the agent acts with that role (the token's), whatever its row in
-        `agents` says. Every agent's backend shares one connection per worker thread
-        (two stores: read-write and `mode=ro`), so 200 agents do not mean 200 x
-        threads connections.
+        `agents` says.
         """
-        read_only = read_only or self.read_only
-        key = (agent, role, read_only)
-        with self._lock:
-            found = self._backends.get(key)
-            if found is None:
-                found = SQLiteBackend(self.path, agent=agent, read_only=read_only, clock=self.clock)
-                found.store.close()
-                found.store = self._shared_store(read_only)
-                if role is not None:
-                    found._agent = replace(found.whoami(), role=role)
-                self._backends[key] = found
-            return found
+        return self._backends(agent, read_only=read_only or self.read_only, role=role)
 
-    def backend_for(self, grant: TokenInfo, *, read_only: bool = False) -> SQLiteBackend:
+    def backend_for(self, grant: TokenInfo, *, read_only: bool = False) -> Backend:
         """The store as the token's agent, with the token's role."""
         read_only = read_only or grant.role is Role.SUPERVISOR
         return self.backend(grant.agent, read_only=read_only, role=grant.role)
 
-    def _shared_store(self, read_only: bool) -> Store:
-        if not read_only:
-            return self._store
-        if self._ro_store is None:
-            self._ro_store = Store(self.path, read_only=True)
-        return self._ro_store
-
     def close(self) -> None:
         with self._lock:
-            self._backends = {}
-        for store in (self._store, self._ro_store):
-            if store is not None:
-                store.close()
+            self._backends.close()
 
 
 class ReplayCache:

@@ -1,10 +1,9 @@
 """`POST /api/v1/imports`: an admin sends a source system's file; the server imports it.
 
-The body (CSV, JSON Lines or a JSON array) is streamed to a temporary file
-next to the store, never held in memory, then handed to the import pipeline's
-public entry point (`backends.sqlite.identity.importer.run_import`) with the same
-options and checks as `vista import`. The answer is the report `vista import
---json` prints.
+The body (CSV, JSON Lines or a JSON array) is streamed to a temporary file, never
+held in memory, then handed to `Backend.import_file` of the admin's backend with
+the same options and checks as `vista import`. The answer is the report `vista
+import --json` prints.
 """
 
 from __future__ import annotations
@@ -16,7 +15,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from backends.base import InvalidInput
+from backends.base import Backend, InvalidInput
+from backends.imports import check_options
+from backends.models import ImportResult
 from console.server.asgi_body import receive_chunks
 
 MAX_IMPORT_BYTES = 2 << 30  # 2 GiB per request
@@ -48,9 +49,10 @@ def body_format(given: str | None, content_type: str) -> str:
 
 
 async def spool(
-    receive: Callable[[], Awaitable[dict[str, Any]]], directory: Path, suffix: str
+    receive: Callable[[], Awaitable[dict[str, Any]]], directory: Path | None, suffix: str
 ) -> Path:
-    """Write the request body to a new temporary file in `directory`; its path.
+    """Write the request body to a new temporary file in `directory` (None: the system's
+    temporary directory); its path.
 
     Raises:
         InvalidInput: the body is over MAX_IMPORT_BYTES, or the client went away.
@@ -78,66 +80,50 @@ def check(kwargs: dict[str, Any], content_type: str) -> str:
     Raises:
         InvalidInput: a bad source name, kind, region, encoding, format or mapping size.
     """
-    from backends.identity.phones import check_region
-    from backends.identity.readers import check_encoding
-    from backends.sqlite.identity.importer import check_source
-
-    check_source(kwargs["source"])
-    if kwargs.get("kind", "customers") not in ("customers", "events"):
-        raise InvalidInput(f"unknown kind {kwargs['kind']!r}; use customers or events")
-    check_region(kwargs.get("default_region", "IT"))
-    check_encoding(kwargs.get("encoding"))
+    check_options(
+        source=kwargs["source"],
+        kind=kwargs.get("kind", "customers"),
+        fmt=kwargs.get("format"),
+        default_region=kwargs.get("default_region", "IT"),
+        encoding=kwargs.get("encoding"),
+    )
     if len(kwargs.get("mapping") or "") > MAX_MAPPING_CHARS:
         raise InvalidInput(f"the mapping is over {MAX_MAPPING_CHARS} characters")
     return body_format(kwargs.get("format"), content_type)
 
 
-def run(store_path: Path, file: Path, fmt: str, actor: str, kwargs: dict[str, Any]) -> Any:
-    """Import `file` into the store as `actor` (in a worker thread); the report as JSON.
+def run(backend: Backend, file: Path, fmt: str, kwargs: dict[str, Any]) -> ImportResult:
+    """Import `file` through `backend` (in a worker thread); the report.
 
     Raises:
         InvalidInput: an unreadable file or mapping, or (strict) a bad row.
         Unavailable: the store cannot be written.
     """
-    from backends.sqlite.identity.importer import ImportOptions, run_import
-    from backends.sqlite.store import Store
-
     kind = kwargs.get("kind", "customers")
-    region = kwargs.get("default_region", "IT")
-    with _mapping(kwargs.get("mapping"), kind, store_path.parent) as mapping:
-        fields: dict[str, Any] = {
-            "source": kwargs["source"],
-            "kind": kind,
-            "fmt": fmt,
-            "mapping": mapping,
-            "id_column": kwargs.get("id_column"),
-            "default_region": region.upper(),
-            "strict": bool(kwargs.get("strict", False)),
-            "encoding": kwargs.get("encoding") or None,
-        }
-        if "workers" in ImportOptions.__dataclass_fields__:
-            fields["workers"] = 0  # never fork the server process: rows are prepared inline
-        options = ImportOptions(**fields)
-        store = Store(store_path)  # its own connection: a bulk load grows its page cache
-        try:
-            report = run_import(store, file, options, actor=actor)
-        finally:
-            store.close()
-    return report.to_json()
+    with _mapping(kwargs.get("mapping"), file.parent) as mapping:
+        return backend.import_file(
+            file,
+            source=kwargs["source"],
+            kind=kind,
+            fmt=fmt,
+            mapping=mapping,
+            id_column=kwargs.get("id_column"),
+            default_region=kwargs.get("default_region", "IT"),
+            encoding=kwargs.get("encoding") or None,
+            strict=bool(kwargs.get("strict", False)),
+        )
 
 
 @contextlib.contextmanager
-def _mapping(text: str | None, kind: str, directory: Path) -> Iterator[Any]:
-    """The mapping a request's TOML text describes (the identity mapping without one)."""
-    from backends.identity.mapping import load_mapping
-
+def _mapping(text: str | None, directory: Path) -> Iterator[Path | None]:
+    """A mapping file holding a request's TOML text, while the import runs (None without)."""
     if not text:
-        yield load_mapping(None, kind)
+        yield None
         return
     fd, name = tempfile.mkstemp(prefix=".vista-mapping-", suffix=".toml", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
-        yield load_mapping(name, kind)
+        yield Path(name)
     finally:
         Path(name).unlink(missing_ok=True)

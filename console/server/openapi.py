@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any, get_args, get_origin
 
 from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, Param
+from backends.models import Role
 
 _ERRORS = {
     "400": "Malformed request (bad JSON, unknown or malformed parameter).",
@@ -111,7 +112,7 @@ def _operation(ep: Endpoint, schemas: _Schemas) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": ep.operation_id,
         "summary": ep.summary or ep.call,
-        "tags": ["admin" if ep.call.startswith("admin.") else ("write" if ep.write else "read")],
+        "tags": ["admin" if ep.roles == {Role.ADMIN} else ("write" if ep.write else "read")],
         "x-roles": sorted(r.value for r in ep.roles if not (ep.write and r.value == "supervisor")),
         "parameters": [_parameter(p, schemas) for p in params if p.where != "body"],
         "responses": {

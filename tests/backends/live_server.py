@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import uvicorn
 
+from backends import open_factory
+from backends.base import Backend, BackendFactory
 from backends.http.client import HTTPBackend
 from backends.models import Role
 from console.server.app import create_app
@@ -26,7 +28,8 @@ class LiveServer:
     """uvicorn serving `create_app` on 127.0.0.1:<free port>; `serve(path)` switches the store."""
 
     def __init__(self, first_db: Path, port: int = 0, **app_options: Any) -> None:
-        self.hub = Hub(first_db, clock=lambda: NOW)
+        self.backends: BackendFactory = open_factory(str(first_db), clock=lambda: NOW)
+        self.hub = Hub(self.backends)
         self.app = create_app(hub=self.hub, **app_options)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -63,7 +66,12 @@ class LiveServer:
     def serve(self, db: Path) -> None:
         """Serve this store file from now on."""
         self.db = db
-        self.hub.retarget(db)
+        self.backends = open_factory(str(db), clock=lambda: NOW)
+        self.hub.retarget(self.backends)
+
+    def admin(self) -> Backend:
+        """The served store as an admin, on this side of the wire (to set up a case)."""
+        return self.backends("vista-tests", role=Role.ADMIN)
 
     def token(self, agent: str, role: Role | None = None) -> str:
         """A fresh token for `agent`, with the agent's role in the store unless given."""
@@ -71,8 +79,7 @@ class LiveServer:
             with sqlite3.connect(self.db) as conn:
                 row = conn.execute("SELECT role FROM agents WHERE name = ?", (agent,)).fetchone()
             role = Role(row[0]) if row else Role.OPERATOR
-        token, _ = self.hub.tokens.create(f"{agent}-{next(self._names)}", role, agent)
-        return token
+        return self.admin().create_token(f"{agent}-{next(self._names)}", role, agent).token
 
     def backend_for(
         self, agent: str, *, read_only: bool = False, role: Role | None = None

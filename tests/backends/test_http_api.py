@@ -42,8 +42,8 @@ def test_revoked_token_stops_working_at_once(served: LiveServer) -> None:
     auth = {"authorization": f"Bearer {token}"}
     with httpx.Client(base_url=served.url, headers=auth) as http:
         assert http.get("/api/v1/me").status_code == 200
-        name = [t.name for t in served.hub.tokens.list() if t.agent == "giulia"][-1]
-        served.hub.tokens.revoke(name)
+        name = [t.name for t in served.admin().tokens() if t.agent == "giulia"][-1]
+        served.admin().revoke_token(name)
         assert http.get("/api/v1/me").status_code == 401
 
 

@@ -78,6 +78,8 @@ def test_tokens_create_prints_only_the_token(store: Path) -> None:
     made = _vista(
         "--backend",
         f"sqlite:///{store}",
+        "--agent",
+        "admin",
         "tokens",
         "create",
         "--name",
@@ -89,7 +91,9 @@ def test_tokens_create_prints_only_the_token(store: Path) -> None:
     )
     assert made.returncode == 0, made.stderr
     assert made.stdout.count("\n") == 1 and made.stdout.startswith("vista_")
-    listed = _vista("--backend", f"sqlite:///{store}", "tokens", "list", "--json")
+    listed = _vista(
+        "--backend", f"sqlite:///{store}", "--agent", "admin", "tokens", "list", "--json"
+    )
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert [(r["name"], r["role"], r["agent"], r["revoked_at"]) for r in rows] == [
         ("desk-1", "operator", "giulia", None)
@@ -101,11 +105,50 @@ def test_tokens_create_prints_only_the_token(store: Path) -> None:
     assert bad.returncode == 1 and "unknown role" in bad.stderr and bad.stdout == ""
 
 
+@pytest.mark.parametrize("who", [[], ["--agent", "giulia"], ["--agent", "anna"]])
+def test_only_an_admin_manages_tokens_on_a_local_store(store: Path, who: list[str]) -> None:
+    """The local owner (an operator), an operator and a supervisor may not print a token,
+    even an operator's, nor list or revoke one; the demo's admin may."""
+    local = ["--backend", f"sqlite:///{store}"]
+    for role in ("admin", "operator"):
+        made = _vista(*local, *who, "tokens", "create", "--name", f"x-{role}", "--role", role)
+        assert made.returncode == 1 and made.stdout == "", made.stderr
+        assert "only an admin" in made.stderr or "read-only" in made.stderr
+    assert _token(store, "desk", "operator", "giulia").startswith("vista_")
+    listed = _vista(*local, *who, "tokens", "list")
+    assert listed.returncode == 1 and "only an admin" in listed.stderr
+    revoked = _vista(*local, *who, "tokens", "revoke", "desk")
+    assert revoked.returncode == 1
+    listed = _vista(*local, "--agent", "admin", "tokens", "list", "--json")
+    assert [json.loads(line)["revoked_at"] for line in listed.stdout.splitlines()] == [None]
+
+
+def test_a_store_without_an_admin_lets_its_owner_make_the_first_admin_token(
+    tmp_path: Path,
+) -> None:
+    from backends.sqlite.store import Store
+
+    Store(tmp_path / "new.db", create=True).close()  # a new, empty store: no agents at all
+    local = ["--backend", f"sqlite:///{tmp_path / 'new.db'}"]
+    operator = _vista(*local, "tokens", "create", "--name", "ops", "--role", "operator")
+    assert operator.returncode == 1 and "only an admin" in operator.stderr
+    first = _vista(*local, "tokens", "create", "--name", "first-admin", "--role", "admin")
+    assert first.returncode == 0 and first.stdout.startswith("vista_"), first.stderr
+    second = _vista(*local, "tokens", "create", "--name", "admin-2", "--role", "admin")
+    assert second.returncode == 1 and "only an admin" in second.stderr
+    by_admin = _vista(
+        *local, "--agent", "first-admin", "tokens", "create", "--name", "ops", "--role", "operator"
+    )
+    assert by_admin.returncode == 0, by_admin.stderr
+
+
 def _token(store: Path, name: str, role: str, agent: str | None = None) -> str:
     """A new token made by `vista tokens create` on the local store (printed alone)."""
     made = _vista(
         "--backend",
         f"sqlite:///{store}",
+        "--agent",
+        "admin",
         "tokens",
         "create",
         "--name",
@@ -151,7 +194,9 @@ def test_cli_against_a_served_store(store: Path, server: str) -> None:
     )
     assert claimed.returncode == 0 and json.loads(claimed.stdout)["assignee"] == "giulia"
     assert _vista("--backend", server, "--token", "vista_bad", "queue", "list").returncode == 1
-    revoked = _vista("--backend", f"sqlite:///{store}", "tokens", "revoke", "ops")
+    revoked = _vista(
+        "--backend", f"sqlite:///{store}", "--agent", "admin", "tokens", "revoke", "ops"
+    )
     assert revoked.returncode == 0
     after = _vista("--backend", server, "--token", operator, "queue", "list")
     assert after.returncode == 1 and "revoked" in after.stderr

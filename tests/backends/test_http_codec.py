@@ -14,7 +14,7 @@ import pytest
 
 from backends.base import Backend, InvalidInput, VistaError
 from backends.http import bodies, codec, routes
-from backends.models import EventKind, QueueQuery, TimelineEvent, TimelinePage
+from backends.models import EventKind, QueueQuery, Role, TimelineEvent, TimelinePage
 from backends.sqlite.backend import SQLiteBackend
 from tests.conftest import NOW
 
@@ -30,7 +30,10 @@ def store(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> SQLi
 
     path = tmp_path_factory.mktemp("codec") / "vista.db"
     shutil.copy(demo_template, path)
-    return SQLiteBackend(path, agent="giulia", clock=lambda: NOW)
+    # giulia with an admin's role, so that the admins' reads (tokens) round-trip too
+    backend = SQLiteBackend(path, agent="giulia", role=Role.ADMIN, clock=lambda: NOW)
+    backend.create_token("desk-1", Role.OPERATOR, "giulia")
+    return backend
 
 
 def _read(store: SQLiteBackend, ep: routes.Endpoint) -> Any:

@@ -52,7 +52,7 @@ def test_an_admin_import_answers_the_cli_report_and_shows_up_in_search(
     store.close()
 
     admin = HTTPBackend(served.url, token=served.token("root", Role.ADMIN))
-    report = admin.import_file(crm, source="crm", fmt="csv")
+    report = admin.import_file(crm, source="crm", fmt="csv").to_json()
     assert {k: v for k, v in report.items() if k != "seconds"} == {
         k: v for k, v in expected.items() if k != "seconds"
     }
@@ -62,7 +62,7 @@ def test_an_admin_import_answers_the_cli_report_and_shows_up_in_search(
     hits = operator.search_customers("Zanardelli")
     assert [h.name for h in hits] == ["Ottavia Zanardelli"]
     again = admin.import_file(crm, source="crm", fmt="csv")  # re-importing updates in place
-    assert (again["created"], again["unchanged"]) == (0, 2)
+    assert (again.created, again.unchanged) == (0, 2)
     for b in (admin, operator):
         b.close()
 
@@ -129,10 +129,10 @@ def test_a_file_in_another_encoding_imports_through_the_server(
     admin = HTTPBackend(served.url, token=served.token("root", Role.ADMIN))
     try:
         as_utf8 = admin.import_file(crm, source="legacy", fmt="csv")
-        assert as_utf8["created"] == 0 and [b["line"] for b in as_utf8["bad_rows"]] == [2, 3]
-        assert "--encoding" in as_utf8["bad_rows"][0]["reason"]
+        assert as_utf8.created == 0 and [b.line for b in as_utf8.bad_rows] == [2, 3]
+        assert "--encoding" in as_utf8.bad_rows[0].reason
         report = admin.import_file(crm, source="legacy", fmt="csv", encoding="cp1252")
-        assert report["created"] == 2 and report["bad_rows"] == []
+        assert report.created == 2 and report.bad_rows == ()
         hits = admin.search_customers("Müller")
         assert any(h.name == "Zoë Müller" for h in hits)
         before = _fingerprint(served.db)

@@ -1,5 +1,6 @@
-"""The server writes customer views and timeline pages straight from the store's rows: the
-bytes must be exactly those of encoding the models, for every event the store can hold."""
+"""The SQLite backend writes customer views and timeline pages straight from the store's rows
+(`encoded_customer_view`, `encoded_timeline`, which the server sends): the bytes must be
+exactly those of encoding the models, for every event the store can hold."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pytest
 from backends.http import bodies
 from backends.models import EventKind
 from backends.sqlite.backend import SQLiteBackend
-from console.server.app import _from_rows
 from tests.conftest import NOW
 
 HOSTILE = [  # (kind, channel, summary, payload) as a source may have left them
@@ -54,14 +54,14 @@ def test_a_customer_view_from_rows_is_byte_for_byte_the_models_json(demo_db: Pat
     for cid in customers:
         for args in ({"limit": 200}, {"limit": 3}, {"kinds": (EventKind.ORDER,), "limit": 50}):
             expected = bodies.encode(backend.customer_view(cid, **args))
-            assert _from_rows(backend, "customer_view", {"customer_id": cid, **args}) == expected
+            assert backend.encoded_customer_view(cid, **args) == expected
 
 
 def test_hostile_events_and_cursors_give_the_same_bytes(demo_db: Path) -> None:
     cid = 5
     _add_events(demo_db, cid)
     backend = SQLiteBackend(demo_db, agent="demo", read_only=True)
-    view = _from_rows(backend, "customer_view", {"customer_id": cid, "limit": 200})
+    view = backend.encoded_customer_view(cid, limit=200)
     assert view == bodies.encode(backend.customer_view(cid, limit=200))
     # valid JSON, no NaN, the hostile summary kept as data
     data = json.loads(view, parse_constant=lambda c: pytest.fail(f"{c} on the wire"))
@@ -70,8 +70,7 @@ def test_hostile_events_and_cursors_give_the_same_bytes(demo_db: Path) -> None:
     cursor = None
     pages = 0
     while True:  # every page of the timeline, following the cursor
-        args = {"customer_id": cid, "limit": 4, "cursor": cursor}
-        page = _from_rows(backend, "timeline", args)
+        page = backend.encoded_timeline(cid, limit=4, cursor=cursor)
         assert page == bodies.encode(backend.timeline(cid, limit=4, cursor=cursor))
         cursor = json.loads(page)["next_cursor"]
         pages += 1
@@ -84,6 +83,6 @@ def test_an_unknown_kind_takes_the_models_path(demo_db: Path) -> None:
     with sqlite3.connect(demo_db) as conn:
         conn.execute("UPDATE events SET kind = 'telepathy' WHERE customer_id = 5")
     backend = SQLiteBackend(demo_db, agent="demo", read_only=True)
-    assert _from_rows(backend, "timeline", {"customer_id": 5, "limit": 10}) is None
+    assert backend.encoded_timeline(5, limit=10) is None
     with pytest.raises(ValueError, match="telepathy"):
         backend.timeline(5, limit=10)

@@ -217,9 +217,9 @@ def test_role_check_alone_refuses_every_write_for_a_supervisor() -> None:
     from datetime import UTC, datetime
 
     from backends.base import ReadOnly
+    from backends.http.routes import ENDPOINTS
     from backends.sqlite.tokens import TokenInfo
     from console.server.app import _authorise
-    from backends.http.routes import ENDPOINTS
 
     grant = TokenInfo("boss", Role.SUPERVISOR, "giulia", datetime(2026, 1, 1, tzinfo=UTC))
     writes = [ep for ep in ENDPOINTS if ep.write]

@@ -25,6 +25,7 @@ from backends.identity.mapping import EVENT_FIELDS, Mapping
 from backends.identity.phones import check_region
 from backends.identity.prepare import Plan, Workers, prepared, workers_for
 from backends.identity.readers import check_encoding, detect_format, open_input, read_rows
+from backends.imports import check_source
 from backends.sqlite.identity import events as event_store
 from backends.sqlite.identity.resolver import Incoming, Resolver
 from backends.sqlite.identity.settings import database_config, save_settings
@@ -34,7 +35,6 @@ from backends.sqlite.store import Store
 MAX_BAD_KEPT = 1000
 IMPORT_CACHE_KIB = 65536  # SQLite page cache of the importing connection (64 MiB)
 PARALLEL_BYTES = 1 << 20  # files from this size on are prepared by worker processes
-_SOURCE_OK = set("abcdefghijklmnopqrstuvwxyz0123456789_-.")
 
 
 @dataclass
@@ -75,14 +75,6 @@ class ImportOptions:
     batch_size: int = 10_000
     config: MatchConfig = field(default_factory=MatchConfig)
     workers: int | None = None  # processes preparing rows (None: by file size; 0: inline)
-
-
-def check_source(name: str) -> str:
-    """A source name: lower-case letters, digits, `-`, `_`, `.` (InvalidInput otherwise)."""
-    value = name.strip().lower()
-    if not value or not set(value) <= _SOURCE_OK or len(value) > 40:
-        raise InvalidInput(f"bad source name {name!r}: use letters, digits, '-', '_' or '.'")
-    return value
 
 
 def run_import(
@@ -282,11 +274,11 @@ def _run(
                     continue
                 sid, _column = options.mapping.source_id(row, options.id_column)
                 canonical = options.mapping.apply(row, known)
-                item, reason = ev.to_event(line, sid, canonical, row, region)
-                if item is None:
+                event, reason = ev.to_event(line, sid, canonical, row, region)
+                if event is None:
                     bad(line, reason)
                     continue
-                batch.append(item)
+                batch.append(event)
                 if len(batch) >= options.batch_size:
                     write(flush)
                     batch = []

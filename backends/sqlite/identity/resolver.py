@@ -277,14 +277,14 @@ class Resolver:
             if own is None and not targets:
                 own = self._new_customer_id(item.customer_hint)
                 new_customers.add(own)
-            mine = Profile()
-            mine.add(f)
+            mine_profile = Profile()
+            mine_profile.add(f)
             for cid, (_pts, other, v) in targets:
                 if own is None:
                     own = cid
                 elif cid != own:
                     theirs = profile.get(cid, EMPTY)
-                    if profile.get(own, mine).conflicts(theirs, self.cfg):
+                    if profile.get(own, mine_profile).conflicts(theirs, self.cfg):
                         suggestions.append(
                             (
                                 min(rid, other),

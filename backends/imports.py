@@ -1,0 +1,37 @@
+"""The options of `Backend.import_file`, checked alike by every backend and by the server
+(which checks them before it reads an uploaded file)."""
+
+from __future__ import annotations
+
+from backends.base import InvalidInput
+from backends.identity.phones import check_region
+from backends.identity.readers import check_encoding
+
+KINDS = ("customers", "events")
+FORMATS = ("csv", "jsonl", "json")
+_SOURCE_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-.")
+
+
+def check_source(name: str) -> str:
+    """A source name: lower-case letters, digits, `-`, `_`, `.` (InvalidInput otherwise)."""
+    value = name.strip().lower()
+    if not value or not set(value) <= _SOURCE_OK or len(value) > 40:
+        raise InvalidInput(f"bad source name {name!r}: use letters, digits, '-', '_' or '.'")
+    return value
+
+
+def check_options(
+    *, source: str, kind: str, fmt: str | None, default_region: str, encoding: str | None
+) -> tuple[str, str, str | None]:
+    """(source, region, encoding) of an import, checked and normalised.
+
+    Raises:
+        InvalidInput: a bad source name, kind, format, region or encoding.
+    """
+    checked = check_source(source)
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown kind {kind!r}; use customers or events")
+    if fmt is not None and fmt not in FORMATS:
+        raise InvalidInput(f"unknown format {fmt!r}; use csv, jsonl or json")
+    region = check_region(default_region)
+    return checked, region, check_encoding(encoding) if encoding else None

@@ -1,0 +1,83 @@
+"""`Backend.import_file` on the SQLite store: options checked, then the import pipeline.
+
+The file is imported on a connection of its own (a bulk load grows its page cache,
+which the backend's connections should not keep), as the acting agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from backends.base import InvalidInput
+from backends.identity.mapping import load_mapping
+from backends.imports import check_options
+from backends.models import BadRow, ImportResult
+from backends.sqlite.identity.importer import ImportOptions, ImportReport, run_import
+from backends.sqlite.store import Store
+
+
+def import_file(
+    store_path: Path,
+    path: Path,
+    *,
+    actor: str,
+    source: str,
+    kind: str = "customers",
+    fmt: str | None = None,
+    mapping: str | Path | None = None,
+    id_column: str | None = None,
+    default_region: str = "IT",
+    encoding: str | None = None,
+    strict: bool = False,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    on_bad: Callable[[int, str], None] | None = None,
+) -> ImportResult:
+    """Import `path` into the store at `store_path` (see `Backend.import_file`).
+
+    Raises:
+        InvalidInput: a bad option, mapping or file; with `strict`, the first bad row.
+        Unavailable: the store cannot be written.
+    """
+    source, region, encoding = check_options(
+        source=source, kind=kind, fmt=fmt, default_region=default_region, encoding=encoding
+    )
+    options = ImportOptions(
+        source=source,
+        kind=kind,
+        fmt=fmt,
+        mapping=load_mapping(mapping, kind),
+        id_column=id_column,
+        default_region=region,
+        strict=strict,
+        encoding=encoding,
+        workers=workers,
+    )
+    if not path.is_file():
+        raise InvalidInput(f"no such file: {path}")
+    store = Store(store_path)
+    try:
+        report = run_import(store, path, options, actor=actor, progress=progress, on_bad=on_bad)
+    finally:
+        store.close()
+    return result(report)
+
+
+def result(report: ImportReport) -> ImportResult:
+    """The contract's frozen report of an import."""
+    return ImportResult(
+        source=report.source,
+        kind=report.kind,
+        rows=report.rows,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        skipped=report.skipped,
+        customers_created=report.customers_created,
+        auto_merges=report.auto_merges,
+        suggestions=report.suggestions,
+        seconds=round(report.seconds, 3),
+        import_id=report.import_id,
+        bad_rows=tuple(BadRow(line, reason) for line, reason in report.bad),
+    )
