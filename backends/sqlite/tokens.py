@@ -10,11 +10,10 @@ import hashlib
 import re
 import secrets
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 
 from backends.base import Conflict, InvalidInput, NotFound
-from backends.models import Role, _Model, utcnow
+from backends.models import Model, Role, utcnow
 from backends.sqlite import rows
 from backends.sqlite.store import Store
 
@@ -22,8 +21,7 @@ PREFIX = "vista_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 
-@dataclass(frozen=True, slots=True)
-class TokenInfo(_Model):
+class TokenInfo(Model):
     """What a token grants (never the token itself)."""
 
     name: str

@@ -13,9 +13,10 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from backends.base import VistaError
 from backends.models import Role, utcnow
