@@ -205,7 +205,7 @@ class Model(msgspec.Struct, frozen=True):
 # Customers
 
 
-class Address(Model):
+class Address(Model, frozen=True):
     """A postal address, with the source it came from."""
 
     street: str = ""
@@ -220,7 +220,7 @@ class Address(Model):
         return ", ".join(p for p in parts if p)
 
 
-class Identity(Model):
+class Identity(Model, frozen=True):
     """One identifier of a customer, normalised, with the source it came from."""
 
     kind: IdentityKind
@@ -235,7 +235,7 @@ class Identity(Model):
         return self.raw if self.kind is IdentityKind.EMAIL and self.raw else self.value
 
 
-class SourceRecord(Model):
+class SourceRecord(Model, frozen=True):
     """A customer record as one source system holds it, untouched."""
 
     source: str
@@ -246,14 +246,14 @@ class SourceRecord(Model):
     customer_id: int | None = None
 
 
-class FieldConflict(Model):
+class FieldConflict(Model, frozen=True):
     """Sources disagree on a field: which source says what."""
 
     field: str
     values: Mapping[str, str]  # source -> value
 
 
-class Customer(Model):
+class Customer(Model, frozen=True):
     """The golden profile: one person, merged from every source."""
 
     id: int
@@ -309,7 +309,7 @@ def _loose(value: str) -> str:
     return re.sub(r"\s+", " ", v)
 
 
-class CustomerHit(Model):
+class CustomerHit(Model, frozen=True):
     """One search result."""
 
     id: int
@@ -321,7 +321,7 @@ class CustomerHit(Model):
     matched: str = ""  # what matched: name, email, phone, order
 
 
-class CustomerFacts(Model):
+class CustomerFacts(Model, frozen=True):
     """Key facts shown under the profile header."""
 
     customer_id: int
@@ -351,7 +351,7 @@ class CustomerFacts(Model):
 # Timeline
 
 
-class TimelineEvent(Model):
+class TimelineEvent(Model, frozen=True):
     """One event of a customer's unified timeline, from any source."""
 
     id: int
@@ -365,7 +365,7 @@ class TimelineEvent(Model):
     contact_id: int | None = None
 
 
-class TimelinePage(Model):
+class TimelinePage(Model, frozen=True):
     """A page of timeline events, newest first."""
 
     events: tuple[TimelineEvent, ...]
@@ -376,7 +376,7 @@ class TimelinePage(Model):
 # Queue
 
 
-class Contact(Model):
+class Contact(Model, frozen=True):
     """One item of the queue: a conversation to work, on one channel."""
 
     id: int
@@ -408,7 +408,7 @@ class Contact(Model):
         return SlaState.OK
 
 
-class QueueQuery(Model):
+class QueueQuery(Model, frozen=True):
     """Filters for a queue page. Empty tuples mean 'any'."""
 
     statuses: tuple[ContactStatus, ...] = QUEUE_STATUSES
@@ -420,7 +420,7 @@ class QueueQuery(Model):
     text: str = ""  # filter on subject / customer name
 
 
-class QueuePage(Model):
+class QueuePage(Model, frozen=True):
     """A page of the queue, with keyset cursors to the rows around it."""
 
     contacts: tuple[Contact, ...]
@@ -428,7 +428,7 @@ class QueuePage(Model):
     prev_cursor: str | None  # rows before the first one; None at the start
 
 
-class Message(Model):
+class Message(Model, frozen=True):
     """One message of a contact's conversation (or a private note)."""
 
     id: int
@@ -441,14 +441,14 @@ class Message(Model):
     external_id: str | None = None
 
 
-class ContactDetail(Model):
+class ContactDetail(Model, frozen=True):
     """A contact with its whole conversation."""
 
     contact: Contact
     messages: tuple[Message, ...]
 
 
-class Agent(Model):
+class Agent(Model, frozen=True):
     """An operator, supervisor or admin."""
 
     name: str
@@ -459,7 +459,7 @@ class Agent(Model):
 _VARIABLE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_.]*)\}")
 
 
-class Template(Model):
+class Template(Model, frozen=True):
     """A canned reply; `{variables}` are filled from the profile and the contact."""
 
     id: int
@@ -478,7 +478,7 @@ class Template(Model):
 # Change feed
 
 
-class Change(Model):
+class Change(Model, frozen=True):
     """One entry of the change feed."""
 
     seq: int
@@ -489,7 +489,7 @@ class Change(Model):
     actor: str
 
 
-class ChangeBatch(Model):
+class ChangeBatch(Model, frozen=True):
     """Changes after a cursor, in order."""
 
     changes: tuple[Change, ...]
@@ -511,14 +511,14 @@ class KpiBucket(StrEnum):
         return 3600 if self is KpiBucket.HOUR else 86400
 
 
-class DurationKpi(Model):
+class DurationKpi(Model, frozen=True):
     """An average duration over the contacts whose clock stopped in the window."""
 
     count: int = 0
     avg_seconds: float | None = None  # None when count is 0
 
 
-class SlaKpi(Model):
+class SlaKpi(Model, frozen=True):
     """First-response SLA: met when the first reply came by `sla_due_at`."""
 
     met: int = 0
@@ -528,7 +528,7 @@ class SlaKpi(Model):
     due_soon: int = 0  # live: unresolved, unanswered, due within the at-risk window
 
 
-class SatisfactionKpi(Model):
+class SatisfactionKpi(Model, frozen=True):
     """CSAT (1..5) and NPS (0..10) from the survey answers received in the window."""
 
     csat_responses: int = 0
@@ -541,7 +541,7 @@ class SatisfactionKpi(Model):
     nps: float | None = None  # % promoters - % detractors, -100..100
 
 
-class BacklogKpi(Model):
+class BacklogKpi(Model, frozen=True):
     """Live unresolved contacts, broken down three ways (each sums to `total`)."""
 
     total: int = 0
@@ -551,7 +551,7 @@ class BacklogKpi(Model):
     by_age: Mapping[str, int] = msgspec.field(default_factory=dict)  # youngest bucket first
 
 
-class KpiTrendPoint(Model):
+class KpiTrendPoint(Model, frozen=True):
     """One hour or day of the window (`start` inclusive, `start` + bucket exclusive)."""
 
     start: datetime
@@ -569,7 +569,7 @@ class KpiTrendPoint(Model):
     csat_avg: float | None = None
 
 
-class AgentLoad(Model):
+class AgentLoad(Model, frozen=True):
     """One agent's live open work and what they got done in the window."""
 
     agent: str
@@ -586,7 +586,7 @@ class AgentLoad(Model):
     overloaded: bool = False  # open > the report's max_open
 
 
-class AtRiskContact(Model):
+class AtRiskContact(Model, frozen=True):
     """An unresolved, unanswered contact whose SLA falls due soon (or has passed)."""
 
     id: int
@@ -602,7 +602,7 @@ class AtRiskContact(Model):
     assignee: str | None = None
 
 
-class KpiReport(Model):
+class KpiReport(Model, frozen=True):
     """Every supervisor KPI over [since, until), plus the live figures as of `now`."""
 
     since: datetime
@@ -631,7 +631,7 @@ class KpiReport(Model):
 # Inbound messages
 
 
-class InboundResult(Model):
+class InboundResult(Model, frozen=True):
     """What `deliver_inbound` did with one customer message."""
 
     message: Message
@@ -646,7 +646,7 @@ class InboundResult(Model):
 # Identity resolution
 
 
-class IdentitySuggestion(Model):
+class IdentitySuggestion(Model, frozen=True):
     """Two customers that may be one person: a match below the automatic threshold."""
 
     id: int
@@ -661,7 +661,7 @@ class IdentitySuggestion(Model):
     created_at: datetime
 
 
-class IdentityJournalEntry(Model):
+class IdentityJournalEntry(Model, frozen=True):
     """One merge or split, as journaled (a split of the same records undoes a merge)."""
 
     id: int
@@ -674,7 +674,7 @@ class IdentityJournalEntry(Model):
     reason: str = ""
 
 
-class IdentityLink(Model):
+class IdentityLink(Model, frozen=True):
     """Why two source records are together ('auto', 'manual') or must stay apart ('apart')."""
 
     record_a: str
@@ -686,7 +686,7 @@ class IdentityLink(Model):
     at: datetime
 
 
-class RecordRef(Model):
+class RecordRef(Model, frozen=True):
     """A source record of a customer, by its source and id."""
 
     record_id: int
@@ -696,7 +696,7 @@ class RecordRef(Model):
     updated_at: datetime
 
 
-class CustomerExplanation(Model):
+class CustomerExplanation(Model, frozen=True):
     """Which records and which links made a customer, and its merge/split history."""
 
     customer_id: int
@@ -706,7 +706,7 @@ class CustomerExplanation(Model):
     changes: tuple[RecordChange, ...] = ()  # what re-imports changed in its records, newest first
 
 
-class RecordChange(Model):
+class RecordChange(Model, frozen=True):
     """What one re-import changed in a source record: field -> [old, new]."""
 
     record: str  # SOURCE:SOURCE_ID
@@ -715,7 +715,7 @@ class RecordChange(Model):
     changed: Mapping[str, Any]
 
 
-class FieldProvenance(Model):
+class FieldProvenance(Model, frozen=True):
     """Where one profile value came from: source, record, when, and the values that lost."""
 
     field: str
@@ -727,7 +727,7 @@ class FieldProvenance(Model):
     sources: Mapping[str, str] = msgspec.field(default_factory=dict)  # value -> source
 
 
-class RecordLink(Model):
+class RecordLink(Model, frozen=True):
     """One row of the links export: a source record and the customer it belongs to."""
 
     record_id: int
@@ -736,7 +736,7 @@ class RecordLink(Model):
     customer_id: int | None
 
 
-class CustomerView(Model):
+class CustomerView(Model, frozen=True):
     """What opening a customer shows: the profile, its key facts and a first timeline page."""
 
     customer: Customer

@@ -109,7 +109,16 @@ def _decoder(tp: Any) -> Callable[[bytes], Any]:
 
     def decode(raw: bytes) -> Any:
         try:
-            return typed.decode(raw)
+            try:
+                return typed.decode(raw)
+            except msgspec.DecodeError as e:
+                # JSON msgspec refuses but Python's json reads (a number beyond a double in a
+                # stored payload, NaN) is read the same way, then typed by msgspec
+                try:
+                    data = json.loads(raw)
+                except ValueError:
+                    raise e from None
+                return msgspec.convert(data, typed.type)
         except msgspec.ValidationError as e:
             raise InvalidInput(f"malformed value for {name}: {e}") from e
 

@@ -21,7 +21,7 @@ PREFIX = "vista_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 
-class TokenInfo(Model):
+class TokenInfo(Model, frozen=True):
     """What a token grants (never the token itself)."""
 
     name: str
