@@ -189,9 +189,12 @@ class _Body:
             return f"missing field {field!r} in the request body"
         if error.startswith("Object contains unknown field"):
             return f"unknown parameter(s) for {self.where}: {field}"
-        if error.startswith("Expected `object`") and "- at" not in error:
-            return "the request body must be a JSON object"
-        return f"malformed request body: {error}"
+        what, at, where = error.partition(" - at `$.")
+        if not at:
+            if what.startswith("Expected `object`"):
+                return "the request body must be a JSON object"
+            return f"malformed request body: {what}"
+        return f"malformed value for {where.rstrip('`')}: {what}"
 
 
 @functools.cache

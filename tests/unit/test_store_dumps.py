@@ -31,7 +31,8 @@ def _json(value: Any) -> str:
         {"price": 19.5, "tiny": 1e-05, "huge": 1e16, "max": 1.7976931348623157e308},
         {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")},
         [0.1, -0.0, 5e-324, 123456789012345678.0],
-        {1: "int key", 2.5: "float key", True: "bool key", None: "none key"},
+        {1: "int key", 2.5: "float key", None: "none key"},
+        {False: "bool key"},
         {"lone": "ciao \udcff"},
     ],
 )
