@@ -1,8 +1,10 @@
 """Frozen domain models: the only shapes that cross the backend boundary.
 
 Every backend (SQLite, HTTP) returns these and nothing else: never rows,
-cursors or HTTP responses. They serialise to JSON through `to_json()` with
-stable field names, which the CLI's `--json` output and the HTTP API share.
+cursors or HTTP responses. Each is a frozen `msgspec.Struct` (see `Model`):
+msgspec writes it to JSON and reads it back for the HTTP API
+(`backends.http.wire`), and `to_json()` gives the plain values the CLI's
+`--json` prints, with the same stable field names.
 """
 
 from __future__ import annotations
