@@ -135,7 +135,6 @@ class Capability(enum.Flag):
     IMPORT = enum.auto()  # `import_file` (for this user)
     TOKENS = enum.auto()  # `tokens`, `create_token`, `revoke_token` (for this user: admins)
     INSPECT = enum.auto()  # `store_info`, `check_store`: the store is a file to look inside
-    ENCODED_PAGES = enum.auto()  # `encoded_timeline`, `encoded_customer_view` (for servers)
 
 
 class Backend(ABC):
@@ -624,47 +623,6 @@ class Backend(ABC):
             self.customer_facts(customer_id),
             self.timeline(customer_id, kinds=kinds, channels=channels, limit=limit),
         )
-
-    # -- answers already encoded (optional: ENCODED_PAGES) ----------------------------
-    # A customer view carries 200 events; a backend that can write their JSON straight
-    # from storage spares a server building 200 models only to encode them again.
-
-    def encoded_timeline(
-        self,
-        customer_id: int,
-        *,
-        kinds: tuple[EventKind, ...] = (),
-        channels: tuple[str, ...] = (),
-        cursor: str | None = None,
-        limit: int = 50,
-    ) -> bytes | None:
-        """`timeline` as the JSON body the HTTP API sends (byte for byte what encoding
-        the `TimelinePage` would write).
-
-        Returns:
-            The body, or None when this page must be built from the models (the caller
-            then calls `timeline`, which says what is wrong with it).
-        Raises:
-            As `timeline`; Unavailable: this backend does not encode pages.
-        """
-        raise Unavailable(f"{type(self).__name__} does not encode pages")
-
-    def encoded_customer_view(
-        self,
-        customer_id: int,
-        *,
-        kinds: tuple[EventKind, ...] = (),
-        channels: tuple[str, ...] = (),
-        limit: int = 50,
-    ) -> bytes | None:
-        """`customer_view` as the JSON body the HTTP API sends (see `encoded_timeline`).
-
-        Returns:
-            The body, or None when it must be built from the models.
-        Raises:
-            As `customer_view`; Unavailable: this backend does not encode pages.
-        """
-        raise Unavailable(f"{type(self).__name__} does not encode pages")
 
     # -- administration: imports, API tokens, the store itself ----------------------
     # Optional: a backend declares what it does with IMPORT, TOKENS and INSPECT.

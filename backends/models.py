@@ -1,19 +1,21 @@
 """Frozen domain models: the only shapes that cross the backend boundary.
 
 Every backend (SQLite, HTTP) returns these and nothing else: never rows,
-cursors or HTTP responses. They serialise to JSON through `to_json()` with
-stable field names, which the CLI's `--json` output and the HTTP API share.
+cursors or HTTP responses. Each is a frozen `msgspec.Struct` (see `Model`):
+msgspec writes it to JSON and reads it back for the HTTP API
+(`backends.http.wire`), and `to_json()` gives the plain values the CLI's
+`--json` prints, with the same stable field names.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypeVar, dataclass_transform
+from typing import Any
+
+import msgspec
 
 
 def utcnow() -> datetime:
@@ -153,124 +155,59 @@ class ChangeEntity(StrEnum):
 
 
 # --------------------------------------------------------------------------
-# JSON helpers
+# JSON form
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, StrEnum):
-        return value.value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+def _time_text(value: datetime) -> str:
+    """A time as the models write it: UTC, to the second, `Z`."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _builtin_hook(value: Any) -> Any:
+    """What `msgspec.to_builtins` does not know: a read-only mapping (an event's `Payload`)."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, frozenset, set)):
-        return [_jsonable(v) for v in value]
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _plain(value: Any) -> Any:
+    """`msgspec.to_builtins`' output with times as text and tuples as lists."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return _time_text(value)
     return value
 
 
-class _Model:
-    """Mixin: stable JSON form of a frozen dataclass, its repr, equality and hash, and
-    what makes it frozen.
+def to_builtins(value: Any) -> Any:
+    """`value` as plain JSON values (dicts, lists, strings, numbers, None): models as objects
+    of their fields in order, enums as their values, tuples as lists and times as UTC text
+    to the second (`2026-11-20T10:00:00Z`). The CLI's `--json` and `Model.to_json` use it."""
+    plain = msgspec.to_builtins(
+        value, builtin_types=(datetime,), str_keys=True, enc_hook=_builtin_hook
+    )
+    return _plain(plain)
 
-    Python's dataclasses `exec` each method they generate, and that was most of
-    `import backends.models` (on the console's start path). So the models (see
-    `_model`) share these here instead of generating them per class, and behave
-    as the generated ones: fields in order, same class to compare, any assignment
-    or deletion raises `FrozenInstanceError`, pickling and copying restore the fields.
-    """
 
-    __slots__ = ()
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __getstate__(self) -> list[Any]:
-        return [getattr(self, name) for name in self.__dataclass_fields__]  # type: ignore[attr-defined]
-
-    def __setstate__(self, state: list[Any]) -> None:
-        for name, value in zip(self.__dataclass_fields__, state, strict=False):  # type: ignore[attr-defined]
-            object.__setattr__(self, name, value)
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__dataclass_fields__)  # type: ignore[attr-defined]
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)  # type: ignore[attr-defined]
-        return f"{type(self).__qualname__}({fields})"
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return self._values() == other._values()  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._values())
+class Model(msgspec.Struct, frozen=True):
+    """The base of every model: a frozen `msgspec.Struct` (fields in order, compared and
+    hashed by value within one class; assigning, deleting or adding an attribute raises
+    AttributeError), written to JSON by msgspec and to plain values by `to_json`."""
 
     def to_json(self) -> dict[str, Any]:
-        return _jsonable(self)  # type: ignore[no-any-return]
-
-
-_T = TypeVar("_T")
-
-
-@dataclass_transform(frozen_default=True, field_specifiers=(field,))
-def _model(cls: type[_T]) -> type[_T]:
-    """`@dataclass(frozen=True, slots=True, repr=False, eq=False)`, for a third of the cost.
-
-    The dataclass machinery makes the fields, slots and `__match_args__`; `__init__`
-    is generated here (the same code dataclasses write for a frozen class: defaults,
-    default factories, `object.__setattr__`), and the frozen `__setattr__` and
-    `__delattr__`, which dataclasses would generate per class, come from `_Model`.
-    """
-    cls = dataclass(cls, init=False, repr=False, eq=False, slots=True)  # type: ignore[call-overload]
-    fields = cls.__dataclass_fields__.values()  # type: ignore[attr-defined]
-    env: dict[str, Any] = {"__set": object.__setattr__, "__factory": _HAS_DEFAULT_FACTORY}
-    params, body = ["self"], []
-    for f in fields:
-        value = f.name
-        if f.default is not dataclasses.MISSING:
-            env[f"__d_{f.name}"] = f.default
-            params.append(f"{f.name}=__d_{f.name}")
-        elif f.default_factory is not dataclasses.MISSING:
-            env[f"__f_{f.name}"] = f.default_factory
-            params.append(f"{f.name}=__factory")
-            value = f"__f_{f.name}() if {f.name} is __factory else {f.name}"
-        else:
-            params.append(f.name)
-        body.append(f"    __set(self, {f.name!r}, {value})\n")
-    source = f"def __init__({', '.join(params)}):\n{''.join(body) or '    pass'}\n"
-    exec(source, env)  # noqa: S102 - our own field names, as dataclasses does
-    init = env["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__module__ = cls.__module__
-    init.__annotations__ = {f.name: f.type for f in fields} | {"return": None}
-    cls.__init__ = init  # type: ignore[method-assign]
-    dc_params = cls.__dataclass_params__  # type: ignore[attr-defined]
-    dc_params.init = dc_params.frozen = True  # what the class is, as dataclasses reports it
-    return cls
-
-
-class _HasDefaultFactory:
-    """The `__init__` default of a field with a default factory (as in dataclasses)."""
-
-    def __repr__(self) -> str:
-        return "<factory>"
-
-
-_HAS_DEFAULT_FACTORY = _HasDefaultFactory()
+        """The model as plain JSON values (see `to_builtins`)."""
+        return to_builtins(self)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------
 # Customers
 
 
-@_model
-class Address(_Model):
+class Address(Model, frozen=True):
     """A postal address, with the source it came from."""
 
     street: str = ""
@@ -285,8 +222,7 @@ class Address(_Model):
         return ", ".join(p for p in parts if p)
 
 
-@_model
-class Identity(_Model):
+class Identity(Model, frozen=True):
     """One identifier of a customer, normalised, with the source it came from."""
 
     kind: IdentityKind
@@ -301,8 +237,7 @@ class Identity(_Model):
         return self.raw if self.kind is IdentityKind.EMAIL and self.raw else self.value
 
 
-@_model
-class SourceRecord(_Model):
+class SourceRecord(Model, frozen=True):
     """A customer record as one source system holds it, untouched."""
 
     source: str
@@ -313,16 +248,14 @@ class SourceRecord(_Model):
     customer_id: int | None = None
 
 
-@_model
-class FieldConflict(_Model):
+class FieldConflict(Model, frozen=True):
     """Sources disagree on a field: which source says what."""
 
     field: str
     values: Mapping[str, str]  # source -> value
 
 
-@_model
-class Customer(_Model):
+class Customer(Model, frozen=True):
     """The golden profile: one person, merged from every source."""
 
     id: int
@@ -335,11 +268,11 @@ class Customer(_Model):
     language: str = ""
     segment: str = ""
     tier: str = ""
-    consents: Mapping[str, bool] = field(default_factory=dict)
+    consents: Mapping[str, bool] = msgspec.field(default_factory=dict)
     lifetime_value: float = 0.0
     currency: str = "EUR"
     tags: tuple[str, ...] = ()
-    attributes: Mapping[str, Any] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = msgspec.field(default_factory=dict)
     churn_risk: bool = False
     unhappy: bool = False
     identities: tuple[Identity, ...] = ()
@@ -378,8 +311,7 @@ def _loose(value: str) -> str:
     return re.sub(r"\s+", " ", v)
 
 
-@_model
-class CustomerHit(_Model):
+class CustomerHit(Model, frozen=True):
     """One search result."""
 
     id: int
@@ -391,8 +323,7 @@ class CustomerHit(_Model):
     matched: str = ""  # what matched: name, email, phone, order
 
 
-@_model
-class CustomerFacts(_Model):
+class CustomerFacts(Model, frozen=True):
     """Key facts shown under the profile header."""
 
     customer_id: int
@@ -422,8 +353,7 @@ class CustomerFacts(_Model):
 # Timeline
 
 
-@_model
-class TimelineEvent(_Model):
+class TimelineEvent(Model, frozen=True):
     """One event of a customer's unified timeline, from any source."""
 
     id: int
@@ -433,12 +363,11 @@ class TimelineEvent(_Model):
     channel: str
     source: str
     summary: str
-    payload: Mapping[str, Any] = field(default_factory=dict)
+    payload: Mapping[str, Any] = msgspec.field(default_factory=dict)
     contact_id: int | None = None
 
 
-@_model
-class TimelinePage(_Model):
+class TimelinePage(Model, frozen=True):
     """A page of timeline events, newest first."""
 
     events: tuple[TimelineEvent, ...]
@@ -449,8 +378,7 @@ class TimelinePage(_Model):
 # Queue
 
 
-@_model
-class Contact(_Model):
+class Contact(Model, frozen=True):
     """One item of the queue: a conversation to work, on one channel."""
 
     id: int
@@ -482,8 +410,7 @@ class Contact(_Model):
         return SlaState.OK
 
 
-@_model
-class QueueQuery(_Model):
+class QueueQuery(Model, frozen=True):
     """Filters for a queue page. Empty tuples mean 'any'."""
 
     statuses: tuple[ContactStatus, ...] = QUEUE_STATUSES
@@ -495,8 +422,7 @@ class QueueQuery(_Model):
     text: str = ""  # filter on subject / customer name
 
 
-@_model
-class QueuePage(_Model):
+class QueuePage(Model, frozen=True):
     """A page of the queue, with keyset cursors to the rows around it."""
 
     contacts: tuple[Contact, ...]
@@ -504,8 +430,7 @@ class QueuePage(_Model):
     prev_cursor: str | None  # rows before the first one; None at the start
 
 
-@_model
-class Message(_Model):
+class Message(Model, frozen=True):
     """One message of a contact's conversation (or a private note)."""
 
     id: int
@@ -518,16 +443,14 @@ class Message(_Model):
     external_id: str | None = None
 
 
-@_model
-class ContactDetail(_Model):
+class ContactDetail(Model, frozen=True):
     """A contact with its whole conversation."""
 
     contact: Contact
     messages: tuple[Message, ...]
 
 
-@_model
-class Agent(_Model):
+class Agent(Model, frozen=True):
     """An operator, supervisor or admin."""
 
     name: str
@@ -538,8 +461,7 @@ class Agent(_Model):
 _VARIABLE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_.]*)\}")
 
 
-@_model
-class Template(_Model):
+class Template(Model, frozen=True):
     """A canned reply; `{variables}` are filled from the profile and the contact."""
 
     id: int
@@ -558,8 +480,7 @@ class Template(_Model):
 # Change feed
 
 
-@_model
-class Change(_Model):
+class Change(Model, frozen=True):
     """One entry of the change feed."""
 
     seq: int
@@ -570,8 +491,7 @@ class Change(_Model):
     actor: str
 
 
-@_model
-class ChangeBatch(_Model):
+class ChangeBatch(Model, frozen=True):
     """Changes after a cursor, in order."""
 
     changes: tuple[Change, ...]
@@ -593,16 +513,14 @@ class KpiBucket(StrEnum):
         return 3600 if self is KpiBucket.HOUR else 86400
 
 
-@_model
-class DurationKpi(_Model):
+class DurationKpi(Model, frozen=True):
     """An average duration over the contacts whose clock stopped in the window."""
 
     count: int = 0
     avg_seconds: float | None = None  # None when count is 0
 
 
-@_model
-class SlaKpi(_Model):
+class SlaKpi(Model, frozen=True):
     """First-response SLA: met when the first reply came by `sla_due_at`."""
 
     met: int = 0
@@ -612,8 +530,7 @@ class SlaKpi(_Model):
     due_soon: int = 0  # live: unresolved, unanswered, due within the at-risk window
 
 
-@_model
-class SatisfactionKpi(_Model):
+class SatisfactionKpi(Model, frozen=True):
     """CSAT (1..5) and NPS (0..10) from the survey answers received in the window."""
 
     csat_responses: int = 0
@@ -626,19 +543,17 @@ class SatisfactionKpi(_Model):
     nps: float | None = None  # % promoters - % detractors, -100..100
 
 
-@_model
-class BacklogKpi(_Model):
+class BacklogKpi(Model, frozen=True):
     """Live unresolved contacts, broken down three ways (each sums to `total`)."""
 
     total: int = 0
     unassigned: int = 0
-    by_channel: Mapping[str, int] = field(default_factory=dict)
-    by_priority: Mapping[str, int] = field(default_factory=dict)  # urgent first
-    by_age: Mapping[str, int] = field(default_factory=dict)  # youngest bucket first
+    by_channel: Mapping[str, int] = msgspec.field(default_factory=dict)
+    by_priority: Mapping[str, int] = msgspec.field(default_factory=dict)  # urgent first
+    by_age: Mapping[str, int] = msgspec.field(default_factory=dict)  # youngest bucket first
 
 
-@_model
-class KpiTrendPoint(_Model):
+class KpiTrendPoint(Model, frozen=True):
     """One hour or day of the window (`start` inclusive, `start` + bucket exclusive)."""
 
     start: datetime
@@ -656,8 +571,7 @@ class KpiTrendPoint(_Model):
     csat_avg: float | None = None
 
 
-@_model
-class AgentLoad(_Model):
+class AgentLoad(Model, frozen=True):
     """One agent's live open work and what they got done in the window."""
 
     agent: str
@@ -674,8 +588,7 @@ class AgentLoad(_Model):
     overloaded: bool = False  # open > the report's max_open
 
 
-@_model
-class AtRiskContact(_Model):
+class AtRiskContact(Model, frozen=True):
     """An unresolved, unanswered contact whose SLA falls due soon (or has passed)."""
 
     id: int
@@ -691,8 +604,7 @@ class AtRiskContact(_Model):
     assignee: str | None = None
 
 
-@_model
-class KpiReport(_Model):
+class KpiReport(Model, frozen=True):
     """Every supervisor KPI over [since, until), plus the live figures as of `now`."""
 
     since: datetime
@@ -721,8 +633,7 @@ class KpiReport(_Model):
 # Inbound messages
 
 
-@_model
-class InboundResult(_Model):
+class InboundResult(Model, frozen=True):
     """What `deliver_inbound` did with one customer message."""
 
     message: Message
@@ -737,8 +648,7 @@ class InboundResult(_Model):
 # Identity resolution
 
 
-@_model
-class IdentitySuggestion(_Model):
+class IdentitySuggestion(Model, frozen=True):
     """Two customers that may be one person: a match below the automatic threshold."""
 
     id: int
@@ -753,8 +663,7 @@ class IdentitySuggestion(_Model):
     created_at: datetime
 
 
-@_model
-class IdentityJournalEntry(_Model):
+class IdentityJournalEntry(Model, frozen=True):
     """One merge or split, as journaled (a split of the same records undoes a merge)."""
 
     id: int
@@ -767,8 +676,7 @@ class IdentityJournalEntry(_Model):
     reason: str = ""
 
 
-@_model
-class IdentityLink(_Model):
+class IdentityLink(Model, frozen=True):
     """Why two source records are together ('auto', 'manual') or must stay apart ('apart')."""
 
     record_a: str
@@ -780,8 +688,7 @@ class IdentityLink(_Model):
     at: datetime
 
 
-@_model
-class RecordRef(_Model):
+class RecordRef(Model, frozen=True):
     """A source record of a customer, by its source and id."""
 
     record_id: int
@@ -791,8 +698,7 @@ class RecordRef(_Model):
     updated_at: datetime
 
 
-@_model
-class CustomerExplanation(_Model):
+class CustomerExplanation(Model, frozen=True):
     """Which records and which links made a customer, and its merge/split history."""
 
     customer_id: int
@@ -802,8 +708,7 @@ class CustomerExplanation(_Model):
     changes: tuple[RecordChange, ...] = ()  # what re-imports changed in its records, newest first
 
 
-@_model
-class RecordChange(_Model):
+class RecordChange(Model, frozen=True):
     """What one re-import changed in a source record: field -> [old, new]."""
 
     record: str  # SOURCE:SOURCE_ID
@@ -812,8 +717,7 @@ class RecordChange(_Model):
     changed: Mapping[str, Any]
 
 
-@_model
-class FieldProvenance(_Model):
+class FieldProvenance(Model, frozen=True):
     """Where one profile value came from: source, record, when, and the values that lost."""
 
     field: str
@@ -822,11 +726,10 @@ class FieldProvenance(_Model):
     source_id: str
     at: datetime | None
     losers: tuple[Any, ...] = ()
-    sources: Mapping[str, str] = dataclasses.field(default_factory=dict)  # value -> source
+    sources: Mapping[str, str] = msgspec.field(default_factory=dict)  # value -> source
 
 
-@_model
-class RecordLink(_Model):
+class RecordLink(Model, frozen=True):
     """One row of the links export: a source record and the customer it belongs to."""
 
     record_id: int
@@ -835,8 +738,7 @@ class RecordLink(_Model):
     customer_id: int | None
 
 
-@_model
-class CustomerView(_Model):
+class CustomerView(Model, frozen=True):
     """What opening a customer shows: the profile, its key facts and a first timeline page."""
 
     customer: Customer
@@ -848,8 +750,7 @@ class CustomerView(_Model):
 # Administration: API tokens, imports, store inspection
 
 
-@_model
-class TokenInfo(_Model):
+class TokenInfo(Model, frozen=True):
     """What an API token grants (never the token itself)."""
 
     name: str
@@ -863,8 +764,7 @@ class TokenInfo(_Model):
         return self.revoked_at is None
 
 
-@_model
-class NewToken(_Model):
+class NewToken(Model, frozen=True):
     """A token just created: the secret (shown only this once) and what it grants."""
 
     token: str
@@ -879,16 +779,14 @@ class NewToken(_Model):
         return TokenInfo(self.name, self.role, self.agent, self.created_at, self.revoked_at)
 
 
-@_model
-class BadRow(_Model):
+class BadRow(Model, frozen=True):
     """A row an import skipped, and why."""
 
     line: int
     reason: str
 
 
-@_model
-class ImportResult(_Model):
+class ImportResult(Model, frozen=True):
     """What importing one file of a source system did."""
 
     source: str
@@ -906,8 +804,7 @@ class ImportResult(_Model):
     bad_rows: tuple[BadRow, ...] = ()
 
 
-@_model
-class StoreInfo(_Model):
+class StoreInfo(Model, frozen=True):
     """A store's schema version, size and row counts (for `vista db info`)."""
 
     path: str
@@ -915,4 +812,4 @@ class StoreInfo(_Model):
     code_schema_version: int
     size_bytes: int
     journal_mode: str
-    tables: Mapping[str, int] = field(default_factory=dict)  # table -> rows
+    tables: Mapping[str, int] = msgspec.field(default_factory=dict)  # table -> rows

@@ -1,7 +1,7 @@
 """The remote backend: the Backend contract spoken over HTTP to `vista serve`.
 
-Requests go through one kept-alive `httpx.Client`; answers are decoded
-straight into the models by msgspec.
+Requests go through one kept-alive `httpx.Client`; request bodies are written and
+answers decoded straight into the models by `backends.http.wire` (msgspec).
 
 Reads are retried with backoff when the connection fails or the server
 answers 502/503/504; writes carry an `Idempotency-Key` (and replies/notes an
@@ -39,7 +39,7 @@ from backends.base import (
     VistaError,
     not_text,
 )
-from backends.http import bodies, codec
+from backends.http import wire
 from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, by_call
 from backends.identity.readers import detect_format
 from backends.models import (
@@ -439,11 +439,11 @@ class HTTPBackend(Backend):
                 if not p.required and value == p.default:
                     continue  # the server applies the same default
             if p.where == "path":
-                path = path.replace("{" + p.name + "}", quote(str(codec.to_json(value)), safe=""))
+                path = path.replace("{" + p.name + "}", quote(wire.query_text(value), safe=""))
             elif p.where == "query":
-                query.extend((p.name, v) for v in codec.query_values(p.type, value))
+                query.extend((p.name, v) for v in wire.query_values(value))
             else:
-                body[p.name] = codec.to_json(value)
+                body[p.name] = value
         raw = self._send(
             ep.method,
             API_PREFIX + path,
@@ -457,7 +457,7 @@ class HTTPBackend(Backend):
     def _decode(self, tp: Any, raw: bytes) -> Any:
         """An answer's body as a `tp` (InvalidInput when it does not fit the type)."""
         try:
-            return bodies.decoder(tp)(raw)
+            return wire.decoder(tp)(raw)
         except ValueError as e:  # not JSON at all
             raise Unavailable(f"{self._url} sent a malformed answer") from e
 
@@ -473,12 +473,21 @@ class HTTPBackend(Backend):
     ) -> bytes:
         """The body of a successful answer (errors raised as VistaError)."""
         headers = {"idempotency-key": uuid.uuid4().hex} if write else {}
+        content: bytes | None = None
+        if body is not None:
+            try:
+                content = wire.encode_body(body)
+            except UnicodeEncodeError as e:  # nothing was sent
+                raise not_text(e, ": nothing was sent") from e
+            headers["content-type"] = "application/json"
         last: VistaError = Unavailable(f"cannot reach {self._url}")
         for attempt in range(self._retries + 1):
             if attempt:
                 time.sleep(self._backoff * (2 ** (attempt - 1)))
             try:
-                status, content = self._exchange(method, path, query, body, headers, timeout_extra)
+                status, answer = self._exchange(
+                    method, path, query, content, headers, timeout_extra
+                )
             except _Slow as e:
                 last = Unavailable(f"{self._url} did not answer in time", "Offline")
                 last.__cause__ = e.__cause__
@@ -490,11 +499,11 @@ class HTTPBackend(Backend):
                 last.__cause__ = e.__cause__
                 continue
             if status in _RETRY_STATUSES and attempt < self._retries:
-                last = _error_from(status, content, self._url + path)
+                last = _error_from(status, answer, self._url + path)
                 continue
             if status >= 400:
-                raise _error_from(status, content, self._url + path)
-            return content
+                raise _error_from(status, answer, self._url + path)
+            return answer
         raise last
 
     def _exchange(
@@ -502,7 +511,7 @@ class HTTPBackend(Backend):
         method: str,
         path: str,
         query: list[tuple[str, str]],
-        body: dict[str, Any] | None,
+        content: bytes | None,
         headers: dict[str, str],
         timeout_extra: float,
     ) -> tuple[int, bytes]:
@@ -520,7 +529,7 @@ class HTTPBackend(Backend):
                 method,
                 path,
                 params=tuple(query),
-                json=body,
+                content=content,
                 headers=headers,
                 extensions=extensions,
             )
@@ -528,7 +537,7 @@ class HTTPBackend(Backend):
             raise _Slow() from e
         except httpx.TransportError as e:
             raise _Down(type(e).__name__) from e
-        except UnicodeEncodeError as e:  # nothing was sent
+        except UnicodeEncodeError as e:  # nothing was sent (a query value that is not text)
             raise not_text(e, ": nothing was sent") from e
         return response.status_code, response.content
 
@@ -543,26 +552,16 @@ class _Down(Exception):
 
 def _error_from(status: int, content: bytes, url: str) -> VistaError:
     """The VistaError an error answer stands for."""
-    try:
-        err = bodies.loads(content).get("error") or {}
-    except (ValueError, AttributeError):
-        err = {}
-    message = str(err.get("message") or f"HTTP {status} from {url}")
-    title = err.get("title") or None
-    kind = err.get("type")
+    err = wire.read_error(content)
+    message = err.message or f"HTTP {status} from {url}"
+    title = err.title or None
+    kind = err.type
     if status == 401:
         return Forbidden(message, title or "Unauthorized")
     if status == 404:
         return NotFound(message, title)
     if status == 409:
-        current = None
-        model = codec.MODELS.get(str(err.get("current_type")))
-        if model is not None and "current" in err:
-            try:
-                current = codec.from_json(model, err["current"])
-            except VistaError:
-                current = None
-        return Conflict(message, title, current=current)
+        return Conflict(message, title, current=err.current_model())
     if status == 403:
         return ReadOnly(message, title) if kind == "ReadOnly" else Forbidden(message, title)
     if status in (400, 405, 422):

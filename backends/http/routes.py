@@ -3,20 +3,21 @@
 An endpoint names a Backend contract method; its parameters and result type
 come from that method's signature. Path parameters are the `{names}` in the
 path; the others travel in the query string (GET) or a JSON object body (any
-other method). A dataclass parameter of a GET (the queue's `QueueQuery`) is
+other method). A model parameter of a GET (the queue's `QueueQuery`) is
 flattened into its fields. Every non-GET endpoint is a write: supervisors get
 403 on all of them. Adding a contract method to the API is one line here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 import re
 import typing
 from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from backends.base import Backend
 from backends.models import Role
@@ -34,7 +35,7 @@ class Param:
     where: str  # path, query or body
     required: bool
     default: Any = None
-    group: str | None = None  # the dataclass parameter this query field belongs to
+    group: str | None = None  # the model parameter this query field belongs to
     doc: str = ""
 
 
@@ -90,11 +91,10 @@ def _params(ep: Endpoint) -> tuple[Param, ...]:
             default = None if required else p.default
             if p.name in path_names:
                 out.append(Param(p.name, tp, "path", True))
-            elif ep.method == "GET" and isinstance(tp, type) and dataclasses.is_dataclass(tp):
-                field_hints = typing.get_type_hints(tp)
-                for f in dataclasses.fields(tp):
-                    fdefault = f.default if f.default is not dataclasses.MISSING else None
-                    out.append(Param(f.name, field_hints[f.name], "query", False, fdefault, p.name))
+            elif ep.method == "GET" and isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+                for f in msgspec.structs.fields(tp):
+                    fdefault = None if f.default is msgspec.NODEFAULT else f.default
+                    out.append(Param(f.name, f.type, "query", False, fdefault, p.name))
             else:
                 out.append(
                     Param(p.name, tp, "query" if ep.method == "GET" else "body", required, default)
@@ -230,16 +230,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 #: Contract methods that are not endpoints on purpose: the server verifies its own tokens,
-#: a store file is inspected where it lies, and encoded pages are how the server answers
-#: the timeline and customer-view endpoints.
+#: a store file is inspected where it lies.
 NOT_ROUTED: frozenset[str] = frozenset(
     {
         "close",
         "verify_token",
         "store_info",
         "check_store",
-        "encoded_timeline",
-        "encoded_customer_view",
     }
 )
 

@@ -5,23 +5,47 @@ from __future__ import annotations
 import json
 from typing import Any
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-try:  # the C encoder `_ENCODER.encode` builds on every call, built once (no cycle check:
-    # what is encoded here comes from parsed files and never refers to itself)
-    from json.encoder import c_make_encoder as _c_make_encoder
-    from json.encoder import encode_basestring as _encode_str
+import msgspec
 
-    _C_ENCODE = (
-        _c_make_encoder(None, _ENCODER.default, _encode_str, None, ":", ",", False, False, True)
-        if _c_make_encoder
-        else None
-    )
-except (ImportError, TypeError):  # pragma: no cover - another Python's json
-    _C_ENCODE = None
+#: json's own writer (public API): no cycle check, as what is written here comes from parsed
+#: files and never refers to itself
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+_MSGSPEC = msgspec.json.Encoder().encode
+#: Types msgspec writes byte for byte as json does (a float it writes otherwise: 1e16 for
+#: json's 1e+16, 0.00001 for 1e-05, null for NaN)
+_EXACT = frozenset({str, int, bool, type(None)})
+
+
+def _written_alike(value: Any) -> bool:
+    """Whether msgspec writes `value` as json does: only strings, integers, booleans and
+    None, in lists, tuples and dicts with string keys."""
+    kind = type(value)
+    if kind in _EXACT:
+        return True
+    exact = _EXACT
+    if kind is dict:
+        for k, v in value.items():
+            if type(k) is not str or (type(v) not in exact and not _written_alike(v)):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for v in value:
+            if type(v) not in exact and not _written_alike(v):
+                return False
+        return True
+    return False
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON, as `json.dumps(value, ensure_ascii=False, separators=(",", ":"))`."""
-    if _C_ENCODE is not None and value.__class__ is not str:
-        return "".join(_C_ENCODE(value, 0))
-    return _ENCODER.encode(value)
+    """Compact JSON, exactly as `json.dumps(value, ensure_ascii=False, separators=(",", ":"))`
+    writes it (stored texts are compared to tell a changed record from an unchanged one).
+
+    msgspec writes what it writes alike (about three times faster on an import's rows);
+    json writes the rest: floats, and text msgspec refuses (a lone surrogate).
+    """
+    if _written_alike(value):
+        try:
+            return _MSGSPEC(value).decode()
+        except UnicodeEncodeError:
+            pass
+    return _JSON(value)

@@ -86,7 +86,6 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         | Capability.IMPORT
         | Capability.TOKENS
         | Capability.INSPECT
-        | Capability.ENCODED_PAGES
     )
 
     def __init__(
@@ -344,8 +343,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         cursor: str | None = None,
         limit: int = 50,
     ) -> tuple[list[tuple[Any, ...]], str | None]:
-        """`timeline` as stored rows (`rows.EVENT_COLUMNS` tuples) and the next cursor,
-        for `encoded_timeline` (backends/sqlite/encoded.py)."""
+        """`timeline` as stored rows (`rows.EVENT_COLUMNS` tuples) and the next cursor."""
         _limit(limit)
         where = ["customer_id = ?"]
         params: list[Any] = [customer_id]
@@ -372,34 +370,6 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         found = found[:limit]
         next_cursor = rows.encode_cursor(found[-1][2], found[-1][0]) if more else None
         return found, next_cursor
-
-    # Imported when a server first asks: the console never loads the wire format with it.
-    def encoded_timeline(
-        self,
-        customer_id: int,
-        *,
-        kinds: tuple[EventKind, ...] = (),
-        channels: tuple[str, ...] = (),
-        cursor: str | None = None,
-        limit: int = 50,
-    ) -> bytes | None:
-        from backends.sqlite import encoded
-
-        return encoded.timeline(
-            self, customer_id, kinds=kinds, channels=channels, cursor=cursor, limit=limit
-        )
-
-    def encoded_customer_view(
-        self,
-        customer_id: int,
-        *,
-        kinds: tuple[EventKind, ...] = (),
-        channels: tuple[str, ...] = (),
-        limit: int = 50,
-    ) -> bytes | None:
-        from backends.sqlite import encoded
-
-        return encoded.customer_view(self, customer_id, kinds=kinds, channels=channels, limit=limit)
 
     def get_event(self, event_id: int) -> TimelineEvent:
         with self.store.read() as db:

@@ -11,14 +11,14 @@ Each endpoint is a plain ASGI app (`_Api`) inside Starlette's router: it reads
 what it needs straight from the scope, without Request/Response objects.
 Reads bounded by one customer or contact run on the event loop itself (no
 thread switch, no GIL hand-off); anything that may scan, and every write,
-runs in the thread pool. Answers are encoded by `bodies` (msgspec). A token
+runs in the thread pool. Bodies are read and answers written by `backends.http.wire`
+(msgspec). A token
 is verified against the store on every request (an indexed lookup of its
 hash, ~10 µs): a revocation, even by another process, takes effect at once.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -45,7 +45,7 @@ from backends.base import (
     Unavailable,
     VistaError,
 )
-from backends.http import bodies, codec
+from backends.http import wire
 from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, contract_hints
 from backends.models import QueueQuery, Role, TokenInfo, utcnow
 from backends.providers.delivery import DeliveryHook
@@ -82,7 +82,7 @@ def status_of(error: VistaError) -> int:
 
 
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = codec.portable_encode(payload)
+    body = wire.encode(payload)
     return Response(body, status, {**_HEADERS, **(headers or {})}, "application/json")
 
 
@@ -94,7 +94,7 @@ def _error(error: VistaError, status: int | None = None) -> Response:
 #: An API answer before it is sent: status, JSON body, extra headers.
 Answer = tuple[int, bytes, dict[str, str] | None]
 
-_SERVER_ERROR = codec.portable_encode(
+_SERVER_ERROR = wire.encode(
     {
         "error": {
             "type": "VistaError",
@@ -107,7 +107,7 @@ _SERVER_ERROR = codec.portable_encode(
 
 def _error_answer(error: VistaError, status: int | None = None) -> Answer:
     extra = {"www-authenticate": 'Bearer realm="vista"'} if status == 401 else None
-    return status or status_of(error), bodies.encode(codec.error_body(error)), extra
+    return status or status_of(error), wire.error_body(error), extra
 
 
 class Unauthorized(Forbidden):
@@ -166,13 +166,14 @@ def _authorise(ep: Endpoint, grant: TokenInfo, read_only_client: bool) -> None:
 
 
 def _kwargs(ep: Endpoint, call: _Call, body: dict[str, Any]) -> dict[str, Any]:
-    """The endpoint's arguments, decoded from path, query and body by their types."""
+    """The endpoint's arguments, decoded from path and query by their types, plus the
+    body's (decoded by `wire.body_decoder`)."""
     kwargs: dict[str, Any] = {}
     groups: dict[str, dict[str, Any]] = {}
-    known_query, known_body = set(), set()
+    known_query = set()
     for p in ep.params():
         if p.where == "path":
-            value = codec.from_query(p.type, [call.path_params[p.name]])
+            value = wire.from_query(p.type, [call.path_params[p.name]])
         elif p.where == "query":
             known_query.add(p.name)
             values = call.query.get(p.name)
@@ -180,19 +181,16 @@ def _kwargs(ep: Endpoint, call: _Call, body: dict[str, Any]) -> dict[str, Any]:
                 if p.required:
                     raise InvalidInput(f"missing query parameter {p.name!r}")
                 continue
-            value = codec.from_query(p.type, values)
+            value = wire.from_query(p.type, values)
         else:
-            known_body.add(p.name)
             if p.name not in body:
-                if p.required:
-                    raise InvalidInput(f"missing field {p.name!r} in the request body")
                 continue
-            value = codec.from_json(p.type, body[p.name])
+            value = body[p.name]
         if p.group is not None:
             groups.setdefault(p.group, {})[p.name] = value
         else:
             kwargs[p.name] = value
-    unknown = sorted(set(call.query) - known_query) + sorted(set(body) - known_body)
+    unknown = sorted(set(call.query) - known_query)
     if unknown:
         raise InvalidInput(
             f"unknown parameter(s) for {ep.method} {ep.url_path}: {', '.join(unknown)}"
@@ -209,22 +207,15 @@ def _invoke(
     return getattr(hub.backend_for(grant, read_only=read_only), ep.call)(**kwargs)
 
 
-async def _body(call: _Call, receive: Receive) -> dict[str, Any]:
-    """The request's JSON object body ({} when empty), at most MAX_BODY bytes."""
+async def _body(ep: Endpoint, call: _Call, receive: Receive) -> dict[str, Any]:
+    """The request's JSON object body as the endpoint's arguments ({} when empty), at most
+    MAX_BODY bytes."""
     length = call.content_length
     if length is not None and length.isdigit() and int(length) > MAX_BODY:
         raise InvalidInput(f"request body over {MAX_BODY} bytes")
     too_big = f"request body over {MAX_BODY} bytes"
     raw = b"".join([chunk async for chunk in receive_chunks(receive, MAX_BODY, too_big)])
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError as e:
-        raise InvalidInput(f"the request body is not JSON: {e}") from e
-    if not isinstance(data, dict):
-        raise InvalidInput("the request body must be a JSON object")
-    return data
+    return wire.body_decoder(ep)(raw)
 
 
 #: Reads bounded by one customer, contact or event (or tiny tables): they run on the event
@@ -298,7 +289,7 @@ class _Api:
             _authorise(ep, grant, read_only)
             if ep.raw_body:  # a file, streamed to disk by the operation itself
                 return await _import(hub, grant, call, receive, _kwargs(ep, call, {}))
-            body = {} if not ep.write else await _body(call, receive)
+            body = {} if not ep.write else await _body(ep, call, receive)
             kwargs = _kwargs(ep, call, body)
         except VistaError as e:
             return _error_answer(e, 400 if isinstance(e, InvalidInput) else None)
@@ -332,23 +323,12 @@ def _execute(
 ) -> Answer:
     """Call the operation and encode its answer."""
     try:
-        encoded = _ENCODED.get(ep.call)
-        if encoded is not None:
-            backend = hub.backend_for(grant, read_only=read_only)
-            if Capability.ENCODED_PAGES in backend.CAPABILITIES:
-                body = getattr(backend, encoded)(**kwargs)
-                if body is not None:
-                    return 200, body, None
-        return 200, bodies.encode(_invoke(hub, ep, grant, read_only, kwargs)), None
+        return 200, wire.encode(_invoke(hub, ep, grant, read_only, kwargs)), None
     except VistaError as e:
         return _error_answer(e)
     except Exception:  # a bug: log it, tell the client no more than that
         log.exception("%s %s failed", ep.method, ep.url_path)
         return 500, _SERVER_ERROR, None
-
-
-#: Answers a backend may write already encoded (Capability.ENCODED_PAGES): 200 events each.
-_ENCODED = {"customer_view": "encoded_customer_view", "timeline": "encoded_timeline"}
 
 
 async def _run(
@@ -381,7 +361,7 @@ async def _import(
     finally:
         file.unlink(missing_ok=True)
     hub.changed.notify()
-    return 200, bodies.encode(report), None
+    return 200, wire.encode(report), None
 
 
 async def _long_poll(hub: Hub, grant: TokenInfo, read_only: bool, kwargs: dict[str, Any]) -> Answer:
@@ -396,14 +376,14 @@ async def _long_poll(hub: Hub, grant: TokenInfo, read_only: bool, kwargs: dict[s
             return _error_answer(e)
         left = deadline - time.monotonic()
         if batch.changes or kwargs.get("since", 0) < 0 or left <= 0:
-            return 200, bodies.encode(batch), None
+            return 200, wire.encode(batch), None
         await hub.changed.wait(min(WAKE_CHECK, left))
 
 
 def _openapi(hub: Hub) -> Callable[[Request], Any]:
     document = openapi_document()
 
-    body = codec.portable_encode(document)
+    body = wire.encode(document)
 
     async def openapi(request: Request) -> Response:
         try:

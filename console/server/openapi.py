@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import functools
 import types
@@ -10,6 +9,8 @@ import typing
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, get_args, get_origin
+
+import msgspec
 
 from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, Param
 from backends.models import Role
@@ -26,7 +27,7 @@ _ERRORS = {
 
 
 class _Schemas:
-    """JSON Schemas by type, collecting named components for dataclasses."""
+    """JSON Schemas by type, collecting named components for the models."""
 
     def __init__(self) -> None:
         self.components: dict[str, Any] = {}
@@ -48,7 +49,7 @@ class _Schemas:
             value = args[1] if len(args) == 2 else Any
             return {"type": "object", "additionalProperties": self.of(value)}
         if isinstance(tp, type):
-            if dataclasses.is_dataclass(tp):
+            if issubclass(tp, msgspec.Struct):
                 return self._model(tp)
             if issubclass(tp, enum.Enum):
                 return {"type": "string", "enum": [m.value for m in tp]}
@@ -66,15 +67,14 @@ class _Schemas:
                 return {"type": "string", "format": "date"}
         return {}
 
-    def _model(self, cls: type) -> dict[str, Any]:
+    def _model(self, cls: type[msgspec.Struct]) -> dict[str, Any]:
         name = cls.__name__
         if name not in self.components:
             self.components[name] = {}  # placeholder against recursion
-            hints = typing.get_type_hints(cls)
             props, required = {}, []
-            for f in dataclasses.fields(cls):
-                props[f.name] = self.of(hints[f.name])
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            for f in msgspec.structs.fields(cls):
+                props[f.name] = self.of(f.type)
+                if f.required:
                     required.append(f.name)
             doc = (cls.__doc__ or "").strip().splitlines()
             self.components[name] = {

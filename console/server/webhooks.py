@@ -39,7 +39,7 @@ from backends.base import (
     Unavailable,
     VistaError,
 )
-from backends.http import bodies, codec
+from backends.http import wire
 from backends.http.routes import API_PREFIX
 from backends.models import Role
 from backends.providers import mail, twilio, whatsapp
@@ -91,11 +91,11 @@ def _error(error: VistaError) -> Response:
     headers = dict(_HEADERS)
     if status == 401:
         headers["www-authenticate"] = 'Bearer realm="vista"'
-    return Response(bodies.encode(codec.error_body(error)), status, headers, "application/json")
+    return Response(wire.error_body(error), status, headers, "application/json")
 
 
 def _json(payload: dict[str, Any]) -> Response:
-    return Response(codec.portable_encode(payload), 200, _HEADERS, "application/json")
+    return Response(wire.encode(payload), 200, _HEADERS, "application/json")
 
 
 async def _read(request: Request, limit: int) -> bytes:

@@ -1,10 +1,12 @@
-"""Every model a read endpoint returns survives the trip to JSON and back unchanged, and the
-fast wire encoding (msgspec) writes the same JSON as the portable one."""
+"""Every model a read endpoint returns survives the trip to JSON and back unchanged; the wire
+(`backends.http.wire`, msgspec) writes the same bytes as `json.dumps` of the models' plain
+form, which the CLI's `--json` prints; bad bodies are refused with a clear error."""
 
 from __future__ import annotations
 
 import inspect
 import json
+import re
 import typing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -12,9 +14,17 @@ from typing import Any
 
 import pytest
 
-from backends.base import Backend, InvalidInput, VistaError
-from backends.http import bodies, codec, routes
-from backends.models import EventKind, QueueQuery, Role, TimelineEvent, TimelinePage
+from backends.base import Backend, Conflict, InvalidInput, VistaError
+from backends.http import routes, wire
+from backends.models import (
+    Agent,
+    EventKind,
+    QueueQuery,
+    Role,
+    TimelineEvent,
+    TimelinePage,
+    to_builtins,
+)
 from backends.sqlite.backend import SQLiteBackend
 from tests.conftest import NOW
 
@@ -54,10 +64,11 @@ def _read(store: SQLiteBackend, ep: routes.Endpoint) -> Any:
 @pytest.mark.parametrize("ep", READS, ids=[ep.call for ep in READS])
 def test_read_results_round_trip_through_json(store: SQLiteBackend, ep: routes.Endpoint) -> None:
     result = _read(store, ep)
-    wire = json.loads(json.dumps(codec.to_json(result), default=codec.json_default))
-    assert codec.from_json(ep.returns(), wire) == result
+    assert wire.decoder(ep.returns())(wire.encode(result)) == result
+    plain = json.loads(json.dumps(to_builtins(result)))
+    assert wire.decoder(ep.returns())(json.dumps(plain).encode()) == result
     if hasattr(result, "to_json"):
-        assert codec.to_json(result) == result.to_json()  # the fast encoder agrees with the models
+        assert to_builtins(result) == result.to_json()
 
 
 def test_query_strings_round_trip() -> None:
@@ -73,37 +84,43 @@ def test_query_strings_round_trip() -> None:
     )
     for name, tp in typing.get_type_hints(QueueQuery).items():
         value = getattr(query, name)
-        values = codec.query_values(tp, value)
+        values = wire.query_values(value)
         if values:
-            assert codec.from_query(tp, values) == value, name
-    assert codec.from_query(tuple[Channel, ...], [""]) == ()
-    assert codec.from_query(bool, ["false"]) is False
-    when = codec.from_query(type(NOW), ["2026-11-20T11:00:00+01:00"])
+            assert wire.from_query(tp, values) == value, name
+    assert wire.from_query(tuple[Channel, ...], [""]) == ()
+    assert wire.from_query(bool, ["false"]) is False
+    when = wire.from_query(type(NOW), ["2026-11-20T11:00:00+01:00"])
     assert when == NOW
+    assert wire.query_values(NOW.astimezone(_PLUS_2)) == ["2026-11-20T10:00:00Z"]
+    for bad, tp in (("soon", type(NOW)), ("2026-11-20T10:00:00", type(NOW)), ("x", int)):
+        with pytest.raises(InvalidInput):
+            wire.from_query(tp, [bad])
 
 
-# -- the wire encoding: msgspec where it writes the same JSON, the portable path otherwise ------
+# -- the wire encoding: the same bytes as `json.dumps` of the plain form, for what the store
+# hands out ------------------------------------------------------------------------------------
 
 
 def _portable(value: Any) -> bytes:
-    return codec.portable_encode(codec.to_json(value))
+    plain = to_builtins(value)
+    return json.dumps(plain, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 @pytest.mark.parametrize("ep", READS, ids=[ep.call for ep in READS])
-def test_fast_wire_encoding_writes_what_the_portable_path_writes(
+def test_the_wire_writes_what_the_portable_path_writes(
     store: SQLiteBackend, ep: routes.Endpoint
 ) -> None:
     result = _read(store, ep)
-    fast = bodies.encode(result)
-    assert json.loads(fast) == json.loads(_portable(result))  # same values, same time texts
-    assert bodies.decoder(ep.returns())(fast) == result  # and back into the same models
+    fast = wire.encode(result)
+    assert fast == _portable(result)  # byte for byte: same values, same time texts
+    assert wire.decoder(ep.returns())(fast) == result  # and back into the same models
 
 
 _PLUS_2 = timezone(timedelta(hours=2))
 
 
 def _event(payload: dict[str, Any], at: datetime) -> TimelineEvent:
-    return TimelineEvent(1, 2, at, EventKind.NOTE, None, "crm", "summary", payload, None)
+    return TimelineEvent(1, 2, at, EventKind.NOTE, "", "crm", "summary", payload, None)
 
 
 def test_store_values_are_written_as_the_portable_path_writes_them() -> None:
@@ -111,7 +128,7 @@ def test_store_values_are_written_as_the_portable_path_writes_them() -> None:
         tuple(_event({"n": i, "price": 1.5, "items": [{"a": None}]}, NOW) for i in range(3)),
         "cursor",
     )
-    assert bodies.encode(page) == _portable(page)
+    assert wire.encode(page) == _portable(page)
 
 
 @pytest.mark.parametrize(
@@ -123,15 +140,16 @@ def test_store_values_are_written_as_the_portable_path_writes_them() -> None:
     ids=["payload-time", "offset"],
 )
 def test_other_times_keep_their_instant(payload: dict[str, Any], at: datetime) -> None:
-    body = bodies.encode(_event(payload, at))
-    back = bodies.decoder(TimelineEvent)(body)
+    body = wire.encode(_event(payload, at))
+    back = wire.decoder(TimelineEvent)(body)
     assert back.at == at  # the same instant, whatever offset it was written with
     if payload:
-        assert codec.parse_datetime(back.payload["seen"]) == NOW
+        assert wire.parse_datetime(back.payload["seen"]) == NOW
+    assert _event(payload, at).to_json()["at"] == "2026-11-20T10:00:00Z"  # --json: UTC
 
 
 def test_non_finite_numbers_are_written_as_null_so_the_body_stays_json() -> None:
-    body = bodies.encode(_event({"total": float("nan"), "items": [{"p": float("inf")}]}, NOW))
+    body = wire.encode(_event({"total": float("nan"), "items": [{"p": float("inf")}]}, NOW))
     data = json.loads(body, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
     assert data["payload"] == {"total": None, "items": [{"p": None}]}
 
@@ -147,10 +165,69 @@ def test_a_stored_payload_with_nan_reads_as_null(store: SQLiteBackend) -> None:
 
 
 def test_a_body_that_is_not_json_or_does_not_fit_is_refused() -> None:
-    decode = bodies.decoder(TimelinePage)
+    decode = wire.decoder(TimelinePage)
     with pytest.raises(ValueError):
         decode(b"{nope")
     with pytest.raises(InvalidInput):
         decode(b'{"events": [{"id": "one"}], "next_cursor": null}')
-    # what json.loads accepts (NaN), the decoder accepts too
-    assert bodies.decoder(Any)(b'{"x": NaN}')["x"] != 0
+    # what json.loads accepts (NaN, a number beyond a double), the decoders accept too
+    assert wire.decoder(Any)(b'{"x": NaN}')["x"] != 0
+    event = b'{"id":1,"customer_id":2,"at":"2026-11-20T10:00:00Z","kind":"note","channel":"",'
+    event += b'"source":"crm","summary":"s","payload":{"n":1e400},"contact_id":null}'
+    assert wire.decoder(TimelineEvent)(event).payload == {"n": float("inf")}
+
+
+# -- request bodies ---------------------------------------------------------------------
+
+
+def _body(call: str, raw: bytes) -> dict[str, Any]:
+    return wire.body_decoder(routes.by_call()[call])(raw)
+
+
+def test_a_request_body_decodes_into_the_operations_arguments() -> None:
+    body = wire.encode_body({"until": NOW.astimezone(_PLUS_2), "expected_version": 3})
+    assert body == b'{"until":"2026-11-20T10:00:00Z","expected_version":3}'  # UTC, to the second
+    assert _body("snooze", body) == {"until": NOW, "expected_version": 3}
+    assert _body("claim", b"") == {} and _body("claim", b" {} ") == {}  # defaults: left out
+    assert _body("split_customer", b'{"records": ["crm:1", "shop:2"]}') == {
+        "records": ("crm:1", "shop:2")
+    }
+    # JSON that Python's json reads but msgspec does not (an escaped lone surrogate) reaches
+    # the operation, which says what is wrong with the text
+    assert _body("add_customer_note", b'{"body": "ciao \\udcff"}') == {"body": "ciao \udcff"}
+
+
+@pytest.mark.parametrize(
+    ("call", "raw", "says"),
+    [
+        ("snooze", b"{nope", "not JSON"),
+        ("snooze", b"[1]", "must be a JSON object"),
+        ("snooze", b"{}", "missing field 'until'"),
+        ("snooze", b'{"until": "2026-11-20T10:00:00"}', "timezone"),
+        ("snooze", b'{"until": 5}', "until"),
+        ("claim", b'{"expected_version": "3"}', "expected_version"),
+        ("claim", b'{"expected_version": true}', "expected_version"),
+        ("claim", b'{"expected_vresion": 3}', "unknown parameter(s)"),
+        ("set_status", b'{"status": "asleep"}', "status"),
+    ],
+)
+def test_a_bad_request_body_is_refused_with_a_clear_error(call: str, raw: bytes, says: str) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(says)) as refused:
+        _body(call, raw)
+    assert "\n" not in str(refused.value)
+
+
+def test_an_error_body_round_trips_with_the_conflicts_winner() -> None:
+    winner = Agent("ada", "Ada", Role.OPERATOR)
+    body = wire.error_body(Conflict("taken by ada", current=winner))
+    assert json.loads(body)["error"] == {
+        "type": "Conflict",
+        "title": "Conflict",
+        "message": "taken by ada",
+        "current": {"name": "ada", "display_name": "Ada", "role": "operator"},
+        "current_type": "Agent",
+    }
+    read = wire.read_error(body)
+    assert (read.type, read.message, read.current_model()) == ("Conflict", "taken by ada", winner)
+    assert wire.read_error(b"<html>bad gateway</html>") == wire.ErrorAnswer()
+    assert wire.read_error(wire.error_body(Conflict("lost"))).current_model() is None

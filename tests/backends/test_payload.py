@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import pickle
 
-from backends.http import bodies
+from backends.http import wire
 from backends.models import EventKind, TimelineEvent
 from backends.payload import Payload
 from tests.conftest import NOW
@@ -34,11 +34,11 @@ def _event(payload: Payload) -> TimelineEvent:
 
 
 def test_the_wire_sends_stored_text_and_valid_json_for_nan() -> None:
-    body = bodies.encode(_event(Payload(ORDER)))
+    body = wire.encode(_event(Payload(ORDER)))
     assert json.loads(body)["payload"] == json.loads(ORDER)
-    body = bodies.encode(_event(Payload('{"total": NaN, "note": "NaN is a word here"}')))
+    body = wire.encode(_event(Payload('{"total": NaN, "note": "NaN is a word here"}')))
     data = json.loads(body, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
     assert data["payload"] == {"total": None, "note": "NaN is a word here"}
     # and what the client reads back equals what the store handed out
-    back = bodies.decoder(TimelineEvent)(bodies.encode(_event(Payload(ORDER))))
+    back = wire.decoder(TimelineEvent)(wire.encode(_event(Payload(ORDER))))
     assert back == _event(Payload(ORDER))

@@ -3,10 +3,11 @@ must still come from the column of its name."""
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+
+import msgspec
 
 from backends.sqlite import rows
 from backends.sqlite.backend import SQLiteBackend
@@ -26,7 +27,7 @@ def test_every_contact_field_comes_from_its_own_column(demo_db: Path) -> None:
     seen_set: set[str] = set()
     for row in found:
         model = backend.get_contact(row["id"]).contact
-        for f in dataclasses.fields(model):
+        for f in msgspec.structs.fields(model):
             value = getattr(model, f.name)
             stored = row[f.name]
             if f.name == "priority":
@@ -40,4 +41,4 @@ def test_every_contact_field_comes_from_its_own_column(demo_db: Path) -> None:
             if value is not None:
                 seen_set.add(f.name)
     # every optional field has a value somewhere, so none went unchecked
-    assert seen_set == {f.name for f in dataclasses.fields(model)}
+    assert seen_set == {f.name for f in msgspec.structs.fields(model)}

@@ -3,6 +3,7 @@ working; what the operator typed is never lost; a retried send never duplicates.
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from backends.base import Conflict, Unavailable
@@ -86,12 +87,7 @@ async def test_failed_claim_and_failed_timeline_are_shown_in_place(make_app) -> 
         await settle(pilot)
         screen = app.screen
         flaky.fail["claim"] = Conflict("contact taken by giulia")
-        screen.contact = screen.contact.__class__(
-            **{
-                **{f: getattr(screen.contact, f) for f in screen.contact.__dataclass_fields__},
-                "assignee": None,
-            }
-        )
+        screen.contact = msgspec.structs.replace(screen.contact, assignee=None)
         screen.refresh_bindings()
         await pilot.press("c")
         await settle(pilot)

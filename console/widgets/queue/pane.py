@@ -4,9 +4,9 @@ filter, a text filter box and the windowed list; live through `reload()`.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import ClassVar
 
+from msgspec.structs import replace
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
