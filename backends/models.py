@@ -146,6 +146,16 @@ class Direction(StrEnum):
     NOTE = "note"  # private note, never sent to the customer
 
 
+class Delivery(StrEnum):
+    """Where an outbound message stands with the channel's provider."""
+
+    QUEUED = "queued"  # stored with its outbox entry; no provider has accepted it yet
+    SENT = "sent"  # the provider accepted it (an SMTP relay said 250)
+    DELIVERED = "delivered"  # the provider reports it reached the customer
+    READ = "read"  # the customer opened it (where the channel tells)
+    FAILED = "failed"  # refused for good, or given up after retries: see `failure`
+
+
 class ChangeEntity(StrEnum):
     CONTACT = "contact"
     CUSTOMER = "customer"
@@ -472,8 +482,13 @@ class Contact(_Model):
     version: int = 1
 
     def sla_state(self, now: datetime, at_risk_seconds: int = 900) -> SlaState:
+        """The first-response SLA: the clock stops at the first reply (or resolution),
+        which then decides met (OK) or BREACHED for good, as the KPIs count it."""
         if self.status is ContactStatus.RESOLVED or self.sla_due_at is None:
             return SlaState.NONE
+        stopped = self.first_response_at or self.resolved_at
+        if stopped is not None:
+            return SlaState.OK if stopped <= self.sla_due_at else SlaState.BREACHED
         left = (self.sla_due_at - now).total_seconds()
         if left < 0:
             return SlaState.BREACHED
@@ -516,6 +531,8 @@ class Message(_Model):
     body: str
     at: datetime
     external_id: str | None = None
+    delivery: Delivery | None = None  # outbound messages only
+    failure: str | None = None  # the provider's reason, when delivery is FAILED
 
 
 @_model
@@ -548,6 +565,7 @@ class Template(_Model):
     channel: Channel | None = None  # None: any channel
     language: str = ""
     whatsapp_approved: bool = False  # may be sent outside WhatsApp's 24-hour window
+    html: str | None = None  # an HTML alternative for e-mail, with the same variables
 
     @property
     def variables(self) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0005_identity_settings.sql",
     "0006_search_prefix.sql",
     "0007_search_prefix6.sql",
+    "0008_outbox.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -546,19 +546,27 @@ def contacts_reply(
     idempotency_key: Annotated[
         str | None, typer.Option(help="A retried call with the same key sends once.")
     ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            help="The canned template the text is (an approved one may go out on WhatsApp "
+            "after 24 hours); with TEXT '' the server fills the template in."
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Send a reply to the customer."""
+    """Queue a reply to the customer (a connector sends it: `vista dispatch`)."""
     import sys
 
     body = sys.stdin.read() if text == "-" else text
     message = STATE.backend(write=True).reply(
-        contact_id, body, channel=channel, idempotency_key=idempotency_key
+        contact_id, body, channel=channel, idempotency_key=idempotency_key, template=template
     )
     if json_:
         emit_json(message)
     else:
-        output.stdout.print(f"sent message {message.id} on {message.channel.value}", markup=False)
+        state = message.delivery.value if message.delivery else "sent"
+        output.stdout.print(f"{state} message {message.id} on {message.channel.value}", markup=False)
 
 
 @contacts_app.command("note")

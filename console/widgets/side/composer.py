@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
+from backends import templating as rules
 from backends.channels import check_reply
 from backends.models import Agent, Channel, Contact, Customer, CustomerFacts, Template
 from console import actions
@@ -145,7 +146,8 @@ class Composer(Vertical):
         """What stops this text from being sent now."""
         if self.contact is None:
             return ["no contact selected"]
-        found = [f"unresolved variable {{{v}}}" for v in templating.unresolved(self.body)]
+        values = templating.variables(self.customer, self.facts, self.contact, self.agent)
+        found = [f"unresolved variable {{{v}}}" for v in rules.unresolved(self.body, values)]
         me = self.app.agent_name  # type: ignore[attr-defined]
         role = self.agent.role.value if self.agent is not None else "operator"
         if self.contact.assignee not in (None, me) and role != "admin":
