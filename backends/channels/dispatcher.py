@@ -1,0 +1,169 @@
+"""The dispatcher: takes due messages from an outbox and hands them to the connectors.
+
+Retries a temporary failure with exponential backoff (`backoff_seconds`,
+doubling, at most `backoff_max_seconds`) until `max_attempts`, then marks the
+message failed with the provider's last answer; a permanent failure is final
+at once. Every message is claimed (a lease) before it is sent, so two
+dispatchers never send it both, and one that dies mid-send leaves it to the
+next when the lease runs out, under the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from backends.base import VistaError
+from backends.channels.config import ChannelsConfig, DispatchSettings, SmtpSettings
+from backends.channels.connector import (
+    Connector,
+    Outbound,
+    ProviderReceipt,
+    SendError,
+    TemporaryFailure,
+)
+from backends.channels.smtp import SmtpConnector
+from backends.models import Channel
+
+log = logging.getLogger("vista.dispatch")
+
+
+class Outbox(Protocol):
+    """The store side of dispatching (backends/sqlite/outbox.py for SQLite)."""
+
+    def claim(
+        self, channels: Iterable[Channel], *, lease_seconds: float, limit: int
+    ) -> list[Outbound]: ...
+
+    def sent(self, message_id: int, receipt: ProviderReceipt) -> None: ...
+
+    def retry(self, message_id: int, reason: str, due_at: float) -> None: ...
+
+    def failed(self, message_id: int, reason: str) -> None: ...
+
+
+def build_connector(settings: SmtpSettings) -> Connector:
+    """The connector a configuration entry describes."""
+    return SmtpConnector(settings)
+
+
+def backoff(attempt: int, policy: DispatchSettings) -> float:
+    """Seconds to wait after failed attempt number `attempt` (1 for the first)."""
+    return float(min(policy.backoff_seconds * 2 ** (attempt - 1), policy.backoff_max_seconds))
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+class Dispatcher:
+    """Sends what an outbox holds through the configured connectors."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        connectors: Iterable[Connector],
+        policy: DispatchSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_result: Callable[[Outbound, str, str], None] | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.policy = policy or DispatchSettings()
+        self.clock = clock
+        self.on_result = on_result  # (message, "sent"/"retry"/"failed", detail), for the CLI
+        self.by_channel: dict[Channel, Connector] = {}
+        for connector in connectors:
+            for channel in connector.channels:
+                self.by_channel.setdefault(channel, connector)
+
+    @classmethod
+    def from_config(cls, outbox: Outbox, config: ChannelsConfig, **kwargs: object) -> Dispatcher:
+        return cls(
+            outbox,
+            [build_connector(c) for c in config.connectors],
+            config.dispatch,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def run_once(self) -> DispatchReport:
+        """Send one batch of due messages; what happened to them."""
+        batch = self.outbox.claim(
+            self.by_channel, lease_seconds=self.policy.lease_seconds, limit=self.policy.batch
+        )
+        sent = retried = failed = 0
+        for message in batch:
+            outcome = self._send(message)
+            sent += outcome == "sent"
+            retried += outcome == "retry"
+            failed += outcome == "failed"
+        return DispatchReport(len(batch), sent, retried, failed)
+
+    def _send(self, message: Outbound) -> str:
+        connector = self.by_channel[message.channel]
+        try:
+            receipt = connector.send(message)
+        except SendError as e:
+            error: SendError = e
+        except Exception as e:  # a connector bug must not lose the message
+            log.exception("connector %s failed on message %s", connector.name, message.message_id)
+            error = TemporaryFailure(f"{type(e).__name__}: {e}")
+        else:
+            self.outbox.sent(message.message_id, receipt)
+            self._report(message, "sent", receipt.provider_id)
+            return "sent"
+        if not error.permanent and message.attempt < self.policy.max_attempts:
+            due = self.clock() + backoff(message.attempt, self.policy)
+            self.outbox.retry(message.message_id, error.reason, due)
+            self._report(message, "retry", error.reason)
+            return "retry"
+        reason = error.reason
+        if not error.permanent:
+            reason = f"gave up after {message.attempt} attempts: {reason}"
+        self.outbox.failed(message.message_id, reason)
+        self._report(message, "failed", reason)
+        return "failed"
+
+    def _report(self, message: Outbound, outcome: str, detail: str) -> None:
+        log.info("message %s %s: %s", message.message_id, outcome, detail)
+        if self.on_result is not None:
+            self.on_result(message, outcome, detail)
+
+    def drain(self) -> DispatchReport:
+        """Send batches until nothing is due now (retries wait for their time)."""
+        total = DispatchReport()
+        while True:
+            report = self.run_once()
+            total = DispatchReport(
+                total.claimed + report.claimed,
+                total.sent + report.sent,
+                total.retried + report.retried,
+                total.failed + report.failed,
+            )
+            if report.claimed == 0 or report.claimed < self.policy.batch:
+                return total
+
+    def run(self, stop: threading.Event) -> None:
+        """Dispatch until `stop` is set: a batch, then a short wait when nothing was due.
+        A store or connector trouble is logged and tried again; the loop never dies of it."""
+        while not stop.is_set():
+            try:
+                report = self.run_once()
+            except VistaError as e:
+                log.warning("dispatch: %s", e)
+                report = DispatchReport()
+            if report.claimed < self.policy.batch:
+                stop.wait(self.policy.poll_seconds)
+        self.close()
+
+    def close(self) -> None:
+        for connector in set(self.by_channel.values()):
+            connector.close()

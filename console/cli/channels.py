@@ -1,0 +1,175 @@
+"""`vista channels` (the connectors of channels.toml) and `vista dispatch` (send the outbox)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from backends import local_path
+from backends.base import InvalidInput
+from backends.channels import config as channels_config
+from backends.channels.config import ChannelsConfig
+from backends.channels.connector import Outbound, SendError
+from backends.channels.dispatcher import Dispatcher, build_connector
+from console.cli.kit import STATE, JsonOpt, handles_errors, mutating
+from console.cli.output import emit_json, emit_jsonl, fail, stderr, stdout, table
+
+channels_app = typer.Typer(
+    help="The connectors that carry replies out (channels.toml).", no_args_is_help=True
+)
+
+ChannelsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--channels",
+        metavar="FILE",
+        help="The connectors file (default: $VISTA_CHANNELS, else channels.toml next to "
+        "the store).",
+    ),
+]
+
+
+def load_channels(explicit: Path | None, store: Path | None) -> ChannelsConfig:
+    """The channels configuration the options and the environment point at."""
+    return channels_config.load(channels_config.locate(explicit, store))
+
+
+def _store() -> Path:
+    return local_path(STATE.url, "dispatching works on", "`vista serve`, which dispatches")
+
+
+def _store_if_local() -> Path | None:
+    """The local store (a channels.toml beside it counts), None when --backend is a server."""
+    if STATE.url and "://" in STATE.url and not STATE.url.startswith("sqlite://"):
+        return None
+    return local_path(STATE.url)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `channels` and `dispatch` to the `vista` command."""
+    app.add_typer(channels_app, name="channels")
+
+    @app.command("dispatch")
+    @mutating
+    @handles_errors
+    def dispatch(
+        channels: ChannelsOpt = None,
+        follow: Annotated[
+            bool,
+            typer.Option(
+                "--follow", help="Keep dispatching until interrupted (default: one pass)."
+            ),
+        ] = False,
+        json_: JsonOpt = False,
+    ) -> None:
+        """Send the queued replies of a local store through the configured connectors.
+
+        One pass sends what is due now (a failed attempt waits for its retry time);
+        --follow keeps going. `vista serve` does this in the background.
+        """
+        from backends.sqlite.outbox import SQLiteOutbox
+        from backends.sqlite.store import Store
+
+        path = _store()
+        config = load_channels(channels, path)
+        if not config.connectors:
+            raise InvalidInput(
+                "no connectors configured: write a channels.toml (see the README) next to "
+                f"{path}, or pass --channels FILE"
+            )
+
+        def said(message: Outbound, outcome: str, detail: str) -> None:
+            if json_:
+                emit_json({"message_id": message.message_id, "outcome": outcome, "detail": detail})
+            else:
+                stdout.print(
+                    f"message {message.message_id} {outcome}: {detail}",
+                    markup=False,
+                    highlight=False,
+                )
+
+        store = Store(path)
+        outbox = SQLiteOutbox(store)
+        dispatcher = Dispatcher.from_config(outbox, config, on_result=said)
+        try:
+            if follow:
+                stop = threading.Event()
+                signal.signal(signal.SIGTERM, lambda *_: stop.set())
+                try:
+                    dispatcher.run(stop)
+                except KeyboardInterrupt:
+                    stop.set()
+            else:
+                report = dispatcher.drain()
+                counts = outbox.counts()
+                if not json_:
+                    stderr.print(
+                        f"sent {report.sent}, retrying {report.retried}, failed {report.failed}; "
+                        f"{counts.queued + counts.sending} waiting in the outbox",
+                        markup=False,
+                        highlight=False,
+                    )
+        finally:
+            dispatcher.close()
+            store.close()
+
+    @channels_app.command("list")
+    @handles_errors
+    def channels_list(channels: ChannelsOpt = None, json_: JsonOpt = False) -> None:
+        """The configured connectors (where a password comes from, never the password)."""
+        store = _store_if_local()
+        config = load_channels(channels, store)
+        rows = [
+            {
+                "name": c.name,
+                "type": c.kind,
+                "channels": sorted(ch.value for ch in c.channels),
+                "server": f"{c.host}:{c.port}",
+                "security": c.security,
+                "username": c.username,
+                "password": c.password.describe() if c.password else "none",
+                "from": c.sender,
+            }
+            for c in config.connectors
+        ]
+        if json_:
+            emit_jsonl(rows)
+            return
+        if config.path is None:
+            stderr.print("no channels file: replies stay queued", markup=False)
+        table(
+            str(config.path) if config.path else None,
+            ("name", "type", "channels", "server", "security", "username", "password", "from"),
+            (
+                (
+                    r["name"],
+                    r["type"],
+                    ", ".join(r["channels"]),
+                    r["server"],
+                    r["security"],
+                    r["username"] or "",
+                    r["password"],
+                    r["from"],
+                )
+                for r in rows
+            ),
+        )
+
+    @channels_app.command("test")
+    @handles_errors
+    def channels_test(
+        name: Annotated[str, typer.Argument(help="The connector's name in channels.toml.")],
+        channels: ChannelsOpt = None,
+    ) -> None:
+        """Connect and log in with one connector, without sending anything."""
+        store = _store_if_local()
+        connector = build_connector(load_channels(channels, store).connector(name))
+        try:
+            answer = connector.check()
+        except SendError as e:
+            fail(f"{name}: {e.reason}")
+        stdout.print(f"{name}: ok, {answer}", markup=False, highlight=False)
