@@ -428,12 +428,24 @@ def contacts_show(
     )
     table(
         "Messages",
-        ("time", "direction", "author", "text"),
+        ("time", "direction", "author", "text", "delivery"),
         (
-            (when(m.at), m.direction.value, m.author, clean(m.body, max_length=2000))
+            (
+                when(m.at),
+                m.direction.value,
+                m.author,
+                clean(m.body, max_length=2000),
+                _delivery_text(m.delivery, m.failure),
+            )
             for m in detail.messages
         ),
     )
+
+
+def _delivery_text(delivery: Any, failure: str | None) -> str:
+    if delivery is None:
+        return ""
+    return f"{delivery.value}: {clean(failure, max_length=300)}" if failure else delivery.value
 
 
 def _print_contact(contact: Any, json_: bool) -> None:
@@ -566,7 +578,9 @@ def contacts_reply(
         emit_json(message)
     else:
         state = message.delivery.value if message.delivery else "sent"
-        output.stdout.print(f"{state} message {message.id} on {message.channel.value}", markup=False)
+        output.stdout.print(
+            f"{state} message {message.id} on {message.channel.value}", markup=False
+        )
 
 
 @contacts_app.command("note")

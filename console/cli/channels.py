@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,10 +14,12 @@ from backends import local_path
 from backends.base import InvalidInput
 from backends.channels import config as channels_config
 from backends.channels.config import ChannelsConfig
-from backends.channels.connector import Outbound, SendError
-from backends.channels.dispatcher import Dispatcher, build_connector
+from backends.channels.connector import SendError
 from console.cli.kit import STATE, JsonOpt, handles_errors, mutating
 from console.cli.output import emit_json, emit_jsonl, fail, stderr, stdout, table
+
+if TYPE_CHECKING:
+    from backends.channels.connector import Outbound
 
 channels_app = typer.Typer(
     help="The connectors that carry replies out (channels.toml).", no_args_is_help=True
@@ -49,6 +52,35 @@ def _store_if_local() -> Path | None:
     return local_path(STATE.url)
 
 
+def start_background(path: Path, explicit: Path | None) -> Callable[[], None] | None:
+    """A dispatcher thread over the store `vista serve` serves; returns what stops it
+    (None when no connector is configured: replies then stay queued)."""
+    from backends.channels.dispatcher import Dispatcher  # here: loads smtplib, ssl
+    from backends.sqlite.outbox import SQLiteOutbox
+    from backends.sqlite.store import Store
+
+    config = load_channels(explicit, path)
+    if not config.connectors:
+        stderr.print("no connectors configured: replies stay queued", markup=False)
+        return None
+    store = Store(path)
+    dispatcher = Dispatcher.from_config(SQLiteOutbox(store), config)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=dispatcher.run, args=(stop,), name="vista-dispatch", daemon=True
+    )
+    thread.start()
+    names = ", ".join(c.name for c in config.connectors)
+    stderr.print(f"dispatching replies through {names} ({config.path})", markup=False)
+
+    def halt() -> None:
+        stop.set()
+        thread.join(timeout=15)
+        store.close()
+
+    return halt
+
+
 def register(app: typer.Typer) -> None:
     """Add `channels` and `dispatch` to the `vista` command."""
     app.add_typer(channels_app, name="channels")
@@ -71,6 +103,8 @@ def register(app: typer.Typer) -> None:
         One pass sends what is due now (a failed attempt waits for its retry time);
         --follow keeps going. `vista serve` does this in the background.
         """
+        # here: smtplib, ssl and the outbox load only for the commands that send
+        from backends.channels.dispatcher import Dispatcher
         from backends.sqlite.outbox import SQLiteOutbox
         from backends.sqlite.store import Store
 
@@ -166,6 +200,8 @@ def register(app: typer.Typer) -> None:
         channels: ChannelsOpt = None,
     ) -> None:
         """Connect and log in with one connector, without sending anything."""
+        from backends.channels.dispatcher import build_connector  # here: loads smtplib, ssl
+
         store = _store_if_local()
         connector = build_connector(load_channels(channels, store).connector(name))
         try:
