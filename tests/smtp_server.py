@@ -17,7 +17,7 @@ import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -68,7 +68,7 @@ class Inbox:
         self.logins: list[str] = []
         self.lock = threading.Lock()
 
-    async def handle_MAIL(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         if self.delay:
@@ -77,7 +77,7 @@ class Inbox:
         envelope.mail_options.extend(options)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             if self.answers:
                 return self.answers.pop(0)
@@ -142,7 +142,7 @@ class SmtpServer:
                 return AuthResult(success=True)
         return AuthResult(success=False, handled=False)
 
-    def __enter__(self) -> SmtpServer:
+    def __enter__(self) -> Self:
         self.controller.start()
         return self
 

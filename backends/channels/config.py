@@ -10,6 +10,7 @@ password is read only when the connector connects.
     backoff_max_seconds = 3600
     lease_seconds = 120       # a claimed message waits this long for a dead dispatcher
     batch = 100
+    connections = 4           # sessions to a relay at once
 
     [connectors.mail]
     type = "smtp"
@@ -99,6 +100,7 @@ class DispatchSettings:
     lease_seconds: float = 120.0
     batch: int = 100
     poll_seconds: float = 1.0
+    connections: int = 4  # sessions to a provider at once (one per sending thread)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,7 @@ def _dispatch(table: Any, where: str) -> DispatchSettings:
             "lease_seconds",
             "batch",
             "poll_seconds",
+            "connections",
         ),
         where,
     )
@@ -195,6 +198,7 @@ def _dispatch(table: Any, where: str) -> DispatchSettings:
         lease_seconds=_number(table, "lease_seconds", d.lease_seconds, where, 0.1),
         batch=int(_number(table, "batch", d.batch, where, 1)),
         poll_seconds=_number(table, "poll_seconds", d.poll_seconds, where, 0.01),
+        connections=int(_number(table, "connections", d.connections, where, 1)),
     )
 
 

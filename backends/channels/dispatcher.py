@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -65,12 +66,19 @@ class DispatchReport:
 
 
 class Dispatcher:
-    """Sends what an outbox holds through the configured connectors."""
+    """Sends what an outbox holds through the configured connectors.
+
+    `connectors` is either the connectors themselves (sent through one at a time),
+    or a factory of them: then `policy.connections` threads send at once, each
+    with connectors of its own (a relay takes several sessions; the SMTP
+    conversation waits on the network). A customer's messages stay in order:
+    one thread sends all of a batch's messages to one recipient.
+    """
 
     def __init__(
         self,
         outbox: Outbox,
-        connectors: Iterable[Connector],
+        connectors: Iterable[Connector] | Callable[[], Iterable[Connector]],
         policy: DispatchSettings | None = None,
         *,
         clock: Callable[[], float] = time.time,
@@ -80,16 +88,38 @@ class Dispatcher:
         self.policy = policy or DispatchSettings()
         self.clock = clock
         self.on_result = on_result  # (message, "sent"/"retry"/"failed", detail), for the CLI
-        self.by_channel: dict[Channel, Connector] = {}
+        self._factory = connectors if callable(connectors) else None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._made: list[Connector] = []
+        self._pool: ThreadPoolExecutor | None = None
+        first = list(connectors()) if callable(connectors) else list(connectors)
+        self._local.by_channel = self._index(first)
+        self.channels = frozenset(self._local.by_channel)
+
+    def _index(self, connectors: list[Connector]) -> dict[Channel, Connector]:
+        with self._lock:
+            self._made.extend(connectors)
+        by_channel: dict[Channel, Connector] = {}
         for connector in connectors:
             for channel in connector.channels:
-                self.by_channel.setdefault(channel, connector)
+                by_channel.setdefault(channel, connector)
+        return by_channel
+
+    def _connector(self, channel: Channel) -> Connector:
+        """This thread's connector for `channel`."""
+        by_channel: dict[Channel, Connector] | None = getattr(self._local, "by_channel", None)
+        if by_channel is None:
+            assert self._factory is not None
+            by_channel = self._index(list(self._factory()))
+            self._local.by_channel = by_channel
+        return by_channel[channel]
 
     @classmethod
     def from_config(cls, outbox: Outbox, config: ChannelsConfig, **kwargs: object) -> Dispatcher:
         return cls(
             outbox,
-            [build_connector(c) for c in config.connectors],
+            lambda: [build_connector(c) for c in config.connectors],
             config.dispatch,
             **kwargs,  # type: ignore[arg-type]
         )
@@ -97,18 +127,29 @@ class Dispatcher:
     def run_once(self) -> DispatchReport:
         """Send one batch of due messages; what happened to them."""
         batch = self.outbox.claim(
-            self.by_channel, lease_seconds=self.policy.lease_seconds, limit=self.policy.batch
+            self.channels, lease_seconds=self.policy.lease_seconds, limit=self.policy.batch
         )
-        sent = retried = failed = 0
+        by_recipient: dict[tuple[Channel, str], list[Outbound]] = {}
         for message in batch:
-            outcome = self._send(message)
-            sent += outcome == "sent"
-            retried += outcome == "retry"
-            failed += outcome == "failed"
-        return DispatchReport(len(batch), sent, retried, failed)
+            by_recipient.setdefault((message.channel, message.recipient), []).append(message)
+        groups = list(by_recipient.values())
+        if self._factory is None or self.policy.connections <= 1 or len(groups) <= 1:
+            outcomes = [o for group in groups for o in self._send_all(group)]
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self.policy.connections, thread_name_prefix="vista-send"
+                )
+            outcomes = [o for done in self._pool.map(self._send_all, groups) for o in done]
+        return DispatchReport(
+            len(batch), outcomes.count("sent"), outcomes.count("retry"), outcomes.count("failed")
+        )
+
+    def _send_all(self, messages: list[Outbound]) -> list[str]:
+        return [self._send(m) for m in messages]
 
     def _send(self, message: Outbound) -> str:
-        connector = self.by_channel[message.channel]
+        connector = self._connector(message.channel)
         try:
             receipt = connector.send(message)
         except SendError as e:
@@ -165,5 +206,11 @@ class Dispatcher:
         self.close()
 
     def close(self) -> None:
-        for connector in set(self.by_channel.values()):
+        """Stop the sending threads and hang up every connection."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        with self._lock:
+            made = list(self._made)
+        for connector in made:
             connector.close()

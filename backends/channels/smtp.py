@@ -88,7 +88,6 @@ class SmtpConnector:
             mail["In-Reply-To"] = message.in_reply_to
         if message.references:
             mail["References"] = " ".join(message.references)
-        mail["Auto-Submitted"] = "no"
         mail.set_content(message.body, charset="utf-8")
         if message.html:
             mail.add_alternative(message.html, subtype="html", charset="utf-8")

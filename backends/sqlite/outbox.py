@@ -101,7 +101,8 @@ class SQLiteOutbox:
                 r[0]
                 for r in db.execute(
                     f"SELECT message_id FROM outbox WHERE status IN ('queued','sending') "
-                    f"AND due_at <= ? AND channel IN ({marks}) ORDER BY due_at LIMIT ?",
+                    f"AND due_at <= ? AND channel IN ({marks}) "
+                    "ORDER BY due_at, message_id LIMIT ?",
                     (now, *wanted, limit),
                 )
             ]
@@ -155,11 +156,7 @@ class SQLiteOutbox:
                 "last_error = NULL WHERE message_id = ?",
                 (int(now), receipt.provider_id, message_id),
             )
-            db.execute(
-                "UPDATE messages SET external_id = coalesce(external_id, ?) WHERE id = ?",
-                (receipt.provider_id, message_id),
-            )
-            self._set_delivery(db, message_id, receipt.delivery, None, now)
+            self._set_delivery(db, message_id, receipt.delivery, None, now, receipt.provider_id)
 
     def retry(self, message_id: int, reason: str, due_at: float) -> None:
         """Not accepted now: back in the queue until `due_at`, the reason kept."""
@@ -220,15 +217,15 @@ class SQLiteOutbox:
         delivery: Delivery,
         failure: str | None,
         now: float,
+        provider_id: str | None = None,
     ) -> None:
-        db.execute(
-            "UPDATE messages SET delivery = ?, failure = ? WHERE id = ?",
-            (delivery.value, failure, message_id),
-        )
+        """The message's delivery (and its id at the provider, when first known), on the
+        message, on its timeline event, and in the change feed (consoles refresh)."""
         row = db.execute(
-            "SELECT o.event_id, m.contact_id FROM outbox o JOIN messages m "
-            "ON m.id = o.message_id WHERE o.message_id = ?",
-            (message_id,),
+            "UPDATE messages SET delivery = ?, failure = ?, "
+            "external_id = coalesce(external_id, ?) WHERE id = ? RETURNING contact_id, "
+            "(SELECT event_id FROM outbox WHERE message_id = ?) AS event_id",
+            (delivery.value, failure, provider_id, message_id, message_id),
         ).fetchone()
         if row is None:
             return

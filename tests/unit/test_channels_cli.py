@@ -24,6 +24,7 @@ SECRET = "hunter2-not-for-your-eyes"
 def vista(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from console.cli.app import main; main()", *args],
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,
@@ -54,6 +55,17 @@ def unassigned_email_contacts(demo_db: Path, n: int) -> list[int]:
                 (n,),
             )
         ]
+
+
+def _address(demo_db: Path, contact_id: int) -> str:
+    with sqlite3.connect(demo_db) as db:
+        return str(
+            db.execute(
+                "SELECT recipient FROM outbox o JOIN messages m ON m.id = o.message_id "
+                "WHERE m.contact_id = ? LIMIT 1",
+                (contact_id,),
+            ).fetchone()[0]
+        )
 
 
 def test_reply_says_queued_until_dispatch_hands_it_to_the_relay(demo_db: Path) -> None:
@@ -169,14 +181,19 @@ def test_a_dispatcher_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
     demo_db: Path,
 ) -> None:
     url = f"sqlite:///{demo_db}"
-    ids = unassigned_email_contacts(demo_db, 12)
-    for cid in ids:
-        out = vista("--backend", url, "contacts", "reply", str(cid), f"Risposta a {cid}")
-        assert out.returncode == 0, out.stderr
+    contacts = unassigned_email_contacts(demo_db, 4)
+    ids = []  # three replies to each of four customers
+    for n in range(3):
+        for cid in contacts:
+            out = vista("--backend", url, "contacts", "reply", str(cid), f"Risposta {n} a {cid}")
+            assert out.returncode == 0, out.stderr
+            ids.append(int(out.stdout.split()[2]))
     with SmtpServer() as server:
         server.inbox.delay = 0.25  # every MAIL FROM waits: the kill lands mid-conversation
         channels = write_channels(
-            demo_db.parent / "channels.toml", server.port, dispatch="lease_seconds = 1\nbatch = 5"
+            demo_db.parent / "channels.toml",
+            server.port,
+            dispatch="lease_seconds = 1\nbatch = 12\nconnections = 2",
         )
         follower = subprocess.Popen(
             [
@@ -210,6 +227,14 @@ def test_a_dispatcher_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
         server.inbox.wait_for(len(ids))
         message_ids = server.inbox.message_ids()
         assert len(message_ids) == len(ids) == len(set(message_ids))
+        # and each customer got their replies in the order they were written
+        for cid in contacts:
+            bodies = [
+                m.get_content().strip()
+                for m, to in zip(server.inbox.messages, server.inbox.recipients, strict=True)
+                if to == [f"{_address(demo_db, cid)}"]
+            ]
+            assert bodies == [f"Risposta {n} a {cid}" for n in range(3)]
     with sqlite3.connect(demo_db) as db:
         states = dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status"))
         outbound = db.execute(
