@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 
 from backends.models import Agent, Contact, Customer, CustomerFacts
 
@@ -87,17 +88,28 @@ def fill_html(body: str, values: dict[str, str]) -> str:
     )
 
 
-def unresolved(body: str, values: dict[str, str]) -> list[str]:
-    """Known variables still standing in the text unfilled.
+def known_variables(template_bodies: Iterable[str | None] = ()) -> frozenset[str]:
+    """The variables a reply may hold unfilled by mistake: those Vista fills, and any a
+    stored template uses (`{loyalty.points}` in a template is a variable, not text)."""
+    found = set(KNOWN)
+    for body in template_bodies:
+        if body:
+            found.update(VARIABLE.findall(body))
+    return frozenset(found)
+
+
+def unresolved(body: str, values: dict[str, str], known: Iterable[str] | None = None) -> list[str]:
+    """Known variables (`known`, default `KNOWN`) still standing in the text unfilled.
 
     A `{first_name}` that a value itself contains (a customer whose name is
     literally "{first_name}") came from filling, so it is not flagged.
     """
+    variables_ = frozenset(KNOWN if known is None else known)
     filled = [v for v in values.values() if "{" in v]
     return [
         name
         for name in placeholders(body)
-        if name in KNOWN and not any("{" + name + "}" in v for v in filled)
+        if name in variables_ and not any("{" + name + "}" in v for v in filled)
     ]
 
 

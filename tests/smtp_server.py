@@ -65,6 +65,7 @@ class Inbox:
         self.recipients: list[list[str]] = []
         self.answers: list[str] = []
         self.delay = 0.0
+        self.waiting = 0  # sessions held in the MAIL FROM delay right now
         self.logins: list[str] = []
         self.lock = threading.Lock()
 
@@ -72,7 +73,13 @@ class Inbox:
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         if self.delay:
-            await asyncio.sleep(self.delay)
+            with self.lock:
+                self.waiting += 1
+            try:
+                await asyncio.sleep(self.delay)
+            finally:
+                with self.lock:
+                    self.waiting -= 1
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"

@@ -742,7 +742,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         values = templating.variables(customer, facts, contact, me)
         if not body.strip() and template is not None:
             body = templating.fill(template.body, values)
-        missing = templating.unresolved(body, values)
+        stored = db.execute("SELECT body, html FROM templates").fetchall()
+        known = templating.known_variables(t for row in stored for t in row)
+        missing = templating.unresolved(body, values, known)
         if missing:
             raise InvalidInput(templating.unresolved_message(missing), "Template")
         problems = channels.check_reply(

@@ -14,7 +14,15 @@ import pytest
 
 from backends import templating
 from backends.base import Backend, InvalidInput
-from backends.models import Channel, Contact, ContactStatus, Direction, QueueQuery, SlaState
+from backends.models import (
+    Channel,
+    Contact,
+    ContactStatus,
+    Delivery,
+    Direction,
+    QueueQuery,
+    SlaState,
+)
 from tests.backends.conftest import BackendFactory
 from tests.conftest import NOW
 
@@ -135,7 +143,15 @@ def test_a_recent_sms_does_not_open_the_whatsapp_window_but_a_whatsapp_message_d
     assert sent.channel is Channel.WHATSAPP
 
 
-def test_a_known_template_variable_left_unfilled_is_refused(backend: Backend) -> None:
+def test_a_known_template_variable_left_unfilled_is_refused(
+    make_backend: BackendFactory, demo_db: Path
+) -> None:
+    _set(
+        demo_db,
+        "INSERT INTO templates(name, body, language) VALUES ('points_it', ?, 'it')",
+        "Ha {loyalty.points} punti, {first_name}.",
+    )
+    backend = make_backend()
     cid = (
         backend.queue(QueueQuery(unassigned=True, channels=(Channel.EMAIL,)), limit=1)
         .contacts[0]
@@ -145,6 +161,10 @@ def test_a_known_template_variable_left_unfilled_is_refused(backend: Backend) ->
         backend.reply(cid, "Gentile {first_name}, eccomi.")
     with pytest.raises(InvalidInput, match=r"\{last_order.number\}"):
         backend.reply(cid, "Il suo ordine {last_order.number} e' partito.")
+    # a variable a stored template uses is a variable, even one Vista cannot fill
+    assert any("{loyalty.points}" in t.body for t in backend.templates())
+    with pytest.raises(InvalidInput, match=r"\{loyalty.points\}"):
+        backend.reply(cid, "Ha {loyalty.points} punti.")
     assert backend.get_contact(cid).contact.first_response_at is None
     # braces that are not a Vista variable are text: a code snippet goes out as written
     snippet = 'Nel file scriva {word} e poi {"a": 1}.'
@@ -241,3 +261,24 @@ def test_the_rules_module_is_pure_and_fills_only_what_it_knows() -> None:
     assert templating.matches("Ciao Mario, a presto", "Ciao {first_name}, a presto")
     assert not templating.matches("Ciao Mario, a dopo", "Ciao {first_name}, a presto")
     assert not templating.matches("Ciao Mario\nspam, a presto", "Ciao {first_name}, a presto")
+
+
+def test_a_reply_is_queued_with_its_delivery_state_and_a_note_has_none(backend: Backend) -> None:
+    cid = (
+        backend.queue(QueueQuery(unassigned=True, channels=(Channel.EMAIL,)), limit=1)
+        .contacts[0]
+        .id
+    )
+    sent = backend.reply(cid, "Buongiorno, eccomi.")
+    assert sent.delivery is Delivery.QUEUED and sent.failure is None
+    note = backend.add_note(cid, "interno")
+    assert note.delivery is None
+    stored = {m.id: m for m in backend.get_contact(cid).messages}
+    assert stored[sent.id].delivery is Delivery.QUEUED and stored[note.id].delivery is None
+    customer = backend.get_contact(cid).contact.customer_id
+    event = next(
+        e
+        for e in backend.timeline(customer, limit=10).events
+        if e.payload.get("message_id") == sent.id
+    )
+    assert event.payload["delivery"] == "queued"

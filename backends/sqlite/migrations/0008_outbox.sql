@@ -9,7 +9,7 @@ ALTER TABLE messages ADD COLUMN failure TEXT;
 -- an HTML alternative for e-mail, filled like the text body
 ALTER TABLE templates ADD COLUMN html TEXT;
 
-CREATE TABLE outbox (
+CREATE TABLE IF NOT EXISTS outbox (
     message_id   INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
     channel      TEXT NOT NULL,
     -- queued: waits for due_at; sending: claimed by a dispatcher until due_at (its lease);
@@ -31,5 +31,5 @@ CREATE TABLE outbox (
     created_at   INTEGER NOT NULL,
     sent_at      INTEGER
 );
-CREATE INDEX outbox_due ON outbox(due_at) WHERE status IN ('queued','sending');
-CREATE INDEX messages_external ON messages(external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(due_at) WHERE status IN ('queued','sending');
+CREATE INDEX IF NOT EXISTS messages_external ON messages(external_id) WHERE external_id IS NOT NULL;
