@@ -14,7 +14,8 @@ import smtplib
 import socket
 import ssl
 import time
-from email.headerregistry import Address
+from email import policy as email_policy
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses
 
@@ -34,6 +35,26 @@ from backends.models import Channel
 IDLE_SECONDS = 20.0
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class _Headers(HeaderRegistry):
+    """The standard header registry, remembering the class it makes per header name
+    (the stock one builds a new class on every header set: a fifth of building a message)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+#: email's default policy (RFC 5322, UTF-8 aware) with the remembering header registry.
+POLICY = email_policy.default.clone(header_factory=_Headers())
 
 
 def _one_line(text: str) -> str:
@@ -75,7 +96,7 @@ class SmtpConnector:
         """The MIME message for `message` (raises PermanentFailure for an unusable address)."""
         if not message.recipient:
             raise PermanentFailure("the customer has no e-mail address")
-        mail = EmailMessage()
+        mail = EmailMessage(policy=POLICY)
         try:
             mail["From"] = Address(self._from_name, addr_spec=self._from_addr)
             mail["To"] = Address(_one_line(message.recipient_name), addr_spec=message.recipient)
