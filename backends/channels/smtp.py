@@ -36,6 +36,11 @@ IDLE_SECONDS = 20.0
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
+#: An address with non-ASCII characters (RFC 6531): one @, no spaces, controls or brackets.
+_INTERNATIONAL = re.compile(
+    r"[^\s@<>()\[\]\\,;:\"\x00-\x1f\x7f]+@[^\s@<>()\[\]\\,;:\"\x00-\x1f\x7f]+"
+)
+
 
 class _Headers(HeaderRegistry):
     """The standard header registry, remembering the class it makes per header name
@@ -55,6 +60,9 @@ class _Headers(HeaderRegistry):
 
 #: email's default policy (RFC 5322, UTF-8 aware) with the remembering header registry.
 POLICY = email_policy.default.clone(header_factory=_Headers())
+#: How a message goes on the wire: CRLF line ends; UTF-8 headers where the relay takes them.
+_WIRE = POLICY.clone(linesep="\r\n")
+_WIRE_UTF8 = _WIRE.clone(utf8=True)
 
 
 def _one_line(text: str) -> str:
@@ -99,7 +107,15 @@ class SmtpConnector:
         mail = EmailMessage(policy=POLICY)
         try:
             mail["From"] = Address(self._from_name, addr_spec=self._from_addr)
-            mail["To"] = Address(_one_line(message.recipient_name), addr_spec=message.recipient)
+            name = _one_line(message.recipient_name)
+            if message.recipient.isascii():
+                mail["To"] = Address(name, addr_spec=message.recipient)
+            elif _INTERNATIONAL.fullmatch(message.recipient):
+                # email's Address refuses a non-ASCII local part; SMTPUTF8 carries it as is
+                quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+                mail["To"] = f'"{quoted}" <{message.recipient}>' if name else message.recipient
+            else:
+                raise ValueError(message.recipient)
         except (ValueError, IndexError) as e:
             raise PermanentFailure(f"not an e-mail address: {message.recipient!r}") from e
         mail["Subject"] = _one_line(message.subject) or "Re:"
@@ -158,9 +174,14 @@ class SmtpConnector:
 
     def send(self, message: Outbound) -> ProviderReceipt:
         mail = self.build(message)
+        # flattened once here (send_message would copy the message, parse its addresses
+        # again and flatten it); an address beyond ASCII needs the relay's SMTPUTF8
+        international = not (message.recipient.isascii() and self._from_addr.isascii())
+        wire = mail.as_bytes(policy=_WIRE_UTF8 if international else _WIRE)
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if international else []
         try:
             smtp = self._session()
-            refused = smtp.send_message(mail)
+            refused = smtp.sendmail(self._from_addr, [message.recipient], wire, options)
         except SendError:
             raise
         except smtplib.SMTPRecipientsRefused as e:
@@ -176,6 +197,10 @@ class SmtpConnector:
         except smtplib.SMTPResponseException as e:
             self.close()
             raise _failure(e.smtp_code, e.smtp_error, "refused") from e
+        except smtplib.SMTPNotSupportedError as e:
+            raise PermanentFailure(
+                f"{message.recipient!r} is not ASCII and the relay does not take SMTPUTF8"
+            ) from e
         except (smtplib.SMTPException, OSError) as e:
             self.close()
             raise TemporaryFailure(_connection_reason(e, self.settings)) from e

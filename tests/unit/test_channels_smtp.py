@@ -332,3 +332,21 @@ def test_notes_and_inbound_messages_never_enter_the_outbox(
         assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
     detail = backend.get_contact(cid)
     assert all(m.delivery is None for m in detail.messages if m.direction is not Direction.OUTBOUND)
+
+
+def test_an_address_beyond_ascii_goes_out_with_smtputf8(server: SmtpServer) -> None:
+    connector = SmtpConnector(smtp_settings(server.port))
+    message = Outbound(
+        message_id=2,
+        channel=Channel.EMAIL,
+        key="vista.2.abc",
+        recipient="józef@example.net",
+        recipient_name="Józef Ñandú",
+        subject="Re: zamówienie",
+        body="Dzień dobry",
+    )
+    receipt = connector.send(message)
+    connector.close()
+    assert receipt.provider_id == "<vista.2.abc@shop.example>"
+    assert server.inbox.recipients == [["józef@example.net"]]
+    assert "Józef Ñandú" in str(server.inbox.messages[0]["To"])
