@@ -366,13 +366,17 @@ class Backend(ABC):
         idempotency_key: str | None = None,
         template: str | None = None,
     ) -> Message:
-        """Send a reply to the customer on `channel` (default: the contact's).
+        """Queue a reply to the customer on `channel` (default: the contact's).
 
-        `template` names the canned template the body came from (an approved
-        one may go out on WhatsApp outside the 24-hour window). A retried call with the same `idempotency_key` returns the first
-        message instead of sending twice. Records the first response time.
+        The reply is stored with its outbox entry (delivery QUEUED); a dispatcher
+        hands it to the channel's connector. `template` names the canned template
+        the body is: outside WhatsApp's 24-hour window an approved one may go out,
+        its fixed words unchanged; with an empty body the backend fills it in. A
+        retried call with the same `idempotency_key` returns the first message
+        instead of sending twice. Records the first response time.
         Raises:
-            InvalidInput: empty body, or a channel rule is broken.
+            InvalidInput: empty body, an unknown template, a known template
+                variable left unfilled, or a channel rule is broken.
         """
 
     @abstractmethod
