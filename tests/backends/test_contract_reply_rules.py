@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from backends import templating
 from backends.base import Backend, InvalidInput
 from backends.models import (
     Channel,
@@ -246,21 +245,6 @@ def _all(backend: Backend, query: QueueQuery) -> list[Contact]:
         if page.next_cursor is None:
             return found
         cursor = page.next_cursor
-
-
-def test_the_rules_module_is_pure_and_fills_only_what_it_knows() -> None:
-    values = {"first_name": "Mario"}
-    assert templating.fill("Ciao {first_name} {word}", values) == "Ciao Mario {word}"
-    assert templating.unresolved("Ciao {first_name} {last_name} {word}", values) == [
-        "first_name",
-        "last_name",
-    ]
-    assert templating.fill_html("<p>{first_name}</p>", {"first_name": "<b>"}) == (
-        "<p>&lt;b&gt;</p>"
-    )
-    assert templating.matches("Ciao Mario, a presto", "Ciao {first_name}, a presto")
-    assert not templating.matches("Ciao Mario, a dopo", "Ciao {first_name}, a presto")
-    assert not templating.matches("Ciao Mario\nspam, a presto", "Ciao {first_name}, a presto")
 
 
 def test_a_reply_is_queued_with_its_delivery_state_and_a_note_has_none(backend: Backend) -> None:
