@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from backends.models import (
     Agent,
@@ -51,6 +51,9 @@ from backends.models import (
     TimelinePage,
     TokenInfo,
 )
+
+if TYPE_CHECKING:
+    from backends.channels.connector import Outbox
 
 # --------------------------------------------------------------------------
 # Errors
@@ -135,6 +138,7 @@ class Capability(enum.Flag):
     IMPORT = enum.auto()  # `import_file` (for this user)
     TOKENS = enum.auto()  # `tokens`, `create_token`, `revoke_token` (for this user: admins)
     INSPECT = enum.auto()  # `store_info`, `check_store`: the store is a file to look inside
+    OUTBOX = enum.auto()  # `outbox()`: the queue a dispatcher sends replies from
 
 
 class Backend(ABC):
@@ -383,13 +387,17 @@ class Backend(ABC):
         idempotency_key: str | None = None,
         template: str | None = None,
     ) -> Message:
-        """Send a reply to the customer on `channel` (default: the contact's).
+        """Queue a reply to the customer on `channel` (default: the contact's).
 
-        `template` names the canned template the body came from (an approved
-        one may go out on WhatsApp outside the 24-hour window). A retried call with the same `idempotency_key` returns the first
-        message instead of sending twice. Records the first response time.
+        The reply is stored with its outbox entry (delivery QUEUED); a dispatcher
+        hands it to the channel's connector. `template` names the canned template
+        the body is: outside WhatsApp's 24-hour window an approved one may go out,
+        its fixed words unchanged; with an empty body the backend fills it in. A
+        retried call with the same `idempotency_key` returns the first message
+        instead of sending twice. Records the first response time.
         Raises:
-            InvalidInput: empty body, or a channel rule is broken.
+            InvalidInput: empty body, an unknown template, a known template
+                variable left unfilled, or a channel rule is broken.
         """
 
     @abstractmethod
@@ -623,6 +631,18 @@ class Backend(ABC):
             self.customer_facts(customer_id),
             self.timeline(customer_id, kinds=kinds, channels=channels, limit=limit),
         )
+
+    # -- the outbox (optional: OUTBOX) ------------------------------------------------
+
+    def outbox(self) -> Outbox:
+        """The store's outbox, for a dispatcher that sends queued replies through the
+        connectors (backends/channels/dispatcher.py). It runs where the store is.
+
+        Raises:
+            Unavailable: this backend has no outbox to give (a remote one: its server
+                dispatches).
+        """
+        raise Unavailable(f"{type(self).__name__} has no outbox here: its server dispatches")
 
     # -- administration: imports, API tokens, the store itself ----------------------
     # Optional: a backend declares what it does with IMPORT, TOKENS and INSPECT.

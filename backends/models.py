@@ -148,6 +148,16 @@ class Direction(StrEnum):
     NOTE = "note"  # private note, never sent to the customer
 
 
+class Delivery(StrEnum):
+    """Where an outbound message stands with the channel's provider."""
+
+    QUEUED = "queued"  # stored with its outbox entry; no provider has accepted it yet
+    SENT = "sent"  # the provider accepted it (an SMTP relay said 250)
+    DELIVERED = "delivered"  # the provider reports it reached the customer
+    READ = "read"  # the customer opened it (where the channel tells)
+    FAILED = "failed"  # refused for good, or given up after retries: see `failure`
+
+
 class ChangeEntity(StrEnum):
     CONTACT = "contact"
     CUSTOMER = "customer"
@@ -400,8 +410,13 @@ class Contact(Model, frozen=True):
     version: int = 1
 
     def sla_state(self, now: datetime, at_risk_seconds: int = 900) -> SlaState:
+        """The first-response SLA: the clock stops at the first reply (or resolution),
+        which then decides met (OK) or BREACHED for good, as the KPIs count it."""
         if self.status is ContactStatus.RESOLVED or self.sla_due_at is None:
             return SlaState.NONE
+        stopped = self.first_response_at or self.resolved_at
+        if stopped is not None:
+            return SlaState.OK if stopped <= self.sla_due_at else SlaState.BREACHED
         left = (self.sla_due_at - now).total_seconds()
         if left < 0:
             return SlaState.BREACHED
@@ -441,6 +456,8 @@ class Message(Model, frozen=True):
     body: str
     at: datetime
     external_id: str | None = None
+    delivery: Delivery | None = None  # outbound messages only
+    failure: str | None = None  # the provider's reason, when delivery is FAILED
 
 
 class ContactDetail(Model, frozen=True):
@@ -470,6 +487,7 @@ class Template(Model, frozen=True):
     channel: Channel | None = None  # None: any channel
     language: str = ""
     whatsapp_approved: bool = False  # may be sent outside WhatsApp's 24-hour window
+    html: str | None = None  # an HTML alternative for e-mail, with the same variables
 
     @property
     def variables(self) -> tuple[str, ...]:

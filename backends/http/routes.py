@@ -230,13 +230,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 #: Contract methods that are not endpoints on purpose: the server verifies its own tokens,
-#: a store file is inspected where it lies.
+#: a store file is inspected where it lies, and the outbox is dispatched where it lies.
 NOT_ROUTED: frozenset[str] = frozenset(
     {
         "close",
         "verify_token",
         "store_info",
         "check_store",
+        "outbox",
     }
 )
 

@@ -7,9 +7,9 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from backends import channels
+from backends import channels, templating
 from backends.base import (
     Backend,
     Capability,
@@ -32,6 +32,7 @@ from backends.models import (
     Customer,
     CustomerFacts,
     CustomerHit,
+    Delivery,
     Direction,
     EventKind,
     ImportResult,
@@ -51,6 +52,7 @@ from backends.models import (
     utcnow,
 )
 from backends.sqlite import admin, imports, inbound, rows
+from backends.sqlite import outbox as outbox_store
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.identity.backend_ops import IdentityOps
 from backends.sqlite.search import first_keystroke, fts_query
@@ -65,6 +67,16 @@ AT_RISK_SECONDS = 15 * 60
 SEARCH_WINDOW = 1000
 
 EDITABLE_FIELDS = ("first_name", "last_name", "language", "segment", "tier", "birth_date")
+
+
+class _Outgoing(NamedTuple):
+    """A checked outbound reply: the text to store and what its outbox entry needs."""
+
+    body: str
+    recipient: str
+    recipient_name: str
+    subject: str
+    html: str | None
 
 
 def _limit(limit: int, high: int = 500) -> int:
@@ -84,6 +96,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         | Capability.IDENTITY
         | Capability.INBOUND
         | Capability.IMPORT
+        | Capability.OUTBOX
         | Capability.TOKENS
         | Capability.INSPECT
     )
@@ -155,7 +168,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         caps = self.CAPABILITIES
         me = self.whoami()
         if self.store.read_only or not me.role.can_write:
-            caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT)
+            caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT | Capability.OUTBOX)
         if me.role is not Role.ADMIN:
             caps &= ~Capability.TOKENS
         return caps
@@ -406,14 +419,17 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         if query.priorities:
             where.append(f"c.priority IN ({','.join('?' * len(query.priorities))})")
             params.extend(Priority(p).rank for p in query.priorities)
+        # the SLA clock stops at the first reply (or resolution), as the KPIs count it:
+        # then it was met or breached for good, whatever the time is now
+        stopped = "coalesce(c.first_response_at, c.resolved_at)"
         if query.sla is SlaState.BREACHED:
-            where.append("c.sla_due_at < ?")
+            where.append(f"({stopped} IS NULL AND c.sla_due_at < ? OR {stopped} > c.sla_due_at)")
             params.append(now)
         elif query.sla is SlaState.AT_RISK:
-            where.append("c.sla_due_at <= ?")
+            where.append(f"({stopped} IS NULL AND c.sla_due_at <= ? OR {stopped} > c.sla_due_at)")
             params.append(now + AT_RISK_SECONDS)
         elif query.sla is SlaState.OK:
-            where.append("c.sla_due_at > ?")
+            where.append(f"({stopped} IS NULL AND c.sla_due_at > ? OR {stopped} <= c.sla_due_at)")
             params.append(now + AT_RISK_SECONDS)
         elif query.sla is SlaState.NONE:
             where.append("c.sla_due_at IS NULL")
@@ -495,17 +511,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
     def templates(self) -> tuple[Template, ...]:
         with self.store.read() as db:
             found = db.execute("SELECT * FROM templates ORDER BY name").fetchall()
-        return tuple(
-            Template(
-                id=r["id"],
-                name=r["name"],
-                body=r["body"],
-                channel=Channel(r["channel"]) if r["channel"] else None,
-                language=r["language"],
-                whatsapp_approved=bool(r["whatsapp_approved"]),
-            )
-            for r in found
-        )
+        return tuple(rows.template(r) for r in found)
 
     def changes(self, since: int = 0, limit: int = 500) -> ChangeBatch:
         _limit(limit, 10_000)
@@ -671,7 +677,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         template: str | None = None,
     ) -> Message:
         me = self._writer()
-        if not body.strip():
+        if not body.strip() and not (template and direction is Direction.OUTBOUND):
             raise InvalidInput("the message is empty")
         now_dt = self.clock()
         now = rows.to_ts(now_dt)
@@ -692,32 +698,15 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 out_channel = Channel(channel) if channel else contact.channel
             except ValueError as e:
                 raise InvalidInput(f"unknown channel {channel!r}") from e
+            outgoing = None
             if direction is Direction.OUTBOUND:
-                approved = False
-                if template:
-                    row = db.execute(
-                        "SELECT whatsapp_approved FROM templates WHERE name = ?", (template,)
-                    ).fetchone()
-                    approved = bool(row and row[0])
-                problems = channels.check_reply(
-                    out_channel,
-                    body,
-                    now=now_dt,
-                    last_inbound_at=contact.last_inbound_at,
-                    contact_channel=contact.channel,
-                    # the customer's addresses matter only when replying on another channel
-                    customer=(
-                        self.get_customer(contact.customer_id)
-                        if out_channel is not contact.channel
-                        else None
-                    ),
-                    approved_template=approved,
+                outgoing = self._check_outbound(
+                    db, contact, out_channel, body, template, me, now_dt
                 )
-                if problems:
-                    raise InvalidInput("; ".join(p.message for p in problems), "Channel rule")
+                body = outgoing.body
             cur = db.execute(
                 "INSERT INTO messages(contact_id, direction, channel, author, body, at, "
-                "idempotency_key) VALUES (?,?,?,?,?,?,?)",
+                "idempotency_key, delivery) VALUES (?,?,?,?,?,?,?,?)",
                 (
                     contact_id,
                     direction.value,
@@ -726,6 +715,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                     body,
                     now,
                     idempotency_key or None,
+                    Delivery.QUEUED.value if outgoing else None,
                 ),
             )
             message_id = int(cur.lastrowid or 0)
@@ -734,25 +724,139 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             if contact.assignee is None:
                 sets += ", assignee = ?, assigned_at = ?"
                 params += [me.name, now]
-            if direction is Direction.OUTBOUND:
+            if outgoing is not None:
                 sets += ", first_response_at = coalesce(first_response_at, ?)"
                 params.append(now)
                 if contact.status in (ContactStatus.NEW, ContactStatus.OPEN):
                     sets += ", status = 'pending'"
-                self._add_event(
+                event_id = self._add_event(
                     db,
                     contact.customer_id,
                     now,
                     EventKind.REPLY,
                     out_channel.value,
                     f"Reply by {me.name}: {body[:120]}",
-                    {"body": body, "author": me.name, "message_id": message_id},
+                    {
+                        "body": body,
+                        "author": me.name,
+                        "message_id": message_id,
+                        "delivery": Delivery.QUEUED.value,
+                    },
                     contact_id,
+                )
+                outbox_store.enqueue(
+                    db,
+                    message_id=message_id,
+                    channel=out_channel,
+                    recipient=outgoing.recipient,
+                    recipient_name=outgoing.recipient_name,
+                    subject=outgoing.subject,
+                    html=outgoing.html,
+                    customer_id=contact.customer_id,
+                    event_id=event_id,
+                    now=now,
                 )
             db.execute(f"UPDATE contacts SET {sets} WHERE id = ?", (*params, contact_id))
             self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
             row = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
         return rows.message(row)
+
+    def _check_outbound(
+        self,
+        db: sqlite3.Connection,
+        contact: Contact,
+        channel: Channel,
+        body: str,
+        template_name: str | None,
+        me: Agent,
+        now: datetime,
+    ) -> _Outgoing:
+        """What to send (a named template rendered when `body` is empty) and where, or
+        InvalidInput for a broken channel rule or a known template variable left unfilled."""
+        template = self._template(db, template_name) if template_name else None
+        customer = self.get_customer(contact.customer_id)
+        source = body if body.strip() else (template.body if template else "")
+        facts = self.customer_facts(contact.customer_id) if templating.needs_facts(source) else None
+        values = templating.variables(customer, facts, contact, me)
+        if not body.strip() and template is not None:
+            body = templating.fill(template.body, values)
+        stored = db.execute("SELECT body, html FROM templates").fetchall()
+        known = templating.known_variables(t for row in stored for t in row)
+        missing = templating.unresolved(body, values, known)
+        if missing:
+            raise InvalidInput(templating.unresolved_message(missing), "Template")
+        problems = channels.check_reply(
+            channel,
+            body,
+            now=now,
+            last_inbound_at=contact.last_inbound_at,
+            contact_channel=contact.channel,
+            # the customer's addresses matter only when replying on another channel
+            customer=customer if channel is not contact.channel else None,
+            template=template,
+            whatsapp_inbound_at=self._last_whatsapp_inbound(db, contact.customer_id),
+        )
+        if problems:
+            raise InvalidInput("; ".join(p.message for p in problems), "Channel rule")
+        html = None
+        if (
+            template is not None
+            and template.html
+            and body == templating.fill(template.body, values)
+        ):
+            html = templating.fill_html(template.html, values)
+        subject = contact.subject.strip()
+        if subject and not subject.lower().startswith("re:"):
+            subject = f"Re: {subject}"
+        return _Outgoing(
+            body=body,
+            recipient=self._recipient(db, contact, channel, customer),
+            recipient_name=f"{customer.first_name} {customer.last_name}".strip(),
+            subject=subject,
+            html=html,
+        )
+
+    @staticmethod
+    def _recipient(
+        db: sqlite3.Connection, contact: Contact, channel: Channel, customer: Customer
+    ) -> str:
+        """Where a reply on `channel` goes: the address the customer wrote from on this
+        contact, else the first one on file for that channel ('' when none)."""
+        if channel is contact.channel:
+            row = db.execute(
+                "SELECT author FROM messages WHERE contact_id = ? AND direction = 'inbound' "
+                "ORDER BY at DESC, id DESC LIMIT 1",
+                (contact.id,),
+            ).fetchone()
+            wrote_from = str(row[0]).strip() if row is not None else ""
+            if channel is Channel.EMAIL and "@" in wrote_from:
+                return wrote_from
+            if channel in (Channel.SMS, Channel.WHATSAPP) and wrote_from[:1].isdigit():
+                return wrote_from
+            if channel in (Channel.SMS, Channel.WHATSAPP) and wrote_from.startswith("+"):
+                return wrote_from
+        if channel is Channel.EMAIL and customer.emails:
+            return customer.emails[0]
+        if channel in (Channel.SMS, Channel.WHATSAPP) and customer.phones:
+            return customer.phones[0]
+        return ""
+
+    @staticmethod
+    def _template(db: sqlite3.Connection, name: str) -> Template:
+        row = db.execute("SELECT * FROM templates WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise InvalidInput(f"no template named {name!r} (see `vista templates`)")
+        return rows.template(row)
+
+    @staticmethod
+    def _last_whatsapp_inbound(db: sqlite3.Connection, customer_id: int) -> datetime | None:
+        """When the customer last wrote on WhatsApp, on any of their contacts."""
+        at = db.execute(
+            "SELECT max(last_inbound_at) FROM contacts WHERE customer_id = ? "
+            "AND channel = 'whatsapp'",
+            (customer_id,),
+        ).fetchone()[0]
+        return rows.ts(at) if at is not None else None
 
     def reply(
         self,
@@ -908,6 +1012,11 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             in_reply_to=in_reply_to,
             references=references,
         )
+
+    def outbox(self) -> outbox_store.SQLiteOutbox:
+        """See `Backend.outbox`: this store's outbox (backends/sqlite/outbox.py)."""
+        self._writer()
+        return outbox_store.SQLiteOutbox(self.store)
 
     # -- administration: imports, API tokens, the store file ---------------------------
 

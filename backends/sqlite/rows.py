@@ -14,6 +14,7 @@ from backends.models import (
     Contact,
     ContactStatus,
     Customer,
+    Delivery,
     Direction,
     EventKind,
     Identity,
@@ -21,6 +22,7 @@ from backends.models import (
     Message,
     Priority,
     SourceRecord,
+    Template,
     TimelineEvent,
 )
 from backends.payload import Payload
@@ -106,6 +108,20 @@ def message(row: sqlite3.Row) -> Message:
         body=row["body"],
         at=ts(row["at"]),
         external_id=row["external_id"],
+        delivery=Delivery(row["delivery"]) if row["delivery"] else None,
+        failure=row["failure"],
+    )
+
+
+def template(row: sqlite3.Row) -> Template:
+    return Template(
+        id=row["id"],
+        name=row["name"],
+        body=row["body"],
+        channel=Channel(row["channel"]) if row["channel"] else None,
+        language=row["language"],
+        whatsapp_approved=bool(row["whatsapp_approved"]),
+        html=row["html"],
     )
 
 

@@ -7,6 +7,7 @@ refuses writes.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0005_identity_settings.sql",
     "0006_search_prefix.sql",
     "0007_search_prefix6.sql",
+    "0008_outbox.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -202,12 +204,26 @@ class Store:
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 for statement in statements(sql):
+                    if _column_exists(conn, statement):
+                        continue  # a migration run again (SQLite has no ADD COLUMN IF NOT EXISTS)
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number}")
                 conn.execute("COMMIT")
             except sqlite3.Error as e:
                 conn.execute("ROLLBACK")
                 raise translate(e, self.path) from e
+
+
+_ADD_COLUMN = re.compile(r"\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+(?:COLUMN\s+)?(\w+)", re.IGNORECASE)
+
+
+def _column_exists(conn: sqlite3.Connection, statement: str) -> bool:
+    """Whether `statement` adds a column the table already has."""
+    match = _ADD_COLUMN.match(statement)
+    if match is None:
+        return False
+    table, column = match.groups()
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
 
 
 def statements(script: str) -> Iterator[str]:

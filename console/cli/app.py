@@ -428,12 +428,24 @@ def contacts_show(
     )
     table(
         "Messages",
-        ("time", "direction", "author", "text"),
+        ("time", "direction", "author", "text", "delivery"),
         (
-            (when(m.at), m.direction.value, m.author, clean(m.body, max_length=2000))
+            (
+                when(m.at),
+                m.direction.value,
+                m.author,
+                clean(m.body, max_length=2000),
+                _delivery_text(m.delivery, m.failure),
+            )
             for m in detail.messages
         ),
     )
+
+
+def _delivery_text(delivery: Any, failure: str | None) -> str:
+    if delivery is None:
+        return ""
+    return f"{delivery.value}: {clean(failure, max_length=300)}" if failure else delivery.value
 
 
 def _print_contact(contact: Any, json_: bool) -> None:
@@ -546,19 +558,29 @@ def contacts_reply(
     idempotency_key: Annotated[
         str | None, typer.Option(help="A retried call with the same key sends once.")
     ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            help="The canned template the text is (an approved one may go out on WhatsApp "
+            "after 24 hours); with TEXT '' the server fills the template in."
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Send a reply to the customer."""
+    """Queue a reply to the customer (a connector sends it: `vista dispatch`)."""
     import sys
 
     body = sys.stdin.read() if text == "-" else text
     message = STATE.backend(write=True).reply(
-        contact_id, body, channel=channel, idempotency_key=idempotency_key
+        contact_id, body, channel=channel, idempotency_key=idempotency_key, template=template
     )
     if json_:
         emit_json(message)
     else:
-        output.stdout.print(f"sent message {message.id} on {message.channel.value}", markup=False)
+        state = message.delivery.value if message.delivery else "sent"
+        output.stdout.print(
+            f"{state} message {message.id} on {message.channel.value}", markup=False
+        )
 
 
 @contacts_app.command("note")

@@ -11,6 +11,7 @@ import typer
 from backends import open_factory
 from backends.base import InvalidInput
 from backends.models import Role
+from console.cli.channels import ChannelsOpt, start_background, store_if_local
 from console.cli.kit import STATE, JsonOpt, handles_errors, mutating
 from console.cli.output import emit_json, emit_jsonl, stderr, stdout, table, when
 
@@ -94,10 +95,13 @@ def register(app: typer.Typer) -> None:
                 "search terms and customer names)."
             ),
         ] = False,
+        channels: ChannelsOpt = None,
     ) -> None:
         """Serve a store as Vista's HTTP API (JSON under /api/v1, bearer tokens).
 
         With the global --read-only every write answers 403, whatever the token.
+        A background dispatcher sends queued replies through the connectors of
+        channels.toml.
         """
         import uvicorn
 
@@ -146,9 +150,20 @@ def register(app: typer.Typer) -> None:
             server_header=False,
             access_log=access_log,
         )
+        halt = (
+            None
+            if STATE.read_only
+            else start_background(
+                hub.backend("dispatcher", read_only=False, role=Role.ADMIN),
+                store_if_local(url),
+                channels,
+            )
+        )
         try:
             uvicorn.Server(config).run(sockets=[sock])
         finally:
+            if halt is not None:
+                halt()
             sock.close()
             hub.close()
 

@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
+from backends import templating as rules
 from backends.channels import check_reply
 from backends.models import Agent, Channel, Contact, Customer, CustomerFacts, Template
 from console import actions
@@ -45,9 +46,17 @@ class Composer(Vertical):
         """Escape: the operator is done typing (the screen moves focus back to the queue)."""
 
     class _Done(Message):
-        def __init__(self, contact_id: int, then: str, note: bool, error: Exception | None) -> None:
+        def __init__(
+            self,
+            contact_id: int,
+            then: str,
+            note: bool,
+            error: Exception | None,
+            delivery: str | None = None,
+        ) -> None:
             super().__init__()
             self.contact_id, self.then, self.note, self.error = contact_id, then, note, error
+            self.delivery = delivery  # "queued" until a connector hands it to the provider
 
     def __init__(self, drafts: Drafts, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -145,7 +154,9 @@ class Composer(Vertical):
         """What stops this text from being sent now."""
         if self.contact is None:
             return ["no contact selected"]
-        found = [f"unresolved variable {{{v}}}" for v in templating.unresolved(self.body)]
+        values = templating.variables(self.customer, self.facts, self.contact, self.agent)
+        known = rules.known_variables(t.body for t in self.templates)
+        found = [f"unresolved variable {{{v}}}" for v in rules.unresolved(self.body, values, known)]
         me = self.app.agent_name  # type: ignore[attr-defined]
         role = self.agent.role.value if self.agent is not None else "operator"
         if self.contact.assignee not in (None, me) and role != "admin":
@@ -340,15 +351,16 @@ class Composer(Vertical):
         backend = self.app.backend  # type: ignore[attr-defined]
         try:
             if note:
-                backend.add_note(contact_id, body, idempotency_key=key)
+                sent = backend.add_note(contact_id, body, idempotency_key=key)
             else:
-                backend.reply(
+                sent = backend.reply(
                     contact_id, body, channel=channel.value, idempotency_key=key, template=template
                 )
         except Exception as error:  # noqa: BLE001 - shown in the composer, text kept
             self.post_message(self._Done(contact_id, then, note, error))
             return
-        self.post_message(self._Done(contact_id, then, note, None))
+        delivery = sent.delivery.value if sent.delivery else None
+        self.post_message(self._Done(contact_id, then, note, None, delivery))
 
     def on_composer__done(self, message: _Done) -> None:
         message.stop()
@@ -370,7 +382,13 @@ class Composer(Vertical):
             self.template = self.template_body = None
             self.note = False
         self._paint()
-        self.app.notify("Note added" if message.note else "Reply sent", markup=False)
+        if message.note:
+            said = "Note added"
+        elif message.delivery == "queued":
+            said = "Reply queued (it goes out when a connector sends it)"
+        else:
+            said = "Reply sent"
+        self.app.notify(said, markup=False)
         self.post_message(self.Sent(message.contact_id, message.then, message.note))
 
     def on_unmount(self) -> None:

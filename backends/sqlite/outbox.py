@@ -1,0 +1,233 @@
+"""The outbox of the SQLite store: every SQL statement of sending a reply out.
+
+A reply is written with its outbox row in the reply's own transaction
+(`enqueue`), so nothing accepted is lost. A dispatcher `claim`s due rows
+(status 'sending' with a lease, in one short transaction: two dispatchers
+never take the same row), hands them to a connector, and records the outcome
+(`sent`, `retry`, `failed`). A dispatcher that dies mid-send leaves its rows
+'sending'; when the lease runs out another takes them, with the same key.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from backends.channels.connector import Outbound, OutboxCounts, ProviderReceipt
+from backends.models import Channel, Delivery
+from backends.sqlite.store import Store
+
+#: An RFC 5322 message id, the only kind that goes into In-Reply-To and References.
+_MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
+
+#: How many earlier message ids a References header carries at most (the newest).
+MAX_REFERENCES = 20
+
+#: How far delivery goes; a receipt never moves a message back.
+_RANK = {Delivery.QUEUED: 0, Delivery.SENT: 1, Delivery.DELIVERED: 2, Delivery.READ: 3}
+
+
+def new_key(message_id: int) -> str:
+    """A message's idempotency key: unique, stable across attempts, safe in a Message-ID."""
+    return f"vista.{message_id}.{uuid.uuid4().hex[:20]}"
+
+
+def enqueue(
+    db: sqlite3.Connection,
+    *,
+    message_id: int,
+    channel: Channel,
+    recipient: str,
+    recipient_name: str,
+    subject: str,
+    html: str | None,
+    customer_id: int,
+    event_id: int | None,
+    now: int,
+) -> str:
+    """Put a just-written outbound message in the outbox (inside the caller's transaction)."""
+    key = new_key(message_id)
+    db.execute(
+        "INSERT INTO outbox(message_id, channel, status, due_at, message_key, recipient, "
+        "recipient_name, subject, html, customer_id, event_id, created_at) "
+        "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            message_id,
+            channel.value,
+            float(now),
+            key,
+            recipient,
+            recipient_name,
+            subject,
+            html,
+            customer_id,
+            event_id,
+            now,
+        ),
+    )
+    return key
+
+
+class SQLiteOutbox:
+    """The dispatcher's view of one store's outbox (see backends/channels/dispatcher.py)."""
+
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+
+    def claim(
+        self, channels: Iterable[Channel], *, lease_seconds: float, limit: int
+    ) -> list[Outbound]:
+        """Take up to `limit` due messages on `channels` for `lease_seconds`."""
+        wanted = [c.value for c in channels]
+        if not wanted:
+            return []
+        now = self.clock()
+        marks = ",".join("?" * len(wanted))
+        with self.store.write() as db:
+            ids = [
+                r[0]
+                for r in db.execute(
+                    f"SELECT message_id FROM outbox WHERE status IN ('queued','sending') "
+                    f"AND due_at <= ? AND channel IN ({marks}) "
+                    "ORDER BY due_at, message_id LIMIT ?",
+                    (now, *wanted, limit),
+                )
+            ]
+            if not ids:
+                return []
+            id_marks = ",".join("?" * len(ids))
+            db.execute(
+                f"UPDATE outbox SET status = 'sending', due_at = ?, attempts = attempts + 1 "
+                f"WHERE message_id IN ({id_marks})",
+                (now + lease_seconds, *ids),
+            )
+            found = db.execute(
+                f"SELECT o.*, m.body, m.contact_id, m.at FROM outbox o "
+                f"JOIN messages m ON m.id = o.message_id WHERE o.message_id IN ({id_marks}) "
+                f"ORDER BY o.created_at, o.message_id",
+                ids,
+            ).fetchall()
+            return [self._outbound(db, row) for row in found]
+
+    @staticmethod
+    def _outbound(db: sqlite3.Connection, row: sqlite3.Row) -> Outbound:
+        thread = db.execute(
+            "SELECT direction, external_id FROM messages WHERE contact_id = ? "
+            "AND external_id IS NOT NULL AND id <> ? AND direction <> 'note' "
+            "AND (at < ? OR (at = ? AND id < ?)) ORDER BY at, id",
+            (row["contact_id"], row["message_id"], row["at"], row["at"], row["message_id"]),
+        ).fetchall()
+        ids = [(r["direction"], r["external_id"]) for r in thread]
+        ids = [(d, x) for d, x in ids if _MESSAGE_ID.fullmatch(x)]
+        answered = next((x for d, x in reversed(ids) if d == "inbound"), None)
+        return Outbound(
+            message_id=row["message_id"],
+            channel=Channel(row["channel"]),
+            key=row["message_key"],
+            recipient=row["recipient"],
+            recipient_name=row["recipient_name"],
+            subject=row["subject"],
+            body=row["body"],
+            html=row["html"],
+            in_reply_to=answered,
+            references=tuple(x for _d, x in ids[-MAX_REFERENCES:]),
+            attempt=row["attempts"],
+        )
+
+    def sent(self, message_id: int, receipt: ProviderReceipt) -> None:
+        """The provider accepted it: final for the outbox; the message remembers its id."""
+        now = self.clock()
+        with self.store.write() as db:
+            db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, provider_id = ?, "
+                "last_error = NULL WHERE message_id = ?",
+                (int(now), receipt.provider_id, message_id),
+            )
+            self._set_delivery(db, message_id, receipt.delivery, None, now, receipt.provider_id)
+
+    def retry(self, message_id: int, reason: str, due_at: float) -> None:
+        """Not accepted now: back in the queue until `due_at`, the reason kept."""
+        with self.store.write() as db:
+            db.execute(
+                "UPDATE outbox SET status = 'queued', due_at = ?, last_error = ? "
+                "WHERE message_id = ? AND status = 'sending'",
+                (due_at, reason, message_id),
+            )
+
+    def failed(self, message_id: int, reason: str) -> None:
+        """Refused for good (or given up): the message says why."""
+        now = self.clock()
+        with self.store.write() as db:
+            db.execute(
+                "UPDATE outbox SET status = 'failed', last_error = ? WHERE message_id = ?",
+                (reason, message_id),
+            )
+            self._set_delivery(db, message_id, Delivery.FAILED, reason, now)
+
+    def record_receipt(self, provider_id: str, delivery: Delivery) -> bool:
+        """A provider's later report (delivered, read) for the message it knows as
+        `provider_id`; never moves a message back. False when no message has that id."""
+        now = self.clock()
+        with self.store.write() as db:
+            row = db.execute(
+                "SELECT message_id FROM outbox WHERE provider_id = ?", (provider_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            current = db.execute(
+                "SELECT delivery FROM messages WHERE id = ?", (row[0],)
+            ).fetchone()[0]
+            if current == Delivery.FAILED.value or _RANK.get(
+                Delivery(current) if current else Delivery.QUEUED, 0
+            ) >= _RANK.get(delivery, 0):
+                return True
+            self._set_delivery(db, row[0], delivery, None, now)
+            return True
+
+    def counts(self) -> OutboxCounts:
+        with self.store.read() as db:
+            found = dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status"))
+        return OutboxCounts(**{k: int(v) for k, v in found.items()})
+
+    def next_due(self) -> float | None:
+        """When the soonest waiting message falls due (None: nothing waits)."""
+        with self.store.read() as db:
+            at = db.execute(
+                "SELECT min(due_at) FROM outbox WHERE status IN ('queued','sending')"
+            ).fetchone()[0]
+        return float(at) if at is not None else None
+
+    @staticmethod
+    def _set_delivery(
+        db: sqlite3.Connection,
+        message_id: int,
+        delivery: Delivery,
+        failure: str | None,
+        now: float,
+        provider_id: str | None = None,
+    ) -> None:
+        """The message's delivery (and its id at the provider, when first known), on the
+        message, on its timeline event, and in the change feed (consoles refresh)."""
+        row = db.execute(
+            "UPDATE messages SET delivery = ?, failure = ?, "
+            "external_id = coalesce(external_id, ?) WHERE id = ? RETURNING contact_id, "
+            "(SELECT event_id FROM outbox WHERE message_id = ?) AS event_id",
+            (delivery.value, failure, provider_id, message_id, message_id),
+        ).fetchone()
+        if row is None:
+            return
+        if row["event_id"] is not None:
+            db.execute(
+                "UPDATE events SET payload = json_set(payload, '$.delivery', ?, '$.failure', ?) "
+                "WHERE id = ? AND json_valid(payload)",
+                (delivery.value, failure, row["event_id"]),
+            )
+        db.execute(
+            "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
+            (int(now), "contact", row["contact_id"], f"delivery:{delivery.value}", "dispatcher"),
+        )
