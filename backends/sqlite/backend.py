@@ -50,6 +50,7 @@ from backends.sqlite.identity.backend_ops import IdentityOps
 from backends.sqlite.search import first_keystroke, fts_query
 from backends.sqlite.stats import StatsQueries
 from backends.sqlite.store import Store
+from backends.text import plain
 
 #: A contact whose SLA falls due within this many seconds is "at risk".
 AT_RISK_SECONDS = 15 * 60
@@ -378,12 +379,14 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         if query.text.strip():
             like = (
                 "%"
-                + query.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                + plain(query.text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 + "%"
             )
+            # as the queue shows them: a name with escapes or zero-width characters matches
+            # by its visible letters (`vista_plain` is `backends.text.visible`)
             where.append(
-                "(c.subject LIKE ? ESCAPE '\\' OR (cu.first_name || ' ' || cu.last_name) "
-                "LIKE ? ESCAPE '\\')"
+                "(vista_plain(c.subject) LIKE ? ESCAPE '\\' OR "
+                "vista_plain(cu.first_name || ' ' || cu.last_name) LIKE ? ESCAPE '\\')"
             )
             params.extend((like, like))
         return where, params
@@ -828,7 +831,8 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                     (customer_id,),
                 ).fetchone()[0]
                 db.execute(
-                    "UPDATE customer_search SET name = ? WHERE rowid = ?", (names, customer_id)
+                    "UPDATE customer_search SET name = ? WHERE rowid = ?",
+                    (plain(names), customer_id),
                 )
             self._ensure_agent(db, me, now)
             self._add_event(

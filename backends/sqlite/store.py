@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from backends.base import Unavailable, VistaError, not_text
+from backends.base import InvalidInput, Unavailable, VistaError, not_text
+from backends.limits import INT_MAX, INT_MIN
+from backends.text import visible
 
 #: The schema version this code writes and understands.
 MIGRATIONS: tuple[str, ...] = (
@@ -50,6 +52,14 @@ def translate(error: sqlite3.Error, path: Path) -> VistaError:
     if "unable to open" in text:
         return Unavailable(f"cannot open database {path} ({text})")
     return Unavailable(f"database {path}: {text}")
+
+
+def out_of_range(error: OverflowError) -> InvalidInput:
+    """A number SQLite cannot hold (a Python int past 64 bits), as bad input."""
+    return InvalidInput(
+        f"a number is out of range: ids, versions and offsets are whole numbers "
+        f"from {INT_MIN} to {INT_MAX}"
+    )
 
 
 class Store:
@@ -92,6 +102,7 @@ class Store:
             # 2 MB per connection: the console keeps a few worker-thread connections,
             # and the OS page cache already holds the hot pages
             conn.execute("PRAGMA cache_size = -2000")
+            conn.create_function("vista_plain", 1, visible, deterministic=True)
             if self.read_only:
                 conn.execute("PRAGMA query_only = ON")
             else:
@@ -131,6 +142,8 @@ class Store:
             raise translate(e, self.path) from e
         except UnicodeEncodeError as e:
             raise not_text(e) from e
+        except OverflowError as e:
+            raise out_of_range(e) from e
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -148,6 +161,8 @@ class Store:
                 raise translate(e, self.path) from e
             if isinstance(e, UnicodeEncodeError):
                 raise not_text(e, ": nothing was written") from e
+            if isinstance(e, OverflowError):
+                raise out_of_range(e) from e
             raise
         else:
             try:

@@ -116,7 +116,7 @@ class ReplayCache:
 
     def __init__(self, size: int = 10_000) -> None:
         self.size = size
-        self._answers: OrderedDict[tuple[str, str], tuple[int, bytes]] = OrderedDict()
+        self._answers: OrderedDict[tuple[str, str], tuple[int, bytes, str]] = OrderedDict()
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     def lock(self, key: tuple[str, str]) -> asyncio.Lock:
@@ -129,11 +129,13 @@ class ReplayCache:
                 del self._locks[k]
         return found
 
-    def get(self, key: tuple[str, str]) -> tuple[int, bytes] | None:
+    def get(self, key: tuple[str, str]) -> tuple[int, bytes, str] | None:
+        """The first answer to the write with this key: status, body, and the fingerprint
+        of the request it answered (a key reused for another request must not replay it)."""
         return self._answers.get(key)
 
-    def put(self, key: tuple[str, str], status: int, body: bytes) -> None:
-        self._answers[key] = (status, body)
+    def put(self, key: tuple[str, str], status: int, body: bytes, request: str = "") -> None:
+        self._answers[key] = (status, body, request)
         self._answers.move_to_end(key)
         while len(self._answers) > self.size:
             self._answers.popitem(last=False)

@@ -24,6 +24,7 @@ from backends.identity.features import Features
 from backends.identity.survivorship import Member, golden
 from backends.sqlite.identity import store as st
 from backends.sqlite.search import phone_tokens
+from backends.text import plain
 
 
 @dataclass(slots=True)
@@ -414,7 +415,7 @@ def compute_golden(cfg: MatchConfig, now: int, jobs: list[GoldenJob]) -> list[Go
                 ),
                 (
                     cid,
-                    " ".join(sorted(n for n in names if n)),
+                    plain(" ".join(sorted(n for n in names if n))),
                     " ".join(values["emails"]),
                     phone_tokens(values["phones"]),
                     " ".join(orders),
