@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from backends import channels
+from backends import channels, limits
 from backends.base import (
     Backend,
     Capability,
@@ -476,6 +476,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
 
     def changes(self, since: int = 0, limit: int = 500) -> ChangeBatch:
         _limit(limit, 10_000)
+        limits.check_int(since, "since")
         with self.store.read() as db:
             if since < 0:
                 end = db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
