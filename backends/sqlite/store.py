@@ -30,6 +30,7 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 BUSY_TIMEOUT_MS = 5000
+WAL_SIZE_LIMIT = 16 * 1024 * 1024  # bytes
 
 
 def _migration_sql(name: str) -> str:
@@ -107,6 +108,8 @@ class Store:
                 conn.execute("PRAGMA query_only = ON")
             else:
                 conn.execute("PRAGMA synchronous = NORMAL")
+                # a write-ahead log SQLite starts over is cut back to this size
+                conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         except sqlite3.Error as e:
             raise translate(e, self.path) from e
         conn.row_factory = sqlite3.Row

@@ -429,6 +429,7 @@ async def _run(
     answer = await run_in_threadpool(_execute, hub, ep, grant, read_only, kwargs)
     if ep.write and answer[0] < 400:
         hub.changed.notify()
+        hub.wrote()
     return answer
 
 
@@ -452,6 +453,7 @@ async def _import(
     finally:
         file.unlink(missing_ok=True)
     hub.changed.notify()
+    hub.wrote()
     return 200, bodies.encode(report), None
 
 

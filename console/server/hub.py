@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
@@ -42,6 +44,7 @@ class Hub:
         self.tokens = TokenStore(self._store)
         self.replays = ReplayCache()
         self.changed = Notifier(self.feed_end)
+        self.wal = WalKeeper(lambda: self.path)
 
     def retarget(self, path: str | Path) -> None:
         """Serve another store file from now on (tests give each case a fresh copy)."""
@@ -99,12 +102,102 @@ class Hub:
             self._ro_store = Store(self.path, read_only=True)
         return self._ro_store
 
+    def wrote(self) -> None:
+        """A write went through: keeps the write-ahead log bounded (`WalKeeper`)."""
+        self.wal.wrote()
+
     def close(self) -> None:
         with self._lock:
             self._backends = {}
         for store in (self._store, self._ro_store):
             if store is not None:
                 store.close()
+        if not self.read_only:
+            self.wal.checkpoint(busy_ms=2000)  # worker threads' connections outlive close()
+
+
+class WalKeeper:
+    """Checkpoints the write-ahead log while the server writes, so it stays small.
+
+    SQLite's own checkpoints copy the log back into the database but cannot start it
+    over while readers are in it, which under steady concurrent load is always: the
+    -wal file then grows by every write. So after `every` writes, or `idle` seconds
+    after the last one, a `wal_checkpoint(TRUNCATE)` runs in a worker thread on a
+    connection of its own. It waits at most `busy_ms` for readers (writers queue
+    behind it that long at worst); when it cannot finish it tries again next time.
+    """
+
+    def __init__(
+        self,
+        path: Callable[[], Path],
+        *,
+        every: int = 100,
+        idle: float = 0.25,
+        busy_ms: int = 250,
+    ) -> None:
+        self._path = path
+        self.every = every
+        self.idle = idle
+        self.busy_ms = busy_ms
+        self._writes = 0
+        self._running = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    def wrote(self) -> None:
+        """Count a write (on the event loop) and schedule a checkpoint when it is time."""
+        self._writes += 1
+        if self._running:
+            return
+        loop = asyncio.get_running_loop()
+        if self._writes >= self.every:
+            self._start(loop)
+        elif self._timer is None:
+            self._timer = loop.call_later(self.idle, self._start, loop)
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._running or not self._writes:
+            return
+        self._running, self._writes = True, 0
+        done = loop.run_in_executor(None, self.checkpoint)
+        done.add_done_callback(lambda _: self._finished(loop))
+
+    def _finished(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._running = False
+        if self._writes and self._timer is None:  # writes came in meanwhile
+            self._timer = loop.call_later(self.idle, self._start, loop)
+
+    def checkpoint(self, busy_ms: int | None = None) -> bool:
+        """`wal_checkpoint(TRUNCATE)`: True when the log was emptied.
+
+        A writer's own automatic checkpoint may hold the checkpoint lock for a moment
+        (SQLite answers busy at once then), so it is tried again until `busy_ms` pass.
+        """
+        path = self._path()
+        wait = (self.busy_ms if busy_ms is None else busy_ms) / 1000
+        deadline = time.monotonic() + wait
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as e:
+            log.warning("checkpoint of %s: %s", path, e)
+            return False
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            while True:
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if not busy or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.005)
+        except sqlite3.Error as e:
+            log.warning("checkpoint of %s: %s", path, e)
+            return False
+        finally:
+            conn.close()
+        if busy:
+            log.debug("checkpoint of %s: busy, tried for %.2f s", path, wait)
+        return not busy
 
 
 class ReplayCache:
