@@ -32,7 +32,7 @@ def test_a_sound_file_is_ok(demo_db: Path) -> None:
     ids=["damaged-cells", "pages-of-noise"],
 )
 def test_a_damaged_file_is_one_line_and_exit_1(demo_db: Path, where: float, noise: bytes) -> None:
-    _damage(demo_db, where, len(noise), noise)
+    _damage(demo_db, where, noise)
     done = vista("db", "check", "--db", str(demo_db))
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
