@@ -7,6 +7,7 @@ refuses writes.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -51,6 +52,13 @@ def translate(error: sqlite3.Error, path: Path) -> VistaError:
     if "readonly" in text or "read-only" in text:
         return Unavailable(f"database {path} is read-only ({text})", "Read-only")
     if "unable to open" in text:
+        folder = path.parent
+        if folder.is_dir() and not os.access(folder, os.W_OK):
+            return Unavailable(
+                f"cannot open database {path}: its directory {folder} is not writable "
+                f"(SQLite keeps {path.name}-wal and {path.name}-shm beside the file)",
+                "Read-only directory",
+            )
         return Unavailable(f"cannot open database {path} ({text})")
     return Unavailable(f"database {path}: {text}")
 
@@ -61,6 +69,17 @@ def out_of_range(error: OverflowError) -> InvalidInput:
         f"a number is out of range: ids, versions and offsets are whole numbers "
         f"from {INT_MIN} to {INT_MAX}"
     )
+
+
+def _create_private(path: Path) -> None:
+    """An empty file only its owner may read (0600: the store holds personal data; SQLite
+    gives its -wal and -shm files the same mode)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise Unavailable(f"cannot create database {path}: {e.strerror}") from e
 
 
 class Store:
@@ -83,8 +102,13 @@ class Store:
         self._lock = threading.Lock()
         if not self.path.exists():
             if read_only or not create:
-                raise Unavailable(f"no such database file: {self.path}", "Not found")
+                raise Unavailable(
+                    f"no such database file: {self.path} (`vista db init` or `vista demo` "
+                    "creates one)",
+                    "Not found",
+                )
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
         elif self.path.is_dir():
             raise Unavailable(f"{self.path} is a directory, not a database file")
         self._check_and_migrate()

@@ -23,6 +23,22 @@ def _path(db: Path | None) -> Path:
 DbOpt = Annotated[Path | None, typer.Option(help="Database file (default: the --backend file).")]
 
 
+@db_app.command("init")
+@handles_errors
+def db_init(db: DbOpt = None, json_: JsonOpt = False) -> None:
+    """Create an empty store (and its directory); an existing store is left as it is."""
+    from backends.sqlite.store import SCHEMA_VERSION, Store
+
+    path = _path(db)
+    existed = path.exists()
+    Store(path, create=True).close()  # migrates an older store; refuses a foreign file
+    if json_:
+        emit_json({"path": str(path), "created": not existed, "schema_version": SCHEMA_VERSION})
+        return
+    what = "already a Vista store" if existed else "created"
+    stdout.print(f"{path}: {what} (schema {SCHEMA_VERSION})", markup=False, highlight=False)
+
+
 @db_app.command("info")
 @handles_errors
 def db_info(db: DbOpt = None, json_: JsonOpt = False) -> None:

@@ -116,10 +116,13 @@ def import_cmd(
     from backends.base import ReadOnly
     from backends.sqlite.backend import SQLiteBackend
 
-    with SQLiteBackend(_store_path(), agent=STATE.agent or default_agent(), create=True) as guard:
+    # only the default store is created on first use: a named file must exist (a typo
+    # in --backend would otherwise make a new, empty store)
+    create = not STATE.url
+    with SQLiteBackend(_store_path(), agent=STATE.agent or default_agent(), create=create) as guard:
         if guard.read_only:  # a supervisor may not write, even on a local file
             raise ReadOnly(f"{guard.whoami().name} is a {guard.whoami().role.value}: read-only")
-    store = Store(_store_path(), create=True)
+    store = Store(_store_path(), create=create)
     shown = 0
 
     def on_bad(line: int, reason: str) -> None:
