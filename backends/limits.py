@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from backends.base import InvalidInput
 
@@ -28,7 +29,13 @@ FIELD_LIMITS: dict[str, int] = {
     "record_id": 200,  # an imported record's id in its source system
     "subject": 1000,
     "text": 100_000,  # a message body
+    "mobile": 64,
+    "landline": 64,
+    "whatsapp": 64,
+    "summary": 1000,  # an imported event's one-line summary
 }
+#: Any other field of an imported row (a street, a city, an order number...).
+OTHER_FIELD_LIMIT = 1000
 
 #: An inbound message's `at` may lie this far in the past (older history is imported) ...
 INBOUND_PAST = timedelta(days=30)
@@ -52,6 +59,21 @@ def field_problem(field: str, value: object) -> str | None:
     limit = FIELD_LIMITS[field]
     if isinstance(value, str) and len(value) > limit:
         return f"{field} is {len(value):,} characters long; at most {limit:,} are accepted"
+    return None
+
+
+def import_problem(record_id: str, fields: Mapping[str, Any]) -> str | None:
+    """Why an imported row is refused for size (its id, or a field the mapping reads), or
+    None. The payload of an event is not a field: the file's row size bounds it."""
+    problem = field_problem("record_id", record_id)
+    if problem is not None:
+        return problem
+    for field, value in fields.items():
+        if field == "payload" or not isinstance(value, str):
+            continue
+        limit = FIELD_LIMITS.get(field, OTHER_FIELD_LIMIT)
+        if len(value) > limit:
+            return f"{field} is {len(value):,} characters long; at most {limit:,} are accepted"
     return None
 
 

@@ -138,6 +138,12 @@ def _mapping(text: str | None, kind: str, directory: Path) -> Iterator[Any]:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
-        yield load_mapping(name, kind)
+        try:
+            mapping = load_mapping(name, kind)
+        except InvalidInput as e:  # the server's temporary file is none of the client's business
+            raise InvalidInput(
+                e.message.replace(f"mapping file {name}", "mapping").replace(name, "mapping")
+            ) from None
+        yield mapping
     finally:
         Path(name).unlink(missing_ok=True)

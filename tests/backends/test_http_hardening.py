@@ -171,3 +171,24 @@ def test_json_answers_escape_bidi_and_c1_characters(http: httpx.Client) -> None:
     assert note in [m["body"] for m in http.get(f"/api/v1/contacts/{cid}").json()["messages"]]
     missing = http.get("/api/v1/nothing\u202eing")
     assert missing.status_code == 404 and "\u202e".encode() not in missing.content
+
+
+def test_a_bad_mapping_does_not_show_the_servers_files(
+    live_server: LiveServer, demo_db: Path
+) -> None:
+    live_server.serve(demo_db)
+    token = live_server.token("root", Role.ADMIN)
+    with httpx.Client(base_url=live_server.url, headers={"authorization": f"Bearer {token}"}) as h:
+        for mapping, said in (
+            ("[fields\nname = ", "cannot read mapping:"),
+            ('[fields]\nshoe_size = "x"', "mapping: unknown Vista field 'shoe_size'"),
+        ):
+            answer = h.post(
+                "/api/v1/imports",
+                params={"source": "crm", "mapping": mapping},
+                content=b"id,name\n1,Anna\n",
+                headers={"content-type": "text/csv"},
+            )
+            message = answer.json()["error"]["message"]
+            assert answer.status_code == 422 and message.startswith(said), message
+            assert ".vista-mapping-" not in message and str(demo_db.parent) not in message
