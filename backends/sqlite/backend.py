@@ -14,6 +14,7 @@ from backends.base import (
     Backend,
     Capability,
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
     ReadOnly,
@@ -591,13 +592,24 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
     ) -> Contact:
         with self.store.read() as db:
             row = db.execute("SELECT role FROM agents WHERE name = ?", (agent,)).fetchone()
+            held = db.execute(
+                "SELECT assignee FROM contacts WHERE id = ?", (contact_id,)
+            ).fetchone()
         if row is None:
             raise NotFound(f"no agent named {agent}")
         if row["role"] == Role.SUPERVISOR.value:
             raise InvalidInput(f"{agent} is a supervisor and cannot hold contacts")
+        me = self._writer()
+        # an operator takes over another agent's contact only for themselves, and the
+        # change feed says so; handing it to a third agent is an admin's call
+        takeover = held is not None and held[0] not in (None, me.name) and agent == me.name
         now = rows.to_ts(self.clock())
         return self._update_contact(
-            contact_id, "assigned", {"assignee": agent, "assigned_at": now}, expected_version
+            contact_id,
+            "takeover" if takeover else "assigned",
+            {"assignee": agent, "assigned_at": now},
+            expected_version,
+            None if agent == me.name else _not_anothers("reassign"),
         )
 
     def set_status(
@@ -609,7 +621,10 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         now = rows.to_ts(self.clock())
         changes: dict[str, Any] = {"status": status.value, "snoozed_until": None}
         changes["resolved_at"] = now if status is ContactStatus.RESOLVED else None
-        return self._update_contact(contact_id, f"status:{status.value}", changes, expected_version)
+        check = _not_anothers("resolve") if status is ContactStatus.RESOLVED else None
+        return self._update_contact(
+            contact_id, f"status:{status.value}", changes, expected_version, check
+        )
 
     def set_priority(
         self, contact_id: int, priority: Priority, *, expected_version: int | None = None
@@ -868,6 +883,22 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
 
 
 __all__ = ["AT_RISK_SECONDS", "OPEN_STATUSES", "SQLiteBackend"]
+
+
+def _not_anothers(verb: str) -> Callable[[Contact, Agent], None]:
+    """A check for `_update_contact`: an operator may not `verb` a contact another agent
+    holds (admins may; the holder can release it first, or the operator take it over
+    with `assign` to themselves)."""
+
+    def check(current: Contact, me: Agent) -> None:
+        held_by = current.assignee
+        if held_by not in (None, me.name) and me.role is not Role.ADMIN:
+            raise Forbidden(
+                f"contact {current.id} is held by {held_by}: only an admin can {verb} it "
+                f"(assign it to yourself to take it over, or {held_by} releases it)"
+            )
+
+    return check
 
 
 #: The newest visit, product view and checkout step of a customer (three `events_kind`

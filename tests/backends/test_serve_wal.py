@@ -18,6 +18,7 @@ from backends.sqlite.store import Store
 from backends.sqlite.tokens import TokenStore
 
 WAL_BOUND = 16 * 1024 * 1024  # bytes: what the log may reach while four clients write
+WRITES_EACH = 75
 
 
 def _serve(db: Path) -> tuple[subprocess.Popen[str], str]:
@@ -64,13 +65,12 @@ def test_wal_stays_bounded_and_sigterm_checkpoints_it(demo_db: Path) -> None:
     store.close()
     proc, url = _serve(demo_db)
     writes, peak, errors = [0], [0], []
-    stop = time.monotonic() + 3
+    done = threading.Event()
 
     def write(n: int) -> None:
         auth = {"authorization": f"Bearer {token}"}
         with httpx.Client(base_url=url, headers=auth, timeout=30) as http:
-            i = 0
-            while time.monotonic() < stop:
+            for i in range(WRITES_EACH):
                 answer = http.post(
                     "/api/v1/inbound",
                     json={
@@ -84,21 +84,22 @@ def test_wal_stays_bounded_and_sigterm_checkpoints_it(demo_db: Path) -> None:
                     errors.append(answer.text)
                     return
                 writes[0] += 1
-                i += 1
 
     def watch() -> None:
-        while time.monotonic() < stop + 0.5:
+        while not done.is_set():
             peak[0] = max(peak[0], _wal_size(demo_db))
             time.sleep(0.02)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
-    threads.append(threading.Thread(target=watch))
+    writers = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    watcher = threading.Thread(target=watch)
     try:
-        for t in threads:
+        for t in [*writers, watcher]:
             t.start()
-        for t in threads:
+        for t in writers:
             t.join()
-        assert not errors and writes[0] > 100
+        done.set()
+        watcher.join()
+        assert not errors and writes[0] == 4 * WRITES_EACH
         assert 0 < peak[0] < WAL_BOUND
         deadline = time.monotonic() + 5  # writes stopped: the server empties the log
         while _wal_size(demo_db) and time.monotonic() < deadline:
