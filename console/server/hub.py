@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -121,22 +122,23 @@ class WalKeeper:
 
     SQLite's own checkpoints copy the log back into the database but cannot start it
     over while readers are in it, which under steady concurrent load is always: the
-    -wal file then grows by every write. So after `every` writes, or `idle` seconds
-    after the last one, a `wal_checkpoint(TRUNCATE)` runs in a worker thread on a
-    connection of its own. It waits at most `busy_ms` for readers (writers queue
-    behind it that long at worst); when it cannot finish it tries again next time.
+    -wal file then grows by every write. So when the log passes `max_bytes`, or
+    `idle` seconds after a write, a `wal_checkpoint(TRUNCATE)` runs in a worker
+    thread on a connection of its own. It waits at most `busy_ms` for readers
+    (writers queue behind it that long at worst); when it cannot finish it is tried
+    again after the next write.
     """
 
     def __init__(
         self,
         path: Callable[[], Path],
         *,
-        every: int = 100,
+        max_bytes: int = 4 * 1024 * 1024,
         idle: float = 0.25,
         busy_ms: int = 250,
     ) -> None:
         self._path = path
-        self.every = every
+        self.max_bytes = max_bytes
         self.idle = idle
         self.busy_ms = busy_ms
         self._writes = 0
@@ -149,10 +151,16 @@ class WalKeeper:
         if self._running:
             return
         loop = asyncio.get_running_loop()
-        if self._writes >= self.every:
+        if self._wal_bytes() > self.max_bytes:
             self._start(loop)
         elif self._timer is None:
             self._timer = loop.call_later(self.idle, self._start, loop)
+
+    def _wal_bytes(self) -> int:
+        try:
+            return os.stat(f"{self._path()}-wal").st_size
+        except OSError:
+            return 0
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._timer is not None:

@@ -17,8 +17,8 @@ from backends.models import Role
 from backends.sqlite.store import Store
 from backends.sqlite.tokens import TokenStore
 
-WAL_BOUND = 16 * 1024 * 1024  # bytes: what the log may reach while four clients write
-WRITES_EACH = 75
+WAL_BOUND = 32 * 1024 * 1024  # bytes: what the log may reach while four clients write
+WRITES_EACH = 150
 
 
 def _serve(db: Path) -> tuple[subprocess.Popen[str], str]:
