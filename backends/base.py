@@ -632,6 +632,18 @@ class Backend(ABC):
             self.timeline(customer_id, kinds=kinds, channels=channels, limit=limit),
         )
 
+    # -- upkeep of the store's files, for servers that write all day --------------------
+
+    def housekeeping_due(self) -> bool:
+        """Whether `housekeeping` should run now rather than when writes pause (SQLite: its
+        write-ahead log has grown large). False where nothing needs keeping."""
+        return False
+
+    def housekeeping(self, *, wait_ms: int = 250) -> bool:
+        """Keep the store's files small after writes (SQLite empties its write-ahead log),
+        waiting at most `wait_ms` for readers. Returns True when nothing is left to do."""
+        return True
+
     # -- the outbox (optional: OUTBOX) ------------------------------------------------
 
     def outbox(self) -> Outbox:

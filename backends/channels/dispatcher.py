@@ -23,7 +23,6 @@ from backends.channels.connector import (
     Connector,
     Outbound,
     Outbox,
-    ProviderReceipt,
     SendError,
     TemporaryFailure,
 )

@@ -230,7 +230,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 #: Contract methods that are not endpoints on purpose: the server verifies its own tokens,
-#: a store file is inspected where it lies, and the outbox is dispatched where it lies.
+#: a store file is inspected, kept small and its outbox dispatched where it lies.
 NOT_ROUTED: frozenset[str] = frozenset(
     {
         "close",
@@ -238,6 +238,8 @@ NOT_ROUTED: frozenset[str] = frozenset(
         "store_info",
         "check_store",
         "outbox",
+        "housekeeping",
+        "housekeeping_due",
     }
 )
 

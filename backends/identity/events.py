@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backends.identity import normalise as n
+from backends.limits import import_problem
 from backends.models import EventKind
 
 _KINDS = {k.value for k in EventKind}
@@ -58,6 +59,9 @@ def to_event(
     """An event from one canonical row, or (None, reason)."""
     if not sid:
         return None, "no event id (column id)"
+    too_long = import_problem(sid, c)
+    if too_long is not None:
+        return None, too_long
     kind = str(c.get("kind", "")).strip().lower()
     if kind not in _KINDS:
         return None, f"unknown event kind {kind!r}" if kind else "no event kind"

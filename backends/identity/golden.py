@@ -14,6 +14,7 @@ from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.phones import phone_tokens
 from backends.identity.survivorship import Member, golden
+from backends.text import plain
 
 
 class GoldenRow(NamedTuple):
@@ -124,7 +125,7 @@ def compute_golden(cfg: MatchConfig, now: int, jobs: list[GoldenJob]) -> list[Go
                 ),
                 (
                     cid,
-                    " ".join(sorted(n for n in names if n)),
+                    plain(" ".join(sorted(n for n in names if n))),
                     " ".join(values["emails"]),
                     phone_tokens(values["phones"]),
                     " ".join(orders),

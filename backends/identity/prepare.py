@@ -34,6 +34,7 @@ from backends.identity.keys import identity_values, probe_keys
 from backends.identity.mapping import Mapping
 from backends.identity.normalise import phone_kind
 from backends.identity.readers import RawRows, decode_row, read_rows
+from backends.limits import import_problem
 
 #: Rows per chunk sent to a worker.
 CHUNK_ROWS = 2000
@@ -91,6 +92,10 @@ def prepare_rows(
             out.append((line, None, f"no record id (column {column})"))
             continue
         canonical = mapping.apply(row, CANONICAL_FIELDS)
+        too_long = import_problem(sid, canonical)
+        if too_long is not None:
+            out.append((line, None, too_long))
+            continue
         f = extract(canonical, region)
         if not (f.fk or f.lk or f.emails or f.phones or f.visitor_id or f.loyalty_card):
             out.append(

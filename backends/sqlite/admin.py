@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlite_utils
@@ -28,14 +30,39 @@ def info(path: Path) -> StoreInfo:
 
 
 def check(path: Path) -> list[str]:
-    """SQLite's integrity and foreign-key checks; empty when the file is sound."""
+    """SQLite's integrity and foreign-key checks; empty when the file is sound.
+
+    A check that cannot finish on a damaged file is a problem itself, reported
+    with what the checks before it found.
+    """
     store = Store(path, read_only=True, inspect=True)
+    problems: list[str] = []
     try:
-        problems = [r[0] for r in store.conn.execute("PRAGMA quick_check") if r[0] != "ok"]
-        problems += [
-            f"foreign key: {r[0]} row {r[1]} -> {r[2]}"
-            for r in store.conn.execute("PRAGMA foreign_key_check")
-        ]
+        for name, pragma, lines in _CHECKS:
+            try:
+                for row in store.conn.execute(pragma):
+                    problems += lines(row)
+            except sqlite3.Error as e:
+                problems.append(f"{name} could not finish: {e}")
     finally:
         store.close()
     return problems
+
+
+def _integrity_lines(row: sqlite3.Row) -> list[str]:
+    """quick_check's answer as one problem per line ('ok' and its headings dropped)."""
+    return [
+        line.strip()
+        for line in str(row[0]).splitlines()
+        if line.strip() and line.strip() != "ok" and not line.startswith("***")
+    ]
+
+
+_CHECKS: tuple[tuple[str, str, Callable[[sqlite3.Row], list[str]]], ...] = (
+    ("integrity check", "PRAGMA quick_check", _integrity_lines),
+    (
+        "foreign-key check",
+        "PRAGMA foreign_key_check",
+        lambda r: [f"foreign key: {r[0]} row {r[1]} -> {r[2]}"],
+    ),
+)

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from backends import channels, templating
+from backends import channels, limits, templating
 from backends.base import (
     Backend,
     Capability,
@@ -51,7 +51,7 @@ from backends.models import (
     TokenInfo,
     utcnow,
 )
-from backends.sqlite import admin, imports, inbound, rows
+from backends.sqlite import admin, imports, inbound, rows, wal
 from backends.sqlite import outbox as outbox_store
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.identity.backend_ops import IdentityOps
@@ -59,6 +59,7 @@ from backends.sqlite.search import first_keystroke, fts_query
 from backends.sqlite.stats import StatsQueries
 from backends.sqlite.store import Store
 from backends.sqlite.tokens import TokenStore
+from backends.text import plain
 
 #: A contact whose SLA falls due within this many seconds is "at risk".
 AT_RISK_SECONDS = 15 * 60
@@ -436,12 +437,14 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         if query.text.strip():
             like = (
                 "%"
-                + query.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                + plain(query.text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 + "%"
             )
+            # as the queue shows them: a name with escapes or zero-width characters matches
+            # by its visible letters (`vista_plain` is `backends.text.visible`)
             where.append(
-                "(c.subject LIKE ? ESCAPE '\\' OR (cu.first_name || ' ' || cu.last_name) "
-                "LIKE ? ESCAPE '\\')"
+                "(vista_plain(c.subject) LIKE ? ESCAPE '\\' OR "
+                "vista_plain(cu.first_name || ' ' || cu.last_name) LIKE ? ESCAPE '\\')"
             )
             params.extend((like, like))
         return where, params
@@ -515,6 +518,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
 
     def changes(self, since: int = 0, limit: int = 500) -> ChangeBatch:
         _limit(limit, 10_000)
+        limits.check_int(since, "since")
         with self.store.read() as db:
             if since < 0:
                 end = db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
@@ -629,13 +633,24 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
     ) -> Contact:
         with self.store.read() as db:
             row = db.execute("SELECT role FROM agents WHERE name = ?", (agent,)).fetchone()
+            held = db.execute(
+                "SELECT assignee FROM contacts WHERE id = ?", (contact_id,)
+            ).fetchone()
         if row is None:
             raise NotFound(f"no agent named {agent}")
         if row["role"] == Role.SUPERVISOR.value:
             raise InvalidInput(f"{agent} is a supervisor and cannot hold contacts")
+        me = self._writer()
+        # an operator takes over another agent's contact only for themselves, and the
+        # change feed says so; handing it to a third agent is an admin's call
+        takeover = held is not None and held[0] not in (None, me.name) and agent == me.name
         now = rows.to_ts(self.clock())
         return self._update_contact(
-            contact_id, "assigned", {"assignee": agent, "assigned_at": now}, expected_version
+            contact_id,
+            "takeover" if takeover else "assigned",
+            {"assignee": agent, "assigned_at": now},
+            expected_version,
+            None if agent == me.name else _not_anothers("reassign"),
         )
 
     def set_status(
@@ -647,7 +662,10 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         now = rows.to_ts(self.clock())
         changes: dict[str, Any] = {"status": status.value, "snoozed_until": None}
         changes["resolved_at"] = now if status is ContactStatus.RESOLVED else None
-        return self._update_contact(contact_id, f"status:{status.value}", changes, expected_version)
+        check = _not_anothers("resolve") if status is ContactStatus.RESOLVED else None
+        return self._update_contact(
+            contact_id, f"status:{status.value}", changes, expected_version, check
+        )
 
     def set_priority(
         self, contact_id: int, priority: Priority, *, expected_version: int | None = None
@@ -968,7 +986,8 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                     (customer_id,),
                 ).fetchone()[0]
                 db.execute(
-                    "UPDATE customer_search SET name = ? WHERE rowid = ?", (names, customer_id)
+                    "UPDATE customer_search SET name = ? WHERE rowid = ?",
+                    (plain(names), customer_id),
                 )
             self._ensure_agent(db, me, now)
             self._add_event(
@@ -1012,6 +1031,13 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             in_reply_to=in_reply_to,
             references=references,
         )
+
+    def housekeeping_due(self) -> bool:
+        return not self.store.read_only and wal.wal_bytes(self.store.path) > wal.LARGE_WAL
+
+    def housekeeping(self, *, wait_ms: int = 250) -> bool:
+        """See `Backend.housekeeping`: a `wal_checkpoint(TRUNCATE)` (backends/sqlite/wal.py)."""
+        return wal.checkpoint(self.store.path, wait_ms)
 
     def outbox(self) -> outbox_store.SQLiteOutbox:
         """See `Backend.outbox`: this store's outbox (backends/sqlite/outbox.py)."""
@@ -1085,6 +1111,22 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
 
 
 __all__ = ["AT_RISK_SECONDS", "OPEN_STATUSES", "SQLiteBackend"]
+
+
+def _not_anothers(verb: str) -> Callable[[Contact, Agent], None]:
+    """A check for `_update_contact`: an operator may not `verb` a contact another agent
+    holds (admins may; the holder can release it first, or the operator take it over
+    with `assign` to themselves)."""
+
+    def check(current: Contact, me: Agent) -> None:
+        held_by = current.assignee
+        if held_by not in (None, me.name) and me.role is not Role.ADMIN:
+            raise Forbidden(
+                f"contact {current.id} is held by {held_by}: only an admin can {verb} it "
+                f"(assign it to yourself to take it over, or {held_by} releases it)"
+            )
+
+    return check
 
 
 #: The newest visit, product view and checkout step of a customer (three `events_kind`

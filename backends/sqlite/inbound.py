@@ -14,13 +14,15 @@ import json
 import sqlite3
 from datetime import datetime
 
+from backends import limits
 from backends.base import InvalidInput
 from backends.identity import normalise
+from backends.identity.phones import phone_tokens
 from backends.models import Agent, Channel, InboundResult, utcnow
 from backends.sqlite import rows
 from backends.sqlite.contacts import read_contact
-from backends.identity.phones import phone_tokens
 from backends.sqlite.store import Store
+from backends.text import plain
 
 #: Seconds to the first-response SLA of a contact opened by an inbound message.
 SLA_SECONDS: dict[Channel, int] = {
@@ -40,7 +42,6 @@ EVENT_KIND: dict[Channel, str] = {
     Channel.WEB: "ticket",
 }
 DEFAULT_REGION = "IT"  # numbers without a country code are read as Italian
-MAX_TEXT = 100_000
 
 
 def normalise_sender(sender: str) -> tuple[str, str]:
@@ -113,7 +114,7 @@ def _create_customer(
     )
     db.execute(
         "INSERT INTO customer_search(rowid, name, emails, phones, orders) VALUES (?,?,?,?,?)",
-        (customer_id, name.strip(), " ".join(emails), phone_tokens(phones), ""),
+        (customer_id, plain(name), " ".join(emails), phone_tokens(phones), ""),
     )
     return customer_id
 
@@ -178,8 +179,17 @@ def deliver_inbound(
         raise InvalidInput(f"unknown channel {channel!r}") from e
     if not text.strip():
         raise InvalidInput("the inbound message is empty")
-    if len(text) > MAX_TEXT:
-        raise InvalidInput(f"the inbound message is longer than {MAX_TEXT} characters")
+    limits.check_fields(
+        {
+            "sender": sender,
+            "name": name,
+            "subject": subject,
+            "external_id": external_id,
+            "text": text,
+        }
+    )
+    if at is not None:
+        limits.check_inbound_time(at, now_at)
     external_id = (external_id or "").strip() or None
     kind, value = normalise_sender(sender)
     now = rows.to_ts(now_at)

@@ -15,7 +15,6 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from backends.channels.connector import Outbound, OutboxCounts, ProviderReceipt
 from backends.models import Channel, Delivery

@@ -7,6 +7,7 @@ refuses writes.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
@@ -14,7 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from backends.base import Unavailable, VistaError, not_text
+from backends.base import InvalidInput, Unavailable, VistaError, not_text
+from backends.limits import INT_MAX, INT_MIN
+from backends.text import visible
 
 #: The schema version this code writes and understands.
 MIGRATIONS: tuple[str, ...] = (
@@ -30,6 +33,7 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 BUSY_TIMEOUT_MS = 5000
+WAL_SIZE_LIMIT = 16 * 1024 * 1024  # bytes
 
 
 def migration_sql(name: str) -> str:
@@ -51,8 +55,34 @@ def translate(error: sqlite3.Error, path: Path) -> VistaError:
     if "readonly" in text or "read-only" in text:
         return Unavailable(f"database {path} is read-only ({text})", "Read-only")
     if "unable to open" in text:
+        folder = path.parent
+        if folder.is_dir() and not os.access(folder, os.W_OK):
+            return Unavailable(
+                f"cannot open database {path}: its directory {folder} is not writable "
+                f"(SQLite keeps {path.name}-wal and {path.name}-shm beside the file)",
+                "Read-only directory",
+            )
         return Unavailable(f"cannot open database {path} ({text})")
     return Unavailable(f"database {path}: {text}")
+
+
+def out_of_range(error: OverflowError) -> InvalidInput:
+    """A number SQLite cannot hold (a Python int past 64 bits), as bad input."""
+    return InvalidInput(
+        f"a number is out of range: ids, versions and offsets are whole numbers "
+        f"from {INT_MIN} to {INT_MAX}"
+    )
+
+
+def _create_private(path: Path) -> None:
+    """An empty file only its owner may read (0600: the store holds personal data; SQLite
+    gives its -wal and -shm files the same mode)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise Unavailable(f"cannot create database {path}: {e.strerror}") from e
 
 
 class Store:
@@ -75,8 +105,13 @@ class Store:
         self._lock = threading.Lock()
         if not self.path.exists():
             if read_only or not create:
-                raise Unavailable(f"no such database file: {self.path}", "Not found")
+                raise Unavailable(
+                    f"no such database file: {self.path} (`vista db init` or `vista demo` "
+                    "creates one)",
+                    "Not found",
+                )
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
         elif self.path.is_dir():
             raise Unavailable(f"{self.path} is a directory, not a database file")
         self._check_and_migrate()
@@ -95,10 +130,13 @@ class Store:
             # 2 MB per connection: the console keeps a few worker-thread connections,
             # and the OS page cache already holds the hot pages
             conn.execute("PRAGMA cache_size = -2000")
+            conn.create_function("vista_plain", 1, visible, deterministic=True)
             if self.read_only:
                 conn.execute("PRAGMA query_only = ON")
             else:
                 conn.execute("PRAGMA synchronous = NORMAL")
+                # a write-ahead log SQLite starts over is cut back to this size
+                conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         except sqlite3.Error as e:
             raise translate(e, self.path) from e
         conn.row_factory = sqlite3.Row
@@ -134,6 +172,8 @@ class Store:
             raise translate(e, self.path) from e
         except UnicodeEncodeError as e:
             raise not_text(e) from e
+        except OverflowError as e:
+            raise out_of_range(e) from e
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -151,6 +191,8 @@ class Store:
                 raise translate(e, self.path) from e
             if isinstance(e, UnicodeEncodeError):
                 raise not_text(e, ": nothing was written") from e
+            if isinstance(e, OverflowError):
+                raise out_of_range(e) from e
             raise
         else:
             try:

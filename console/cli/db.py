@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from backends import open_backend
+from backends import local_path, open_backend
 from backends.base import Backend, Capability, InvalidInput
 from console.cli.kit import STATE, JsonOpt, handles_errors
 from console.cli.output import emit_json, fail, stdout, table
@@ -33,6 +33,27 @@ def _store(db: Path | None) -> Backend:
 
 
 DbOpt = Annotated[Path | None, typer.Option(help="Database file (default: the --backend file).")]
+
+
+@db_app.command("init")
+@handles_errors
+def db_init(db: DbOpt = None, json_: JsonOpt = False) -> None:
+    """Create an empty store (and its directory); an existing store is left as it is."""
+    from console.settings import configured_backend
+
+    url = str(db) if db is not None else (STATE.url or configured_backend())
+    path = local_path(url, "vista db init makes", "--db PATH")
+    existed = path.exists()
+    # migrates an older store; refuses a file that is not one
+    with open_backend(str(path), agent=STATE.agent, create=True) as backend:
+        found = backend.store_info()
+    if json_:
+        emit_json(
+            {"path": str(path), "created": not existed, "schema_version": found.schema_version}
+        )
+        return
+    what = "already a Vista store" if existed else "created"
+    stdout.print(f"{path}: {what} (schema {found.schema_version})", markup=False, highlight=False)
 
 
 @db_app.command("info")

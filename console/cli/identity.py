@@ -67,7 +67,7 @@ def import_cmd(
     """Import customer records (or events) from one source system and resolve identities."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    backend = STATE.backend(write=True, create=True)
+    backend = STATE.backend(write=True)  # only the default store is made on first use
     shown = 0
 
     def on_bad(line: int, reason: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import sys
 from typing import Annotated, Any
 
@@ -60,6 +61,11 @@ def listen(host: str, port: int) -> Any:
             why = f"cannot be listened on ({e.strerror})"
         raise Unavailable(f"{host}:{port} {why}") from e
     return sock
+
+
+def _exit_quietly(signum: int, frame: object) -> None:
+    """SIGINT or SIGTERM outside uvicorn's own handling: leave through the `finally`s, 0."""
+    raise SystemExit(0)
 
 
 def register(app: typer.Typer) -> None:
@@ -159,6 +165,11 @@ def register(app: typer.Typer) -> None:
                 channels,
             )
         )
+        # SIGTERM stops the server as SIGINT does: uvicorn finishes the open requests,
+        # then passes the signal on to these handlers, and the store is closed (its
+        # write-ahead log checkpointed) before `vista` exits 0
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, _exit_quietly)
         try:
             uvicorn.Server(config).run(sockets=[sock])
         finally:

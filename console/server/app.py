@@ -19,6 +19,8 @@ hash, ~10 µs): a revocation, even by another process, takes effect at once.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -31,12 +33,11 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
-from backends import open_factory
+from backends import limits, open_factory
 from backends.base import (
-    Capability,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -50,6 +51,7 @@ from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, contract_hints
 from backends.models import QueueQuery, Role, TokenInfo, utcnow
 from backends.providers.delivery import DeliveryHook
 from backends.providers.settings import ChannelSettings
+from backends.text import json_escaped_bytes
 from console.server import imports
 from console.server.asgi_body import receive_chunks
 from console.server.hub import Hub
@@ -63,6 +65,7 @@ MAX_WAIT = 30.0  # seconds a change-feed request may be held
 WAKE_CHECK = 5.0  # a long-poll re-reads the feed at least this often, even if not woken
 READ_ONLY_HEADER = b"x-vista-read-only"
 IDEMPOTENCY_HEADER = b"idempotency-key"
+MAX_IDEMPOTENCY_KEY = 200  # characters
 
 _STATUS: tuple[tuple[type[VistaError], int], ...] = (
     (NotFound, 404),
@@ -82,7 +85,7 @@ def status_of(error: VistaError) -> int:
 
 
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = wire.encode(payload)
+    body = json_escaped_bytes(wire.encode(payload))
     return Response(body, status, {**_HEADERS, **(headers or {})}, "application/json")
 
 
@@ -122,12 +125,14 @@ class _Call:
         "content_length",
         "content_type",
         "idempotency_key",
+        "path",
         "path_params",
         "query",
         "read_only",
     )
 
     def __init__(self, scope: Scope) -> None:
+        self.path: str = scope.get("path", "")
         self.path_params: dict[str, Any] = scope.get("path_params", {})
         self.query: dict[str, list[str]] = {}
         raw_query = scope.get("query_string", b"")
@@ -215,7 +220,10 @@ async def _body(ep: Endpoint, call: _Call, receive: Receive) -> dict[str, Any]:
         raise InvalidInput(f"request body over {MAX_BODY} bytes")
     too_big = f"request body over {MAX_BODY} bytes"
     raw = b"".join([chunk async for chunk in receive_chunks(receive, MAX_BODY, too_big)])
-    return wire.body_decoder(ep)(raw)
+    try:
+        return wire.body_decoder(ep)(raw)
+    except RecursionError as e:  # thousands of nested [ or {
+        raise InvalidInput("the request body is nested too deeply to read") from e
 
 
 #: Reads bounded by one customer, contact or event (or tiny tables): they run on the event
@@ -266,6 +274,7 @@ class _Api:
         except Exception:  # a bug: log it, tell the client no more than that
             log.exception("%s %s failed", self.ep.method, self.ep.url_path)
             status, body, extra = 500, _SERVER_ERROR, None
+        body = json_escaped_bytes(body)  # no raw bidi or C1 control for a terminal to act on
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode("ascii")),
@@ -293,26 +302,74 @@ class _Api:
             kwargs = _kwargs(ep, call, body)
         except VistaError as e:
             return _error_answer(e, 400 if isinstance(e, InvalidInput) else None)
+        try:
+            _check_ints(ep, kwargs)
+        except InvalidInput as e:
+            return _error_answer(e)
         if ep.call == "changes":
             return await _long_poll(hub, grant, read_only, kwargs)
         if not ep.write:
             if _runs_inline(ep, kwargs):
                 return _execute(hub, ep, grant, read_only, kwargs)
             return await run_in_threadpool(_execute, hub, ep, grant, read_only, kwargs)
-        key = call.idempotency_key.strip()[:200]
+        key = call.idempotency_key.strip()
         if not key:
             return await _run(hub, ep, grant, read_only, kwargs)
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            return _error_answer(
+                InvalidInput(
+                    f"Idempotency-Key is {len(key)} characters long; "
+                    f"at most {MAX_IDEMPOTENCY_KEY} are accepted"
+                ),
+                400,
+            )
         replay_key = (grant.name, key)
+        request = _fingerprint(ep, call, body)
         async with hub.replays.lock(replay_key):
             seen = hub.replays.get(replay_key)
             if seen is not None:
+                if seen[2] != request:
+                    return _error_answer(
+                        InvalidInput(
+                            "this Idempotency-Key was used for another request "
+                            "(another method, path or body): use a new key for a new write"
+                        )
+                    )
                 return seen[0], seen[1], {"idempotent-replay": "true"}
             if ep.call in ("reply", "add_note") and "idempotency_key" not in kwargs:
-                kwargs["idempotency_key"] = f"{grant.agent}:{key}"
+                # the store keeps it past a restart; another request under the key is new
+                kwargs["idempotency_key"] = f"{grant.agent}:{key}:{request[:16]}"
             answer = await _run(hub, ep, grant, read_only, kwargs)
             if answer[0] < 500:
-                hub.replays.put(replay_key, answer[0], answer[1])
+                hub.replays.put(replay_key, answer[0], answer[1], request)
             return answer
+
+
+def _check_ints(ep: Endpoint, kwargs: dict[str, Any]) -> None:
+    """Every integer argument within SQLite's signed 64 bits.
+
+    Raises:
+        InvalidInput: one is not (naming it); the API answers 422.
+    """
+    for p in ep.params():
+        if p.group is not None:
+            value = getattr(kwargs.get(p.group), p.name, None)
+        else:
+            value = kwargs.get(p.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if type(item) is int:
+                limits.check_int(item, p.name)
+
+
+def _fingerprint(ep: Endpoint, call: _Call, body: dict[str, Any]) -> str:
+    """What makes a write this write: method, path, query and body (keys in any order)."""
+    text = json.dumps(
+        [ep.method, call.path, sorted(call.query.items()), body],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 _RAW_HEADERS = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in _HEADERS.items())
@@ -337,6 +394,7 @@ async def _run(
     answer = await run_in_threadpool(_execute, hub, ep, grant, read_only, kwargs)
     if ep.write and answer[0] < 400:
         hub.changed.notify()
+        hub.wrote()
     return answer
 
 
@@ -361,6 +419,7 @@ async def _import(
     finally:
         file.unlink(missing_ok=True)
     hub.changed.notify()
+    hub.wrote()
     return 200, wire.encode(report), None
 
 
@@ -409,6 +468,10 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 async def _bad_method(request: Request, exc: Exception) -> Response:
+    allowed: set[str] = set()
+    for route in request.app.router.routes:  # every route of this path, not only the first
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+            allowed |= route.methods or set()
     return _json(
         {
             "error": {
@@ -418,6 +481,7 @@ async def _bad_method(request: Request, exc: Exception) -> Response:
             }
         },
         405,
+        {"allow": ", ".join(sorted(allowed))},
     )
 
 

@@ -43,6 +43,7 @@ class Hub:
         self._backends = backends
         self.replays = ReplayCache()
         self.changed = Notifier(self.feed_end)
+        self.upkeep = Housekeeper(lambda: self._backends(SERVER_AGENT, read_only=False))
 
     def retarget(self, backends: BackendFactory) -> None:
         """Serve another store from now on (tests give each case a fresh copy)."""
@@ -88,9 +89,72 @@ class Hub:
         read_only = read_only or grant.role is Role.SUPERVISOR
         return self.backend(grant.agent, read_only=read_only, role=grant.role)
 
+    def wrote(self) -> None:
+        """A write went through: keeps the store's files small (`Housekeeper`)."""
+        if not self.read_only:
+            self.upkeep.wrote()
+
     def close(self) -> None:
+        if not self.read_only:
+            self.upkeep.run(busy_ms=2000)  # worker threads' connections outlive close()
         with self._lock:
             self._backends.close()
+
+
+class Housekeeper:
+    """Runs the backend's `housekeeping` while the server writes, so the store's files
+    stay small (SQLite's write-ahead log would otherwise grow by every write under
+    steady concurrent load): at once when the backend says it is due, else `idle`
+    seconds after a write, in a worker thread. It waits at most `busy_ms` for readers
+    (writers queue behind it that long at worst); when it cannot finish it is tried
+    again after the next write.
+    """
+
+    def __init__(
+        self, backend: Callable[[], Backend], *, idle: float = 0.25, busy_ms: int = 250
+    ) -> None:
+        self._backend = backend
+        self.idle = idle
+        self.busy_ms = busy_ms
+        self._writes = 0
+        self._running = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    def wrote(self) -> None:
+        """Count a write (on the event loop) and schedule a checkpoint when it is time."""
+        self._writes += 1
+        if self._running:
+            return
+        loop = asyncio.get_running_loop()
+        if self._backend().housekeeping_due():
+            self._start(loop)
+        elif self._timer is None:
+            self._timer = loop.call_later(self.idle, self._start, loop)
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._running or not self._writes:
+            return
+        self._running, self._writes = True, 0
+        done = loop.run_in_executor(None, self.run)
+        done.add_done_callback(lambda _: self._finished(loop))
+
+    def _finished(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._running = False
+        if self._writes and self._timer is None:  # writes came in meanwhile
+            self._timer = loop.call_later(self.idle, self._start, loop)
+
+    def run(self, busy_ms: int | None = None) -> bool:
+        """The backend's housekeeping now: True when nothing was left to do."""
+        try:
+            return self._backend().housekeeping(
+                wait_ms=self.busy_ms if busy_ms is None else busy_ms
+            )
+        except VistaError as e:
+            log.warning("housekeeping: %s", e)
+            return False
 
 
 class ReplayCache:
@@ -102,7 +166,7 @@ class ReplayCache:
 
     def __init__(self, size: int = 10_000) -> None:
         self.size = size
-        self._answers: OrderedDict[tuple[str, str], tuple[int, bytes]] = OrderedDict()
+        self._answers: OrderedDict[tuple[str, str], tuple[int, bytes, str]] = OrderedDict()
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     def lock(self, key: tuple[str, str]) -> asyncio.Lock:
@@ -115,11 +179,13 @@ class ReplayCache:
                 del self._locks[k]
         return found
 
-    def get(self, key: tuple[str, str]) -> tuple[int, bytes] | None:
+    def get(self, key: tuple[str, str]) -> tuple[int, bytes, str] | None:
+        """The first answer to the write with this key: status, body, and the fingerprint
+        of the request it answered (a key reused for another request must not replay it)."""
         return self._answers.get(key)
 
-    def put(self, key: tuple[str, str], status: int, body: bytes) -> None:
-        self._answers[key] = (status, body)
+    def put(self, key: tuple[str, str], status: int, body: bytes, request: str = "") -> None:
+        self._answers[key] = (status, body, request)
         self._answers.move_to_end(key)
         while len(self._answers) > self.size:
             self._answers.popitem(last=False)

@@ -101,17 +101,25 @@ def run(backend: Backend, file: Path, fmt: str, kwargs: dict[str, Any]) -> Impor
     """
     kind = kwargs.get("kind", "customers")
     with _mapping(kwargs.get("mapping"), file.parent) as mapping:
-        return backend.import_file(
-            file,
-            source=kwargs["source"],
-            kind=kind,
-            fmt=fmt,
-            mapping=mapping,
-            id_column=kwargs.get("id_column"),
-            default_region=kwargs.get("default_region", "IT"),
-            encoding=kwargs.get("encoding") or None,
-            strict=bool(kwargs.get("strict", False)),
-        )
+        try:
+            return backend.import_file(
+                file,
+                source=kwargs["source"],
+                kind=kind,
+                fmt=fmt,
+                mapping=mapping,
+                id_column=kwargs.get("id_column"),
+                default_region=kwargs.get("default_region", "IT"),
+                encoding=kwargs.get("encoding") or None,
+                strict=bool(kwargs.get("strict", False)),
+            )
+        except InvalidInput as e:  # the server's temporary file is none of the client's business
+            if mapping is None or str(mapping) not in e.message:
+                raise
+            name = str(mapping)
+            raise InvalidInput(
+                e.message.replace(f"mapping file {name}", "mapping").replace(name, "mapping")
+            ) from None
 
 
 @contextlib.contextmanager

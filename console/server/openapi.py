@@ -12,6 +12,7 @@ from typing import Any, get_args, get_origin
 
 import msgspec
 
+from backends import limits
 from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, Param
 from backends.models import Role
 
@@ -56,7 +57,12 @@ class _Schemas:
             if tp is bool:
                 return {"type": "boolean"}
             if tp is int:
-                return {"type": "integer"}
+                return {
+                    "type": "integer",
+                    "format": "int64",
+                    "minimum": limits.INT_MIN,
+                    "maximum": limits.INT_MAX,
+                }
             if tp is float:
                 return {"type": "number"}
             if tp is str:
@@ -107,6 +113,23 @@ def _parameter(p: Param, schemas: _Schemas) -> dict[str, Any]:
     return out
 
 
+def _body_schema(ep: Endpoint, p: Param, schemas: _Schemas) -> dict[str, Any]:
+    """A body field's schema, with the bounds the contract checks (`backends.limits`)."""
+    schema = schemas.of(p.type)
+    if ep.call != "deliver_inbound":
+        return schema
+    if p.name in limits.FIELD_LIMITS:
+        return {**schema, "description": f"At most {limits.FIELD_LIMITS[p.name]:,} characters."}
+    if p.name == "at":
+        return {
+            **schema,
+            "description": f"When the customer sent it: at most {limits.INBOUND_PAST.days} days "
+            f"before and {limits.INBOUND_FUTURE.days} day after the server's clock "
+            "(default: now).",
+        }
+    return schema
+
+
 def _operation(ep: Endpoint, schemas: _Schemas) -> dict[str, Any]:
     params = ep.params()
     op: dict[str, Any] = {
@@ -151,7 +174,7 @@ def _operation(ep: Endpoint, schemas: _Schemas) -> dict[str, Any]:
                 "application/json": {
                     "schema": {
                         "type": "object",
-                        "properties": {p.name: schemas.of(p.type) for p in body},
+                        "properties": {p.name: _body_schema(ep, p, schemas) for p in body},
                         "required": [p.name for p in body if p.required],
                         "additionalProperties": False,
                     }
@@ -165,7 +188,9 @@ def _operation(ep: Endpoint, schemas: _Schemas) -> dict[str, Any]:
                 "in": "header",
                 "required": False,
                 "schema": {"type": "string", "maxLength": 200},
-                "description": "A retried write with the same key gets the first answer again.",
+                "description": "A retried write with the same key gets the first answer "
+                "again. Keys belong to the token; a key reused for another request (another "
+                "method, path or body) answers 422; a longer key answers 400.",
             }
         )
     return op

@@ -18,7 +18,17 @@ VISTA = [str(Path(sys.executable).with_name("vista"))]
 
 def _token(store: Path) -> str:
     made = subprocess.run(
-        [*VISTA, "--backend", f"sqlite:///{store}", "--agent", "admin", "tokens", "create", "--name", "ops"]
+        [
+            *VISTA,
+            "--backend",
+            f"sqlite:///{store}",
+            "--agent",
+            "admin",
+            "tokens",
+            "create",
+            "--name",
+            "ops",
+        ]
         + ["--role", "operator", "--agent", "giulia"],
         check=False,
         capture_output=True,

@@ -41,7 +41,9 @@ async def test_keys_remap_by_binding_id(make_app, settings_path) -> None:
         assert queue.tab == "unassigned"
 
 
-async def test_resolved_note_names_the_remapped_reopen_key(make_app, settings_path) -> None:
+async def test_resolved_note_names_the_remapped_reopen_key(
+    make_app, settings_path, backend
+) -> None:
     settings_path.parent.mkdir(parents=True, exist_ok=True)
     settings_path.write_text(json.dumps({"keys": {"workspace.reopen": "f8"}}))
     app = make_app()
@@ -51,6 +53,8 @@ async def test_resolved_note_names_the_remapped_reopen_key(make_app, settings_pa
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, WorkspaceScreen) and screen.contact is not None
+        # operators resolve only what they hold: take the first contact over first
+        backend.assign(screen.contact.id, "demo")
         await pilot.press("r")
         await settle(pilot)
         bar = str(screen.query_one("#contact-bar").render())

@@ -20,6 +20,7 @@ def vista(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_import_explain_export_and_errors(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'v.db'}"
+    assert vista("db", "init", "--db", str(tmp_path / "v.db")).returncode == 0
     crm = tmp_path / "crm.csv"
     crm.write_text(
         "id,first_name,last_name,email,phone\nC1,Mario,Rossi,m@libero.it,3471234567\n"

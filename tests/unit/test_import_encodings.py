@@ -188,6 +188,8 @@ def test_the_cli_takes_encoding_and_refuses_bad_values(tmp_path: Path) -> None:
         "--backend",
         f"sqlite:///{tmp_path / 'v.db'}",
     ]
+    made = subprocess.run([*vista, "db", "init"], capture_output=True, text=True, check=False)
+    assert made.returncode == 0, made.stderr
     ok = subprocess.run(
         [*vista, "import", str(f), "--source", "crm", "--encoding", "cp1252", "--json"],
         capture_output=True,

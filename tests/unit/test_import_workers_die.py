@@ -73,6 +73,8 @@ def _start_import(tmp_path: Path, size: int) -> tuple[subprocess.Popen[bytes], s
     """A real import of a file big enough for worker processes, once they run: (the
     process, its descendants)."""
     data = _big_csv(tmp_path / "big.csv", size)
+    store = f"sqlite:///{tmp_path / 'v.db'}"
+    subprocess.run([*_vista(), "--backend", store, "db", "init"], check=True, capture_output=True)
     proc = subprocess.Popen(
         [
             *_vista(),
