@@ -25,7 +25,8 @@ from console.cli.kit import (
     handles_errors,
     mutating,
 )
-from console.cli.output import emit_json, emit_jsonl, fail, table, when
+from console.cli.output import emit_json, emit_jsonl, fail, table
+from console.format import duration, when
 from console.safe_text import clean
 
 app = typer.Typer(
@@ -386,11 +387,7 @@ def queue_count(
 def _sla_text(due: datetime | None, now: datetime) -> str:
     if due is None:
         return ""
-    left = int((due - now).total_seconds())
-    sign = "-" if left < 0 else ""
-    left = abs(left)
-    h, m = divmod(left // 60, 60)
-    return f"{sign}{h}h{m:02d}m" if h else f"{sign}{m}m"
+    return duration((due - now).total_seconds())
 
 
 # --------------------------------------------------------------------------- contacts

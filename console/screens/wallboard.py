@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from backends.base import Backend
 from backends.models import Channel
+from console.format import TIMEZONE, clock
 from console.widgets.kpis.panels import (
     AgentTable,
     AtRiskTable,
@@ -107,7 +108,7 @@ class Wallboard(App[None]):
                 ("VISTA WALLBOARD", "bold"),
                 " · ",
                 ("READ-ONLY", "bold $warning"),
-                f" · last 24 h · {chan} · {mask} · updated {r.now.strftime('%H:%M:%S')} UTC",
+                f" · last 24 h · {chan} · {mask} · updated {clock(r.now)} {TIMEZONE}",
             )
         )
         self.query_one(KpiTiles).show(r)

@@ -6,8 +6,8 @@ from textual.content import Content
 from textual.widgets import Static
 
 from backends.models import Customer, CustomerFacts, IdentityKind
+from console.format import when
 from console.safe_text import clean, content
-from console.widgets.side.event_detail import when
 
 IDENTITY_LABEL = {
     IdentityKind.EMAIL: "e-mail",

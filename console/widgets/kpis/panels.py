@@ -21,7 +21,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from backends.models import AgentLoad, AtRiskContact, Channel, KpiReport, utcnow
-from console.kpi_text import DASH, KpiLine, customer_label, duration, kpi_lines, left, spark
+from console.format import DASH, duration, left
+from console.kpi_text import KpiLine, customer_label, kpi_lines, spark
 from console.safe_text import clean, literal
 
 if TYPE_CHECKING:
