@@ -225,3 +225,9 @@ def specs(owner: str | None = None) -> tuple[ActionSpec, ...]:
 
 def is_mutating(action: str) -> bool:
     return base_name(action) in MUTATING
+
+
+def format_key(key: str) -> str:
+    """A binding's key as people read it: `?`, `/`, `esc`; alternatives comma-separated."""
+    names = {"question_mark": "?", "slash": "/", "escape": "esc"}
+    return ", ".join(names.get(k, k) for k in key.split(","))

@@ -1,5 +1,6 @@
-"""The one place that turns times, durations and money into text for people: the console,
-the CLI and the wallboard print the same value the same way. No Textual here.
+"""The one place that turns times, durations and money (and a failed call) into text for
+people: the console, the CLI and the wallboard print the same value the same way. No
+Textual here.
 
 Times are shown in UTC, everywhere, and say so where a time of day stands alone (`UTC`
 after a clock, a column or a window title): the queue's SLA due times, snooze times typed
@@ -13,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
+from backends.base import VistaError
 from console.safe_text import clean
 
 #: What stands for "nothing measured" / "no value".
@@ -78,3 +80,10 @@ def money(value: object, currency: object = "EUR") -> str:
     if not amount.is_finite():
         return clean(value)
     return f"{amount:,.2f} {clean(currency)}"
+
+
+def error_text(error: Exception, where: str) -> str:
+    """A failed backend call in one line: `Claim: Conflict: held by anna`."""
+    if isinstance(error, VistaError):
+        return f"{where}: {error.title}: {error}"
+    return f"{where}: unexpected {type(error).__name__}: {error}"

@@ -22,10 +22,10 @@ from textual.widgets import Static, TextArea
 from backends.channels import check_reply
 from backends.models import Agent, Channel, Contact, Customer, CustomerFacts, Template
 from console import actions
+from console.format import error_text
+from console.host import backend_of, host
 from console.safe_text import content
-from console.screens.pickers import template_picker
 from console.settings import Draft, Drafts
-from console.widgets.customer.pane import error_text
 from console.widgets.side import templating
 
 
@@ -40,6 +40,14 @@ class Composer(Vertical):
         def __init__(self, contact_id: int, then: str, note: bool) -> None:
             super().__init__()
             self.contact_id, self.then, self.note = contact_id, then, note
+
+    class TemplateWanted(Message):
+        """Ctrl+T: the operator wants a template among `templates` (the screen opens the
+        picker and hands the choice to `composer.insert_template`)."""
+
+        def __init__(self, composer: Composer, templates: tuple[Template, ...]) -> None:
+            super().__init__()
+            self.composer, self.templates = composer, templates
 
     class Left(Message):
         """Escape: the operator is done typing (the screen moves focus back to the queue)."""
@@ -146,7 +154,7 @@ class Composer(Vertical):
         if self.contact is None:
             return ["no contact selected"]
         found = [f"unresolved variable {{{v}}}" for v in templating.unresolved(self.body)]
-        me = self.app.agent_name  # type: ignore[attr-defined]
+        me = host(self).agent_name
         role = self.agent.role.value if self.agent is not None else "operator"
         if self.contact.assignee not in (None, me) and role != "admin":
             found.append(f"held by {self.contact.assignee}: ask for a transfer first")
@@ -154,7 +162,7 @@ class Composer(Vertical):
             if not self.body.strip():
                 found.append("the note is empty")
             return found
-        now: datetime = self.app.now()  # type: ignore[attr-defined]
+        now: datetime = host(self).now()
         approved = bool(
             self.template and self.template.whatsapp_approved and self.body == self.template_body
         )
@@ -233,7 +241,7 @@ class Composer(Vertical):
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if actions.is_mutating(action) and self.app.read_only:  # type: ignore[attr-defined]
+        if actions.is_mutating(action) and host(self).read_only:
             return False
         if action in (
             "send",
@@ -269,7 +277,7 @@ class Composer(Vertical):
     def action_pick_template(self) -> None:
         channel = self.channel or (self.contact.channel if self.contact else None)
         usable = [t for t in self.templates if t.channel is None or t.channel is channel]
-        self.app.push_screen(template_picker(usable), self.insert_template)
+        self.post_message(self.TemplateWanted(self, tuple(usable)))
 
     def insert_template(self, template: Template | None) -> None:
         """Fill the template's variables and put it in the text (replacing an empty body)."""
@@ -337,7 +345,7 @@ class Composer(Vertical):
         key: str,
         then: str,
     ) -> None:
-        backend = self.app.backend  # type: ignore[attr-defined]
+        backend = backend_of(self)
         try:
             if note:
                 backend.add_note(contact_id, body, idempotency_key=key)
