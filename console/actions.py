@@ -231,3 +231,11 @@ def format_key(key: str) -> str:
     """A binding's key as people read it: `?`, `/`, `esc`; alternatives comma-separated."""
     names = {"question_mark": "?", "slash": "/", "escape": "esc"}
     return ", ".join(names.get(k, k) for k in key.split(","))
+
+
+def bound_to(owner: str, key: str, keymap: dict[str, str]) -> ActionSpec | None:
+    """The action of `owner` that `key` runs (with the user's key overrides), if any."""
+    for spec in ACTIONS:
+        if spec.owner == owner and key in keymap.get(spec.id, spec.key).split(","):
+            return spec
+    return None

@@ -26,7 +26,7 @@ from console.cli.kit import (
     mutating,
 )
 from console.cli.output import emit_json, emit_jsonl, fail, table
-from console.format import duration, when
+from console.format import duration, money, when
 from console.safe_text import clean
 
 app = typer.Typer(
@@ -207,7 +207,7 @@ def customers_show(
     rows: list[tuple[str, Any]] = [
         ("name", customer.display_name),
         ("segment / tier", f"{customer.segment} / {customer.tier}"),
-        ("lifetime value", f"{customer.lifetime_value:,.2f} {customer.currency}"),
+        ("lifetime value", money(customer.lifetime_value, customer.currency)),
         ("language", customer.language),
         ("birth date", customer.birth_date or ""),
         ("consents", ", ".join(k for k, v in customer.consents.items() if v) or "none"),

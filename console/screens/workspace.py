@@ -20,9 +20,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.events import Resize
+from textual.events import Key, Resize
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import Input, Static, TextArea
 from textual.worker import get_current_worker
 
 from backends.base import Unavailable
@@ -461,7 +461,7 @@ class WorkspaceScreen(ContactActions):
         if action in ("compose", "template"):  # no composer in read-only mode
             if read_only:
                 return False
-            return c is not None or None
+            return (c is not None and not self._held_by_other()) or None
         if action in (
             "open_event",
             "jump",
@@ -472,6 +472,50 @@ class WorkspaceScreen(ContactActions):
         ):
             return self.customer_id is not None or None
         return True
+
+    def why_not(self, action: str) -> str:
+        """Why a workspace action cannot run now, in words for the operator ("" when it
+        can, or when there is nothing to say: no contact open)."""
+        if self.check_action(action, ()) is True:
+            return ""
+        spec = next((a for a in actions.ACTIONS if a.action == action), None)
+        name = spec.description.lower() if spec is not None else action
+        if host(self).read_only and (
+            actions.is_mutating(action) or action in ("compose", "template")
+        ):
+            return f"read-only: {name} not allowed"
+        c = self.contact
+        if c is None:
+            return ""
+        holder = c.assignee
+        if action == "claim" and holder == self.me:
+            return f"#{c.id} is yours already"
+        if action == "claim" and holder is not None:
+            return f"#{c.id} is held by {holder}: ask them or a supervisor to transfer it"
+        if action == "release" and holder is not None and holder != self.me:
+            return f"#{c.id} is held by {holder}: only they can release it"
+        if action in ("compose", "template") and self._held_by_other():
+            return f"#{c.id} is held by {holder}: ask for a transfer to reply"
+        return ""
+
+    def _held_by_other(self) -> bool:
+        """The open contact is held by another operator (an admin may still reply)."""
+        c = self.contact
+        if c is None or c.assignee in (None, self.me):
+            return False
+        return self.agent is None or self.agent.role.value != "admin"
+
+    def on_key(self, event: Key) -> None:
+        """A key whose action cannot run now says why (Textual would ignore it silently)."""
+        if isinstance(self.focused, (Input, TextArea)):
+            return  # typed text, not a command
+        spec = actions.bound_to("workspace", event.key, host(self).keymap)
+        if spec is None:
+            return
+        action = spec.action.split("(")[0]
+        reason = self.why_not(action)
+        if reason:
+            self.notify(reason, severity="warning", markup=False, timeout=4)
 
     def action_tab(self, tab: str) -> None:
         self.query_one(QueuePane).set_tab(tab)

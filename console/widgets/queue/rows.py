@@ -286,9 +286,11 @@ class QueueList(Widget, can_focus=True):
         else:
             mark, mark_style = "◆", "$warning"
         sla_text, sla_style = sla or sla_cell(c, now)
-        show_assignee = width >= 54
-        name_w = 14 if width < 60 else 18
-        fixed = 1 + 1 + 2 + 1 + 2 + 1 + SLA_WIDTH + 1 + name_w + 1 + (10 if show_assignee else 0)
+        # the subject takes what the fixed columns leave; the holder shows from 46 cells
+        show_assignee = width >= 46
+        name_w = 12 if width < 56 else 14 if width < 72 else 18
+        assignee_w = (8 if width < 72 else 10) if show_assignee else 0
+        fixed = 1 + 1 + 2 + 1 + 2 + 1 + SLA_WIDTH + 1 + name_w + 1 + assignee_w
         subject_w = max(0, width - fixed)
         prio = PRIORITY_TAG.get(c.priority, "  ")
         parts: list[tuple[str, str]] = [
@@ -311,7 +313,7 @@ class QueueList(Widget, can_focus=True):
             (fit(clean(c.subject or c.intent), subject_w), ""),
         ]
         if show_assignee:
-            parts.append((" " + fit(clean(c.assignee or "—"), 9), mark_style or "dim"))
+            parts.append((" " + fit(clean(c.assignee or "—"), assignee_w - 1), mark_style or "dim"))
         return parts
 
     def format_row(self, c: Contact, now: datetime, width: int, selected: bool) -> Content:

@@ -149,6 +149,16 @@ class Composer(Vertical):
 
     # -- checks ---------------------------------------------------------------------
 
+    def held_by(self) -> str | None:
+        """Who holds the contact when it is another operator's (then the composer is
+        read-only: only they, or an admin, can reply); None when I may reply."""
+        c = self.contact
+        if c is None or c.assignee in (None, host(self).agent_name):
+            return None
+        if self.agent is not None and self.agent.role.value == "admin":
+            return None
+        return c.assignee
+
     def problems(self) -> list[str]:
         """What stops this text from being sent now."""
         if self.contact is None:
@@ -180,9 +190,23 @@ class Composer(Vertical):
 
     def _paint(self) -> None:
         head = self.query_one("#composer-head", Static)
+        holder = self.held_by()
+        # nothing to write (no contact, or another operator's): one line, no text box
+        self.set_class(self.contact is None or holder is not None, "-closed")
+        self.text_area.read_only = holder is not None
         if self.contact is None:
             head.update(Content.styled("Composer: open a contact to reply", "dim"))
             self.query_one("#composer-problems", Static).update("")
+            return
+        if holder is not None:  # one line: the view above gets the rows
+            head.update(
+                Content.assemble(
+                    (" READ-ONLY ", "bold $text-warning on $warning-muted"),
+                    (f" #{self.contact.id} is held by ", "dim"),
+                    content(holder, "bold"),
+                    (": ask for a transfer to reply", "dim"),
+                )
+            )
             return
         mode = (
             ("PRIVATE NOTE", "bold $text-warning on $warning-muted")
