@@ -100,6 +100,8 @@ class Wallboard(App[None]):
         )
 
     def on_kpis_loaded(self, message: KpisLoaded) -> None:
+        if not self.screen.query("#wb-head"):  # the board is closing: nothing to show on
+            return
         r = message.report
         chan = r.channel.value if r.channel is not None else "all channels"
         mask = "names shown" if self.unmask else "customer data masked"
