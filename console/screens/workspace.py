@@ -188,7 +188,7 @@ class WorkspaceScreen(ContactActions):
         self._panes = late
         app.started()
         for composer in self._composers():  # the reference data may have come meanwhile
-            composer.templates, composer.agent = self.templates, self.agent
+            composer.set_reference(self.agent, self.templates)
         pending, self._pending_open = self._pending_open, None
         if pending is not None:
             contact, customer_id, focus_timeline = pending
@@ -264,8 +264,7 @@ class WorkspaceScreen(ContactActions):
         self.templates = templates
         self.agent = me
         for composer in self._composers():
-            composer.templates = templates
-            composer.agent = me
+            composer.set_reference(me, templates)
 
     def _poll(self) -> None:
         if self.since is not None:

@@ -205,3 +205,20 @@ async def test_key_bar_wraps_on_a_narrow_terminal(make_app) -> None:
         await pilot.click(KeyBar, offset=(x, 1))
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_an_admin_may_reply_on_a_contact_another_holds(make_app, backend, demo_db) -> None:
+    contact_id = hold_first(demo_db, backend, "marco")
+    db = sqlite3.connect(demo_db)
+    with db:
+        db.execute("UPDATE agents SET role = 'admin' WHERE name = 'demo'")
+    db.close()
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await opened(pilot, contact_id)
+        composer = screen.query_one(Composer)
+        assert composer.held_by() is None
+        assert not composer.text_area.read_only and composer.text_area.display
+        await pilot.press("i")
+        await settle(pilot)
+        assert composer.text_area.has_focus

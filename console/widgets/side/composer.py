@@ -120,6 +120,12 @@ class Composer(Vertical):
         self.disabled = contact is None
         self._paint()
 
+    def set_reference(self, agent: Agent | None, templates: tuple[Template, ...]) -> None:
+        """Who I am (an admin may reply on another's contact) and the reply templates."""
+        self.agent, self.templates = agent, templates
+        if self.is_mounted:
+            self._paint()
+
     def set_customer(self, customer: Customer, facts: CustomerFacts) -> None:
         if self.contact is not None and customer.id == self.contact.customer_id:
             self.customer, self.facts = customer, facts
