@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 from textual.binding import Binding
 
+from backends.models import Agent, Contact, Role
+
 
 class ActionSpec(NamedTuple):
     """One action: `action` is the method name (without `action_`) on its owner.
@@ -239,3 +241,13 @@ def bound_to(owner: str, key: str, keymap: dict[str, str]) -> ActionSpec | None:
         if spec.owner == owner and key in keymap.get(spec.id, spec.key).split(","):
             return spec
     return None
+
+
+def held_by_other(contact: Contact | None, me: str, agent: Agent | None) -> str | None:
+    """Who holds `contact` when it is another operator's and so not mine to reply on (an
+    admin may reply on any); None when I may reply (free, mine, or I am an admin)."""
+    if contact is None or contact.assignee in (None, me):
+        return None
+    if agent is not None and agent.role is Role.ADMIN:
+        return None
+    return contact.assignee

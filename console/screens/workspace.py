@@ -499,10 +499,7 @@ class WorkspaceScreen(ContactActions):
 
     def _held_by_other(self) -> bool:
         """The open contact is held by another operator (an admin may still reply)."""
-        c = self.contact
-        if c is None or c.assignee in (None, self.me):
-            return False
-        return self.agent is None or self.agent.role.value != "admin"
+        return actions.held_by_other(self.contact, self.me, self.agent) is not None
 
     def on_key(self, event: Key) -> None:
         """A key whose action cannot run now says why (Textual would ignore it silently)."""

@@ -158,12 +158,7 @@ class Composer(Vertical):
     def held_by(self) -> str | None:
         """Who holds the contact when it is another operator's (then the composer is
         read-only: only they, or an admin, can reply); None when I may reply."""
-        c = self.contact
-        if c is None or c.assignee in (None, host(self).agent_name):
-            return None
-        if self.agent is not None and self.agent.role.value == "admin":
-            return None
-        return c.assignee
+        return actions.held_by_other(self.contact, host(self).agent_name, self.agent)
 
     def problems(self) -> list[str]:
         """What stops this text from being sent now."""
