@@ -80,7 +80,7 @@ class BenchVista(console_app.VistaApp):
         self._opened += 1
         waiting, opened = self._waiting_for, self._opened
         self.set_timer(10, lambda: self._bench_give_up(waiting, opened))
-        self.screen.open_customer(self._waiting_for)  # type: ignore[attr-defined]
+        self.show_customer(self._waiting_for)
 
     def _bench_give_up(self, customer_id: int, opened: int) -> None:
         """A customer that never loads (an error is shown) is skipped, and counted."""

@@ -13,6 +13,7 @@ from typing import NamedTuple
 from textual.binding import Binding
 
 from backends.base import Capability
+from backends.models import Agent, Contact, Role
 
 
 class ActionSpec(NamedTuple):
@@ -241,3 +242,27 @@ def offered(action: str, capabilities: Capability) -> bool:
     """Whether a backend with `capabilities` can do what `action` offers."""
     needed = NEEDS.get(base_name(action))
     return needed is None or needed in capabilities
+
+
+def format_key(key: str) -> str:
+    """A binding's key as people read it: `?`, `/`, `esc`; alternatives comma-separated."""
+    names = {"question_mark": "?", "slash": "/", "escape": "esc"}
+    return ", ".join(names.get(k, k) for k in key.split(","))
+
+
+def bound_to(owner: str, key: str, keymap: dict[str, str]) -> ActionSpec | None:
+    """The action of `owner` that `key` runs (with the user's key overrides), if any."""
+    for spec in ACTIONS:
+        if spec.owner == owner and key in keymap.get(spec.id, spec.key).split(","):
+            return spec
+    return None
+
+
+def held_by_other(contact: Contact | None, me: str, agent: Agent | None) -> str | None:
+    """Who holds `contact` when it is another operator's and so not mine to reply on (an
+    admin may reply on any); None when I may reply (free, mine, or I am an admin)."""
+    if contact is None or contact.assignee in (None, me):
+        return None
+    if agent is not None and agent.role is Role.ADMIN:
+        return None
+    return contact.assignee

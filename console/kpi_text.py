@@ -8,29 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from backends.models import AtRiskContact, KpiReport, KpiTrendPoint
+from console.format import DASH, TIMEZONE, duration, when
 from console.safe_text import clean
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
-DASH = "–"
-
-
-def duration(seconds: float | None) -> str:
-    """`45s`, `12m 05s`, `3h 20m`, `2d 04h`; a dash when nothing was measured."""
-    if seconds is None:
-        return DASH
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    return f"{s // 86400}d {s % 86400 // 3600:02d}h"
-
-
-def left(seconds: int) -> str:
-    """Time left to an SLA due time: `in 12m 05s` or `-3h 20m` once overdue."""
-    return f"-{duration(-seconds)}" if seconds < 0 else f"in {duration(seconds)}"
 
 
 def percent(ratio: float | None) -> str:
@@ -149,12 +130,8 @@ def kpi_lines(r: KpiReport) -> list[KpiLine]:
 
 def window_title(r: KpiReport) -> str:
     """`2026-11-26 05:00 – 2026-11-27 05:00 UTC · all channels · per hour`."""
-    fmt = "%Y-%m-%d %H:%M"
     chan = r.channel.value if r.channel is not None else "all channels"
-    return (
-        f"{r.since.strftime(fmt)} – {r.until.strftime(fmt)} UTC · {chan} · "
-        f"trend per {r.bucket.value}"
-    )
+    return f"{when(r.since)} – {when(r.until)} {TIMEZONE} · {chan} · trend per {r.bucket.value}"
 
 
 def masked_name(name: str) -> str:

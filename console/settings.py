@@ -9,7 +9,10 @@ overwrite it.
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +27,6 @@ def default_settings_path() -> Path:
 
 def _write_json(path: Path, data: Any) -> None:
     """Write atomically (temp file + rename) so a crash never leaves half a file."""
-    import json  # here and in _read_json: not on the start path when there is no file
-    import tempfile
-
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
     try:
@@ -48,8 +48,6 @@ def _read_json(path: Path) -> tuple[Any, str]:
         return None, f"cannot read {path}: {e.strerror}; defaults in use"
     except UnicodeDecodeError as e:
         return None, _broken(path, f"is not UTF-8 text ({e.reason})")
-    import json
-
     try:
         return json.loads(text), ""
     except ValueError as e:
@@ -190,7 +188,5 @@ def configured_backend() -> str | None:
     store used may not be the one the user set)."""
     settings = Settings.load()
     if settings.problem:
-        import sys
-
         sys.stderr.write(f"vista: warning: {settings.problem}\n")
     return settings.default_backend or None

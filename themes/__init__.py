@@ -10,10 +10,8 @@ from pathlib import Path
 
 from textual.theme import Theme
 
-#: What the first paint shows (queue, header, layout): the app's CSS_PATH.
+#: The console's stylesheet: the app's CSS_PATH.
 STYLESHEET = Path(__file__).with_name("vista.tcss")
-#: The rest (centre and side panes, dialogs): read when the first of them comes in.
-MORE_STYLESHEET = Path(__file__).with_name("vista-more.tcss")
 
 DARK = Theme(
     name="vista-dark",

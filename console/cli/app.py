@@ -25,7 +25,8 @@ from console.cli.kit import (
     handles_errors,
     mutating,
 )
-from console.cli.output import emit_json, emit_jsonl, fail, table, when
+from console.cli.output import emit_json, emit_jsonl, fail, table
+from console.format import duration, money, when
 from console.safe_text import clean
 
 app = typer.Typer(
@@ -206,7 +207,7 @@ def customers_show(
     rows: list[tuple[str, Any]] = [
         ("name", customer.display_name),
         ("segment / tier", f"{customer.segment} / {customer.tier}"),
-        ("lifetime value", f"{customer.lifetime_value:,.2f} {customer.currency}"),
+        ("lifetime value", money(customer.lifetime_value, customer.currency)),
         ("language", customer.language),
         ("birth date", customer.birth_date or ""),
         ("consents", ", ".join(k for k, v in customer.consents.items() if v) or "none"),
@@ -386,11 +387,7 @@ def queue_count(
 def _sla_text(due: datetime | None, now: datetime) -> str:
     if due is None:
         return ""
-    left = int((due - now).total_seconds())
-    sign = "-" if left < 0 else ""
-    left = abs(left)
-    h, m = divmod(left // 60, 60)
-    return f"{sign}{h}h{m:02d}m" if h else f"{sign}{m}m"
+    return duration((due - now).total_seconds())
 
 
 # --------------------------------------------------------------------------- contacts

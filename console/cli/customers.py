@@ -11,7 +11,8 @@ import typer
 
 from backends.models import EventKind
 from console.cli.kit import STATE, JsonOpt, enum_values, handles_errors, mutating
-from console.cli.output import emit_json, emit_jsonl, stderr, stdout, table, when
+from console.cli.output import emit_json, emit_jsonl, stderr, stdout, table
+from console.format import when
 from console.safe_text import clean
 
 CustomerArg = Annotated[int, typer.Argument(metavar="ID", help="Customer id.")]

@@ -11,7 +11,8 @@ import typer
 
 from backends.base import Unavailable
 from console.cli.kit import STATE, JsonOpt, channel_option, handles_errors
-from console.cli.output import emit_json, emit_jsonl, stderr, stdout, table, when
+from console.cli.output import emit_json, emit_jsonl, stderr, stdout, table
+from console.format import when
 from console.safe_text import clean
 
 #: How long one long-poll of a remote change feed waits for something to happen.

@@ -11,7 +11,8 @@ from rich.text import Text
 from backends.base import InvalidInput
 from console.cli import output
 from console.cli.kit import STATE, JsonOpt, handles_errors, mutating
-from console.cli.output import emit_json, emit_jsonl, fail, table, when
+from console.cli.output import emit_json, emit_jsonl, fail, table
+from console.format import when
 
 identity_app = typer.Typer(
     help="Identity resolution: suggestions, merge, split, explain.", no_args_is_help=True

@@ -9,7 +9,6 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any, NoReturn
 
 import typer
@@ -57,11 +56,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
-
-
-def when(value: datetime | None) -> str:
-    """A time for people: local, to the minute."""
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

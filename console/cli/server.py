@@ -14,7 +14,8 @@ from backends.base import InvalidInput
 from backends.models import Role
 from console.cli.channels import ChannelsOpt, start_background, store_if_local
 from console.cli.kit import STATE, JsonOpt, handles_errors, mutating
-from console.cli.output import emit_json, emit_jsonl, stderr, stdout, table, when
+from console.cli.output import emit_json, emit_jsonl, stderr, stdout, table
+from console.format import when
 
 tokens_app = typer.Typer(
     help="API tokens of `vista serve`: create, list, revoke (admins).", no_args_is_help=True

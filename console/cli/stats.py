@@ -11,7 +11,8 @@ from backends.models import KpiBucket, KpiReport, utcnow
 from console.cli import output
 from console.cli.kit import STATE, JsonOpt, TimeOpt, channel_option, handles_errors, parse_time
 from console.cli.output import emit_json, table
-from console.kpi_text import duration, kpi_lines, left, spark, window_title
+from console.format import duration, left
+from console.kpi_text import kpi_lines, spark, window_title
 from console.safe_text import clean
 
 

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.message import Message
+from textual.screen import Screen
 
 from backends.base import ReadOnly
-from backends.models import Contact, ContactStatus, Priority, Role
+from backends.models import Agent, Contact, ContactStatus, Priority, Role
+from console import lazy
+from console.actions import ACTIONS, format_key
+from console.format import error_text
+from console.host import host
 from console.widgets.queue.pane import QueuePane
+
+if TYPE_CHECKING:
+    from console.widgets.customer.contact_bar import ContactBar
 
 SNOOZE_TITLE = "Snooze until — pick, or type +2h, 14:30, 2026-12-01 09:00 (UTC)"
 
@@ -71,16 +79,23 @@ def snooze_choices(now: datetime) -> list[tuple[str, datetime]]:
     ]
 
 
-class ContactActions:
-    """Mixin for WorkspaceScreen: needs `contact`, `agents_`, `me`, `app`, `query_one`."""
+class ContactActions(Screen[None]):
+    """The workspace's contact actions; the workspace supplies the open contact, the
+    agents, and how a changed contact is shown (`_contact_updated`, `_contact_bar`)."""
 
     contact: Contact | None
-    agents_: tuple[Any, ...]
+    agents_: tuple[Agent, ...]
 
     class _Written(Message):
         def __init__(self, what: str, contact: Contact | None, error: Exception | None) -> None:
             super().__init__()
             self.what, self.contact, self.error = what, contact, error
+
+    def _contact_updated(self, contact: Contact) -> None:
+        raise NotImplementedError
+
+    def _contact_bar(self) -> ContactBar | None:
+        raise NotImplementedError
 
     def action_claim(self) -> None:
         if self.contact is not None:
@@ -99,8 +114,6 @@ class ContactActions:
             self._write("reopen", self.contact.id)
 
     def action_transfer(self) -> None:
-        from console.screens.pickers import Picker
-
         if self.contact is None:
             return
         contact_id = self.contact.id
@@ -109,38 +122,46 @@ class ContactActions:
             for a in self.agents_
             if a.role is not Role.SUPERVISOR and a.name != self.contact.assignee
         ]
-        self.app.push_screen(  # type: ignore[attr-defined]
-            Picker("Transfer to", choices),
-            lambda agent: agent and self._write("transfer", contact_id, agent),
-        )
+
+        def chosen(agent: str | None) -> None:
+            if agent:
+                self._write("transfer", contact_id, agent)
+
+        self.app.push_screen(lazy.picker("Transfer to", choices), chosen)
 
     def action_set_priority(self) -> None:
-        from console.screens.pickers import Picker
-
         if self.contact is None:
             return
         contact_id = self.contact.id
         choices = [(p.value, p) for p in reversed(Priority)]
-        self.app.push_screen(  # type: ignore[attr-defined]
-            Picker("Priority", choices), lambda p: p and self._write("priority", contact_id, p)
-        )
+
+        def chosen(priority: Priority | None) -> None:
+            if priority is not None:
+                self._write("priority", contact_id, priority)
+
+        self.app.push_screen(lazy.picker("Priority", choices), chosen)
 
     def action_snooze(self) -> None:
         """The preset snooze times, or any time typed in the box."""
-        from console.screens.pickers import TypedPicker
-
         if self.contact is None:
             return
         contact_id = self.contact.id
-        now: datetime = self.app.now()  # type: ignore[attr-defined]
-        self.app.push_screen(  # type: ignore[attr-defined]
-            TypedPicker(SNOOZE_TITLE, snooze_choices(now), lambda text: parse_until(text, now)),
-            lambda until: until and self._write("snooze", contact_id, until),
+        now = host(self).now()
+
+        def chosen(until: datetime | None) -> None:
+            if until is not None:
+                self._write("snooze", contact_id, until)
+
+        self.app.push_screen(
+            lazy.typed_picker(
+                SNOOZE_TITLE, snooze_choices(now), lambda text: parse_until(text, now)
+            ),
+            chosen,
         )
 
     @work(thread=True, group="write", exit_on_error=False)
     def _write(self, what: str, contact_id: int, arg: Any = None) -> None:
-        app = self.app  # type: ignore[attr-defined]
+        app = host(self)
         backend = app.backend
         try:
             if app.read_only:  # default-deny, whatever called us
@@ -156,43 +177,33 @@ class ContactActions:
             }
             contact = calls[what]()
         except Exception as error:  # noqa: BLE001 - shown on the contact bar
-            self.post_message(self._Written(what, None, error))  # type: ignore[attr-defined]
+            self.post_message(self._Written(what, None, error))
             return
-        self.post_message(self._Written(what, contact, None))  # type: ignore[attr-defined]
+        self.post_message(self._Written(what, contact, None))
 
     def _undo_hint(self, what: str) -> str:
         """How to undo a resolve (one key, easy to hit by mistake): the reopen key as bound."""
         if what != "resolve":
             return ""
-        from console.actions import ACTIONS
-        from console.screens.help import format_key
-
         spec = next(a for a in ACTIONS if a.action == "reopen")
-        keymap: dict[str, str] = getattr(self.app, "keymap", {})  # type: ignore[attr-defined]
-        return f" · {format_key(keymap.get(spec.id, spec.key))} reopens"
+        return f" · {format_key(host(self).keymap.get(spec.id, spec.key))} reopens"
 
     def on_contact_actions__written(self, message: _Written) -> None:
-        from console.widgets.customer.contact_bar import ContactBar
-        from console.widgets.customer.pane import error_text
-
-        bar = self.query_one(ContactBar)  # type: ignore[attr-defined]
+        bar = self._contact_bar()
         if message.error is not None:
             text = error_text(message.error, message.what.capitalize())
-            self.app.notify(
-                text,
-                title="Contact",
-                severity="error",  # type: ignore[attr-defined]
-                markup=False,
-            )
+            self.app.notify(text, title="Contact", severity="error", markup=False)
             current = getattr(message.error, "current", None)
             if isinstance(current, Contact):  # lost a race: show who won
-                self._contact_updated(current)  # type: ignore[attr-defined]
-                self.query_one(QueuePane).reload(keep_id=current.id)  # type: ignore[attr-defined]
-            bar.note(text, error=True)
+                self._contact_updated(current)
+                self.query_one(QueuePane).reload(keep_id=current.id)
+            if bar is not None:
+                bar.note(text, error=True)
             return
         contact = message.contact
         assert contact is not None
         if self.contact is not None and self.contact.id == contact.id:
-            self._contact_updated(contact)  # type: ignore[attr-defined]
-        bar.note(f"✓ {DONE.get(message.what, message.what)}{self._undo_hint(message.what)}")
-        self.query_one(QueuePane).reload(keep_id=contact.id)  # type: ignore[attr-defined]
+            self._contact_updated(contact)
+        if bar is not None:
+            bar.note(f"✓ {DONE.get(message.what, message.what)}{self._undo_hint(message.what)}")
+        self.query_one(QueuePane).reload(keep_id=contact.id)

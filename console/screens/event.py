@@ -12,15 +12,17 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from backends.base import Backend
 from backends.models import CONVERSATION_KINDS, ContactDetail, TimelineEvent
-from console.widgets.customer.pane import error_text
+from console.format import error_text
+from console.host import backend_of
 from console.widgets.side.event_detail import EventDetail
 
 
-def load_detail(backend: object, event: TimelineEvent) -> ContactDetail | None:
+def load_detail(backend: Backend, event: TimelineEvent) -> ContactDetail | None:
     """The live contact (with replies added since) of a conversation event, if any."""
     if event.kind in CONVERSATION_KINDS and event.contact_id is not None:
-        return backend.get_contact(event.contact_id)  # type: ignore[attr-defined, no-any-return]
+        return backend.get_contact(event.contact_id)
     return None
 
 
@@ -50,7 +52,7 @@ class EventScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="event", exit_on_error=False)
     def _load(self) -> None:
         try:
-            contact = load_detail(self.app.backend, self.event_)  # type: ignore[attr-defined]
+            contact = load_detail(backend_of(self), self.event_)
         except Exception as error:  # noqa: BLE001 - shown in place
             self.app.call_from_thread(
                 self.query_one(EventDetail).show_error, error_text(error, "Conversation")

@@ -12,11 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from console import actions
-
-
-def format_key(key: str) -> str:
-    names = {"question_mark": "?", "slash": "/", "escape": "esc"}
-    return ", ".join(names.get(k, k) for k in key.split(","))
+from console.actions import format_key
+from console.host import host
 
 
 def bindings_table(keymap: dict[str, str], read_only: bool) -> Content:
@@ -53,10 +50,10 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        keymap = getattr(self.app, "keymap", {})
         with VerticalScroll(id="help-dialog"):
             yield Static(Content.styled("Vista — key bindings", "bold $primary"))
-            yield Static(bindings_table(keymap, self.app.read_only))  # type: ignore[attr-defined]
+            app = host(self)
+            yield Static(bindings_table(app.keymap, app.read_only))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -25,9 +25,10 @@ from textual.widgets import DataTable, Static
 from backends.identity import normalise as norm
 from backends.models import Address, Customer, IdentityJournalEntry, IdentitySuggestion
 from console import actions
+from console.format import error_text
+from console.host import backend_of, host
 from console.safe_text import clean, content, literal
 from console.widgets.common.key_bar import KeyBar
-from console.widgets.customer.pane import error_text
 
 #: How many suggestions the list asks for (best first); the backend allows up to 500.
 LIMIT = 200
@@ -273,7 +274,7 @@ class IdentityReviewScreen(Screen[None]):
         parts: list[Any] = [("Identity review", "bold")]
         if self.loaded:
             parts += [" · ", (f"{len(self.suggestions)} suggestions, best first", "")]
-        if self.app.read_only:  # type: ignore[attr-defined]
+        if host(self).read_only:
             parts += ["  ", (" READ-ONLY ", "bold $text-error on $error-muted")]
         self.query_one("#idr-head", Static).update(Content.assemble(*parts))
 
@@ -298,7 +299,7 @@ class IdentityReviewScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="identity-list", exit_on_error=False)
     def _load(self, keep: int | None, index: int) -> None:
         try:
-            found = self.app.backend.identity_suggestions(self.limit)  # type: ignore[attr-defined]
+            found = backend_of(self).identity_suggestions(self.limit)
         except Exception as error:  # noqa: BLE001 - shown, the screen stays usable
             self.post_message(self._Done(error_text(error, "Suggestions"), True))
             return
@@ -328,7 +329,7 @@ class IdentityReviewScreen(Screen[None]):
             self._compare_soon()
         if not self._status_kept:
             more = f" (the first {self.limit})" if len(self.suggestions) >= self.limit else ""
-            read_only = self.app.read_only  # type: ignore[attr-defined]
+            read_only = host(self).read_only
             what = (
                 "merge and reject are blocked (read-only)"
                 if read_only
@@ -354,7 +355,7 @@ class IdentityReviewScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="identity-compare", exit_on_error=False)
     def _compare(self, suggestion: IdentitySuggestion) -> None:
-        backend = self.app.backend  # type: ignore[attr-defined]
+        backend = backend_of(self)
         try:
             pair = (
                 backend.get_customer(suggestion.customer_a),
@@ -372,7 +373,7 @@ class IdentityReviewScreen(Screen[None]):
     # -- actions -----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if actions.is_mutating(action) and self.app.read_only:  # type: ignore[attr-defined]
+        if actions.is_mutating(action) and host(self).read_only:
             return False
         if action in ("merge", "reject", "open_a", "open_b"):
             return (self.current is not None and not self.busy) or None
@@ -400,7 +401,7 @@ class IdentityReviewScreen(Screen[None]):
 
     @work(thread=True, group="identity-write", exit_on_error=False)
     def _merge(self, s: IdentitySuggestion) -> None:
-        backend = self.app.backend  # type: ignore[attr-defined]
+        backend = backend_of(self)
         try:
             entry: IdentityJournalEntry = backend.merge_customers(
                 s.customer_a, s.customer_b, reason=f"review of suggestion {s.id}: {s.reason}"
@@ -420,7 +421,7 @@ class IdentityReviewScreen(Screen[None]):
     @work(thread=True, group="identity-write", exit_on_error=False)
     def _reject(self, s: IdentitySuggestion) -> None:
         try:
-            self.app.backend.reject_suggestion(s.id)  # type: ignore[attr-defined]
+            backend_of(self).reject_suggestion(s.id)
         except Exception as error:  # noqa: BLE001 - shown where it happened
             self.post_message(self._Done(error_text(error, "Reject"), True))
             return
@@ -458,13 +459,7 @@ class IdentityReviewScreen(Screen[None]):
 
     def _open(self, customer_id: int) -> None:
         """Back to the workspace with this customer open."""
-        from console.screens.workspace import WorkspaceScreen
-
-        app = self.app
-        while len(app.screen_stack) > 1 and not isinstance(app.screen, WorkspaceScreen):
-            app.pop_screen()
-        if isinstance(app.screen, WorkspaceScreen):
-            app.screen.open_customer(customer_id)
+        host(self).show_customer(customer_id)
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import partial
 
+from textual.actions import parse as parse_action
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 
@@ -30,7 +31,7 @@ class VistaCommands(Provider):
                 continue
             if spec.owner == "workspace" and screen.__class__.__name__ != "WorkspaceScreen":
                 continue
-            action, params = self.app._parse_action(spec.action, node)[1:]
+            _namespace, action, params = parse_action(spec.action)
             if node.check_action(action, params) is True and spec.title not in titles:
                 titles.add(spec.title)
                 yield spec, node

@@ -16,9 +16,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from backends.models import FieldProvenance
+from console.format import TIMEZONE, error_text, when
+from console.host import backend_of
 from console.safe_text import clean, content
-from console.widgets.customer.pane import error_text
-from console.widgets.side.event_detail import when
 
 #: Profile fields as people say them; unknown fields keep their own name.
 FIELD_LABEL = {
@@ -75,7 +75,7 @@ def provenance_content(fields: tuple[FieldProvenance, ...]) -> Content:
                     content(came or "", "$secondary"),
                 )
             )
-        at = f" · {when(prov.at)} UTC" if prov.at is not None else ""
+        at = f" · {when(prov.at)} {TIMEZONE}" if prov.at is not None else ""
         lines.append(
             Content.assemble(
                 pad,
@@ -146,7 +146,7 @@ class ProvenanceScreen(ModalScreen[None]):
     def load(self) -> None:
         """Read the provenance (a read: allowed in read-only mode)."""
         try:
-            fields = self.app.backend.provenance(self.customer_id)  # type: ignore[attr-defined]
+            fields = backend_of(self).provenance(self.customer_id)
         except Exception as error:  # noqa: BLE001 - shown in the dialog
             self.post_message(self._Failed(error_text(error, "Provenance")))
             return

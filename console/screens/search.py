@@ -16,9 +16,10 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from backends.models import CustomerHit
+from console.format import error_text
+from console.host import backend_of
 from console.safe_text import content
 from console.widgets.common.hit_list import HitList
-from console.widgets.customer.pane import error_text
 
 
 def hit_row(hit: CustomerHit) -> Content:
@@ -74,7 +75,7 @@ class SearchScreen(ModalScreen[int | None]):
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search(self, text: str) -> None:
         try:
-            hits = self.app.backend.search_customers(text, limit=30)  # type: ignore[attr-defined]
+            hits = backend_of(self).search_customers(text, limit=30)
         except Exception as error:  # noqa: BLE001 - shown in place
             self.app.call_from_thread(self._failed, error_text(error, "Search"))
             return

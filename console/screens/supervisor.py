@@ -20,6 +20,7 @@ from textual.widgets import Footer, Static
 
 from backends.base import Backend
 from backends.models import Channel, KpiReport
+from console.format import TIMEZONE, clock
 from console.kpi_text import window_title
 from console.widgets.kpis.panels import (
     AgentTable,
@@ -137,9 +138,7 @@ class SupervisorScreen(Screen[None]):
             )
         )
         self.query_one("#sup-status", Static).update(
-            Content.styled(
-                f"{window_title(r)} · updated {r.now.strftime('%H:%M:%S')} UTC", "$text-muted"
-            )
+            Content.styled(f"{window_title(r)} · updated {clock(r.now)} {TIMEZONE}", "$text-muted")
         )
         self.query_one(KpiTiles).show(r)
         self.query_one(BacklogPanel).show(r)

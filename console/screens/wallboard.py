@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from backends.base import Backend
 from backends.models import Channel
+from console.format import TIMEZONE, clock
 from console.widgets.kpis.panels import (
     AgentTable,
     AtRiskTable,
@@ -99,6 +100,8 @@ class Wallboard(App[None]):
         )
 
     def on_kpis_loaded(self, message: KpisLoaded) -> None:
+        if not self.screen.query("#wb-head"):  # the board is closing: nothing to show on
+            return
         r = message.report
         chan = r.channel.value if r.channel is not None else "all channels"
         mask = "names shown" if self.unmask else "customer data masked"
@@ -107,7 +110,7 @@ class Wallboard(App[None]):
                 ("VISTA WALLBOARD", "bold"),
                 " · ",
                 ("READ-ONLY", "bold $warning"),
-                f" · last 24 h · {chan} · {mask} · updated {r.now.strftime('%H:%M:%S')} UTC",
+                f" · last 24 h · {chan} · {mask} · updated {clock(r.now)} {TIMEZONE}",
             )
         )
         self.query_one(KpiTiles).show(r)

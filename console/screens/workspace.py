@@ -20,10 +20,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.events import Resize
+from textual.events import Key, Resize
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Input, Static, TextArea
 from textual.worker import get_current_worker
 
 from backends.base import Unavailable
@@ -38,7 +37,9 @@ from backends.models import (
     Template,
     TimelineEvent,
 )
-from console import actions
+from console import actions, lazy
+from console.format import error_text
+from console.host import backend_of, host
 from console.safe_text import content
 from console.screens.contact_actions import ContactActions
 from console.widgets.common.key_bar import KeyBar
@@ -57,13 +58,7 @@ if TYPE_CHECKING:
 PANES_AT_THE_LATEST = 1.0
 
 
-def _error_text(error: Exception, where: str) -> str:
-    from console.widgets.customer.pane import error_text
-
-    return error_text(error, where)
-
-
-class WorkspaceScreen(ContactActions, Screen[None]):
+class WorkspaceScreen(ContactActions):
     """The operator's whole shift happens here."""
 
     BINDINGS = actions.bindings("workspace")
@@ -93,14 +88,19 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         self._open_timer = None
         self._binding_state: object = None
         self.offline = ""  # why the backend is unreachable; empty when online
-        self.panes_ready = False  # customer view, contact bar, detail, composer mounted
         self._panes_started = False
         self._pending_open: tuple[Contact | None, int | None, bool] | None = None
         self._first: FirstPage | None = None  # the queue's first page, asked at start-up
+        self._panes: lazy.LatePanes | None = None  # the centre and side panes, once mounted
 
     @property
     def me(self) -> str:
-        return self.app.agent_name  # type: ignore[attr-defined, no-any-return]
+        return host(self).agent_name
+
+    @property
+    def panes_ready(self) -> bool:
+        """The customer view, contact bar, detail and composer are mounted."""
+        return self._panes is not None
 
     def compose(self) -> ComposeResult:
         yield Static(self._header(), id="app-header")
@@ -112,8 +112,8 @@ class WorkspaceScreen(ContactActions, Screen[None]):
 
     def _asked_first_page(self) -> FirstPage:
         """The queue's first page as `vista` asked for it at start-up, or asked now."""
-        app: Any = self.app
-        first, app.first_page = getattr(app, "first_page", None), None
+        app = host(self)
+        first = app.take_first_page()
         if first is None or first.backend is not app.backend:
             first = FirstPage(app.backend, QueueQuery(), PAGE)
         self._first = first
@@ -121,19 +121,18 @@ class WorkspaceScreen(ContactActions, Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Back on top after a dialog: the countdowns paused under it catch up at once."""
-        from console.widgets.customer.contact_bar import ContactBar
-
         for queue in self.query(QueueList):
             queue.refresh()
-        for bar in self.query(ContactBar):
+        bar = self._contact_bar()
+        if bar is not None:
             bar.repaint()
 
     def on_mount(self) -> None:
-        self.set_interval(self.app.poll_interval, self._poll)  # type: ignore[attr-defined]
+        self.set_interval(host(self).poll_interval, self._poll)
         self.set_timer(PANES_AT_THE_LATEST, self._start_panes)
 
     def _header(self) -> Content:
-        app: Any = self.app
+        app = host(self)
         parts: list[Any] = [
             (" Vista ", "bold reverse"),
             "  agent ",
@@ -170,19 +169,12 @@ class WorkspaceScreen(ContactActions, Screen[None]):
 
     async def _mount_panes(self) -> None:
         """Mount the customer view, contact bar, inline detail and composer."""
-        from console.widgets.customer.contact_bar import ContactBar
-        from console.widgets.customer.pane import CustomerView
-        from console.widgets.side.composer import Composer
-        from console.widgets.side.event_detail import EventDetail
-
-        app: Any = self.app
-        app.load_more_css()
-        side_panes: list[Any] = [EventDetail(id="inline-detail")]
-        if not app.read_only:
-            side_panes.append(Composer(app.drafts, id="composer"))
-        centre = Vertical(
-            ContactBar(self.me, app.now, id="contact-bar"), CustomerView(id="customer"), id="centre"
-        )
+        app = host(self)
+        late = lazy.late_panes(self.me, app.now, None if app.read_only else app.drafts)
+        side_panes: list[Any] = [late.detail]
+        if late.composer is not None:
+            side_panes.append(late.composer)
+        centre = Vertical(late.contact_bar, late.customer, id="centre")
         panes, queue = self.query_one("#panes"), self.query_one(QueuePane)
         if not panes.is_attached:  # the console is closing already (quit at start-up)
             return
@@ -193,10 +185,10 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             mounted = [panes.mount(centre, Vertical(*side_panes, id="side"), after=queue)]
         for awaited in mounted:
             await awaited
-        self.panes_ready = True
-        self.app.started()  # type: ignore[attr-defined]
+        self._panes = late
+        app.started()
         for composer in self._composers():  # the reference data may have come meanwhile
-            composer.templates, composer.agent = self.templates, self.agent
+            composer.set_reference(self.agent, self.templates)
         pending, self._pending_open = self._pending_open, None
         if pending is not None:
             contact, customer_id, focus_timeline = pending
@@ -208,30 +200,23 @@ class WorkspaceScreen(ContactActions, Screen[None]):
                 self.action_focus_timeline()
 
     def _customer_view(self) -> CustomerView | None:
-        from console.widgets.customer.pane import CustomerView
-
-        return self.query_one(CustomerView) if self.panes_ready else None
+        return self._panes.customer if self._panes is not None else None
 
     def _contact_bar(self) -> ContactBar | None:
-        from console.widgets.customer.contact_bar import ContactBar
-
-        return self.query_one(ContactBar) if self.panes_ready else None
+        return self._panes.contact_bar if self._panes is not None else None
 
     def _composers(self) -> list[Composer]:
         """The composer, when there is one (none in read-only mode, none before the panes)."""
-        if not self.panes_ready:
-            return []
-        from console.widgets.side.composer import Composer
-
-        return list(self.query(Composer))
+        composer = self._panes.composer if self._panes is not None else None
+        return [composer] if composer is not None else []
 
     # -- layout -------------------------------------------------------------------
 
     def _layout_classes(self) -> tuple[str, ...]:
-        mode = self.app.settings.layout  # type: ignore[attr-defined]
+        mode = host(self).settings.layout
         wide = mode == "wide" or (mode == "auto" and self.app.size.width >= 140)
         classes = ("-wide",) if wide else ("-narrow",)
-        if self.app.read_only:  # type: ignore[attr-defined]
+        if host(self).read_only:
             classes += ("-read-only",)
         return classes
 
@@ -243,7 +228,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         self._apply_layout()
 
     def action_toggle_layout(self) -> None:
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = host(self).settings
         settings.layout = "narrow" if self.has_class("-wide") else "wide"
         settings.save()
         self._apply_layout()
@@ -254,7 +239,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
     def _load_reference(self, since: int | None = None) -> None:
         """Agents, templates, who I am, and the change feed's cursor (`since`: when
         it was read already, before the queue's first page)."""
-        backend = self.app.backend  # type: ignore[attr-defined]
+        backend = backend_of(self)
         try:
             if since is None:
                 since = backend.changes(-1).cursor
@@ -266,7 +251,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             return
         except Exception as error:  # noqa: BLE001 - shown, app keeps going
             self.app.call_from_thread(
-                self.notify, _error_text(error, "Start"), severity="error", markup=False
+                self.notify, error_text(error, "Start"), severity="error", markup=False
             )
             return
         self.app.call_from_thread(self._reference_loaded, since, agents, templates, me)
@@ -279,8 +264,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         self.templates = templates
         self.agent = me
         for composer in self._composers():
-            composer.templates = templates
-            composer.agent = me
+            composer.set_reference(me, templates)
 
     def _poll(self) -> None:
         if self.since is not None:
@@ -294,7 +278,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
     @work(thread=True, exclusive=True, group="changes", exit_on_error=False)
     def _poll_changes(self, since: int) -> None:
         try:
-            batch = self.app.backend.changes(since)  # type: ignore[attr-defined]
+            batch = backend_of(self).changes(since)
         except Unavailable as error:  # the next tick retries
             self.post_message(self._Connection(False, error.message))
             return
@@ -343,7 +327,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
     @work(thread=True, exclusive=True, group="contact", exit_on_error=False)
     def _refresh_contact(self, contact_id: int) -> None:
         try:
-            detail = self.app.backend.get_contact(contact_id)  # type: ignore[attr-defined]
+            detail = backend_of(self).get_contact(contact_id)
         except Exception:  # noqa: BLE001 - keep the last known state
             return
         self.app.call_from_thread(self._contact_updated, detail.contact)
@@ -414,21 +398,18 @@ class WorkspaceScreen(ContactActions, Screen[None]):
                 self._inline_detail(message.event)
 
     @work(thread=True, exclusive=True, group="inline-detail", exit_on_error=False)
-    def _inline_detail(self, event: object) -> None:
-        from console.screens.event import load_detail
-
+    def _inline_detail(self, event: TimelineEvent) -> None:
         try:
-            detail = load_detail(self.app.backend, event)  # type: ignore[arg-type, attr-defined]
+            detail = lazy.event_detail(backend_of(self), event)
         except Exception as error:  # noqa: BLE001 - shown in place
-            self.app.call_from_thread(self._inline_failed, _error_text(error, "Conversation"))
+            self.app.call_from_thread(self._inline_failed, error_text(error, "Conversation"))
             return
         if detail is not None and not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_inline, event, detail)
 
     def _inline(self) -> EventDetail:
-        from console.widgets.side.event_detail import EventDetail
-
-        return self.query_one("#inline-detail", EventDetail)
+        assert self._panes is not None  # only asked for once a timeline event is shown
+        return self._panes.detail
 
     def _inline_failed(self, text: str) -> None:
         self._inline().show_error(text)
@@ -441,9 +422,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             self._inline().show(event, detail)
 
     def on_customer_view_event_opened(self, message: CustomerView.EventOpened) -> None:
-        from console.screens.event import EventScreen
-
-        self.app.push_screen(EventScreen(message.event))
+        self.app.push_screen(lazy.event_screen(message.event))
 
     def _bindings_changed(self) -> None:
         """Refresh the footer and palette only when what is allowed actually changed
@@ -463,9 +442,10 @@ class WorkspaceScreen(ContactActions, Screen[None]):
     # -- simple actions ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if actions.is_mutating(action) and self.app.read_only:  # type: ignore[attr-defined]
+        read_only = host(self).read_only
+        if actions.is_mutating(action) and read_only:
             return False
-        if not actions.offered(action, self.app.capabilities):  # type: ignore[attr-defined]
+        if not actions.offered(action, host(self).capabilities):
             return False
         c = self.contact
         if action in actions.MUTATING:
@@ -480,9 +460,9 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             if action == "reopen":
                 return c.status is ContactStatus.RESOLVED or None
         if action in ("compose", "template"):  # no composer in read-only mode
-            if self.app.read_only:  # type: ignore[attr-defined]
+            if read_only:
                 return False
-            return c is not None or None
+            return (c is not None and not self._held_by_other()) or None
         if action in (
             "open_event",
             "jump",
@@ -493,6 +473,47 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         ):
             return self.customer_id is not None or None
         return True
+
+    def why_not(self, action: str) -> str:
+        """Why a workspace action cannot run now, in words for the operator ("" when it
+        can, or when there is nothing to say: no contact open)."""
+        if self.check_action(action, ()) is True:
+            return ""
+        spec = next((a for a in actions.ACTIONS if a.action == action), None)
+        name = spec.description.lower() if spec is not None else action
+        if host(self).read_only and (
+            actions.is_mutating(action) or action in ("compose", "template")
+        ):
+            return f"read-only: {name} not allowed"
+        c = self.contact
+        if c is None:
+            return ""
+        holder = c.assignee
+        if action == "claim" and holder == self.me:
+            return f"#{c.id} is yours already"
+        if action == "claim" and holder is not None:
+            return f"#{c.id} is held by {holder}: ask them or a supervisor to transfer it"
+        if action == "release" and holder is not None and holder != self.me:
+            return f"#{c.id} is held by {holder}: only they can release it"
+        if action in ("compose", "template") and self._held_by_other():
+            return f"#{c.id} is held by {holder}: ask for a transfer to reply"
+        return ""
+
+    def _held_by_other(self) -> bool:
+        """The open contact is held by another operator (an admin may still reply)."""
+        return actions.held_by_other(self.contact, self.me, self.agent) is not None
+
+    def on_key(self, event: Key) -> None:
+        """A key whose action cannot run now says why (Textual would ignore it silently)."""
+        if isinstance(self.focused, (Input, TextArea)):
+            return  # typed text, not a command
+        spec = actions.bound_to("workspace", event.key, host(self).keymap)
+        if spec is None:
+            return
+        action = spec.action.split("(")[0]
+        reason = self.why_not(action)
+        if reason:
+            self.notify(reason, severity="warning", markup=False, timeout=4)
 
     def action_tab(self, tab: str) -> None:
         self.query_one(QueuePane).set_tab(tab)
@@ -507,10 +528,9 @@ class WorkspaceScreen(ContactActions, Screen[None]):
         self.query_one(QueueList).focus()
 
     def action_focus_timeline(self) -> None:
-        from console.widgets.customer.timeline import TimelineList
-
-        if self.panes_ready:
-            self.query_one(TimelineList).focus()
+        view = self._customer_view()
+        if view is not None:
+            view.focus_timeline()
         elif self._pending_open is not None:
             contact, customer_id, _ = self._pending_open
             self._pending_open = (contact, customer_id, True)
@@ -531,17 +551,13 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             view.jump(group, direction)
 
     def action_open_event(self) -> None:
-        from console.screens.event import EventScreen
-
         view = self._customer_view()
         event = view.current_event if view is not None else None
         if event is not None:
-            self.app.push_screen(EventScreen(event))
+            self.app.push_screen(lazy.event_screen(event))
 
     def action_provenance(self) -> None:
         """Where each profile value of the open customer came from (a modal, read-only)."""
-        from console.screens.provenance import ProvenanceScreen
-
         if self.customer_id is not None:
             view = self._customer_view()
             name = (
@@ -551,7 +567,7 @@ class WorkspaceScreen(ContactActions, Screen[None]):
                 and view.customer.id == self.customer_id
                 else ""
             )
-            self.app.push_screen(ProvenanceScreen(self.customer_id, name))
+            self.app.push_screen(lazy.provenance_screen(self.customer_id, name))
 
     def action_compose(self) -> None:
         for composer in self._composers():
@@ -573,6 +589,13 @@ class WorkspaceScreen(ContactActions, Screen[None]):
             return
         if not queue.select_next():
             self.notify("No more contacts in this view", markup=False)
+
+    def on_composer_template_wanted(self, message: Composer.TemplateWanted) -> None:
+        """The composer asks for a template: the screen opens the picker, the answer
+        goes back to the composer."""
+        self.app.push_screen(
+            lazy.template_picker(message.templates), message.composer.insert_template
+        )
 
     def on_composer_left(self) -> None:
         self.query_one(QueueList).focus()

@@ -3,6 +3,7 @@ settings in a temp dir (never the user's real config)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,6 +47,21 @@ def backend(demo_db: Path) -> SQLiteBackend:
     b = SQLiteBackend(demo_db, agent="demo", clock=lambda: NOW)
     yield b  # type: ignore[misc]
     b.close()
+
+
+def own_first_contact(path: Path, agent: str = "demo") -> int:
+    """Give the contact the console opens first to `agent` (the composer is read-only on a
+    contact another operator holds); returns its id."""
+    reader = SQLiteBackend(path, agent=agent, clock=lambda: NOW)
+    try:
+        first = reader.queue(limit=1).contacts[0].id
+    finally:
+        reader.close()
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE contacts SET assignee = ? WHERE id = ?", (agent, first))
+    db.close()
+    return first
 
 
 async def settle(pilot: object, rounds: int = 3) -> None:

@@ -9,7 +9,7 @@ import pytest
 from console.screens.workspace import WorkspaceScreen
 from console.widgets.queue.pane import QueuePane
 from console.widgets.side.composer import Composer
-from tests.ui.conftest import settle
+from tests.ui.conftest import own_first_contact, settle
 
 pytestmark = pytest.mark.anyio
 
@@ -66,7 +66,8 @@ async def test_resolved_note_names_the_remapped_reopen_key(
         assert "✓ reopened" in str(screen.query_one("#contact-bar").render())
 
 
-async def test_draft_is_kept_per_contact_across_restarts(make_app) -> None:
+async def test_draft_is_kept_per_contact_across_restarts(make_app, demo_db) -> None:
+    own_first_contact(demo_db)
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
@@ -109,7 +110,8 @@ async def test_layout_toggle_is_remembered(make_app, settings_path) -> None:
         assert again.screen.has_class("-narrow")
 
 
-async def test_escape_leaves_the_composer_for_the_queue(make_app) -> None:
+async def test_escape_leaves_the_composer_for_the_queue(make_app, demo_db) -> None:
+    own_first_contact(demo_db)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)

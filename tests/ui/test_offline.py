@@ -16,7 +16,7 @@ from console.screens.workspace import WorkspaceScreen
 from console.widgets.customer.pane import CustomerView
 from console.widgets.side.composer import Composer
 from tests.conftest import NOW
-from tests.ui.conftest import settle
+from tests.ui.conftest import own_first_contact, settle
 
 pytestmark = pytest.mark.anyio
 
@@ -44,6 +44,7 @@ def header(app: VistaApp) -> str:
 @pytest.fixture
 def flaky(demo_db: Path, settings_path: Path) -> Iterator[tuple[FlakyBackend, VistaApp]]:
     """The console on a store that fails like a dead server while `backend.down` is set."""
+    own_first_contact(demo_db)
     backend = FlakyBackend(demo_db, agent="demo", clock=lambda: NOW)
     yield (
         backend,

@@ -134,3 +134,13 @@ def test_new_empty_store(snap_compare, tmp_path, settings_path) -> None:
         assert snap_compare(app, terminal_size=NARROW, run_before=steps())
     finally:
         backend.close()
+
+
+@pytest.mark.parametrize(
+    "size", [(80, 24), (100, 30), (160, 48), (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}"
+)
+def test_layout_sizes(snap_compare, make_app, size) -> None:
+    """The panes share the width and height by what they hold, at every common size: the
+    whole key bar, the queue's holder column, the key facts above the fold. The "All" tab
+    opens on a contact another operator holds (the composer is one read-only line)."""
+    assert snap_compare(make_app(), terminal_size=size, run_before=steps("3"))

@@ -12,7 +12,7 @@ from console import app as app_module
 from console.app import VistaApp, terminal_hung_up
 from console.settings import Drafts
 from tests.conftest import NOW
-from tests.ui.conftest import settle
+from tests.ui.conftest import own_first_contact, settle
 
 pytestmark = pytest.mark.anyio
 
@@ -32,6 +32,7 @@ def test_a_closed_terminal_is_seen_without_reading_what_was_typed() -> None:
 async def test_the_console_leaves_with_the_draft_saved_when_the_terminal_is_gone(
     demo_db: Path, settings_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    own_first_contact(demo_db)
     backend = SQLiteBackend(demo_db, agent="demo", clock=lambda: NOW)
     app = VistaApp(backend, clock=lambda: NOW, settings_path=settings_path)
     async with app.run_test(size=(160, 48)) as pilot:

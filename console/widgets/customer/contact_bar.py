@@ -10,8 +10,9 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from backends.models import Contact
+from console.format import TIMEZONE, duration, when
 from console.safe_text import content
-from console.widgets.queue.rows import duration, sla_cell
+from console.widgets.queue.rows import sla_cell
 
 
 class ContactBar(Static):
@@ -77,7 +78,7 @@ class ContactBar(Static):
             now = self.clock()
             if c.resolved_at is not None:  # the clocks stopped: say when, not a countdown
                 clock: tuple[str, str] = (
-                    f" · resolved {c.resolved_at.strftime('%Y-%m-%d %H:%M')} UTC",
+                    f" · resolved {when(c.resolved_at)} {TIMEZONE}",
                     "dim",
                 )
                 sla_parts: list[str | tuple[str, str]] = []

@@ -15,21 +15,15 @@ from textual.timer import Timer
 from textual.widgets import OptionList, Static
 from textual.worker import get_current_worker
 
-from backends.base import VistaError
 from backends.models import Customer, CustomerFacts, TimelineEvent, TimelinePage
+from console.format import error_text
+from console.host import backend_of
 from console.widgets.customer.profile import ProfileHeader
 from console.widgets.customer.timeline import CHANNEL_FILTERS, KIND_FILTERS, TimelineList
 
 PAGE = 50
 #: A customer still loading after this long is replaced by "Loading…".
 LOADING_AFTER = 0.15
-
-
-def error_text(error: Exception, where: str) -> str:
-    """A one-line message for a failed backend call."""
-    if isinstance(error, VistaError):
-        return f"{where}: {error.title}: {error}"
-    return f"{where}: unexpected {type(error).__name__}: {error}"
 
 
 class CustomerView(Vertical):
@@ -105,6 +99,9 @@ class CustomerView(Vertical):
         if customer_id == self.customer_id and not force:
             return
         if customer_id != self.customer_id:
+            # each customer starts with the whole timeline: a filter chosen for the last
+            # one would hide this one's events without saying so
+            self.kind_filter = self.channel_filter = 0
             # "Loading…" only when the load takes a moment: a customer usually arrives in
             # a few ms, and blanking the pane first would paint the screen twice
             self._stale = True
@@ -134,7 +131,7 @@ class CustomerView(Vertical):
     def _load(
         self, customer_id: int, generation: int, cursor: str | None, with_profile: bool = False
     ) -> None:
-        backend = self.app.backend  # type: ignore[attr-defined]
+        backend = backend_of(self)
         kinds = KIND_FILTERS[self.kind_filter][1]
         channel = CHANNEL_FILTERS[self.channel_filter]
         try:
@@ -230,6 +227,9 @@ class CustomerView(Vertical):
                 (f"{len(timeline.events)} loaded, {more}", "dim"),
             )
         )
+
+    def focus_timeline(self) -> None:
+        self.query_one(TimelineList).focus()
 
     def cycle_kind(self) -> None:
         self.kind_filter = (self.kind_filter + 1) % len(KIND_FILTERS)

@@ -6,8 +6,8 @@ from textual.content import Content
 from textual.widgets import Static
 
 from backends.models import Customer, CustomerFacts, IdentityKind
+from console.format import money, when
 from console.safe_text import clean, content
-from console.widgets.side.event_detail import when
 
 IDENTITY_LABEL = {
     IdentityKind.EMAIL: "e-mail",
@@ -22,6 +22,13 @@ CONFLICT_FIELD = {"email": IdentityKind.EMAIL, "phone": IdentityKind.PHONE}
 
 def profile_content(customer: Customer, *, compact: bool = False) -> Content:
     """Name, segment, tier, LTV, language, consents, flags, identities with sources."""
+    head, identities = profile_parts(customer, compact=compact)
+    return Content("\n").join([head, *identities])
+
+
+def profile_parts(customer: Customer, *, compact: bool = False) -> tuple[Content, list[Content]]:
+    """(name, flags, segment, tier, LTV and language; consents, one line per identity with
+    its sources, then the fields the sources disagree on)."""
     flags: list[tuple[str, str]] = []
     if customer.churn_risk:
         flags.append((" CHURN RISK ", "bold $text-error on $error-muted"))
@@ -33,18 +40,17 @@ def profile_content(customer: Customer, *, compact: bool = False) -> Content:
     head = [content(customer.display_name, "bold $primary"), ("  ", "")]
     for text, style in flags:
         head += [(text, style), (" ", "")]
-    lines = [Content.assemble(*head)]
+    top = [Content.assemble(*head)]
     consents = " ".join(f"{clean(k)}{'✓' if v else '✗'}" for k, v in customer.consents.items())
-    lines.append(
+    top.append(
         Content.assemble(
             content(f"{customer.segment or '—'} · {customer.tier or '—'}", "bold"),
-            f" · LTV {customer.lifetime_value:,.2f} {clean(customer.currency)}",
+            f" · LTV {money(customer.lifetime_value, customer.currency)}",
             " · lang ",
             content(customer.language or "—", "bold"),
-            (" · consents ", "dim"),
-            content(consents or "—"),
         )
     )
+    lines: list[Content] = [Content.assemble(("consents ", "dim"), content(consents or "—"))]
     conflicts = {c.field: c for c in customer.conflicts()}
     disputed = {CONFLICT_FIELD[f] for f in conflicts if f in CONFLICT_FIELD}
     idents = [
@@ -78,7 +84,7 @@ def profile_content(customer: Customer, *, compact: bool = False) -> Content:
                 content(said),
             )
         )
-    return Content("\n").join(lines)
+    return Content("\n").join(top), lines
 
 
 def facts_content(facts: CustomerFacts) -> Content:
@@ -146,7 +152,10 @@ class ProfileHeader(Static):
         if customer is None:
             self.update(Content.styled("No customer open. Pick a contact or search (/).", "dim"))
             return
-        parts = [profile_content(customer)]
+        # the key facts and the web journey right under the name, where a short terminal
+        # still shows them; the identities (often many lines) after
+        head, identities = profile_parts(customer)
+        parts = [head]
         if facts is not None:
             parts.append(facts_content(facts))
-        self.update(Content("\n").join(parts))
+        self.update(Content("\n").join([*parts, *identities]))

@@ -6,9 +6,9 @@ from textual.content import Content
 from textual.widgets.option_list import Option
 
 from backends.models import CONVERSATION_KINDS, EventKind, TimelineEvent
+from console.format import when
 from console.safe_text import content
 from console.widgets.common.hit_list import HitList
-from console.widgets.side.event_detail import when
 
 KIND_FILTERS: tuple[tuple[str, tuple[EventKind, ...]], ...] = (
     ("all kinds", ()),

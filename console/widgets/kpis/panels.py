@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Grid, Horizontal
 from textual.content import Content
 from textual.message import Message
@@ -21,7 +21,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from backends.models import AgentLoad, AtRiskContact, Channel, KpiReport, utcnow
-from console.kpi_text import DASH, KpiLine, customer_label, duration, kpi_lines, left, spark
+from console.format import DASH, duration, left
+from console.kpi_text import KpiLine, customer_label, kpi_lines, spark
 from console.safe_text import clean, literal
 
 if TYPE_CHECKING:
@@ -220,6 +221,14 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Text]]) -> Table:
     return table
 
 
+def alert_styles(app: App[object]) -> tuple[str, str]:
+    """("bold <error colour>", "bold <warning colour>") of the app's theme: the tables are
+    Rich text, which cannot name theme variables, and ANSI red/yellow would follow the
+    terminal's palette instead of the theme."""
+    theme = app.current_theme
+    return f"bold {theme.error or 'red'}", f"bold {theme.warning or 'yellow'}"
+
+
 class AgentTable(Static):
     """Agents by open work; overloaded ones flagged. Compact: fewer columns (the wallboard).
     A few dozen rows at most, drawn as one rich table of literal cells."""
@@ -250,21 +259,22 @@ class AgentTable(Static):
 
     def show(self, agents: Sequence[AgentLoad], now: datetime, max_open: int) -> None:
         columns = self.COMPACT if self.compact else self.COLUMNS
+        error, warning = alert_styles(self.app)
         rows: list[list[Text]] = []
         for a in agents:
             age = (now - a.oldest_open_at).total_seconds() if a.oldest_open_at else None
             oldest = duration(age) if age is not None else DASH
             cells = {
                 "Agent": literal(a.display_name or a.agent),
-                "Open": Text(str(a.open), style="bold red" if a.overloaded else ""),
+                "Open": Text(str(a.open), style=error if a.overloaded else ""),
                 "Pending": Text(str(a.pending)),
-                "Breached": Text(str(a.breached), style="bold red" if a.breached else ""),
-                "At risk": Text(str(a.at_risk), style="bold yellow" if a.at_risk else ""),
+                "Breached": Text(str(a.breached), style=error if a.breached else ""),
+                "At risk": Text(str(a.at_risk), style=warning if a.at_risk else ""),
                 "Oldest": Text(oldest),
                 "Replies": Text(str(a.first_responses)),
                 "Resolved": Text(str(a.resolved)),
                 "AHT": Text(duration(a.aht_seconds)),
-                "Load": Text(f"OVER {max_open}", style="bold red") if a.overloaded else Text(""),
+                "Load": Text(f"OVER {max_open}", style=error) if a.overloaded else Text(""),
             }
             rows.append([cells[c] for c in columns])
         if not agents:
@@ -294,9 +304,10 @@ class AtRiskTable(Static):
             headers = ("Due", "Contact", "Channel", "Priority", "Assignee", "Customer", "Subject")
         else:
             headers = ("Due", "#", "Channel", "Prio", "Assignee", "Customer")
+        error, warning = alert_styles(self.app)
         rows: list[list[Text]] = []
         for c in contacts:
-            style = "bold red" if c.seconds_left < 0 else "bold yellow"
+            style = error if c.seconds_left < 0 else warning
             cells = [
                 Text(left(c.seconds_left), style=style),
                 Text(f"#{c.id}"),

@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 
 from backends.base import VistaError
 from backends.models import Channel, Contact, QueuePage, QueueQuery, SlaState
+from console.host import backend_of, host
 from console.safe_text import clean
 from console.widgets.queue import first_page
 from console.widgets.queue.first_page import FirstPage
@@ -97,7 +98,7 @@ class QueuePane(Vertical):
         yield QueueList(
             self.window,
             self.me,
-            self.app.now,  # type: ignore[attr-defined]
+            host(self).now,
             id="queue-list",
         )
         yield Static(id="queue-status")
@@ -161,11 +162,7 @@ class QueuePane(Vertical):
         (shown by the first paint when already in: True), else a worker's."""
         first, self._asked = self._asked, None  # used once
         if first is not None:
-            if not first.serves(
-                self.app.backend,
-                self.query_,  # type: ignore[attr-defined]
-                PAGE,
-            ):
+            if not first.serves(backend_of(self), self.query_, PAGE):
                 first = None
             else:
                 first.wait(first_page.WAIT)  # see console.widgets.queue.first_page
@@ -215,7 +212,7 @@ class QueuePane(Vertical):
     def _count(self, query: QueueQuery) -> None:
         """Count a query whose first page is shown already."""
         try:
-            count = self.app.backend.queue_count(query)  # type: ignore[attr-defined]
+            count = backend_of(self).queue_count(query)
         except Exception:  # noqa: BLE001 - the status keeps "…"; the next reload counts
             return
         if not get_current_worker().is_cancelled:
@@ -230,7 +227,7 @@ class QueuePane(Vertical):
         then_open: bool = False,
         first: FirstPage | None = None,
     ) -> None:
-        backend = self.app.backend  # type: ignore[attr-defined]
+        backend = backend_of(self)
         try:
             if first is not None:  # asked for at start-up, maybe still on its way
                 pages: tuple[QueuePage, ...] = (first.result(),)

@@ -26,6 +26,7 @@ from textual.style import Style
 from textual.widget import Widget
 
 from backends.models import Channel, Contact, Priority, SlaState
+from console.format import duration
 from console.safe_text import clean
 from console.widgets.queue.window import QueueWindow
 
@@ -43,20 +44,8 @@ PRIORITY_TAG = {
     Priority.NORMAL: "  ",
     Priority.LOW: "↓ ",
 }
-
-
-def duration(seconds: float) -> str:
-    """A compact duration: 45s, 12m, 2h05, 3d04."""
-    s = int(abs(seconds))
-    if s < 60:
-        out = f"{s}s"
-    elif s < 3600:
-        out = f"{s // 60}m"
-    elif s < 86400:
-        out = f"{s // 3600}h{(s % 3600) // 60:02d}"
-    else:
-        out = f"{s // 86400}d{(s % 86400) // 3600:02d}"
-    return ("-" if seconds < 0 else "") + out
+#: The SLA column: the longest countdown, `-12m 05s` (console.format.duration).
+SLA_WIDTH = 8
 
 
 def fit(text: str, width: int) -> str:
@@ -297,9 +286,11 @@ class QueueList(Widget, can_focus=True):
         else:
             mark, mark_style = "◆", "$warning"
         sla_text, sla_style = sla or sla_cell(c, now)
-        show_assignee = width >= 54
-        name_w = 14 if width < 60 else 18
-        fixed = 1 + 1 + 2 + 1 + 2 + 1 + 7 + name_w + 1 + (10 if show_assignee else 0)
+        # the subject takes what the fixed columns leave; the holder shows from 46 cells
+        show_assignee = width >= 46
+        name_w = 12 if width < 56 else 14 if width < 72 else 18
+        assignee_w = (8 if width < 72 else 10) if show_assignee else 0
+        fixed = 1 + 1 + 2 + 1 + 2 + 1 + SLA_WIDTH + 1 + name_w + 1 + assignee_w
         subject_w = max(0, width - fixed)
         prio = PRIORITY_TAG.get(c.priority, "  ")
         parts: list[tuple[str, str]] = [
@@ -316,13 +307,13 @@ class QueueList(Widget, can_focus=True):
                 else "",
             ),
             (" ", ""),
-            (sla_text.rjust(6)[:6] + " ", sla_style),
+            (sla_text.rjust(SLA_WIDTH)[:SLA_WIDTH] + " ", sla_style),
             (fit(clean(c.customer_name), name_w), "bold"),
             (" ", ""),
             (fit(clean(c.subject or c.intent), subject_w), ""),
         ]
         if show_assignee:
-            parts.append((" " + fit(clean(c.assignee or "—"), 9), mark_style or "dim"))
+            parts.append((" " + fit(clean(c.assignee or "—"), assignee_w - 1), mark_style or "dim"))
         return parts
 
     def format_row(self, c: Contact, now: datetime, width: int, selected: bool) -> Content:

@@ -23,10 +23,10 @@ from backends import templating as rules
 from backends.channels import check_reply
 from backends.models import Agent, Channel, Contact, Customer, CustomerFacts, Template
 from console import actions
+from console.format import error_text
+from console.host import backend_of, host
 from console.safe_text import content
-from console.screens.pickers import template_picker
 from console.settings import Draft, Drafts
-from console.widgets.customer.pane import error_text
 from console.widgets.side import templating
 
 
@@ -41,6 +41,14 @@ class Composer(Vertical):
         def __init__(self, contact_id: int, then: str, note: bool) -> None:
             super().__init__()
             self.contact_id, self.then, self.note = contact_id, then, note
+
+    class TemplateWanted(Message):
+        """Ctrl+T: the operator wants a template among `templates` (the screen opens the
+        picker and hands the choice to `composer.insert_template`)."""
+
+        def __init__(self, composer: Composer, templates: tuple[Template, ...]) -> None:
+            super().__init__()
+            self.composer, self.templates = composer, templates
 
     class Left(Message):
         """Escape: the operator is done typing (the screen moves focus back to the queue)."""
@@ -121,6 +129,12 @@ class Composer(Vertical):
         self.disabled = contact is None
         self._paint()
 
+    def set_reference(self, agent: Agent | None, templates: tuple[Template, ...]) -> None:
+        """Who I am (an admin may reply on another's contact) and the reply templates."""
+        self.agent, self.templates = agent, templates
+        if self.is_mounted:
+            self._paint()
+
     def set_customer(self, customer: Customer, facts: CustomerFacts) -> None:
         if self.contact is not None and customer.id == self.contact.customer_id:
             self.customer, self.facts = customer, facts
@@ -150,6 +164,11 @@ class Composer(Vertical):
 
     # -- checks ---------------------------------------------------------------------
 
+    def held_by(self) -> str | None:
+        """Who holds the contact when it is another operator's (then the composer is
+        read-only: only they, or an admin, can reply); None when I may reply."""
+        return actions.held_by_other(self.contact, host(self).agent_name, self.agent)
+
     def problems(self) -> list[str]:
         """What stops this text from being sent now."""
         if self.contact is None:
@@ -157,7 +176,7 @@ class Composer(Vertical):
         values = templating.variables(self.customer, self.facts, self.contact, self.agent)
         known = rules.known_variables(t.body for t in self.templates)
         found = [f"unresolved variable {{{v}}}" for v in rules.unresolved(self.body, values, known)]
-        me = self.app.agent_name  # type: ignore[attr-defined]
+        me = host(self).agent_name
         role = self.agent.role.value if self.agent is not None else "operator"
         if self.contact.assignee not in (None, me) and role != "admin":
             found.append(f"held by {self.contact.assignee}: ask for a transfer first")
@@ -165,7 +184,7 @@ class Composer(Vertical):
             if not self.body.strip():
                 found.append("the note is empty")
             return found
-        now: datetime = self.app.now()  # type: ignore[attr-defined]
+        now: datetime = host(self).now()
         approved = bool(
             self.template and self.template.whatsapp_approved and self.body == self.template_body
         )
@@ -183,9 +202,23 @@ class Composer(Vertical):
 
     def _paint(self) -> None:
         head = self.query_one("#composer-head", Static)
+        holder = self.held_by()
+        # nothing to write (no contact, or another operator's): one line, no text box
+        self.set_class(self.contact is None or holder is not None, "-closed")
+        self.text_area.read_only = holder is not None
         if self.contact is None:
             head.update(Content.styled("Composer: open a contact to reply", "dim"))
             self.query_one("#composer-problems", Static).update("")
+            return
+        if holder is not None:  # one line: the view above gets the rows
+            head.update(
+                Content.assemble(
+                    (" READ-ONLY ", "bold $text-warning on $warning-muted"),
+                    (f" #{self.contact.id} is held by ", "dim"),
+                    content(holder, "bold"),
+                    (": ask for a transfer to reply", "dim"),
+                )
+            )
             return
         mode = (
             ("PRIVATE NOTE", "bold $text-warning on $warning-muted")
@@ -244,7 +277,7 @@ class Composer(Vertical):
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if actions.is_mutating(action) and self.app.read_only:  # type: ignore[attr-defined]
+        if actions.is_mutating(action) and host(self).read_only:
             return False
         if action in (
             "send",
@@ -280,7 +313,7 @@ class Composer(Vertical):
     def action_pick_template(self) -> None:
         channel = self.channel or (self.contact.channel if self.contact else None)
         usable = [t for t in self.templates if t.channel is None or t.channel is channel]
-        self.app.push_screen(template_picker(usable), self.insert_template)
+        self.post_message(self.TemplateWanted(self, tuple(usable)))
 
     def insert_template(self, template: Template | None) -> None:
         """Fill the template's variables and put it in the text (replacing an empty body)."""
@@ -348,7 +381,7 @@ class Composer(Vertical):
         key: str,
         then: str,
     ) -> None:
-        backend = self.app.backend  # type: ignore[attr-defined]
+        backend = backend_of(self)
         try:
             if note:
                 sent = backend.add_note(contact_id, body, idempotency_key=key)

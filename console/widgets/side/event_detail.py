@@ -6,7 +6,6 @@ stopped. Every customer-supplied string goes through safe_text.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from textual.containers import VerticalScroll
@@ -14,25 +13,10 @@ from textual.content import Content
 from textual.widgets import Static
 
 from backends.models import CONVERSATION_KINDS, ContactDetail, EventKind, TimelineEvent
+from console.format import money, when
 from console.safe_text import clean, content
 
 Line = tuple[str, str]  # (text, style)
-
-
-def when(value: Any) -> str:
-    """A timestamp (datetime or epoch seconds) as 'YYYY-MM-DD HH:MM'."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M")
-    return clean(value)
-
-
-def _money(value: Any, currency: str = "EUR") -> str:
-    try:
-        return f"{float(value):,.2f} {clean(currency)}"
-    except (TypeError, ValueError):
-        return clean(value)
 
 
 def _heading(event: TimelineEvent) -> list[Content]:
@@ -66,12 +50,12 @@ def _order(p: Mapping[str, Any]) -> list[Content]:
                 f"  {clean(qty):>2} × ",
                 content(item.get("name", item.get("sku", "?"))),
                 (f"  {clean(item.get('sku', ''))}", "dim"),
-                f"  {_money(price)}",
+                f"  {money(price)}",
             )
         )
     out.append(
         Content(
-            f"  Total {_money(p.get('total'), p.get('currency', 'EUR'))}"
+            f"  Total {money(p.get('total'), p.get('currency', 'EUR'))}"
             f" · paid by {clean(p.get('payment_method', '?'))}"
         )
     )
