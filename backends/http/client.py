@@ -221,7 +221,7 @@ class HTTPBackend(Backend):
 
     def queue(
         self,
-        query: QueueQuery = QueueQuery(),  # noqa: B008 - frozen, as in the contract
+        query: QueueQuery = QueueQuery(),
         *,
         cursor: str | None = None,
         limit: int = 50,
@@ -230,7 +230,7 @@ class HTTPBackend(Backend):
         args = {"cursor": cursor, "limit": limit, "backwards": backwards}
         return self._call("queue", query, **args)  # type: ignore[no-any-return]
 
-    def queue_count(self, query: QueueQuery = QueueQuery()) -> int:  # noqa: B008
+    def queue_count(self, query: QueueQuery = QueueQuery()) -> int:
         return self._call("queue_count", query)  # type: ignore[no-any-return]
 
     def get_contact(self, contact_id: int) -> ContactDetail:

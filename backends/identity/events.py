@@ -45,7 +45,7 @@ def parse_time(raw: Any) -> int | None:
     if text.isdigit():
         return int(text)
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text)
     except ValueError:
         return None
     if value.tzinfo is None:

@@ -173,12 +173,17 @@ def score(
             reasons.append("different birth date")
 
     address_agree = False
-    if a.sk and b.sk and (a.postal == b.postal or a.ck == b.ck) and (a.postal or a.ck):
-        if _same_street(a.sk, b.sk):
-            points += cfg.address_points
-            address_agree = True
-            shared_household = True
-            reasons.append("same address")
+    if (
+        a.sk
+        and b.sk
+        and (a.postal == b.postal or a.ck == b.ck)
+        and (a.postal or a.ck)
+        and _same_street(a.sk, b.sk)
+    ):
+        points += cfg.address_points
+        address_agree = True
+        shared_household = True
+        reasons.append("same address")
     if not address_agree and a.postal and a.postal == b.postal:
         points += cfg.postal_points
         reasons.append("same postcode")

@@ -235,8 +235,10 @@ def customers_show(
         rows.append(
             (
                 "last order",
-                f"{facts.last_order_number} ({facts.last_order_status}) "
-                f"{when(facts.last_order_at)}",
+                (
+                    f"{facts.last_order_number} ({facts.last_order_status}) "
+                    f"{when(facts.last_order_at)}"
+                ),
             )
         )
     rows.append(("orders", facts.orders_count))
@@ -245,8 +247,10 @@ def customers_show(
         rows.append(
             (
                 "last contact",
-                f"{when(facts.last_contact_at)} {facts.last_contact_channel} "
-                f"({facts.last_contact_outcome})",
+                (
+                    f"{when(facts.last_contact_at)} {facts.last_contact_channel} "
+                    f"({facts.last_contact_outcome})"
+                ),
             )
         )
     if facts.csat_average is not None:

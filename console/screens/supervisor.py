@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
@@ -53,7 +54,7 @@ class SupervisorScreen(Screen[None]):
     SupervisorScreen .sup-title { height: 1; text-style: bold; padding: 0 1; margin-top: 1; }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("w", "cycle_window", "Window", id="supervisor.window"),
         Binding("c", "cycle_channel", "Channel", id="supervisor.channel"),
         Binding("r", "refresh", "Refresh", id="supervisor.refresh"),
@@ -160,8 +161,10 @@ class SupervisorScreen(Screen[None]):
             Content.assemble(
                 ("At risk", "bold"),
                 (
-                    f" · unanswered, due within {self.within_minutes} min or overdue"
-                    f" · {len(message.at_risk)} shown",
+                    (
+                        f" · unanswered, due within {self.within_minutes} min or overdue"
+                        f" · {len(message.at_risk)} shown"
+                    ),
                     "$text-muted",
                 ),
             )

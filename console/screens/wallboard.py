@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
@@ -42,7 +43,7 @@ class Wallboard(App[None]):
     #wb-lower > Vertical { width: 1fr; }
     .wb-title { height: 1; text-style: bold; padding: 0 1; }
     """
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="wallboard.quit"),
         Binding("r", "refresh", "Refresh", id="wallboard.refresh"),
     ]

@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 
 from backends.models import Role
-from backends.sqlite.store import Store
 from backends.sqlite.backend import SQLiteBackend
 
 WAL_BOUND = 32 * 1024 * 1024  # bytes: what the log may reach while four clients write

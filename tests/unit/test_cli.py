@@ -18,6 +18,7 @@ def vista(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[s
     """Run the real command in a subprocess, as a script would."""
     return subprocess.run(
         [sys.executable, "-c", "from console.cli.app import main; main()", *args],
+        check=False,
         capture_output=True,
         text=True,
         input=stdin,
@@ -121,8 +122,10 @@ def test_locked_database_is_reported(demo_db: Path) -> None:
             [
                 sys.executable,
                 "-c",
-                "import backends.sqlite.store as s; s.BUSY_TIMEOUT_MS = 200\n"
-                "from console.cli.app import main; main()",
+                (
+                    "import backends.sqlite.store as s; s.BUSY_TIMEOUT_MS = 200\n"
+                    "from console.cli.app import main; main()"
+                ),
                 "--backend",
                 f"sqlite:///{demo_db}",
                 "--agent",
@@ -132,6 +135,7 @@ def test_locked_database_is_reported(demo_db: Path) -> None:
                 "1",
                 "x",
             ],
+            check=False,
             capture_output=True,
             text=True,
             timeout=60,
@@ -236,6 +240,7 @@ def test_default_backend_comes_from_settings_after_flag_and_env(
     out = subprocess.run(
         [*run, "queue", "list", "--json", "--limit", "1"],
         env=env,
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,
@@ -244,7 +249,7 @@ def test_default_backend_comes_from_settings_after_flag_and_env(
     missing = tmp_path / "missing.db"
     env["VISTA_BACKEND"] = f"sqlite:///{missing}"
     out = subprocess.run(
-        [*run, "queue", "list"], env=env, capture_output=True, text=True, timeout=60
+        [*run, "queue", "list"], env=env, check=False, capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 1 and str(missing) in out.stderr
     assert not (tmp_path / "data").exists()  # the settings' store was used, no default file made
@@ -256,11 +261,14 @@ def test_db_info_looks_inside_an_older_schema_without_upgrading_it(tmp_path: Pat
         [
             sys.executable,
             "-c",
-            "import sys, backends.sqlite.store as s\n"
-            "s.MIGRATIONS = s.MIGRATIONS[:2]; s.SCHEMA_VERSION = 2\n"
-            "s.Store(sys.argv[1], create=True).close()",
+            (
+                "import sys, backends.sqlite.store as s\n"
+                "s.MIGRATIONS = s.MIGRATIONS[:2]; s.SCHEMA_VERSION = 2\n"
+                "s.Store(sys.argv[1], create=True).close()"
+            ),
             str(old),
         ],
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,

@@ -13,16 +13,16 @@ def rec(**fields: str):
     return extract(fields, "IT")
 
 
-MARIO = dict(
-    first_name="Mario",
-    last_name="Rossi",
-    email="mario.rossi@libero.it",
-    mobile="347 1234567",
-    birth_date="1980-03-07",
-    street="Via Roma 5",
-    city="Milano",
-    postal_code="20100",
-)
+MARIO = {
+    "first_name": "Mario",
+    "last_name": "Rossi",
+    "email": "mario.rossi@libero.it",
+    "mobile": "347 1234567",
+    "birth_date": "1980-03-07",
+    "street": "Via Roma 5",
+    "city": "Milano",
+    "postal_code": "20100",
+}
 
 
 def test_same_email_and_name_links_with_reason() -> None:

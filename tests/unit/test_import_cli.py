@@ -12,6 +12,7 @@ from pathlib import Path
 def vista(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from console.cli.app import main; main()", *args],
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,

@@ -14,6 +14,7 @@ from backends.sqlite.store import SCHEMA_VERSION
 def vista(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from console.cli.app import main; main()", *args],
+        check=False,
         capture_output=True,
         text=True,
         timeout=120,
@@ -26,12 +27,15 @@ def test_a_store_of_schema_5_is_upgraded_and_finds_one_character_prefixes(tmp_pa
         [
             sys.executable,
             "-c",
-            "import sys, backends.sqlite.store as s\n"
-            "s.MIGRATIONS = s.MIGRATIONS[:5]; s.SCHEMA_VERSION = 5\n"
-            "from console.demo.generator import generate\n"
-            "generate(sys.argv[1], customers=60, seed=7)",
+            (
+                "import sys, backends.sqlite.store as s\n"
+                "s.MIGRATIONS = s.MIGRATIONS[:5]; s.SCHEMA_VERSION = 5\n"
+                "from console.demo.generator import generate\n"
+                "generate(sys.argv[1], customers=60, seed=7)"
+            ),
             str(old),
         ],
+        check=False,
         capture_output=True,
         text=True,
         timeout=120,

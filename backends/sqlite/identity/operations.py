@@ -274,7 +274,7 @@ def suggestions(db: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
         if pair in seen:
             continue
         seen.add(pair)
-        out.append({k: row[k] for k in row.keys()})
+        out.append(dict(zip(row.keys(), row, strict=True)))
         if len(out) >= limit:
             break
     return out

@@ -283,15 +283,17 @@ class Resolver:
                 if own is None:
                     own = cid
                 elif cid != own:
-                    theirs = profile.get(cid, EMPTY)
-                    if profile.get(own, mine_profile).conflicts(theirs, self.cfg):
+                    their_profile = profile.get(cid, EMPTY)
+                    if profile.get(own, mine_profile).conflicts(their_profile, self.cfg):
                         suggestions.append(
                             (
                                 min(rid, other),
                                 max(rid, other),
                                 v.score,
-                                f"{v.reason}, guard: customers {own} and {cid} "
-                                "disagree on birth date or first name",
+                                (
+                                    f"{v.reason}, guard: customers {own} and {cid} "
+                                    "disagree on birth date or first name"
+                                ),
                                 self.now,
                             )
                         )

@@ -243,7 +243,7 @@ def customer_row(db: sqlite3.Connection, customer_id: int) -> dict[str, Any] | N
     row = db.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
     if row is None:
         return None
-    return {k: row[k] for k in row.keys()}
+    return dict(zip(row.keys(), row, strict=True))
 
 
 def snapshot_of(db: sqlite3.Connection, customer_id: int) -> dict[str, Any] | None:

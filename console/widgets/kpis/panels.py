@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -251,7 +251,7 @@ class AgentTable(Static):
     )
     COMPACT = ("Agent", "Open", "Breached", "At risk", "Oldest", "Resolved", "Load")
     #: Shorter headers on the wallboard.
-    SHORT = {"Breached": "Breach", "At risk": "Risk", "Resolved": "Done"}
+    SHORT: ClassVar[dict[str, str]] = {"Breached": "Breach", "At risk": "Risk", "Resolved": "Done"}
 
     def __init__(self, *, compact: bool = False, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
