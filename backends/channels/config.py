@@ -21,6 +21,20 @@ password is read only when the connector connects.
     username = "support@example.com"
     password_env = "SMTP_PASSWORD"
     from = "Customer care <support@example.com>"
+
+    [connectors.whatsapp]
+    type = "whatsapp"           # the WhatsApp Cloud API (Graph API)
+    phone_number_id = "106540352242922"
+    token_env = "WHATSAPP_TOKEN"  # or token_file
+    api_url = "https://graph.facebook.com/v21.0"
+    template_language = "en_US"  # for templates stored without a language
+
+    [connectors.sms]
+    type = "sms"                # Twilio's Messages API
+    account_sid = "AC..."
+    from = "+15005550006"       # or messaging_service_sid = "MG..."
+    token_env = "TWILIO_AUTH_TOKEN"  # or token_file
+    api_url = "https://api.twilio.com"
 """
 
 from __future__ import annotations
@@ -30,6 +44,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from backends.base import InvalidInput
 from backends.models import Channel
@@ -39,6 +54,8 @@ ENV_CHANNELS = "VISTA_CHANNELS"
 FILE_NAME = "channels.toml"
 
 SECURITY = ("starttls", "tls", "none")
+GRAPH_API_URL = "https://graph.facebook.com/v21.0"
+TWILIO_API_URL = "https://api.twilio.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +110,36 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WhatsAppSettings:
+    name: str
+    phone_number_id: str
+    token: Secret
+    api_url: str = GRAPH_API_URL  # the version is part of it
+    template_language: str = "en_US"
+    timeout: float = 10.0
+    channels: frozenset[Channel] = frozenset({Channel.WHATSAPP})
+    kind: str = "whatsapp"
+
+
+@dataclass(frozen=True, slots=True)
+class SmsSettings:
+    name: str
+    account_sid: str
+    token: Secret
+    sender: str = ""  # the From number
+    messaging_service_sid: str = ""
+    api_url: str = TWILIO_API_URL
+    status_callback: str = ""  # where Twilio posts delivery statuses (the SMS webhook)
+    timeout: float = 10.0
+    channels: frozenset[Channel] = frozenset({Channel.SMS})
+    kind: str = "sms"
+
+
+#: Any connector's settings; `kind` says which.
+ConnectorSettings = SmtpSettings | WhatsAppSettings | SmsSettings
+
+
+@dataclass(frozen=True, slots=True)
 class DispatchSettings:
     max_attempts: int = 8
     backoff_seconds: float = 30.0
@@ -106,10 +153,10 @@ class DispatchSettings:
 @dataclass(frozen=True, slots=True)
 class ChannelsConfig:
     path: Path | None
-    connectors: tuple[SmtpSettings, ...] = ()
+    connectors: tuple[ConnectorSettings, ...] = ()
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
 
-    def connector(self, name: str) -> SmtpSettings:
+    def connector(self, name: str) -> ConnectorSettings:
         for c in self.connectors:
             if c.name == name:
                 return c
@@ -209,17 +256,23 @@ def _text(table: dict[str, Any], key: str, where: str, default: str | None = Non
     return value.strip()
 
 
-def _connector(name: str, table: Any, base: Path, where: str) -> SmtpSettings:
+def _connector(name: str, table: Any, base: Path, where: str) -> ConnectorSettings:
     if not isinstance(table, dict):
         raise InvalidInput(f"{where} must be a table")
-    if "password" in table:
-        raise InvalidInput(
-            f"{where}: a password does not belong in the file; name an environment "
-            "variable (password_env) or a file (password_file)"
-        )
+    for secret in ("password", "token", "auth_token", "access_token"):
+        if secret in table:
+            what = "password" if secret == "password" else "token"
+            raise InvalidInput(
+                f"{where}: a {what} does not belong in the file; name an environment "
+                f"variable ({what}_env) or a file ({what}_file)"
+            )
     kind = table.get("type")
+    if kind == "whatsapp":
+        return _whatsapp(name, table, base, where)
+    if kind == "sms":
+        return _sms(name, table, base, where)
     if kind != "smtp":
-        raise InvalidInput(f'{where}: type must be "smtp" (got {kind!r})')
+        raise InvalidInput(f'{where}: type must be "smtp", "whatsapp" or "sms" (got {kind!r})')
     _only(
         table,
         (
@@ -274,4 +327,77 @@ def _connector(name: str, table: Any, base: Path, where: str) -> SmtpSettings:
         password=password,
         timeout=_number(table, "timeout", 10.0, where, 0.1),
         ca_file=(base / _text(table, "ca_file", where)) if ca_file is not None else None,
+    )
+
+
+def _channels(table: dict[str, Any], where: str, only: Channel) -> frozenset[Channel]:
+    raw = table.get("channels", [only.value])
+    try:
+        channels = frozenset(Channel(c) for c in raw)
+    except (TypeError, ValueError) as e:
+        raise InvalidInput(f"{where}: channels must be a list of channel names") from e
+    if channels != {only}:
+        raise InvalidInput(f"{where}: a {table['type']} connector carries only the {only} channel")
+    return channels
+
+
+def _token(table: dict[str, Any], base: Path, where: str) -> Secret:
+    if "token_env" in table and "token_file" in table:
+        raise InvalidInput(f"{where}: give token_env or token_file, not both")
+    if "token_env" in table:
+        return Secret(env=_text(table, "token_env", where))
+    if "token_file" in table:
+        return Secret(file=(base / _text(table, "token_file", where)).expanduser())
+    raise InvalidInput(f"{where}: name the token's environment variable (token_env) or file")
+
+
+def _url(table: dict[str, Any], where: str, default: str) -> str:
+    url = _text(table, "api_url", where, default).rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        raise InvalidInput(f"{where}: api_url must start with https:// or http://")
+    return url
+
+
+def _whatsapp(name: str, table: dict[str, Any], base: Path, where: str) -> WhatsAppSettings:
+    keys = ("type", "channels", "phone_number_id", "token_env", "token_file", "api_url")
+    _only(table, (*keys, "template_language", "timeout"), where)
+    api_url = _url(table, where, GRAPH_API_URL)
+    if not urlsplit(api_url).path.strip("/"):
+        raise InvalidInput(f"{where}: api_url must end with the Graph API version (.../v21.0)")
+    number_id = _text(table, "phone_number_id", where)
+    if not number_id.isdigit():
+        raise InvalidInput(f"{where}: phone_number_id must be the number's id (digits)")
+    return WhatsAppSettings(
+        name=name,
+        channels=_channels(table, where, Channel.WHATSAPP),
+        phone_number_id=number_id,
+        token=_token(table, base, where),
+        api_url=api_url,
+        template_language=_text(table, "template_language", where, "en_US"),
+        timeout=_number(table, "timeout", 10.0, where, 0.1),
+    )
+
+
+def _sms(name: str, table: dict[str, Any], base: Path, where: str) -> SmsSettings:
+    keys = ("type", "channels", "account_sid", "from", "messaging_service_sid", "token_env")
+    _only(table, (*keys, "token_file", "api_url", "status_callback", "timeout"), where)
+    sender = _text(table, "from", where) if "from" in table else ""
+    service = (
+        _text(table, "messaging_service_sid", where) if "messaging_service_sid" in table else ""
+    )
+    if not (sender or service):
+        raise InvalidInput(
+            f"{where}: give the number to send from (from) or a messaging_service_sid"
+        )
+    callback = _text(table, "status_callback", where) if "status_callback" in table else ""
+    return SmsSettings(
+        name=name,
+        channels=_channels(table, where, Channel.SMS),
+        account_sid=_text(table, "account_sid", where),
+        token=_token(table, base, where),
+        sender=sender,
+        messaging_service_sid=service,
+        api_url=_url(table, where, TWILIO_API_URL),
+        status_callback=callback,
+        timeout=_number(table, "timeout", 10.0, where, 0.1),
     )

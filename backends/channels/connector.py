@@ -1,8 +1,8 @@
 """The connector interface: what carries an outbound message to a channel's provider.
 
-SMTP implements it today; WhatsApp, SMS and the like slot in as further
-classes with the same `send` (and report delivery and read receipts back
-through `Outbox.record_receipt`).
+SMTP (smtp.py), the WhatsApp Cloud API (whatsapp.py) and Twilio SMS (sms.py)
+implement it; the providers report delivery and read receipts later, through
+`Outbox.record_receipt` and `Outbox.record_failure` (receipts.py).
 """
 
 from __future__ import annotations
@@ -29,6 +29,11 @@ class Outbound:
     in_reply_to: str | None = None  # the customer's message this answers (its Message-ID)
     references: tuple[str, ...] = ()  # the thread so far, oldest first
     attempt: int = 1
+    #: outside WhatsApp's 24-hour window: the approved template the body fills, its
+    #: language and its parameters in order (None: send the body as text)
+    template: str | None = None
+    template_language: str = ""
+    template_parameters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +55,11 @@ class SendError(Exception):
 
 
 class TemporaryFailure(SendError):
-    """Try again later (a 4xx answer, a refused or dropped connection, a timeout)."""
+    """Try again later (SMTP 4xx, HTTP 429 or 5xx, a refused or dropped connection, a timeout)."""
 
 
 class PermanentFailure(SendError):
-    """Never try again (a 5xx answer, an address the provider refuses)."""
+    """Never try again (SMTP 5xx, HTTP 4xx, an address the provider refuses)."""
 
     permanent = True
 
@@ -114,3 +119,5 @@ class Outbox(Protocol):
     def counts(self) -> OutboxCounts: ...
 
     def record_receipt(self, provider_id: str, delivery: Delivery) -> bool: ...
+
+    def record_failure(self, provider_id: str, reason: str) -> bool: ...

@@ -18,7 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from backends.base import VistaError
-from backends.channels.config import ChannelsConfig, DispatchSettings, SmtpSettings
+from backends.channels.config import (
+    ChannelsConfig,
+    ConnectorSettings,
+    DispatchSettings,
+    SmsSettings,
+    WhatsAppSettings,
+)
 from backends.channels.connector import (
     Connector,
     Outbound,
@@ -26,14 +32,20 @@ from backends.channels.connector import (
     SendError,
     TemporaryFailure,
 )
+from backends.channels.sms import SmsConnector
 from backends.channels.smtp import SmtpConnector
+from backends.channels.whatsapp import WhatsAppConnector
 from backends.models import Channel
 
 log = logging.getLogger("vista.dispatch")
 
 
-def build_connector(settings: SmtpSettings) -> Connector:
+def build_connector(settings: ConnectorSettings) -> Connector:
     """The connector a configuration entry describes."""
+    if isinstance(settings, WhatsAppSettings):
+        return WhatsAppConnector(settings)
+    if isinstance(settings, SmsSettings):
+        return SmsConnector(settings)
     return SmtpConnector(settings)
 
 

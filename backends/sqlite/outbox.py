@@ -16,6 +16,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 
+from backends import templating
+from backends.channels import WHATSAPP_WINDOW
 from backends.channels.connector import Outbound, OutboxCounts, ProviderReceipt
 from backends.models import Channel, Delivery
 from backends.sqlite.store import Store
@@ -113,8 +115,7 @@ class SQLiteOutbox:
             ).fetchall()
             return [self._outbound(db, row) for row in found]
 
-    @staticmethod
-    def _outbound(db: sqlite3.Connection, row: sqlite3.Row) -> Outbound:
+    def _outbound(self, db: sqlite3.Connection, row: sqlite3.Row) -> Outbound:
         thread = db.execute(
             "SELECT direction, external_id FROM messages WHERE contact_id = ? "
             "AND external_id IS NOT NULL AND id <> ? AND direction <> 'note' "
@@ -124,6 +125,7 @@ class SQLiteOutbox:
         ids = [(r["direction"], r["external_id"]) for r in thread]
         ids = [(d, x) for d, x in ids if _MESSAGE_ID.fullmatch(x)]
         answered = next((x for d, x in reversed(ids) if d == "inbound"), None)
+        template, language, parameters = self._template(db, row)
         return Outbound(
             message_id=row["message_id"],
             channel=Channel(row["channel"]),
@@ -136,7 +138,34 @@ class SQLiteOutbox:
             in_reply_to=answered,
             references=tuple(x for _d, x in ids[-MAX_REFERENCES:]),
             attempt=row["attempts"],
+            template=template or None,
+            template_language=language,
+            template_parameters=parameters,
         )
+
+    def _template(
+        self, db: sqlite3.Connection, row: sqlite3.Row
+    ) -> tuple[str, str, tuple[str, ...]]:
+        """For a WhatsApp message outside the 24-hour window (the customer last wrote on
+        WhatsApp longer ago than that, now): the approved template its body fills, the
+        template's language and the parameters, in order; ("", "", ()) to send text."""
+        if row["channel"] != Channel.WHATSAPP.value:
+            return "", "", ()
+        last = db.execute(
+            "SELECT max(last_inbound_at) FROM contacts WHERE customer_id = ? "
+            "AND channel = 'whatsapp'",
+            (row["customer_id"],),
+        ).fetchone()[0]
+        if last is not None and self.clock() - float(last) <= WHATSAPP_WINDOW.total_seconds():
+            return "", "", ()
+        for name, language, body in db.execute(
+            "SELECT name, language, body FROM templates WHERE whatsapp_approved "
+            "AND coalesce(channel, 'whatsapp') = 'whatsapp' ORDER BY name"
+        ):
+            parameters = template_parameters(row["body"], body)
+            if parameters is not None:
+                return name, language or "", parameters
+        return "", "", ()
 
     def sent(self, message_id: int, receipt: ProviderReceipt) -> None:
         """The provider accepted it: final for the outbox; the message remembers its id."""
@@ -168,24 +197,54 @@ class SQLiteOutbox:
             )
             self._set_delivery(db, message_id, Delivery.FAILED, reason, now)
 
+    @staticmethod
+    def _by_provider_id(db: sqlite3.Connection, provider_id: str) -> tuple[int, str | None] | None:
+        """The message the provider knows as `provider_id` and its delivery; an e-mail
+        Message-ID matches with or without its angle brackets."""
+        ids = [provider_id] if provider_id.startswith("<") else [provider_id, f"<{provider_id}>"]
+        for candidate in ids:
+            row = db.execute(
+                "SELECT o.message_id, m.delivery FROM outbox o JOIN messages m "
+                "ON m.id = o.message_id WHERE o.provider_id = ?",
+                (candidate,),
+            ).fetchone()
+            if row is not None:
+                return int(row[0]), row[1]
+        return None
+
     def record_receipt(self, provider_id: str, delivery: Delivery) -> bool:
         """A provider's later report (delivered, read) for the message it knows as
         `provider_id`; never moves a message back. False when no message has that id."""
         now = self.clock()
         with self.store.write() as db:
-            row = db.execute(
-                "SELECT message_id FROM outbox WHERE provider_id = ?", (provider_id,)
-            ).fetchone()
-            if row is None:
+            found = self._by_provider_id(db, provider_id)
+            if found is None:
                 return False
-            current = db.execute(
-                "SELECT delivery FROM messages WHERE id = ?", (row[0],)
-            ).fetchone()[0]
+            message_id, current = found
             if current == Delivery.FAILED.value or _RANK.get(
                 Delivery(current) if current else Delivery.QUEUED, 0
             ) >= _RANK.get(delivery, 0):
                 return True
-            self._set_delivery(db, row[0], delivery, None, now)
+            self._set_delivery(db, message_id, delivery, None, now)
+            return True
+
+    def record_failure(self, provider_id: str, reason: str) -> bool:
+        """The provider could not deliver the message it accepted as `provider_id` (a
+        failed status, a bounce): the message is failed, with the provider's reason.
+        A message already read stays read. False when no message has that id."""
+        now = self.clock()
+        with self.store.write() as db:
+            found = self._by_provider_id(db, provider_id)
+            if found is None:
+                return False
+            message_id, current = found
+            if current == Delivery.READ.value:
+                return True
+            db.execute(
+                "UPDATE outbox SET status = 'failed', last_error = ? WHERE message_id = ?",
+                (reason, message_id),
+            )
+            self._set_delivery(db, message_id, Delivery.FAILED, reason or "not delivered", now)
             return True
 
     def counts(self) -> OutboxCounts:
@@ -230,3 +289,12 @@ class SQLiteOutbox:
             "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
             (int(now), "contact", row["contact_id"], f"delivery:{delivery.value}", "dispatcher"),
         )
+
+
+def template_parameters(body: str, template_body: str) -> tuple[str, ...] | None:
+    """The values `body` gives the variables of `template_body`, in order of appearance,
+    or None when `body` is not the template filled (see `templating.matches`)."""
+    parts = templating.VARIABLE.split(template_body)
+    pattern = "".join(re.escape(p) if i % 2 == 0 else r"([^\n\t]+?)" for i, p in enumerate(parts))
+    found = re.fullmatch(pattern, body)
+    return None if found is None else found.groups()

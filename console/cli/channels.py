@@ -13,13 +13,22 @@ import typer
 from backends import local_path
 from backends.base import Backend, Capability, InvalidInput
 from backends.channels import config as channels_config
-from backends.channels.config import ChannelsConfig
+from backends.channels.config import (
+    ChannelsConfig,
+    ConnectorSettings,
+    SmsSettings,
+    WhatsAppSettings,
+)
 from backends.channels.connector import SendError
+from backends.channels.receipts import receipt_hook
+from backends.models import Role
+from backends.providers.delivery import DeliveryHook, DeliveryUpdate, ignore_update
 from console.cli.kit import STATE, JsonOpt, handles_errors, mutating
 from console.cli.output import emit_json, emit_jsonl, fail, stderr, stdout, table
 
 if TYPE_CHECKING:
     from backends.channels.connector import Outbound
+    from console.server.hub import Hub
 
 channels_app = typer.Typer(
     help="The connectors that carry replies out (channels.toml).", no_args_is_help=True
@@ -82,6 +91,54 @@ def start_background(
         backend.close()
 
     return halt
+
+
+def _describe(c: ConnectorSettings) -> dict[str, object]:
+    """One connector as `channels list` shows it: where a secret comes from, never the secret."""
+    row: dict[str, object] = {
+        "name": c.name,
+        "type": c.kind,
+        "channels": sorted(ch.value for ch in c.channels),
+    }
+    if isinstance(c, WhatsAppSettings):
+        return row | {
+            "server": c.api_url,
+            "security": "https" if c.api_url.startswith("https://") else "none",
+            "username": c.phone_number_id,
+            "password": c.token.describe(),
+            "from": c.phone_number_id,
+        }
+    if isinstance(c, SmsSettings):
+        return row | {
+            "server": c.api_url,
+            "security": "https" if c.api_url.startswith("https://") else "none",
+            "username": c.account_sid,
+            "password": c.token.describe(),
+            "from": c.sender or c.messaging_service_sid,
+        }
+    return row | {
+        "server": f"{c.host}:{c.port}",
+        "security": c.security,
+        "username": c.username,
+        "password": c.password.describe() if c.password else "none",
+        "from": c.sender,
+    }
+
+
+def receipt_recorder(hub: Hub) -> DeliveryHook:
+    """`vista serve`'s `on_delivery_update`: each provider's status (and each e-mail
+    bounce) on the message it names, in the served store's outbox (delivered, read,
+    failed with the reason). A read-only server, or a store without an outbox, logs it."""
+
+    def hook(update: DeliveryUpdate) -> None:
+        backend = hub.backend("dispatcher", read_only=False, role=Role.ADMIN)
+        if Capability.OUTBOX not in backend.capabilities:
+            ignore_update(update)
+            return
+        receipt_hook(backend.outbox())(update)
+        hub.changed.notify()
+
+    return hook
 
 
 def register(app: typer.Typer) -> None:
@@ -156,19 +213,7 @@ def register(app: typer.Typer) -> None:
         """The configured connectors (where a password comes from, never the password)."""
         store = store_if_local(STATE.url)
         config = load_channels(channels, store)
-        rows = [
-            {
-                "name": c.name,
-                "type": c.kind,
-                "channels": sorted(ch.value for ch in c.channels),
-                "server": f"{c.host}:{c.port}",
-                "security": c.security,
-                "username": c.username,
-                "password": c.password.describe() if c.password else "none",
-                "from": c.sender,
-            }
-            for c in config.connectors
-        ]
+        rows = [_describe(c) for c in config.connectors]
         if json_:
             emit_jsonl(rows)
             return
@@ -179,14 +224,14 @@ def register(app: typer.Typer) -> None:
             ("name", "type", "channels", "server", "security", "username", "password", "from"),
             (
                 (
-                    r["name"],
-                    r["type"],
-                    ", ".join(r["channels"]),
-                    r["server"],
-                    r["security"],
-                    r["username"] or "",
-                    r["password"],
-                    r["from"],
+                    str(r["name"]),
+                    str(r["type"]),
+                    ", ".join(r["channels"]),  # type: ignore[arg-type]
+                    str(r["server"]),
+                    str(r["security"]),
+                    str(r["username"] or ""),
+                    str(r["password"]),
+                    str(r["from"]),
                 )
                 for r in rows
             ),

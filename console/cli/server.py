@@ -12,7 +12,7 @@ import typer
 from backends import open_factory
 from backends.base import InvalidInput
 from backends.models import Role
-from console.cli.channels import ChannelsOpt, start_background, store_if_local
+from console.cli.channels import ChannelsOpt, receipt_recorder, start_background, store_if_local
 from console.cli.kit import STATE, JsonOpt, handles_errors, mutating
 from console.cli.output import emit_json, emit_jsonl, stderr, stdout, table
 from console.format import when
@@ -147,7 +147,7 @@ def register(app: typer.Typer) -> None:
             highlight=False,
         )
         config = uvicorn.Config(
-            create_app(hub=hub),
+            create_app(hub=hub, on_delivery_update=receipt_recorder(hub)),
             host=host,
             port=port,
             log_level=log_level,
