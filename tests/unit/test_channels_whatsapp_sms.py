@@ -4,6 +4,7 @@ signed status webhooks on a live server with `vista serve`'s receipt hook."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -35,6 +36,7 @@ from tests.provider_api import (
     Fault,
     ProviderApi,
 )
+from tests.unit.test_channels_cli import vista
 
 APP_SECRET = "wa-app-secret-for-receipts"
 AUTH_TOKEN = "twilio-webhook-token-for-receipts"
@@ -419,3 +421,30 @@ def test_status_webhooks_and_bounces_mark_the_messages_delivered_read_or_failed(
             ).fetchone() == ("failed",)
     finally:
         live.stop()
+
+
+def test_channels_list_and_test_show_the_api_connectors_never_their_tokens(
+    tmp_path: Path, api: ProviderApi
+) -> None:
+    path = write_channels(tmp_path / "channels.toml", api)
+    env = {"TEST_WA_TOKEN": WHATSAPP_TOKEN, "TEST_TWILIO_TOKEN": TWILIO_TOKEN}
+    listed = vista("channels", "list", "--channels", str(path), "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(r["name"], r["type"], r["channels"]) for r in rows] == [
+        ("wa", "whatsapp", ["whatsapp"]),
+        ("sms", "sms", ["sms"]),
+    ]
+    assert rows[0]["password"] == "$TEST_WA_TOKEN (set)"
+    assert rows[1]["server"] == api.url and rows[1]["from"] == SENDER
+    assert WHATSAPP_TOKEN not in listed.stdout and TWILIO_TOKEN not in listed.stdout
+
+    tested = vista("channels", "test", "wa", "--channels", str(path), env=env)
+    assert tested.returncode == 0, tested.stderr
+    assert tested.stdout.startswith("wa: ok, ") and "(Vista Shop)" in tested.stdout
+    refused = vista(
+        "channels", "test", "sms", "--channels", str(path), env={**env, "TEST_TWILIO_TOKEN": "x"}
+    )
+    assert refused.returncode == 1
+    assert "sms: authentication refused: Authenticate" in refused.stderr
+    assert api.sends == []  # nothing was sent
