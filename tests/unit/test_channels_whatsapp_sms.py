@@ -8,6 +8,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -15,10 +16,12 @@ import pytest
 
 from backends.base import InvalidInput
 from backends.channels import config
-from backends.channels.connector import PermanentFailure, TemporaryFailure
+from backends.channels.connector import PermanentFailure, ProviderReceipt, TemporaryFailure
 from backends.channels.dispatcher import Dispatcher, build_connector
+from backends.channels.receipts import record
 from backends.models import Channel, Delivery, QueueQuery, Role
 from backends.providers import twilio, whatsapp
+from backends.providers.delivery import DeliveryState, DeliveryUpdate
 from backends.providers.settings import ChannelSettings
 from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.outbox import SQLiteOutbox, template_parameters
@@ -448,3 +451,23 @@ def test_channels_list_and_test_show_the_api_connectors_never_their_tokens(
     assert refused.returncode == 1
     assert "sms: authentication refused: Authenticate" in refused.stderr
     assert api.sends == []  # nothing was sent
+
+
+def test_receipts_move_a_message_forward_and_a_failure_never_unreads_it(
+    backend: SQLiteBackend, demo_db: Path
+) -> None:
+    sms = phone_contact(backend, demo_db, Channel.SMS, SMS_PHONE, hours_ago=1)
+    sent = backend.reply(sms, "Ecco.")
+    outbox = SQLiteOutbox(backend.store)
+    outbox.sent(sent.id, ProviderReceipt("<vista.7@shop.example>"))
+    update = partial(DeliveryUpdate, "email", "vista.7@shop.example")
+    assert record(outbox, update(DeliveryState.QUEUED)) is False  # nothing new
+    assert record(outbox, update(DeliveryState.DELIVERED)) is True  # without <>, as bounces say
+    assert delivery(backend, sms) == (Delivery.DELIVERED, None)
+    assert record(outbox, update(DeliveryState.SENT)) is True
+    assert delivery(backend, sms) == (Delivery.DELIVERED, None)  # never back
+    assert record(outbox, update(DeliveryState.READ)) is True
+    assert record(outbox, update(DeliveryState.FAILED, "5.1.1 late bounce")) is True
+    assert delivery(backend, sms) == (Delivery.READ, None)
+    assert outbox.record_failure("SMunknown", "30003") is False
+    assert outbox.record_receipt("SMunknown", Delivery.READ) is False
