@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -91,7 +92,7 @@ def write_channels(path: Path, api: ProviderApi, *, timeout: float = 5.0, extra:
 
 
 def dispatcher(
-    backend: SQLiteBackend, tmp_path: Path, api: ProviderApi, clock: Clock, **kw: float
+    backend: SQLiteBackend, tmp_path: Path, api: ProviderApi, clock: Clock, **kw: Any
 ) -> Dispatcher:
     loaded = config.load(write_channels(tmp_path / "channels.toml", api, **kw))
     return Dispatcher.from_config(SQLiteOutbox(backend.store, clock=clock), loaded, clock=clock)
@@ -128,7 +129,8 @@ def test_a_whatsapp_and_an_sms_reply_go_out_as_the_providers_document(
     backend.reply(sms, "Ordine spedito, arriva domani.")
     assert wa_reply.delivery is Delivery.QUEUED and api.sends == []
 
-    report = dispatcher(backend, tmp_path, api, Clock()).drain()
+    callback = 'status_callback = "https://vista.example.com/api/v1/channels/sms/webhook"\n'
+    report = dispatcher(backend, tmp_path, api, Clock(), extra=callback).drain()
     assert (report.sent, report.retried, report.failed) == (2, 0, 0)
     by_path = {r.path: r for r in api.sends}
     sent_wa = by_path[f"/{GRAPH_VERSION}/{PHONE_NUMBER_ID}/messages"]
@@ -148,6 +150,7 @@ def test_a_whatsapp_and_an_sms_reply_go_out_as_the_providers_document(
         "To": SMS_PHONE,
         "From": SENDER,
         "Body": "Ordine spedito, arriva domani.",
+        "StatusCallback": "https://vista.example.com/api/v1/channels/sms/webhook",
     }
     # the provider's id of the message is what its status webhooks will name
     wa_msg = backend.get_contact(wa).messages[-1]
