@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from backends.channels.connector import (
     PermanentFailure,
@@ -21,6 +19,9 @@ from backends.channels.connector import (
     TemporaryFailure,
 )
 from backends.providers.delivery import ProviderRequest, SendResult
+
+if TYPE_CHECKING:
+    import httpx
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -39,12 +40,16 @@ class ProviderClient:
         self._client: httpx.Client | None = None
 
     def _session(self) -> httpx.Client:
+        import httpx  # see `call`
+
         if self._client is None:
             self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
         return self._client
 
     def call(self, request: ProviderRequest) -> httpx.Response:
         """Send `request`; a transport trouble is a TemporaryFailure naming the host."""
+        import httpx  # here, not at import: httpx's own CLI module loads rich when it can
+
         try:
             return self._session().request(
                 request.method, request.url, headers=request.headers, content=request.body or None

@@ -51,7 +51,7 @@ from backends.models import (
     TokenInfo,
     utcnow,
 )
-from backends.sqlite import admin, imports, inbound, rows, wal
+from backends.sqlite import deferred, rows, wal
 from backends.sqlite import outbox as outbox_store
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.identity.backend_ops import IdentityOps
@@ -1017,7 +1017,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
     ) -> InboundResult:
         """A customer's message arrived: see `Backend.deliver_inbound` (backends/sqlite/inbound.py)."""
         me = self._writer()
-        return inbound.deliver_inbound(
+        return deferred.inbound().deliver_inbound(
             self.store,
             me,
             self.clock(),
@@ -1064,7 +1064,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         """See `Backend.import_file`: the import pipeline (backends/sqlite/identity/importer.py)
         on a connection of its own, as the acting agent."""
         me = self._writer()
-        return imports.import_file(
+        return deferred.imports().import_file(
             self.store.path,
             Path(path),
             actor=me.name,
@@ -1104,10 +1104,10 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         return TokenStore(self.store).verify(token)
 
     def store_info(self) -> StoreInfo:
-        return admin.info(self.store.path)
+        return deferred.admin().info(self.store.path)
 
     def check_store(self) -> tuple[str, ...]:
-        return tuple(admin.check(self.store.path))
+        return tuple(deferred.admin().check(self.store.path))
 
 
 __all__ = ["AT_RISK_SECONDS", "OPEN_STATUSES", "SQLiteBackend"]
