@@ -1,0 +1,107 @@
+"""Survivorship's `most_frequent`: names are counted case-insensitively, ties go to the
+source priority and then to the newest record; other policies on both sides of their rule.
+"""
+
+from __future__ import annotations
+
+from backends.identity.config import MatchConfig, apply_config
+from backends.identity.features import extract
+from backends.identity.survivorship import Member, golden
+
+
+def member(rid: int, source: str, at: int, **fields: str) -> Member:
+    return Member(rid, source, f"{source}-{rid}", at, extract(fields, "IT"))
+
+
+def test_names_spelt_in_different_case_count_as_one_family() -> None:
+    # Rossi is the newest and comes from the first source; DeLuca is written twice
+    members = [
+        member(1, "crm", 300, first_name="Anna", last_name="Rossi"),
+        member(2, "webshop", 100, first_name="Anna", last_name="DeLuca"),
+        member(3, "helpdesk", 200, first_name="Anna", last_name="Deluca"),
+    ]
+    values, prov = golden(members, MatchConfig())
+    assert values["last_name"].lower() == "deluca"
+    assert prov["last_name"]["losers"] == ["Rossi"]  # Deluca is the same name, not a loser
+
+
+def test_the_most_frequent_name_wins_over_source_priority_and_recency() -> None:
+    members = [
+        member(1, "crm", 900, first_name="Maria", last_name="Bianchi"),
+        member(2, "webshop", 100, first_name="MARTA", last_name="Bianchi"),
+        member(3, "helpdesk", 200, first_name="marta", last_name="Bianchi"),
+    ]
+    values, prov = golden(members, MatchConfig())
+    assert values["first_name"].lower() == "marta"
+    assert prov["first_name"]["losers"] == ["Maria"]
+    assert prov["last_name"]["losers"] == []
+
+
+def test_a_tie_in_frequency_goes_to_the_preferred_source_then_the_newest() -> None:
+    cfg = MatchConfig()
+    first, second = cfg.source_priority[0], cfg.source_priority[1]
+    members = [
+        member(1, second, 900, first_name="Luca", last_name="Verdi"),
+        member(2, first, 100, first_name="Luigi", last_name="Verdi"),
+    ]
+    values, prov = golden(members, cfg)
+    assert values["first_name"] == "Luigi" and prov["first_name"]["source"] == first
+    # same source: the newest record wins
+    members = [
+        member(1, first, 100, first_name="Luca", last_name="Verdi"),
+        member(2, first, 900, first_name="Luigi", last_name="Verdi"),
+    ]
+    values, prov = golden(members, cfg)
+    assert values["first_name"] == "Luigi" and prov["first_name"]["record_id"] == 2
+    # same source and time: the later record
+    members = [
+        member(5, first, 100, first_name="Luca", last_name="Verdi"),
+        member(4, first, 100, first_name="Luigi", last_name="Verdi"),
+    ]
+    values, prov = golden(members, cfg)
+    assert values["first_name"] == "Luca" and prov["first_name"]["record_id"] == 5
+
+
+def test_most_recent_first_non_empty_and_source_priority_choose_differently() -> None:
+    members = [
+        member(1, "helpdesk", 100, first_name="Anna", last_name="Neri", language="it"),
+        member(2, "crm", 150, first_name="Anna", last_name="Neri", language="en"),
+        member(3, "webshop", 200, first_name="Anna", last_name="Neri", language="de"),
+    ]
+    # source priority is crm, webshop, helpdesk: each policy picks another value
+    for policy, expected in (
+        ("most_recent", "de"),
+        ("first_non_empty", "it"),
+        ("source_priority", "en"),
+    ):
+        cfg = apply_config(MatchConfig(), {"policies": {"language": policy}})
+        values, prov = golden(members, cfg)
+        assert values["language"] == expected, policy
+        assert len(prov["language"]["losers"]) == 2
+
+
+def test_an_empty_value_never_wins() -> None:
+    members = [
+        member(1, "crm", 900, first_name="Anna", last_name=""),
+        member(2, "webshop", 100, first_name="anna", last_name="Neri"),
+    ]
+    values, prov = golden(members, MatchConfig())
+    assert values["last_name"] == "Neri" and prov["last_name"]["source"] == "webshop"
+    assert values["birth_date"] is None and "birth_date" not in prov
+
+
+def test_an_agents_correction_survives_recomputation() -> None:
+    members = [
+        member(1, "crm", 300, first_name="Anna", last_name="Neri"),
+        member(2, "webshop", 100, first_name="Anna", last_name="Neri"),
+    ]
+    corrected = {"last_name": {"source": "agent:giulia", "at": 400, "losers": ["Neri"]}}
+    values, prov = golden(members, MatchConfig(), corrected, {"last_name": "Neri-Bassi"})
+    assert values["last_name"] == "Neri-Bassi" and prov["last_name"]["source"] == "agent:giulia"
+    # a source's provenance is not a correction
+    by_source = {"last_name": {"source": "crm", "at": 300, "losers": []}}
+    values, _prov = golden(members, MatchConfig(), by_source, {"last_name": "Neri-Bassi"})
+    assert values["last_name"] == "Neri"
+    # the same for a customer of one record
+    values, prov = golden(members[:1], MatchConfig(), corrected, {"last_name": "Neri-Bassi"})
+    assert values["last_name"] == "Neri-Bassi"
