@@ -38,7 +38,7 @@ def main(patterns: list[str]) -> int:
         return 1
     same = equivalents()
     rows = []
-    totals = [0, 0, 0, 0, 0]  # killed, survived, no tests, other, equivalent
+    totals = [0, 0, 0, 0, 0]  # killed, survived, no tests, not run yet, equivalent
     for meta in metas:
         module = str(meta.relative_to(MUTANTS))[: -len(".meta")]
         codes = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
@@ -59,17 +59,19 @@ def main(patterns: list[str]) -> int:
                 counts[1] += 1
             elif code in NO_TESTS:
                 counts[2] += 1
-            else:
+            elif code is None:
                 counts[3] += 1
+            else:  # suspicious, segfault, interrupted: a test did not pass cleanly either
+                counts[0] += 1
         rows.append((module, counts))
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
     print(
-        f"{'module':<36} {'killed':>7} {'survived':>8} {'no test':>7} {'other':>5} {'equiv':>5} {'score':>6}"
+        f"{'module':<36} {'killed':>7} {'survived':>8} {'no test':>7} {'not run':>7} {'equiv':>5} {'score':>6}"
     )
     for module, (k, s, n, o, e) in [*rows, ("total", totals)]:
-        scored = k + s + n + o
+        scored = k + s + n
         score = f"{100 * k / scored:5.1f}%" if scored else "    -"
-        print(f"{module:<36} {k:>7} {s:>8} {n:>7} {o:>5} {e:>5} {score:>6}")
+        print(f"{module:<36} {k:>7} {s:>8} {n:>7} {o:>7} {e:>5} {score:>6}")
     return 0
 
 

@@ -236,7 +236,8 @@ def name_key(raw: str) -> str:
     text = _NON_LETTER.sub(" ", text.replace("'", "").replace("’", ""))
     words = [w for w in text.split() if w not in _TITLES]
     key = " ".join(words)
-    return "" if key in JUNK_TEXT else key
+    # "n/a" is junk before its punctuation goes ("n a" is not)
+    return "" if key in JUNK_TEXT or is_junk_text(raw) else key
 
 
 def display_name(raw: str) -> str:
