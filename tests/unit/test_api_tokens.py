@@ -38,7 +38,8 @@ def _plant(tokens: TokenStore, token: str, name: str = "planted") -> None:
 def test_a_new_token_is_long_random_and_works_at_once(tokens: TokenStore) -> None:
     token, info = tokens.create("desk-1", "operator", "giulia")
     other, _ = tokens.create("desk-2", Role.OPERATOR, "giulia")
-    assert token.startswith(PREFIX) and len(token) >= len(PREFIX) + 40 and token != other
+    # 256 random bits in URL-safe base64: 43 characters after the prefix
+    assert token.startswith(PREFIX) and len(token) == len(PREFIX) + 43 and token != other
     assert (info.name, info.role, info.agent, info.active) == (
         "desk-1",
         Role.OPERATOR,

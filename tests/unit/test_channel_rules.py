@@ -164,3 +164,30 @@ def test_on_its_own_channel_the_customer_needs_no_address() -> None:
     nobody = Customer(1, "Anna", "Neri")
     for channel in Channel:
         assert rules(channel, customer=nobody) == [], channel
+
+
+def test_what_each_refusal_says() -> None:
+    """The messages the composer and the API show, and the rule names scripts read."""
+    empty = check_reply(
+        Channel.CHAT, " ", now=NOW, last_inbound_at=NOW, contact_channel=Channel.CHAT
+    )
+    assert [(p.rule, p.message) for p in empty] == [("empty", "the reply is empty")]
+    # without saying otherwise, a reply is not an approved template
+    window = check_reply(WA, "Ciao", now=NOW, last_inbound_at=None, contact_channel=WA)
+    assert [(p.rule, p.message) for p in window] == [
+        (
+            "whatsapp_window",
+            "outside WhatsApp's 24-hour window only an approved template may be sent",
+        )
+    ]
+    web = check_reply(
+        Channel.WEB,
+        "Ciao",
+        now=NOW,
+        last_inbound_at=NOW,
+        contact_channel=Channel.EMAIL,
+        customer=Customer(1, "Anna", "Neri", emails=("anna@libero.it",)),
+    )
+    assert [(p.rule, p.message) for p in web] == [
+        ("no_address", "a web reply can only answer a web contact")
+    ]

@@ -105,3 +105,21 @@ def test_an_agents_correction_survives_recomputation() -> None:
     # the same for a customer of one record
     values, prov = golden(members[:1], MatchConfig(), corrected, {"last_name": "Neri-Bassi"})
     assert values["last_name"] == "Neri-Bassi"
+
+
+def test_addresses_are_told_apart_by_street_and_postcode() -> None:
+    members = [
+        member(1, "crm", 100, street="Via Roma 5", city="Milano", postal_code="20100"),
+        member(2, "webshop", 200, street="V. Roma, 5", city="Milano", postal_code="20100"),
+        member(3, "helpdesk", 300, street="Via Po 1", city="Milano", postal_code="20100"),
+        member(4, "crm", 400, street="Via Roma 5", city="Torino", postal_code="10100"),
+    ]
+    values, prov = golden(members, MatchConfig())
+    shown = [(a["street"], a["postal_code"], a["source"]) for a in values["addresses"]]
+    # newest first; the two spellings of Via Roma 5 in Milan are one address, in its newest form
+    assert shown == [
+        ("Via Roma 5", "10100", "crm"),
+        ("Via Po 1", "20100", "helpdesk"),
+        ("V. Roma, 5", "20100", "webshop"),
+    ]
+    assert prov["addresses"]["source"] == "crm" and prov["addresses"]["record_id"] == 4
