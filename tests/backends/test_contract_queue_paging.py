@@ -114,3 +114,9 @@ def test_a_short_last_page_has_no_next_and_a_backward_page_before_the_start_is_e
 def test_a_forged_queue_cursor_is_refused(backend: Backend, cursor: str) -> None:
     with pytest.raises(InvalidInput, match="cursor"):
         backend.queue(PROBE, cursor=cursor, limit=2)
+
+
+def test_a_page_holds_50_contacts_unless_asked_otherwise(backend: Backend) -> None:
+    assert backend.queue_count() > 51
+    page = backend.queue()
+    assert len(page.contacts) == 50 and page.next_cursor is not None
