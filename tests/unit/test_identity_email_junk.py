@@ -104,3 +104,9 @@ def test_no_value_is_no_email() -> None:
     assert n.email(None) == ""
     assert n.email(12) == ""
     assert n.email("   ") == ""
+
+
+def test_only_the_first_plus_starts_a_tag() -> None:
+    assert n.email("mario+a+b@gmail.com") == "mario@gmail.com"
+    assert n.email("test+a+b@shop.it") == ""  # the placeholder before the first +
+    assert n.email("anna+a+b@libero.it") == "anna+a+b@libero.it"  # kept where tags matter

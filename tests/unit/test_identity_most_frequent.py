@@ -123,3 +123,94 @@ def test_addresses_are_told_apart_by_street_and_postcode() -> None:
         ("V. Roma, 5", "20100", "webshop"),
     ]
     assert prov["addresses"]["source"] == "crm" and prov["addresses"]["record_id"] == 4
+
+
+ANNA = dict(
+    first_name="Anna",
+    last_name="Neri",
+    email="Anna.Neri@Libero.it; a.neri@gmail.com",
+    mobile="347 1234567",
+    street="Via Roma 5",
+    city="Milano",
+    postal_code="20100",
+    language="it",
+)
+PROV = {"source": "crm", "source_id": "crm-7", "record_id": 7, "at": 500, "losers": []}
+
+
+def test_a_customer_of_one_record_takes_every_value_from_it() -> None:
+    values, prov = golden([member(7, "crm", 500, **ANNA)], MatchConfig())
+    assert values == {
+        "first_name": "Anna",
+        "last_name": "Neri",
+        "birth_date": None,
+        "language": "it",
+        "tier": "",
+        "segment": "",
+        # e-mails as the customer wrote them (Gmail's dots kept for display)
+        "emails": ["anna.neri@libero.it", "a.neri@gmail.com"],
+        "phones": ["+393471234567"],
+        "addresses": [
+            {
+                "street": "Via Roma 5",
+                "city": "Milano",
+                "region": "",
+                "postal_code": "20100",
+                "country": "",
+                "source": "crm",
+            }
+        ],
+    }
+    assert prov == {
+        "first_name": PROV,
+        "last_name": PROV,
+        "language": PROV,
+        "emails": {
+            **PROV,
+            "values": {"a.neri@gmail.com": "crm", "anna.neri@libero.it": "crm"},
+        },
+        "phones": {**PROV, "values": {"+393471234567": "crm"}},
+        "addresses": PROV,
+    }
+
+
+def test_a_customer_of_one_record_follows_the_configured_policies() -> None:
+    cfg = apply_config(MatchConfig(), {"policies": {"emails": "most_recent", "addresses": "all"}})
+    values, prov = golden([member(7, "crm", 500, **ANNA)], cfg)
+    assert values["emails"] == ["anna.neri@libero.it", "a.neri@gmail.com"]
+    assert prov["emails"] == {**PROV, "losers": ["a.neri@gmail.com"]}
+    assert prov["addresses"] == {**PROV, "values": {"('via roma 5', '20100')": "crm"}}
+
+
+def test_a_customer_of_one_record_without_values_has_empty_fields() -> None:
+    values, prov = golden([member(7, "crm", 500, first_name="Anna")], MatchConfig())
+    assert values == {
+        "first_name": "Anna",
+        "last_name": "",
+        "birth_date": None,
+        "language": "",
+        "tier": "",
+        "segment": "",
+        "emails": [],
+        "phones": [],
+        "addresses": [],
+    }
+    assert prov == {"first_name": PROV}
+
+
+def test_source_priority_ties_go_to_the_newest_record() -> None:
+    members = [
+        member(1, "crm", 100, first_name="Anna", birth_date="1980-01-01"),
+        member(2, "crm", 300, first_name="Anna", birth_date="1980-01-02"),
+        member(3, "crm", 200, first_name="Anna", birth_date="1980-01-03"),
+        member(4, "webshop", 900, first_name="Anna", birth_date="1980-01-04"),
+    ]
+    values, prov = golden(members, MatchConfig())  # birth dates: source priority
+    assert values["birth_date"] == "1980-01-02" and prov["birth_date"]["record_id"] == 2
+    # same source and time: the higher record id
+    members = [
+        member(5, "crm", 100, first_name="Anna", birth_date="1980-01-05"),
+        member(6, "crm", 100, first_name="Anna", birth_date="1980-01-06"),
+    ]
+    values, _prov = golden(members, MatchConfig())
+    assert values["birth_date"] == "1980-01-06"

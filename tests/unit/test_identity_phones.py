@@ -143,3 +143,8 @@ def test_default_region_must_be_a_known_country() -> None:
 )
 def test_fast_path_and_phonenumbers_agree_on_edge_keys(key: str, region: str) -> None:
     assert phones.e164(key, region) == phones.slow_e164(key, region)
+
+
+def test_the_default_region_is_italy() -> None:
+    assert n.phone("347 123 4567") == ("+393471234567", "")
+    assert n.phone("02 1234 5678") == ("+390212345678", "")
