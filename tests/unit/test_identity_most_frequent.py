@@ -125,16 +125,16 @@ def test_addresses_are_told_apart_by_street_and_postcode() -> None:
     assert prov["addresses"]["source"] == "crm" and prov["addresses"]["record_id"] == 4
 
 
-ANNA = dict(
-    first_name="Anna",
-    last_name="Neri",
-    email="Anna.Neri@Libero.it; a.neri@gmail.com",
-    mobile="347 1234567",
-    street="Via Roma 5",
-    city="Milano",
-    postal_code="20100",
-    language="it",
-)
+ANNA = {
+    "first_name": "Anna",
+    "last_name": "Neri",
+    "email": "Anna.Neri@Libero.it; a.neri@gmail.com",
+    "mobile": "347 1234567",
+    "street": "Via Roma 5",
+    "city": "Milano",
+    "postal_code": "20100",
+    "language": "it",
+}
 PROV = {"source": "crm", "source_id": "crm-7", "record_id": 7, "at": 500, "losers": []}
 
 
