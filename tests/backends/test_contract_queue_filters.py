@@ -109,3 +109,11 @@ def test_resolved_contacts_only_when_asked(backend: Backend) -> None:
     resolved = backend.queue(QueueQuery(statuses=(ContactStatus.RESOLVED,)), limit=500).contacts
     assert resolved and all(c.status is ContactStatus.RESOLVED for c in resolved)
     assert backend.queue_count(QueueQuery(statuses=(ContactStatus.RESOLVED,))) >= len(resolved)
+
+
+def test_any_status_still_leaves_resolved_contacts_out(backend: Backend) -> None:
+    anything = backend.queue(QueueQuery(statuses=()), limit=500).contacts
+    assert anything and all(c.status is not ContactStatus.RESOLVED for c in anything)
+    assert backend.queue_count(QueueQuery(statuses=())) == len(anything)
+    every = tuple(ContactStatus)
+    assert backend.queue_count(QueueQuery(statuses=every)) > len(anything)
