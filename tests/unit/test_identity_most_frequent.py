@@ -214,3 +214,83 @@ def test_source_priority_ties_go_to_the_newest_record() -> None:
     ]
     values, _prov = golden(members, MatchConfig())
     assert values["birth_date"] == "1980-01-06"
+
+
+def _emails(policy: str, members: list[Member]) -> tuple[list[str], dict[str, object]]:
+    values, prov = golden(members, apply_config(MatchConfig(), {"policies": {"emails": policy}}))
+    return values["emails"], prov["emails"]
+
+
+LISTS = [
+    member(1, "helpdesk", 100, email="old@libero.it; shared@libero.it"),
+    member(2, "webshop", 200, email="shared@libero.it"),
+    member(3, "crm", 150, email="crm@libero.it"),
+    member(4, "helpdesk", 300, email="new@libero.it"),
+]
+
+
+def test_each_list_policy_puts_its_own_winner_first_then_the_newest() -> None:
+    expected = {
+        "most_recent": (["new@libero.it", "shared@libero.it", "crm@libero.it", "old@libero.it"], 4),
+        "all": (["new@libero.it", "shared@libero.it", "crm@libero.it", "old@libero.it"], 4),
+        # twice, from webshop (ranked before helpdesk)
+        "most_frequent": (
+            ["shared@libero.it", "new@libero.it", "crm@libero.it", "old@libero.it"],
+            2,
+        ),
+        "source_priority": (
+            ["crm@libero.it", "new@libero.it", "shared@libero.it", "old@libero.it"],
+            3,
+        ),
+        "first_non_empty": (
+            ["old@libero.it", "new@libero.it", "shared@libero.it", "crm@libero.it"],
+            1,
+        ),
+    }
+    for policy, (emails, record_id) in expected.items():
+        got, prov = _emails(policy, LISTS)
+        assert got == emails, policy
+        winner = next(m for m in LISTS if m.record_id == record_id)
+        assert prov["source"] == winner.source and prov["record_id"] == record_id, policy
+        assert prov["source_id"] == winner.source_id and prov["at"] == winner.at, policy
+        # a single-value policy lists the rest as losers; "all" keeps them all
+        assert prov["losers"] == ([] if policy == "all" else emails[1:]), policy
+    _got, prov = _emails("all", LISTS)
+    assert prov["values"] == {
+        "old@libero.it": "helpdesk",
+        "shared@libero.it": "helpdesk",
+        "crm@libero.it": "crm",
+        "new@libero.it": "helpdesk",
+    }
+
+
+def test_list_ties_go_to_the_preferred_source_then_the_newest_then_the_higher_id() -> None:
+    by_source = [
+        member(1, "helpdesk", 900, email="h@libero.it"),
+        member(2, "webshop", 100, email="w@libero.it"),
+    ]
+    assert _emails("most_frequent", by_source)[0][0] == "w@libero.it"
+    by_time = [
+        member(1, "webshop", 100, email="a@libero.it"),
+        member(2, "webshop", 300, email="b@libero.it"),
+        member(3, "webshop", 200, email="c@libero.it"),
+    ]
+    assert _emails("most_frequent", by_time)[0][0] == "b@libero.it"
+    assert _emails("source_priority", by_time)[0][0] == "b@libero.it"
+    by_id = [
+        member(5, "webshop", 100, email="a@libero.it"),
+        member(6, "webshop", 100, email="b@libero.it"),
+    ]
+    assert _emails("most_frequent", by_id)[0][0] == "b@libero.it"
+    assert _emails("source_priority", by_id)[0][0] == "b@libero.it"
+    assert _emails("first_non_empty", by_id)[0][0] == "a@libero.it"
+
+
+def test_fields_without_a_policy_keep_the_newest_value_and_every_list_value() -> None:
+    members = [
+        member(1, "crm", 100, first_name="Anna", birth_date="1980-01-01", email="a@libero.it"),
+        member(2, "webshop", 200, first_name="Annalisa", birth_date="1980-01-02", email="b@x.it"),
+    ]
+    values, prov = golden(members, MatchConfig(policies={}))
+    assert values["first_name"] == "Annalisa" and values["birth_date"] == "1980-01-02"
+    assert values["emails"] == ["b@x.it", "a@libero.it"] and prov["emails"]["losers"] == []
