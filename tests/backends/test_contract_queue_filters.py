@@ -117,3 +117,22 @@ def test_any_status_still_leaves_resolved_contacts_out(backend: Backend) -> None
     assert backend.queue_count(QueueQuery(statuses=())) == len(anything)
     every = tuple(ContactStatus)
     assert backend.queue_count(QueueQuery(statuses=every)) > len(anything)
+
+
+def test_a_run_out_snooze_counts_as_open_only(make_backend) -> None:
+    backend = make_backend()
+    if not hasattr(backend, "clock"):
+        pytest.skip("only the embedded store lets the test move time on")
+    result = backend.deliver_inbound(Channel.EMAIL, "qfsnooze@probe-shop.it", "Ciao", at=NOW)
+    cid = result.contact.id
+    backend.snooze(cid, NOW + timedelta(hours=1))
+    backend.clock = lambda: NOW + timedelta(hours=2)  # type: ignore[attr-defined]
+
+    def ids(*statuses: ContactStatus) -> set[int]:
+        page = backend.queue(QueueQuery(statuses=statuses), limit=500)
+        return {c.id for c in page.contacts}
+
+    assert cid in ids(ContactStatus.OPEN)
+    assert cid in ids(ContactStatus.SNOOZED)
+    assert cid not in ids(ContactStatus.NEW)
+    assert cid not in ids(ContactStatus.PENDING)

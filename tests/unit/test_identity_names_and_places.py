@@ -3,6 +3,8 @@ names kept where people write it."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from backends.identity import normalise as n
@@ -50,3 +52,18 @@ def test_city_keys() -> None:
     assert n.city_key("Forlì") == "forli"
     assert n.city_key(None) == ""
     assert n.city_key("n/a") == ""
+
+
+def test_free_text_is_trimmed_and_collapsed_and_placeholders_dropped() -> None:
+    assert n.text("  Via   Roma\t5 ") == "Via Roma 5"
+    assert n.text("Milano") == "Milano"
+    assert n.text(None) == ""
+    assert n.text(" N/A ") == ""
+
+
+def test_birth_dates_up_to_today_and_not_after() -> None:
+    today = date(2026, 11, 20)
+    assert n.birth_date("2026-11-20", today=today) == "2026-11-20"
+    assert n.birth_date("2026-11-21", today=today) == ""
+    assert n.birth_date("2020-01-01", today=date(2019, 1, 1)) == ""  # the given day counts
+    assert n.birth_date(None) == ""
