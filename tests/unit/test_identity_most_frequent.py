@@ -294,3 +294,14 @@ def test_fields_without_a_policy_keep_the_newest_value_and_every_list_value() ->
     values, prov = golden(members, MatchConfig(policies={}))
     assert values["first_name"] == "Annalisa" and values["birth_date"] == "1980-01-02"
     assert values["emails"] == ["b@x.it", "a@libero.it"] and prov["emails"]["losers"] == []
+
+
+def test_most_frequent_works_on_any_field() -> None:
+    cfg = apply_config(MatchConfig(), {"policies": {"tier": "most_frequent"}})
+    members = [
+        member(1, "crm", 900, first_name="Anna", tier="platinum"),
+        member(2, "webshop", 100, first_name="Anna", tier="gold"),
+        member(3, "helpdesk", 200, first_name="Anna", tier="gold"),
+    ]
+    values, prov = golden(members, cfg)
+    assert values["tier"] == "gold" and prov["tier"]["losers"] == ["platinum"]
