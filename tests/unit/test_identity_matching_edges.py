@@ -358,6 +358,191 @@ VERDICTS = {
 }
 
 
+# more pairs: several identifiers, phones of both kinds, birth dates and streets at their edges
+CASES.update(
+    {
+        "different_mobiles": (
+            dict(A, email="anna@libero.it", mobile="347 1234567"),
+            dict(A, email="anna@libero.it", mobile="348 7654321"),
+            {},
+        ),
+        "two_ids": (
+            dict(A, visitor_id="v-1", loyalty_card="L9"),
+            dict(A, visitor_id="v-1", loyalty_card="L9"),
+            {},
+        ),
+        "mobile_and_landline": (
+            dict(A, mobile="347 1234567", phone="02 1234567"),
+            dict(A, mobile="347 1234567", phone="02 1234567"),
+            {},
+        ),
+        "dob_other_year_swapped": (
+            dict(A, email="anna@libero.it", birth_date="1980-03-07"),
+            dict(A, email="anna@libero.it", birth_date="1975-07-03"),
+            {},
+        ),
+        "dob_same_year_other_day": (
+            dict(A, email="anna@libero.it", birth_date="1980-03-07"),
+            dict(A, email="anna@libero.it", birth_date="1980-05-09"),
+            {},
+        ),
+        "common_name_typo": (
+            dict(A, birth_date="1980-03-07", postal_code="20100"),
+            {
+                "first_name": "Anna",
+                "last_name": "Nerri",
+                "birth_date": "1980-03-07",
+                "postal_code": "20100",
+            },
+            {"common_name": True},
+        ),
+        "email_only": ({"email": "anna@libero.it"}, {"email": "anna@libero.it"}, {}),
+        "strong_other_first_name": (
+            {
+                "first_name": "Marco",
+                "last_name": "Neri",
+                "mobile": "347 1234567",
+                "loyalty_card": "L9",
+                "birth_date": "1980-03-07",
+            },
+            dict(A, mobile="347 1234567", loyalty_card="L9", birth_date="1980-03-07"),
+            {},
+        ),
+        "no_first_name": (
+            {
+                "last_name": "Neri",
+                "birth_date": "1980-03-07",
+                "street": "Via Roma 5",
+                "city": "Milano",
+                "postal_code": "20100",
+            },
+            dict(
+                A, birth_date="1980-03-07", street="Via Roma 5", city="Milano", postal_code="20100"
+            ),
+            {},
+        ),
+        "street_no_place": (dict(A, street="Via Roma 5"), dict(A, street="Via Roma 5"), {}),
+        "street_other_postcode_same_city": (
+            dict(A, street="Via Roma 5", city="Milano", postal_code="20100"),
+            dict(A, street="Via Roma 5", city="Milano", postal_code="20121"),
+            {},
+        ),
+        "street_other_city_and_postcode": (
+            dict(A, street="Via Roma 5", city="Milano", postal_code="20100"),
+            dict(A, street="Via Roma 5", city="Torino", postal_code="10100"),
+            {},
+        ),
+        "one_street_missing": (
+            dict(A, city="Milano", postal_code="20100"),
+            dict(A, street="Via Roma 5", city="Milano", postal_code="20100"),
+            {},
+        ),
+        "one_swapped_name_conflict": (
+            {"first_name": "Neri", "last_name": "Bianchi", "email": "anna@libero.it"},
+            dict(A, email="anna@libero.it"),
+            {},
+        ),
+        "ids_and_different_names": (
+            {
+                "first_name": "Marco",
+                "last_name": "Bianchi",
+                "visitor_id": "v-1",
+                "loyalty_card": "L9",
+            },
+            dict(A, visitor_id="v-1", loyalty_card="L9"),
+            {},
+        ),
+    }
+)
+
+VERDICTS.update(
+    {
+        "different_mobiles": (
+            "suggest",
+            6.0,
+            ["same e-mail", "different mobiles", "same first name", "same last name"],
+        ),
+        "two_ids": (
+            "link",
+            14.0,
+            ["same visitor id", "same loyalty card", "same first name", "same last name"],
+        ),
+        "mobile_and_landline": ("link", 8.0, ["same mobile", "same first name", "same last name"]),
+        "dob_other_year_swapped": (
+            "none",
+            3.0,
+            ["same e-mail", "same first name", "same last name", "different birth date"],
+        ),
+        "dob_same_year_other_day": (
+            "none",
+            3.0,
+            ["same e-mail", "same first name", "same last name", "different birth date"],
+        ),
+        "common_name_typo": (
+            "suggest",
+            5.0,
+            [
+                "same first name",
+                "last name similarity 0.95",
+                "common name",
+                "same birth date",
+                "same postcode",
+            ],
+        ),
+        "email_only": ("suggest", 4.0, ["same e-mail"]),
+        "strong_other_first_name": (
+            "suggest",
+            10.0,
+            [
+                "same loyalty card",
+                "same mobile",
+                "different first name (0.48)",
+                "same last name",
+                "same birth date",
+                "guard: household (different first name)",
+            ],
+        ),
+        "no_first_name": (
+            "suggest",
+            7.0,
+            [
+                "same last name",
+                "same birth date",
+                "same address",
+                "guard: no identifier and names differ",
+            ],
+        ),
+        "street_no_place": ("none", 4.0, ["same first name", "same last name"]),
+        "street_other_postcode_same_city": (
+            "link",
+            6.0,
+            ["same first name", "same last name", "same address"],
+        ),
+        "street_other_city_and_postcode": ("none", 4.0, ["same first name", "same last name"]),
+        "one_street_missing": (
+            "suggest",
+            4.5,
+            ["same first name", "same last name", "same postcode"],
+        ),
+        "one_swapped_name_conflict": (
+            "none",
+            -4.0,
+            ["same e-mail", "different first name (0.50)", "different last name (0.46)"],
+        ),
+        "ids_and_different_names": (
+            "none",
+            2.0,
+            [
+                "same visitor id",
+                "same loyalty card",
+                "different first name (0.48)",
+                "different last name (0.46)",
+            ],
+        ),
+    }
+)
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_each_rule_adds_its_points_and_says_why(case: str) -> None:
     a, b, flags = CASES[case]
