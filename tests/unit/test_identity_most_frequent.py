@@ -305,3 +305,9 @@ def test_most_frequent_works_on_any_field() -> None:
     ]
     values, prov = golden(members, cfg)
     assert values["tier"] == "gold" and prov["tier"]["losers"] == ["platinum"]
+
+
+def test_a_customer_of_one_record_without_policies_keeps_every_list_value() -> None:
+    values, prov = golden([member(7, "crm", 500, **ANNA)], MatchConfig(policies={}))
+    assert values["emails"] == ["anna.neri@libero.it", "a.neri@gmail.com"]
+    assert prov["emails"]["losers"] == [] and "values" in prov["emails"]
