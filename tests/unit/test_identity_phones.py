@@ -148,3 +148,8 @@ def test_fast_path_and_phonenumbers_agree_on_edge_keys(key: str, region: str) ->
 def test_the_default_region_is_italy() -> None:
     assert n.phone("347 123 4567") == ("+393471234567", "")
     assert n.phone("02 1234 5678") == ("+390212345678", "")
+
+
+def test_more_digits_than_any_number_is_refused() -> None:
+    assert n.phone("123456789" * 5, "IT") == ("", "")
+    assert n.phone("+" + "123456789" * 5, "IT") == ("", "")
