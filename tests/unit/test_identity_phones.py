@@ -153,3 +153,14 @@ def test_the_default_region_is_italy() -> None:
 def test_more_digits_than_any_number_is_refused() -> None:
     assert n.phone("123456789" * 5, "IT") == ("", "")
     assert n.phone("+" + "123456789" * 5, "IT") == ("", "")
+
+
+def test_keys_with_spaces_or_no_region_go_to_phonenumbers_itself() -> None:
+    assert phones.e164("030 1234567", "DE") == "+49301234567"
+    assert phones.e164("+49 30 1234567", "IT") == "+49301234567"
+    assert phones.e164("(212) 555-0123", "US") == "+12125550123"
+    fixed_line = 0
+    assert phones.number_type("+49 30 1234567") == fixed_line
+    assert phones.number_type("+39 347 123 4567") == 1  # MOBILE
+    assert phones.number_type("030 1234567") == 99  # no country: UNKNOWN
+    assert phones.number_type("4930123456") == 99
