@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 DEMO_DB ?= demo/vista-demo.db
 DEMO_CUSTOMERS ?= 5000
 
-.PHONY: run test demo bench bench-quick bench-identity clean lint services
+.PHONY: run test demo bench bench-quick bench-identity clean lint services mutate
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,22 @@ IDENTITY_RECORDS ?= 100000
 bench-identity: $(STAMP)
 	$(PY) bench/identity/run.py --records $(IDENTITY_RECORDS) --baseline --bulk-floor
 
+# Mutation testing (mutmut, configured in pyproject's [tool.mutmut]) of the code that decides
+# who sees and changes what; prints the share of mutants the tests kill, per module.
+MUTATE_STAMP := $(VENV)/.installed-mutate
+MUTANTS := 'backends.identity.*' 'backends.channels.*' 'console.safe_text.*' \
+	'backends.sqlite.tokens.*' 'backends.sqlite.backend.*queue*' \
+	'backends.sqlite.rows.*cursor*' 'backends.sqlite.rows.*queue_key*'
+
+$(MUTATE_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test,mutate]'
+	@touch $(STAMP) $(TEST_STAMP) $(MUTATE_STAMP)
+
+mutate: $(MUTATE_STAMP)
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2 $(MUTANTS) > mutants.log 2>&1 || (tail -30 mutants.log; false)
+	$(PY) tests/mutation_score.py $(MUTANTS)
+
 # Real servers the tests talk to, from Debian's packages when missing (CI runs as root with
 # apt-get): dovecot for the IMAP poller. Where they cannot be installed the tests that need
 # them skip and say so.
@@ -67,4 +83,4 @@ lint: $(TEST_STAMP)
 	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) demo build *.egg-info
+	rm -rf $(VENV) demo build *.egg-info mutants mutants.log

@@ -59,6 +59,18 @@ JUNK_EMAIL_LOCALS = frozenset(
         "cliente",
     }
 )
+#: Local parts starting with these are placeholders too (`noemail123`, `donotreply-shop`).
+_JUNK_EMAIL_PREFIXES = (
+    "noemail",
+    "nomail",
+    "no-email",
+    "no.email",
+    "no_email",
+    "noreply",
+    "no-reply",
+    "donotreply",
+    "do-not-reply",
+)
 JUNK_EMAIL_DOMAINS = frozenset(
     {
         "test.com",
@@ -135,7 +147,7 @@ def email(raw: object) -> str:
     bare = local.split("+", 1)[0]
     if not bare or bare in JUNK_EMAIL_LOCALS or domain in JUNK_EMAIL_DOMAINS:
         return ""
-    if bare.startswith(("noemail", "nomail", "no-email", "no.email", "noreply", "no-reply")):
+    if bare.startswith(_JUNK_EMAIL_PREFIXES):
         return ""
     return f"{local}@{domain}"
 
@@ -224,7 +236,8 @@ def name_key(raw: str) -> str:
     text = _NON_LETTER.sub(" ", text.replace("'", "").replace("’", ""))
     words = [w for w in text.split() if w not in _TITLES]
     key = " ".join(words)
-    return "" if key in JUNK_TEXT else key
+    # "n/a" is junk before its punctuation goes ("n a" is not)
+    return "" if key in JUNK_TEXT or is_junk_text(raw) else key
 
 
 def display_name(raw: str) -> str:
