@@ -87,3 +87,13 @@ def error_text(error: Exception, where: str) -> str:
     if isinstance(error, VistaError):
         return f"{where}: {error.title}: {error}"
     return f"{where}: unexpected {type(error).__name__}: {error}"
+
+
+#: The theme style of each delivery state of a reply (queued, sent, delivered, read, failed).
+DELIVERY_STYLE = {
+    "queued": "$text-muted",
+    "sent": "$text-muted",
+    "delivered": "$success",
+    "read": "$success",
+    "failed": "bold $error",
+}

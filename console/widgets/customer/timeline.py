@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.widgets.option_list import Option
 
 from backends.models import CONVERSATION_KINDS, EventKind, TimelineEvent
-from console.format import when
+from console.format import DELIVERY_STYLE, when
 from console.safe_text import content
 from console.widgets.common.hit_list import HitList
 
@@ -68,13 +68,17 @@ JUMP_KINDS: dict[str, frozenset[EventKind]] = {
 
 def event_row(event: TimelineEvent) -> Content:
     tag, style = KIND_TAG.get(event.kind, (event.kind.value.upper(), ""))
-    return Content.assemble(
+    row = Content.assemble(
         (when(event.at), "dim"),
         " ",
         (f"{tag:<8}", style),
         " ",
-        content(event.summary, max_length=300),
     )
+    delivery = (event.payload or {}).get("delivery") if event.kind is EventKind.REPLY else None
+    if delivery:  # a reply's state with its provider, before the text (rows are cut at the end)
+        state = str(delivery)
+        row = Content.assemble(row, (f"[{state}] ", DELIVERY_STYLE.get(state, "")))
+    return Content.assemble(row, content(event.summary, max_length=300))
 
 
 class TimelineList(HitList):

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from backends.models import CONVERSATION_KINDS, ContactDetail, EventKind, TimelineEvent
-from console.format import money, when
+from console.format import DELIVERY_STYLE, money, when
 from console.safe_text import clean, content
 
 Line = tuple[str, str]  # (text, style)
@@ -89,8 +89,23 @@ def _transcript(messages: Iterable[Mapping[str, Any]]) -> list[Content]:
             )
         )
         out.append(content(m.get("body", ""), multiline=True))
+        state = delivery_text(m.get("delivery"), m.get("failure"))
+        if state is not None:
+            out.append(state)
         out.append(Content(""))
     return out
+
+
+def delivery_text(delivery: object, failure: object = None) -> Content | None:
+    """`delivery: read` (or `delivery: failed: the provider's reason`) under an outbound
+    message; None for messages that carry no delivery state (inbound, notes, history)."""
+    if not delivery:
+        return None
+    state = str(delivery)
+    shown = Content.assemble(("delivery: ", "dim"), (state, DELIVERY_STYLE.get(state, "")))
+    if failure:
+        return Content.assemble(shown, ": ", content(failure, "$error", max_length=300))
+    return shown
 
 
 def _session(p: Mapping[str, Any]) -> list[Content]:
@@ -156,13 +171,23 @@ def render_event(event: TimelineEvent, detail: ContactDetail | None = None) -> C
             )
             lines.append(Content(""))
             lines += _transcript(
-                {"direction": m.direction.value, "author": m.author, "body": m.body, "at": m.at}
+                {
+                    "direction": m.direction.value,
+                    "author": m.author,
+                    "body": m.body,
+                    "at": m.at,
+                    "delivery": m.delivery.value if m.delivery else None,
+                    "failure": m.failure,
+                }
                 for m in detail.messages
             )
         elif isinstance(p.get("messages"), list):
             lines += _transcript(m for m in p["messages"] if isinstance(m, Mapping))
         elif p.get("body"):
             lines.append(content(p["body"], multiline=True))
+            state = delivery_text(p.get("delivery"), p.get("failure"))
+            if state is not None:
+                lines.append(state)
     elif p.get("body"):
         lines.append(content(p["body"], multiline=True))
     else:
