@@ -67,7 +67,7 @@ AT_RISK_SECONDS = 15 * 60
 #: How many full-text matches are ranked for one search (see search_customers).
 SEARCH_WINDOW = 1000
 
-EDITABLE_FIELDS = ("first_name", "last_name", "language", "segment", "tier", "birth_date")
+EDITABLE_FIELDS = limits.EDITABLE_FIELDS
 
 
 class _Outgoing(NamedTuple):
