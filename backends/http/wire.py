@@ -282,9 +282,8 @@ def from_query(tp: Any, values: list[str]) -> Any:
         if get_origin(inner) is tuple:
             args = get_args(inner)
             item = args[0] if args else str
-            if values == [""]:
-                return ()
-            return tuple(_from_text(item, v) for v in values)
+            # empty values are left out, so one empty value means none
+            return tuple(_from_text(item, v) for v in values if v)
         return _from_text(inner, values[-1])
     except VistaError:
         raise

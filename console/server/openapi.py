@@ -146,10 +146,13 @@ def _parameter(ep: Endpoint, p: Param, schemas: _Schemas) -> dict[str, Any]:
     ):
         out["style"], out["explode"] = "form", True
         items = schema.get("items", {})
-        if "enum" in items:  # one empty value means none
+        if "enum" in items:  # empty values are left out
             schema = {**schema, "items": {**items, "enum": [*items["enum"], ""]}}
             out["schema"] = schema
-        out["description"] = "Repeat the parameter for several values; one empty value means none."
+        out["description"] = (
+            "Repeat the parameter for several values; empty values are left out, so one "
+            "empty value means none."
+        )
     if p.doc:
         out["description"] = p.doc
     if p.group:

@@ -159,3 +159,9 @@ def test_imports_document_what_they_honour(http: httpx.Client) -> None:
         headers={"content-type": "text/csv"},
     )
     assert typo.status_code == 400
+
+
+def test_empty_values_among_others_are_left_out_of_a_list_filter(http: httpx.Client) -> None:
+    only_open = http.get("/api/v1/queue/count", params={"statuses": "open"}).json()
+    mixed = http.get("/api/v1/queue/count", params=[("statuses", ""), ("statuses", "open")])
+    assert mixed.status_code == 200 and mixed.json() == only_open
