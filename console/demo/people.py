@@ -367,7 +367,15 @@ class People:
             b.items.append(Incoming(source, source_id, fields, extract(fields, "IT"), at, cid))
         self.summary_counts["records"] += len(records)
         emails = [new_email, email] if new_email else [email]
-        has_phone = any("phone" in f or "whatsapp" in f for _, _, f, _ in records)
+        # a contact belongs to the customer of the support desk's record when there is one
+        # (see contact_records): the customer writes from an address and number it holds
+        desk_fields = next((f for src, _, f, _ in records if src == "helpdesk"), None)
+        if desk_fields is not None:
+            has_phone = "phone" in desk_fields or "whatsapp" in desk_fields
+            writes_from = desk_fields["email"]
+        else:
+            has_phone = any("phone" in f or "whatsapp" in f for _, _, f, _ in records)
+            writes_from = email
         shop_record = record_ids.get("webshop")
         desk_record = record_ids.get("helpdesk")
         crm_record = record_ids.get("crm")
@@ -615,7 +623,7 @@ class People:
             sla_due = created_at + SLA_SECONDS[channel]
             self.contact_id += 1
             contact_id = self.contact_id
-            author = e164 if channel in PHONE_CHANNELS else email
+            author = e164 if channel in PHONE_CHANNELS else writes_from
             msgs: list[tuple[int, str, str | None, str]] = [
                 (created_at, "inbound", author, first_msg)
             ]
