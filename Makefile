@@ -63,6 +63,24 @@ mutate: $(MUTATE_STAMP)
 	rm -rf mutants
 	$(VENV)/bin/mutmut run --max-children 2 $(MUTANTS) > mutants.log 2>&1 || (tail -30 mutants.log; false)
 	$(PY) tests/mutation_score.py $(MUTANTS)
+# The HTTP API against its own OpenAPI document (schemathesis.toml says what it allows and
+# why): a 300-customer demo store, an admin token, `vista serve` on a loopback port, every
+# check on every operation. schemathesis goes into the venv only; it is no dependency.
+SCHEMATHESIS_PORT ?= 18751
+SCHEMATHESIS_EXAMPLES ?= 30
+ST_DB := build/schemathesis/st.db
+.PHONY: schemathesis
+schemathesis: $(STAMP)
+	$(PY) -m pip install --quiet schemathesis==4.32.5
+	@rm -rf build/schemathesis && mkdir -p build/schemathesis
+	$(VENV)/bin/vista demo --customers 300 --db $(ST_DB) >/dev/null
+	@token=$$($(VENV)/bin/vista --backend sqlite:///$(ST_DB) --agent admin \
+		tokens create --name st --role admin 2>/dev/null | head -1); \
+	$(VENV)/bin/vista serve --backend sqlite:///$(ST_DB) --port $(SCHEMATHESIS_PORT) \
+		--log-level warning & pid=$$!; trap "kill $$pid" EXIT; sleep 3; \
+	$(VENV)/bin/schemathesis run http://127.0.0.1:$(SCHEMATHESIS_PORT)/api/v1/openapi.json \
+		-H "Authorization: Bearer $$token" --checks all --max-examples $(SCHEMATHESIS_EXAMPLES) \
+		--seed 1 --continue-on-failure --warnings off
 
 # Real servers the tests talk to, from Debian's packages when missing (CI runs as root with
 # apt-get): dovecot for the IMAP poller. Where they cannot be installed the tests that need

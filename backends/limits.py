@@ -37,6 +37,16 @@ FIELD_LIMITS: dict[str, int] = {
 #: Any other field of an imported row (a street, a city, an order number...).
 OTHER_FIELD_LIMIT = 1000
 
+#: The profile fields an agent may correct (`Backend.edit_profile`).
+EDITABLE_FIELDS = ("first_name", "last_name", "language", "segment", "tier", "birth_date")
+#: A token's (and its agent's) name: a letter or digit, then up to 63 of these.
+TOKEN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
+#: The most rows one page of each paged read returns; other pages hold up to 500.
+PAGE_LIMITS: dict[str, int] = {"changes": 10_000, "record_links": 10_000}
+DEFAULT_PAGE_LIMIT = 500
+#: The longest at-risk horizon (`Backend.at_risk`): a week.
+AT_RISK_MAX_MINUTES = 7 * 24 * 60
+
 #: An inbound message's `at` may lie this far in the past (older history is imported) ...
 INBOUND_PAST = timedelta(days=30)
 #: ... or this far in the future (clocks of the sending systems drift).

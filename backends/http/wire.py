@@ -163,8 +163,10 @@ class _Body:
         try:
             try:
                 body = self.decoder.decode(raw)
-            except msgspec.ValidationError:
-                raise
+            except msgspec.ValidationError as e:
+                if "got `float`" not in str(e):
+                    raise
+                body = self._integral(raw, e)
             except msgspec.DecodeError as e:
                 # JSON msgspec refuses but Python's json reads (an escaped lone surrogate,
                 # NaN) is read the same way, so the operation says what is wrong with it
@@ -182,6 +184,14 @@ class _Body:
                 out[name] = value
         return out
 
+    def _integral(self, raw: bytes, error: msgspec.ValidationError) -> Any:
+        """The body read again with whole numbers written as floats (`3.0`, `1e2`) as
+        integers, as JSON Schema counts them; `error` when that does not fit either."""
+        try:
+            return msgspec.convert(json.loads(raw, parse_float=_whole), self.struct)
+        except (ValueError, RecursionError, msgspec.ValidationError):
+            raise error from None
+
     def _say(self, error: str) -> str:
         """msgspec's account of a body that does not fit, in the API's words."""
         field = error.rpartition("`")[0].rpartition("`")[2]
@@ -195,6 +205,12 @@ class _Body:
                 return "the request body must be a JSON object"
             return f"malformed request body: {what}"
         return f"malformed value for {where.rstrip('`')}: {what}"
+
+
+def _whole(text: str) -> float | int:
+    """A JSON number's value: an int when it is whole (`2.0`), else a float."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 @functools.cache
@@ -266,9 +282,8 @@ def from_query(tp: Any, values: list[str]) -> Any:
         if get_origin(inner) is tuple:
             args = get_args(inner)
             item = args[0] if args else str
-            if values == [""]:
-                return ()
-            return tuple(_from_text(item, v) for v in values)
+            # empty values are left out, so one empty value means none
+            return tuple(_from_text(item, v) for v in values if v)
         return _from_text(inner, values[-1])
     except VistaError:
         raise

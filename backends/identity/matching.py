@@ -57,8 +57,8 @@ def _name_points(a: str, b: str, label: str, cfg: MatchConfig, out: list[str]) -
     if len(a) == 1 or len(b) == 1:  # an initial
         return (0.5, 1) if a[0] == b[0] else (cfg.name_conflict_points, -1)
     s = _sim(a, b)
-    if s >= cfg.name_same:
-        out.append(f"same {label}")
+    if s >= cfg.name_same:  # full points, but only equal names are called the same
+        out.append(f"same {label}" if a == b else f"similar {label}")
         return cfg.name_exact_points, 1
     if s >= cfg.name_close:
         out.append(f"{label} similarity {s:.2f}")

@@ -21,6 +21,9 @@ import phonenumbers
 
 from backends.base import InvalidInput
 
+#: The country codes a default region may name.
+REGIONS: frozenset[str] = frozenset(phonenumbers.SUPPORTED_REGIONS)
+
 try:  # the library's internal helpers, pinned with phonenumbers in pyproject.toml
     from phonenumbers import phonenumberutil as _pu
     from phonenumbers.phonemetadata import PhoneMetadata as _Metadata

@@ -55,7 +55,7 @@ from backends.sqlite import deferred, rows, wal
 from backends.sqlite import outbox as outbox_store
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.identity.backend_ops import IdentityOps
-from backends.sqlite.search import first_keystroke, fts_query
+from backends.sqlite.search import first_keystroke, fts_query, rank_key
 from backends.sqlite.stats import StatsQueries
 from backends.sqlite.store import Store
 from backends.sqlite.tokens import TokenStore
@@ -67,7 +67,7 @@ AT_RISK_SECONDS = 15 * 60
 #: How many full-text matches are ranked for one search (see search_customers).
 SEARCH_WINDOW = 1000
 
-EDITABLE_FIELDS = ("first_name", "last_name", "language", "segment", "tier", "birth_date")
+EDITABLE_FIELDS = limits.EDITABLE_FIELDS
 
 
 class _Outgoing(NamedTuple):
@@ -217,11 +217,17 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 # a large share of a million customers, and ranking all of them
                 # would make type-ahead cost grow with the store.
                 found = db.execute(
-                    "SELECT rowid, bm25(customer_search, 10.0, 4.0, 4.0, 2.0) FROM customer_search "
-                    "WHERE customer_search MATCH ? LIMIT ?",
+                    "SELECT rowid, bm25(customer_search, 10.0, 4.0, 4.0, 2.0), name, emails, "
+                    "phones, orders FROM customer_search WHERE customer_search MATCH ? LIMIT ?",
                     (match, SEARCH_WINDOW),
                 ).fetchall()
-                found.sort(key=lambda r: (r[1], r[0]))
+                found.sort(
+                    key=lambda r: (
+                        rank_key(text, r[2:], r[1], r[0])
+                        if target == "text"
+                        else (0.0, 0, r[1], r[0])
+                    )
+                )
                 ids.extend((r[0], target) for r in found[:limit])
             wanted = list(dict.fromkeys(cid for cid, _ in ids))[:limit]
             matched_by: dict[int, str] = {}

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backends import limits
 from backends.base import InvalidInput
 from backends.models import (
     AgentLoad,
@@ -232,7 +233,7 @@ class StatsQueries:
 
     @staticmethod
     def _horizon(minutes: int) -> int:
-        if not 0 <= minutes <= 7 * 24 * 60:
+        if not 0 <= minutes <= limits.AT_RISK_MAX_MINUTES:
             raise InvalidInput(f"the at-risk horizon must be 0..10080 minutes (got {minutes})")
         return minutes * 60
 

@@ -13,13 +13,14 @@ import re
 import secrets
 import sqlite3
 
+from backends import limits
 from backends.base import Conflict, Forbidden, InvalidInput, NotFound
 from backends.models import Agent, NewToken, Role, TokenInfo, utcnow
 from backends.sqlite import rows
 from backends.sqlite.store import Store
 
 PREFIX = "vista_"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+_NAME = re.compile(limits.TOKEN_NAME_PATTERN)
 
 __all__ = ["PREFIX", "TokenInfo", "TokenStore", "token_hash"]
 
@@ -67,14 +68,14 @@ class TokenStore:
             Forbidden: `by` is not an admin (unless this is the first admin token of a
                 store without any admin).
         """
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise InvalidInput(f"token name {name!r}: use letters, digits, . _ - @ (max 64)")
         try:
             role = Role(role)
         except ValueError as e:
             raise InvalidInput(f"unknown role {role!r}: operator, supervisor or admin") from e
         agent = (agent or name).strip()
-        if not _NAME.match(agent):
+        if not _NAME.fullmatch(agent):
             raise InvalidInput(f"agent name {agent!r}: use letters, digits, . _ - @ (max 64)")
         token = PREFIX + secrets.token_urlsafe(32)
         now = rows.to_ts(utcnow())

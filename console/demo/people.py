@@ -44,6 +44,10 @@ EVENT_KIND_BY_CHANNEL = {
     "sms": "sms",
     "web": "ticket",
 }
+#: Channels whose sender is a phone number.
+PHONE_CHANNELS = frozenset({"chat", "whatsapp", "phone", "sms"})
+#: A contact about an order names one placed at most this long before it.
+ORDER_RECENCY = 60 * DAY
 CHANNELS = (
     "email",
     "email",
@@ -363,6 +367,15 @@ class People:
             b.items.append(Incoming(source, source_id, fields, extract(fields, "IT"), at, cid))
         self.summary_counts["records"] += len(records)
         emails = [new_email, email] if new_email else [email]
+        # a contact belongs to the customer of the support desk's record when there is one
+        # (see contact_records): the customer writes from an address and number it holds
+        desk_fields = next((f for src, _, f, _ in records if src == "helpdesk"), None)
+        if desk_fields is not None:
+            has_phone = "phone" in desk_fields or "whatsapp" in desk_fields
+            writes_from = desk_fields["email"]
+        else:
+            has_phone = any("phone" in f or "whatsapp" in f for _, _, f, _ in records)
+            writes_from = email
         shop_record = record_ids.get("webshop")
         desk_record = record_ids.get("helpdesk")
         crm_record = record_ids.get("crm")
@@ -372,6 +385,7 @@ class People:
         if power:
             n_orders = rng.randint(25, 40)
         order_numbers: list[str] = []
+        order_times: list[tuple[int, str]] = []
         ltv = 0.0
         last_order_at = 0
         for _ in range(n_orders):
@@ -417,6 +431,7 @@ class People:
             b.orders.append((number, cid, at, status, total, eid))
             b.order_records.append(shop_record)
             order_numbers.append(number)
+            order_times.append((at, number))
             self._event(
                 b,
                 cid,
@@ -577,19 +592,7 @@ class People:
             is_open = open_contact and k == n_conv
             channel = rng.choice(CHANNELS)
             intent, subj_it, subj_en, msg_it, msg_en = rng.choice(vocab.INTENTS)
-            if not order_numbers and intent in vocab.NO_ORDER_INTENT:
-                # about an order, from someone who never ordered: ask something else instead
-                # (no extra draw, so the rest of the data stays as it was)
-                intent, subj_it, subj_en, msg_it, msg_en = vocab.INTENT_BY_NAME[
-                    vocab.NO_ORDER_INTENT[intent]
-                ]
-            order = order_numbers[-1] if order_numbers else ""
-            subject = (subj_en if english else subj_it).format(order=order)
-            first_msg = (msg_en if english else msg_it).format(order=order)
             priority = rng.choices((0, 1, 2, 3), (15, 60, 20, 5))[0]
-            if intent == "complaint":
-                priority = max(priority, 2)
-                unhappy = True
             recent = False
             if is_open:
                 # most open work arrived in the last hours; a tail is days old
@@ -602,10 +605,25 @@ class People:
                 created_at = rng.randint(self.now - 3 * DAY, self.now - 8 * HOUR)
             else:
                 created_at = rng.randint(created, self.now - 3 * DAY)
+            # a contact about an order names the customer's latest order placed in the weeks
+            # before it; without one it asks something else (no extra draw)
+            placed = [(at, n) for at, n in order_times if 0 < created_at - at <= ORDER_RECENCY]
+            order = max(placed)[1] if placed else ""
+            if not order and intent in vocab.NO_ORDER_INTENT:
+                intent, subj_it, subj_en, msg_it, msg_en = vocab.INTENT_BY_NAME[
+                    vocab.NO_ORDER_INTENT[intent]
+                ]
+            subject = (subj_en if english else subj_it).format(order=order)
+            first_msg = (msg_en if english else msg_it).format(order=order)
+            if intent == "complaint":
+                priority = max(priority, 2)
+                unhappy = True
+            if channel in PHONE_CHANNELS and not has_phone:
+                channel = "email"  # the customer gave no number: they write instead
             sla_due = created_at + SLA_SECONDS[channel]
             self.contact_id += 1
             contact_id = self.contact_id
-            author = email if channel in ("email", "web") else e164
+            author = e164 if channel in PHONE_CHANNELS else writes_from
             msgs: list[tuple[int, str, str | None, str]] = [
                 (created_at, "inbound", author, first_msg)
             ]
@@ -724,7 +742,8 @@ class People:
             if is_open:
                 self.summary_counts["open"] += 1
 
-        churn = n_orders >= 2 and self.now - last_order_at > 365 * DAY
+        # a customer who bought (something kept) and stopped a year ago
+        churn = n_orders >= 2 and self.now - last_order_at > 365 * DAY and ltv > 0
         tags = []
         if power:
             tags.append("vip")

@@ -12,8 +12,9 @@ from typing import Any, get_args, get_origin
 
 import msgspec
 
-from backends import limits
+from backends import imports, limits
 from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, Param
+from backends.identity import phones
 from backends.models import Role
 
 _ERRORS = {
@@ -92,8 +93,47 @@ class _Schemas:
         return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _parameter(p: Param, schemas: _Schemas) -> dict[str, Any]:
-    schema = schemas.of(p.type)
+#: How many integers a paged read's cursor holds ("at.id" for the timeline).
+_CURSOR_PARTS = {"timeline": 2, "queue": 4}
+#: A text that must hold more than white space (an empty note or message answers 422).
+_NOT_BLANK = {"pattern": "\\S"}
+
+
+def _bounds(ep: Endpoint, p: Param) -> dict[str, Any]:
+    """The bounds the contract checks on a query parameter (`backends.limits`), as schema."""
+    if p.name == "limit":
+        high = limits.PAGE_LIMITS.get(ep.call, limits.DEFAULT_PAGE_LIMIT)
+        return {"minimum": 1, "maximum": high}
+    if p.name == "cursor" and ep.call in _CURSOR_PARTS:
+        more = r"\.-?[0-9]{1,18}" * (_CURSOR_PARTS[ep.call] - 1)
+        return {"pattern": rf"^-?[0-9]{{1,18}}{more}$"}
+    if ep.call == "at_risk" and p.name == "within_minutes":
+        return {"minimum": 0, "maximum": limits.AT_RISK_MAX_MINUTES}
+    if ep.call == "import_file" and p.name == "source":
+        return {"pattern": "^[A-Za-z0-9_.-]{1,40}$"}
+    if ep.call == "import_file" and p.name == "kind":
+        return {"enum": list(imports.KINDS)}
+    if ep.call == "import_file" and p.name == "format":
+        return {"enum": list(imports.FORMATS)}
+    if ep.call == "import_file" and p.name == "default_region":
+        return {"enum": sorted(phones.REGIONS)}
+    return {}
+
+
+def _bounded(schema: dict[str, Any], bounds: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with `bounds` on its non-null branch (a `T | None` is an anyOf)."""
+    if not bounds:
+        return schema
+    if "anyOf" in schema:
+        return {
+            **schema,
+            "anyOf": [b if b.get("type") == "null" else {**b, **bounds} for b in schema["anyOf"]],
+        }
+    return {**schema, **bounds}
+
+
+def _parameter(ep: Endpoint, p: Param, schemas: _Schemas) -> dict[str, Any]:
+    schema = _bounded(schemas.of(p.type), _bounds(ep, p))
     if p.default is not None and not isinstance(p.default, tuple):
         schema = {
             **schema,
@@ -105,7 +145,14 @@ def _parameter(p: Param, schemas: _Schemas) -> dict[str, Any]:
         and any(get_origin(a) is tuple for a in get_args(p.type))
     ):
         out["style"], out["explode"] = "form", True
-        out["description"] = "Repeat the parameter for several values; one empty value means none."
+        items = schema.get("items", {})
+        if "enum" in items:  # empty values are left out
+            schema = {**schema, "items": {**items, "enum": [*items["enum"], ""]}}
+            out["schema"] = schema
+        out["description"] = (
+            "Repeat the parameter for several values; empty values are left out, so one "
+            "empty value means none."
+        )
     if p.doc:
         out["description"] = p.doc
     if p.group:
@@ -116,8 +163,16 @@ def _parameter(p: Param, schemas: _Schemas) -> dict[str, Any]:
 def _body_schema(ep: Endpoint, p: Param, schemas: _Schemas) -> dict[str, Any]:
     """A body field's schema, with the bounds the contract checks (`backends.limits`)."""
     schema = schemas.of(p.type)
+    if ep.call in ("add_note", "add_customer_note") and p.name == "body":
+        return {**schema, **_NOT_BLANK}
+    if ep.call == "edit_profile" and p.name == "field":
+        return {**schema, "enum": list(limits.EDITABLE_FIELDS)}
+    if ep.call == "create_token" and p.name in ("name", "agent"):
+        return _bounded(schema, {"pattern": limits.TOKEN_NAME_PATTERN})
     if ep.call != "deliver_inbound":
         return schema
+    if p.name == "text":
+        schema = {**schema, **_NOT_BLANK}
     if p.name in limits.FIELD_LIMITS:
         return {**schema, "description": f"At most {limits.FIELD_LIMITS[p.name]:,} characters."}
     if p.name == "at":
@@ -137,7 +192,7 @@ def _operation(ep: Endpoint, schemas: _Schemas) -> dict[str, Any]:
         "summary": ep.summary or ep.call,
         "tags": ["admin" if ep.roles == {Role.ADMIN} else ("write" if ep.write else "read")],
         "x-roles": sorted(r.value for r in ep.roles if not (ep.write and r.value == "supervisor")),
-        "parameters": [_parameter(p, schemas) for p in params if p.where != "body"],
+        "parameters": [_parameter(ep, p, schemas) for p in params if p.where != "body"],
         "responses": {
             "200": {
                 "description": "OK",
@@ -160,9 +215,12 @@ def _operation(ep: Endpoint, schemas: _Schemas) -> dict[str, Any]:
             "required": True,
             "content": {
                 media: {
-                    "schema": {"type": "array", "items": {"type": "object"}}
+                    "schema": {
+                        "description": "An array of objects, one a record (with format=csv "
+                        "or jsonl, the file as that format reads it)."
+                    }
                     if media == "application/json"
-                    else {"type": "string"}
+                    else {"minLength": 1, "description": "The file (at least one byte)."}
                 }
                 for media in ep.raw_body
             },
@@ -181,7 +239,7 @@ def _operation(ep: Endpoint, schemas: _Schemas) -> dict[str, Any]:
                 }
             },
         }
-    if ep.write:
+    if ep.write and not ep.raw_body:  # an import is not replayed: its report says what changed
         op["parameters"].append(
             {
                 "name": "Idempotency-Key",

@@ -212,3 +212,38 @@ def test_an_interrupted_parallel_run_leaves_nothing(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
     if Path("/proc/self").exists():
         assert _processes_mentioning(str(tmp_path)) == []  # the people's process is gone
+
+
+def test_inbound_messages_come_from_the_customers_own_numbers_and_addresses(
+    demo_template: Path,
+) -> None:
+    with sqlite3.connect(demo_template) as conn:
+        rows = conn.execute(
+            "SELECT m.author, c.emails, c.phones FROM messages m "
+            "JOIN contacts k ON k.id = m.contact_id JOIN customers c ON c.id = k.customer_id "
+            "WHERE m.direction = 'inbound'"
+        ).fetchall()
+    assert rows
+    strangers = [
+        a for a, emails, phones in rows if a not in json.loads(emails) + json.loads(phones)
+    ]
+    assert strangers == []
+
+
+def test_a_contact_about_an_order_names_one_placed_shortly_before_it(demo_template: Path) -> None:
+    with sqlite3.connect(demo_template) as conn:
+        rows = conn.execute(
+            "SELECT k.created_at, o.at FROM contacts k JOIN orders o "
+            "ON k.subject LIKE '%' || o.number || '%' AND o.customer_id = k.customer_id"
+        ).fetchall()
+    assert rows  # some subjects do name an order
+    assert all(placed <= created <= placed + 90 * 86_400 for created, placed in rows)
+
+
+def test_churned_customers_have_spent_something(demo_template: Path) -> None:
+    with sqlite3.connect(demo_template) as conn:
+        churned = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE lifetime_value <= 0) FROM customers "
+            "WHERE churn_risk = 1"
+        ).fetchone()
+    assert churned[0] > 0 and churned[1] == 0

@@ -257,3 +257,12 @@ def test_namesakes_at_one_address_need_more_than_name_and_address(tmp_path) -> N
     store.close()
     assert owners["W1"] not in (owners["F"], owners["S"])  # which Marco? a person decides
     assert owners["W2"] == owners["G"]  # one Giulia at that address: name and address link
+
+
+def test_a_near_equal_last_name_is_called_similar_not_same_but_earns_the_same_points() -> None:
+    base = {"first_name": "Luca", "mobile": "347 7654321", "city": "Torino"}
+    equal = score(rec(**base, last_name="Barbieri"), rec(**base, last_name="Barbieri"), CFG)
+    alike = score(rec(**base, last_name="Barbieri"), rec(**base, last_name="Barbeiri"), CFG)
+    assert "same last name" in equal.reasons
+    assert "similar last name" in alike.reasons and "same last name" not in alike.reasons
+    assert alike.points == equal.points
