@@ -3,7 +3,8 @@
 The mailbox comes from VISTA_IMAP_HOST, VISTA_IMAP_USER, VISTA_IMAP_PASSWORD (and
 optionally VISTA_IMAP_PORT, VISTA_IMAP_MAILBOX, VISTA_IMAP_SECURITY): the password
 never travels on the command line. Messages are delivered through the contract
-(a local store or a server); bounces and auto-replies are printed as delivery updates.
+(a local store or a server). Bounces and auto-replies are delivery updates: recorded on the
+message they name where the backend keeps the outbox (a local store), and printed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from backends.base import Capability
+from backends.channels.receipts import record
 from backends.providers.delivery import DeliveryUpdate
 from backends.providers.imap import ImapSettings, MailboxPoller, PollReport
 from backends.providers.mail import parse_mail, route_mail
@@ -36,10 +39,14 @@ def mailbox_poll(
     settings = ImapSettings.from_env()
     limit = ChannelSettings.from_env().email_max_bytes
     backend = STATE.backend(write=True)
-    updates: list[DeliveryUpdate] = []
+    outbox = backend.outbox() if Capability.OUTBOX in backend.capabilities else None
+    updates: list[tuple[DeliveryUpdate, bool]] = []  # (update, recorded on its message)
+
+    def updated(update: DeliveryUpdate) -> None:
+        updates.append((update, outbox is not None and record(outbox, update)))
 
     def handle(raw: bytes) -> None:
-        route_mail(parse_mail(raw, limit), backend, updates.append)
+        route_mail(parse_mail(raw, limit), backend, updated)
 
     def report(done: PollReport) -> None:
         if json_:
@@ -54,16 +61,18 @@ def mailbox_poll(
                             "provider_message_id": u.provider_message_id,
                             "state": u.state.value,
                             "reason": u.reason,
+                            "recorded": recorded,
                         }
-                        for u in updates
+                        for u, recorded in updates
                     ],
                 }
             )
         else:
-            for u in updates:
+            for u, recorded in updates:
                 stdout.print(
                     f"delivery update: {clean(u.provider_message_id)} {u.state.value} "
-                    f"{clean(u.reason)}".rstrip(),
+                    f"{clean(u.reason)}".rstrip()
+                    + ("" if recorded else " (no sent message of this store has that id)"),
                     markup=False,
                     highlight=False,
                 )

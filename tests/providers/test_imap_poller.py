@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from backends.base import Unavailable
-from backends.models import Channel
+from backends.models import Channel, Delivery, QueueQuery
 from backends.providers.delivery import DeliveryState, DeliveryUpdate
 from backends.providers.imap import REFUSED_FLAG, ImapSettings, MailboxPoller
 from backends.providers.mail import parse_mail, route_mail
@@ -151,6 +152,17 @@ def test_settings_from_the_environment() -> None:
 
 
 def test_vista_mailbox_poll_once(mailbox: Dovecot, demo_db: Path) -> None:
+    # the bounce names <vista-reply-43@vista.example>: a reply of this store's, sent under it
+    with SQLiteBackend(demo_db, agent="giulia") as giulia:
+        page = giulia.queue(QueueQuery(channels=(Channel.EMAIL,)), limit=50).contacts
+        contact = next(c for c in page if c.assignee in (None, "giulia"))
+        giulia.claim(contact.id)
+        sent = giulia.reply(contact.id, "La sua giacca parte domani.")
+    with sqlite3.connect(demo_db) as db:
+        db.execute(
+            "UPDATE outbox SET status = 'sent', provider_id = ? WHERE message_id = ?",
+            ("<vista-reply-43@vista.example>", sent.id),
+        )
     mailbox.append(fixture_bytes("email/with_attachment.eml"))
     mailbox.append(fixture_bytes("email/bounce.eml"))
     env = {
@@ -166,7 +178,10 @@ def test_vista_mailbox_poll_once(mailbox: Dovecot, demo_db: Path) -> None:
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert (report["handled"], report["refused"], report["left"]) == (2, 0, 0)
-    assert report["updates"][0]["state"] == "failed"
+    assert report["updates"][0]["state"] == "failed" and report["updates"][0]["recorded"]
+    with SQLiteBackend(demo_db, agent="giulia", read_only=True) as giulia:
+        bounced = [m for m in giulia.get_contact(contact.id).messages if m.id == sent.id]
+    assert bounced[0].delivery is Delivery.FAILED and bounced[0].failure
     assert PASSWORD not in out.stdout + out.stderr
     again = _vista(args, env)
     assert again.returncode == 0 and "0 delivered, 0 refused (flagged), 0 left" in again.stdout
