@@ -12,12 +12,16 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from backends.base import InvalidInput
+from backends.channels.config import SmsSettings, WhatsAppSettings
 from backends.channels.connector import (
+    Outbound,
     PermanentFailure,
     ProviderReceipt,
     SendError,
     TemporaryFailure,
 )
+from backends.models import Channel
 from backends.providers.delivery import ProviderRequest, SendResult
 
 if TYPE_CHECKING:
@@ -93,3 +97,40 @@ def json_object(body: bytes) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+#: The settings of a connector to a provider's HTTP API.
+ProviderSettings = WhatsAppSettings | SmsSettings
+
+
+class HttpConnector:
+    """What the connectors to a provider's HTTP API share: the settings' name and channels,
+    one kept-alive client, the token read at each send, and `send` as `request` then
+    `parse` of the answer. A subclass gives `request`, `parse` and `check`."""
+
+    kind = ""
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.name = settings.name
+        self.channels: frozenset[Channel] = settings.channels
+        self._secret = settings.token
+        self._http = ProviderClient(settings.name, settings.timeout)
+
+    def _token(self) -> str:
+        try:
+            return self._secret.reveal()
+        except InvalidInput as e:  # the token's variable or file is missing: wait for a fix
+            raise TemporaryFailure(e.message) from e
+
+    def request(self, message: Outbound) -> ProviderRequest:
+        raise NotImplementedError
+
+    def parse(self, status: int, body: bytes) -> SendResult:
+        raise NotImplementedError
+
+    def send(self, message: Outbound) -> ProviderReceipt:
+        answer = self._http.call(self.request(message))
+        return receipt(answer.status_code, self.parse(answer.status_code, answer.content))
+
+    def close(self) -> None:
+        self._http.close()

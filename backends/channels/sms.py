@@ -14,31 +14,20 @@ from backends.channels.config import SmsSettings
 from backends.channels.connector import (
     Outbound,
     PermanentFailure,
-    ProviderReceipt,
-    TemporaryFailure,
 )
-from backends.channels.provider_http import ProviderClient, failure, json_object, one_line, receipt
-from backends.models import Channel
+from backends.channels.provider_http import HttpConnector, failure, json_object, one_line
 from backends.providers import twilio
-from backends.providers.delivery import ProviderRequest
+from backends.providers.delivery import ProviderRequest, SendResult
 
 
-class SmsConnector:
+class SmsConnector(HttpConnector):
     """The `Connector` for SMS through Twilio."""
 
     kind = "sms"
 
     def __init__(self, settings: SmsSettings) -> None:
+        super().__init__(settings)
         self.settings = settings
-        self.name = settings.name
-        self.channels: frozenset[Channel] = settings.channels
-        self._http = ProviderClient(settings.name, settings.timeout)
-
-    def _token(self) -> str:
-        try:
-            return self.settings.token.reveal()
-        except InvalidInput as e:  # the token's variable or file is missing: wait for a fix
-            raise TemporaryFailure(e.message) from e
 
     def request(self, message: Outbound) -> ProviderRequest:
         """The Messages API request for `message` (PermanentFailure for an unusable one)."""
@@ -58,11 +47,8 @@ class SmsConnector:
         except InvalidInput as e:
             raise PermanentFailure(e.message) from e
 
-    def send(self, message: Outbound) -> ProviderReceipt:
-        answer = self._http.call(self.request(message))
-        return receipt(
-            answer.status_code, twilio.parse_send_response(answer.status_code, answer.content)
-        )
+    def parse(self, status: int, body: bytes) -> SendResult:
+        return twilio.parse_send_response(status, body)
 
     def check(self) -> str:
         """GET the account resource: the SID and the token belong together."""
@@ -79,6 +65,3 @@ class SmsConnector:
         name = one_line(str(data.get("friendly_name", "")))
         status = one_line(str(data.get("status", "")))
         return f"{url} answered: {name or s.account_sid}{f' ({status})' if status else ''}"
-
-    def close(self) -> None:
-        self._http.close()

@@ -12,33 +12,22 @@ from backends.channels.config import WhatsAppSettings
 from backends.channels.connector import (
     Outbound,
     PermanentFailure,
-    ProviderReceipt,
-    TemporaryFailure,
 )
-from backends.channels.provider_http import ProviderClient, failure, json_object, one_line, receipt
-from backends.models import Channel
+from backends.channels.provider_http import HttpConnector, failure, json_object, one_line
 from backends.providers import whatsapp
-from backends.providers.delivery import ProviderRequest
+from backends.providers.delivery import ProviderRequest, SendResult
 
 
-class WhatsAppConnector:
+class WhatsAppConnector(HttpConnector):
     """The `Connector` for the WhatsApp Cloud API."""
 
     kind = "whatsapp"
 
     def __init__(self, settings: WhatsAppSettings) -> None:
+        super().__init__(settings)
         self.settings = settings
-        self.name = settings.name
-        self.channels: frozenset[Channel] = settings.channels
         # api_url ends with the Graph API version: https://graph.facebook.com/v21.0
         self._base, _, self._version = settings.api_url.rstrip("/").rpartition("/")
-        self._http = ProviderClient(settings.name, settings.timeout)
-
-    def _token(self) -> str:
-        try:
-            return self.settings.token.reveal()
-        except InvalidInput as e:  # the token's variable or file is missing: wait for a fix
-            raise TemporaryFailure(e.message) from e
 
     def request(self, message: Outbound) -> ProviderRequest:
         """The Graph API request for `message` (PermanentFailure for an unusable one)."""
@@ -67,11 +56,8 @@ class WhatsAppConnector:
         except InvalidInput as e:
             raise PermanentFailure(e.message) from e
 
-    def send(self, message: Outbound) -> ProviderReceipt:
-        answer = self._http.call(self.request(message))
-        return receipt(
-            answer.status_code, whatsapp.parse_send_response(answer.status_code, answer.content)
-        )
+    def parse(self, status: int, body: bytes) -> SendResult:
+        return whatsapp.parse_send_response(status, body)
 
     def check(self) -> str:
         """GET the phone number object: the token works and the number is the account's."""
@@ -87,6 +73,3 @@ class WhatsAppConnector:
         number = one_line(str(data.get("display_phone_number", "")))
         name = one_line(str(data.get("verified_name", "")))
         return f"{url} answered: {number or s.phone_number_id}{f' ({name})' if name else ''}"
-
-    def close(self) -> None:
-        self._http.close()
