@@ -52,3 +52,9 @@ def test_events_without_a_delivery_state_show_none() -> None:
         payload={"delivery": {"carrier": "GLS"}},
     )
     assert "[" not in event_row(order).plain
+
+
+def test_a_payload_that_is_not_a_vista_state_shows_nothing() -> None:
+    hostile = _reply({"body": "Ciao", "delivery": "\x1b[31m\u202eread"})
+    assert "\x1b" not in event_row(hostile).plain and "[" not in event_row(hostile).plain[:25]
+    assert "delivery" not in render_event(hostile).plain

@@ -75,7 +75,9 @@ def event_row(event: TimelineEvent) -> Content:
         " ",
     )
     delivery = (event.payload or {}).get("delivery") if event.kind is EventKind.REPLY else None
-    if delivery:  # a reply's state with its provider, before the text (rows are cut at the end)
+    # a reply's state with its provider, before the text (rows are cut at the end); only the
+    # states Vista writes: a payload from an import is the source's text, not a state
+    if delivery in DELIVERY_STYLE:
         state = str(delivery)
         row = Content.assemble(row, (f"[{state}] ", DELIVERY_STYLE.get(state, "")))
     return Content.assemble(row, content(event.summary, max_length=300))

@@ -99,7 +99,7 @@ def _transcript(messages: Iterable[Mapping[str, Any]]) -> list[Content]:
 def delivery_text(delivery: object, failure: object = None) -> Content | None:
     """`delivery: read` (or `delivery: failed: the provider's reason`) under an outbound
     message; None for messages that carry no delivery state (inbound, notes, history)."""
-    if not delivery:
+    if delivery not in DELIVERY_STYLE:  # none, or an imported payload's own text
         return None
     state = str(delivery)
     shown = Content.assemble(("delivery: ", "dim"), (state, DELIVERY_STYLE.get(state, "")))
