@@ -116,43 +116,12 @@ def run_import(
     collecting = gc.isenabled()
     gc.disable()  # batches hold many small objects and make no cycles: no collector passes
     try:
-        if options.strict:
+        args = (raw, fmt, source, options, cfg, region, encoding, now, actor, report, total)
+        if options.strict:  # all or nothing: one transaction for the whole file
             with store.write() as db:
-                _run(
-                    db,
-                    raw,
-                    fmt,
-                    source,
-                    options,
-                    cfg,
-                    region,
-                    encoding,
-                    now,
-                    actor,
-                    report,
-                    total,
-                    progress,
-                    on_bad,
-                    None,
-                )
+                _run(db, *args, progress, on_bad, None)
         else:
-            _run(
-                None,
-                raw,
-                fmt,
-                source,
-                options,
-                cfg,
-                region,
-                encoding,
-                now,
-                actor,
-                report,
-                total,
-                progress,
-                on_bad,
-                store,
-            )
+            _run(None, *args, progress, on_bad, store)
     finally:
         raw.close()
         if collecting:
