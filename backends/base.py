@@ -20,6 +20,8 @@ from backends.models import (
     Agent,
     AgentLoad,
     AtRiskContact,
+    AuditCheck,
+    AuditPage,
     ChangeBatch,
     Channel,
     Contact,
@@ -30,6 +32,7 @@ from backends.models import (
     CustomerFacts,
     CustomerHit,
     CustomerView,
+    ErasureReport,
     EventKind,
     FieldProvenance,
     IdentityJournalEntry,
@@ -38,8 +41,10 @@ from backends.models import (
     InboundResult,
     KpiBucket,
     KpiReport,
+    LegalHold,
     Message,
     NewToken,
+    PersonalDataExport,
     Priority,
     QueuePage,
     QueueQuery,
@@ -139,6 +144,8 @@ class Capability(enum.Flag):
     TOKENS = enum.auto()  # `tokens`, `create_token`, `revoke_token` (for this user: admins)
     INSPECT = enum.auto()  # `store_info`, `check_store`: the store is a file to look inside
     OUTBOX = enum.auto()  # `outbox()`: the queue a dispatcher sends replies from
+    AUDIT = enum.auto()  # `audit_log`, `verify_audit` (for this user: admins)
+    PERSONAL_DATA = enum.auto()  # `export_customer`, `erase_customer`, `set_legal_hold` (admins)
 
 
 class Backend(ABC):
@@ -745,6 +752,93 @@ class Backend(ABC):
         """
         raise Unavailable(f"{type(self).__name__} does not keep API tokens")
 
+    # -- audit trail and personal data (admins) ---------------------------------------
+
+    def audit_log(
+        self,
+        *,
+        customer_id: int | None = None,
+        agent: str | None = None,
+        since: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> AuditPage:
+        """A page of the audit trail, newest first: every write (with the before and
+        after values of each changed field) and every read of a customer's profile.
+
+        Args:
+            customer_id: only entries about this customer.
+            agent: only entries by this agent (an inbound message is credited to
+                `channel:<name>`, the dispatcher to `dispatcher`).
+            since: only entries from this time on.
+            cursor: continue after the page that returned it.
+            limit: 1 to 1000 entries.
+        Raises:
+            Forbidden: the user is not an admin.
+            InvalidInput: a limit out of range, or a cursor this backend did not make.
+            Unavailable: this backend keeps no audit trail.
+        """
+        raise Unavailable(f"{type(self).__name__} keeps no audit trail")
+
+    def verify_audit(self) -> AuditCheck:
+        """Walk the audit trail's hash chain from its first entry.
+
+        Returns:
+            ok, how many entries were checked, and the first broken entry with the problem.
+        Raises:
+            Forbidden: the user is not an admin.
+            Unavailable: this backend keeps no audit trail.
+        """
+        raise Unavailable(f"{type(self).__name__} keeps no audit trail")
+
+    def export_customer(self, customer_id: int) -> PersonalDataExport:
+        """Everything held on one person (profile with provenance, source records,
+        identities, timeline, contacts and messages, consents, audit entries about
+        them), with a summary for people. Recorded in the audit trail.
+
+        Raises:
+            NotFound: no such customer.
+            Forbidden: the user is not an admin.
+            Unavailable: this backend does not manage personal data.
+        """
+        raise Unavailable(f"{type(self).__name__} does not export personal data")
+
+    def erase_customer(self, customer_id: int) -> ErasureReport:
+        """Anonymise one person everywhere (profile, source records, identities, messages,
+        search index, outbox), keeping the non-personal facts KPIs count (contacts,
+        times, channels, scores). The audit trail records that it happened, not what;
+        a later import of one of their source records is held (see the README).
+
+        Raises:
+            NotFound: no such customer.
+            Conflict: the customer is under a legal hold, or already erased.
+            ReadOnly: writes are not allowed.
+            Forbidden: the user is not an admin.
+            Unavailable: this backend does not manage personal data.
+        """
+        raise Unavailable(f"{type(self).__name__} does not erase personal data")
+
+    def set_legal_hold(self, customer_id: int, held: bool) -> LegalHold:
+        """Put a customer under a legal hold (they cannot be erased) or lift it.
+
+        Raises:
+            NotFound: no such customer.
+            ReadOnly: writes are not allowed.
+            Forbidden: the user is not an admin.
+            Unavailable: this backend does not manage personal data.
+        """
+        raise Unavailable(f"{type(self).__name__} does not manage legal holds")
+
+    def legal_hold(self, customer_id: int) -> LegalHold:
+        """Whether a customer is under a legal hold.
+
+        Raises:
+            NotFound: no such customer.
+            Forbidden: the user is not an admin.
+            Unavailable: this backend does not manage legal holds.
+        """
+        raise Unavailable(f"{type(self).__name__} does not manage legal holds")
+
     def store_info(self) -> StoreInfo:
         """The store's schema version, size and row counts per table.
 
@@ -767,9 +861,19 @@ class Backend(ABC):
 class BackendFactory(Protocol):
     """Opens one store as any agent: what a server holds to serve it (see `open_factory`)."""
 
-    def __call__(self, agent: str, *, read_only: bool = False, role: Role | None = None) -> Backend:
+    def __call__(
+        self,
+        agent: str,
+        *,
+        read_only: bool = False,
+        role: Role | None = None,
+        token: str | None = None,
+        origin: str = "api",
+    ) -> Backend:
         """The store as `agent`; with `role`, acting with that role (a verified token's)
-        whatever the store's agents table says. Backends may be shared: never close one.
+        whatever the store's agents table says; `token` (the API token's name) and
+        `origin` (api, webhook, dispatcher) are what the audit trail records of the
+        caller. Backends may be shared: never close one.
 
         Raises:
             Unavailable: the store cannot be opened.
@@ -801,4 +905,6 @@ WRITE_METHODS: tuple[str, ...] = (
     "import_file",
     "create_token",
     "revoke_token",
+    "erase_customer",
+    "set_legal_hold",
 )

@@ -820,6 +820,7 @@ class ImportResult(Model, frozen=True):
     seconds: float = 0.0
     import_id: int = 0
     bad_rows: tuple[BadRow, ...] = ()
+    held: int = 0  # rows of erased people's source records, held back (not imported)
 
 
 class StoreInfo(Model, frozen=True):
@@ -831,3 +832,87 @@ class StoreInfo(Model, frozen=True):
     size_bytes: int
     journal_mode: str
     tables: Mapping[str, int] = msgspec.field(default_factory=dict)  # table -> rows
+
+
+# --------------------------------------------------------------------------
+# Audit trail and personal data (GDPR)
+
+
+class Origin(StrEnum):
+    """Where an action came from, as the audit trail records it."""
+
+    CONSOLE = "console"
+    CLI = "cli"
+    API = "api"
+    IMPORT = "import"
+    DISPATCHER = "dispatcher"
+    WEBHOOK = "webhook"
+
+
+class AuditEntry(Model, frozen=True):
+    """One entry of the audit trail: who did what to which object, when.
+
+    `changes` maps each changed field to `[before, after]`; it is empty for a read,
+    for an action without field values, and after the person it was about was erased
+    (`erased` is then True)."""
+
+    seq: int
+    at: datetime
+    agent: str
+    role: str
+    token: str
+    origin: str
+    action: str
+    object_type: str
+    object_id: str
+    customer_id: int | None = None
+    changes: Mapping[str, tuple[Any, Any]] = msgspec.field(default_factory=dict)
+    detail: Mapping[str, Any] = msgspec.field(default_factory=dict)
+    erased: bool = False
+    hash: str = ""
+
+
+class AuditPage(Model, frozen=True):
+    """A page of the audit trail, newest first; `next_cursor` continues with older ones."""
+
+    entries: tuple[AuditEntry, ...]
+    next_cursor: str | None = None
+
+
+class AuditCheck(Model, frozen=True):
+    """The result of walking the audit trail's hash chain."""
+
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    problem: str = ""
+
+
+class LegalHold(Model, frozen=True):
+    """Whether a customer is under a legal hold (then they cannot be erased)."""
+
+    customer_id: int
+    held: bool
+    at: datetime | None = None
+    by: str = ""
+
+
+class PersonalDataExport(Model, frozen=True):
+    """Everything Vista holds on one person: `summary` for people, `data` the sections
+    (profile, provenance, source_records, identities, timeline, contacts, messages,
+    consents, audit, legal_hold) as plain JSON values."""
+
+    customer_id: int
+    generated_at: datetime
+    summary: tuple[str, ...]
+    data: Mapping[str, Any] = msgspec.field(default_factory=dict)
+
+
+class ErasureReport(Model, frozen=True):
+    """What erasing a person did: how many rows of each kind were anonymised or removed,
+    and the contacts whose local drafts a front end should drop."""
+
+    customer_id: int
+    at: datetime
+    counts: Mapping[str, int] = msgspec.field(default_factory=dict)
+    contact_ids: tuple[int, ...] = ()

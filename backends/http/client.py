@@ -96,6 +96,8 @@ class HTTPBackend(Backend):
         | Capability.INBOUND
         | Capability.IMPORT
         | Capability.TOKENS
+        | Capability.AUDIT
+        | Capability.PERSONAL_DATA
     )
 
     def __init__(
@@ -159,7 +161,9 @@ class HTTPBackend(Backend):
         if self._read_only or not me.role.can_write:
             caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT)
         if me.role is not Role.ADMIN:  # the server manages tokens and imports for admins
-            caps &= ~(Capability.TOKENS | Capability.IMPORT)
+            caps &= ~(
+                Capability.TOKENS | Capability.IMPORT | Capability.AUDIT | Capability.PERSONAL_DATA
+            )
         return caps
 
     def close(self) -> None:

@@ -197,6 +197,40 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint("DELETE", "/tokens/{name}", "revoke_token", "Revoke a token by name.", roles=_ADMIN),
     Endpoint(
+        "GET", "/audit", "audit_log", "The audit trail, newest first (cursor paging).", roles=_ADMIN
+    ),
+    Endpoint(
+        "GET", "/audit/verify", "verify_audit", "Walk the audit trail's hash chain.", roles=_ADMIN
+    ),
+    Endpoint(
+        "GET",
+        "/customers/{customer_id}/export",
+        "export_customer",
+        "Everything held on one person (GDPR access), with a summary.",
+        roles=_ADMIN,
+    ),
+    Endpoint(
+        "POST",
+        "/customers/{customer_id}/erase",
+        "erase_customer",
+        "Anonymise one person everywhere (GDPR erasure); refused under a legal hold.",
+        roles=_ADMIN,
+    ),
+    Endpoint(
+        "GET",
+        "/customers/{customer_id}/legal-hold",
+        "legal_hold",
+        "Whether a customer is under a legal hold.",
+        roles=_ADMIN,
+    ),
+    Endpoint(
+        "PUT",
+        "/customers/{customer_id}/legal-hold",
+        "set_legal_hold",
+        "Set or lift a customer's legal hold.",
+        roles=_ADMIN,
+    ),
+    Endpoint(
         "POST",
         "/imports",
         "import_file",

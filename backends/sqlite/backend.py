@@ -22,6 +22,9 @@ from backends.base import (
 from backends.models import (
     OPEN_STATUSES,
     Agent,
+    AuditCheck,
+    AuditEntry,
+    AuditPage,
     Change,
     ChangeBatch,
     ChangeEntity,
@@ -34,11 +37,15 @@ from backends.models import (
     CustomerHit,
     Delivery,
     Direction,
+    ErasureReport,
     EventKind,
     ImportResult,
     InboundResult,
+    LegalHold,
     Message,
     NewToken,
+    Origin,
+    PersonalDataExport,
     Priority,
     QueuePage,
     QueueQuery,
@@ -51,7 +58,7 @@ from backends.models import (
     TokenInfo,
     utcnow,
 )
-from backends.sqlite import deferred, rows, wal
+from backends.sqlite import audit, deferred, gdpr, rows, wal
 from backends.sqlite import outbox as outbox_store
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.identity.backend_ops import IdentityOps
@@ -100,6 +107,8 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         | Capability.OUTBOX
         | Capability.TOKENS
         | Capability.INSPECT
+        | Capability.AUDIT
+        | Capability.PERSONAL_DATA
     )
 
     def __init__(
@@ -113,6 +122,10 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         inspect: bool = False,
         clock: Callable[[], datetime] = utcnow,
         import_workers: int | None = None,
+        origin: str = Origin.CONSOLE.value,
+        token: str | None = None,
+        read_audit: bool = False,
+        audit_store: Store | None = None,
     ) -> None:
         """The store as `agent`.
 
@@ -126,6 +139,11 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             clock: the current time, for writes and the queue's SLA filters.
             import_workers: processes that prepare an import's rows (None: by file
                 size; 0: in this process, as a server wants).
+            origin: where this backend's calls come from (console, cli, api, webhook),
+                and `token` the API token's name: both go into the audit trail.
+            read_audit: record every read of a customer's profile in the audit trail
+                (into `audit_store` when this store is read-only, as a server's
+                supervisors' is; a read-only file without one records nothing).
         """
         if isinstance(store, Store):
             self.store, self._owns_store = store, False
@@ -137,6 +155,10 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         self._role = role
         self._agent: Agent | None = None
         self._import_workers = import_workers
+        self._origin = Origin(origin).value
+        self._token = token or ""
+        self._read_audit = read_audit
+        self._audit_store = audit_store
 
     # -- identity --------------------------------------------------------------
 
@@ -171,8 +193,36 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         if self.store.read_only or not me.role.can_write:
             caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT | Capability.OUTBOX)
         if me.role is not Role.ADMIN:
-            caps &= ~Capability.TOKENS
+            caps &= ~(Capability.TOKENS | Capability.AUDIT | Capability.PERSONAL_DATA)
         return caps
+
+    def actor(self, me: Agent | None = None) -> audit.Actor:
+        """Who acts, as the audit trail records it."""
+        me = me or self.whoami()
+        return audit.Actor(me.name, me.role.value, self._token, self._origin)
+
+    def _audit_read(self, customer_id: int, what: str) -> None:
+        """Record a read of a customer's data, when read audit is on."""
+        if self._read_audit:
+            self._record_read(customer_id, audit.READ_ACTION, {"what": what})
+
+    def _record_read(self, customer_id: int, action: str, detail: dict[str, Any]) -> None:
+        """An audit entry for a read, in its own transaction: into `audit_store` when this
+        store is read-only (a server's supervisors); a read-only file records nothing."""
+        store = self._audit_store or (None if self.store.read_only else self.store)
+        if store is None:
+            return
+        with store.write() as db:
+            audit.record(
+                db,
+                self.actor(),
+                rows.to_ts(self.clock()),
+                action,
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                detail=detail,
+            )
 
     def agents(self) -> tuple[Agent, ...]:
         with self.store.read() as db:
@@ -267,6 +317,12 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         return tuple(hits)
 
     def get_customer(self, customer_id: int) -> Customer:
+        customer = self._customer(customer_id)
+        self._audit_read(customer_id, "profile")
+        return customer
+
+    def _customer(self, customer_id: int) -> Customer:
+        """`get_customer` without the read audit (the backend's own reads)."""
         with self.store.read() as db:
             row = db.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
             if row is None:
@@ -597,13 +653,30 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 )
             if check is not None:
                 check(current, me)
+            columns = ", ".join(changes)
+            before = db.execute(
+                f"SELECT {columns} FROM contacts WHERE id = ?", (contact_id,)
+            ).fetchone()
             sets = ", ".join(f"{k} = ?" for k in changes)
             db.execute(
                 f"UPDATE contacts SET {sets}, updated_at = ?, version = version + 1 "
                 "WHERE id = ? AND version = ?",
                 (*changes.values(), now, contact_id, current.version),
             )
+            after = db.execute(
+                f"SELECT {columns} FROM contacts WHERE id = ?", (contact_id,)
+            ).fetchone()
             self._log(db, now, ChangeEntity.CONTACT, contact_id, action, me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                action,
+                "contact",
+                contact_id,
+                customer_id=current.customer_id,
+                changes=audit.diff(dict(before), dict(after)),
+            )
             return read_contact(db, contact_id)
 
     def claim(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
@@ -780,8 +853,33 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                     event_id=event_id,
                     now=now,
                 )
+            watched = "status, assignee, first_response_at"
+            before = db.execute(
+                f"SELECT {watched} FROM contacts WHERE id = ?", (contact_id,)
+            ).fetchone()
             db.execute(f"UPDATE contacts SET {sets} WHERE id = ?", (*params, contact_id))
+            after = db.execute(
+                f"SELECT {watched} FROM contacts WHERE id = ?", (contact_id,)
+            ).fetchone()
             self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
+            message_fields = {"body": body, "channel": out_channel.value, "contact_id": contact_id}
+            if outgoing is not None:
+                message_fields["recipient"] = outgoing.recipient
+            changes = audit.diff({}, message_fields)
+            changes.update(
+                (f"contact.{k}", v) for k, v in audit.diff(dict(before), dict(after)).items()
+            )
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "reply" if direction is Direction.OUTBOUND else "note",
+                "message",
+                message_id,
+                customer_id=contact.customer_id,
+                changes=changes,
+                detail={"contact_id": contact_id, "template": template or ""},
+            )
             row = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
         return rows.message(row)
 
@@ -798,7 +896,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         """What to send (a named template rendered when `body` is empty) and where, or
         InvalidInput for a broken channel rule or a known template variable left unfilled."""
         template = self._template(db, template_name) if template_name else None
-        customer = self.get_customer(contact.customer_id)
+        customer = self._customer(contact.customer_id)
         source = body if body.strip() else (template.body if template else "")
         facts = self.customer_facts(contact.customer_id) if templating.needs_facts(source) else None
         values = templating.variables(customer, facts, contact, me)
@@ -945,6 +1043,16 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 {"body": body, "author": me.name},
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "note", me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "customer-note",
+                "event",
+                event_id,
+                customer_id=customer_id,
+                changes={"body": [None, body]},
+            )
         return self.get_event(event_id)
 
     def edit_profile(
@@ -1006,7 +1114,20 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 {"field": field, "old": row["old"], "new": value, "author": me.name},
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, f"edit:{field}", me.name)
-        return self.get_customer(customer_id)
+            new = db.execute(
+                f"SELECT {field} FROM customers WHERE id = ?", (customer_id,)
+            ).fetchone()[0]
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "edit",
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                changes=audit.diff({field: row["old"]}, {field: new}),
+            )
+        return self._customer(customer_id)
 
     def deliver_inbound(
         self,
@@ -1026,6 +1147,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         return deferred.inbound().deliver_inbound(
             self.store,
             me,
+            self.actor(me),
             self.clock(),
             channel,
             sender,
@@ -1048,7 +1170,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
     def outbox(self) -> outbox_store.SQLiteOutbox:
         """See `Backend.outbox`: this store's outbox (backends/sqlite/outbox.py)."""
         self._writer()
-        return outbox_store.SQLiteOutbox(self.store)
+        origin = Origin.WEBHOOK if self._origin == Origin.WEBHOOK else Origin.DISPATCHER
+        actor = audit.Actor("dispatcher", "", self._token, origin.value)
+        return outbox_store.SQLiteOutbox(self.store, actor=actor)
 
     # -- administration: imports, API tokens, the store file ---------------------------
 
@@ -1074,6 +1198,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             self.store.path,
             Path(path),
             actor=me.name,
+            audit_actor=audit.Actor(me.name, me.role.value, self._token, Origin.IMPORT.value),
             source=source,
             kind=kind,
             fmt=fmt,
@@ -1099,15 +1224,169 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
 
     def create_token(self, name: str, role: Role, agent: str | None = None) -> NewToken:
         me = self._writer()
-        return TokenStore(self.store).create(name, role, agent, by=me)
+        return TokenStore(self.store).create(name, role, agent, by=me, actor=self.actor(me))
 
     def revoke_token(self, name: str) -> TokenInfo:
         self._writer()
-        self._admin("revoke API tokens")
-        return TokenStore(self.store).revoke(name)
+        me = self._admin("revoke API tokens")
+        return TokenStore(self.store).revoke(name, actor=self.actor(me))
 
     def verify_token(self, token: str) -> TokenInfo | None:
         return TokenStore(self.store).verify(token)
+
+    # -- audit trail and personal data (backends/sqlite/audit.py, gdpr.py) ---------------
+
+    def audit_log(
+        self,
+        *,
+        customer_id: int | None = None,
+        agent: str | None = None,
+        since: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> AuditPage:
+        self._admin("read the audit trail")
+        with self.store.read() as db:
+            return audit.page(
+                db, customer_id=customer_id, agent=agent, since=since, cursor=cursor, limit=limit
+            )
+
+    def verify_audit(self) -> AuditCheck:
+        self._admin("verify the audit trail")
+        with self.store.read() as db:
+            return audit.verify(db)
+
+    def export_customer(self, customer_id: int) -> PersonalDataExport:
+        self._admin("export a person's data")
+        customer = self._customer(customer_id)
+        events: list[TimelineEvent] = []
+        cursor: str | None = None
+        while True:
+            page = self.timeline(customer_id, cursor=cursor, limit=500)
+            events.extend(page.events)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        with self.store.read() as db:
+            contact_ids = [
+                r[0]
+                for r in db.execute(
+                    "SELECT id FROM contacts WHERE customer_id = ? ORDER BY created_at, id",
+                    (customer_id,),
+                )
+            ]
+            entries: list[AuditEntry] = []
+            cursor = None
+            while True:
+                found = audit.page(db, customer_id=customer_id, cursor=cursor, limit=1000)
+                entries.extend(found.entries)
+                cursor = found.next_cursor
+                if cursor is None:
+                    break
+            held = gdpr.hold(db, customer_id)
+        contacts = [self.get_contact(cid) for cid in contact_ids]
+        provenance = self.provenance(customer_id)
+        data: dict[str, Any] = {
+            "profile": customer.to_json(),
+            "provenance": [p.to_json() for p in provenance],
+            "source_records": [r.to_json() for r in customer.sources],
+            "identities": [i.to_json() for i in customer.identities],
+            "consents": dict(customer.consents),
+            "timeline": [e.to_json() for e in events],
+            "contacts": [c.contact.to_json() for c in contacts],
+            "messages": [m.to_json() for c in contacts for m in c.messages],
+            "audit": [e.to_json() for e in entries],
+            "legal_hold": {"held": held is not None, "by": held[1] if held else ""},
+        }
+        name = f"{customer.first_name} {customer.last_name}".strip()
+        consents = ", ".join(f"{k}={v}" for k, v in customer.consents.items()) or "none"
+        summary = (
+            f"Personal data held by Vista on customer {customer_id} ({name or 'no name'}).",
+            f"Profile: {len(customer.emails)} e-mail address(es), {len(customer.phones)} phone "
+            + f"number(s), {len(customer.addresses)} address(es); {len(provenance)} field(s) "
+            + "with their provenance.",
+            f"Source records: {len(customer.sources)}, with {len(customer.identities)} "
+            + "identifier(s).",
+            f"Consents: {consents}.",
+            f"Timeline: {len(events)} event(s).",
+            f"Contacts: {len(contacts)}, with {len(data['messages'])} message(s).",
+            f"Audit trail: {len(entries)} entries about this person.",
+            f"Legal hold: {'yes' if held else 'no'}.",
+        )
+        self._record_read(customer_id, "export", {})
+        return PersonalDataExport(customer_id, self.clock(), summary, data)
+
+    def erase_customer(self, customer_id: int) -> ErasureReport:
+        me = self._writer()
+        self._admin("erase a person's data")
+        now_dt = self.clock()
+        now = rows.to_ts(now_dt)
+        conn = self.store.conn
+        conn.execute("PRAGMA secure_delete = ON")
+        try:
+            with self.store.write() as db:
+                counts, contacts = gdpr.erase(db, customer_id, now)
+                self._ensure_agent(db, me, now)
+                self._add_event(
+                    db,
+                    customer_id,
+                    now,
+                    EventKind.PROFILE_CHANGE,
+                    "",
+                    f"Personal data erased by {me.name}",
+                    {"erased": True},
+                )
+                self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "erased", me.name)
+                gdpr.erase_audit_entry(db, self.actor(me), now, customer_id, counts)
+        finally:
+            conn.execute("PRAGMA secure_delete = OFF")
+        # the old pages are still in the write-ahead log: copy back and truncate it
+        wal.checkpoint(self.store.path, 2000)
+        return ErasureReport(customer_id, now_dt, counts, tuple(contacts))
+
+    def set_legal_hold(self, customer_id: int, held: bool) -> LegalHold:
+        me = self._writer()
+        self._admin("set a legal hold")
+        now = rows.to_ts(self.clock())
+        with self.store.write() as db:
+            self._require_customer(db, customer_id)
+            was = gdpr.hold(db, customer_id)
+            if held and was is None:
+                db.execute(
+                    "INSERT INTO legal_holds(customer_id, at, actor) VALUES (?,?,?)",
+                    (customer_id, now, me.name),
+                )
+            elif not held and was is not None:
+                db.execute("DELETE FROM legal_holds WHERE customer_id = ?", (customer_id,))
+            if (was is not None) != held:
+                audit.record(
+                    db,
+                    self.actor(me),
+                    now,
+                    "legal-hold",
+                    "customer",
+                    customer_id,
+                    customer_id=customer_id,
+                    changes={"legal_hold": [was is not None, held]},
+                )
+                self._log(
+                    db,
+                    now,
+                    ChangeEntity.CUSTOMER,
+                    customer_id,
+                    f"hold:{'on' if held else 'off'}",
+                    me.name,
+                )
+        return self.legal_hold(customer_id)
+
+    def legal_hold(self, customer_id: int) -> LegalHold:
+        self._admin("read legal holds")
+        with self.store.read() as db:
+            self._require_customer(db, customer_id)
+            found = gdpr.hold(db, customer_id)
+        if found is None:
+            return LegalHold(customer_id, False)
+        return LegalHold(customer_id, True, rows.from_ts(found[0]), found[1])
 
     def store_info(self) -> StoreInfo:
         return deferred.admin().info(self.store.path)

@@ -19,7 +19,7 @@ from backends.base import InvalidInput
 from backends.identity import normalise
 from backends.identity.phones import phone_tokens
 from backends.models import Agent, Channel, InboundResult, utcnow
-from backends.sqlite import rows
+from backends.sqlite import audit, rows
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.store import Store
 from backends.text import plain
@@ -159,6 +159,7 @@ def _log(
 def deliver_inbound(
     store: Store,
     me: Agent,
+    actor: audit.Actor,
     now_at: datetime,
     channel: Channel | str,
     sender: str,
@@ -172,7 +173,8 @@ def deliver_inbound(
     references: tuple[str, ...] = (),
 ) -> InboundResult:
     """The SQLite implementation of `Backend.deliver_inbound` (see there), written to
-    `store` as `me` (a writer) at `now_at`."""
+    `store` as `me` (a writer) at `now_at`. The audit trail credits the message to its
+    channel (`channel:email`), with `actor`'s origin and token: the caller only carried it."""
     try:
         channel = Channel(channel)
     except ValueError as e:
@@ -307,6 +309,23 @@ def deliver_inbound(
                     now,
                 ),
             )
+        audit.record(
+            db,
+            actor.as_(f"channel:{channel.value}"),
+            now,
+            "inbound",
+            "message",
+            message_id,
+            customer_id=customer_id,
+            changes=audit.diff(
+                {}, {"body": text, "from": value, "subject": subject, "contact_id": contact_id}
+            ),
+            detail={
+                "channel": channel.value,
+                "created_customer": created_customer,
+                "created_contact": open_row is None,
+            },
+        )
         message = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
         contact = read_contact(db, contact_id)
     return InboundResult(

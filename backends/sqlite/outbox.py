@@ -15,11 +15,13 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from backends import templating
 from backends.channels import WHATSAPP_WINDOW
 from backends.channels.connector import Outbound, OutboxCounts, ProviderReceipt
-from backends.models import Channel, Delivery
+from backends.models import Channel, Delivery, Origin
+from backends.sqlite import audit
 from backends.sqlite.store import Store
 
 #: An RFC 5322 message id, the only kind that goes into In-Reply-To and References.
@@ -76,9 +78,63 @@ def enqueue(
 class SQLiteOutbox:
     """The dispatcher's view of one store's outbox (see backends/channels/dispatcher.py)."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        actor: audit.Actor | None = None,
+    ) -> None:
+        """`actor`: who the audit trail credits the outbox's state changes to (default: the
+        dispatcher)."""
         self.store = store
         self.clock = clock
+        self.actor = actor or audit.Actor("dispatcher", origin=Origin.DISPATCHER.value)
+
+    def _audit(
+        self,
+        db: sqlite3.Connection,
+        message_ids: Iterable[int],
+        action: str,
+        before: dict[int, str],
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """One entry per message whose outbox state changed: its status before and after."""
+        now = int(self.clock())
+        for message_id in message_ids:
+            row = db.execute(
+                "SELECT o.status, o.customer_id, m.delivery FROM outbox o JOIN messages m "
+                "ON m.id = o.message_id WHERE o.message_id = ?",
+                (message_id,),
+            ).fetchone()
+            if row is None:
+                continue
+            audit.record(
+                db,
+                self.actor,
+                now,
+                action,
+                "outbox",
+                message_id,
+                customer_id=row["customer_id"],
+                changes=audit.diff(
+                    {"state": before.get(message_id)}, {"state": f"{row[0]}/{row[2] or ''}"}
+                ),
+                detail=detail,
+            )
+
+    @staticmethod
+    def _states(db: sqlite3.Connection, message_ids: Iterable[int]) -> dict[int, str]:
+        ids = list(message_ids)
+        marks = ",".join("?" * len(ids))
+        return {
+            r[0]: f"{r[1]}/{r[2] or ''}"
+            for r in db.execute(
+                f"SELECT o.message_id, o.status, m.delivery FROM outbox o JOIN messages m "
+                f"ON m.id = o.message_id WHERE o.message_id IN ({marks})",
+                ids,
+            )
+        }
 
     def claim(
         self, channels: Iterable[Channel], *, lease_seconds: float, limit: int
@@ -102,6 +158,7 @@ class SQLiteOutbox:
             if not ids:
                 return []
             id_marks = ",".join("?" * len(ids))
+            before = self._states(db, ids)
             db.execute(
                 f"UPDATE outbox SET status = 'sending', due_at = ?, attempts = attempts + 1 "
                 f"WHERE message_id IN ({id_marks})",
@@ -113,6 +170,7 @@ class SQLiteOutbox:
                 f"ORDER BY o.created_at, o.message_id",
                 ids,
             ).fetchall()
+            self._audit(db, ids, "outbox:sending", before)
             return [self._outbound(db, row) for row in found]
 
     def _outbound(self, db: sqlite3.Connection, row: sqlite3.Row) -> Outbound:
@@ -171,31 +229,40 @@ class SQLiteOutbox:
         """The provider accepted it: final for the outbox; the message remembers its id."""
         now = self.clock()
         with self.store.write() as db:
+            before = self._states(db, [message_id])
             db.execute(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, provider_id = ?, "
                 "last_error = NULL WHERE message_id = ?",
                 (int(now), receipt.provider_id, message_id),
             )
             self._set_delivery(db, message_id, receipt.delivery, None, now, receipt.provider_id)
+            self._audit(
+                db, [message_id], "outbox:sent", before, {"provider_id": receipt.provider_id}
+            )
 
     def retry(self, message_id: int, reason: str, due_at: float) -> None:
         """Not accepted now: back in the queue until `due_at`, the reason kept."""
         with self.store.write() as db:
-            db.execute(
+            before = self._states(db, [message_id])
+            cur = db.execute(
                 "UPDATE outbox SET status = 'queued', due_at = ?, last_error = ? "
                 "WHERE message_id = ? AND status = 'sending'",
                 (due_at, reason, message_id),
             )
+            if cur.rowcount:
+                self._audit(db, [message_id], "outbox:retry", before, {"reason": reason})
 
     def failed(self, message_id: int, reason: str) -> None:
         """Refused for good (or given up): the message says why."""
         now = self.clock()
         with self.store.write() as db:
+            before = self._states(db, [message_id])
             db.execute(
                 "UPDATE outbox SET status = 'failed', last_error = ? WHERE message_id = ?",
                 (reason, message_id),
             )
             self._set_delivery(db, message_id, Delivery.FAILED, reason, now)
+            self._audit(db, [message_id], "outbox:failed", before, {"reason": reason})
 
     @staticmethod
     def _by_provider_id(db: sqlite3.Connection, provider_id: str) -> tuple[int, str | None] | None:
@@ -225,7 +292,9 @@ class SQLiteOutbox:
                 Delivery(current) if current else Delivery.QUEUED, 0
             ) >= _RANK.get(delivery, 0):
                 return True
+            before = self._states(db, [message_id])
             self._set_delivery(db, message_id, delivery, None, now)
+            self._audit(db, [message_id], f"delivery:{delivery.value}", before)
             return True
 
     def record_failure(self, provider_id: str, reason: str) -> bool:
@@ -240,11 +309,13 @@ class SQLiteOutbox:
             message_id, current = found
             if current == Delivery.READ.value:
                 return True
+            before = self._states(db, [message_id])
             db.execute(
                 "UPDATE outbox SET status = 'failed', last_error = ? WHERE message_id = ?",
                 (reason, message_id),
             )
             self._set_delivery(db, message_id, Delivery.FAILED, reason or "not delivered", now)
+            self._audit(db, [message_id], "delivery:failed", before, {"reason": reason})
             return True
 
     def counts(self) -> OutboxCounts:

@@ -50,6 +50,7 @@ class CliState:
                 read_only=self.read_only,
                 token=self.token,
                 create=create or not url,
+                origin="cli",
             )
         return self._backend
 

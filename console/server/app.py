@@ -227,17 +227,16 @@ async def _body(ep: Endpoint, call: _Call, receive: Receive) -> dict[str, Any]:
 
 
 #: Reads bounded by one customer, contact or event (or tiny tables): they run on the event
-#: loop itself, skipping two thread switches. Anything that may scan (search, KPIs, a
+#: loop itself, skipping two thread switches. A profile read (`get_customer`,
+#: `customer_view`) writes its audit entry, so it may wait for the store: thread pool. Anything that may scan (search, KPIs, a
 #: filtered queue) runs in the thread pool so it cannot hold up other requests.
 _INLINE_READS = frozenset(
     {
         "whoami",
         "agents",
         "templates",
-        "get_customer",
         "customer_facts",
         "timeline",
-        "customer_view",
         "get_event",
         "get_contact",
     }

@@ -76,18 +76,28 @@ class Hub:
         """The grant of an active token, or None."""
         return self._server().verify_token(token)
 
-    def backend(self, agent: str, *, read_only: bool, role: Role | None = None) -> Backend:
+    def backend(
+        self,
+        agent: str,
+        *,
+        read_only: bool,
+        role: Role | None = None,
+        token: str | None = None,
+        origin: str = "api",
+    ) -> Backend:
         """The store opened as `agent` (read-only for supervisors and read-only clients).
 
         With `role` the agent acts with that role (the token's), whatever its row in
-        `agents` says.
+        `agents` says; `token` (its name) and `origin` go into the audit trail.
         """
-        return self._backends(agent, read_only=read_only or self.read_only, role=role)
+        return self._backends(
+            agent, read_only=read_only or self.read_only, role=role, token=token, origin=origin
+        )
 
     def backend_for(self, grant: TokenInfo, *, read_only: bool = False) -> Backend:
-        """The store as the token's agent, with the token's role."""
+        """The store as the token's agent, with the token's role and name."""
         read_only = read_only or grant.role is Role.SUPERVISOR
-        return self.backend(grant.agent, read_only=read_only, role=grant.role)
+        return self.backend(grant.agent, read_only=read_only, role=grant.role, token=grant.name)
 
     def wrote(self) -> None:
         """A write went through: keeps the store's files small (`Housekeeper`)."""

@@ -203,6 +203,8 @@ def _write_calls(cid: int) -> dict[str, tuple[tuple, dict]]:
         "import_file": (("customers.csv",), {"source": "crm"}),
         "create_token": (("desk-9", Role.OPERATOR), {}),
         "revoke_token": (("desk-9",), {}),
+        "erase_customer": ((1,), {}),
+        "set_legal_hold": ((1, True), {}),
     }
 
 
