@@ -916,3 +916,4 @@ class ErasureReport(Model, frozen=True):
     at: datetime
     counts: Mapping[str, int] = msgspec.field(default_factory=dict)
     contact_ids: tuple[int, ...] = ()
+    wal_cleared: bool = True  # False: a reader kept old pages in the write-ahead log

@@ -1341,8 +1341,8 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         finally:
             conn.execute("PRAGMA secure_delete = OFF")
         # the old pages are still in the write-ahead log: copy back and truncate it
-        wal.checkpoint(self.store.path, 2000)
-        return ErasureReport(customer_id, now_dt, counts, tuple(contacts))
+        cleared = wal.checkpoint(self.store.path, 2000)
+        return ErasureReport(customer_id, now_dt, counts, tuple(contacts), cleared)
 
     def set_legal_hold(self, customer_id: int, held: bool) -> LegalHold:
         me = self._writer()
