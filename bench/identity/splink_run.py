@@ -122,7 +122,7 @@ def main() -> None:
         predictions, threshold_match_probability=threshold
     )
     rows = clusters.as_duckdbpyrelation().select("unique_id, cluster_id").fetchall()
-    predicted = predictions.as_duckdbpyrelation().count("*").fetchone()
+    predicted = predictions.as_duckdbpyrelation().count("*").fetchall()
     seconds = time.perf_counter() - started
     cluster_of = dict(rows)
     with (
@@ -133,7 +133,7 @@ def main() -> None:
         w.writerow(("source", "source_id", "customer_id"))
         for row in csv.DictReader(src):
             w.writerow((row["source"], row["source_id"], cluster_of.get(row["unique_id"], "")))
-    print(json.dumps({"seconds": seconds, "pairs": predicted[0] if predicted else 0}))
+    print(json.dumps({"seconds": seconds, "pairs": predicted[0][0] if predicted else 0}))
 
 
 if __name__ == "__main__":
