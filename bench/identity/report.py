@@ -48,10 +48,12 @@ def _f(value: Any, fmt: str) -> str:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    """One line per data set and system."""
+    """One line per data set and system: quality, review load, wall time, records per second
+    of it, CPU per record (all processes and threads), store bytes per source record."""
     head = (
         f"{'data set':<22} {'records':>9} {'system':<7} {'precision':>9} {'recall':>7} "
-        f"{'F1':>6} {'sugg/100':>8} {'seconds':>8} {'rec/s':>8} {'B/rec':>6} {'x input':>7}"
+        f"{'F1':>6} {'sugg/100':>8} {'seconds':>8} {'rec/s':>8} {'CPU us':>7} {'B/rec':>6} "
+        f"{'x input':>7}"
     )
     lines = [head, "-" * len(head)]
     for r in results:
@@ -63,6 +65,7 @@ def table(results: list[dict[str, Any]]) -> str:
                 f"{r['data']:<22} {r['records']:>9,} {system:<7} {s['precision']:>9.4f} "
                 f"{s['recall']:>7.4f} {s['f1']:>6.4f} {_f(s.get('suggestions_per_100'), '.2f'):>8} "
                 f"{s['seconds']:>8.1f} {s['records'] / s['seconds']:>8,.0f} "
+                f"{_f(s.get('cpu_us_per_record'), ',.0f'):>7} "
                 f"{_f(s.get('store_bytes_per_record'), ',.0f'):>6} "
                 f"{_f(s.get('store_vs_input'), '.1f'):>7}"
             )

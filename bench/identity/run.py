@@ -431,7 +431,7 @@ def vista_side(
 def splink_side(python: Path, table_csv: Path, kind: str, identifier: bool, truth: Path) -> dict:
     """Splink (`splink_run.py` in the benchmark's environment) on `table_csv`, scored against
     `truth`; "seconds" is the whole run as a user would time it (process start included),
-    "seconds_inside" from reading the table to the written clusters."""
+    "seconds_inside" from reading the table to the written clusters; CPU of all its threads."""
     out = table_csv.with_name(table_csv.stem + ".splink-links.csv")
     spec = table_csv.with_name(table_csv.stem + ".splink.json")
     spec.write_text(
@@ -446,6 +446,7 @@ def splink_side(python: Path, table_csv: Path, kind: str, identifier: bool, trut
         ),
         "utf-8",
     )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with open(table_csv.with_name(table_csv.stem + ".splink.log"), "w", encoding="utf-8") as log:
         done = subprocess.run(
@@ -456,6 +457,8 @@ def splink_side(python: Path, table_csv: Path, kind: str, identifier: bool, trut
             text=True,
         )
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     inside = json.loads(done.stdout.strip().splitlines()[-1])
     s = score(truth, out)
     return {
@@ -463,6 +466,7 @@ def splink_side(python: Path, table_csv: Path, kind: str, identifier: bool, trut
         "seconds": wall,
         "seconds_inside": inside["seconds"],
         "records_per_s": s["records"] / wall,
+        "cpu_us_per_record": cpu / s["records"] * 1e6 if s["records"] else None,
         "predicted_links": inside["pairs"],
         "threshold": SPLINK_THRESHOLD,
     }
