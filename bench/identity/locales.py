@@ -219,6 +219,12 @@ def _uk_mobile(rng: random.Random) -> str:
     return f"07{rng.choice(('4', '5', '7', '8', '9'))}{_digits(rng, 8)}"
 
 
+def _uk_landline(rng: random.Random, city: City) -> str:
+    """0 + 10 digits; local numbers start 2 (or 7, 8 in London), in ranges Ofcom allocates."""
+    lead = "78" if city.area == "020" else "2"
+    return city.area + rng.choice(lead) + _digits(rng, 10 - len(city.area))
+
+
 def _uk_phone(n: str, style: int) -> str:
     """A UK number (national, 0 + 10 digits) written one of six ways."""
     if n.startswith("07"):
@@ -264,7 +270,7 @@ UK = Locale(
     ((" Road", " Rd"), (" Street", " St"), (" Lane", " Ln"), (" Avenue", " Ave")),
     True,
     _uk_mobile,
-    lambda rng, city: city.area + _digits(rng, 11 - len(city.area)),
+    lambda rng, city: _uk_landline(rng, city),
     _uk_phone,
     _uk_date,
 )
@@ -322,10 +328,13 @@ DE_CITIES = (
 )
 
 
+#: German mobile prefixes and the digits that follow each.
+DE_MOBILE = (("0151", 8), ("0152", 8), ("0176", 8), ("0160", 7), ("0170", 7), ("0171", 7))
+
+
 def _de_mobile(rng: random.Random) -> str:
-    return (
-        f"{rng.choice(('0151', '0152', '0160', '0170', '0171', '0172', '0176'))}{_digits(rng, 7)}"
-    )
+    prefix, digits = rng.choice(DE_MOBILE)
+    return prefix + _digits(rng, digits)
 
 
 def _de_phone(n: str, style: int) -> str:
