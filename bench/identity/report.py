@@ -75,3 +75,31 @@ def table(results: list[dict[str, Any]]) -> str:
 def write_json(path: Path, meta: dict[str, Any], results: list[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**meta, "results": results}, indent=2) + "\n", "utf-8")
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    """The closing table as the README keeps it: one row per data set, Vista beside Splink."""
+    lines = [
+        (
+            "| data set | records | Vista P / R / F1 | suggestions per 100 | Vista records/s "
+            "(CPU µs per record) | store B per record (x input) | Splink P / R / F1 | Splink s "
+            "(CPU µs per record) |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        v, s = r["vista"], r.get("splink")
+        quality = "{precision:.4f} / {recall:.4f} / {f1:.4f}"
+        lines.append(
+            f"| {r['data']} | {r['records']:,} | {quality.format(**v)} | "
+            f"{_f(v.get('suggestions_per_100'), '.2f')} | {v['records_per_s']:,.0f} "
+            f"({_f(v.get('cpu_us_per_record'), ',.0f')}) | {v['store_bytes_per_record']:,.0f} "
+            f"({v['store_vs_input']:.1f}x) | "
+            + (
+                f"{quality.format(**s)} | {s['seconds']:.1f} "
+                f"({_f(s.get('cpu_us_per_record'), ',.0f')}) |"
+                if s
+                else "- | - |"
+            )
+        )
+    return "\n".join(lines)

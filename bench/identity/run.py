@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.identity.datasets import FEBRL, Febrl, febrl_prepare, febrl_sources, people_splink
 from bench.identity.generate import LOCALES, generate
-from bench.identity.report import open_suggestions, store_usage, table, write_json
+from bench.identity.report import markdown, open_suggestions, store_usage, table, write_json
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -626,6 +626,9 @@ def main() -> None:
         help="the Python of the environment with splink and recordlinkage",
     )
     parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench-identity.json")
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print the table as the README keeps it"
+    )
     args = parser.parse_args()
     quick = args.quick
     args.records = args.records or (5_000 if quick else 100_000)
@@ -669,6 +672,8 @@ def main() -> None:
     }
     print(f"\n{meta['date']}, {meta['machine']}; Splink at match probability {SPLINK_THRESHOLD}")
     print(table(results))
+    if args.markdown:
+        print(markdown(results))
     write_json(args.json, meta, results)
     print(f"written to {args.json}")
     if not args.keep:
