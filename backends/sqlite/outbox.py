@@ -73,6 +73,33 @@ def enqueue(
     return key
 
 
+def requeue(db: sqlite3.Connection, message_id: int, now: int) -> str:
+    """Put a failed message back in the queue, due now, for a fresh round of attempts
+    (inside the caller's transaction); its new idempotency key.
+
+    A message the provider refused, or accepted and then reported failed, gets a fresh
+    key: a provider that remembers keys must not answer the new send with the old
+    outcome, nor drop it as the message it already had. A message given up after
+    attempts nobody answered keeps its key: the provider may have taken one of them,
+    and the same key lets it recognise the duplicate instead of sending twice."""
+    row = db.execute(
+        "SELECT message_key, refused, provider_id FROM outbox WHERE message_id = ?",
+        (message_id,),
+    ).fetchone()
+    fresh = bool(row["refused"]) or row["provider_id"] is not None
+    key = new_key(message_id) if fresh else str(row["message_key"])
+    db.execute(
+        "UPDATE outbox SET status = 'queued', due_at = ?, attempts = 0, message_key = ?, "
+        "last_error = NULL, provider_id = NULL, refused = 0, sent_at = NULL "
+        "WHERE message_id = ?",
+        (float(now), key, message_id),
+    )
+    # the failed attempt's id at the provider: receipts for it no longer concern this send
+    db.execute("UPDATE messages SET external_id = NULL WHERE id = ?", (message_id,))
+    SQLiteOutbox.set_delivery(db, message_id, Delivery.QUEUED, None, now)
+    return key
+
+
 class SQLiteOutbox:
     """The dispatcher's view of one store's outbox (see backends/channels/dispatcher.py)."""
 
@@ -176,7 +203,7 @@ class SQLiteOutbox:
                 "last_error = NULL WHERE message_id = ?",
                 (int(now), receipt.provider_id, message_id),
             )
-            self._set_delivery(db, message_id, receipt.delivery, None, now, receipt.provider_id)
+            self.set_delivery(db, message_id, receipt.delivery, None, now, receipt.provider_id)
 
     def retry(self, message_id: int, reason: str, due_at: float) -> None:
         """Not accepted now: back in the queue until `due_at`, the reason kept."""
@@ -187,15 +214,17 @@ class SQLiteOutbox:
                 (due_at, reason, message_id),
             )
 
-    def failed(self, message_id: int, reason: str) -> None:
-        """Refused for good (or given up): the message says why."""
+    def failed(self, message_id: int, reason: str, *, refused: bool = True) -> None:
+        """Refused for good (`refused`: the provider answered no) or given up after
+        unanswered attempts (not `refused`): the message says why."""
         now = self.clock()
         with self.store.write() as db:
             db.execute(
-                "UPDATE outbox SET status = 'failed', last_error = ? WHERE message_id = ?",
-                (reason, message_id),
+                "UPDATE outbox SET status = 'failed', last_error = ?, refused = ? "
+                "WHERE message_id = ?",
+                (reason, int(refused), message_id),
             )
-            self._set_delivery(db, message_id, Delivery.FAILED, reason, now)
+            self.set_delivery(db, message_id, Delivery.FAILED, reason, now)
 
     @staticmethod
     def _by_provider_id(db: sqlite3.Connection, provider_id: str) -> tuple[int, str | None] | None:
@@ -225,7 +254,7 @@ class SQLiteOutbox:
                 Delivery(current) if current else Delivery.QUEUED, 0
             ) >= _RANK.get(delivery, 0):
                 return True
-            self._set_delivery(db, message_id, delivery, None, now)
+            self.set_delivery(db, message_id, delivery, None, now)
             return True
 
     def record_failure(self, provider_id: str, reason: str) -> bool:
@@ -241,10 +270,11 @@ class SQLiteOutbox:
             if current == Delivery.READ.value:
                 return True
             db.execute(
-                "UPDATE outbox SET status = 'failed', last_error = ? WHERE message_id = ?",
+                "UPDATE outbox SET status = 'failed', last_error = ?, refused = 1 "
+                "WHERE message_id = ?",
                 (reason, message_id),
             )
-            self._set_delivery(db, message_id, Delivery.FAILED, reason or "not delivered", now)
+            self.set_delivery(db, message_id, Delivery.FAILED, reason or "not delivered", now)
             return True
 
     def counts(self) -> OutboxCounts:
@@ -261,7 +291,7 @@ class SQLiteOutbox:
         return float(at) if at is not None else None
 
     @staticmethod
-    def _set_delivery(
+    def set_delivery(
         db: sqlite3.Connection,
         message_id: int,
         delivery: Delivery,
