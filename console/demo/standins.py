@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import secrets
 import threading
 import time
 import urllib.error
@@ -134,6 +135,8 @@ class GraphStandIn:
         self.app_secret = app_secret
         self.delays = delays
         self._post = post
+        # wamids unique across runs too: a store keeps the ids of earlier runs' messages
+        self._prefix = secrets.token_hex(6).upper()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._timers: list[threading.Timer] = []
@@ -201,7 +204,7 @@ class GraphStandIn:
         except (ValueError, KeyError, TypeError):
             self._answer(h, 400, {"error": {"message": "(#100) Invalid parameter", "code": 100}})
             return
-        wamid = f"wamid.DEMO{next(self._ids):08d}"
+        wamid = f"wamid.DEMO{self._prefix}{next(self._ids):06d}"
         self._answer(
             h,
             200,

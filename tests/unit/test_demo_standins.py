@@ -149,3 +149,32 @@ def test_the_channels_file_points_the_connectors_at_the_stand_ins(tmp_path: Path
     assert isinstance(mail, config.SmtpSettings) and (mail.host, mail.port) == ("127.0.0.1", 2525)
     assert isinstance(chat, config.WhatsAppSettings)
     assert chat.api_url == "http://127.0.0.1:2526/v21.0" and chat.token.env == "DEMO_TOKEN"
+
+
+def test_the_whatsapp_stand_in_answers_ids_no_earlier_run_gave() -> None:
+    """A demo store keeps the wamids of earlier runs: a new run must not give them again,
+    or its status webhooks would land on an old message."""
+    import httpx
+
+    from console.demo.standins import PHONE_NUMBER_ID, GraphStandIn
+
+    ids = []
+    for _run in range(2):
+        graph = GraphStandIn(0, "tok", "http://127.0.0.1:9/none", "secret", delays=())
+        graph.start()
+        try:
+            answer = httpx.post(
+                f"{graph.url}/{PHONE_NUMBER_ID}/messages",
+                json={"messaging_product": "whatsapp", "to": "+393331234567", "type": "text"},
+                headers={"authorization": "Bearer tok"},
+            )
+            ids.append(answer.json()["messages"][0]["id"])
+            refused = httpx.post(
+                f"{graph.url}/{PHONE_NUMBER_ID}/messages",
+                json={"to": "+393331234567"},
+                headers={"authorization": "Bearer wrong"},
+            )
+            assert refused.status_code == 401
+        finally:
+            graph.stop()
+    assert ids[0] != ids[1] and all(i.startswith("wamid.") for i in ids)
