@@ -412,7 +412,8 @@ class Backend(ABC):
             The message, delivery QUEUED and no failure.
         Raises:
             NotFound: no message with this id.
-            InvalidInput: the message is not a reply (an inbound message or a note).
+            InvalidInput: the message is not a reply (an inbound message or a note), or
+                it is WhatsApp free text and the 24-hour window has closed since.
             Conflict: the reply is not failed (queued, sent, delivered or read), or its
                 contact is held by another agent.
             ReadOnly: writes are not allowed (a supervisor, a read-only store).

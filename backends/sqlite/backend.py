@@ -925,6 +925,14 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 raise Conflict(
                     f"contact {contact.id} is held by {contact.assignee}", current=contact
                 )
+            if row["channel"] == Channel.WHATSAPP.value and (
+                outbox_store.whatsapp_form(db, contact.customer_id, row["body"], now) is None
+            ):
+                raise InvalidInput(
+                    f"message {message_id} is free text and WhatsApp's 24-hour window has "
+                    "closed since: write a new reply with an approved template",
+                    "Channel rule",
+                )
             self._ensure_agent(db, me, now)
             outbox_store.requeue(db, message_id, now)
             self._log(db, now, ChangeEntity.CONTACT, contact.id, "retry", me.name)

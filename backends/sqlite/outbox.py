@@ -173,26 +173,13 @@ class SQLiteOutbox:
     def _template(
         self, db: sqlite3.Connection, row: sqlite3.Row
     ) -> tuple[str, str, tuple[str, ...]]:
-        """For a WhatsApp message outside the 24-hour window (the customer last wrote on
-        WhatsApp longer ago than that, now): the approved template its body fills, the
-        template's language and the parameters, in order; ("", "", ()) to send text."""
+        """For a WhatsApp message outside the 24-hour window: the approved template its
+        body fills, the template's language and the parameters, in order; ("", "", ()) to
+        send text (inside the window; or no template fits, and the provider says no)."""
         if row["channel"] != Channel.WHATSAPP.value:
             return "", "", ()
-        last = db.execute(
-            "SELECT max(last_inbound_at) FROM contacts WHERE customer_id = ? "
-            "AND channel = 'whatsapp'",
-            (row["customer_id"],),
-        ).fetchone()[0]
-        if last is not None and self.clock() - float(last) <= WHATSAPP_WINDOW.total_seconds():
-            return "", "", ()
-        for name, language, body in db.execute(
-            "SELECT name, language, body FROM templates WHERE whatsapp_approved "
-            "AND coalesce(channel, 'whatsapp') = 'whatsapp' ORDER BY name"
-        ):
-            parameters = template_parameters(row["body"], body)
-            if parameters is not None:
-                return name, language or "", parameters
-        return "", "", ()
+        form = whatsapp_form(db, row["customer_id"], row["body"], self.clock())
+        return form if form is not None else ("", "", ())
 
     def sent(self, message_id: int, receipt: ProviderReceipt) -> None:
         """The provider accepted it: final for the outbox; the message remembers its id."""
@@ -319,6 +306,29 @@ class SQLiteOutbox:
             "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
             (int(now), "contact", row["contact_id"], f"delivery:{delivery.value}", "dispatcher"),
         )
+
+
+def whatsapp_form(
+    db: sqlite3.Connection, customer_id: int, body: str, now: float
+) -> tuple[str, str, tuple[str, ...]] | None:
+    """How a WhatsApp message with `body` to the customer can go out at `now`: as text,
+    ("", "", ()), inside the 24-hour window (the customer last wrote on WhatsApp no longer
+    ago than that); outside it, the approved template the body fills (name, language,
+    parameters in order); None when it cannot: outside the window and no template fits."""
+    last = db.execute(
+        "SELECT max(last_inbound_at) FROM contacts WHERE customer_id = ? AND channel = 'whatsapp'",
+        (customer_id,),
+    ).fetchone()[0]
+    if last is not None and now - float(last) <= WHATSAPP_WINDOW.total_seconds():
+        return "", "", ()
+    for name, language, template_body in db.execute(
+        "SELECT name, language, body FROM templates WHERE whatsapp_approved "
+        "AND coalesce(channel, 'whatsapp') = 'whatsapp' ORDER BY name"
+    ):
+        parameters = template_parameters(body, template_body)
+        if parameters is not None:
+            return name, language or "", parameters
+    return None
 
 
 def template_parameters(body: str, template_body: str) -> tuple[str, ...] | None:

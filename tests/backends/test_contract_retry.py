@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from backends.models import Channel, Delivery, Direction, EventKind, QueueQuery
 from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.outbox import SQLiteOutbox
 from tests.backends.conftest import BackendFactory
+from tests.conftest import NOW
 from tests.smtp_server import SmtpServer, free_port
 
 
@@ -187,3 +189,53 @@ def test_a_supervisor_and_another_operator_may_not_send_it_again(
         make_backend("marco").retry_message(message_id)
     assert _delivery(giulia, contact_id, message_id) is Delivery.FAILED
     assert giulia.retry_message(message_id).delivery is Delivery.QUEUED
+
+
+def _failed_whatsapp_reply(
+    backend: Backend, demo_db: Path, phone: str, body: str, **kw: str
+) -> int:
+    """A WhatsApp reply to a customer who wrote 23 hours ago, refused by the provider (as
+    the dispatcher records a 4xx); its message id."""
+    wrote = backend.deliver_inbound(
+        Channel.WHATSAPP, phone, "Ciao, una domanda", at=NOW - timedelta(hours=23)
+    )
+    message = backend.reply(wrote.contact.id, body, **kw)
+    outbox = SQLiteBackend(demo_db, agent="dispatcher").outbox()
+    assert [m.message_id for m in outbox.claim({Channel.WHATSAPP}, lease_seconds=60, limit=9)]
+    outbox.failed(message.id, "HTTP 400: (#131026) Message undeliverable")
+    outbox.store.close()
+    return message.id
+
+
+def _window_closes(demo_db: Path, phone_digits: str) -> None:
+    """Two hours on: the customer's last WhatsApp message is now 25 hours old."""
+    with sqlite3.connect(demo_db) as db:
+        db.execute(
+            "UPDATE contacts SET last_inbound_at = last_inbound_at - 7200 WHERE id IN "
+            "(SELECT contact_id FROM messages WHERE author LIKE ?)",
+            (f"%{phone_digits}%",),
+        )
+    db.close()
+
+
+def test_free_text_on_whatsapp_is_not_sent_again_once_the_window_has_closed(
+    backend: Backend, demo_db: Path
+) -> None:
+    inside = _failed_whatsapp_reply(backend, demo_db, "+39 347 555 0301", "Eccomi, mi dica")
+    assert backend.retry_message(inside).delivery is Delivery.QUEUED  # 23 h: still open
+    closed = _failed_whatsapp_reply(backend, demo_db, "+39 347 555 0302", "Eccomi, mi dica")
+    _window_closes(demo_db, "5550302")
+    with pytest.raises(InvalidInput, match="24-hour window has closed"):
+        backend.retry_message(closed)
+
+
+def test_an_approved_template_on_whatsapp_is_sent_again_after_the_window(
+    backend: Backend, demo_db: Path
+) -> None:
+    template = next(t for t in backend.templates() if t.whatsapp_approved)
+    body = template.body.replace("{first_name}", "Anna")
+    message_id = _failed_whatsapp_reply(
+        backend, demo_db, "+39 347 555 0303", body, template=template.name
+    )
+    _window_closes(demo_db, "5550303")
+    assert backend.retry_message(message_id).delivery is Delivery.QUEUED
