@@ -27,7 +27,18 @@ $(DEMO_DB): | $(STAMP)
 
 demo: $(STAMP) $(DEMO_DB)
 
+# The demo's providers on loopback (`vista standins`: an SMTP sink, a WhatsApp Cloud API
+# stand-in, and `vista serve` dispatching to them and taking their status webhooks) run in
+# the background while the console is open, and stop with it; their log is next to the store.
+DEMO_SMTP_PORT ?= 8725
+DEMO_WHATSAPP_PORT ?= 8726
+DEMO_API_PORT ?= 8727
+
 run: $(STAMP) $(DEMO_DB)
+	@$(VENV)/bin/vista standins --db $(DEMO_DB) --parent $$$$ --smtp-port $(DEMO_SMTP_PORT) \
+		--whatsapp-port $(DEMO_WHATSAPP_PORT) --api-port $(DEMO_API_PORT) \
+		> $(dir $(DEMO_DB))standins.log 2>&1 & standins=$$!; \
+	trap 'kill $$standins 2>/dev/null; wait $$standins 2>/dev/null' EXIT HUP INT TERM; \
 	$(VENV)/bin/vista --backend sqlite:///$(DEMO_DB) --agent demo
 
 test: lint services

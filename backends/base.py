@@ -407,6 +407,27 @@ class Backend(ABC):
                 variable left unfilled, or a channel rule is broken.
         """
 
+    def retry_message(self, message_id: int) -> Message:
+        """Send a failed reply again: back to QUEUED, due now, with a fresh round of
+        attempts (the change feed reports it, as any delivery change).
+
+        The new attempt's idempotency key is fresh when the provider refused the
+        message (or accepted it and reported it failed), so no provider mistakes it for
+        the old one; it stays the same when the attempts went unanswered, so a
+        provider that took one after all recognises the duplicate.
+        Returns:
+            The message, delivery QUEUED and no failure.
+        Raises:
+            NotFound: no message with this id.
+            InvalidInput: the message is not a reply (an inbound message or a note), or
+                it is WhatsApp free text and the 24-hour window has closed since.
+            Conflict: the reply is not failed (queued, sent, delivered or read), or its
+                contact is held by another agent.
+            ReadOnly: writes are not allowed (a supervisor, a read-only store).
+            Unavailable: this backend keeps no outbox.
+        """
+        raise Unavailable(f"{type(self).__name__} keeps no outbox to send from again")
+
     @abstractmethod
     def add_note(
         self, contact_id: int, body: str, *, idempotency_key: str | None = None
@@ -895,6 +916,7 @@ WRITE_METHODS: tuple[str, ...] = (
     "set_priority",
     "snooze",
     "reply",
+    "retry_message",
     "add_note",
     "add_customer_note",
     "edit_profile",

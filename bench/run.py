@@ -373,6 +373,12 @@ def main() -> None:
         sections["http"] = lambda: http_bench.run(db, args.runs, RESULTS_LIST)
     except ImportError:
         pass
+    try:
+        from bench import webhook_bench
+
+        sections["webhook"] = lambda: webhook_bench.run(db, args.runs, RESULTS_LIST)
+    except ImportError:
+        pass
     wanted = [s for s in args.only.split(",") if s] or list(sections)
     for name in wanted:
         print(f"[{name}]", file=sys.stderr, flush=True)

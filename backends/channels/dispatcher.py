@@ -166,7 +166,7 @@ class Dispatcher:
         reason = error.reason
         if not error.permanent:
             reason = f"gave up after {message.attempt} attempts: {reason}"
-        self.outbox.failed(message.message_id, reason)
+        self.outbox.failed(message.message_id, reason, refused=error.permanent)
         self._report(message, "failed", reason)
         return "failed"
 

@@ -286,6 +286,9 @@ class HTTPBackend(Backend):
     ) -> Message:
         return self._call("add_note", contact_id, body, idempotency_key=idempotency_key)  # type: ignore[no-any-return]
 
+    def retry_message(self, message_id: int) -> Message:
+        return self._call("retry_message", message_id)  # type: ignore[no-any-return]
+
     def add_customer_note(self, customer_id: int, body: str) -> TimelineEvent:
         return self._call("add_customer_note", customer_id, body)  # type: ignore[no-any-return]
 

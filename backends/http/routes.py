@@ -153,6 +153,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/contacts/{contact_id}/snooze", "snooze", "Snooze a contact."),
     Endpoint("POST", "/contacts/{contact_id}/replies", "reply", "Reply to the customer."),
     Endpoint("POST", "/contacts/{contact_id}/notes", "add_note", "A private note on a contact."),
+    Endpoint(
+        "POST",
+        "/messages/{message_id}/retry",
+        "retry_message",
+        "Send a failed reply again (back to queued).",
+    ),
     Endpoint("POST", "/customers/{customer_id}/notes", "add_customer_note", "A customer note."),
     Endpoint("PATCH", "/customers/{customer_id}/profile", "edit_profile", "Correct a field."),
     Endpoint(

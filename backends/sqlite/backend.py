@@ -996,6 +996,57 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
     ) -> Message:
         return self._post(contact_id, body, Direction.NOTE, None, idempotency_key)
 
+    def retry_message(self, message_id: int) -> Message:
+        """See `Backend.retry_message`; the key rule is `outbox.requeue`'s."""
+        me = self._writer()
+        now = rows.to_ts(self.clock())
+        with self.store.write() as db:
+            row = db.execute(
+                "SELECT m.*, o.status AS outbox_status FROM messages m "
+                "LEFT JOIN outbox o ON o.message_id = m.id WHERE m.id = ?",
+                (message_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"message {message_id} not found")
+            if row["direction"] != Direction.OUTBOUND.value or row["outbox_status"] is None:
+                raise InvalidInput(
+                    f"message {message_id} is not a reply Vista sent: there is nothing to retry"
+                )
+            if row["outbox_status"] != "failed":
+                state = row["delivery"] or row["outbox_status"]
+                raise Conflict(
+                    f"message {message_id} is {state}, not failed: only a failed reply is "
+                    "sent again"
+                )
+            contact = read_contact(db, row["contact_id"])
+            if contact.assignee not in (None, me.name) and me.role is not Role.ADMIN:
+                raise Conflict(
+                    f"contact {contact.id} is held by {contact.assignee}", current=contact
+                )
+            if row["channel"] == Channel.WHATSAPP.value and (
+                outbox_store.whatsapp_form(db, contact.customer_id, row["body"], now) is None
+            ):
+                raise InvalidInput(
+                    f"message {message_id} is free text and WhatsApp's 24-hour window has "
+                    "closed since: write a new reply with an approved template",
+                    "Channel rule",
+                )
+            self._ensure_agent(db, me, now)
+            outbox_store.requeue(db, message_id, now)
+            self._log(db, now, ChangeEntity.CONTACT, contact.id, "retry", me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "retry",
+                "message",
+                message_id,
+                customer_id=contact.customer_id,
+                changes={"outbox.status": [row["outbox_status"], "queued"]},
+            )
+            found = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return rows.message(found)
+
     @staticmethod
     def _add_event(
         db: sqlite3.Connection,

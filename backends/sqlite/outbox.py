@@ -75,6 +75,33 @@ def enqueue(
     return key
 
 
+def requeue(db: sqlite3.Connection, message_id: int, now: int) -> str:
+    """Put a failed message back in the queue, due now, for a fresh round of attempts
+    (inside the caller's transaction); its new idempotency key.
+
+    A message the provider refused, or accepted and then reported failed, gets a fresh
+    key: a provider that remembers keys must not answer the new send with the old
+    outcome, nor drop it as the message it already had. A message given up after
+    attempts nobody answered keeps its key: the provider may have taken one of them,
+    and the same key lets it recognise the duplicate instead of sending twice."""
+    row = db.execute(
+        "SELECT message_key, refused, provider_id FROM outbox WHERE message_id = ?",
+        (message_id,),
+    ).fetchone()
+    fresh = bool(row["refused"]) or row["provider_id"] is not None
+    key = new_key(message_id) if fresh else str(row["message_key"])
+    db.execute(
+        "UPDATE outbox SET status = 'queued', due_at = ?, attempts = 0, message_key = ?, "
+        "last_error = NULL, provider_id = NULL, refused = 0, sent_at = NULL "
+        "WHERE message_id = ?",
+        (float(now), key, message_id),
+    )
+    # the failed attempt's id at the provider: receipts for it no longer concern this send
+    db.execute("UPDATE messages SET external_id = NULL WHERE id = ?", (message_id,))
+    SQLiteOutbox.set_delivery(db, message_id, Delivery.QUEUED, None, now)
+    return key
+
+
 class SQLiteOutbox:
     """The dispatcher's view of one store's outbox (see backends/channels/dispatcher.py)."""
 
@@ -204,26 +231,13 @@ class SQLiteOutbox:
     def _template(
         self, db: sqlite3.Connection, row: sqlite3.Row
     ) -> tuple[str, str, tuple[str, ...]]:
-        """For a WhatsApp message outside the 24-hour window (the customer last wrote on
-        WhatsApp longer ago than that, now): the approved template its body fills, the
-        template's language and the parameters, in order; ("", "", ()) to send text."""
+        """For a WhatsApp message outside the 24-hour window: the approved template its
+        body fills, the template's language and the parameters, in order; ("", "", ()) to
+        send text (inside the window; or no template fits, and the provider says no)."""
         if row["channel"] != Channel.WHATSAPP.value:
             return "", "", ()
-        last = db.execute(
-            "SELECT max(last_inbound_at) FROM contacts WHERE customer_id = ? "
-            "AND channel = 'whatsapp'",
-            (row["customer_id"],),
-        ).fetchone()[0]
-        if last is not None and self.clock() - float(last) <= WHATSAPP_WINDOW.total_seconds():
-            return "", "", ()
-        for name, language, body in db.execute(
-            "SELECT name, language, body FROM templates WHERE whatsapp_approved "
-            "AND coalesce(channel, 'whatsapp') = 'whatsapp' ORDER BY name"
-        ):
-            parameters = template_parameters(row["body"], body)
-            if parameters is not None:
-                return name, language or "", parameters
-        return "", "", ()
+        form = whatsapp_form(db, row["customer_id"], row["body"], self.clock())
+        return form if form is not None else ("", "", ())
 
     def sent(self, message_id: int, receipt: ProviderReceipt) -> None:
         """The provider accepted it: final for the outbox; the message remembers its id."""
@@ -235,7 +249,7 @@ class SQLiteOutbox:
                 "last_error = NULL WHERE message_id = ?",
                 (int(now), receipt.provider_id, message_id),
             )
-            self._set_delivery(db, message_id, receipt.delivery, None, now, receipt.provider_id)
+            self.set_delivery(db, message_id, receipt.delivery, None, now, receipt.provider_id)
             self._audit(
                 db, [message_id], "outbox:sent", before, {"provider_id": receipt.provider_id}
             )
@@ -252,16 +266,18 @@ class SQLiteOutbox:
             if cur.rowcount:
                 self._audit(db, [message_id], "outbox:retry", before, {"reason": reason})
 
-    def failed(self, message_id: int, reason: str) -> None:
-        """Refused for good (or given up): the message says why."""
+    def failed(self, message_id: int, reason: str, *, refused: bool = True) -> None:
+        """Refused for good (`refused`: the provider answered no) or given up after
+        unanswered attempts (not `refused`): the message says why."""
         now = self.clock()
         with self.store.write() as db:
             before = self._states(db, [message_id])
             db.execute(
-                "UPDATE outbox SET status = 'failed', last_error = ? WHERE message_id = ?",
-                (reason, message_id),
+                "UPDATE outbox SET status = 'failed', last_error = ?, refused = ? "
+                "WHERE message_id = ?",
+                (reason, int(refused), message_id),
             )
-            self._set_delivery(db, message_id, Delivery.FAILED, reason, now)
+            self.set_delivery(db, message_id, Delivery.FAILED, reason, now)
             self._audit(db, [message_id], "outbox:failed", before, {"reason": reason})
 
     @staticmethod
@@ -293,7 +309,7 @@ class SQLiteOutbox:
             ) >= _RANK.get(delivery, 0):
                 return True
             before = self._states(db, [message_id])
-            self._set_delivery(db, message_id, delivery, None, now)
+            self.set_delivery(db, message_id, delivery, None, now)
             self._audit(db, [message_id], f"delivery:{delivery.value}", before)
             return True
 
@@ -311,10 +327,11 @@ class SQLiteOutbox:
                 return True
             before = self._states(db, [message_id])
             db.execute(
-                "UPDATE outbox SET status = 'failed', last_error = ? WHERE message_id = ?",
+                "UPDATE outbox SET status = 'failed', last_error = ?, refused = 1 "
+                "WHERE message_id = ?",
                 (reason, message_id),
             )
-            self._set_delivery(db, message_id, Delivery.FAILED, reason or "not delivered", now)
+            self.set_delivery(db, message_id, Delivery.FAILED, reason or "not delivered", now)
             self._audit(db, [message_id], "delivery:failed", before, {"reason": reason})
             return True
 
@@ -332,7 +349,7 @@ class SQLiteOutbox:
         return float(at) if at is not None else None
 
     @staticmethod
-    def _set_delivery(
+    def set_delivery(
         db: sqlite3.Connection,
         message_id: int,
         delivery: Delivery,
@@ -360,6 +377,29 @@ class SQLiteOutbox:
             "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
             (int(now), "contact", row["contact_id"], f"delivery:{delivery.value}", "dispatcher"),
         )
+
+
+def whatsapp_form(
+    db: sqlite3.Connection, customer_id: int, body: str, now: float
+) -> tuple[str, str, tuple[str, ...]] | None:
+    """How a WhatsApp message with `body` to the customer can go out at `now`: as text,
+    ("", "", ()), inside the 24-hour window (the customer last wrote on WhatsApp no longer
+    ago than that); outside it, the approved template the body fills (name, language,
+    parameters in order); None when it cannot: outside the window and no template fits."""
+    last = db.execute(
+        "SELECT max(last_inbound_at) FROM contacts WHERE customer_id = ? AND channel = 'whatsapp'",
+        (customer_id,),
+    ).fetchone()[0]
+    if last is not None and now - float(last) <= WHATSAPP_WINDOW.total_seconds():
+        return "", "", ()
+    for name, language, template_body in db.execute(
+        "SELECT name, language, body FROM templates WHERE whatsapp_approved "
+        "AND coalesce(channel, 'whatsapp') = 'whatsapp' ORDER BY name"
+    ):
+        parameters = template_parameters(body, template_body)
+        if parameters is not None:
+            return name, language or "", parameters
+    return None
 
 
 def template_parameters(body: str, template_body: str) -> tuple[str, ...] | None:

@@ -30,6 +30,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0007_search_prefix6.sql",
     "0008_outbox.sql",
     "0010_audit.sql",
+    "0009_outbox_retry.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

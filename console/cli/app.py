@@ -584,6 +584,24 @@ def contacts_reply(
         )
 
 
+@contacts_app.command("retry")
+@mutating
+@handles_errors
+def contacts_retry(
+    message_id: Annotated[int, typer.Argument(help="The failed reply's message id.", min=1)],
+    json_: JsonOpt = False,
+) -> None:
+    """Send a failed reply again: back to queued (a connector sends it: `vista dispatch`)."""
+    message = STATE.backend(write=True).retry_message(message_id)
+    if json_:
+        emit_json(message)
+    else:
+        state = message.delivery.value if message.delivery else "queued"
+        output.stdout.print(
+            f"{state} message {message.id} on {message.channel.value} again", markup=False
+        )
+
+
 @contacts_app.command("note")
 @mutating
 @handles_errors

@@ -428,6 +428,7 @@ async def _long_poll(hub: Hub, grant: TokenInfo, read_only: bool, kwargs: dict[s
     deadline = time.monotonic() + wait
     backend = hub.backend_for(grant, read_only=read_only)
     while True:
+        armed = hub.changed.armed()  # before the read: a write during it still wakes us
         try:
             batch = await run_in_threadpool(backend.changes, **kwargs)
         except VistaError as e:
@@ -435,7 +436,7 @@ async def _long_poll(hub: Hub, grant: TokenInfo, read_only: bool, kwargs: dict[s
         left = deadline - time.monotonic()
         if batch.changes or kwargs.get("since", 0) < 0 or left <= 0:
             return 200, wire.encode(batch), None
-        await hub.changed.wait(min(WAKE_CHECK, left))
+        await hub.changed.wait(min(WAKE_CHECK, left), armed=armed, seen=batch.cursor)
 
 
 def _openapi(hub: Hub) -> Callable[[Request], Any]:

@@ -190,6 +190,7 @@ def _write_calls(cid: int) -> dict[str, tuple[tuple, dict]]:
         "set_priority": ((cid, Priority.URGENT), {}),
         "snooze": ((cid, NOW + timedelta(hours=1)), {}),
         "reply": ((cid, "hello"), {}),
+        "retry_message": ((1,), {}),
         "add_note": ((cid, "note"), {}),
         "add_customer_note": ((1, "note"), {}),
         "edit_profile": ((1, "first_name", "Hacked"), {}),

@@ -28,6 +28,7 @@ CHANGES_DATA = frozenset(
         "send",
         "send_resolve",
         "send_next",
+        "retry_reply",
         "merge",
         "reject",
     }
