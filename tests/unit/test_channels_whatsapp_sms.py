@@ -264,6 +264,7 @@ def test_outside_the_window_an_approved_template_goes_out_as_a_template_message(
     wa = phone_contact(backend, demo_db, Channel.WHATSAPP, WA_PHONE, hours_ago=72)
     with pytest.raises(InvalidInput, match="24-hour window"):
         backend.reply(wa, "Testo libero")
+    backend.set_consent(backend.get_contact(wa).contact.customer_id, "whatsapp", True)
     reply = backend.reply(wa, "", template="order_shipped")
     name = backend.get_customer(backend.get_contact(wa).contact.customer_id).first_name
     assert reply.body == f"Ciao {name}, il suo ordine è partito."

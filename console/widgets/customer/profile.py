@@ -41,7 +41,11 @@ def profile_parts(customer: Customer, *, compact: bool = False) -> tuple[Content
     for text, style in flags:
         head += [(text, style), (" ", "")]
     top = [Content.assemble(*head)]
-    consents = " ".join(f"{clean(k)}{'✓' if v else '✗'}" for k, v in customer.consents.items())
+    consents = "  ".join(
+        f"{clean(c.channel)}{'✓' if c.granted else '✗'}"
+        + (f" ({clean(c.source, max_length=24)}, {c.at:%Y-%m-%d})" if c.source and c.at else "")
+        for c in customer.consent_log
+    )
     top.append(
         Content.assemble(
             content(f"{customer.segment or '—'} · {customer.tier or '—'}", "bold"),
@@ -51,6 +55,15 @@ def profile_parts(customer: Customer, *, compact: bool = False) -> tuple[Content
         )
     )
     lines: list[Content] = [Content.assemble(("consents ", "dim"), content(consents or "—"))]
+    if customer.churn_reasons:
+        churn: list[tuple[str, str] | Content | str] = [
+            ("churn ", "dim"),
+            (f"{customer.churn_score:.2f} ", "bold"),
+            content(", ".join(customer.churn_reasons)),
+        ]
+        if customer.next_action:
+            churn += [("  → ", "dim"), content(customer.next_action, "bold $accent")]
+        lines.append(Content.assemble(*churn))
     conflicts = {c.field: c for c in customer.conflicts()}
     disputed = {CONFLICT_FIELD[f] for f in conflicts if f in CONFLICT_FIELD}
     idents = [
