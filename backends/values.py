@@ -135,9 +135,12 @@ def compute(activity: Activity, now: int, cfg: ValuesConfig) -> Values:
         parts.append((w.recency * r, f"no order in {days} days"))
         year = sum(1 for o in spent if now - o.at <= 365 * DAY)
         f = 1.0 if year == 0 else 0.5 if year == 1 else 0.0
-        parts.append((w.frequency * f, f"{year} order{'' if year == 1 else 's'} in 12 months"))
+        # said only when the recency reason is not: "no order in 210 days" says enough
+        said = "only 1 order in 12 months" if year == 1 and r == 0 else ""
+        parts.append((w.frequency * f, said))
         m = 1 - _clamp(ltv / cfg.monetary_full) if cfg.monetary_full > 0 else 0.0
-        parts.append((w.monetary * m, f"lifetime value {ltv:.2f} {cfg.currency}"))
+        low = f"lifetime value {ltv:.2f} {cfg.currency}" if m >= 0.5 else ""
+        parts.append((w.monetary * m, low))
     complaints = max(activity.complaints_recent, activity.complaints_open)
     if complaints:
         c = _clamp(complaints / 2)
@@ -164,9 +167,9 @@ def compute(activity: Activity, now: int, cfg: ValuesConfig) -> Values:
         )
     total = sum(getattr(w, f.name) for f in fields(w)) or 1.0
     score = round(_clamp(sum(share for share, _r in parts) / total), 2)
-    # reasons that count, biggest first; a tie keeps the order above
-    ranked = sorted((p for p in parts if p[0] > 0), key=lambda p: -p[0])
-    reasons = tuple(reason for _share, reason in ranked)
+    # reasons in a fixed order (recency, frequency, spend, complaints, satisfaction,
+    # contacts), those that count
+    reasons = tuple(reason for share, reason in parts if share > 0 and reason)
     # flagged at risk: a customer worth keeping (something spent) whose score reached it
     at_risk = score >= cfg.at_risk and ltv > 0
     return Values(ltv, score, at_risk, reasons, _action(score, complaints, unhappy, cfg))
