@@ -136,8 +136,8 @@ def compute(activity: Activity, now: int, cfg: ValuesConfig) -> Values:
         year = sum(1 for o in spent if now - o.at <= 365 * DAY)
         f = 1.0 if year == 0 else 0.5 if year == 1 else 0.0
         # said only when the recency reason is not: "no order in 210 days" says enough
-        said = "only 1 order in 12 months" if year == 1 and r == 0 else ""
-        parts.append((w.frequency * f, said))
+        few = "only 1 order in 12 months" if year == 1 and r == 0 else ""
+        parts.append((w.frequency * f, few))
         m = 1 - _clamp(ltv / cfg.monetary_full) if cfg.monetary_full > 0 else 0.0
         low = f"lifetime value {ltv:.2f} {cfg.currency}" if m >= 0.5 else ""
         parts.append((w.monetary * m, low))
