@@ -107,8 +107,9 @@ def golden(
     else:
         values, provenance = _golden_many(members, cfg)
     consents, consent_prov = golden_consents(members, previous, previous_values)
-    values["consents"] = consents
-    provenance.update(consent_prov)
+    if consents:
+        values["consents"] = consents
+        provenance.update(consent_prov)
     if previous and previous_values:
         for name, prov in previous.items():
             if (

@@ -159,8 +159,8 @@ def finish_build(store: Store, stage: Path, upkeep: DeferredUpkeep, now: int) ->
     db.execute(f"PRAGMA {STAGE_SCHEMA}.synchronous = OFF")
     with store.write() as w:
         copy_in(w, STAGE_SCHEMA)
+        computed.refresh_all(w, now)  # before the deferred indexes: their build reuses pages
         upkeep.restore()
-        computed.refresh_all(w, now)
         w.execute("INSERT INTO customer_search(customer_search) VALUES ('optimize')")
         w.execute("ANALYZE main")
     db.execute(f"DETACH DATABASE {STAGE_SCHEMA}")

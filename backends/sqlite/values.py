@@ -44,7 +44,10 @@ def config_of(db: sqlite3.Connection) -> v.ValuesConfig:
 
 
 def refresh_all(db: sqlite3.Connection, now: int) -> int:
-    """Recompute every customer's values (a bulk build, once its events are in)."""
+    """Recompute every customer's values (a bulk build, once its events are in). A store
+    built at a schema before computed values (0011) has nowhere to keep them: nothing."""
+    if not any(row[1] == "churn_score" for row in db.execute("PRAGMA table_info(customers)")):
+        return 0
     cfg = config_of(db)
     ids = [r[0] for r in db.execute("SELECT id FROM customers ORDER BY id")]
     return sum(refresh(db, part, cfg, now) for part in chunks(ids, 5000))

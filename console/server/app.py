@@ -234,6 +234,7 @@ _INLINE_READS = frozenset(
         "whoami",
         "agents",
         "templates",
+        "store_id",
         "get_customer",
         "customer_facts",
         "timeline",

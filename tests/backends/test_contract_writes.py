@@ -203,6 +203,11 @@ def _write_calls(cid: int) -> dict[str, tuple[tuple, dict]]:
         "import_file": (("customers.csv",), {"source": "crm"}),
         "create_token": (("desk-9", Role.OPERATOR), {}),
         "revoke_token": (("desk-9",), {}),
+        "set_consent": ((1, "sms", True), {}),
+        "add_template": (("new_one", "Ciao"), {}),
+        "edit_template": (("greeting_it",), {"body": "Ciao"}),
+        "approve_template": (("greeting_it", "greeting_it"), {}),
+        "retire_template": (("greeting_it",), {}),
     }
 
 
