@@ -12,7 +12,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from backends import values as v
-from backends.sqlite.identity.store import chunks
+
+#: Customers per set-based query (bound parameters per statement stay few).
+CHUNK = 500
+
+
+def chunks(items: list[int], size: int = CHUNK) -> Iterable[list[int]]:
+    """`items` in runs of at most `size`."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
 
 #: A conversation whose payload or summary says so is a complaint.
 _COMPLAINT = (

@@ -47,6 +47,14 @@ def _entry(d: dict[str, Any]) -> IdentityJournalEntry:
     )
 
 
+def _refresh_values(db: Any, customer_ids: tuple[int, ...], now: int) -> None:
+    """Lifetime value and churn risk of customers whose orders and contacts a merge or a
+    split moved."""
+    from backends.sqlite import values as computed
+
+    computed.refresh(db, customer_ids, computed.config_of(db), now)
+
+
 def _ops():
     """Identity operations, imported on first use: they load phonenumbers and rapidfuzz,
     which the console's start-up does not need."""
@@ -100,6 +108,7 @@ class IdentityOps:
         me = self._writer()
         with self.store.write() as db:
             entry = _ops().merge(db, self._config(db), self._now(), me.name, keep, other, reason)
+            _refresh_values(db, (keep,), self._now())
         return _entry(entry)
 
     def split_customer(self, customer_id: int, records: tuple[str, ...]) -> IdentityJournalEntry:
@@ -108,6 +117,8 @@ class IdentityOps:
             entry = _ops().split(
                 db, self._config(db), self._now(), me.name, customer_id, list(records)
             )
+            moved = (customer_id, entry["other_id"]) if entry["other_id"] else (customer_id,)
+            _refresh_values(db, moved, self._now())
         return _entry(entry)
 
     def reject_suggestion(self, suggestion_id: int) -> None:
