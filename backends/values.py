@@ -9,6 +9,7 @@ through the same code.
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -165,7 +166,7 @@ def compute(activity: Activity, now: int, cfg: ValuesConfig) -> Values:
         parts.append(
             (w.contacts * k, f"{n} contact{'' if n == 1 else 's'} in {cfg.contact_days} days")
         )
-    total = sum(getattr(w, f.name) for f in fields(w)) or 1.0
+    total = _weight_sum(w)
     score = round(_clamp(sum(share for share, _r in parts) / total), 2)
     # reasons in a fixed order (recency, frequency, spend, complaints, satisfaction,
     # contacts), those that count
@@ -173,6 +174,11 @@ def compute(activity: Activity, now: int, cfg: ValuesConfig) -> Values:
     # flagged at risk: a customer worth keeping (something spent) whose score reached it
     at_risk = score >= cfg.at_risk and ltv > 0
     return Values(ltv, score, at_risk, reasons, _action(score, complaints, unhappy, cfg))
+
+
+@functools.cache
+def _weight_sum(w: ChurnWeights) -> float:
+    return sum(getattr(w, f.name) for f in fields(w)) or 1.0
 
 
 def _action(score: float, complaints: int, unhappy: float, cfg: ValuesConfig) -> str:
