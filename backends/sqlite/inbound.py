@@ -294,7 +294,7 @@ def deliver_inbound(
                 external_id,
             ),
         )
-        computed.refresh(db, (customer_id,), computed.config_of(db), now)
+        computed.refresh(db, (customer_id,), computed.config_of(db, lenient=True), now)
         if external_id is not None:
             db.execute(
                 "INSERT INTO inbound_receipts(channel, external_id, message_id, contact_id, "

@@ -6,12 +6,16 @@ an inbound message, the demo build)."""
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
 from backends import values as v
+from backends.base import InvalidInput
+
+log = logging.getLogger("vista.values")
 
 #: Customers per set-based query (bound parameters per statement stay few).
 CHUNK = 500
@@ -46,10 +50,18 @@ def config_for(store_path: Path | None) -> v.ValuesConfig:
     return cfg
 
 
-def config_of(db: sqlite3.Connection) -> v.ValuesConfig:
-    """The values configuration of the store `db` is connected to."""
+def config_of(db: sqlite3.Connection, *, lenient: bool = False) -> v.ValuesConfig:
+    """The values configuration of the store `db` is connected to. `lenient`: a broken
+    values.toml is logged and the defaults used (a customer's message must still arrive);
+    otherwise it raises InvalidInput naming the problem."""
     row = db.execute("PRAGMA database_list").fetchone()
-    return config_for(Path(row[2]) if row is not None and row[2] else None)
+    try:
+        return config_for(Path(row[2]) if row is not None and row[2] else None)
+    except InvalidInput as e:
+        if not lenient:
+            raise
+        log.warning("values.toml: %s; computing with the defaults", e)
+        return v.ValuesConfig()
 
 
 def refresh_all(db: sqlite3.Connection, now: int) -> int:

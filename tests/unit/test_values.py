@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from backends.base import InvalidInput
+from backends.models import Channel
+from backends.sqlite.backend import SQLiteBackend
 from backends.values import (
     DAY,
     Activity,
@@ -83,3 +85,12 @@ def test_a_choice_outside_the_list_names_the_allowed_ones() -> None:
     assert check_choice("tier", "", ("gold",)) == ""
     with pytest.raises(InvalidInput, match=r"tier 'diamond' is not allowed; allowed: gold, silver"):
         check_choice("tier", "diamond", ("gold", "silver"))
+
+
+def test_a_broken_values_file_stops_a_profile_edit_but_never_a_message(tmp_path: Path) -> None:
+    (tmp_path / "values.toml").write_text("tiers = 'gold'\n", "utf-8")
+    with SQLiteBackend(tmp_path / "vista.db", create=True) as backend:
+        arrived = backend.deliver_inbound(Channel.SMS, "+39 347 555 0901", "Ciao")
+        assert arrived.contact.id > 0
+        with pytest.raises(InvalidInput, match="tiers must be a list of names"):
+            backend.edit_profile(arrived.customer_id, "tier", "gold")
