@@ -308,8 +308,13 @@ class Backend(ABC):
         """
 
     @abstractmethod
-    def templates(self) -> tuple[Template, ...]:
-        """Every canned reply template, sorted by name."""
+    def templates(self, retired: bool = False) -> tuple[Template, ...]:
+        """Every canned reply template, sorted by name; retired ones only with `retired`."""
+
+    def store_id(self) -> str:
+        """The store's own id (a UUID made when the store was created or upgraded): the
+        same for every path or URL it is reached by, different for every other store."""
+        raise Unavailable(f"{type(self).__name__} does not support store_id")
 
     @abstractmethod
     def changes(self, since: int = 0, limit: int = 500) -> ChangeBatch:
@@ -449,6 +454,77 @@ class Backend(ABC):
             InvalidInput: unknown or read-only field, or a malformed value.
             Conflict: `expected_version` is stale.
         """
+
+    def set_consent(self, customer_id: int, channel: str, granted: bool) -> Customer:
+        """Record the customer's consent on `channel` (email, sms, whatsapp, phone) as told to
+        me now: its source is `agent:NAME` and its time now, and it wins over an older
+        imported value (the newest consent wins). The change goes on the timeline.
+
+        Raises:
+            InvalidInput: not a consent channel (the message names them).
+            NotFound: no such customer.
+        """
+        raise Unavailable(f"{type(self).__name__} does not support set_consent")
+
+    # -- templates (writes: admins) -------------------------------------------------
+
+    def add_template(
+        self,
+        name: str,
+        body: str,
+        *,
+        channel: str | None = None,
+        language: str = "",
+        html: str | None = None,
+    ) -> Template:
+        """A new canned reply template (not approved for WhatsApp until `approve_template`).
+
+        Raises:
+            InvalidInput: a malformed name, an empty body, an unknown channel or language.
+            Conflict: a template of that name exists (retired ones too).
+            Forbidden: the user is not an admin.
+        """
+        raise Unavailable(f"{type(self).__name__} does not support add_template")
+
+    def edit_template(
+        self,
+        name: str,
+        *,
+        body: str | None = None,
+        channel: str | None = None,
+        language: str | None = None,
+        html: str | None = None,
+    ) -> Template:
+        """Change a template (None: leave that part). A new body withdraws a WhatsApp approval:
+        the provider approved the old words.
+
+        Raises:
+            NotFound: no template of that name.
+            InvalidInput: an empty body, an unknown channel or language.
+            Forbidden: the user is not an admin.
+        """
+        raise Unavailable(f"{type(self).__name__} does not support edit_template")
+
+    def approve_template(self, name: str, provider_name: str) -> Template:
+        """Mark a template approved by the WhatsApp provider under `provider_name` (the name
+        the provider knows it by): it may then go out outside the 24-hour window.
+
+        Raises:
+            NotFound: no template of that name.
+            InvalidInput: an empty or malformed provider name, a retired template, or one
+                for a channel other than WhatsApp.
+            Forbidden: the user is not an admin.
+        """
+        raise Unavailable(f"{type(self).__name__} does not support approve_template")
+
+    def retire_template(self, name: str) -> Template:
+        """Retire a template: kept for the history of what was sent, never offered or sent again.
+
+        Raises:
+            NotFound: no template of that name.
+            Forbidden: the user is not an admin.
+        """
+        raise Unavailable(f"{type(self).__name__} does not support retire_template")
 
     # -- supervisor KPIs (reads only; see the README's KPI definitions) ------------
     # Not abstract so that a backend can land before its KPIs; it then says so.
@@ -929,4 +1005,9 @@ WRITE_METHODS: tuple[str, ...] = (
     "revoke_token",
     "erase_customer",
     "set_legal_hold",
+    "set_consent",
+    "add_template",
+    "edit_template",
+    "approve_template",
+    "retire_template",
 )

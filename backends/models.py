@@ -265,6 +265,16 @@ class FieldConflict(Model, frozen=True):
     values: Mapping[str, str]  # source -> value
 
 
+class Consent(Model, frozen=True):
+    """A customer's consent on one channel, and where it came from: the source that said so
+    (an imported source system, or `agent:NAME` for a change made in Vista) and when."""
+
+    channel: str
+    granted: bool
+    source: str = ""
+    at: datetime | None = None
+
+
 class Customer(Model, frozen=True):
     """The golden profile: one person, merged from every source."""
 
@@ -286,6 +296,12 @@ class Customer(Model, frozen=True):
     churn_risk: bool = False
     unhappy: bool = False
     identities: tuple[Identity, ...] = ()
+    #: each channel's consent with its source and time (`consents` says yes or no)
+    consent_log: tuple[Consent, ...] = ()
+    #: computed from orders, complaints, surveys and contacts (backends/values.py)
+    churn_score: float = 0.0  # 0..1
+    churn_reasons: tuple[str, ...] = ()
+    next_action: str = ""
     sources: tuple[SourceRecord, ...] = ()
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -488,6 +504,8 @@ class Template(Model, frozen=True):
     language: str = ""
     whatsapp_approved: bool = False  # may be sent outside WhatsApp's 24-hour window
     html: str | None = None  # an HTML alternative for e-mail, with the same variables
+    provider_name: str = ""  # its name at the WhatsApp provider (set when approved)
+    retired: bool = False  # kept for history, offered and sent no more
 
     @property
     def variables(self) -> tuple[str, ...]:

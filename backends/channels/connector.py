@@ -34,6 +34,8 @@ class Outbound:
     template: str | None = None
     template_language: str = ""
     template_parameters: tuple[str, ...] = ()
+    #: why it may not go out (no consent on this channel); the dispatcher fails it unsent
+    refused: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,6 +146,10 @@ class Dispatcher:
         return [self._send(m) for m in messages]
 
     def _send(self, message: Outbound) -> str:
+        if message.refused:  # checked again before sending: consent may have been withdrawn
+            self.outbox.failed(message.message_id, message.refused)
+            self._report(message, "failed", message.refused)
+            return "failed"
         connector = self._connector(message.channel)
         try:
             receipt = connector.send(message)

@@ -240,8 +240,8 @@ class HTTPBackend(Backend):
     def get_contact(self, contact_id: int) -> ContactDetail:
         return self._call("get_contact", contact_id)  # type: ignore[no-any-return]
 
-    def templates(self) -> tuple[Template, ...]:
-        return self._call("templates")  # type: ignore[no-any-return]
+    def templates(self, retired: bool = False) -> tuple[Template, ...]:
+        return self._call("templates", retired=retired)  # type: ignore[no-any-return]
 
     def claim(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
         return self._call("claim", contact_id, expected_version=expected_version)  # type: ignore[no-any-return]

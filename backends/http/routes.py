@@ -125,6 +125,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/queue/count", "queue_count", "How many contacts match the filters."),
     Endpoint("GET", "/contacts/{contact_id}", "get_contact", "A contact with its messages."),
     Endpoint("GET", "/templates", "templates", "Canned reply templates."),
+    Endpoint("GET", "/store", "store_id", "The store's own id (a UUID)."),
     Endpoint(
         "GET",
         "/changes",
@@ -161,6 +162,26 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint("POST", "/customers/{customer_id}/notes", "add_customer_note", "A customer note."),
     Endpoint("PATCH", "/customers/{customer_id}/profile", "edit_profile", "Correct a field."),
+    Endpoint(
+        "PUT",
+        "/customers/{customer_id}/consents/{channel}",
+        "set_consent",
+        "Record a consent given or withdrawn on one channel.",
+        roles=_WRITERS,
+    ),
+    # -- templates (admins manage them) --
+    Endpoint("POST", "/templates", "add_template", "Add a reply template.", roles=_ADMIN),
+    Endpoint("PATCH", "/templates/{name}", "edit_template", "Change a template.", roles=_ADMIN),
+    Endpoint(
+        "POST",
+        "/templates/{name}/approve",
+        "approve_template",
+        "Mark a template approved by the WhatsApp provider.",
+        roles=_ADMIN,
+    ),
+    Endpoint(
+        "POST", "/templates/{name}/retire", "retire_template", "Retire a template.", roles=_ADMIN
+    ),
     Endpoint(
         "POST",
         "/inbound",

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from backends import channels, limits, templating
+from backends import channels, consent, limits, templating
 from backends.base import (
     Backend,
     Capability,
@@ -18,6 +18,7 @@ from backends.base import (
     InvalidInput,
     NotFound,
     ReadOnly,
+    Unavailable,
 )
 from backends.models import (
     OPEN_STATUSES,
@@ -56,10 +57,14 @@ from backends.models import (
     TimelineEvent,
     TimelinePage,
     TokenInfo,
+    to_builtins,
     utcnow,
 )
 from backends.sqlite import audit, deferred, gdpr, rows, wal
+from backends.sqlite import consents as consent_store
 from backends.sqlite import outbox as outbox_store
+from backends.sqlite import templates as template_store
+from backends.sqlite import values as computed
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.identity.backend_ops import IdentityOps
 from backends.sqlite.search import first_keystroke, fts_query, rank_key
@@ -67,6 +72,7 @@ from backends.sqlite.stats import StatsQueries
 from backends.sqlite.store import Store
 from backends.sqlite.tokens import TokenStore
 from backends.text import plain
+from backends.values import check_choice
 
 #: A contact whose SLA falls due within this many seconds is "at risk".
 AT_RISK_SECONDS = 15 * 60
@@ -573,10 +579,135 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             ).fetchall()
         return ContactDetail(contact, tuple(rows.message(m) for m in msgs))
 
-    def templates(self) -> tuple[Template, ...]:
+    def templates(self, retired: bool = False) -> tuple[Template, ...]:
         with self.store.read() as db:
-            found = db.execute("SELECT * FROM templates ORDER BY name").fetchall()
+            found = db.execute(
+                "SELECT * FROM templates WHERE ? OR NOT retired ORDER BY name", (int(retired),)
+            ).fetchall()
         return tuple(rows.template(r) for r in found)
+
+    def store_id(self) -> str:
+        with self.store.read() as db:
+            row = db.execute("SELECT value FROM store_meta WHERE key = 'store_id'").fetchone()
+        if row is None:
+            raise Unavailable(f"database {self.store.path} has no store id")
+        return str(row[0])
+
+    def set_consent(self, customer_id: int, channel: str, granted: bool) -> Customer:
+        me = self._writer()
+        try:
+            which = consent.consent_channel(channel)
+        except ValueError as e:
+            raise InvalidInput(str(e)) from e
+        now = rows.to_ts(self.clock())
+        with self.store.write() as db:
+            old = consent_store.set_consent(db, customer_id, which, bool(granted), me.name, now)
+            self._ensure_agent(db, me, now)
+            word = "given" if granted else "withdrawn"
+            self._add_event(
+                db,
+                customer_id,
+                now,
+                EventKind.PROFILE_CHANGE,
+                which.value,
+                f"{which.value} consent {word} by {me.name}",
+                {
+                    "field": f"consent_{which.value}",
+                    "old": old,
+                    "new": bool(granted),
+                    "author": me.name,
+                },
+            )
+            self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "consent", me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "consent",
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                changes={f"consent_{which.value}": [old, bool(granted)]},
+            )
+        return self.get_customer(customer_id)
+
+    def add_template(
+        self,
+        name: str,
+        body: str,
+        *,
+        channel: str | None = None,
+        language: str = "",
+        html: str | None = None,
+    ) -> Template:
+        me = self._writer()
+        self._admin("add templates")
+        with self.store.write() as db:
+            before = self._template_fields(db, name)
+            template = template_store.add(db, name, body, channel, language, html)
+            self._audit_template(db, me, "template-add", before, template)
+            return template
+
+    def edit_template(
+        self,
+        name: str,
+        *,
+        body: str | None = None,
+        channel: str | None = None,
+        language: str | None = None,
+        html: str | None = None,
+    ) -> Template:
+        me = self._writer()
+        self._admin("edit templates")
+        with self.store.write() as db:
+            before = self._template_fields(db, name)
+            template = template_store.edit(db, name, body, channel, language, html)
+            self._audit_template(db, me, "template-edit", before, template)
+            return template
+
+    def approve_template(self, name: str, provider_name: str) -> Template:
+        me = self._writer()
+        self._admin("approve templates")
+        with self.store.write() as db:
+            before = self._template_fields(db, name)
+            template = template_store.approve(db, name, provider_name)
+            self._audit_template(db, me, "template-approve", before, template)
+            return template
+
+    def retire_template(self, name: str) -> Template:
+        me = self._writer()
+        self._admin("retire templates")
+        with self.store.write() as db:
+            before = self._template_fields(db, name)
+            template = template_store.retire(db, name)
+            self._audit_template(db, me, "template-retire", before, template)
+            return template
+
+    @staticmethod
+    def _template_fields(db: sqlite3.Connection, name: str) -> dict[str, Any]:
+        """A template's fields as the audit trail compares them ({} when there is none)."""
+        try:
+            return dict(to_builtins(template_store.read(db, name)))
+        except NotFound:
+            return {}
+
+    def _audit_template(
+        self,
+        db: sqlite3.Connection,
+        me: Agent,
+        action: str,
+        before: dict[str, Any],
+        template: Template,
+    ) -> None:
+        audit.record(
+            db,
+            self.actor(me),
+            rows.to_ts(self.clock()),
+            action,
+            "template",
+            template.name,
+            changes=audit.diff(before, dict(to_builtins(template))),
+        )
 
     def changes(self, since: int = 0, limit: int = 500) -> ChangeBatch:
         _limit(limit, 10_000)
@@ -920,6 +1051,15 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         )
         if problems:
             raise InvalidInput("; ".join(p.message for p in problems), "Channel rule")
+        refused = consent.consent_problem(
+            channel,
+            customer.consents,
+            now=now,
+            contact_channel=contact.channel,
+            last_inbound_at=contact.last_inbound_at,
+        )
+        if refused:
+            raise InvalidInput(refused, "Consent")
         html = None
         if (
             template is not None
@@ -965,10 +1105,21 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
 
     @staticmethod
     def _template(db: sqlite3.Connection, name: str) -> Template:
+        """The template a reply names: one that may be sent (not retired; a WhatsApp
+        template only once its provider approved it)."""
         row = db.execute("SELECT * FROM templates WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise InvalidInput(f"no template named {name!r} (see `vista templates`)")
-        return rows.template(row)
+        template = rows.template(row)
+        if template.retired:
+            raise InvalidInput(f"template {name!r} is retired", "Template")
+        if template.channel is Channel.WHATSAPP and not template.whatsapp_approved:
+            raise InvalidInput(
+                f"WhatsApp template {name!r} is not approved yet "
+                "(`vista templates approve NAME --provider-name ...`)",
+                "Template",
+            )
+        return template
 
     @staticmethod
     def _last_whatsapp_inbound(db: sqlite3.Connection, customer_id: int) -> datetime | None:
@@ -1115,6 +1266,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 f"field {field!r} cannot be edited here; editable: {', '.join(EDITABLE_FIELDS)}"
             )
         value = value.strip()
+        if field in ("tier", "segment"):
+            cfg = computed.config_for(self.store.path)
+            value = check_choice(field, value, cfg.tiers if field == "tier" else cfg.segments)
         if field == "birth_date" and value:
             try:
                 value = datetime.strptime(value, "%Y-%m-%d").date().isoformat()

@@ -20,6 +20,7 @@ from backends.identity import normalise
 from backends.identity.phones import phone_tokens
 from backends.models import Agent, Channel, InboundResult, utcnow
 from backends.sqlite import audit, rows
+from backends.sqlite import values as computed
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.store import Store
 from backends.text import plain
@@ -295,6 +296,7 @@ def deliver_inbound(
                 external_id,
             ),
         )
+        computed.refresh(db, (customer_id,), computed.config_of(db, lenient=True), now)
         if external_id is not None:
             db.execute(
                 "INSERT INTO inbound_receipts(channel, external_id, message_id, contact_id, "

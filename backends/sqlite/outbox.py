@@ -10,6 +10,7 @@ never take the same row), hands them to a connector, and records the outcome
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
@@ -20,8 +21,9 @@ from typing import Any
 from backends import templating
 from backends.channels import WHATSAPP_WINDOW
 from backends.channels.connector import Outbound, OutboxCounts, ProviderReceipt
+from backends.consent import consent_problem
 from backends.models import Channel, Delivery, Origin
-from backends.sqlite import audit
+from backends.sqlite import audit, rows
 from backends.sqlite.store import Store
 
 #: An RFC 5322 message id, the only kind that goes into In-Reply-To and References.
@@ -226,6 +228,30 @@ class SQLiteOutbox:
             template=template or None,
             template_language=language,
             template_parameters=parameters,
+            refused=self._refused(db, row) or "",
+        )
+
+    def _refused(self, db: sqlite3.Connection, row: sqlite3.Row) -> str | None:
+        """Why the message may not go out for lack of consent, judged with the customer's
+        consents now (one withdrawn after the message was queued counts) and the reply
+        window as it was when the message was written; None when it may go out."""
+        found = db.execute(
+            "SELECT c.channel, c.last_inbound_at, cu.consents FROM contacts c "
+            "JOIN customers cu ON cu.id = c.customer_id WHERE c.id = ?",
+            (row["contact_id"],),
+        ).fetchone()
+        if found is None:
+            return None
+        try:
+            contact_channel = Channel(found[0])
+        except ValueError:
+            return None
+        return consent_problem(
+            Channel(row["channel"]),
+            json.loads(found[2] or "{}"),
+            now=rows.ts(row["at"]),
+            contact_channel=contact_channel,
+            last_inbound_at=rows.ts(found[1]) if found[1] is not None else None,
         )
 
     def _template(
@@ -393,7 +419,8 @@ def whatsapp_form(
     if last is not None and now - float(last) <= WHATSAPP_WINDOW.total_seconds():
         return "", "", ()
     for name, language, template_body in db.execute(
-        "SELECT name, language, body FROM templates WHERE whatsapp_approved "
+        "SELECT coalesce(nullif(provider_name, ''), name), language, body FROM templates "
+        "WHERE whatsapp_approved AND NOT retired "
         "AND coalesce(channel, 'whatsapp') = 'whatsapp' ORDER BY name"
     ):
         parameters = template_parameters(body, template_body)

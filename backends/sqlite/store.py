@@ -31,6 +31,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0008_outbox.sql",
     "0010_audit.sql",
     "0009_outbox_retry.sql",
+    "0011_values.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -221,6 +221,12 @@ def customers_show(
         ),
         ("tags", ", ".join(customer.tags)),
     ]
+    if customer.churn_reasons:
+        rows.append(
+            ("churn risk", f"{customer.churn_score:.2f}: {', '.join(customer.churn_reasons)}")
+        )
+    if customer.next_action:
+        rows.append(("next action", customer.next_action))
     rows += [
         (f"{i.kind.value} ({i.source})", i.shown)
         for i in customer.identities

@@ -235,6 +235,7 @@ _INLINE_READS = frozenset(
         "whoami",
         "agents",
         "templates",
+        "store_id",
         "customer_facts",
         "timeline",
         "get_event",

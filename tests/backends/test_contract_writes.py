@@ -206,6 +206,11 @@ def _write_calls(cid: int) -> dict[str, tuple[tuple, dict]]:
         "revoke_token": (("desk-9",), {}),
         "erase_customer": ((1,), {}),
         "set_legal_hold": ((1, True), {}),
+        "set_consent": ((1, "sms", True), {}),
+        "add_template": (("new_one", "Ciao"), {}),
+        "edit_template": (("greeting_it",), {"body": "Ciao"}),
+        "approve_template": (("greeting_it", "greeting_it"), {}),
+        "retire_template": (("greeting_it",), {}),
     }
 
 

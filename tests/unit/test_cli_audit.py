@@ -44,7 +44,7 @@ def test_audit_verify_exits_1_naming_the_tampered_entry(demo_db: Path) -> None:
     conn.execute("UPDATE audit SET at = at + 1 WHERE seq = 2")
     conn.commit()
     conn.close()
-    code, out, err = _admin(demo_db, "audit", "verify")
+    code, _out, err = _admin(demo_db, "audit", "verify")
     assert code == 1 and "audit trail broken at entry 2" in err
 
 

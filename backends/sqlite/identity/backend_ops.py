@@ -48,6 +48,14 @@ def _entry(d: dict[str, Any]) -> IdentityJournalEntry:
     )
 
 
+def _refresh_values(db: Any, customer_ids: tuple[int, ...], now: int) -> None:
+    """Lifetime value and churn risk of customers whose orders and contacts a merge or a
+    split moved."""
+    from backends.sqlite import values as computed
+
+    computed.refresh(db, customer_ids, computed.config_of(db), now)
+
+
 def _ops():
     """Identity operations, imported on first use: they load phonenumbers and rapidfuzz,
     which the console's start-up does not need."""
@@ -128,6 +136,7 @@ class IdentityOps:
                 changes=audit.diff(gone, {}),
                 detail={"into": keep, "journal": entry["id"]},
             )
+            _refresh_values(db, (keep,), self._now())
         return _entry(entry)
 
     def split_customer(self, customer_id: int, records: tuple[str, ...]) -> IdentityJournalEntry:
@@ -160,6 +169,8 @@ class IdentityOps:
                 changes=audit.diff({}, audit.profile(db, new)),
                 detail={"from": customer_id, "journal": entry["id"]},
             )
+            moved = (customer_id, entry["other_id"]) if entry["other_id"] else (customer_id,)
+            _refresh_values(db, moved, self._now())
         return _entry(entry)
 
     def reject_suggestion(self, suggestion_id: int) -> None:
