@@ -96,6 +96,7 @@ class HTTPBackend(Backend):
         | Capability.INBOUND
         | Capability.IMPORT
         | Capability.TOKENS
+        | Capability.ROUTING
     )
 
     def __init__(

@@ -51,6 +51,9 @@ class CliState:
                 token=self.token,
                 create=create or not url,
             )
+            # an agent the store does not know (a typo, or a login that is not an agent)
+            # is refused before any command runs, naming the known ones
+            self._backend.whoami()
         return self._backend
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ from backends.models import (
     ContactStatus,
     Direction,
     EventKind,
+    Presence,
     Priority,
     QueueQuery,
     Role,
@@ -203,6 +204,14 @@ def _write_calls(cid: int) -> dict[str, tuple[tuple, dict]]:
         "import_file": (("customers.csv",), {"source": "crm"}),
         "create_token": (("desk-9", Role.OPERATOR), {}),
         "revoke_token": (("desk-9",), {}),
+        "add_agent": (("paola",), {}),
+        "edit_agent": (("marco",), {"intents": ("refund_status",)}),
+        "disable_agent": (("marco",), {}),
+        "set_presence": ((Presence.ONLINE,), {}),
+        "route_waiting": ((), {}),
+        "set_intent": ((cid, "complaint"), {}),
+        "train_intents": ((), {}),
+        "set_routing_rules": (("away_after_minutes = 5",), {}),
     }
 
 
