@@ -478,6 +478,13 @@ class Presence(StrEnum):
     OFFLINE = "offline"
 
 
+class ChannelCapacity(Model, frozen=True):
+    """An agent's own limit of contacts held at once on one channel."""
+
+    channel: Channel
+    limit: int
+
+
 class Agent(Model, frozen=True):
     """An operator, supervisor or admin, with the skills routing matches contacts to.
 
@@ -489,9 +496,14 @@ class Agent(Model, frozen=True):
     intents: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     channels: tuple[Channel, ...] = ()
-    capacity: Mapping[str, int] = msgspec.field(default_factory=dict)  # channel -> own limit
+    capacity: tuple[ChannelCapacity, ...] = ()  # own limits; other channels: the rules'
     presence: Presence = Presence.OFFLINE  # as set; see AgentState for the effective one
     disabled: bool = False
+
+    @property
+    def limits(self) -> dict[str, int]:
+        """The agent's own limits as channel -> number."""
+        return {c.channel.value: c.limit for c in self.capacity}
 
 
 class AgentState(Model, frozen=True):

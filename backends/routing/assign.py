@@ -3,7 +3,7 @@ the one idle longest first."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -18,7 +18,6 @@ class Candidate:
     languages: frozenset[str]
     channels: frozenset[str]
     capacity: Mapping[str, int]  # per channel, the agent's own or the rules' default
-    held: Mapping[str, int]  # contacts held now per channel (unresolved, not snoozed)
     idle_since: int  # unix seconds: the last time work was given to them (or they came online)
     given: int = 0  # order in which work was last given (breaks ties within one second)
 
@@ -27,25 +26,29 @@ class Candidate:
         """Sort key: idle longest first (earliest time, then earliest given), then name."""
         return (self.idle_since, self.given, self.name)
 
-    def spare(self, channel: str) -> int:
-        return self.capacity.get(channel, 0) - self.held.get(channel, 0)
-
-    def can_take(self, skill: str, language: str, channel: str) -> bool:
+    def skilled(self, skill: str, language: str, channel: str) -> bool:
+        """Has the skill, speaks the language (an unknown one: anybody) and works the channel."""
         return (
             (not self.intents or skill in self.intents)
             and (not self.languages or not language or language in self.languages)
             and (not self.channels or channel in self.channels)
-            and self.spare(channel) > 0
+            and self.capacity.get(channel, 0) > 0
         )
 
 
 def choose(
-    candidates: Iterable[Candidate], skill: str, language: str, channel: str
+    candidates: Iterable[Candidate],
+    skill: str,
+    language: str,
+    channel: str,
+    held: Callable[[str], int],
 ) -> Candidate | None:
-    """The operator to offer a contact to: among those who can take it, the one idle longest
-    (ties by who was given work first, then name); None when nobody can."""
-    best: Candidate | None = None
-    for c in candidates:
-        if c.can_take(skill, language, channel) and (best is None or c.rank < best.rank):
-            best = c
-    return best
+    """The operator to offer a contact to: among the skilled ones, in rank order (idle
+    longest first), the first whose `held(name)` contacts on `channel` leave room; None
+    when nobody can take it. `held` is asked only until one has room (usually once)."""
+    for c in sorted(
+        (c for c in candidates if c.skilled(skill, language, channel)), key=lambda c: c.rank
+    ):
+        if held(c.name) < c.capacity.get(channel, 0):
+            return c
+    return None

@@ -64,9 +64,9 @@ class Decision:
     sla_seconds: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class RoutingRules:
-    """A parsed rules file."""
+    """A parsed rules file (hashed by identity: `cached` gives one object per text)."""
 
     rules: tuple[Rule, ...]
     capacity: Mapping[str, int]

@@ -262,7 +262,7 @@ class AgentOps:
             agent=model,
             presence=routing.effective_presence(row, now, rs.away_after_minutes),
             held=load.get(model.name, {}),
-            capacity=routing.capacities(rs, model.capacity),
+            capacity=routing.capacities(rs, model.limits),
             last_active_at=_ts(row["last_active_at"]),
             idle_since=_ts(max(row["last_routed_at"] or 0, row["presence_at"] or 0) or None),
         )

@@ -7,14 +7,16 @@ the assignment it allows cannot be split by another writer (BEGIN IMMEDIATE).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from backends.base import Conflict
-from backends.models import Agent, Channel, IntentGuess, Presence, Role
+from backends.models import Agent, Channel, ChannelCapacity, IntentGuess, Presence, Role
 from backends.routing import assign, intents, language, rules
 from backends.sqlite import deferred
 
@@ -22,6 +24,7 @@ from backends.sqlite import deferred
 HELD_STATUSES = ("new", "open", "pending")
 _HELD = ",".join(f"'{s}'" for s in HELD_STATUSES)
 
+_CHANNELS = tuple(c.value for c in Channel)
 _models: dict[tuple[str, int, int, int], Any] = {}
 _models_lock = threading.Lock()
 
@@ -68,6 +71,14 @@ def _json(text: str | None) -> Any:
         return {}
 
 
+@functools.lru_cache(maxsize=1024)
+def _frozen_json(text: str | None) -> tuple[tuple[str, Any], ...]:
+    """A stored JSON object as sorted items (skills and capacities repeat across agents, and
+    routing reads every online agent's on every decision)."""
+    value = _json(text)
+    return tuple(sorted(value.items())) if isinstance(value, dict) else ()
+
+
 def agent(row: sqlite3.Row) -> Agent:
     """An `agents` row as a model."""
     skills = _json(row["skills"])
@@ -85,7 +96,11 @@ def agent(row: sqlite3.Row) -> Agent:
         intents=tuple(skills.get("intents", ())),
         languages=tuple(skills.get("languages", ())),
         channels=tuple(channels),
-        capacity={str(k): int(v) for k, v in capacity.items()},
+        capacity=tuple(
+            ChannelCapacity(Channel(k), int(v))
+            for k, v in sorted(capacity.items())
+            if k in _CHANNELS
+        ),
         presence=Presence(row["presence"]),
         disabled=row["disabled_at"] is not None,
     )
@@ -143,35 +158,61 @@ def check_capacity(db: sqlite3.Connection, name: str, channel: Channel, contact_
 
 def candidates(db: sqlite3.Connection, now: int) -> list[assign.Candidate]:
     """The operators and admins routing may give work to now: enabled, online and active
-    within the rules' idle limit, with their skills, limits and load."""
+    within the rules' idle limit, with their skills and limits (their load is read per
+    candidate, in rank order, by `held_on`)."""
     rs = current_rules(db)
     since = now - rs.away_after_minutes * 60
     found = db.execute(
-        "SELECT name, skills, capacity, presence_at, last_active_at, last_routed_at, routed_seq "
-        "FROM agents "
+        "SELECT name, skills, capacity, presence_at, last_routed_at, routed_seq FROM agents "
         "WHERE presence = 'online' AND disabled_at IS NULL AND role <> 'supervisor' "
         "AND max(coalesce(last_active_at, 0), coalesce(presence_at, 0)) >= ?",
         (since,),
     ).fetchall()
-    if not found:
-        return []
-    load = held(db, tuple(r["name"] for r in found))
     out = []
-    for r in found:
-        skills = _json(r["skills"])
+    for name, skills_text, capacity_text, presence_at, routed_at, seq in found:
+        skills = _skills(skills_text)
         out.append(
             assign.Candidate(
-                name=r["name"],
-                intents=frozenset(skills.get("intents", ())),
-                languages=frozenset(skills.get("languages", ())),
-                channels=frozenset(skills.get("channels", ())),
-                capacity=capacities(rs, _json(r["capacity"])),
-                held=load.get(r["name"], {}),
-                idle_since=max(r["last_routed_at"] or 0, r["presence_at"] or 0),
-                given=r["routed_seq"],
+                name=name,
+                intents=skills[0],
+                languages=skills[1],
+                channels=skills[2],
+                capacity=_limits(rs, capacity_text),
+                idle_since=max(routed_at or 0, presence_at or 0),
+                given=seq,
             )
         )
     return out
+
+
+def held_on(db: sqlite3.Connection, channel: str) -> Callable[[str], int]:
+    """How many contacts on `channel` an agent holds (one seek of `contacts_held`)."""
+
+    def count(name: str) -> int:
+        return int(
+            db.execute(
+                f"SELECT count(*) FROM contacts WHERE status IN ({_HELD}) "
+                "AND assignee = ? AND channel = ?",
+                (name, channel),
+            ).fetchone()[0]
+        )
+
+    return count
+
+
+@functools.lru_cache(maxsize=1024)
+def _skills(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Stored skills as (intents, languages, channels)."""
+    skills = dict(_frozen_json(text))
+    return tuple(  # type: ignore[return-value]
+        frozenset(skills.get(k, ())) for k in ("intents", "languages", "channels")
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _limits(rs: rules.RoutingRules, text: str) -> Mapping[str, int]:
+    """Every channel's limit for an agent whose stored capacities are `text`."""
+    return capacities(rs, dict(_frozen_json(text)))
 
 
 def note_given(db: sqlite3.Connection, name: str, now: int) -> None:
@@ -216,18 +257,13 @@ def route(
     channel = Channel(row["channel"])
     decision = current_rules(db).decide(row["intent"], channel, row["tier"], row["language"])
     pool = candidates(db, now) if pool is None else pool
-    chosen = assign.choose(pool, decision.skill, row["language"], channel.value)
+    chosen = assign.choose(
+        pool, decision.skill, row["language"], channel.value, held_on(db, channel.value)
+    )
     if chosen is None:
         return None
     give(db, contact_id, chosen.name, now, actor)
-    pool[pool.index(chosen)] = assign.Candidate(
-        chosen.name,
-        chosen.intents,
-        chosen.languages,
-        chosen.channels,
-        chosen.capacity,
-        {**chosen.held, channel.value: chosen.held.get(channel.value, 0) + 1},
-        now,
-        max(c.given for c in pool) + 1,
+    pool[pool.index(chosen)] = dataclasses.replace(
+        chosen, idle_since=now, given=max(c.given for c in pool) + 1
     )
     return chosen.name

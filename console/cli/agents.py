@@ -12,12 +12,13 @@ import typer
 from backends.base import InvalidInput
 from backends.models import Agent, AgentState, Presence, Role
 from console.cli.kit import STATE, IdArg, JsonOpt, VersionOpt, enum_values, handles_errors, mutating
-from console.cli.output import emit_json, emit_jsonl, stdout, table
+from console.cli.output import emit_json, emit_jsonl, stderr, stdout, table
 from console.format import when
 from console.safe_text import clean
 
 agents_app = typer.Typer(
-    help="Agents: add, list, edit, disable (admins), and the routing board.", no_args_is_help=True
+    help="Agents: list (also bare `vista agents`), add, edit, disable (admins), board.",
+    invoke_without_command=True,
 )
 routing_app = typer.Typer(
     help="Routing: the rules file, and offering waiting contacts.", no_args_is_help=True
@@ -61,7 +62,7 @@ def _capacity(values: list[str] | None) -> dict[str, int] | None:
 
 
 def _agent_row(a: Agent) -> list[str]:
-    caps = ", ".join(f"{k}={v}" for k, v in sorted(a.capacity.items()))
+    caps = ", ".join(f"{c.channel.value}={c.limit}" for c in a.capacity)
     return [
         a.name,
         a.display_name,
@@ -105,6 +106,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(routing_app, name="routing")
     app.add_typer(intents_app, name="intents")
 
+    @agents_app.callback()
+    def agents_bare(ctx: typer.Context, json_: JsonOpt = False) -> None:
+        """Every operator, supervisor and admin (names for `contacts assign`)."""
+        if ctx.invoked_subcommand is None:
+            agents_list(json_)
+
     @agents_app.command("list")
     @handles_errors
     def agents_list(json_: JsonOpt = False) -> None:
@@ -112,6 +119,9 @@ def register(app: typer.Typer) -> None:
         found = STATE.backend().agents()
         if json_:
             emit_jsonl(found)
+            return
+        if not found:
+            stderr.print("no agents yet (`vista agents add NAME` adds one)", markup=False)
             return
         table(
             None,

@@ -52,7 +52,7 @@ def test_an_admin_adds_edits_and_disables_agents(make_backend: BackendFactory) -
         channels=(Channel.EMAIL, Channel.CHAT),
         capacity={"chat": 2},
     )
-    assert (added.display_name, added.role, added.intents, added.capacity) == (
+    assert (added.display_name, added.role, added.intents, added.limits) == (
         "Paola Riva",
         Role.OPERATOR,
         ("refund_status", "return_request"),

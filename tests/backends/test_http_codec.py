@@ -231,7 +231,7 @@ def test_an_error_body_round_trips_with_the_conflicts_winner() -> None:
             "intents": [],
             "languages": [],
             "channels": [],
-            "capacity": {},
+            "capacity": [],
             "presence": "offline",
             "disabled": False,
         },

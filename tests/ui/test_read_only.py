@@ -30,6 +30,8 @@ CHANGES_DATA = frozenset(
         "send_next",
         "merge",
         "reject",
+        "presence",
+        "set_intent",
     }
 )
 #: The actions that only read or move around (method names, parameters dropped).

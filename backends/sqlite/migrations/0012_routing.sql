@@ -13,6 +13,11 @@ ALTER TABLE agents ADD COLUMN disabled_at INTEGER;
 ALTER TABLE contacts ADD COLUMN language TEXT NOT NULL DEFAULT '';
 ALTER TABLE contacts ADD COLUMN intent_source TEXT NOT NULL DEFAULT '';  -- model, rules, agent, '' (import)
 
+-- Contacts held against capacity, per agent and channel: routing reads the load of every
+-- online operator from this small index alone (its WHERE is routing.HELD's).
+CREATE INDEX IF NOT EXISTS contacts_held ON contacts(assignee, channel)
+    WHERE status IN ('new', 'open', 'pending') AND assignee IS NOT NULL;
+
 -- Named settings: `routing_rules` (the TOML text in effect; absent: the defaults).
 CREATE TABLE IF NOT EXISTS settings (
     key        TEXT PRIMARY KEY,
