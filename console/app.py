@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import select
 import sys
+import time
 from typing import Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import BindingType
 
@@ -21,6 +22,10 @@ from console import actions, lazy
 from console.host import VistaHost
 from console.screens.workspace import WorkspaceScreen
 from themes import DEFAULT_THEME, STYLESHEET, THEME_NAMES, THEMES
+
+#: While I am online, a key pressed this long after the last one tells the store I am still
+#: here (an online operator idle past the routing rules' limit counts as away).
+HEARTBEAT_SECONDS = 60.0
 
 
 class VistaApp(VistaHost):
@@ -35,6 +40,7 @@ class VistaApp(VistaHost):
         super().__init__(*args, **kwargs)
         self._themes_ready = False
         self._presence: Presence | None = None  # as last set from this console
+        self._heartbeat = 0.0
         for theme in THEMES:
             self.register_theme(theme)
         chosen = self.settings.theme
@@ -108,6 +114,25 @@ class VistaApp(VistaHost):
         if self.screen.id != "identity":
             self.push_screen(lazy.identity_screen())
 
+    async def on_event(self, event: events.Event) -> None:
+        if (
+            isinstance(event, events.Key)
+            and self._presence is Presence.ONLINE
+            and time.monotonic() - self._heartbeat > HEARTBEAT_SECONDS
+        ):
+            self._heartbeat = time.monotonic()
+            self._still_here()
+        await super().on_event(event)
+
+    @work(thread=True, exclusive=True, group="heartbeat", exit_on_error=False)
+    def _still_here(self) -> None:
+        """Online and at the keyboard: keeps me from counting as away (and offers me what
+        waits); a failure is left for the next key."""
+        try:
+            self.backend.set_presence(Presence.ONLINE)
+        except Exception:  # noqa: BLE001, S110 - a missed heartbeat only ages my activity
+            pass
+
     def action_presence(self) -> None:
         """Cycle my presence online -> away -> offline: only online operators get contacts."""
         self._set_presence(self.backend.whoami().presence)
@@ -126,6 +151,7 @@ class VistaApp(VistaHost):
             )
             return
         self._presence = state.presence
+        self._heartbeat = time.monotonic()
         self.call_from_thread(
             self.notify,
             f"You are {state.presence.value}"

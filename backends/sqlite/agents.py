@@ -211,14 +211,14 @@ class AgentOps:
         with self.store.write() as db:
             me = self._manager(db, "change agents")
             row = self._read_agent(db, name)
-            skills = routing._json(row["skills"])
+            skills = routing.json_object(row["skills"])
             if intents is not None:
                 skills["intents"] = _skills(intents, "intent", _SKILL)
             if languages is not None:
                 skills["languages"] = _skills(languages, "language", _LANGUAGE)
             if channels is not None:
                 skills["channels"] = _channels(channels)
-            own = routing._json(row["capacity"]) if capacity is None else _capacity(capacity)
+            own = routing.json_object(row["capacity"]) if capacity is None else _capacity(capacity)
             db.execute(
                 "UPDATE agents SET display_name = ?, role = ?, skills = ?, capacity = ? "
                 "WHERE name = ?",
@@ -280,13 +280,14 @@ class AgentOps:
             )
         now = rows.to_ts(self.clock())
         with self.store.write() as db:
-            self._read_agent(db, name)
+            before = self._read_agent(db, name)["presence"]
             db.execute(
-                "UPDATE agents SET presence = ?, presence_at = ?, last_active_at = ? "
-                "WHERE name = ?",
-                (presence.value, now, now, name),
+                "UPDATE agents SET presence = ?, presence_at = CASE WHEN presence = ? "
+                "THEN presence_at ELSE ? END, last_active_at = ? WHERE name = ?",
+                (presence.value, presence.value, now, now, name),
             )
-            self._log_agent(db, now, f"presence-{presence.value}", name, me.name)
+            if before != presence.value:  # a console's "still here" changes nothing to log
+                self._log_agent(db, now, f"presence-{presence.value}", name, me.name)
             if presence is Presence.ONLINE:
                 self._route_waiting(db, now, me.name, 100)
             row = self._read_agent(db, name)

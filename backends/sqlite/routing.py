@@ -64,7 +64,8 @@ def guess(db: sqlite3.Connection, text: str, fallback_language: str = "") -> Int
     return IntentGuess(found.intent, found.source, round(found.confidence, 3), lang)
 
 
-def _json(text: str | None) -> Any:
+def json_object(text: str | None) -> Any:
+    """A stored JSON column's value ({} when empty or unreadable)."""
     try:
         return json.loads(text or "{}")
     except ValueError:
@@ -72,17 +73,17 @@ def _json(text: str | None) -> Any:
 
 
 @functools.lru_cache(maxsize=1024)
-def _frozen_json(text: str | None) -> tuple[tuple[str, Any], ...]:
+def _frozenjson_object(text: str | None) -> tuple[tuple[str, Any], ...]:
     """A stored JSON object as sorted items (skills and capacities repeat across agents, and
     routing reads every online agent's on every decision)."""
-    value = _json(text)
+    value = json_object(text)
     return tuple(sorted(value.items())) if isinstance(value, dict) else ()
 
 
 def agent(row: sqlite3.Row) -> Agent:
     """An `agents` row as a model."""
-    skills = _json(row["skills"])
-    capacity = _json(row["capacity"])
+    skills = json_object(row["skills"])
+    capacity = json_object(row["capacity"])
     channels = []
     for ch in skills.get("channels", ()):
         try:
@@ -141,7 +142,7 @@ def check_capacity(db: sqlite3.Connection, name: str, channel: Channel, contact_
         Conflict: the agent is at capacity on that channel (the message names the numbers).
     """
     row = db.execute("SELECT capacity FROM agents WHERE name = ?", (name,)).fetchone()
-    own = _json(row[0]) if row is not None else {}
+    own = json_object(row[0]) if row is not None else {}
     limit = current_rules(db).capacity_for(channel.value, own)
     count = db.execute(
         f"SELECT count(*) FROM contacts WHERE assignee = ? AND channel = ? AND status IN ({_HELD}) "
@@ -203,7 +204,7 @@ def held_on(db: sqlite3.Connection, channel: str) -> Callable[[str], int]:
 @functools.lru_cache(maxsize=1024)
 def _skills(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """Stored skills as (intents, languages, channels)."""
-    skills = dict(_frozen_json(text))
+    skills = dict(_frozenjson_object(text))
     return tuple(  # type: ignore[return-value]
         frozenset(skills.get(k, ())) for k in ("intents", "languages", "channels")
     )
@@ -212,7 +213,7 @@ def _skills(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
 @functools.lru_cache(maxsize=1024)
 def _limits(rs: rules.RoutingRules, text: str) -> Mapping[str, int]:
     """Every channel's limit for an agent whose stored capacities are `text`."""
-    return capacities(rs, dict(_frozen_json(text)))
+    return capacities(rs, dict(_frozenjson_object(text)))
 
 
 def note_given(db: sqlite3.Connection, name: str, now: int) -> None:

@@ -3,9 +3,12 @@ the intent correction in the contact view (it becomes training data)."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from backends.models import Presence
+from console import app as app_module
 from console.screens.pickers import Picker
 from console.screens.workspace import WorkspaceScreen
 from tests.ui.conftest import settle
@@ -62,3 +65,22 @@ async def test_an_operator_corrects_the_intent_in_the_contact_view(make_app, bac
         await pilot.pause(0.1)
         stored = backend.get_contact(contact_id).contact
         assert (stored.intent, stored.intent_source) == ("invoice_request", "agent")
+
+
+async def test_keys_pressed_while_online_keep_me_from_going_away(
+    make_app, backend, demo_db, monkeypatch
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _opened(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        await pilot.pause(0.1)
+        with sqlite3.connect(demo_db) as db:  # as if the last sign of life were an hour ago
+            db.execute("UPDATE agents SET last_active_at = 0, presence_at = 0 WHERE name = 'demo'")
+        assert _presence(backend) is Presence.AWAY
+        monkeypatch.setattr(app_module, "HEARTBEAT_SECONDS", 0.0)
+        await pilot.press("down")
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert _presence(backend) is Presence.ONLINE
