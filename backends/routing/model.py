@@ -103,7 +103,8 @@ class IntentModel:
             )
 
 
-def _pipeline() -> object:
+def pipeline() -> object:
+    """The estimator `train` fits: TF-IDF of `features`, then the linear classifier."""
     from sklearn.feature_extraction.text import TfidfVectorizer  # scikit-learn only to train
     from sklearn.linear_model import SGDClassifier
     from sklearn.pipeline import make_pipeline
@@ -138,7 +139,7 @@ def train(texts: Sequence[str], labels: Sequence[str]) -> tuple[IntentModel, Tra
     x = [texts[i] for i in kept]
     y = [labels[i] for i in kept]
     folds = min(FOLDS, min(per_intent[label] for label in learnt))
-    pipe = _pipeline()
+    pipe = pipeline()
     predicted = cross_val_predict(
         pipe, x, y, cv=StratifiedKFold(folds, shuffle=True, random_state=0)
     )
