@@ -663,7 +663,9 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, Backend):
         self, contact_id: int, agent: str, *, expected_version: int | None = None
     ) -> Contact:
         with self.store.read() as db:
-            row = db.execute("SELECT role FROM agents WHERE name = ?", (agent,)).fetchone()
+            row = db.execute(
+                "SELECT role, disabled_at FROM agents WHERE name = ?", (agent,)
+            ).fetchone()
             held = db.execute(
                 "SELECT assignee FROM contacts WHERE id = ?", (contact_id,)
             ).fetchone()
@@ -672,6 +674,8 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, Backend):
                 raise unknown_agent(db, agent)
         if row["role"] == Role.SUPERVISOR.value:
             raise InvalidInput(f"{agent} is a supervisor and cannot hold contacts")
+        if row["disabled_at"] is not None:
+            raise InvalidInput(f"{agent} is disabled and cannot hold contacts")
         me = self._writer()
         # an operator takes over another agent's contact only for themselves, and the
         # change feed says so; handing it to a third agent is an admin's call

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backends.base import Backend, Conflict, Forbidden, NotFound
+from backends.base import Backend, Conflict, Forbidden, InvalidInput, NotFound
 from backends.models import Channel, ContactStatus, Presence, Priority, QueueQuery, Role
 from tests.backends.conftest import BackendFactory
 
@@ -64,6 +64,10 @@ def test_an_admin_adds_edits_and_disables_agents(make_backend: BackendFactory) -
     assert moved.intents == ("complaint",) and moved.languages == ("en", "it")
     assert admin.disable_agent("paola").disabled
     assert "paola" not in {s.agent.name for s in admin.agent_states()}
+    cid = admin.queue(QueueQuery(unassigned=True), limit=1).contacts[0].id
+    with pytest.raises(InvalidInput, match="disabled"):
+        admin.assign(cid, "paola")
+    assert not admin.disable_agent("paola", disabled=False).disabled
     with pytest.raises(Forbidden):
         make_backend("giulia").add_agent("intruder")
 
