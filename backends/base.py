@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 from backends.models import (
     Agent,
     AgentLoad,
+    AgentState,
     AtRiskContact,
     AuditCheck,
     AuditPage,
@@ -39,12 +40,15 @@ from backends.models import (
     IdentitySuggestion,
     ImportResult,
     InboundResult,
+    IntentGuess,
+    IntentReport,
     KpiBucket,
     KpiReport,
     LegalHold,
     Message,
     NewToken,
     PersonalDataExport,
+    Presence,
     Priority,
     QueuePage,
     QueueQuery,
@@ -146,6 +150,7 @@ class Capability(enum.Flag):
     OUTBOX = enum.auto()  # `outbox()`: the queue a dispatcher sends replies from
     AUDIT = enum.auto()  # `audit_log`, `verify_audit` (for this user: admins)
     PERSONAL_DATA = enum.auto()  # `export_customer`, `erase_customer`, `set_legal_hold` (admins)
+    ROUTING = enum.auto()  # agents' skills and presence, routing, intents (see "routing")
 
 
 class Backend(ABC):
@@ -760,6 +765,148 @@ class Backend(ABC):
         """
         raise Unavailable(f"{type(self).__name__} has no outbox here: its server dispatches")
 
+    # -- agents, presence, routing and intents (optional: ROUTING) ----------------------
+    # Agents are managed by admins; an agent sets their own presence. Routing offers a new
+    # contact to an online operator with the skill and room on its channel (longest idle
+    # first); claiming and assigning never take an agent past their capacity.
+
+    def add_agent(
+        self,
+        name: str,
+        display_name: str = "",
+        role: Role = Role.OPERATOR,
+        *,
+        intents: tuple[str, ...] = (),
+        languages: tuple[str, ...] = (),
+        channels: tuple[Channel, ...] = (),
+        capacity: dict[str, int] | None = None,
+    ) -> Agent:
+        """Register an agent who may then act on the store.
+
+        Args:
+            name: the login name (letters, digits, . _ - @; max 64).
+            display_name: the name people see (default: `name`).
+            role: operator, supervisor (read-only) or admin.
+            intents, languages, channels: skills routing matches (empty: any).
+            capacity: the agent's own limit per channel (others: the routing rules').
+        Raises:
+            InvalidInput: a malformed name, skill or capacity.
+            Conflict: an agent with this name exists.
+            Forbidden: the user is not an admin (a local store without an admin lets its
+                owner add the first agents).
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not manage agents")
+
+    def edit_agent(
+        self,
+        name: str,
+        *,
+        display_name: str | None = None,
+        role: Role | None = None,
+        intents: tuple[str, ...] | None = None,
+        languages: tuple[str, ...] | None = None,
+        channels: tuple[Channel, ...] | None = None,
+        capacity: dict[str, int] | None = None,
+    ) -> Agent:
+        """Change an agent: each argument given replaces that value (None: unchanged); this
+        is how an admin moves an operator between skills.
+
+        Raises:
+            NotFound: no such agent (the message names the known ones).
+            InvalidInput, Forbidden, ReadOnly: as `add_agent`.
+        """
+        raise Unavailable(f"{type(self).__name__} does not manage agents")
+
+    def disable_agent(self, name: str, *, disabled: bool = True) -> Agent:
+        """Disable an agent (or enable them again with `disabled=False`): a disabled agent
+        can no longer act, and is never offered contacts; what they did is kept.
+
+        Raises:
+            NotFound: no such agent. Forbidden: not an admin, or disabling yourself.
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not manage agents")
+
+    def set_presence(self, presence: Presence, agent: str | None = None) -> AgentState:
+        """Set an agent's presence (default: mine): only ONLINE agents are offered new
+        contacts; an online agent idle past the rules' away_after_minutes counts as AWAY.
+        Coming online offers the waiting contacts at once.
+
+        Raises:
+            NotFound: no such agent. Forbidden: another agent's presence, unless an admin.
+            InvalidInput: an unknown presence. ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not route contacts")
+
+    def agent_states(self) -> tuple[AgentState, ...]:
+        """Every enabled operator and admin as routing sees them now: effective presence,
+        contacts held and capacity per channel, skills; sorted by name."""
+        raise Unavailable(f"{type(self).__name__} does not route contacts")
+
+    def route_waiting(self, limit: int = 100) -> tuple[Contact, ...]:
+        """Offer waiting unassigned contacts, in queue order, to available operators with
+        the skill and room (longest idle first).
+
+        Args:
+            limit: look at most at this many waiting contacts (1..1000).
+        Returns:
+            The contacts that were assigned.
+        Raises:
+            ReadOnly: writes are not allowed. InvalidInput: limit out of range.
+        """
+        raise Unavailable(f"{type(self).__name__} does not route contacts")
+
+    def set_intent(
+        self, contact_id: int, intent: str, *, expected_version: int | None = None
+    ) -> Contact:
+        """Correct a contact's intent: an operator's label, used as training data.
+
+        Raises:
+            NotFound: no such contact. InvalidInput: a malformed intent name.
+            Conflict: `expected_version` is stale. ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not classify intents")
+
+    def classify(self, text: str) -> IntentGuess:
+        """The intent and language Vista gives a message with these words (nothing stored).
+
+        Raises:
+            InvalidInput: empty text.
+        """
+        raise Unavailable(f"{type(self).__name__} does not classify intents")
+
+    def train_intents(self) -> IntentReport:
+        """Train the intent model from the store's labelled contacts (resolved contacts with
+        an operator's or an import's intent, and every correction) and use it from now on.
+
+        Returns:
+            The training report, with cross-validated accuracy per intent.
+        Raises:
+            InvalidInput: too few labelled contacts. Forbidden: not an admin.
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not classify intents")
+
+    def intent_report(self) -> IntentReport | None:
+        """The report of the model in use, or None when the keyword rules classify alone."""
+        raise Unavailable(f"{type(self).__name__} does not classify intents")
+
+    def routing_rules(self) -> str:
+        """The routing rules in effect, as TOML text (see backends/routing/defaults.toml)."""
+        raise Unavailable(f"{type(self).__name__} does not route contacts")
+
+    def set_routing_rules(self, text: str) -> str:
+        """Replace the routing rules (TOML text; empty: back to the defaults).
+
+        Returns:
+            The rules in effect now.
+        Raises:
+            InvalidInput: the text is not a valid rules file (the error names the problem).
+            Forbidden: not an admin. ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not route contacts")
+
     # -- administration: imports, API tokens, the store itself ----------------------
     # Optional: a backend declares what it does with IMPORT, TOKENS and INSPECT.
 
@@ -1010,4 +1157,12 @@ WRITE_METHODS: tuple[str, ...] = (
     "edit_template",
     "approve_template",
     "retire_template",
+    "add_agent",
+    "edit_agent",
+    "disable_agent",
+    "set_presence",
+    "route_waiting",
+    "set_intent",
+    "train_intents",
+    "set_routing_rules",
 )

@@ -162,6 +162,7 @@ class ChangeEntity(StrEnum):
     CONTACT = "contact"
     CUSTOMER = "customer"
     MESSAGE = "message"
+    AGENT = "agent"  # added, edited, disabled, presence (the action names the agent)
 
 
 # --------------------------------------------------------------------------
@@ -424,6 +425,8 @@ class Contact(Model, frozen=True):
     snoozed_until: datetime | None = None
     last_inbound_at: datetime | None = None
     version: int = 1
+    language: str = ""  # ISO 639-1 code of the customer's words, '' when unknown
+    intent_source: str = ""  # who set `intent`: model, rules, agent (a correction), '' (import)
 
     def sla_state(self, now: datetime, at_risk_seconds: int = 900) -> SlaState:
         """The first-response SLA: the clock stops at the first reply (or resolution),
@@ -483,12 +486,79 @@ class ContactDetail(Model, frozen=True):
     messages: tuple[Message, ...]
 
 
+class Presence(StrEnum):
+    """Whether an operator takes new work: only ONLINE operators are offered contacts."""
+
+    ONLINE = "online"
+    AWAY = "away"  # set, or online but idle past the rules' away_after_minutes
+    OFFLINE = "offline"
+
+
+class ChannelCapacity(Model, frozen=True):
+    """An agent's own limit of contacts held at once on one channel."""
+
+    channel: Channel
+    limit: int
+
+
 class Agent(Model, frozen=True):
-    """An operator, supervisor or admin."""
+    """An operator, supervisor or admin, with the skills routing matches contacts to.
+
+    Empty `intents`, `languages` or `channels` mean any (a generalist)."""
 
     name: str
     display_name: str
     role: Role
+    intents: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    channels: tuple[Channel, ...] = ()
+    capacity: tuple[ChannelCapacity, ...] = ()  # own limits; other channels: the rules'
+    presence: Presence = Presence.OFFLINE  # as set; see AgentState for the effective one
+    disabled: bool = False
+
+    @property
+    def limits(self) -> dict[str, int]:
+        """The agent's own limits as channel -> number."""
+        return {c.channel.value: c.limit for c in self.capacity}
+
+
+class AgentState(Model, frozen=True):
+    """An agent as routing sees them now, for the Supervisor screen and `vista agents board`."""
+
+    agent: Agent
+    presence: Presence  # effective: ONLINE turns AWAY after the rules' idle limit
+    held: Mapping[str, int]  # contacts held per channel (unresolved, not snoozed)
+    capacity: Mapping[str, int]  # limit per channel (the agent's own, else the rules')
+    last_active_at: datetime | None = None
+    idle_since: datetime | None = None  # when work was last given to them (or they came online)
+
+
+class IntentGuess(Model, frozen=True):
+    """What Vista makes of a message: its intent (and where that came from) and language."""
+
+    intent: str
+    source: str  # model, rules (keywords) or none
+    confidence: float
+    language: str  # ISO 639-1, '' when the words do not say
+
+
+class IntentScore(Model, frozen=True):
+    """How well one intent is recognised: the share of its samples cross-validation got right."""
+
+    intent: str
+    samples: int
+    accuracy: float | None = None  # None: too few samples to learn
+
+
+class IntentReport(Model, frozen=True):
+    """The outcome of training the intent model from the store's labelled contacts."""
+
+    trained_at: datetime
+    samples: int
+    folds: int
+    accuracy: float
+    intents: tuple[IntentScore, ...]
+    seconds: float = 0.0
 
 
 _VARIABLE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_.]*)\}")

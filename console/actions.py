@@ -55,6 +55,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "identity_review", "I", "Identities", "app", "identity", "review suggestions", show=False
     ),
+    ActionSpec(
+        "presence",
+        "A",
+        "Presence",
+        "app",
+        "presence",
+        "cycle online, away, offline",
+        mutating=True,
+        show=False,
+    ),
     # -- contact (queue item) actions
     ActionSpec("claim", "c", "Claim", "workspace", "contact", "claim", mutating=True),
     ActionSpec("release", "x", "Release", "workspace", "contact", "release", mutating=True),
@@ -67,6 +77,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("reopen", "u", "Reopen", "workspace", "contact", "reopen", mutating=True),
     ActionSpec("next_contact", "n", "Next", "workspace", "queue", "next contact"),
     ActionSpec("compose", "i", "Reply", "workspace", "contact", "write reply"),
+    ActionSpec(
+        "set_intent",
+        "g",
+        "Intent",
+        "workspace",
+        "contact",
+        "correct intent",
+        mutating=True,
+        show=False,
+    ),
     ActionSpec(
         "template", "ctrl+t", "Template", "workspace", "reply", "insert template", show=False
     ),
@@ -237,6 +257,8 @@ NEEDS: dict[str, Capability] = {
     "supervisor": Capability.KPIS,
     "identity_review": Capability.IDENTITY,
     "provenance": Capability.IDENTITY,
+    "presence": Capability.ROUTING,
+    "set_intent": Capability.ROUTING,
 }
 
 

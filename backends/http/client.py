@@ -98,6 +98,7 @@ class HTTPBackend(Backend):
         | Capability.TOKENS
         | Capability.AUDIT
         | Capability.PERSONAL_DATA
+        | Capability.ROUTING
     )
 
     def __init__(

@@ -217,6 +217,57 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "split_customer",
         "Move source records into a customer of their own.",
     ),
+    # -- agents, presence, routing and intents --
+    Endpoint("POST", "/agents", "add_agent", "Register an agent (admins).", roles=_ADMIN),
+    Endpoint(
+        "PATCH",
+        "/agents/{name}",
+        "edit_agent",
+        "Change an agent: name, role, skills, capacity (admins).",
+        roles=_ADMIN,
+    ),
+    Endpoint(
+        "POST",
+        "/agents/{name}/disable",
+        "disable_agent",
+        "Disable (or enable) an agent (admins).",
+        roles=_ADMIN,
+    ),
+    Endpoint(
+        "PUT",
+        "/presence",
+        "set_presence",
+        "Set my presence (an admin may set another agent's).",
+        roles=_WRITERS,
+    ),
+    Endpoint(
+        "GET",
+        "/routing/agents",
+        "agent_states",
+        "Every operator's presence, load, capacity and skills now.",
+    ),
+    Endpoint(
+        "POST",
+        "/routing/run",
+        "route_waiting",
+        "Offer waiting contacts to available operators.",
+        roles=_WRITERS,
+    ),
+    Endpoint("GET", "/routing/rules", "routing_rules", "The routing rules in effect (TOML)."),
+    Endpoint(
+        "PUT", "/routing/rules", "set_routing_rules", "Replace the routing rules.", roles=_ADMIN
+    ),
+    Endpoint(
+        "PUT",
+        "/contacts/{contact_id}/intent",
+        "set_intent",
+        "Correct a contact's intent (training data).",
+    ),
+    Endpoint("GET", "/intents/classify", "classify", "The intent and language of a text."),
+    Endpoint(
+        "POST", "/intents/train", "train_intents", "Train the intent model (admins).", roles=_ADMIN
+    ),
+    Endpoint("GET", "/intents/report", "intent_report", "The report of the model in use."),
     # -- administration (admins only) --
     Endpoint("GET", "/tokens", "tokens", "Every API token (never the secret).", roles=_ADMIN),
     Endpoint(

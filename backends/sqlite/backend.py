@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import msgspec
+
 from backends import channels, consent, limits, templating
 from backends.base import (
     Backend,
@@ -60,11 +62,12 @@ from backends.models import (
     to_builtins,
     utcnow,
 )
-from backends.sqlite import audit, deferred, gdpr, rows, wal
+from backends.sqlite import audit, deferred, gdpr, routing, rows, wal
 from backends.sqlite import consents as consent_store
 from backends.sqlite import outbox as outbox_store
 from backends.sqlite import templates as template_store
 from backends.sqlite import values as computed
+from backends.sqlite.agents import AgentOps, unknown_agent
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.identity.backend_ops import IdentityOps
 from backends.sqlite.search import first_keystroke, fts_query, rank_key
@@ -99,7 +102,7 @@ def _limit(limit: int, high: int = 500) -> int:
     return limit
 
 
-class SQLiteBackend(StatsQueries, IdentityOps, Backend):
+class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, Backend):
     """Vista's embedded store. Thread-safe: one connection per thread."""
 
     CAPABILITIES = (
@@ -115,6 +118,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         | Capability.INSPECT
         | Capability.AUDIT
         | Capability.PERSONAL_DATA
+        | Capability.ROUTING
     )
 
     def __init__(
@@ -139,7 +143,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             store: an open `Store`, shared (its own mode applies; `close` leaves it
                 open), or the path of a file to open (with `read_only`, `create` and
                 `inspect` as `Store` takes them; `close` closes it).
-            agent: who acts; an agent missing from the agents table works as an operator.
+            agent: who acts: an agent of the agents table (an unknown or disabled one is
+                refused, naming the known ones); on a store without agents yet, its owner
+                works as an operator.
             role: act with this role whatever the agents table says (a server passes
                 its verified token's role).
             clock: the current time, for writes and the queue's SLA filters.
@@ -177,18 +183,33 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             self.store.close()
 
     def whoami(self) -> Agent:
+        """The acting agent. An agent the store does not know is refused (a mistyped
+        --agent must not become a new operator), except on a store without any agent yet,
+        whose owner works as an operator, and for a server's verified token (`role`).
+
+        Raises:
+            NotFound: no such agent (the message names the known ones).
+            Forbidden: the agent is disabled.
+        """
         if self._agent is None:
             with self.store.read() as db:
                 row = db.execute(
-                    "SELECT name, display_name, role FROM agents WHERE name = ?",
-                    (self._agent_name,),
+                    "SELECT * FROM agents WHERE name = ?", (self._agent_name,)
                 ).fetchone()
-            if row is None:  # the owner of a local file works as an operator
+                if (
+                    row is None
+                    and self._role is None
+                    and db.execute("SELECT 1 FROM agents LIMIT 1").fetchone() is not None
+                ):
+                    raise unknown_agent(db, self._agent_name)
+            if row is None:  # the owner of a new local file, or a token's agent
                 me = Agent(self._agent_name, self._agent_name, Role.OPERATOR)
             else:
-                me = Agent(row["name"], row["display_name"], Role(row["role"]))
+                me = routing.agent(row)
+                if me.disabled:
+                    raise Forbidden(f"agent {me.name} is disabled (an admin enables them)")
             if self._role is not None:
-                me = Agent(me.name, me.display_name, Role(self._role))
+                me = msgspec.structs.replace(me, role=Role(self._role))
             self._agent = me
         return self._agent
 
@@ -232,10 +253,8 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
 
     def agents(self) -> tuple[Agent, ...]:
         with self.store.read() as db:
-            found = db.execute(
-                "SELECT name, display_name, role FROM agents ORDER BY name"
-            ).fetchall()
-        return tuple(Agent(r["name"], r["display_name"], Role(r["role"])) for r in found)
+            found = db.execute("SELECT * FROM agents ORDER BY name").fetchall()
+        return tuple(routing.agent(r) for r in found)
 
     # -- customers ------------------------------------------------------------
 
@@ -744,10 +763,13 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         return me
 
     def _ensure_agent(self, db: sqlite3.Connection, me: Agent, now: int) -> None:
+        """Registers the owner of a new store (or a token's agent) on their first write, and
+        notes the agent's activity (an online agent idle too long counts as away)."""
         db.execute(
             "INSERT OR IGNORE INTO agents(name, display_name, role, created_at) VALUES (?,?,?,?)",
             (me.name, me.display_name, me.role.value, now),
         )
+        db.execute("UPDATE agents SET last_active_at = ? WHERE name = ?", (now, me.name))
 
     @staticmethod
     def _log(
@@ -816,6 +838,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 raise Conflict(
                     f"contact {contact_id} is taken by {current.assignee}", current=current
                 )
+            if current.assignee is None:
+                routing.check_capacity(self.store.conn, me.name, current.channel, contact_id)
+                routing.note_given(self.store.conn, me.name, now)
 
         me = self._writer()
         now = rows.to_ts(self.clock())
@@ -842,25 +867,39 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         self, contact_id: int, agent: str, *, expected_version: int | None = None
     ) -> Contact:
         with self.store.read() as db:
-            row = db.execute("SELECT role FROM agents WHERE name = ?", (agent,)).fetchone()
+            row = db.execute(
+                "SELECT role, disabled_at FROM agents WHERE name = ?", (agent,)
+            ).fetchone()
             held = db.execute(
                 "SELECT assignee FROM contacts WHERE id = ?", (contact_id,)
             ).fetchone()
         if row is None:
-            raise NotFound(f"no agent named {agent}")
+            with self.store.read() as db:
+                raise unknown_agent(db, agent)
         if row["role"] == Role.SUPERVISOR.value:
             raise InvalidInput(f"{agent} is a supervisor and cannot hold contacts")
+        if row["disabled_at"] is not None:
+            raise InvalidInput(f"{agent} is disabled and cannot hold contacts")
         me = self._writer()
         # an operator takes over another agent's contact only for themselves, and the
         # change feed says so; handing it to a third agent is an admin's call
         takeover = held is not None and held[0] not in (None, me.name) and agent == me.name
         now = rows.to_ts(self.clock())
+        others = None if agent == me.name else _not_anothers("reassign")
+
+        def check(current: Contact, me: Agent) -> None:
+            if others is not None:
+                others(current, me)
+            if current.assignee != agent:
+                routing.check_capacity(self.store.conn, agent, current.channel, contact_id)
+                routing.note_given(self.store.conn, agent, now)
+
         return self._update_contact(
             contact_id,
             "takeover" if takeover else "assigned",
             {"assignee": agent, "assigned_at": now},
             expected_version,
-            None if agent == me.name else _not_anothers("reassign"),
+            check,
         )
 
     def set_status(

@@ -19,21 +19,16 @@ from backends.base import InvalidInput
 from backends.identity import normalise
 from backends.identity.phones import phone_tokens
 from backends.models import Agent, Channel, InboundResult, utcnow
-from backends.sqlite import audit, rows
+from backends.routing.rules import DEFAULT_SLA_SECONDS
+from backends.sqlite import audit, routing, rows
 from backends.sqlite import values as computed
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.store import Store
 from backends.text import plain
 
-#: Seconds to the first-response SLA of a contact opened by an inbound message.
-SLA_SECONDS: dict[Channel, int] = {
-    Channel.CHAT: 3600,
-    Channel.WHATSAPP: 4 * 3600,
-    Channel.PHONE: 2 * 3600,
-    Channel.SMS: 8 * 3600,
-    Channel.EMAIL: 24 * 3600,
-    Channel.WEB: 24 * 3600,
-}
+#: Seconds to the first-response SLA of a contact opened by an inbound message, unless a
+#: routing rule says otherwise.
+SLA_SECONDS = DEFAULT_SLA_SECONDS
 EVENT_KIND: dict[Channel, str] = {
     Channel.EMAIL: "email",
     Channel.CHAT: "chat",
@@ -233,26 +228,37 @@ def deliver_inbound(
             ).fetchone()
         first_line = text.strip().splitlines()[0]
         topic = (subject.strip() or first_line)[:120]
+        routed = False
         if open_row is None:
+            profile = db.execute(
+                "SELECT tier, language FROM customers WHERE id = ?", (customer_id,)
+            ).fetchone()
+            guess = routing.guess(db, f"{subject.strip()}\n{text}", profile["language"])
+            decision = routing.current_rules(db).decide(
+                guess.intent, channel, profile["tier"], guess.language
+            )
             cur = db.execute(
-                "INSERT INTO contacts(customer_id, channel, subject, intent, priority, status, "
-                "created_at, updated_at, sla_due_at, last_inbound_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO contacts(customer_id, channel, subject, intent, intent_source, "
+                "language, priority, status, created_at, updated_at, sla_due_at, "
+                "last_inbound_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     customer_id,
                     channel.value,
                     topic,
-                    "",
-                    1,
+                    guess.intent,
+                    guess.source,
+                    guess.language,
+                    decision.priority.rank,
                     "new",
                     sent,
                     now,
-                    sent + SLA_SECONDS[channel],
+                    sent + decision.sla_seconds,
                     sent,
                 ),
             )
             contact_id = int(cur.lastrowid or 0)
             _log(db, now, "contact", contact_id, "created", me.name)
+            routed = True
         else:
             contact_id = int(open_row["id"])
             status = "open" if open_row["status"] in ("pending", "snoozed") else open_row["status"]
@@ -328,6 +334,8 @@ def deliver_inbound(
                 "created_contact": open_row is None,
             },
         )
+        if routed:  # offered to an operator with the skill and room, when one is online
+            routing.route(db, contact_id, now, me.name)
         message = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
         contact = read_contact(db, contact_id)
     return InboundResult(

@@ -32,6 +32,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0010_audit.sql",
     "0009_outbox_retry.sql",
     "0011_values.sql",
+    "0012_routing.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -11,7 +11,7 @@ import typer
 
 from backends.base import Unavailable
 from console.cli.kit import STATE, JsonOpt, handles_errors
-from console.cli.output import emit_json, emit_jsonl, stderr, stdout, table
+from console.cli.output import emit_json, emit_jsonl, stderr, stdout
 from console.format import when
 from console.safe_text import clean
 
@@ -107,22 +107,3 @@ def register(app: typer.Typer) -> None:
         _print_changes(batch.changes, False)
         more = " (there may be more: run again with it)" if len(batch.changes) == limit else ""
         stderr.print(f"cursor {batch.cursor}{more}", markup=False, highlight=False)
-
-    @app.command("agents")
-    @handles_errors
-    def agents(json_: JsonOpt = False) -> None:
-        """Every operator, supervisor and admin (names for `contacts assign`)."""
-        found = STATE.backend().agents()
-        if json_:
-            emit_jsonl(found)
-            return
-        if not found:
-            stderr.print(
-                "no agents yet (an agent is registered by its first write or token)", markup=False
-            )
-            return
-        table(
-            None,
-            ("name", "display name", "role"),
-            ((a.name, a.display_name, a.role.value) for a in found),
-        )

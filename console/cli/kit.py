@@ -52,6 +52,9 @@ class CliState:
                 create=create or not url,
                 origin="cli",
             )
+            # an agent the store does not know (a typo, or a login that is not an agent)
+            # is refused before any command runs, naming the known ones
+            self._backend.whoami()
         return self._backend
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ from backends.models import (
     ContactStatus,
     Direction,
     EventKind,
+    Presence,
     Priority,
     QueueQuery,
     Role,
@@ -211,6 +212,14 @@ def _write_calls(cid: int) -> dict[str, tuple[tuple, dict]]:
         "edit_template": (("greeting_it",), {"body": "Ciao"}),
         "approve_template": (("greeting_it", "greeting_it"), {}),
         "retire_template": (("greeting_it",), {}),
+        "add_agent": (("paola",), {}),
+        "edit_agent": (("marco",), {"intents": ("refund_status",)}),
+        "disable_agent": (("marco",), {}),
+        "set_presence": ((Presence.ONLINE,), {}),
+        "route_waiting": ((), {}),
+        "set_intent": ((cid, "complaint"), {}),
+        "train_intents": ((), {}),
+        "set_routing_rules": (("away_after_minutes = 5",), {}),
     }
 
 

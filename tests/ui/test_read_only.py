@@ -31,6 +31,8 @@ CHANGES_DATA = frozenset(
         "retry_reply",
         "merge",
         "reject",
+        "presence",
+        "set_intent",
     }
 )
 #: The actions that only read or move around (method names, parameters dropped).
