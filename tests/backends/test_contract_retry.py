@@ -20,7 +20,7 @@ from backends.base import Backend, Conflict, InvalidInput, NotFound, ReadOnly
 from backends.channels.config import DispatchSettings, SmtpSettings
 from backends.channels.dispatcher import Dispatcher
 from backends.channels.smtp import SmtpConnector
-from backends.models import Channel, Delivery, Direction, EventKind, QueueQuery
+from backends.models import Channel, Delivery, Direction, EventKind, QueueQuery, Role
 from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.outbox import SQLiteOutbox
 from tests.backends.conftest import BackendFactory
@@ -35,7 +35,7 @@ def server() -> Iterator[SmtpServer]:
 
 
 def _dispatcher(demo_db: Path, port: int, **policy: float) -> Iterator[Dispatcher]:
-    store = SQLiteBackend(demo_db, agent="dispatcher")
+    store = SQLiteBackend(demo_db, agent="dispatcher", role=Role.ADMIN)
     settings = SmtpSettings(
         name="mail",
         channels=frozenset({Channel.EMAIL}),
@@ -131,7 +131,7 @@ def test_a_bounced_reply_goes_out_again_as_a_new_message(
     contact_id, message_id = _email_reply(backend)
     _send(demo_db, server.port)
     first = server.inbox.message_ids()[0]
-    bounces = SQLiteBackend(demo_db, agent="dispatcher")
+    bounces = SQLiteBackend(demo_db, agent="dispatcher", role=Role.ADMIN)
     assert bounces.outbox().record_failure(first, "550 5.1.1 user unknown (bounce)")
     bounces.close()
     assert _delivery(backend, contact_id, message_id) is Delivery.FAILED
@@ -200,7 +200,7 @@ def _failed_whatsapp_reply(
         Channel.WHATSAPP, phone, "Ciao, una domanda", at=NOW - timedelta(hours=23)
     )
     message = backend.reply(wrote.contact.id, body, **kw)
-    outbox = SQLiteBackend(demo_db, agent="dispatcher").outbox()
+    outbox = SQLiteBackend(demo_db, agent="dispatcher", role=Role.ADMIN).outbox()
     assert [m.message_id for m in outbox.claim({Channel.WHATSAPP}, lease_seconds=60, limit=9)]
     outbox.failed(message.id, "HTTP 400: (#131026) Message undeliverable")
     outbox.store.close()

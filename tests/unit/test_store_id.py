@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from backends.sqlite.backend import SQLiteBackend
-from backends.sqlite.store import SCHEMA_VERSION
+from backends.sqlite.store import MIGRATIONS
 from console.settings import Draft, Drafts, draft_scope
 
 
@@ -38,7 +38,7 @@ def test_an_upgraded_store_gets_an_id_once(tmp_path: Path) -> None:
     SQLiteBackend(path, create=True).close()
     with sqlite3.connect(path) as db:  # as a store from before the id
         db.execute("DROP TABLE store_meta")
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+        db.execute(f"PRAGMA user_version = {MIGRATIONS.index('0011_values.sql')}")
     db.close()
     with SQLiteBackend(path) as upgraded:
         made = upgraded.store_id()
