@@ -96,6 +96,8 @@ class HTTPBackend(Backend):
         | Capability.INBOUND
         | Capability.IMPORT
         | Capability.TOKENS
+        | Capability.CALLS
+        | Capability.KNOWLEDGE
     )
 
     def __init__(

@@ -54,6 +54,7 @@ from backends.models import (
 from backends.sqlite import deferred, rows, wal
 from backends.sqlite import outbox as outbox_store
 from backends.sqlite.contacts import read_contact
+from backends.sqlite.desk_ops import DeskOps
 from backends.sqlite.identity.backend_ops import IdentityOps
 from backends.sqlite.search import first_keystroke, fts_query, rank_key
 from backends.sqlite.stats import StatsQueries
@@ -86,7 +87,7 @@ def _limit(limit: int, high: int = 500) -> int:
     return limit
 
 
-class SQLiteBackend(StatsQueries, IdentityOps, Backend):
+class SQLiteBackend(StatsQueries, IdentityOps, DeskOps, Backend):
     """Vista's embedded store. Thread-safe: one connection per thread."""
 
     CAPABILITIES = (
@@ -100,6 +101,8 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         | Capability.OUTBOX
         | Capability.TOKENS
         | Capability.INSPECT
+        | Capability.CALLS
+        | Capability.KNOWLEDGE
     )
 
     def __init__(

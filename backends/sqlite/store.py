@@ -29,6 +29,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0006_search_prefix.sql",
     "0007_search_prefix6.sql",
     "0008_outbox.sql",
+    "0013_kb_calls.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +29,17 @@ from backends.base import InvalidInput
 from backends.identity.config import MatchConfig
 from backends.models import utcnow
 from backends.sqlite import bulk_load
+from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.identity.resolver import Resolver
 from backends.sqlite.store import Store
-from console.demo import vocab
+from console.demo import knowledge, vocab
 from console.demo.people import Batch
 from console.demo.producer import Background, batches
 
 #: Bump when the output changes: benchmark databases are cached by it. (5: the same rows as
 #: 4 for a seed and a clock, bulk-built, so the file's layout differs; 6: customers without
-#: orders no longer ask about "order —".)
-GENERATOR_VERSION = "7"
+#: orders no longer ask about "order —"; 8: knowledge-base articles and three calls.)
+GENERATOR_VERSION = "8"
 
 #: SQLite page cache while building (KiB): the indexes identity resolution probes at random
 #: (identifiers, blocking keys, search) stay in memory up to a million customers.
@@ -181,6 +182,11 @@ def generate(
         parallel = customers >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
     with few_collections():
         counts = _build(tmp, customers, seed, now_ts, progress, batch_size, parallel)
+    clock = datetime.fromtimestamp(now_ts, UTC)
+    with SQLiteBackend(tmp, agent="demo", clock=lambda: clock) as backend:
+        knowledge.seed(backend, clock)
+    for stale in (Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        stale.unlink(missing_ok=True)
     os.replace(tmp, target)
     for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
         stale.unlink(missing_ok=True)
