@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from backends.base import Backend
-from backends.models import Call, ContactDetail, Template, TimelineEvent
+from backends.models import Article, Call, ContactDetail, Template, TimelineEvent
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -108,6 +108,12 @@ def template_picker(templates: Sequence[Template]) -> Picker[Template]:
     from console.screens.pickers import template_picker
 
     return template_picker(templates)
+
+
+def article_picker(articles: Sequence[Article]) -> Picker[tuple[Article, str]]:
+    from console.screens.pickers import article_picker
+
+    return article_picker(articles)
 
 
 def new_caller_card(call: Call) -> ModalScreen[tuple[str, str] | None]:

@@ -38,7 +38,7 @@ from console.demo.producer import Background, batches
 
 #: Bump when the output changes: benchmark databases are cached by it. (5: the same rows as
 #: 4 for a seed and a clock, bulk-built, so the file's layout differs; 6: customers without
-#: orders no longer ask about "order —"; 8: knowledge-base articles and three calls.)
+#: orders no longer ask about "order —"; 8: knowledge-base articles.)
 GENERATOR_VERSION = "8"
 
 #: SQLite page cache while building (KiB): the indexes identity resolution probes at random
@@ -184,7 +184,7 @@ def generate(
         counts = _build(tmp, customers, seed, now_ts, progress, batch_size, parallel)
     clock = datetime.fromtimestamp(now_ts, UTC)
     with SQLiteBackend(tmp, agent="demo", clock=lambda: clock) as backend:
-        knowledge.seed(backend, clock)
+        knowledge.seed(backend)
     for stale in (Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         stale.unlink(missing_ok=True)
     os.replace(tmp, target)

@@ -20,9 +20,13 @@ def demo_articles() -> tuple[Article, ...]:
     return read_articles(KB_FOLDER)
 
 
-def seed(backend: Backend, now: datetime) -> None:
-    """Articles and three finished calls (by known customers, offered to demo agents)."""
+def seed(backend: Backend) -> None:
+    """The demo store's knowledge base."""
     backend.kb_import(demo_articles())
+
+
+def past_calls(backend: Backend, now: datetime) -> None:
+    """Three finished calls by known customers, offered to demo agents (`make run`)."""
     for n, (customer_id, agent) in enumerate(((1, "giulia"), (2, "marco"), (3, "demo")), 1):
         phones = backend.get_customer(customer_id).phones
         if not phones:

@@ -657,6 +657,11 @@ class WorkspaceScreen(ContactActions):
             lazy.template_picker(message.templates), message.composer.insert_template
         )
 
+    def on_composer_articles_wanted(self, message: Composer.ArticlesWanted) -> None:
+        """The composer found articles: the screen opens the picker (each article's text or
+        its link), the answer goes back to the composer."""
+        self.app.push_screen(lazy.article_picker(message.articles), message.composer.insert_article)
+
     def on_composer_left(self) -> None:
         self.query_one(QueueList).focus()
 

@@ -30,6 +30,7 @@ CHANGES_DATA = frozenset(
         "send_next",
         "merge",
         "reject",
+        "suggest_articles",  # records the article's use
     }
 )
 #: The actions that only read or move around (method names, parameters dropped).
