@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Annotated
 
 import typer
 
-from backends.models import CallState, Lookup
+from backends.base import InvalidInput
+from backends.models import CallState, Lookup, utcnow
 from console.cli.kit import STATE, JsonOpt, handles_errors, mutating
 from console.cli.output import emit_json, stdout, table
 from console.format import money, when
@@ -94,6 +96,13 @@ def _print(found: Lookup) -> None:
         table(f"{head}: {card.id}", ("field", "value"), rows)
 
 
+def _state(text: str) -> CallState:
+    try:
+        return CallState(text.strip().lower())
+    except ValueError:
+        raise InvalidInput(f"unknown call state {text!r}: ringing, answered or ended") from None
+
+
 @calls_app.command("record")
 @handles_errors
 @mutating
@@ -115,7 +124,7 @@ def calls_record(
     contact (and pops it on the console of the agent it is offered to)."""
     call = STATE.backend(write=True).record_call(
         call_id,
-        CallState(state.strip().lower()) if state.strip().lower() in CallState else state,
+        _state(state),
         caller,
         dialled=dialled,
         queue=queue,
@@ -163,6 +172,31 @@ def calls_list(
             for c in found
         ],
     )
+
+
+@calls_app.command("demo")
+@handles_errors
+@mutating
+def calls_demo(
+    operator: Annotated[str, typer.Option(help="The agent the calls ring for.")] = "demo",
+    delay: Annotated[float, typer.Option(help="Seconds before each call rings.", min=0)] = 5.0,
+) -> None:
+    """The demo's telephony (what `make run` plays beside the console): three finished
+    calls, then a valued customer's call ringing for OPERATOR, then a new caller."""
+    from console.demo import knowledge
+
+    backend = STATE.backend(write=True)
+    knowledge.past_calls(backend, utcnow())
+    stamp = int(time.time())
+    for n, caller in enumerate((knowledge.valued_caller(backend), knowledge.NEW_CALLER), 1):
+        time.sleep(delay)
+        call = knowledge.ring(backend, operator, caller, f"demo-{stamp}-{n}")
+        stdout.print(
+            f"ringing for {operator}: {call.caller} (contact {call.contact_id})"
+            + (" - new caller" if call.new_caller else ""),
+            markup=False,
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from backends.base import Backend
+from backends.base import Backend, VistaError
 from backends.knowledge import read_articles
-from backends.models import Article, CallState
+from backends.models import Article, Call, CallState
 
 KB_FOLDER = Path(__file__).with_name("kb")
 #: A number no demo customer has: the "new caller" of the demo.
@@ -46,6 +46,21 @@ def past_calls(backend: Backend, now: datetime) -> None:
         )
 
 
-def ring(backend: Backend, agent: str, caller: str, call_id: str) -> None:
+def valued_caller(backend: Backend, look_at: int = 200) -> str:
+    """The phone of a customer worth recognising (platinum or gold, else anyone with a phone)
+    among the first `look_at`: who rings in the demo."""
+    fallback = ""
+    for customer_id in range(1, look_at + 1):
+        try:
+            customer = backend.get_customer(customer_id)
+        except VistaError:
+            continue
+        if customer.phones and customer.tier in ("platinum", "gold"):
+            return customer.phones[0]
+        fallback = fallback or (customer.phones[0] if customer.phones else "")
+    return fallback
+
+
+def ring(backend: Backend, agent: str, caller: str, call_id: str) -> Call:
     """A call ringing now, offered to `agent` (what `make run` sends a few seconds in)."""
-    backend.record_call(call_id, CallState.RINGING, caller, agent=agent, queue="demo")
+    return backend.record_call(call_id, CallState.RINGING, caller, agent=agent, queue="demo")
