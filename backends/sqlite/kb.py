@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import unicodedata
 from datetime import datetime
 
 from backends.base import InvalidInput, NotFound
@@ -19,8 +20,8 @@ from backends.sqlite import rows
 from backends.sqlite.store import Store
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-#: bm25 weights of kb_search's columns: title, body, intents, tags.
-WEIGHTS = (6.0, 1.0, 3.0, 3.0)
+#: bm25 weights of kb_search's columns: title, body, intents, tags, language (a filter).
+WEIGHTS = (6.0, 1.0, 3.0, 3.0, 0.0)
 #: The words of a question searched at most (the longest first: they say the most).
 MAX_WORDS = 24
 MAX_LIMIT = 50
@@ -54,7 +55,7 @@ STOPWORDS = frozenset(
         "ha",
         "hanno",
         "sono",
-        "è",
+        "e",
         "e",
         "ed",
         "o",
@@ -62,7 +63,7 @@ STOPWORDS = frozenset(
         "come",
         "quando",
         "dove",
-        "perché",
+        "perche",
         "cosa",
         "mio",
         "mia",
@@ -79,9 +80,9 @@ STOPWORDS = frozenset(
         "nel",
         "nella",
         "ancora",
-        "già",
+        "gia",
         "anche",
-        "più",
+        "piu",
         "the",
         "a",
         "an",
@@ -131,6 +132,13 @@ STOPWORDS = frozenset(
         "still",
     ]
 )
+#: The rarest words of a question searched (those that tell articles apart): at most
+#: RARE_WORDS of those held by at most RARE_SHARE of the articles.
+RARE_WORDS = 8
+RARE_SHARE = 0.1
+RARE_FLOOR = 100  # in a small knowledge base, every word held by up to half of it
+#: An article's snippet when no word of the question is in it: its first characters.
+SNIPPET_CHARS = 160
 #: Matches ranked at most before the intent boost picks the best.
 WINDOW = 200
 
@@ -174,6 +182,23 @@ def kb_import(store: Store, articles: tuple[Article, ...], now: int) -> KbImport
             ):
                 unchanged += 1
                 continue
+            if old is not None:
+                _count_terms(
+                    db,
+                    _terms(
+                        Article(
+                            id=old["id"],
+                            slug=old["slug"],
+                            language=old["language"],
+                            title=old["title"],
+                            body=old["body"],
+                            intents=tuple(json.loads(old["intents"])),
+                            tags=tuple(json.loads(old["tags"])),
+                        )
+                    ),
+                    -1,
+                )
+            _count_terms(db, _terms(a), 1)
             if old is None:
                 cur = db.execute(
                     "INSERT INTO kb_articles(slug, language, title, body, link, intents, tags, "
@@ -221,16 +246,60 @@ def kb_article(db: sqlite3.Connection, article_id: int) -> Article:
     return _article(row)
 
 
-def match_expression(q: str) -> str | None:
-    """An FTS5 expression matching any word of `q` as a prefix (quoted: FTS5 syntax in the
-    question is inert), or None when it has no word."""
-    words = list(
-        dict.fromkeys(w for w in _WORD.findall(q.lower()) if len(w) > 1 and w not in STOPWORDS)
+def fold(text: str) -> list[str]:
+    """The words the index makes of `text`: lower case, without diacritics."""
+    plain = unicodedata.normalize("NFKD", text.lower())
+    return _WORD.findall("".join(ch for ch in plain if not unicodedata.combining(ch)))
+
+
+def _terms(article: Article) -> set[str]:
+    return set(fold(" ".join((article.title, article.body, *article.intents, *article.tags))))
+
+
+def _count_terms(db: sqlite3.Connection, terms: set[str], step: int) -> None:
+    db.executemany(
+        "INSERT INTO kb_terms(term, docs) VALUES (?, ?) "
+        "ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
+        [(term, step) for term in terms],
     )
+
+
+def question_words(q: str) -> list[str]:
+    """The words of `q` worth searching, as the index holds them (lower case, without
+    diacritics), no stopwords, each once, longest first."""
+    words = list(dict.fromkeys(w for w in fold(q) if len(w) > 1 and w not in STOPWORDS))
+    words.sort(key=len, reverse=True)
+    return words[:MAX_WORDS]
+
+
+def match_expression(db: sqlite3.Connection, q: str) -> str | None:
+    """An FTS5 expression matching any of the rarest words of `q` (quoted: FTS5 syntax in
+    the question is inert), or None when it has none that says anything.
+
+    bm25 gives a word held by half the articles or more no weight, and little to one held
+    by many, yet ranking every article that holds it costs time in proportion: the words
+    kept are those held by at most RARE_SHARE of the articles or RARE_FLOOR (the
+    RARE_WORDS rarest), or,
+    when there are none, the two least common of the rest."""
+    words = question_words(q)
     if not words:
         return None
-    words.sort(key=len, reverse=True)
-    return " OR ".join(f'"{w}"*' for w in words[:MAX_WORDS])
+    found = {
+        term: docs
+        for term, docs in db.execute(
+            f"SELECT term, docs FROM kb_terms WHERE term IN ({','.join('?' * len(words))})",
+            words,
+        )
+    }
+    total = db.execute("SELECT count(*) FROM kb_articles").fetchone()[0]
+    held = sorted((docs, word) for word in words if 0 < (docs := found.get(word, 0)) <= total / 2)
+    rare = max(total * RARE_SHARE, RARE_FLOOR)
+    useful = [(docs, word) for docs, word in held if docs <= rare][:RARE_WORDS]
+    if not useful:  # only common words: the two least common
+        useful = held[:2]
+    if not useful:
+        return None
+    return "{title body intents tags} : (" + " OR ".join(f'"{word}"' for _, word in useful) + ")"
 
 
 def kb_search(
@@ -238,50 +307,87 @@ def kb_search(
 ) -> tuple[ArticleHit, ...]:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be 1..{MAX_LIMIT} (got {limit})")
-    lang, intent = lang.strip().lower(), intent.strip().lower()
-    match = match_expression(q)
-    if match is None and not intent:
+    intent = intent.strip().lower()
+    words = match_expression(db, q)
+    intent_words = " ".join(_WORD.findall(intent.replace("_", " ")))
+    if words is None and not intent_words:
         return ()
-    if match is None:  # the intent's articles
-        where = "WHERE EXISTS (SELECT 1 FROM json_each(a.intents) WHERE value = ?)"
-        args: list[object] = [intent]
-        if lang:
-            where += " AND a.language = ?"
-            args.append(lang)
-        found = db.execute(
-            f"SELECT a.*, substr(a.body, 1, 160) AS snippet, 0.0 AS rank FROM kb_articles a "
-            f"{where} ORDER BY a.title LIMIT ?",
-            (*args, limit),
+    language = "".join(_WORD.findall(lang.lower()))
+    # the language is an indexed term, so that no article's row is read to filter it
+    in_language = f' AND language : "{language}"' if language else ""
+    ranked: list[tuple[int, float]] = []
+    if words is not None:  # ranked on the index alone
+        ranked = db.execute(
+            f"SELECT rowid, bm25(kb_search, {', '.join(map(str, WEIGHTS))}) FROM kb_search "
+            "WHERE kb_search MATCH ? ORDER BY 2 LIMIT ?",
+            (f"({words}){in_language}", WINDOW),
         ).fetchall()
-    else:
-        lang_filter = " AND s.language = ?" if lang else ""
-        found = db.execute(
-            "SELECT a.*, snippet(kb_search, 1, '', '', '…', 24) AS snippet, "
-            f"bm25(kb_search, {', '.join(map(str, WEIGHTS))}) AS rank "
-            "FROM kb_search s JOIN kb_articles a ON a.id = s.rowid "
-            f"WHERE kb_search MATCH ?{lang_filter} ORDER BY rank LIMIT ?",
-            (match, *([lang] if lang else []), WINDOW),
-        ).fetchall()
-    hits = []
-    for r in found:
-        intents = tuple(json.loads(r["intents"]))
-        boost = 1 if intent and intent in intents else 0
-        score = round(-float(r["rank"]), 4) + 0.0
-        hits.append((-boost, -score, r["id"], r, intents, score))
-    hits.sort(key=lambda h: h[:3])
-    return tuple(
-        ArticleHit(
-            id=r["id"],
-            slug=r["slug"],
-            language=r["language"],
-            title=r["title"],
-            snippet=" ".join(r["snippet"].split()),
-            link=r["link"],
-            intents=intents,
-            score=score,
+    articles = _rows(db, [rowid for rowid, _ in ranked])
+    hits: list[tuple[int, float, int]] = []  # (0 for the intent's articles, -score, id)
+    for rowid, rank in ranked:
+        if rowid in articles:
+            has_intent = bool(intent) and intent in json.loads(articles[rowid]["intents"])
+            hits.append((0 if has_intent else 1, round(-float(rank), 4) + 0.0, rowid))
+    hits.sort(key=lambda h: (h[0], -h[1], h[2]))
+    if intent_words and sum(1 for h in hits if h[0] == 0) < limit:
+        # the intent's articles the words did not find come after those they did
+        seen = {h[2] for h in hits}
+        extra = [
+            rowid
+            for (rowid,) in db.execute(
+                "SELECT rowid FROM kb_search WHERE kb_search MATCH ? ORDER BY rowid LIMIT ?",
+                (f'intents : "{intent_words}"{in_language}', limit + len(seen)),
+            )
+            if rowid not in seen
+        ]
+        articles.update(_rows(db, extra))
+        tagged = [
+            (0, 0.0, rowid)
+            for rowid in extra
+            if rowid in articles and intent in json.loads(articles[rowid]["intents"])
+        ]
+        first = sum(1 for h in hits if h[0] == 0)
+        hits[first:first] = tagged
+    best = hits[:limit]
+    snippets: dict[int, str] = {}
+    if words is not None and best:  # a snippet re-reads its article: only for those shown
+        snippets = dict(
+            db.execute(
+                "SELECT rowid, snippet(kb_search, 1, '', '', '…', 24) FROM kb_search "
+                f"WHERE kb_search MATCH ? AND rowid IN ({','.join('?' * len(best))})",
+                (words, *(h[2] for h in best)),
+            ).fetchall()
         )
-        for *_, r, intents, score in hits[:limit]
-    )
+    found = []
+    for _, score, rowid in best:
+        row = articles[rowid]
+        snippet = snippets.get(rowid) or row["body"][:SNIPPET_CHARS]
+        found.append(
+            ArticleHit(
+                id=rowid,
+                slug=row["slug"],
+                language=row["language"],
+                title=row["title"],
+                snippet=" ".join(str(snippet).split()),
+                link=row["link"],
+                intents=tuple(json.loads(row["intents"])),
+                score=score,
+            )
+        )
+    return tuple(found)
+
+
+def _rows(db: sqlite3.Connection, ids: list[int]) -> dict[int, sqlite3.Row]:
+    if not ids:
+        return {}
+    return {
+        r["id"]: r
+        for r in db.execute(
+            "SELECT id, slug, language, title, link, intents, substr(body, 1, ?) AS body "
+            f"FROM kb_articles WHERE id IN ({','.join('?' * len(ids))})",
+            (SNIPPET_CHARS, *ids),
+        )
+    }
 
 
 def kb_use(store: Store, article_id: int, contact_id: int, how: str, agent: str, now: int) -> None:

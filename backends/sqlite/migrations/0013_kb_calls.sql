@@ -32,10 +32,17 @@ CREATE TABLE IF NOT EXISTS kb_articles (
     UNIQUE (slug, language)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS kb_search USING fts5(
-    title, body, intents, tags, language UNINDEXED,
+    title, body, intents, tags, language,
     tokenize = "unicode61 remove_diacritics 2",
     prefix = '2 3 4'
 );
+
+-- How many articles hold each word (folded as the index folds it): a question is searched
+-- by its rarest words.
+CREATE TABLE IF NOT EXISTS kb_terms (
+    term TEXT PRIMARY KEY,
+    docs INTEGER NOT NULL
+) WITHOUT ROWID;
 
 -- An article inserted into a reply (its answer or its link): the KPIs count these.
 CREATE TABLE IF NOT EXISTS kb_uses (
