@@ -65,6 +65,8 @@ def normalise_sender(sender: str) -> tuple[str, str]:
 
 
 def find_customer(db: sqlite3.Connection, kind: str, value: str, raw: str) -> int | None:
+    """The customer whose identities hold `value` (an e-mail, or a phone as phone or
+    WhatsApp id), the most recently updated record's first; None when nobody's do."""
     kinds = ("email",) if kind == "email" else ("phone", "whatsapp_id")
     # the normalised value, and the plain lower-case form older imports stored
     values = tuple(dict.fromkeys((value, raw.strip().lower())))
@@ -81,6 +83,8 @@ def find_customer(db: sqlite3.Connection, kind: str, value: str, raw: str) -> in
 def create_customer(
     db: sqlite3.Connection, channel: Channel, kind: str, value: str, raw: str, name: str, now: int
 ) -> int:
+    """A new customer for an unknown sender on `channel`, with an `inbound` source record
+    holding the identifier, and its search row; its id."""
     first, _, last = name.strip().partition(" ")
     emails, phones = ([value], []) if kind == "email" else ([], [value])
     cur = db.execute(
