@@ -304,6 +304,16 @@ def _phones(db: Path, count: int) -> list[str]:
 
 
 def run(db: Path, runs: int, results: list[Any]) -> None:
+    """Add the screen-pop and knowledge figures to `results` (bench.run's Result list)."""
+    from bench.console_bench import collect
+
+    try:
+        _run(db, runs)
+    finally:
+        collect(results)
+
+
+def _run(db: Path, runs: int) -> None:
     from backends.sqlite.backend import SQLiteBackend
     from bench import http_bench
     from bench.run import record, timed
