@@ -276,10 +276,9 @@ def _advance(
         (*sets.values(), row["call_id"]),
     )
     contact_id = row["contact_id"]
-    if "agent" in sets:
+    if "agent" in sets:  # offered to (or answered by) someone else: their console pops it
         _offer(db, contact_id, agent, now)
-        if not moved:  # offered again to someone else: their console pops it
-            _log(db, now, "contact", contact_id, ACTIONS[CallState.RINGING], actor)
+        _log(db, now, "contact", contact_id, ACTIONS[CallState.RINGING], actor)
     if moved:
         if state is CallState.ANSWERED:
             db.execute(

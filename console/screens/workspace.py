@@ -42,7 +42,7 @@ from backends.models import (
 from console import actions, lazy
 from console.format import error_text
 from console.host import backend_of, host
-from console.safe_text import content
+from console.safe_text import clean, content
 from console.screens.contact_actions import ContactActions
 from console.widgets.common.key_bar import KeyBar
 from console.widgets.queue.first_page import FirstPage
@@ -355,7 +355,7 @@ class WorkspaceScreen(ContactActions):
     def _popped(self, contact: Contact, call: Call | None) -> None:
         self.open_contact(contact)
         self.query_one(QueuePane).reload(keep_id=contact.id)
-        who = contact.customer_name if call is None or not call.new_caller else "new caller"
+        who = clean(contact.customer_name) if call is None or not call.new_caller else "new caller"
         number = f" {call.caller}" if call is not None else ""
         self.notify(f"Incoming call{number}: {who}", title="Call", timeout=10, markup=False)
         if call is not None and call.new_caller and call.state is not CallState.ENDED:

@@ -162,3 +162,21 @@ def test_read_only_backends_take_no_calls(make_backend: BackendFactory) -> None:
     assert backend.lookup(backend.get_customer(1).phones[0]).customer is not None
     with pytest.raises(ReadOnly):
         backend.record_call("CA-ro", CallState.RINGING, "+393470000420")
+
+
+def test_a_call_answered_by_another_agent_pops_on_their_console(
+    make_backend: BackendFactory,
+) -> None:
+    backend = make_backend()
+    phone = backend.get_customer(4).phones[0]
+    call = backend.record_call("CA-move", CallState.RINGING, phone, agent="marco")
+    since = backend.changes(-1).cursor
+    answered = backend.record_call("CA-move", CallState.ANSWERED, phone, agent="giulia")
+    assert answered.agent == "giulia" and answered.state is CallState.ANSWERED
+    assert backend.get_contact(call.contact_id).contact.assignee == "giulia"
+    actions = [(c.action, c.entity_id) for c in backend.changes(since).changes]
+    assert ("ringing", call.contact_id) in actions
+    # the same agent again changes nothing
+    again = backend.changes(-1).cursor
+    backend.record_call("CA-move", CallState.ANSWERED, phone, agent="giulia")
+    assert backend.changes(-1).cursor == again
