@@ -183,7 +183,7 @@ def calls_demo(
 ) -> None:
     """The demo's telephony (what `make run` plays beside the console): three finished
     calls, then a valued customer's call ringing for OPERATOR, then a new caller."""
-    from console.demo import knowledge
+    from console.demo import knowledge  # here: the demo package loads the generator
 
     backend = STATE.backend(write=True)
     knowledge.past_calls(backend, utcnow())
