@@ -34,11 +34,14 @@ DEMO_SMTP_PORT ?= 8725
 DEMO_WHATSAPP_PORT ?= 8726
 DEMO_API_PORT ?= 8727
 
+# The demo's telephony rings for the console's operator a few seconds in (a screen pop).
 run: $(STAMP) $(DEMO_DB)
 	@$(VENV)/bin/vista standins --db $(DEMO_DB) --parent $$$$ --smtp-port $(DEMO_SMTP_PORT) \
 		--whatsapp-port $(DEMO_WHATSAPP_PORT) --api-port $(DEMO_API_PORT) \
 		> $(dir $(DEMO_DB))standins.log 2>&1 & standins=$$!; \
 	trap 'kill $$standins 2>/dev/null; wait $$standins 2>/dev/null' EXIT HUP INT TERM; \
+	$(VENV)/bin/vista --backend sqlite:///$(DEMO_DB) --agent admin calls demo \
+		--operator demo --delay 6 >/dev/null 2>&1 & \
 	$(VENV)/bin/vista --backend sqlite:///$(DEMO_DB) --agent demo
 
 test: lint services

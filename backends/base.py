@@ -20,9 +20,13 @@ from backends.models import (
     Agent,
     AgentLoad,
     AgentState,
+    Article,
+    ArticleHit,
     AtRiskContact,
     AuditCheck,
     AuditPage,
+    Call,
+    CallState,
     ChangeBatch,
     Channel,
     Contact,
@@ -42,9 +46,12 @@ from backends.models import (
     InboundResult,
     IntentGuess,
     IntentReport,
+    KbImportResult,
+    KbUsage,
     KpiBucket,
     KpiReport,
     LegalHold,
+    Lookup,
     Message,
     NewToken,
     PersonalDataExport,
@@ -151,6 +158,8 @@ class Capability(enum.Flag):
     AUDIT = enum.auto()  # `audit_log`, `verify_audit` (for this user: admins)
     PERSONAL_DATA = enum.auto()  # `export_customer`, `erase_customer`, `set_legal_hold` (admins)
     ROUTING = enum.auto()  # agents' skills and presence, routing, intents (see "routing")
+    CALLS = enum.auto()  # `lookup`, `record_call`, `calls`, `name_caller`: screen pop
+    KNOWLEDGE = enum.auto()  # `kb_*`: the knowledge base
 
 
 class Backend(ABC):
@@ -647,6 +656,149 @@ class Backend(ABC):
             ReadOnly: writes are not allowed.
         """
         raise Unavailable(f"{type(self).__name__} does not accept inbound messages")
+
+    # -- screen pop and telephony (Capability.CALLS) ------------------------------
+
+    def lookup(
+        self,
+        value: str = "",
+        limit: int = 5,
+        *,
+        phone: str = "",
+        email: str = "",
+        order: str = "",
+    ) -> Lookup:
+        """Who a phone number, e-mail address, order number or name is: each matching
+        customer with tier, segment, flags, churn risk, open contacts, last order and an
+        unfinished checkout, best first (one call, for a screen pop).
+
+        Args:
+            value: a phone in any format (read as Italian without a country code), an
+                e-mail, an order number, or a name (then the type-ahead search answers).
+            limit: at most this many candidates (1..50).
+            phone, email, order: the value, read only as that kind (give one of the four).
+        Returns:
+            The lookup, with `matches` empty when nobody matches.
+        Raises:
+            InvalidInput: no value or more than one, a phone or e-mail that is not one, or a
+                limit out of range.
+        """
+        raise Unavailable(f"{type(self).__name__} does not look callers up")
+
+    def record_call(
+        self,
+        call_id: str,
+        state: CallState,
+        caller: str,
+        *,
+        dialled: str = "",
+        queue: str = "",
+        agent: str = "",
+        extension: str = "",
+        recording: str = "",
+        at: datetime | None = None,
+    ) -> Call:
+        """A telephony event. A ringing call opens a phone contact for the caller (or
+        continues their unresolved one); an unknown number gets a customer of its own and
+        the call is marked `new_caller`. When `agent` names an agent the contact is
+        assigned to them (the call is offered to them: their console opens it).
+        Answered and ended update the call (handle time: answered to ended); a call id
+        seen first as answered or ended is recorded as ringing at that moment first.
+        A repeated state changes nothing.
+
+        Args:
+            call_id: the telephony's id of the call (Twilio's CallSid, Asterisk's channel id).
+            state: ringing, answered or ended.
+            caller: the caller's number, any format.
+            dialled: the number called.
+            queue: the telephony queue it came through.
+            agent: the agent it is offered to (an agent's name).
+            extension: the extension it rings on.
+            recording: a link to the recording.
+            at: when it happened (default: now).
+        Returns:
+            The call as stored now.
+        Raises:
+            InvalidInput: a blank call id, a caller that is not a phone number, an unknown
+                agent, or a call id already recorded for another number.
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not take telephony events")
+
+    def calls(self, contact_id: int) -> tuple[Call, ...]:
+        """The calls of a contact, newest first.
+
+        Raises:
+            NotFound: no such contact.
+        """
+        raise Unavailable(f"{type(self).__name__} does not take telephony events")
+
+    def name_caller(self, customer_id: int, name: str, email: str = "") -> Customer:
+        """Quick create: give a new caller's customer a name and, optionally, an e-mail
+        address (added to its identities, so that later mail finds them).
+
+        Raises:
+            NotFound: no such customer.
+            InvalidInput: a blank name or an e-mail address that is not one.
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not take telephony events")
+
+    # -- knowledge base (Capability.KNOWLEDGE) ------------------------------------
+
+    def kb_import(self, articles: tuple[Article, ...]) -> KbImportResult:
+        """Store articles (their `id` and `updated_at` are ignored): an article with the
+        slug and language of a stored one replaces it; all or nothing.
+
+        Raises:
+            InvalidInput: an article without a slug, title or text.
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} has no knowledge base")
+
+    def kb_articles(self, lang: str = "") -> tuple[Article, ...]:
+        """Every article (in language `lang` when given), by slug then language."""
+        raise Unavailable(f"{type(self).__name__} has no knowledge base")
+
+    def kb_article(self, article_id: int) -> Article:
+        """One article.
+
+        Raises:
+            NotFound: no such article.
+        """
+        raise Unavailable(f"{type(self).__name__} has no knowledge base")
+
+    def kb_search(
+        self, q: str, lang: str = "", intent: str = "", limit: int = 10
+    ) -> tuple[ArticleHit, ...]:
+        """Articles matching the words of `q` (full text, any word, prefixes), best first;
+        an article tagged with `intent` ranks first. Blank `q` with an intent lists that
+        intent's articles.
+
+        Args:
+            q: a customer's text or a visitor's question.
+            lang: only articles in this language (empty: any).
+            intent: the contact's intent.
+            limit: at most this many hits (1..50).
+        Raises:
+            InvalidInput: limit out of range.
+        """
+        raise Unavailable(f"{type(self).__name__} has no knowledge base")
+
+    def kb_use(self, article_id: int, contact_id: int, how: str = "answer") -> None:
+        """Record that an article's answer (`how` = answer) or link (link) went into a reply
+        on a contact: the knowledge KPIs count it.
+
+        Raises:
+            NotFound: no such article or contact.
+            InvalidInput: `how` is neither answer nor link.
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} has no knowledge base")
+
+    def kb_usage(self, since: datetime | None = None, until: datetime | None = None) -> KbUsage:
+        """Knowledge-base KPIs over [since, until] (default: the 7 days to now)."""
+        raise Unavailable(f"{type(self).__name__} has no knowledge base")
 
     # -- identity resolution ------------------------------------------------------
     # Defaults refuse politely; a backend that resolves identities overrides them.
@@ -1165,4 +1317,8 @@ WRITE_METHODS: tuple[str, ...] = (
     "set_intent",
     "train_intents",
     "set_routing_rules",
+    "record_call",
+    "name_caller",
+    "kb_import",
+    "kb_use",
 )

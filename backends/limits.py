@@ -33,6 +33,17 @@ FIELD_LIMITS: dict[str, int] = {
     "landline": 64,
     "whatsapp": 64,
     "summary": 1000,  # an imported event's one-line summary
+    "call_id": 200,  # a telephony's call id (Twilio CallSid, Asterisk channel id)
+    "dialled": 64,
+    "queue": 200,
+    "agent": 64,
+    "extension": 64,
+    "recording": 2000,  # a link
+    "slug": 200,  # a knowledge-base article's file name
+    "title": 500,
+    "link": 2000,
+    "language": 16,
+    "tag": 100,
 }
 #: Any other field of an imported row (a street, a city, an order number...).
 OTHER_FIELD_LIMIT = 1000

@@ -1005,3 +1005,131 @@ class ErasureReport(Model, frozen=True):
     counts: Mapping[str, int] = msgspec.field(default_factory=dict)
     contact_ids: tuple[int, ...] = ()
     wal_cleared: bool = True  # False: a reader kept old pages in the write-ahead log
+
+
+# Screen pop: who is calling, in one answer
+
+
+class LookupKind(StrEnum):
+    """What a lookup value was read as."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    ORDER = "order"
+    TEXT = "text"  # a name or anything else: the type-ahead search
+
+
+class CallerCard(Model, frozen=True):
+    """One customer as a ringing phone needs them: who, how much they matter, what is open."""
+
+    id: int
+    name: str
+    tier: str = ""
+    segment: str = ""
+    language: str = ""
+    email: str = ""
+    phone: str = ""
+    flags: tuple[str, ...] = ()  # churn_risk, unhappy, then the customer's tags
+    churn_risk: bool = False
+    lifetime_value: float = 0.0
+    currency: str = "EUR"
+    matched: str = ""  # phone, email, order, name
+    open_contacts: tuple[Contact, ...] = ()  # newest first
+    facts: CustomerFacts | None = None  # last order, unfinished checkout, counts
+
+
+class Lookup(Model, frozen=True):
+    """A lookup's answer: the customer when one matches, else the candidates, best first."""
+
+    query: str
+    kind: LookupKind
+    value: str  # normalised: E.164 phone, lower-case e-mail, upper-case order number
+    matches: tuple[CallerCard, ...] = ()
+
+    @property
+    def customer(self) -> CallerCard | None:
+        """The one customer the value names; None when none or several match."""
+        return self.matches[0] if len(self.matches) == 1 else None
+
+
+# --------------------------------------------------------------------------
+# Telephony
+
+
+class CallState(StrEnum):
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    ENDED = "ended"
+
+
+class Call(Model, frozen=True):
+    """One phone call as the telephony reported it, on the phone contact it belongs to."""
+
+    call_id: str
+    contact_id: int
+    customer_id: int
+    state: CallState
+    caller: str  # E.164
+    started_at: datetime
+    dialled: str = ""
+    queue: str = ""
+    agent: str = ""  # the agent it is offered to
+    extension: str = ""
+    recording: str = ""
+    new_caller: bool = False  # the number was unknown: the customer was created for it
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    handle_seconds: int | None = None  # answered to ended
+
+
+# --------------------------------------------------------------------------
+# Knowledge base
+
+
+class Article(Model, frozen=True):
+    """A knowledge-base article: Markdown text the operator may insert or link in a reply."""
+
+    id: int
+    slug: str
+    language: str
+    title: str
+    body: str  # Markdown, as written: shown and inserted as plain text
+    link: str = ""
+    intents: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+
+
+class ArticleHit(Model, frozen=True):
+    """An article found by a search, with a snippet of its text (plain, no markup)."""
+
+    id: int
+    slug: str
+    language: str
+    title: str
+    snippet: str
+    link: str = ""
+    intents: tuple[str, ...] = ()
+    score: float = 0.0  # higher is better
+
+
+class KbImportResult(Model, frozen=True):
+    """What `kb_import` did."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class KbUsage(Model, frozen=True):
+    """Knowledge-base use over a window: articles inserted into replies, contacts resolved
+    with one, and the most used articles."""
+
+    since: datetime
+    until: datetime
+    uses: int = 0
+    answers: int = 0  # an article's text inserted
+    links: int = 0  # an article's link inserted
+    contacts: int = 0  # contacts with an article inserted
+    resolved_with_article: int = 0  # of those, resolved in the window
+    top: tuple[ArticleHit, ...] = ()  # most used first; score = uses

@@ -359,6 +359,12 @@ def main() -> None:
         "backend": lambda: bench_backend(db, args.customers, args.runs),
         "memory": lambda: bench_memory(db, args.customers),
     }
+    try:
+        from bench import desk_bench
+
+        sections["desk"] = lambda: desk_bench.run(db, args.runs, RESULTS_LIST)
+    except ImportError:
+        pass
     if (ROOT / "bench" / "identity" / "run.py").exists():
         sections["identity"] = lambda: bench_identity(args.customers)
     try:

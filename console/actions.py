@@ -225,6 +225,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "send_next", "ctrl+n", "Send+next", "composer", "reply", "send and next", mutating=True
     ),
     ActionSpec("pick_template", "ctrl+t", "Template", "composer", "reply", "insert template"),
+    ActionSpec(
+        "suggest_articles",
+        "ctrl+f",
+        "Article",
+        "composer",
+        "reply",
+        "insert an article",
+        mutating=True,  # the article's use is recorded for the knowledge KPIs
+    ),
     ActionSpec("toggle_note", "ctrl+o", "Note/reply", "composer", "reply", "toggle private note"),
     ActionSpec("cycle_reply_channel", "ctrl+g", "Channel", "composer", "reply", "change channel"),
     ActionSpec("leave", "escape", "Leave", "composer", "reply", "leave composer", palette=False),
@@ -259,6 +268,7 @@ NEEDS: dict[str, Capability] = {
     "provenance": Capability.IDENTITY,
     "presence": Capability.ROUTING,
     "set_intent": Capability.ROUTING,
+    "suggest_articles": Capability.KNOWLEDGE,
 }
 
 

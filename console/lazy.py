@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from backends.base import Backend
-from backends.models import ContactDetail, Template, TimelineEvent
+from backends.models import Article, Call, ContactDetail, Template, TimelineEvent
 
 if TYPE_CHECKING:
     from textual.command import Provider
-    from textual.screen import Screen
+    from textual.screen import ModalScreen, Screen
 
     from console.screens.event import EventScreen
     from console.screens.help import HelpScreen
@@ -108,6 +108,19 @@ def template_picker(templates: Sequence[Template]) -> Picker[Template]:
     from console.screens.pickers import template_picker
 
     return template_picker(templates)
+
+
+def article_picker(articles: Sequence[Article]) -> Picker[tuple[Article, str]]:
+    from console.screens.pickers import article_picker
+
+    return article_picker(articles)
+
+
+def new_caller_card(call: Call) -> ModalScreen[tuple[str, str] | None]:
+    """The card of a call from an unknown number, with its quick create."""
+    from console.screens.new_caller import NewCallerCard
+
+    return NewCallerCard(call)
 
 
 def event_detail(backend: Backend, event: TimelineEvent) -> ContactDetail | None:

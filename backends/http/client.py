@@ -99,6 +99,8 @@ class HTTPBackend(Backend):
         | Capability.AUDIT
         | Capability.PERSONAL_DATA
         | Capability.ROUTING
+        | Capability.CALLS
+        | Capability.KNOWLEDGE
     )
 
     def __init__(

@@ -50,6 +50,7 @@ class Endpoint:
     roles: frozenset[Role] = frozenset(Role)  # who may call it at all
     extra: tuple[Param, ...] = ()  # parameters the contract method does not have
     raw_body: tuple[str, ...] = ()  # media types of a body that is a file, not a JSON object
+    public: bool = False  # a read anyone may make without a token (as a read-only grant)
 
     @property
     def write(self) -> bool:
@@ -189,6 +190,47 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Deliver a customer's inbound message.",
         roles=_WRITERS,
     ),
+    # -- screen pop, telephony, knowledge base --
+    Endpoint(
+        "GET",
+        "/lookup",
+        "lookup",
+        "Screen pop: who a phone, e-mail, order number or name is, with tier, flags, open "
+        "contacts, last order and an unfinished checkout.",
+    ),
+    Endpoint(
+        "POST",
+        "/calls",
+        "record_call",
+        "A telephony event (ringing, answered, ended): opens or continues a phone contact "
+        "and pops the customer on the console of the agent it is offered to.",
+        roles=_WRITERS,
+    ),
+    Endpoint("GET", "/contacts/{contact_id}/calls", "calls", "A contact's calls, newest first."),
+    Endpoint(
+        "POST",
+        "/customers/{customer_id}/caller",
+        "name_caller",
+        "Quick create: name a new caller (and add an e-mail).",
+    ),
+    Endpoint("POST", "/kb/articles", "kb_import", "Store knowledge-base articles.", roles=_WRITERS),
+    Endpoint("GET", "/kb/articles", "kb_articles", "Every knowledge-base article."),
+    Endpoint("GET", "/kb/articles/{article_id}", "kb_article", "One knowledge-base article."),
+    Endpoint(
+        "GET",
+        "/kb/search",
+        "kb_search",
+        "Search the knowledge base (full text, per language). Public: no token needed, "
+        "for a website's FAQ or a chatbot.",
+        public=True,
+    ),
+    Endpoint(
+        "POST",
+        "/kb/articles/{article_id}/uses",
+        "kb_use",
+        "Record an article's answer or link inserted into a reply on a contact.",
+    ),
+    Endpoint("GET", "/kb/usage", "kb_usage", "Knowledge-base KPIs over a window."),
     # -- identity resolution --
     Endpoint("GET", "/identity/suggestions", "identity_suggestions", "Possible duplicates."),
     Endpoint(

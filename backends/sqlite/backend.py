@@ -69,6 +69,7 @@ from backends.sqlite import templates as template_store
 from backends.sqlite import values as computed
 from backends.sqlite.agents import AgentOps, unknown_agent
 from backends.sqlite.contacts import read_contact
+from backends.sqlite.desk_ops import DeskOps
 from backends.sqlite.identity.backend_ops import IdentityOps
 from backends.sqlite.search import first_keystroke, fts_query, rank_key
 from backends.sqlite.stats import StatsQueries
@@ -102,7 +103,7 @@ def _limit(limit: int, high: int = 500) -> int:
     return limit
 
 
-class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, Backend):
+class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
     """Vista's embedded store. Thread-safe: one connection per thread."""
 
     CAPABILITIES = (
@@ -119,6 +120,8 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, Backend):
         | Capability.AUDIT
         | Capability.PERSONAL_DATA
         | Capability.ROUTING
+        | Capability.CALLS
+        | Capability.KNOWLEDGE
     )
 
     def __init__(

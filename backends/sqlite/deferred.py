@@ -37,3 +37,17 @@ def intent_model() -> ModuleType:
     from backends.routing import model as module
 
     return module
+
+
+def calls() -> ModuleType:
+    """backends.sqlite.calls: telephony events (phone-number parsing)."""
+    from backends.sqlite import calls as module
+
+    return module
+
+
+def lookup() -> ModuleType:
+    """backends.sqlite.lookup: screen pop (phone-number parsing)."""
+    from backends.sqlite import lookup as module
+
+    return module

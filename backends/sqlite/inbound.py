@@ -60,7 +60,9 @@ def normalise_sender(sender: str) -> tuple[str, str]:
     return "phone", e164
 
 
-def _find_customer(db: sqlite3.Connection, kind: str, value: str, raw: str) -> int | None:
+def find_customer(db: sqlite3.Connection, kind: str, value: str, raw: str) -> int | None:
+    """The customer whose identities hold `value` (an e-mail, or a phone as phone or
+    WhatsApp id), the most recently updated record's first; None when nobody's do."""
     kinds = ("email",) if kind == "email" else ("phone", "whatsapp_id")
     # the normalised value, and the plain lower-case form older imports stored
     values = tuple(dict.fromkeys((value, raw.strip().lower())))
@@ -74,9 +76,11 @@ def _find_customer(db: sqlite3.Connection, kind: str, value: str, raw: str) -> i
     return None if row is None else int(row[0])
 
 
-def _create_customer(
+def create_customer(
     db: sqlite3.Connection, channel: Channel, kind: str, value: str, raw: str, name: str, now: int
 ) -> int:
+    """A new customer for an unknown sender on `channel`, with an `inbound` source record
+    holding the identifier, and its search row; its id."""
     first, _, last = name.strip().partition(" ")
     emails, phones = ([value], []) if kind == "email" else ([], [value])
     cur = db.execute(
@@ -215,10 +219,10 @@ def deliver_inbound(
         if open_row is not None:  # a reply in a thread of ours: its contact, whoever sent it
             customer_id = int(open_row["customer_id"])
         else:
-            found = _find_customer(db, kind, value, sender)
+            found = find_customer(db, kind, value, sender)
             created_customer = found is None
             if found is None:
-                found = _create_customer(db, channel, kind, value, sender.strip(), name, now)
+                found = create_customer(db, channel, kind, value, sender.strip(), name, now)
                 _log(db, now, "customer", found, "created", me.name)
             customer_id = found
             open_row = db.execute(

@@ -33,6 +33,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0009_outbox_retry.sql",
     "0011_values.sql",
     "0012_routing.sql",
+    "0013_kb_calls.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,20 +29,24 @@ from backends.base import InvalidInput
 from backends.identity.config import MatchConfig
 from backends.models import utcnow
 from backends.sqlite import bulk_load
+from backends.sqlite import store as store_schema
+from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.identity.resolver import Resolver
 from backends.sqlite.store import Store
-from console.demo import vocab
+from console.demo import knowledge, vocab
 from console.demo.people import Batch
 from console.demo.producer import Background, batches
 
 #: Bump when the output changes: benchmark databases are cached by it. (5: the same rows as
 #: 4 for a seed and a clock, bulk-built, so the file's layout differs; 6: customers without
-#: orders no longer ask about "order —".)
-GENERATOR_VERSION = "7"
+#: orders no longer ask about "order —"; 8: knowledge-base articles.)
+GENERATOR_VERSION = "8"
 
 #: SQLite page cache while building (KiB): the indexes identity resolution probes at random
 #: (identifiers, blocking keys, search) stay in memory up to a million customers.
 BUILD_CACHE_KIB = 1_000_000
+#: The migration that makes the knowledge base the demo fills.
+KNOWLEDGE_MIGRATION = "0013_kb_calls.sql"
 #: From this many customers, people are made by a second process (when there is a core for it).
 PARALLEL_FROM = 20_000
 
@@ -170,6 +174,12 @@ def generate(
         parallel = customers >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
     with few_collections():
         counts = _build(tmp, customers, seed, now_ts, progress, batch_size, parallel)
+    if KNOWLEDGE_MIGRATION in store_schema.MIGRATIONS:  # not in a store of an older schema
+        clock = datetime.fromtimestamp(now_ts, UTC)
+        with SQLiteBackend(tmp, agent="demo", clock=lambda: clock) as backend:
+            knowledge.seed(backend)
+    for stale in (Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        stale.unlink(missing_ok=True)
     os.replace(tmp, target)
     for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
         stale.unlink(missing_ok=True)

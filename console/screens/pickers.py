@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from backends.models import Template
+from backends.models import Article, Template
 from console.safe_text import clean, content
 
 T = TypeVar("T")
@@ -139,3 +139,17 @@ def template_picker(templates: Sequence[Template]) -> Picker[Template]:
         )
         choices.append((f"{t.name}  ({tags})", t))
     return Picker("Template", choices, previews=[t.body for t in templates])
+
+
+def article_picker(articles: Sequence[Article]) -> Picker[tuple[Article, str]]:
+    """The suggested articles, best first: each as its text and as its link (when it has
+    one), with the text as the preview."""
+    choices: list[tuple[str, tuple[Article, str]]] = []
+    previews: list[str] = []
+    for a in articles:
+        choices.append((f"{a.title}  ({a.language or 'any'}: insert text)", (a, "answer")))
+        previews.append(a.body)
+        if a.link:
+            choices.append((f"{a.title}  ({a.language or 'any'}: insert link)", (a, "link")))
+            previews.append(a.link)
+    return Picker("Knowledge base: best articles for this contact", choices, previews)

@@ -25,9 +25,11 @@ from textual.message import Message
 from textual.widgets import Input, Static, TextArea
 from textual.worker import get_current_worker
 
-from backends.base import Unavailable
+from backends.base import Capability, Unavailable
 from backends.models import (
     Agent,
+    Call,
+    CallState,
     ChangeBatch,
     ChangeEntity,
     Contact,
@@ -40,7 +42,7 @@ from backends.models import (
 from console import actions, lazy
 from console.format import error_text
 from console.host import backend_of, host
-from console.safe_text import content
+from console.safe_text import clean, content
 from console.screens.contact_actions import ContactActions
 from console.widgets.common.key_bar import KeyBar
 from console.widgets.queue.first_page import FirstPage
@@ -54,6 +56,8 @@ if TYPE_CHECKING:
     from console.widgets.side.composer import Composer
     from console.widgets.side.event_detail import EventDetail
 
+#: The change-feed action of a ringing call on its contact (backends.sqlite.calls).
+RINGING = "ringing"
 #: When the queue has not shown its first page by then, the other panes come in anyway.
 PANES_AT_THE_LATEST = 1.0
 
@@ -307,6 +311,13 @@ class WorkspaceScreen(ContactActions):
         if self.since is not None and batch.cursor <= self.since:
             return
         self.since = batch.cursor
+        ringing = [
+            c.entity_id
+            for c in batch.changes
+            if c.entity is ChangeEntity.CONTACT and c.action == RINGING
+        ]
+        if ringing and Capability.CALLS in host(self).capabilities:
+            self._screen_pop(ringing[-1])
         contacts = {c.entity_id for c in batch.changes if c.entity is ChangeEntity.CONTACT}
         customers = {c.entity_id for c in batch.changes if c.entity is ChangeEntity.CUSTOMER}
         if contacts:
@@ -323,6 +334,55 @@ class WorkspaceScreen(ContactActions):
             )
         ):
             view.reload_timeline()
+
+    # -- screen pop ---------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="screen-pop", exit_on_error=False)
+    def _screen_pop(self, contact_id: int) -> None:
+        """A call rings on `contact_id`: when it is offered to me, open its customer (and,
+        for an unknown number, the new caller card)."""
+        backend = backend_of(self)
+        try:
+            contact = backend.get_contact(contact_id).contact
+            if contact.assignee != self.me:
+                return
+            calls = backend.calls(contact_id)
+        except Exception:  # noqa: BLE001 - a missed pop leaves the contact in the queue
+            return
+        call = calls[0] if calls else None
+        self.app.call_from_thread(self._popped, contact, call)
+
+    def _popped(self, contact: Contact, call: Call | None) -> None:
+        self.open_contact(contact)
+        self.query_one(QueuePane).reload(keep_id=contact.id)
+        who = clean(contact.customer_name) if call is None or not call.new_caller else "new caller"
+        number = f" {call.caller}" if call is not None else ""
+        self.notify(f"Incoming call{number}: {who}", title="Call", timeout=10, markup=False)
+        if call is not None and call.new_caller and call.state is not CallState.ENDED:
+            self.app.push_screen(
+                lazy.new_caller_card(call), lambda named: self._name_caller(call, named)
+            )
+
+    def _name_caller(self, call: Call, named: tuple[str, str] | None) -> None:
+        if named is not None:
+            self._save_caller(call.customer_id, *named)
+
+    @work(thread=True, exclusive=True, group="new-caller", exit_on_error=False)
+    def _save_caller(self, customer_id: int, name: str, email: str) -> None:
+        try:
+            backend_of(self).name_caller(customer_id, name, email)
+        except Exception as error:  # noqa: BLE001 - shown, the app keeps going
+            self.app.call_from_thread(
+                self.notify, error_text(error, "New caller"), severity="error", markup=False
+            )
+            return
+        self.app.call_from_thread(self._caller_saved, customer_id)
+
+    def _caller_saved(self, customer_id: int) -> None:
+        view = self._customer_view()
+        if view is not None and self.customer_id == customer_id:
+            view.open(customer_id, force=True)
+        self.query_one(QueuePane).reload(keep_id=self.contact.id if self.contact else None)
 
     @work(thread=True, exclusive=True, group="contact", exit_on_error=False)
     def _refresh_contact(self, contact_id: int) -> None:
@@ -634,6 +694,11 @@ class WorkspaceScreen(ContactActions):
         self.app.push_screen(
             lazy.template_picker(message.templates), message.composer.insert_template
         )
+
+    def on_composer_articles_wanted(self, message: Composer.ArticlesWanted) -> None:
+        """The composer found articles: the screen opens the picker (each article's text or
+        its link), the answer goes back to the composer."""
+        self.app.push_screen(lazy.article_picker(message.articles), message.composer.insert_article)
 
     def on_composer_left(self) -> None:
         self.query_one(QueueList).focus()

@@ -24,7 +24,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -115,6 +115,14 @@ def _error_answer(error: VistaError, status: int | None = None) -> Answer:
 
 class Unauthorized(Forbidden):
     title = "Unauthorized"
+
+
+#: Who a public endpoint's request without a token acts as: a read-only grant.
+PUBLIC_GRANT = TokenInfo(
+    name="public", role=Role.SUPERVISOR, agent="public", created_at=datetime(2026, 1, 1, tzinfo=UTC)
+)
+#: A public endpoint answers any web page's script (a website's FAQ search).
+_PUBLIC_HEADERS = ((b"access-control-allow-origin", b"*"),)
 
 
 class _Call:
@@ -282,6 +290,8 @@ class _Api:
         ]
         if extra:
             headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items())
+        if self.ep.public:
+            headers.extend(_PUBLIC_HEADERS)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -289,7 +299,7 @@ class _Api:
         hub, ep = self.hub, self.ep
         read_only = hub.read_only or call.read_only
         try:
-            grant = _grant(hub, call)
+            grant = PUBLIC_GRANT if ep.public and not call.authorization else _grant(hub, call)
         except Unauthorized as e:
             return _error_answer(e, 401)
         except VistaError as e:

@@ -209,6 +209,8 @@ def _operation(ep: Endpoint, schemas: _Schemas) -> dict[str, Any]:
             },
         },
     }
+    if ep.public:  # a token is optional: without one the caller reads as the public
+        op["security"] = [{}, {"bearer": []}]
     body = [p for p in params if p.where == "body"]
     if ep.raw_body:
         op["requestBody"] = {

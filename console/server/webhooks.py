@@ -9,6 +9,9 @@
   `X-Twilio-Signature` over the URL the provider called (`VISTA_PUBLIC_URL` + path
   behind a proxy). An incoming SMS is delivered, a status callback goes to the hook;
   the answer is an empty TwiML `<Response/>`.
+- `POST /api/v1/calls/twilio`: Twilio Voice status callbacks, signed like the SMS
+  webhook; `?agent=NAME` in the callback URL names the agent the call is offered to.
+  Each becomes `record_call` (backends/providers/voice.py); the answer is empty TwiML.
 - `POST /api/v1/channels/email/inbound`: a raw `message/rfc822` body with an
   operator's or admin's bearer token (a mail gateway's); see backends/providers/mail.py
   for what becomes of messages, auto-replies and bounces.
@@ -42,7 +45,7 @@ from backends.base import (
 from backends.http import wire
 from backends.http.routes import API_PREFIX
 from backends.models import Role
-from backends.providers import mail, twilio, whatsapp
+from backends.providers import mail, twilio, voice, whatsapp
 from backends.providers.delivery import DeliveryHook, DeliveryUpdate, InboundMessage, ignore_update
 from backends.providers.settings import (
     TWILIO_AUTH_TOKEN,
@@ -57,9 +60,10 @@ log = logging.getLogger("vista.server.webhooks")
 WHATSAPP_PATH = API_PREFIX + "/channels/whatsapp/webhook"
 SMS_PATH = API_PREFIX + "/channels/sms/webhook"
 EMAIL_PATH = API_PREFIX + "/channels/email/inbound"
+VOICE_PATH = API_PREFIX + "/calls/twilio"
 MAX_WEBHOOK_BODY = 1_000_000  # bytes; providers' notifications are a few kB
 #: The agent a provider's deliveries are recorded as (in the change log).
-WEBHOOK_AGENT = {"whatsapp": "channel:whatsapp", "sms": "channel:sms"}
+WEBHOOK_AGENT = {"whatsapp": "channel:whatsapp", "sms": "channel:sms", "voice": "channel:voice"}
 _HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
 
 
@@ -129,6 +133,7 @@ class Webhooks:
             Route(WHATSAPP_PATH, self.whatsapp_notify, methods=["POST"], name="whatsapp_webhook"),
             Route(SMS_PATH, self.sms_webhook, methods=["POST"], name="sms_webhook"),
             Route(EMAIL_PATH, self.email_inbound, methods=["POST"], name="email_inbound"),
+            Route(VOICE_PATH, self.voice_status, methods=["POST"], name="voice_status"),
         ]
 
     def _backend(self, provider: str) -> Backend:
@@ -200,6 +205,43 @@ class Webhooks:
         except VistaError as e:
             return _error(e)
         return Response(twilio.EMPTY_TWIML, 200, _HEADERS, "text/xml")
+
+    # -- voice ---------------------------------------------------------------------
+
+    async def voice_status(self, request: Request) -> Response:
+        token = self.settings.twilio_auth_token
+        try:
+            if not token:
+                raise _not_configured("voice", TWILIO_AUTH_TOKEN)
+            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if kind != "application/x-www-form-urlencoded":
+                raise InvalidInput("the voice webhook takes application/x-www-form-urlencoded")
+            body = await _read(request, MAX_WEBHOOK_BODY)
+            params = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+            header = request.headers.get(twilio.SIGNATURE_HEADER, "")
+            if not header:
+                raise Unauthorized(f"missing {twilio.SIGNATURE_HEADER} header")
+            if not twilio.signature_valid(token, self._signed_url(request), params, header):
+                log.warning("voice webhook refused: the signature does not match")
+                raise Forbidden("the signature does not match the URL and parameters")
+            report = voice.parse_twilio_status(params, request.query_params.get("agent", ""))
+            await run_in_threadpool(self._record_call, report)
+        except VistaError as e:
+            return _error(e)
+        return Response(twilio.EMPTY_TWIML, 200, _HEADERS, "text/xml")
+
+    def _record_call(self, report: voice.CallReport) -> None:
+        backend = self._backend("voice")
+        backend.record_call(
+            report.call_id,
+            report.state,
+            report.caller,
+            dialled=report.dialled,
+            queue=report.queue,
+            agent=report.agent,
+            recording=report.recording,
+        )
+        self.hub.changed.notify()
 
     def _deliver(
         self,

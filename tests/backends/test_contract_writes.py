@@ -9,6 +9,8 @@ import pytest
 
 from backends.base import WRITE_METHODS, Backend, Conflict, InvalidInput, NotFound, ReadOnly
 from backends.models import (
+    Article,
+    CallState,
     Channel,
     ContactStatus,
     Direction,
@@ -220,6 +222,10 @@ def _write_calls(cid: int) -> dict[str, tuple[tuple, dict]]:
         "set_intent": ((cid, "complaint"), {}),
         "train_intents": ((), {}),
         "set_routing_rules": (("away_after_minutes = 5",), {}),
+        "record_call": (("CA-ro", CallState.RINGING, "+393470000420"), {"agent": "giulia"}),
+        "name_caller": ((1, "Hacked Name", "hacked@libero.it"), {}),
+        "kb_import": (((Article(id=0, slug="x", language="en", title="T", body="b"),),), {}),
+        "kb_use": ((1, cid), {}),
     }
 
 

@@ -29,7 +29,14 @@ from backends.sqlite.backend import SQLiteBackend
 from tests.conftest import NOW
 
 #: Arguments for the required parameters of read methods.
-ARGS: dict[str, Any] = {"customer_id": 1, "event_id": 1, "contact_id": 1, "text": "rossi"}
+ARGS: dict[str, Any] = {
+    "customer_id": 1,
+    "event_id": 1,
+    "contact_id": 1,
+    "text": "rossi",
+    "article_id": 1,
+    "q": "reso",
+}
 
 READS = [ep for ep in routes.ENDPOINTS if not ep.write and hasattr(Backend, ep.call)]
 

@@ -38,6 +38,10 @@ SAMPLES: dict[str, Any] = {
 }
 
 
+#: Optional query parameters an endpoint needs one of (the lookup: one value to look up).
+QUERY_SAMPLES: dict[str, list[tuple[str, Any]]] = {"/api/v1/lookup": [("value", "Rossi")]}
+
+
 def _sample(name: str, schema: dict[str, Any]) -> Any:
     if name in SAMPLES:
         return SAMPLES[name]
@@ -80,7 +84,7 @@ def _walk(http: httpx.Client, contact_id: int) -> list[tuple[str, str, int]]:
     for path, operations in document["paths"].items():
         for method, op in operations.items():
             url = path
-            query: list[tuple[str, Any]] = []
+            query: list[tuple[str, Any]] = list(QUERY_SAMPLES.get(path, []))
             for param in op.get("parameters", []):
                 value = (
                     contact_id

@@ -33,6 +33,7 @@ CHANGES_DATA = frozenset(
         "reject",
         "presence",
         "set_intent",
+        "suggest_articles",  # records the article's use
     }
 )
 #: The actions that only read or move around (method names, parameters dropped).

@@ -21,13 +21,25 @@ from textual.widgets import Static, TextArea
 
 from backends import templating as rules
 from backends.channels import check_reply
-from backends.models import Agent, Channel, Contact, Customer, CustomerFacts, Template
+from backends.models import (
+    Agent,
+    Article,
+    Channel,
+    Contact,
+    Customer,
+    CustomerFacts,
+    Direction,
+    Template,
+)
 from console import actions
 from console.format import error_text
 from console.host import backend_of, host
 from console.safe_text import content
 from console.settings import Draft, Drafts
 from console.widgets.side import templating
+
+#: How many articles the composer suggests.
+SUGGESTIONS = 3
 
 
 class Composer(Vertical):
@@ -49,6 +61,14 @@ class Composer(Vertical):
         def __init__(self, composer: Composer, templates: tuple[Template, ...]) -> None:
             super().__init__()
             self.composer, self.templates = composer, templates
+
+    class ArticlesWanted(Message):
+        """Ctrl+F: the knowledge base's best articles for this contact (the screen opens
+        the picker and hands the choice to `composer.insert_article`)."""
+
+        def __init__(self, composer: Composer, articles: tuple[Article, ...]) -> None:
+            super().__init__()
+            self.composer, self.articles = composer, articles
 
     class Left(Message):
         """Escape: the operator is done typing (the screen moves focus back to the queue)."""
@@ -244,7 +264,7 @@ class Composer(Vertical):
             if problems
             else Content.styled(
                 "ctrl+s send · ctrl+r send+resolve · ctrl+n send+next · "
-                "ctrl+t template · ctrl+o note · ctrl+g channel",
+                "ctrl+t template · ctrl+f article · ctrl+o note · ctrl+g channel",
                 "dim",
             )
         )
@@ -284,6 +304,7 @@ class Composer(Vertical):
             "send_resolve",
             "send_next",
             "pick_template",
+            "suggest_articles",
             "toggle_note",
             "cycle_reply_channel",
         ):
@@ -342,6 +363,59 @@ class Composer(Vertical):
                 severity="warning",
                 markup=False,
             )
+
+    # -- knowledge base -------------------------------------------------------------
+
+    def action_suggest_articles(self) -> None:
+        if self.contact is not None:
+            self._suggest(self.contact, self.customer.language if self.customer else "")
+
+    @work(thread=True, exclusive=True, group="articles", exit_on_error=False)
+    def _suggest(self, contact: Contact, language: str) -> None:
+        """The best articles for the contact's intent and what the customer wrote: in the
+        customer's language, else in any."""
+        backend = backend_of(self)
+        try:
+            messages = backend.get_contact(contact.id).messages
+            said = [m.body for m in messages if m.direction is Direction.INBOUND][-2:]
+            text = " ".join([contact.subject, *said])
+            hits = backend.kb_search(text, language, contact.intent, SUGGESTIONS)
+            if not hits and language:
+                hits = backend.kb_search(text, "", contact.intent, SUGGESTIONS)
+            articles = tuple(backend.kb_article(h.id) for h in hits)
+        except Exception as error:  # noqa: BLE001 - shown, the composer keeps its text
+            self.app.call_from_thread(
+                self.app.notify, error_text(error, "Articles"), severity="error", markup=False
+            )
+            return
+        if not articles:
+            self.app.call_from_thread(
+                self.app.notify, "No article matches this contact", title="Articles", markup=False
+            )
+            return
+        self.post_message(self.ArticlesWanted(self, articles))
+
+    def insert_article(self, chosen: tuple[Article, str] | None) -> None:
+        """Put the article's text (`how` = answer) or its link into the reply, as plain
+        text, and count the use."""
+        if chosen is None or self.contact is None:
+            return
+        article, how = chosen
+        piece = article.link if how == "link" else article.body
+        text = piece if not self.body.strip() else self.body.rstrip() + "\n\n" + piece
+        self.text_area.load_text(text)
+        self.note = False
+        self._paint()
+        self.save_draft()
+        self.text_area.focus()
+        self._count_use(article.id, self.contact.id, how)
+
+    @work(thread=True, group="article-use", exit_on_error=False)
+    def _count_use(self, article_id: int, contact_id: int, how: str) -> None:
+        try:
+            backend_of(self).kb_use(article_id, contact_id, how)
+        except Exception:  # noqa: BLE001 - the KPI misses one use; the reply is unharmed
+            return
 
     # -- sending --------------------------------------------------------------------
 
