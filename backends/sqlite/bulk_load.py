@@ -39,9 +39,10 @@ that identity resolution put elsewhere are re-pointed (`copy_in`) before the cop
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -70,13 +71,24 @@ def seed_staff(
     agents: Iterable[tuple[str, str, str]],
     templates: Iterable[tuple[Any, ...]],
     now: int,
+    desk: Mapping[str, tuple[Mapping[str, list[str]], str]] | None = None,
 ) -> None:
     """Insert agents (name, display name, role) and templates (name, channel, language,
-    WhatsApp-approved, body)."""
+    WhatsApp-approved, body); `desk`: agent name -> (skills as routing stores them,
+    presence), set as of `now`."""
     db.executemany(
         "INSERT INTO agents(name, display_name, role, created_at) VALUES (?,?,?,?)",
         [(*a, now) for a in agents],
     )
+    if desk:
+        db.executemany(
+            "UPDATE agents SET skills = ?, presence = ?, presence_at = ?, last_active_at = ? "
+            "WHERE name = ?",
+            [
+                (json.dumps(skills), presence, now, now, name)
+                for name, (skills, presence) in desk.items()
+            ],
+        )
     db.executemany(
         "INSERT INTO templates(name, channel, language, whatsapp_approved, body) "
         "VALUES (?,?,?,?,?)",

@@ -125,6 +125,7 @@ def demo(
             seed=seed,
             force=force,
             progress=lambda done: bar.update(task, completed=done),
+            desk_online=True,
         )
     if json_:
         emit_json(

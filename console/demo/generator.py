@@ -150,10 +150,15 @@ def generate(
     progress: Callable[[int], None] | None = None,
     batch_size: int = 2000,
     parallel: bool | None = None,
+    desk_online: bool = False,
 ) -> DemoSummary:
     """Write a new demo database at `path` with `customers` people.
 
     Args:
+        desk_online: the operators have their skills and are at their desks (vocab.DESK)
+            as of `now`, so a new contact is routed to one at once; otherwise they have no
+            skills and are offline (a store frozen in time for tests and benchmarks keeps its
+            new contacts unassigned).
         progress: called with the number of customers written so far.
         force: replace an existing file (otherwise InvalidInput).
         parallel: make people in a second process (default: from PARALLEL_FROM customers,
@@ -173,7 +178,7 @@ def generate(
     if parallel is None:
         parallel = customers >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
     with few_collections():
-        counts = _build(tmp, customers, seed, now_ts, progress, batch_size, parallel)
+        counts = _build(tmp, customers, seed, now_ts, progress, batch_size, parallel, desk_online)
     if KNOWLEDGE_MIGRATION in store_schema.MIGRATIONS:  # not in a store of an older schema
         clock = datetime.fromtimestamp(now_ts, UTC)
         with SQLiteBackend(tmp, agent="demo", clock=lambda: clock) as backend:
@@ -204,6 +209,7 @@ def _build(
     progress: Callable[[int], None] | None,
     batch_size: int,
     parallel: bool,
+    desk_online: bool = False,
 ) -> dict[str, int]:
     """Build the whole database in `tmp` and flush it to disk; on any failure remove it.
     Returns the generator's counts."""
@@ -227,7 +233,8 @@ def _build(
             people = inline = batches(seed, now_ts, customers, batch_size, stage)
         upkeep = bulk_load.DeferredUpkeep(db)
         with store.write() as w:
-            bulk_load.seed_staff(w, vocab.AGENTS, vocab.TEMPLATES, now_ts)
+            desk = vocab.DESK if desk_online else {}
+            bulk_load.seed_staff(w, vocab.AGENTS, vocab.TEMPLATES, now_ts, desk)
             upkeep.suspend()
             bulk_load.begin_repoints(w)
             resolver = Resolver(w, MatchConfig(), now_ts, actor="demo", spare_ids_from=customers)

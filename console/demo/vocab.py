@@ -389,6 +389,28 @@ AGENTS = (
     ("admin", "Vista Admin", "admin"),
 )
 
+#: The operators' skills (intents, languages, channels; none listed: any) and presence when
+#: the demo is made, so routing has someone to offer a new contact to and the Supervisor
+#: screen shows a real desk; `demo`, the console's own operator, takes anything.
+DESK = {
+    "demo": ({"intents": [], "languages": [], "channels": []}, "online"),
+    "giulia": (
+        {
+            "intents": ["where_is_my_order", "return_request", "refund_status", "damaged_item"],
+            "languages": ["it", "en"],
+            "channels": ["email", "whatsapp", "chat", "web"],
+        },
+        "online",
+    ),
+    "marco": (
+        {"intents": ["complaint", "payment_failed"], "languages": ["it"], "channels": []},
+        "online",
+    ),
+    "sara": ({"intents": [], "languages": ["it", "de"], "channels": ["email", "web"]}, "away"),
+    "luca": ({"intents": [], "languages": ["it", "en"], "channels": ["phone", "sms"]}, "offline"),
+    "elena": ({"intents": [], "languages": ["en", "it"], "channels": []}, "online"),
+}
+
 TEMPLATES = (
     (
         "greeting_it",
