@@ -38,6 +38,17 @@ def sqlite_path(url: str) -> Path:
     return Path(url).expanduser()
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+POSTGRES_MISSING = (
+    "PostgreSQL support is not installed: pip install 'vista[postgres]' (psycopg, psycopg_pool)"
+)
+
+
+def is_postgres(url: str | None) -> bool:
+    """Whether a backend URL names a PostgreSQL database."""
+    return bool(url) and str(url).startswith(POSTGRES_SCHEMES)
+
+
 def open_backend(
     url: str | None = None,
     *,
@@ -47,7 +58,8 @@ def open_backend(
     token: str | None = None,
     inspect: bool = False,
 ) -> Backend:
-    """Open the backend a URL names: `sqlite:///file.db`, a file path, or `http(s)://host:port`.
+    """Open the backend a URL names: `sqlite:///file.db`, a file path, `http(s)://host:port`,
+    or `postgresql://user@host/db` (needs the `postgres` extra).
 
     `create` makes a missing store file; `inspect` (with `read_only`) opens a store file of
     an older schema too, to look inside it (`store_info`, `check_store`) without upgrading it.
@@ -63,8 +75,17 @@ def open_backend(
         except ImportError as e:  # pragma: no cover - until the HTTP backend lands
             raise InvalidInput("the HTTP backend is not available in this build") from e
         return HTTPBackend(url, token=token or os.environ.get(ENV_TOKEN), read_only=read_only)
+    if is_postgres(url):
+        try:
+            from backends.postgres.backend import PostgresBackend
+        except ImportError as e:
+            raise InvalidInput(POSTGRES_MISSING) from e
+        return PostgresBackend(url, agent=agent or default_agent(), read_only=read_only)
     if "://" in url and not url.startswith("sqlite://"):
-        raise InvalidInput(f"unknown backend URL {url!r}: use sqlite:///path or http://host:port")
+        raise InvalidInput(
+            f"unknown backend URL {url!r}: use sqlite:///path, postgresql://host/db "
+            "or http://host:port"
+        )
     from backends.sqlite.backend import SQLiteBackend
 
     path = local_path(url)
@@ -91,8 +112,17 @@ def open_factory(
         Unavailable: the store cannot be opened.
     """
     url = url or os.environ.get(ENV_BACKEND) or ""
+    if is_postgres(url):
+        try:
+            from backends.postgres.factory import PostgresBackends
+        except ImportError as e:
+            raise InvalidInput(POSTGRES_MISSING) from e
+        return PostgresBackends(url) if clock is None else PostgresBackends(url, clock=clock)
     if "://" in url and not url.startswith("sqlite://"):
-        raise InvalidInput(f"cannot serve {url!r}: vista serve serves a store, sqlite:///PATH")
+        raise InvalidInput(
+            f"cannot serve {url!r}: vista serve serves a store, sqlite:///PATH or "
+            "postgresql://host/db"
+        )
     from backends.sqlite.factory import SQLiteBackends
 
     path = local_path(url)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from console.demo import generate
+from tests.postgres_server import postgres_server  # noqa: F401 - fixture
 
 #: The frozen "now" of every test database and of the backends' clocks.
 NOW = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)

@@ -8,25 +8,77 @@ before each test it is pointed at that test's fresh copy of the demo store
 (`Hub.retarget`), and each agent gets a token of its role in that copy. This is
 safe because a pytest process runs one test at a time (with xdist every worker
 has its own server) and every client of the previous test is closed first.
+
+"postgres" runs it against the PostgreSQL store on a real server (tests/postgres_server.py),
+and "http-postgres" against `vista serve` in front of it. Each test gets its own database,
+a copy of its demo store file made when the test first opens a backend (so a test that
+adjusts the file with sqlite3 beforehand gets its adjustments): a clone of the session's
+copy of the demo store when the file is unchanged, else the file copied with `vista
+migrate`'s copier. A test that reaches into the SQLite file after opening a backend, or
+needs a capability the PostgreSQL store lacks, skips naming it (`pg_skip`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from backends.base import Backend
+from backends.base import BackendFactory as StoreFactory
 from tests.backends.live_server import LiveServer, live_server  # noqa: F401 - fixture
 from tests.conftest import NOW
+from tests.postgres_server import PostgresServer
 
 BackendFactory = Callable[..., Backend]
 
+POSTGRES_KINDS = ("postgres", "http-postgres")
 
-@pytest.fixture(params=["sqlite", "http"])
+
+@pytest.fixture(params=["sqlite", "http", *POSTGRES_KINDS])
 def backend_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def postgres_demo(postgres_server: PostgresServer, demo_template: Path) -> tuple[str, str]:
+    """The session's demo store copied into a template database: (its name, the digest
+    of the SQLite file it was copied from)."""
+    from backends.postgres.store import PgStore
+    from backends.postgres.transfer import copy_store
+
+    name = postgres_server.new_name("vista_demo")
+    store = PgStore(postgres_server.create(name))
+    try:
+        copy_store(demo_template, store)
+    finally:
+        store.close()
+    return name, _digest(demo_template)
+
+
+def postgres_copy(request: pytest.FixtureRequest, demo_db: Path) -> str:
+    """A database of this test's own holding what `demo_db` holds now; its URL."""
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    template, digest = request.getfixturevalue("postgres_demo")
+    name = server.new_name()
+    if _digest(demo_db) == digest:
+        return server.create(name, template=template)
+    from backends.postgres.store import PgStore
+    from backends.postgres.transfer import copy_store
+
+    url = server.create(name)
+    store = PgStore(url)
+    try:
+        copy_store(demo_db, store)
+    finally:
+        store.close()
+    return url
 
 
 @pytest.fixture
@@ -36,9 +88,25 @@ def make_backend(
     """Open the demo store as `agent` (read_only optional) on the backend under test."""
     opened: list[Backend] = []
     live: LiveServer | None = None
+    stores: list[StoreFactory] = []
+    if backend_kind in POSTGRES_KINDS:
+        request.getfixturevalue("postgres_server")  # skips, saying why, without a server
     if backend_kind == "http":
         live = request.getfixturevalue("live_server")
         live.serve(demo_db)
+
+    def postgres() -> StoreFactory:
+        if not stores:
+            from backends import open_factory
+
+            url = postgres_copy(request, demo_db)
+            if backend_kind == "http-postgres":
+                served = request.getfixturevalue("live_server")
+                served.serve(url)
+                stores.append(served.backends)
+            else:
+                stores.append(open_factory(url, clock=lambda: NOW))
+        return stores[0]
 
     def factory(agent: str = "giulia", read_only: bool = False) -> Backend:
         if backend_kind == "sqlite":
@@ -46,7 +114,13 @@ def make_backend(
 
             b: Backend = SQLiteBackend(demo_db, agent=agent, read_only=read_only, clock=lambda: NOW)
         elif backend_kind == "http":
+            assert live is not None
             b = live.backend_for(agent, read_only=read_only)
+        elif backend_kind == "postgres":
+            b = postgres()(agent, read_only=read_only)
+        elif backend_kind == "http-postgres":
+            postgres()
+            b = request.getfixturevalue("live_server").backend_for(agent, read_only=read_only)
         else:  # pragma: no cover
             raise AssertionError(backend_kind)
         opened.append(b)
@@ -55,6 +129,9 @@ def make_backend(
     yield factory
     for b in opened:
         b.close()
+    if backend_kind == "postgres":
+        for s in stores:
+            s.close()
 
 
 @pytest.fixture
