@@ -6,8 +6,12 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backends.base import Backend, BackendFactory, InvalidInput
+
+if TYPE_CHECKING:
+    from backends.postgres.transfer import CopyReport
 
 ENV_BACKEND = "VISTA_BACKEND"
 ENV_AGENT = "VISTA_AGENT"
@@ -153,3 +157,41 @@ def local_path(
             f"path write sqlite:////{path} (four slashes)"
         )
     return path
+
+
+def copy_store(
+    source: str, target: str, *, progress: Callable[[str, int], None] | None = None
+) -> CopyReport:
+    """Copy the SQLite store `source` (sqlite:///PATH or a path) whole into the PostgreSQL
+    database `target` (postgresql://...; migrated first), then compare row counts and a
+    sample of rows. Re-runnable: rows are merged by key, rows only the target has stay.
+
+    Args:
+        progress: called with (table, rows copied) after each table.
+    Returns:
+        The report of every table; `problems` empty when the copy is whole.
+    Raises:
+        InvalidInput: a source that is not a SQLite store, or a target that is not PostgreSQL.
+        Unavailable: either store cannot be opened.
+    """
+    if not is_postgres(target):
+        raise InvalidInput(
+            f"vista migrate copies into PostgreSQL: --to postgresql://..., not {target!r}"
+        )
+    path = local_path(source, "vista migrate copies from", "--from sqlite:///PATH")
+    if not path.is_file():
+        from backends.base import Unavailable
+
+        raise Unavailable(f"no such database file: {path}")
+    # a store of an older schema is upgraded first, as opening it for work would
+    open_backend(str(path)).close()
+    try:
+        from backends.postgres.store import PgStore
+        from backends.postgres.transfer import copy_store as copy_into
+    except ImportError as e:
+        raise InvalidInput(POSTGRES_MISSING) from e
+    store = PgStore(target)
+    try:
+        return copy_into(path, store, progress=progress)
+    finally:
+        store.close()
