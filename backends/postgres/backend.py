@@ -955,6 +955,29 @@ class PostgresBackend(Backend):
         self._writer()
         return outbox_store.PgOutbox(self.store)
 
+    # -- writes this store does not offer yet: refused as writes first (ReadOnly for a
+    # read-only user, as every write), then as missing (Unavailable, no capability) ----
+
+    def deliver_inbound(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self._writer()
+        return super().deliver_inbound(*args, **kwargs)
+
+    def merge_customers(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self._writer()
+        return super().merge_customers(*args, **kwargs)
+
+    def split_customer(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self._writer()
+        return super().split_customer(*args, **kwargs)
+
+    def reject_suggestion(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self._writer()
+        return super().reject_suggestion(*args, **kwargs)
+
+    def import_file(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self._writer()
+        return super().import_file(*args, **kwargs)
+
     # -- API tokens -----------------------------------------------------------------
 
     def _admin(self, doing: str) -> Agent:
