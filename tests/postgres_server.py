@@ -14,6 +14,7 @@ import itertools
 import os
 import pwd
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -63,6 +64,25 @@ def _service_user() -> pwd.struct_passwd | None:
             capture_output=True,
         )
         return pwd.getpwnam(SERVICE_USER)
+
+
+#: The PostgreSQL copy of a test's SQLite demo store (tests/backends/conftest.py makes it),
+#: by the store file's path: `edit_store` applies a test's direct edit of the file to both.
+COPIES: dict[Path, str] = {}
+
+
+def edit_store(db: Path, sql: str, *params: object) -> None:
+    """Run one statement (`?` placeholders, valid SQL for both) on a test's SQLite store
+    file and on its PostgreSQL copy when there is one, so that a case set up by editing
+    the store holds on every backend."""
+    with sqlite3.connect(db) as conn:
+        conn.execute(sql, params)
+    url = COPIES.get(db)
+    if url is not None:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as pg:
+            pg.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
 
 
 class PostgresServer:

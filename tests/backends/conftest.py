@@ -31,7 +31,7 @@ from backends.base import Backend, Unavailable
 from backends.base import BackendFactory as StoreFactory
 from tests.backends.live_server import LiveServer, live_server  # noqa: F401 - fixture
 from tests.conftest import NOW
-from tests.postgres_server import PostgresServer
+from tests.postgres_server import COPIES, PostgresServer
 
 BackendFactory = Callable[..., Backend]
 
@@ -44,7 +44,12 @@ def backend_kind(request: pytest.FixtureRequest) -> str:
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """What a store file holds, with its write-ahead log (where sqlite3 edits land first)."""
+    digest = hashlib.sha256(path.read_bytes())
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists():
+        digest.update(wal.read_bytes())
+    return digest.hexdigest()
 
 
 @pytest.fixture(scope="session")
@@ -69,17 +74,47 @@ def postgres_copy(request: pytest.FixtureRequest, demo_db: Path) -> str:
     template, digest = request.getfixturevalue("postgres_demo")
     name = server.new_name()
     if _digest(demo_db) == digest:
-        return server.create(name, template=template)
-    from backends.postgres.store import PgStore
-    from backends.postgres.transfer import copy_store
+        url = server.create(name, template=template)
+    else:
+        from backends.postgres.store import PgStore
+        from backends.postgres.transfer import copy_store
 
-    url = server.create(name)
-    store = PgStore(url)
-    try:
-        copy_store(demo_db, store)
-    finally:
-        store.close()
+        url = server.create(name)
+        store = PgStore(url)
+        try:
+            copy_store(demo_db, store)
+        finally:
+            store.close()
+    COPIES[demo_db] = url
+    request.addfinalizer(lambda: COPIES.pop(demo_db, None))
     return url
+
+
+class _Lazy:
+    """A backend opened at its first use: the PostgreSQL copy of a test's store is made
+    then, after whatever the test set up in the store file first."""
+
+    def __init__(self, opener: Callable[[], Backend]) -> None:
+        self._opener = opener
+        self._real: Backend | None = None
+
+    def _backend(self) -> Backend:
+        if self._real is None:
+            self._real = self._opener()
+        return self._real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend(), name)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._real is not None:
+            self._real.close()
 
 
 @pytest.fixture
@@ -118,10 +153,16 @@ def make_backend(
             assert live is not None
             b = live.backend_for(agent, read_only=read_only)
         elif backend_kind == "postgres":
-            b = postgres()(agent, read_only=read_only)
+            b = _Lazy(lambda: postgres()(agent, read_only=read_only))  # type: ignore[assignment]
         elif backend_kind == "http-postgres":
-            postgres()
-            b = request.getfixturevalue("live_server").backend_for(agent, read_only=read_only)
+
+            def remote() -> Backend:
+                postgres()
+                return request.getfixturevalue("live_server").backend_for(
+                    agent, read_only=read_only
+                )
+
+            b = _Lazy(remote)  # type: ignore[assignment]
         else:  # pragma: no cover
             raise AssertionError(backend_kind)
         opened.append(b)
