@@ -41,6 +41,7 @@ from backends.models import (
     Delivery,
     Direction,
     EventKind,
+    InboundResult,
     Message,
     NewToken,
     Priority,
@@ -54,7 +55,7 @@ from backends.models import (
     TokenInfo,
     utcnow,
 )
-from backends.postgres import facts, rows, search, tokens
+from backends.postgres import facts, inbound, rows, search, tokens
 from backends.postgres import outbox as outbox_store
 from backends.postgres.store import PgStore, scalar
 from backends.text import plain
@@ -65,9 +66,6 @@ Conn = psycopg.Connection[Any]
 AT_RISK_SECONDS = 15 * 60
 
 EDITABLE_FIELDS = limits.EDITABLE_FIELDS
-
-#: Characters the queue's text filter ignores, as the screen does (`backends.text.plain`).
-_INVISIBLE = "[\\x01-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\u061c\\ufeff]"
 
 
 class _Outgoing(NamedTuple):
@@ -108,6 +106,7 @@ class PostgresBackend(Backend):
         Capability.WRITE
         | Capability.LIVE_UPDATES
         | Capability.FULL_TEXT_SEARCH
+        | Capability.INBOUND
         | Capability.TOKENS
         | Capability.OUTBOX
     )
@@ -170,7 +169,7 @@ class PostgresBackend(Backend):
         caps = self.CAPABILITIES
         me = self.whoami()
         if self.store.read_only or not me.role.can_write:
-            caps &= ~(Capability.WRITE | Capability.OUTBOX)
+            caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.OUTBOX)
         if me.role is not Role.ADMIN:
             caps &= ~Capability.TOKENS
         return caps
@@ -382,9 +381,10 @@ class PostgresBackend(Backend):
                 + "%"
             )
             # as the queue shows them: escapes and zero-width characters do not count
-            subject = f"regexp_replace(c.subject, '{_INVISIBLE}', '', 'g')"
-            name = f"regexp_replace(cu.first_name || ' ' || cu.last_name, '{_INVISIBLE}', '', 'g')"
-            where.append(f"({subject} ILIKE %s OR {name} ILIKE %s)")
+            where.append(
+                "(vista_visible(c.subject) ILIKE %s OR "
+                "vista_visible(cu.first_name || ' ' || cu.last_name) ILIKE %s)"
+            )
             params.extend((like, like))
         return where, params
 
@@ -955,12 +955,38 @@ class PostgresBackend(Backend):
         self._writer()
         return outbox_store.PgOutbox(self.store)
 
+    def deliver_inbound(
+        self,
+        channel: Channel,
+        sender: str,
+        text: str,
+        *,
+        at: datetime | None = None,
+        external_id: str | None = None,
+        name: str = "",
+        subject: str = "",
+        in_reply_to: str = "",
+        references: tuple[str, ...] = (),
+    ) -> InboundResult:
+        """A customer's message arrived: see `Backend.deliver_inbound` (postgres/inbound.py)."""
+        me = self._writer()
+        return inbound.deliver_inbound(
+            self.store,
+            me,
+            self.clock(),
+            channel,
+            sender,
+            text,
+            at=at,
+            external_id=external_id,
+            name=name,
+            subject=subject,
+            in_reply_to=in_reply_to,
+            references=references,
+        )
+
     # -- writes this store does not offer yet: refused as writes first (ReadOnly for a
     # read-only user, as every write), then as missing (Unavailable, no capability) ----
-
-    def deliver_inbound(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        self._writer()
-        return super().deliver_inbound(*args, **kwargs)
 
     def merge_customers(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         self._writer()

@@ -17,12 +17,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import psycopg.errors
+from psycopg.types.string import StrBinaryDumper, StrDumper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from backends.base import Conflict, InvalidInput, ReadOnly, Unavailable, VistaError, not_text
 
 #: The schema this code writes and understands: migration files, applied in order.
-MIGRATIONS: tuple[str, ...] = ("0001_initial.sql",)
+MIGRATIONS: tuple[str, ...] = ("0001_initial.sql", "0002_visible_text.sql")
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: A lock every process takes while it migrates, so that servers starting together
@@ -56,6 +57,19 @@ def row_factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
     names = {column.name: i for i, column in enumerate(description)}
     kind = type("Row", (Row,), {"__slots__": (), "names": names})
     return kind
+
+
+class _TextDumper(StrDumper):
+    """str parameters without NUL: PostgreSQL text cannot hold the character, which Vista
+    never shows (backends/text.py removes it), so it is dropped instead of failing a write."""
+
+    def dump(self, obj: str) -> Any:
+        return super().dump(obj.replace("\x00", "") if "\x00" in obj else obj)
+
+
+class _TextBinaryDumper(StrBinaryDumper):
+    def dump(self, obj: str) -> Any:
+        return super().dump(obj.replace("\x00", "") if "\x00" in obj else obj)
 
 
 def scalar(conn: psycopg.Connection[Any], sql: str, params: Sequence[Any] = ()) -> Any:
@@ -145,7 +159,11 @@ class PgStore:
             raise
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        conn.adapters.register_dumper(str, _TextDumper)
+        conn.adapters.register_dumper(str, _TextBinaryDumper)
+        conn.adapters.register_dumper(str, _TextDumper)  # the default (text) for str again
         conn.read_only = self.read_only
+        conn.commit()
 
     def close(self) -> None:
         self.pool.close()

@@ -106,6 +106,12 @@ class _Lazy:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._backend(), name)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:  # a test moving the clock on
+            setattr(self._backend(), name, value)
+
     def __enter__(self) -> Any:
         return self
 
