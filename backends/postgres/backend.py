@@ -57,6 +57,7 @@ from backends.models import (
 )
 from backends.postgres import facts, inbound, rows, search, tokens
 from backends.postgres import outbox as outbox_store
+from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.text import plain
 
@@ -99,7 +100,7 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
     return rows.contact(row)
 
 
-class PostgresBackend(Backend):
+class PostgresBackend(StatsQueries, Backend):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
     CAPABILITIES = (
@@ -107,6 +108,7 @@ class PostgresBackend(Backend):
         | Capability.LIVE_UPDATES
         | Capability.FULL_TEXT_SEARCH
         | Capability.INBOUND
+        | Capability.KPIS
         | Capability.TOKENS
         | Capability.OUTBOX
     )

@@ -23,7 +23,11 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from backends.base import Conflict, InvalidInput, ReadOnly, Unavailable, VistaError, not_text
 
 #: The schema this code writes and understands: migration files, applied in order.
-MIGRATIONS: tuple[str, ...] = ("0001_initial.sql", "0002_visible_text.sql")
+MIGRATIONS: tuple[str, ...] = (
+    "0001_initial.sql",
+    "0002_visible_text.sql",
+    "0003_stats.sql",
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: A lock every process takes while it migrates, so that servers starting together

@@ -158,17 +158,18 @@ def make_backend(
         elif backend_kind == "http":
             assert live is not None
             b = live.backend_for(agent, read_only=read_only)
-        elif backend_kind == "postgres":
-            b = _Lazy(lambda: postgres()(agent, read_only=read_only))  # type: ignore[assignment]
-        elif backend_kind == "http-postgres":
+        elif backend_kind in POSTGRES_KINDS:
 
-            def remote() -> Backend:
+            def opened_now() -> Backend:
+                if backend_kind == "postgres":
+                    return postgres()(agent, read_only=read_only)
                 postgres()
                 return request.getfixturevalue("live_server").backend_for(
                     agent, read_only=read_only
                 )
 
-            b = _Lazy(remote)  # type: ignore[assignment]
+            # lazily until the copy exists (the test may still be setting up the file)
+            b = opened_now() if stores else _Lazy(opened_now)  # type: ignore[assignment]
         else:  # pragma: no cover
             raise AssertionError(backend_kind)
         opened.append(b)
