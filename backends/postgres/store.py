@@ -34,6 +34,9 @@ SCHEMA_VERSION = len(MIGRATIONS)
 #: apply each migration once.
 _MIGRATION_LOCK = 0x56495354  # "VIST"
 
+#: How long opening a store waits for the server to answer.
+CONNECT_TIMEOUT_S = 5
+
 #: How long a call waits for a free pooled connection before the store is Unavailable.
 POOL_TIMEOUT_S = 10.0
 
@@ -130,6 +133,10 @@ class PgStore:
         self.location = redacted(url)
         self.read_only = read_only
         self._lock = threading.Lock()
+        try:  # one plain connection first: a server that is not there fails at once, clearly
+            psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+        except psycopg.Error as e:
+            raise Unavailable(f"cannot open database {self.location}: {str(e).strip()}") from e
         try:
             self.pool = ConnectionPool(
                 url,
