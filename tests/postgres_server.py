@@ -199,3 +199,16 @@ def postgres_server() -> Iterator[PostgresServer]:
     finally:
         if cluster is not None:
             cluster.stop()
+
+
+def missing_reason() -> str:
+    """Why the PostgreSQL tests cannot run here ('' when they can try): for the summary."""
+    if os.environ.get(ENV_URL):
+        return ""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "psycopg is not installed (pip install -e '.[test]')"
+    if find_bin() is None:
+        return f"no PostgreSQL installed (`make services` installs it as root, or set {ENV_URL})"
+    return ""
