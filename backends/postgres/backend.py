@@ -9,6 +9,7 @@ of them wins and the other gets Conflict. The change feed is a table with a curs
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -16,8 +17,10 @@ from typing import Any, NamedTuple
 
 import psycopg
 
-from backends import channels, limits, templating
+from backends import channels, consent, limits, templating
+from backends import values as computed
 from backends.base import (
+    WRITE_METHODS,
     Backend,
     Capability,
     Conflict,
@@ -25,6 +28,7 @@ from backends.base import (
     InvalidInput,
     NotFound,
     ReadOnly,
+    Unavailable,
 )
 from backends.models import (
     Agent,
@@ -55,8 +59,10 @@ from backends.models import (
     TokenInfo,
     utcnow,
 )
-from backends.postgres import facts, inbound, rows, search, tokens
+from backends.postgres import consents, facts, inbound, rows, search, tokens
 from backends.postgres import outbox as outbox_store
+from backends.postgres import templates as template_store
+from backends.postgres.agents import unknown_agent
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.text import plain
@@ -151,16 +157,32 @@ class PostgresBackend(StatsQueries, Backend):
             self.store.close()
 
     def whoami(self) -> Agent:
+        """The acting agent. An agent the store does not know is refused (a mistyped
+        --agent must not become a new operator), except on a store without any agent yet,
+        whose owner works as an operator, and for a server's verified token (`role`).
+
+        Raises:
+            NotFound: no such agent (the message names the known ones).
+            Forbidden: the agent is disabled.
+        """
         if self._agent is None:
             with self.store.read() as db:
                 row = db.execute(
-                    "SELECT name, display_name, role FROM agents WHERE name = %s",
+                    "SELECT name, display_name, role, disabled_at FROM agents WHERE name = %s",
                     (self._agent_name,),
                 ).fetchone()
-            if row is None:
+                if (
+                    row is None
+                    and self._role is None
+                    and scalar(db, "SELECT 1 FROM agents LIMIT 1") is not None
+                ):
+                    raise unknown_agent(db, self._agent_name)
+            if row is None:  # the owner of a new database, or a token's agent
                 me = Agent(self._agent_name, self._agent_name, Role.OPERATOR)
             else:
-                me = Agent(row[0], row[1], Role(row[2]))
+                me = Agent(row[0], row[1], Role(row[2]), disabled=row[3] is not None)
+                if me.disabled:
+                    raise Forbidden(f"agent {me.name} is disabled (an admin enables them)")
             if self._role is not None:
                 me = Agent(me.name, me.display_name, Role(self._role))
             self._agent = me
@@ -178,8 +200,10 @@ class PostgresBackend(StatsQueries, Backend):
 
     def agents(self) -> tuple[Agent, ...]:
         with self.store.read() as db:
-            found = db.execute("SELECT name, display_name, role FROM agents ORDER BY name")
-            return tuple(Agent(r[0], r[1], Role(r[2])) for r in found)
+            found = db.execute(
+                "SELECT name, display_name, role, disabled_at FROM agents ORDER BY name"
+            )
+            return tuple(Agent(r[0], r[1], Role(r[2]), disabled=r[3] is not None) for r in found)
 
     # -- customers ------------------------------------------------------------
 
@@ -451,11 +475,16 @@ class PostgresBackend(StatsQueries, Backend):
             ).fetchall()
         return ContactDetail(contact, tuple(rows.message(m) for m in msgs))
 
-    def templates(self) -> tuple[Template, ...]:
+    def templates(self, retired: bool = False) -> tuple[Template, ...]:
         with self.store.read() as db:
-            return tuple(
-                rows.template(r) for r in db.execute("SELECT * FROM templates ORDER BY name")
-            )
+            return template_store.listed(db, retired)
+
+    def store_id(self) -> str:
+        with self.store.read() as db:
+            found = scalar(db, "SELECT value FROM store_meta WHERE key = 'store_id'")
+        if found is None:
+            raise Unavailable(f"database {self.store.location} has no store id")
+        return str(found)
 
     def changes(self, since: int = 0, limit: int = 500) -> ChangeBatch:
         _limit(limit, 10_000)
@@ -581,12 +610,17 @@ class PostgresBackend(StatsQueries, Backend):
     ) -> Contact:
         rows.check_id(contact_id, "contact id")
         with self.store.read() as db:
-            role = scalar(db, "SELECT role FROM agents WHERE name = %s", (agent,))
+            found = db.execute(
+                "SELECT role, disabled_at FROM agents WHERE name = %s", (agent,)
+            ).fetchone()
             held = db.execute(
                 "SELECT assignee FROM contacts WHERE id = %s", (contact_id,)
             ).fetchone()
-        if role is None:
-            raise NotFound(f"no agent named {agent}")
+            if found is None:
+                raise unknown_agent(db, agent)
+        role, disabled_at = found
+        if disabled_at is not None:
+            raise InvalidInput(f"{agent} is disabled and cannot hold contacts")
         if role == Role.SUPERVISOR.value:
             raise InvalidInput(f"{agent} is a supervisor and cannot hold contacts")
         me = self._writer()
@@ -778,6 +812,15 @@ class PostgresBackend(StatsQueries, Backend):
         )
         if problems:
             raise InvalidInput("; ".join(p.message for p in problems), "Channel rule")
+        refused = consent.consent_problem(
+            channel,
+            customer.consents,
+            now=now,
+            contact_channel=contact.channel,
+            last_inbound_at=contact.last_inbound_at,
+        )
+        if refused:
+            raise InvalidInput(refused, "Consent")
         html = None
         if template is not None and template.html and body == templating.fill(template.body,
                                                                                values):  # fmt: skip
@@ -819,10 +862,12 @@ class PostgresBackend(StatsQueries, Backend):
 
     @staticmethod
     def _template(db: Conn, name: str) -> Template:
+        """The template a reply names: one that may be sent (not retired; a WhatsApp
+        template only once its provider approved it)."""
         row = db.execute("SELECT * FROM templates WHERE name = %s", (name,)).fetchone()
         if row is None:
             raise InvalidInput(f"no template named {name!r} (see `vista templates`)")
-        return rows.template(row)
+        return templating.check_sendable(rows.template(row))
 
     def reply(
         self,
@@ -897,6 +942,11 @@ class PostgresBackend(StatsQueries, Backend):
                 f"field {field!r} cannot be edited here; editable: {', '.join(EDITABLE_FIELDS)}"
             )
         value = value.strip()
+        if field in ("tier", "segment"):
+            cfg = computed.load(computed.locate(None))
+            value = computed.check_choice(
+                field, value, cfg.tiers if field == "tier" else cfg.segments
+            )
         if field == "birth_date" and value:
             try:
                 value = datetime.strptime(value, "%Y-%m-%d").date().isoformat()
@@ -952,6 +1002,77 @@ class PostgresBackend(StatsQueries, Backend):
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, f"edit:{field}", me.name)
         return self.get_customer(customer_id)
 
+    def set_consent(self, customer_id: int, channel: str, granted: bool) -> Customer:
+        me = self._writer()
+        try:
+            which = consent.consent_channel(channel)
+        except ValueError as e:
+            raise InvalidInput(str(e)) from e
+        rows.check_id(customer_id, "customer id")
+        now = rows.to_ts(self.clock())
+        with self.store.write() as db:
+            old = consents.set_consent(db, customer_id, which, bool(granted), me.name, now)
+            self._ensure_agent(db, me, now)
+            word = "given" if granted else "withdrawn"
+            self._add_event(
+                db,
+                customer_id,
+                now,
+                EventKind.PROFILE_CHANGE,
+                which.value,
+                f"{which.value} consent {word} by {me.name}",
+                {
+                    "field": f"consent_{which.value}",
+                    "old": old,
+                    "new": bool(granted),
+                    "author": me.name,
+                },
+            )
+            self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "consent", me.name)
+        return self.get_customer(customer_id)
+
+    # -- templates (admins) ---------------------------------------------------------
+
+    def add_template(
+        self,
+        name: str,
+        body: str,
+        *,
+        channel: str | None = None,
+        language: str = "",
+        html: str | None = None,
+    ) -> Template:
+        self._writer()
+        self._admin("add templates")
+        with self.store.write() as db:
+            return template_store.add(db, name, body, channel, language, html)
+
+    def edit_template(
+        self,
+        name: str,
+        *,
+        body: str | None = None,
+        channel: str | None = None,
+        language: str | None = None,
+        html: str | None = None,
+    ) -> Template:
+        self._writer()
+        self._admin("edit templates")
+        with self.store.write() as db:
+            return template_store.edit(db, name, body, channel, language, html)
+
+    def approve_template(self, name: str, provider_name: str) -> Template:
+        self._writer()
+        self._admin("approve templates")
+        with self.store.write() as db:
+            return template_store.approve(db, name, provider_name)
+
+    def retire_template(self, name: str) -> Template:
+        self._writer()
+        self._admin("retire templates")
+        with self.store.write() as db:
+            return template_store.retire(db, name)
+
     def outbox(self) -> outbox_store.PgOutbox:
         """See `Backend.outbox`: this database's outbox, shared by every server process."""
         self._writer()
@@ -987,25 +1108,6 @@ class PostgresBackend(StatsQueries, Backend):
             references=references,
         )
 
-    # -- writes this store does not offer yet: refused as writes first (ReadOnly for a
-    # read-only user, as every write), then as missing (Unavailable, no capability) ----
-
-    def merge_customers(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        self._writer()
-        return super().merge_customers(*args, **kwargs)
-
-    def split_customer(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        self._writer()
-        return super().split_customer(*args, **kwargs)
-
-    def reject_suggestion(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        self._writer()
-        return super().reject_suggestion(*args, **kwargs)
-
-    def import_file(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        self._writer()
-        return super().import_file(*args, **kwargs)
-
     # -- API tokens -----------------------------------------------------------------
 
     def _admin(self, doing: str) -> Agent:
@@ -1030,6 +1132,24 @@ class PostgresBackend(StatsQueries, Backend):
     def verify_token(self, token: str) -> TokenInfo | None:
         return tokens.verify(self.store, token)
 
+
+def _refused_as_write(name: str) -> Callable[..., Any]:
+    """A write this store does not offer: refused as a write first (ReadOnly for a
+    read-only user, as every write), then as missing (`Backend`'s Unavailable, which names
+    it)."""
+    missing = getattr(Backend, name)
+
+    @functools.wraps(missing)  # `inspect.unwrap` finds Backend's: the method is not offered
+    def refuse(self: PostgresBackend, *args: Any, **kwargs: Any) -> Any:
+        self._writer()
+        return missing(self, *args, **kwargs)
+
+    return refuse
+
+
+for _name in WRITE_METHODS:
+    if _name not in PostgresBackend.__dict__:
+        setattr(PostgresBackend, _name, _refused_as_write(_name))
 
 __all__ = ["AT_RISK_SECONDS", "PostgresBackend", "read_contact"]
 

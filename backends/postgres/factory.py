@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from backends.models import Role, utcnow
+from backends.models import Origin, Role, utcnow
 from backends.postgres.backend import PostgresBackend
 from backends.postgres.store import PgStore
 
@@ -27,8 +27,17 @@ class PostgresBackends:
         self._backends: dict[tuple[str, Role | None, bool], PostgresBackend] = {}
 
     def __call__(
-        self, agent: str, *, read_only: bool = False, role: Role | None = None
+        self,
+        agent: str,
+        *,
+        read_only: bool = False,
+        role: Role | None = None,
+        token: str | None = None,
+        origin: str = Origin.API.value,
     ) -> PostgresBackend:
+        """The store as `agent` (see `BackendFactory`). `token` and `origin` are what an
+        audit trail records of the caller; this store keeps none (no Capability.AUDIT), so
+        they do not change the backend and agents share one per (agent, role, mode)."""
         key = (agent, role, read_only)
         with self._lock:
             found = self._backends.get(key)

@@ -14,11 +14,13 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from backends import templating
 from backends.channels import WHATSAPP_WINDOW
 from backends.channels.connector import Outbound, OutboxCounts, ProviderReceipt
+from backends.consent import consent_problem
 from backends.models import Channel, Delivery
 from backends.postgres.store import PgStore, scalar
 
@@ -132,6 +134,33 @@ class PgOutbox:
             template=template or None,
             template_language=language,
             template_parameters=parameters,
+            refused=self._refused(db, row) or "",
+        )
+
+    @staticmethod
+    def _refused(db: Any, row: Any) -> str | None:
+        """Why the message may not go out for lack of consent, judged with the customer's
+        consents now (one withdrawn after the message was queued counts) and the reply
+        window as it was when the message was written; None when it may go out."""
+        found = db.execute(
+            "SELECT c.channel, c.last_inbound_at, cu.consents FROM contacts c "
+            "JOIN customers cu ON cu.id = c.customer_id WHERE c.id = %s",
+            (row["contact_id"],),
+        ).fetchone()
+        if found is None:
+            return None
+        try:
+            contact_channel = Channel(found[0])
+        except ValueError:
+            return None
+        return consent_problem(
+            Channel(row["channel"]),
+            json.loads(found[2] or "{}"),
+            now=datetime.fromtimestamp(row["at"], UTC),
+            contact_channel=contact_channel,
+            last_inbound_at=(
+                datetime.fromtimestamp(found[1], UTC) if found[1] is not None else None
+            ),
         )
 
     def _template(self, db: Any, row: Any) -> tuple[str, str, tuple[str, ...]]:
@@ -176,13 +205,15 @@ class PgOutbox:
                 (due_at, reason, message_id),
             )
 
-    def failed(self, message_id: int, reason: str) -> None:
-        """Refused for good (or given up): the message says why."""
+    def failed(self, message_id: int, reason: str, *, refused: bool = True) -> None:
+        """Refused for good (`refused`: the provider answered no) or given up after
+        unanswered attempts (not `refused`): the message says why."""
         now = self.clock()
         with self.store.write() as db:
             db.execute(
-                "UPDATE outbox SET status = 'failed', last_error = %s WHERE message_id = %s",
-                (reason, message_id),
+                "UPDATE outbox SET status = 'failed', last_error = %s, refused = %s "
+                "WHERE message_id = %s",
+                (reason, int(refused), message_id),
             )
             _set_delivery(db, message_id, Delivery.FAILED, reason, now)
 

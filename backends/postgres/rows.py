@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backends.base import InvalidInput
+from backends.consent import consent_log
 from backends.limits import INT_MAX, INT_MIN
 from backends.models import (
     Address,
@@ -137,6 +138,8 @@ def template(row: Any) -> Template:
         language=row["language"],
         whatsapp_approved=bool(row["whatsapp_approved"]),
         html=row["html"],
+        provider_name=row["provider_name"],
+        retired=bool(row["retired"]),
     )
 
 
@@ -178,6 +181,10 @@ def customer(row: Any, identities: list[Any], records: list[Any]) -> Customer:
         attributes=json.loads(row["attributes"]),
         churn_risk=bool(row["churn_risk"]),
         unhappy=bool(row["unhappy"]),
+        consent_log=consent_log(row["consents"], row["provenance"]),
+        churn_score=row["churn_score"],
+        churn_reasons=tuple(json.loads(row["churn_reasons"])),
+        next_action=row["next_action"],
         identities=tuple(
             Identity(IdentityKind(i["kind"]), i["value"], i["source"], i["raw"]) for i in identities
         ),

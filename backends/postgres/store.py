@@ -27,6 +27,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0001_initial.sql",
     "0002_visible_text.sql",
     "0003_stats.sql",
+    "0004_store_templates_consent.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -14,20 +14,21 @@ and "http-postgres" against `vista serve` in front of it. Each test gets its own
 a copy of its demo store file made when the test first opens a backend (so a test that
 adjusts the file with sqlite3 beforehand gets its adjustments): a clone of the session's
 copy of the demo store when the file is unchanged, else the file copied with `vista
-migrate`'s copier. A test that reaches into the SQLite file after opening a backend, or
-needs a capability the PostgreSQL store lacks, skips naming it (`pg_skip`).
+migrate`'s copier. A test marked `needs(Capability.X)` (or `needs("method")`) skips, naming
+what is missing, on a backend whose store does not declare X (or offer the method).
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from backends.base import Backend, Unavailable
+from backends.base import Backend, Capability
 from backends.base import BackendFactory as StoreFactory
 from tests.backends.live_server import LiveServer, live_server  # noqa: F401 - fixture
 from tests.conftest import NOW
@@ -189,41 +190,47 @@ def backend(make_backend: BackendFactory) -> Backend:
     return make_backend()
 
 
-#: What the PostgreSQL store answers for an operation it does not offer yet, and the
-#: capability that operation belongs to (backends/base.py's defaults).
-_LACKING = {
-    "does not accept inbound messages": "INBOUND",
-    "does not resolve identities": "IDENTITY",
-    "does not compute KPIs": "KPIS",
-    "does not import files": "IMPORT",
-    "has no store file to inspect": "INSPECT",
-}
+def store_class(kind: str) -> type[Backend]:
+    """The store behind a backend kind (an HTTP kind serves the store named after it)."""
+    if kind in POSTGRES_KINDS:
+        from backends.postgres.backend import PostgresBackend
+
+        return PostgresBackend
+    from backends.sqlite.backend import SQLiteBackend
+
+    return SQLiteBackend
 
 
-def _skip_lacking(item: pytest.Item, outcome: Any) -> None:
-    """On PostgreSQL, a test that needs a capability the store does not declare yet skips,
-    naming it (the store refused cleanly with Unavailable); any other outcome stands."""
-    kind = getattr(getattr(item, "callspec", None), "params", {}).get("backend_kind")
-    if kind not in POSTGRES_KINDS or outcome.excinfo is None:
+def lacks(kind: str, need: Capability | str) -> str | None:
+    """Why the store behind `kind` cannot run a test that needs `need` (a capability, or an
+    optional contract method by name, one the store leaves to `Backend`'s refusal, perhaps
+    wrapped); None when it can."""
+    store = store_class(kind)
+    if isinstance(need, Capability):
+        return None if need in store.CAPABILITIES else f"lacks Capability.{need.name}"
+    if inspect.unwrap(getattr(store, need)) is getattr(Backend, need):
+        return f"does not offer Backend.{need}"
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "needs(*capabilities): the test runs only on backends whose store declares each "
+        "Capability (or implements each optional contract method named); elsewhere it "
+        "skips, naming what is missing",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _skip_without_capability(request: pytest.FixtureRequest) -> None:
+    """A test marked `needs(Capability.X)` skips on a backend whose store does not declare
+    X, naming it; it runs, with every assertion, wherever the store declares it."""
+    kind = getattr(getattr(request.node, "callspec", None), "params", {}).get("backend_kind")
+    if kind is None:
         return
-    error = outcome.excinfo[1]
-    if isinstance(error, Unavailable):
-        for said, capability in _LACKING.items():
-            if said in str(error):
-                outcome.force_exception(
-                    pytest.skip.Exception(
-                        f"PostgreSQL store lacks Capability.{capability} (not built yet)",
-                        _use_item_location=True,
-                    )
-                )
-                return
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
-    _skip_lacking(item, (yield))
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    _skip_lacking(item, (yield))
+    for mark in request.node.iter_markers("needs"):
+        for need in mark.args:
+            missing = lacks(str(kind), need)
+            if missing is not None:
+                pytest.skip(f"the {kind} store {missing}")

@@ -27,6 +27,9 @@ from tests.backends.conftest import BackendFactory
 from tests.conftest import NOW
 from tests.smtp_server import SmtpServer, free_port
 
+#: The dispatcher here sends from the store file; a store without retry_message skips.
+pytestmark = pytest.mark.needs("retry_message")
+
 
 @pytest.fixture
 def server() -> Iterator[SmtpServer]:
