@@ -18,10 +18,15 @@ import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from backends.base import Backend
+from backends.models import Role
 
 ENV_URL = "VISTA_TEST_POSTGRES"
 #: The unprivileged system user that runs the throwaway cluster when the tests run as root.
@@ -83,6 +88,32 @@ def edit_store(db: Path, sql: str, *params: object) -> None:
 
         with psycopg.connect(url, autocommit=True) as pg:
             pg.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+
+
+def read_store(db: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows of one query (`?` placeholders, valid SQL for both) on the store a test's
+    backends serve: the PostgreSQL copy of the store file when there is one, else the file."""
+    url = COPIES.get(db)
+    if url is None:
+        with closing(sqlite3.connect(db)) as conn:
+            return conn.execute(sql, params).fetchall()
+    import psycopg
+
+    with psycopg.connect(url) as pg:
+        return pg.execute(sql.replace("?", "%s"), params).fetchall()  # type: ignore[arg-type]
+
+
+def store_backend(db: Path, agent: str, role: Role) -> Backend:
+    """The store a test's backends serve, opened on this side as `agent` with `role` (what
+    a dispatcher on the store's machine holds): the PostgreSQL copy when there is one."""
+    url = COPIES.get(db)
+    if url is None:
+        from backends.sqlite.backend import SQLiteBackend
+
+        return SQLiteBackend(db, agent=agent, role=role)
+    from backends.postgres.backend import PostgresBackend
+
+    return PostgresBackend(url, agent=agent, role=role)
 
 
 class PostgresServer:

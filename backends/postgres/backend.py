@@ -880,6 +880,51 @@ class PostgresBackend(StatsQueries, Backend):
     ) -> Message:
         return self._post(contact_id, body, Direction.OUTBOUND, channel, idempotency_key, template)
 
+    def retry_message(self, message_id: int) -> Message:
+        """See `Backend.retry_message`; the key rule is `outbox.requeue`'s."""
+        me = self._writer()
+        rows.check_id(message_id, "message id")
+        now = rows.to_ts(self.clock())
+        with self.store.write() as db:
+            row = db.execute(
+                "SELECT m.direction, m.delivery, m.contact_id, m.channel, m.body, o.status "
+                "FROM messages m LEFT JOIN outbox o ON o.message_id = m.id WHERE m.id = %s "
+                "FOR UPDATE OF m",
+                (message_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"message {message_id} not found")
+            direction, delivery, contact_id, channel, body, status = row
+            if direction != Direction.OUTBOUND.value or status is None:
+                raise InvalidInput(
+                    f"message {message_id} is not a reply Vista sent: there is nothing to retry"
+                )
+            if status != "failed":
+                raise Conflict(
+                    f"message {message_id} is {delivery or status}, not failed: only a failed "
+                    "reply is sent again"
+                )
+            contact = read_contact(db, contact_id)
+            if contact.assignee not in (None, me.name) and me.role is not Role.ADMIN:
+                raise Conflict(
+                    f"contact {contact.id} is held by {contact.assignee}", current=contact
+                )
+            if channel == Channel.WHATSAPP.value and (
+                outbox_store.whatsapp_form(db, contact.customer_id, body, now) is None
+            ):
+                raise InvalidInput(
+                    f"message {message_id} is free text and WhatsApp's 24-hour window has "
+                    "closed since: write a new reply with an approved template",
+                    "Channel rule",
+                )
+            self._ensure_agent(db, me, now)
+            outbox_store.requeue(db, message_id, now)
+            self._log(db, now, ChangeEntity.CONTACT, contact.id, "retry", me.name)
+            found = db.execute(
+                f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,)
+            ).fetchone()
+        return rows.message(found)
+
     def add_note(
         self, contact_id: int, body: str, *, idempotency_key: str | None = None
     ) -> Message:
@@ -1139,7 +1184,7 @@ def _refused_as_write(name: str) -> Callable[..., Any]:
     it)."""
     missing = getattr(Backend, name)
 
-    @functools.wraps(missing)  # `inspect.unwrap` finds Backend's: the method is not offered
+    @functools.wraps(missing)
     def refuse(self: PostgresBackend, *args: Any, **kwargs: Any) -> Any:
         self._writer()
         return missing(self, *args, **kwargs)

@@ -68,6 +68,57 @@ def template_parameters(body: str, template_body: str) -> tuple[str, ...] | None
     return None if found is None else found.groups()
 
 
+def whatsapp_form(
+    db: Any, customer_id: int, body: str, now: float
+) -> tuple[str, str, tuple[str, ...]] | None:
+    """How a WhatsApp message with `body` to the customer can go out at `now`: as text,
+    ("", "", ()), inside the 24-hour window; outside it, the approved template the body
+    fills (the provider's name for it, language, parameters in order); None when it
+    cannot: outside the window and no template fits."""
+    last = scalar(
+        db,
+        "SELECT max(last_inbound_at) FROM contacts WHERE customer_id = %s AND channel = 'whatsapp'",
+        (customer_id,),
+    )
+    if last is not None and now - float(last) <= WHATSAPP_WINDOW.total_seconds():
+        return "", "", ()
+    for name, language, template_body in db.execute(
+        "SELECT coalesce(nullif(provider_name, ''), name), language, body FROM templates "
+        "WHERE whatsapp_approved <> 0 AND retired = 0 "
+        "AND coalesce(channel, 'whatsapp') = 'whatsapp' ORDER BY name"
+    ):
+        parameters = template_parameters(body, template_body)
+        if parameters is not None:
+            return name, language or "", parameters
+    return None
+
+
+def requeue(db: Any, message_id: int, now: int) -> str:
+    """Put a failed message back in the queue, due now, for a fresh round of attempts
+    (inside the caller's transaction); its new idempotency key.
+
+    A message the provider refused, or accepted and then reported failed, gets a fresh
+    key, so that no provider answers the new send with the old outcome; one given up after
+    unanswered attempts keeps its key, so that a provider that took one of them after all
+    recognises the duplicate."""
+    row = db.execute(
+        "SELECT message_key, refused, provider_id FROM outbox WHERE message_id = %s FOR UPDATE",
+        (message_id,),
+    ).fetchone()
+    fresh = bool(row[1]) or row[2] is not None
+    key = new_key(message_id) if fresh else str(row[0])
+    db.execute(
+        "UPDATE outbox SET status = 'queued', due_at = %s, attempts = 0, message_key = %s, "
+        "last_error = NULL, provider_id = NULL, refused = 0, sent_at = NULL "
+        "WHERE message_id = %s",
+        (float(now), key, message_id),
+    )
+    # the failed attempt's id at the provider: receipts for it no longer concern this send
+    db.execute("UPDATE messages SET external_id = NULL WHERE id = %s", (message_id,))
+    _set_delivery(db, message_id, Delivery.QUEUED, None, now)
+    return key
+
+
 class PgOutbox:
     """The dispatcher's view of the database's outbox (see backends/channels/dispatcher.py)."""
 
@@ -168,22 +219,8 @@ class PgOutbox:
         body fills, its language and the parameters; ("", "", ()) to send text."""
         if row["channel"] != Channel.WHATSAPP.value:
             return "", "", ()
-        last = scalar(
-            db,
-            "SELECT max(last_inbound_at) FROM contacts WHERE customer_id = %s "
-            "AND channel = 'whatsapp'",
-            (row["customer_id"],),
-        )
-        if last is not None and self.clock() - float(last) <= WHATSAPP_WINDOW.total_seconds():
-            return "", "", ()
-        for name, language, body in db.execute(
-            "SELECT name, language, body FROM templates WHERE whatsapp_approved <> 0 "
-            "AND coalesce(channel, 'whatsapp') = 'whatsapp' ORDER BY name"
-        ):
-            parameters = template_parameters(row["body"], body)
-            if parameters is not None:
-                return name, language or "", parameters
-        return "", "", ()
+        form = whatsapp_form(db, row["customer_id"], row["body"], self.clock())
+        return form if form is not None else ("", "", ())
 
     def sent(self, message_id: int, receipt: ProviderReceipt) -> None:
         """The provider accepted it: final for the outbox; the message remembers its id."""

@@ -14,14 +14,13 @@ and "http-postgres" against `vista serve` in front of it. Each test gets its own
 a copy of its demo store file made when the test first opens a backend (so a test that
 adjusts the file with sqlite3 beforehand gets its adjustments): a clone of the session's
 copy of the demo store when the file is unchanged, else the file copied with `vista
-migrate`'s copier. A test marked `needs(Capability.X)` (or `needs("method")`) skips, naming
-what is missing, on a backend whose store does not declare X (or offer the method).
+migrate`'s copier. A test marked `needs(Capability.X)` skips, naming X, on a backend whose
+store does not declare X (`store_capabilities`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -190,35 +189,23 @@ def backend(make_backend: BackendFactory) -> Backend:
     return make_backend()
 
 
-def store_class(kind: str) -> type[Backend]:
-    """The store behind a backend kind (an HTTP kind serves the store named after it)."""
+def store_capabilities(kind: str) -> Capability:
+    """What the store behind a backend kind can do at best: its class's CAPABILITIES (an
+    HTTP kind serves the store named after it)."""
     if kind in POSTGRES_KINDS:
         from backends.postgres.backend import PostgresBackend
 
-        return PostgresBackend
+        return PostgresBackend.CAPABILITIES
     from backends.sqlite.backend import SQLiteBackend
 
-    return SQLiteBackend
-
-
-def lacks(kind: str, need: Capability | str) -> str | None:
-    """Why the store behind `kind` cannot run a test that needs `need` (a capability, or an
-    optional contract method by name, one the store leaves to `Backend`'s refusal, perhaps
-    wrapped); None when it can."""
-    store = store_class(kind)
-    if isinstance(need, Capability):
-        return None if need in store.CAPABILITIES else f"lacks Capability.{need.name}"
-    if inspect.unwrap(getattr(store, need)) is getattr(Backend, need):
-        return f"does not offer Backend.{need}"
-    return None
+    return SQLiteBackend.CAPABILITIES
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "needs(*capabilities): the test runs only on backends whose store declares each "
-        "Capability (or implements each optional contract method named); elsewhere it "
-        "skips, naming what is missing",
+        "Capability (backends.base); elsewhere it skips, naming the one missing",
     )
 
 
@@ -229,8 +216,8 @@ def _skip_without_capability(request: pytest.FixtureRequest) -> None:
     kind = getattr(getattr(request.node, "callspec", None), "params", {}).get("backend_kind")
     if kind is None:
         return
+    have = store_capabilities(str(kind))
     for mark in request.node.iter_markers("needs"):
-        for need in mark.args:
-            missing = lacks(str(kind), need)
-            if missing is not None:
-                pytest.skip(f"the {kind} store {missing}")
+        for capability in mark.args:
+            if capability not in have:
+                pytest.skip(f"the {kind} store lacks Capability.{capability.name}")
