@@ -111,9 +111,16 @@ schemathesis: $(STAMP)
 		--seed 1 --continue-on-failure --warnings off
 
 # Real servers the tests talk to, from Debian's packages when missing (CI runs as root with
-# apt-get): dovecot for the IMAP poller. Where they cannot be installed the tests that need
-# them skip and say so.
+# apt-get): dovecot for the IMAP poller, PostgreSQL for the PostgreSQL store (the tests start
+# a throwaway cluster of their own as an unprivileged user, or use VISTA_TEST_POSTGRES).
+# Where they cannot be installed the tests that need them skip and say so.
 services:
+	@if [ -z "$$VISTA_TEST_POSTGRES" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		&& [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing postgresql for the PostgreSQL store tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+			|| echo "could not install postgresql: the PostgreSQL tests will skip"; \
+	fi
 	@if [ ! -x /usr/sbin/dovecot ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing dovecot-imapd for the IMAP tests"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null) \

@@ -6,8 +6,12 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backends.base import Backend, BackendFactory, InvalidInput
+
+if TYPE_CHECKING:
+    from backends.postgres.transfer import CopyReport
 
 ENV_BACKEND = "VISTA_BACKEND"
 ENV_AGENT = "VISTA_AGENT"
@@ -39,6 +43,17 @@ def sqlite_path(url: str) -> Path:
     return Path(url).expanduser()
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+POSTGRES_MISSING = (
+    "PostgreSQL support is not installed: pip install 'vista[postgres]' (psycopg, psycopg_pool)"
+)
+
+
+def is_postgres(url: str | None) -> bool:
+    """Whether a backend URL names a PostgreSQL database."""
+    return bool(url) and str(url).startswith(POSTGRES_SCHEMES)
+
+
 def open_backend(
     url: str | None = None,
     *,
@@ -50,7 +65,8 @@ def open_backend(
     origin: str = "console",
     read_audit: bool | None = None,
 ) -> Backend:
-    """Open the backend a URL names: `sqlite:///file.db`, a file path, or `http(s)://host:port`.
+    """Open the backend a URL names: `sqlite:///file.db`, a file path, `http(s)://host:port`,
+    or `postgresql://user@host/db` (needs the `postgres` extra).
 
     `create` makes a missing store file; `inspect` (with `read_only`) opens a store file of
     an older schema too, to look inside it (`store_info`, `check_store`) without upgrading it.
@@ -69,8 +85,17 @@ def open_backend(
         except ImportError as e:  # pragma: no cover - until the HTTP backend lands
             raise InvalidInput("the HTTP backend is not available in this build") from e
         return HTTPBackend(url, token=token or os.environ.get(ENV_TOKEN), read_only=read_only)
+    if is_postgres(url):
+        try:
+            from backends.postgres.backend import PostgresBackend
+        except ImportError as e:
+            raise InvalidInput(POSTGRES_MISSING) from e
+        return PostgresBackend(url, agent=agent or default_agent(), read_only=read_only)
     if "://" in url and not url.startswith("sqlite://"):
-        raise InvalidInput(f"unknown backend URL {url!r}: use sqlite:///path or http://host:port")
+        raise InvalidInput(
+            f"unknown backend URL {url!r}: use sqlite:///path, postgresql://host/db "
+            "or http://host:port"
+        )
     from backends.sqlite.backend import SQLiteBackend
 
     path = local_path(url)
@@ -102,8 +127,17 @@ def open_factory(
         Unavailable: the store cannot be opened.
     """
     url = url or os.environ.get(ENV_BACKEND) or ""
+    if is_postgres(url):
+        try:
+            from backends.postgres.factory import PostgresBackends
+        except ImportError as e:
+            raise InvalidInput(POSTGRES_MISSING) from e
+        return PostgresBackends(url) if clock is None else PostgresBackends(url, clock=clock)
     if "://" in url and not url.startswith("sqlite://"):
-        raise InvalidInput(f"cannot serve {url!r}: vista serve serves a store, sqlite:///PATH")
+        raise InvalidInput(
+            f"cannot serve {url!r}: vista serve serves a store, sqlite:///PATH or "
+            "postgresql://host/db"
+        )
     from backends.sqlite.factory import SQLiteBackends
 
     path = local_path(url)
@@ -134,3 +168,41 @@ def local_path(
             f"path write sqlite:////{path} (four slashes)"
         )
     return path
+
+
+def copy_store(
+    source: str, target: str, *, progress: Callable[[str, int], None] | None = None
+) -> CopyReport:
+    """Copy the SQLite store `source` (sqlite:///PATH or a path) whole into the PostgreSQL
+    database `target` (postgresql://...; migrated first), then compare row counts and a
+    sample of rows. Re-runnable: rows are merged by key, rows only the target has stay.
+
+    Args:
+        progress: called with (table, rows copied) after each table.
+    Returns:
+        The report of every table; `problems` empty when the copy is whole.
+    Raises:
+        InvalidInput: a source that is not a SQLite store, or a target that is not PostgreSQL.
+        Unavailable: either store cannot be opened.
+    """
+    if not is_postgres(target):
+        raise InvalidInput(
+            f"vista migrate copies into PostgreSQL: --to postgresql://..., not {target!r}"
+        )
+    path = local_path(source, "vista migrate copies from", "--from sqlite:///PATH")
+    if not path.is_file():
+        from backends.base import Unavailable
+
+        raise Unavailable(f"no such database file: {path}")
+    # a store of an older schema is upgraded first, as opening it for work would
+    open_backend(str(path)).close()
+    try:
+        from backends.postgres.store import PgStore
+        from backends.postgres.transfer import copy_store as copy_into
+    except ImportError as e:
+        raise InvalidInput(POSTGRES_MISSING) from e
+    store = PgStore(target)
+    try:
+        return copy_into(path, store, progress=progress)
+    finally:
+        store.close()

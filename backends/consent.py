@@ -9,10 +9,11 @@ Channels without a consent (chat, web) only ever answer the customer.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backends.models import Channel
+from backends.models import Channel, Consent
 
 #: The channels a customer consents to, in display order.
 CONSENT_CHANNELS: tuple[Channel, ...] = (
@@ -106,3 +107,25 @@ def consent_problem(
         f"and this is not a reply to their own {channel.value} message on this contact within "
         f"{window}"
     )
+
+
+def consent_log(consents: str, provenance: str) -> tuple[Consent, ...]:
+    """Each channel's consent with the source and time its provenance names (both as the
+    stores keep them: JSON text of the customer's `consents` and `provenance`)."""
+    given = json.loads(consents or "{}")
+    prov = json.loads(provenance or "{}")
+    out = []
+    for channel in CONSENT_CHANNELS:
+        if channel.value not in given:
+            continue
+        p = prov.get(f"consent_{channel.value}") or {}
+        at = p.get("at") if isinstance(p, dict) else None
+        out.append(
+            Consent(
+                channel.value,
+                bool(given[channel.value]),
+                str(p.get("source", "")) if isinstance(p, dict) else "",
+                datetime.fromtimestamp(at, UTC) if isinstance(at, int) else None,
+            )
+        )
+    return tuple(out)

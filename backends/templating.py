@@ -12,6 +12,7 @@ import html
 import re
 from collections.abc import Iterable
 
+from backends.base import InvalidInput
 from backends.models import Agent, Channel, Contact, Customer, CustomerFacts, Template
 
 VARIABLE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_.]*)\}")
@@ -146,3 +147,81 @@ def offered(templates: Iterable[Template], channel: Channel | None) -> tuple[Tem
         and (channel is None or t.channel in (None, channel))
         and (t.channel is not Channel.WHATSAPP or t.whatsapp_approved)
     )
+
+
+# -- managed templates: what an admin may store, and what a reply may use ----------------
+
+#: A template's name: a letter or digit, then letters, digits, . _ - (64 at most).
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+#: A language: ISO 639-1, optionally with a region (it, en, pt-BR).
+LANGUAGE = re.compile(r"[a-z]{2}(?:[-_][A-Za-z]{2})?")
+#: A WhatsApp template's name at the provider: lower-case letters, digits and underscores.
+PROVIDER_NAME = re.compile(r"[a-z0-9_]{1,512}")
+MAX_BODY = 4096
+
+
+def check_name(name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise InvalidInput(
+            f"template name {name!r}: a letter or digit, then letters, digits, . _ - (64 at most)"
+        )
+    return name
+
+
+def check_channel(value: str | None) -> str | None:
+    """A template's channel as stored (None: any channel)."""
+    if value is None or value.strip().lower() in ("", "any"):
+        return None
+    try:
+        return Channel(value.strip().lower()).value
+    except ValueError as e:
+        known = ", ".join(c.value for c in Channel)
+        raise InvalidInput(f"unknown channel {value!r}; channels: {known} (or any)") from e
+
+
+def check_language(value: str) -> str:
+    v = value.strip()
+    if v and not LANGUAGE.fullmatch(v):
+        raise InvalidInput(f"language {value!r} is not a language code like it, en or pt-BR")
+    return v
+
+
+def check_body(value: str) -> str:
+    if not value.strip():
+        raise InvalidInput("the template's text is empty")
+    if len(value) > MAX_BODY:
+        raise InvalidInput(f"a template's text has at most {MAX_BODY} characters")
+    return value
+
+
+def check_approval(template: Template, provider_name: str) -> str:
+    """The provider's name for approving `template`, or InvalidInput (a malformed name, a
+    retired template, one for a channel other than WhatsApp)."""
+    provider = provider_name.strip()
+    if not PROVIDER_NAME.fullmatch(provider):
+        raise InvalidInput(
+            f"provider name {provider_name!r}: the name the WhatsApp provider approved, "
+            "in lower-case letters, digits and underscores"
+        )
+    if template.retired:
+        raise InvalidInput(f"template {template.name!r} is retired")
+    if template.channel not in (None, Channel.WHATSAPP):
+        raise InvalidInput(
+            f"template {template.name!r} is for {template.channel.value}: only WhatsApp "
+            "templates are approved"
+        )
+    return provider
+
+
+def check_sendable(template: Template) -> Template:
+    """The template a reply names, if it may be sent (not retired; a WhatsApp template only
+    once its provider approved it); else InvalidInput."""
+    if template.retired:
+        raise InvalidInput(f"template {template.name!r} is retired", "Template")
+    if template.channel is Channel.WHATSAPP and not template.whatsapp_approved:
+        raise InvalidInput(
+            f"WhatsApp template {template.name!r} is not approved yet "
+            "(`vista templates approve NAME --provider-name ...`)",
+            "Template",
+        )
+    return template

@@ -11,6 +11,7 @@ import pytest
 
 from backends import ENV_AGENT
 from console.demo import generate
+from tests.postgres_server import postgres_server  # noqa: F401 - fixture
 
 # A store refuses an agent it does not know; the demo's operator is "demo" (as `make run`
 # opens it), so a `vista` run by a test without --agent acts as demo, not as the login.
@@ -35,3 +36,12 @@ def demo_db(demo_template: Path, tmp_path: Path) -> Path:
     path = tmp_path / "vista.db"
     shutil.copy(demo_template, path)
     return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say loudly, at the end of the run, when the PostgreSQL store went untested."""
+    from tests.postgres_server import SKIP_REASON, missing_reason
+
+    why = missing_reason()
+    if why:
+        terminalreporter.write_sep("!", f"{SKIP_REASON}: {why}", red=True, bold=True)

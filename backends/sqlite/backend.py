@@ -1152,16 +1152,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
         row = db.execute("SELECT * FROM templates WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise InvalidInput(f"no template named {name!r} (see `vista templates`)")
-        template = rows.template(row)
-        if template.retired:
-            raise InvalidInput(f"template {name!r} is retired", "Template")
-        if template.channel is Channel.WHATSAPP and not template.whatsapp_approved:
-            raise InvalidInput(
-                f"WhatsApp template {name!r} is not approved yet "
-                "(`vista templates approve NAME --provider-name ...`)",
-                "Template",
-            )
-        return template
+        return templating.check_sendable(rows.template(row))
 
     @staticmethod
     def _last_whatsapp_inbound(db: sqlite3.Connection, customer_id: int) -> datetime | None:

@@ -8,11 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backends.base import InvalidInput
-from backends.consent import CONSENT_CHANNELS
+from backends.consent import consent_log
 from backends.models import (
     Address,
     Channel,
-    Consent,
     Contact,
     ContactStatus,
     Customer,
@@ -160,27 +159,6 @@ def tuples(db: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[tu
     cur = db.cursor()
     cur.row_factory = None
     return cur.execute(sql, params).fetchall()
-
-
-def consent_log(consents: str, provenance: str) -> tuple[Consent, ...]:
-    """Each channel's consent with the source and time its provenance names."""
-    given = json.loads(consents or "{}")
-    prov = json.loads(provenance or "{}")
-    out = []
-    for channel in CONSENT_CHANNELS:
-        if channel.value not in given:
-            continue
-        p = prov.get(f"consent_{channel.value}") or {}
-        at = p.get("at") if isinstance(p, dict) else None
-        out.append(
-            Consent(
-                channel.value,
-                bool(given[channel.value]),
-                str(p.get("source", "")) if isinstance(p, dict) else "",
-                ts(at) if isinstance(at, int) else None,
-            )
-        )
-    return tuple(out)
 
 
 def customer(

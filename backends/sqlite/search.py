@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Sequence
 
-#: bm25 weights of the index's columns: name, emails, phones, orders.
-COLUMN_WEIGHTS = (10.0, 4.0, 4.0, 2.0)
+from backends.ranking import COLUMN_WEIGHTS, rank_key
+
+__all__ = ["COLUMN_WEIGHTS", "first_keystroke", "fts_query", "rank_key"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _PHONEISH = re.compile(r"^\+?[\d\s().\-/]+$")
@@ -53,34 +52,3 @@ def first_keystroke(text: str) -> list[tuple[str, str]] | None:
     if text.isdigit():
         return [(f"phones : {term}", "phone"), (term, "text")]
     return [(f"name : {term}", "text"), (term, "text")]
-
-
-def _fold(text: str) -> list[str]:
-    """The tokens FTS5's unicode61 tokenizer makes of `text` (lower case, no diacritics)."""
-    plain = unicodedata.normalize("NFKD", text.lower())
-    return _WORD.findall("".join(ch for ch in plain if not unicodedata.combining(ch)))
-
-
-def rank_key(
-    text: str, columns: Sequence[str | None], bm25: float, rowid: int
-) -> tuple[float, int, float, int]:
-    """The order of one full-text match among others, best first.
-
-    bm25 divides by the length of the whole row, so a sparse duplicate holding only a
-    name would outrank the full profile of the same name. First comes how well the
-    words match (per column weight: a whole word counts 1, a prefix only 1/2), then how
-    much the profile holds (its e-mail, phone and order tokens), then bm25.
-    """
-    words = _fold(text)
-    matched = 0.0
-    held = 0
-    for i, (weight, value) in enumerate(zip(COLUMN_WEIGHTS, columns, strict=False)):
-        tokens = _fold(value or "")
-        if i:
-            held += len(tokens)
-        for w in words:
-            if w in tokens:
-                matched += weight
-            elif any(t.startswith(w) for t in tokens):
-                matched += weight / 2
-    return (-matched, -held, bm25, rowid)

@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--backend",
-                help="The store to serve: sqlite:///path/to/file.db "
+                help="The store to serve: sqlite:///path/to/file.db or postgresql://host/db "
                 "(default: the global --backend, else vista.db in your data directory).",
             ),
         ] = None,

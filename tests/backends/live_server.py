@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import shutil
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from tests.conftest import NOW
 class LiveServer:
     """uvicorn serving `create_app` on 127.0.0.1:<free port>; `serve(path)` switches the store."""
 
-    def __init__(self, first_db: Path, port: int = 0, **app_options: Any) -> None:
+    def __init__(self, first_db: Path | str, port: int = 0, **app_options: Any) -> None:
         self.backends: BackendFactory = open_factory(str(first_db), clock=lambda: NOW)
         self.hub = Hub(self.backends)
         self.app = create_app(hub=self.hub, **app_options)
@@ -48,7 +47,7 @@ class LiveServer:
             target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True, name="vista-api"
         )
         self._names = itertools.count(1)
-        self.db: Path = first_db
+        self.db: Path | str = first_db
 
     def start(self) -> None:
         self._thread.start()
@@ -63,8 +62,8 @@ class LiveServer:
         self._thread.join(5)
         self.hub.close()
 
-    def serve(self, db: Path) -> None:
-        """Serve this store file from now on."""
+    def serve(self, db: Path | str) -> None:
+        """Serve this store (a file, or a postgresql:// URL) from now on."""
         self.db = db
         self.backends = open_factory(str(db), clock=lambda: NOW)
         self.hub.retarget(self.backends)
@@ -76,9 +75,8 @@ class LiveServer:
     def token(self, agent: str, role: Role | None = None) -> str:
         """A fresh token for `agent`, with the agent's role in the store unless given."""
         if role is None:
-            with sqlite3.connect(self.db) as conn:
-                row = conn.execute("SELECT role FROM agents WHERE name = ?", (agent,)).fetchone()
-            role = Role(row[0]) if row else Role.OPERATOR
+            roles = {a.name: a.role for a in self.admin().agents()}
+            role = roles.get(agent, Role.OPERATOR)
         return self.admin().create_token(f"{agent}-{next(self._names)}", role, agent).token
 
     def backend_for(

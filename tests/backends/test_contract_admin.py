@@ -78,6 +78,7 @@ def test_operators_and_supervisors_cannot_manage_tokens(
     assert admin.tokens() == before
 
 
+@pytest.mark.needs(Capability.IMPORT)
 @pytest.mark.parametrize("who", ["admin", "giulia", "anna"])
 def test_importing_a_small_csv_where_the_capability_allows_it(
     make_backend: BackendFactory, tmp_path: Path, who: str

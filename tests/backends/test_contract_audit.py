@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from backends.base import Backend, Forbidden, InvalidInput
+from backends.base import Backend, Capability, Forbidden, InvalidInput
 from backends.models import AuditEntry, Channel, ContactStatus, Priority, QueueQuery, Role
 from tests.backends.conftest import BackendFactory
+
+pytestmark = pytest.mark.needs(Capability.AUDIT)
 
 
 def _unassigned(backend: Backend) -> int:

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from backends import limits
-from backends.base import Backend, InvalidInput, NotFound
+from backends.base import Backend, Capability, InvalidInput, NotFound
 from backends.models import Channel, QueueQuery
 from tests.conftest import NOW
 
@@ -23,6 +23,11 @@ def test_ids_past_64_bits_are_invalid_input(backend: Backend, value: int) -> Non
             read(value)
     with pytest.raises(InvalidInput, match="out of range"):
         backend.changes(since=value)
+
+
+@pytest.mark.needs(Capability.IDENTITY)
+@pytest.mark.parametrize("value", [HUGE, 2**63, -(2**63) - 1])
+def test_a_merge_with_an_id_past_64_bits_is_invalid_input(backend: Backend, value: int) -> None:
     with pytest.raises(InvalidInput, match="out of range"):
         backend.merge_customers(1, value)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.base import Backend, InvalidInput
+from backends.base import Backend, Capability, InvalidInput
 from backends.models import Channel, Direction
 from tests.backends.conftest import BackendFactory
 from tests.conftest import NOW
@@ -98,6 +98,7 @@ SHOP_NEWER = (
 )
 
 
+@pytest.mark.needs(Capability.IMPORT)
 def test_imported_consents_the_newest_wins_with_its_provenance(
     make_backend: BackendFactory, tmp_path: Path
 ) -> None:

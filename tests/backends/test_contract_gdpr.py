@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from backends.base import Backend, Conflict, Forbidden, ReadOnly
+from backends.base import Backend, Capability, Conflict, Forbidden, ReadOnly
 from backends.models import Channel
 from tests.backends.conftest import BackendFactory
 from tests.conftest import NOW
+
+pytestmark = pytest.mark.needs(Capability.PERSONAL_DATA)
 
 MARKER = "Quarzovich"  # a last name no one else in the demo has
 

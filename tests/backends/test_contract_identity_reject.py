@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from backends.base import Backend
+import pytest
+
+from backends.base import Backend, Capability
+
+pytestmark = pytest.mark.needs(Capability.IDENTITY)
 
 
 def test_a_rejected_pair_does_not_come_back_through_other_records(backend: Backend) -> None:

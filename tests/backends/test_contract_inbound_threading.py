@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
 from backends.base import Backend
 from backends.models import Channel, ContactStatus, QueueQuery
 from tests.conftest import NOW
+from tests.postgres_server import edit_store
 
 LATER = NOW + timedelta(minutes=5)
 
@@ -19,9 +19,7 @@ def _sent_with_message_id(backend: Backend, db: Path, message_id: str) -> int:
     query = QueueQuery(unassigned=True, channels=(Channel.EMAIL,))
     contact_id = backend.queue(query, limit=1).contacts[0].id
     sent = backend.reply(contact_id, "Ci mandi il numero d'ordine, per favore.")
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE messages SET external_id = ? WHERE id = ?", (message_id, sent.id))
-    conn.close()
+    edit_store(db, "UPDATE messages SET external_id = ? WHERE id = ?", message_id, sent.id)
     return contact_id
 
 

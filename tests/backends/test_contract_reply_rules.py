@@ -24,6 +24,7 @@ from backends.models import (
 )
 from tests.backends.conftest import BackendFactory
 from tests.conftest import NOW
+from tests.postgres_server import edit_store
 
 
 def _ts(hours_ago: float) -> int:
@@ -43,8 +44,8 @@ def _contact_on(demo_db: Path, channel: Channel, *, skip: int = 0) -> tuple[int,
 
 
 def _set(demo_db: Path, sql: str, *params: object) -> None:
-    with sqlite3.connect(demo_db) as db:
-        db.execute(sql, params)
+    """An edit of the store under test (the file, and its PostgreSQL copy if any)."""
+    edit_store(demo_db, sql, *params)
 
 
 def _whatsapp_contact(demo_db: Path, last_wrote_hours_ago: float, skip: int = 0) -> int:

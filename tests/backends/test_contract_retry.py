@@ -1,5 +1,6 @@
 """Sending a failed reply again (`retry_message`), on every backend: a real dispatcher sends
-through a real SMTP server (aiosmtpd on loopback) from the store the backend serves.
+through a real SMTP server (aiosmtpd on loopback) from the store the backend serves (the
+SQLite file, or its PostgreSQL copy).
 
 A refused reply goes out again under a fresh Message-ID (no provider takes it for the one
 it refused); one given up after unanswered attempts keeps its Message-ID (a provider that
@@ -9,7 +10,6 @@ fresh one. Only a failed reply is sent again, only by a writer who may answer th
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +25,7 @@ from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.outbox import SQLiteOutbox
 from tests.backends.conftest import BackendFactory
 from tests.conftest import NOW
+from tests.postgres_server import edit_store, read_store, store_backend
 from tests.smtp_server import SmtpServer, free_port
 
 
@@ -35,7 +36,8 @@ def server() -> Iterator[SmtpServer]:
 
 
 def _dispatcher(demo_db: Path, port: int, **policy: float) -> Iterator[Dispatcher]:
-    store = SQLiteBackend(demo_db, agent="dispatcher", role=Role.ADMIN)
+    """A dispatcher where the store is (the file, or its PostgreSQL copy)."""
+    store = store_backend(demo_db, "dispatcher", Role.ADMIN)
     settings = SmtpSettings(
         name="mail",
         channels=frozenset({Channel.EMAIL}),
@@ -47,7 +49,7 @@ def _dispatcher(demo_db: Path, port: int, **policy: float) -> Iterator[Dispatche
     )
     values = {"backoff_seconds": 0.0, **policy}
     d = Dispatcher(
-        SQLiteOutbox(store.store),
+        SQLiteOutbox(store.store) if isinstance(store, SQLiteBackend) else store.outbox(),
         [SmtpConnector(settings)],
         DispatchSettings(**values),  # type: ignore[arg-type]
     )
@@ -69,11 +71,10 @@ def _email_reply(backend: Backend) -> tuple[int, int]:
 
 
 def _key(demo_db: Path, message_id: int) -> str:
-    with sqlite3.connect(demo_db) as db:
-        found = db.execute("SELECT message_key FROM outbox WHERE message_id = ?", (message_id,))
-        key = str(found.fetchone()[0])
-    db.close()
-    return key
+    [(key,)] = read_store(
+        demo_db, "SELECT message_key FROM outbox WHERE message_id = ?", message_id
+    )
+    return str(key)
 
 
 def _delivery(backend: Backend, contact_id: int, message_id: int) -> Delivery | None:
@@ -131,7 +132,7 @@ def test_a_bounced_reply_goes_out_again_as_a_new_message(
     contact_id, message_id = _email_reply(backend)
     _send(demo_db, server.port)
     first = server.inbox.message_ids()[0]
-    bounces = SQLiteBackend(demo_db, agent="dispatcher", role=Role.ADMIN)
+    bounces = store_backend(demo_db, "dispatcher", Role.ADMIN)
     assert bounces.outbox().record_failure(first, "550 5.1.1 user unknown (bounce)")
     bounces.close()
     assert _delivery(backend, contact_id, message_id) is Delivery.FAILED
@@ -151,9 +152,8 @@ def test_only_a_failed_reply_is_sent_again(
     with pytest.raises(Conflict, match="is queued, not failed"):
         backend.retry_message(message_id)
     _send(demo_db, server.port)
-    with sqlite3.connect(demo_db) as db:  # the provider's receipt: delivered
-        db.execute("UPDATE messages SET delivery = 'delivered' WHERE id = ?", (message_id,))
-    db.close()
+    # the provider's receipt: delivered
+    edit_store(demo_db, "UPDATE messages SET delivery = 'delivered' WHERE id = ?", message_id)
     with pytest.raises(Conflict, match="is delivered, not failed"):
         backend.retry_message(message_id)
     assert _delivery(backend, contact_id, message_id) is Delivery.DELIVERED
@@ -200,22 +200,22 @@ def _failed_whatsapp_reply(
         Channel.WHATSAPP, phone, "Ciao, una domanda", at=NOW - timedelta(hours=23)
     )
     message = backend.reply(wrote.contact.id, body, **kw)
-    outbox = SQLiteBackend(demo_db, agent="dispatcher", role=Role.ADMIN).outbox()
+    store = store_backend(demo_db, "dispatcher", Role.ADMIN)
+    outbox = store.outbox()
     assert [m.message_id for m in outbox.claim({Channel.WHATSAPP}, lease_seconds=60, limit=9)]
     outbox.failed(message.id, "HTTP 400: (#131026) Message undeliverable")
-    outbox.store.close()
+    store.close()
     return message.id
 
 
 def _window_closes(demo_db: Path, phone_digits: str) -> None:
     """Two hours on: the customer's last WhatsApp message is now 25 hours old."""
-    with sqlite3.connect(demo_db) as db:
-        db.execute(
-            "UPDATE contacts SET last_inbound_at = last_inbound_at - 7200 WHERE id IN "
-            "(SELECT contact_id FROM messages WHERE author LIKE ?)",
-            (f"%{phone_digits}%",),
-        )
-    db.close()
+    edit_store(
+        demo_db,
+        "UPDATE contacts SET last_inbound_at = last_inbound_at - 7200 WHERE id IN "
+        "(SELECT contact_id FROM messages WHERE author LIKE ?)",
+        f"%{phone_digits}%",
+    )
 
 
 def test_free_text_on_whatsapp_is_not_sent_again_once_the_window_has_closed(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from backends.base import Backend, Conflict, Forbidden, InvalidInput, NotFound
+from backends.base import Backend, Capability, Conflict, Forbidden, InvalidInput, NotFound
 from backends.models import Channel, ContactStatus, Presence, Priority, QueueQuery, Role
 from tests.backends.conftest import BackendFactory
+
+pytestmark = pytest.mark.needs(Capability.ROUTING)
 
 #: Rules whose intents no demo contact has, so only the test's own messages match them.
 ZOO_RULES = """

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.base import Backend, InvalidInput
+from backends.base import Backend, Capability, InvalidInput
 from tests.backends.conftest import BackendFactory
 
 CUSTOMERS = (
@@ -43,6 +43,7 @@ def admin(make_backend: BackendFactory, tmp_path: Path) -> Backend:
     return backend
 
 
+@pytest.mark.needs(Capability.IMPORT)
 def test_two_orders_make_the_lifetime_value_and_a_refund_lowers_it(
     admin: Backend, tmp_path: Path
 ) -> None:
@@ -66,6 +67,7 @@ def test_two_orders_make_the_lifetime_value_and_a_refund_lowers_it(
     assert admin.get_customer(ilaria.id).lifetime_value == again.lifetime_value
 
 
+@pytest.mark.needs(Capability.IMPORT)
 def test_churn_risk_rises_with_an_old_last_order_complaints_and_a_poor_survey(
     admin: Backend, tmp_path: Path
 ) -> None:

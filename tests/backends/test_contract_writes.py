@@ -85,6 +85,15 @@ def test_release_and_transfer(make_backend: BackendFactory) -> None:
         giulia.assign(cid, "anna")
 
 
+def test_assigning_to_a_misspelt_agent_names_the_known_ones(backend: Backend) -> None:
+    cid = _unassigned(backend)
+    with pytest.raises(NotFound, match="no agent named 'giula'.*giulia") as refused:
+        backend.assign(cid, "giula")
+    assert refused.value.title == "Unknown agent"
+    assert backend.get_contact(cid).contact.assignee is None
+    assert "giula" not in {a.name for a in backend.agents()}
+
+
 def test_stale_version_is_a_conflict(backend: Backend) -> None:
     cid = _unassigned(backend)
     version = backend.get_contact(cid).contact.version

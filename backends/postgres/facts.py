@@ -1,0 +1,119 @@
+"""A customer's key facts (`CustomerFacts`) from the PostgreSQL store. Payloads are read
+in Python: a source system's payload may not be JSON, and then it says nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from backends.models import CustomerFacts
+from backends.postgres import rows
+
+_CLOSED_TICKETS = ("closed", "solved")
+
+
+def _object(text: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def customer_facts(db: Any, customer_id: int) -> CustomerFacts:
+    """The facts of an existing customer (inside the caller's transaction)."""
+    order = db.execute(
+        "SELECT number, status, at, total FROM orders WHERE customer_id = %s "
+        "ORDER BY at DESC LIMIT 1",
+        (customer_id,),
+    ).fetchone()
+    orders_count = db.execute(
+        "SELECT count(*) FROM orders WHERE customer_id = %s", (customer_id,)
+    ).fetchone()[0]
+    contacts = db.execute(
+        "SELECT count(*) FILTER (WHERE status <> 'resolved'), avg(csat) FROM contacts "
+        "WHERE customer_id = %s",
+        (customer_id,),
+    ).fetchone()
+    last = db.execute(
+        "SELECT created_at, channel, status FROM contacts WHERE customer_id = %s "
+        "ORDER BY created_at DESC LIMIT 1",
+        (customer_id,),
+    ).fetchone()
+    tickets = sum(
+        1
+        for (payload,) in db.execute(
+            "SELECT payload FROM events WHERE customer_id = %s AND kind = 'ticket'",
+            (customer_id,),
+        )
+        if _object(payload).get("status") not in _CLOSED_TICKETS
+    )
+    nps = None
+    for (payload,) in db.execute(
+        "SELECT payload FROM events WHERE customer_id = %s AND kind = 'survey' "
+        "ORDER BY at DESC, id DESC",
+        (customer_id,),
+    ):
+        value = _object(payload).get("nps")
+        if value is not None:
+            nps = value
+            break
+    web = _web_journey(db, customer_id, order[2] if order else None)
+    return CustomerFacts(
+        customer_id=customer_id,
+        last_order_number=order[0] if order else None,
+        last_order_status=order[1] if order else None,
+        last_order_at=rows.from_ts(order[2]) if order else None,
+        last_order_total=order[3] if order else None,
+        open_tickets=tickets,
+        open_contacts=contacts[0] or 0,
+        last_contact_at=rows.from_ts(last[0]) if last else None,
+        last_contact_channel=last[1] if last else None,
+        last_contact_outcome=last[2] if last else None,
+        orders_count=orders_count,
+        csat_average=round(float(contacts[1]), 2) if contacts[1] is not None else None,
+        nps_last=nps,
+        **web,
+    )
+
+
+def _web_journey(db: Any, customer_id: int, last_order_at: int | None) -> dict[str, Any]:
+    """The newest visit and product view, and the newest checkout left unfinished if no
+    order came after it (as the SQLite store reads them)."""
+    newest: dict[str, tuple[int, str, list[Any]]] = {}
+    for kind, field, extra in (
+        ("web_session", "abandoned_at", "abandoned_at"),
+        ("product_view", "name", "name"),
+        ("checkout_step", "step", "cart"),
+    ):
+        row = db.execute(
+            "SELECT at, summary, payload FROM events WHERE customer_id = %s AND kind = %s "
+            "ORDER BY at DESC LIMIT 1",
+            (customer_id, kind),
+        ).fetchone()
+        if row is not None:
+            payload = _object(row[2])
+            newest[kind] = (row[0], row[1], [payload.get(field), payload.get(extra)])
+    out: dict[str, Any] = {}
+    visit, viewed, step = (newest.get(k) for k in ("web_session", "product_view", "checkout_step"))
+    if visit is not None:
+        out["last_visit_at"] = rows.from_ts(visit[0])
+        out["last_visit"] = visit[1] or None
+    if viewed is not None:
+        name = viewed[2][0]
+        out["last_viewed"] = str(name) if name not in (None, "") else (viewed[1] or None)
+    left: tuple[int, str, Any] | None = None
+    if step is not None:
+        left = (step[0], str(step[2][0] or "?"), step[2][1])
+    if visit is not None and visit[2][0] and (left is None or visit[0] > left[0]):
+        left = (visit[0], str(visit[2][0]), None)
+    if left is not None and (last_order_at is None or left[0] > last_order_at):
+        out["checkout_abandoned_at"] = rows.from_ts(left[0])
+        out["checkout_abandoned_step"] = left[1]
+        cart = left[2] if isinstance(left[2], list) else []
+        out["checkout_cart"] = tuple(
+            str(item.get("name") or item.get("sku") or "?")
+            for item in cart
+            if isinstance(item, dict)
+        )
+    return out

@@ -1,0 +1,339 @@
+"""Inbound messages for the PostgreSQL store: a customer wrote in on some channel (the
+rules of the SQLite store's backends/sqlite/inbound.py, in PostgreSQL's SQL).
+
+The sender is resolved to a customer through the identities table (normalised
+e-mail or E.164 phone); unknown senders get a new customer with a source record
+of their own. The message joins the open contact on that channel, or opens one,
+and goes on the timeline. A (channel, external id) seen before changes nothing.
+A reply (In-Reply-To / References naming the external id of an outbound message
+of a contact that is still open on that channel) joins that contact instead.
+
+Deliveries from several server processes at once are serialised per sender and per
+(channel, external id) by transaction-scoped advisory locks: one sender never becomes two
+customers, and a redelivery racing the first changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from backends import limits
+from backends.base import InvalidInput
+from backends.identity import normalise
+from backends.identity.phones import phone_tokens
+from backends.models import Agent, Channel, Contact, InboundResult, utcnow
+from backends.postgres import rows
+from backends.postgres.store import PgStore, scalar
+from backends.text import plain
+
+#: Seconds to the first-response SLA of a contact opened by an inbound message.
+SLA_SECONDS: dict[Channel, int] = {
+    Channel.CHAT: 3600,
+    Channel.WHATSAPP: 4 * 3600,
+    Channel.PHONE: 2 * 3600,
+    Channel.SMS: 8 * 3600,
+    Channel.EMAIL: 24 * 3600,
+    Channel.WEB: 24 * 3600,
+}
+EVENT_KIND: dict[Channel, str] = {
+    Channel.EMAIL: "email",
+    Channel.CHAT: "chat",
+    Channel.PHONE: "call",
+    Channel.WHATSAPP: "whatsapp",
+    Channel.SMS: "sms",
+    Channel.WEB: "ticket",
+}
+DEFAULT_REGION = "IT"  # numbers without a country code are read as Italian
+
+
+def normalise_sender(sender: str) -> tuple[str, str]:
+    """(kind, value): an e-mail or an E.164 phone, normalised as identity resolution does.
+
+    Raises:
+        InvalidInput: neither an e-mail address nor a valid phone number.
+    """
+    raw = sender.strip()
+    if "@" in raw:
+        value = normalise.email(raw)
+        if not value:
+            raise InvalidInput(
+                f"sender {raw!r} is not a usable e-mail address (malformed or a placeholder)"
+            )
+        return "email", value
+    e164, _ = normalise.phone(raw, DEFAULT_REGION)
+    if not e164:
+        raise InvalidInput(f"sender {raw!r} is neither an e-mail address nor a phone number")
+    return "phone", e164
+
+
+def _find_customer(db: Any, kind: str, value: str, raw: str) -> int | None:
+    kinds = ("email",) if kind == "email" else ("phone", "whatsapp_id")
+    # the normalised value, and the plain lower-case form older imports stored
+    values = tuple(dict.fromkeys((value, raw.strip().lower())))
+    found = scalar(
+        db,
+        "SELECT r.customer_id FROM identities i JOIN source_records r ON r.id = i.record_id "
+        "WHERE i.kind = ANY(%s) AND i.value = ANY(%s) "
+        "AND r.customer_id IS NOT NULL ORDER BY r.updated_at DESC, r.id LIMIT 1",
+        (list(kinds), list(values)),
+    )
+    return None if found is None else int(found)
+
+
+def _create_customer(
+    db: Any, channel: Channel, kind: str, value: str, raw: str, name: str, now: int
+) -> int:
+    first, _, last = name.strip().partition(" ")
+    emails, phones = ([value], []) if kind == "email" else ([], [value])
+    customer_id = int(
+        scalar(
+            db,
+            "INSERT INTO customers(first_name, last_name, emails, phones, created_at, "
+            "updated_at) VALUES (%s,%s,%s,%s,%s,%s) RETURNING id",
+            (first, last.strip(), json.dumps(emails), json.dumps(phones), now, now),
+        )
+    )
+    fields = {kind: raw, "channel": channel.value}
+    if name.strip():
+        fields.update(first_name=first, last_name=last.strip())
+    record_id = scalar(
+        db,
+        "INSERT INTO source_records(source, source_id, customer_id, fields, received_at, "
+        "updated_at) VALUES (%s,%s,%s,%s,%s,%s) RETURNING id",
+        (
+            "inbound",
+            f"{kind}:{value}",
+            customer_id,
+            json.dumps(fields, ensure_ascii=False),
+            now,
+            now,
+        ),
+    )
+    kinds = ["email"] if kind == "email" else ["phone"]
+    if channel is Channel.WHATSAPP and kind == "phone":
+        kinds.append("whatsapp_id")
+    for k in kinds:
+        db.execute(
+            "INSERT INTO identities(record_id, kind, value, raw) VALUES (%s,%s,%s,%s) "
+            "ON CONFLICT DO NOTHING",
+            (record_id, k, value, raw),
+        )
+    db.execute(
+        "INSERT INTO customer_search(customer_id, name, emails, phones, orders) "
+        "VALUES (%s,%s,%s,%s,%s)",
+        (customer_id, plain(name), " ".join(emails), phone_tokens(phones), ""),
+    )
+    return customer_id
+
+
+#: At most this many thread ids (In-Reply-To first, then the newest References) are looked up.
+MAX_THREAD_IDS = 20
+
+
+def thread_ids(in_reply_to: str, references: tuple[str, ...]) -> tuple[str, ...]:
+    """The ids a reply may name its thread by, each with and without angle brackets."""
+    named = [in_reply_to, *reversed(references)]
+    ids: dict[str, None] = {}
+    for raw in named:
+        bare = raw.strip().strip("<>").strip()
+        if bare and len(ids) < 2 * MAX_THREAD_IDS:
+            ids.setdefault(bare, None)
+            ids.setdefault(f"<{bare}>", None)
+    return tuple(ids)
+
+
+def _threaded_contact(db: Any, channel: Channel, ids: tuple[str, ...]) -> Any | None:
+    """The unresolved contact on `channel` one of whose outbound messages has one of `ids`."""
+    return db.execute(
+        "SELECT c.id, c.status, c.customer_id FROM messages m JOIN contacts c "
+        "ON c.customer_id = m.customer_id AND c.id = m.contact_id "
+        "WHERE m.direction = 'outbound' AND m.external_id = ANY(%s) "
+        "AND c.channel = %s AND c.status <> 'resolved' ORDER BY m.at DESC, m.id DESC LIMIT 1",
+        (list(ids), channel.value),
+    ).fetchone()
+
+
+def _log(db: Any, now: int, entity: str, entity_id: int, action: str, actor: str) -> None:
+    db.execute(
+        "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (%s,%s,%s,%s,%s)",
+        (now, entity, entity_id, action, actor),
+    )
+
+
+def read_contact(db: Any, contact_id: int) -> Contact:
+    row = db.execute(
+        f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} WHERE c.id = %s", (contact_id,)
+    ).fetchone()
+    return rows.contact(row)
+
+
+def deliver_inbound(
+    store: PgStore,
+    me: Agent,
+    now_at: datetime,
+    channel: Channel | str,
+    sender: str,
+    text: str,
+    *,
+    at: datetime | None = None,
+    external_id: str | None = None,
+    name: str = "",
+    subject: str = "",
+    in_reply_to: str = "",
+    references: tuple[str, ...] = (),
+) -> InboundResult:
+    """The PostgreSQL implementation of `Backend.deliver_inbound` (see there), written to
+    `store` as `me` (a writer) at `now_at`."""
+    try:
+        channel = Channel(channel)
+    except ValueError as e:
+        raise InvalidInput(f"unknown channel {channel!r}") from e
+    if not text.strip():
+        raise InvalidInput("the inbound message is empty")
+    limits.check_fields(
+        {
+            "sender": sender,
+            "name": name,
+            "subject": subject,
+            "external_id": external_id,
+            "text": text,
+        }
+    )
+    if at is not None:
+        limits.check_inbound_time(at, now_at)
+    external_id = (external_id or "").strip() or None
+    kind, value = normalise_sender(sender)
+    now = rows.to_ts(now_at)
+    sent = rows.to_ts(at) if at is not None else rows.to_ts(utcnow())
+    with store.write() as db:
+        db.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 3))", (f"sender:{kind}:{value}",)
+        )
+        if external_id is not None:
+            db.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 5))",
+                (f"inbound:{channel.value}:{external_id}",),
+            )
+            seen = db.execute(
+                "SELECT * FROM inbound_receipts WHERE channel = %s AND external_id = %s",
+                (channel.value, external_id),
+            ).fetchone()
+            if seen is not None:
+                message = db.execute(
+                    f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE id = %s",
+                    (seen["message_id"],),
+                ).fetchone()
+                return InboundResult(
+                    message=rows.message(message),
+                    contact=read_contact(db, seen["contact_id"]),
+                    customer_id=seen["customer_id"],
+                    created_customer=bool(seen["created_customer"]),
+                    duplicate=True,
+                )
+        ids = thread_ids(in_reply_to, references)
+        open_row = _threaded_contact(db, channel, ids) if ids else None
+        created_customer = False
+        if open_row is not None:  # a reply in a thread of ours: its contact, whoever sent it
+            customer_id = int(open_row["customer_id"])
+        else:
+            found = _find_customer(db, kind, value, sender)
+            created_customer = found is None
+            if found is None:
+                found = _create_customer(db, channel, kind, value, sender.strip(), name, now)
+                _log(db, now, "customer", found, "created", me.name)
+            customer_id = found
+            open_row = db.execute(
+                "SELECT id, status FROM contacts WHERE customer_id = %s AND channel = %s "
+                "AND status <> 'resolved' ORDER BY created_at DESC, id DESC LIMIT 1",
+                (customer_id, channel.value),
+            ).fetchone()
+        first_line = text.strip().splitlines()[0]
+        topic = (subject.strip() or first_line)[:120]
+        if open_row is None:
+            contact_id = scalar(
+                db,
+                "INSERT INTO contacts(customer_id, channel, subject, intent, priority, status, "
+                "created_at, updated_at, sla_due_at, last_inbound_at) "
+                "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
+                (
+                    customer_id,
+                    channel.value,
+                    topic,
+                    "",
+                    1,
+                    "new",
+                    sent,
+                    now,
+                    sent + SLA_SECONDS[channel],
+                    sent,
+                ),
+            )
+            _log(db, now, "contact", contact_id, "created", me.name)
+        else:
+            contact_id = int(open_row["id"])
+            status = "open" if open_row["status"] in ("pending", "snoozed") else open_row["status"]
+            db.execute(
+                "UPDATE contacts SET status = %s, snoozed_until = NULL, "
+                "last_inbound_at = greatest(coalesce(last_inbound_at, 0), %s), updated_at = %s, "
+                "version = version + 1 WHERE id = %s",
+                (status, sent, now, contact_id),
+            )
+            _log(db, now, "contact", contact_id, "inbound", me.name)
+        message_id = scalar(
+            db,
+            "INSERT INTO messages(customer_id, contact_id, direction, channel, author, body, at, "
+            "external_id) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
+            (customer_id, contact_id, "inbound", channel.value, value, text, sent, external_id),
+        )
+        event_kind = EVENT_KIND[channel]
+        db.execute(
+            "INSERT INTO events(customer_id, at, kind, channel, source, summary, payload, "
+            "contact_id, external_id) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            (
+                customer_id,
+                sent,
+                event_kind,
+                channel.value,
+                "inbound",
+                f"{event_kind.capitalize()} from {value}: {first_line[:120]}",
+                json.dumps(
+                    {
+                        "body": text,
+                        "from": value,
+                        "subject": subject,
+                        "message_id": message_id,
+                        "external_id": external_id,
+                    },
+                    ensure_ascii=False,
+                ),
+                contact_id,
+                external_id,
+            ),
+        )
+        if external_id is not None:
+            db.execute(
+                "INSERT INTO inbound_receipts(channel, external_id, message_id, contact_id, "
+                "customer_id, created_customer, at) VALUES (%s,%s,%s,%s,%s,%s,%s)",
+                (
+                    channel.value,
+                    external_id,
+                    message_id,
+                    contact_id,
+                    customer_id,
+                    int(created_customer),
+                    now,
+                ),
+            )
+        message = db.execute(
+            f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,)
+        ).fetchone()
+        contact = read_contact(db, contact_id)
+    return InboundResult(
+        message=rows.message(message),
+        contact=contact,
+        customer_id=customer_id,
+        created_customer=created_customer,
+        created_contact=open_row is None,
+    )

@@ -1,0 +1,205 @@
+"""PostgreSQL rows to models, and the store's time and cursor encodings (the same as the
+SQLite store's: unix seconds, and cursors of dot-separated integers)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from backends.base import InvalidInput
+from backends.consent import consent_log
+from backends.limits import INT_MAX, INT_MIN
+from backends.models import (
+    Address,
+    Channel,
+    Contact,
+    ContactStatus,
+    Customer,
+    Delivery,
+    Direction,
+    EventKind,
+    Identity,
+    IdentityKind,
+    Message,
+    Priority,
+    SourceRecord,
+    Template,
+    TimelineEvent,
+)
+from backends.payload import Payload
+
+
+def to_ts(value: datetime) -> int:
+    if value.tzinfo is None:
+        raise InvalidInput(f"time {value.isoformat()} has no time zone")
+    return int(value.timestamp())
+
+
+def from_ts(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def ts(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def check_id(value: int, what: str = "id") -> int:
+    """An id or version as the store holds them (64-bit), or InvalidInput."""
+    if not INT_MIN <= value <= INT_MAX:
+        raise InvalidInput(
+            f"{what} is out of range: ids, versions and offsets are whole numbers "
+            f"from {INT_MIN} to {INT_MAX}"
+        )
+    return value
+
+
+def encode_cursor(*parts: int) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def decode_cursor(cursor: str, arity: int) -> tuple[int, ...]:
+    try:
+        parts = tuple(int(p) for p in cursor.split("."))
+    except ValueError:
+        parts = ()
+    if len(parts) != arity or not all(INT_MIN <= p <= INT_MAX for p in parts):
+        raise InvalidInput(f"malformed cursor: {cursor!r}")
+    return parts
+
+
+CONTACT_COLUMNS = (
+    "c.id, c.channel, c.customer_id, c.subject, c.intent, c.priority, c.status, c.created_at, "
+    "c.updated_at, c.first_response_at, c.resolved_at, c.sla_due_at, c.assignee, "
+    "c.snoozed_until, c.last_inbound_at, c.version, c.prio_sort, c.sla_sort, "
+    "trim(cu.first_name || ' ' || cu.last_name) AS customer_name"
+)
+CONTACT_FROM = "contacts c JOIN customers cu ON cu.id = c.customer_id"
+
+
+def _at(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def contact(row: Any) -> Contact:
+    """A row of `CONTACT_COLUMNS` as a model."""
+    return Contact(
+        row[0],
+        Channel(row[1]),
+        row[2],
+        row[18] or f"customer {row[2]}",
+        row[3],
+        row[4],
+        Priority.from_rank(row[5]),
+        ContactStatus(row[6]),
+        datetime.fromtimestamp(row[7], UTC),
+        datetime.fromtimestamp(row[8], UTC),
+        _at(row[9]),
+        _at(row[10]),
+        _at(row[11]),
+        row[12],
+        _at(row[13]),
+        _at(row[14]),
+        row[15],
+    )
+
+
+def queue_key(row: Any) -> tuple[int, int, int, int]:
+    return (row[16], row[17], row[7], row[0])
+
+
+MESSAGE_COLUMNS = (
+    "id, contact_id, direction, channel, author, body, at, external_id, delivery, failure"
+)
+
+
+def message(row: Any) -> Message:
+    """A row of `MESSAGE_COLUMNS` as a model."""
+    return Message(
+        id=row[0],
+        contact_id=row[1],
+        direction=Direction(row[2]),
+        channel=Channel(row[3]),
+        author=row[4],
+        body=row[5],
+        at=ts(row[6]),
+        external_id=row[7],
+        delivery=Delivery(row[8]) if row[8] else None,
+        failure=row[9],
+    )
+
+
+def template(row: Any) -> Template:
+    return Template(
+        id=row["id"],
+        name=row["name"],
+        body=row["body"],
+        channel=Channel(row["channel"]) if row["channel"] else None,
+        language=row["language"],
+        whatsapp_approved=bool(row["whatsapp_approved"]),
+        html=row["html"],
+        provider_name=row["provider_name"],
+        retired=bool(row["retired"]),
+    )
+
+
+#: The `events` columns `event` reads, in its order.
+EVENT_COLUMNS = "id, customer_id, at, kind, channel, source, summary, payload, contact_id"
+
+
+def event(row: Any) -> TimelineEvent:
+    """A row of `EVENT_COLUMNS` as a model; the payload stays JSON text until read."""
+    return TimelineEvent(
+        row[0],
+        row[1],
+        datetime.fromtimestamp(row[2], UTC),
+        EventKind(row[3]),
+        row[4],
+        row[5],
+        row[6],
+        Payload(row[7]),
+        row[8],
+    )
+
+
+def customer(row: Any, identities: list[Any], records: list[Any]) -> Customer:
+    return Customer(
+        id=row["id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        emails=tuple(json.loads(row["emails"])),
+        phones=tuple(json.loads(row["phones"])),
+        addresses=tuple(Address(**a) for a in json.loads(row["addresses"])),
+        birth_date=row["birth_date"],
+        language=row["language"],
+        segment=row["segment"],
+        tier=row["tier"],
+        consents=json.loads(row["consents"]),
+        lifetime_value=row["lifetime_value"],
+        currency=row["currency"],
+        tags=tuple(json.loads(row["tags"])),
+        attributes=json.loads(row["attributes"]),
+        churn_risk=bool(row["churn_risk"]),
+        unhappy=bool(row["unhappy"]),
+        consent_log=consent_log(row["consents"], row["provenance"]),
+        churn_score=row["churn_score"],
+        churn_reasons=tuple(json.loads(row["churn_reasons"])),
+        next_action=row["next_action"],
+        identities=tuple(
+            Identity(IdentityKind(i["kind"]), i["value"], i["source"], i["raw"]) for i in identities
+        ),
+        sources=tuple(
+            SourceRecord(
+                source=r["source"],
+                source_id=r["source_id"],
+                fields=json.loads(r["fields"]),
+                received_at=ts(r["received_at"]),
+                updated_at=ts(r["updated_at"]),
+                customer_id=r["customer_id"],
+            )
+            for r in records
+        ),
+        created_at=ts(row["created_at"]),
+        updated_at=ts(row["updated_at"]),
+        version=row["version"],
+    )

@@ -1,0 +1,231 @@
+"""Opening a PostgreSQL store: a connection pool, versioned migrations, error translation.
+
+Every call takes a pooled connection for one short transaction (`read` or `write`): the
+pool is shared by all agents' backends of a server, so 200 operators do not mean 200
+connections. A read-only store sets its connections read-only, so PostgreSQL itself
+refuses writes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import psycopg.errors
+from psycopg.types.string import StrBinaryDumper, StrDumper
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from backends.base import Conflict, InvalidInput, ReadOnly, Unavailable, VistaError, not_text
+
+#: The schema this code writes and understands: migration files, applied in order.
+MIGRATIONS: tuple[str, ...] = (
+    "0001_initial.sql",
+    "0002_visible_text.sql",
+    "0003_stats.sql",
+    "0004_store_templates_consent.sql",
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+#: A lock every process takes while it migrates, so that servers starting together
+#: apply each migration once.
+_MIGRATION_LOCK = 0x56495354  # "VIST"
+
+#: How long opening a store waits for the server to answer.
+CONNECT_TIMEOUT_S = 5
+
+#: How long a call waits for a free pooled connection before the store is Unavailable.
+POOL_TIMEOUT_S = 10.0
+
+
+class Row(tuple[Any, ...]):
+    """A result row: by position (fast) or by column name, as `sqlite3.Row` is read."""
+
+    __slots__ = ()
+    names: ClassVar[dict[str, int]] = {}
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self.names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self.names)
+
+
+def row_factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
+    """psycopg row factory: `Row`s that know the cursor's column names."""
+    description = cursor.description
+    if description is None:
+        return tuple
+    names = {column.name: i for i, column in enumerate(description)}
+    kind = type("Row", (Row,), {"__slots__": (), "names": names})
+    return kind
+
+
+class _TextDumper(StrDumper):
+    """str parameters without NUL: PostgreSQL text cannot hold the character, which Vista
+    never shows (backends/text.py removes it), so it is dropped instead of failing a write."""
+
+    def dump(self, obj: str) -> Any:
+        return super().dump(obj.replace("\x00", "") if "\x00" in obj else obj)
+
+
+class _TextBinaryDumper(StrBinaryDumper):
+    def dump(self, obj: str) -> Any:
+        return super().dump(obj.replace("\x00", "") if "\x00" in obj else obj)
+
+
+def scalar(conn: psycopg.Connection[Any], sql: str, params: Sequence[Any] = ()) -> Any:
+    """The first column of the first row of a query (None when there is no row)."""
+    row = conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+    return None if row is None else row[0]
+
+
+def redacted(url: str) -> str:
+    """A URL fit for headers and error messages: without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def translate(error: Exception, where: str) -> VistaError:
+    """A driver error as one of ours, naming the database."""
+    if isinstance(error, VistaError):
+        return error
+    if isinstance(error, UnicodeEncodeError):
+        return not_text(error)
+    if isinstance(error, psycopg.errors.ReadOnlySqlTransaction):
+        return ReadOnly(f"database {where} is open read-only")
+    if isinstance(error, psycopg.errors.SerializationFailure | psycopg.errors.DeadlockDetected):
+        return Conflict(f"a concurrent write won; try again ({error.diag.message_primary})")
+    if isinstance(error, psycopg.DataError):
+        return InvalidInput(f"a value cannot be stored: {error.diag.message_primary or error}")
+    if isinstance(error, PoolTimeout):
+        return Unavailable(f"database {where}: no free connection within {POOL_TIMEOUT_S:g} s")
+    if isinstance(error, psycopg.OperationalError):
+        return Unavailable(f"cannot reach database {where}: {str(error).strip()}")
+    return Unavailable(f"database {where}: {str(error).strip()}")
+
+
+class PgStore:
+    """One PostgreSQL database: a pool of connections, migrated to SCHEMA_VERSION on open."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        read_only: bool = False,
+        max_connections: int = 10,
+        migrate: bool = True,
+    ) -> None:
+        """Open (and, unless read-only or `migrate` is False, migrate) the database at `url`.
+
+        Raises:
+            Unavailable: the server cannot be reached, or the schema is newer than this code.
+        """
+        self.url = url
+        self.location = redacted(url)
+        self.read_only = read_only
+        self._lock = threading.Lock()
+        try:  # one plain connection first: a server that is not there fails at once, clearly
+            psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+        except psycopg.Error as e:
+            raise Unavailable(f"cannot open database {self.location}: {str(e).strip()}") from e
+        try:
+            self.pool = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=max_connections,
+                kwargs={"row_factory": row_factory, "autocommit": False},
+                configure=self._configure,
+                timeout=POOL_TIMEOUT_S,
+                open=False,
+                name="vista",
+            )
+            self.pool.open(wait=True, timeout=POOL_TIMEOUT_S)
+        except Exception as e:  # every driver error becomes Unavailable
+            raise Unavailable(f"cannot open database {self.location}: {str(e).strip()}") from e
+        try:
+            version = self.schema_version()
+            if version < SCHEMA_VERSION and migrate and not read_only:
+                self.migrate()
+            elif version > SCHEMA_VERSION:
+                raise Unavailable(
+                    f"database {self.location} has schema version {version}, newer than this "
+                    f"Vista ({SCHEMA_VERSION}): upgrade Vista"
+                )
+            elif version < SCHEMA_VERSION:
+                raise Unavailable(
+                    f"database {self.location} has schema version {version}; open it writable "
+                    "once to migrate it"
+                )
+        except BaseException:
+            self.pool.close()
+            raise
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        conn.adapters.register_dumper(str, _TextDumper)
+        conn.adapters.register_dumper(str, _TextBinaryDumper)
+        conn.adapters.register_dumper(str, _TextDumper)  # the default (text) for str again
+        conn.read_only = self.read_only
+        conn.commit()
+
+    def close(self) -> None:
+        self.pool.close()
+
+    @contextmanager
+    def read(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection in a transaction for reads (rolled back: nothing to keep)."""
+        try:
+            with self.pool.connection() as conn:
+                yield conn
+        except VistaError:
+            raise
+        except (psycopg.Error, PoolTimeout, UnicodeEncodeError) as e:
+            raise translate(e, self.location) from e
+
+    @contextmanager
+    def write(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection in a transaction, committed when the block ends without an error.
+
+        Raises:
+            ReadOnly: the store is open read-only.
+        """
+        if self.read_only:
+            raise ReadOnly(f"database {self.location} is open read-only")
+        with self.read() as conn:
+            yield conn
+
+    # -- schema ------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        with self.read() as conn:
+            if not scalar(conn, "SELECT to_regclass('schema_version') IS NOT NULL"):
+                return 0
+            return int(scalar(conn, "SELECT coalesce(max(version), 0) FROM schema_version"))
+
+    def migrate(self) -> int:
+        """Apply the migrations this database lacks, in one transaction under an advisory
+        lock (servers starting together wait for the first). Returns the version reached."""
+        with self.write() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                "version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz "
+                "NOT NULL DEFAULT now())"
+            )
+            done = int(scalar(conn, "SELECT coalesce(max(version), 0) FROM schema_version"))
+            for version, name in enumerate(MIGRATIONS[done:], start=done + 1):
+                sql = resources.files("backends.postgres.migrations").joinpath(name)
+                conn.execute(sql.read_text("utf-8"))  # type: ignore[arg-type]
+                conn.execute(
+                    "INSERT INTO schema_version(version, name) VALUES (%s, %s)", (version, name)
+                )
+            return SCHEMA_VERSION

@@ -1,0 +1,236 @@
+"""Moving a store: copy one SQLite store whole into a PostgreSQL store, then check it.
+
+Every table is read from the SQLite file (opened read-only) and streamed with COPY into a
+temporary table, then merged into its PostgreSQL table by primary key in one transaction:
+a second run updates rows that changed in the source and adds new ones, and keeps rows
+written only in PostgreSQL. Sequences are moved past the copied ids, so new rows never
+collide. The check compares row counts and a sample of rows by key.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backends.base import InvalidInput, Unavailable
+from backends.postgres.store import PgStore, scalar
+
+#: Tables in copy order, each with the SELECT that reads it from SQLite when its
+#: columns differ from PostgreSQL's (else every PostgreSQL column of the same name).
+TABLES: tuple[str, ...] = (
+    "agents",
+    "customers",
+    "source_records",
+    "identities",
+    "events",
+    "orders",
+    "contacts",
+    "messages",
+    "templates",
+    "changes",
+    "customer_search",
+    "record_features",
+    "match_keys",
+    "identity_junk",
+    "identity_links",
+    "identity_suggestions",
+    "identity_journal",
+    "imports",
+    "record_changes",
+    "identity_profiles",
+    "identity_settings",
+    "api_tokens",
+    "inbound_receipts",
+    "outbox",
+)
+
+#: Reads whose columns SQLite keeps elsewhere: a message's customer is its contact's, and
+#: the search rows are an FTS5 table whose key is its rowid.
+_SOURCE_SQL = {
+    "messages": (
+        "SELECT c.customer_id AS customer_id, m.* FROM messages m "
+        "JOIN contacts c ON c.id = m.contact_id"
+    ),
+    "customer_search": (
+        "SELECT rowid AS customer_id, name, emails, phones, orders FROM customer_search"
+    ),
+}
+
+SAMPLE_ROWS = 25
+
+
+@dataclass
+class TableCopy:
+    """One table's outcome: rows in the source, rows in the target after the copy."""
+
+    table: str
+    source: int
+    target: int
+    sampled: int = 0
+    mismatched: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CopyReport:
+    tables: list[TableCopy]
+
+    @property
+    def problems(self) -> list[str]:
+        out: list[str] = []
+        for t in self.tables:
+            if t.target < t.source:
+                out.append(f"{t.table}: {t.source} rows in the source, {t.target} copied")
+            out.extend(f"{t.table}: {m}" for m in t.mismatched)
+        return out
+
+
+def _sqlite(path: Path) -> sqlite3.Connection:
+    if not path.is_file():
+        raise Unavailable(f"no such database file: {path}")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def _sqlite_tables(db: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _target_columns(conn: Any, table: str) -> tuple[list[str], list[str]]:
+    """The table's writable columns (not generated) and its primary key columns."""
+    cols = [
+        r[0]
+        for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = %s AND is_generated = 'NEVER' "
+            "ORDER BY ordinal_position",
+            (table,),
+        )
+    ]
+    key = [
+        r[0]
+        for r in conn.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary "
+            "ORDER BY array_position(i.indkey::int2[], a.attnum)",
+            (table,),
+        )
+    ]
+    return cols, key
+
+
+def _source_query(db: sqlite3.Connection, table: str, cols: list[str]) -> tuple[str, list[str]]:
+    """The SELECT reading `table` from SQLite and the columns it yields, in target order."""
+    base = _SOURCE_SQL.get(table, f"SELECT * FROM {table}")
+    have = {d[0] for d in db.execute(f"SELECT * FROM ({base}) LIMIT 0").description}
+    used = [c for c in cols if c in have]
+    return f"SELECT {', '.join(used)} FROM ({base})", used
+
+
+def copy_store(
+    source: Path,
+    target: PgStore,
+    *,
+    progress: Callable[[str, int], None] | None = None,
+    sample: int = SAMPLE_ROWS,
+) -> CopyReport:
+    """Copy the SQLite store at `source` into `target` (migrated), then check the copy.
+
+    Raises:
+        Unavailable: a database cannot be read or written.
+        InvalidInput: the source is not a Vista store.
+    """
+    src = _sqlite(source)
+    try:
+        present = _sqlite_tables(src)
+        if not {"customers", "contacts", "events"} <= present:
+            raise InvalidInput(f"{source} is not a Vista store (no customers table)")
+        counts: dict[str, int] = {}
+        with target.write() as conn:
+            for table in TABLES:
+                if table not in present:
+                    continue
+                cols, key = _target_columns(conn, table)
+                select, used = _source_query(src, table, cols)
+                stage = f"vista_copy_{table}"
+                conn.execute(
+                    f"CREATE TEMP TABLE {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+                )
+                for generated in set(_all_columns(conn, table)) - set(cols):
+                    conn.execute(f"ALTER TABLE {stage} DROP COLUMN {generated}")
+                n = 0
+                with conn.cursor().copy(f"COPY {stage} ({', '.join(used)}) FROM STDIN") as cp:
+                    for row in src.execute(select):
+                        cp.write_row(tuple(row))
+                        n += 1
+                counts[table] = n
+                updates = [c for c in used if c not in key]
+                action = (
+                    "DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
+                    if updates
+                    else "DO NOTHING"
+                )
+                conn.execute(
+                    f"INSERT INTO {table} ({', '.join(used)}) SELECT {', '.join(used)} "
+                    f"FROM {stage} ON CONFLICT ({', '.join(key)}) {action}"
+                )
+                if progress is not None:
+                    progress(table, n)
+            _move_sequences(conn)
+        return _check(src, target, counts, sample)
+    finally:
+        src.close()
+
+
+def _all_columns(conn: Any, table: str) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = %s",
+            (table,),
+        )
+    ]
+
+
+def _move_sequences(conn: Any) -> None:
+    """Every id sequence past the largest id its table holds."""
+    for table, column in conn.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND (is_identity = 'YES' OR column_default LIKE 'nextval(%%')"
+    ).fetchall():
+        conn.execute(
+            f"SELECT setval(pg_get_serial_sequence(%s, %s), "
+            f"greatest((SELECT max({column}) FROM {table}), 1))",
+            (table, column),
+        )
+
+
+def _check(
+    src: sqlite3.Connection, target: PgStore, counts: dict[str, int], sample: int
+) -> CopyReport:
+    """Row counts of every copied table, and `sample` rows of each compared by key."""
+    report: list[TableCopy] = []
+    with target.read() as conn:
+        for table, n in counts.items():
+            got = int(scalar(conn, f"SELECT count(*) FROM {table}"))
+            entry = TableCopy(table, n, got)
+            cols, key = _target_columns(conn, table)
+            select, used = _source_query(src, table, cols)
+            for row in src.execute(f"{select} ORDER BY random() LIMIT ?", (sample,)):
+                values = dict(zip(used, tuple(row), strict=True))
+                found = conn.execute(
+                    f"SELECT {', '.join(used)} FROM {table} WHERE "
+                    + " AND ".join(f"{k} = %s" for k in key),
+                    tuple(values[k] for k in key),
+                ).fetchone()
+                entry.sampled += 1
+                if found is None:
+                    entry.mismatched.append(f"row {[values[k] for k in key]} is missing")
+                elif tuple(found) != tuple(values[c] for c in used):
+                    entry.mismatched.append(f"row {[values[k] for k in key]} differs")
+            report.append(entry)
+    return CopyReport(report)

@@ -1,0 +1,109 @@
+"""The PostgreSQL store itself: versioned migrations, read-only enforced by the server, the
+outbox shared by dispatchers in several processes, the change feed's notifications."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from backends import copy_store, open_backend
+from backends.base import ReadOnly, Unavailable
+from backends.models import Channel, QueueQuery
+from backends.postgres.outbox import PgOutbox
+from backends.postgres.store import SCHEMA_VERSION, PgStore
+from tests.postgres_server import PostgresServer
+
+
+@pytest.fixture
+def url(postgres_server: PostgresServer) -> str:
+    return postgres_server.create(postgres_server.new_name())
+
+
+def _versions(url: str) -> list[int]:
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+
+
+def test_a_new_database_is_migrated_once_to_the_current_schema(url: str) -> None:
+    PgStore(url).close()
+    assert _versions(url) == list(range(1, SCHEMA_VERSION + 1))
+    store = PgStore(url)  # opening again applies nothing twice
+    assert store.schema_version() == SCHEMA_VERSION
+    store.close()
+    assert _versions(url) == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_a_newer_schema_and_an_unmigrated_read_only_open_are_refused(
+    url: str, postgres_server: PostgresServer
+) -> None:
+    other = postgres_server.create(postgres_server.new_name())
+    with pytest.raises(Unavailable, match="open it writable once"):
+        PgStore(other, read_only=True)
+    PgStore(url).close()
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO schema_version(version, name) VALUES (%s, 'future')",
+                     (SCHEMA_VERSION + 1,))  # fmt: skip
+    with pytest.raises(Unavailable, match="newer than this Vista"):
+        PgStore(url)
+
+
+def test_a_server_that_is_not_there_is_unavailable_at_once(tmp_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(Unavailable, match="cannot open database"):
+        open_backend(f"postgresql://nobody@/vista?host={tmp_path}")
+    assert time.monotonic() - started < 5
+
+
+def test_a_read_only_store_is_refused_writes_by_the_server(url: str) -> None:
+    PgStore(url).close()
+    store = PgStore(url, read_only=True)
+    try:
+        with pytest.raises(ReadOnly), store.read() as db:
+            db.execute("INSERT INTO agents VALUES ('x', 'x', 'operator', 0)")
+        with pytest.raises(ReadOnly), store.write():
+            pass
+    finally:
+        store.close()
+
+
+def test_two_dispatchers_never_take_the_same_message(url: str, demo_db: Path) -> None:
+    copy_store(str(demo_db), url)
+    with open_backend(url, agent="giulia") as backend:
+        email = backend.queue(QueueQuery(channels=(Channel.EMAIL,), unassigned=True), limit=12)
+        sent = [backend.reply(c.id, "Gentile cliente, eccomi.").id for c in email.contacts]
+    assert len(sent) >= 4
+    stores = [PgStore(url), PgStore(url)]  # as two server processes hold them
+    taken: list[list[int]] = [[], []]
+    start = threading.Barrier(2)
+
+    def dispatch(i: int) -> None:
+        outbox = PgOutbox(stores[i], clock=lambda: time.time() + 10**9)
+        start.wait()
+        while batch := outbox.claim([Channel.EMAIL], lease_seconds=60, limit=1):
+            taken[i].extend(m.message_id for m in batch)
+
+    threads = [threading.Thread(target=dispatch, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for store in stores:
+        store.close()
+    assert not set(taken[0]) & set(taken[1])
+    assert sorted(taken[0] + taken[1]) == sorted(sent)
+
+
+def test_every_write_notifies_listeners_with_its_feed_cursor(url: str, demo_db: Path) -> None:
+    copy_store(str(demo_db), url)
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute("LISTEN vista_changes")
+        with open_backend(url, agent="giulia") as backend:
+            end = backend.changes(since=-1).cursor
+            backend.add_customer_note(1, "seen by every server")
+            after = backend.changes(since=end)
+        heard = [int(n.payload) for n in listener.notifies(timeout=5, stop_after=1)]
+    assert heard == [after.cursor] == [c.seq for c in after.changes]

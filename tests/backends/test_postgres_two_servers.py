@@ -1,0 +1,114 @@
+"""Two `vista serve` processes on one PostgreSQL database behave as one: a claim has one
+winner whichever server each operator talks to, and a write through one server is in the
+change feed the other serves."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backends import copy_store, open_backend
+from backends.base import Conflict, Unavailable
+from backends.http.client import HTTPBackend
+from backends.models import QueueQuery, Role
+from tests.postgres_server import PostgresServer
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _connected(url: str, token: str) -> HTTPBackend:
+    deadline = time.monotonic() + 30
+    while True:
+        backend = HTTPBackend(url, token=token)
+        try:
+            backend.whoami()
+            return backend
+        except Unavailable:
+            backend.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _race(backends: tuple[HTTPBackend, ...], contact_id: int) -> list[object]:
+    """Every backend claims the contact at the same moment: the assignees, or Conflicts."""
+    outcomes: list[object] = []
+    start = threading.Barrier(len(backends))
+
+    def claim(backend: HTTPBackend) -> None:
+        start.wait()
+        try:
+            outcomes.append(backend.claim(contact_id).assignee)
+        except Conflict as e:
+            outcomes.append(e)
+
+    threads = [threading.Thread(target=claim, args=(b,)) for b in backends]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+@pytest.fixture
+def two_servers(postgres_server: PostgresServer, demo_db: Path) -> Iterator[tuple[str, list[str]]]:
+    url = postgres_server.create(postgres_server.new_name())
+    copy_store(str(demo_db), url)
+    servers: list[subprocess.Popen[bytes]] = []
+    urls = []
+    for _ in range(2):
+        port = _free_port()
+        servers.append(
+            subprocess.Popen(
+                [str(Path(sys.executable).with_name("vista")), "serve", "--backend", url,
+                 "--port", str(port), "--log-level", "warning"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        yield url, urls
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(10)
+
+
+def test_one_winner_and_one_feed_across_two_server_processes(
+    two_servers: tuple[str, list[str]],
+) -> None:
+    url, (first, second) = two_servers
+    with open_backend(url, agent="admin") as admin:
+        assert admin.whoami().role is Role.ADMIN
+        giulia = admin.create_token("two-giulia", Role.OPERATOR, "giulia").token
+        marco = admin.create_token("two-marco", Role.OPERATOR, "marco").token
+    one, two = _connected(first, giulia), _connected(second, marco)
+    try:
+        cursor = two.changes(since=-1).cursor
+        for contact in one.queue(QueueQuery(unassigned=True), limit=5).contacts:
+            outcomes = _race((one, two), contact.id)
+            winners = [o for o in outcomes if isinstance(o, str)]
+            assert len(winners) == 1 and len(outcomes) == 2, outcomes
+            # both servers see the one winner
+            assert one.get_contact(contact.id).contact.assignee == winners[0]
+            assert two.get_contact(contact.id).contact.assignee == winners[0]
+        # giulia's write through the first server is in the feed the second serves
+        note = one.add_customer_note(1, "through the first server")
+        seen = two.changes(since=cursor, limit=500).changes
+        assert any(c.entity_id == 1 and c.action == "note" for c in seen), note
+    finally:
+        one.close()
+        two.close()
