@@ -4,8 +4,8 @@ script would: JSON fields, exit codes, admins only, a tamper named by verify."""
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import sqlite3
 from pathlib import Path
 
