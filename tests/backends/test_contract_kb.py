@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from backends.base import InvalidInput, NotFound, ReadOnly
+from backends.base import Capability, InvalidInput, NotFound, ReadOnly
 from backends.knowledge import parse_article
 from backends.models import Article, ContactStatus, QueueQuery
 from tests.backends.conftest import BackendFactory
+
+pytestmark = pytest.mark.needs(Capability.KNOWLEDGE)
 
 
 def _article(slug: str, lang: str, title: str, body: str, intents: str = "") -> Article:

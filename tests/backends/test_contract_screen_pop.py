@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from backends.base import InvalidInput, ReadOnly
+from backends.base import Capability, InvalidInput, ReadOnly
 from backends.models import CallState, ContactStatus, LookupKind
 from tests.backends.conftest import BackendFactory
 from tests.conftest import NOW
+
+pytestmark = pytest.mark.needs(Capability.CALLS)
 
 
 def _formats(e164: str) -> list[str]:

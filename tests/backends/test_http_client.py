@@ -189,7 +189,10 @@ def test_claim_race_between_operator_threads_has_one_winner_per_contact(served: 
         winner = winners[0][0]
         assert winners[0][1] == f"won:{winner}"
         losers = [r for n, r in outcomes if n != winner]
-        assert len(losers) == 3 and all(f"taken by {winner}" in r for r in losers), outcomes
+        # a loser is refused because the contact is taken, or because they hold as many
+        # contacts of its channel as their capacity allows (whichever the store checks first)
+        refused = all(f"taken by {winner}" in r or "at capacity" in r for r in losers)
+        assert len(losers) == 3 and refused, outcomes
         assert backends["giulia"].get_contact(cid).contact.assignee == winner
     for b in backends.values():
         b.close()
