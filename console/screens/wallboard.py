@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from backends.base import Backend
+from backends.base import Backend, Capability
 from backends.models import Channel
 from console.format import TIMEZONE, clock
 from console.widgets.kpis.panels import (
@@ -25,6 +25,7 @@ from console.widgets.kpis.panels import (
     KpisFailed,
     KpisLoaded,
     KpiTiles,
+    PresenceTable,
     read_kpis,
 )
 
@@ -76,6 +77,9 @@ class Wallboard(App[None]):
             with Vertical():
                 yield Static("Agent load", classes="wb-title", id="wb-agents-title")
                 yield AgentTable(compact=True)
+                if Capability.ROUTING in self.backend.capabilities:
+                    yield Static("Presence and skills", classes="wb-title", id="wb-presence-title")
+                    yield PresenceTable(id="wb-presence")
             with Vertical():
                 yield Static("At risk", classes="wb-title", id="wb-risk-title")
                 yield AtRiskTable(unmask=self.unmask)
@@ -124,6 +128,8 @@ class Wallboard(App[None]):
                 (f" · {over} over {r.max_open} open", "bold $error") if over else "",
             )
         )
+        for presence in self.query(PresenceTable):
+            presence.show(message.states)
         self.query_one(AtRiskTable).show(message.at_risk)
         self.query_one("#wb-risk-title", Static).update(
             Content.assemble(
