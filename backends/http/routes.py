@@ -164,6 +164,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     # -- identity resolution --
     Endpoint("GET", "/identity/suggestions", "identity_suggestions", "Possible duplicates."),
+    Endpoint("GET", "/identity/model", "identity_model", "The match model's levels and weights."),
+    Endpoint("POST", "/identity/model", "train_identity_model", "Train a new match model."),
     Endpoint(
         "POST",
         "/identity/suggestions/{suggestion_id}/reject",

@@ -33,10 +33,14 @@ class Verdict:
     decision: Decision
     points: float
     reasons: tuple[str, ...]
+    probability: float | None = None  # the match model's, when it decided
 
     @property
     def score(self) -> float:
-        """The points squashed into 0..1 (0.5 at the suggestion threshold's midpoint)."""
+        """The match probability; for the hand-set points, the points squashed into 0..1
+        (0.5 at the suggestion threshold's midpoint)."""
+        if self.probability is not None:
+            return self.probability
         return round(1 / (1 + math.exp(-(self.points - 5.5) / 1.5)), 3)
 
     @property

@@ -29,6 +29,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0006_search_prefix.sql",
     "0007_search_prefix6.sql",
     "0008_outbox.sql",
+    "0009_identity_model.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -399,6 +399,7 @@ def main() -> None:
         leftover.unlink(missing_ok=True)
     env = {**os.environ, "VISTA_AGENT": "bench"}
     base = [vista, "--backend", f"sqlite:///{db}"]
+    subprocess.run(base + ["db", "init"], check=True, env=env, stdout=subprocess.DEVNULL)
     runs = import_args(data)
     seconds = cpu = 0.0
     peak_main = peak_worker = 0

@@ -21,7 +21,9 @@ from backends.identity.features import Features
 from backends.identity.guards import EMPTY, Profile, namesakes
 from backends.identity.keys import probe_keys
 from backends.identity.matching import Decision, Verdict, score
+from backends.identity.model import Model, compare
 from backends.sqlite.identity import store as st
+from backends.sqlite.identity.model_store import load_model, load_term_shares
 from backends.sqlite.identity.writer import Record, Resolved, identity_rows, write_batch
 
 __all__ = ["Incoming", "Resolver", "identity_rows", "probe_keys"]
@@ -91,6 +93,24 @@ class Resolver:
         self._taken: set[int] = set()  # ids handed out in this batch (not in the table yet)
         self._top = 0
         self.workers: Any = None  # an import's `prepare.Workers`: golden profiles computed there
+        self.model: Model = load_model(db)
+
+    def _verdict(
+        self, f: Features, other: Features, common: bool, household: bool, busy: set[str]
+    ) -> Verdict:
+        """The pair's verdict: by the match model (its weight in bits as points, its
+        probability as score), or by the hand-set points when configured so."""
+        cfg = self.cfg
+        if cfg.matcher == "points":
+            return score(f, other, cfg, common, household)
+        m = compare(self.model, f, other, busy, household)
+        if m.probability >= cfg.link_probability:
+            decision = Decision.LINK
+        elif m.probability >= cfg.suggest_probability:
+            decision = Decision.SUGGEST
+        else:
+            decision = Decision.NONE
+        return Verdict(decision, m.weight, m.reasons, round(m.probability, 4))
 
     def _new_customer_id(self, hint: int | None) -> int:
         """A fresh customer id: `hint` when it is free, else one past every id seen."""
@@ -232,6 +252,16 @@ class Resolver:
                 cid = merged_into[cid]
             return cid
 
+        if cfg.matcher != "points":
+            names: dict[str, set[str]] = {"first_name": set(), "last_name": set()}
+            for fe in feats.values():
+                names["first_name"].add(fe.fk)
+                names["last_name"].add(fe.lk)
+            load_term_shares(db, self.model, names)
+        busy = {
+            key[1] for key, n in counts.items() if key[0] == "phone" and n > cfg.shared_phone_limit
+        }
+        sizes = st.customer_sizes(db, {c for c in cust_of.values() if c is not None})
         apart = st.ApartLinks(db)
         new_customers: set[int] = set()
         touched: set[int] = set()
@@ -256,7 +286,7 @@ class Resolver:
                     ocid = cust_of.get(other)
                     if ocid is None:
                         continue  # later in this batch: it will compare with us then
-                    v = score(f, feats[other], cfg, common, household)
+                    v = self._verdict(f, feats[other], common, household, busy)
                     decision = v.decision
                     if decision is Decision.NONE:
                         continue
@@ -264,6 +294,8 @@ class Resolver:
                     ocid = find(ocid)
                     if decision is Decision.LINK:
                         clash = profile.get(ocid, EMPTY).clash(f, cfg)
+                        if not clash and sizes.get(ocid, 0) >= cfg.review_size:
+                            clash = f"customer {ocid} has {sizes[ocid]} records (review)"
                         if clash:
                             why = f"{v.reason}, guard: {clash} elsewhere in customer {ocid}"
                             suggestions.append((pair[0], pair[1], v.score, why, self.now))
@@ -301,7 +333,22 @@ class Resolver:
                     if apart.between(own, cid, cust_of, find):
                         continue
                     keep, gone = (own, cid) if own < cid else (cid, own)
+                    if sizes.get(keep, 0) + sizes.get(gone, 0) > cfg.review_size:
+                        suggestions.append(
+                            (
+                                min(rid, other),
+                                max(rid, other),
+                                v.score,
+                                (
+                                    f"{v.reason}, guard: customers {own} and {cid} together "
+                                    f"would hold more than {cfg.review_size} records (review)"
+                                ),
+                                self.now,
+                            )
+                        )
+                        continue
                     merged_into[gone] = keep
+                    sizes[keep] = sizes.get(keep, 0) + sizes.pop(gone, 0)
                     joined = profile.setdefault(keep, Profile())
                     joined.update(profile.pop(gone, EMPTY))
                     if gone not in new_customers:
@@ -320,6 +367,7 @@ class Resolver:
                 )
             assert own is not None
             cust_of[rid] = own
+            sizes[own] = sizes.get(own, 0) + 1
             profile.setdefault(own, Profile()).add(f)
             touched.add(own)
         # settle: final customer of every record we looked at

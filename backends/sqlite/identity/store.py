@@ -338,3 +338,17 @@ def load_profiles(
         ):
             out[cid] = (json.loads(dobs), json.loads(firsts))
     return out
+
+
+def customer_sizes(db: sqlite3.Connection, customer_ids: Iterable[int]) -> dict[int, int]:
+    """customer id -> how many source records it holds."""
+    out: dict[int, int] = {}
+    for part in chunks(sorted(customer_ids)):
+        marks = ",".join("?" * len(part))
+        for cid, n in db.execute(
+            f"SELECT customer_id, count(*) FROM source_records WHERE customer_id IN ({marks}) "
+            f"GROUP BY customer_id",
+            part,
+        ):
+            out[cid] = n
+    return out
