@@ -50,8 +50,9 @@ DEFAULTS: dict[str, tuple[tuple[str, float, float], ...]] = {
     ),
     "email": (
         ("exact", 0.7, 0.0000001),
+        ("exact, a family's", 0.05, 0.0008),
         ("same local part", 0.05, 0.00001),
-        ("different", 0.25, 0.9999899),
+        ("different", 0.2, 0.9991899),
     ),
     "phone": (
         ("exact, personal", 0.65, 0.0000001),
@@ -98,7 +99,12 @@ LABELS: dict[str, tuple[str, ...]] = {
         "birth date one digit or day/month apart",
         "different birth date",
     ),
-    "email": ("same e-mail", "same e-mail user, other domain", "different e-mails"),
+    "email": (
+        "same e-mail",
+        "same family e-mail",
+        "same e-mail user, other domain",
+        "different e-mails",
+    ),
     "phone": ("same personal phone", "same landline", "different phones"),
     "street": ("same address", "same address (typed apart)", "different street"),
     "postcode": ("same postcode", "different postcode"),
@@ -267,14 +273,15 @@ def _street_level(a: Features, b: Features) -> int:
     return 1 if same_street(a.sk, b.sk) else 2
 
 
-def _email_level(a: list[str], b: list[str]) -> int:
+def _email_level(a: list[str], b: list[str], family: frozenset[str] | set[str]) -> int:
     if not a or not b:
         return MISSING
-    if not set(a).isdisjoint(b):
-        return 0
+    shared = set(a).intersection(b)
+    if shared:
+        return 1 if shared <= family else 0
     if not {e.split("@", 1)[0] for e in a}.isdisjoint(e.split("@", 1)[0] for e in b):
-        return 1
-    return 2
+        return 2
+    return 3
 
 
 def personal(value: str, busy: frozenset[str] | set[str]) -> bool:
@@ -315,10 +322,16 @@ def _city_level(a: str, b: str) -> int:
     return 1 if float(JaroWinkler.normalized_similarity(a, b)) >= 0.9 else 2
 
 
-def gamma(a: Features, b: Features, busy: frozenset[str] | set[str] = frozenset()) -> list[int]:
+def gamma(
+    a: Features,
+    b: Features,
+    busy: frozenset[str] | set[str] = frozenset(),
+    family: frozenset[str] | set[str] = frozenset(),
+) -> list[int]:
     """The level of each comparison (in `COMPARISONS` order; MISSING where a side lacks it).
 
-    `busy`: phones held by many records (a shared line even where the plan says personal).
+    `busy`: phones held by many records (a shared line even where the plan says personal);
+    `family`: e-mails held by records of several first names (a household's).
     """
     first = _name_level(a.fk, b.fk, True)
     last = _name_level(a.lk, b.lk, False)
@@ -328,7 +341,7 @@ def gamma(a: Features, b: Features, busy: frozenset[str] | set[str] = frozenset(
         first,
         last,
         _date_level(a.dob, b.dob),
-        _email_level(a.emails, b.emails),
+        _email_level(a.emails, b.emails, family),
         _phone_level(a, b, busy),
         _street_level(a, b),
         _exact(a.postal, b.postal),
@@ -351,11 +364,20 @@ class Match:
         return ", ".join(self.reasons)
 
 
+def family_emails(groups: Iterable[tuple[str, Iterable[Features]]]) -> set[str]:
+    """The e-mails (of `(e-mail, its holders)` groups) that records of several first names
+    hold: a household's, which say "one household" rather than "one person"."""
+    return {value for value, holders in groups if len({f.fk for f in holders if len(f.fk) > 1}) > 1}
+
+
 def household_context(g: list[int]) -> bool:
-    """First names (or birth dates) disagree while a household's things are shared."""
-    first, _last, dob, email, phone, street = g[0], g[1], g[2], g[3], g[4], g[5]
-    shares = street in (0, 1) or phone == 1 or email == 0
-    return shares and (first == 5 or dob == 2)
+    """First names, birth dates (or surnames, with no birth date agreeing) disagree while a
+    household's things (address, landline, e-mail) are shared."""
+    first, last, dob, email, phone, street = g[0], g[1], g[2], g[3], g[4], g[5]
+    shares = street in (0, 1) or phone == 1 or email in (0, 1)
+    # a surname changes (marriage) for one person: with a birth date agreeing it is no
+    # household, without one it is like another first name
+    return shares and (first == 5 or dob == 2 or (last == 3 and dob != 0))
 
 
 def probability(weight: float) -> float:
@@ -373,6 +395,7 @@ def compare(
     b: Features,
     busy: frozenset[str] | set[str] = frozenset(),
     namesakes: bool = False,
+    family: frozenset[str] | set[str] = frozenset(),
 ) -> Match:
     """Score a pair: the prior plus each level's weight plus the guards' evidence.
 
@@ -380,7 +403,7 @@ def compare(
     only one person has agrees (birth date, e-mail, personal phone, ids), the pair is at
     best one of the two.
     """
-    g = gamma(a, b, busy)
+    g = gamma(a, b, busy, family)
     total = model.prior_weight
     reasons: list[str] = []
     household = household_context(g)
@@ -402,14 +425,17 @@ def compare(
         for c in parts:
             if c != keep:
                 weights[c] = 0.0
-    if g[4] == 1 and weights.get("phone", 0) > 0:
-        address = sum(max(weights.get(c, 0.0), 0.0) for c in ADDRESS)
-        if address > 0:  # a landline and an address: one household, counted once
-            if address >= weights["phone"]:
-                weights["phone"] = 0.0
-            else:
-                for c in ADDRESS:
-                    weights[c] = min(weights.get(c, 0.0), 0.0)
+    # a landline, a family e-mail and an address all say "one household": counted once
+    home = {c: weights[c] for c in ADDRESS if weights.get(c, 0.0) > 0}
+    if g[4] == 1 and weights.get("phone", 0.0) > 0:
+        home["phone"] = weights["phone"]
+    if g[3] == 1 and weights.get("email", 0.0) > 0:
+        home["email"] = weights["email"]
+    if len(home) > 1:
+        best = max(home, key=lambda c: home[c])
+        for c in home:
+            if c != best:
+                weights[c] = 0.0
     for name, level in zip(COMPARISONS, g, strict=True):
         if level != MISSING:
             total += weights[name]

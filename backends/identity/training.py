@@ -123,6 +123,10 @@ RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
         ("first_name", "last_name", "birth_date"),
         ("email", "phone", "street", "postcode", "city", "visitor_id", "loyalty_card"),
     ),
+    (
+        ("first_name", "last_name", "street"),
+        ("birth_date", "email", "phone", "visitor_id", "loyalty_card"),
+    ),
 )
 
 

@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.keys import probe_keys
-from backends.identity.model import TF_FIELDS, Model, default_levels, default_model, gamma
+from backends.identity.model import (
+    TF_FIELDS,
+    Model,
+    default_levels,
+    default_model,
+    family_emails,
+    gamma,
+)
 from backends.identity.training import train
 from backends.sqlite.identity import store as st
 
@@ -111,7 +118,12 @@ def train_model(db: sqlite3.Connection, cfg: MatchConfig, now: int, seed: int = 
                     pairs.add((rid, other))
     others = _features(db, {b for _a, b in pairs} - mine.keys())
     others.update(mine)
-    blocked = [gamma(mine[a], others[b]) for a, b in pairs if b in others]
+    family = family_emails(
+        (key[1], [others[r] for r in rids if r in others])
+        for key, rids in holders.items()
+        if key[0] == "email"
+    )
+    blocked = [gamma(mine[a], others[b], frozenset(), family) for a, b in pairs if b in others]
     model = train(base, random_patterns, blocked, records, len(mine))
     model.trained_at = now
     db.execute(

@@ -21,7 +21,7 @@ from backends.identity.features import Features
 from backends.identity.guards import EMPTY, Profile, namesakes
 from backends.identity.keys import probe_keys
 from backends.identity.matching import Decision, Verdict, score
-from backends.identity.model import Model, compare
+from backends.identity.model import Model, compare, family_emails
 from backends.sqlite.identity import store as st
 from backends.sqlite.identity.model_store import load_model, load_term_shares
 from backends.sqlite.identity.writer import Record, Resolved, identity_rows, write_batch
@@ -96,14 +96,20 @@ class Resolver:
         self.model: Model = load_model(db)
 
     def _verdict(
-        self, f: Features, other: Features, common: bool, household: bool, busy: set[str]
+        self,
+        f: Features,
+        other: Features,
+        common: bool,
+        household: bool,
+        busy: set[str],
+        family: set[str],
     ) -> Verdict:
         """The pair's verdict: by the match model (its weight in bits as points, its
         probability as score), or by the hand-set points when configured so."""
         cfg = self.cfg
         if cfg.matcher == "points":
             return score(f, other, cfg, common, household)
-        m = compare(self.model, f, other, busy, household)
+        m = compare(self.model, f, other, busy, household, family)
         if m.probability >= cfg.link_probability:
             decision = Decision.LINK
         elif m.probability >= cfg.suggest_probability:
@@ -261,6 +267,11 @@ class Resolver:
         busy = {
             key[1] for key, n in counts.items() if key[0] == "phone" and n > cfg.shared_phone_limit
         }
+        family = family_emails(
+            (key[1], [feats[r] for r in rids if r in feats])
+            for key, rids in holders.items()
+            if key[0] == "email"
+        )
         sizes = st.customer_sizes(db, {c for c in cust_of.values() if c is not None})
         apart = st.ApartLinks(db)
         new_customers: set[int] = set()
@@ -286,7 +297,7 @@ class Resolver:
                     ocid = cust_of.get(other)
                     if ocid is None:
                         continue  # later in this batch: it will compare with us then
-                    v = self._verdict(f, feats[other], common, household, busy)
+                    v = self._verdict(f, feats[other], common, household, busy, family)
                     decision = v.decision
                     if decision is Decision.NONE:
                         continue
