@@ -365,9 +365,15 @@ class Match:
 
 
 def family_emails(groups: Iterable[tuple[str, Iterable[Features]]]) -> set[str]:
-    """The e-mails (of `(e-mail, its holders)` groups) that records of several first names
-    hold: a household's, which say "one household" rather than "one person"."""
-    return {value for value, holders in groups if len({f.fk for f in holders if len(f.fk) > 1}) > 1}
+    """The e-mails (of `(e-mail, its holders)` groups) that records of different first names
+    (not typos of each other) hold: a household's, which say "one household" rather than
+    "one person"."""
+    out: set[str] = set()
+    for value, holders in groups:
+        names = list({f.fk for f in holders if len(f.fk) > 1})
+        if any(_name_level(x, y, True) == 5 for i, x in enumerate(names) for y in names[i + 1 :]):
+            out.add(value)  # two first names that are no typo of each other
+    return out
 
 
 def household_context(g: list[int]) -> bool:

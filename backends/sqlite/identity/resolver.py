@@ -133,6 +133,22 @@ class Resolver:
         self._taken.add(self._top)
         return self._top
 
+    def _mean_weight(
+        self,
+        f: Features,
+        records: Any,
+        feats: dict[int, Features],
+        busy: set[str],
+        family: set[str],
+    ) -> float:
+        """The average match weight of `f` against `records` (those with features)."""
+        weights = [
+            compare(self.model, f, feats[r], busy, False, family).weight
+            for r in records
+            if r in feats and feats[r] is not f
+        ]
+        return sum(weights) / len(weights) if weights else 0.0
+
     # -- one batch -----------------------------------------------------------------
 
     def add_batch(self, items: list[Incoming], import_id: int | None = None) -> BatchResult:
@@ -273,6 +289,21 @@ class Resolver:
             if key[0] == "email"
         )
         sizes = st.customer_sizes(db, {c for c in cust_of.values() if c is not None})
+        # every record of each candidate customer, so a record joins a customer only if the
+        # match holds against the customer as a whole (average weight over its records)
+        members: dict[int, list[int]] = {}
+        for r, c in cust_of.items():
+            if c is not None:
+                members.setdefault(c, []).append(r)
+        whole = cfg.matcher != "points"
+        if whole:
+            small = [c for c, n in sizes.items() if n <= cfg.review_size]
+            missing = [(r, c) for r, c in st.customer_records(db, small) if r not in feats]
+            for r, (_c, fe) in st.load_features(db, {r for r, _c in missing}).items():
+                feats[r] = fe
+            for r, c in missing:
+                if r in feats:
+                    members.setdefault(c, []).append(r)
         apart = st.ApartLinks(db)
         new_customers: set[int] = set()
         touched: set[int] = set()
@@ -307,6 +338,10 @@ class Resolver:
                         clash = profile.get(ocid, EMPTY).clash(f, cfg)
                         if not clash and sizes.get(ocid, 0) >= cfg.review_size:
                             clash = f"customer {ocid} has {sizes[ocid]} records (review)"
+                        if not clash and whole:
+                            mean = self._mean_weight(f, members.get(ocid, ()), feats, busy, family)
+                            if mean < 0:
+                                clash = f"an average weight of {mean:+.1f} against the records"
                         if clash:
                             why = f"{v.reason}, guard: {clash} elsewhere in customer {ocid}"
                             suggestions.append((pair[0], pair[1], v.score, why, self.now))
@@ -360,6 +395,7 @@ class Resolver:
                         continue
                     merged_into[gone] = keep
                     sizes[keep] = sizes.get(keep, 0) + sizes.pop(gone, 0)
+                    members.setdefault(keep, []).extend(members.pop(gone, ()))
                     joined = profile.setdefault(keep, Profile())
                     joined.update(profile.pop(gone, EMPTY))
                     if gone not in new_customers:
@@ -379,6 +415,7 @@ class Resolver:
             assert own is not None
             cust_of[rid] = own
             sizes[own] = sizes.get(own, 0) + 1
+            members.setdefault(own, []).append(rid)
             profile.setdefault(own, Profile()).add(f)
             touched.add(own)
         # settle: final customer of every record we looked at

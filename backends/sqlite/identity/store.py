@@ -352,3 +352,14 @@ def customer_sizes(db: sqlite3.Connection, customer_ids: Iterable[int]) -> dict[
         ):
             out[cid] = n
     return out
+
+
+def customer_records(db: sqlite3.Connection, customer_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """(record id, customer id) of every source record of these customers."""
+    out: list[tuple[int, int]] = []
+    for part in chunks(sorted(customer_ids)):
+        marks = ",".join("?" * len(part))
+        out += db.execute(
+            f"SELECT id, customer_id FROM source_records WHERE customer_id IN ({marks})", part
+        ).fetchall()
+    return out
