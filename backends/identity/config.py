@@ -48,8 +48,8 @@ class MatchConfig:
     #: a customer with this many records takes no more automatic links: they become
     #: suggestions for review (a cluster that keeps growing is chaining people together)
     review_size: int = 30
-    #: an import trains the model when the store holds this many records and the model
-    #: was trained on fewer than half of them (`vista identity train` trains at any size)
+    #: an import trains the model (between batches) when the store holds this many records
+    #: and the model was trained on half of them or fewer (`vista identity train`: any time)
     train_min_records: int = 2000
     auto_threshold: float = 7.0  # points at or above: linked automatically
     suggest_threshold: float = 4.0  # points at or above (and below auto): a suggestion

@@ -229,3 +229,34 @@ def test_model_is_stored_trained_and_shown(tmp_path: Path) -> None:
     ).fetchone()[0]
     store.close()
     assert linked >= 790  # changed e-mails, same name, birth date and mobile: linked
+
+
+def test_a_record_joins_a_customer_only_if_it_holds_against_all_its_records(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "v.db", create=True)
+    home = {"street": "Via Verdi 3", "city": "Torino", "postal_code": "10121"}
+    sara = {"first_name": "Sara", "last_name": "Esposito", "mobile": "3331234567"}
+    _import(
+        tmp_path,
+        "crm",
+        [
+            {"id": "A", **sara, **home, "email": "se@tiscali.it", "loyalty_card": "L1"},
+            {"id": "B", **sara, "email": "sara@libero.it"},
+        ],
+        store,
+    )
+    # B's e-mail and a near surname, but against A: another card, e-mail, address
+    other = {"first_name": "Sara", "last_name": "Espinosa", "email": "sara@libero.it"}
+    _import(
+        tmp_path,
+        "webshop",
+        [{"id": "C", **other, "loyalty_card": "L2", "street": "Via Po 9", "city": "Roma"}],
+        store,
+    )
+    owners = dict(store.conn.execute("SELECT source_id, customer_id FROM source_records"))
+    reasons = [r[0] for r in store.conn.execute("SELECT reason FROM identity_suggestions")]
+    store.close()
+    assert owners["A"] == owners["B"]
+    assert owners["C"] != owners["A"]
+    assert any("against the records" in r for r in reasons)

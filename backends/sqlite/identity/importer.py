@@ -187,7 +187,7 @@ def _run(
             report.customers_created += r.customers_created
             report.auto_merges += r.auto_merges
             report.suggestions += r.suggestions
-            if resolver.model.version == 0 and cfg.matcher == "model" and needs_training(conn, cfg):
+            if cfg.matcher == "model" and needs_training(conn, cfg):
                 resolver.model = train_model(conn, cfg, now)  # the rest resolves with it
         else:
             created, updated, unattached = event_store.write_events(conn, source, batch, now)

@@ -23,8 +23,8 @@ from backends.identity.model import (
 from backends.identity.training import train
 from backends.sqlite.identity import store as st
 
-RANDOM_PAIRS = 30_000  # random record pairs counted for u
-SAMPLED_RECORDS = 6_000  # records whose blocked candidates EM runs on
+RANDOM_PAIRS = 20_000  # random record pairs counted for u
+SAMPLED_RECORDS = 5_000  # records whose blocked candidates EM runs on
 
 
 def load_model(db: sqlite3.Connection) -> Model:
@@ -134,7 +134,8 @@ def train_model(db: sqlite3.Connection, cfg: MatchConfig, now: int, seed: int = 
 
 
 def needs_training(db: sqlite3.Connection, cfg: MatchConfig) -> bool:
-    """Whether an import should train: enough records, and twice as many as last time."""
+    """Whether an import should train (between batches and at its end): enough records,
+    and twice as many as the model was trained on."""
     n = record_count(db)
     if n < cfg.train_min_records:
         return False
