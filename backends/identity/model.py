@@ -300,12 +300,13 @@ def _phone_level(a: Features, b: Features, busy: frozenset[str] | set[str]) -> i
     shared = [p for p, _k in a.phones if p in numbers]
     if any(personal(p, busy) for p in shared):
         return 0
-    if shared and not (
-        any(personal(p, busy) for p, _k in a.phones)
-        and any(personal(p, busy) for p, _k in b.phones)
-    ):
-        return 1  # a shared line, and not each their own personal phone
-    return 2
+    both = any(personal(p, busy) for p, _k in a.phones) and any(
+        personal(p, busy) for p, _k in b.phones
+    )
+    if both:
+        return 2  # each has a personal phone, and none is shared
+    # a shared line; or nothing shared, but a landline against a mobile says nothing
+    return 1 if shared else MISSING
 
 
 def _exact(a: str, b: str) -> int:

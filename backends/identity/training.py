@@ -180,6 +180,6 @@ def train(
         0,
         records,
         pairs,
-        model.tf,
+        {},  # term frequencies are read for the new counts
         dict(model.guards),
     )

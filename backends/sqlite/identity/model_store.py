@@ -46,7 +46,10 @@ def record_count(db: sqlite3.Connection) -> int:
 
 def load_term_shares(db: sqlite3.Connection, model: Model, names: dict[str, set[str]]) -> None:
     """Put the share of records holding each of `names` (field -> name keys) in `model.tf`
-    (a name counted by no training keeps the level's own weight)."""
+    (a name counted by no training keeps the level's own weight). The counts are those of
+    the model's training."""
+    if not model.version:
+        return  # the defaults: no counts yet
     total = max(model.records, 1)
     for fieldname, values in names.items():
         shares = model.tf.setdefault(fieldname, {})
@@ -89,7 +92,7 @@ def train_model(db: sqlite3.Connection, cfg: MatchConfig, now: int, seed: int = 
     records = len(ids)
     stored = load_model(db)
     # EM starts from (and an estimate that is not sane falls back to) the default m
-    base = Model(default_levels(), stored.prior, stored.version, tf=stored.tf)
+    base = Model(default_levels(), stored.prior, stored.version)
     count_terms(db)
     if records < 2:
         return base
