@@ -12,6 +12,7 @@ from backends.base import Backend, BackendFactory, InvalidInput
 ENV_BACKEND = "VISTA_BACKEND"
 ENV_AGENT = "VISTA_AGENT"
 ENV_TOKEN = "VISTA_TOKEN"
+ENV_READ_AUDIT = "VISTA_READ_AUDIT"
 
 
 def default_database() -> Path:
@@ -46,11 +47,16 @@ def open_backend(
     create: bool = False,
     token: str | None = None,
     inspect: bool = False,
+    origin: str = "console",
+    read_audit: bool | None = None,
 ) -> Backend:
     """Open the backend a URL names: `sqlite:///file.db`, a file path, or `http(s)://host:port`.
 
     `create` makes a missing store file; `inspect` (with `read_only`) opens a store file of
     an older schema too, to look inside it (`store_info`, `check_store`) without upgrading it.
+    `origin` (console, cli) is what a local store's audit trail records of the caller (a
+    server records its own); `read_audit` records every read of a customer's profile too
+    (None: when the environment variable VISTA_READ_AUDIT is 1).
 
     Raises:
         InvalidInput: an unknown URL scheme.
@@ -68,12 +74,16 @@ def open_backend(
     from backends.sqlite.backend import SQLiteBackend
 
     path = local_path(url)
+    if read_audit is None:
+        read_audit = os.environ.get(ENV_READ_AUDIT, "") in ("1", "true", "yes", "on")
     return SQLiteBackend(
         path,
         agent=agent or default_agent(),
         read_only=read_only,
         create=create,
         inspect=inspect and read_only,
+        origin=origin,
+        read_audit=read_audit,
     )
 
 
@@ -82,6 +92,7 @@ def open_factory(
     *,
     clock: Callable[[], datetime] | None = None,
     create: bool = False,
+    read_audit: bool = True,
 ) -> BackendFactory:
     """What a server holds to serve the store a URL names: the store as any agent.
 
@@ -97,8 +108,8 @@ def open_factory(
 
     path = local_path(url)
     if clock is None:
-        return SQLiteBackends(path, create=create)
-    return SQLiteBackends(path, clock=clock, create=create)
+        return SQLiteBackends(path, create=create, read_audit=read_audit)
+    return SQLiteBackends(path, clock=clock, create=create, read_audit=read_audit)
 
 
 def local_path(

@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING, Protocol, Self
 from backends.models import (
     Agent,
     AgentLoad,
+    AgentState,
     AtRiskContact,
+    AuditCheck,
+    AuditPage,
     ChangeBatch,
     Channel,
     Contact,
@@ -30,6 +33,7 @@ from backends.models import (
     CustomerFacts,
     CustomerHit,
     CustomerView,
+    ErasureReport,
     EventKind,
     FieldProvenance,
     IdentityJournalEntry,
@@ -37,10 +41,15 @@ from backends.models import (
     IdentitySuggestion,
     ImportResult,
     InboundResult,
+    IntentGuess,
+    IntentReport,
     KpiBucket,
     KpiReport,
+    LegalHold,
     Message,
     NewToken,
+    PersonalDataExport,
+    Presence,
     Priority,
     QueuePage,
     QueueQuery,
@@ -140,6 +149,9 @@ class Capability(enum.Flag):
     TOKENS = enum.auto()  # `tokens`, `create_token`, `revoke_token` (for this user: admins)
     INSPECT = enum.auto()  # `store_info`, `check_store`: the store is a file to look inside
     OUTBOX = enum.auto()  # `outbox()`: the queue a dispatcher sends replies from
+    AUDIT = enum.auto()  # `audit_log`, `verify_audit` (for this user: admins)
+    PERSONAL_DATA = enum.auto()  # `export_customer`, `erase_customer`, `set_legal_hold` (admins)
+    ROUTING = enum.auto()  # agents' skills and presence, routing, intents (see "routing")
 
 
 class Backend(ABC):
@@ -302,8 +314,13 @@ class Backend(ABC):
         """
 
     @abstractmethod
-    def templates(self) -> tuple[Template, ...]:
-        """Every canned reply template, sorted by name."""
+    def templates(self, retired: bool = False) -> tuple[Template, ...]:
+        """Every canned reply template, sorted by name; retired ones only with `retired`."""
+
+    def store_id(self) -> str:
+        """The store's own id (a UUID made when the store was created or upgraded): the
+        same for every path or URL it is reached by, different for every other store."""
+        raise Unavailable(f"{type(self).__name__} does not support store_id")
 
     @abstractmethod
     def changes(self, since: int = 0, limit: int = 500) -> ChangeBatch:
@@ -401,6 +418,27 @@ class Backend(ABC):
                 variable left unfilled, or a channel rule is broken.
         """
 
+    def retry_message(self, message_id: int) -> Message:
+        """Send a failed reply again: back to QUEUED, due now, with a fresh round of
+        attempts (the change feed reports it, as any delivery change).
+
+        The new attempt's idempotency key is fresh when the provider refused the
+        message (or accepted it and reported it failed), so no provider mistakes it for
+        the old one; it stays the same when the attempts went unanswered, so a
+        provider that took one after all recognises the duplicate.
+        Returns:
+            The message, delivery QUEUED and no failure.
+        Raises:
+            NotFound: no message with this id.
+            InvalidInput: the message is not a reply (an inbound message or a note), or
+                it is WhatsApp free text and the 24-hour window has closed since.
+            Conflict: the reply is not failed (queued, sent, delivered or read), or its
+                contact is held by another agent.
+            ReadOnly: writes are not allowed (a supervisor, a read-only store).
+            Unavailable: this backend keeps no outbox.
+        """
+        raise Unavailable(f"{type(self).__name__} keeps no outbox to send from again")
+
     @abstractmethod
     def add_note(
         self, contact_id: int, body: str, *, idempotency_key: str | None = None
@@ -422,6 +460,77 @@ class Backend(ABC):
             InvalidInput: unknown or read-only field, or a malformed value.
             Conflict: `expected_version` is stale.
         """
+
+    def set_consent(self, customer_id: int, channel: str, granted: bool) -> Customer:
+        """Record the customer's consent on `channel` (email, sms, whatsapp, phone) as told to
+        me now: its source is `agent:NAME` and its time now, and it wins over an older
+        imported value (the newest consent wins). The change goes on the timeline.
+
+        Raises:
+            InvalidInput: not a consent channel (the message names them).
+            NotFound: no such customer.
+        """
+        raise Unavailable(f"{type(self).__name__} does not support set_consent")
+
+    # -- templates (writes: admins) -------------------------------------------------
+
+    def add_template(
+        self,
+        name: str,
+        body: str,
+        *,
+        channel: str | None = None,
+        language: str = "",
+        html: str | None = None,
+    ) -> Template:
+        """A new canned reply template (not approved for WhatsApp until `approve_template`).
+
+        Raises:
+            InvalidInput: a malformed name, an empty body, an unknown channel or language.
+            Conflict: a template of that name exists (retired ones too).
+            Forbidden: the user is not an admin.
+        """
+        raise Unavailable(f"{type(self).__name__} does not support add_template")
+
+    def edit_template(
+        self,
+        name: str,
+        *,
+        body: str | None = None,
+        channel: str | None = None,
+        language: str | None = None,
+        html: str | None = None,
+    ) -> Template:
+        """Change a template (None: leave that part). A new body withdraws a WhatsApp approval:
+        the provider approved the old words.
+
+        Raises:
+            NotFound: no template of that name.
+            InvalidInput: an empty body, an unknown channel or language.
+            Forbidden: the user is not an admin.
+        """
+        raise Unavailable(f"{type(self).__name__} does not support edit_template")
+
+    def approve_template(self, name: str, provider_name: str) -> Template:
+        """Mark a template approved by the WhatsApp provider under `provider_name` (the name
+        the provider knows it by): it may then go out outside the 24-hour window.
+
+        Raises:
+            NotFound: no template of that name.
+            InvalidInput: an empty or malformed provider name, a retired template, or one
+                for a channel other than WhatsApp.
+            Forbidden: the user is not an admin.
+        """
+        raise Unavailable(f"{type(self).__name__} does not support approve_template")
+
+    def retire_template(self, name: str) -> Template:
+        """Retire a template: kept for the history of what was sent, never offered or sent again.
+
+        Raises:
+            NotFound: no template of that name.
+            Forbidden: the user is not an admin.
+        """
+        raise Unavailable(f"{type(self).__name__} does not support retire_template")
 
     # -- supervisor KPIs (reads only; see the README's KPI definitions) ------------
     # Not abstract so that a backend can land before its KPIs; it then says so.
@@ -679,6 +788,148 @@ class Backend(ABC):
         """
         raise Unavailable(f"{type(self).__name__} has no outbox here: its server dispatches")
 
+    # -- agents, presence, routing and intents (optional: ROUTING) ----------------------
+    # Agents are managed by admins; an agent sets their own presence. Routing offers a new
+    # contact to an online operator with the skill and room on its channel (longest idle
+    # first); claiming and assigning never take an agent past their capacity.
+
+    def add_agent(
+        self,
+        name: str,
+        display_name: str = "",
+        role: Role = Role.OPERATOR,
+        *,
+        intents: tuple[str, ...] = (),
+        languages: tuple[str, ...] = (),
+        channels: tuple[Channel, ...] = (),
+        capacity: dict[str, int] | None = None,
+    ) -> Agent:
+        """Register an agent who may then act on the store.
+
+        Args:
+            name: the login name (letters, digits, . _ - @; max 64).
+            display_name: the name people see (default: `name`).
+            role: operator, supervisor (read-only) or admin.
+            intents, languages, channels: skills routing matches (empty: any).
+            capacity: the agent's own limit per channel (others: the routing rules').
+        Raises:
+            InvalidInput: a malformed name, skill or capacity.
+            Conflict: an agent with this name exists.
+            Forbidden: the user is not an admin (a local store without an admin lets its
+                owner add the first agents).
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not manage agents")
+
+    def edit_agent(
+        self,
+        name: str,
+        *,
+        display_name: str | None = None,
+        role: Role | None = None,
+        intents: tuple[str, ...] | None = None,
+        languages: tuple[str, ...] | None = None,
+        channels: tuple[Channel, ...] | None = None,
+        capacity: dict[str, int] | None = None,
+    ) -> Agent:
+        """Change an agent: each argument given replaces that value (None: unchanged); this
+        is how an admin moves an operator between skills.
+
+        Raises:
+            NotFound: no such agent (the message names the known ones).
+            InvalidInput, Forbidden, ReadOnly: as `add_agent`.
+        """
+        raise Unavailable(f"{type(self).__name__} does not manage agents")
+
+    def disable_agent(self, name: str, *, disabled: bool = True) -> Agent:
+        """Disable an agent (or enable them again with `disabled=False`): a disabled agent
+        can no longer act, and is never offered contacts; what they did is kept.
+
+        Raises:
+            NotFound: no such agent. Forbidden: not an admin, or disabling yourself.
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not manage agents")
+
+    def set_presence(self, presence: Presence, agent: str | None = None) -> AgentState:
+        """Set an agent's presence (default: mine): only ONLINE agents are offered new
+        contacts; an online agent idle past the rules' away_after_minutes counts as AWAY.
+        Coming online offers the waiting contacts at once.
+
+        Raises:
+            NotFound: no such agent. Forbidden: another agent's presence, unless an admin.
+            InvalidInput: an unknown presence. ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not route contacts")
+
+    def agent_states(self) -> tuple[AgentState, ...]:
+        """Every enabled operator and admin as routing sees them now: effective presence,
+        contacts held and capacity per channel, skills; sorted by name."""
+        raise Unavailable(f"{type(self).__name__} does not route contacts")
+
+    def route_waiting(self, limit: int = 100) -> tuple[Contact, ...]:
+        """Offer waiting unassigned contacts, in queue order, to available operators with
+        the skill and room (longest idle first).
+
+        Args:
+            limit: look at most at this many waiting contacts (1..1000).
+        Returns:
+            The contacts that were assigned.
+        Raises:
+            ReadOnly: writes are not allowed. InvalidInput: limit out of range.
+        """
+        raise Unavailable(f"{type(self).__name__} does not route contacts")
+
+    def set_intent(
+        self, contact_id: int, intent: str, *, expected_version: int | None = None
+    ) -> Contact:
+        """Correct a contact's intent: an operator's label, used as training data.
+
+        Raises:
+            NotFound: no such contact. InvalidInput: a malformed intent name.
+            Conflict: `expected_version` is stale. ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not classify intents")
+
+    def classify(self, text: str) -> IntentGuess:
+        """The intent and language Vista gives a message with these words (nothing stored).
+
+        Raises:
+            InvalidInput: empty text.
+        """
+        raise Unavailable(f"{type(self).__name__} does not classify intents")
+
+    def train_intents(self) -> IntentReport:
+        """Train the intent model from the store's labelled contacts (resolved contacts with
+        an operator's or an import's intent, and every correction) and use it from now on.
+
+        Returns:
+            The training report, with cross-validated accuracy per intent.
+        Raises:
+            InvalidInput: too few labelled contacts. Forbidden: not an admin.
+            ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not classify intents")
+
+    def intent_report(self) -> IntentReport | None:
+        """The report of the model in use, or None when the keyword rules classify alone."""
+        raise Unavailable(f"{type(self).__name__} does not classify intents")
+
+    def routing_rules(self) -> str:
+        """The routing rules in effect, as TOML text (see backends/routing/defaults.toml)."""
+        raise Unavailable(f"{type(self).__name__} does not route contacts")
+
+    def set_routing_rules(self, text: str) -> str:
+        """Replace the routing rules (TOML text; empty: back to the defaults).
+
+        Returns:
+            The rules in effect now.
+        Raises:
+            InvalidInput: the text is not a valid rules file (the error names the problem).
+            Forbidden: not an admin. ReadOnly: writes are not allowed.
+        """
+        raise Unavailable(f"{type(self).__name__} does not route contacts")
+
     # -- administration: imports, API tokens, the store itself ----------------------
     # Optional: a backend declares what it does with IMPORT, TOKENS and INSPECT.
 
@@ -768,6 +1019,93 @@ class Backend(ABC):
         """
         raise Unavailable(f"{type(self).__name__} does not keep API tokens")
 
+    # -- audit trail and personal data (admins) ---------------------------------------
+
+    def audit_log(
+        self,
+        *,
+        customer_id: int | None = None,
+        agent: str | None = None,
+        since: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> AuditPage:
+        """A page of the audit trail, newest first: every write (with the before and
+        after values of each changed field) and every read of a customer's profile.
+
+        Args:
+            customer_id: only entries about this customer.
+            agent: only entries by this agent (an inbound message is credited to
+                `channel:<name>`, the dispatcher to `dispatcher`).
+            since: only entries from this time on.
+            cursor: continue after the page that returned it.
+            limit: 1 to 1000 entries.
+        Raises:
+            Forbidden: the user is not an admin.
+            InvalidInput: a limit out of range, or a cursor this backend did not make.
+            Unavailable: this backend keeps no audit trail.
+        """
+        raise Unavailable(f"{type(self).__name__} keeps no audit trail")
+
+    def verify_audit(self) -> AuditCheck:
+        """Walk the audit trail's hash chain from its first entry.
+
+        Returns:
+            ok, how many entries were checked, and the first broken entry with the problem.
+        Raises:
+            Forbidden: the user is not an admin.
+            Unavailable: this backend keeps no audit trail.
+        """
+        raise Unavailable(f"{type(self).__name__} keeps no audit trail")
+
+    def export_customer(self, customer_id: int) -> PersonalDataExport:
+        """Everything held on one person (profile with provenance, source records,
+        identities, timeline, contacts and messages, consents, audit entries about
+        them), with a summary for people. Recorded in the audit trail.
+
+        Raises:
+            NotFound: no such customer.
+            Forbidden: the user is not an admin.
+            Unavailable: this backend does not manage personal data.
+        """
+        raise Unavailable(f"{type(self).__name__} does not export personal data")
+
+    def erase_customer(self, customer_id: int) -> ErasureReport:
+        """Anonymise one person everywhere (profile, source records, identities, messages,
+        search index, outbox), keeping the non-personal facts KPIs count (contacts,
+        times, channels, scores). The audit trail records that it happened, not what;
+        a later import of one of their source records is held (see the README).
+
+        Raises:
+            NotFound: no such customer.
+            Conflict: the customer is under a legal hold, or already erased.
+            ReadOnly: writes are not allowed.
+            Forbidden: the user is not an admin.
+            Unavailable: this backend does not manage personal data.
+        """
+        raise Unavailable(f"{type(self).__name__} does not erase personal data")
+
+    def set_legal_hold(self, customer_id: int, held: bool) -> LegalHold:
+        """Put a customer under a legal hold (they cannot be erased) or lift it.
+
+        Raises:
+            NotFound: no such customer.
+            ReadOnly: writes are not allowed.
+            Forbidden: the user is not an admin.
+            Unavailable: this backend does not manage personal data.
+        """
+        raise Unavailable(f"{type(self).__name__} does not manage legal holds")
+
+    def legal_hold(self, customer_id: int) -> LegalHold:
+        """Whether a customer is under a legal hold.
+
+        Raises:
+            NotFound: no such customer.
+            Forbidden: the user is not an admin.
+            Unavailable: this backend does not manage legal holds.
+        """
+        raise Unavailable(f"{type(self).__name__} does not manage legal holds")
+
     def store_info(self) -> StoreInfo:
         """The store's schema version, size and row counts per table.
 
@@ -790,9 +1128,19 @@ class Backend(ABC):
 class BackendFactory(Protocol):
     """Opens one store as any agent: what a server holds to serve it (see `open_factory`)."""
 
-    def __call__(self, agent: str, *, read_only: bool = False, role: Role | None = None) -> Backend:
+    def __call__(
+        self,
+        agent: str,
+        *,
+        read_only: bool = False,
+        role: Role | None = None,
+        token: str | None = None,
+        origin: str = "api",
+    ) -> Backend:
         """The store as `agent`; with `role`, acting with that role (a verified token's)
-        whatever the store's agents table says. Backends may be shared: never close one.
+        whatever the store's agents table says; `token` (the API token's name) and
+        `origin` (api, webhook, dispatcher) are what the audit trail records of the
+        caller. Backends may be shared: never close one.
 
         Raises:
             Unavailable: the store cannot be opened.
@@ -814,6 +1162,7 @@ WRITE_METHODS: tuple[str, ...] = (
     "set_priority",
     "snooze",
     "reply",
+    "retry_message",
     "add_note",
     "add_customer_note",
     "edit_profile",
@@ -825,4 +1174,19 @@ WRITE_METHODS: tuple[str, ...] = (
     "import_file",
     "create_token",
     "revoke_token",
+    "erase_customer",
+    "set_legal_hold",
+    "set_consent",
+    "add_template",
+    "edit_template",
+    "approve_template",
+    "retire_template",
+    "add_agent",
+    "edit_agent",
+    "disable_agent",
+    "set_presence",
+    "route_waiting",
+    "set_intent",
+    "train_intents",
+    "set_routing_rules",
 )

@@ -162,6 +162,7 @@ class ChangeEntity(StrEnum):
     CONTACT = "contact"
     CUSTOMER = "customer"
     MESSAGE = "message"
+    AGENT = "agent"  # added, edited, disabled, presence (the action names the agent)
 
 
 # --------------------------------------------------------------------------
@@ -265,6 +266,16 @@ class FieldConflict(Model, frozen=True):
     values: Mapping[str, str]  # source -> value
 
 
+class Consent(Model, frozen=True):
+    """A customer's consent on one channel, and where it came from: the source that said so
+    (an imported source system, or `agent:NAME` for a change made in Vista) and when."""
+
+    channel: str
+    granted: bool
+    source: str = ""
+    at: datetime | None = None
+
+
 class Customer(Model, frozen=True):
     """The golden profile: one person, merged from every source."""
 
@@ -286,6 +297,12 @@ class Customer(Model, frozen=True):
     churn_risk: bool = False
     unhappy: bool = False
     identities: tuple[Identity, ...] = ()
+    #: each channel's consent with its source and time (`consents` says yes or no)
+    consent_log: tuple[Consent, ...] = ()
+    #: computed from orders, complaints, surveys and contacts (backends/values.py)
+    churn_score: float = 0.0  # 0..1
+    churn_reasons: tuple[str, ...] = ()
+    next_action: str = ""
     sources: tuple[SourceRecord, ...] = ()
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -408,6 +425,8 @@ class Contact(Model, frozen=True):
     snoozed_until: datetime | None = None
     last_inbound_at: datetime | None = None
     version: int = 1
+    language: str = ""  # ISO 639-1 code of the customer's words, '' when unknown
+    intent_source: str = ""  # who set `intent`: model, rules, agent (a correction), '' (import)
 
     def sla_state(self, now: datetime, at_risk_seconds: int = 900) -> SlaState:
         """The first-response SLA: the clock stops at the first reply (or resolution),
@@ -467,12 +486,79 @@ class ContactDetail(Model, frozen=True):
     messages: tuple[Message, ...]
 
 
+class Presence(StrEnum):
+    """Whether an operator takes new work: only ONLINE operators are offered contacts."""
+
+    ONLINE = "online"
+    AWAY = "away"  # set, or online but idle past the rules' away_after_minutes
+    OFFLINE = "offline"
+
+
+class ChannelCapacity(Model, frozen=True):
+    """An agent's own limit of contacts held at once on one channel."""
+
+    channel: Channel
+    limit: int
+
+
 class Agent(Model, frozen=True):
-    """An operator, supervisor or admin."""
+    """An operator, supervisor or admin, with the skills routing matches contacts to.
+
+    Empty `intents`, `languages` or `channels` mean any (a generalist)."""
 
     name: str
     display_name: str
     role: Role
+    intents: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    channels: tuple[Channel, ...] = ()
+    capacity: tuple[ChannelCapacity, ...] = ()  # own limits; other channels: the rules'
+    presence: Presence = Presence.OFFLINE  # as set; see AgentState for the effective one
+    disabled: bool = False
+
+    @property
+    def limits(self) -> dict[str, int]:
+        """The agent's own limits as channel -> number."""
+        return {c.channel.value: c.limit for c in self.capacity}
+
+
+class AgentState(Model, frozen=True):
+    """An agent as routing sees them now, for the Supervisor screen and `vista agents board`."""
+
+    agent: Agent
+    presence: Presence  # effective: ONLINE turns AWAY after the rules' idle limit
+    held: Mapping[str, int]  # contacts held per channel (unresolved, not snoozed)
+    capacity: Mapping[str, int]  # limit per channel (the agent's own, else the rules')
+    last_active_at: datetime | None = None
+    idle_since: datetime | None = None  # when work was last given to them (or they came online)
+
+
+class IntentGuess(Model, frozen=True):
+    """What Vista makes of a message: its intent (and where that came from) and language."""
+
+    intent: str
+    source: str  # model, rules (keywords) or none
+    confidence: float
+    language: str  # ISO 639-1, '' when the words do not say
+
+
+class IntentScore(Model, frozen=True):
+    """How well one intent is recognised: the share of its samples cross-validation got right."""
+
+    intent: str
+    samples: int
+    accuracy: float | None = None  # None: too few samples to learn
+
+
+class IntentReport(Model, frozen=True):
+    """The outcome of training the intent model from the store's labelled contacts."""
+
+    trained_at: datetime
+    samples: int
+    folds: int
+    accuracy: float
+    intents: tuple[IntentScore, ...]
+    seconds: float = 0.0
 
 
 _VARIABLE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_.]*)\}")
@@ -488,6 +574,8 @@ class Template(Model, frozen=True):
     language: str = ""
     whatsapp_approved: bool = False  # may be sent outside WhatsApp's 24-hour window
     html: str | None = None  # an HTML alternative for e-mail, with the same variables
+    provider_name: str = ""  # its name at the WhatsApp provider (set when approved)
+    retired: bool = False  # kept for history, offered and sent no more
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -845,6 +933,7 @@ class ImportResult(Model, frozen=True):
     seconds: float = 0.0
     import_id: int = 0
     bad_rows: tuple[BadRow, ...] = ()
+    held: int = 0  # rows of erased people's source records, held back (not imported)
 
 
 class StoreInfo(Model, frozen=True):
@@ -856,3 +945,88 @@ class StoreInfo(Model, frozen=True):
     size_bytes: int
     journal_mode: str
     tables: Mapping[str, int] = msgspec.field(default_factory=dict)  # table -> rows
+
+
+# --------------------------------------------------------------------------
+# Audit trail and personal data (GDPR)
+
+
+class Origin(StrEnum):
+    """Where an action came from, as the audit trail records it."""
+
+    CONSOLE = "console"
+    CLI = "cli"
+    API = "api"
+    IMPORT = "import"
+    DISPATCHER = "dispatcher"
+    WEBHOOK = "webhook"
+
+
+class AuditEntry(Model, frozen=True):
+    """One entry of the audit trail: who did what to which object, when.
+
+    `changes` maps each changed field to `[before, after]`; it is empty for a read,
+    for an action without field values, and after the person it was about was erased
+    (`erased` is then True)."""
+
+    seq: int
+    at: datetime
+    agent: str
+    role: str
+    token: str
+    origin: str
+    action: str
+    object_type: str
+    object_id: str
+    customer_id: int | None = None
+    changes: Mapping[str, tuple[Any, Any]] = msgspec.field(default_factory=dict)
+    detail: Mapping[str, Any] = msgspec.field(default_factory=dict)
+    erased: bool = False
+    hash: str = ""
+
+
+class AuditPage(Model, frozen=True):
+    """A page of the audit trail, newest first; `next_cursor` continues with older ones."""
+
+    entries: tuple[AuditEntry, ...]
+    next_cursor: str | None = None
+
+
+class AuditCheck(Model, frozen=True):
+    """The result of walking the audit trail's hash chain."""
+
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    problem: str = ""
+
+
+class LegalHold(Model, frozen=True):
+    """Whether a customer is under a legal hold (then they cannot be erased)."""
+
+    customer_id: int
+    held: bool
+    at: datetime | None = None
+    by: str = ""
+
+
+class PersonalDataExport(Model, frozen=True):
+    """Everything Vista holds on one person: `summary` for people, `data` the sections
+    (profile, provenance, source_records, identities, timeline, contacts, messages,
+    consents, audit, legal_hold) as plain JSON values."""
+
+    customer_id: int
+    generated_at: datetime
+    summary: tuple[str, ...]
+    data: Mapping[str, Any] = msgspec.field(default_factory=dict)
+
+
+class ErasureReport(Model, frozen=True):
+    """What erasing a person did: how many rows of each kind were anonymised or removed,
+    and the contacts whose local drafts a front end should drop."""
+
+    customer_id: int
+    at: datetime
+    counts: Mapping[str, int] = msgspec.field(default_factory=dict)
+    contact_ids: tuple[int, ...] = ()
+    wal_cleared: bool = True  # False: a reader kept old pages in the write-ahead log

@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Iterable
 
-from backends.models import Agent, Contact, Customer, CustomerFacts
+from backends.models import Agent, Channel, Contact, Customer, CustomerFacts, Template
 
 VARIABLE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_.]*)\}")
 
@@ -133,3 +133,16 @@ def matches(body: str, template_body: str) -> bool:
     # split() alternates literal text and variable names
     pattern = "".join(re.escape(p) if i % 2 == 0 else _PARAMETER for i, p in enumerate(parts))
     return re.fullmatch(pattern, body) is not None
+
+
+def offered(templates: Iterable[Template], channel: Channel | None) -> tuple[Template, ...]:
+    """The templates a reply on `channel` may use: not retired, meant for that channel (or
+    any), and approved when they are WhatsApp templates (WhatsApp sends only what its
+    provider approved). `channel` None: every usable template."""
+    return tuple(
+        t
+        for t in templates
+        if not t.retired
+        and (channel is None or t.channel in (None, channel))
+        and (t.channel is not Channel.WHATSAPP or t.whatsapp_approved)
+    )

@@ -373,6 +373,15 @@ def main() -> None:
         sections["http"] = lambda: http_bench.run(db, args.runs, RESULTS_LIST)
     except ImportError:
         pass
+    try:
+        from bench import webhook_bench
+
+        sections["webhook"] = lambda: webhook_bench.run(db, args.runs, RESULTS_LIST)
+    except ImportError:
+        pass
+    from bench import routing_bench
+
+    sections["routing"] = lambda: routing_bench.run(args.runs, RESULTS_LIST)
     wanted = [s for s in args.only.split(",") if s] or list(sections)
     for name in wanted:
         print(f"[{name}]", file=sys.stderr, flush=True)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from textual.binding import Binding
 
 from backends.base import Capability
-from backends.models import Agent, Contact, Role
+from backends.models import Agent, Contact, EventKind, Role, TimelineEvent
 
 
 class ActionSpec(NamedTuple):
@@ -55,6 +55,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "identity_review", "I", "Identities", "app", "identity", "review suggestions", show=False
     ),
+    ActionSpec(
+        "presence",
+        "A",
+        "Presence",
+        "app",
+        "presence",
+        "cycle online, away, offline",
+        mutating=True,
+        show=False,
+    ),
     # -- contact (queue item) actions
     ActionSpec("claim", "c", "Claim", "workspace", "contact", "claim", mutating=True),
     ActionSpec("release", "x", "Release", "workspace", "contact", "release", mutating=True),
@@ -67,6 +77,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("reopen", "u", "Reopen", "workspace", "contact", "reopen", mutating=True),
     ActionSpec("next_contact", "n", "Next", "workspace", "queue", "next contact"),
     ActionSpec("compose", "i", "Reply", "workspace", "contact", "write reply"),
+    ActionSpec(
+        "set_intent",
+        "g",
+        "Intent",
+        "workspace",
+        "contact",
+        "correct intent",
+        mutating=True,
+        show=False,
+    ),
     ActionSpec(
         "template", "ctrl+t", "Template", "workspace", "reply", "insert template", show=False
     ),
@@ -176,6 +196,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("open_event", "d", "Detail", "workspace", "timeline", "open event detail"),
     ActionSpec(
+        "retry_reply",
+        "R",
+        "Retry send",
+        "workspace",
+        "timeline",
+        "send failed reply again",
+        mutating=True,
+    ),
+    ActionSpec(
         "toggle_layout", "w", "Layout", "workspace", "view", "toggle wide layout", show=False
     ),
     ActionSpec(
@@ -199,6 +228,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("toggle_note", "ctrl+o", "Note/reply", "composer", "reply", "toggle private note"),
     ActionSpec("cycle_reply_channel", "ctrl+g", "Channel", "composer", "reply", "change channel"),
     ActionSpec("leave", "escape", "Leave", "composer", "reply", "leave composer", palette=False),
+    # -- event detail screen
+    ActionSpec(
+        "retry_reply",
+        "R",
+        "Retry send",
+        "event",
+        "event",
+        "send failed reply again",
+        mutating=True,
+        palette=False,
+    ),
     # -- identity review screen (suggested duplicates)
     ActionSpec("merge", "m", "Merge", "identity", "identity", "merge B into A", mutating=True),
     ActionSpec("reject", "x", "Reject", "identity", "identity", "reject suggestion", mutating=True),
@@ -217,6 +257,8 @@ NEEDS: dict[str, Capability] = {
     "supervisor": Capability.KPIS,
     "identity_review": Capability.IDENTITY,
     "provenance": Capability.IDENTITY,
+    "presence": Capability.ROUTING,
+    "set_intent": Capability.ROUTING,
 }
 
 
@@ -256,6 +298,18 @@ def bound_to(owner: str, key: str, keymap: dict[str, str]) -> ActionSpec | None:
         if spec.owner == owner and key in keymap.get(spec.id, spec.key).split(","):
             return spec
     return None
+
+
+def failed_reply(event: TimelineEvent | None) -> int | None:
+    """The message id of `event` when it is a reply whose delivery failed (one an operator
+    may send again); None for anything else."""
+    if event is None or event.kind is not EventKind.REPLY:
+        return None
+    payload = event.payload or {}
+    message_id = payload.get("message_id")
+    if payload.get("delivery") != "failed" or not isinstance(message_id, int):
+        return None
+    return message_id
 
 
 def held_by_other(contact: Contact | None, me: str, agent: Agent | None) -> str | None:

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import select
 import sys
+import time
 from typing import Any, ClassVar
 
+from textual import events, work
 from textual.app import App
 from textual.binding import BindingType
 
+from backends.models import Presence
 from console import actions, lazy
 from console.host import VistaHost
 from console.screens.workspace import WorkspaceScreen
 from themes import DEFAULT_THEME, STYLESHEET, THEME_NAMES, THEMES
+
+#: While I am online, a key pressed this long after the last one tells the store I am still
+#: here (an online operator idle past the routing rules' limit counts as away).
+HEARTBEAT_SECONDS = 60.0
 
 
 class VistaApp(VistaHost):
@@ -32,6 +39,8 @@ class VistaApp(VistaHost):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._themes_ready = False
+        self._presence: Presence | None = None  # as last set from this console
+        self._heartbeat = 0.0
         for theme in THEMES:
             self.register_theme(theme)
         chosen = self.settings.theme
@@ -104,6 +113,52 @@ class VistaApp(VistaHost):
         """The identity review screen: suggested duplicates to merge or reject."""
         if self.screen.id != "identity":
             self.push_screen(lazy.identity_screen())
+
+    async def on_event(self, event: events.Event) -> None:
+        if (
+            isinstance(event, events.Key)
+            and self._presence is Presence.ONLINE
+            and time.monotonic() - self._heartbeat > HEARTBEAT_SECONDS
+        ):
+            self._heartbeat = time.monotonic()
+            self._still_here()
+        await super().on_event(event)
+
+    @work(thread=True, exclusive=True, group="heartbeat", exit_on_error=False)
+    def _still_here(self) -> None:
+        """Online and at the keyboard: keeps me from counting as away (and offers me what
+        waits); a failure is left for the next key."""
+        try:
+            self.backend.set_presence(Presence.ONLINE)
+        except Exception:  # noqa: BLE001, S110 - a missed heartbeat only ages my activity
+            pass
+
+    def action_presence(self) -> None:
+        """Cycle my presence online -> away -> offline: only online operators get contacts."""
+        self._set_presence(self.backend.whoami().presence)
+
+    @work(thread=True, exclusive=True, group="presence", exit_on_error=False)
+    def _set_presence(self, current: Presence) -> None:
+        order = (Presence.ONLINE, Presence.AWAY, Presence.OFFLINE)
+        wanted = order[(order.index(current) + 1) % 3] if current in order else Presence.ONLINE
+        if self._presence is not None:
+            wanted = order[(order.index(self._presence) + 1) % 3]
+        try:
+            state = self.backend.set_presence(wanted)
+        except Exception as error:  # noqa: BLE001 - shown, the console goes on
+            self.call_from_thread(
+                self.notify, str(error), title="Presence", severity="error", markup=False
+            )
+            return
+        self._presence = state.presence
+        self._heartbeat = time.monotonic()
+        self.call_from_thread(
+            self.notify,
+            f"You are {state.presence.value}"
+            + (": new contacts come to you" if state.presence is Presence.ONLINE else ""),
+            title="Presence",
+            markup=False,
+        )
 
     def show_customer(self, customer_id: int) -> None:
         """Back to the workspace (closing the dialogs over it) with this customer open."""

@@ -19,7 +19,7 @@ from textual.dom import DOMNode
 
 from backends.base import Backend, Capability
 from backends.models import utcnow
-from console.settings import Drafts, Settings
+from console.settings import Drafts, Settings, draft_scope
 
 if TYPE_CHECKING:
     from console.widgets.queue.first_page import FirstPage
@@ -45,7 +45,7 @@ class VistaHost(App[None]):
         self.now: Callable[[], datetime] = clock or utcnow
         self.poll_interval = poll_interval
         self.settings = Settings.load(settings_path)
-        self.drafts = Drafts(self.settings.drafts_path, scope=backend.location)
+        self.drafts = Drafts(self.settings.drafts_path, scope=draft_scope(backend))
         self.capabilities = backend.capabilities  # what the console offers: see actions.NEEDS
         self.read_only: bool = Capability.WRITE not in self.capabilities
         agent = backend.whoami()

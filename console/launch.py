@@ -28,6 +28,7 @@ def open_console(url: str | None, agent: str | None, token: str | None, read_onl
             read_only=read_only,
             create=not url,
         )
+        backend.whoami()  # an unknown --agent (or login) stops here, naming the known ones
     except VistaError as e:
         sys.stderr.write(f"vista: error: {e.message}\n")
         raise SystemExit(e.exit_code) from None

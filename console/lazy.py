@@ -144,3 +144,10 @@ def late_panes(me: str, now: Callable[[], datetime], drafts: Drafts | None) -> L
         detail=EventDetail(id="inline-detail"),
         composer=Composer(drafts, id="composer") if drafts is not None else None,
     )
+
+
+def known_intents() -> tuple[str, ...]:
+    """The intents of the default routing rules' keyword list (for the intent picker)."""
+    from backends.routing import rules
+
+    return tuple(rules.cached(rules.default_text()).keywords)

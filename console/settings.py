@@ -19,6 +19,8 @@ from typing import Any
 
 from platformdirs import user_config_dir
 
+from backends.base import Backend, VistaError
+
 
 def default_settings_path() -> Path:
     """settings.json in the user's config directory for Vista."""
@@ -130,10 +132,19 @@ class Draft:
     template: str | None = None
 
 
+def draft_scope(backend: Backend) -> str:
+    """What drafts are kept under: the store's own id, the same whatever path or URL it is
+    opened by and different for every other store (its location, for a backend without)."""
+    try:
+        return f"store:{backend.store_id()}"
+    except VistaError:
+        return backend.location
+
+
 class Drafts:
     """Unsent replies per contact, stored in drafts.json next to the settings.
 
-    Keys are "<scope>#<contact id>", the scope being the backend's location, so a
+    Keys are "<scope>#<contact id>", the scope being the store's id (`draft_scope`), so a
     draft never shows up on the contact with the same id in another database.
     """
 

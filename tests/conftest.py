@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from backends import ENV_AGENT
 from console.demo import generate
+
+# A store refuses an agent it does not know; the demo's operator is "demo" (as `make run`
+# opens it), so a `vista` run by a test without --agent acts as demo, not as the login.
+os.environ.setdefault(ENV_AGENT, "demo")
 
 #: The frozen "now" of every test database and of the backends' clocks.
 NOW = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)

@@ -34,6 +34,8 @@ class Outbound:
     template: str | None = None
     template_language: str = ""
     template_parameters: tuple[str, ...] = ()
+    #: why it may not go out (no consent on this channel); the dispatcher fails it unsent
+    refused: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,7 @@ class Outbox(Protocol):
 
     def retry(self, message_id: int, reason: str, due_at: float) -> None: ...
 
-    def failed(self, message_id: int, reason: str) -> None: ...
+    def failed(self, message_id: int, reason: str, *, refused: bool = True) -> None: ...
 
     def counts(self) -> OutboxCounts: ...
 

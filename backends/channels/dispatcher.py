@@ -146,6 +146,10 @@ class Dispatcher:
         return [self._send(m) for m in messages]
 
     def _send(self, message: Outbound) -> str:
+        if message.refused:  # checked again before sending: consent may have been withdrawn
+            self.outbox.failed(message.message_id, message.refused)
+            self._report(message, "failed", message.refused)
+            return "failed"
         connector = self._connector(message.channel)
         try:
             receipt = connector.send(message)
@@ -166,7 +170,7 @@ class Dispatcher:
         reason = error.reason
         if not error.permanent:
             reason = f"gave up after {message.attempt} attempts: {reason}"
-        self.outbox.failed(message.message_id, reason)
+        self.outbox.failed(message.message_id, reason, refused=error.permanent)
         self._report(message, "failed", reason)
         return "failed"
 

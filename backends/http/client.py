@@ -96,6 +96,9 @@ class HTTPBackend(Backend):
         | Capability.INBOUND
         | Capability.IMPORT
         | Capability.TOKENS
+        | Capability.AUDIT
+        | Capability.PERSONAL_DATA
+        | Capability.ROUTING
     )
 
     def __init__(
@@ -159,7 +162,9 @@ class HTTPBackend(Backend):
         if self._read_only or not me.role.can_write:
             caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT)
         if me.role is not Role.ADMIN:  # the server manages tokens and imports for admins
-            caps &= ~(Capability.TOKENS | Capability.IMPORT)
+            caps &= ~(
+                Capability.TOKENS | Capability.IMPORT | Capability.AUDIT | Capability.PERSONAL_DATA
+            )
         return caps
 
     def close(self) -> None:
@@ -236,8 +241,8 @@ class HTTPBackend(Backend):
     def get_contact(self, contact_id: int) -> ContactDetail:
         return self._call("get_contact", contact_id)  # type: ignore[no-any-return]
 
-    def templates(self) -> tuple[Template, ...]:
-        return self._call("templates")  # type: ignore[no-any-return]
+    def templates(self, retired: bool = False) -> tuple[Template, ...]:
+        return self._call("templates", retired=retired)  # type: ignore[no-any-return]
 
     def claim(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
         return self._call("claim", contact_id, expected_version=expected_version)  # type: ignore[no-any-return]
@@ -281,6 +286,9 @@ class HTTPBackend(Backend):
         self, contact_id: int, body: str, *, idempotency_key: str | None = None
     ) -> Message:
         return self._call("add_note", contact_id, body, idempotency_key=idempotency_key)  # type: ignore[no-any-return]
+
+    def retry_message(self, message_id: int) -> Message:
+        return self._call("retry_message", message_id)  # type: ignore[no-any-return]
 
     def add_customer_note(self, customer_id: int, body: str) -> TimelineEvent:
         return self._call("add_customer_note", customer_id, body)  # type: ignore[no-any-return]

@@ -125,6 +125,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/queue/count", "queue_count", "How many contacts match the filters."),
     Endpoint("GET", "/contacts/{contact_id}", "get_contact", "A contact with its messages."),
     Endpoint("GET", "/templates", "templates", "Canned reply templates."),
+    Endpoint("GET", "/store", "store_id", "The store's own id (a UUID)."),
     Endpoint(
         "GET",
         "/changes",
@@ -153,8 +154,34 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/contacts/{contact_id}/snooze", "snooze", "Snooze a contact."),
     Endpoint("POST", "/contacts/{contact_id}/replies", "reply", "Reply to the customer."),
     Endpoint("POST", "/contacts/{contact_id}/notes", "add_note", "A private note on a contact."),
+    Endpoint(
+        "POST",
+        "/messages/{message_id}/retry",
+        "retry_message",
+        "Send a failed reply again (back to queued).",
+    ),
     Endpoint("POST", "/customers/{customer_id}/notes", "add_customer_note", "A customer note."),
     Endpoint("PATCH", "/customers/{customer_id}/profile", "edit_profile", "Correct a field."),
+    Endpoint(
+        "PUT",
+        "/customers/{customer_id}/consents/{channel}",
+        "set_consent",
+        "Record a consent given or withdrawn on one channel.",
+        roles=_WRITERS,
+    ),
+    # -- templates (admins manage them) --
+    Endpoint("POST", "/templates", "add_template", "Add a reply template.", roles=_ADMIN),
+    Endpoint("PATCH", "/templates/{name}", "edit_template", "Change a template.", roles=_ADMIN),
+    Endpoint(
+        "POST",
+        "/templates/{name}/approve",
+        "approve_template",
+        "Mark a template approved by the WhatsApp provider.",
+        roles=_ADMIN,
+    ),
+    Endpoint(
+        "POST", "/templates/{name}/retire", "retire_template", "Retire a template.", roles=_ADMIN
+    ),
     Endpoint(
         "POST",
         "/inbound",
@@ -192,12 +219,97 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "split_customer",
         "Move source records into a customer of their own.",
     ),
+    # -- agents, presence, routing and intents --
+    Endpoint("POST", "/agents", "add_agent", "Register an agent (admins).", roles=_ADMIN),
+    Endpoint(
+        "PATCH",
+        "/agents/{name}",
+        "edit_agent",
+        "Change an agent: name, role, skills, capacity (admins).",
+        roles=_ADMIN,
+    ),
+    Endpoint(
+        "POST",
+        "/agents/{name}/disable",
+        "disable_agent",
+        "Disable (or enable) an agent (admins).",
+        roles=_ADMIN,
+    ),
+    Endpoint(
+        "PUT",
+        "/presence",
+        "set_presence",
+        "Set my presence (an admin may set another agent's).",
+        roles=_WRITERS,
+    ),
+    Endpoint(
+        "GET",
+        "/routing/agents",
+        "agent_states",
+        "Every operator's presence, load, capacity and skills now.",
+    ),
+    Endpoint(
+        "POST",
+        "/routing/run",
+        "route_waiting",
+        "Offer waiting contacts to available operators.",
+        roles=_WRITERS,
+    ),
+    Endpoint("GET", "/routing/rules", "routing_rules", "The routing rules in effect (TOML)."),
+    Endpoint(
+        "PUT", "/routing/rules", "set_routing_rules", "Replace the routing rules.", roles=_ADMIN
+    ),
+    Endpoint(
+        "PUT",
+        "/contacts/{contact_id}/intent",
+        "set_intent",
+        "Correct a contact's intent (training data).",
+    ),
+    Endpoint("GET", "/intents/classify", "classify", "The intent and language of a text."),
+    Endpoint(
+        "POST", "/intents/train", "train_intents", "Train the intent model (admins).", roles=_ADMIN
+    ),
+    Endpoint("GET", "/intents/report", "intent_report", "The report of the model in use."),
     # -- administration (admins only) --
     Endpoint("GET", "/tokens", "tokens", "Every API token (never the secret).", roles=_ADMIN),
     Endpoint(
         "POST", "/tokens", "create_token", "Create a token; the answer shows it once.", roles=_ADMIN
     ),
     Endpoint("DELETE", "/tokens/{name}", "revoke_token", "Revoke a token by name.", roles=_ADMIN),
+    Endpoint(
+        "GET", "/audit", "audit_log", "The audit trail, newest first (cursor paging).", roles=_ADMIN
+    ),
+    Endpoint(
+        "GET", "/audit/verify", "verify_audit", "Walk the audit trail's hash chain.", roles=_ADMIN
+    ),
+    Endpoint(
+        "GET",
+        "/customers/{customer_id}/export",
+        "export_customer",
+        "Everything held on one person (GDPR access), with a summary.",
+        roles=_ADMIN,
+    ),
+    Endpoint(
+        "POST",
+        "/customers/{customer_id}/erase",
+        "erase_customer",
+        "Anonymise one person everywhere (GDPR erasure); refused under a legal hold.",
+        roles=_ADMIN,
+    ),
+    Endpoint(
+        "GET",
+        "/customers/{customer_id}/legal-hold",
+        "legal_hold",
+        "Whether a customer is under a legal hold.",
+        roles=_ADMIN,
+    ),
+    Endpoint(
+        "PUT",
+        "/customers/{customer_id}/legal-hold",
+        "set_legal_hold",
+        "Set or lift a customer's legal hold.",
+        roles=_ADMIN,
+    ),
     Endpoint(
         "POST",
         "/imports",

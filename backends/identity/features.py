@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from backends.consent import CONSENT_FIELDS, parse_consent
 from backends.identity import normalise as n
+from backends.identity.events import parse_time
 
 #: Vista's canonical customer fields: columns named like these need no mapping.
 CANONICAL_FIELDS: tuple[str, ...] = (
@@ -33,6 +35,12 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "visitor_id",
     "loyalty_card",
     "updated_at",
+    # consent per channel (yes/no, true/false, 1/0, opt-in/opt-out) and when it was given
+    "consent_email",
+    "consent_sms",
+    "consent_whatsapp",
+    "consent_phone",
+    "consent_at",
 )
 #: Canonical fields that may hold several values (a list, or several mapped columns).
 MULTI_FIELDS = frozenset({"email", "phone", "mobile", "landline", "whatsapp"})
@@ -64,6 +72,9 @@ class Features:
     visitor_id: str = ""
     loyalty_card: str = ""
     source: str = ""  # the source system (set when stored)
+    #: channel -> [granted, when (unix seconds; 0: the record's own time)]; stored last, so
+    #: features stored before consents were imported read back without them
+    consents: dict[str, list[Any]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # values dropped as junk/invalid
 
     def to_json(self) -> list[Any]:
@@ -224,6 +235,9 @@ def extract(canonical: dict[str, Any], region: str = "IT") -> Features:
             if value not in seen:
                 seen.add(value)
                 phones.append((value, kind))
+    consents: dict[str, list[Any]] = {}
+    if any(get(name) not in (None, "") for name in CONSENT_FIELDS):
+        consents = _consents(get, problems)
     street, sk = _memo("street", get("street"), _street)
     city, ck = _memo("city", get("city"), _city)
     return Features(
@@ -249,5 +263,27 @@ def extract(canonical: dict[str, Any], region: str = "IT") -> Features:
         n.text(get("visitor_id")),
         _memo("upper", get("loyalty_card"), _upper),
         "",
+        consents,
         problems,
     )
+
+
+def _consents(get: Any, problems: list[str]) -> dict[str, list[Any]]:
+    """channel -> [granted, when] of a record's consent fields (unreadable ones in `problems`)."""
+    at = 0
+    raw_at = get("consent_at")
+    if raw_at not in (None, ""):
+        at = parse_time(raw_at) or 0
+        if not at:
+            problems.append(f"consent_at {raw_at!r}")
+    out: dict[str, list[Any]] = {}
+    for name, channel in CONSENT_FIELDS.items():
+        raw = get(name)
+        if raw is None or raw == "":
+            continue
+        granted = parse_consent(raw)
+        if granted is None:
+            problems.append(f"{name} {raw!r}")
+            continue
+        out[channel.value] = [granted, at]
+    return out

@@ -118,6 +118,7 @@ def compute_golden(cfg: MatchConfig, now: int, jobs: list[GoldenJob]) -> list[Go
                     values["language"],
                     values["segment"],
                     values["tier"],
+                    dumps(values.get("consents") or {}),
                     dumps(prov),
                     now,
                     min(m.at for m in group),

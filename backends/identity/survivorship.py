@@ -8,6 +8,7 @@ the values that lost. A correction by an agent (`agent:NAME`) survives recomputa
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +106,10 @@ def golden(
         values, provenance = _golden_one(members[0], cfg)
     else:
         values, provenance = _golden_many(members, cfg)
+    consents, consent_prov = golden_consents(members, previous, previous_values)
+    if consents:
+        values["consents"] = consents
+        provenance.update(consent_prov)
     if previous and previous_values:
         for name, prov in previous.items():
             if (
@@ -114,6 +119,46 @@ def golden(
                 and name in previous_values
             ):
                 values[name] = previous_values[name]
+                provenance[name] = prov
+    return values, provenance
+
+
+def golden_consents(
+    members: list[Member],
+    previous: dict[str, Any] | None = None,
+    previous_values: dict[str, Any] | None = None,
+) -> tuple[dict[str, bool], dict[str, Any]]:
+    """(channel -> granted, provenance `consent_<channel>`): on each channel the newest
+    consent wins, by the time the source gave for it (`consent_at`) or else the record's
+    time; a consent an agent recorded in Vista wins over anything older."""
+    found: dict[str, list[tuple[int, int, bool, Member]]] = {}
+    for m in members:
+        for channel, (granted, at) in m.features.consents.items():
+            found.setdefault(channel, []).append((at or m.at, m.record_id, bool(granted), m))
+    values: dict[str, bool] = {}
+    provenance: dict[str, Any] = {}
+    for channel, options in found.items():
+        at, _rid, granted, m = max(options, key=lambda o: (o[0], o[1]))
+        values[channel] = granted
+        provenance[f"consent_{channel}"] = {
+            "source": m.source,
+            "source_id": m.source_id,
+            "record_id": m.record_id,
+            "at": at,
+            "losers": sorted({o[2] for o in options if o[2] is not granted}),
+        }
+    if previous and previous_values:
+        stored = previous_values.get("consents") or "{}"
+        kept = json.loads(stored) if isinstance(stored, str) else dict(stored)
+        for name, prov in previous.items():
+            if not (name.startswith("consent_") and isinstance(prov, dict)):
+                continue
+            channel = name.removeprefix("consent_")
+            if not str(prov.get("source", "")).startswith("agent:") or channel not in kept:
+                continue
+            mine = provenance.get(name)
+            if mine is None or int(prov.get("at") or 0) >= int(mine["at"]):
+                values[channel] = bool(kept[channel])
                 provenance[name] = prov
     return values, provenance
 

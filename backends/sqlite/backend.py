@@ -9,7 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from backends import channels, limits, templating
+import msgspec
+
+from backends import channels, consent, limits, templating
 from backends.base import (
     Backend,
     Capability,
@@ -18,10 +20,14 @@ from backends.base import (
     InvalidInput,
     NotFound,
     ReadOnly,
+    Unavailable,
 )
 from backends.models import (
     OPEN_STATUSES,
     Agent,
+    AuditCheck,
+    AuditEntry,
+    AuditPage,
     Change,
     ChangeBatch,
     ChangeEntity,
@@ -34,11 +40,15 @@ from backends.models import (
     CustomerHit,
     Delivery,
     Direction,
+    ErasureReport,
     EventKind,
     ImportResult,
     InboundResult,
+    LegalHold,
     Message,
     NewToken,
+    Origin,
+    PersonalDataExport,
     Priority,
     QueuePage,
     QueueQuery,
@@ -49,10 +59,15 @@ from backends.models import (
     TimelineEvent,
     TimelinePage,
     TokenInfo,
+    to_builtins,
     utcnow,
 )
-from backends.sqlite import deferred, rows, wal
+from backends.sqlite import audit, deferred, gdpr, routing, rows, wal
+from backends.sqlite import consents as consent_store
 from backends.sqlite import outbox as outbox_store
+from backends.sqlite import templates as template_store
+from backends.sqlite import values as computed
+from backends.sqlite.agents import AgentOps, unknown_agent
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.identity.backend_ops import IdentityOps
 from backends.sqlite.search import first_keystroke, fts_query, rank_key
@@ -60,6 +75,7 @@ from backends.sqlite.stats import StatsQueries
 from backends.sqlite.store import Store
 from backends.sqlite.tokens import TokenStore
 from backends.text import plain
+from backends.values import check_choice
 
 #: A contact whose SLA falls due within this many seconds is "at risk".
 AT_RISK_SECONDS = 15 * 60
@@ -86,7 +102,7 @@ def _limit(limit: int, high: int = 500) -> int:
     return limit
 
 
-class SQLiteBackend(StatsQueries, IdentityOps, Backend):
+class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, Backend):
     """Vista's embedded store. Thread-safe: one connection per thread."""
 
     CAPABILITIES = (
@@ -100,6 +116,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         | Capability.OUTBOX
         | Capability.TOKENS
         | Capability.INSPECT
+        | Capability.AUDIT
+        | Capability.PERSONAL_DATA
+        | Capability.ROUTING
     )
 
     def __init__(
@@ -113,6 +132,10 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         inspect: bool = False,
         clock: Callable[[], datetime] = utcnow,
         import_workers: int | None = None,
+        origin: str = Origin.CONSOLE.value,
+        token: str | None = None,
+        read_audit: bool = False,
+        audit_store: Store | None = None,
     ) -> None:
         """The store as `agent`.
 
@@ -120,12 +143,19 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             store: an open `Store`, shared (its own mode applies; `close` leaves it
                 open), or the path of a file to open (with `read_only`, `create` and
                 `inspect` as `Store` takes them; `close` closes it).
-            agent: who acts; an agent missing from the agents table works as an operator.
+            agent: who acts: an agent of the agents table (an unknown or disabled one is
+                refused, naming the known ones); on a store without agents yet, its owner
+                works as an operator.
             role: act with this role whatever the agents table says (a server passes
                 its verified token's role).
             clock: the current time, for writes and the queue's SLA filters.
             import_workers: processes that prepare an import's rows (None: by file
                 size; 0: in this process, as a server wants).
+            origin: where this backend's calls come from (console, cli, api, webhook),
+                and `token` the API token's name: both go into the audit trail.
+            read_audit: record every read of a customer's profile in the audit trail
+                (into `audit_store` when this store is read-only, as a server's
+                supervisors' is; a read-only file without one records nothing).
         """
         if isinstance(store, Store):
             self.store, self._owns_store = store, False
@@ -137,6 +167,10 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         self._role = role
         self._agent: Agent | None = None
         self._import_workers = import_workers
+        self._origin = Origin(origin).value
+        self._token = token or ""
+        self._read_audit = read_audit
+        self._audit_store = audit_store
 
     # -- identity --------------------------------------------------------------
 
@@ -149,18 +183,33 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             self.store.close()
 
     def whoami(self) -> Agent:
+        """The acting agent. An agent the store does not know is refused (a mistyped
+        --agent must not become a new operator), except on a store without any agent yet,
+        whose owner works as an operator, and for a server's verified token (`role`).
+
+        Raises:
+            NotFound: no such agent (the message names the known ones).
+            Forbidden: the agent is disabled.
+        """
         if self._agent is None:
             with self.store.read() as db:
                 row = db.execute(
-                    "SELECT name, display_name, role FROM agents WHERE name = ?",
-                    (self._agent_name,),
+                    "SELECT * FROM agents WHERE name = ?", (self._agent_name,)
                 ).fetchone()
-            if row is None:  # the owner of a local file works as an operator
+                if (
+                    row is None
+                    and self._role is None
+                    and db.execute("SELECT 1 FROM agents LIMIT 1").fetchone() is not None
+                ):
+                    raise unknown_agent(db, self._agent_name)
+            if row is None:  # the owner of a new local file, or a token's agent
                 me = Agent(self._agent_name, self._agent_name, Role.OPERATOR)
             else:
-                me = Agent(row["name"], row["display_name"], Role(row["role"]))
+                me = routing.agent(row)
+                if me.disabled:
+                    raise Forbidden(f"agent {me.name} is disabled (an admin enables them)")
             if self._role is not None:
-                me = Agent(me.name, me.display_name, Role(self._role))
+                me = msgspec.structs.replace(me, role=Role(self._role))
             self._agent = me
         return self._agent
 
@@ -171,15 +220,41 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         if self.store.read_only or not me.role.can_write:
             caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT | Capability.OUTBOX)
         if me.role is not Role.ADMIN:
-            caps &= ~Capability.TOKENS
+            caps &= ~(Capability.TOKENS | Capability.AUDIT | Capability.PERSONAL_DATA)
         return caps
+
+    def actor(self, me: Agent | None = None) -> audit.Actor:
+        """Who acts, as the audit trail records it."""
+        me = me or self.whoami()
+        return audit.Actor(me.name, me.role.value, self._token, self._origin)
+
+    def _audit_read(self, customer_id: int, what: str) -> None:
+        """Record a read of a customer's data, when read audit is on."""
+        if self._read_audit:
+            self._record_read(customer_id, audit.READ_ACTION, {"what": what})
+
+    def _record_read(self, customer_id: int, action: str, detail: dict[str, Any]) -> None:
+        """An audit entry for a read, in its own transaction: into `audit_store` when this
+        store is read-only (a server's supervisors); a read-only file records nothing."""
+        store = self._audit_store or (None if self.store.read_only else self.store)
+        if store is None:
+            return
+        with store.write() as db:
+            audit.record(
+                db,
+                self.actor(),
+                rows.to_ts(self.clock()),
+                action,
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                detail=detail,
+            )
 
     def agents(self) -> tuple[Agent, ...]:
         with self.store.read() as db:
-            found = db.execute(
-                "SELECT name, display_name, role FROM agents ORDER BY name"
-            ).fetchall()
-        return tuple(Agent(r["name"], r["display_name"], Role(r["role"])) for r in found)
+            found = db.execute("SELECT * FROM agents ORDER BY name").fetchall()
+        return tuple(routing.agent(r) for r in found)
 
     # -- customers ------------------------------------------------------------
 
@@ -267,6 +342,12 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         return tuple(hits)
 
     def get_customer(self, customer_id: int) -> Customer:
+        customer = self._customer(customer_id)
+        self._audit_read(customer_id, "profile")
+        return customer
+
+    def _customer(self, customer_id: int) -> Customer:
+        """`get_customer` without the read audit (the backend's own reads)."""
         with self.store.read() as db:
             row = db.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
             if row is None:
@@ -517,10 +598,135 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             ).fetchall()
         return ContactDetail(contact, tuple(rows.message(m) for m in msgs))
 
-    def templates(self) -> tuple[Template, ...]:
+    def templates(self, retired: bool = False) -> tuple[Template, ...]:
         with self.store.read() as db:
-            found = db.execute("SELECT * FROM templates ORDER BY name").fetchall()
+            found = db.execute(
+                "SELECT * FROM templates WHERE ? OR NOT retired ORDER BY name", (int(retired),)
+            ).fetchall()
         return tuple(rows.template(r) for r in found)
+
+    def store_id(self) -> str:
+        with self.store.read() as db:
+            row = db.execute("SELECT value FROM store_meta WHERE key = 'store_id'").fetchone()
+        if row is None:
+            raise Unavailable(f"database {self.store.path} has no store id")
+        return str(row[0])
+
+    def set_consent(self, customer_id: int, channel: str, granted: bool) -> Customer:
+        me = self._writer()
+        try:
+            which = consent.consent_channel(channel)
+        except ValueError as e:
+            raise InvalidInput(str(e)) from e
+        now = rows.to_ts(self.clock())
+        with self.store.write() as db:
+            old = consent_store.set_consent(db, customer_id, which, bool(granted), me.name, now)
+            self._ensure_agent(db, me, now)
+            word = "given" if granted else "withdrawn"
+            self._add_event(
+                db,
+                customer_id,
+                now,
+                EventKind.PROFILE_CHANGE,
+                which.value,
+                f"{which.value} consent {word} by {me.name}",
+                {
+                    "field": f"consent_{which.value}",
+                    "old": old,
+                    "new": bool(granted),
+                    "author": me.name,
+                },
+            )
+            self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "consent", me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "consent",
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                changes={f"consent_{which.value}": [old, bool(granted)]},
+            )
+        return self.get_customer(customer_id)
+
+    def add_template(
+        self,
+        name: str,
+        body: str,
+        *,
+        channel: str | None = None,
+        language: str = "",
+        html: str | None = None,
+    ) -> Template:
+        me = self._writer()
+        self._admin("add templates")
+        with self.store.write() as db:
+            before = self._template_fields(db, name)
+            template = template_store.add(db, name, body, channel, language, html)
+            self._audit_template(db, me, "template-add", before, template)
+            return template
+
+    def edit_template(
+        self,
+        name: str,
+        *,
+        body: str | None = None,
+        channel: str | None = None,
+        language: str | None = None,
+        html: str | None = None,
+    ) -> Template:
+        me = self._writer()
+        self._admin("edit templates")
+        with self.store.write() as db:
+            before = self._template_fields(db, name)
+            template = template_store.edit(db, name, body, channel, language, html)
+            self._audit_template(db, me, "template-edit", before, template)
+            return template
+
+    def approve_template(self, name: str, provider_name: str) -> Template:
+        me = self._writer()
+        self._admin("approve templates")
+        with self.store.write() as db:
+            before = self._template_fields(db, name)
+            template = template_store.approve(db, name, provider_name)
+            self._audit_template(db, me, "template-approve", before, template)
+            return template
+
+    def retire_template(self, name: str) -> Template:
+        me = self._writer()
+        self._admin("retire templates")
+        with self.store.write() as db:
+            before = self._template_fields(db, name)
+            template = template_store.retire(db, name)
+            self._audit_template(db, me, "template-retire", before, template)
+            return template
+
+    @staticmethod
+    def _template_fields(db: sqlite3.Connection, name: str) -> dict[str, Any]:
+        """A template's fields as the audit trail compares them ({} when there is none)."""
+        try:
+            return dict(to_builtins(template_store.read(db, name)))
+        except NotFound:
+            return {}
+
+    def _audit_template(
+        self,
+        db: sqlite3.Connection,
+        me: Agent,
+        action: str,
+        before: dict[str, Any],
+        template: Template,
+    ) -> None:
+        audit.record(
+            db,
+            self.actor(me),
+            rows.to_ts(self.clock()),
+            action,
+            "template",
+            template.name,
+            changes=audit.diff(before, dict(to_builtins(template))),
+        )
 
     def changes(self, since: int = 0, limit: int = 500) -> ChangeBatch:
         _limit(limit, 10_000)
@@ -557,10 +763,13 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         return me
 
     def _ensure_agent(self, db: sqlite3.Connection, me: Agent, now: int) -> None:
+        """Registers the owner of a new store (or a token's agent) on their first write, and
+        notes the agent's activity (an online agent idle too long counts as away)."""
         db.execute(
             "INSERT OR IGNORE INTO agents(name, display_name, role, created_at) VALUES (?,?,?,?)",
             (me.name, me.display_name, me.role.value, now),
         )
+        db.execute("UPDATE agents SET last_active_at = ? WHERE name = ?", (now, me.name))
 
     @staticmethod
     def _log(
@@ -597,13 +806,30 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 )
             if check is not None:
                 check(current, me)
+            columns = ", ".join(changes)
+            before = db.execute(
+                f"SELECT {columns} FROM contacts WHERE id = ?", (contact_id,)
+            ).fetchone()
             sets = ", ".join(f"{k} = ?" for k in changes)
             db.execute(
                 f"UPDATE contacts SET {sets}, updated_at = ?, version = version + 1 "
                 "WHERE id = ? AND version = ?",
                 (*changes.values(), now, contact_id, current.version),
             )
+            after = db.execute(
+                f"SELECT {columns} FROM contacts WHERE id = ?", (contact_id,)
+            ).fetchone()
             self._log(db, now, ChangeEntity.CONTACT, contact_id, action, me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                action,
+                "contact",
+                contact_id,
+                customer_id=current.customer_id,
+                changes=audit.diff(dict(before), dict(after)),
+            )
             return read_contact(db, contact_id)
 
     def claim(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
@@ -612,6 +838,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 raise Conflict(
                     f"contact {contact_id} is taken by {current.assignee}", current=current
                 )
+            if current.assignee is None:
+                routing.check_capacity(self.store.conn, me.name, current.channel, contact_id)
+                routing.note_given(self.store.conn, me.name, now)
 
         me = self._writer()
         now = rows.to_ts(self.clock())
@@ -638,25 +867,39 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         self, contact_id: int, agent: str, *, expected_version: int | None = None
     ) -> Contact:
         with self.store.read() as db:
-            row = db.execute("SELECT role FROM agents WHERE name = ?", (agent,)).fetchone()
+            row = db.execute(
+                "SELECT role, disabled_at FROM agents WHERE name = ?", (agent,)
+            ).fetchone()
             held = db.execute(
                 "SELECT assignee FROM contacts WHERE id = ?", (contact_id,)
             ).fetchone()
         if row is None:
-            raise NotFound(f"no agent named {agent}")
+            with self.store.read() as db:
+                raise unknown_agent(db, agent)
         if row["role"] == Role.SUPERVISOR.value:
             raise InvalidInput(f"{agent} is a supervisor and cannot hold contacts")
+        if row["disabled_at"] is not None:
+            raise InvalidInput(f"{agent} is disabled and cannot hold contacts")
         me = self._writer()
         # an operator takes over another agent's contact only for themselves, and the
         # change feed says so; handing it to a third agent is an admin's call
         takeover = held is not None and held[0] not in (None, me.name) and agent == me.name
         now = rows.to_ts(self.clock())
+        others = None if agent == me.name else _not_anothers("reassign")
+
+        def check(current: Contact, me: Agent) -> None:
+            if others is not None:
+                others(current, me)
+            if current.assignee != agent:
+                routing.check_capacity(self.store.conn, agent, current.channel, contact_id)
+                routing.note_given(self.store.conn, agent, now)
+
         return self._update_contact(
             contact_id,
             "takeover" if takeover else "assigned",
             {"assignee": agent, "assigned_at": now},
             expected_version,
-            None if agent == me.name else _not_anothers("reassign"),
+            check,
         )
 
     def set_status(
@@ -780,8 +1023,33 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                     event_id=event_id,
                     now=now,
                 )
+            watched = "status, assignee, first_response_at"
+            before = db.execute(
+                f"SELECT {watched} FROM contacts WHERE id = ?", (contact_id,)
+            ).fetchone()
             db.execute(f"UPDATE contacts SET {sets} WHERE id = ?", (*params, contact_id))
+            after = db.execute(
+                f"SELECT {watched} FROM contacts WHERE id = ?", (contact_id,)
+            ).fetchone()
             self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
+            message_fields = {"body": body, "channel": out_channel.value, "contact_id": contact_id}
+            if outgoing is not None:
+                message_fields["recipient"] = outgoing.recipient
+            changes = audit.diff({}, message_fields)
+            changes.update(
+                (f"contact.{k}", v) for k, v in audit.diff(dict(before), dict(after)).items()
+            )
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "reply" if direction is Direction.OUTBOUND else "note",
+                "message",
+                message_id,
+                customer_id=contact.customer_id,
+                changes=changes,
+                detail={"contact_id": contact_id, "template": template or ""},
+            )
             row = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
         return rows.message(row)
 
@@ -798,7 +1066,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         """What to send (a named template rendered when `body` is empty) and where, or
         InvalidInput for a broken channel rule or a known template variable left unfilled."""
         template = self._template(db, template_name) if template_name else None
-        customer = self.get_customer(contact.customer_id)
+        customer = self._customer(contact.customer_id)
         source = body if body.strip() else (template.body if template else "")
         facts = self.customer_facts(contact.customer_id) if templating.needs_facts(source) else None
         values = templating.variables(customer, facts, contact, me)
@@ -822,6 +1090,15 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         )
         if problems:
             raise InvalidInput("; ".join(p.message for p in problems), "Channel rule")
+        refused = consent.consent_problem(
+            channel,
+            customer.consents,
+            now=now,
+            contact_channel=contact.channel,
+            last_inbound_at=contact.last_inbound_at,
+        )
+        if refused:
+            raise InvalidInput(refused, "Consent")
         html = None
         if (
             template is not None
@@ -867,10 +1144,21 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
 
     @staticmethod
     def _template(db: sqlite3.Connection, name: str) -> Template:
+        """The template a reply names: one that may be sent (not retired; a WhatsApp
+        template only once its provider approved it)."""
         row = db.execute("SELECT * FROM templates WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise InvalidInput(f"no template named {name!r} (see `vista templates`)")
-        return rows.template(row)
+        template = rows.template(row)
+        if template.retired:
+            raise InvalidInput(f"template {name!r} is retired", "Template")
+        if template.channel is Channel.WHATSAPP and not template.whatsapp_approved:
+            raise InvalidInput(
+                f"WhatsApp template {name!r} is not approved yet "
+                "(`vista templates approve NAME --provider-name ...`)",
+                "Template",
+            )
+        return template
 
     @staticmethod
     def _last_whatsapp_inbound(db: sqlite3.Connection, customer_id: int) -> datetime | None:
@@ -897,6 +1185,57 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         self, contact_id: int, body: str, *, idempotency_key: str | None = None
     ) -> Message:
         return self._post(contact_id, body, Direction.NOTE, None, idempotency_key)
+
+    def retry_message(self, message_id: int) -> Message:
+        """See `Backend.retry_message`; the key rule is `outbox.requeue`'s."""
+        me = self._writer()
+        now = rows.to_ts(self.clock())
+        with self.store.write() as db:
+            row = db.execute(
+                "SELECT m.*, o.status AS outbox_status FROM messages m "
+                "LEFT JOIN outbox o ON o.message_id = m.id WHERE m.id = ?",
+                (message_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"message {message_id} not found")
+            if row["direction"] != Direction.OUTBOUND.value or row["outbox_status"] is None:
+                raise InvalidInput(
+                    f"message {message_id} is not a reply Vista sent: there is nothing to retry"
+                )
+            if row["outbox_status"] != "failed":
+                state = row["delivery"] or row["outbox_status"]
+                raise Conflict(
+                    f"message {message_id} is {state}, not failed: only a failed reply is "
+                    "sent again"
+                )
+            contact = read_contact(db, row["contact_id"])
+            if contact.assignee not in (None, me.name) and me.role is not Role.ADMIN:
+                raise Conflict(
+                    f"contact {contact.id} is held by {contact.assignee}", current=contact
+                )
+            if row["channel"] == Channel.WHATSAPP.value and (
+                outbox_store.whatsapp_form(db, contact.customer_id, row["body"], now) is None
+            ):
+                raise InvalidInput(
+                    f"message {message_id} is free text and WhatsApp's 24-hour window has "
+                    "closed since: write a new reply with an approved template",
+                    "Channel rule",
+                )
+            self._ensure_agent(db, me, now)
+            outbox_store.requeue(db, message_id, now)
+            self._log(db, now, ChangeEntity.CONTACT, contact.id, "retry", me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "retry",
+                "message",
+                message_id,
+                customer_id=contact.customer_id,
+                changes={"outbox.status": [row["outbox_status"], "queued"]},
+            )
+            found = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return rows.message(found)
 
     @staticmethod
     def _add_event(
@@ -945,6 +1284,16 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 {"body": body, "author": me.name},
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "note", me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "customer-note",
+                "event",
+                event_id,
+                customer_id=customer_id,
+                changes={"body": [None, body]},
+            )
         return self.get_event(event_id)
 
     def edit_profile(
@@ -956,6 +1305,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 f"field {field!r} cannot be edited here; editable: {', '.join(EDITABLE_FIELDS)}"
             )
         value = value.strip()
+        if field in ("tier", "segment"):
+            cfg = computed.config_for(self.store.path)
+            value = check_choice(field, value, cfg.tiers if field == "tier" else cfg.segments)
         if field == "birth_date" and value:
             try:
                 value = datetime.strptime(value, "%Y-%m-%d").date().isoformat()
@@ -1006,7 +1358,20 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
                 {"field": field, "old": row["old"], "new": value, "author": me.name},
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, f"edit:{field}", me.name)
-        return self.get_customer(customer_id)
+            new = db.execute(
+                f"SELECT {field} FROM customers WHERE id = ?", (customer_id,)
+            ).fetchone()[0]
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "edit",
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                changes=audit.diff({field: row["old"]}, {field: new}),
+            )
+        return self._customer(customer_id)
 
     def deliver_inbound(
         self,
@@ -1026,6 +1391,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
         return deferred.inbound().deliver_inbound(
             self.store,
             me,
+            self.actor(me),
             self.clock(),
             channel,
             sender,
@@ -1048,7 +1414,9 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
     def outbox(self) -> outbox_store.SQLiteOutbox:
         """See `Backend.outbox`: this store's outbox (backends/sqlite/outbox.py)."""
         self._writer()
-        return outbox_store.SQLiteOutbox(self.store)
+        origin = Origin.WEBHOOK if self._origin == Origin.WEBHOOK else Origin.DISPATCHER
+        actor = audit.Actor("dispatcher", "", self._token, origin.value)
+        return outbox_store.SQLiteOutbox(self.store, actor=actor)
 
     # -- administration: imports, API tokens, the store file ---------------------------
 
@@ -1074,6 +1442,7 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
             self.store.path,
             Path(path),
             actor=me.name,
+            audit_actor=audit.Actor(me.name, me.role.value, self._token, Origin.IMPORT.value),
             source=source,
             kind=kind,
             fmt=fmt,
@@ -1099,15 +1468,169 @@ class SQLiteBackend(StatsQueries, IdentityOps, Backend):
 
     def create_token(self, name: str, role: Role, agent: str | None = None) -> NewToken:
         me = self._writer()
-        return TokenStore(self.store).create(name, role, agent, by=me)
+        return TokenStore(self.store).create(name, role, agent, by=me, actor=self.actor(me))
 
     def revoke_token(self, name: str) -> TokenInfo:
         self._writer()
-        self._admin("revoke API tokens")
-        return TokenStore(self.store).revoke(name)
+        me = self._admin("revoke API tokens")
+        return TokenStore(self.store).revoke(name, actor=self.actor(me))
 
     def verify_token(self, token: str) -> TokenInfo | None:
         return TokenStore(self.store).verify(token)
+
+    # -- audit trail and personal data (backends/sqlite/audit.py, gdpr.py) ---------------
+
+    def audit_log(
+        self,
+        *,
+        customer_id: int | None = None,
+        agent: str | None = None,
+        since: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> AuditPage:
+        self._admin("read the audit trail")
+        with self.store.read() as db:
+            return audit.page(
+                db, customer_id=customer_id, agent=agent, since=since, cursor=cursor, limit=limit
+            )
+
+    def verify_audit(self) -> AuditCheck:
+        self._admin("verify the audit trail")
+        with self.store.read() as db:
+            return audit.verify(db)
+
+    def export_customer(self, customer_id: int) -> PersonalDataExport:
+        self._admin("export a person's data")
+        customer = self._customer(customer_id)
+        events: list[TimelineEvent] = []
+        cursor: str | None = None
+        while True:
+            page = self.timeline(customer_id, cursor=cursor, limit=500)
+            events.extend(page.events)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        with self.store.read() as db:
+            contact_ids = [
+                r[0]
+                for r in db.execute(
+                    "SELECT id FROM contacts WHERE customer_id = ? ORDER BY created_at, id",
+                    (customer_id,),
+                )
+            ]
+            entries: list[AuditEntry] = []
+            cursor = None
+            while True:
+                found = audit.page(db, customer_id=customer_id, cursor=cursor, limit=1000)
+                entries.extend(found.entries)
+                cursor = found.next_cursor
+                if cursor is None:
+                    break
+            held = gdpr.hold(db, customer_id)
+        contacts = [self.get_contact(cid) for cid in contact_ids]
+        provenance = self.provenance(customer_id)
+        data: dict[str, Any] = {
+            "profile": customer.to_json(),
+            "provenance": [p.to_json() for p in provenance],
+            "source_records": [r.to_json() for r in customer.sources],
+            "identities": [i.to_json() for i in customer.identities],
+            "consents": dict(customer.consents),
+            "timeline": [e.to_json() for e in events],
+            "contacts": [c.contact.to_json() for c in contacts],
+            "messages": [m.to_json() for c in contacts for m in c.messages],
+            "audit": [e.to_json() for e in entries],
+            "legal_hold": {"held": held is not None, "by": held[1] if held else ""},
+        }
+        name = f"{customer.first_name} {customer.last_name}".strip()
+        consents = ", ".join(f"{k}={v}" for k, v in customer.consents.items()) or "none"
+        summary = (
+            f"Personal data held by Vista on customer {customer_id} ({name or 'no name'}).",
+            f"Profile: {len(customer.emails)} e-mail address(es), {len(customer.phones)} phone "
+            + f"number(s), {len(customer.addresses)} address(es); {len(provenance)} field(s) "
+            + "with their provenance.",
+            f"Source records: {len(customer.sources)}, with {len(customer.identities)} "
+            + "identifier(s).",
+            f"Consents: {consents}.",
+            f"Timeline: {len(events)} event(s).",
+            f"Contacts: {len(contacts)}, with {len(data['messages'])} message(s).",
+            f"Audit trail: {len(entries)} entries about this person.",
+            f"Legal hold: {'yes' if held else 'no'}.",
+        )
+        self._record_read(customer_id, "export", {})
+        return PersonalDataExport(customer_id, self.clock(), summary, data)
+
+    def erase_customer(self, customer_id: int) -> ErasureReport:
+        me = self._writer()
+        self._admin("erase a person's data")
+        now_dt = self.clock()
+        now = rows.to_ts(now_dt)
+        conn = self.store.conn
+        conn.execute("PRAGMA secure_delete = ON")
+        try:
+            with self.store.write() as db:
+                counts, contacts = gdpr.erase(db, customer_id, now)
+                self._ensure_agent(db, me, now)
+                self._add_event(
+                    db,
+                    customer_id,
+                    now,
+                    EventKind.PROFILE_CHANGE,
+                    "",
+                    f"Personal data erased by {me.name}",
+                    {"erased": True},
+                )
+                self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "erased", me.name)
+                gdpr.erase_audit_entry(db, self.actor(me), now, customer_id, counts)
+        finally:
+            conn.execute("PRAGMA secure_delete = OFF")
+        # the old pages are still in the write-ahead log: copy back and truncate it
+        cleared = wal.checkpoint(self.store.path, 2000)
+        return ErasureReport(customer_id, now_dt, counts, tuple(contacts), cleared)
+
+    def set_legal_hold(self, customer_id: int, held: bool) -> LegalHold:
+        me = self._writer()
+        self._admin("set a legal hold")
+        now = rows.to_ts(self.clock())
+        with self.store.write() as db:
+            self._require_customer(db, customer_id)
+            was = gdpr.hold(db, customer_id)
+            if held and was is None:
+                db.execute(
+                    "INSERT INTO legal_holds(customer_id, at, actor) VALUES (?,?,?)",
+                    (customer_id, now, me.name),
+                )
+            elif not held and was is not None:
+                db.execute("DELETE FROM legal_holds WHERE customer_id = ?", (customer_id,))
+            if (was is not None) != held:
+                audit.record(
+                    db,
+                    self.actor(me),
+                    now,
+                    "legal-hold",
+                    "customer",
+                    customer_id,
+                    customer_id=customer_id,
+                    changes={"legal_hold": [was is not None, held]},
+                )
+                self._log(
+                    db,
+                    now,
+                    ChangeEntity.CUSTOMER,
+                    customer_id,
+                    f"hold:{'on' if held else 'off'}",
+                    me.name,
+                )
+        return self.legal_hold(customer_id)
+
+    def legal_hold(self, customer_id: int) -> LegalHold:
+        self._admin("read legal holds")
+        with self.store.read() as db:
+            self._require_customer(db, customer_id)
+            found = gdpr.hold(db, customer_id)
+        if found is None:
+            return LegalHold(customer_id, False)
+        return LegalHold(customer_id, True, rows.from_ts(found[0]), found[1])
 
     def store_info(self) -> StoreInfo:
         return deferred.admin().info(self.store.path)

@@ -47,6 +47,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from backends.sqlite import values as computed
 from backends.sqlite.store import Store, migration_sql, statements
 
 # -- the build ----------------------------------------------------------------------------
@@ -108,8 +109,8 @@ def write_extras(
 ) -> None:
     """Write what customers have beside their source records.
 
-    `profiles`: (segment, tier, consents, lifetime value to add, currency, tags, attributes,
-    churn risk, unhappy, created at, updated at, customer id), set on existing customers
+    `profiles`: (segment, tier, tags, attributes, unhappy, created at, updated at,
+    customer id), set on existing customers
     (a tier the records set is kept, the earliest creation time too); `orders`: (number,
     customer id, at, status, total, event id); `contacts`: (id, customer id, channel,
     subject, intent, priority, status, created at, updated at, first response at, resolved
@@ -118,9 +119,9 @@ def write_extras(
     search row.
     """
     db.executemany(
-        "UPDATE customers SET segment = ?, tier = coalesce(nullif(tier, ''), ?), consents = ?, "
-        "lifetime_value = lifetime_value + ?, currency = ?, tags = ?, attributes = ?, "
-        "churn_risk = ?, unhappy = ?, created_at = min(created_at, ?), updated_at = ? WHERE id = ?",
+        "UPDATE customers SET segment = ?, tier = coalesce(nullif(tier, ''), ?), "
+        "tags = ?, attributes = ?, unhappy = ?, created_at = min(created_at, ?), "
+        "updated_at = ? WHERE id = ?",
         profiles,
     )
     db.executemany(
@@ -148,15 +149,17 @@ def write_extras(
     )
 
 
-def finish_build(store: Store, stage: Path, upkeep: DeferredUpkeep) -> None:
-    """Copy the staged events in, rebuild the deferred upkeep, optimise the search index,
-    gather the planner's statistics and put the store back in WAL mode."""
+def finish_build(store: Store, stage: Path, upkeep: DeferredUpkeep, now: int) -> None:
+    """Copy the staged events in, rebuild the deferred upkeep, compute every customer's
+    lifetime value and churn risk as of `now` (backends/sqlite/values.py), optimise the
+    search index, gather the planner's statistics and put the store back in WAL mode."""
     db = store.conn
     db.execute(f"ATTACH DATABASE ? AS {STAGE_SCHEMA}", (str(stage),))
     db.execute(f"PRAGMA {STAGE_SCHEMA}.journal_mode = OFF")  # scratch, like the store
     db.execute(f"PRAGMA {STAGE_SCHEMA}.synchronous = OFF")
     with store.write() as w:
         copy_in(w, STAGE_SCHEMA)
+        computed.refresh_all(w, now)  # before the deferred indexes: their build reuses pages
         upkeep.restore()
         w.execute("INSERT INTO customer_search(customer_search) VALUES ('optimize')")
         w.execute("ANALYZE main")

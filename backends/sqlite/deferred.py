@@ -30,3 +30,10 @@ def inbound() -> ModuleType:
     from backends.sqlite import inbound as module
 
     return module
+
+
+def intent_model() -> ModuleType:
+    """backends.routing.model: the trained intent model (NumPy; scikit-learn to train)."""
+    from backends.routing import model as module
+
+    return module

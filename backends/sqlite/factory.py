@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from backends.models import Role, utcnow
+from backends.models import Origin, Role, utcnow
 from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.store import Store
 
@@ -21,19 +21,33 @@ class SQLiteBackends:
     """A `BackendFactory` over one store file (migrated when opened)."""
 
     def __init__(
-        self, path: str | Path, *, clock: Callable[[], datetime] = utcnow, create: bool = False
+        self,
+        path: str | Path,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        create: bool = False,
+        read_audit: bool = True,
     ) -> None:
+        """`read_audit`: record every read of a customer's profile in the audit trail
+        (on by default for a server: its callers are many)."""
         self.path = Path(path)
         self.clock = clock
+        self.read_audit = read_audit
         self._lock = threading.Lock()
         self._store = Store(self.path, create=create)
         self._ro_store: Store | None = None
-        self._backends: dict[tuple[str, Role | None, bool], SQLiteBackend] = {}
+        self._backends: dict[tuple[str, Role | None, bool, str | None, str], SQLiteBackend] = {}
 
     def __call__(
-        self, agent: str, *, read_only: bool = False, role: Role | None = None
+        self,
+        agent: str,
+        *,
+        read_only: bool = False,
+        role: Role | None = None,
+        token: str | None = None,
+        origin: str = Origin.API.value,
     ) -> SQLiteBackend:
-        key = (agent, role, read_only)
+        key = (agent, role, read_only, token, origin)
         with self._lock:
             found = self._backends.get(key)
             if found is None:
@@ -43,6 +57,10 @@ class SQLiteBackends:
                     role=role,
                     clock=self.clock,
                     import_workers=0,  # never fork a server: an import's rows are prepared inline
+                    origin=origin,
+                    token=token,
+                    read_audit=self.read_audit,
+                    audit_store=self._store,  # a read-only caller's reads are recorded too
                 )
                 self._backends[key] = found
             return found

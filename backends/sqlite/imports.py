@@ -13,6 +13,7 @@ from backends.base import InvalidInput
 from backends.identity.mapping import load_mapping
 from backends.imports import check_options
 from backends.models import BadRow, ImportResult
+from backends.sqlite import audit
 from backends.sqlite.identity.importer import ImportOptions, ImportReport, run_import
 from backends.sqlite.store import Store
 
@@ -22,6 +23,7 @@ def import_file(
     path: Path,
     *,
     actor: str,
+    audit_actor: audit.Actor | None = None,
     source: str,
     kind: str = "customers",
     fmt: str | None = None,
@@ -58,7 +60,15 @@ def import_file(
         raise InvalidInput(f"no such file: {path}")
     store = Store(store_path)
     try:
-        report = run_import(store, path, options, actor=actor, progress=progress, on_bad=on_bad)
+        report = run_import(
+            store,
+            path,
+            options,
+            actor=actor,
+            audit_actor=audit_actor,
+            progress=progress,
+            on_bad=on_bad,
+        )
     finally:
         store.close()
     return result(report)
@@ -79,5 +89,6 @@ def result(report: ImportReport) -> ImportResult:
         suggestions=report.suggestions,
         seconds=round(report.seconds, 3),
         import_id=report.import_id,
+        held=report.held,
         bad_rows=tuple(BadRow(line, reason) for line, reason in report.bad),
     )

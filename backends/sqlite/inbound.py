@@ -19,20 +19,16 @@ from backends.base import InvalidInput
 from backends.identity import normalise
 from backends.identity.phones import phone_tokens
 from backends.models import Agent, Channel, InboundResult, utcnow
-from backends.sqlite import rows
+from backends.routing.rules import DEFAULT_SLA_SECONDS
+from backends.sqlite import audit, routing, rows
+from backends.sqlite import values as computed
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.store import Store
 from backends.text import plain
 
-#: Seconds to the first-response SLA of a contact opened by an inbound message.
-SLA_SECONDS: dict[Channel, int] = {
-    Channel.CHAT: 3600,
-    Channel.WHATSAPP: 4 * 3600,
-    Channel.PHONE: 2 * 3600,
-    Channel.SMS: 8 * 3600,
-    Channel.EMAIL: 24 * 3600,
-    Channel.WEB: 24 * 3600,
-}
+#: Seconds to the first-response SLA of a contact opened by an inbound message, unless a
+#: routing rule says otherwise.
+SLA_SECONDS = DEFAULT_SLA_SECONDS
 EVENT_KIND: dict[Channel, str] = {
     Channel.EMAIL: "email",
     Channel.CHAT: "chat",
@@ -159,6 +155,7 @@ def _log(
 def deliver_inbound(
     store: Store,
     me: Agent,
+    actor: audit.Actor,
     now_at: datetime,
     channel: Channel | str,
     sender: str,
@@ -172,7 +169,8 @@ def deliver_inbound(
     references: tuple[str, ...] = (),
 ) -> InboundResult:
     """The SQLite implementation of `Backend.deliver_inbound` (see there), written to
-    `store` as `me` (a writer) at `now_at`."""
+    `store` as `me` (a writer) at `now_at`. The audit trail credits the message to its
+    channel (`channel:email`), with `actor`'s origin and token: the caller only carried it."""
     try:
         channel = Channel(channel)
     except ValueError as e:
@@ -230,26 +228,37 @@ def deliver_inbound(
             ).fetchone()
         first_line = text.strip().splitlines()[0]
         topic = (subject.strip() or first_line)[:120]
+        routed = False
         if open_row is None:
+            profile = db.execute(
+                "SELECT tier, language FROM customers WHERE id = ?", (customer_id,)
+            ).fetchone()
+            guess = routing.guess(db, f"{subject.strip()}\n{text}", profile["language"])
+            decision = routing.current_rules(db).decide(
+                guess.intent, channel, profile["tier"], guess.language
+            )
             cur = db.execute(
-                "INSERT INTO contacts(customer_id, channel, subject, intent, priority, status, "
-                "created_at, updated_at, sla_due_at, last_inbound_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO contacts(customer_id, channel, subject, intent, intent_source, "
+                "language, priority, status, created_at, updated_at, sla_due_at, "
+                "last_inbound_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     customer_id,
                     channel.value,
                     topic,
-                    "",
-                    1,
+                    guess.intent,
+                    guess.source,
+                    guess.language,
+                    decision.priority.rank,
                     "new",
                     sent,
                     now,
-                    sent + SLA_SECONDS[channel],
+                    sent + decision.sla_seconds,
                     sent,
                 ),
             )
             contact_id = int(cur.lastrowid or 0)
             _log(db, now, "contact", contact_id, "created", me.name)
+            routed = True
         else:
             contact_id = int(open_row["id"])
             status = "open" if open_row["status"] in ("pending", "snoozed") else open_row["status"]
@@ -293,6 +302,7 @@ def deliver_inbound(
                 external_id,
             ),
         )
+        computed.refresh(db, (customer_id,), computed.config_of(db, lenient=True), now)
         if external_id is not None:
             db.execute(
                 "INSERT INTO inbound_receipts(channel, external_id, message_id, contact_id, "
@@ -307,6 +317,25 @@ def deliver_inbound(
                     now,
                 ),
             )
+        audit.record(
+            db,
+            actor.as_(f"channel:{channel.value}"),
+            now,
+            "inbound",
+            "message",
+            message_id,
+            customer_id=customer_id,
+            changes=audit.diff(
+                {}, {"body": text, "from": value, "subject": subject, "contact_id": contact_id}
+            ),
+            detail={
+                "channel": channel.value,
+                "created_customer": created_customer,
+                "created_contact": open_row is None,
+            },
+        )
+        if routed:  # offered to an operator with the skill and room, when one is online
+            routing.route(db, contact_id, now, me.name)
         message = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
         contact = read_contact(db, contact_id)
     return InboundResult(

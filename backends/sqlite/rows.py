@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backends.base import InvalidInput
+from backends.consent import CONSENT_CHANNELS
 from backends.models import (
     Address,
     Channel,
+    Consent,
     Contact,
     ContactStatus,
     Customer,
@@ -60,7 +62,7 @@ CONTACT_COLUMNS = (
     "c.id, c.channel, c.customer_id, c.subject, c.intent, c.priority, c.status, c.created_at, "
     "c.updated_at, c.first_response_at, c.resolved_at, c.sla_due_at, c.assignee, "
     "c.snoozed_until, c.last_inbound_at, c.version, c.prio_sort, c.sla_sort, "
-    "trim(cu.first_name || ' ' || cu.last_name) AS customer_name"
+    "trim(cu.first_name || ' ' || cu.last_name) AS customer_name, c.language, c.intent_source"
 )
 CONTACT_FROM = "contacts c JOIN customers cu ON cu.id = c.customer_id"
 
@@ -91,6 +93,8 @@ def contact(row: sqlite3.Row) -> Contact:
         None if row[13] is None else stamp(row[13], UTC),
         None if row[14] is None else stamp(row[14], UTC),
         row[15],
+        row[19],
+        row[20],
     )
 
 
@@ -122,6 +126,8 @@ def template(row: sqlite3.Row) -> Template:
         language=row["language"],
         whatsapp_approved=bool(row["whatsapp_approved"]),
         html=row["html"],
+        provider_name=row["provider_name"],
+        retired=bool(row["retired"]),
     )
 
 
@@ -156,6 +162,27 @@ def tuples(db: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[tu
     return cur.execute(sql, params).fetchall()
 
 
+def consent_log(consents: str, provenance: str) -> tuple[Consent, ...]:
+    """Each channel's consent with the source and time its provenance names."""
+    given = json.loads(consents or "{}")
+    prov = json.loads(provenance or "{}")
+    out = []
+    for channel in CONSENT_CHANNELS:
+        if channel.value not in given:
+            continue
+        p = prov.get(f"consent_{channel.value}") or {}
+        at = p.get("at") if isinstance(p, dict) else None
+        out.append(
+            Consent(
+                channel.value,
+                bool(given[channel.value]),
+                str(p.get("source", "")) if isinstance(p, dict) else "",
+                ts(at) if isinstance(at, int) else None,
+            )
+        )
+    return tuple(out)
+
+
 def customer(
     row: sqlite3.Row, identities: list[sqlite3.Row], records: list[sqlite3.Row]
 ) -> Customer:
@@ -177,6 +204,10 @@ def customer(
         attributes=json.loads(row["attributes"]),
         churn_risk=bool(row["churn_risk"]),
         unhappy=bool(row["unhappy"]),
+        consent_log=consent_log(row["consents"], row["provenance"]),
+        churn_score=row["churn_score"],
+        churn_reasons=tuple(json.loads(row["churn_reasons"])),
+        next_action=row["next_action"],
         identities=tuple(
             Identity(IdentityKind(i["kind"]), i["value"], i["source"], i["raw"]) for i in identities
         ),

@@ -16,7 +16,7 @@ import sqlite3
 from backends import limits
 from backends.base import Conflict, Forbidden, InvalidInput, NotFound
 from backends.models import Agent, NewToken, Role, TokenInfo, utcnow
-from backends.sqlite import rows
+from backends.sqlite import audit, rows
 from backends.sqlite.store import Store
 
 PREFIX = "vista_"
@@ -58,7 +58,13 @@ class TokenStore:
         self.store = store
 
     def create(
-        self, name: str, role: Role | str, agent: str | None = None, *, by: Agent
+        self,
+        name: str,
+        role: Role | str,
+        agent: str | None = None,
+        *,
+        by: Agent,
+        actor: audit.Actor | None = None,
     ) -> NewToken:
         """A new token for `agent` (default: `name`), made by `by`: the token, shown only now.
 
@@ -99,6 +105,15 @@ class TokenStore:
                 (agent, agent, role.value, now),
             )
             row = db.execute("SELECT * FROM api_tokens WHERE name = ?", (name,)).fetchone()
+            audit.record(
+                db,
+                actor or audit.Actor(by.name, by.role.value),
+                now,
+                "token-create",
+                "token",
+                name,
+                changes=audit.diff({}, {"role": role.value, "agent": agent}),
+            )
         info = _info(row)
         return NewToken(token, info.name, info.role, info.agent, info.created_at, info.revoked_at)
 
@@ -108,7 +123,7 @@ class TokenStore:
             found = db.execute("SELECT * FROM api_tokens ORDER BY name").fetchall()
         return tuple(_info(r) for r in found)
 
-    def revoke(self, name: str) -> TokenInfo:
+    def revoke(self, name: str, *, actor: audit.Actor | None = None) -> TokenInfo:
         """Revoke a token by name: it stops working at once.
 
         Raises:
@@ -123,6 +138,15 @@ class TokenStore:
             if cur.rowcount == 0:
                 raise NotFound(f"no active token named {name}")
             row = db.execute("SELECT * FROM api_tokens WHERE name = ?", (name,)).fetchone()
+            audit.record(
+                db,
+                actor or audit.Actor("", origin="cli"),
+                now,
+                "token-revoke",
+                "token",
+                name,
+                changes={"revoked_at": [None, now]},
+            )
         return _info(row)
 
     def verify(self, token: str) -> TokenInfo | None:

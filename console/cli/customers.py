@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 
+from backends.consent import CONSENT_CHANNELS
 from backends.models import EventKind
 from console.cli.kit import STATE, JsonOpt, enum_values, handles_errors, mutating
-from console.cli.output import emit_json, emit_jsonl, stderr, stdout, table
+from console.cli.output import emit_json, emit_jsonl, fail, stderr, stdout, table
 from console.format import when
 from console.safe_text import clean
 
@@ -148,11 +149,57 @@ def customers_edit(
     )
 
 
+def customers_consent(
+    customer_id: CustomerArg,
+    set_: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--set",
+            metavar="CHANNEL on|off",
+            help="Record a consent given (on) or withdrawn (off): email, sms, whatsapp, phone.",
+        ),
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """A customer's consent per channel, with where each came from and when. With --set,
+    record a consent the customer gave or withdrew (it goes on the timeline)."""
+    if set_ is not None:
+        if STATE.read_only:
+            fail("vista is running --read-only: --set changes data")
+        channel, word = set_
+        state = word.strip().lower()
+        if state not in ("on", "off"):
+            fail(f"--set {clean(channel)} {clean(word)}: say on or off", 2)
+        customer = STATE.backend(write=True).set_consent(customer_id, channel, state == "on")
+    else:
+        customer = STATE.backend().get_customer(customer_id)
+    if json_:
+        emit_json({"customer_id": customer.id, "consents": list(customer.consent_log)})
+        return
+    given = {c.channel: c for c in customer.consent_log}
+    table(
+        f"Consents of customer {customer.id}",
+        ("channel", "consent", "source", "since"),
+        (
+            (
+                channel.value,
+                ("yes" if given[channel.value].granted else "no")
+                if channel.value in given
+                else "not given",
+                given[channel.value].source if channel.value in given else "",
+                when(given[channel.value].at) if channel.value in given else "",
+            )
+            for channel in CONSENT_CHANNELS
+        ),
+    )
+
+
 def register(app: typer.Typer) -> None:
-    """Add `timeline`, `event`, `note` and `edit` to the `customers` group."""
+    """Add `timeline`, `event`, `note`, `edit` and `consent` to the `customers` group."""
     from console.cli.app import customers_app
 
     customers_app.command("timeline")(handles_errors(customers_timeline))
     customers_app.command("event")(handles_errors(customers_event))
     customers_app.command("note")(mutating(handles_errors(customers_note)))
     customers_app.command("edit")(mutating(handles_errors(customers_edit)))
+    customers_app.command("consent")(handles_errors(customers_consent))

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from backends.base import Unavailable
-from console.cli.kit import STATE, JsonOpt, channel_option, handles_errors
-from console.cli.output import emit_json, emit_jsonl, stderr, stdout, table
+from console.cli.kit import STATE, JsonOpt, handles_errors
+from console.cli.output import emit_json, emit_jsonl, stderr, stdout
 from console.format import when
 from console.safe_text import clean
 
@@ -68,7 +68,7 @@ def follow(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `changes`, `agents` and `templates` to the `vista` command."""
+    """Add `changes` and `agents` to the `vista` command."""
 
     @app.command("changes")
     @handles_errors
@@ -107,59 +107,3 @@ def register(app: typer.Typer) -> None:
         _print_changes(batch.changes, False)
         more = " (there may be more: run again with it)" if len(batch.changes) == limit else ""
         stderr.print(f"cursor {batch.cursor}{more}", markup=False, highlight=False)
-
-    @app.command("agents")
-    @handles_errors
-    def agents(json_: JsonOpt = False) -> None:
-        """Every operator, supervisor and admin (names for `contacts assign`)."""
-        found = STATE.backend().agents()
-        if json_:
-            emit_jsonl(found)
-            return
-        if not found:
-            stderr.print(
-                "no agents yet (an agent is registered by its first write or token)", markup=False
-            )
-            return
-        table(
-            None,
-            ("name", "display name", "role"),
-            ((a.name, a.display_name, a.role.value) for a in found),
-        )
-
-    @app.command("templates")
-    @handles_errors
-    def templates(
-        channel: Annotated[
-            str | None, typer.Option(help="Only templates usable on this channel.")
-        ] = None,
-        json_: JsonOpt = False,
-    ) -> None:
-        """The canned reply templates with their {variables}."""
-        found = STATE.backend().templates()
-        if channel is not None:
-            wanted = channel_option(channel)
-            found = tuple(t for t in found if t.channel in (None, wanted))
-        if json_:
-            emit_jsonl([{**t.to_json(), "variables": list(t.variables)} for t in found])
-            return
-        if not found:
-            stderr.print(
-                "no templates" + (f" for {clean(channel)}" if channel else ""), markup=False
-            )
-            return
-        table(
-            None,
-            ("id", "name", "channel", "language", "variables", "text"),
-            (
-                (
-                    t.id,
-                    t.name,
-                    t.channel.value if t.channel else "any",
-                    t.language,
-                    " ".join(t.variables),
-                    clean(t.body, max_length=200),
-                )
-                for t in found
-            ),
-        )

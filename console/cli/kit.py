@@ -50,7 +50,11 @@ class CliState:
                 read_only=self.read_only,
                 token=self.token,
                 create=create or not url,
+                origin="cli",
             )
+            # an agent the store does not know (a typo, or a login that is not an agent)
+            # is refused before any command runs, naming the known ones
+            self._backend.whoami()
         return self._backend
 
     def close(self) -> None:

@@ -103,6 +103,13 @@ def register(app: typer.Typer) -> None:
             ),
         ] = False,
         channels: ChannelsOpt = None,
+        read_audit: Annotated[
+            bool,
+            typer.Option(
+                "--read-audit/--no-read-audit",
+                help="Record every read of a customer's profile in the audit trail.",
+            ),
+        ] = True,
     ) -> None:
         """Serve a store as Vista's HTTP API (JSON under /api/v1, bearer tokens).
 
@@ -118,7 +125,7 @@ def register(app: typer.Typer) -> None:
         url = backend or STATE.url
         sock = listen(host, port)  # before opening the store: a taken port says so at once
         try:
-            hub = Hub(open_factory(url), read_only=STATE.read_only)
+            hub = Hub(open_factory(url, read_audit=read_audit), read_only=STATE.read_only)
         except BaseException:
             sock.close()
             raise

@@ -88,22 +88,11 @@ def _write(db: Any, b: Batch, resolver: Resolver) -> None:
         person_customer.setdefault(cid, customer)
         if new_rid != rid or customer != cid:
             moved.add(cid)
+    # consents come with the source records; lifetime value and churn risk are not written:
+    # the build computes them from orders, refunds, contacts and surveys at the end
+    # (bulk_load.finish_build)
     profiles = [
-        (
-            c[8],
-            c[9],
-            c[10],
-            c[11],
-            c[12],
-            c[13],
-            c[14],
-            c[15],
-            c[16],
-            c[18],
-            c[19],
-            person_customer[c[0]],
-        )
-        for c in b.customers
+        (c[8], c[9], c[13], c[14], c[16], c[18], c[19], person_customer[c[0]]) for c in b.customers
     ]
     orders, contacts = b.orders, b.contacts
     if moved:  # rows are keyed by person and generator record id: re-point those that moved
@@ -239,7 +228,7 @@ def _build(
                     progress(b.first + b.size - 1)
         if source is not None:
             source.close()
-        bulk_load.finish_build(store, stage, upkeep)
+        bulk_load.finish_build(store, stage, upkeep, now_ts)
         store.close()
         _fsync(tmp)
     except BaseException:

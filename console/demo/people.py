@@ -359,6 +359,9 @@ class People:
                     min(self.now - DAY, created + rng.randint(0, 400 * DAY)),
                 )
             )
+        # the consents come with the first record (the CRM's, else the shop's), imported
+        # like any source's: identity resolution makes them the profile's, with provenance
+        records[0][2].update({f"consent_{k}": "yes" if v else "no" for k, v in consents.items()})
         record_ids: dict[str, int] = {}
         for source, source_id, fields, at in records:
             self.record_id += 1

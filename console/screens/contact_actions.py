@@ -36,6 +36,7 @@ DONE = {
     "snooze": "snoozed",
     "resolve": "resolved",
     "reopen": "reopened",
+    "intent": "intent corrected",
 }
 
 
@@ -159,6 +160,23 @@ class ContactActions(Screen[None]):
             chosen,
         )
 
+    def action_set_intent(self) -> None:
+        """Correct the contact's intent: a known one from the list, or any name typed."""
+        if self.contact is None:
+            return
+        contact_id, current = self.contact.id, self.contact.intent
+        names = sorted({*lazy.known_intents(), current} - {""})
+        choices = [(f"{n}  (now)" if n == current else n, n) for n in names]
+
+        def chosen(intent: str | None) -> None:
+            if intent:
+                self._write("intent", contact_id, intent)
+
+        self.app.push_screen(
+            lazy.typed_picker("Intent", choices, lambda text: text.strip().lower() or None),
+            chosen,
+        )
+
     @work(thread=True, group="write", exit_on_error=False)
     def _write(self, what: str, contact_id: int, arg: Any = None) -> None:
         app = host(self)
@@ -174,6 +192,7 @@ class ContactActions(Screen[None]):
                 "snooze": lambda: backend.snooze(contact_id, arg),
                 "resolve": lambda: backend.set_status(contact_id, ContactStatus.RESOLVED),
                 "reopen": lambda: backend.set_status(contact_id, ContactStatus.OPEN),
+                "intent": lambda: backend.set_intent(contact_id, arg),
             }
             contact = calls[what]()
         except Exception as error:  # noqa: BLE001 - shown on the contact bar

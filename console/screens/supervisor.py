@@ -30,6 +30,7 @@ from console.widgets.kpis.panels import (
     KpisFailed,
     KpisLoaded,
     KpiTiles,
+    PresenceTable,
     read_kpis,
 )
 
@@ -97,6 +98,8 @@ class SupervisorScreen(Screen[None]):
             yield AgentTable(id="sup-agents")
             yield Static("At risk", classes="sup-title", id="sup-risk-title")
             yield AtRiskTable(unmask=True, id="sup-risk")
+            yield Static("Presence and skills", classes="sup-title", id="sup-presence-title")
+            yield PresenceTable(id="sup-presence")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -169,6 +172,8 @@ class SupervisorScreen(Screen[None]):
                 ),
             )
         )
+
+        self.query_one(PresenceTable).show(message.states)
 
     def on_kpis_failed(self, message: KpisFailed) -> None:
         self.query_one("#sup-status", Static).update(

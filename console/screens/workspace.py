@@ -392,6 +392,7 @@ class WorkspaceScreen(ContactActions):
             composer.set_customer(message.customer, message.facts)
 
     def on_customer_view_event_highlighted(self, message: CustomerView.EventHighlighted) -> None:
+        self._bindings_changed()
         if self.has_class("-wide"):
             self._inline().show(message.event)
             if message.event is not None:
@@ -429,6 +430,7 @@ class WorkspaceScreen(ContactActions):
         (a footer refresh recomposes it: too slow to do on every customer opened)."""
         c = self.contact
         state = (
+            self._failed_reply() is not None,
             self.customer_id is not None,
             c is not None,
             None
@@ -448,6 +450,8 @@ class WorkspaceScreen(ContactActions):
         if not actions.offered(action, host(self).capabilities):
             return False
         c = self.contact
+        if action == "retry_reply":  # shown on a failed reply of a contact I may answer
+            return (self._failed_reply() is not None and not self._held_by_other()) or False
         if action in actions.MUTATING:
             if c is None:
                 return None
@@ -486,6 +490,12 @@ class WorkspaceScreen(ContactActions):
         ):
             return f"read-only: {name} not allowed"
         c = self.contact
+        if action == "retry_reply":
+            if self._failed_reply() is None:
+                return "only a reply whose delivery failed is sent again"
+            if c is not None and self._held_by_other():
+                return f"#{c.id} is held by {c.assignee}: ask for a transfer to retry"
+            return ""
         if c is None:
             return ""
         holder = c.assignee
@@ -498,6 +508,34 @@ class WorkspaceScreen(ContactActions):
         if action in ("compose", "template") and self._held_by_other():
             return f"#{c.id} is held by {holder}: ask for a transfer to reply"
         return ""
+
+    def _failed_reply(self) -> int | None:
+        """The message id of the timeline's current event when it is a failed reply."""
+        view = self._customer_view()
+        return actions.failed_reply(view.current_event if view is not None else None)
+
+    def action_retry_reply(self) -> None:
+        message_id = self._failed_reply()
+        if message_id is not None:
+            self._retry(message_id)
+
+    @work(thread=True, exclusive=True, group="retry", exit_on_error=False)
+    def _retry(self, message_id: int) -> None:
+        """Send a failed reply again; the timeline shows it queued (the change feed
+        brings the dispatcher's progress after that)."""
+        try:
+            backend_of(self).retry_message(message_id)
+        except Exception as error:  # noqa: BLE001 - shown, the app stays usable
+            text = error_text(error, "Retry")
+            self.app.call_from_thread(self.notify, text, severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._retried)
+
+    def _retried(self) -> None:
+        self.notify("Reply queued to send again", markup=False)
+        view = self._customer_view()
+        if view is not None:
+            view.reload_timeline()
 
     def _held_by_other(self) -> bool:
         """The open contact is held by another operator (an admin may still reply)."""

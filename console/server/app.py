@@ -227,17 +227,17 @@ async def _body(ep: Endpoint, call: _Call, receive: Receive) -> dict[str, Any]:
 
 
 #: Reads bounded by one customer, contact or event (or tiny tables): they run on the event
-#: loop itself, skipping two thread switches. Anything that may scan (search, KPIs, a
+#: loop itself, skipping two thread switches. A profile read (`get_customer`,
+#: `customer_view`) writes its audit entry, so it may wait for the store: thread pool. Anything that may scan (search, KPIs, a
 #: filtered queue) runs in the thread pool so it cannot hold up other requests.
 _INLINE_READS = frozenset(
     {
         "whoami",
         "agents",
         "templates",
-        "get_customer",
+        "store_id",
         "customer_facts",
         "timeline",
-        "customer_view",
         "get_event",
         "get_contact",
     }
@@ -429,6 +429,7 @@ async def _long_poll(hub: Hub, grant: TokenInfo, read_only: bool, kwargs: dict[s
     deadline = time.monotonic() + wait
     backend = hub.backend_for(grant, read_only=read_only)
     while True:
+        armed = hub.changed.armed()  # before the read: a write during it still wakes us
         try:
             batch = await run_in_threadpool(backend.changes, **kwargs)
         except VistaError as e:
@@ -436,7 +437,7 @@ async def _long_poll(hub: Hub, grant: TokenInfo, read_only: bool, kwargs: dict[s
         left = deadline - time.monotonic()
         if batch.changes or kwargs.get("since", 0) < 0 or left <= 0:
             return 200, wire.encode(batch), None
-        await hub.changed.wait(min(WAKE_CHECK, left))
+        await hub.changed.wait(min(WAKE_CHECK, left), armed=armed, seen=batch.cursor)
 
 
 def _openapi(hub: Hub) -> Callable[[Request], Any]:

@@ -76,18 +76,28 @@ class Hub:
         """The grant of an active token, or None."""
         return self._server().verify_token(token)
 
-    def backend(self, agent: str, *, read_only: bool, role: Role | None = None) -> Backend:
+    def backend(
+        self,
+        agent: str,
+        *,
+        read_only: bool,
+        role: Role | None = None,
+        token: str | None = None,
+        origin: str = "api",
+    ) -> Backend:
         """The store opened as `agent` (read-only for supervisors and read-only clients).
 
         With `role` the agent acts with that role (the token's), whatever its row in
-        `agents` says.
+        `agents` says; `token` (its name) and `origin` go into the audit trail.
         """
-        return self._backends(agent, read_only=read_only or self.read_only, role=role)
+        return self._backends(
+            agent, read_only=read_only or self.read_only, role=role, token=token, origin=origin
+        )
 
     def backend_for(self, grant: TokenInfo, *, read_only: bool = False) -> Backend:
-        """The store as the token's agent, with the token's role."""
+        """The store as the token's agent, with the token's role and name."""
         read_only = read_only or grant.role is Role.SUPERVISOR
-        return self.backend(grant.agent, read_only=read_only, role=grant.role)
+        return self.backend(grant.agent, read_only=read_only, role=grant.role, token=grant.name)
 
     def wrote(self) -> None:
         """A write went through: keeps the store's files small (`Housekeeper`)."""
@@ -205,34 +215,65 @@ class Notifier:
         self._interval = interval
         self._waiters = 0
         self._watcher: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # where the waiters wait
 
     def _current(self) -> asyncio.Event:
+        self._loop = asyncio.get_running_loop()
         if self._event is None:
             self._event = asyncio.Event()
         return self._event
 
     def notify(self) -> None:
+        """Wake the waiters. Safe from any thread: a write in the thread pool (a webhook
+        storing a message) hands the wake-up to the event loop, which an asyncio.Event
+        set from another thread would not wake."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                here = asyncio.get_running_loop() is loop
+            except RuntimeError:
+                here = False
+            if not here:
+                loop.call_soon_threadsafe(self._wake)
+                return
+        self._wake()
+
+    def _wake(self) -> None:
         event, self._event = self._event, None
         if event is not None:
             event.set()
 
-    async def wait(self, timeout: float) -> None:
-        """Until the feed moves (here or elsewhere), or `timeout` seconds."""
+    def armed(self) -> asyncio.Event:
+        """The event the next `notify` sets. A waiter takes it before it reads the feed,
+        so that a change landing between that read and `wait` still wakes it."""
+        return self._current()
+
+    async def wait(
+        self, timeout: float, *, armed: asyncio.Event | None = None, seen: int | None = None
+    ) -> None:
+        """Until the feed moves (here or elsewhere), or `timeout` seconds.
+
+        Args:
+            armed: the event taken (`armed`) before the caller read the feed.
+            seen: the feed's end as the caller read it: a watcher started now compares
+                with that, so a change by another program since that read wakes it too.
+        """
+        event = armed if armed is not None else self._current()
         self._waiters += 1
         if self._feed_end is not None and (self._watcher is None or self._watcher.done()):
-            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+            self._watcher = asyncio.get_running_loop().create_task(self._watch(seen))
         try:
-            await asyncio.wait_for(self._current().wait(), timeout)
+            await asyncio.wait_for(event.wait(), timeout)
         except TimeoutError:
             pass
         finally:
             self._waiters -= 1
 
-    async def _watch(self) -> None:
+    async def _watch(self, seen: int | None = None) -> None:
         from starlette.concurrency import run_in_threadpool
 
         assert self._feed_end is not None
-        last = await run_in_threadpool(self._feed_end)
+        last = seen if seen is not None else await run_in_threadpool(self._feed_end)
         while self._waiters > 0:
             await asyncio.sleep(self._interval)
             try:

@@ -132,7 +132,9 @@ class Webhooks:
         ]
 
     def _backend(self, provider: str) -> Backend:
-        return self.hub.backend(WEBHOOK_AGENT[provider], read_only=False, role=Role.OPERATOR)
+        return self.hub.backend(
+            WEBHOOK_AGENT[provider], read_only=False, role=Role.OPERATOR, origin="webhook"
+        )
 
     # -- WhatsApp ------------------------------------------------------------------
 

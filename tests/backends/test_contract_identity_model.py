@@ -47,3 +47,15 @@ def test_training_is_a_write(make_backend: BackendFactory) -> None:
     trained = make_backend().train_identity_model()
     assert trained.version == 1 and trained.records > 0
     assert make_backend().identity_model().version == 1
+
+
+def test_training_is_in_the_audit_trail(make_backend: BackendFactory) -> None:
+    admin = make_backend("admin")
+    before = {e.seq for e in admin.audit_log(limit=500).entries if e.action == "train"}
+    make_backend("admin").train_identity_model()
+    entries = [e for e in admin.audit_log(limit=500).entries if e.action == "train"]
+    new = [e for e in entries if e.seq not in before]
+    assert len(new) == 1
+    assert new[0].object_type == "identity-model" and new[0].object_id == "1"
+    assert new[0].changes["version"] == (0, 1) and new[0].agent == "admin"
+    assert admin.verify_audit().ok

@@ -138,6 +138,8 @@ def test_a_recent_sms_does_not_open_the_whatsapp_window_but_a_whatsapp_message_d
             _ts(1),
             _ts(1),
         )
+    # a message on another channel than the contact's is proactive: it needs the consent
+    backend.set_consent(customer, "whatsapp", True)
     sent = backend.reply(cid, "Le scrivo su WhatsApp.", channel="whatsapp")
     assert sent.channel is Channel.WHATSAPP
 

@@ -37,6 +37,8 @@ def test_free_text_25_hours_after_is_refused_and_a_template_is_sent(backend: Bac
     assert _outbound(backend, cid) == []
     template = next(t for t in backend.templates() if t.whatsapp_approved)
     body = template.body.replace("{first_name}", "Anna")
+    # a template outside the window is a proactive message: it needs the customer's consent
+    backend.set_consent(backend.get_contact(cid).contact.customer_id, "whatsapp", True)
     assert backend.reply(cid, body, template=template.name).channel is Channel.WHATSAPP
 
 

@@ -224,7 +224,17 @@ def test_an_error_body_round_trips_with_the_conflicts_winner() -> None:
         "type": "Conflict",
         "title": "Conflict",
         "message": "taken by ada",
-        "current": {"name": "ada", "display_name": "Ada", "role": "operator"},
+        "current": {
+            "name": "ada",
+            "display_name": "Ada",
+            "role": "operator",
+            "intents": [],
+            "languages": [],
+            "channels": [],
+            "capacity": [],
+            "presence": "offline",
+            "disabled": False,
+        },
         "current_type": "Agent",
     }
     read = wire.read_error(body)

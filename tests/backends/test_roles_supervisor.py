@@ -48,11 +48,14 @@ def _sample(name: str, schema: dict[str, Any]) -> Any:
 
 
 def _fingerprint(db: Path) -> str:
-    """Every row of every table (tokens included), hashed."""
+    """Every row of every table (tokens included), hashed; the audit trail apart (it
+    records the supervisor's reads: the test checks those apart)."""
     conn = sqlite3.connect(db)
     try:
         digest = hashlib.sha256()
         for line in conn.iterdump():
+            if line.startswith('INSERT INTO "audit'):
+                continue
             digest.update(line.encode())
         return digest.hexdigest()
     finally:
@@ -123,16 +126,34 @@ def test_supervisor_token_changes_nothing_through_any_endpoint(
         contact_id = _unassigned_contact(http)
         before_feed = http.get("/api/v1/changes", params={"since": -1}).json()["cursor"]
         before = _fingerprint(served.db)
+        with sqlite3.connect(served.db) as conn:
+            audit_before = conn.execute("SELECT coalesce(max(seq), 0) FROM audit").fetchone()[0]
         seen = _walk(http, contact_id)
         after_feed = http.get("/api/v1/changes", params={"since": -1}).json()["cursor"]
     assert _fingerprint(served.db) == before, "a supervisor request changed the store"
     assert after_feed == before_feed
+    # the only entries the walk added to the audit trail are this token's profile reads
+    with sqlite3.connect(served.db) as conn:
+        added = conn.execute(
+            "SELECT DISTINCT action, token FROM audit WHERE seq > ?", (audit_before,)
+        ).fetchall()
+    assert added and {a for a, _ in added} == {"read"}, added
+    grant = served.admin().verify_token(token)
+    assert grant is not None and {t for _, t in added} == {grant.name}, added
     writes = [(m, p, s) for m, p, s in seen if m != "GET"]
     reads = [(m, p, s) for m, p, s in seen if m == "GET"]
     assert len(writes) >= 13 and len(reads) >= 15, seen
     assert all(s == 403 for _, _, s in writes), writes
-    # reads work for a supervisor, except token administration (admins only)
-    assert {(p, s) for m, p, s in reads if s != 200} == {("/api/v1/tokens", 403)}, reads
+    # reads work for a supervisor, except token administration, the audit trail and
+    # personal data (admins only)
+    admin_only = {
+        "/api/v1/tokens",
+        "/api/v1/audit",
+        "/api/v1/audit/verify",
+        "/api/v1/customers/{customer_id}/export",
+        "/api/v1/customers/{customer_id}/legal-hold",
+    }
+    assert {(p, s) for m, p, s in reads if s != 200} == {(p, 403) for p in admin_only}, reads
 
 
 def test_supervisor_is_refused_even_with_a_read_write_looking_request(served: LiveServer) -> None:

@@ -42,6 +42,9 @@ def mailbox(dovecot: Dovecot) -> Iterator[Dovecot]:
 
 @pytest.fixture
 def store(demo_db: Path) -> Iterator[SQLiteBackend]:
+    """The store as the poller's own agent, registered as a deployment would."""
+    with SQLiteBackend(demo_db, agent="admin") as admin:
+        admin.add_agent("mailbox", "Mailbox poller", channels=(Channel.EMAIL,))
     backend = SQLiteBackend(demo_db, agent="mailbox", clock=lambda: NOW)
     yield backend
     backend.close()

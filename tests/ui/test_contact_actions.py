@@ -119,6 +119,8 @@ async def test_reply_rules_are_checked_before_sending(make_app, backend, demo_db
         ]
 
         composer.text_area.load_text("")
+        # a template outside the window is proactive: it needs the customer's consent
+        backend.set_consent(contact.customer_id, "whatsapp", True)
         await pilot.press("ctrl+t", *"whatsapp_followup_it", "enter")
         await settle(pilot)
         assert composer.template is not None and composer.template.whatsapp_approved

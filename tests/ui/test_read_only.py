@@ -28,8 +28,11 @@ CHANGES_DATA = frozenset(
         "send",
         "send_resolve",
         "send_next",
+        "retry_reply",
         "merge",
         "reject",
+        "presence",
+        "set_intent",
     }
 )
 #: The actions that only read or move around (method names, parameters dropped).

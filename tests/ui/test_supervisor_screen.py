@@ -121,7 +121,7 @@ async def test_keys_only_read(kpi_backend: SQLiteBackend) -> None:
         for key in ("w", "c", "r", "w", "c", "enter", "space", "x", "d"):
             await pilot.press(key)
             await settle(pilot)
-        assert set(spy.calls) == {"stats", "at_risk"}
+        assert set(spy.calls) == {"stats", "at_risk", "capabilities", "agent_states"}
         screen = app.screen
         assert isinstance(screen, SupervisorScreen)
         assert screen.window_index == 2 and screen.channel_index == 2  # last 30 days, chat

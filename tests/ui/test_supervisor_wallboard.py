@@ -69,4 +69,5 @@ async def test_the_board_refreshes_itself(kpi_backend: SQLiteBackend) -> None:
         await pilot.pause(0.5)
         await settle(pilot)
     assert calls.count("stats") >= 2  # loaded, then refreshed by its timer
-    assert set(calls) == {"stats", "at_risk"}  # and never anything but reads
+    # and never anything but reads (presence and load come with the KPIs)
+    assert set(calls) == {"stats", "at_risk", "capabilities", "agent_states"}

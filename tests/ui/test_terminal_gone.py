@@ -10,7 +10,7 @@ import pytest
 from backends.sqlite.backend import SQLiteBackend
 from console import app as app_module
 from console.app import VistaApp, terminal_hung_up
-from console.settings import Drafts
+from console.settings import Drafts, draft_scope
 from tests.conftest import NOW
 from tests.ui.conftest import own_first_contact, settle
 
@@ -46,6 +46,6 @@ async def test_the_console_leaves_with_the_draft_saved_when_the_terminal_is_gone
         app._watch_terminal()
         assert app.return_code == 0  # gone: the console leaves by itself
         await pilot.pause(0.2)
-    draft = Drafts(app.settings.drafts_path, scope=backend.location).get(contact.id)
+    draft = Drafts(app.settings.drafts_path, scope=draft_scope(backend)).get(contact.id)
     assert draft is not None and draft.body == "Buongiorno"
     backend.close()

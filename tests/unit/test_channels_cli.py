@@ -110,6 +110,51 @@ def test_a_permanent_refusal_shows_on_the_message(demo_db: Path) -> None:
     assert last["delivery"] == "failed" and "554 5.7.1" in last["failure"]
 
 
+def test_contacts_retry_sends_a_failed_reply_again_and_refuses_the_rest(demo_db: Path) -> None:
+    url = f"sqlite:///{demo_db}"
+    (cid,) = unassigned_email_contacts(demo_db, 1)
+    with SmtpServer() as server:
+        channels = write_channels(demo_db.parent / "elsewhere.toml", server.port)
+        message_id = int(
+            vista("--backend", url, "contacts", "reply", str(cid), "Eccomi").stdout.split()[2]
+        )
+        early = vista("--backend", url, "contacts", "retry", str(message_id))
+        assert early.returncode == 1 and "is queued, not failed" in early.stderr
+        server.inbox.answers = ["554 5.7.1 rejected as spam"]
+        vista("--backend", url, "dispatch", "--channels", str(channels))
+
+        retried = vista("--backend", url, "contacts", "retry", str(message_id))
+        assert retried.returncode == 0, retried.stderr
+        assert retried.stdout.strip() == f"queued message {message_id} on email again"
+        again = vista("--backend", url, "dispatch", "--channels", str(channels))
+        assert f"message {message_id} sent" in again.stdout
+        assert len(server.inbox.messages) == 1
+    twice = vista("--backend", url, "contacts", "retry", str(message_id), "--json")
+    assert twice.returncode == 1 and "is sent, not failed" in twice.stderr
+    unknown = vista("--backend", url, "contacts", "retry", "99999999")
+    assert unknown.returncode == 1 and "message 99999999 not found" in unknown.stderr
+    supervisor = vista("--backend", url, "--agent", "anna", "contacts", "retry", str(message_id))
+    assert supervisor.returncode == 1 and "read-only" in supervisor.stderr
+
+
+def test_contacts_retry_json_is_the_message_queued_again(demo_db: Path) -> None:
+    url = f"sqlite:///{demo_db}"
+    (cid,) = unassigned_email_contacts(demo_db, 1)
+    with SmtpServer() as server:
+        channels = write_channels(demo_db.parent / "elsewhere.toml", server.port)
+        vista("--backend", url, "contacts", "reply", str(cid), "Eccomi")
+        server.inbox.answers = ["550 5.1.1 no such user"]
+        vista("--backend", url, "dispatch", "--channels", str(channels))
+    message_id = json.loads(vista("--backend", url, "contacts", "show", str(cid), "--json").stdout)[
+        "messages"
+    ][-1]["id"]
+    out = vista("--backend", url, "contacts", "retry", str(message_id), "--json")
+    assert out.returncode == 0, out.stderr
+    shown = json.loads(out.stdout)
+    assert shown["id"] == message_id and shown["delivery"] == "queued"
+    assert shown["failure"] is None
+
+
 def test_dispatch_without_connectors_says_what_to_do(demo_db: Path) -> None:
     out = vista("--backend", f"sqlite:///{demo_db}", "dispatch")
     assert out.returncode == 1 and "no connectors configured" in out.stderr

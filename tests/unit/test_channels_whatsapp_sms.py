@@ -264,6 +264,7 @@ def test_outside_the_window_an_approved_template_goes_out_as_a_template_message(
     wa = phone_contact(backend, demo_db, Channel.WHATSAPP, WA_PHONE, hours_ago=72)
     with pytest.raises(InvalidInput, match="24-hour window"):
         backend.reply(wa, "Testo libero")
+    backend.set_consent(backend.get_contact(wa).contact.customer_id, "whatsapp", True)
     reply = backend.reply(wa, "", template="order_shipped")
     name = backend.get_customer(backend.get_contact(wa).contact.customer_id).first_name
     assert reply.body == f"Ciao {name}, il suo ordine è partito."
@@ -275,6 +276,26 @@ def test_outside_the_window_an_approved_template_goes_out_as_a_template_message(
         "language": {"code": "it"},
         "components": [{"type": "body", "parameters": [{"type": "text", "text": name}]}],
     }
+
+
+def test_the_dispatcher_refuses_a_proactive_message_whose_consent_was_withdrawn(
+    backend: SQLiteBackend, demo_db: Path, tmp_path: Path, api: ProviderApi, tokens: None
+) -> None:
+    with closing(sqlite3.connect(demo_db)) as db, db:
+        db.execute(
+            "INSERT INTO templates(name, channel, language, whatsapp_approved, body) "
+            "VALUES ('order_shipped', 'whatsapp', 'it', 1, 'Il suo ordine è partito.')"
+        )
+    wa = phone_contact(backend, demo_db, Channel.WHATSAPP, WA_PHONE, hours_ago=72)
+    customer = backend.get_contact(wa).contact.customer_id
+    backend.set_consent(customer, "whatsapp", True)
+    backend.reply(wa, "", template="order_shipped")  # queued with consent
+    backend.set_consent(customer, "whatsapp", False)  # withdrawn before it went out
+    report = dispatcher(backend, tmp_path, api, Clock()).drain()
+    assert (report.sent, report.failed, api.sends) == (0, 1, [])
+    state, reason = delivery(backend, wa)
+    assert state is Delivery.FAILED and reason is not None and "no whatsapp consent" in reason
+    # (a reply within the window goes out without consent: see the first test above)
 
 
 def test_template_parameters_are_the_filled_variables_in_order() -> None:

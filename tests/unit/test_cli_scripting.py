@@ -146,7 +146,7 @@ def test_a_customer_note_and_a_profile_correction(demo_db: Path) -> None:
         "edit",
         "4",
         "tier",
-        "vip",
+        "gold",
         "--if-version",
         str(before["version"]),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,23 @@ from tests.unit.test_cli import vista
 PAGE = 4096
 
 
+def _in_use(db: Path, table: str) -> list[int]:
+    """The pages (1-based) that hold `table`'s b-tree: damage there is damage `check` must see
+    (a page picked by its place in the file may be a free page, where noise harms nothing)."""
+    with sqlite3.connect(db) as conn:
+        found = conn.execute(
+            "SELECT pageno FROM dbstat WHERE name = ? ORDER BY pageno", (table,)
+        ).fetchall()
+    conn.close()
+    return [page for (page,) in found]
+
+
 def _damage(db: Path, where: tuple[float, ...], noise: bytes) -> None:
-    """Overwrite bytes of the pages `where` (fractions of the file) with `noise`."""
-    pages = db.stat().st_size // PAGE
+    """Overwrite bytes of the customers table's pages at `where` (fractions of its pages)."""
+    pages = _in_use(db, "customers")
     with db.open("r+b") as f:
         for at in where:
-            f.seek(int(pages * at) * PAGE + 100)
+            f.seek((pages[int(len(pages) * at)] - 1) * PAGE)  # its header and cell pointers
             f.write(noise)
 
 

@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from backends import models
-from backends.models import Agent, Customer, DurationKpi, KpiBucket, KpiReport, Role
+from backends.models import Agent, Customer, DurationKpi, KpiBucket, KpiReport, Presence, Role
 
 MODELS = [
     cls
@@ -82,4 +82,10 @@ def test_replace_copy_and_pickle_keep_every_field() -> None:
         "name": "ada",
         "display_name": "Ada",
         "role": Role.ADMIN,
+        "intents": (),
+        "languages": (),
+        "channels": (),
+        "capacity": (),
+        "presence": Presence.OFFLINE,
+        "disabled": False,
     }

@@ -23,6 +23,7 @@ from backends.models import (
     RecordLink,
     RecordRef,
 )
+from backends.sqlite import audit
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -82,6 +83,14 @@ def _entry(d: dict[str, Any]) -> IdentityJournalEntry:
     )
 
 
+def _refresh_values(db: Any, customer_ids: tuple[int, ...], now: int) -> None:
+    """Lifetime value and churn risk of customers whose orders and contacts a merge or a
+    split moved."""
+    from backends.sqlite import values as computed
+
+    computed.refresh(db, customer_ids, computed.config_of(db), now)
+
+
 def _ops():
     """Identity operations, imported on first use: they load phonenumbers and rapidfuzz,
     which the console's start-up does not need."""
@@ -98,6 +107,9 @@ class IdentityOps:
     identity_config: MatchConfig | None = None  # None: the defaults (config imported on use)
 
     def _writer(self) -> Agent:  # provided by SQLiteBackend
+        raise NotImplementedError
+
+    def actor(self, me: Agent | None = None) -> audit.Actor:  # provided by SQLiteBackend
         raise NotImplementedError
 
     def _now(self) -> int:
@@ -138,10 +150,23 @@ class IdentityOps:
     def train_identity_model(self) -> IdentityModel:
         from backends.sqlite.identity.model_store import train_model
 
-        self._writer()
+        me = self._writer()
         with self.store.write() as db:
-            cfg = self._config(db)
-            return _model(train_model(db, cfg, self._now()), cfg)
+            cfg, now = self._config(db), self._now()
+            trained = train_model(db, cfg, now)
+            model = _model(trained, cfg)
+            was = model.version - 1
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "train",
+                "identity-model",
+                model.version,
+                changes={"version": [was, model.version]},
+                detail={"records": model.records, "pairs": model.pairs, "prior": model.prior},
+            )
+            return model
 
     def _config(self, db: Any) -> MatchConfig:
         """The identity settings: this backend's, with those kept in the database applied."""
@@ -153,21 +178,81 @@ class IdentityOps:
     def merge_customers(self, keep: int, other: int, *, reason: str = "") -> IdentityJournalEntry:
         me = self._writer()
         with self.store.write() as db:
+            before, gone = audit.profile(db, keep), audit.profile(db, other)
             entry = _ops().merge(db, self._config(db), self._now(), me.name, keep, other, reason)
+            who, now = self.actor(me), self._now()
+            audit.record(
+                db,
+                who,
+                now,
+                "merge",
+                "customer",
+                keep,
+                customer_id=keep,
+                changes=audit.diff(before, audit.profile(db, keep)),
+                detail={"absorbed": other, "records": entry["records"], "journal": entry["id"]},
+            )
+            audit.record(
+                db,
+                who,
+                now,
+                "merged-into",
+                "customer",
+                other,
+                customer_id=other,
+                changes=audit.diff(gone, {}),
+                detail={"into": keep, "journal": entry["id"]},
+            )
+            _refresh_values(db, (keep,), self._now())
         return _entry(entry)
 
     def split_customer(self, customer_id: int, records: tuple[str, ...]) -> IdentityJournalEntry:
         me = self._writer()
         with self.store.write() as db:
+            before = audit.profile(db, customer_id)
             entry = _ops().split(
                 db, self._config(db), self._now(), me.name, customer_id, list(records)
             )
+            who, now, new = self.actor(me), self._now(), entry["other_id"]
+            audit.record(
+                db,
+                who,
+                now,
+                "split",
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                changes=audit.diff(before, audit.profile(db, customer_id)),
+                detail={"new_customer": new, "records": entry["records"], "journal": entry["id"]},
+            )
+            audit.record(
+                db,
+                who,
+                now,
+                "split-from",
+                "customer",
+                new,
+                customer_id=new,
+                changes=audit.diff({}, audit.profile(db, new)),
+                detail={"from": customer_id, "journal": entry["id"]},
+            )
+            moved = (customer_id, entry["other_id"]) if entry["other_id"] else (customer_id,)
+            _refresh_values(db, moved, self._now())
         return _entry(entry)
 
     def reject_suggestion(self, suggestion_id: int) -> None:
         me = self._writer()
         with self.store.write() as db:
             _ops().reject(db, self._now(), me.name, suggestion_id)
+            audit.record(
+                db,
+                self.actor(me),
+                self._now(),
+                "reject-suggestion",
+                "suggestion",
+                suggestion_id,
+                changes={"status": ["open", "rejected"]},
+            )
 
     def explain_customer(self, customer_id: int) -> CustomerExplanation:
         with self.store.read() as db:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from backends.identity.events import IncomingEvent
+from backends.sqlite import values as computed
 from backends.sqlite.identity.store import dumps
 
 
@@ -47,6 +48,8 @@ def write_events(
             unattached.append((item.line, "no customer has any of its identifiers"))
             continue
         cid, rid = found
+        if item.kind in ("refund", "return") and item.total and "amount" not in item.payload:
+            item.payload["amount"] = item.total
         old = db.execute(
             "SELECT id FROM events WHERE source = ? AND external_id = ?", (source, item.external_id)
         ).fetchone()
@@ -91,4 +94,5 @@ def write_events(
             "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
             (now, "customer", cid, "events", "import"),
         )
+    computed.refresh(db, touched, computed.config_of(db), now)
     return created, updated, unattached

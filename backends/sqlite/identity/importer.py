@@ -26,6 +26,7 @@ from backends.identity.phones import check_region
 from backends.identity.prepare import Plan, Workers, prepared, workers_for
 from backends.identity.readers import check_encoding, detect_format, open_input, read_rows
 from backends.imports import check_source
+from backends.sqlite import audit, gdpr
 from backends.sqlite.identity import events as event_store
 from backends.sqlite.identity.model_store import needs_training, train_model
 from backends.sqlite.identity.resolver import Incoming, Resolver
@@ -55,6 +56,7 @@ class ImportReport:
     bad: list[tuple[int, str]] = field(default_factory=list)
     seconds: float = 0.0
     import_id: int = 0
+    held: int = 0  # rows of erased people's source records, not imported (see gdpr.py)
 
     def to_json(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "bad"}
@@ -85,10 +87,12 @@ def run_import(
     *,
     now: int | None = None,
     actor: str = "import",
+    audit_actor: audit.Actor | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_bad: Callable[[int, str], None] | None = None,
 ) -> ImportReport:
     """Import one file. `progress(bytes_done, bytes_total)`; `on_bad(line, reason)` per bad row.
+    The audit trail gets one entry with the counts, as `audit_actor` (default: `actor`).
 
     Raises:
         InvalidInput: unreadable file or mapping; with `strict`, the first bad row.
@@ -117,7 +121,8 @@ def run_import(
     collecting = gc.isenabled()
     gc.disable()  # batches hold many small objects and make no cycles: no collector passes
     try:
-        args = (raw, fmt, source, options, cfg, region, encoding, now, actor, report, total)
+        who = audit_actor or audit.Actor(actor, origin="import")
+        args = (raw, fmt, source, options, cfg, region, encoding, now, actor, who, report, total)
         if options.strict:  # all or nothing: one transaction for the whole file
             with store.write() as db:
                 _run(db, *args, progress, on_bad, None)
@@ -142,6 +147,7 @@ def _run(
     encoding: str,
     now: int,
     actor: str,
+    who: audit.Actor,
     report: ImportReport,
     total: int,
     progress: Callable[[int, int], None] | None,
@@ -167,6 +173,9 @@ def _run(
         report.import_id = int(cur.lastrowid or 0)
         if options.mapping.identity:
             save_settings(conn, options.mapping.identity)
+        held.update(gdpr.erased_digests(conn, source))
+
+    held: set[str] = set()
 
     write(start)
     resolver_box: list[Resolver] = []
@@ -218,6 +227,9 @@ def _run(
                 report.rows += 1
                 if isinstance(item, tuple):
                     bad(*item)
+                    continue
+                if held and gdpr.record_digest(source, item.source_id) in held:
+                    report.held += 1  # an erased person's record: never back silently
                     continue
                 batch.append(
                     Incoming(
@@ -272,6 +284,10 @@ def _run(
             "UPDATE imports SET finished_at = ?, counts = ? WHERE id = ?",
             (now, dumps(report.to_json()), report.import_id),
         )
+        counts = report.to_json()
+        counts.pop("bad_rows", None)
+        counts.pop("seconds", None)
+        audit.record(conn, who, now, "import", "import", report.import_id, detail=counts)
 
     write(finish)
     if progress is not None:

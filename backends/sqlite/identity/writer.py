@@ -220,20 +220,20 @@ _UPDATE = (
     "UPDATE customers SET first_name = ?, last_name = ?, emails = ?, phones = ?, addresses = ?, "
     "birth_date = ?, language = coalesce(nullif(?, ''), language), "
     "segment = coalesce(nullif(?, ''), segment), tier = coalesce(nullif(?, ''), tier), "
-    "provenance = ?, updated_at = ?, created_at = min(created_at, ?), version = version + 1 "
+    "consents = json_patch(consents, ?), provenance = ?, updated_at = ?, created_at = min(created_at, ?), version = version + 1 "
     "WHERE id = ?"
 )
 #: A customer created by this batch gets the row `_UPDATE` would leave on a blank one.
 _INSERT = (
     "INSERT INTO customers(first_name, last_name, emails, phones, addresses, birth_date, "
-    "language, segment, tier, provenance, updated_at, created_at, id, version) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,min(?, ?),?,2)"
+    "language, segment, tier, consents, provenance, updated_at, created_at, id, version) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,min(?, ?),?,2)"
 )
 
 
 def insert_customers(db: sqlite3.Connection, now: int, rows: list[GoldenRow]) -> None:
     """Create customers with their golden profile (search and profile rows come later)."""
-    db.executemany(_INSERT, [(*row.update[:11], now, *row.update[11:]) for row in rows])
+    db.executemany(_INSERT, [(*row.update[:12], now, *row.update[12:]) for row in rows])
 
 
 def store_golden(db: sqlite3.Connection, rows: list[GoldenRow], stored: list[GoldenRow]) -> None:
@@ -277,7 +277,7 @@ def golden_context(
         marks = ",".join("?" * len(part))
         for row in db.execute(
             f"SELECT id, provenance, first_name, last_name, birth_date, language, "
-            f"tier, segment FROM customers WHERE id IN ({marks}) "
+            f"tier, segment, consents FROM customers WHERE id IN ({marks}) "
             f"AND provenance LIKE '%agent:%'",
             part,
         ):

@@ -41,7 +41,7 @@ def profile_parts(customer: Customer, *, compact: bool = False) -> tuple[Content
     for text, style in flags:
         head += [(text, style), (" ", "")]
     top = [Content.assemble(*head)]
-    consents = " ".join(f"{clean(k)}{'✓' if v else '✗'}" for k, v in customer.consents.items())
+    consents = consent_text(customer)
     top.append(
         Content.assemble(
             content(f"{customer.segment or '—'} · {customer.tier or '—'}", "bold"),
@@ -51,6 +51,15 @@ def profile_parts(customer: Customer, *, compact: bool = False) -> tuple[Content
         )
     )
     lines: list[Content] = [Content.assemble(("consents ", "dim"), content(consents or "—"))]
+    if customer.churn_reasons and (customer.next_action or customer.churn_risk):
+        churn: list[tuple[str, str] | Content | str] = [
+            ("churn ", "dim"),
+            (f"{customer.churn_score:.2f} ", "bold"),
+            content(", ".join(customer.churn_reasons)),
+        ]
+        if customer.next_action:
+            churn += [("  → ", "dim"), content(customer.next_action, "bold $accent")]
+        lines.append(Content.assemble(*churn))
     conflicts = {c.field: c for c in customer.conflicts()}
     disputed = {CONFLICT_FIELD[f] for f in conflicts if f in CONFLICT_FIELD}
     idents = [
@@ -85,6 +94,16 @@ def profile_parts(customer: Customer, *, compact: bool = False) -> tuple[Content
             )
         )
     return Content("\n").join(top), lines
+
+
+def consent_text(customer: Customer) -> str:
+    """Each channel's consent, channels that share a source and day grouped:
+    `email✓ sms✗ (crm, 2026-06-19)  whatsapp✓ (agent:giulia, 2026-11-20)`."""
+    groups: dict[str, list[str]] = {}
+    for c in customer.consent_log:
+        where = f"({clean(c.source, max_length=24)}, {c.at:%Y-%m-%d})" if c.source and c.at else ""
+        groups.setdefault(where, []).append(f"{clean(c.channel)}{'✓' if c.granted else '✗'}")
+    return "  ".join(" ".join([*marks, where]).strip() for where, marks in groups.items())
 
 
 def facts_content(facts: CustomerFacts) -> Content:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -20,7 +21,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from backends.models import AgentLoad, AtRiskContact, Channel, KpiReport, utcnow
+from backends.base import Capability
+from backends.models import AgentLoad, AgentState, AtRiskContact, Channel, KpiReport, utcnow
 from console.format import DASH, duration, left
 from console.kpi_text import KpiLine, customer_label, kpi_lines, spark
 from console.safe_text import clean, literal
@@ -32,9 +34,14 @@ if TYPE_CHECKING:
 class KpisLoaded(Message):
     """A KPI report and the at-risk list, read on a worker (`read_kpis`)."""
 
-    def __init__(self, report: KpiReport, at_risk: tuple[AtRiskContact, ...]) -> None:
+    def __init__(
+        self,
+        report: KpiReport,
+        at_risk: tuple[AtRiskContact, ...],
+        states: tuple[AgentState, ...] = (),
+    ) -> None:
         super().__init__()
-        self.report, self.at_risk = report, at_risk
+        self.report, self.at_risk, self.states = report, at_risk, states
 
 
 class KpisFailed(Message):
@@ -65,9 +72,10 @@ def read_kpis(
         risky = backend.at_risk(
             within, limit=limit, channel=channel, include_breached=True, now=now
         )
+        states = backend.agent_states() if Capability.ROUTING in backend.capabilities else ()
     except Exception as e:  # noqa: BLE001 - shown by the owner, which stays usable
         return KpisFailed(e)
-    return KpisLoaded(report, risky)
+    return KpisLoaded(report, risky, states)
 
 
 #: Tiles on the board, in order (keys of `kpi_text.kpi_lines`).
@@ -282,6 +290,54 @@ class AgentTable(Static):
         else:
             headers = [self.SHORT.get(c, c) if self.compact else c for c in columns]
             self.update(_table(headers, rows))
+
+
+class PresenceTable(Static):
+    """Operators as routing sees them: presence, contacts held of capacity per channel, and
+    skills; under it the skill mix (online operators per intent). Read-only: an admin moves
+    operators between skills with `vista agents edit`."""
+
+    DEFAULT_CSS = """
+    PresenceTable { height: auto; padding: 0 1; }
+    """
+
+    COLUMNS = ("Agent", "Presence", "Held / capacity", "Intents", "Languages", "Channels")
+
+    def show(self, states: Sequence[AgentState]) -> None:
+        if not states:
+            self.update(Content.styled("No operators.", "$text-muted"))
+            return
+        error, warning = alert_styles(self.app)
+        rows: list[list[Text]] = []
+        for s in states:
+            load = ", ".join(
+                f"{ch} {s.held.get(ch, 0)}/{cap}"
+                for ch, cap in s.capacity.items()
+                if s.held.get(ch)
+            )
+            full = any(s.held.get(ch, 0) >= cap for ch, cap in s.capacity.items() if s.held.get(ch))
+            rows.append(
+                [
+                    literal(s.agent.display_name or s.agent.name),
+                    Text(s.presence.value, style="" if s.presence.value == "online" else warning),
+                    Text(load or DASH, style=error if full else ""),
+                    literal(", ".join(s.agent.intents) or "any"),
+                    literal(", ".join(s.agent.languages) or "any"),
+                    literal(", ".join(c.value for c in s.agent.channels) or "any"),
+                ]
+            )
+        online = [s for s in states if s.presence.value == "online"]
+        mix: dict[str, int] = {}
+        for s in online:
+            for intent in s.agent.intents or ("any",):
+                mix[intent] = mix.get(intent, 0) + 1
+        table = _table(list(self.COLUMNS), rows)
+        summary = literal(
+            f"{len(online)} of {len(states)} online · skill mix (online): "
+            + (", ".join(f"{k} {v}" for k, v in sorted(mix.items())) or "nobody online")
+        )
+        summary.stylize("dim")
+        self.update(Group(table, summary))
 
 
 class AtRiskTable(Static):

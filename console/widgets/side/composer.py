@@ -312,7 +312,12 @@ class Composer(Vertical):
 
     def action_pick_template(self) -> None:
         channel = self.channel or (self.contact.channel if self.contact else None)
-        usable = [t for t in self.templates if t.channel is None or t.channel is channel]
+        # not retired, for this channel, and a WhatsApp template only once approved
+        usable = [
+            t
+            for t in rules.offered(self.templates, channel)
+            if t.channel is None or t.channel is channel
+        ]
         self.post_message(self.TemplateWanted(self, tuple(usable)))
 
     def insert_template(self, template: Template | None) -> None:

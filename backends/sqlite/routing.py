@@ -1,0 +1,286 @@
+"""Routing's storage: the rules in effect, the intent model, operators' load, and assignment.
+
+Every function works on the caller's connection (inside its transaction), so a contact's
+arrival, its classification and its assignment commit together, and a capacity check and
+the assignment it allows cannot be split by another writer (BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from backends.base import Conflict
+from backends.models import Agent, Channel, ChannelCapacity, IntentGuess, Presence, Role
+from backends.routing import assign, intents, language, rules
+from backends.sqlite import audit, deferred
+
+#: Contacts that count against an operator's capacity: unresolved and not snoozed.
+HELD_STATUSES = ("new", "open", "pending")
+_HELD = ",".join(f"'{s}'" for s in HELD_STATUSES)
+
+_CHANNELS = tuple(c.value for c in Channel)
+_models: dict[tuple[str, int, int, int], Any] = {}
+_models_lock = threading.Lock()
+
+
+def current_rules(db: sqlite3.Connection) -> rules.RoutingRules:
+    """The routing rules in effect: the store's own, else the defaults."""
+    row = db.execute("SELECT value FROM settings WHERE key = 'routing_rules'").fetchone()
+    return rules.cached(row[0] if row is not None else rules.default_text())
+
+
+def intent_model(db: sqlite3.Connection) -> Any:
+    """The newest trained intent model (a `backends.routing.model.IntentModel`), or None.
+    Kept in memory per store file and model, so arrivals do not re-read the archive."""
+    head = db.execute(
+        "SELECT id, trained_at, length(model) FROM intent_models ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    if head is None:
+        return None
+    file = db.execute("PRAGMA database_list").fetchone()[2]
+    key = (file, int(head[0]), int(head[1]), int(head[2]))
+    with _models_lock:
+        found = _models.get(key)
+    if found is None:
+        blob = db.execute("SELECT model FROM intent_models WHERE id = ?", (head[0],)).fetchone()
+        found = deferred.intent_model().IntentModel.from_bytes(bytes(blob[0]))
+        with _models_lock:
+            if len(_models) > 16:
+                _models.clear()
+            _models[key] = found
+    return found
+
+
+def guess(db: sqlite3.Connection, text: str, fallback_language: str = "") -> IntentGuess:
+    """The intent and language of a customer's words, with this store's model and rules."""
+    found = intents.classify(text, current_rules(db).keywords, intent_model(db))
+    lang = language.detect(text) or fallback_language.strip().lower()[:2]
+    return IntentGuess(found.intent, found.source, round(found.confidence, 3), lang)
+
+
+def json_object(text: str | None) -> Any:
+    """A stored JSON column's value ({} when empty or unreadable)."""
+    try:
+        return json.loads(text or "{}")
+    except ValueError:
+        return {}
+
+
+@functools.lru_cache(maxsize=1024)
+def _frozenjson_object(text: str | None) -> tuple[tuple[str, Any], ...]:
+    """A stored JSON object as sorted items (skills and capacities repeat across agents, and
+    routing reads every online agent's on every decision)."""
+    value = json_object(text)
+    return tuple(sorted(value.items())) if isinstance(value, dict) else ()
+
+
+def agent(row: sqlite3.Row) -> Agent:
+    """An `agents` row as a model."""
+    skills = json_object(row["skills"])
+    capacity = json_object(row["capacity"])
+    channels = []
+    for ch in skills.get("channels", ()):
+        try:
+            channels.append(Channel(ch))
+        except ValueError:
+            continue
+    return Agent(
+        name=row["name"],
+        display_name=row["display_name"],
+        role=Role(row["role"]),
+        intents=tuple(skills.get("intents", ())),
+        languages=tuple(skills.get("languages", ())),
+        channels=tuple(channels),
+        capacity=tuple(
+            ChannelCapacity(Channel(k), int(v))
+            for k, v in sorted(capacity.items())
+            if k in _CHANNELS
+        ),
+        presence=Presence(row["presence"]),
+        disabled=row["disabled_at"] is not None,
+    )
+
+
+def effective_presence(row: sqlite3.Row, now: int, away_after_minutes: int) -> Presence:
+    """ONLINE turns AWAY once the agent has done nothing for the rules' idle limit."""
+    presence = Presence(row["presence"])
+    if presence is Presence.ONLINE:
+        active = max(row["last_active_at"] or 0, row["presence_at"] or 0)
+        if now - active > away_after_minutes * 60:
+            return Presence.AWAY
+    return presence
+
+
+def held(db: sqlite3.Connection, names: tuple[str, ...] | None = None) -> dict[str, dict[str, int]]:
+    """Contacts held per agent and channel (of `names`, or of everyone)."""
+    sql = f"SELECT assignee, channel, count(*) FROM contacts WHERE status IN ({_HELD}) AND "
+    if names is None:
+        found = db.execute(sql + "assignee IS NOT NULL GROUP BY 1, 2")
+    else:
+        found = db.execute(sql + f"assignee IN ({','.join('?' * len(names))}) GROUP BY 1, 2", names)
+    out: dict[str, dict[str, int]] = {}
+    for name, channel, count in found:
+        out.setdefault(name, {})[channel] = count
+    return out
+
+
+def capacities(rs: rules.RoutingRules, own: Mapping[str, int]) -> dict[str, int]:
+    """Every channel's limit for an agent with capacities `own`."""
+    return {c.value: rs.capacity_for(c.value, own) for c in Channel}
+
+
+def check_capacity(db: sqlite3.Connection, name: str, channel: Channel, contact_id: int) -> None:
+    """Refuse to give `name` one more contact on `channel` when they hold their limit.
+
+    Raises:
+        Conflict: the agent is at capacity on that channel (the message names the numbers).
+    """
+    row = db.execute("SELECT capacity FROM agents WHERE name = ?", (name,)).fetchone()
+    own = json_object(row[0]) if row is not None else {}
+    limit = current_rules(db).capacity_for(channel.value, own)
+    count = db.execute(
+        f"SELECT count(*) FROM contacts WHERE assignee = ? AND channel = ? AND status IN ({_HELD}) "
+        "AND id <> ?",
+        (name, channel.value, contact_id),
+    ).fetchone()[0]
+    if count >= limit:
+        raise Conflict(
+            f"{name} is at capacity on {channel.value}: holds {count} of {limit} "
+            f"{channel.value} contacts (resolve, snooze or release one first)",
+            "At capacity",
+        )
+
+
+def candidates(db: sqlite3.Connection, now: int) -> list[assign.Candidate]:
+    """The operators and admins routing may give work to now: enabled, online and active
+    within the rules' idle limit, with their skills and limits (their load is read per
+    candidate, in rank order, by `held_on`)."""
+    rs = current_rules(db)
+    since = now - rs.away_after_minutes * 60
+    found = db.execute(
+        "SELECT name, skills, capacity, presence_at, last_routed_at, routed_seq FROM agents "
+        "WHERE presence = 'online' AND disabled_at IS NULL AND role <> 'supervisor' "
+        "AND max(coalesce(last_active_at, 0), coalesce(presence_at, 0)) >= ?",
+        (since,),
+    ).fetchall()
+    out = []
+    for name, skills_text, capacity_text, presence_at, routed_at, seq in found:
+        skills = _skills(skills_text)
+        out.append(
+            assign.Candidate(
+                name=name,
+                intents=skills[0],
+                languages=skills[1],
+                channels=skills[2],
+                capacity=_limits(rs, capacity_text),
+                idle_since=max(routed_at or 0, presence_at or 0),
+                given=seq,
+            )
+        )
+    return out
+
+
+def held_on(db: sqlite3.Connection, channel: str) -> Callable[[str], int]:
+    """How many contacts on `channel` an agent holds (one seek of `contacts_held`)."""
+
+    def count(name: str) -> int:
+        return int(
+            db.execute(
+                f"SELECT count(*) FROM contacts WHERE status IN ({_HELD}) "
+                "AND assignee = ? AND channel = ?",
+                (name, channel),
+            ).fetchone()[0]
+        )
+
+    return count
+
+
+@functools.lru_cache(maxsize=1024)
+def _skills(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Stored skills as (intents, languages, channels)."""
+    skills = dict(_frozenjson_object(text))
+    return tuple(  # type: ignore[return-value]
+        frozenset(skills.get(k, ())) for k in ("intents", "languages", "channels")
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _limits(rs: rules.RoutingRules, text: str) -> Mapping[str, int]:
+    """Every channel's limit for an agent whose stored capacities are `text`."""
+    return capacities(rs, dict(_frozenjson_object(text)))
+
+
+def note_given(db: sqlite3.Connection, name: str, now: int) -> None:
+    """`name` just got a contact (routed, claimed or assigned): idle from now on."""
+    db.execute(
+        "UPDATE agents SET last_routed_at = ?, routed_seq = "
+        "(SELECT coalesce(max(routed_seq), 0) + 1 FROM agents) WHERE name = ?",
+        (now, name),
+    )
+
+
+def give(db: sqlite3.Connection, contact_id: int, name: str, now: int, actor: str) -> None:
+    """Assign an unassigned contact to `name` (routing's offer) and log it."""
+    db.execute(
+        "UPDATE contacts SET assignee = ?, assigned_at = ?, updated_at = ?, "
+        "version = version + 1 WHERE id = ?",
+        (name, now, now, contact_id),
+    )
+    note_given(db, name, now)
+    db.execute(
+        "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
+        (now, "contact", contact_id, f"routed:{name}", actor),
+    )
+
+
+def _customer_of(db: sqlite3.Connection, contact_id: int) -> int | None:
+    found = db.execute("SELECT customer_id FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+    return None if found is None else int(found[0])
+
+
+def route(
+    db: sqlite3.Connection,
+    contact_id: int,
+    now: int,
+    actor: str,
+    pool: list[assign.Candidate] | None = None,
+) -> str | None:
+    """Offer one unassigned contact to the operator who should take it; their name, or None
+    when nobody available has the skill and room. `pool` (from `candidates`) is updated."""
+    row = db.execute(
+        "SELECT c.channel, c.intent, c.language, c.assignee, c.status, cu.tier "
+        "FROM contacts c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = ?",
+        (contact_id,),
+    ).fetchone()
+    if row is None or row["assignee"] is not None or row["status"] in ("resolved", "snoozed"):
+        return None
+    channel = Channel(row["channel"])
+    decision = current_rules(db).decide(row["intent"], channel, row["tier"], row["language"])
+    pool = candidates(db, now) if pool is None else pool
+    chosen = assign.choose(
+        pool, decision.skill, row["language"], channel.value, held_on(db, channel.value)
+    )
+    if chosen is None:
+        return None
+    give(db, contact_id, chosen.name, now, actor)
+    audit.record(
+        db,
+        audit.Actor(actor, origin="routing"),
+        now,
+        "route",
+        "contact",
+        contact_id,
+        customer_id=_customer_of(db, contact_id),
+        changes={"assignee": [None, chosen.name]},
+        detail={"skill": decision.skill},
+    )
+    pool[pool.index(chosen)] = dataclasses.replace(
+        chosen, idle_since=now, given=max(c.given for c in pool) + 1
+    )
+    return chosen.name

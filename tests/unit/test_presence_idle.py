@@ -1,0 +1,47 @@
+"""An online operator who does nothing for the rules' away_after_minutes counts as away and
+gets nothing new; acting again (any write, or the console's heartbeat) brings them back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from backends.models import Channel, Presence, QueueQuery
+from backends.sqlite.backend import SQLiteBackend
+from tests.conftest import NOW
+
+
+def test_idle_past_the_limit_is_away_and_acting_again_is_online(demo_db: Path) -> None:
+    now = [NOW]
+    clock = lambda: now[0]
+    with SQLiteBackend(demo_db, agent="admin", clock=clock) as admin:
+        admin.set_routing_rules('away_after_minutes = 10\n[intents]\nzebra_question = ["zebra"]\n')
+        admin.edit_agent("giulia", intents=("zebra_question",))
+    giulia = SQLiteBackend(demo_db, agent="giulia", clock=clock)
+    admin = SQLiteBackend(demo_db, agent="admin", clock=clock)
+
+    def state() -> Presence:
+        return next(s.presence for s in admin.agent_states() if s.agent.name == "giulia")
+
+    def ask(n: int) -> str | None:
+        got = admin.deliver_inbound(
+            Channel.CHAT, f"+39 333 200 {n:04d}", "A zebra question", external_id=f"idle-{n}"
+        )
+        return got.contact.assignee
+
+    giulia.set_presence(Presence.ONLINE)
+    now[0] = NOW + timedelta(minutes=10)
+    assert state() is Presence.ONLINE  # the limit itself: still online
+    assert ask(1) == "giulia"
+    now[0] = NOW + timedelta(minutes=10, seconds=1)
+    assert state() is Presence.AWAY
+    assert ask(2) is None
+    giulia.add_note(giulia.queue(QueueQuery(assignee="giulia"), limit=1).contacts[0].id, "here")
+    assert state() is Presence.ONLINE
+    assert ask(3) == "giulia"
+    cursor = admin.changes(-1).cursor
+    giulia.set_presence(Presence.ONLINE)  # a heartbeat: offers what waited while she was away
+    logged = [c.action for c in admin.changes(cursor).changes]
+    assert logged == ["routed:giulia"]  # and no presence change to log
+    giulia.close()
+    admin.close()
