@@ -8,7 +8,9 @@ import random
 from pathlib import Path
 
 from backends.identity import normalise as n
+from backends.identity.config import MatchConfig
 from backends.identity.features import extract
+from backends.identity.guards import Profile
 from backends.identity.mapping import Mapping
 from backends.identity.model import COMPARISONS, MISSING, compare, default_model, gamma
 from backends.identity.training import expectation_maximisation, train
@@ -260,3 +262,15 @@ def test_a_record_joins_a_customer_only_if_it_holds_against_all_its_records(
     assert owners["A"] == owners["B"]
     assert owners["C"] != owners["A"]
     assert any("against the records" in r for r in reasons)
+
+
+def test_a_record_with_the_names_swapped_joins_the_customer_a_new_first_name_does_not() -> None:
+    cfg = MatchConfig()
+    customer = Profile()
+    customer.add(rec(first_name="Madeleine", last_name="Paterson", birth_date="1980-03-07"))
+    swapped = rec(first_name="Paterson", last_name="Madeleine", birth_date="1980-03-07")
+    assert customer.clash(swapped, cfg) == ""
+    customer.add(swapped)
+    assert customer.firsts == {"madeleine"}  # the swap adds no first name
+    other = rec(first_name="Paterson", last_name="Rossi", birth_date="1980-03-07")
+    assert customer.clash(other, cfg) == "a different first name"
