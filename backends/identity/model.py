@@ -359,6 +359,9 @@ class Match:
     weight: float
     probability: float
     reasons: tuple[str, ...]
+    #: an identifier only one person has (e-mail not a family's, visitor id, loyalty card)
+    #: agrees, and so does the birth date or the whole name (swapped allowed)
+    vouched: bool = False
 
     @property
     def reason(self) -> str:
@@ -455,7 +458,16 @@ def compare(
     if namesakes and not personal_agrees and g[0] in (0, 1) and g[1] in (0, 1) and total > 0:
         total = 0.0  # two people of this name live here: at best one of the two
         reasons.append("guard: namesakes at this address (at best one of two)")
-    return Match(round(total, 2), probability(total), tuple(reasons))
+    return Match(round(total, 2), probability(total), tuple(reasons), vouched(g))
+
+
+def vouched(g: list[int]) -> bool:
+    """Whether an identifier only one person has agrees (an e-mail that is no family's, a
+    visitor id, a loyalty card; not a phone, which a household may share unseen), and so
+    does the birth date or the whole name (first and last, typos or a swap allowed)."""
+    identifier = g[3] == 0 or g[8] == 0 or g[9] == 0
+    names = g[0] == 4 or (g[0] in (0, 1) and g[1] in (0, 1))
+    return identifier and (g[2] == 0 or names)
 
 
 def levels_of(model: Model) -> Iterable[tuple[str, Level, float]]:

@@ -274,3 +274,33 @@ def test_a_record_with_the_names_swapped_joins_the_customer_a_new_first_name_doe
     assert customer.firsts == {"madeleine"}  # the swap adds no first name
     other = rec(first_name="Paterson", last_name="Rossi", birth_date="1980-03-07")
     assert customer.clash(other, cfg) == "a different first name"
+
+
+def test_a_shared_loyalty_card_with_the_birth_date_vouches_a_pair_a_phone_does_not() -> None:
+    a = rec(first_name="Helena", last_name="Ebert", birth_date="1971-03-27", loyalty_card="251")
+    b = rec(first_name="Sidonie", last_name="Ebert", birth_date="1971-03-27", loyalty_card="251")
+    assert compare(MODEL, a, b).vouched
+    phone = {"last_name": "Ebert", "birth_date": "1971-03-27", "mobile": "347 1234567"}
+    c, d = rec(first_name="Helena", **phone), rec(first_name="Sidonie", **phone)
+    assert not compare(MODEL, c, d).vouched  # a phone a household may share
+    e = rec(first_name="Helena", last_name="Ebert", birth_date="1950-01-01", loyalty_card="251")
+    f = rec(first_name="Sidonie", last_name="Ebert", birth_date="1980-01-01", loyalty_card="251")
+    assert not compare(MODEL, e, f).vouched  # neither the birth date nor the name agrees
+
+
+def test_a_vouched_record_joins_a_customer_of_another_first_name(tmp_path: Path) -> None:
+    base = {"last_name": "Ebert", "birth_date": "1971-03-27"}
+    rows = [
+        dict(base, id="A", first_name="Helena", loyalty_card="2510937"),
+        dict(base, id="B", first_name="Sidonie", loyalty_card="2510937"),
+        dict(base, id="C", first_name="Helena", loyalty_card="7166687"),
+        dict(base, id="D", first_name="Joshua", loyalty_card="7166687"),
+        dict(base, id="E", first_name="Anna", street="Via Po 1", city="Torino"),
+        dict(base, id="F", first_name="Marta", street="Via Po 1", city="Torino"),
+    ]
+    store = Store(tmp_path / "v.db", create=True)
+    _import(tmp_path, "crm", rows, store)
+    owners = dict(store.conn.execute("SELECT source_id, customer_id FROM source_records"))
+    store.close()
+    assert owners["A"] == owners["B"] and owners["C"] == owners["D"]  # one card, one person
+    assert owners["E"] != owners["F"]  # same surname, birth date and home: twins stay apart

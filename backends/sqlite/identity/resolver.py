@@ -116,7 +116,7 @@ class Resolver:
             decision = Decision.SUGGEST
         else:
             decision = Decision.NONE
-        return Verdict(decision, m.weight, m.reasons, round(m.probability, 4))
+        return Verdict(decision, m.weight, m.reasons, round(m.probability, 4), m.vouched)
 
     def _new_customer_id(self, hint: int | None) -> int:
         """A fresh customer id: `hint` when it is free, else one past every id seen."""
@@ -335,7 +335,7 @@ class Resolver:
                     pair = (rid, other) if rid < other else (other, rid)
                     ocid = find(ocid)
                     if decision is Decision.LINK:
-                        clash = profile.get(ocid, EMPTY).clash(f, cfg)
+                        clash = "" if v.vouched else profile.get(ocid, EMPTY).clash(f, cfg)
                         if not clash and sizes.get(ocid, 0) >= cfg.review_size:
                             clash = f"customer {ocid} has {sizes[ocid]} records (review)"
                         if not clash and whole:
@@ -362,7 +362,9 @@ class Resolver:
                     own = cid
                 elif cid != own:
                     their_profile = profile.get(cid, EMPTY)
-                    if profile.get(own, mine_profile).conflicts(their_profile, self.cfg):
+                    if not v.vouched and profile.get(own, mine_profile).conflicts(
+                        their_profile, self.cfg
+                    ):
                         suggestions.append(
                             (
                                 min(rid, other),
