@@ -8,6 +8,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
+from backends.identity.model import SWAP_SIMILARITY
 
 
 class Profile:
@@ -22,8 +23,13 @@ class Profile:
 
     def swapped(self, f: Features) -> bool:
         """Whether `f` holds this customer's names the other way round (first name in the
-        surname field and the surname in the first-name field): a typing slip, one person."""
-        return bool(f.fk and f.lk) and f.fk in self.lasts and f.lk in self.firsts
+        surname field and the surname in the first-name field, typos allowed): a slip of
+        typing, one person."""
+        if len(f.fk) < 2 or len(f.lk) < 2:
+            return False
+        return any(_sim(f.fk, x) >= SWAP_SIMILARITY for x in self.lasts) and any(
+            _sim(f.lk, x) >= SWAP_SIMILARITY for x in self.firsts
+        )
 
     def add(self, f: Features) -> None:
         if f.dob:

@@ -323,6 +323,18 @@ def _city_level(a: str, b: str) -> int:
     return 1 if float(JaroWinkler.normalized_similarity(a, b)) >= 0.9 else 2
 
 
+#: Jaro-Winkler similarity at or above which a first name reads as the other's surname (and
+#: the surname as its first name) in a swap typed with slips.
+SWAP_SIMILARITY = 0.8
+
+
+def swapped(a: Features, b: Features) -> bool:
+    """Whether `b` holds `a`'s first name and surname the other way round (typos allowed)."""
+    if len(a.fk) < 2 or len(a.lk) < 2 or len(b.fk) < 2 or len(b.lk) < 2:
+        return False
+    return sim(a.fk, b.lk) >= SWAP_SIMILARITY and sim(a.lk, b.fk) >= SWAP_SIMILARITY
+
+
 def gamma(
     a: Features,
     b: Features,
@@ -336,7 +348,7 @@ def gamma(
     """
     first = _name_level(a.fk, b.fk, True)
     last = _name_level(a.lk, b.lk, False)
-    if first == 5 and last == 3 and a.fk and a.lk and a.fk == b.lk and a.lk == b.fk:
+    if first == 5 and last == 3 and swapped(a, b):
         first, last = 4, MISSING  # first and last name swapped
     return [
         first,

@@ -304,3 +304,16 @@ def test_a_vouched_record_joins_a_customer_of_another_first_name(tmp_path: Path)
     store.close()
     assert owners["A"] == owners["B"] and owners["C"] == owners["D"]  # one card, one person
     assert owners["E"] != owners["F"]  # same surname, birth date and home: twins stay apart
+
+
+def test_names_swapped_with_a_typo_are_still_a_swap_other_names_are_not() -> None:
+    a = rec(first_name="Jacob", last_name="Kopievsky", birth_date="1947-05-30")
+    b = rec(first_name="Kopievski", last_name="Jacob", birth_date="1947-05-30")
+    assert gamma(a, b)[:2] == [4, MISSING]
+    assert "names swapped" in compare(MODEL, a, b).reason
+    c = rec(first_name="Kowalski", last_name="Jasmine", birth_date="1947-05-30")
+    assert gamma(a, c)[:2] == [5, 3]  # neither name reads as the other's
+    customer = Profile()
+    customer.add(a)
+    assert customer.clash(b, MatchConfig()) == ""
+    assert customer.clash(c, MatchConfig()) == "a different first name"
