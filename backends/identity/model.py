@@ -371,8 +371,8 @@ class Match:
     weight: float
     probability: float
     reasons: tuple[str, ...]
-    #: an identifier only one person has (e-mail not a family's, visitor id, loyalty card)
-    #: agrees, and so does the birth date or the whole name (swapped allowed)
+    #: an identifier only one person has (an e-mail not a family's, a loyalty card) agrees,
+    #: and so does the birth date or the whole name (swapped allowed)
     vouched: bool = False
 
     @property
@@ -475,9 +475,9 @@ def compare(
 
 def vouched(g: list[int]) -> bool:
     """Whether an identifier only one person has agrees (an e-mail that is no family's, a
-    visitor id, a loyalty card; not a phone, which a household may share unseen), and so
+    loyalty card; not a phone or a visitor id, which a household may share unseen), and so
     does the birth date or the whole name (first and last, typos or a swap allowed)."""
-    identifier = g[3] == 0 or g[8] == 0 or g[9] == 0
+    identifier = g[3] == 0 or g[9] == 0
     names = g[0] == 4 or (g[0] in (0, 1) and g[1] in (0, 1))
     return identifier and (g[2] == 0 or names)
 

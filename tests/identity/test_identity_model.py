@@ -283,6 +283,9 @@ def test_a_shared_loyalty_card_with_the_birth_date_vouches_a_pair_a_phone_does_n
     phone = {"last_name": "Ebert", "birth_date": "1971-03-27", "mobile": "347 1234567"}
     c, d = rec(first_name="Helena", **phone), rec(first_name="Sidonie", **phone)
     assert not compare(MODEL, c, d).vouched  # a phone a household may share
+    browser = {"last_name": "Ebert", "birth_date": "1971-03-27", "visitor_id": "v-9"}
+    g, h = rec(first_name="Helena", **browser), rec(first_name="Sidonie", **browser)
+    assert not compare(MODEL, g, h).vouched  # so may a browser
     e = rec(first_name="Helena", last_name="Ebert", birth_date="1950-01-01", loyalty_card="251")
     f = rec(first_name="Sidonie", last_name="Ebert", birth_date="1980-01-01", loyalty_card="251")
     assert not compare(MODEL, e, f).vouched  # neither the birth date nor the name agrees
@@ -317,3 +320,11 @@ def test_names_swapped_with_a_typo_are_still_a_swap_other_names_are_not() -> Non
     customer.add(a)
     assert customer.clash(b, MatchConfig()) == ""
     assert customer.clash(c, MatchConfig()) == "a different first name"
+
+
+def test_records_of_one_birth_date_and_postcode_are_compared_whatever_their_names() -> None:
+    a = rec(first_name="Jacob", last_name="Kopievsky", birth_date="1947-05-30", postal_code="20136")
+    b = rec(first_name="Kopjevsky", last_name="Jakob", birth_date="1947-05-30", postal_code="20136")
+    c = rec(first_name="Kopjevsky", last_name="Jakob", birth_date="1947-05-30", postal_code="20137")
+    assert set(a.block_keys()) & set(b.block_keys())
+    assert not set(a.block_keys()) & set(c.block_keys())
