@@ -372,7 +372,7 @@ class Match:
     probability: float
     reasons: tuple[str, ...]
     #: an identifier only one person has (an e-mail not a family's, a loyalty card) agrees,
-    #: and so does the birth date or the whole name (swapped allowed)
+    #: and so does the birth date
     vouched: bool = False
 
     @property
@@ -476,10 +476,9 @@ def compare(
 def vouched(g: list[int]) -> bool:
     """Whether an identifier only one person has agrees (an e-mail that is no family's, a
     loyalty card; not a phone or a visitor id, which a household may share unseen), and so
-    does the birth date or the whole name (first and last, typos or a swap allowed)."""
-    identifier = g[3] == 0 or g[9] == 0
-    names = g[0] == 4 or (g[0] in (0, 1) and g[1] in (0, 1))
-    return identifier and (g[2] == 0 or names)
+    does the birth date (a parent and a child of one name may share a mailbox: the name is
+    not enough)."""
+    return (g[3] == 0 or g[9] == 0) and g[2] == 0
 
 
 def levels_of(model: Model) -> Iterable[tuple[str, Level, float]]:

@@ -286,9 +286,16 @@ def test_a_shared_loyalty_card_with_the_birth_date_vouches_a_pair_a_phone_does_n
     browser = {"last_name": "Ebert", "birth_date": "1971-03-27", "visitor_id": "v-9"}
     g, h = rec(first_name="Helena", **browser), rec(first_name="Sidonie", **browser)
     assert not compare(MODEL, g, h).vouched  # so may a browser
+    mail = {"first_name": "Helena", "last_name": "Ebert", "email": "ebert@home.com"}
+    dated = rec(**mail, birth_date="1971-03-27")
+    assert compare(MODEL, dated, rec(**mail, birth_date="1971-03-27")).vouched
+    assert not compare(MODEL, rec(**mail), dated).vouched  # the name alone: a Jr. and a Sr.
+    parent = rec(**mail, birth_date="1951-03-27")
+    child = rec(**mail, birth_date="1979-11-02")
+    assert not compare(MODEL, parent, child).vouched  # one name, one mailbox, two birth dates
     e = rec(first_name="Helena", last_name="Ebert", birth_date="1950-01-01", loyalty_card="251")
     f = rec(first_name="Sidonie", last_name="Ebert", birth_date="1980-01-01", loyalty_card="251")
-    assert not compare(MODEL, e, f).vouched  # neither the birth date nor the name agrees
+    assert not compare(MODEL, e, f).vouched  # the birth dates differ
 
 
 def test_a_vouched_record_joins_a_customer_of_another_first_name(tmp_path: Path) -> None:
