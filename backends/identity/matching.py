@@ -34,7 +34,7 @@ class Verdict:
     points: float
     reasons: tuple[str, ...]
     probability: float | None = None  # the match model's, when it decided
-    #: an identifier only one person has agrees, with the birth date or the full name:
+    #: an identifier only one person has agrees, and so does the birth date (model.vouched):
     #: the pair holds even against a customer's other first name or birth date
     vouched: bool = False
 
