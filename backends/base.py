@@ -41,6 +41,7 @@ from backends.models import (
     EventKind,
     FieldProvenance,
     IdentityJournalEntry,
+    IdentityModel,
     IdentitySuggestion,
     ImportResult,
     InboundResult,
@@ -803,13 +804,35 @@ class Backend(ABC):
     # -- identity resolution ------------------------------------------------------
     # Defaults refuse politely; a backend that resolves identities overrides them.
 
-    def identity_suggestions(self, limit: int = 50) -> tuple[IdentitySuggestion, ...]:
-        """Pairs of customers that may be one person (below the automatic threshold), best first.
+    def identity_suggestions(
+        self, limit: int = 50, after: str = ""
+    ) -> tuple[IdentitySuggestion, ...]:
+        """Pairs of customers that may be one person (below the automatic threshold), most
+        likely first.
 
         Args:
             limit: at most this many (1..500); one suggestion per pair of customers.
+            after: the `cursor` of the last suggestion of the previous page ("": the first).
         Raises:
-            InvalidInput: limit out of range.
+            InvalidInput: limit out of range, or a malformed cursor.
+        """
+        raise Unavailable(f"{type(self).__name__} does not resolve identities")
+
+    def identity_model(self) -> IdentityModel:
+        """The match model in use: each comparison's levels with m, u and weight.
+
+        Raises:
+            Unavailable: the backend does not resolve identities.
+        """
+        raise Unavailable(f"{type(self).__name__} does not resolve identities")
+
+    def train_identity_model(self) -> IdentityModel:
+        """Estimate a new version of the match model from the stored records (u from random
+        pairs, m by expectation maximisation on candidate pairs) and use it from now on.
+
+        Raises:
+            ReadOnly: writes are not allowed.
+            Unavailable: the backend does not resolve identities.
         """
         raise Unavailable(f"{type(self).__name__} does not resolve identities")
 
@@ -1299,6 +1322,7 @@ WRITE_METHODS: tuple[str, ...] = (
     "merge_customers",
     "split_customer",
     "reject_suggestion",
+    "train_identity_model",
     "import_file",
     "create_token",
     "revoke_token",

@@ -767,6 +767,31 @@ class IdentitySuggestion(Model, frozen=True):
     score: float  # 0..1
     reason: str  # e.g. "same landline, same first name, last name similarity 0.93"
     created_at: datetime
+    cursor: str = ""  # pass as `after` for the suggestions that follow this one
+
+
+class IdentityModelLevel(Model, frozen=True):
+    """One level of one comparison of the match model, with its weight."""
+
+    comparison: str  # first_name, last_name, birth_date, email, phone, street, ...
+    level: str  # exact, jaro-winkler >= 0.92, different, ...
+    m: float  # share of one person's record pairs at this level
+    u: float  # share of two people's record pairs at this level
+    weight: float  # log2(m / u), in bits
+
+
+class IdentityModel(Model, frozen=True):
+    """The match model identity resolution scores record pairs with (Fellegi-Sunter)."""
+
+    version: int  # 0: the defaults, not yet trained on this store
+    trained_at: datetime | None
+    records: int  # records in the store when it was trained
+    pairs: int  # candidate pairs the m-probabilities were estimated on
+    prior: float  # chance that two records picked at random are one person
+    link_probability: float  # at or above: linked automatically
+    suggest_probability: float  # at or above (below link): suggested for review
+    levels: tuple[IdentityModelLevel, ...]
+    guards: dict[str, float]  # fixed evidence in bits (household, namesakes)
 
 
 class IdentityJournalEntry(Model, frozen=True):

@@ -233,6 +233,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/kb/usage", "kb_usage", "Knowledge-base KPIs over a window."),
     # -- identity resolution --
     Endpoint("GET", "/identity/suggestions", "identity_suggestions", "Possible duplicates."),
+    Endpoint("GET", "/identity/model", "identity_model", "The match model's levels and weights."),
+    Endpoint("POST", "/identity/model", "train_identity_model", "Train a new match model."),
     Endpoint(
         "POST",
         "/identity/suggestions/{suggestion_id}/reject",

@@ -18,6 +18,7 @@ from typing import Any
 
 from backends.base import InvalidInput
 
+MATCHERS = ("model", "points")
 POLICIES = ("most_recent", "source_priority", "most_frequent", "first_non_empty", "all")
 
 DEFAULT_POLICIES: dict[str, str] = {
@@ -37,6 +38,19 @@ DEFAULT_POLICIES: dict[str, str] = {
 class MatchConfig:
     """Evidence weights (points), decision thresholds and guards."""
 
+    #: "model": the Fellegi-Sunter match model (weights learnt from the data) decides;
+    #: "points": the hand-set points and guards below
+    matcher: str = "model"
+    link_probability: float = 0.99  # model: match probability at or above: linked
+    suggest_probability: float = 0.5  # model: at or above (and below link): a suggestion
+    #: model: a FIXED_LINE_OR_MOBILE number held by more records than this is a shared line
+    shared_phone_limit: int = 3
+    #: a customer with this many records takes no more automatic links: they become
+    #: suggestions for review (a cluster that keeps growing is chaining people together)
+    review_size: int = 30
+    #: an import trains the model (between batches) when the store holds this many records
+    #: and the model was trained on half of them or fewer (`vista identity train`: any time)
+    train_min_records: int = 2000
     auto_threshold: float = 7.0  # points at or above: linked automatically
     suggest_threshold: float = 4.0  # points at or above (and below auto): a suggestion
     email_points: float = 4.0
@@ -108,5 +122,7 @@ def apply_config(config: MatchConfig, table: dict[str, Any]) -> MatchConfig:
             value = policies
         elif key == "source_priority":
             value = tuple(str(v) for v in value)
+        elif key == "matcher" and value not in MATCHERS:
+            raise InvalidInput(f"unknown matcher {value!r}; use {', '.join(MATCHERS)}")
         changes[key] = value
     return replace(config, **changes)

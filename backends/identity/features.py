@@ -118,6 +118,8 @@ class Features:
                 keys.append(f"np:{self.lk[:4]}|{fi}|{self.postal}")
         if self.dob and self.fk:
             keys.append(f"fd:{self.fk[:4]}|{self.dob}")  # a last-name typo or change
+        if self.dob and self.postal:
+            keys.append(f"dp:{self.dob}|{self.postal}")  # both names typed apart or swapped
         if self.sk and (self.postal or self.ck):
             keys.append(f"a:{self.postal or self.ck}|{self.sk}")  # same address, names typed apart
         return keys

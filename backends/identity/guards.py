@@ -8,32 +8,49 @@ from rapidfuzz.distance import JaroWinkler
 
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
+from backends.identity.model import SWAP_SIMILARITY
 
 
 class Profile:
-    """What a customer's records say about birth date and first name (for cluster guards)."""
+    """What a customer's records say about birth date and names (for cluster guards)."""
 
-    __slots__ = ("dobs", "firsts")
+    __slots__ = ("dobs", "firsts", "lasts")
 
     def __init__(self) -> None:
         self.dobs: set[str] = set()
         self.firsts: set[str] = set()
+        self.lasts: set[str] = set()
+
+    def swapped(self, f: Features) -> bool:
+        """Whether `f` holds this customer's names the other way round (first name in the
+        surname field and the surname in the first-name field, typos allowed): a slip of
+        typing, one person."""
+        if len(f.fk) < 2 or len(f.lk) < 2:
+            return False
+        return any(_sim(f.fk, x) >= SWAP_SIMILARITY for x in self.lasts) and any(
+            _sim(f.lk, x) >= SWAP_SIMILARITY for x in self.firsts
+        )
 
     def add(self, f: Features) -> None:
         if f.dob:
             self.dobs.add(f.dob)
-        if len(f.fk) > 1:
-            self.firsts.add(f.fk)
+        first, last = (f.lk, f.fk) if self.swapped(f) else (f.fk, f.lk)
+        if len(first) > 1:
+            self.firsts.add(first)
+        if last:
+            self.lasts.add(last)
 
     def update(self, other: Profile) -> None:
         self.dobs |= other.dobs
         self.firsts |= other.firsts
+        self.lasts |= other.lasts
 
     def clash(self, f: Features, cfg: MatchConfig) -> str:
         """Why record `f` cannot join this customer ("" if it can)."""
         if f.dob and any(not same_date(f.dob, d) for d in self.dobs):
             return "a different birth date"
-        if len(f.fk) > 1 and any(_sim(f.fk, x) < cfg.name_conflict for x in self.firsts):
+        first = f.lk if self.swapped(f) else f.fk
+        if len(first) > 1 and any(_sim(first, x) < cfg.name_conflict for x in self.firsts):
             return "a different first name"
         return ""
 

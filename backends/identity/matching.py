@@ -33,10 +33,17 @@ class Verdict:
     decision: Decision
     points: float
     reasons: tuple[str, ...]
+    probability: float | None = None  # the match model's, when it decided
+    #: an identifier only one person has agrees, and so does the birth date (model.vouched):
+    #: the pair holds even against a customer's other first name or birth date
+    vouched: bool = False
 
     @property
     def score(self) -> float:
-        """The points squashed into 0..1 (0.5 at the suggestion threshold's midpoint)."""
+        """The match probability; for the hand-set points, the points squashed into 0..1
+        (0.5 at the suggestion threshold's midpoint)."""
+        if self.probability is not None:
+            return self.probability
         return round(1 / (1 + math.exp(-(self.points - 5.5) / 1.5)), 3)
 
     @property

@@ -157,6 +157,9 @@ def email(raw: object) -> str:
 MOBILE = "m"
 LANDLINE = "f"  # fixed line: households share these
 OTHER = "o"
+#: FIXED_LINE_OR_MOBILE: the numbering plan does not tell (NANP and others); personal
+#: unless many records share the number.
+PERSONAL_OR_FIXED = "p"
 
 
 def phone(raw: object, region: str = "IT") -> tuple[str, str]:
@@ -200,6 +203,20 @@ def phone_kind(e164: str) -> str:
         return MOBILE
     if kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
         return LANDLINE
+    return OTHER
+
+
+@lru_cache(maxsize=100_000)
+def phone_type(e164: str) -> str:
+    """MOBILE, LANDLINE, PERSONAL_OR_FIXED or OTHER, as the number's country's numbering plan
+    tells them apart (the match model reads PERSONAL_OR_FIXED by how many records share it)."""
+    kind = phones.number_type(e164)
+    if kind == PhoneNumberType.MOBILE:
+        return MOBILE
+    if kind == PhoneNumberType.FIXED_LINE:
+        return LANDLINE
+    if kind == PhoneNumberType.FIXED_LINE_OR_MOBILE:
+        return PERSONAL_OR_FIXED
     return OTHER
 
 

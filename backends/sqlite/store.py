@@ -29,11 +29,12 @@ MIGRATIONS: tuple[str, ...] = (
     "0006_search_prefix.sql",
     "0007_search_prefix6.sql",
     "0008_outbox.sql",
-    "0010_audit.sql",
-    "0009_outbox_retry.sql",
+    "0009_audit.sql",
+    "0010_outbox_retry.sql",
     "0011_values.sql",
     "0012_routing.sql",
     "0013_kb_calls.sql",
+    "0014_identity_model.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -133,21 +133,81 @@ def import_cmd(
 @identity_app.command("suggestions")
 @handles_errors
 def suggestions_cmd(
-    limit: Annotated[int, typer.Option(help="At most this many.", min=1, max=500)] = 50,
+    limit: Annotated[int, typer.Option(help="At most this many (a page).", min=1, max=500)] = 50,
+    after: Annotated[
+        str, typer.Option(help="Start after this cursor (the last line's, for the next page).")
+    ] = "",
     json_: JsonOpt = False,
 ) -> None:
-    """Customers that may be one person, with the reason (below the automatic threshold)."""
-    found = STATE.backend().identity_suggestions(limit)
+    """Customers that may be one person, most likely first, with the reason (below the
+    automatic threshold); --after pages on past the first --limit."""
+    found = STATE.backend().identity_suggestions(limit, after)
     if json_:
         emit_jsonl(found)
         return
     table(
         "Suggestions: vista identity merge A B to accept",
-        ("id", "A", "name A", "B", "name B", "score", "reason"),
+        ("id", "A", "name A", "B", "name B", "probability", "reason"),
         (
-            (s.id, s.customer_a, s.name_a, s.customer_b, s.name_b, f"{s.score:.2f}", s.reason)
+            (s.id, s.customer_a, s.name_a, s.customer_b, s.name_b, f"{s.score:.4f}", s.reason)
             for s in found
         ),
+    )
+    if len(found) == limit:
+        output.stdout.print(
+            Text(f"next page: vista identity suggestions --after {found[-1].cursor}")
+        )
+
+
+@identity_app.command("model")
+@handles_errors
+def model_cmd(json_: JsonOpt = False) -> None:
+    """The match model in use: each comparison's levels with m, u and weight (log2 m/u)."""
+    model = STATE.backend().identity_model()
+    if json_:
+        emit_json(model)
+        return
+    trained = (
+        f"version {model.version}, trained on {model.records:,} records ({model.pairs:,} "
+        f"candidate pairs)"
+        if model.version
+        else "version 0: the defaults (not yet trained on this store)"
+    )
+    output.stdout.print(
+        Text(
+            f"Match model {trained}; prior {model.prior:.3g}; link at probability "
+            f">= {model.link_probability}, suggest at >= {model.suggest_probability}"
+        )
+    )
+    table(
+        "Comparisons",
+        ("comparison", "level", "m", "u", "weight (bits)"),
+        (
+            (lv.comparison, lv.level, f"{lv.m:.4f}", f"{lv.u:.3g}", f"{lv.weight:+.2f}")
+            for lv in model.levels
+        ),
+    )
+    table(
+        "Guards (fixed evidence)",
+        ("guard", "weight (bits)"),
+        ((name, f"{w:+.1f}") for name, w in model.guards.items()),
+    )
+
+
+@identity_app.command("train")
+@mutating
+@handles_errors
+def train_cmd(json_: JsonOpt = False) -> None:
+    """Estimate a new version of the match model from the stored records and use it."""
+    model = STATE.backend().train_identity_model()
+    if json_:
+        emit_json(model)
+        return
+    output.stdout.print(
+        Text(
+            f"Trained match model version {model.version} on {model.records:,} records "
+            f"({model.pairs:,} candidate pairs); vista identity model shows it"
+        )
     )
 
 

@@ -213,6 +213,7 @@ def _write_calls(cid: int) -> dict[str, tuple[tuple, dict]]:
         "merge_customers": ((1, 2), {}),
         "split_customer": ((1, ("crm:CRM-00000001",)), {}),
         "reject_suggestion": ((1,), {}),
+        "train_identity_model": ((), {}),
         "import_file": (("customers.csv",), {"source": "crm"}),
         "create_token": (("desk-9", Role.OPERATOR), {}),
         "revoke_token": (("desk-9",), {}),

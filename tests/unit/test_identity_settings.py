@@ -44,9 +44,19 @@ MARIO = {
 }
 
 
-def test_thresholds_from_a_mapping_apply_to_later_imports_without_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "setting",
+    [
+        'matcher = "points"\nauto_threshold = 100.0\nsuggest_threshold = 4.0\n',
+        "link_probability = 1.0\nsuggest_probability = 0.5\n",
+    ],
+    ids=["points", "model"],
+)
+def test_thresholds_from_a_mapping_apply_to_later_imports_without_it(
+    tmp_path: Path, setting: str
+) -> None:
     db = tmp_path / "v.db"
-    strict = _mapping(tmp_path / "crm.toml", "auto_threshold = 100.0\nsuggest_threshold = 4.0\n")
+    strict = _mapping(tmp_path / "crm.toml", setting)
     store = Store(db, create=True)
     run_import(
         store,

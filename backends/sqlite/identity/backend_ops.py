@@ -16,6 +16,8 @@ from backends.models import (
     FieldProvenance,
     IdentityJournalEntry,
     IdentityLink,
+    IdentityModel,
+    IdentityModelLevel,
     IdentitySuggestion,
     RecordChange,
     RecordLink,
@@ -33,6 +35,39 @@ if TYPE_CHECKING:
 
 def _ts(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _cursor(after: str) -> tuple[float, int] | None:
+    """(score, id) a suggestions page starts after; None for the first page.
+
+    Raises:
+        InvalidInput: not a cursor a suggestion gave.
+    """
+    if not after:
+        return None
+    score, _sep, ident = after.partition(":")
+    try:
+        return float(score), int(ident)
+    except ValueError:
+        raise InvalidInput(f"not a suggestions cursor: {after!r}") from None
+
+
+def _model(model: Any, cfg: MatchConfig) -> IdentityModel:
+    return IdentityModel(
+        model.version,
+        _ts(model.trained_at or None),
+        model.records,
+        model.pairs,
+        model.prior,
+        cfg.link_probability,
+        cfg.suggest_probability,
+        tuple(
+            IdentityModelLevel(name, lv.name, lv.m, lv.u, round(lv.weight, 3))
+            for name, levels in model.levels.items()
+            for lv in levels
+        ),
+        dict(model.guards),
+    )
 
 
 def _entry(d: dict[str, Any]) -> IdentityJournalEntry:
@@ -80,11 +115,14 @@ class IdentityOps:
     def _now(self) -> int:
         return int(self.clock().timestamp())
 
-    def identity_suggestions(self, limit: int = 50) -> tuple[IdentitySuggestion, ...]:
+    def identity_suggestions(
+        self, limit: int = 50, after: str = ""
+    ) -> tuple[IdentitySuggestion, ...]:
         if not 1 <= limit <= 500:
             raise InvalidInput(f"limit must be between 1 and 500 (got {limit})")
+        start = _cursor(after)
         with self.store.read() as db:
-            found = _ops().suggestions(db, limit)
+            found = _ops().suggestions(db, limit, start)
         return tuple(
             IdentitySuggestion(
                 r["id"],
@@ -97,9 +135,38 @@ class IdentityOps:
                 r["score"],
                 r["reason"],
                 datetime.fromtimestamp(r["created_at"], UTC),
+                f"{r['score']!r}:{r['id']}",
             )
             for r in found
         )
+
+    def identity_model(self) -> IdentityModel:
+        from backends.sqlite.identity.model_store import load_model
+
+        with self.store.read() as db:
+            cfg = self._config(db)
+            return _model(load_model(db), cfg)
+
+    def train_identity_model(self) -> IdentityModel:
+        from backends.sqlite.identity.model_store import train_model
+
+        me = self._writer()
+        with self.store.write() as db:
+            cfg, now = self._config(db), self._now()
+            trained = train_model(db, cfg, now)
+            model = _model(trained, cfg)
+            was = model.version - 1
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "train",
+                "identity-model",
+                model.version,
+                changes={"version": [was, model.version]},
+                detail={"records": model.records, "pairs": model.pairs, "prior": model.prior},
+            )
+            return model
 
     def _config(self, db: Any) -> MatchConfig:
         """The identity settings: this backend's, with those kept in the database applied."""

@@ -28,6 +28,7 @@ from backends.identity.readers import check_encoding, detect_format, open_input,
 from backends.imports import check_source
 from backends.sqlite import audit, gdpr
 from backends.sqlite.identity import events as event_store
+from backends.sqlite.identity.model_store import needs_training, train_model
 from backends.sqlite.identity.resolver import Incoming, Resolver
 from backends.sqlite.identity.settings import database_config, save_settings
 from backends.sqlite.identity.store import dumps
@@ -195,6 +196,8 @@ def _run(
             report.customers_created += r.customers_created
             report.auto_merges += r.auto_merges
             report.suggestions += r.suggestions
+            if cfg.matcher == "model" and needs_training(conn, cfg):
+                resolver.model = train_model(conn, cfg, now)  # the rest resolves with it
         else:
             created, updated, unattached = event_store.write_events(conn, source, batch, now)
             report.created += created
@@ -275,6 +278,8 @@ def _run(
                 workers.close()
 
     def finish(conn: Any) -> None:
+        if options.kind == "customers" and cfg.matcher == "model" and needs_training(conn, cfg):
+            train_model(conn, cfg, now)  # for the imports that follow
         conn.execute(
             "UPDATE imports SET finished_at = ?, counts = ? WHERE id = ?",
             (now, dumps(report.to_json()), report.import_id),

@@ -256,28 +256,32 @@ def entry(db: sqlite3.Connection, journal_id: int) -> dict[str, Any]:
     }
 
 
-def suggestions(db: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
-    """Open suggestions between two different customers, best first, one per customer pair."""
-    out: list[dict[str, Any]] = []
-    seen: set[tuple[int, int]] = set()
-    for row in db.execute(
-        "SELECT s.id, s.score, s.reason, s.created_at, ra.customer_id AS ca, rb.customer_id AS cb, "
-        "ra.source || ':' || ra.source_id AS ka, rb.source || ':' || rb.source_id AS kb, "
-        "trim(a.first_name || ' ' || a.last_name) AS na, trim(b.first_name || ' ' || b.last_name) AS nb "
-        "FROM identity_suggestions s JOIN source_records ra ON ra.id = s.record_a "
-        "JOIN source_records rb ON rb.id = s.record_b JOIN customers a ON a.id = ra.customer_id "
-        "JOIN customers b ON b.id = rb.customer_id "
-        "WHERE s.status = 'open' AND ra.customer_id <> rb.customer_id "
-        "ORDER BY s.score DESC, s.id"
-    ):
-        pair = (min(row["ca"], row["cb"]), max(row["ca"], row["cb"]))
-        if pair in seen:
-            continue
-        seen.add(pair)
-        out.append(dict(zip(row.keys(), row, strict=True)))
-        if len(out) >= limit:
-            break
-    return out
+def suggestions(
+    db: sqlite3.Connection, limit: int, after: tuple[float, int] | None = None
+) -> list[dict[str, Any]]:
+    """Open suggestions between two different customers, most likely first, one per customer
+    pair (its best), those after `after` (score, id) when given."""
+    score, ident = after if after is not None else (float("inf"), 0)
+    return [
+        dict(zip(row.keys(), row, strict=True))
+        for row in db.execute(
+            "WITH open AS (SELECT s.id, s.score, s.reason, s.created_at, "
+            "ra.customer_id AS ca, rb.customer_id AS cb, "
+            "ra.source || ':' || ra.source_id AS ka, rb.source || ':' || rb.source_id AS kb, "
+            "row_number() OVER (PARTITION BY min(ra.customer_id, rb.customer_id), "
+            "max(ra.customer_id, rb.customer_id) ORDER BY s.score DESC, s.id) AS nth "
+            "FROM identity_suggestions s JOIN source_records ra ON ra.id = s.record_a "
+            "JOIN source_records rb ON rb.id = s.record_b "
+            "WHERE s.status = 'open' AND ra.customer_id <> rb.customer_id) "
+            "SELECT o.id, o.score, o.reason, o.created_at, o.ca, o.cb, o.ka, o.kb, "
+            "trim(a.first_name || ' ' || a.last_name) AS na, "
+            "trim(b.first_name || ' ' || b.last_name) AS nb "
+            "FROM open o JOIN customers a ON a.id = o.ca JOIN customers b ON b.id = o.cb "
+            "WHERE o.nth = 1 AND (o.score < ? OR (o.score = ? AND o.id > ?)) "
+            "ORDER BY o.score DESC, o.id LIMIT ?",
+            (score, score, ident, limit),
+        )
+    ]
 
 
 def reject(db: sqlite3.Connection, now: int, actor: str, suggestion_id: int) -> None:

@@ -21,7 +21,9 @@ from backends.identity.features import Features
 from backends.identity.guards import EMPTY, Profile, namesakes
 from backends.identity.keys import probe_keys
 from backends.identity.matching import Decision, Verdict, score
+from backends.identity.model import Model, compare, family_emails
 from backends.sqlite.identity import store as st
+from backends.sqlite.identity.model_store import load_model, load_term_shares
 from backends.sqlite.identity.writer import Record, Resolved, identity_rows, write_batch
 
 __all__ = ["Incoming", "Resolver", "identity_rows", "probe_keys"]
@@ -91,6 +93,30 @@ class Resolver:
         self._taken: set[int] = set()  # ids handed out in this batch (not in the table yet)
         self._top = 0
         self.workers: Any = None  # an import's `prepare.Workers`: golden profiles computed there
+        self.model: Model = load_model(db)
+
+    def _verdict(
+        self,
+        f: Features,
+        other: Features,
+        common: bool,
+        household: bool,
+        busy: set[str],
+        family: set[str],
+    ) -> Verdict:
+        """The pair's verdict: by the match model (its weight in bits as points, its
+        probability as score), or by the hand-set points when configured so."""
+        cfg = self.cfg
+        if cfg.matcher == "points":
+            return score(f, other, cfg, common, household)
+        m = compare(self.model, f, other, busy, household, family)
+        if m.probability >= cfg.link_probability:
+            decision = Decision.LINK
+        elif m.probability >= cfg.suggest_probability:
+            decision = Decision.SUGGEST
+        else:
+            decision = Decision.NONE
+        return Verdict(decision, m.weight, m.reasons, round(m.probability, 4), m.vouched)
 
     def _new_customer_id(self, hint: int | None) -> int:
         """A fresh customer id: `hint` when it is free, else one past every id seen."""
@@ -106,6 +132,22 @@ class Resolver:
         self._top += 1
         self._taken.add(self._top)
         return self._top
+
+    def _mean_weight(
+        self,
+        f: Features,
+        records: Any,
+        feats: dict[int, Features],
+        busy: set[str],
+        family: set[str],
+    ) -> float:
+        """The average match weight of `f` against `records` (those with features)."""
+        weights = [
+            compare(self.model, f, feats[r], busy, False, family).weight
+            for r in records
+            if r in feats and feats[r] is not f
+        ]
+        return sum(weights) / len(weights) if weights else 0.0
 
     # -- one batch -----------------------------------------------------------------
 
@@ -232,6 +274,36 @@ class Resolver:
                 cid = merged_into[cid]
             return cid
 
+        if cfg.matcher != "points":
+            names: dict[str, set[str]] = {"first_name": set(), "last_name": set()}
+            for fe in feats.values():
+                names["first_name"].add(fe.fk)
+                names["last_name"].add(fe.lk)
+            load_term_shares(db, self.model, names)
+        busy = {
+            key[1] for key, n in counts.items() if key[0] == "phone" and n > cfg.shared_phone_limit
+        }
+        family = family_emails(
+            (key[1], [feats[r] for r in rids if r in feats])
+            for key, rids in holders.items()
+            if key[0] == "email"
+        )
+        sizes = st.customer_sizes(db, {c for c in cust_of.values() if c is not None})
+        # every record of each candidate customer, so a record joins a customer only if the
+        # match holds against the customer as a whole (average weight over its records)
+        members: dict[int, list[int]] = {}
+        for r, c in cust_of.items():
+            if c is not None:
+                members.setdefault(c, []).append(r)
+        whole = cfg.matcher != "points"
+        if whole:
+            small = [c for c, n in sizes.items() if n <= cfg.review_size]
+            missing = [(r, c) for r, c in st.customer_records(db, small) if r not in feats]
+            for r, (_c, fe) in st.load_features(db, {r for r, _c in missing}).items():
+                feats[r] = fe
+            for r, c in missing:
+                if r in feats:
+                    members.setdefault(c, []).append(r)
         apart = st.ApartLinks(db)
         new_customers: set[int] = set()
         touched: set[int] = set()
@@ -256,14 +328,20 @@ class Resolver:
                     ocid = cust_of.get(other)
                     if ocid is None:
                         continue  # later in this batch: it will compare with us then
-                    v = score(f, feats[other], cfg, common, household)
+                    v = self._verdict(f, feats[other], common, household, busy, family)
                     decision = v.decision
                     if decision is Decision.NONE:
                         continue
                     pair = (rid, other) if rid < other else (other, rid)
                     ocid = find(ocid)
                     if decision is Decision.LINK:
-                        clash = profile.get(ocid, EMPTY).clash(f, cfg)
+                        clash = "" if v.vouched else profile.get(ocid, EMPTY).clash(f, cfg)
+                        if not clash and sizes.get(ocid, 0) >= cfg.review_size:
+                            clash = f"customer {ocid} has {sizes[ocid]} records (review)"
+                        if not clash and whole:
+                            mean = self._mean_weight(f, members.get(ocid, ()), feats, busy, family)
+                            if mean < 0:
+                                clash = f"an average weight of {mean:+.1f} against the records"
                         if clash:
                             why = f"{v.reason}, guard: {clash} elsewhere in customer {ocid}"
                             suggestions.append((pair[0], pair[1], v.score, why, self.now))
@@ -284,7 +362,9 @@ class Resolver:
                     own = cid
                 elif cid != own:
                     their_profile = profile.get(cid, EMPTY)
-                    if profile.get(own, mine_profile).conflicts(their_profile, self.cfg):
+                    if not v.vouched and profile.get(own, mine_profile).conflicts(
+                        their_profile, self.cfg
+                    ):
                         suggestions.append(
                             (
                                 min(rid, other),
@@ -301,7 +381,23 @@ class Resolver:
                     if apart.between(own, cid, cust_of, find):
                         continue
                     keep, gone = (own, cid) if own < cid else (cid, own)
+                    if sizes.get(keep, 0) + sizes.get(gone, 0) > cfg.review_size:
+                        suggestions.append(
+                            (
+                                min(rid, other),
+                                max(rid, other),
+                                v.score,
+                                (
+                                    f"{v.reason}, guard: customers {own} and {cid} together "
+                                    f"would hold more than {cfg.review_size} records (review)"
+                                ),
+                                self.now,
+                            )
+                        )
+                        continue
                     merged_into[gone] = keep
+                    sizes[keep] = sizes.get(keep, 0) + sizes.pop(gone, 0)
+                    members.setdefault(keep, []).extend(members.pop(gone, ()))
                     joined = profile.setdefault(keep, Profile())
                     joined.update(profile.pop(gone, EMPTY))
                     if gone not in new_customers:
@@ -320,6 +416,8 @@ class Resolver:
                 )
             assert own is not None
             cust_of[rid] = own
+            sizes[own] = sizes.get(own, 0) + 1
+            members.setdefault(own, []).append(rid)
             profile.setdefault(own, Profile()).add(f)
             touched.add(own)
         # settle: final customer of every record we looked at

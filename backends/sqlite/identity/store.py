@@ -338,3 +338,28 @@ def load_profiles(
         ):
             out[cid] = (json.loads(dobs), json.loads(firsts))
     return out
+
+
+def customer_sizes(db: sqlite3.Connection, customer_ids: Iterable[int]) -> dict[int, int]:
+    """customer id -> how many source records it holds."""
+    out: dict[int, int] = {}
+    for part in chunks(sorted(customer_ids)):
+        marks = ",".join("?" * len(part))
+        for cid, n in db.execute(
+            f"SELECT customer_id, count(*) FROM source_records WHERE customer_id IN ({marks}) "
+            f"GROUP BY customer_id",
+            part,
+        ):
+            out[cid] = n
+    return out
+
+
+def customer_records(db: sqlite3.Connection, customer_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """(record id, customer id) of every source record of these customers."""
+    out: list[tuple[int, int]] = []
+    for part in chunks(sorted(customer_ids)):
+        marks = ",".join("?" * len(part))
+        out += db.execute(
+            f"SELECT id, customer_id FROM source_records WHERE customer_id IN ({marks})", part
+        ).fetchall()
+    return out
