@@ -132,6 +132,7 @@ class HTTPBackend(Backend):
         self._retries = max(0, retries)
         self._backoff = backoff
         self._me: Agent | None = None
+        self._served: Capability | None = None  # the store's, once `GET /me` names them
         headers = {"authorization": f"Bearer {token}", "user-agent": "vista-console/1"}
         if read_only:
             headers["x-vista-read-only"] = "1"
@@ -159,8 +160,13 @@ class HTTPBackend(Backend):
 
     @property
     def capabilities(self) -> Capability:
+        """What this client can do, narrowed to what the server's store declares (named
+        on the `GET /me` answer; a server that names none is taken to serve them all)
+        and to what the token's role and a read-only client may do."""
         caps = self.CAPABILITIES
         me = self.whoami()
+        if self._served is not None:
+            caps &= self._served
         if self._read_only or not me.role.can_write:
             caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT)
         if me.role is not Role.ADMIN:  # the server manages tokens and imports for admins
@@ -549,6 +555,9 @@ class HTTPBackend(Backend):
             raise _Down(type(e).__name__) from e
         except UnicodeEncodeError as e:  # nothing was sent (a query value that is not text)
             raise not_text(e, ": nothing was sent") from e
+        named = response.headers.get(wire.CAPABILITIES_HEADER)
+        if named is not None and response.status_code == 200:
+            self._served = wire.decode_capabilities(named)
         return response.status_code, response.content
 
 

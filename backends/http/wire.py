@@ -319,6 +319,29 @@ def _from_text(tp: Any, text: str) -> Any:
     return text
 
 
+# -- capabilities ------------------------------------------------------------------------
+
+#: On a `GET /me` answer: what the store behind the server can do at best (its kind's
+#: `Backend.CAPABILITIES`), so a client offers only features the server can serve.
+CAPABILITIES_HEADER = "x-vista-capabilities"
+
+
+def encode_capabilities(caps: base.Capability) -> str:
+    """The flags' names, comma-separated (`WRITE,KPIS`; empty for none)."""
+    return ",".join(sorted(flag.name for flag in caps if flag.name))
+
+
+def decode_capabilities(text: str) -> base.Capability:
+    """The flags `encode_capabilities` named; a name this side does not know (a newer
+    server's feature) is left out, as no front end here could offer it."""
+    caps = base.Capability.NONE
+    for name in text.split(","):
+        flag = base.Capability.__members__.get(name.strip())
+        if flag is not None:
+            caps |= flag
+    return caps
+
+
 # -- errors ------------------------------------------------------------------------------
 
 #: Error classes by name, for rebuilding an error body on the client.

@@ -318,6 +318,8 @@ class _Api:
             return _error_answer(e)
         if ep.call == "changes":
             return await _long_poll(hub, grant, read_only, kwargs)
+        if ep.call == "whoami":
+            return _whoami(hub, ep, grant, read_only, kwargs)
         if not ep.write:
             if _runs_inline(ep, kwargs):
                 return _execute(hub, ep, grant, read_only, kwargs)
@@ -396,6 +398,18 @@ def _execute(
     except Exception:  # a bug: log it, tell the client no more than that
         log.exception("%s %s failed", ep.method, ep.url_path)
         return 500, _SERVER_ERROR, None
+
+
+def _whoami(
+    hub: Hub, ep: Endpoint, grant: TokenInfo, read_only: bool, kwargs: dict[str, Any]
+) -> Answer:
+    """`GET /me`, naming the served store's capabilities in `wire.CAPABILITIES_HEADER`: a
+    client offers only what the store behind the server can do."""
+    status, body, extra = _execute(hub, ep, grant, read_only, kwargs)
+    if status == 200:
+        named = wire.encode_capabilities(hub.store_capabilities)
+        extra = {**(extra or {}), wire.CAPABILITIES_HEADER: named}
+    return status, body, extra
 
 
 async def _run(

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from backends.base import Backend, BackendFactory, VistaError
+from backends.base import Backend, BackendFactory, Capability, VistaError
 from backends.models import Role, TokenInfo
 
 log = logging.getLogger("vista.server")
@@ -59,6 +59,11 @@ class Hub:
     def location(self) -> str:
         """Where the served data lives (for the start-up line)."""
         return self._server().location
+
+    @property
+    def store_capabilities(self) -> Capability:
+        """What the served store can do at best (its kind's `CAPABILITIES`)."""
+        return type(self._server()).CAPABILITIES
 
     def active_tokens(self) -> int:
         """How many API tokens work (0 when the store keeps none)."""

@@ -190,15 +190,22 @@ def backend(make_backend: BackendFactory) -> Backend:
 
 
 def store_capabilities(kind: str) -> Capability:
-    """What the store behind a backend kind can do at best: its class's CAPABILITIES (an
-    HTTP kind serves the store named after it)."""
+    """What a backend kind can do at best: its store class's CAPABILITIES, and over HTTP
+    only what the client can also do (`HTTPBackend.capabilities` narrows to the store the
+    server names, so an HTTP kind has what both sides have)."""
     if kind in POSTGRES_KINDS:
         from backends.postgres.backend import PostgresBackend
 
-        return PostgresBackend.CAPABILITIES
-    from backends.sqlite.backend import SQLiteBackend
+        store = PostgresBackend.CAPABILITIES
+    else:
+        from backends.sqlite.backend import SQLiteBackend
 
-    return SQLiteBackend.CAPABILITIES
+        store = SQLiteBackend.CAPABILITIES
+    if kind.startswith("http"):
+        from backends.http.client import HTTPBackend
+
+        return store & HTTPBackend.CAPABILITIES
+    return store
 
 
 def pytest_configure(config: pytest.Config) -> None:

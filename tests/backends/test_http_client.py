@@ -12,9 +12,11 @@ import httpx
 import pytest
 
 from backends import open_backend
-from backends.base import Conflict, Forbidden, InvalidInput, ReadOnly, Unavailable
+from backends.base import Capability, Conflict, Forbidden, InvalidInput, ReadOnly, Unavailable
+from backends.http import wire
 from backends.http.client import HTTPBackend
 from backends.models import Channel, Contact, ContactStatus, Direction, Priority, QueueQuery, Role
+from backends.sqlite.backend import SQLiteBackend
 from tests.backends.live_server import LiveServer
 
 
@@ -257,3 +259,34 @@ def test_a_token_pasted_with_a_line_break_is_refused_with_a_clear_error(
     assert HTTPBackend(served.url, token=token + "\n").whoami().name == "giulia"
     with pytest.raises(InvalidInput, match="exactly as `vista tokens create` printed it"):
         HTTPBackend(served.url, token=token + "\ntoken giulia for agent giulia")
+
+
+class OldServer(httpx.BaseTransport):
+    """The real server's answers without the capabilities header, as a server from before it
+    (or a proxy dropping it) sends them; optionally with another list in its place."""
+
+    def __init__(self, named: str | None = None) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.named = named
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        del response.headers[wire.CAPABILITIES_HEADER]
+        if self.named is not None:
+            response.headers[wire.CAPABILITIES_HEADER] = self.named
+        return response
+
+
+def test_the_capabilities_follow_what_the_server_names_for_its_store(served: LiveServer) -> None:
+    token = served.token("admin")
+    with HTTPBackend(served.url, token=token) as named:  # SQLite behind it
+        assert named.capabilities == HTTPBackend.CAPABILITIES & SQLiteBackend.CAPABILITIES
+        assert Capability.ROUTING | Capability.AUDIT in named.capabilities
+    with HTTPBackend(served.url, token=token, transport=OldServer()) as old:  # as before
+        assert old.capabilities == HTTPBackend.CAPABILITIES
+    narrow = OldServer("WRITE,KPIS,TOKENS,HOLOGRAMS")  # a name this client does not know
+    with HTTPBackend(served.url, token=token, transport=narrow) as few:
+        assert few.capabilities == Capability.WRITE | Capability.KPIS | Capability.TOKENS
+        assert Capability.ROUTING not in few.capabilities
+    with HTTPBackend(served.url, token=token, transport=OldServer("")) as none:
+        assert none.capabilities == Capability.NONE
