@@ -4,11 +4,16 @@ capabilities to the ones the server names for its store, so a console in front o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from backends.base import Capability
 from console.actions import offered
+from console.app import VistaApp
 from tests.backends.conftest import BackendFactory, store_capabilities
+from tests.conftest import NOW
+from tests.ui.conftest import settle
 
 
 @pytest.mark.parametrize("who", ["admin", "giulia"])
@@ -48,3 +53,26 @@ def test_over_http_routing_follows_the_store_behind_the_server(
         assert Capability.WRITE | Capability.KPIS | Capability.TOKENS in caps
     else:
         pytest.skip("about a client in front of a server")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_the_console_over_http_offers_presence_only_where_the_store_routes(
+    make_backend: BackendFactory, backend_kind: str, tmp_path: Path
+) -> None:
+    if not backend_kind.startswith("http"):
+        pytest.skip("about a console in front of a server")
+    backend = make_backend("giulia")
+    routes = Capability.ROUTING in store_capabilities(backend_kind)
+    app = VistaApp(
+        backend, clock=lambda: NOW, settings_path=tmp_path / "s.json", poll_interval=3600.0
+    )
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert (Capability.ROUTING in app.capabilities) == routes
+        assert bool(app.check_action("presence", ())) == routes
+        assert app.check_action("supervisor", ())  # KPIs: both stores have them
