@@ -161,6 +161,7 @@ class Capability(enum.Flag):
     ROUTING = enum.auto()  # agents' skills and presence, routing, intents (see "routing")
     CALLS = enum.auto()  # `lookup`, `record_call`, `calls`, `name_caller`: screen pop
     KNOWLEDGE = enum.auto()  # `kb_*`: the knowledge base
+    WAIT_CHANGES = enum.auto()  # `wait_changes`: the change feed held until it moves
 
 
 class Backend(ABC):
@@ -340,6 +341,19 @@ class Backend(ABC):
             of -1 the batch is empty and the cursor is the current end (a
             console starts there).
         """
+
+    def wait_changes(self, since: int, limit: int = 500, *, timeout: float = 1.0) -> ChangeBatch:
+        """Like `changes`, but held up to `timeout` seconds until something changes after
+        `since` (Capability.WAIT_CHANGES), so a console shows another user's work at once.
+
+        Returns:
+            The changes after `since` as soon as there are any; an empty batch (cursor
+            unchanged) when `timeout` passed without one.
+
+        Raises:
+            Unavailable: the backend cannot hold a read (no WAIT_CHANGES), or is unreachable.
+        """
+        raise Unavailable(f"{type(self).__name__} does not support wait_changes")
 
     # -- writes -------------------------------------------------------------------
     # Every write returns the new state, raises ReadOnly when writes are not

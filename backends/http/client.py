@@ -90,6 +90,7 @@ class HTTPBackend(Backend):
     CAPABILITIES = (
         Capability.WRITE
         | Capability.LIVE_UPDATES
+        | Capability.WAIT_CHANGES
         | Capability.FULL_TEXT_SEARCH
         | Capability.KPIS
         | Capability.IDENTITY
@@ -190,6 +191,9 @@ class HTTPBackend(Backend):
         if wait > 0:
             kwargs["wait"] = wait
         return self._request("changes", (), kwargs, timeout_extra=wait)  # type: ignore[no-any-return]
+
+    def wait_changes(self, since: int, limit: int = 500, *, timeout: float = 1.0) -> ChangeBatch:
+        return self.changes(since, limit, wait=timeout)
 
     # -- the core contract, spelled out for readers and type checkers -----------------
 

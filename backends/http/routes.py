@@ -390,6 +390,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 NOT_ROUTED: frozenset[str] = frozenset(
     {
         "close",
+        "wait_changes",  # the `changes` route with its `wait` parameter
         "verify_token",
         "store_info",
         "check_store",

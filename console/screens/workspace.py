@@ -1,7 +1,10 @@
 """The workspace: queue (left), single customer view (centre), detail + composer (right or bottom).
 
 The screen mediates between panes (attributes down, messages up), runs the
-contact actions in thread workers and polls the change feed once a second.
+contact actions in thread workers and follows the change feed: held reads of a
+backend that can hold them (Capability.WAIT_CHANGES: a server's long-poll), so
+another operator's work shows at once, else a read every `poll_interval` seconds
+(the embedded store reads its file).
 
 Start-up paints the queue first: the header, the queue pane and the key bar are
 composed (and, in the narrow layout, the empty bottom strip, so nothing moves); the
@@ -14,6 +17,7 @@ queue's first page was read (console.widgets.queue.first_page).
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -60,6 +64,11 @@ if TYPE_CHECKING:
 RINGING = "ringing"
 #: When the queue has not shown its first page by then, the other panes come in anyway.
 PANES_AT_THE_LATEST = 1.0
+#: How long one held read of the change feed waits: a change ends it at once, and the
+#: console's exit waits at most this long for the read in flight.
+LIVE_WAIT = 1.0
+#: Pauses between held reads while the backend is unreachable (the last one repeats).
+LIVE_BACKOFF = (0.5, 1.0, 2.0, 5.0)
 
 
 class WorkspaceScreen(ContactActions):
@@ -96,6 +105,7 @@ class WorkspaceScreen(ContactActions):
         self._pending_open: tuple[Contact | None, int | None, bool] | None = None
         self._first: FirstPage | None = None  # the queue's first page, asked at start-up
         self._panes: lazy.LatePanes | None = None  # the centre and side panes, once mounted
+        self.live = False  # the change feed is followed by held reads (`_follow_changes`)
 
     @property
     def me(self) -> str:
@@ -132,7 +142,10 @@ class WorkspaceScreen(ContactActions):
             bar.repaint()
 
     def on_mount(self) -> None:
+        self.live = Capability.WAIT_CHANGES in host(self).capabilities
         self.set_interval(host(self).poll_interval, self._poll)
+        if self.live:
+            self._follow_changes()
         self.set_timer(PANES_AT_THE_LATEST, self._start_panes)
 
     def _header(self) -> Content:
@@ -272,7 +285,8 @@ class WorkspaceScreen(ContactActions):
 
     def _poll(self) -> None:
         if self.since is not None:
-            self._poll_changes(self.since)
+            if not self.live:
+                self._poll_changes(self.since)
         elif self.offline:
             self._load_reference()  # the backend was down at start: try again
         queue = self.query_one(QueuePane)
@@ -291,6 +305,40 @@ class WorkspaceScreen(ContactActions):
         self.post_message(self._Connection(True))
         if batch.changes and not get_current_worker().is_cancelled:
             self.post_message(self._Changes(batch))
+
+    @work(thread=True, exclusive=True, group="live-changes", exit_on_error=False)
+    def _follow_changes(self) -> None:
+        """Read the change feed in held reads until the screen goes: each returns as soon
+        as something changed, or after `LIVE_WAIT` seconds. While the backend is
+        unreachable the header says so and the reads back off (`LIVE_BACKOFF`)."""
+        stop = get_current_worker().cancelled_event
+        backend = backend_of(self)
+        cursor: int | None = None
+        failures = 0
+        while not stop.is_set():
+            since = self.since  # None until the reference data (and the cursor) is in
+            if since is None:
+                stop.wait(LIVE_WAIT / 4)
+                continue
+            cursor = since if cursor is None else max(cursor, since)
+            started = time.monotonic()
+            try:
+                batch = backend.wait_changes(cursor, timeout=LIVE_WAIT)
+            except Exception as error:  # noqa: BLE001 - retried after a pause
+                if isinstance(error, Unavailable):
+                    self.post_message(self._Connection(False, error.message))
+                stop.wait(LIVE_BACKOFF[min(failures, len(LIVE_BACKOFF) - 1)])
+                failures += 1
+                continue
+            failures = 0
+            if stop.is_set():
+                return
+            self.post_message(self._Connection(True))
+            if batch.changes:
+                cursor = batch.cursor
+                self.post_message(self._Changes(batch))
+            else:  # a backend that did not hold the read: do not spin on it
+                stop.wait(max(0.0, LIVE_WAIT / 2 - (time.monotonic() - started)))
 
     def on_workspace_screen__connection(self, message: _Connection) -> None:
         reason = "" if message.online else (message.reason or "unreachable")
