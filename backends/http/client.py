@@ -166,8 +166,8 @@ class HTTPBackend(Backend):
         and to what the token's role and a read-only client may do."""
         caps = self.CAPABILITIES
         me = self.whoami()
-        if self._served is not None:
-            caps &= self._served
+        if self._served is not None:  # held reads are the server's own, whatever its store
+            caps &= self._served | Capability.WAIT_CHANGES
         if self._read_only or not me.role.can_write:
             caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT)
         if me.role is not Role.ADMIN:  # the server manages tokens and imports for admins

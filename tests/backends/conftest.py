@@ -192,7 +192,7 @@ def backend(make_backend: BackendFactory) -> Backend:
 def store_capabilities(kind: str) -> Capability:
     """What a backend kind can do at best: its store class's CAPABILITIES, and over HTTP
     only what the client can also do (`HTTPBackend.capabilities` narrows to the store the
-    server names, so an HTTP kind has what both sides have)."""
+    server names, so an HTTP kind has what both sides have, plus the server's held reads)."""
     if kind in POSTGRES_KINDS:
         from backends.postgres.backend import PostgresBackend
 
@@ -204,7 +204,8 @@ def store_capabilities(kind: str) -> Capability:
     if kind.startswith("http"):
         from backends.http.client import HTTPBackend
 
-        return store & HTTPBackend.CAPABILITIES
+        # held reads of the feed are the server's own, whatever store it holds
+        return (store | Capability.WAIT_CHANGES) & HTTPBackend.CAPABILITIES
     return store
 
 
