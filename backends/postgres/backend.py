@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import psycopg
 
-from backends import channels, consent, limits, templating
+from backends import channels, consent, limits, records, templating
 from backends import values as computed
 from backends.base import (
     WRITE_METHODS,
@@ -65,6 +65,7 @@ from backends.postgres import templates as template_store
 from backends.postgres.agents import unknown_agent
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
+from backends.records import customer as customer_model
 from backends.text import plain
 
 Conn = psycopg.Connection[Any]
@@ -303,7 +304,7 @@ class PostgresBackend(StatsQueries, Backend):
                 "ORDER BY i.kind, i.value, r.source",
                 (customer_id,),
             ).fetchall()
-        return rows.customer(row, idents, records)
+        return customer_model(row, idents, records)
 
     @staticmethod
     def _require_customer(db: Conn, customer_id: int) -> None:
@@ -348,7 +349,7 @@ class PostgresBackend(StatsQueries, Backend):
             ).fetchall()
         more = len(found) > limit
         found = found[:limit]
-        next_cursor = rows.encode_cursor(found[-1][2], found[-1][0]) if more else None
+        next_cursor = records.encode_cursor(found[-1][2], found[-1][0]) if more else None
         return TimelinePage(tuple(map(rows.event, found)), next_cursor)
 
     def get_event(self, event_id: int) -> TimelineEvent:
@@ -364,7 +365,7 @@ class PostgresBackend(StatsQueries, Backend):
     # -- queue ------------------------------------------------------------------
 
     def _queue_where(self, query: QueueQuery) -> tuple[list[str], list[Any]]:
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         where = ["c.status <> 'resolved'"] if ContactStatus.RESOLVED not in query.statuses else []
         params: list[Any] = []
         statuses = [ContactStatus(s).value for s in query.statuses]
@@ -445,8 +446,8 @@ class PostgresBackend(StatsQueries, Backend):
             found.reverse()
         if not found:
             return QueuePage((), None, None)
-        first = rows.encode_cursor(*rows.queue_key(found[0]))
-        last = rows.encode_cursor(*rows.queue_key(found[-1]))
+        first = records.encode_cursor(*rows.queue_key(found[0]))
+        last = records.encode_cursor(*rows.queue_key(found[-1]))
         prev_cursor: str | None
         next_cursor: str | None
         if backwards:
@@ -500,7 +501,7 @@ class PostgresBackend(StatsQueries, Backend):
         batch = tuple(
             Change(
                 seq=r[0],
-                at=rows.ts(r[1]),
+                at=records.ts(r[1]),
                 entity=ChangeEntity(r[2]),
                 entity_id=r[3],
                 action=r[4],
@@ -547,7 +548,7 @@ class PostgresBackend(StatsQueries, Backend):
         check: Callable[[Contact, Agent], None] | None = None,
     ) -> Contact:
         me = self._writer()
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         if expected_version is not None:
             rows.check_id(expected_version, "version")
         with self.store.write() as db:
@@ -585,7 +586,7 @@ class PostgresBackend(StatsQueries, Backend):
                 )
 
         me = self._writer()
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         return self._update_contact(
             contact_id,
             "claimed",
@@ -625,7 +626,7 @@ class PostgresBackend(StatsQueries, Backend):
             raise InvalidInput(f"{agent} is a supervisor and cannot hold contacts")
         me = self._writer()
         takeover = held is not None and held[0] not in (None, me.name) and agent == me.name
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         return self._update_contact(
             contact_id,
             "takeover" if takeover else "assigned",
@@ -640,7 +641,7 @@ class PostgresBackend(StatsQueries, Backend):
         status = ContactStatus(status)
         if status is ContactStatus.SNOOZED:
             raise InvalidInput("use snooze to snooze a contact (it needs a time)")
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         changes: dict[str, Any] = {"status": status.value, "snoozed_until": None}
         changes["resolved_at"] = now if status is ContactStatus.RESOLVED else None
         check = _not_anothers("resolve") if status is ContactStatus.RESOLVED else None
@@ -659,8 +660,8 @@ class PostgresBackend(StatsQueries, Backend):
     def snooze(
         self, contact_id: int, until: datetime, *, expected_version: int | None = None
     ) -> Contact:
-        when = rows.to_ts(until)
-        if when <= rows.to_ts(self.clock()):
+        when = records.to_ts(until)
+        if when <= records.to_ts(self.clock()):
             raise InvalidInput("snooze time is in the past")
         return self._update_contact(
             contact_id, "snoozed", {"status": "snoozed", "snoozed_until": when}, expected_version
@@ -679,7 +680,7 @@ class PostgresBackend(StatsQueries, Backend):
         if not body.strip() and not (template and direction is Direction.OUTBOUND):
             raise InvalidInput("the message is empty")
         now_dt = self.clock()
-        now = rows.to_ts(now_dt)
+        now = records.to_ts(now_dt)
         with self.store.write() as db:
             if idempotency_key:
                 # one key, one message: a retry racing the first waits for it here
@@ -808,7 +809,7 @@ class PostgresBackend(StatsQueries, Backend):
             contact_channel=contact.channel,
             customer=customer if channel is not contact.channel else None,
             template=template,
-            whatsapp_inbound_at=rows.from_ts(last_whatsapp),
+            whatsapp_inbound_at=records.from_ts(last_whatsapp),
         )
         if problems:
             raise InvalidInput("; ".join(p.message for p in problems), "Channel rule")
@@ -884,7 +885,7 @@ class PostgresBackend(StatsQueries, Backend):
         """See `Backend.retry_message`; the key rule is `outbox.requeue`'s."""
         me = self._writer()
         rows.check_id(message_id, "message id")
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             row = db.execute(
                 "SELECT m.direction, m.delivery, m.contact_id, m.channel, m.body, o.status "
@@ -962,7 +963,7 @@ class PostgresBackend(StatsQueries, Backend):
         me = self._writer()
         if not body.strip():
             raise InvalidInput("the note is empty")
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             self._require_customer(db, customer_id)
             self._ensure_agent(db, me, now)
@@ -998,7 +999,7 @@ class PostgresBackend(StatsQueries, Backend):
             except ValueError as e:
                 raise InvalidInput(f"birth_date must be YYYY-MM-DD (got {value!r})") from e
         rows.check_id(customer_id, "customer id")
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             row = db.execute(
                 f"SELECT {field} AS old, version, provenance FROM customers WHERE id = %s "
@@ -1054,7 +1055,7 @@ class PostgresBackend(StatsQueries, Backend):
         except ValueError as e:
             raise InvalidInput(str(e)) from e
         rows.check_id(customer_id, "customer id")
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             old = consents.set_consent(db, customer_id, which, bool(granted), me.name, now)
             self._ensure_agent(db, me, now)

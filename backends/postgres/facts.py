@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from backends import records
 from backends.models import CustomerFacts
-from backends.postgres import rows
 
 _CLOSED_TICKETS = ("closed", "solved")
 
@@ -63,11 +63,11 @@ def customer_facts(db: Any, customer_id: int) -> CustomerFacts:
         customer_id=customer_id,
         last_order_number=order[0] if order else None,
         last_order_status=order[1] if order else None,
-        last_order_at=rows.from_ts(order[2]) if order else None,
+        last_order_at=records.from_ts(order[2]) if order else None,
         last_order_total=order[3] if order else None,
         open_tickets=tickets,
         open_contacts=contacts[0] or 0,
-        last_contact_at=rows.from_ts(last[0]) if last else None,
+        last_contact_at=records.from_ts(last[0]) if last else None,
         last_contact_channel=last[1] if last else None,
         last_contact_outcome=last[2] if last else None,
         orders_count=orders_count,
@@ -97,7 +97,7 @@ def _web_journey(db: Any, customer_id: int, last_order_at: int | None) -> dict[s
     out: dict[str, Any] = {}
     visit, viewed, step = (newest.get(k) for k in ("web_session", "product_view", "checkout_step"))
     if visit is not None:
-        out["last_visit_at"] = rows.from_ts(visit[0])
+        out["last_visit_at"] = records.from_ts(visit[0])
         out["last_visit"] = visit[1] or None
     if viewed is not None:
         name = viewed[2][0]
@@ -108,7 +108,7 @@ def _web_journey(db: Any, customer_id: int, last_order_at: int | None) -> dict[s
     if visit is not None and visit[2][0] and (left is None or visit[0] > left[0]):
         left = (visit[0], str(visit[2][0]), None)
     if left is not None and (last_order_at is None or left[0] > last_order_at):
-        out["checkout_abandoned_at"] = rows.from_ts(left[0])
+        out["checkout_abandoned_at"] = records.from_ts(left[0])
         out["checkout_abandoned_step"] = left[1]
         cart = left[2] if isinstance(left[2], list) else []
         out["checkout_cart"] = tuple(

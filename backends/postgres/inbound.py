@@ -19,7 +19,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from backends import limits
+from backends import limits, records
 from backends.base import InvalidInput
 from backends.identity import normalise
 from backends.identity.phones import phone_tokens
@@ -205,8 +205,8 @@ def deliver_inbound(
         limits.check_inbound_time(at, now_at)
     external_id = (external_id or "").strip() or None
     kind, value = normalise_sender(sender)
-    now = rows.to_ts(now_at)
-    sent = rows.to_ts(at) if at is not None else rows.to_ts(utcnow())
+    now = records.to_ts(now_at)
+    sent = records.to_ts(at) if at is not None else records.to_ts(utcnow())
     with store.write() as db:
         db.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 3))", (f"sender:{kind}:{value}",)

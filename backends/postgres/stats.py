@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backends import limits
+from backends import limits, records
 from backends.base import InvalidInput
 from backends.models import (
     AgentLoad,
@@ -40,7 +40,6 @@ from backends.models import (
     SatisfactionKpi,
     SlaKpi,
 )
-from backends.postgres import rows
 from backends.postgres.store import PgStore
 
 #: The longest window and the most trend points a report may ask for.
@@ -97,9 +96,9 @@ class StatsQueries:
             backlog = self._backlog(db, w)
             agents = self._agents(db, w, max_open, horizon)
         return KpiReport(
-            since=rows.ts(w.since),
-            until=rows.ts(w.until),
-            now=rows.ts(w.now),
+            since=records.ts(w.since),
+            until=records.ts(w.until),
+            now=records.ts(w.now),
             bucket=w.bucket,
             channel=w.channel,
             arrivals=arrivals[0],
@@ -132,7 +131,7 @@ class StatsQueries:
         if not 1 <= limit <= 500:
             raise InvalidInput(f"limit must be between 1 and 500 (got {limit})")
         horizon = self._horizon(within_minutes)
-        now_ts = rows.to_ts(now or self.clock())
+        now_ts = records.to_ts(now or self.clock())
         where = "c.status <> 'resolved' AND c.first_response_at IS NULL AND c.sla_due_at <= %s"
         params: list[Any] = [now_ts + horizon]
         if not include_breached:
@@ -159,8 +158,8 @@ class StatsQueries:
                 subject=r["subject"],
                 priority=Priority.from_rank(r["priority"]),
                 status=ContactStatus(r["status"]),
-                created_at=rows.ts(r["created_at"]),
-                sla_due_at=rows.ts(r["sla_due_at"]),
+                created_at=records.ts(r["created_at"]),
+                sla_due_at=records.ts(r["sla_due_at"]),
                 seconds_left=r["sla_due_at"] - now_ts,
                 assignee=r["assignee"],
             )
@@ -204,9 +203,9 @@ class StatsQueries:
         if bucket is None:
             bucket = KpiBucket.HOUR if until_dt - since_dt <= timedelta(hours=48) else KpiBucket.DAY
         w = Window(
-            rows.to_ts(since_dt),
-            rows.to_ts(until_dt),
-            rows.to_ts(now_dt),
+            records.to_ts(since_dt),
+            records.to_ts(until_dt),
+            records.to_ts(now_dt),
             KpiBucket(bucket),
             Channel(channel) if channel is not None else None,
         )
@@ -416,7 +415,7 @@ class StatsQueries:
                 snoozed=r["snoozed"],
                 breached=r["breached"],
                 at_risk=r["at_risk"],
-                oldest_open_at=rows.ts(r["oldest"]),
+                oldest_open_at=records.ts(r["oldest"]),
             )
         for name, (n,) in responded.items():
             if n:

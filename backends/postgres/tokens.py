@@ -8,10 +8,9 @@ import re
 import secrets
 from typing import Any
 
-from backends import limits
+from backends import limits, records
 from backends.base import Conflict, Forbidden, InvalidInput, NotFound
 from backends.models import Agent, NewToken, Role, TokenInfo, utcnow
-from backends.postgres import rows
 from backends.postgres.store import PgStore
 
 PREFIX = "vista_"
@@ -25,8 +24,8 @@ def token_hash(token: str) -> str:
 
 def _info(r: Any) -> TokenInfo:
     return TokenInfo(
-        name=r[0], role=Role(r[1]), agent=r[2], created_at=rows.ts(r[3]),
-        revoked_at=rows.from_ts(r[4]),
+        name=r[0], role=Role(r[1]), agent=r[2], created_at=records.ts(r[3]),
+        revoked_at=records.from_ts(r[4]),
     )  # fmt: skip
 
 
@@ -44,7 +43,7 @@ def create(
     if not _NAME.fullmatch(agent):
         raise InvalidInput(f"agent name {agent!r}: use letters, digits, . _ - @ (max 64)")
     token = PREFIX + secrets.token_urlsafe(32)
-    now = rows.to_ts(utcnow())
+    now = records.to_ts(utcnow())
     with store.write() as db:
         # one token per name, also when two admins create it at once
         db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 11))", (name,))
@@ -80,7 +79,7 @@ def list_tokens(store: PgStore) -> tuple[TokenInfo, ...]:
 
 
 def revoke(store: PgStore, name: str) -> TokenInfo:
-    now = rows.to_ts(utcnow())
+    now = records.to_ts(utcnow())
     with store.write() as db:
         row = db.execute(
             f"UPDATE api_tokens SET revoked_at = %s WHERE name = %s AND revoked_at IS NULL "

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from backends import limits
+from backends import limits, records
 from backends.base import Conflict, Forbidden, InvalidInput, NotFound
 from backends.models import (
     Agent,
@@ -28,7 +28,7 @@ from backends.models import (
     Role,
 )
 from backends.routing import rules as routing_rules
-from backends.sqlite import audit, deferred, routing, rows
+from backends.sqlite import audit, deferred, routing
 from backends.sqlite.contacts import read_contact
 
 if TYPE_CHECKING:
@@ -184,7 +184,7 @@ class AgentOps:
             "channels": _channels(channels),
         }
         own = _capacity(capacity)
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             me = self._manager(db, "add agents")
             if db.execute("SELECT 1 FROM agents WHERE name = ?", (name,)).fetchone():
@@ -232,7 +232,7 @@ class AgentOps:
                 raise InvalidInput(f"unknown role {role!r}: operator, supervisor or admin") from e
         if display_name is not None:
             limits.check_fields({"name": display_name})
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             me = self._manager(db, "change agents")
             row = self._read_agent(db, name)
@@ -264,7 +264,7 @@ class AgentOps:
 
     def disable_agent(self, name: str, *, disabled: bool = True) -> Agent:
         self._writer()
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             me = self._manager(db, "disable agents")
             row = self._read_agent(db, name)
@@ -310,7 +310,7 @@ class AgentOps:
             raise Forbidden(
                 f"{me.name} is a {me.role.value}: only an admin sets another's presence"
             )
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             before = self._read_agent(db, name)["presence"]
             db.execute(
@@ -328,7 +328,7 @@ class AgentOps:
             return self._state(db, row, now, routing.held(db, (name,)))
 
     def agent_states(self) -> tuple[AgentState, ...]:
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.read() as db:
             found = db.execute(
                 "SELECT * FROM agents WHERE disabled_at IS NULL AND role <> 'supervisor' "
@@ -357,7 +357,7 @@ class AgentOps:
         if not 1 <= limit <= 1000:
             raise InvalidInput(f"limit must be between 1 and 1000 (got {limit})")
         me = self._writer()
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             given = self._route_waiting(db, now, me.name, limit)
             return tuple(read_contact(db, c) for c in given)
@@ -371,7 +371,7 @@ class AgentOps:
         if not _SKILL.fullmatch(intent):
             raise InvalidInput(f"intent {intent!r}: use lower-case letters, digits, _ . -")
         me = self._writer()
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             current = read_contact(db, contact_id)
             if expected_version is not None and current.version != expected_version:
@@ -416,7 +416,7 @@ class AgentOps:
         texts = [f"{r['subject']}\n{r['body'] or ''}" for r in found]
         labels = [r["intent"] for r in found]
         model, report = deferred.intent_model().train(texts, labels)
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         data = {
             "trained_at": now,
             "samples": report.samples,
@@ -462,7 +462,7 @@ class AgentOps:
         self._admin("change the routing rules")
         if text.strip():
             routing_rules.parse(text)  # refused here, not when a message arrives
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             was = routing.current_rules(db).text
             if text.strip():

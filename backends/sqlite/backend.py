@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from backends import channels, consent, limits, templating
+from backends import channels, consent, limits, records, templating
 from backends.base import (
     Backend,
     Capability,
@@ -62,6 +62,7 @@ from backends.models import (
     to_builtins,
     utcnow,
 )
+from backends.records import customer as customer_model
 from backends.sqlite import audit, deferred, gdpr, routing, rows, wal
 from backends.sqlite import consents as consent_store
 from backends.sqlite import outbox as outbox_store
@@ -246,7 +247,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
             audit.record(
                 db,
                 self.actor(),
-                rows.to_ts(self.clock()),
+                records.to_ts(self.clock()),
                 action,
                 "customer",
                 customer_id,
@@ -365,7 +366,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
                 "ORDER BY i.kind, i.value, r.source",
                 (customer_id,),
             ).fetchall()
-        return rows.customer(row, idents, records)
+        return customer_model(row, idents, records)
 
     def _require_customer(self, db: sqlite3.Connection, customer_id: int) -> None:
         if db.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
@@ -411,11 +412,11 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
             customer_id=customer_id,
             last_order_number=order["number"] if order else None,
             last_order_status=order["status"] if order else None,
-            last_order_at=rows.from_ts(order["at"]) if order else None,
+            last_order_at=records.from_ts(order["at"]) if order else None,
             last_order_total=order["total"] if order else None,
             open_tickets=tickets,
             open_contacts=contacts["open"] or 0,
-            last_contact_at=rows.from_ts(last["created_at"]) if last else None,
+            last_contact_at=records.from_ts(last["created_at"]) if last else None,
             last_contact_channel=last["channel"] if last else None,
             last_contact_outcome=outcome,
             orders_count=orders_count,
@@ -472,7 +473,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
             )
         more = len(found) > limit
         found = found[:limit]
-        next_cursor = rows.encode_cursor(found[-1][2], found[-1][0]) if more else None
+        next_cursor = records.encode_cursor(found[-1][2], found[-1][0]) if more else None
         return found, next_cursor
 
     def get_event(self, event_id: int) -> TimelineEvent:
@@ -487,7 +488,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
     # -- queue ------------------------------------------------------------------
 
     def _queue_where(self, query: QueueQuery) -> tuple[list[str], list[Any]]:
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         where = ["c.status <> 'resolved'"] if ContactStatus.RESOLVED not in query.statuses else []
         params: list[Any] = []
         statuses = [ContactStatus(s).value for s in query.statuses]
@@ -570,8 +571,8 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
             found.reverse()
         if not found:
             return QueuePage((), None, None)
-        first = rows.encode_cursor(*rows.queue_key(found[0]))
-        last = rows.encode_cursor(*rows.queue_key(found[-1]))
+        first = records.encode_cursor(*rows.queue_key(found[0]))
+        last = records.encode_cursor(*rows.queue_key(found[-1]))
         prev_cursor: str | None
         next_cursor: str | None
         if backwards:
@@ -621,7 +622,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
             which = consent.consent_channel(channel)
         except ValueError as e:
             raise InvalidInput(str(e)) from e
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             old = consent_store.set_consent(db, customer_id, which, bool(granted), me.name, now)
             self._ensure_agent(db, me, now)
@@ -724,7 +725,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
         audit.record(
             db,
             self.actor(me),
-            rows.to_ts(self.clock()),
+            records.to_ts(self.clock()),
             action,
             "template",
             template.name,
@@ -744,7 +745,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
         batch = tuple(
             Change(
                 seq=r["seq"],
-                at=rows.ts(r["at"]),
+                at=records.ts(r["at"]),
                 entity=ChangeEntity(r["entity"]),
                 entity_id=r["entity_id"],
                 action=r["action"],
@@ -797,7 +798,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
         check: Callable[[Contact, Agent], None] | None = None,
     ) -> Contact:
         me = self._writer()
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             self._ensure_agent(db, me, now)
             current = read_contact(db, contact_id)
@@ -846,7 +847,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
                 routing.note_given(self.store.conn, me.name, now)
 
         me = self._writer()
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         return self._update_contact(
             contact_id,
             "claimed",
@@ -887,7 +888,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
         # an operator takes over another agent's contact only for themselves, and the
         # change feed says so; handing it to a third agent is an admin's call
         takeover = held is not None and held[0] not in (None, me.name) and agent == me.name
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         others = None if agent == me.name else _not_anothers("reassign")
 
         def check(current: Contact, me: Agent) -> None:
@@ -911,7 +912,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
         status = ContactStatus(status)
         if status is ContactStatus.SNOOZED:
             raise InvalidInput("use snooze to snooze a contact (it needs a time)")
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         changes: dict[str, Any] = {"status": status.value, "snoozed_until": None}
         changes["resolved_at"] = now if status is ContactStatus.RESOLVED else None
         check = _not_anothers("resolve") if status is ContactStatus.RESOLVED else None
@@ -930,8 +931,8 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
     def snooze(
         self, contact_id: int, until: datetime, *, expected_version: int | None = None
     ) -> Contact:
-        when = rows.to_ts(until)
-        if when <= rows.to_ts(self.clock()):
+        when = records.to_ts(until)
+        if when <= records.to_ts(self.clock()):
             raise InvalidInput("snooze time is in the past")
         return self._update_contact(
             contact_id, "snoozed", {"status": "snoozed", "snoozed_until": when}, expected_version
@@ -950,7 +951,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
         if not body.strip() and not (template and direction is Direction.OUTBOUND):
             raise InvalidInput("the message is empty")
         now_dt = self.clock()
-        now = rows.to_ts(now_dt)
+        now = records.to_ts(now_dt)
         with self.store.write() as db:
             if idempotency_key:
                 seen = db.execute(
@@ -1162,7 +1163,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
             "AND channel = 'whatsapp'",
             (customer_id,),
         ).fetchone()[0]
-        return rows.ts(at) if at is not None else None
+        return records.ts(at) if at is not None else None
 
     def reply(
         self,
@@ -1183,7 +1184,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
     def retry_message(self, message_id: int) -> Message:
         """See `Backend.retry_message`; the key rule is `outbox.requeue`'s."""
         me = self._writer()
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             row = db.execute(
                 "SELECT m.*, o.status AS outbox_status FROM messages m "
@@ -1264,7 +1265,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
         me = self._writer()
         if not body.strip():
             raise InvalidInput("the note is empty")
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             self._require_customer(db, customer_id)
             self._ensure_agent(db, me, now)
@@ -1307,7 +1308,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
                 value = datetime.strptime(value, "%Y-%m-%d").date().isoformat()
             except ValueError as e:
                 raise InvalidInput(f"birth_date must be YYYY-MM-DD (got {value!r})") from e
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             row = db.execute(
                 f"SELECT {field} AS old, version, provenance FROM customers WHERE id = ?",
@@ -1558,7 +1559,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
         me = self._writer()
         self._admin("erase a person's data")
         now_dt = self.clock()
-        now = rows.to_ts(now_dt)
+        now = records.to_ts(now_dt)
         conn = self.store.conn
         conn.execute("PRAGMA secure_delete = ON")
         try:
@@ -1585,7 +1586,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
     def set_legal_hold(self, customer_id: int, held: bool) -> LegalHold:
         me = self._writer()
         self._admin("set a legal hold")
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         with self.store.write() as db:
             self._require_customer(db, customer_id)
             was = gdpr.hold(db, customer_id)
@@ -1624,7 +1625,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
             found = gdpr.hold(db, customer_id)
         if found is None:
             return LegalHold(customer_id, False)
-        return LegalHold(customer_id, True, rows.from_ts(found[0]), found[1])
+        return LegalHold(customer_id, True, records.from_ts(found[0]), found[1])
 
     def store_info(self) -> StoreInfo:
         return deferred.admin().info(self.store.path)
@@ -1678,7 +1679,7 @@ def _web_journey(
     out: dict[str, Any] = {}
     visit, viewed, step = (newest.get(k) for k in ("web_session", "product_view", "checkout_step"))
     if visit is not None:
-        out["last_visit_at"] = rows.from_ts(visit[0])
+        out["last_visit_at"] = records.from_ts(visit[0])
         out["last_visit"] = visit[1] or None
     if viewed is not None:
         name = viewed[2][0]
@@ -1689,7 +1690,7 @@ def _web_journey(
     if visit is not None and visit[2][0] and (left is None or visit[0] > left[0]):
         left = (visit[0], str(visit[2][0]), None)
     if left is not None and (last_order_at is None or left[0] > last_order_at):
-        out["checkout_abandoned_at"] = rows.from_ts(left[0])
+        out["checkout_abandoned_at"] = records.from_ts(left[0])
         out["checkout_abandoned_step"] = left[1]
         cart = left[2] if isinstance(left[2], list) else []
         out["checkout_cart"] = tuple(

@@ -12,11 +12,11 @@ import json
 import sqlite3
 from datetime import datetime
 
-from backends import limits
+from backends import limits, records
 from backends.base import InvalidInput, NotFound
 from backends.identity import normalise
 from backends.models import Agent, Call, CallState, Channel, Role
-from backends.sqlite import audit, rows
+from backends.sqlite import audit
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.inbound import (
     DEFAULT_REGION,
@@ -38,7 +38,7 @@ ACTIONS = {
 
 
 def call_from_row(row: sqlite3.Row) -> Call:
-    answered, ended = rows.from_ts(row["answered_at"]), rows.from_ts(row["ended_at"])
+    answered, ended = records.from_ts(row["answered_at"]), records.from_ts(row["ended_at"])
     handle = None
     if row["answered_at"] is not None and row["ended_at"] is not None:
         handle = max(0, row["ended_at"] - row["answered_at"])
@@ -48,7 +48,7 @@ def call_from_row(row: sqlite3.Row) -> Call:
         customer_id=row["customer_id"],
         state=CallState(row["state"]),
         caller=row["caller"],
-        started_at=rows.ts(row["started_at"]),
+        started_at=records.ts(row["started_at"]),
         dialled=row["dialled"],
         queue=row["queue"],
         agent=row["agent"],
@@ -188,8 +188,8 @@ def record_call(
         raise InvalidInput("the recording link must be an http(s) URL")
     if at is not None:
         limits.check_inbound_time(at, now_at)
-    now = rows.to_ts(now_at)
-    when = rows.to_ts(at) if at is not None else now
+    now = records.to_ts(now_at)
+    when = records.to_ts(at) if at is not None else now
     dialled_e164 = normalise.phone(dialled, DEFAULT_REGION)[0] or dialled.strip()
     with store.write() as db:
         if agent:
@@ -346,7 +346,7 @@ def name_caller(
         if not address:
             raise InvalidInput(f"{email!r} is not a usable e-mail address")
     first, _, last = name.partition(" ")
-    now = rows.to_ts(now_at)
+    now = records.to_ts(now_at)
     with store.write() as db:
         row = db.execute(
             "SELECT emails, first_name, last_name FROM customers WHERE id = ?", (customer_id,)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from backends import records
 from backends.models import (
     Article,
     ArticleHit,
@@ -23,7 +24,7 @@ from backends.models import (
     KbUsage,
     Lookup,
 )
-from backends.sqlite import deferred, kb, rows
+from backends.sqlite import deferred, kb
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -120,7 +121,7 @@ class DeskOps:
 
     def kb_import(self, articles: tuple[Article, ...]) -> KbImportResult:
         me = self._writer()
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         return kb.kb_import(self.store, tuple(articles), now, self.actor(me))
 
     def kb_articles(self, lang: str = "") -> tuple[Article, ...]:
@@ -139,7 +140,7 @@ class DeskOps:
 
     def kb_use(self, article_id: int, contact_id: int, how: str = "answer") -> None:
         me = self._writer()
-        now = rows.to_ts(self.clock())
+        now = records.to_ts(self.clock())
         kb.kb_use(self.store, article_id, contact_id, how, me.name, now, self.actor(me))
 
     def kb_usage(self, since: datetime | None = None, until: datetime | None = None) -> KbUsage:

@@ -14,7 +14,7 @@ import json
 import sqlite3
 from datetime import datetime
 
-from backends import limits
+from backends import limits, records
 from backends.base import InvalidInput
 from backends.identity import normalise
 from backends.identity.phones import phone_tokens
@@ -194,8 +194,8 @@ def deliver_inbound(
         limits.check_inbound_time(at, now_at)
     external_id = (external_id or "").strip() or None
     kind, value = normalise_sender(sender)
-    now = rows.to_ts(now_at)
-    sent = rows.to_ts(at) if at is not None else rows.to_ts(utcnow())
+    now = records.to_ts(now_at)
+    sent = records.to_ts(at) if at is not None else records.to_ts(utcnow())
     with store.write() as db:
         if external_id is not None:
             seen = db.execute(

@@ -13,10 +13,11 @@ import sqlite3
 import unicodedata
 from datetime import datetime
 
+from backends import records
 from backends.base import InvalidInput, NotFound
 from backends.knowledge import check_article
 from backends.models import Article, ArticleHit, KbImportResult, KbUsage
-from backends.sqlite import audit, rows
+from backends.sqlite import audit
 from backends.sqlite.store import Store
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -153,7 +154,7 @@ def _article(row: sqlite3.Row) -> Article:
         link=row["link"],
         intents=tuple(json.loads(row["intents"])),
         tags=tuple(json.loads(row["tags"])),
-        updated_at=rows.from_ts(row["updated_at"]),
+        updated_at=records.from_ts(row["updated_at"]),
     )
 
 
@@ -426,7 +427,7 @@ def kb_use(
 
 
 def kb_usage(db: sqlite3.Connection, since: datetime, until: datetime) -> KbUsage:
-    start, end = rows.to_ts(since), rows.to_ts(until)
+    start, end = records.to_ts(since), records.to_ts(until)
     totals = db.execute(
         "SELECT count(*), count(*) FILTER (WHERE how = 'answer'), "
         "count(*) FILTER (WHERE how = 'link'), count(DISTINCT contact_id) "

@@ -18,12 +18,12 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from backends import templating
+from backends import records, templating
 from backends.channels import WHATSAPP_WINDOW
 from backends.channels.connector import Outbound, OutboxCounts, ProviderReceipt
 from backends.consent import consent_problem
 from backends.models import Channel, Delivery, Origin
-from backends.sqlite import audit, rows
+from backends.sqlite import audit
 from backends.sqlite.store import Store
 
 #: An RFC 5322 message id, the only kind that goes into In-Reply-To and References.
@@ -249,9 +249,9 @@ class SQLiteOutbox:
         return consent_problem(
             Channel(row["channel"]),
             json.loads(found[2] or "{}"),
-            now=rows.ts(row["at"]),
+            now=records.ts(row["at"]),
             contact_channel=contact_channel,
-            last_inbound_at=rows.ts(found[1]) if found[1] is not None else None,
+            last_inbound_at=records.ts(found[1]) if found[1] is not None else None,
         )
 
     def _template(

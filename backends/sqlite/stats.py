@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backends import limits
+from backends import limits, records
 from backends.base import InvalidInput
 from backends.models import (
     AgentLoad,
@@ -38,7 +38,6 @@ from backends.models import (
     SatisfactionKpi,
     SlaKpi,
 )
-from backends.sqlite import rows
 from backends.sqlite.kpi_windows import (
     AGENT_REPLIES,
     AGENT_RESOLVED,
@@ -109,9 +108,9 @@ class StatsQueries:
             backlog = self._backlog(db, w)
             agents = self._agents(db, w, max_open, horizon)
         return KpiReport(
-            since=rows.ts(w.since),
-            until=rows.ts(w.until),
-            now=rows.ts(w.now),
+            since=records.ts(w.since),
+            until=records.ts(w.until),
+            now=records.ts(w.now),
             bucket=w.bucket,
             channel=w.channel,
             arrivals=arrivals[0],
@@ -144,7 +143,7 @@ class StatsQueries:
         if not 1 <= limit <= 500:
             raise InvalidInput(f"limit must be between 1 and 500 (got {limit})")
         horizon = self._horizon(within_minutes)
-        now_ts = rows.to_ts(now or self.clock())
+        now_ts = records.to_ts(now or self.clock())
         where = "c.status <> 'resolved' AND c.first_response_at IS NULL AND c.sla_due_at <= ?"
         params: list[Any] = [now_ts + horizon]
         if not include_breached:
@@ -172,8 +171,8 @@ class StatsQueries:
                 subject=r["subject"],
                 priority=Priority.from_rank(r["priority"]),
                 status=ContactStatus(r["status"]),
-                created_at=rows.ts(r["created_at"]),
-                sla_due_at=rows.ts(r["sla_due_at"]),
+                created_at=records.ts(r["created_at"]),
+                sla_due_at=records.ts(r["sla_due_at"]),
                 seconds_left=r["sla_due_at"] - now_ts,
                 assignee=r["assignee"],
             )
@@ -217,9 +216,9 @@ class StatsQueries:
         if bucket is None:
             bucket = KpiBucket.HOUR if until_dt - since_dt <= timedelta(hours=48) else KpiBucket.DAY
         w = Window(
-            rows.to_ts(since_dt),
-            rows.to_ts(until_dt),
-            rows.to_ts(now_dt),
+            records.to_ts(since_dt),
+            records.to_ts(until_dt),
+            records.to_ts(now_dt),
             KpiBucket(bucket),
             Channel(channel) if channel is not None else None,
         )
@@ -423,7 +422,7 @@ class StatsQueries:
                 snoozed=r["snoozed"],
                 breached=r["breached"],
                 at_risk=r["at_risk"],
-                oldest_open_at=rows.ts(r["oldest"]),
+                oldest_open_at=records.ts(r["oldest"]),
             )
         for name, (n,) in responded.items():
             if n:

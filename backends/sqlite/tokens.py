@@ -13,10 +13,10 @@ import re
 import secrets
 import sqlite3
 
-from backends import limits
+from backends import limits, records
 from backends.base import Conflict, Forbidden, InvalidInput, NotFound
 from backends.models import Agent, NewToken, Role, TokenInfo, utcnow
-from backends.sqlite import audit, rows
+from backends.sqlite import audit
 from backends.sqlite.store import Store
 
 PREFIX = "vista_"
@@ -35,8 +35,8 @@ def _info(r: sqlite3.Row) -> TokenInfo:
         name=r["name"],
         role=Role(r["role"]),
         agent=r["agent"],
-        created_at=rows.ts(r["created_at"]),
-        revoked_at=rows.from_ts(r["revoked_at"]),
+        created_at=records.ts(r["created_at"]),
+        revoked_at=records.from_ts(r["revoked_at"]),
     )
 
 
@@ -84,7 +84,7 @@ class TokenStore:
         if not _NAME.fullmatch(agent):
             raise InvalidInput(f"agent name {agent!r}: use letters, digits, . _ - @ (max 64)")
         token = PREFIX + secrets.token_urlsafe(32)
-        now = rows.to_ts(utcnow())
+        now = records.to_ts(utcnow())
         with self.store.write() as db:
             if by.role is not Role.ADMIN and (role is not Role.ADMIN or _has_admin(db)):
                 raise Forbidden(
@@ -129,7 +129,7 @@ class TokenStore:
         Raises:
             NotFound: no active token has this name.
         """
-        now = rows.to_ts(utcnow())
+        now = records.to_ts(utcnow())
         with self.store.write() as db:
             cur = db.execute(
                 "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
