@@ -66,7 +66,7 @@ from backends.postgres import audit, consents, facts, inbound, rows, search, tok
 from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
 from backends.postgres.agents import unknown_agent
-from backends.postgres.governance import GovernanceOps
+from backends.postgres.governance import PgGovernance
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.records import customer as customer_model
@@ -111,7 +111,7 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
     return rows.contact(row)
 
 
-class PostgresBackend(GovernanceOps, StatsQueries, Backend):
+class PostgresBackend(PgGovernance, StatsQueries, Backend):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
     CAPABILITIES = (
@@ -139,6 +139,7 @@ class PostgresBackend(GovernanceOps, StatsQueries, Backend):
         token: str | None = None,
         read_audit: bool = False,
         audit_store: PgStore | None = None,
+        inspect: bool = False,
     ) -> None:
         """The store as `agent`.
 
@@ -150,13 +151,14 @@ class PostgresBackend(GovernanceOps, StatsQueries, Backend):
                 verified token's role).
             clock: the current time, for writes and the queue's SLA filters.
             origin, token, read_audit, audit_store: what the audit trail records of the
-                caller, and where reads go (see `GovernanceOps`).
+                caller, and where reads go (see backends/governance.py).
+            inspect: with `read_only`, open an older schema too (`store_info`, `check_store`).
         """
         self._audit_setup(origin, token, read_audit, audit_store)
         if isinstance(store, PgStore):
             self.store, self._owns_store = store, False
         else:
-            self.store = PgStore(store, read_only=read_only)
+            self.store = PgStore(store, read_only=read_only, inspect=inspect)
             self._owns_store = True
         self.clock = clock
         self._agent_name = agent
