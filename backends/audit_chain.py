@@ -111,6 +111,24 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     return out
 
 
+def message_changes(
+    body: str,
+    channel: str,
+    contact_id: int,
+    recipient: str | None,
+    contact_before: Mapping[str, Any],
+    contact_after: Mapping[str, Any],
+) -> dict[str, list[Any]]:
+    """What a reply or note changed: the new message's fields (its recipient for a reply)
+    and its contact's fields, as `contact.<field>`."""
+    fields: dict[str, Any] = {"body": body, "channel": channel, "contact_id": contact_id}
+    if recipient is not None:
+        fields["recipient"] = recipient
+    changes = diff({}, fields)
+    changes.update((f"contact.{k}", v) for k, v in diff(contact_before, contact_after).items())
+    return changes
+
+
 def new_entry(
     seq: int,
     prev: str,

@@ -19,7 +19,7 @@ import psycopg
 
 from backends import channels, consent, limits, records, templating
 from backends import values as computed
-from backends.audit_chain import Actor, diff
+from backends.audit_chain import Actor, diff, message_changes
 from backends.base import (
     WRITE_METHODS,
     Backend,
@@ -809,16 +809,6 @@ class PostgresBackend(PgGovernance, StatsQueries, Backend):
                 (*params, contact_id),
             ).fetchone()
             self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
-            message_fields = {"body": body, "channel": out_channel.value, "contact_id": contact_id}
-            if outgoing is not None:
-                message_fields["recipient"] = outgoing.recipient
-            changes = diff({}, message_fields)
-            changes.update(
-                (f"contact.{k}", v)
-                for k, v in diff(
-                    dict(zip(watched, before or ())), dict(zip(watched, after or ()))
-                ).items()
-            )
             audit.record(
                 db,
                 self.actor(me),
@@ -827,7 +817,14 @@ class PostgresBackend(PgGovernance, StatsQueries, Backend):
                 "message",
                 message_id,
                 customer_id=contact.customer_id,
-                changes=changes,
+                changes=message_changes(
+                    body,
+                    out_channel.value,
+                    contact_id,
+                    outgoing.recipient if outgoing is not None else None,
+                    dict(zip(watched, before or ())),
+                    dict(zip(watched, after or ())),
+                ),
                 detail={"contact_id": contact_id, "template": template or ""},
             )
             row = db.execute(
@@ -848,7 +845,7 @@ class PostgresBackend(PgGovernance, StatsQueries, Backend):
         """What to send and where, or InvalidInput for a broken channel rule or a known
         template variable left unfilled (as the SQLite store)."""
         template = self._template(db, template_name) if template_name else None
-        customer = self.get_customer(contact.customer_id)
+        customer = self._customer(contact.customer_id)
         source = body if body.strip() else (template.body if template else "")
         found = self.customer_facts(contact.customer_id) if templating.needs_facts(source) else None
         values = templating.variables(customer, found, contact, me)

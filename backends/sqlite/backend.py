@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from backends import channels, consent, limits, records, templating
+from backends.audit_chain import message_changes
 from backends.base import (
     Backend,
     Capability,
@@ -1004,13 +1005,6 @@ class SQLiteBackend(GovernanceOps, AgentOps, StatsQueries, IdentityOps, DeskOps,
                 f"SELECT {watched} FROM contacts WHERE id = ?", (contact_id,)
             ).fetchone()
             self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
-            message_fields = {"body": body, "channel": out_channel.value, "contact_id": contact_id}
-            if outgoing is not None:
-                message_fields["recipient"] = outgoing.recipient
-            changes = audit.diff({}, message_fields)
-            changes.update(
-                (f"contact.{k}", v) for k, v in audit.diff(dict(before), dict(after)).items()
-            )
             audit.record(
                 db,
                 self.actor(me),
@@ -1019,7 +1013,14 @@ class SQLiteBackend(GovernanceOps, AgentOps, StatsQueries, IdentityOps, DeskOps,
                 "message",
                 message_id,
                 customer_id=contact.customer_id,
-                changes=changes,
+                changes=message_changes(
+                    body,
+                    out_channel.value,
+                    contact_id,
+                    outgoing.recipient if outgoing is not None else None,
+                    dict(before),
+                    dict(after),
+                ),
                 detail={"contact_id": contact_id, "template": template or ""},
             )
             row = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
