@@ -59,15 +59,15 @@ def record(
         changes=changes,
         detail=detail,
     )
-    if values is not None:
+    insert = f"INSERT INTO audit({_COLUMNS}) VALUES ({', '.join(['%s'] * len(row))})"
+    if values is None:
+        db.execute(insert, tuple(row.values()))
+    else:  # both rows in one round trip
         db.execute(
-            "INSERT INTO audit_values(seq, customer_id, salt, body) VALUES (%s,%s,%s,%s)",
-            (seq, customer_id, values.salt, values.body),
+            "WITH kept AS (INSERT INTO audit_values(seq, customer_id, salt, body) "
+            f"VALUES (%s,%s,%s,%s)) {insert}",
+            (seq, customer_id, values.salt, values.body, *row.values()),
         )
-    db.execute(
-        f"INSERT INTO audit({_COLUMNS}) VALUES ({', '.join(['%s'] * len(row))})",
-        tuple(row.values()),
-    )
     return seq
 
 
