@@ -84,3 +84,31 @@ def test_a_write_that_fails_leaves_no_entry(postgres_server: PostgresServer, dem
         assert admin.verify_audit().ok
     finally:
         factory.close()
+
+
+def test_a_server_records_reads_supervisors_included(
+    postgres_server: PostgresServer, demo_db: Path
+) -> None:
+    """Read audit (on for `vista serve`): a profile read is an entry, also a supervisor's,
+    whose store is read-only (the entry goes through the writable pool); the backend's own
+    reads (a reply reading its customer) are not."""
+    url = postgres_server.create(postgres_server.new_name())
+    copy_store(str(demo_db), url)
+    factory = open_factory(url)
+    try:
+        admin = factory("admin")
+        factory("anna", read_only=True).get_customer(12)
+        factory("giulia", token="desk-1").get_customer(12)
+        reads = admin.audit_log(customer_id=12, limit=10).entries[:2]
+        assert [(e.action, e.agent, e.token, e.origin) for e in reads] == [
+            ("read", "giulia", "desk-1", "api"),
+            ("read", "anna", "", "api"),
+        ]
+        assert reads[0].detail == {"what": "profile"} and not reads[0].changes
+        head = admin.audit_log(limit=1).entries[0].seq
+        admin.add_customer_note(12, "no read entry for the backend's own reads")
+        assert [e.action for e in admin.audit_log(limit=5).entries if e.seq > head] == [
+            "customer-note"
+        ]
+    finally:
+        factory.close()
