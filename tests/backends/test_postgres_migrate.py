@@ -186,3 +186,24 @@ def test_migrate_refuses_when_both_trails_grew_apart_and_copies_nothing(
     with open_backend(url, agent="admin") as pg:
         assert pg.get_customer(3).first_name != "Changed"  # nothing of the second run
         assert pg.verify_audit().ok
+
+
+def test_migrate_says_where_a_copied_chain_breaks(
+    postgres_server: PostgresServer, demo_db: Path
+) -> None:
+    """A trail changed behind the store's back in SQLite is copied as it is, and the copy's
+    check names the entry where the chain breaks (exit 1 in the CLI)."""
+    with _sqlite_admin(demo_db) as lite:
+        for text in ("one", "two"):
+            lite.add_customer_note(5, text)
+        seq = lite.audit_log(limit=2).entries[1].seq
+    with sqlite3.connect(demo_db) as conn:
+        conn.execute("DROP TRIGGER audit_no_update")
+        conn.execute("UPDATE audit SET agent = 'mallory' WHERE seq = ?", (seq,))
+    url = postgres_server.create(postgres_server.new_name())
+    done = CliRunner().invoke(app, ["migrate", "--from", f"sqlite:///{demo_db}", "--to", url])
+    assert done.exit_code == 1
+    report = copy_store(str(demo_db), url)
+    assert report.problems == [f"audit: the chain breaks at entry {seq}: " + (
+        "its content does not match its hash (changed after it was written)"
+    )]  # fmt: skip
