@@ -381,14 +381,19 @@ class Match:
 
 
 def family_emails(groups: Iterable[tuple[str, Iterable[Features]]]) -> set[str]:
-    """The e-mails (of `(e-mail, its holders)` groups) that records of different first names
-    (not typos of each other) hold: a household's, which say "one household" rather than
-    "one person"."""
+    """The identifiers (of `(value, its holders)` groups: e-mails, phones) that records of
+    two people hold: first names that are no typo of each other, or birth dates more than
+    a slip apart. A household's, which say "one household" rather than "one person"."""
     out: set[str] = set()
     for value, holders in groups:
-        names = list({f.fk for f in holders if len(f.fk) > 1})
+        group = list(holders)
+        names = list({f.fk for f in group if len(f.fk) > 1})
         if any(_name_level(x, y, True) == 5 for i, x in enumerate(names) for y in names[i + 1 :]):
             out.add(value)  # two first names that are no typo of each other
+            continue
+        dates = list({f.dob for f in group if f.dob})
+        if any(_date_level(x, y) == 2 for i, x in enumerate(dates) for y in dates[i + 1 :]):
+            out.add(value)  # two birth dates: a parent and a child
     return out
 
 

@@ -80,7 +80,9 @@ def main() -> None:
     for a, b in missed:
         shared = {k for k in keys[a] & keys[b] if held[k] <= 60 and not k[1].startswith("n:")}
         p = compare(model, feats[a], feats[b]).probability
-        kinds[f"{'blocked' if shared else 'not compared'}, p {'>= 0.99' if p >= 0.99 else '>= 0.5' if p >= 0.5 else '< 0.5'}"] += 1
+        kinds[
+            f"{'blocked' if shared else 'not compared'}, p {'>= 0.99' if p >= 0.99 else '>= 0.5' if p >= 0.5 else '< 0.5'}"
+        ] += 1
     for kind, n in kinds.most_common():
         print(f"  missed, {kind}: {n}")
     for title, pairs in (("missed", missed), ("false", false)):
@@ -89,7 +91,9 @@ def main() -> None:
         for a, b in pairs:
             g = gamma(feats[a], feats[b])
             patterns[
-                " ".join(f"{c[:5]}={v}" for c, v in zip(COMPARISONS, g, strict=True) if v != MISSING)
+                " ".join(
+                    f"{c[:5]}={v}" for c, v in zip(COMPARISONS, g, strict=True) if v != MISSING
+                )
             ] += 1
         for pattern, n in patterns.most_common(12):
             print(f"  {n:5d}  {pattern}")
