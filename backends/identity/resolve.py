@@ -432,7 +432,9 @@ def decide(
         if candidates:
             near = holders.get(("key", f"a:{f.postal or f.ck}|{f.sk}")) if f.sk else None
             household = near is not None and namesakes(
-                f, [feats[o] for o in near if o != rid and o in feats]
+                f,
+                [feats[o] for o in near if o != rid and o in feats],
+                model.guards.get("namesakes", 1.0) > 0,
             )
             for other in candidates:
                 ocid = cust_of.get(other)
