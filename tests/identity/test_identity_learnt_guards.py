@@ -138,3 +138,15 @@ def test_a_record_joins_despite_a_birth_date_slip_elsewhere_in_the_customer(
     owner = dict(store.conn.execute("SELECT source_id, customer_id FROM source_records"))
     store.close()
     assert owner["1"] == owner["2"] == owner["3"]
+
+
+def test_a_mapping_joins_several_columns_into_one_single_valued_field() -> None:
+    from backends.identity.features import CANONICAL_FIELDS
+    from backends.identity.mapping import Mapping
+
+    m = Mapping(fields={"street": ("street_number", "address_1"), "email": ("a", "b")})
+    row = {"street_number": "12", "address_1": "main street", "a": "x@y.it", "b": "z@y.it"}
+    out = m.apply(row, CANONICAL_FIELDS)
+    assert out["street"] == "12 main street"
+    assert out["email"] == ["x@y.it", "z@y.it"]  # several values of a field that holds several
+    assert m.apply({"address_1": "main street"}, CANONICAL_FIELDS)["street"] == "main street"
