@@ -149,11 +149,13 @@ class IdentityOps:
 
     def train_identity_model(self) -> IdentityModel:
         from backends.sqlite.identity.model_store import train_model
+        from backends.sqlite.identity.relink import relink
 
         me = self._writer()
         with self.store.write() as db:
             cfg, now = self._config(db), self._now()
             trained = train_model(db, cfg, now)
+            relink(db, cfg, trained, now, me.name)
             model = _model(trained, cfg)
             was = model.version - 1
             audit.record(

@@ -29,6 +29,7 @@ from backends.imports import check_source
 from backends.sqlite import audit, gdpr
 from backends.sqlite.identity import events as event_store
 from backends.sqlite.identity.model_store import needs_training, train_model
+from backends.sqlite.identity.relink import relink
 from backends.sqlite.identity.resolver import Incoming, Resolver
 from backends.sqlite.identity.settings import database_config, save_settings
 from backends.sqlite.identity.store import dumps
@@ -198,6 +199,7 @@ def _run(
             report.suggestions += r.suggestions
             if cfg.matcher == "model" and needs_training(conn, cfg):
                 resolver.model = train_model(conn, cfg, now)  # the rest resolves with it
+                report.auto_merges += relink(conn, cfg, resolver.model, now, actor)
         else:
             created, updated, unattached = event_store.write_events(conn, source, batch, now)
             report.created += created
@@ -279,7 +281,8 @@ def _run(
 
     def finish(conn: Any) -> None:
         if options.kind == "customers" and cfg.matcher == "model" and needs_training(conn, cfg):
-            train_model(conn, cfg, now)  # for the imports that follow
+            model = train_model(conn, cfg, now)  # for the imports that follow
+            report.auto_merges += relink(conn, cfg, model, now, actor)
         conn.execute(
             "UPDATE imports SET finished_at = ?, counts = ? WHERE id = ?",
             (now, dumps(report.to_json()), report.import_id),
