@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backends import provenance
 from backends.base import InvalidInput, Unavailable
 from backends.postgres.store import PgStore, scalar
 
@@ -57,6 +58,22 @@ _SOURCE_SQL = {
     "customer_search": (
         "SELECT rowid AS customer_id, name, emails, phones, orders FROM customer_search"
     ),
+    "identities": (
+        "SELECT i.*, r.source_id AS record_source_id FROM identities i "
+        "LEFT JOIN source_records r ON r.id = i.record_id"
+    ),
+}
+
+#: Columns SQLite keeps in a compact form, read back in PostgreSQL's (the full) form: an
+#: identifier's raw form left empty where it is the value or the record's source_id, a
+#: blocking key kept as a 64-bit code, provenance packed (`backends.provenance`).
+_COLUMN_SQL = {
+    ("identities", "raw"): (
+        "CASE WHEN raw <> '' THEN raw WHEN kind = 'external_id' "
+        "THEN coalesce(record_source_id, '') ELSE value END"
+    ),
+    ("match_keys", "key"): "CAST(key AS TEXT)",
+    ("customers", "provenance"): "vista_provenance(provenance)",
 }
 
 SAMPLE_ROWS = 25
@@ -92,6 +109,7 @@ def _sqlite(path: Path) -> sqlite3.Connection:
         raise Unavailable(f"no such database file: {path}")
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     db.row_factory = sqlite3.Row
+    db.create_function("vista_provenance", 1, provenance.expand, deterministic=True)
     return db
 
 
@@ -127,7 +145,8 @@ def _source_query(db: sqlite3.Connection, table: str, cols: list[str]) -> tuple[
     base = _SOURCE_SQL.get(table, f"SELECT * FROM {table}")
     have = {d[0] for d in db.execute(f"SELECT * FROM ({base}) LIMIT 0").description}
     used = [c for c in cols if c in have]
-    return f"SELECT {', '.join(used)} FROM ({base})", used
+    exprs = [f"{_COLUMN_SQL.get((table, c), c)} AS {c}" for c in used]
+    return f"SELECT {', '.join(exprs)} FROM ({base})", used
 
 
 def copy_store(

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from backends import channels, consent, limits, records, templating
+from backends import provenance as provenance_text
 from backends.base import (
     Backend,
     Capability,
@@ -72,6 +73,7 @@ from backends.sqlite.agents import AgentOps, unknown_agent
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.desk_ops import DeskOps
 from backends.sqlite.identity.backend_ops import IdentityOps
+from backends.sqlite.identity.encoding import RAW
 from backends.sqlite.search import first_keystroke, fts_query, rank_key
 from backends.sqlite.stats import StatsQueries
 from backends.sqlite.store import Store
@@ -361,7 +363,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
                 (customer_id,),
             ).fetchall()
             idents = db.execute(
-                "SELECT i.kind, i.value, i.raw, r.source FROM identities i "
+                f"SELECT i.kind, i.value, {RAW} AS raw, r.source FROM identities i "
                 "JOIN source_records r ON r.id = i.record_id WHERE r.customer_id = ? "
                 "ORDER BY i.kind, i.value, r.source",
                 (customer_id,),
@@ -1321,14 +1323,14 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
                     f"customer {customer_id} changed meanwhile (version {row['version']}, "
                     f"you had {expected_version})"
                 )
-            provenance = json.loads(row["provenance"])
+            provenance = provenance_text.loads(row["provenance"])
             provenance[field] = {"source": f"agent:{me.name}", "at": now, "losers": [row["old"]]}
             db.execute(
                 f"UPDATE customers SET {field} = ?, provenance = ?, updated_at = ?, "
                 "version = version + 1 WHERE id = ?",
                 (
                     value or (None if field == "birth_date" else ""),
-                    json.dumps(provenance),
+                    provenance_text.dumps(provenance),
                     now,
                     customer_id,
                 ),

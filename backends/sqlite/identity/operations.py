@@ -13,6 +13,7 @@ import json
 import sqlite3
 from typing import Any
 
+from backends import provenance as provenance_text
 from backends.base import InvalidInput, NotFound
 from backends.identity.config import MatchConfig
 from backends.sqlite.identity import store as st
@@ -401,7 +402,7 @@ def explain(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
 def provenance(db: sqlite3.Connection, customer_id: int) -> list[dict[str, Any]]:
     """field -> where its value came from, for every profile field that has one."""
     row = _require(db, customer_id)
-    prov = json.loads(row["provenance"] or "{}")
+    prov = provenance_text.loads(row["provenance"])
     out: list[dict[str, Any]] = []
     for name, info in prov.items():
         if not isinstance(info, dict):

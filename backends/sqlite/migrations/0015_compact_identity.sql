@@ -1,0 +1,55 @@
+-- Vista store, schema version 15: identity rows kept compactly.
+--
+-- At a million imported records the store held about 2,000 bytes per record, 12 times
+-- its input. Three tables repeated what is known elsewhere:
+-- * match_keys: each blocking key as text (18 characters on average, twice: the table
+--   and its record index). Now an 8-byte code of the key (`vista_key_code`, the same
+--   function the importer writes with); name keys (`n:`) stay text, the term frequencies
+--   of names are counted from them.
+-- * identities: the raw form beside the normalised value even where they are the same
+--   (two rows in three), and an external id's raw form, which is the record's source_id.
+--   Now empty there (read back by backends/sqlite/identity/encoding.py's RAW).
+-- * customers.provenance: each field repeated its source record's source, id and time.
+--   Now packed (`vista_pack_provenance`, backends/provenance.py): the records once, each
+--   field pointing at one; read back in full by `provenance.loads`.
+-- The tables are rebuilt in key order; `VACUUM` returns the freed pages to the disk.
+
+CREATE TABLE match_keys_v15 (
+    key       INTEGER NOT NULL,                      -- code of the key; name keys as text
+    record_id INTEGER NOT NULL,
+    PRIMARY KEY (key, record_id)
+) WITHOUT ROWID;
+
+INSERT OR IGNORE INTO match_keys_v15(key, record_id)
+    SELECT CASE WHEN typeof(key) = 'text' THEN vista_key_code(key) ELSE key END, record_id
+    FROM match_keys ORDER BY 1, 2;
+
+DROP TABLE match_keys;
+
+ALTER TABLE match_keys_v15 RENAME TO match_keys;
+
+CREATE INDEX match_keys_record ON match_keys(record_id);
+
+CREATE TABLE identities_v15 (
+    record_id   INTEGER NOT NULL REFERENCES source_records(id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    raw         TEXT NOT NULL DEFAULT '',            -- '' : the value (external id: source_id)
+    PRIMARY KEY (record_id, kind, value)
+) WITHOUT ROWID;
+
+INSERT INTO identities_v15(record_id, kind, value, raw)
+    SELECT i.record_id, i.kind, i.value,
+           CASE WHEN i.raw = i.value OR (i.kind = 'external_id' AND i.raw = r.source_id)
+                THEN '' ELSE i.raw END
+    FROM identities i LEFT JOIN source_records r ON r.id = i.record_id
+    ORDER BY 1, 2, 3;
+
+DROP TABLE identities;
+
+ALTER TABLE identities_v15 RENAME TO identities;
+
+CREATE INDEX identities_value ON identities(kind, value);
+
+UPDATE customers SET provenance = vista_pack_provenance(provenance)
+    WHERE provenance LIKE '{"%' AND provenance NOT LIKE '{"~":%';
