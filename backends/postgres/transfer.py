@@ -58,20 +58,19 @@ _SOURCE_SQL = {
     "customer_search": (
         "SELECT rowid AS customer_id, name, emails, phones, orders FROM customer_search"
     ),
+    # raw forms left empty where they are the value or the source_id, and each record's
+    # own external id, which SQLite reads from source_records
     "identities": (
-        "SELECT i.*, r.source_id AS record_source_id FROM identities i "
-        "LEFT JOIN source_records r ON r.id = i.record_id"
+        "SELECT i.record_id, i.kind, i.value, CASE WHEN i.raw <> '' THEN i.raw "
+        "WHEN i.kind = 'external_id' THEN coalesce(r.source_id, '') ELSE i.value END AS raw "
+        "FROM identities i LEFT JOIN source_records r ON r.id = i.record_id UNION "
+        "SELECT id, 'external_id', source || ':' || source_id, source_id FROM source_records"
     ),
 }
 
-#: Columns SQLite keeps in a compact form, read back in PostgreSQL's (the full) form: an
-#: identifier's raw form left empty where it is the value or the record's source_id, a
+#: Columns SQLite keeps in a compact form, read back in PostgreSQL's (the full) form: a
 #: blocking key kept as a 64-bit code, provenance packed (`backends.provenance`).
 _COLUMN_SQL = {
-    ("identities", "raw"): (
-        "CASE WHEN raw <> '' THEN raw WHEN kind = 'external_id' "
-        "THEN coalesce(record_source_id, '') ELSE value END"
-    ),
     ("match_keys", "key"): "CAST(key AS TEXT)",
     ("customers", "provenance"): "vista_provenance(provenance)",
 }

@@ -73,7 +73,7 @@ from backends.sqlite.agents import AgentOps, unknown_agent
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.desk_ops import DeskOps
 from backends.sqlite.identity.backend_ops import IdentityOps
-from backends.sqlite.identity.encoding import RAW
+from backends.sqlite.identity.encoding import EXTERNAL_IDS, OWN_EXTERNAL_ID, RAW
 from backends.sqlite.search import first_keystroke, fts_query, rank_key
 from backends.sqlite.stats import StatsQueries
 from backends.sqlite.store import Store
@@ -364,9 +364,10 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
             ).fetchall()
             idents = db.execute(
                 f"SELECT i.kind, i.value, {RAW} AS raw, r.source FROM identities i "
-                "JOIN source_records r ON r.id = i.record_id WHERE r.customer_id = ? "
-                "ORDER BY i.kind, i.value, r.source",
-                (customer_id,),
+                f"JOIN source_records r ON r.id = i.record_id WHERE r.customer_id = ? "
+                f"AND NOT ({OWN_EXTERNAL_ID}) UNION ALL {EXTERNAL_IDS} WHERE r.customer_id = ? "
+                "ORDER BY 1, 2, 4",
+                (customer_id, customer_id),
             ).fetchall()
         return customer_model(row, idents, records)
 

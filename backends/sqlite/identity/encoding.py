@@ -13,6 +13,12 @@ they differ from what a reader can tell: an empty raw form reads as the normalis
 (`+393331234567`, an e-mail without capitals), or for an external id as the record's own
 `source_id`. `RAW` is the column expression that reads it back (`i`: identities, `r`: the
 record's `source_records` row).
+
+**External ids**: a record's own id (`external_id` `crm:C123`) is its `source_records`
+(source, source_id), which that table's unique index already holds; it is not kept in
+`identities` (a third of its rows). `EXTERNAL_IDS` reads them as identity rows (kind,
+value, raw, source) from `source_records r`; `OWN_EXTERNAL_ID` tells such a row in
+`identities` (from a store written before).
 """
 
 from __future__ import annotations
@@ -39,6 +45,12 @@ def index_order(row: tuple[int | str, int]) -> tuple[bool, int | str, int]:
 RAW = (
     "CASE WHEN i.raw <> '' THEN i.raw WHEN i.kind = 'external_id' THEN r.source_id ELSE i.value END"
 )
+
+EXTERNAL_IDS = (
+    "SELECT 'external_id', r.source || ':' || r.source_id, r.source_id, r.source "
+    "FROM source_records r"
+)
+OWN_EXTERNAL_ID = "i.kind = 'external_id' AND i.value = r.source || ':' || r.source_id"
 
 
 def stored_raw(kind: str, value: str, raw: str, source_id: str) -> str:

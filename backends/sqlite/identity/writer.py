@@ -142,9 +142,11 @@ def write_batch(
         values = rec.idents
         if values is None:
             values = identity_values(rec.source, rec.source_id, rec.features)
-        sid = rec.source_id
+        own = f"{rec.source}:{rec.source_id}"
         idents += [
-            (kind, value, rid, stored_raw(kind, value, raw, sid)) for kind, value, raw in values
+            (kind, value, rid, stored_raw(kind, value, raw, rec.source_id))
+            for kind, value, raw in values
+            if value != own or kind != "external_id"
         ]
         keys += [
             (key_code(k), rid)

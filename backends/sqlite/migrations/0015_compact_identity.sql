@@ -7,8 +7,10 @@
 --   function the importer writes with); name keys (`n:`) stay text, the term frequencies
 --   of names are counted from them.
 -- * identities: the raw form beside the normalised value even where they are the same
---   (two rows in three), and an external id's raw form, which is the record's source_id.
---   Now empty there (read back by backends/sqlite/identity/encoding.py's RAW).
+--   (two rows in three), and each record's own external id (`crm:C123`, a third of the
+--   rows), which source_records' (source, source_id) already holds. The raw form is now
+--   empty where it is the value, and the record's own external id is read from
+--   source_records (backends/sqlite/identity/encoding.py).
 -- * customers.provenance: each field repeated its source record's source, id and time.
 --   Now packed (`vista_pack_provenance`, backends/provenance.py): the records once, each
 --   field pointing at one; read back in full by `provenance.loads`.
@@ -43,6 +45,7 @@ INSERT INTO identities_v15(record_id, kind, value, raw)
            CASE WHEN i.raw = i.value OR (i.kind = 'external_id' AND i.raw = r.source_id)
                 THEN '' ELSE i.raw END
     FROM identities i LEFT JOIN source_records r ON r.id = i.record_id
+    WHERE NOT (i.kind = 'external_id' AND i.value = r.source || ':' || r.source_id)
     ORDER BY 1, 2, 3;
 
 DROP TABLE identities;
