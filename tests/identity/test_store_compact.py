@@ -115,3 +115,39 @@ def test_provenance_packs_and_reads_back_in_full() -> None:
     stored = provenance.loads(text)
     stored["last_name"] = {"source": "agent:luca", "at": 400, "losers": ["Rossi"]}
     assert provenance.loads(provenance.dumps(stored))["last_name"]["source"] == "agent:luca"
+
+
+def _keys_of(db: sqlite3.Connection, rid: int) -> set:
+    return {k for (k,) in db.execute("SELECT key FROM match_keys WHERE record_id = ?", (rid,))}
+
+
+def test_a_changed_record_keeps_only_its_new_keys(tmp_path: Path) -> None:
+    from tests.unit.test_import_cli import vista
+
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    assert vista("db", "init", "--db", str(tmp_path / "v.db")).returncode == 0
+    crm = tmp_path / "crm.csv"
+    head = "id,first_name,last_name,birth_date,postal_code,street,email\n"
+    crm.write_text(
+        head + "C1,Mario,Rossi,1980-02-03,20121,Via Roma 1,m@libero.it\n"
+        "C2,Anna,Verdi,1975-05-06,00184,Via Po 2,a@libero.it\n",
+        "utf-8",
+    )
+    assert vista("--backend", url, "import", str(crm), "--source", "crm").returncode == 0
+    db = sqlite3.connect(tmp_path / "v.db")
+    before = _keys_of(db, 1)
+    assert key_code("nd:ross|m|1980-02-03") in before and "n:rossi|mario" in before
+    other = _keys_of(db, 2)
+    crm.write_text(
+        head + "C1,Mario,Bianchi,1981-02-03,20121,Via Roma 1,m@libero.it\n"
+        "C2,Anna,Verdi,1975-05-06,00184,Via Po 2,a@libero.it\n",
+        "utf-8",
+    )
+    done = vista("--backend", url, "import", str(crm), "--source", "crm")
+    assert done.returncode == 0, done.stderr
+    (text,) = db.execute("SELECT features FROM record_features WHERE record_id = 1").fetchone()
+    expected = {key_code(k) for k in Features.from_json(json.loads(text)).block_keys()}
+    assert _keys_of(db, 1) == expected
+    assert key_code("nd:bian|m|1981-02-03") in expected
+    assert key_code("nd:ross|m|1980-02-03") not in _keys_of(db, 1)  # the old ones are gone
+    assert _keys_of(db, 2) == other  # the unchanged record's are not touched

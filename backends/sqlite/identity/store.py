@@ -56,11 +56,22 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def forget_keys(db: sqlite3.Connection, record_ids: list[int]) -> None:
-    """Drop the derived rows of records about to be re-normalised."""
+    """Drop the derived rows of records about to be re-normalised.
+
+    `match_keys` has no index by record (it would be as big as the table): a record's keys
+    are found again from its stored features, which they were made from."""
+    keys = sorted(
+        (
+            (key_code(k), rid)
+            for rid, (_cid, f) in load_features(db, record_ids).items()
+            for k in f.block_keys()
+        ),
+        key=index_order,
+    )
+    db.executemany("DELETE FROM match_keys WHERE key = ? AND record_id = ?", keys)
     for part in chunks(record_ids):
         marks = ",".join("?" * len(part))
         db.execute(f"DELETE FROM identities WHERE record_id IN ({marks})", part)
-        db.execute(f"DELETE FROM match_keys WHERE record_id IN ({marks})", part)
         db.execute(f"DELETE FROM record_features WHERE record_id IN ({marks})", part)
 
 

@@ -5,7 +5,9 @@
 -- * match_keys: each blocking key as text (18 characters on average, twice: the table
 --   and its record index). Now an 8-byte code of the key (`vista_key_code`, the same
 --   function the importer writes with); name keys (`n:`) stay text, the term frequencies
---   of names are counted from them.
+--   of names are counted from them. No index by record (as big as the table): a record's
+--   keys are found again from its stored features when it changes; an erasure reads the
+--   table through.
 -- * identities: the raw form beside the normalised value even where they are the same
 --   (two rows in three), and each record's own external id (`crm:C123`, a third of the
 --   rows), which source_records' (source, source_id) already holds. The raw form is now
@@ -29,8 +31,6 @@ INSERT OR IGNORE INTO match_keys_v15(key, record_id)
 DROP TABLE match_keys;
 
 ALTER TABLE match_keys_v15 RENAME TO match_keys;
-
-CREATE INDEX match_keys_record ON match_keys(record_id);
 
 CREATE TABLE identities_v15 (
     record_id   INTEGER NOT NULL REFERENCES source_records(id) ON DELETE CASCADE,
