@@ -15,7 +15,6 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from backends import provenance as provenance_text
@@ -23,40 +22,10 @@ from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.golden import GoldenRow, compute_golden, golden_jobs
 from backends.identity.keys import identity_values
+from backends.identity.resolve import Resolved
 from backends.identity.survivorship import Member
 from backends.sqlite.identity import store as st
 from backends.sqlite.identity.encoding import index_order, key_code, stored_raw
-
-
-@dataclass(slots=True)
-class Record:
-    """A record of the batch, as it will be stored."""
-
-    record_id: int
-    source: str
-    source_id: str
-    fields_json: str
-    at: int
-    features: Features
-    features_json: str | None
-    new: bool  # not in the store yet (else its fields were updated already)
-    idents: list[tuple[str, str, str]] | None = None  # `identity_values`, when known already
-    blocks: list[str] | None = None  # `features.block_keys()`, likewise
-
-
-@dataclass
-class Resolved:
-    """What resolving a batch decided."""
-
-    records: list[Record]
-    assign: dict[int, int]  # record id -> final customer id (the batch's records)
-    touched: set[int]  # final customers whose profile changes
-    new_customers: set[int]  # ids made up in this batch (some were merged away again)
-    absorbed: dict[int, int]  # merged customer id -> the final customer it went into
-    feats: dict[int, Features]  # features of every record looked at
-    links: list[tuple[Any, ...]]
-    suggestions: list[tuple[Any, ...]]
-    texts: dict[int, str] = field(default_factory=dict)  # stored JSON of some of `feats`
 
 
 def identity_rows(
