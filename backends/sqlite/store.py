@@ -62,6 +62,19 @@ def _pack_provenance(text: str | None) -> str | None:
     return provenance.dumps(value) if isinstance(value, dict) else text
 
 
+def _pack_features(text: str | None) -> str | None:
+    """A record's stored features in their compact form (migration 0015); not a JSON list
+    or mapping: as it is."""
+    from backends.identity.features import Features  # only an older store converts
+    from backends.identity.jsontext import dumps
+
+    try:
+        value = json.loads(text or "")
+        return dumps(Features.from_json(value).to_json()) if value else text
+    except (ValueError, TypeError):
+        return text
+
+
 def translate(error: sqlite3.Error, path: Path) -> VistaError:
     """Turn a driver error into one of ours, naming the file."""
     text = str(error)
@@ -153,6 +166,7 @@ class Store:
             # what migration 0015 converts an older store's identity rows with
             conn.create_function("vista_key_code", 1, key_code, deterministic=True)
             conn.create_function("vista_pack_provenance", 1, _pack_provenance, deterministic=True)
+            conn.create_function("vista_pack_features", 1, _pack_features, deterministic=True)
             if self.read_only:
                 conn.execute("PRAGMA query_only = ON")
             else:

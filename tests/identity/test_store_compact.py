@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from backends import provenance
-from backends.identity.features import Features
+from backends.identity.features import Features, extract
 from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.identity import store as st
 from backends.sqlite.identity.encoding import key_code
@@ -77,6 +77,12 @@ def test_a_store_of_schema_14_migrates_and_reads_the_same(tmp_path: Path) -> Non
         assert raws.count("") > len(raws) / 2
         for (text,) in db.execute("SELECT provenance FROM customers"):
             assert text.startswith('{"~":')
+        old = {r[0]: r[1] for r in data["tables"]["record_features"]["rows"]}
+        new = dict(db.execute("SELECT record_id, features FROM record_features"))
+        assert sum(map(len, new.values())) < sum(map(len, old.values())) * 0.8
+        for rid, text in new.items():
+            assert len(text) < len(old[rid])
+            assert Features.from_json(json.loads(text)) == Features.from_json(json.loads(old[rid]))
         # every record is found again through its own blocking keys
         feats = {rid: f for rid, (_c, f) in st.load_features(db, range(1, 1000)).items()}
         for rid, f in feats.items():
@@ -151,3 +157,25 @@ def test_a_changed_record_keeps_only_its_new_keys(tmp_path: Path) -> None:
     assert key_code("nd:bian|m|1981-02-03") in expected
     assert key_code("nd:ross|m|1980-02-03") not in _keys_of(db, 1)  # the old ones are gone
     assert _keys_of(db, 2) == other  # the unchanged record's are not touched
+
+
+def test_features_read_back_the_same_in_their_compact_form() -> None:
+    plain = extract(
+        {"first_name": "Mario", "last_name": "Rossi", "email": "Mario.Rossi@libero.it",
+         "street": "Via Roma 1", "city": "Milano", "phone": "3471234567"},
+        "IT",
+    )  # fmt: skip
+    typed = extract(
+        {"first_name": "Niccolò", "last_name": "D'Amico", "email": "mario.rossi@gmail.com",
+         "street": "V. Roma 1", "city": "Reggio nell'Emilia", "consent_email": "yes"},
+        "IT",
+    )  # fmt: skip
+    for f in (plain, typed, Features(), Features(first="A", fk="a", source="crm")):
+        f.problems = []
+        data = json.loads(json.dumps(f.to_json()))
+        assert Features.from_json(data) == f
+    compact = plain.to_json()
+    assert compact[2:4] == [0, 0] and compact[6] == 0  # keys and e-mails as typed
+    assert typed.fk != typed.first.lower() and typed.to_json()[2] == typed.fk
+    assert typed.shown != typed.emails and typed.to_json()[6] == typed.shown
+    assert Features().to_json() == []

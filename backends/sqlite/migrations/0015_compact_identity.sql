@@ -16,6 +16,11 @@
 -- * customers.provenance: each field repeated its source record's source, id and time.
 --   Now packed (`vista_pack_provenance`, backends/provenance.py): the records once, each
 --   field pointing at one; read back in full by `provenance.loads`.
+-- * record_features: each record's name, street and city keys beside their display values
+--   even where a key is the value in lower case, the e-mails twice (as typed and
+--   normalised), trailing empty fields. Now 0 in a key's place where it is the value in
+--   lower case, 0 for e-mails as typed that are the normalised ones, and no trailing empty
+--   fields (`vista_pack_features`, `Features.to_json`; `Features.from_json` reads both).
 -- The tables are rebuilt in key order; `VACUUM` returns the freed pages to the disk.
 
 CREATE TABLE match_keys_v15 (
@@ -56,3 +61,5 @@ CREATE INDEX identities_value ON identities(kind, value);
 
 UPDATE customers SET provenance = vista_pack_provenance(provenance)
     WHERE provenance LIKE '{"%' AND provenance NOT LIKE '{"~":%';
+
+UPDATE record_features SET features = vista_pack_features(features);
