@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backends import provenance
+from backends import link_reasons, provenance
 from backends.base import InvalidInput, Unavailable
 from backends.postgres.store import PgStore, scalar
 
@@ -69,10 +69,12 @@ _SOURCE_SQL = {
 }
 
 #: Columns SQLite keeps in a compact form, read back in PostgreSQL's (the full) form: a
-#: blocking key kept as a 64-bit code, provenance packed (`backends.provenance`).
+#: blocking key kept as a 64-bit code, provenance packed (`backends.provenance`), a link's
+#: reason as phrase numbers (`backends.link_reasons`).
 _COLUMN_SQL = {
     ("match_keys", "key"): "CAST(key AS TEXT)",
     ("customers", "provenance"): "vista_provenance(provenance)",
+    ("identity_links", "reason"): "vista_link_reason(reason)",
 }
 
 SAMPLE_ROWS = 25
@@ -109,6 +111,7 @@ def _sqlite(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     db.row_factory = sqlite3.Row
     db.create_function("vista_provenance", 1, provenance.expand, deterministic=True)
+    db.create_function("vista_link_reason", 1, link_reasons.unpack, deterministic=True)
     return db
 
 

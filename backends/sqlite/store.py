@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from backends import provenance
+from backends import link_reasons, provenance
 from backends.base import InvalidInput, Unavailable, VistaError, not_text
 from backends.limits import INT_MAX, INT_MIN
 from backends.sqlite.identity.encoding import key_code
@@ -167,6 +167,7 @@ class Store:
             conn.create_function("vista_key_code", 1, key_code, deterministic=True)
             conn.create_function("vista_pack_provenance", 1, _pack_provenance, deterministic=True)
             conn.create_function("vista_pack_features", 1, _pack_features, deterministic=True)
+            conn.create_function("vista_pack_reason", 1, link_reasons.pack, deterministic=True)
             if self.read_only:
                 conn.execute("PRAGMA query_only = ON")
             else:

@@ -14,7 +14,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from backends import provenance
+from backends import link_reasons, provenance
 from backends.identity.features import Features, extract
 from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.identity import store as st
@@ -179,3 +179,29 @@ def test_features_read_back_the_same_in_their_compact_form() -> None:
     assert typed.fk != typed.first.lower() and typed.to_json()[2] == typed.fk
     assert typed.shown != typed.emails and typed.to_json()[6] == typed.shown
     assert Features().to_json() == []
+
+
+def test_link_reasons_pack_to_phrase_numbers_and_read_back() -> None:
+    model = (
+        "similar first name (+3.9), same last name (+7.8), same address (+12.9), "
+        "same postcode (+0.0), same city (+0.0)"
+    )
+    assert link_reasons.pack(model) == "~1+3.9,6+7.8,20+12.9,23+0.0,25+0.0"
+    for reason in (
+        model,
+        (
+            "same e-mail user, other domain (+3.0), guard: household (-4.0), "
+            "guard: namesakes at this address (at best one of two)"
+        ),
+        "same address (typed apart) (+4.1), same address (+2.0)",
+        "merged by giulia",  # a person's words stay as written
+        "~7+1.0",  # even when they look packed
+        "~=x",
+        "",
+        "same e-mail (+22.7), a phrase it does not know (+1.0)",
+        "same e-mail (+1.25)",
+        "same e-mail (+1.2), ",
+    ):
+        assert link_reasons.unpack(link_reasons.pack(reason)) == reason
+    assert link_reasons.pack("merged by giulia") == "merged by giulia"
+    assert link_reasons.unpack(None) == ""

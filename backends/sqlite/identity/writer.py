@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from backends import link_reasons
 from backends import provenance as provenance_text
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
@@ -169,7 +170,7 @@ def write_batch(
         db.executemany(
             "INSERT INTO identity_links(record_a, record_b, kind, score, reason, actor, "
             "created_at) VALUES (?,?,?,?,?,?,?)",
-            r.links,
+            [(*link[:4], link_reasons.pack(link[4]), *link[5:]) for link in r.links],
         )
     if r.suggestions:
         db.executemany(
