@@ -1,4 +1,4 @@
-"""Why two records were linked, as the store keeps it: known phrases as numbers.
+"""Why two records were linked (or suggested), as the store keeps it: known phrases as numbers.
 
 A link's reason lists each comparison's level with its weight in bits (`same first name
 (+6.2), same e-mail (+22.7), ...`): about 110 characters on each of the half a million

@@ -75,6 +75,7 @@ _COLUMN_SQL = {
     ("match_keys", "key"): "CAST(key AS TEXT)",
     ("customers", "provenance"): "vista_provenance(provenance)",
     ("identity_links", "reason"): "vista_link_reason(reason)",
+    ("identity_suggestions", "reason"): "vista_link_reason(reason)",
 }
 
 SAMPLE_ROWS = 25

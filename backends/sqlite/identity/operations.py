@@ -265,7 +265,7 @@ def suggestions(
     pair (its best), those after `after` (score, id) when given."""
     score, ident = after if after is not None else (float("inf"), 0)
     return [
-        dict(zip(row.keys(), row, strict=True))
+        {**dict(zip(row.keys(), row, strict=True)), "reason": link_reasons.unpack(row["reason"])}
         for row in db.execute(
             "WITH open AS (SELECT s.id, s.score, s.reason, s.created_at, "
             "ra.customer_id AS ca, rb.customer_id AS cb, "

@@ -176,7 +176,7 @@ def write_batch(
         db.executemany(
             "INSERT OR IGNORE INTO identity_suggestions(record_a, record_b, score, "
             "reason, created_at) VALUES (?,?,?,?,?)",
-            r.suggestions,
+            [(*s[:3], link_reasons.pack(s[3]), *s[4:]) for s in r.suggestions],
         )
 
 

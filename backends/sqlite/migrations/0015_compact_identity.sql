@@ -21,7 +21,7 @@
 --   normalised), trailing empty fields. Now 0 in a key's place where it is the value in
 --   lower case, 0 for e-mails as typed that are the normalised ones, and no trailing empty
 --   fields (`vista_pack_features`, `Features.to_json`; `Features.from_json` reads both).
--- * identity_links.reason: each level's phrase in full (`same first name (+6.2), ...`, about
+-- * identity_links.reason (and identity_suggestions.reason): each level's phrase in full (`same first name (+6.2), ...`, about
 --   110 characters). Now the phrases' numbers with their weights (`vista_pack_reason`,
 --   backends/link_reasons.py; a reason it cannot number stays as written).
 -- The tables are rebuilt in key order; `VACUUM` returns the freed pages to the disk.
@@ -68,3 +68,5 @@ UPDATE customers SET provenance = vista_pack_provenance(provenance)
 UPDATE record_features SET features = vista_pack_features(features);
 
 UPDATE identity_links SET reason = vista_pack_reason(reason);
+
+UPDATE identity_suggestions SET reason = vista_pack_reason(reason);
