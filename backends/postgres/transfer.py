@@ -64,7 +64,8 @@ _SOURCE_SQL = {
         "SELECT i.record_id, i.kind, i.value, CASE WHEN i.raw <> '' THEN i.raw "
         "WHEN i.kind = 'external_id' THEN coalesce(r.source_id, '') ELSE i.value END AS raw "
         "FROM identities i LEFT JOIN source_records r ON r.id = i.record_id UNION "
-        "SELECT id, 'external_id', source || ':' || source_id, source_id FROM source_records"
+        "SELECT id, 'external_id', source || ':' || source_id, source_id FROM source_records r "
+        "WHERE EXISTS (SELECT 1 FROM record_features f WHERE f.record_id = r.id)"
     ),
 }
 

@@ -365,7 +365,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
             idents = db.execute(
                 f"SELECT i.kind, i.value, {RAW} AS raw, r.source FROM identities i "
                 f"JOIN source_records r ON r.id = i.record_id WHERE r.customer_id = ? "
-                f"AND NOT ({OWN_EXTERNAL_ID}) UNION ALL {EXTERNAL_IDS} WHERE r.customer_id = ? "
+                f"AND NOT ({OWN_EXTERNAL_ID}) UNION ALL {EXTERNAL_IDS} AND r.customer_id = ? "
                 "ORDER BY 1, 2, 4",
                 (customer_id, customer_id),
             ).fetchall()

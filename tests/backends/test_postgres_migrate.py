@@ -36,9 +36,9 @@ def test_migrate_copies_the_demo_store_whole_and_says_so(
     for table in ("customers", "source_records", "identity_links", "events",
                   "contacts", "messages", "changes", "customer_search"):  # fmt: skip
         assert copied[table]["source"] == copied[table]["target"] == _count(demo_db, table) > 0
-    # SQLite reads each record's own external id from source_records; PostgreSQL keeps it
-    # among the identities
-    own = _count(demo_db, "source_records")
+    # SQLite reads each imported record's own external id from source_records; PostgreSQL
+    # keeps it among the identities
+    own = _count(demo_db, "record_features")
     assert copied["identities"]["target"] == _count(demo_db, "identities") + own
     # what a console reads is the same on both stores
     with (

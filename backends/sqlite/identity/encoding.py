@@ -17,8 +17,9 @@ record's `source_records` row).
 **External ids**: a record's own id (`external_id` `crm:C123`) is its `source_records`
 (source, source_id), which that table's unique index already holds; it is not kept in
 `identities` (a third of its rows). `EXTERNAL_IDS` reads them as identity rows (kind,
-value, raw, source) from `source_records r`; `OWN_EXTERNAL_ID` tells such a row in
-`identities` (from a store written before).
+value, raw, source) from `source_records r`, for the imported records (those with
+features: a record a message or call created has no external id); `OWN_EXTERNAL_ID`
+tells such a row in `identities` (from a store written before).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ RAW = (
 
 EXTERNAL_IDS = (
     "SELECT 'external_id', r.source || ':' || r.source_id, r.source_id, r.source "
-    "FROM source_records r"
+    "FROM source_records r WHERE EXISTS (SELECT 1 FROM record_features f "
+    "WHERE f.record_id = r.id)"
 )
 OWN_EXTERNAL_ID = "i.kind = 'external_id' AND i.value = r.source || ':' || r.source_id"
 

@@ -11,8 +11,8 @@
 -- * identities: the raw form beside the normalised value even where they are the same
 --   (two rows in three), and each record's own external id (`crm:C123`, a third of the
 --   rows), which source_records' (source, source_id) already holds. The raw form is now
---   empty where it is the value, and the record's own external id is read from
---   source_records (backends/sqlite/identity/encoding.py).
+--   empty where it is the value, and an imported record's (one with features) own
+--   external id is read from source_records (backends/sqlite/identity/encoding.py).
 -- * customers.provenance: each field repeated its source record's source, id and time.
 --   Now packed (`vista_pack_provenance`, backends/provenance.py): the records once, each
 --   field pointing at one; read back in full by `provenance.loads`.
@@ -53,7 +53,8 @@ INSERT INTO identities_v15(record_id, kind, value, raw)
            CASE WHEN i.raw = i.value OR (i.kind = 'external_id' AND i.raw = r.source_id)
                 THEN '' ELSE i.raw END
     FROM identities i LEFT JOIN source_records r ON r.id = i.record_id
-    WHERE NOT (i.kind = 'external_id' AND i.value = r.source || ':' || r.source_id)
+    WHERE NOT (i.kind = 'external_id' AND i.value = r.source || ':' || r.source_id
+               AND EXISTS (SELECT 1 FROM record_features f WHERE f.record_id = i.record_id))
     ORDER BY 1, 2, 3;
 
 DROP TABLE identities;
