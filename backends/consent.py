@@ -13,6 +13,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backends import provenance as provenance_text
 from backends.models import Channel, Consent
 
 #: The channels a customer consents to, in display order.
@@ -113,7 +114,7 @@ def consent_log(consents: str, provenance: str) -> tuple[Consent, ...]:
     """Each channel's consent with the source and time its provenance names (both as the
     stores keep them: JSON text of the customer's `consents` and `provenance`)."""
     given = json.loads(consents or "{}")
-    prov = json.loads(provenance or "{}")
+    prov = provenance_text.loads(provenance)
     out = []
     for channel in CONSENT_CHANNELS:
         if channel.value not in given:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
+from backends import provenance
 from backends.identity import jsontext
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
@@ -119,7 +120,7 @@ def compute_golden(cfg: MatchConfig, now: int, jobs: list[GoldenJob]) -> list[Go
                     values["segment"],
                     values["tier"],
                     dumps(values.get("consents") or {}),
-                    dumps(prov),
+                    provenance.dumps(prov),
                     now,
                     min(m.at for m in group),
                     cid,

@@ -121,7 +121,7 @@ def _unpack(parts: tuple[Any, ...]) -> Prepared | tuple[int, str]:
         return parts[0], parts[2]
     line, sid, fields_json, at, data, features_json, probe, idents, blocks = parts
     return Prepared(
-        line, sid, fields_json, at, Features(*data), features_json, probe, idents, blocks
+        line, sid, fields_json, at, Features.from_json(data), features_json, probe, idents, blocks
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import psycopg
 
 from backends import channels, consent, limits, records, templating
+from backends import provenance as provenance_text
 from backends import values as computed
 from backends.audit_chain import Actor, diff, message_changes
 from backends.base import (
@@ -1094,7 +1095,7 @@ class PostgresBackend(PgGovernance, StatsQueries, Backend):
                     f"customer {customer_id} changed meanwhile (version {row[1]}, "
                     f"you had {expected_version})"
                 )
-            provenance = json.loads(row[2])
+            provenance = provenance_text.loads(row[2])
             provenance[field] = {"source": f"agent:{me.name}", "at": now, "losers": [row[0]]}
             db.execute(
                 f"UPDATE customers SET {field} = %s, provenance = %s, updated_at = %s, "

@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from backends import provenance as provenance_text
 from backends.base import NotFound
 from backends.models import Channel
 
@@ -29,7 +30,7 @@ def set_consent(
     if row is None:
         raise NotFound(f"no customer {customer_id}")
     consents = json.loads(row[0] or "{}")
-    provenance = json.loads(row[1] or "{}")
+    provenance = provenance_text.loads(row[1])
     old = consents.get(channel.value)
     consents[channel.value] = granted
     provenance[f"consent_{channel.value}"] = {

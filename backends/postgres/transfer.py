@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backends import link_reasons, provenance
 from backends.base import Conflict, InvalidInput, Unavailable
 from backends.postgres import audit, gdpr
 from backends.postgres.store import PgStore, scalar
@@ -74,6 +75,25 @@ _SOURCE_SQL = {
     "customer_search": (
         "SELECT rowid AS customer_id, name, emails, phones, orders FROM customer_search"
     ),
+    # raw forms left empty where they are the value or the source_id, and each record's
+    # own external id, which SQLite reads from source_records
+    "identities": (
+        "SELECT i.record_id, i.kind, i.value, CASE WHEN i.raw <> '' THEN i.raw "
+        "WHEN i.kind = 'external_id' THEN coalesce(r.source_id, '') ELSE i.value END AS raw "
+        "FROM identities i LEFT JOIN source_records r ON r.id = i.record_id UNION "
+        "SELECT id, 'external_id', source || ':' || source_id, source_id FROM source_records r "
+        "WHERE EXISTS (SELECT 1 FROM record_features f WHERE f.record_id = r.id)"
+    ),
+}
+
+#: Columns SQLite keeps in a compact form, read back in PostgreSQL's (the full) form: a
+#: blocking key kept as a 64-bit code, provenance packed (`backends.provenance`), a link's
+#: reason as phrase numbers (`backends.link_reasons`).
+_COLUMN_SQL = {
+    ("match_keys", "key"): "CAST(key AS TEXT)",
+    ("customers", "provenance"): "vista_provenance(provenance)",
+    ("identity_links", "reason"): "vista_link_reason(reason)",
+    ("identity_suggestions", "reason"): "vista_link_reason(reason)",
 }
 
 SAMPLE_ROWS = 25
@@ -109,6 +129,8 @@ def _sqlite(path: Path) -> sqlite3.Connection:
         raise Unavailable(f"no such database file: {path}")
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     db.row_factory = sqlite3.Row
+    db.create_function("vista_provenance", 1, provenance.expand, deterministic=True)
+    db.create_function("vista_link_reason", 1, link_reasons.unpack, deterministic=True)
     return db
 
 
@@ -144,7 +166,8 @@ def _source_query(db: sqlite3.Connection, table: str, cols: list[str]) -> tuple[
     base = _SOURCE_SQL.get(table, f"SELECT * FROM {table}")
     have = {d[0] for d in db.execute(f"SELECT * FROM ({base}) LIMIT 0").description}
     used = [c for c in cols if c in have]
-    return f"SELECT {', '.join(used)} FROM ({base})", used
+    exprs = [f"{_COLUMN_SQL.get((table, c), c)} AS {c}" for c in used]
+    return f"SELECT {', '.join(exprs)} FROM ({base})", used
 
 
 def copy_store(

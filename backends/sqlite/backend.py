@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from backends import channels, consent, limits, records, templating
+from backends import provenance as provenance_text
 from backends.audit_chain import message_changes
 from backends.base import (
     Backend,
@@ -69,6 +70,7 @@ from backends.sqlite.agents import AgentOps, unknown_agent
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.desk_ops import DeskOps
 from backends.sqlite.identity.backend_ops import IdentityOps
+from backends.sqlite.identity.encoding import EXTERNAL_IDS, OWN_EXTERNAL_ID, RAW
 from backends.sqlite.search import first_keystroke, fts_query, rank_key
 from backends.sqlite.stats import StatsQueries
 from backends.sqlite.store import Store
@@ -330,10 +332,11 @@ class SQLiteBackend(GovernanceOps, AgentOps, StatsQueries, IdentityOps, DeskOps,
                 (customer_id,),
             ).fetchall()
             idents = db.execute(
-                "SELECT i.kind, i.value, i.raw, r.source FROM identities i "
-                "JOIN source_records r ON r.id = i.record_id WHERE r.customer_id = ? "
-                "ORDER BY i.kind, i.value, r.source",
-                (customer_id,),
+                f"SELECT i.kind, i.value, {RAW} AS raw, r.source FROM identities i "
+                f"JOIN source_records r ON r.id = i.record_id WHERE r.customer_id = ? "
+                f"AND NOT ({OWN_EXTERNAL_ID}) UNION ALL {EXTERNAL_IDS} AND r.customer_id = ? "
+                "ORDER BY 1, 2, 4",
+                (customer_id, customer_id),
             ).fetchall()
         return customer_model(row, idents, records)
 
@@ -1290,14 +1293,14 @@ class SQLiteBackend(GovernanceOps, AgentOps, StatsQueries, IdentityOps, DeskOps,
                     f"customer {customer_id} changed meanwhile (version {row['version']}, "
                     f"you had {expected_version})"
                 )
-            provenance = json.loads(row["provenance"])
+            provenance = provenance_text.loads(row["provenance"])
             provenance[field] = {"source": f"agent:{me.name}", "at": now, "losers": [row["old"]]}
             db.execute(
                 f"UPDATE customers SET {field} = ?, provenance = ?, updated_at = ?, "
                 "version = version + 1 WHERE id = ?",
                 (
                     value or (None if field == "birth_date" else ""),
-                    json.dumps(provenance),
+                    provenance_text.dumps(provenance),
                     now,
                     customer_id,
                 ),

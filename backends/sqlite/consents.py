@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from backends import provenance as provenance_text
 from backends.base import NotFound
 from backends.models import Channel
 
@@ -21,7 +22,7 @@ def set_consent(
     if row is None:
         raise NotFound(f"no customer {customer_id}")
     consents = json.loads(row[0] or "{}")
-    provenance = json.loads(row[1] or "{}")
+    provenance = provenance_text.loads(row[1])
     old = consents.get(channel.value)
     consents[channel.value] = granted
     provenance[f"consent_{channel.value}"] = {
@@ -32,6 +33,6 @@ def set_consent(
     db.execute(
         "UPDATE customers SET consents = ?, provenance = ?, updated_at = ?, "
         "version = version + 1 WHERE id = ?",
-        (json.dumps(consents), json.dumps(provenance), now, customer_id),
+        (json.dumps(consents), provenance_text.dumps(provenance), now, customer_id),
     )
     return old if isinstance(old, bool) else None

@@ -7,6 +7,7 @@ refuses writes.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -15,8 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from backends import link_reasons, provenance
 from backends.base import InvalidInput, Unavailable, VistaError, not_text
 from backends.limits import INT_MAX, INT_MIN
+from backends.sqlite.identity.encoding import key_code
 from backends.text import visible
 
 #: The schema version this code writes and understands.
@@ -35,6 +38,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0012_routing.sql",
     "0013_kb_calls.sql",
     "0014_identity_model.sql",
+    "0015_compact_identity.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -47,6 +51,28 @@ def migration_sql(name: str) -> str:
     from importlib import resources  # here: only a new or older store reads its migrations
 
     return resources.files("backends.sqlite.migrations").joinpath(name).read_text("utf-8")
+
+
+def _pack_provenance(text: str | None) -> str | None:
+    """A stored provenance text in the packed form (migration 0015); not JSON: as it is."""
+    try:
+        value = json.loads(text or "")
+    except ValueError:
+        return text
+    return provenance.dumps(value) if isinstance(value, dict) else text
+
+
+def _pack_features(text: str | None) -> str | None:
+    """A record's stored features in their compact form (migration 0015); not a JSON list
+    or mapping: as it is."""
+    from backends.identity.features import Features  # only an older store converts
+    from backends.identity.jsontext import dumps
+
+    try:
+        value = json.loads(text or "")
+        return dumps(Features.from_json(value).to_json()) if value else text
+    except (ValueError, TypeError):
+        return text
 
 
 def translate(error: sqlite3.Error, path: Path) -> VistaError:
@@ -137,6 +163,11 @@ class Store:
             # and the OS page cache already holds the hot pages
             conn.execute("PRAGMA cache_size = -2000")
             conn.create_function("vista_plain", 1, visible, deterministic=True)
+            # what migration 0015 converts an older store's identity rows with
+            conn.create_function("vista_key_code", 1, key_code, deterministic=True)
+            conn.create_function("vista_pack_provenance", 1, _pack_provenance, deterministic=True)
+            conn.create_function("vista_pack_features", 1, _pack_features, deterministic=True)
+            conn.create_function("vista_pack_reason", 1, link_reasons.pack, deterministic=True)
             if self.read_only:
                 conn.execute("PRAGMA query_only = ON")
             else:

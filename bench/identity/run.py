@@ -267,8 +267,11 @@ _FLOOR_TABLES = (
 )
 
 
+#: Tables read from a copy indexed by record (the store keeps no index of keys by record).
+_FLOOR_SOURCES = {"match_keys": "temp.floor_keys"}
+
 #: The secondary indexes a bulk-load layout would build after the load (`write_floor`).
-_LATER_INDEXES = ("identities_value", "match_keys_record", "source_records_customer")
+_LATER_INDEXES = ("identities_value", "source_records_customer")
 
 
 def write_floor(db: Path, work: Path, batch: int = 10_000, bulk: bool = False) -> float:
@@ -312,6 +315,8 @@ def write_floor(db: Path, work: Path, batch: int = 10_000, bulk: bool = False) -
             t: c if c != "*" else ", ".join(r[1] for r in src.execute(f"PRAGMA table_info({t})"))
             for t, c, _w in _FLOOR_TABLES
         }
+        src.execute("CREATE TEMP TABLE floor_keys AS SELECT key, record_id FROM match_keys")
+        src.execute("CREATE INDEX temp.floor_keys_record ON floor_keys(record_id)")
         top = src.execute("SELECT coalesce(max(id), 0) FROM source_records").fetchone()[0]
         seen: set[int] = set()
         for lo in range(0, top, batch):
@@ -332,11 +337,13 @@ def write_floor(db: Path, work: Path, batch: int = 10_000, bulk: bool = False) -
             data = []
             for table, _c, where in tables:
                 rows = src.execute(
-                    f"SELECT {columns[table]} FROM {table} WHERE {where.format(ids=ids)}",
+                    f"SELECT {columns[table]} FROM {_FLOOR_SOURCES.get(table, table)} "
+                    f"WHERE {where.format(ids=ids)}",
                     () if "{ids}" in where else (lo, hi),
                 ).fetchall()
                 if table in ("identities", "match_keys"):
-                    rows.sort()
+                    # in index order: SQLite's, integers (key codes) before text
+                    rows.sort(key=lambda row: (row[0].__class__ is str, row))
                 data.append((table, rows))
             changes = [(1, "customer", c, "created", "import") for c in fresh]
             started = time.process_time()

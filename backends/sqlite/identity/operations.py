@@ -13,6 +13,8 @@ import json
 import sqlite3
 from typing import Any
 
+from backends import link_reasons
+from backends import provenance as provenance_text
 from backends.base import InvalidInput, NotFound
 from backends.identity.config import MatchConfig
 from backends.sqlite.identity import store as st
@@ -80,7 +82,7 @@ def merge(
         db.execute(
             "INSERT INTO identity_links(record_a, record_b, kind, score, reason, actor, "
             "created_at) VALUES (?,?,'manual',1.0,?,?,?)",
-            (min(kept), min(moved), why, actor, now),
+            (min(kept), min(moved), link_reasons.pack(why), actor, now),
         )
         db.execute(
             f"UPDATE identity_suggestions SET status = 'merged' WHERE status = 'open' AND "
@@ -210,7 +212,7 @@ def split(
         "INSERT INTO identity_links(record_a, record_b, kind, reason, actor, created_at) "
         "VALUES (?,?,'apart',?,?,?)",
         [
-            (min(a, b), max(a, b), f"split by {actor}", actor, now)
+            (min(a, b), max(a, b), link_reasons.pack(f"split by {actor}"), actor, now)
             for a in moving[:20]
             for b in remaining[:20]
         ],
@@ -263,7 +265,7 @@ def suggestions(
     pair (its best), those after `after` (score, id) when given."""
     score, ident = after if after is not None else (float("inf"), 0)
     return [
-        dict(zip(row.keys(), row, strict=True))
+        {**dict(zip(row.keys(), row, strict=True)), "reason": link_reasons.unpack(row["reason"])}
         for row in db.execute(
             "WITH open AS (SELECT s.id, s.score, s.reason, s.created_at, "
             "ra.customer_id AS ca, rb.customer_id AS cb, "
@@ -298,7 +300,7 @@ def reject(db: sqlite3.Connection, now: int, actor: str, suggestion_id: int) -> 
         raise NotFound(f"no suggestion {suggestion_id}")
     side_a = _customer_records(db, row[0])
     side_b = _customer_records(db, row[1])
-    reason = f"rejected by {actor}"
+    reason = link_reasons.pack(f"rejected by {actor}")
     db.executemany(
         "INSERT INTO identity_links(record_a, record_b, kind, reason, actor, created_at) "
         "VALUES (?,?,'apart',?,?,?)",
@@ -360,7 +362,7 @@ def explain(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
                         "record_b": row["kb"],
                         "kind": row["kind"],
                         "score": row["score"],
-                        "reason": row["reason"],
+                        "reason": link_reasons.unpack(row["reason"]),
                         "actor": row["actor"],
                         "at": row["created_at"],
                     }
@@ -401,7 +403,7 @@ def explain(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
 def provenance(db: sqlite3.Connection, customer_id: int) -> list[dict[str, Any]]:
     """field -> where its value came from, for every profile field that has one."""
     row = _require(db, customer_id)
-    prov = json.loads(row["provenance"] or "{}")
+    prov = provenance_text.loads(row["provenance"])
     out: list[dict[str, Any]] = []
     for name, info in prov.items():
         if not isinstance(info, dict):

@@ -15,6 +15,7 @@ from typing import Any
 
 from backends.identity.features import Features, extract
 from backends.identity.jsontext import dumps
+from backends.sqlite.identity.encoding import index_order, key_code
 
 CHUNK = 500
 
@@ -46,11 +47,22 @@ def existing_records(
 
 
 def forget_keys(db: sqlite3.Connection, record_ids: list[int]) -> None:
-    """Drop the derived rows of records about to be re-normalised."""
+    """Drop the derived rows of records about to be re-normalised.
+
+    `match_keys` has no index by record (it would be as big as the table): a record's keys
+    are found again from its stored features, which they were made from."""
+    keys = sorted(
+        (
+            (key_code(k), rid)
+            for rid, (_cid, f) in load_features(db, record_ids).items()
+            for k in f.block_keys()
+        ),
+        key=index_order,
+    )
+    db.executemany("DELETE FROM match_keys WHERE key = ? AND record_id = ?", keys)
     for part in chunks(record_ids):
         marks = ",".join("?" * len(part))
         db.execute(f"DELETE FROM identities WHERE record_id IN ({marks})", part)
-        db.execute(f"DELETE FROM match_keys WHERE record_id IN ({marks})", part)
         db.execute(f"DELETE FROM record_features WHERE record_id IN ({marks})", part)
 
 
@@ -103,49 +115,55 @@ def key_holders(
                 holders[key] = rids
     read = (
         "SELECT group_concat(record_id) FROM (SELECT record_id FROM match_keys m "
-        "WHERE m.key = p.value LIMIT ?)"
+        "WHERE m.key = p.code LIMIT ?)"
     )
-    for part in chunks(sorted(big), 400):
+    for part in chunks(_coded(big), 400):
         for _kind, value, got in _probe(db, part, read, max(block_limit, count_limit) + 1):
             rids = [int(r) for r in got.split(",")]
             counts[("key", value)] = len(rids)
             if len(rids) <= block_limit:
                 holders[("key", value)] = rids
-    for part in chunks(sorted(names), 400):
+    for part in chunks(_coded(names), 400):
         for _kind, value, n in _probe(
             db,
             part,
-            "SELECT count(*) FROM (SELECT 1 FROM match_keys m WHERE m.key = p.value LIMIT ?)",
+            "SELECT count(*) FROM (SELECT 1 FROM match_keys m WHERE m.key = p.code LIMIT ?)",
             count_limit + 1,
         ):
             counts[("key", value)] = n
     return holders, counts
 
 
+def _coded(keys: Iterable[str]) -> list[tuple[str, int | str]]:
+    """(key, its stored code) of each blocking key, in index order (neighbours share pages)."""
+    return sorted(((k, key_code(k)) for k in keys), key=lambda kc: index_order((kc[1], 0)))
+
+
 def _blocks(db: sqlite3.Connection, keys: list[str]) -> Iterable[tuple[tuple[str, str], list[int]]]:
     """(('key', key), holders) of each blocking key that has any."""
-    for part in chunks(keys, 400):
+    for part in chunks(_coded(keys), 400):
         found: dict[tuple[str, str], list[int]] = defaultdict(list)
-        rows = ",".join(["(?)"] * len(part))
+        rows = ",".join(["(?,?)"] * len(part))
         for value, rid in db.execute(
-            f"WITH p(value) AS (VALUES {rows}) SELECT p.value, "
-            f"m.record_id FROM p JOIN match_keys m ON m.key = p.value",
-            part,
+            f"WITH p(value, code) AS (VALUES {rows}) SELECT p.value, "
+            f"m.record_id FROM p JOIN match_keys m ON m.key = p.code",
+            [v for pair in part for v in pair],
         ):
             found[("key", value)].append(rid)
         yield from found.items()
 
 
 def _probe(
-    db: sqlite3.Connection, keys: list[str], sub: str, limit: int
+    db: sqlite3.Connection, keys: list[tuple[str, int | str]], sub: str, limit: int
 ) -> Iterable[tuple[str, str, Any]]:
     """('key', key, what `sub` finds for it) for each blocking key it finds something for.
 
-    `sub` reads the key as `p.value` and its LIMIT as `?`.
+    `keys`: (key, code) pairs; `sub` reads the code as `p.code` and its LIMIT as `?`.
     """
-    rows = ",".join(["(?)"] * len(keys))
+    rows = ",".join(["(?,?)"] * len(keys))
     for value, found in db.execute(
-        f"WITH p(value) AS (VALUES {rows}) SELECT p.value, ({sub}) FROM p", (*keys, limit)
+        f"WITH p(value, code) AS (VALUES {rows}) SELECT p.value, ({sub}) FROM p",
+        (*[v for pair in keys for v in pair], limit),
     ):
         if found:
             yield "key", value, found

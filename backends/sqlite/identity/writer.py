@@ -12,12 +12,13 @@ write transaction; an FTS row is rewritten only when its text changed.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from backends import link_reasons
+from backends import provenance as provenance_text
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.golden import GoldenRow, compute_golden, golden_jobs
@@ -25,6 +26,7 @@ from backends.identity.keys import identity_values
 from backends.identity.resolve import Resolved
 from backends.identity.survivorship import Member
 from backends.sqlite.identity import store as st
+from backends.sqlite.identity.encoding import index_order, key_code, stored_raw
 
 
 def identity_rows(
@@ -104,21 +106,27 @@ def write_batch(
     )
     # in index order: each index page is visited once, not once per row
     idents: list[tuple[str, str, int, str]] = []
-    keys: list[tuple[str, int]] = []
+    keys: list[tuple[int | str, int]] = []
     for rec in r.records:
         rid = rec.record_id
         values = rec.idents
         if values is None:
             values = identity_values(rec.source, rec.source_id, rec.features)
-        idents += [(kind, value, rid, raw) for kind, value, raw in values]
+        own = f"{rec.source}:{rec.source_id}"
+        idents += [
+            (kind, value, rid, stored_raw(kind, value, raw, rec.source_id))
+            for kind, value, raw in values
+            if value != own or kind != "external_id"
+        ]
         keys += [
-            (k, rid) for k in (rec.blocks if rec.blocks is not None else rec.features.block_keys())
+            (key_code(k), rid)
+            for k in (rec.blocks if rec.blocks is not None else rec.features.block_keys())
         ]
     idents.sort()
     db.executemany(
         "INSERT OR IGNORE INTO identities(kind, value, record_id, raw) VALUES (?,?,?,?)", idents
     )
-    keys.sort()
+    keys.sort(key=index_order)
     db.executemany("INSERT OR IGNORE INTO match_keys(key, record_id) VALUES (?,?)", keys)
     if not early:
         rows = [row for future in pending for row in future.result()]
@@ -162,13 +170,13 @@ def write_batch(
         db.executemany(
             "INSERT INTO identity_links(record_a, record_b, kind, score, reason, actor, "
             "created_at) VALUES (?,?,?,?,?,?,?)",
-            r.links,
+            [(*link[:4], link_reasons.pack(link[4]), *link[5:]) for link in r.links],
         )
     if r.suggestions:
         db.executemany(
             "INSERT OR IGNORE INTO identity_suggestions(record_a, record_b, score, "
             "reason, created_at) VALUES (?,?,?,?,?)",
-            r.suggestions,
+            [(*s[:3], link_reasons.pack(s[3]), *s[4:]) for s in r.suggestions],
         )
 
 
@@ -250,7 +258,7 @@ def golden_context(
             f"AND provenance LIKE '%agent:%'",
             part,
         ):
-            previous[row[0]] = (json.loads(row[1]), dict(row))
+            previous[row[0]] = (provenance_text.loads(row[1]), dict(row))
     for part in st.chunks(sorted([*old_ids, *gone])):
         marks = ",".join("?" * len(part))
         for number, cid, at in db.execute(
