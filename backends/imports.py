@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from backends.base import InvalidInput
 from backends.identity.phones import check_region
+from backends.identity.pipeline import ImportReport
 from backends.identity.readers import check_encoding
+from backends.models import BadRow, ImportResult
 
 KINDS = ("customers", "events")
 FORMATS = ("csv", "jsonl", "json")
@@ -35,3 +37,23 @@ def check_options(
         raise InvalidInput(f"unknown format {fmt!r}; use csv, jsonl or json")
     region = check_region(default_region)
     return checked, region, check_encoding(encoding) if encoding else None
+
+
+def result(report: ImportReport) -> ImportResult:
+    """The contract's frozen report of an import."""
+    return ImportResult(
+        source=report.source,
+        kind=report.kind,
+        rows=report.rows,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        skipped=report.skipped,
+        customers_created=report.customers_created,
+        auto_merges=report.auto_merges,
+        suggestions=report.suggestions,
+        seconds=round(report.seconds, 3),
+        import_id=report.import_id,
+        held=report.held,
+        bad_rows=tuple(BadRow(line, reason) for line, reason in report.bad),
+    )

@@ -63,6 +63,7 @@ from backends.postgres import consents, facts, inbound, rows, search, tokens
 from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
 from backends.postgres.agents import unknown_agent
+from backends.postgres.identity.backend_ops import PgIdentityOps
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.records import customer as customer_model
@@ -107,7 +108,7 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
     return rows.contact(row)
 
 
-class PostgresBackend(StatsQueries, Backend):
+class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
     CAPABILITIES = (
@@ -118,6 +119,8 @@ class PostgresBackend(StatsQueries, Backend):
         | Capability.KPIS
         | Capability.TOKENS
         | Capability.OUTBOX
+        | Capability.IDENTITY
+        | Capability.IMPORT
     )
 
     def __init__(
@@ -194,7 +197,7 @@ class PostgresBackend(StatsQueries, Backend):
         caps = self.CAPABILITIES
         me = self.whoami()
         if self.store.read_only or not me.role.can_write:
-            caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.OUTBOX)
+            caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT | Capability.OUTBOX)
         if me.role is not Role.ADMIN:
             caps &= ~Capability.TOKENS
         return caps
@@ -1194,7 +1197,7 @@ def _refused_as_write(name: str) -> Callable[..., Any]:
 
 
 for _name in WRITE_METHODS:
-    if _name not in PostgresBackend.__dict__:
+    if getattr(PostgresBackend, _name) is getattr(Backend, _name):  # not offered here
         setattr(PostgresBackend, _name, _refused_as_write(_name))
 
 __all__ = ["AT_RISK_SECONDS", "PostgresBackend", "read_contact"]

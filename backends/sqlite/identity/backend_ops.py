@@ -7,80 +7,27 @@ one transaction each, appended to the change feed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from backends.base import InvalidInput
+from backends.identity import review
+from backends.identity.review import journal_entry as _entry
 from backends.models import (
     CustomerExplanation,
     FieldProvenance,
     IdentityJournalEntry,
-    IdentityLink,
     IdentityModel,
-    IdentityModelLevel,
     IdentitySuggestion,
-    RecordChange,
     RecordLink,
-    RecordRef,
 )
 from backends.sqlite import audit
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from backends.identity.config import MatchConfig
     from backends.models import Agent
     from backends.sqlite.store import Store
-
-
-def _ts(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
-def _cursor(after: str) -> tuple[float, int] | None:
-    """(score, id) a suggestions page starts after; None for the first page.
-
-    Raises:
-        InvalidInput: not a cursor a suggestion gave.
-    """
-    if not after:
-        return None
-    score, _sep, ident = after.partition(":")
-    try:
-        return float(score), int(ident)
-    except ValueError:
-        raise InvalidInput(f"not a suggestions cursor: {after!r}") from None
-
-
-def _model(model: Any, cfg: MatchConfig) -> IdentityModel:
-    return IdentityModel(
-        model.version,
-        _ts(model.trained_at or None),
-        model.records,
-        model.pairs,
-        model.prior,
-        cfg.link_probability,
-        cfg.suggest_probability,
-        tuple(
-            IdentityModelLevel(name, lv.name, lv.m, lv.u, round(lv.weight, 3))
-            for name, levels in model.levels.items()
-            for lv in levels
-        ),
-        dict(model.guards),
-    )
-
-
-def _entry(d: dict[str, Any]) -> IdentityJournalEntry:
-    return IdentityJournalEntry(
-        d["id"],
-        datetime.fromtimestamp(d["at"], UTC),
-        d["actor"],
-        d["action"],
-        d["customer_id"],
-        d["other_id"],
-        tuple(d["records"]),
-        d["reason"],
-    )
 
 
 def _refresh_values(db: Any, customer_ids: tuple[int, ...], now: int) -> None:
@@ -118,34 +65,18 @@ class IdentityOps:
     def identity_suggestions(
         self, limit: int = 50, after: str = ""
     ) -> tuple[IdentitySuggestion, ...]:
-        if not 1 <= limit <= 500:
-            raise InvalidInput(f"limit must be between 1 and 500 (got {limit})")
-        start = _cursor(after)
+        review.check_limit(limit, 500)
+        start = review.cursor(after)
         with self.store.read() as db:
             found = _ops().suggestions(db, limit, start)
-        return tuple(
-            IdentitySuggestion(
-                r["id"],
-                r["ca"],
-                r["cb"],
-                r["na"],
-                r["nb"],
-                r["ka"],
-                r["kb"],
-                r["score"],
-                r["reason"],
-                datetime.fromtimestamp(r["created_at"], UTC),
-                f"{r['score']!r}:{r['id']}",
-            )
-            for r in found
-        )
+        return tuple(review.suggestion(r) for r in found)
 
     def identity_model(self) -> IdentityModel:
         from backends.sqlite.identity.model_store import load_model
 
         with self.store.read() as db:
             cfg = self._config(db)
-            return _model(load_model(db), cfg)
+            return review.model_info(load_model(db), cfg)
 
     def train_identity_model(self) -> IdentityModel:
         from backends.sqlite.identity.model_store import train_model
@@ -154,7 +85,7 @@ class IdentityOps:
         with self.store.write() as db:
             cfg, now = self._config(db), self._now()
             trained = train_model(db, cfg, now)
-            model = _model(trained, cfg)
+            model = review.model_info(trained, cfg)
             was = model.version - 1
             audit.record(
                 db,
@@ -257,58 +188,15 @@ class IdentityOps:
     def explain_customer(self, customer_id: int) -> CustomerExplanation:
         with self.store.read() as db:
             d = _ops().explain(db, customer_id)
-        return CustomerExplanation(
-            customer_id,
-            tuple(
-                RecordRef(
-                    r["id"],
-                    r["source"],
-                    r["source_id"],
-                    datetime.fromtimestamp(r["received_at"], UTC),
-                    datetime.fromtimestamp(r["updated_at"], UTC),
-                )
-                for r in d["records"]
-            ),
-            tuple(
-                IdentityLink(
-                    x["record_a"],
-                    x["record_b"],
-                    x["kind"],
-                    x["score"],
-                    x["reason"],
-                    x["actor"],
-                    datetime.fromtimestamp(x["at"], UTC),
-                )
-                for x in d["links"]
-            ),
-            tuple(_entry(j) for j in d["journal"]),
-            tuple(
-                RecordChange(
-                    c["record"], datetime.fromtimestamp(c["at"], UTC), c["import_id"], c["changed"]
-                )
-                for c in d["changes"]
-            ),
-        )
+        return review.explanation(customer_id, d)
 
     def provenance(self, customer_id: int) -> tuple[FieldProvenance, ...]:
         with self.store.read() as db:
-            found = _ops().provenance(db, customer_id)
-        return tuple(
-            FieldProvenance(
-                p["field"],
-                p["value"],
-                p["source"],
-                p["source_id"],
-                _ts(p["at"]),
-                tuple(p["losers"]),
-                p["values"],
-            )
-            for p in found
-        )
+            row = _ops().require(db, customer_id)
+        return review.provenance(row)
 
     def record_links(self, after: int = 0, limit: int = 1000) -> tuple[RecordLink, ...]:
-        if not 1 <= limit <= 10_000:
-            raise InvalidInput(f"limit must be between 1 and 10000 (got {limit})")
+        review.check_limit(limit, 10_000)
         with self.store.read() as db:
             rows = _ops().links_page(db, after, limit)
         return tuple(RecordLink(*r) for r in rows)
