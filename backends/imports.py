@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from backends.base import InvalidInput
 from backends.identity.phones import check_region
-from backends.identity.pipeline import ImportReport
 from backends.identity.readers import check_encoding
 from backends.models import BadRow, ImportResult
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from backends.identity.pipeline import ImportOptions, ImportReport
 
 KINDS = ("customers", "events")
 FORMATS = ("csv", "jsonl", "json")
@@ -56,4 +62,40 @@ def result(report: ImportReport) -> ImportResult:
         import_id=report.import_id,
         held=report.held,
         bad_rows=tuple(BadRow(line, reason) for line, reason in report.bad),
+    )
+
+
+def import_options(
+    *,
+    source: str,
+    kind: str,
+    fmt: str | None,
+    mapping: str | Path | None,
+    id_column: str | None,
+    default_region: str,
+    encoding: str | None,
+    strict: bool,
+    workers: int | None,
+) -> ImportOptions:
+    """`Backend.import_file`'s arguments checked (see `check_options`), the mapping read.
+
+    Raises:
+        InvalidInput: a bad option or mapping.
+    """
+    from backends.identity.mapping import load_mapping
+    from backends.identity.pipeline import ImportOptions
+
+    source, region, encoding = check_options(
+        source=source, kind=kind, fmt=fmt, default_region=default_region, encoding=encoding
+    )
+    return ImportOptions(
+        source=source,
+        kind=kind,
+        fmt=fmt,
+        mapping=load_mapping(mapping, kind),
+        id_column=id_column,
+        default_region=region,
+        strict=strict,
+        encoding=encoding,
+        workers=workers,
     )

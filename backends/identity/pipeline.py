@@ -11,17 +11,20 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from backends.base import InvalidInput
 from backends.identity import events as ev
-from backends.identity.config import MatchConfig
+from backends.identity.config import MatchConfig, apply_config
 from backends.identity.events import IncomingEvent
 from backends.identity.features import CANONICAL_FIELDS
 from backends.identity.mapping import EVENT_FIELDS, Mapping
+from backends.identity.phones import check_region
 from backends.identity.prepare import Plan, Workers, prepared, workers_for
-from backends.identity.readers import read_rows
+from backends.identity.readers import check_encoding, detect_format, read_rows
 from backends.identity.resolve import BatchResult, Incoming
+from backends.imports import check_source
 
 MAX_BAD_KEPT = 1000
 PARALLEL_BYTES = 1 << 20  # files from this size on are prepared by worker processes
@@ -75,6 +78,38 @@ class ImportOptions:
     batch_size: int = 10_000
     config: MatchConfig = field(default_factory=MatchConfig)
     workers: int | None = None  # processes preparing rows (None: by file size; 0: inline)
+
+
+@dataclass
+class Setup:
+    """An import's checked options: the file, its format and encoding, the settings."""
+
+    path: Path
+    fmt: str
+    cfg: MatchConfig
+    region: str
+    encoding: str
+    report: ImportReport
+    total: int  # the file's size in bytes (0: not a regular file)
+
+
+def setup(path: str | Path, options: ImportOptions, stored: MatchConfig) -> Setup:
+    """Check an import's options against `stored` (the settings kept in the store, applied
+    to the options'); the mapping's `[identity]` settings apply on top.
+
+    Raises:
+        InvalidInput: a bad source name, kind, format, region or encoding.
+    """
+    p = Path(path).expanduser()
+    source = check_source(options.source)
+    if options.kind not in ("customers", "events"):
+        raise InvalidInput(f"unknown --kind {options.kind!r}; use customers or events")
+    fmt = detect_format(p, options.fmt)
+    cfg = apply_config(stored, options.mapping.identity) if options.mapping.identity else stored
+    region = check_region(options.mapping.default_region or options.default_region or "IT")
+    encoding = check_encoding(options.encoding or options.mapping.encoding)
+    total = p.stat().st_size if p.is_file() else 0
+    return Setup(p, fmt, cfg, region, encoding, ImportReport(source, options.kind), total)
 
 
 class ImportTarget(Protocol):

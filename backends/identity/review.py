@@ -184,3 +184,49 @@ def split_undoes(
 def apart_pairs(moving: list[int], remaining: list[int]) -> list[tuple[int, int]]:
     """The record pairs a split keeps apart (a sample of each side, enough for the guard)."""
     return [(min(a, b), max(a, b)) for a in moving[:20] for b in remaining[:20]]
+
+
+def absorbed(keep: dict[str, Any], gone: dict[str, Any]) -> tuple[Any, ...]:
+    """What a merge adds to the kept customer's row from the absorbed one's: (lifetime
+    value to add, tags, attributes, consents (JSON; the kept customer's win), churn risk,
+    unhappy, created at (each the larger, the earlier))."""
+    from backends.identity.jsontext import dumps
+
+    tags = list(dict.fromkeys(json.loads(keep["tags"]) + json.loads(gone["tags"])))
+    attributes = {**json.loads(gone["attributes"]), **json.loads(keep["attributes"])}
+    consents = {**json.loads(gone["consents"]), **json.loads(keep["consents"])}
+    return (
+        gone["lifetime_value"],
+        dumps(tags),
+        dumps(attributes),
+        dumps(consents),
+        gone["churn_risk"],
+        gone["unhappy"],
+        gone["created_at"],
+    )
+
+
+def journal_row(
+    now: int,
+    actor: str,
+    action: str,
+    customer_id: int,
+    other_id: int,
+    records: list[int],
+    reason: str,
+    snapshot: dict[str, Any] | None,
+) -> tuple[Any, ...]:
+    """An `identity_journal` row (at, actor, action, customer, other, records, reason,
+    snapshot): what undoing a merge needs."""
+    from backends.identity.jsontext import dumps
+
+    return (
+        now,
+        actor,
+        action,
+        customer_id,
+        other_id,
+        dumps(sorted(records)),
+        reason,
+        dumps(snapshot or {}),
+    )

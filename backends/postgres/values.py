@@ -110,21 +110,7 @@ def refresh(db: Any, ids: Iterable[int], now: int, cfg: v.ValuesConfig | None = 
     if not wanted:
         return 0
     cfg = cfg or v.load(v.locate(None))
-    activity = gather(db, wanted, cfg, now)
-    rows = []
-    for cid in wanted:
-        got = v.compute(activity[cid], now, cfg)
-        rows.append(
-            (
-                got.lifetime_value,
-                cfg.currency,
-                got.churn_score,
-                int(got.churn_risk),
-                json.dumps(list(got.reasons), ensure_ascii=False),
-                got.next_action,
-                cid,
-            )
-        )
+    rows = v.stored_rows(gather(db, wanted, cfg, now), wanted, now, cfg)
     with db.cursor() as cur:
         cur.executemany(
             "UPDATE customers SET lifetime_value = %s, currency = %s, churn_score = %s, "

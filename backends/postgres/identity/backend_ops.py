@@ -150,24 +150,19 @@ class PgIdentityOps:
     ) -> ImportResult:
         """See `Backend.import_file`: the import pipeline on this database, as the acting
         agent (backends/postgres/identity/importer.py)."""
-        from backends.identity.mapping import load_mapping
-        from backends.identity.pipeline import ImportOptions
-        from backends.imports import check_options, result
+        from backends.imports import import_options, result
         from backends.postgres.identity.importer import run_import
 
         me = self._writer()
-        source, region, encoding = check_options(
-            source=source, kind=kind, fmt=fmt, default_region=default_region, encoding=encoding
-        )
-        options = ImportOptions(
+        options = import_options(
             source=source,
             kind=kind,
             fmt=fmt,
-            mapping=load_mapping(mapping, kind),
+            mapping=mapping,
             id_column=id_column,
-            default_region=region,
-            strict=strict,
+            default_region=default_region,
             encoding=encoding,
+            strict=strict,
             workers=self.import_workers,
         )
         if not Path(path).is_file():

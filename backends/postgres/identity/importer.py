@@ -17,16 +17,14 @@ from typing import Any
 
 import psycopg.errors
 
-from backends.base import Conflict, InvalidInput
+from backends.base import Conflict
 from backends.identity import pipeline
-from backends.identity.config import MatchConfig, apply_config
+from backends.identity.config import MatchConfig
 from backends.identity.events import IncomingEvent
 from backends.identity.jsontext import dumps
-from backends.identity.phones import check_region
 from backends.identity.pipeline import ImportOptions, ImportReport
-from backends.identity.readers import check_encoding, detect_format, open_input
+from backends.identity.readers import open_input
 from backends.identity.resolve import BatchResult, Incoming
-from backends.imports import check_source
 from backends.postgres.identity import events as event_store
 from backends.postgres.identity.model_store import needs_training, train_model
 from backends.postgres.identity.resolver import PgResolver
@@ -55,23 +53,25 @@ def run_import(
         Unavailable: the store cannot be written.
     """
     started = time.perf_counter()
-    p = Path(path).expanduser()
-    source = check_source(options.source)
-    if options.kind not in ("customers", "events"):
-        raise InvalidInput(f"unknown --kind {options.kind!r}; use customers or events")
-    fmt = detect_format(p, options.fmt)
-    with store.read() as db:
-        cfg = database_config(db, options.config)
-    if options.mapping.identity:
-        cfg = apply_config(cfg, options.mapping.identity)
-    region = check_region(options.mapping.default_region or options.default_region or "IT")
-    encoding = check_encoding(options.encoding or options.mapping.encoding)
+    with store.read() as db:  # the settings kept in the database, then the mapping's
+        s = pipeline.setup(path, options, database_config(db, options.config))
+    cfg, report = s.cfg, s.report
     now = int(time.time()) if now is None else now
-    report = ImportReport(source, options.kind)
-    total = p.stat().st_size if p.is_file() else 0
-    raw = open_input(p)
+    raw = open_input(s.path)
     try:
-        args = (raw, fmt, options, cfg, region, encoding, now, report, total, progress, on_bad)
+        args = (
+            raw,
+            s.fmt,
+            options,
+            cfg,
+            s.region,
+            s.encoding,
+            now,
+            report,
+            s.total,
+            progress,
+            on_bad,
+        )
         if options.strict:  # all or nothing: one transaction for the whole file
             with store.write() as db:
                 pipeline.run(PgImport(store, db, options, cfg, now, actor), *args)

@@ -16,8 +16,8 @@ from typing import Any
 
 import psycopg
 
+from backends.identity import review
 from backends.identity.features import Features, extract
-from backends.identity.jsontext import dumps
 from backends.identity.model import Model
 
 Conn = psycopg.Connection[Any]
@@ -29,13 +29,17 @@ SMALL_BLOCKS = ("nd:", "np:", "fd:")
 
 #: The namespace (first half) of the advisory locks an import takes per key it touches.
 LOCK_SPACE = 0x56494431  # "VID1"
+#: Keys hash into this many locks: a batch of 10,000 records holds at most this many
+#: (PostgreSQL's lock table has room for max_locks_per_transaction x max_connections,
+#: 6,400 by default, shared by every session).
+LOCK_BUCKETS = 512
 
 
 def lock_keys(db: Conn, keys: Iterable[str]) -> None:
-    """Take a transaction-level advisory lock per key (a hash of it), in sorted order, so
-    that two transactions touching one key run one after the other and two touching
+    """Take a transaction-level advisory lock per key (its hash bucket), in sorted order,
+    so that two transactions touching one key run one after the other and two touching
     several never wait for each other in a circle."""
-    hashes = sorted({zlib.crc32(k.encode("utf-8", "surrogatepass")) - (1 << 31) for k in keys})
+    hashes = sorted({zlib.crc32(k.encode("utf-8", "surrogatepass")) % LOCK_BUCKETS for k in keys})
     if hashes:
         db.execute(
             "SELECT count(pg_advisory_xact_lock(%s, h)) FROM unnest(%s::int[]) AS h",
@@ -281,23 +285,11 @@ def move_customer_data(db: Conn, gone: int, keep: int) -> None:
     a = customer_row(db, keep)
     b = customer_row(db, gone)
     if a is not None and b is not None:
-        tags = list(dict.fromkeys(json.loads(a["tags"]) + json.loads(b["tags"])))
-        attributes = {**json.loads(b["attributes"]), **json.loads(a["attributes"])}
-        consents = {**json.loads(b["consents"]), **json.loads(a["consents"])}
         db.execute(
             "UPDATE customers SET lifetime_value = lifetime_value + %s, tags = %s, "
             "attributes = %s, consents = %s, churn_risk = greatest(churn_risk, %s), "
             "unhappy = greatest(unhappy, %s), created_at = least(created_at, %s) WHERE id = %s",
-            (
-                b["lifetime_value"],
-                dumps(tags),
-                dumps(attributes),
-                dumps(consents),
-                b["churn_risk"],
-                b["unhappy"],
-                b["created_at"],
-                keep,
-            ),
+            (*review.absorbed(a, b), keep),
         )
     db.execute("DELETE FROM customer_search WHERE customer_id = %s", (gone,))
     db.execute("DELETE FROM identity_profiles WHERE customer_id = %s", (gone,))
@@ -319,15 +311,8 @@ def journal(
         db.execute(
             "INSERT INTO identity_journal(at, actor, action, customer_id, other_id, records, "
             "reason, snapshot) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
-            (
-                now,
-                actor,
-                action,
-                customer_id,
-                other_id,
-                dumps(sorted(records)),
-                reason,
-                dumps(snapshot or {}),
+            review.journal_row(
+                now, actor, action, customer_id, other_id, records, reason, snapshot
             ),
         ).fetchone()[0]  # type: ignore[index]
     )

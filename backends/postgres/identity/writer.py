@@ -34,9 +34,8 @@ _UPDATE = (
 )
 #: A customer created by this batch gets the row `_UPDATE` would leave on a blank one.
 _INSERT = (
-    "INSERT INTO customers(first_name, last_name, emails, phones, addresses, birth_date, "
-    "language, segment, tier, consents, provenance, updated_at, created_at, id, version) "
-    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,least(%s, %s),%s,2)"
+    "COPY customers(first_name, last_name, emails, phones, addresses, birth_date, language, "
+    "segment, tier, consents, provenance, updated_at, created_at, id, version) FROM STDIN"
 )
 
 
@@ -119,10 +118,14 @@ def write_batch(
     _copy(db, "COPY match_keys(key, record_id) FROM STDIN", sorted(keys))
     if pending is not None:
         rows = [row for future in pending for row in future.result()]
-    _many(
+    _copy(
         db,
         _INSERT,
-        [(*row.update[:12], now, *row.update[12:]) for row in rows if row.customer_id in fresh],
+        (
+            (*row.update[:12], min(now, row.update[12]), row.update[13], 2)
+            for row in rows
+            if row.customer_id in fresh
+        ),
     )
     changes: list[tuple[int, str]] = []
     for gone_id, keep in existing_gone:
@@ -190,8 +193,10 @@ def _stored_members(db: Conn, customer_ids: list[int]) -> list[tuple[int, int, s
 
 def store_golden(db: Conn, rows: list[GoldenRow], stored: list[GoldenRow]) -> None:
     """Write golden profiles: `stored` are customers that existed (updated); the others of
-    `rows` were just inserted. Search rows are rewritten only where their text changed."""
+    `rows` were just inserted (their search and profile rows copied in). A stored
+    customer's search row is rewritten only where its text changed."""
     _many(db, _UPDATE, [row.update for row in stored])
+    old = {row.customer_id for row in stored}
     _many(
         db,
         "INSERT INTO customer_search(customer_id, name, emails, phones, orders) "
@@ -200,13 +205,23 @@ def store_golden(db: Conn, rows: list[GoldenRow], stored: list[GoldenRow]) -> No
         "WHERE (customer_search.name, customer_search.emails, customer_search.phones, "
         "customer_search.orders) IS DISTINCT FROM (excluded.name, excluded.emails, "
         "excluded.phones, excluded.orders)",
-        [row.search for row in rows],
+        [row.search for row in stored],
     )
     _many(
         db,
         "INSERT INTO identity_profiles(customer_id, dobs, firsts) VALUES (%s,%s,%s) "
         "ON CONFLICT (customer_id) DO UPDATE SET dobs = excluded.dobs, firsts = excluded.firsts",
-        [row.profile for row in rows],
+        [row.profile for row in stored],
+    )
+    _copy(
+        db,
+        "COPY customer_search(customer_id, name, emails, phones, orders) FROM STDIN",
+        (row.search for row in rows if row.customer_id not in old),
+    )
+    _copy(
+        db,
+        "COPY identity_profiles(customer_id, dobs, firsts) FROM STDIN",
+        (row.profile for row in rows if row.customer_id not in old),
     )
 
 

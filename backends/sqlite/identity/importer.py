@@ -15,21 +15,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from backends.base import InvalidInput
 from backends.identity import pipeline
-from backends.identity.config import MatchConfig, apply_config
+from backends.identity.config import MatchConfig
 from backends.identity.events import IncomingEvent
-from backends.identity.phones import check_region
+from backends.identity.jsontext import dumps
 from backends.identity.pipeline import MAX_BAD_KEPT, PARALLEL_BYTES, ImportOptions, ImportReport
-from backends.identity.readers import check_encoding, detect_format, open_input
+from backends.identity.readers import open_input
 from backends.identity.resolve import Incoming
-from backends.imports import check_source
 from backends.sqlite import audit, gdpr
 from backends.sqlite.identity import events as event_store
 from backends.sqlite.identity.model_store import needs_training, train_model
 from backends.sqlite.identity.resolver import Resolver
 from backends.sqlite.identity.settings import database_config, save_settings
-from backends.sqlite.identity.store import dumps
 from backends.sqlite.store import Store
 
 __all__ = [
@@ -63,28 +60,30 @@ def run_import(
         Unavailable: the store cannot be written.
     """
     started = time.perf_counter()
-    p = Path(path).expanduser()
-    source = check_source(options.source)
-    if options.kind not in ("customers", "events"):
-        raise InvalidInput(f"unknown --kind {options.kind!r}; use customers or events")
-    fmt = detect_format(p, options.fmt)
     # the settings kept in this database, then this mapping's (kept too, for what comes later)
-    cfg = database_config(store.conn, options.config)
-    if options.mapping.identity:
-        cfg = apply_config(cfg, options.mapping.identity)
-    region = check_region(options.mapping.default_region or options.default_region or "IT")
-    encoding = check_encoding(options.encoding or options.mapping.encoding)
+    s = pipeline.setup(path, options, database_config(store.conn, options.config))
+    cfg, report = s.cfg, s.report
     now = int(time.time()) if now is None else now
-    report = ImportReport(source, options.kind)
-    total = p.stat().st_size if p.is_file() else 0
-    raw = open_input(p)
+    raw = open_input(s.path)
     try:  # a bulk load walks big indexes: give this connection a larger page cache
         store.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     except sqlite3.Error:
         pass
     try:
         who = audit_actor or audit.Actor(actor, origin="import")
-        args = (raw, fmt, options, cfg, region, encoding, now, report, total, progress, on_bad)
+        args = (
+            raw,
+            s.fmt,
+            options,
+            cfg,
+            s.region,
+            s.encoding,
+            now,
+            report,
+            s.total,
+            progress,
+            on_bad,
+        )
         if options.strict:  # all or nothing: one transaction for the whole file
             with store.write() as db:
                 pipeline.run(SQLiteImport(store, db, options, cfg, now, actor, who), *args)

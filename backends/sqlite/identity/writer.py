@@ -21,6 +21,7 @@ from typing import Any
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.golden import GoldenRow, compute_golden, golden_jobs
+from backends.identity.jsontext import dumps
 from backends.identity.keys import identity_values
 from backends.identity.resolve import Resolved, golden_members
 from backends.identity.survivorship import Member
@@ -84,10 +85,7 @@ def write_batch(
     )
     db.executemany(
         "INSERT INTO record_features(record_id, features) VALUES (?,?)",
-        [
-            (rec.record_id, rec.features_json or st.dumps(rec.features.to_json()))
-            for rec in r.records
-        ],
+        [(rec.record_id, rec.features_json or dumps(rec.features.to_json())) for rec in r.records],
     )
     # in index order: each index page is visited once, not once per row
     idents: list[tuple[str, str, int, str]] = []
