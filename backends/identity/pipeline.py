@@ -55,6 +55,13 @@ class ImportReport:
         out["seconds"] = round(self.seconds, 3)
         return out
 
+    def counts(self) -> dict[str, Any]:
+        """What the audit trail keeps of an import: its counts (not its bad rows or time)."""
+        out = self.to_json()
+        out.pop("bad_rows", None)
+        out.pop("seconds", None)
+        return out
+
     def add(self, r: BatchResult) -> None:
         """Count a resolved batch of source records."""
         self.created += r.created

@@ -230,3 +230,111 @@ def journal_row(
         reason,
         dumps(snapshot or {}),
     )
+
+
+#: An audit entry to record: (action, object type, object id, keyword arguments).
+AuditNote = tuple[str, str, int, dict[str, Any]]
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    from backends.audit_chain import diff
+
+    return diff(before, after)
+
+
+def train_notes(model: IdentityModel) -> list[AuditNote]:
+    """The audit entry of a training: the model's version, was and is."""
+    return [
+        (
+            "train",
+            "identity-model",
+            model.version,
+            {
+                "changes": {"version": [model.version - 1, model.version]},
+                "detail": {"records": model.records, "pairs": model.pairs, "prior": model.prior},
+            },
+        )
+    ]
+
+
+def merge_notes(
+    keep: int,
+    other: int,
+    before: dict[str, Any],
+    gone: dict[str, Any],
+    after: dict[str, Any],
+    entry: dict[str, Any],
+) -> list[AuditNote]:
+    """The audit entries of a merge: the kept customer's profile before and `after`, and
+    the absorbed one's (`gone`) going."""
+    return [
+        (
+            "merge",
+            "customer",
+            keep,
+            {
+                "customer_id": keep,
+                "changes": _diff(before, after),
+                "detail": {"absorbed": other, "records": entry["records"], "journal": entry["id"]},
+            },
+        ),
+        (
+            "merged-into",
+            "customer",
+            other,
+            {
+                "customer_id": other,
+                "changes": _diff(gone, {}),
+                "detail": {"into": keep, "journal": entry["id"]},
+            },
+        ),
+    ]
+
+
+def split_notes(
+    customer_id: int,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    new_profile: dict[str, Any],
+    entry: dict[str, Any],
+) -> list[AuditNote]:
+    """The audit entries of a split: the customer's profile before and `after`, and the
+    new (or restored) customer's."""
+    new = entry["other_id"]
+    return [
+        (
+            "split",
+            "customer",
+            customer_id,
+            {
+                "customer_id": customer_id,
+                "changes": _diff(before, after),
+                "detail": {
+                    "new_customer": new,
+                    "records": entry["records"],
+                    "journal": entry["id"],
+                },
+            },
+        ),
+        (
+            "split-from",
+            "customer",
+            new,
+            {
+                "customer_id": new,
+                "changes": _diff({}, new_profile),
+                "detail": {"from": customer_id, "journal": entry["id"]},
+            },
+        ),
+    ]
+
+
+def reject_notes(suggestion_id: int) -> list[AuditNote]:
+    return [
+        (
+            "reject-suggestion",
+            "suggestion",
+            suggestion_id,
+            {"changes": {"status": ["open", "rejected"]}},
+        )
+    ]

@@ -19,6 +19,7 @@ import psycopg
 
 from backends import channels, consent, limits, records, templating
 from backends import values as computed
+from backends.audit_chain import Actor, diff, message_changes
 from backends.base import (
     WRITE_METHODS,
     Backend,
@@ -48,6 +49,7 @@ from backends.models import (
     InboundResult,
     Message,
     NewToken,
+    Origin,
     Priority,
     QueuePage,
     QueueQuery,
@@ -57,12 +59,14 @@ from backends.models import (
     TimelineEvent,
     TimelinePage,
     TokenInfo,
+    to_builtins,
     utcnow,
 )
-from backends.postgres import consents, facts, inbound, rows, search, tokens
+from backends.postgres import audit, consents, facts, inbound, rows, search, tokens
 from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
 from backends.postgres.agents import unknown_agent
+from backends.postgres.governance import PgGovernance
 from backends.postgres.identity.backend_ops import PgIdentityOps
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
@@ -108,7 +112,7 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
     return rows.contact(row)
 
 
-class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
+class PostgresBackend(PgGovernance, StatsQueries, PgIdentityOps, Backend):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
     CAPABILITIES = (
@@ -121,6 +125,9 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
         | Capability.OUTBOX
         | Capability.IDENTITY
         | Capability.IMPORT
+        | Capability.AUDIT
+        | Capability.PERSONAL_DATA
+        | Capability.INSPECT
     )
 
     def __init__(
@@ -131,6 +138,11 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
         role: Role | None = None,
         read_only: bool = False,
         clock: Callable[[], datetime] = utcnow,
+        origin: str = Origin.CONSOLE.value,
+        token: str | None = None,
+        read_audit: bool = False,
+        audit_store: PgStore | None = None,
+        inspect: bool = False,
     ) -> None:
         """The store as `agent`.
 
@@ -141,11 +153,15 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
             role: act with this role whatever the agents table says (a server passes its
                 verified token's role).
             clock: the current time, for writes and the queue's SLA filters.
+            origin, token, read_audit, audit_store: what the audit trail records of the
+                caller, and where reads go (see backends/governance.py).
+            inspect: with `read_only`, open an older schema too (`store_info`, `check_store`).
         """
+        self._audit_setup(origin, token, read_audit, audit_store)
         if isinstance(store, PgStore):
             self.store, self._owns_store = store, False
         else:
-            self.store = PgStore(store, read_only=read_only)
+            self.store = PgStore(store, read_only=read_only, inspect=inspect)
             self._owns_store = True
         self.clock = clock
         self._agent_name = agent
@@ -199,7 +215,7 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
         if self.store.read_only or not me.role.can_write:
             caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT | Capability.OUTBOX)
         if me.role is not Role.ADMIN:
-            caps &= ~Capability.TOKENS
+            caps &= ~(Capability.TOKENS | Capability.AUDIT | Capability.PERSONAL_DATA)
         return caps
 
     def agents(self) -> tuple[Agent, ...]:
@@ -292,6 +308,12 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
         return tuple(hits)
 
     def get_customer(self, customer_id: int) -> Customer:
+        customer = self._customer(customer_id)
+        self._audit_read(customer_id, "profile")
+        return customer
+
+    def _customer(self, customer_id: int) -> Customer:
+        """`get_customer` without the read audit (the backend's own reads)."""
         rows.check_id(customer_id, "customer id")
         with self.store.read() as db:
             row = db.execute("SELECT * FROM customers WHERE id = %s", (customer_id,)).fetchone()
@@ -565,20 +587,34 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
                 )
             if check is not None:
                 check(current, me)
+            columns = ", ".join(changes)
+            before = db.execute(
+                f"SELECT {columns} FROM contacts WHERE id = %s", (contact_id,)
+            ).fetchone()
             sets = ", ".join(f"{k} = %s" for k in changes)
             # one winner: of two writers that read the same version, the second finds the
             # row changed when the first commits and updates nothing
-            done = db.execute(
+            after = db.execute(
                 f"UPDATE contacts SET {sets}, updated_at = %s, version = version + 1 "
-                "WHERE id = %s AND version = %s",
+                f"WHERE id = %s AND version = %s RETURNING {columns}",
                 (*changes.values(), now, contact_id, current.version),
-            ).rowcount
-            if done == 0:
+            ).fetchone()
+            if after is None:
                 db.rollback()
                 won = read_contact(db, contact_id)
                 holder = f": taken by {won.assignee}" if won.assignee else ""
                 raise Conflict(f"contact {contact_id} changed meanwhile{holder}", current=won)
             self._log(db, now, ChangeEntity.CONTACT, contact_id, action, me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                action,
+                "contact",
+                contact_id,
+                customer_id=current.customer_id,
+                changes=diff(dict(zip(changes, before or ())), dict(zip(changes, after))),
+            )
             return read_contact(db, contact_id)
 
     def claim(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
@@ -767,8 +803,33 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
                     event_id=event_id,
                     now=now,
                 )
-            db.execute(f"UPDATE contacts SET {sets} WHERE id = %s", (*params, contact_id))
+            watched = ("status", "assignee", "first_response_at")
+            before = db.execute(
+                f"SELECT {', '.join(watched)} FROM contacts WHERE id = %s", (contact_id,)
+            ).fetchone()
+            after = db.execute(
+                f"UPDATE contacts SET {sets} WHERE id = %s RETURNING {', '.join(watched)}",
+                (*params, contact_id),
+            ).fetchone()
             self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "reply" if direction is Direction.OUTBOUND else "note",
+                "message",
+                message_id,
+                customer_id=contact.customer_id,
+                changes=message_changes(
+                    body,
+                    out_channel.value,
+                    contact_id,
+                    outgoing.recipient if outgoing is not None else None,
+                    dict(zip(watched, before or ())),
+                    dict(zip(watched, after or ())),
+                ),
+                detail={"contact_id": contact_id, "template": template or ""},
+            )
             row = db.execute(
                 f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,)
             ).fetchone()
@@ -787,7 +848,7 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
         """What to send and where, or InvalidInput for a broken channel rule or a known
         template variable left unfilled (as the SQLite store)."""
         template = self._template(db, template_name) if template_name else None
-        customer = self.get_customer(contact.customer_id)
+        customer = self._customer(contact.customer_id)
         source = body if body.strip() else (template.body if template else "")
         found = self.customer_facts(contact.customer_id) if templating.needs_facts(source) else None
         values = templating.variables(customer, found, contact, me)
@@ -924,6 +985,16 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
             self._ensure_agent(db, me, now)
             outbox_store.requeue(db, message_id, now)
             self._log(db, now, ChangeEntity.CONTACT, contact.id, "retry", me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "retry",
+                "message",
+                message_id,
+                customer_id=contact.customer_id,
+                changes={"outbox.status": [status, "queued"]},
+            )
             found = db.execute(
                 f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,)
             ).fetchone()
@@ -980,6 +1051,16 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
                 {"body": body, "author": me.name},
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "note", me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "customer-note",
+                "event",
+                event_id,
+                customer_id=customer_id,
+                changes={"body": [None, body]},
+            )
         return self.get_event(event_id)
 
     def edit_profile(
@@ -1049,7 +1130,18 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
                 {"field": field, "old": row[0], "new": value, "author": me.name},
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, f"edit:{field}", me.name)
-        return self.get_customer(customer_id)
+            new = scalar(db, f"SELECT {field} FROM customers WHERE id = %s", (customer_id,))
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "edit",
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                changes=diff({field: row[0]}, {field: new}),
+            )
+        return self._customer(customer_id)
 
     def set_consent(self, customer_id: int, channel: str, granted: bool) -> Customer:
         me = self._writer()
@@ -1078,6 +1170,16 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
                 },
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "consent", me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "consent",
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                changes={f"consent_{which.value}": [old, bool(granted)]},
+            )
         return self.get_customer(customer_id)
 
     # -- templates (admins) ---------------------------------------------------------
@@ -1091,10 +1193,13 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
         language: str = "",
         html: str | None = None,
     ) -> Template:
-        self._writer()
+        me = self._writer()
         self._admin("add templates")
         with self.store.write() as db:
-            return template_store.add(db, name, body, channel, language, html)
+            before = template_store.fields(db, name)
+            template = template_store.add(db, name, body, channel, language, html)
+            self._audit_template(db, me, "template-add", before, template)
+            return template
 
     def edit_template(
         self,
@@ -1105,27 +1210,51 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
         language: str | None = None,
         html: str | None = None,
     ) -> Template:
-        self._writer()
+        me = self._writer()
         self._admin("edit templates")
         with self.store.write() as db:
-            return template_store.edit(db, name, body, channel, language, html)
+            before = template_store.fields(db, name)
+            template = template_store.edit(db, name, body, channel, language, html)
+            self._audit_template(db, me, "template-edit", before, template)
+            return template
 
     def approve_template(self, name: str, provider_name: str) -> Template:
-        self._writer()
+        me = self._writer()
         self._admin("approve templates")
         with self.store.write() as db:
-            return template_store.approve(db, name, provider_name)
+            before = template_store.fields(db, name)
+            template = template_store.approve(db, name, provider_name)
+            self._audit_template(db, me, "template-approve", before, template)
+            return template
 
     def retire_template(self, name: str) -> Template:
-        self._writer()
+        me = self._writer()
         self._admin("retire templates")
         with self.store.write() as db:
-            return template_store.retire(db, name)
+            before = template_store.fields(db, name)
+            template = template_store.retire(db, name)
+            self._audit_template(db, me, "template-retire", before, template)
+            return template
+
+    def _audit_template(
+        self, db: Conn, me: Agent, action: str, before: dict[str, Any], template: Template
+    ) -> None:
+        audit.record(
+            db,
+            self.actor(me),
+            records.to_ts(self.clock()),
+            action,
+            "template",
+            template.name,
+            changes=diff(before, dict(to_builtins(template))),
+        )
 
     def outbox(self) -> outbox_store.PgOutbox:
         """See `Backend.outbox`: this database's outbox, shared by every server process."""
         self._writer()
-        return outbox_store.PgOutbox(self.store)
+        origin = Origin.WEBHOOK if self._origin == Origin.WEBHOOK else Origin.DISPATCHER
+        actor = Actor("dispatcher", "", self._token, origin.value)
+        return outbox_store.PgOutbox(self.store, actor=actor)
 
     def deliver_inbound(
         self,
@@ -1145,6 +1274,7 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
         return inbound.deliver_inbound(
             self.store,
             me,
+            self.actor(me),
             self.clock(),
             channel,
             sender,
@@ -1171,12 +1301,12 @@ class PostgresBackend(StatsQueries, PgIdentityOps, Backend):
 
     def create_token(self, name: str, role: Role, agent: str | None = None) -> NewToken:
         me = self._writer()
-        return tokens.create(self.store, name, role, agent, by=me)
+        return tokens.create(self.store, name, role, agent, by=me, actor=self.actor(me))
 
     def revoke_token(self, name: str) -> TokenInfo:
         self._writer()
-        self._admin("revoke API tokens")
-        return tokens.revoke(self.store, name)
+        me = self._admin("revoke API tokens")
+        return tokens.revoke(self.store, name, actor=self.actor(me))
 
     def verify_token(self, token: str) -> TokenInfo | None:
         return tokens.verify(self.store, token)
@@ -1197,7 +1327,7 @@ def _refused_as_write(name: str) -> Callable[..., Any]:
 
 
 for _name in WRITE_METHODS:
-    if getattr(PostgresBackend, _name) is getattr(Backend, _name):  # not offered here
+    if getattr(PostgresBackend, _name) is getattr(Backend, _name):  # a mixin's counts
         setattr(PostgresBackend, _name, _refused_as_write(_name))
 
 __all__ = ["AT_RISK_SECONDS", "PostgresBackend", "read_contact"]

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from backends.audit_chain import Actor
 from backends.identity import review
 from backends.identity.review import journal_entry
 from backends.models import (
@@ -23,6 +24,7 @@ from backends.models import (
     IdentityModel,
     IdentitySuggestion,
     ImportResult,
+    Origin,
     RecordLink,
 )
 from backends.postgres.rows import check_id
@@ -30,6 +32,14 @@ from backends.postgres.rows import check_id
 if TYPE_CHECKING:
     from backends.identity.config import MatchConfig
     from backends.postgres.store import PgStore
+
+
+def _record(db: Any, who: Actor, now: int, notes: list[review.AuditNote]) -> None:
+    """The audit entries of an identity write, last in its transaction."""
+    from backends.postgres import audit
+
+    for action, object_type, object_id, extra in notes:
+        audit.record(db, who, now, action, object_type, object_id, **extra)
 
 
 def _ops() -> Any:
@@ -48,6 +58,9 @@ class PgIdentityOps:
     import_workers: int | None = None  # processes preparing an import's rows (None: by size)
 
     def _writer(self) -> Agent:  # provided by PostgresBackend
+        raise NotImplementedError
+
+    def actor(self, me: Agent | None = None) -> Actor:  # provided by PgGovernance
         raise NotImplementedError
 
     def _now(self) -> int:
@@ -78,35 +91,42 @@ class PgIdentityOps:
     def train_identity_model(self) -> IdentityModel:
         from backends.postgres.identity.model_store import train_model
 
-        self._writer()
+        me = self._writer()
         with self.store.write() as db:
-            cfg = self._config(db)
-            # TODO(audit): a "train" entry (version was -> is) once the store keeps an audit trail
-            return review.model_info(train_model(db, cfg, self._now()), cfg)
+            cfg, now = self._config(db), self._now()
+            model = review.model_info(train_model(db, cfg, now), cfg)
+            _record(db, self.actor(me), now, review.train_notes(model))
+            return model
 
     def merge_customers(self, keep: int, other: int, *, reason: str = "") -> IdentityJournalEntry:
-        from backends.postgres import values
+        from backends.postgres import audit, values
 
         me = self._writer()
         check_id(keep, "customer id")
         check_id(other, "customer id")
         with self.store.write() as db:
+            before, gone = audit.profile(db, keep), audit.profile(db, other)
             entry = _ops().merge(db, self._config(db), self._now(), me.name, keep, other, reason)
             values.refresh(db, (keep,), self._now())
-            # TODO(audit): "merge" and "merged-into" entries with the profile diff
+            after = audit.profile(db, keep)
+            notes = review.merge_notes(keep, other, before, gone, after, entry)
+            _record(db, self.actor(me), self._now(), notes)
         return journal_entry(entry)
 
     def split_customer(self, customer_id: int, records: tuple[str, ...]) -> IdentityJournalEntry:
-        from backends.postgres import values
+        from backends.postgres import audit, values
 
         me = self._writer()
         check_id(customer_id, "customer id")
         with self.store.write() as db:
+            before = audit.profile(db, customer_id)
             entry = _ops().split(
                 db, self._config(db), self._now(), me.name, customer_id, list(records)
             )
             values.refresh(db, (customer_id, entry["other_id"]), self._now())
-            # TODO(audit): "split" and "split-from" entries with the profile diff
+            after, new = audit.profile(db, customer_id), audit.profile(db, entry["other_id"])
+            notes = review.split_notes(customer_id, before, after, new, entry)
+            _record(db, self.actor(me), self._now(), notes)
         return journal_entry(entry)
 
     def reject_suggestion(self, suggestion_id: int) -> None:
@@ -114,7 +134,7 @@ class PgIdentityOps:
         check_id(suggestion_id, "suggestion id")
         with self.store.write() as db:
             _ops().reject(db, self._now(), me.name, suggestion_id)
-            # TODO(audit): a "reject-suggestion" entry (status open -> rejected)
+            _record(db, self.actor(me), self._now(), review.reject_notes(suggestion_id))
 
     def explain_customer(self, customer_id: int) -> CustomerExplanation:
         check_id(customer_id, "customer id")
@@ -169,7 +189,14 @@ class PgIdentityOps:
             from backends.base import InvalidInput
 
             raise InvalidInput(f"no such file: {path}")
+        who = self.actor(me)
         report = run_import(
-            self.store, path, options, actor=me.name, progress=progress, on_bad=on_bad
+            self.store,
+            path,
+            options,
+            actor=me.name,
+            audit_actor=Actor(who.agent, who.role, who.token, Origin.IMPORT.value),
+            progress=progress,
+            on_bad=on_bad,
         )
         return result(report)

@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg.errors
 
+from backends.audit_chain import Actor
 from backends.base import Conflict
 from backends.identity import pipeline
 from backends.identity.config import MatchConfig
@@ -25,6 +26,9 @@ from backends.identity.jsontext import dumps
 from backends.identity.pipeline import ImportOptions, ImportReport
 from backends.identity.readers import open_input
 from backends.identity.resolve import BatchResult, Incoming
+from backends.models import Origin
+from backends.personal_data import record_digest
+from backends.postgres import audit, gdpr
 from backends.postgres.identity import events as event_store
 from backends.postgres.identity.model_store import needs_training, train_model
 from backends.postgres.identity.resolver import PgResolver
@@ -42,10 +46,12 @@ def run_import(
     *,
     now: int | None = None,
     actor: str = "import",
+    audit_actor: Actor | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_bad: Callable[[int, str], None] | None = None,
 ) -> ImportReport:
-    """Import one file (see `Backend.import_file`).
+    """Import one file (see `Backend.import_file`); the audit trail gets one entry with the
+    counts, as `audit_actor` (default: `actor`).
 
     Raises:
         InvalidInput: unreadable file or mapping; with `strict`, the first bad row.
@@ -58,6 +64,7 @@ def run_import(
     cfg, report = s.cfg, s.report
     now = int(time.time()) if now is None else now
     raw = open_input(s.path)
+    who = audit_actor or Actor(actor, origin=Origin.IMPORT.value)
     try:
         args = (
             raw,
@@ -74,9 +81,9 @@ def run_import(
         )
         if options.strict:  # all or nothing: one transaction for the whole file
             with store.write() as db:
-                pipeline.run(PgImport(store, db, options, cfg, now, actor), *args)
+                pipeline.run(PgImport(store, db, options, cfg, now, actor, who), *args)
         else:
-            pipeline.run(PgImport(store, None, options, cfg, now, actor), *args)
+            pipeline.run(PgImport(store, None, options, cfg, now, actor, who), *args)
     finally:
         raw.close()
     report.seconds = time.perf_counter() - started
@@ -95,9 +102,10 @@ class PgImport:
         cfg: MatchConfig,
         now: int,
         actor: str,
+        who: Actor,
     ) -> None:
         self.store, self.db, self.options, self.cfg = store, db, options, cfg
-        self.now, self.actor = now, actor
+        self.now, self.actor, self.who = now, actor, who
         self.resolver: PgResolver | None = None
 
     @contextmanager
@@ -132,9 +140,12 @@ class PgImport:
             )
             if self.options.mapping.identity:
                 save_settings(conn, self.options.mapping.identity)
+            held.update(gdpr.erased_digests(conn, report.source))
 
+        held: set[str] = set()
         self._write(start)
-        return lambda _sid: False  # TODO(gdpr): erased records are not kept in PostgreSQL yet
+        source = report.source
+        return lambda sid: bool(held) and record_digest(source, sid) in held
 
     def customers(self, batch: list[Incoming], report: ImportReport, workers: Any) -> None:
         def flush(conn: Any) -> BatchResult:
@@ -169,6 +180,14 @@ class PgImport:
                 "UPDATE imports SET finished_at = %s, counts = %s WHERE id = %s",
                 (self.now, dumps(report.to_json()), report.import_id),
             )
-            # TODO(audit): one audit entry with the counts, once the store keeps an audit trail
+            audit.record(
+                conn,
+                self.who,
+                self.now,
+                "import",
+                "import",
+                report.import_id,
+                detail=report.counts(),
+            )
 
         self._write(finish)

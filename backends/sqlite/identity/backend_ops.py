@@ -38,6 +38,11 @@ def _refresh_values(db: Any, customer_ids: tuple[int, ...], now: int) -> None:
     computed.refresh(db, customer_ids, computed.config_of(db), now)
 
 
+def _record(db: Any, who: audit.Actor, now: int, notes: list[review.AuditNote]) -> None:
+    for action, object_type, object_id, extra in notes:
+        audit.record(db, who, now, action, object_type, object_id, **extra)
+
+
 def _ops():
     """Identity operations, imported on first use: they load phonenumbers and rapidfuzz,
     which the console's start-up does not need."""
@@ -86,17 +91,7 @@ class IdentityOps:
             cfg, now = self._config(db), self._now()
             trained = train_model(db, cfg, now)
             model = review.model_info(trained, cfg)
-            was = model.version - 1
-            audit.record(
-                db,
-                self.actor(me),
-                now,
-                "train",
-                "identity-model",
-                model.version,
-                changes={"version": [was, model.version]},
-                detail={"records": model.records, "pairs": model.pairs, "prior": model.prior},
-            )
+            _record(db, self.actor(me), now, review.train_notes(model))
             return model
 
     def _config(self, db: Any) -> MatchConfig:
@@ -111,29 +106,9 @@ class IdentityOps:
         with self.store.write() as db:
             before, gone = audit.profile(db, keep), audit.profile(db, other)
             entry = _ops().merge(db, self._config(db), self._now(), me.name, keep, other, reason)
-            who, now = self.actor(me), self._now()
-            audit.record(
-                db,
-                who,
-                now,
-                "merge",
-                "customer",
-                keep,
-                customer_id=keep,
-                changes=audit.diff(before, audit.profile(db, keep)),
-                detail={"absorbed": other, "records": entry["records"], "journal": entry["id"]},
-            )
-            audit.record(
-                db,
-                who,
-                now,
-                "merged-into",
-                "customer",
-                other,
-                customer_id=other,
-                changes=audit.diff(gone, {}),
-                detail={"into": keep, "journal": entry["id"]},
-            )
+            after = audit.profile(db, keep)
+            notes = review.merge_notes(keep, other, before, gone, after, entry)
+            _record(db, self.actor(me), self._now(), notes)
             _refresh_values(db, (keep,), self._now())
         return _entry(entry)
 
@@ -144,29 +119,9 @@ class IdentityOps:
             entry = _ops().split(
                 db, self._config(db), self._now(), me.name, customer_id, list(records)
             )
-            who, now, new = self.actor(me), self._now(), entry["other_id"]
-            audit.record(
-                db,
-                who,
-                now,
-                "split",
-                "customer",
-                customer_id,
-                customer_id=customer_id,
-                changes=audit.diff(before, audit.profile(db, customer_id)),
-                detail={"new_customer": new, "records": entry["records"], "journal": entry["id"]},
-            )
-            audit.record(
-                db,
-                who,
-                now,
-                "split-from",
-                "customer",
-                new,
-                customer_id=new,
-                changes=audit.diff({}, audit.profile(db, new)),
-                detail={"from": customer_id, "journal": entry["id"]},
-            )
+            after, new = audit.profile(db, customer_id), audit.profile(db, entry["other_id"])
+            notes = review.split_notes(customer_id, before, after, new, entry)
+            _record(db, self.actor(me), self._now(), notes)
             moved = (customer_id, entry["other_id"]) if entry["other_id"] else (customer_id,)
             _refresh_values(db, moved, self._now())
         return _entry(entry)
@@ -175,15 +130,7 @@ class IdentityOps:
         me = self._writer()
         with self.store.write() as db:
             _ops().reject(db, self._now(), me.name, suggestion_id)
-            audit.record(
-                db,
-                self.actor(me),
-                self._now(),
-                "reject-suggestion",
-                "suggestion",
-                suggestion_id,
-                changes={"status": ["open", "rejected"]},
-            )
+            _record(db, self.actor(me), self._now(), review.reject_notes(suggestion_id))
 
     def explain_customer(self, customer_id: int) -> CustomerExplanation:
         with self.store.read() as db:

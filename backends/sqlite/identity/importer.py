@@ -171,9 +171,7 @@ class SQLiteImport:
                 "UPDATE imports SET finished_at = ?, counts = ? WHERE id = ?",
                 (self.now, dumps(report.to_json()), report.import_id),
             )
-            counts = report.to_json()
-            counts.pop("bad_rows", None)
-            counts.pop("seconds", None)
+            counts = report.counts()
             audit.record(
                 conn, self.who, self.now, "import", "import", report.import_id, detail=counts
             )
