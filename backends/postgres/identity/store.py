@@ -114,7 +114,8 @@ class PgCandidates:
         if kinds:
             for kind, value, rid in db.execute(
                 "SELECT p.kind, p.value, i.record_id FROM unnest(%s::text[], %s::text[]) "
-                "AS p(kind, value) JOIN identities i ON i.kind = p.kind AND i.value = p.value",
+                "AS p(kind, value) JOIN identities i ON i.kind = p.kind AND i.value = p.value "
+                "ORDER BY p.kind, p.value, i.record_id",
                 (kinds, values),
             ):
                 found[(kind, value)].append(rid)
@@ -122,7 +123,7 @@ class PgCandidates:
         if small:
             for value, rid in db.execute(
                 "SELECT p.value, m.record_id FROM unnest(%s::text[]) AS p(value) "
-                "JOIN match_keys m ON m.key = p.value",
+                "JOIN match_keys m ON m.key = p.value ORDER BY p.value, m.record_id",
                 (small,),
             ):
                 blocks[("key", value)].append(rid)
@@ -134,7 +135,7 @@ class PgCandidates:
         if big:
             for value, rids in db.execute(
                 "SELECT p.value, ARRAY(SELECT record_id FROM match_keys m WHERE m.key = p.value "
-                "LIMIT %s) FROM unnest(%s::text[]) AS p(value)",
+                "ORDER BY record_id LIMIT %s) FROM unnest(%s::text[]) AS p(value)",
                 (max(block_limit, count_limit) + 1, big),
             ):
                 if rids:
@@ -243,7 +244,7 @@ class PgCandidates:
                 shares[value] = n / total
 
     def record_ids(self) -> list[int]:
-        return [r[0] for r in self.db.execute("SELECT id FROM source_records")]
+        return [r[0] for r in self.db.execute("SELECT id FROM source_records ORDER BY id")]
 
 
 def customer_row(db: Conn, customer_id: int) -> dict[str, Any] | None:

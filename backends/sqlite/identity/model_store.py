@@ -75,7 +75,7 @@ class _Reads:
         self.db = db
 
     def record_ids(self) -> list[int]:
-        return [r for (r,) in self.db.execute("SELECT id FROM source_records")]
+        return [r for (r,) in self.db.execute("SELECT id FROM source_records ORDER BY id")]
 
     def load_features(
         self, record_ids: Iterable[int], texts: dict[int, str] | None = None
