@@ -22,7 +22,7 @@ from backends.identity.features import CANONICAL_FIELDS
 from backends.identity.mapping import EVENT_FIELDS, Mapping
 from backends.identity.phones import check_region
 from backends.identity.prepare import Plan, Workers, prepared, workers_for
-from backends.identity.readers import check_encoding, detect_format, read_rows
+from backends.identity.readers import check_encoding, detect_format, open_input, read_rows
 from backends.identity.resolve import BatchResult, Incoming
 from backends.imports import check_source
 
@@ -143,29 +143,37 @@ class ImportTarget(Protocol):
 
 def run(
     target: ImportTarget,
-    raw: Any,
-    fmt: str,
+    s: Setup,
     options: ImportOptions,
-    cfg: MatchConfig,
-    region: str,
-    encoding: str,
     now: int,
-    report: ImportReport,
-    total: int,
     progress: Callable[[int, int], None] | None = None,
     on_bad: Callable[[int, str], None] | None = None,
 ) -> None:
-    """Read `raw` (an open binary file of `total` bytes) and write it through `target` in
-    batches.
+    """Read the file `s` names and write it through `target` in batches.
 
     Raises:
-        InvalidInput: with `strict`, the first bad row.
+        InvalidInput: unreadable file; with `strict`, the first bad row.
     """
+    raw = open_input(s.path)
     collecting = gc.isenabled()
     gc.disable()  # batches hold many small objects and make no cycles: no collector passes
     try:
-        _run(target, raw, fmt, options, cfg, region, encoding, now, report, total, progress, on_bad)
+        _run(
+            target,
+            raw,
+            s.fmt,
+            options,
+            s.cfg,
+            s.region,
+            s.encoding,
+            now,
+            s.report,
+            s.total,
+            progress,
+            on_bad,
+        )
     finally:
+        raw.close()
         if collecting:
             gc.enable()
 

@@ -24,7 +24,6 @@ from backends.identity.config import MatchConfig
 from backends.identity.events import IncomingEvent
 from backends.identity.jsontext import dumps
 from backends.identity.pipeline import ImportOptions, ImportReport
-from backends.identity.readers import open_input
 from backends.identity.resolve import BatchResult, Incoming
 from backends.models import Origin
 from backends.personal_data import record_digest
@@ -61,33 +60,17 @@ def run_import(
     started = time.perf_counter()
     with store.read() as db:  # the settings kept in the database, then the mapping's
         s = pipeline.setup(path, options, database_config(db, options.config))
-    cfg, report = s.cfg, s.report
     now = int(time.time()) if now is None else now
-    raw = open_input(s.path)
     who = audit_actor or Actor(actor, origin=Origin.IMPORT.value)
-    try:
-        args = (
-            raw,
-            s.fmt,
-            options,
-            cfg,
-            s.region,
-            s.encoding,
-            now,
-            report,
-            s.total,
-            progress,
-            on_bad,
-        )
-        if options.strict:  # all or nothing: one transaction for the whole file
-            with store.write() as db:
-                pipeline.run(PgImport(store, db, options, cfg, now, actor, who), *args)
-        else:
-            pipeline.run(PgImport(store, None, options, cfg, now, actor, who), *args)
-    finally:
-        raw.close()
-    report.seconds = time.perf_counter() - started
-    return report
+    if options.strict:  # all or nothing: one transaction for the whole file
+        with store.write() as db:
+            target = PgImport(store, db, options, s.cfg, now, actor, who)
+            pipeline.run(target, s, options, now, progress, on_bad)
+    else:
+        target = PgImport(store, None, options, s.cfg, now, actor, who)
+        pipeline.run(target, s, options, now, progress, on_bad)
+    s.report.seconds = time.perf_counter() - started
+    return s.report
 
 
 class PgImport:

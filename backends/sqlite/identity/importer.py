@@ -20,7 +20,6 @@ from backends.identity.config import MatchConfig
 from backends.identity.events import IncomingEvent
 from backends.identity.jsontext import dumps
 from backends.identity.pipeline import MAX_BAD_KEPT, PARALLEL_BYTES, ImportOptions, ImportReport
-from backends.identity.readers import open_input
 from backends.identity.resolve import Incoming
 from backends.sqlite import audit, gdpr
 from backends.sqlite.identity import events as event_store
@@ -62,37 +61,21 @@ def run_import(
     started = time.perf_counter()
     # the settings kept in this database, then this mapping's (kept too, for what comes later)
     s = pipeline.setup(path, options, database_config(store.conn, options.config))
-    cfg, report = s.cfg, s.report
     now = int(time.time()) if now is None else now
-    raw = open_input(s.path)
     try:  # a bulk load walks big indexes: give this connection a larger page cache
         store.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     except sqlite3.Error:
         pass
-    try:
-        who = audit_actor or audit.Actor(actor, origin="import")
-        args = (
-            raw,
-            s.fmt,
-            options,
-            cfg,
-            s.region,
-            s.encoding,
-            now,
-            report,
-            s.total,
-            progress,
-            on_bad,
-        )
-        if options.strict:  # all or nothing: one transaction for the whole file
-            with store.write() as db:
-                pipeline.run(SQLiteImport(store, db, options, cfg, now, actor, who), *args)
-        else:
-            pipeline.run(SQLiteImport(store, None, options, cfg, now, actor, who), *args)
-    finally:
-        raw.close()
-    report.seconds = time.perf_counter() - started
-    return report
+    who = audit_actor or audit.Actor(actor, origin="import")
+    if options.strict:  # all or nothing: one transaction for the whole file
+        with store.write() as db:
+            target = SQLiteImport(store, db, options, s.cfg, now, actor, who)
+            pipeline.run(target, s, options, now, progress, on_bad)
+    else:
+        target = SQLiteImport(store, None, options, s.cfg, now, actor, who)
+        pipeline.run(target, s, options, now, progress, on_bad)
+    s.report.seconds = time.perf_counter() - started
+    return s.report
 
 
 class SQLiteImport:
