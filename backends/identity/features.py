@@ -116,6 +116,8 @@ class Features:
                 keys.append(f"nd:{self.lk[:4]}|{fi}|{self.dob}")
             if self.postal:
                 keys.append(f"np:{self.lk[:4]}|{fi}|{self.postal}")
+        if self.dob:
+            keys.append(f"d:{self.dob}")  # names typed apart, swapped or changed
         if self.dob and self.fk:
             keys.append(f"fd:{self.fk[:4]}|{self.dob}")  # a last-name typo or change
         if self.dob and self.postal:

@@ -8,7 +8,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
-from backends.identity.model import SWAP_SIMILARITY
+from backends.identity.model import SWAP_SIMILARITY, date_level
 
 
 class Profile:
@@ -64,15 +64,24 @@ class Profile:
 EMPTY = Profile()
 
 
-def namesakes(f: Features, neighbours: list[Features]) -> bool:
-    """Whether two people with `f`'s name seem to live at its address: the same source holds
-    two records of that name there, or two records of that name have different birth dates."""
+def namesakes(f: Features, neighbours: list[Features], one_source: bool = True) -> bool:
+    """Whether two people with `f`'s name seem to live at its address: two records of that
+    name there have birth dates more than a slip of typing apart (a parent and a child named
+    after them), or (`one_source`: where the data shows that such records are mostly two
+    people, the model's learnt "namesakes" evidence) one source holds two records of it."""
     same = [n for n in neighbours if n.fk == f.fk and n.lk[:3] == f.lk[:3]] + [f]
     if len(same) < 2:
         return False
+    dobs = list({n.dob for n in same if n.dob})
+    if any(not near_date(a, b) for i, a in enumerate(dobs) for b in dobs[i + 1 :]):
+        return True
     sources = [n.source for n in same if n.source]
-    dobs = {n.dob for n in same if n.dob}
-    return len(sources) != len(set(sources)) or len(dobs) > 1
+    return one_source and len(sources) != len(set(sources))
+
+
+def near_date(a: str, b: str) -> bool:
+    """The same birth date, or one a slip of typing apart (one digit, day and month swapped)."""
+    return date_level(a, b) in (0, 1)
 
 
 def same_date(a: str, b: str) -> bool:

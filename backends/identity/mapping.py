@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from backends.base import InvalidInput
-from backends.identity.features import CANONICAL_FIELDS
+from backends.identity.features import CANONICAL_FIELDS, MULTI_FIELDS
 from backends.identity.phones import check_region
 from backends.identity.readers import check_encoding
 
@@ -67,7 +67,12 @@ class Mapping:
             values = [v for v in (_get(row, c) for c in columns) if v not in (None, "")]
             if not values:
                 continue
-            out[name] = values if len(values) > 1 else values[0]
+            if len(values) == 1:
+                out[name] = values[0]
+            elif name in MULTI_FIELDS:  # several e-mails or phones
+                out[name] = values
+            else:  # one value written over several columns (house number, street): joined
+                out[name] = " ".join(str(v).strip() for v in values)
         return out
 
     def source_id(self, row: dict[str, Any], override: str | None) -> tuple[str, str]:

@@ -125,6 +125,13 @@ DEFAULT_PRIOR = 1e-5
 #: Fixed evidence (bits) of the guards, shown beside the learnt weights.
 GUARDS: dict[str, float] = {
     "household": -4.0,  # first name or birth date differ where a household shares things
+    # only the first name differs, the birth date agrees, a home is shared: twins, unless
+    # the data shows first names typed wrong or replaced that often (learnt)
+    "twins": -6.0,
+    # learnt: log2 of how much likelier two records of one name at one address, both with
+    # a birth date, are two people (dates apart) than one; above 0, two such records of one
+    # source make a namesake (a parent and a child) of any third
+    "namesakes": 1.0,
 }
 MIN_PROB = 1e-6  # m and u are kept within [MIN_PROB, 1 - MIN_PROB]
 
@@ -239,7 +246,7 @@ def _name_level(a: str, b: str, first: bool) -> int:
     return 5 if first else 3
 
 
-def _date_level(a: str, b: str) -> int:
+def date_level(a: str, b: str) -> int:
     if not a or not b:
         return MISSING
     if a == b:
@@ -353,7 +360,7 @@ def gamma(
     return [
         first,
         last,
-        _date_level(a.dob, b.dob),
+        date_level(a.dob, b.dob),
         _email_level(a.emails, b.emails, family),
         _phone_level(a, b, busy),
         _street_level(a, b),
@@ -381,14 +388,19 @@ class Match:
 
 
 def family_emails(groups: Iterable[tuple[str, Iterable[Features]]]) -> set[str]:
-    """The e-mails (of `(e-mail, its holders)` groups) that records of different first names
-    (not typos of each other) hold: a household's, which say "one household" rather than
-    "one person"."""
+    """The identifiers (of `(value, its holders)` groups: e-mails, phones) that records of
+    two people hold: first names that are no typo of each other, or birth dates more than
+    a slip apart. A household's, which say "one household" rather than "one person"."""
     out: set[str] = set()
     for value, holders in groups:
-        names = list({f.fk for f in holders if len(f.fk) > 1})
+        group = list(holders)
+        names = list({f.fk for f in group if len(f.fk) > 1})
         if any(_name_level(x, y, True) == 5 for i, x in enumerate(names) for y in names[i + 1 :]):
             out.add(value)  # two first names that are no typo of each other
+            continue
+        dates = list({f.dob for f in group if f.dob})
+        if any(date_level(x, y) == 2 for i, x in enumerate(dates) for y in dates[i + 1 :]):
+            out.add(value)  # two birth dates: a parent and a child
     return out
 
 
@@ -398,8 +410,16 @@ def household_context(g: list[int]) -> bool:
     first, last, dob, email, phone, street = g[0], g[1], g[2], g[3], g[4], g[5]
     shares = street in (0, 1) or phone == 1 or email in (0, 1)
     # a surname changes (marriage) for one person: with a birth date agreeing it is no
-    # household, without one it is like another first name
-    return shares and (first == 5 or dob == 2 or (last == 3 and dob != 0))
+    # household, without one it is like another first name; another first name with the
+    # same birth date is twins or a first name typed wrong (`twins`)
+    return shares and (dob == 2 or (dob != 0 and (first == 5 or last == 3)))
+
+
+def twins(g: list[int]) -> bool:
+    """Only the first name differs where the birth date agrees and a home is shared: twins,
+    or one person whose first name was typed wrong or replaced."""
+    shares = g[5] in (0, 1) or g[4] == 1 or g[3] in (0, 1)
+    return shares and g[0] == 5 and g[2] == 0
 
 
 def probability(weight: float) -> float:
@@ -466,6 +486,10 @@ def compare(
         w = model.guards["household"]
         total += w
         reasons.append(f"guard: household ({w:+.1f})")
+    elif twins(g):
+        w = model.guards["twins"]
+        total += w
+        reasons.append(f"guard: twins ({w:+.1f})")
     personal_agrees = g[2] == 0 or g[3] == 0 or g[4] == 0 or g[8] == 0 or g[9] == 0
     if namesakes and not personal_agrees and g[0] in (0, 1) and g[1] in (0, 1) and total > 0:
         total = 0.0  # two people of this name live here: at best one of the two

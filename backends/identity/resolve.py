@@ -246,6 +246,26 @@ def mean_weight(
     return sum(weights) / len(weights) if weights else 0.0
 
 
+def cross_weight(
+    model: Model,
+    mine: Any,
+    theirs: Any,
+    feats: dict[int, Features],
+    busy: set[str],
+    family: set[str],
+) -> float:
+    """The average match weight between two customers' records (average linkage): a record
+    bridging two customers merges them only if they hold together as a whole."""
+    weights = [
+        compare(model, feats[a], feats[b], busy, False, family).weight
+        for a in mine
+        if a in feats
+        for b in theirs
+        if b in feats and b != a
+    ]
+    return sum(weights) / len(weights) if weights else 0.0
+
+
 class ApartLinks:
     """The pairs of records a person kept apart (a split, a rejected suggestion), read once
     per batch when a merge first needs them."""
@@ -374,6 +394,12 @@ def decide(
         for key, rids in holders.items()
         if key[0] == "email"
     )
+    if cfg.matcher != "points":  # a phone two people hold is a household's line
+        busy |= family_emails(
+            (key[1], [feats[r] for r in rids if r in feats])
+            for key, rids in holders.items()
+            if key[0] == "phone"
+        )
     sizes = store.customer_sizes({c for c in cust_of.values() if c is not None})
     # every record of each candidate customer, so a record joins a customer only if the
     # match holds against the customer as a whole (average weight over its records)
@@ -408,7 +434,9 @@ def decide(
         if candidates:
             near = holders.get(("key", f"a:{f.postal or f.ck}|{f.sk}")) if f.sk else None
             household = near is not None and namesakes(
-                f, [feats[o] for o in near if o != rid and o in feats]
+                f,
+                [feats[o] for o in near if o != rid and o in feats],
+                model.guards.get("namesakes", 1.0) > 0,
             )
             for other in candidates:
                 ocid = cust_of.get(other)
@@ -421,7 +449,9 @@ def decide(
                 pair = (rid, other) if rid < other else (other, rid)
                 ocid = find(ocid)
                 if decision is Decision.LINK:
-                    clash = "" if v.vouched else profile.get(ocid, EMPTY).clash(f, cfg)
+                    clash = ""
+                    if not whole and not v.vouched:
+                        clash = profile.get(ocid, EMPTY).clash(f, cfg)
                     if not clash and sizes.get(ocid, 0) >= cfg.review_size:
                         clash = f"customer {ocid} has {sizes[ocid]} records (review)"
                     if not clash and whole:
@@ -447,17 +477,25 @@ def decide(
             if own is None:
                 own = cid
             elif cid != own:
-                their_profile = profile.get(cid, EMPTY)
-                if not v.vouched and profile.get(own, mine_profile).conflicts(their_profile, cfg):
+                if whole:
+                    ours = members.get(own, [rid])
+                    cross = cross_weight(model, ours, members.get(cid, ()), feats, busy, family)
+                    conflict = (
+                        ""
+                        if cross >= 0
+                        else f"do not hold together (average weight {cross:+.1f} between them)"
+                    )
+                elif profile.get(own, mine_profile).conflicts(profile.get(cid, EMPTY), cfg):
+                    conflict = "disagree on birth date or first name"  # the hand-set points
+                else:
+                    conflict = ""
+                if not v.vouched and conflict:
                     suggestions.append(
                         (
                             min(rid, other),
                             max(rid, other),
                             v.score,
-                            (
-                                f"{v.reason}, guard: customers {own} and {cid} "
-                                "disagree on birth date or first name"
-                            ),
+                            (f"{v.reason}, guard: customers {own} and {cid}: {conflict}"),
                             now,
                         )
                     )

@@ -9,10 +9,11 @@ prior follows from the share of matches among the candidate pairs.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from backends.identity.model import COMPARISONS, MIN_PROB, MISSING, Level, Model
+from backends.identity.model import COMPARISONS, DEFAULT_PRIOR, MIN_PROB, MISSING, Level, Model
 
 #: Pseudo-count added to every level when counting u, so an unseen level is rare, not impossible.
 U_SMOOTHING = 1.0
@@ -172,7 +173,12 @@ def train(
     pairs = len(blocked)
     if pairs >= 100 and sampled and records > 1:
         _levels, share = expectation_maximisation(levels, Counter(blocked), 0.3, iterations=1)
-        prior = _clamp(share * pairs / (sampled * (records - 1)), 1e-12)
+        # never below the default: a store of one file of distinct people (the first of
+        # two to link) has almost no matches yet, and the next file would pay for it
+        prior = max(_clamp(share * pairs / (sampled * (records - 1)), 1e-12), DEFAULT_PRIOR)
+    guards = dict(model.guards)
+    guards["namesakes"] = namesakes_evidence(blocked, guards.get("namesakes", 1.0))
+    guards["twins"] = twins_evidence(blocked, guards.get("twins", -6.0))
     return Model(
         levels,
         prior,
@@ -181,5 +187,51 @@ def train(
         records,
         pairs,
         {},  # term frequencies are read for the new counts
-        dict(model.guards),
+        guards,
     )
+
+
+#: Fewer same-name same-address pairs with both birth dates than this: keep the prior guess.
+NAMESAKES_MIN_PAIRS = 20
+
+
+def namesakes_evidence(blocked: Sequence[Sequence[int]], prior: float) -> float:
+    """log2 of how much likelier two records of one name at one address, both with a birth
+    date, are two people (birth dates apart: a parent and a child) than one (the same date,
+    or a slip apart): what one source holding two such records says about a third."""
+    first, last, dob, street = (COMPARISONS.index(c) for c in COMPARISONS[:3] + ("street",))
+    apart = near = 0
+    for g in blocked:
+        if g[first] == 0 and g[last] == 0 and g[street] == 0 and g[dob] != MISSING:
+            if g[dob] == 2:
+                apart += 1
+            else:
+                near += 1
+    if apart + near < NAMESAKES_MIN_PAIRS:
+        return prior
+    return round(math.log2((apart + 1) / (near + 1)), 2)
+
+
+#: The share of first names that differ, among pairs of one surname, birth date and home, at
+#: and above which another first name is read as typing (no twins evidence), and the most
+#: the twins guard weighs.
+TWINS_TYPING_SHARE = 0.05
+TWINS_MAX = -12.0
+
+
+def twins_evidence(blocked: Sequence[Sequence[int]], prior: float) -> float:
+    """The twins guard's weight, from how often pairs of one surname, birth date and home
+    show another first name: often (a data set whose first names are typed wrong or
+    replaced), no evidence; rarely (the data's few such pairs are twins), up to TWINS_MAX."""
+    first, last, dob, street = (COMPARISONS.index(c) for c in COMPARISONS[:3] + ("street",))
+    other = alike = 0
+    for g in blocked:
+        if g[last] == 0 and g[dob] == 0 and g[street] in (0, 1) and g[first] != MISSING:
+            if g[first] == 5:
+                other += 1
+            elif g[first] != 4:
+                alike += 1
+    if other + alike < NAMESAKES_MIN_PAIRS:
+        return prior
+    share = max(other / (other + alike), 1e-4)
+    return round(max(TWINS_MAX, min(0.0, 4 * math.log2(share / TWINS_TYPING_SHARE))), 2)

@@ -24,6 +24,7 @@ from backends.identity.resolve import Incoming
 from backends.sqlite import audit, gdpr
 from backends.sqlite.identity import events as event_store
 from backends.sqlite.identity.model_store import needs_training, train_model
+from backends.sqlite.identity.relink import relink
 from backends.sqlite.identity.resolver import Resolver
 from backends.sqlite.identity.settings import database_config, save_settings
 from backends.sqlite.store import Store
@@ -130,6 +131,7 @@ class SQLiteImport:
             report.add(resolver.add_batch(batch, report.import_id))
             if cfg.matcher == "model" and needs_training(conn, cfg):
                 resolver.model = train_model(conn, cfg, self.now)  # the rest resolves with it
+                report.auto_merges += relink(conn, cfg, resolver.model, self.now, self.actor)
 
         self._write(flush)
 
@@ -149,7 +151,8 @@ class SQLiteImport:
         def finish(conn: sqlite3.Connection) -> None:
             cfg = self.cfg
             if report.kind == "customers" and cfg.matcher == "model" and needs_training(conn, cfg):
-                train_model(conn, cfg, self.now)  # for the imports that follow
+                model = train_model(conn, cfg, self.now)  # for the imports that follow
+                report.auto_merges += relink(conn, cfg, model, self.now, self.actor)
             conn.execute(
                 "UPDATE imports SET finished_at = ?, counts = ? WHERE id = ?",
                 (self.now, dumps(report.to_json()), report.import_id),

@@ -104,8 +104,8 @@ def train_model(db: sqlite3.Connection, cfg: MatchConfig, now: int, seed: int = 
 
 def needs_training(db: sqlite3.Connection, cfg: MatchConfig) -> bool:
     """Whether an import should train (between batches and at its end): enough records,
-    and twice as many as the model was trained on."""
+    and half as many again as the model was trained on."""
     n = record_count(db)
     if n < cfg.train_min_records:
         return False
-    return load_model(db).records * 2 <= n
+    return load_model(db).records * 3 <= n * 2
