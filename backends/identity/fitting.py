@@ -88,3 +88,9 @@ def fit(
     model = train(base, random_patterns, blocked, records, len(mine))
     model.trained_at = now
     return model, True
+
+
+def training_due(trained_on: int, records: int, cfg: MatchConfig) -> bool:
+    """Whether an import should train (between batches and at its end): enough records,
+    and half as many again as the model in use was trained on (`trained_on`)."""
+    return records >= cfg.train_min_records and trained_on * 3 <= records * 2

@@ -90,11 +90,14 @@ class PgIdentityOps:
 
     def train_identity_model(self) -> IdentityModel:
         from backends.postgres.identity.model_store import train_model
+        from backends.postgres.identity.relink import relink
 
         me = self._writer()
         with self.store.write() as db:
             cfg, now = self._config(db), self._now()
-            model = review.model_info(train_model(db, cfg, now), cfg)
+            trained = train_model(db, cfg, now)
+            relink(db, cfg, trained, now, me.name)
+            model = review.model_info(trained, cfg)
             _record(db, self.actor(me), now, review.train_notes(model))
             return model
 

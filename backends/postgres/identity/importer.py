@@ -30,6 +30,7 @@ from backends.personal_data import record_digest
 from backends.postgres import audit, gdpr
 from backends.postgres.identity import events as event_store
 from backends.postgres.identity.model_store import needs_training, train_model
+from backends.postgres.identity.relink import relink
 from backends.postgres.identity.resolver import PgResolver
 from backends.postgres.identity.settings import database_config, save_settings
 from backends.postgres.store import PgStore
@@ -141,6 +142,7 @@ class PgImport:
             counted = resolver.add_batch(list(batch), report.import_id)
             if cfg.matcher == "model" and needs_training(conn, cfg):
                 resolver.model = train_model(conn, cfg, self.now)  # the rest resolves with it
+                counted.auto_merges += relink(conn, cfg, resolver.model, self.now, self.actor)
             return counted
 
         report.add(self._write(flush))
@@ -158,7 +160,8 @@ class PgImport:
         def finish(conn: Any) -> None:
             cfg = self.cfg
             if report.kind == "customers" and cfg.matcher == "model" and needs_training(conn, cfg):
-                train_model(conn, cfg, self.now)  # for the imports that follow
+                model = train_model(conn, cfg, self.now)  # for the imports that follow
+                report.auto_merges += relink(conn, cfg, model, self.now, self.actor)
             conn.execute(
                 "UPDATE imports SET finished_at = %s, counts = %s WHERE id = %s",
                 (self.now, dumps(report.to_json()), report.import_id),

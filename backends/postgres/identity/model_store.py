@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from backends.identity.config import MatchConfig
-from backends.identity.fitting import fit
+from backends.identity.fitting import fit, training_due
 from backends.identity.model import Model, default_model
 from backends.postgres.identity.store import PgCandidates
 
@@ -54,9 +54,5 @@ def train_model(db: Any, cfg: MatchConfig, now: int, seed: int = 0) -> Model:
 
 
 def needs_training(db: Any, cfg: MatchConfig) -> bool:
-    """Whether an import should train (between batches and at its end): enough records,
-    and twice as many as the model was trained on."""
-    n = record_count(db)
-    if n < cfg.train_min_records:
-        return False
-    return load_model(db).records * 2 <= n
+    """Whether an import should train now (see `fitting.training_due`)."""
+    return training_due(load_model(db).records, record_count(db), cfg)

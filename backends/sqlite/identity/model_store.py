@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
-from backends.identity.fitting import fit
+from backends.identity.fitting import fit, training_due
 from backends.identity.model import TF_FIELDS, Model, default_model
 from backends.sqlite.identity import store as st
 
@@ -103,9 +103,5 @@ def train_model(db: sqlite3.Connection, cfg: MatchConfig, now: int, seed: int = 
 
 
 def needs_training(db: sqlite3.Connection, cfg: MatchConfig) -> bool:
-    """Whether an import should train (between batches and at its end): enough records,
-    and half as many again as the model was trained on."""
-    n = record_count(db)
-    if n < cfg.train_min_records:
-        return False
-    return load_model(db).records * 3 <= n * 2
+    """Whether an import should train now (see `fitting.training_due`)."""
+    return training_due(load_model(db).records, record_count(db), cfg)
