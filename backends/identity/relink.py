@@ -9,11 +9,16 @@ review) stay for a person to decide.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.model import Model, compare, family_emails
+
+if TYPE_CHECKING:
+    from backends.identity.resolve import Candidates
 
 #: Reasons that keep a suggestion for a person whatever the new weights say.
 KEPT = ("household", "namesakes", "elsewhere in customer", "do not hold", "review", "disagree")
@@ -65,3 +70,62 @@ def decide_relink(
     if weights and sum(weights) / len(weights) < 0:
         return None
     return m.probability
+
+
+def relink_open(
+    store: Candidates,
+    pairs: list[tuple[int, int]],
+    model: Model,
+    cfg: MatchConfig,
+    merge: Callable[[int, int, str], None],
+) -> int:
+    """Score the records of open suggestions (`pairs`, most likely first, those worth
+    revisiting) again with `model`, and `merge(keep, gone, reason)` the customers of those
+    that now link and hold together, unless a person kept them apart. Reads through
+    `store` (see `resolve.Candidates`); returns how many merged."""
+    apart = store.apart_pairs()
+    owner = store.record_customers({r for pair in pairs + apart for r in pair})
+    customers = {c for c in owner.values() if c is not None}
+    members: dict[int, list[int]] = {}
+    for rid, cid in store.customer_records(customers):
+        members.setdefault(cid, []).append(rid)
+    wanted = {r for m in members.values() for r in m}
+    feats = {rid: f for rid, (_c, f) in store.load_features(wanted).items()}
+    names: dict[str, set[str]] = {"first_name": set(), "last_name": set()}
+    for f in feats.values():
+        names["first_name"].add(f.fk)
+        names["last_name"].add(f.lk)
+    store.load_term_shares(model, names)
+    merged_into: dict[int, int] = {}
+
+    def find(cid: int) -> int:
+        while cid in merged_into:
+            cid = merged_into[cid]
+        return cid
+
+    def kept_apart(x: int, y: int) -> bool:
+        for ra, rb in apart:
+            oa, ob = owner.get(ra), owner.get(rb)
+            if oa is not None and ob is not None and {find(oa), find(ob)} == {x, y}:
+                return True
+        return False
+
+    done = 0
+    for a, b in pairs:
+        ca, cb = owner.get(a), owner.get(b)
+        if ca is None or cb is None or a not in feats or b not in feats:
+            continue
+        ca, cb = find(ca), find(cb)
+        if ca == cb or kept_apart(ca, cb):
+            continue
+        ours = [feats[r] for r in members.get(ca, ()) if r in feats]
+        theirs = [feats[r] for r in members.get(cb, ()) if r in feats]
+        p = decide_relink(model, cfg, feats[a], feats[b], ours, theirs)
+        if p is None:
+            continue
+        keep, gone = (ca, cb) if ca < cb else (cb, ca)
+        merge(keep, gone, f"match model version {model.version}: probability {p:.4f}")
+        merged_into[gone] = keep
+        members.setdefault(keep, []).extend(members.pop(gone, ()))
+        done += 1
+    return done

@@ -12,6 +12,7 @@ name, size, records kept apart) turn a link into a suggestion.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ from backends.identity.jsontext import dumps
 from backends.identity.keys import probe_keys
 from backends.identity.matching import Decision, Verdict, score
 from backends.identity.model import Model, compare, family_emails
+from backends.identity.survivorship import Member
 
 Key = tuple[str, str]
 
@@ -557,3 +559,29 @@ def decide(
         records, assign, touched, new_customers, absorbed, feats, links, live, texts
     )
     return Decided(resolved, junk)
+
+
+def golden_members(
+    r: Resolved,
+    stored: Iterable[tuple[int, int, str, str, int]],
+    gone: dict[int, int],
+    load: Callable[[list[int]], dict[int, Features]],
+) -> dict[int, list[Member]]:
+    """The records of every customer `r` touched, by customer (ascending record id), for
+    their golden profiles: `stored` (record id, customer id, source, source id, at) of
+    those in the store under their customer before the batch's merges (`gone`: absorbed
+    -> kept), then the batch's own; `load(record ids)` reads features `r` lacks."""
+    meta: dict[int, tuple[int, str, str, int]] = {}
+    for rid, cid, source, sid, at in stored:
+        meta[rid] = (gone.get(cid, cid), source, sid, at)
+    for rec in r.records:
+        meta[rec.record_id] = (r.assign[rec.record_id], rec.source, rec.source_id, rec.at)
+    missing = [rid for rid in meta if rid not in r.feats]
+    loaded = load(missing) if missing else {}
+    members: dict[int, list[Member]] = defaultdict(list)
+    for rid in sorted(meta):
+        cid, source, sid, at = meta[rid]
+        f = r.feats.get(rid) or loaded.get(rid)
+        if f is not None and cid in r.touched:
+            members[cid].append(Member(rid, source, sid, at, f))
+    return members

@@ -68,6 +68,7 @@ from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
 from backends.postgres.agents import unknown_agent
 from backends.postgres.governance import PgGovernance
+from backends.postgres.identity.backend_ops import PgIdentityOps
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.records import customer as customer_model
@@ -112,7 +113,7 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
     return rows.contact(row)
 
 
-class PostgresBackend(PgGovernance, StatsQueries, Backend):
+class PostgresBackend(PgGovernance, StatsQueries, PgIdentityOps, Backend):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
     CAPABILITIES = (
@@ -123,6 +124,8 @@ class PostgresBackend(PgGovernance, StatsQueries, Backend):
         | Capability.KPIS
         | Capability.TOKENS
         | Capability.OUTBOX
+        | Capability.IDENTITY
+        | Capability.IMPORT
         | Capability.AUDIT
         | Capability.PERSONAL_DATA
         | Capability.INSPECT
@@ -211,7 +214,7 @@ class PostgresBackend(PgGovernance, StatsQueries, Backend):
         caps = self.CAPABILITIES
         me = self.whoami()
         if self.store.read_only or not me.role.can_write:
-            caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.OUTBOX)
+            caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT | Capability.OUTBOX)
         if me.role is not Role.ADMIN:
             caps &= ~(Capability.TOKENS | Capability.AUDIT | Capability.PERSONAL_DATA)
         return caps

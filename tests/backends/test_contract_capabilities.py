@@ -41,13 +41,12 @@ def test_over_http_routing_follows_the_store_behind_the_server(
     elif backend_kind == "http-postgres":
         for missing in (
             Capability.ROUTING,
-            Capability.IMPORT,
-            Capability.IDENTITY,
             Capability.CALLS,
             Capability.KNOWLEDGE,
         ):
             assert missing not in caps, missing.name
         assert Capability.WRITE | Capability.KPIS | Capability.TOKENS in caps
+        assert Capability.IMPORT | Capability.IDENTITY in caps
         assert Capability.AUDIT | Capability.PERSONAL_DATA in caps  # the trail is the server's
     else:
         pytest.skip("about a client in front of a server")

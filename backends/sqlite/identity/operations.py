@@ -14,14 +14,14 @@ import sqlite3
 from typing import Any
 
 from backends import link_reasons
-from backends import provenance as provenance_text
 from backends.base import InvalidInput, NotFound
+from backends.identity import review
 from backends.identity.config import MatchConfig
 from backends.sqlite.identity import store as st
 from backends.sqlite.identity.writer import rebuild
 
 
-def _require(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
+def require(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
     row = st.customer_row(db, customer_id)
     if row is None:
         raise NotFound(f"no customer with id {customer_id}")
@@ -60,8 +60,8 @@ def merge(
     """
     if keep == gone:
         raise InvalidInput("cannot merge a customer with itself")
-    _require(db, keep)
-    _require(db, gone)
+    require(db, keep)
+    require(db, gone)
     snapshot = st.snapshot_of(db, gone)
     moved = [
         r for (r,) in db.execute("SELECT id FROM source_records WHERE customer_id = ?", (gone,))
@@ -139,7 +139,7 @@ def split(
     Raises:
         NotFound: no such customer. InvalidInput: bad or all records.
     """
-    _require(db, customer_id)
+    require(db, customer_id)
     if not keys:
         raise InvalidInput("name at least one record to split off (SOURCE:SOURCE_ID)")
     moving = resolve_records(db, customer_id, keys)
@@ -212,9 +212,8 @@ def split(
         "INSERT INTO identity_links(record_a, record_b, kind, reason, actor, created_at) "
         "VALUES (?,?,'apart',?,?,?)",
         [
-            (min(a, b), max(a, b), link_reasons.pack(f"split by {actor}"), actor, now)
-            for a in moving[:20]
-            for b in remaining[:20]
+            (a, b, link_reasons.pack(f"split by {actor}"), actor, now)
+            for a, b in review.apart_pairs(moving, remaining)
         ],
     )
     rm = ",".join("?" * len(remaining))
@@ -333,7 +332,7 @@ def _customer_records(db: sqlite3.Connection, record_id: int) -> list[int]:
 
 def explain(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
     """Which records and which links made a customer, and its merge/split history."""
-    _require(db, customer_id)
+    require(db, customer_id)
     records = [
         dict(r)
         for r in db.execute(
@@ -356,17 +355,7 @@ def explain(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
         ):
             inside = row["record_a"] in names and row["record_b"] in names
             if inside or row["kind"] == "apart":
-                links.append(
-                    {
-                        "record_a": row["ka"],
-                        "record_b": row["kb"],
-                        "kind": row["kind"],
-                        "score": row["score"],
-                        "reason": link_reasons.unpack(row["reason"]),
-                        "actor": row["actor"],
-                        "at": row["created_at"],
-                    }
-                )
+                links.append(review.link_row(row))
     history = [
         entry(db, r[0])
         for r in db.execute(
@@ -398,31 +387,6 @@ def explain(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
         "journal": history,
         "changes": changes[:50],
     }
-
-
-def provenance(db: sqlite3.Connection, customer_id: int) -> list[dict[str, Any]]:
-    """field -> where its value came from, for every profile field that has one."""
-    row = _require(db, customer_id)
-    prov = provenance_text.loads(row["provenance"])
-    out: list[dict[str, Any]] = []
-    for name, info in prov.items():
-        if not isinstance(info, dict):
-            continue
-        value = row.get(name)
-        if name in ("emails", "phones", "addresses") and isinstance(value, str):
-            value = json.loads(value)
-        out.append(
-            {
-                "field": name,
-                "value": value,
-                "source": info.get("source", ""),
-                "source_id": info.get("source_id", ""),
-                "at": info.get("at"),
-                "losers": info.get("losers", []),
-                "values": info.get("values", {}),
-            }
-        )
-    return out
 
 
 def links_page(

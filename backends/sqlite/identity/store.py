@@ -13,8 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from backends.identity import review
 from backends.identity.features import Features, extract
-from backends.identity.jsontext import dumps
+from backends.identity.jsontext import dumps as dumps  # noqa: PLC0414 - re-exported
 from backends.sqlite.identity.encoding import index_order, key_code
 
 CHUNK = 500
@@ -249,23 +250,11 @@ def move_customer_data(db: sqlite3.Connection, gone: int, keep: int) -> None:
     a = customer_row(db, keep)
     b = customer_row(db, gone)
     if a is not None and b is not None:
-        tags = list(dict.fromkeys(json.loads(a["tags"]) + json.loads(b["tags"])))
-        attributes = {**json.loads(b["attributes"]), **json.loads(a["attributes"])}
-        consents = {**json.loads(b["consents"]), **json.loads(a["consents"])}
         db.execute(
             "UPDATE customers SET lifetime_value = lifetime_value + ?, tags = ?, attributes = ?, "
             "consents = ?, churn_risk = max(churn_risk, ?), unhappy = max(unhappy, ?), "
             "created_at = min(created_at, ?) WHERE id = ?",
-            (
-                b["lifetime_value"],
-                dumps(tags),
-                dumps(attributes),
-                dumps(consents),
-                b["churn_risk"],
-                b["unhappy"],
-                b["created_at"],
-                keep,
-            ),
+            (*review.absorbed(a, b), keep),
         )
     db.execute("DELETE FROM customer_search WHERE rowid = ?", (gone,))
     db.execute("DELETE FROM identity_profiles WHERE customer_id = ?", (gone,))
@@ -286,16 +275,7 @@ def journal(
     cur = db.execute(
         "INSERT INTO identity_journal(at, actor, action, customer_id, other_id, records, reason, "
         "snapshot) VALUES (?,?,?,?,?,?,?,?)",
-        (
-            now,
-            actor,
-            action,
-            customer_id,
-            other_id,
-            dumps(sorted(records)),
-            reason,
-            dumps(snapshot or {}),
-        ),
+        review.journal_row(now, actor, action, customer_id, other_id, records, reason, snapshot),
     )
     return int(cur.lastrowid or 0)
 

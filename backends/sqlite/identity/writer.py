@@ -22,8 +22,9 @@ from backends import provenance as provenance_text
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.golden import GoldenRow, compute_golden, golden_jobs
+from backends.identity.jsontext import dumps
 from backends.identity.keys import identity_values
-from backends.identity.resolve import Resolved
+from backends.identity.resolve import Resolved, golden_members
 from backends.identity.survivorship import Member
 from backends.sqlite.identity import store as st
 from backends.sqlite.identity.encoding import index_order, key_code, stored_raw
@@ -50,25 +51,12 @@ def write_batch(
     old = sorted(r.touched - r.new_customers)
     existing_gone = [(g, k) for g, k in r.absorbed.items() if g not in r.new_customers]
     gone = dict(existing_gone)
-    # every record of every touched customer: those stored (under their customer before this
-    # batch's merges), then this batch's own
-    meta: dict[int, tuple[int, str, str, int]] = {}
-    for rid, cid, source, sid, at in _stored_members(db, old + sorted(gone)):
-        meta[rid] = (gone.get(cid, cid), source, sid, at)
-    for rec in r.records:
-        meta[rec.record_id] = (r.assign[rec.record_id], rec.source, rec.source_id, rec.at)
-    missing = [rid for rid in meta if rid not in r.feats]
-    loaded = (
-        {rid: f for rid, (_c, f) in st.load_features(db, missing, r.texts).items()}
-        if missing
-        else {}
+    members = golden_members(
+        r,
+        _stored_members(db, old + sorted(gone)),
+        gone,
+        lambda missing: {rid: f for rid, (_c, f) in st.load_features(db, missing, r.texts).items()},
     )
-    members: dict[int, list[Member]] = defaultdict(list)
-    for rid in sorted(meta):
-        cid, source, sid, at = meta[rid]
-        f = r.feats.get(rid) or loaded.get(rid)
-        if f is not None and cid in r.touched:
-            members[cid].append(Member(rid, source, sid, at, f))
     previous, orders = golden_context(db, old, gone)
     # a new customer that an existing one merges into must exist before the merge
     early = workers is None or any(keep in fresh for keep in gone.values())
@@ -99,10 +87,7 @@ def write_batch(
     )
     db.executemany(
         "INSERT INTO record_features(record_id, features) VALUES (?,?)",
-        [
-            (rec.record_id, rec.features_json or st.dumps(rec.features.to_json()))
-            for rec in r.records
-        ],
+        [(rec.record_id, rec.features_json or dumps(rec.features.to_json())) for rec in r.records],
     )
     # in index order: each index page is visited once, not once per row
     idents: list[tuple[str, str, int, str]] = []
