@@ -185,6 +185,21 @@ def stored(a: Article) -> tuple[str, str, str, str, str]:
     )
 
 
+def unchanged(old: Any, values: tuple[str, str, str, str, str]) -> bool:
+    """Whether a stored article (a row, or None) already holds `values` (as `stored`)."""
+    return (
+        old is not None
+        and (
+            old["title"],
+            old["body"],
+            old["link"],
+            old["intents"],
+            old["tags"],
+        )
+        == values
+    )
+
+
 def terms(a: Article) -> set[str]:
     """The words an article holds, as kb_terms counts them."""
     return set(fold(" ".join((a.title, a.body, *a.intents, *a.tags))))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from backends.base import InvalidInput
 from backends.identity import normalise
-from backends.models import CallerCard, Contact, CustomerFacts, LookupKind
+from backends.models import CallerCard, Contact, CustomerFacts, CustomerHit, LookupKind
 
 #: What reads as a phone number: digits with the usual separators, an optional +.
 PHONEISH = re.compile(r"^\+?[\d\s().\-/]{6,}$")
@@ -109,6 +109,23 @@ def try_order(kind: LookupKind, found: Sequence[int], text: str) -> bool:
     return kind is LookupKind.ORDER or (
         not found and kind is not LookupKind.EMAIL and any(c.isdigit() for c in text)
     )
+
+
+def matches(
+    ids: Sequence[int],
+    matched: str,
+    limit: int,
+    as_kind: LookupKind | None,
+    search: Callable[[str, int], tuple[CustomerHit, ...]],
+    text: str,
+) -> dict[int, str]:
+    """The customers to show and how each matched: those found by identity or order, else
+    (a partial number, a name, given as any kind) the type-ahead search's, best first."""
+    if ids:
+        return {cid: matched for cid in ids[:limit]}
+    if as_kind is None:
+        return {h.id: h.matched for h in search(text, limit)}
+    return {}
 
 
 def card(

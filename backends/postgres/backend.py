@@ -59,13 +59,15 @@ from backends.models import (
     TokenInfo,
     utcnow,
 )
-from backends.postgres import consents, facts, inbound, rows, search, tokens
+from backends.postgres import consents, facts, inbound, routing, rows, search, tokens
 from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
-from backends.postgres.agents import unknown_agent
+from backends.postgres.agents import AgentOps, unknown_agent
+from backends.postgres.desk import DeskOps
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.records import customer as customer_model
+from backends.routing.agents import agent as agent_model
 from backends.text import plain
 
 Conn = psycopg.Connection[Any]
@@ -107,7 +109,7 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
     return rows.contact(row)
 
 
-class PostgresBackend(StatsQueries, Backend):
+class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
     CAPABILITIES = (
@@ -118,6 +120,9 @@ class PostgresBackend(StatsQueries, Backend):
         | Capability.KPIS
         | Capability.TOKENS
         | Capability.OUTBOX
+        | Capability.ROUTING
+        | Capability.CALLS
+        | Capability.KNOWLEDGE
     )
 
     def __init__(
@@ -201,10 +206,7 @@ class PostgresBackend(StatsQueries, Backend):
 
     def agents(self) -> tuple[Agent, ...]:
         with self.store.read() as db:
-            found = db.execute(
-                "SELECT name, display_name, role, disabled_at FROM agents ORDER BY name"
-            )
-            return tuple(Agent(r[0], r[1], Role(r[2]), disabled=r[3] is not None) for r in found)
+            return tuple(map(agent_model, db.execute("SELECT * FROM agents ORDER BY name")))
 
     # -- customers ------------------------------------------------------------
 
@@ -546,7 +548,10 @@ class PostgresBackend(StatsQueries, Backend):
         changes: dict[str, Any],
         expected_version: int | None,
         check: Callable[[Contact, Agent], None] | None = None,
+        give_to: str | None = None,
     ) -> Contact:
+        """Change a contact whose version is still the one read (one winner). `give_to`:
+        the agent it goes to, held to their capacity (their row locked while counted)."""
         me = self._writer()
         now = records.to_ts(self.clock())
         if expected_version is not None:
@@ -562,6 +567,9 @@ class PostgresBackend(StatsQueries, Backend):
                 )
             if check is not None:
                 check(current, me)
+            if give_to is not None and current.assignee != give_to:
+                routing.check_capacity(db, give_to, current.channel, contact_id)
+                routing.note_given(db, give_to, now)
             sets = ", ".join(f"{k} = %s" for k in changes)
             # one winner: of two writers that read the same version, the second finds the
             # row changed when the first commits and updates nothing
@@ -593,6 +601,7 @@ class PostgresBackend(StatsQueries, Backend):
             {"assignee": me.name, "assigned_at": now, "status": "open"},
             expected_version,
             check,
+            give_to=me.name,
         )
 
     def release(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
@@ -633,6 +642,7 @@ class PostgresBackend(StatsQueries, Backend):
             {"assignee": agent, "assigned_at": now},
             expected_version,
             None if agent == me.name else _not_anothers("reassign"),
+            give_to=agent,
         )
 
     def set_status(
@@ -1194,7 +1204,7 @@ def _refused_as_write(name: str) -> Callable[..., Any]:
 
 
 for _name in WRITE_METHODS:
-    if _name not in PostgresBackend.__dict__:
+    if getattr(PostgresBackend, _name) is getattr(Backend, _name):  # not offered here
         setattr(PostgresBackend, _name, _refused_as_write(_name))
 
 __all__ = ["AT_RISK_SECONDS", "PostgresBackend", "read_contact"]

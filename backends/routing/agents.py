@@ -4,6 +4,7 @@ intent model's training report. Pure: the stores hand in the row's values."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -12,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from backends import limits
 from backends.base import Conflict, InvalidInput
 from backends.models import (
     Agent,
@@ -241,6 +243,43 @@ def skills(
     if channel_list is not None or current is None:
         out["channels"] = channels(channel_list)
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class NewAgent:
+    """An agent as an admin adds them, checked: their values as stored."""
+
+    name: str
+    display_name: str
+    role: Role
+    skills: str  # JSON
+    capacity: str  # JSON
+
+
+def check_new(
+    name: str,
+    display_name: str,
+    role: Role | str,
+    intents: tuple[str, ...],
+    languages: tuple[str, ...],
+    channel_list: tuple[Channel, ...],
+    own: Mapping[str, int] | None,
+) -> NewAgent:
+    """An agent to add, checked.
+
+    Raises:
+        InvalidInput: a bad name, role, skill, channel, capacity or an over-long name.
+    """
+    name = check_name(name)
+    checked_role = check_role(role)
+    limits.check_fields({"name": display_name})
+    return NewAgent(
+        name=name,
+        display_name=display_name.strip() or name,
+        role=checked_role,
+        skills=json.dumps(skills(intents, languages, channel_list)),
+        capacity=json.dumps(capacity(own)),
+    )
 
 
 # -- the intent model's report --------------------------------------------------------------

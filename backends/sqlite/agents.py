@@ -120,11 +120,8 @@ class AgentOps:
         capacity: dict[str, int] | None = None,
     ) -> Agent:
         self._writer()
-        name = pure.check_name(name)
-        role = pure.check_role(role)
-        limits.check_fields({"name": display_name})
-        skills = pure.skills(intents, languages, channels)
-        own = pure.capacity(capacity)
+        new = pure.check_new(name, display_name, role, intents, languages, channels, capacity)
+        name = new.name
         now = records.to_ts(self.clock())
         with self.store.write() as db:
             me = self._manager(db, "add agents")
@@ -133,14 +130,7 @@ class AgentOps:
             db.execute(
                 "INSERT INTO agents(name, display_name, role, created_at, skills, capacity) "
                 "VALUES (?,?,?,?,?,?)",
-                (
-                    name,
-                    display_name.strip() or name,
-                    role.value,
-                    now,
-                    json.dumps(skills),
-                    json.dumps(own),
-                ),
+                (name, new.display_name, new.role.value, now, new.skills, new.capacity),
             )
             self._log_agent(db, now, "agent-added", name, me.name)
             after = self._read_agent(db, name)

@@ -39,10 +39,7 @@ def kb_import(
                 (a.slug.strip(), a.language.strip().lower()),
             ).fetchone()
             values = pure.stored(a)
-            if (
-                old is not None
-                and (old["title"], old["body"], old["link"], old["intents"], old["tags"]) == values
-            ):
+            if pure.unchanged(old, values):
                 unchanged += 1
                 continue
             if old is not None:

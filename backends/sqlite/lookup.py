@@ -65,11 +65,7 @@ def lookup(
         ).fetchone()
         if order is not None:
             kind, norm, matched, ids = LookupKind.ORDER, text.upper(), "order", [int(order[0])]
-    hits: dict[int, str] = {}
-    if ids:
-        hits = {cid: matched for cid in ids[:limit]}
-    elif as_kind is None:  # a partial number, a name: the type-ahead search, best first
-        hits = {h.id: h.matched for h in search(text, limit)}
+    hits = pure.matches(ids, matched, limit, as_kind, search, text)
     cards = tuple(card for cid, how in hits.items() if (card := _card(db, cid, how, facts)))
     return Lookup(query=text, kind=kind, value=norm, matches=cards)
 
