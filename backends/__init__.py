@@ -90,7 +90,15 @@ def open_backend(
             from backends.postgres.backend import PostgresBackend
         except ImportError as e:
             raise InvalidInput(POSTGRES_MISSING) from e
-        return PostgresBackend(url, agent=agent or default_agent(), read_only=read_only)
+        if read_audit is None:
+            read_audit = os.environ.get(ENV_READ_AUDIT, "") in ("1", "true", "yes", "on")
+        return PostgresBackend(
+            url,
+            agent=agent or default_agent(),
+            read_only=read_only,
+            origin=origin,
+            read_audit=read_audit,
+        )
     if "://" in url and not url.startswith("sqlite://"):
         raise InvalidInput(
             f"unknown backend URL {url!r}: use sqlite:///path, postgresql://host/db "
@@ -132,7 +140,9 @@ def open_factory(
             from backends.postgres.factory import PostgresBackends
         except ImportError as e:
             raise InvalidInput(POSTGRES_MISSING) from e
-        return PostgresBackends(url) if clock is None else PostgresBackends(url, clock=clock)
+        if clock is None:
+            return PostgresBackends(url, read_audit=read_audit)
+        return PostgresBackends(url, clock=clock, read_audit=read_audit)
     if "://" in url and not url.startswith("sqlite://"):
         raise InvalidInput(
             f"cannot serve {url!r}: vista serve serves a store, sqlite:///PATH or "

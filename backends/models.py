@@ -943,8 +943,9 @@ class StoreInfo(Model, frozen=True):
     schema_version: int
     code_schema_version: int
     size_bytes: int
-    journal_mode: str
+    journal_mode: str  # SQLite's journal mode; a server database's product and version
     tables: Mapping[str, int] = msgspec.field(default_factory=dict)  # table -> rows
+    table_bytes: Mapping[str, int] = msgspec.field(default_factory=dict)  # with its indexes
 
 
 # --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from backends import limits, records
+from backends.audit_chain import Actor, diff
 from backends.base import Conflict, Forbidden, InvalidInput, NotFound
 from backends.models import (
     Agent,
@@ -28,7 +29,7 @@ from backends.models import (
     Presence,
     Role,
 )
-from backends.postgres import routing
+from backends.postgres import audit, routing
 from backends.postgres.store import scalar
 from backends.routing import agents as pure
 from backends.routing import rules as routing_rules
@@ -86,6 +87,30 @@ class AgentOps:
         def whoami(self) -> Agent: ...
         def _writer(self) -> Agent: ...
         def _admin(self, doing: str) -> Agent: ...
+        def actor(self, me: Agent | None = None) -> Actor: ...
+
+    def _audit(
+        self,
+        db: Conn,
+        me: Agent,
+        now: int,
+        action: str,
+        object_type: str,
+        object_id: object,
+        changes: dict[str, list[Any]],
+        customer_id: int | None = None,
+    ) -> None:
+        """The write's audit entry (last in its transaction: the chain's lock)."""
+        audit.record(
+            db,
+            self.actor(me),
+            now,
+            action,
+            object_type,
+            object_id,
+            customer_id=customer_id,
+            changes=changes,
+        )
 
     def _read_contact(self, db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
         from backends.postgres.backend import read_contact
@@ -129,7 +154,9 @@ class AgentOps:
                     f"an agent named {new.name} exists (`vista agents edit` changes one)"
                 )
             _log(db, now, "agent", 0, f"agent-added:{new.name}", me.name)
-            return pure.agent(_read(db, new.name))
+            after = _read(db, new.name)
+            self._audit(db, me, now, "agent-add", "agent", new.name, diff({}, dict(after)))
+            return pure.agent(after)
 
     def edit_agent(
         self,
@@ -165,14 +192,16 @@ class AgentOps:
                 ),
             )
             _log(db, now, "agent", 0, f"agent-edited:{name}", me.name)
-            return pure.agent(_read(db, name))
+            after = _read(db, name)
+            self._audit(db, me, now, "agent-edit", "agent", name, diff(dict(row), dict(after)))
+            return pure.agent(after)
 
     def disable_agent(self, name: str, *, disabled: bool = True) -> Agent:
         self._writer()
         now = records.to_ts(self.clock())
         with self.store.write() as db:
             me = self._manager(db, "disable agents")
-            _read(db, name, lock=True)
+            row = _read(db, name, lock=True)
             if disabled and name == me.name:
                 raise Forbidden("you cannot disable yourself (another admin can)")
             db.execute(
@@ -182,7 +211,10 @@ class AgentOps:
             )
             action = "agent-disabled" if disabled else "agent-enabled"
             _log(db, now, "agent", 0, f"{action}:{name}", me.name)
-            return pure.agent(_read(db, name))
+            after = _read(db, name)
+            verb = "agent-disable" if disabled else "agent-enable"
+            self._audit(db, me, now, verb, "agent", name, diff(dict(row), dict(after)))
+            return pure.agent(after)
 
     # -- presence and routing -----------------------------------------------------------
 
@@ -204,6 +236,8 @@ class AgentOps:
             )
             if before != presence.value:  # a console's "still here" changes nothing to log
                 _log(db, now, "agent", 0, f"presence-{presence.value}", me.name)
+                changes = {"presence": [before, presence.value]}
+                self._audit(db, me, now, "presence", "agent", name, changes)
         if presence is Presence.ONLINE:
             # a transaction of its own: routing locks every candidate's row in name order,
             # which it could not do while holding this agent's
@@ -255,6 +289,9 @@ class AgentOps:
                 (intent, now, contact_id),
             )
             _log(db, now, "contact", contact_id, f"intent:{intent}", me.name)
+            changes = {"intent": [current.intent, intent]}
+            cid = current.customer_id
+            self._audit(db, me, now, "intent", "contact", contact_id, changes, cid)
             return self._read_contact(db, contact_id)
 
     def classify(self, text: str) -> IntentGuess:
@@ -294,6 +331,8 @@ class AgentOps:
                 "DELETE FROM intent_models WHERE id NOT IN "
                 "(SELECT id FROM intent_models ORDER BY id DESC LIMIT 3)"
             )
+            summary = {"samples": report.samples, "accuracy": data["accuracy"]}
+            self._audit(db, me, now, "intents-train", "intent_model", now, diff({}, summary))
         return pure.report(data)
 
     def intent_report(self) -> IntentReport | None:
@@ -314,6 +353,7 @@ class AgentOps:
             routing_rules.parse(text)  # refused here, not when a message arrives
         now = records.to_ts(self.clock())
         with self.store.write() as db:
+            was = routing.current_rules(db).text
             if text.strip():
                 db.execute(
                     "INSERT INTO settings(key, value, updated_at, updated_by) "
@@ -324,4 +364,7 @@ class AgentOps:
                 )
             else:
                 db.execute("DELETE FROM settings WHERE key = 'routing_rules'")
-            return routing.current_rules(db).text
+            now_text = routing.current_rules(db).text
+            changes = diff({"rules": was}, {"rules": now_text})
+            self._audit(db, me, now, "routing-rules", "settings", "routing_rules", changes)
+            return now_text

@@ -19,6 +19,7 @@ import psycopg
 
 from backends import channels, consent, limits, records, templating
 from backends import values as computed
+from backends.audit_chain import Actor, diff
 from backends.base import (
     WRITE_METHODS,
     Backend,
@@ -48,6 +49,7 @@ from backends.models import (
     InboundResult,
     Message,
     NewToken,
+    Origin,
     Priority,
     QueuePage,
     QueueQuery,
@@ -57,13 +59,15 @@ from backends.models import (
     TimelineEvent,
     TimelinePage,
     TokenInfo,
+    to_builtins,
     utcnow,
 )
-from backends.postgres import consents, facts, inbound, routing, rows, search, tokens
+from backends.postgres import audit, consents, facts, inbound, routing, rows, search, tokens
 from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
 from backends.postgres.agents import AgentOps, unknown_agent
 from backends.postgres.desk import DeskOps
+from backends.postgres.governance import GovernanceOps
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.records import customer as customer_model
@@ -109,7 +113,7 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
     return rows.contact(row)
 
 
-class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
+class PostgresBackend(GovernanceOps, AgentOps, DeskOps, StatsQueries, Backend):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
     CAPABILITIES = (
@@ -123,6 +127,9 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
         | Capability.ROUTING
         | Capability.CALLS
         | Capability.KNOWLEDGE
+        | Capability.AUDIT
+        | Capability.PERSONAL_DATA
+        | Capability.INSPECT
     )
 
     def __init__(
@@ -133,6 +140,10 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
         role: Role | None = None,
         read_only: bool = False,
         clock: Callable[[], datetime] = utcnow,
+        origin: str = Origin.CONSOLE.value,
+        token: str | None = None,
+        read_audit: bool = False,
+        audit_store: PgStore | None = None,
     ) -> None:
         """The store as `agent`.
 
@@ -143,7 +154,10 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
             role: act with this role whatever the agents table says (a server passes its
                 verified token's role).
             clock: the current time, for writes and the queue's SLA filters.
+            origin, token, read_audit, audit_store: what the audit trail records of the
+                caller, and where reads go (see `GovernanceOps`).
         """
+        self._audit_setup(origin, token, read_audit, audit_store)
         if isinstance(store, PgStore):
             self.store, self._owns_store = store, False
         else:
@@ -201,7 +215,7 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
         if self.store.read_only or not me.role.can_write:
             caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.OUTBOX)
         if me.role is not Role.ADMIN:
-            caps &= ~Capability.TOKENS
+            caps &= ~(Capability.TOKENS | Capability.AUDIT | Capability.PERSONAL_DATA)
         return caps
 
     def agents(self) -> tuple[Agent, ...]:
@@ -291,6 +305,12 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
         return tuple(hits)
 
     def get_customer(self, customer_id: int) -> Customer:
+        customer = self._customer(customer_id)
+        self._audit_read(customer_id, "profile")
+        return customer
+
+    def _customer(self, customer_id: int) -> Customer:
+        """`get_customer` without the read audit (the backend's own reads)."""
         rows.check_id(customer_id, "customer id")
         with self.store.read() as db:
             row = db.execute("SELECT * FROM customers WHERE id = %s", (customer_id,)).fetchone()
@@ -570,20 +590,34 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
             if give_to is not None and current.assignee != give_to:
                 routing.check_capacity(db, give_to, current.channel, contact_id)
                 routing.note_given(db, give_to, now)
+            columns = ", ".join(changes)
+            before = db.execute(
+                f"SELECT {columns} FROM contacts WHERE id = %s", (contact_id,)
+            ).fetchone()
             sets = ", ".join(f"{k} = %s" for k in changes)
             # one winner: of two writers that read the same version, the second finds the
             # row changed when the first commits and updates nothing
-            done = db.execute(
+            after = db.execute(
                 f"UPDATE contacts SET {sets}, updated_at = %s, version = version + 1 "
-                "WHERE id = %s AND version = %s",
+                f"WHERE id = %s AND version = %s RETURNING {columns}",
                 (*changes.values(), now, contact_id, current.version),
-            ).rowcount
-            if done == 0:
+            ).fetchone()
+            if after is None:
                 db.rollback()
                 won = read_contact(db, contact_id)
                 holder = f": taken by {won.assignee}" if won.assignee else ""
                 raise Conflict(f"contact {contact_id} changed meanwhile{holder}", current=won)
             self._log(db, now, ChangeEntity.CONTACT, contact_id, action, me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                action,
+                "contact",
+                contact_id,
+                customer_id=current.customer_id,
+                changes=diff(dict(zip(changes, before or ())), dict(zip(changes, after))),
+            )
             return read_contact(db, contact_id)
 
     def claim(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
@@ -774,8 +808,36 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
                     event_id=event_id,
                     now=now,
                 )
-            db.execute(f"UPDATE contacts SET {sets} WHERE id = %s", (*params, contact_id))
+            watched = ("status", "assignee", "first_response_at")
+            before = db.execute(
+                f"SELECT {', '.join(watched)} FROM contacts WHERE id = %s", (contact_id,)
+            ).fetchone()
+            after = db.execute(
+                f"UPDATE contacts SET {sets} WHERE id = %s RETURNING {', '.join(watched)}",
+                (*params, contact_id),
+            ).fetchone()
             self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
+            message_fields = {"body": body, "channel": out_channel.value, "contact_id": contact_id}
+            if outgoing is not None:
+                message_fields["recipient"] = outgoing.recipient
+            changes = diff({}, message_fields)
+            changes.update(
+                (f"contact.{k}", v)
+                for k, v in diff(
+                    dict(zip(watched, before or ())), dict(zip(watched, after or ()))
+                ).items()
+            )
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "reply" if direction is Direction.OUTBOUND else "note",
+                "message",
+                message_id,
+                customer_id=contact.customer_id,
+                changes=changes,
+                detail={"contact_id": contact_id, "template": template or ""},
+            )
             row = db.execute(
                 f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,)
             ).fetchone()
@@ -931,6 +993,16 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
             self._ensure_agent(db, me, now)
             outbox_store.requeue(db, message_id, now)
             self._log(db, now, ChangeEntity.CONTACT, contact.id, "retry", me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "retry",
+                "message",
+                message_id,
+                customer_id=contact.customer_id,
+                changes={"outbox.status": [status, "queued"]},
+            )
             found = db.execute(
                 f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,)
             ).fetchone()
@@ -987,6 +1059,16 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
                 {"body": body, "author": me.name},
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "note", me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "customer-note",
+                "event",
+                event_id,
+                customer_id=customer_id,
+                changes={"body": [None, body]},
+            )
         return self.get_event(event_id)
 
     def edit_profile(
@@ -1056,7 +1138,18 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
                 {"field": field, "old": row[0], "new": value, "author": me.name},
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, f"edit:{field}", me.name)
-        return self.get_customer(customer_id)
+            new = scalar(db, f"SELECT {field} FROM customers WHERE id = %s", (customer_id,))
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "edit",
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                changes=diff({field: row[0]}, {field: new}),
+            )
+        return self._customer(customer_id)
 
     def set_consent(self, customer_id: int, channel: str, granted: bool) -> Customer:
         me = self._writer()
@@ -1085,6 +1178,16 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
                 },
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "consent", me.name)
+            audit.record(
+                db,
+                self.actor(me),
+                now,
+                "consent",
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                changes={f"consent_{which.value}": [old, bool(granted)]},
+            )
         return self.get_customer(customer_id)
 
     # -- templates (admins) ---------------------------------------------------------
@@ -1098,10 +1201,13 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
         language: str = "",
         html: str | None = None,
     ) -> Template:
-        self._writer()
+        me = self._writer()
         self._admin("add templates")
         with self.store.write() as db:
-            return template_store.add(db, name, body, channel, language, html)
+            before = template_store.fields(db, name)
+            template = template_store.add(db, name, body, channel, language, html)
+            self._audit_template(db, me, "template-add", before, template)
+            return template
 
     def edit_template(
         self,
@@ -1112,27 +1218,51 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
         language: str | None = None,
         html: str | None = None,
     ) -> Template:
-        self._writer()
+        me = self._writer()
         self._admin("edit templates")
         with self.store.write() as db:
-            return template_store.edit(db, name, body, channel, language, html)
+            before = template_store.fields(db, name)
+            template = template_store.edit(db, name, body, channel, language, html)
+            self._audit_template(db, me, "template-edit", before, template)
+            return template
 
     def approve_template(self, name: str, provider_name: str) -> Template:
-        self._writer()
+        me = self._writer()
         self._admin("approve templates")
         with self.store.write() as db:
-            return template_store.approve(db, name, provider_name)
+            before = template_store.fields(db, name)
+            template = template_store.approve(db, name, provider_name)
+            self._audit_template(db, me, "template-approve", before, template)
+            return template
 
     def retire_template(self, name: str) -> Template:
-        self._writer()
+        me = self._writer()
         self._admin("retire templates")
         with self.store.write() as db:
-            return template_store.retire(db, name)
+            before = template_store.fields(db, name)
+            template = template_store.retire(db, name)
+            self._audit_template(db, me, "template-retire", before, template)
+            return template
+
+    def _audit_template(
+        self, db: Conn, me: Agent, action: str, before: dict[str, Any], template: Template
+    ) -> None:
+        audit.record(
+            db,
+            self.actor(me),
+            records.to_ts(self.clock()),
+            action,
+            "template",
+            template.name,
+            changes=diff(before, dict(to_builtins(template))),
+        )
 
     def outbox(self) -> outbox_store.PgOutbox:
         """See `Backend.outbox`: this database's outbox, shared by every server process."""
         self._writer()
-        return outbox_store.PgOutbox(self.store)
+        origin = Origin.WEBHOOK if self._origin == Origin.WEBHOOK else Origin.DISPATCHER
+        actor = Actor("dispatcher", "", self._token, origin.value)
+        return outbox_store.PgOutbox(self.store, actor=actor)
 
     def deliver_inbound(
         self,
@@ -1152,6 +1282,7 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
         return inbound.deliver_inbound(
             self.store,
             me,
+            self.actor(me),
             self.clock(),
             channel,
             sender,
@@ -1178,12 +1309,12 @@ class PostgresBackend(AgentOps, DeskOps, StatsQueries, Backend):
 
     def create_token(self, name: str, role: Role, agent: str | None = None) -> NewToken:
         me = self._writer()
-        return tokens.create(self.store, name, role, agent, by=me)
+        return tokens.create(self.store, name, role, agent, by=me, actor=self.actor(me))
 
     def revoke_token(self, name: str) -> TokenInfo:
         self._writer()
-        self._admin("revoke API tokens")
-        return tokens.revoke(self.store, name)
+        me = self._admin("revoke API tokens")
+        return tokens.revoke(self.store, name, actor=self.actor(me))
 
     def verify_token(self, token: str) -> TokenInfo | None:
         return tokens.verify(self.store, token)
@@ -1204,7 +1335,7 @@ def _refused_as_write(name: str) -> Callable[..., Any]:
 
 
 for _name in WRITE_METHODS:
-    if getattr(PostgresBackend, _name) is getattr(Backend, _name):  # not offered here
+    if getattr(PostgresBackend, _name) is getattr(Backend, _name):  # a mixin's counts
         setattr(PostgresBackend, _name, _refused_as_write(_name))
 
 __all__ = ["AT_RISK_SECONDS", "PostgresBackend", "read_contact"]

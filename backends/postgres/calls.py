@@ -18,9 +18,10 @@ import psycopg
 
 from backends import lookup as pure
 from backends import records, telephony
+from backends.audit_chain import Actor, diff
 from backends.base import InvalidInput, NotFound
 from backends.models import Agent, Call, CallState, Channel, CustomerHit, Lookup, LookupKind, Role
-from backends.postgres import facts, rows
+from backends.postgres import audit, facts, rows
 from backends.postgres.inbound import DEFAULT_REGION, SLA_SECONDS, create_customer, find_customer
 from backends.postgres.store import PgStore, scalar
 from backends.text import plain
@@ -183,8 +184,10 @@ def record_call(
     extension: str = "",
     recording: str = "",
     at: datetime | None = None,
+    actor: Actor | None = None,
 ) -> Call:
-    """The PostgreSQL implementation of `Backend.record_call` (see there), as `me`."""
+    """The PostgreSQL implementation of `Backend.record_call` (see there), as `me`,
+    audited as `actor`."""
     event = telephony.check_event(
         call_id,
         state,
@@ -249,6 +252,17 @@ def record_call(
             row = _call_row(db, event.call_id)
         if event.state is not CallState.RINGING or event.agent and event.agent != row["agent"]:
             row = _advance(db, row, event, me.name)
+        if actor is not None:
+            audit.record(
+                db,
+                actor,
+                now,
+                f"call-{event.state.value}",
+                "call",
+                event.call_id,
+                customer_id=row["customer_id"],
+                detail={"contact_id": row["contact_id"], "state": row["state"]},
+            )
         return telephony.call(row)
 
 
@@ -295,7 +309,13 @@ def calls(store: PgStore, contact_id: int) -> tuple[Call, ...]:
 
 
 def name_caller(
-    store: PgStore, me: Agent, now_at: datetime, customer_id: int, name: str, email: str
+    store: PgStore,
+    me: Agent,
+    now_at: datetime,
+    customer_id: int,
+    name: str,
+    email: str,
+    actor: Actor | None = None,
 ) -> None:
     """The PostgreSQL implementation of `Backend.name_caller`, writing the name (and the
     e-mail identity) as `me`; the backend reads the customer back."""
@@ -304,7 +324,8 @@ def name_caller(
     now = records.to_ts(now_at)
     with store.write() as db:
         row = db.execute(
-            "SELECT emails FROM customers WHERE id = %s FOR UPDATE", (customer_id,)
+            "SELECT emails, first_name, last_name FROM customers WHERE id = %s FOR UPDATE",
+            (customer_id,),
         ).fetchone()
         if row is None:
             raise NotFound(f"no customer with id {customer_id}")
@@ -333,3 +354,20 @@ def name_caller(
             (plain(name.strip()), " ".join(emails), customer_id),
         )
         _log(db, now, "customer", customer_id, "named", me.name)
+        if actor is not None:
+            changes = diff(
+                {"first_name": row["first_name"], "last_name": row["last_name"]},
+                {"first_name": first, "last_name": last},
+            )
+            if address:
+                changes["email"] = [None, address]
+            audit.record(
+                db,
+                actor,
+                now,
+                "name-caller",
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                changes=changes,
+            )

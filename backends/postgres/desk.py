@@ -28,6 +28,7 @@ from backends.models import (
 from backends.postgres import calls, kb
 
 if TYPE_CHECKING:
+    from backends.audit_chain import Actor
     from backends.postgres.store import PgStore
 
 
@@ -40,6 +41,7 @@ class DeskOps:
     if TYPE_CHECKING:
 
         def _writer(self) -> Agent: ...
+        def actor(self, me: Agent | None = None) -> Actor: ...
         def search_customers(self, text: str, limit: int = 20) -> tuple[CustomerHit, ...]: ...
         def get_customer(self, customer_id: int) -> Customer: ...
 
@@ -84,6 +86,7 @@ class DeskOps:
             extension=extension,
             recording=recording,
             at=at,
+            actor=self.actor(me),
         )
 
     def calls(self, contact_id: int) -> tuple[Call, ...]:
@@ -91,14 +94,15 @@ class DeskOps:
 
     def name_caller(self, customer_id: int, name: str, email: str = "") -> Customer:
         me = self._writer()
-        calls.name_caller(self.store, me, self.clock(), customer_id, name, email)
+        calls.name_caller(self.store, me, self.clock(), customer_id, name, email, self.actor(me))
         return self.get_customer(customer_id)
 
     # -- knowledge base -------------------------------------------------------------------
 
     def kb_import(self, articles: tuple[Article, ...]) -> KbImportResult:
-        self._writer()
-        return kb.kb_import(self.store, tuple(articles), records.to_ts(self.clock()))
+        me = self._writer()
+        now = records.to_ts(self.clock())
+        return kb.kb_import(self.store, tuple(articles), now, self.actor(me))
 
     def kb_articles(self, lang: str = "") -> tuple[Article, ...]:
         with self.store.read() as db:
@@ -117,7 +121,7 @@ class DeskOps:
     def kb_use(self, article_id: int, contact_id: int, how: str = "answer") -> None:
         me = self._writer()
         now = records.to_ts(self.clock())
-        kb.kb_use(self.store, article_id, contact_id, how, me.name, now)
+        kb.kb_use(self.store, article_id, contact_id, how, me.name, now, self.actor(me))
 
     def kb_usage(self, since: datetime | None = None, until: datetime | None = None) -> KbUsage:
         start, end = kb_search.usage_window(since, until, self.clock())

@@ -16,15 +16,23 @@ class PostgresBackends:
     """A `BackendFactory` over one database (migrated when opened)."""
 
     def __init__(
-        self, url: str, *, clock: Callable[[], datetime] = utcnow, max_connections: int = 20
+        self,
+        url: str,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        max_connections: int = 20,
+        read_audit: bool = True,
     ) -> None:
+        """`read_audit`: record every read of a customer's profile in the audit trail
+        (on by default for a server: its callers are many)."""
         self.url = url
+        self.read_audit = read_audit
         self.clock = clock
         self._max = max_connections
         self._lock = threading.Lock()
         self._store = PgStore(url, max_connections=max_connections)
         self._ro_store: PgStore | None = None
-        self._backends: dict[tuple[str, Role | None, bool], PostgresBackend] = {}
+        self._backends: dict[tuple[str, Role | None, bool, str | None, str], PostgresBackend] = {}
 
     def __call__(
         self,
@@ -35,15 +43,21 @@ class PostgresBackends:
         token: str | None = None,
         origin: str = Origin.API.value,
     ) -> PostgresBackend:
-        """The store as `agent` (see `BackendFactory`). `token` and `origin` are what an
-        audit trail records of the caller; this store keeps none (no Capability.AUDIT), so
-        they do not change the backend and agents share one per (agent, role, mode)."""
-        key = (agent, role, read_only)
+        """The store as `agent` (see `BackendFactory`); `token` and `origin` are what the
+        audit trail records of the caller."""
+        key = (agent, role, read_only, token, origin)
         with self._lock:
             found = self._backends.get(key)
             if found is None:
                 found = PostgresBackend(
-                    self._shared_store(read_only), agent=agent, role=role, clock=self.clock
+                    self._shared_store(read_only),
+                    agent=agent,
+                    role=role,
+                    clock=self.clock,
+                    origin=origin,
+                    token=token,
+                    read_audit=self.read_audit,
+                    audit_store=self._store,  # a read-only caller's reads are recorded too
                 )
                 self._backends[key] = found
             return found

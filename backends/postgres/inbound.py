@@ -20,11 +20,12 @@ from datetime import datetime
 from typing import Any
 
 from backends import limits, records
+from backends.audit_chain import Actor, diff
 from backends.base import InvalidInput
 from backends.identity import normalise
 from backends.identity.phones import phone_tokens
 from backends.models import Agent, Channel, Contact, InboundResult, utcnow
-from backends.postgres import routing, rows
+from backends.postgres import audit, routing, rows
 from backends.postgres.store import PgStore, scalar
 from backends.routing.rules import DEFAULT_SLA_SECONDS
 from backends.text import plain
@@ -167,6 +168,7 @@ def read_contact(db: Any, contact_id: int) -> Contact:
 def deliver_inbound(
     store: PgStore,
     me: Agent,
+    actor: Actor,
     now_at: datetime,
     channel: Channel | str,
     sender: str,
@@ -180,7 +182,8 @@ def deliver_inbound(
     references: tuple[str, ...] = (),
 ) -> InboundResult:
     """The PostgreSQL implementation of `Backend.deliver_inbound` (see there), written to
-    `store` as `me` (a writer) at `now_at`."""
+    `store` as `me` (a writer) at `now_at`; the audit trail credits it to the channel,
+    with `actor`'s token and origin."""
     try:
         channel = Channel(channel)
     except ValueError as e:
@@ -328,8 +331,28 @@ def deliver_inbound(
                     now,
                 ),
             )
-        if open_row is None:  # offered to an operator with the skill and room, when one is online
-            routing.route(db, contact_id, now, me.name)
+        # offered to an operator with the skill and room, when one is online (before the
+        # audit entries: the audit chain's lock comes after every row lock)
+        routed = routing.route(db, contact_id, now, me.name) if open_row is None else None
+        audit.record(
+            db,
+            actor.as_(f"channel:{channel.value}"),
+            now,
+            "inbound",
+            "message",
+            message_id,
+            customer_id=customer_id,
+            changes=diff(
+                {}, {"body": text, "from": value, "subject": subject, "contact_id": contact_id}
+            ),
+            detail={
+                "channel": channel.value,
+                "created_customer": created_customer,
+                "created_contact": open_row is None,
+            },
+        )
+        if routed is not None:
+            routing.audit_routed(db, Actor(me.name, origin="routing"), now, routed)
         message = db.execute(
             f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,)
         ).fetchone()

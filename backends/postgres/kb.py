@@ -17,10 +17,11 @@ import psycopg
 
 from backends import kb_search as pure
 from backends import records
+from backends.audit_chain import Actor
 from backends.base import NotFound
 from backends.knowledge import check_article
 from backends.models import Article, ArticleHit, KbImportResult, KbUsage
-from backends.postgres import rows
+from backends.postgres import audit, rows
 from backends.postgres.store import PgStore, scalar
 
 Conn = psycopg.Connection[Any]
@@ -35,7 +36,9 @@ _LEXEME = re.compile(r"[^\W_]+")
 _ARTICLE_COLUMNS = "id, slug, language, title, body, link, intents, tags, updated_at"
 
 
-def kb_import(store: PgStore, articles: tuple[Article, ...], now: int) -> KbImportResult:
+def kb_import(
+    store: PgStore, articles: tuple[Article, ...], now: int, actor: Actor | None = None
+) -> KbImportResult:
     for article in articles:
         check_article(article)
     created = updated = unchanged = 0
@@ -71,6 +74,9 @@ def kb_import(store: PgStore, articles: tuple[Article, ...], now: int) -> KbImpo
                     (*values, now, old["id"]),
                 )
                 updated += 1
+        if actor is not None:
+            counts = {"created": created, "updated": updated, "unchanged": unchanged}
+            audit.record(db, actor, now, "kb-import", "kb", len(articles), detail=counts)
     return KbImportResult(created=created, updated=updated, unchanged=unchanged)
 
 
@@ -190,7 +196,13 @@ def _rows(db: Conn, ids: list[int]) -> dict[int, Any]:
 
 
 def kb_use(
-    store: PgStore, article_id: int, contact_id: int, how: str, agent: str, now: int
+    store: PgStore,
+    article_id: int,
+    contact_id: int,
+    how: str,
+    agent: str,
+    now: int,
+    actor: Actor | None = None,
 ) -> None:
     pure.check_use(how)
     rows.check_id(article_id, "article id")
@@ -208,6 +220,10 @@ def kb_use(
             "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (%s,%s,%s,%s,%s)",
             (now, "contact", contact_id, f"kb-{how}", agent),
         )
+        if actor is not None:
+            audit.record(
+                db, actor, now, f"kb-{how}", "contact", contact_id, detail={"article": article_id}
+            )
 
 
 def kb_usage(db: Conn, since: datetime, until: datetime) -> KbUsage:

@@ -18,10 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backends import templating
+from backends.audit_chain import Actor, diff
 from backends.channels import WHATSAPP_WINDOW
 from backends.channels.connector import Outbound, OutboxCounts, ProviderReceipt
 from backends.consent import consent_problem
-from backends.models import Channel, Delivery
+from backends.models import Channel, Delivery, Origin
+from backends.postgres import audit
 from backends.postgres.store import PgStore, scalar
 
 _MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
@@ -122,9 +124,64 @@ def requeue(db: Any, message_id: int, now: int) -> str:
 class PgOutbox:
     """The dispatcher's view of the database's outbox (see backends/channels/dispatcher.py)."""
 
-    def __init__(self, store: PgStore, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: PgStore,
+        *,
+        clock: Callable[[], float] = time.time,
+        actor: Actor | None = None,
+    ) -> None:
+        """`actor`: who the audit trail credits the outbox's state changes to (default: the
+        dispatcher)."""
         self.store = store
         self.clock = clock
+        self.actor = actor or Actor("dispatcher", origin=Origin.DISPATCHER.value)
+
+    @staticmethod
+    def _states(db: Any, message_ids: list[int]) -> dict[int, str]:
+        """Each message's outbox state as the trail records it: 'status/delivery'."""
+        return {
+            int(r[0]): f"{r[1]}/{r[2] or ''}"
+            for r in db.execute(
+                "SELECT o.message_id, o.status, m.delivery FROM outbox o JOIN messages m "
+                "ON m.customer_id = o.customer_id AND m.id = o.message_id "
+                "WHERE o.message_id = ANY(%s) ORDER BY o.message_id",
+                (message_ids,),
+            )
+        }
+
+    def _audit(
+        self,
+        db: Any,
+        message_ids: list[int],
+        action: str,
+        before: dict[int, str],
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """One entry per message whose outbox state changed: its state before and after."""
+        now = int(self.clock())
+        after = self._states(db, message_ids)
+        owners = dict(
+            db.execute(
+                "SELECT message_id, customer_id FROM outbox WHERE message_id = ANY(%s)",
+                (message_ids,),
+            ).fetchall()
+        )
+        for message_id in message_ids:
+            state = after.get(message_id)
+            if state is None:
+                continue
+            audit.record(
+                db,
+                self.actor,
+                now,
+                action,
+                "outbox",
+                message_id,
+                customer_id=owners.get(message_id),
+                changes=diff({"state": before.get(message_id)}, {"state": state}),
+                detail=detail,
+            )
 
     def claim(
         self, channels: Iterable[Channel], *, lease_seconds: float, limit: int
@@ -147,6 +204,7 @@ class PgOutbox:
             ]
             if not ids:
                 return []
+            before = self._states(db, ids)
             db.execute(
                 "UPDATE outbox SET status = 'sending', due_at = %s, attempts = attempts + 1 "
                 "WHERE message_id = ANY(%s)",
@@ -158,7 +216,9 @@ class PgOutbox:
                 "WHERE o.message_id = ANY(%s) ORDER BY o.created_at, o.message_id",
                 (ids,),
             ).fetchall()
-            return [self._outbound(db, row) for row in found]
+            claimed = [self._outbound(db, row) for row in found]
+            self._audit(db, ids, "outbox:sending", before)
+            return claimed
 
     def _outbound(self, db: Any, row: Any) -> Outbound:
         thread = db.execute(
@@ -226,33 +286,42 @@ class PgOutbox:
         """The provider accepted it: final for the outbox; the message remembers its id."""
         now = self.clock()
         with self.store.write() as db:
+            before = self._states(db, [message_id])
             db.execute(
                 "UPDATE outbox SET status = 'sent', sent_at = %s, provider_id = %s, "
                 "last_error = NULL WHERE message_id = %s",
                 (int(now), receipt.provider_id, message_id),
             )
             _set_delivery(db, message_id, receipt.delivery, None, now, receipt.provider_id)
+            self._audit(
+                db, [message_id], "outbox:sent", before, {"provider_id": receipt.provider_id}
+            )
 
     def retry(self, message_id: int, reason: str, due_at: float) -> None:
         """Not accepted now: back in the queue until `due_at`, the reason kept."""
         with self.store.write() as db:
-            db.execute(
+            before = self._states(db, [message_id])
+            done = db.execute(
                 "UPDATE outbox SET status = 'queued', due_at = %s, last_error = %s "
                 "WHERE message_id = %s AND status = 'sending'",
                 (due_at, reason, message_id),
-            )
+            ).rowcount
+            if done:
+                self._audit(db, [message_id], "outbox:retry", before, {"reason": reason})
 
     def failed(self, message_id: int, reason: str, *, refused: bool = True) -> None:
         """Refused for good (`refused`: the provider answered no) or given up after
         unanswered attempts (not `refused`): the message says why."""
         now = self.clock()
         with self.store.write() as db:
+            before = self._states(db, [message_id])
             db.execute(
                 "UPDATE outbox SET status = 'failed', last_error = %s, refused = %s "
                 "WHERE message_id = %s",
                 (reason, int(refused), message_id),
             )
             _set_delivery(db, message_id, Delivery.FAILED, reason, now)
+            self._audit(db, [message_id], "outbox:failed", before, {"reason": reason})
 
     @staticmethod
     def _by_provider_id(db: Any, provider_id: str) -> tuple[int, str | None] | None:
@@ -280,7 +349,9 @@ class PgOutbox:
                 Delivery(current) if current else Delivery.QUEUED, 0
             ) >= _RANK.get(delivery, 0):
                 return True
+            before = self._states(db, [message_id])
             _set_delivery(db, message_id, delivery, None, now)
+            self._audit(db, [message_id], f"delivery:{delivery.value}", before)
             return True
 
     def record_failure(self, provider_id: str, reason: str) -> bool:
@@ -294,11 +365,13 @@ class PgOutbox:
             message_id, current = found
             if current == Delivery.READ.value:
                 return True
+            before = self._states(db, [message_id])
             db.execute(
                 "UPDATE outbox SET status = 'failed', last_error = %s WHERE message_id = %s",
                 (reason, message_id),
             )
             _set_delivery(db, message_id, Delivery.FAILED, reason or "not delivered", now)
+            self._audit(db, [message_id], "delivery:failed", before, {"reason": reason})
             return True
 
     def counts(self) -> OutboxCounts:

@@ -19,7 +19,9 @@ from typing import Any
 
 import psycopg
 
+from backends.audit_chain import Actor
 from backends.models import Channel, IntentGuess
+from backends.postgres import audit
 from backends.postgres.store import scalar
 from backends.routing import agents, assign, rules
 
@@ -141,18 +143,29 @@ def give(db: Conn, contact_id: int, name: str, now: int, actor: str) -> bool:
     return True
 
 
+@dataclasses.dataclass(frozen=True)
+class Routed:
+    """A contact routing gave: to whom, for which skill, whose contact."""
+
+    contact_id: int
+    customer_id: int
+    agent: str
+    skill: str
+
+
 def route(
     db: Conn,
     contact_id: int,
     now: int,
     actor: str,
     pool: list[assign.Candidate] | None = None,
-) -> str | None:
-    """Offer one unassigned contact to the operator who should take it; their name, or None
-    when nobody available has the skill and room. `pool` (from `lock_candidates`, whose
-    locks the caller holds) is updated; without one, the candidates are locked here."""
+) -> Routed | None:
+    """Offer one unassigned contact to the operator who should take it; None when nobody
+    available has the skill and room. `pool` (from `lock_candidates`, whose locks the
+    caller holds) is updated; without one, the candidates are locked here. The caller
+    audits what was given (`audit_routed`) after its last lock."""
     row = db.execute(
-        "SELECT c.channel, c.intent, c.language, c.assignee, c.status, cu.tier "
+        "SELECT c.channel, c.intent, c.language, c.assignee, c.status, c.customer_id, cu.tier "
         "FROM contacts c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = %s",
         (contact_id,),
     ).fetchone()
@@ -169,12 +182,27 @@ def route(
     pool[pool.index(chosen)] = dataclasses.replace(
         chosen, idle_since=now, given=max(c.given for c in pool) + 1
     )
-    return chosen.name
+    return Routed(contact_id, int(row["customer_id"]), chosen.name, decision.skill)
+
+
+def audit_routed(db: Conn, actor: Actor, now: int, routed: Routed) -> None:
+    """The audit entry of a contact routing gave (as the SQLite store records it)."""
+    audit.record(
+        db,
+        actor,
+        now,
+        "route",
+        "contact",
+        routed.contact_id,
+        customer_id=routed.customer_id,
+        changes={"assignee": [None, routed.agent]},
+        detail={"skill": routed.skill},
+    )
 
 
 def route_waiting(db: Conn, now: int, actor: str, limit: int) -> list[int]:
     """Offer up to `limit` waiting contacts, in queue order, to the operators with room; the
-    ids given. Contacts another router holds are skipped (it offers them)."""
+    ids given, each audited. Contacts another router holds are skipped (it offers them)."""
     pool = lock_candidates(db, now)
     if not pool:
         return []
@@ -183,4 +211,7 @@ def route_waiting(db: Conn, now: int, actor: str, limit: int) -> list[int]:
         "ORDER BY prio_sort, sla_sort, created_at, id LIMIT %s FOR UPDATE SKIP LOCKED",
         (limit,),
     ).fetchall()
-    return [cid for (cid,) in waiting if route(db, cid, now, actor, pool) is not None]
+    given = [r for (cid,) in waiting if (r := route(db, cid, now, actor, pool)) is not None]
+    for routed in given:  # last: the audit chain's lock after every row lock
+        audit_routed(db, Actor(actor, origin="routing"), now, routed)
+    return [r.contact_id for r in given]

@@ -12,7 +12,7 @@ import psycopg
 
 from backends import templating
 from backends.base import Conflict, NotFound
-from backends.models import Template
+from backends.models import Template, to_builtins
 from backends.postgres import rows
 
 Conn = psycopg.Connection[Any]
@@ -25,6 +25,15 @@ def read(db: Conn, name: str, *, lock: bool = False) -> Template:
     if row is None:
         raise NotFound(f"no template named {name!r} (see `vista templates list`)")
     return rows.template(row)
+
+
+def fields(db: Conn, name: str) -> dict[str, Any]:
+    """A template's fields as the audit trail compares them ({} when there is none), locked
+    for the change that follows."""
+    try:
+        return dict(to_builtins(read(db, name, lock=True)))
+    except NotFound:
+        return {}
 
 
 def listed(db: Conn, retired: bool) -> tuple[Template, ...]:

@@ -9,8 +9,10 @@ import secrets
 from typing import Any
 
 from backends import limits, records
+from backends.audit_chain import Actor, diff
 from backends.base import Conflict, Forbidden, InvalidInput, NotFound
 from backends.models import Agent, NewToken, Role, TokenInfo, utcnow
+from backends.postgres import audit
 from backends.postgres.store import PgStore
 
 PREFIX = "vista_"
@@ -30,7 +32,13 @@ def _info(r: Any) -> TokenInfo:
 
 
 def create(
-    store: PgStore, name: str, role: Role | str, agent: str | None, *, by: Agent
+    store: PgStore,
+    name: str,
+    role: Role | str,
+    agent: str | None,
+    *,
+    by: Agent,
+    actor: Actor | None = None,
 ) -> NewToken:
     """A new token for `agent` (default: `name`), made by `by` (see `Backend.create_token`)."""
     if not _NAME.fullmatch(name):
@@ -67,6 +75,15 @@ def create(
             "ON CONFLICT (name) DO NOTHING",
             (agent, agent, role.value, now),
         )
+        audit.record(
+            db,
+            actor or Actor(by.name, by.role.value),
+            now,
+            "token-create",
+            "token",
+            name,
+            changes=diff({}, {"role": role.value, "agent": agent}),
+        )
     info = _info(row)
     return NewToken(token, info.name, info.role, info.agent, info.created_at, info.revoked_at)
 
@@ -78,7 +95,7 @@ def list_tokens(store: PgStore) -> tuple[TokenInfo, ...]:
         )
 
 
-def revoke(store: PgStore, name: str) -> TokenInfo:
+def revoke(store: PgStore, name: str, *, actor: Actor | None = None) -> TokenInfo:
     now = records.to_ts(utcnow())
     with store.write() as db:
         row = db.execute(
@@ -88,6 +105,15 @@ def revoke(store: PgStore, name: str) -> TokenInfo:
         ).fetchone()
         if row is None:
             raise NotFound(f"no active token named {name}")
+        audit.record(
+            db,
+            actor or Actor("", origin="cli"),
+            now,
+            "token-revoke",
+            "token",
+            name,
+            changes={"revoked_at": [None, now]},
+        )
     return _info(row)
 
 

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from backends import channels, consent, limits, records, templating
+from backends import channels, consent, limits, personal_data, records, templating
 from backends.base import (
     Backend,
     Capability,
@@ -1524,33 +1524,13 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
                     break
             held = gdpr.hold(db, customer_id)
         contacts = [self.get_contact(cid) for cid in contact_ids]
-        provenance = self.provenance(customer_id)
-        data: dict[str, Any] = {
-            "profile": customer.to_json(),
-            "provenance": [p.to_json() for p in provenance],
-            "source_records": [r.to_json() for r in customer.sources],
-            "identities": [i.to_json() for i in customer.identities],
-            "consents": dict(customer.consents),
-            "timeline": [e.to_json() for e in events],
-            "contacts": [c.contact.to_json() for c in contacts],
-            "messages": [m.to_json() for c in contacts for m in c.messages],
-            "audit": [e.to_json() for e in entries],
-            "legal_hold": {"held": held is not None, "by": held[1] if held else ""},
-        }
-        name = f"{customer.first_name} {customer.last_name}".strip()
-        consents = ", ".join(f"{k}={v}" for k, v in customer.consents.items()) or "none"
-        summary = (
-            f"Personal data held by Vista on customer {customer_id} ({name or 'no name'}).",
-            f"Profile: {len(customer.emails)} e-mail address(es), {len(customer.phones)} phone "
-            + f"number(s), {len(customer.addresses)} address(es); {len(provenance)} field(s) "
-            + "with their provenance.",
-            f"Source records: {len(customer.sources)}, with {len(customer.identities)} "
-            + "identifier(s).",
-            f"Consents: {consents}.",
-            f"Timeline: {len(events)} event(s).",
-            f"Contacts: {len(contacts)}, with {len(data['messages'])} message(s).",
-            f"Audit trail: {len(entries)} entries about this person.",
-            f"Legal hold: {'yes' if held else 'no'}.",
+        summary, data = personal_data.export_bundle(
+            customer,
+            self.provenance(customer_id),
+            events,
+            contacts,
+            entries,
+            held[1] if held else None,
         )
         self._record_read(customer_id, "export", {})
         return PersonalDataExport(customer_id, self.clock(), summary, data)

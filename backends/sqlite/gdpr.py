@@ -13,25 +13,12 @@ then the write-ahead log is checkpointed and truncated. A digest of each source 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
 from typing import Any
 
-from backends.base import Conflict, NotFound
+from backends.base import NotFound
+from backends.personal_data import ERASED, check_erasable, kept_payload, record_digest
 from backends.sqlite import audit
-
-ERASED = "[erased]"
-
-#: Payload keys of a timeline event that are facts, not personal data: KPIs read them.
-KEPT_PAYLOAD_KEYS = frozenset(
-    {"csat", "nps", "status", "total", "currency", "delivery", "message_id", "step"}
-)
-
-
-def record_digest(source: str, source_id: str) -> str:
-    """What stays of an erased source record: a digest of its source and id."""
-    return hashlib.sha256(f"{source}\x00{source_id}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def erased_digests(db: sqlite3.Connection, source: str) -> set[str]:
@@ -67,16 +54,6 @@ def _in(ids: list[int]) -> str:
     return ",".join("?" * len(ids))
 
 
-def _kept_payload(text: str) -> str:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return "{}"
-    if not isinstance(value, dict):
-        return "{}"
-    return json.dumps({k: v for k, v in value.items() if k in KEPT_PAYLOAD_KEYS})
-
-
 def erase(db: sqlite3.Connection, customer_id: int, now: int) -> tuple[dict[str, int], list[int]]:
     """Anonymise one person in `db`'s open write transaction (see the module's docstring).
 
@@ -88,14 +65,7 @@ def erase(db: sqlite3.Connection, customer_id: int, now: int) -> tuple[dict[str,
     """
     require(db, customer_id)
     held = hold(db, customer_id)
-    if held is not None:
-        raise Conflict(
-            f"customer {customer_id} is under a legal hold (set by {held[1]}): "
-            "lift it first (`vista customers hold ID off`)",
-            "Legal hold",
-        )
-    if is_erased(db, customer_id):
-        raise Conflict(f"customer {customer_id} was erased already", "Erased")
+    check_erasable(customer_id, held[1] if held else None, is_erased(db, customer_id))
     counts: dict[str, int] = {}
     records = db.execute(
         "SELECT id, source, source_id FROM source_records WHERE customer_id = ?", (customer_id,)
@@ -175,7 +145,7 @@ def erase(db: sqlite3.Connection, customer_id: int, now: int) -> tuple[dict[str,
     ).fetchall()
     db.executemany(
         "UPDATE events SET summary = ?, payload = ? WHERE id = ?",
-        [(ERASED, _kept_payload(r[1]), r[0]) for r in events],
+        [(ERASED, kept_payload(r[1]), r[0]) for r in events],
     )
     counts["events"] = len(events)
     return counts, contacts
@@ -188,3 +158,6 @@ def erase_audit_entry(
     audit.record(
         db, actor, now, "erase", "customer", customer_id, customer_id=customer_id, detail=counts
     )
+
+
+__all__ = ["ERASED", "erase", "erase_audit_entry", "erased_digests", "hold", "record_digest"]

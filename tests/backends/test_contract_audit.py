@@ -11,6 +11,7 @@ import pytest
 from backends.base import Backend, Capability, Forbidden, InvalidInput
 from backends.models import AuditEntry, Channel, ContactStatus, Priority, QueueQuery, Role
 from tests.backends.conftest import BackendFactory
+from tests.postgres_server import COPIES
 
 pytestmark = pytest.mark.needs(Capability.AUDIT)
 
@@ -75,9 +76,11 @@ def test_every_write_is_in_the_trail_with_its_before_and_after(
     assert _one(entries, "token-create", "desk-audit").changes["role"] == (None, "operator")
     assert _one(entries, "token-revoke", "desk-audit").agent == "admin"
     assert _one(entries, "legal-hold", 3).changes == {"legal_hold": (False, True)}
-    if backend_kind == "http":  # the server records the caller's token and origin
+    if backend_kind.startswith("http"):  # the server records the caller's token and origin
         assert {e.origin for e in entries if e.action != "inbound"} == {"api"}
         assert claim.token.startswith("giulia-") and arrived.token.startswith("giulia-")
+    elif backend_kind == "postgres":  # opened as a server opens it, without a token
+        assert claim.origin == "api" and claim.token == ""
     else:
         assert claim.origin == "console" and claim.token == ""
     # filters: by customer, by agent
@@ -86,6 +89,7 @@ def test_every_write_is_in_the_trail_with_its_before_and_after(
     assert admin.verify_audit().ok
 
 
+@pytest.mark.needs(Capability.IDENTITY)
 def test_a_merge_and_a_split_are_in_the_trail_of_both_customers(
     make_backend: BackendFactory,
 ) -> None:
@@ -103,6 +107,42 @@ def test_a_merge_and_a_split_are_in_the_trail_of_both_customers(
     assert admin.verify_audit().ok
 
 
+def _refused(db: Path, sql: str, *params: object) -> None:
+    """A change of the trail that the store itself refuses (its append-only triggers)."""
+    url = COPIES.get(db)
+    if url is None:
+        conn = sqlite3.connect(db)
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute(sql, params)
+        conn.close()
+        return
+    import psycopg
+
+    with (
+        psycopg.connect(url, autocommit=True) as pg,
+        pytest.raises(psycopg.Error, match="append-only"),
+    ):
+        pg.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+
+
+def _behind_the_back(db: Path, sql: str, *params: object) -> None:
+    """A change of the trail by someone who can switch the store's triggers off."""
+    url = COPIES.get(db)
+    if url is None:
+        conn = sqlite3.connect(db)
+        for name in ("audit_no_update", "audit_values_no_update"):
+            conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+        conn.execute(sql, params)
+        conn.commit()
+        conn.close()
+        return
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as pg:
+        pg.execute("SET session_replication_role = replica")  # no triggers fire
+        pg.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+
+
 def test_verify_names_the_first_entry_a_manual_tamper_broke(
     make_backend: BackendFactory, demo_db: Path
 ) -> None:
@@ -112,15 +152,9 @@ def test_verify_names_the_first_entry_a_manual_tamper_broke(
     entries = _trail(admin)
     assert admin.verify_audit().ok and admin.verify_audit().checked == len(entries)
     middle = entries[1]  # the second newest
-    conn = sqlite3.connect(demo_db)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("UPDATE audit SET agent = 'mallory' WHERE seq = ?", (middle.seq,))
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("DELETE FROM audit WHERE seq = ?", (middle.seq,))
-    conn.execute("DROP TRIGGER audit_no_update")
-    conn.execute("UPDATE audit SET agent = 'mallory' WHERE seq = ?", (middle.seq,))
-    conn.commit()
-    conn.close()
+    _refused(demo_db, "UPDATE audit SET agent = 'mallory' WHERE seq = ?", middle.seq)
+    _refused(demo_db, "DELETE FROM audit WHERE seq = ?", middle.seq)
+    _behind_the_back(demo_db, "UPDATE audit SET agent = 'mallory' WHERE seq = ?", middle.seq)
     check = admin.verify_audit()
     assert not check.ok and check.broken_seq == middle.seq
     assert "hash" in check.problem and check.checked == middle.seq - 1
@@ -132,13 +166,12 @@ def test_verify_notices_changed_before_and_after_values(
     op, admin = make_backend("giulia"), make_backend("admin")
     op.edit_profile(4, "last_name", "Verdi")
     edit = _one(_trail(admin, customer_id=4), "edit", 4)
-    conn = sqlite3.connect(demo_db)
-    conn.execute("DROP TRIGGER audit_values_no_update")
-    conn.execute(
-        "UPDATE audit_values SET body = replace(body, 'Verdi', 'Neri') WHERE seq = ?", (edit.seq,)
+    _refused(demo_db, "UPDATE audit_values SET body = '{}' WHERE seq = ?", edit.seq)
+    _behind_the_back(
+        demo_db,
+        "UPDATE audit_values SET body = replace(body, 'Verdi', 'Neri') WHERE seq = ?",
+        edit.seq,
     )
-    conn.commit()
-    conn.close()
     check = admin.verify_audit()
     assert not check.ok and check.broken_seq == edit.seq and "values" in check.problem
 

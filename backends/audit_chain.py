@@ -1,0 +1,213 @@
+"""The audit trail's hash chain, the same in every store: entries, hashes, the walk.
+
+An entry's hash is SHA-256 over the previous entry's hash and the entry's canonical
+content. The before and after values of an entry are kept apart (salted, their digest in
+the entry), so erasing a person can delete their values while the chain still verifies:
+`walk` accepts missing values only for erased customers. A store keeps the rows and the
+order (backends/sqlite/audit.py, backends/postgres/audit.py); everything computed from
+them is here, so an entry written by one store verifies in the other (`vista migrate`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from backends.base import InvalidInput
+from backends.models import AuditCheck, AuditEntry, Origin
+
+GENESIS = "0" * 64
+
+#: What a read of a customer's profile is recorded as.
+READ_ACTION = "read"
+
+#: The columns of an entry, in the order the hash covers them (then prev_hash, hash).
+CONTENT_COLUMNS = (
+    "seq",
+    "at",
+    "agent",
+    "role",
+    "token",
+    "origin",
+    "action",
+    "object_type",
+    "object_id",
+    "customer_id",
+    "detail",
+    "values_hash",
+)
+COLUMNS = (*CONTENT_COLUMNS, "prev_hash", "hash")
+
+#: A customer's fields as the audit trail compares them (bookkeeping columns left out).
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "emails",
+    "phones",
+    "addresses",
+    "birth_date",
+    "language",
+    "segment",
+    "tier",
+    "consents",
+    "lifetime_value",
+    "currency",
+    "tags",
+    "attributes",
+    "churn_risk",
+    "unhappy",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: the agent and role, the API token's name ('' when none), and the origin."""
+
+    agent: str
+    role: str = ""
+    token: str = ""
+    origin: str = Origin.CONSOLE.value
+
+    def as_(self, agent: str, origin: str | None = None) -> Actor:
+        """The same call credited to another actor (an inbound message to its channel): no
+        agent's role, the token and origin kept."""
+        return replace(self, agent=agent, role="", origin=origin or self.origin)
+
+
+@dataclass(frozen=True, slots=True)
+class Values:
+    """An entry's before/after values as stored apart: the salt and the JSON body."""
+
+    salt: str
+    body: str
+
+
+def canonical(value: Any) -> str:
+    """The one JSON text of a value that hashes the same everywhere."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def entry_hash(prev: str, row: Mapping[str, Any]) -> str:
+    """The hash of an entry: its predecessor's hash and its own canonical content."""
+    return digest(prev, canonical([row[c] for c in CONTENT_COLUMNS]))
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Field -> [before, after] for every field whose value differs (missing is None)."""
+    out: dict[str, list[Any]] = {}
+    for key in dict.fromkeys([*before, *after]):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            out[key] = [old, new]
+    return out
+
+
+def new_entry(
+    seq: int,
+    prev: str,
+    actor: Actor,
+    at: int,
+    action: str,
+    object_type: str,
+    object_id: object,
+    *,
+    customer_id: int | None = None,
+    changes: Mapping[str, list[Any]] | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], Values | None]:
+    """The row of entry `seq` after the entry hashed `prev` (columns as `COLUMNS`), and its
+    values to keep apart (None when it changed no field)."""
+    values = None
+    values_hash = ""
+    if changes:
+        values = Values(secrets.token_hex(16), canonical(changes))
+        values_hash = digest(values.salt, values.body)
+    row: dict[str, Any] = {
+        "seq": seq,
+        "at": int(at),
+        "agent": actor.agent,
+        "role": actor.role,
+        "token": actor.token,
+        "origin": actor.origin,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "customer_id": customer_id,
+        "detail": canonical(dict(detail or {})),
+        "values_hash": values_hash,
+    }
+    row["prev_hash"] = prev
+    row["hash"] = entry_hash(prev, row)
+    return row, values
+
+
+def entry(row: Mapping[str, Any], body: str | None, erased: set[int]) -> AuditEntry:
+    """The model of a stored entry (`body`: its kept values, None when none or erased)."""
+    changes = {k: (v[0], v[1]) for k, v in json.loads(body).items()} if body else {}
+    cid = row["customer_id"]
+    return AuditEntry(
+        seq=row["seq"],
+        at=datetime.fromtimestamp(row["at"], UTC),
+        agent=row["agent"],
+        role=row["role"],
+        token=row["token"],
+        origin=row["origin"],
+        action=row["action"],
+        object_type=row["object_type"],
+        object_id=row["object_id"],
+        customer_id=cid,
+        changes=changes,
+        detail=json.loads(row["detail"]),
+        erased=cid is not None and cid in erased,
+        hash=row["hash"],
+    )
+
+
+def check_page(cursor: str | None, limit: int) -> int | None:
+    """The seq a page continues below (None: from the newest), or InvalidInput."""
+    if not 1 <= limit <= 1000:
+        raise InvalidInput(f"limit must be between 1 and 1000 (got {limit})")
+    if cursor is None:
+        return None
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise InvalidInput(f"not an audit cursor: {cursor[:40]!r}")
+    return int(cursor)
+
+
+def walk(rows: Iterable[Mapping[str, Any]], erased: set[int]) -> AuditCheck:
+    """Walk the chain from the first entry (rows in seq order, each with its `salt` and
+    `body`, None when its values are not kept): each links to its predecessor, hashes to
+    what it says, and its values (when kept) digest to what it records. The first entry
+    that does not is named."""
+    prev = GENESIS
+    checked = 0
+    expected_seq = 1
+    for row in rows:
+        seq = row["seq"]
+        problem = ""
+        if seq != expected_seq:
+            problem = f"entry {expected_seq} is missing (the next is {seq})"
+        elif row["prev_hash"] != prev:
+            problem = "it does not link to the entry before it"
+        elif entry_hash(prev, row) != row["hash"]:
+            problem = "its content does not match its hash (changed after it was written)"
+        elif row["body"] is not None:
+            if digest(row["salt"], row["body"]) != row["values_hash"]:
+                problem = "its before/after values were changed"
+        elif row["values_hash"] and row["customer_id"] not in erased:
+            problem = "its before/after values were removed"
+        if problem:
+            return AuditCheck(False, checked, seq if seq == expected_seq else expected_seq, problem)
+        prev = row["hash"]
+        checked += 1
+        expected_seq += 1
+    return AuditCheck(True, checked)

@@ -1,0 +1,137 @@
+"""The audit trail in PostgreSQL: the chain of backends/audit_chain.py, appended by many
+server processes at once.
+
+`record` runs inside the caller's write transaction, so a write and its entry commit
+together (or neither does). Appends are serialised by a transaction-level advisory lock:
+an appender reads the chain's head, inserts the next entry and keeps the lock until its
+transaction ends, so the next appender (in this process or another server's) links to
+a committed head and entries commit in `seq` order. Call `record` last in a transaction
+(after its row locks), so the lock is held for as short a time as possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from backends import audit_chain
+from backends.audit_chain import PROFILE_FIELDS, Actor
+from backends.models import AuditCheck, AuditPage
+
+Conn = psycopg.Connection[Any]
+
+#: The advisory lock (two-key form: apart from the one-key locks of the store) that
+#: orders appends to the chain.
+CHAIN_LOCK = (0x56495354, 0x41554454)  # "VIST", "AUDT"
+
+_COLUMNS = ", ".join(audit_chain.COLUMNS)
+_SELECT = ", ".join(f"a.{c}" for c in audit_chain.COLUMNS)
+
+
+def record(
+    db: Conn,
+    actor: Actor,
+    at: int,
+    action: str,
+    object_type: str,
+    object_id: object,
+    *,
+    customer_id: int | None = None,
+    changes: Mapping[str, list[Any]] | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> int:
+    """Append one entry in `db`'s open write transaction; its sequence number."""
+    db.execute("SELECT pg_advisory_xact_lock(%s, %s)", CHAIN_LOCK)
+    last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (1, audit_chain.GENESIS) if last is None else (int(last[0]) + 1, str(last[1]))
+    row, values = audit_chain.new_entry(
+        seq,
+        prev,
+        actor,
+        at,
+        action,
+        object_type,
+        object_id,
+        customer_id=customer_id,
+        changes=changes,
+        detail=detail,
+    )
+    if values is not None:
+        db.execute(
+            "INSERT INTO audit_values(seq, customer_id, salt, body) VALUES (%s,%s,%s,%s)",
+            (seq, customer_id, values.salt, values.body),
+        )
+    db.execute(
+        f"INSERT INTO audit({_COLUMNS}) VALUES ({', '.join(['%s'] * len(row))})",
+        tuple(row.values()),
+    )
+    return seq
+
+
+def page(
+    db: Conn,
+    *,
+    customer_id: int | None = None,
+    agent: str | None = None,
+    since: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> AuditPage:
+    """Entries newest first, filtered; the cursor is the last shown entry's seq."""
+    below = audit_chain.check_page(cursor, limit)
+    where: list[str] = []
+    params: list[Any] = []
+    if customer_id is not None:
+        where.append("a.customer_id = %s")
+        params.append(customer_id)
+    if agent is not None:
+        where.append("a.agent = %s")
+        params.append(agent)
+    if since is not None:
+        where.append("a.at >= %s")
+        params.append(int(since.timestamp()))
+    if below is not None:
+        where.append("a.seq < %s")
+        params.append(below)
+    found = db.execute(
+        f"SELECT {_SELECT}, v.body FROM audit a LEFT JOIN audit_values v ON v.seq = a.seq "
+        f"WHERE {' AND '.join(where) or 'true'} ORDER BY a.seq DESC LIMIT %s",
+        (*params, limit + 1),
+    ).fetchall()
+    more = len(found) > limit
+    found = found[:limit]
+    erased = erased_customers(db, (r["customer_id"] for r in found))
+    entries = tuple(audit_chain.entry(r, r["body"], erased) for r in found)
+    return AuditPage(entries, str(entries[-1].seq) if more and entries else None)
+
+
+def erased_customers(db: Conn, ids: Iterable[int | None]) -> set[int]:
+    """Which of `ids` were erased."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return set()
+    found = db.execute("SELECT customer_id FROM erasures WHERE customer_id = ANY(%s)", (wanted,))
+    return {int(r[0]) for r in found}
+
+
+def verify(db: Conn) -> AuditCheck:
+    """Walk the chain from the first entry (see `audit_chain.walk`), streamed."""
+    erased = {int(r[0]) for r in db.execute("SELECT customer_id FROM erasures")}
+    with db.cursor(name="vista_audit_walk") as cur:
+        cur.itersize = 5000
+        cur.execute(
+            f"SELECT {_SELECT}, v.salt, v.body FROM audit a "
+            "LEFT JOIN audit_values v ON v.seq = a.seq ORDER BY a.seq"
+        )
+        return audit_chain.walk(cur, erased)
+
+
+def profile(db: Conn, customer_id: int) -> dict[str, Any]:
+    """A customer's profile fields as the trail compares them ({} when there is none)."""
+    row = db.execute(
+        f"SELECT {', '.join(PROFILE_FIELDS)} FROM customers WHERE id = %s", (customer_id,)
+    ).fetchone()
+    return {} if row is None else dict(zip(PROFILE_FIELDS, tuple(row), strict=True))
