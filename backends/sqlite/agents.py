@@ -135,7 +135,7 @@ class AgentOps:
             self._log_agent(db, now, "agent-added", name, me.name)
             after = self._read_agent(db, name)
             self._audit(db, me, now, "agent-add", "agent", name, audit.diff({}, dict(after)))
-            return routing.agent(after)
+            return pure.agent(after)
 
     @staticmethod
     def _log_agent(db: sqlite3.Connection, now: int, action: str, name: str, actor: str) -> None:
@@ -182,7 +182,7 @@ class AgentOps:
             self._audit(
                 db, me, now, "agent-edit", "agent", name, audit.diff(dict(row), dict(after))
             )
-            return routing.agent(after)
+            return pure.agent(after)
 
     def disable_agent(self, name: str, *, disabled: bool = True) -> Agent:
         self._writer()
@@ -203,7 +203,7 @@ class AgentOps:
             after = self._read_agent(db, name)
             action = "agent-disable" if disabled else "agent-enable"
             self._audit(db, me, now, action, "agent", name, audit.diff(dict(row), dict(after)))
-            return routing.agent(after)
+            return pure.agent(after)
 
     # -- presence and routing -----------------------------------------------------------
 

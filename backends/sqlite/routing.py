@@ -49,11 +49,8 @@ def guess(db: sqlite3.Connection, text: str, fallback_language: str = "") -> Int
     return agents.guess(text, current_rules(db), intent_model(db), fallback_language)
 
 
-#: A stored agent row as a model, and its effective presence (backends.routing.agents).
+#: A stored agent row as a model (backends.routing.agents).
 agent = agents.agent
-effective_presence = agents.effective_presence
-capacities = agents.capacities
-json_object = agents.json_object
 
 
 def held(db: sqlite3.Connection, names: tuple[str, ...] | None = None) -> dict[str, dict[str, int]]:
