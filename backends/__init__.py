@@ -98,6 +98,7 @@ def open_backend(
             read_only=read_only,
             origin=origin,
             read_audit=read_audit,
+            inspect=inspect and read_only,
         )
     if "://" in url and not url.startswith("sqlite://"):
         raise InvalidInput(

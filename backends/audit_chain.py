@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from backends.base import InvalidInput
-from backends.models import AuditCheck, AuditEntry, Origin
+from backends.models import AuditCheck, AuditEntry, AuditPage, Origin
 
 GENESIS = "0" * 64
 
@@ -111,6 +111,24 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     return out
 
 
+def message_changes(
+    body: str,
+    channel: str,
+    contact_id: int,
+    recipient: str | None,
+    contact_before: Mapping[str, Any],
+    contact_after: Mapping[str, Any],
+) -> dict[str, list[Any]]:
+    """What a reply or note changed: the new message's fields (its recipient for a reply)
+    and its contact's fields, as `contact.<field>`."""
+    fields: dict[str, Any] = {"body": body, "channel": channel, "contact_id": contact_id}
+    if recipient is not None:
+        fields["recipient"] = recipient
+    changes = diff({}, fields)
+    changes.update((f"contact.{k}", v) for k, v in diff(contact_before, contact_after).items())
+    return changes
+
+
 def new_entry(
     seq: int,
     prev: str,
@@ -172,15 +190,44 @@ def entry(row: Mapping[str, Any], body: str | None, erased: set[int]) -> AuditEn
     )
 
 
-def check_page(cursor: str | None, limit: int) -> int | None:
-    """The seq a page continues below (None: from the newest), or InvalidInput."""
+def page_filters(
+    customer_id: int | None,
+    agent: str | None,
+    since: datetime | None,
+    cursor: str | None,
+    limit: int,
+    mark: str,
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (over `audit a`, with the store's parameter `mark`) and its values
+    for a page of the trail, newest first; the cursor is the last shown entry's seq.
+
+    Raises:
+        InvalidInput: a limit out of 1..1000, or a cursor this trail did not make.
+    """
     if not 1 <= limit <= 1000:
         raise InvalidInput(f"limit must be between 1 and 1000 (got {limit})")
-    if cursor is None:
-        return None
-    if not cursor.isdigit() or len(cursor) > 18:
+    if cursor is not None and (not cursor.isdigit() or len(cursor) > 18):
         raise InvalidInput(f"not an audit cursor: {cursor[:40]!r}")
-    return int(cursor)
+    wanted = (
+        ("a.customer_id =", customer_id),
+        ("a.agent =", agent),
+        ("a.at >=", int(since.timestamp()) if since is not None else None),
+        ("a.seq <", int(cursor) if cursor is not None else None),
+    )
+    where = [f"{test} {mark}" for test, value in wanted if value is not None]
+    return " AND ".join(where) or "1 = 1", [value for _t, value in wanted if value is not None]
+
+
+def to_page(
+    found: Sequence[Mapping[str, Any]], limit: int, erased: Callable[[Iterable[Any]], set[int]]
+) -> AuditPage:
+    """A page of up to `limit` entries from `limit + 1` rows read newest first (each with
+    its kept values as `body`); `erased` names the erased customers among some ids."""
+    more = len(found) > limit
+    rows = found[:limit]
+    gone = erased(r["customer_id"] for r in rows)
+    entries = tuple(entry(r, r["body"], gone) for r in rows)
+    return AuditPage(entries, str(entries[-1].seq) if more and entries else None)
 
 
 def walk(rows: Iterable[Mapping[str, Any]], erased: set[int]) -> AuditCheck:

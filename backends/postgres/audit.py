@@ -59,15 +59,15 @@ def record(
         changes=changes,
         detail=detail,
     )
-    if values is not None:
+    insert = f"INSERT INTO audit({_COLUMNS}) VALUES ({', '.join(['%s'] * len(row))})"
+    if values is None:
+        db.execute(insert, tuple(row.values()))
+    else:  # both rows in one round trip
         db.execute(
-            "INSERT INTO audit_values(seq, customer_id, salt, body) VALUES (%s,%s,%s,%s)",
-            (seq, customer_id, values.salt, values.body),
+            "WITH kept AS (INSERT INTO audit_values(seq, customer_id, salt, body) "
+            f"VALUES (%s,%s,%s,%s)) {insert}",
+            (seq, customer_id, values.salt, values.body, *row.values()),
         )
-    db.execute(
-        f"INSERT INTO audit({_COLUMNS}) VALUES ({', '.join(['%s'] * len(row))})",
-        tuple(row.values()),
-    )
     return seq
 
 
@@ -81,31 +81,13 @@ def page(
     limit: int = 50,
 ) -> AuditPage:
     """Entries newest first, filtered; the cursor is the last shown entry's seq."""
-    below = audit_chain.check_page(cursor, limit)
-    where: list[str] = []
-    params: list[Any] = []
-    if customer_id is not None:
-        where.append("a.customer_id = %s")
-        params.append(customer_id)
-    if agent is not None:
-        where.append("a.agent = %s")
-        params.append(agent)
-    if since is not None:
-        where.append("a.at >= %s")
-        params.append(int(since.timestamp()))
-    if below is not None:
-        where.append("a.seq < %s")
-        params.append(below)
+    where, params = audit_chain.page_filters(customer_id, agent, since, cursor, limit, "%s")
     found = db.execute(
         f"SELECT {_SELECT}, v.body FROM audit a LEFT JOIN audit_values v ON v.seq = a.seq "
-        f"WHERE {' AND '.join(where) or 'true'} ORDER BY a.seq DESC LIMIT %s",
+        f"WHERE {where} ORDER BY a.seq DESC LIMIT %s",
         (*params, limit + 1),
     ).fetchall()
-    more = len(found) > limit
-    found = found[:limit]
-    erased = erased_customers(db, (r["customer_id"] for r in found))
-    entries = tuple(audit_chain.entry(r, r["body"], erased) for r in found)
-    return AuditPage(entries, str(entries[-1].seq) if more and entries else None)
+    return audit_chain.to_page(found, limit, lambda ids: erased_customers(db, ids))
 
 
 def erased_customers(db: Conn, ids: Iterable[int | None]) -> set[int]:

@@ -19,7 +19,7 @@ import psycopg
 
 from backends import channels, consent, limits, records, templating
 from backends import values as computed
-from backends.audit_chain import Actor, diff
+from backends.audit_chain import Actor, diff, message_changes
 from backends.base import (
     WRITE_METHODS,
     Backend,
@@ -67,7 +67,7 @@ from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
 from backends.postgres.agents import AgentOps, unknown_agent
 from backends.postgres.desk import DeskOps
-from backends.postgres.governance import GovernanceOps
+from backends.postgres.governance import PgGovernance
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.records import customer as customer_model
@@ -113,7 +113,7 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
     return rows.contact(row)
 
 
-class PostgresBackend(GovernanceOps, AgentOps, DeskOps, StatsQueries, Backend):
+class PostgresBackend(PgGovernance, AgentOps, DeskOps, StatsQueries, Backend):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
     CAPABILITIES = (
@@ -144,6 +144,7 @@ class PostgresBackend(GovernanceOps, AgentOps, DeskOps, StatsQueries, Backend):
         token: str | None = None,
         read_audit: bool = False,
         audit_store: PgStore | None = None,
+        inspect: bool = False,
     ) -> None:
         """The store as `agent`.
 
@@ -155,13 +156,14 @@ class PostgresBackend(GovernanceOps, AgentOps, DeskOps, StatsQueries, Backend):
                 verified token's role).
             clock: the current time, for writes and the queue's SLA filters.
             origin, token, read_audit, audit_store: what the audit trail records of the
-                caller, and where reads go (see `GovernanceOps`).
+                caller, and where reads go (see backends/governance.py).
+            inspect: with `read_only`, open an older schema too (`store_info`, `check_store`).
         """
         self._audit_setup(origin, token, read_audit, audit_store)
         if isinstance(store, PgStore):
             self.store, self._owns_store = store, False
         else:
-            self.store = PgStore(store, read_only=read_only)
+            self.store = PgStore(store, read_only=read_only, inspect=inspect)
             self._owns_store = True
         self.clock = clock
         self._agent_name = agent
@@ -817,16 +819,6 @@ class PostgresBackend(GovernanceOps, AgentOps, DeskOps, StatsQueries, Backend):
                 (*params, contact_id),
             ).fetchone()
             self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
-            message_fields = {"body": body, "channel": out_channel.value, "contact_id": contact_id}
-            if outgoing is not None:
-                message_fields["recipient"] = outgoing.recipient
-            changes = diff({}, message_fields)
-            changes.update(
-                (f"contact.{k}", v)
-                for k, v in diff(
-                    dict(zip(watched, before or ())), dict(zip(watched, after or ()))
-                ).items()
-            )
             audit.record(
                 db,
                 self.actor(me),
@@ -835,7 +827,14 @@ class PostgresBackend(GovernanceOps, AgentOps, DeskOps, StatsQueries, Backend):
                 "message",
                 message_id,
                 customer_id=contact.customer_id,
-                changes=changes,
+                changes=message_changes(
+                    body,
+                    out_channel.value,
+                    contact_id,
+                    outgoing.recipient if outgoing is not None else None,
+                    dict(zip(watched, before or ())),
+                    dict(zip(watched, after or ())),
+                ),
                 detail={"contact_id": contact_id, "template": template or ""},
             )
             row = db.execute(
@@ -856,7 +855,7 @@ class PostgresBackend(GovernanceOps, AgentOps, DeskOps, StatsQueries, Backend):
         """What to send and where, or InvalidInput for a broken channel rule or a known
         template variable left unfilled (as the SQLite store)."""
         template = self._template(db, template_name) if template_name else None
-        customer = self.get_customer(contact.customer_id)
+        customer = self._customer(contact.customer_id)
         source = body if body.strip() else (template.body if template else "")
         found = self.customer_facts(contact.customer_id) if templating.needs_facts(source) else None
         values = templating.variables(customer, found, contact, me)

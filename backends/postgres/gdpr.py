@@ -62,8 +62,18 @@ def erased_digests(db: Conn, source: str) -> set[str]:
     return {str(r[0]) for r in found}
 
 
+def contact_ids(db: Conn, customer_id: int) -> list[int]:
+    """A customer's contacts, oldest first."""
+    found = db.execute(
+        "SELECT id FROM contacts WHERE customer_id = %s ORDER BY created_at, id", (customer_id,)
+    )
+    return [int(r[0]) for r in found]
+
+
 def set_hold(db: Conn, customer_id: int, held: bool, actor: str, now: int) -> bool:
-    """Put on or lift a customer's hold; whether it was on before."""
+    """Put on or lift a customer's hold; whether it was on before. The customer's row lock
+    orders it against an erasure starting at the same moment."""
+    db.execute("SELECT 1 FROM customers WHERE id = %s FOR UPDATE", (customer_id,))
     if held:
         done = db.execute(
             "INSERT INTO legal_holds(customer_id, at, actor) VALUES (%s,%s,%s) "
@@ -190,7 +200,7 @@ def vacuum(conn: Conn) -> bool:
     versions' space is reclaimed; False when it could not run (the erasure stands)."""
     try:
         for table in TOUCHED:
-            conn.execute(f"VACUUM {table}")  # type: ignore[arg-type]
+            conn.execute(f"VACUUM (ANALYZE) {table}")  # type: ignore[arg-type]
     except psycopg.Error:
         return False
     return True

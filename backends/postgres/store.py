@@ -126,8 +126,10 @@ class PgStore:
         read_only: bool = False,
         max_connections: int = 10,
         migrate: bool = True,
+        inspect: bool = False,
     ) -> None:
-        """Open (and, unless read-only or `migrate` is False, migrate) the database at `url`.
+        """Open (and, unless read-only or `migrate` is False, migrate) the database at `url`;
+        `inspect` (read-only) opens an older schema too, to look inside it (`vista db`).
 
         Raises:
             Unavailable: the server cannot be reached, or the schema is newer than this code.
@@ -163,7 +165,7 @@ class PgStore:
                     f"database {self.location} has schema version {version}, newer than this "
                     f"Vista ({SCHEMA_VERSION}): upgrade Vista"
                 )
-            elif version < SCHEMA_VERSION:
+            elif version < SCHEMA_VERSION and not (inspect and read_only):
                 raise Unavailable(
                     f"database {self.location} has schema version {version}; open it writable "
                     "once to migrate it"

@@ -4,7 +4,15 @@ Every table is read from the SQLite file (opened read-only) and streamed with CO
 temporary table, then merged into its PostgreSQL table by primary key in one transaction:
 a second run updates rows that changed in the source and adds new ones, and keeps rows
 written only in PostgreSQL. Sequences are moved past the copied ids, so new rows never
-collide. The check compares row counts and a sample of rows by key.
+collide. The check compares row counts and a sample of rows by key, and walks the audit
+trail's chain in PostgreSQL.
+
+The audit trail is one chain: its entries are appended, never rewritten. A second run adds
+the entries the SQLite file gained since; it refuses (and copies nothing) when both stores
+wrote different entries since the last copy, as their chains can no longer be one. A
+person erased in the SQLite file since an earlier copy is erased from what that copy
+brought over too (`gdpr.scrub`). Legal holds are copied; one lifted in SQLite after a
+copy stays on in PostgreSQL until lifted there (the safe side).
 """
 
 from __future__ import annotations
@@ -15,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backends.base import InvalidInput, Unavailable
+from backends.base import Conflict, InvalidInput, Unavailable
+from backends.postgres import audit, gdpr
 from backends.postgres.store import PgStore, scalar
 
 #: Tables in copy order, each with the SELECT that reads it from SQLite when its
@@ -51,7 +60,15 @@ TABLES: tuple[str, ...] = (
     "kb_articles",
     "kb_terms",
     "kb_uses",
+    "erasures",
+    "erased_records",
+    "legal_holds",
+    "audit",
+    "audit_values",
 )
+
+#: Append-only tables: rows already there are never rewritten (their triggers refuse it).
+_APPEND_ONLY = frozenset({"audit", "audit_values"})
 
 #: Reads whose columns SQLite keeps elsewhere: a message's customer is its contact's, and
 #: the search rows are an FTS5 table whose key is its rowid.
@@ -155,6 +172,7 @@ def copy_store(
         if not {"customers", "contacts", "events"} <= present:
             raise InvalidInput(f"{source} is not a Vista store (no customers table)")
         counts: dict[str, int] = {}
+        erased: list[int] = []
         with target.write() as conn:
             for table in TABLES:
                 if table not in present:
@@ -173,10 +191,14 @@ def copy_store(
                         cp.write_row(tuple(row))
                         n += 1
                 counts[table] = n
+                if table == "audit":
+                    _check_one_chain(conn, stage, source, target)
+                elif table == "erasures":
+                    erased += _new_erasures(conn, stage)
                 updates = [c for c in used if c not in key]
                 action = (
                     "DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
-                    if updates
+                    if updates and table not in _APPEND_ONLY
                     else "DO NOTHING"
                 )
                 conn.execute(
@@ -185,10 +207,40 @@ def copy_store(
                 )
                 if progress is not None:
                     progress(table, n)
+            for customer_id in erased:  # what an earlier copy brought of them goes too
+                gdpr.scrub(conn, customer_id)
             _move_sequences(conn)
+            conn.execute("ANALYZE")  # row estimates for the planner and `vista db info`
         return _check(src, target, counts, sample)
     finally:
         src.close()
+
+
+def _check_one_chain(conn: Any, stage: str, source: Path, target: PgStore) -> None:
+    """Refuse a copy whose audit entries differ from the ones PostgreSQL holds at the same
+    place in the chain (both stores were written since the last copy)."""
+    fork = scalar(
+        conn,
+        f"SELECT min(s.seq) FROM {stage} s JOIN audit a ON a.seq = s.seq WHERE a.hash <> s.hash",
+    )
+    if fork is not None:
+        raise Conflict(
+            f"the audit trails of {source} and {target.location} differ from entry {fork} "
+            "on: both stores were written since the last copy, and one chain cannot hold "
+            "both; nothing was copied",
+            "Audit trail",
+        )
+
+
+def _new_erasures(conn: Any, stage: str) -> list[int]:
+    """The customers erased in the source that the target does not know as erased yet."""
+    return [
+        int(r[0])
+        for r in conn.execute(
+            f"SELECT customer_id FROM {stage} s WHERE NOT EXISTS "
+            "(SELECT 1 FROM erasures e WHERE e.customer_id = s.customer_id)"
+        )
+    ]
 
 
 def _all_columns(conn: Any, table: str) -> list[str]:
@@ -243,4 +295,8 @@ def _check(
                 elif tuple(found) != tuple(values[c] for c in used):
                     entry.mismatched.append(f"row {[values[k] for k in key]} differs")
             report.append(entry)
+        chain = audit.verify(conn) if "audit" in counts else None
+    if chain is not None and not chain.ok:  # said on the trail's own row of the report
+        trail = next(t for t in report if t.table == "audit")
+        trail.mismatched.append(f"the chain breaks at entry {chain.broken_seq}: {chain.problem}")
     return CopyReport(report)

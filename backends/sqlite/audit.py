@@ -67,31 +67,13 @@ def page(
     limit: int = 50,
 ) -> AuditPage:
     """Entries newest first, filtered; the cursor is the last shown entry's seq."""
-    below = audit_chain.check_page(cursor, limit)
-    where: list[str] = []
-    params: list[Any] = []
-    if customer_id is not None:
-        where.append("a.customer_id = ?")
-        params.append(customer_id)
-    if agent is not None:
-        where.append("a.agent = ?")
-        params.append(agent)
-    if since is not None:
-        where.append("a.at >= ?")
-        params.append(int(since.timestamp()))
-    if below is not None:
-        where.append("a.seq < ?")
-        params.append(below)
+    where, params = audit_chain.page_filters(customer_id, agent, since, cursor, limit, "?")
     found = db.execute(
-        "SELECT a.*, v.body FROM audit a LEFT JOIN audit_values v ON v.seq = a.seq "
-        f"WHERE {' AND '.join(where) or '1'} ORDER BY a.seq DESC LIMIT ?",
+        f"SELECT a.*, v.body FROM audit a LEFT JOIN audit_values v ON v.seq = a.seq "
+        f"WHERE {where} ORDER BY a.seq DESC LIMIT ?",
         (*params, limit + 1),
     ).fetchall()
-    more = len(found) > limit
-    found = found[:limit]
-    erased = erased_customers(db, (r["customer_id"] for r in found))
-    entries = tuple(audit_chain.entry(r, r["body"], erased) for r in found)
-    return AuditPage(entries, str(entries[-1].seq) if more and entries else None)
+    return audit_chain.to_page(found, limit, lambda ids: erased_customers(db, ids))
 
 
 def erased_customers(db: sqlite3.Connection, ids: Iterable[int | None]) -> set[int]:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import msgspec
 
-from backends import channels, consent, limits, personal_data, records, templating
+from backends import channels, consent, limits, records, templating
+from backends.audit_chain import message_changes
 from backends.base import (
     Backend,
     Capability,
@@ -22,12 +24,10 @@ from backends.base import (
     ReadOnly,
     Unavailable,
 )
+from backends.governance import GovernanceOps
 from backends.models import (
     OPEN_STATUSES,
     Agent,
-    AuditCheck,
-    AuditEntry,
-    AuditPage,
     Change,
     ChangeBatch,
     ChangeEntity,
@@ -40,15 +40,12 @@ from backends.models import (
     CustomerHit,
     Delivery,
     Direction,
-    ErasureReport,
     EventKind,
     ImportResult,
     InboundResult,
-    LegalHold,
     Message,
     NewToken,
     Origin,
-    PersonalDataExport,
     Priority,
     QueuePage,
     QueueQuery,
@@ -104,8 +101,11 @@ def _limit(limit: int, high: int = 500) -> int:
     return limit
 
 
-class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
+class SQLiteBackend(GovernanceOps, AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
     """Vista's embedded store. Thread-safe: one connection per thread."""
+
+    _trail = audit
+    _personal = gdpr
 
     CAPABILITIES = (
         Capability.WRITE
@@ -171,10 +171,7 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
         self._role = role
         self._agent: Agent | None = None
         self._import_workers = import_workers
-        self._origin = Origin(origin).value
-        self._token = token or ""
-        self._read_audit = read_audit
-        self._audit_store = audit_store
+        self._audit_setup(origin, token, read_audit, audit_store)
 
     # -- identity --------------------------------------------------------------
 
@@ -226,34 +223,6 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
         if me.role is not Role.ADMIN:
             caps &= ~(Capability.TOKENS | Capability.AUDIT | Capability.PERSONAL_DATA)
         return caps
-
-    def actor(self, me: Agent | None = None) -> audit.Actor:
-        """Who acts, as the audit trail records it."""
-        me = me or self.whoami()
-        return audit.Actor(me.name, me.role.value, self._token, self._origin)
-
-    def _audit_read(self, customer_id: int, what: str) -> None:
-        """Record a read of a customer's data, when read audit is on."""
-        if self._read_audit:
-            self._record_read(customer_id, audit.READ_ACTION, {"what": what})
-
-    def _record_read(self, customer_id: int, action: str, detail: dict[str, Any]) -> None:
-        """An audit entry for a read, in its own transaction: into `audit_store` when this
-        store is read-only (a server's supervisors); a read-only file records nothing."""
-        store = self._audit_store or (None if self.store.read_only else self.store)
-        if store is None:
-            return
-        with store.write() as db:
-            audit.record(
-                db,
-                self.actor(),
-                records.to_ts(self.clock()),
-                action,
-                "customer",
-                customer_id,
-                customer_id=customer_id,
-                detail=detail,
-            )
 
     def agents(self) -> tuple[Agent, ...]:
         with self.store.read() as db:
@@ -1036,13 +1005,6 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
                 f"SELECT {watched} FROM contacts WHERE id = ?", (contact_id,)
             ).fetchone()
             self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
-            message_fields = {"body": body, "channel": out_channel.value, "contact_id": contact_id}
-            if outgoing is not None:
-                message_fields["recipient"] = outgoing.recipient
-            changes = audit.diff({}, message_fields)
-            changes.update(
-                (f"contact.{k}", v) for k, v in audit.diff(dict(before), dict(after)).items()
-            )
             audit.record(
                 db,
                 self.actor(me),
@@ -1051,7 +1013,14 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
                 "message",
                 message_id,
                 customer_id=contact.customer_id,
-                changes=changes,
+                changes=message_changes(
+                    body,
+                    out_channel.value,
+                    contact_id,
+                    outgoing.recipient if outgoing is not None else None,
+                    dict(before),
+                    dict(after),
+                ),
                 detail={"contact_id": contact_id, "template": template or ""},
             )
             row = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
@@ -1473,139 +1442,21 @@ class SQLiteBackend(AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
     def verify_token(self, token: str) -> TokenInfo | None:
         return TokenStore(self.store).verify(token)
 
-    # -- audit trail and personal data (backends/sqlite/audit.py, gdpr.py) ---------------
+    # -- audit trail and personal data: backends/governance.py over audit.py, gdpr.py -----
 
-    def audit_log(
-        self,
-        *,
-        customer_id: int | None = None,
-        agent: str | None = None,
-        since: datetime | None = None,
-        cursor: str | None = None,
-        limit: int = 50,
-    ) -> AuditPage:
-        self._admin("read the audit trail")
-        with self.store.read() as db:
-            return audit.page(
-                db, customer_id=customer_id, agent=agent, since=since, cursor=cursor, limit=limit
-            )
-
-    def verify_audit(self) -> AuditCheck:
-        self._admin("verify the audit trail")
-        with self.store.read() as db:
-            return audit.verify(db)
-
-    def export_customer(self, customer_id: int) -> PersonalDataExport:
-        self._admin("export a person's data")
-        customer = self._customer(customer_id)
-        events: list[TimelineEvent] = []
-        cursor: str | None = None
-        while True:
-            page = self.timeline(customer_id, cursor=cursor, limit=500)
-            events.extend(page.events)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-        with self.store.read() as db:
-            contact_ids = [
-                r[0]
-                for r in db.execute(
-                    "SELECT id FROM contacts WHERE customer_id = ? ORDER BY created_at, id",
-                    (customer_id,),
-                )
-            ]
-            entries: list[AuditEntry] = []
-            cursor = None
-            while True:
-                found = audit.page(db, customer_id=customer_id, cursor=cursor, limit=1000)
-                entries.extend(found.entries)
-                cursor = found.next_cursor
-                if cursor is None:
-                    break
-            held = gdpr.hold(db, customer_id)
-        contacts = [self.get_contact(cid) for cid in contact_ids]
-        summary, data = personal_data.export_bundle(
-            customer,
-            self.provenance(customer_id),
-            events,
-            contacts,
-            entries,
-            held[1] if held else None,
-        )
-        self._record_read(customer_id, "export", {})
-        return PersonalDataExport(customer_id, self.clock(), summary, data)
-
-    def erase_customer(self, customer_id: int) -> ErasureReport:
-        me = self._writer()
-        self._admin("erase a person's data")
-        now_dt = self.clock()
-        now = records.to_ts(now_dt)
+    @contextmanager
+    def _erasing(self) -> Iterator[None]:
+        """SQLite zeroes what an erasure deletes (`secure_delete`)."""
         conn = self.store.conn
         conn.execute("PRAGMA secure_delete = ON")
         try:
-            with self.store.write() as db:
-                counts, contacts = gdpr.erase(db, customer_id, now)
-                self._ensure_agent(db, me, now)
-                self._add_event(
-                    db,
-                    customer_id,
-                    now,
-                    EventKind.PROFILE_CHANGE,
-                    "",
-                    f"Personal data erased by {me.name}",
-                    {"erased": True},
-                )
-                self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "erased", me.name)
-                gdpr.erase_audit_entry(db, self.actor(me), now, customer_id, counts)
+            yield
         finally:
             conn.execute("PRAGMA secure_delete = OFF")
-        # the old pages are still in the write-ahead log: copy back and truncate it
-        cleared = wal.checkpoint(self.store.path, 2000)
-        return ErasureReport(customer_id, now_dt, counts, tuple(contacts), cleared)
 
-    def set_legal_hold(self, customer_id: int, held: bool) -> LegalHold:
-        me = self._writer()
-        self._admin("set a legal hold")
-        now = records.to_ts(self.clock())
-        with self.store.write() as db:
-            self._require_customer(db, customer_id)
-            was = gdpr.hold(db, customer_id)
-            if held and was is None:
-                db.execute(
-                    "INSERT INTO legal_holds(customer_id, at, actor) VALUES (?,?,?)",
-                    (customer_id, now, me.name),
-                )
-            elif not held and was is not None:
-                db.execute("DELETE FROM legal_holds WHERE customer_id = ?", (customer_id,))
-            if (was is not None) != held:
-                audit.record(
-                    db,
-                    self.actor(me),
-                    now,
-                    "legal-hold",
-                    "customer",
-                    customer_id,
-                    customer_id=customer_id,
-                    changes={"legal_hold": [was is not None, held]},
-                )
-                self._log(
-                    db,
-                    now,
-                    ChangeEntity.CUSTOMER,
-                    customer_id,
-                    f"hold:{'on' if held else 'off'}",
-                    me.name,
-                )
-        return self.legal_hold(customer_id)
-
-    def legal_hold(self, customer_id: int) -> LegalHold:
-        self._admin("read legal holds")
-        with self.store.read() as db:
-            self._require_customer(db, customer_id)
-            found = gdpr.hold(db, customer_id)
-        if found is None:
-            return LegalHold(customer_id, False)
-        return LegalHold(customer_id, True, records.from_ts(found[0]), found[1])
+    def _after_erasure(self) -> bool:
+        """The old pages are still in the write-ahead log: copy back and truncate it."""
+        return wal.checkpoint(self.store.path, 2000)
 
     def store_info(self) -> StoreInfo:
         return deferred.admin().info(self.store.path)

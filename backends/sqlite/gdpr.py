@@ -18,7 +18,6 @@ from typing import Any
 
 from backends.base import NotFound
 from backends.personal_data import ERASED, check_erasable, kept_payload, record_digest
-from backends.sqlite import audit
 
 
 def erased_digests(db: sqlite3.Connection, source: str) -> set[str]:
@@ -39,6 +38,27 @@ def hold(db: sqlite3.Connection, customer_id: int) -> tuple[int, str] | None:
         "SELECT at, actor FROM legal_holds WHERE customer_id = ?", (customer_id,)
     ).fetchone()
     return None if row is None else (int(row[0]), str(row[1]))
+
+
+def set_hold(db: sqlite3.Connection, customer_id: int, held: bool, actor: str, now: int) -> bool:
+    """Put on or lift a customer's hold; whether it was on before."""
+    was = hold(db, customer_id) is not None
+    if held and not was:
+        db.execute(
+            "INSERT INTO legal_holds(customer_id, at, actor) VALUES (?,?,?)",
+            (customer_id, now, actor),
+        )
+    elif not held and was:
+        db.execute("DELETE FROM legal_holds WHERE customer_id = ?", (customer_id,))
+    return was
+
+
+def contact_ids(db: sqlite3.Connection, customer_id: int) -> list[int]:
+    """A customer's contacts, oldest first."""
+    found = db.execute(
+        "SELECT id FROM contacts WHERE customer_id = ? ORDER BY created_at, id", (customer_id,)
+    )
+    return [int(r[0]) for r in found]
 
 
 def is_erased(db: sqlite3.Connection, customer_id: int) -> bool:
@@ -151,13 +171,12 @@ def erase(db: sqlite3.Connection, customer_id: int, now: int) -> tuple[dict[str,
     return counts, contacts
 
 
-def erase_audit_entry(
-    db: sqlite3.Connection, actor: audit.Actor, now: int, customer_id: int, counts: dict[str, int]
-) -> None:
-    """The audit trail's record of an erasure: that it happened, with counts, never values."""
-    audit.record(
-        db, actor, now, "erase", "customer", customer_id, customer_id=customer_id, detail=counts
-    )
-
-
-__all__ = ["ERASED", "erase", "erase_audit_entry", "erased_digests", "hold", "record_digest"]
+__all__ = [
+    "ERASED",
+    "contact_ids",
+    "erase",
+    "erased_digests",
+    "hold",
+    "record_digest",
+    "set_hold",
+]

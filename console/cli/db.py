@@ -12,7 +12,10 @@ from backends.base import Backend, Capability, InvalidInput
 from console.cli.kit import STATE, JsonOpt, handles_errors
 from console.cli.output import emit_json, fail, stdout, table
 
-db_app = typer.Typer(help="Inspect a local SQLite store.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Inspect a store: a SQLite file, or a PostgreSQL database (--backend postgresql://).",
+    no_args_is_help=True,
+)
 
 
 def _store(db: Path | None) -> Backend:
@@ -27,7 +30,8 @@ def _store(db: Path | None) -> Backend:
     if Capability.INSPECT not in backend.capabilities:
         backend.close()
         raise InvalidInput(
-            f"vista db works on a local store file, not {backend.location}: use --db PATH"
+            f"vista db works on a store, not on a server ({backend.location}): use --db PATH "
+            "or --backend postgresql://…"
         )
     return backend
 
@@ -59,19 +63,32 @@ def db_init(db: DbOpt = None, json_: JsonOpt = False) -> None:
 @db_app.command("info")
 @handles_errors
 def db_info(db: DbOpt = None, json_: JsonOpt = False) -> None:
-    """Schema version, size and row counts of a store file."""
+    """Schema version, size and row counts (a server database: estimates, and bytes per
+    table) of a store."""
     with _store(db) as backend:
         found = backend.store_info()
     if json_:
         emit_json(found)
         return
+    server = bool(found.table_bytes)  # a database server's, not a file's
     stdout.print(
         f"{found.path}: schema {found.schema_version} (this Vista: {found.code_schema_version}), "
-        f"{found.size_bytes / 1e6:,.1f} MB, journal {found.journal_mode}",
+        f"{found.size_bytes / 1e6:,.1f} MB, "
+        + (found.journal_mode if server else f"journal {found.journal_mode}"),
         markup=False,
         highlight=False,
     )
-    table(None, ("table", "rows"), ((name, f"{rows:,}") for name, rows in found.tables.items()))
+    if server:
+        table(
+            None,
+            ("table", "rows (estimate)", "MB"),
+            (
+                (name, f"{rows:,}", f"{found.table_bytes.get(name, 0) / 1e6:,.1f}")
+                for name, rows in found.tables.items()
+            ),
+        )
+    else:
+        table(None, ("table", "rows"), ((name, f"{rows:,}") for name, rows in found.tables.items()))
     if found.schema_version < found.code_schema_version:
         stdout.print(
             f"older schema: open it once with this Vista (without --read-only) to upgrade it "
@@ -84,7 +101,8 @@ def db_info(db: DbOpt = None, json_: JsonOpt = False) -> None:
 @db_app.command("check")
 @handles_errors
 def db_check(db: DbOpt = None, json_: JsonOpt = False) -> None:
-    """Integrity and foreign-key check; exit 1 when the file has problems."""
+    """Integrity checks (a file: SQLite's integrity and foreign keys; a server database: the
+    audit chain, rows pointing nowhere, id sequences, invalid indexes); exit 1 on problems."""
     with _store(db) as backend:
         path = backend.location
         problems = list(backend.check_store())

@@ -7,11 +7,12 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from backends import copy_store, open_backend
-from backends.base import Conflict, InvalidInput
+from backends.base import Backend, Conflict, InvalidInput
 from backends.models import QueueQuery
 from console.cli.app import app
 from tests.postgres_server import PostgresServer
@@ -156,11 +157,8 @@ def test_migrate_carries_the_desk_and_again_its_changes(
         assert [h.slug for h in hits][:1] == [
             h.slug for h in lite.kb_search(question, lang="en", intent="refund_status", limit=3)
         ][:1]
-        # routing on the copy goes where it would have gone on the original
-        zebra = pg.deliver_inbound(Channel.CHAT, "+39 333 100 0001", "Where is my zebra?")
-        assert zebra.contact.assignee == "giulia"
     with open_backend(str(demo_db), agent="admin") as lite:
-        lite.edit_agent("giulia", capacity={"chat": 1})
+        lite.edit_agent("giulia", capacity={"chat": 5})
         lite.kb_import(
             (
                 parse_article(
@@ -172,6 +170,110 @@ def test_migrate_carries_the_desk_and_again_its_changes(
     assert copy_store(str(demo_db), url).problems == []
     with open_backend(url, agent="admin") as pg:
         giulia = next(s for s in pg.agent_states() if s.agent.name == "giulia")
-        assert giulia.agent.limits == {"chat": 1}
+        assert giulia.agent.limits == {"chat": 5}
         assert pg.kb_search("expire", lang="en")[0].slug == "gift"
         assert pg.calls(call.contact_id)[0].state is CallState.ANSWERED
+        # routing on the copy goes where it would have gone on the original (a write in
+        # PostgreSQL: after the last copy, since the audit trails must not grow apart)
+        zebra = pg.deliver_inbound(Channel.CHAT, "+39 333 100 0001", "Where is my zebra?")
+        assert zebra.contact.assignee == "giulia"
+
+
+def _sqlite_admin(db: Path) -> Backend:
+    return open_backend(str(db), agent="admin")
+
+
+def test_migrate_carries_the_audit_trail_erasures_and_legal_holds(
+    postgres_server: PostgresServer, demo_db: Path
+) -> None:
+    with _sqlite_admin(demo_db) as lite:
+        lite.set_legal_hold(4, True)
+        lite.add_customer_note(5, "before the move")
+        lite.erase_customer(6)
+        trail = lite.audit_log(limit=1000).entries
+        assert lite.verify_audit().ok
+    url = postgres_server.create(postgres_server.new_name())
+    done = CliRunner().invoke(
+        app, ["migrate", "--from", f"sqlite:///{demo_db}", "--to", url, "--json"]
+    )
+    assert done.exit_code == 0, done.output
+    copied = {t["table"]: t for t in json.loads(done.stdout)["tables"]}
+    for table in ("audit", "audit_values", "erasures", "erased_records", "legal_holds"):
+        assert copied[table]["source"] == copied[table]["target"] == _count(demo_db, table) > 0
+    with open_backend(url, agent="admin") as pg:
+        assert pg.audit_log(limit=1000).entries == trail  # the same entries, hashes and values
+        assert pg.verify_audit().ok
+        assert pg.legal_hold(4).held and pg.legal_hold(4).by == "admin"
+        with pytest.raises(Conflict, match="legal hold"):
+            pg.erase_customer(4)
+        with pytest.raises(Conflict, match="erased already"):
+            pg.erase_customer(6)
+        assert all(e.erased and not e.changes for e in pg.audit_log(customer_id=6).entries)
+        # the chain goes on in PostgreSQL from where SQLite left it
+        pg.add_customer_note(5, "after the move")
+        newest = pg.audit_log(limit=1).entries[0]
+        assert newest.seq == trail[0].seq + 1 and pg.verify_audit().ok
+
+
+def test_migrate_again_erases_in_postgres_who_was_erased_in_sqlite_since(
+    postgres_server: PostgresServer, demo_db: Path
+) -> None:
+    url = postgres_server.create(postgres_server.new_name())
+    with _sqlite_admin(demo_db) as lite:
+        lite.edit_profile(7, "last_name", "Quarzovich")  # values in the trail
+        email = lite.get_customer(7).emails[0]
+    assert copy_store(str(demo_db), url).problems == []
+    with _sqlite_admin(demo_db) as lite:
+        lite.erase_customer(7)
+        lite.set_legal_hold(8, True)
+    report = copy_store(str(demo_db), url)
+    assert report.problems == []
+    with open_backend(url, agent="admin") as pg:
+        assert pg.verify_audit().ok
+        profile = pg.get_customer(7)
+        assert not profile.sources and not profile.identities and not profile.emails
+        assert pg.search_customers("Quarzovich") == () and pg.search_customers(email) == ()
+        assert all(not e.changes for e in pg.audit_log(customer_id=7).entries)
+        assert pg.audit_log(customer_id=7, limit=1).entries[0].action == "erase"
+        assert pg.legal_hold(8).held
+    with psycopg.connect(url) as conn:
+        left = conn.execute("SELECT count(*) FROM source_records WHERE customer_id = 7").fetchone()
+        assert left == (0,)
+
+
+def test_migrate_refuses_when_both_trails_grew_apart_and_copies_nothing(
+    postgres_server: PostgresServer, demo_db: Path
+) -> None:
+    url = postgres_server.create(postgres_server.new_name())
+    assert copy_store(str(demo_db), url).problems == []
+    with open_backend(url, agent="admin") as pg:
+        pg.add_customer_note(2, "written in PostgreSQL")
+    with _sqlite_admin(demo_db) as lite:
+        lite.add_customer_note(2, "written in SQLite")
+        lite.edit_profile(3, "first_name", "Changed")
+    with pytest.raises(Conflict, match="audit trails .* differ from entry"):
+        copy_store(str(demo_db), url)
+    with open_backend(url, agent="admin") as pg:
+        assert pg.get_customer(3).first_name != "Changed"  # nothing of the second run
+        assert pg.verify_audit().ok
+
+
+def test_migrate_says_where_a_copied_chain_breaks(
+    postgres_server: PostgresServer, demo_db: Path
+) -> None:
+    """A trail changed behind the store's back in SQLite is copied as it is, and the copy's
+    check names the entry where the chain breaks (exit 1 in the CLI)."""
+    with _sqlite_admin(demo_db) as lite:
+        for text in ("one", "two"):
+            lite.add_customer_note(5, text)
+        seq = lite.audit_log(limit=2).entries[1].seq
+    with sqlite3.connect(demo_db) as conn:
+        conn.execute("DROP TRIGGER audit_no_update")
+        conn.execute("UPDATE audit SET agent = 'mallory' WHERE seq = ?", (seq,))
+    url = postgres_server.create(postgres_server.new_name())
+    done = CliRunner().invoke(app, ["migrate", "--from", f"sqlite:///{demo_db}", "--to", url])
+    assert done.exit_code == 1
+    report = copy_store(str(demo_db), url)
+    assert report.problems == [f"audit: the chain breaks at entry {seq}: " + (
+        "its content does not match its hash (changed after it was written)"
+    )]  # fmt: skip

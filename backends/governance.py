@@ -1,0 +1,320 @@
+"""The contract's audit trail and personal data, the same for every store: who acts (the
+audit actor), reading and verifying the trail, exporting, erasing and holding one person.
+
+A store's backend mixes `GovernanceOps` in and names its own modules of SQL: `_trail`
+(record, page, verify: backends/sqlite/audit.py, backends/postgres/audit.py) and
+`_personal` (hold, set_hold, contact_ids, erase: backends/*/gdpr.py), plus what an erasure
+needs around its transaction (`_erasing`, `_after_erasure`). No SQL here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from backends import personal_data, records
+from backends.audit_chain import READ_ACTION, Actor
+from backends.base import Unavailable
+from backends.models import (
+    Agent,
+    AuditCheck,
+    AuditEntry,
+    AuditPage,
+    ChangeEntity,
+    ContactDetail,
+    ErasureReport,
+    EventKind,
+    FieldProvenance,
+    LegalHold,
+    Origin,
+    PersonalDataExport,
+    TimelineEvent,
+    TimelinePage,
+)
+
+
+class Trail(Protocol):
+    """A store's audit trail module (each function works in the caller's transaction)."""
+
+    def record(
+        self,
+        db: Any,
+        actor: Actor,
+        at: int,
+        action: str,
+        object_type: str,
+        object_id: object,
+        *,
+        customer_id: int | None = None,
+        changes: Mapping[str, list[Any]] | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> int: ...
+
+    def page(
+        self,
+        db: Any,
+        *,
+        customer_id: int | None = None,
+        agent: str | None = None,
+        since: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> AuditPage: ...
+
+    def verify(self, db: Any) -> AuditCheck: ...
+
+
+class Personal(Protocol):
+    """A store's personal data module (each function works in the caller's transaction)."""
+
+    def hold(self, db: Any, customer_id: int) -> tuple[int, str] | None: ...
+
+    def set_hold(self, db: Any, customer_id: int, held: bool, actor: str, now: int) -> bool: ...
+
+    def contact_ids(self, db: Any, customer_id: int) -> list[int]: ...
+
+    def erase(self, db: Any, customer_id: int, now: int) -> tuple[dict[str, int], list[int]]: ...
+
+
+class StoreHandle(Protocol):
+    """What the mixin uses of a store: its transactions and its mode."""
+
+    read_only: bool
+
+    def read(self) -> AbstractContextManager[Any]: ...
+
+    def write(self) -> AbstractContextManager[Any]: ...
+
+
+class GovernanceOps:
+    """Audit trail and personal data over a store's `_trail` and `_personal` modules."""
+
+    _trail: Trail
+    _personal: Personal
+    store: Any
+    clock: Callable[[], datetime]
+    _origin: str = Origin.CONSOLE.value
+    _token: str = ""
+    _read_audit: bool = False
+    _audit_store: StoreHandle | None = None
+
+    if TYPE_CHECKING:  # provided by the store's backend
+
+        def whoami(self) -> Agent: ...
+
+        def _writer(self) -> Agent: ...
+
+        def _admin(self, doing: str) -> Agent: ...
+
+        def _customer(self, customer_id: int) -> Any: ...
+
+        def _require_customer(self, db: Any, customer_id: int) -> None: ...
+
+        def _ensure_agent(self, db: Any, me: Agent, now: int) -> None: ...
+
+        def _log(
+            self, db: Any, now: int, entity: ChangeEntity, entity_id: int, action: str, actor: str
+        ) -> None: ...
+
+        def _add_event(
+            self,
+            db: Any,
+            customer_id: int,
+            at: int,
+            kind: EventKind,
+            channel: str,
+            summary: str,
+            payload: dict[str, Any],
+            contact_id: int | None = None,
+        ) -> int: ...
+
+        def timeline(
+            self,
+            customer_id: int,
+            *,
+            kinds: tuple[EventKind, ...] = (),
+            channels: tuple[str, ...] = (),
+            cursor: str | None = None,
+            limit: int = 50,
+        ) -> TimelinePage: ...
+
+        def get_contact(self, contact_id: int) -> ContactDetail: ...
+
+        def provenance(self, customer_id: int) -> tuple[FieldProvenance, ...]: ...
+
+    # -- who acts ---------------------------------------------------------------------
+
+    def _audit_setup(
+        self, origin: str, token: str | None, read_audit: bool, audit_store: StoreHandle | None
+    ) -> None:
+        """What the trail records of this backend's caller, and where its reads go."""
+        self._origin = Origin(origin).value
+        self._token = token or ""
+        self._read_audit = read_audit
+        self._audit_store = audit_store
+
+    def actor(self, me: Agent | None = None) -> Actor:
+        """Who acts, as the audit trail records it."""
+        me = me or self.whoami()
+        return Actor(me.name, me.role.value, self._token, self._origin)
+
+    def _audit_read(self, customer_id: int, what: str) -> None:
+        """Record a read of a customer's data, when read audit is on."""
+        if self._read_audit:
+            self._record_read(customer_id, READ_ACTION, {"what": what})
+
+    def _record_read(self, customer_id: int, action: str, detail: dict[str, Any]) -> None:
+        """An audit entry for a read, in its own transaction: into `audit_store` when this
+        store is read-only (a server's supervisors); a read-only store records nothing."""
+        store = self._audit_store or (None if self.store.read_only else self.store)
+        if store is None:
+            return
+        with store.write() as db:
+            self._trail.record(
+                db,
+                self.actor(),
+                records.to_ts(self.clock()),
+                action,
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                detail=detail,
+            )
+
+    # -- the trail ----------------------------------------------------------------------
+
+    def audit_log(
+        self,
+        *,
+        customer_id: int | None = None,
+        agent: str | None = None,
+        since: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> AuditPage:
+        self._admin("read the audit trail")
+        with self.store.read() as db:
+            return self._trail.page(
+                db, customer_id=customer_id, agent=agent, since=since, cursor=cursor, limit=limit
+            )
+
+    def verify_audit(self) -> AuditCheck:
+        self._admin("verify the audit trail")
+        with self.store.read() as db:
+            return self._trail.verify(db)
+
+    # -- one person ---------------------------------------------------------------------
+
+    def export_customer(self, customer_id: int) -> PersonalDataExport:
+        self._admin("export a person's data")
+        customer = self._customer(customer_id)
+        events: list[TimelineEvent] = []
+        cursor: str | None = None
+        while True:
+            page = self.timeline(customer_id, cursor=cursor, limit=500)
+            events.extend(page.events)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        entries: list[AuditEntry] = []
+        with self.store.read() as db:
+            contact_ids = self._personal.contact_ids(db, customer_id)
+            cursor = None
+            while True:
+                found = self._trail.page(db, customer_id=customer_id, cursor=cursor, limit=1000)
+                entries.extend(found.entries)
+                cursor = found.next_cursor
+                if cursor is None:
+                    break
+            held = self._personal.hold(db, customer_id)
+        contacts = [self.get_contact(cid) for cid in contact_ids]
+        try:
+            provenance = self.provenance(customer_id)
+        except Unavailable:  # a store without identity resolution keeps none
+            provenance = ()
+        summary, data = personal_data.export_bundle(
+            customer, provenance, events, contacts, entries, held[1] if held else None
+        )
+        self._record_read(customer_id, "export", {})
+        return PersonalDataExport(customer_id, self.clock(), summary, data)
+
+    @contextmanager
+    def _erasing(self) -> Iterator[None]:
+        """Around an erasure's transaction (SQLite: its secure_delete)."""
+        yield
+
+    def _after_erasure(self) -> bool:
+        """After an erasure committed: clear what the store keeps of old versions (SQLite's
+        write-ahead log, PostgreSQL's dead rows); whether that was done."""
+        return True
+
+    def erase_customer(self, customer_id: int) -> ErasureReport:
+        me = self._writer()
+        self._admin("erase a person's data")
+        now_dt = self.clock()
+        now = records.to_ts(now_dt)
+        with self._erasing(), self.store.write() as db:
+            counts, contacts = self._personal.erase(db, customer_id, now)
+            self._ensure_agent(db, me, now)
+            self._add_event(
+                db,
+                customer_id,
+                now,
+                EventKind.PROFILE_CHANGE,
+                "",
+                f"Personal data erased by {me.name}",
+                {"erased": True},
+            )
+            self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "erased", me.name)
+            # the trail records that it happened, with counts, never values
+            self._trail.record(
+                db,
+                self.actor(me),
+                now,
+                "erase",
+                "customer",
+                customer_id,
+                customer_id=customer_id,
+                detail=counts,
+            )
+        cleared = self._after_erasure()
+        return ErasureReport(customer_id, now_dt, counts, tuple(contacts), cleared)
+
+    def set_legal_hold(self, customer_id: int, held: bool) -> LegalHold:
+        me = self._writer()
+        self._admin("set a legal hold")
+        now = records.to_ts(self.clock())
+        with self.store.write() as db:
+            self._require_customer(db, customer_id)
+            was = self._personal.set_hold(db, customer_id, held, me.name, now)
+            if was != held:
+                self._log(
+                    db,
+                    now,
+                    ChangeEntity.CUSTOMER,
+                    customer_id,
+                    f"hold:{'on' if held else 'off'}",
+                    me.name,
+                )
+                self._trail.record(
+                    db,
+                    self.actor(me),
+                    now,
+                    "legal-hold",
+                    "customer",
+                    customer_id,
+                    customer_id=customer_id,
+                    changes={"legal_hold": [was, held]},
+                )
+        return self.legal_hold(customer_id)
+
+    def legal_hold(self, customer_id: int) -> LegalHold:
+        self._admin("read legal holds")
+        with self.store.read() as db:
+            self._require_customer(db, customer_id)
+            found = self._personal.hold(db, customer_id)
+        if found is None:
+            return LegalHold(customer_id, False)
+        return LegalHold(customer_id, True, records.from_ts(found[0]), found[1])
