@@ -244,15 +244,17 @@ class AgentOps:
             with self.store.write() as db:
                 routing.route_waiting(db, now, me.name, 100)
         with self.store.read() as db:
-            row = _read(db, name)
+            row = db.execute(
+                f"SELECT {routing.STATE_COLUMNS} FROM agents a WHERE a.name = %s", (name,)
+            ).fetchone()
             return pure.state(row, routing.current_rules(db), now, routing.held(db, (name,)))
 
     def agent_states(self) -> tuple[AgentState, ...]:
         now = records.to_ts(self.clock())
         with self.store.read() as db:
             found = db.execute(
-                "SELECT * FROM agents WHERE disabled_at IS NULL AND role <> 'supervisor' "
-                "ORDER BY name"
+                f"SELECT {routing.STATE_COLUMNS} FROM agents a WHERE a.disabled_at IS NULL "
+                "AND a.role <> 'supervisor' ORDER BY a.name"
             ).fetchall()
             load = routing.held(db)
             rs = routing.current_rules(db)

@@ -548,11 +548,14 @@ class PostgresBackend(PgGovernance, AgentOps, DeskOps, StatsQueries, Backend):
 
     @staticmethod
     def _ensure_agent(db: Conn, me: Agent, now: int) -> None:
+        """Registers the owner of a new store (or a token's agent) on their first write, and
+        notes the agent's activity (an online agent idle too long counts as away)."""
         db.execute(
             "INSERT INTO agents(name, display_name, role, created_at) VALUES (%s,%s,%s,%s) "
             "ON CONFLICT (name) DO NOTHING",
             (me.name, me.display_name, me.role.value, now),
         )
+        routing.note_active(db, me.name, now)
 
     @staticmethod
     def _log(

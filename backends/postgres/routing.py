@@ -97,15 +97,36 @@ def check_capacity(db: Conn, name: str, channel: Channel, contact_id: int) -> No
         raise refused
 
 
+#: An agent's last sign of life: set_presence's, or a write's (agent_activity).
+LAST_ACTIVE = (
+    "greatest(a.last_active_at, (SELECT x.at FROM agent_activity x WHERE x.name = a.name))"
+)
+#: The columns of an agent's state (`backends.routing.agents.state`), of `agents a`.
+STATE_COLUMNS = (
+    "a.name, a.display_name, a.role, a.skills, a.capacity, a.presence, a.presence_at, "
+    f"{LAST_ACTIVE} AS last_active_at, a.last_routed_at, a.disabled_at"
+)
+
+
+def note_active(db: Conn, name: str, now: int) -> None:
+    """`name` wrote something: a sign of life (without touching their agents row, which a
+    router may hold)."""
+    db.execute(
+        "INSERT INTO agent_activity(name, at) VALUES (%s, %s) ON CONFLICT (name) "
+        "DO UPDATE SET at = greatest(agent_activity.at, excluded.at)",
+        (name, now),
+    )
+
+
 def lock_candidates(db: Conn, now: int) -> list[assign.Candidate]:
     """The operators and admins routing may give work to now (enabled, online, active within
     the rules' idle limit), their rows locked in name order until the caller commits."""
     rs = current_rules(db)
     found = db.execute(
-        "SELECT name, skills, capacity, presence_at, last_routed_at, routed_seq FROM agents "
-        "WHERE presence = 'online' AND disabled_at IS NULL AND role <> 'supervisor' "
-        "AND greatest(coalesce(last_active_at, 0), coalesce(presence_at, 0)) >= %s "
-        "ORDER BY name FOR UPDATE",
+        "SELECT a.name, a.skills, a.capacity, a.presence_at, a.last_routed_at, a.routed_seq "
+        "FROM agents a WHERE a.presence = 'online' AND a.disabled_at IS NULL "
+        f"AND a.role <> 'supervisor' AND greatest({LAST_ACTIVE}, a.presence_at, 0) >= %s "
+        "ORDER BY a.name FOR UPDATE",
         (now - rs.away_after_minutes * 60,),
     ).fetchall()
     return [agents.candidate(rs, *row) for row in found]

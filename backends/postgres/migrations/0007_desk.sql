@@ -11,6 +11,13 @@ ALTER TABLE agents ADD COLUMN last_routed_at bigint;                  -- last co
 ALTER TABLE agents ADD COLUMN routed_seq bigint NOT NULL DEFAULT 0;   -- order of that, within a second
 -- routed_seq's values: one sequence for every server process (no max()+1 race)
 CREATE SEQUENCE agents_routed_seq AS bigint;
+-- An agent's last write, apart from their row: routing locks agents' rows while it counts
+-- their load, and a write noting its author's activity must not wait for (or deadlock with)
+-- a router; an agent's activity is the later of this and agents.last_active_at.
+CREATE TABLE agent_activity (
+    name text PRIMARY KEY,
+    at   bigint NOT NULL
+);
 
 ALTER TABLE contacts ADD COLUMN language text NOT NULL DEFAULT '';
 ALTER TABLE contacts ADD COLUMN intent_source text NOT NULL DEFAULT '';  -- model, rules, agent, ''
