@@ -68,6 +68,7 @@ from backends.postgres import templates as template_store
 from backends.postgres.agents import AgentOps, unknown_agent
 from backends.postgres.desk import DeskOps
 from backends.postgres.governance import PgGovernance
+from backends.postgres.identity.backend_ops import PgIdentityOps
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.records import customer as customer_model
@@ -113,7 +114,7 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
     return rows.contact(row)
 
 
-class PostgresBackend(PgGovernance, AgentOps, DeskOps, StatsQueries, Backend):
+class PostgresBackend(PgGovernance, AgentOps, DeskOps, StatsQueries, PgIdentityOps, Backend):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
     CAPABILITIES = (
@@ -127,6 +128,8 @@ class PostgresBackend(PgGovernance, AgentOps, DeskOps, StatsQueries, Backend):
         | Capability.ROUTING
         | Capability.CALLS
         | Capability.KNOWLEDGE
+        | Capability.IDENTITY
+        | Capability.IMPORT
         | Capability.AUDIT
         | Capability.PERSONAL_DATA
         | Capability.INSPECT
@@ -215,7 +218,7 @@ class PostgresBackend(PgGovernance, AgentOps, DeskOps, StatsQueries, Backend):
         caps = self.CAPABILITIES
         me = self.whoami()
         if self.store.read_only or not me.role.can_write:
-            caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.OUTBOX)
+            caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT | Capability.OUTBOX)
         if me.role is not Role.ADMIN:
             caps &= ~(Capability.TOKENS | Capability.AUDIT | Capability.PERSONAL_DATA)
         return caps

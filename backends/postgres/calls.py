@@ -22,6 +22,7 @@ from backends.audit_chain import Actor, diff
 from backends.base import InvalidInput, NotFound
 from backends.models import Agent, Call, CallState, Channel, CustomerHit, Lookup, LookupKind, Role
 from backends.postgres import audit, facts, rows
+from backends.postgres.identity import store as identity_store
 from backends.postgres.inbound import DEFAULT_REGION, SLA_SECONDS, create_customer, find_customer
 from backends.postgres.store import PgStore, scalar
 from backends.text import plain
@@ -212,10 +213,11 @@ def record_call(
         if row is not None and row["caller"] != number:
             raise InvalidInput(f"call {event.call_id} was recorded for another number")
         if row is None:
-            db.execute(  # the lock an inbound message from this number takes
+            db.execute(  # the locks an inbound message from this number takes
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 3))",
                 (f"sender:phone:{number}",),
             )
+            identity_store.lock_keys(db, [f"phone\x00{number}"])
             customer_id = find_customer(db, "phone", number, event.raw_caller)
             new_caller = customer_id is None
             if customer_id is None:

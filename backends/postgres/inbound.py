@@ -26,6 +26,7 @@ from backends.identity import normalise
 from backends.identity.phones import phone_tokens
 from backends.models import Agent, Channel, Contact, InboundResult, utcnow
 from backends.postgres import audit, routing, rows
+from backends.postgres.identity import store as identity_store
 from backends.postgres.store import PgStore, scalar
 from backends.routing.rules import DEFAULT_SLA_SECONDS
 from backends.text import plain
@@ -209,6 +210,8 @@ def deliver_inbound(
         db.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 3))", (f"sender:{kind}:{value}",)
         )
+        # and the import's lock on this identifier: an import meeting the sender waits
+        identity_store.lock_keys(db, [f"{kind}\x00{value}"])
         if external_id is not None:
             db.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 5))",

@@ -51,6 +51,8 @@ TABLES: tuple[str, ...] = (
     "record_changes",
     "identity_profiles",
     "identity_settings",
+    "identity_models",
+    "identity_term_counts",
     "api_tokens",
     "inbound_receipts",
     "outbox",
