@@ -40,24 +40,16 @@ if TYPE_CHECKING:
 Conn = psycopg.Connection[Any]
 
 
-def known_agents(db: Conn) -> str:
-    """The enabled agents' names, for an error message ("anna, giulia, …")."""
+def unknown_agent(db: Conn, name: str) -> NotFound:
+    """No agent named `name`: the error naming the enabled ones."""
     names = [
         r[0]
         for r in db.execute(
-            "SELECT name FROM agents WHERE disabled_at IS NULL ORDER BY name LIMIT 21"
+            "SELECT name FROM agents WHERE disabled_at IS NULL ORDER BY name LIMIT %s",
+            (pure.SHOWN_AGENTS + 1,),
         )
     ]
-    shown = ", ".join(names[:20]) + (" and more" if len(names) > 20 else "")
-    return shown or "none"
-
-
-def unknown_agent(db: Conn, name: str) -> NotFound:
-    return NotFound(
-        f"no agent named {name!r}; known agents: {known_agents(db)} "
-        "(an admin adds one with `vista agents add NAME`)",
-        "Unknown agent",
-    )
+    return pure.unknown(name, names)
 
 
 def _read(db: Conn, name: str, *, lock: bool = False) -> Any:

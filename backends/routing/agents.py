@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backends import limits
-from backends.base import Conflict, InvalidInput
+from backends.base import Conflict, InvalidInput, NotFound
 from backends.models import (
     Agent,
     AgentState,
@@ -165,6 +165,23 @@ def candidate(
         capacity=_limits(rs, capacity_text),
         idle_since=max(routed_at or 0, presence_at or 0),
         given=seq,
+    )
+
+
+#: Agents named at most in an "unknown agent" error.
+SHOWN_AGENTS = 20
+
+
+def unknown(name: str, enabled: list[str], more: int = 0) -> NotFound:
+    """The refusal of an agent name nobody has, naming the enabled agents (the first
+    SHOWN_AGENTS of `enabled`, and how many `more` there are, 0 when unknown)."""
+    shown = ", ".join(enabled[:SHOWN_AGENTS])
+    if len(enabled) > SHOWN_AGENTS:
+        shown += f" and {more} more" if more else " and more"
+    return NotFound(
+        f"no agent named {name!r}; known agents: {shown or 'none'} "
+        "(an admin adds one with `vista agents add NAME`)",
+        "Unknown agent",
     )
 
 

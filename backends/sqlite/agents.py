@@ -36,21 +36,12 @@ if TYPE_CHECKING:
 MAX_TRAINING = pure.MAX_TRAINING
 
 
-def known_agents(db: sqlite3.Connection) -> str:
-    """The enabled agents' names, for an error message ("anna, giulia, …")."""
+def unknown_agent(db: sqlite3.Connection, name: str) -> NotFound:
+    """No agent named `name`: the error naming the enabled ones."""
     names = [
         r[0] for r in db.execute("SELECT name FROM agents WHERE disabled_at IS NULL ORDER BY name")
     ]
-    shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
-    return shown or "none"
-
-
-def unknown_agent(db: sqlite3.Connection, name: str) -> NotFound:
-    return NotFound(
-        f"no agent named {name!r}; known agents: {known_agents(db)} "
-        "(an admin adds one with `vista agents add NAME`)",
-        "Unknown agent",
-    )
+    return pure.unknown(name, names, len(names) - pure.SHOWN_AGENTS)
 
 
 class AgentOps:
