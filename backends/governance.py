@@ -245,9 +245,10 @@ class GovernanceOps:
         """Around an erasure's transaction (SQLite: its secure_delete)."""
         yield
 
-    def _after_erasure(self) -> bool:
-        """After an erasure committed: clear what the store keeps of old versions (SQLite's
-        write-ahead log, PostgreSQL's dead rows); whether that was done."""
+    def _after_erasure(self, counts: Mapping[str, int]) -> bool:
+        """After an erasure committed (`counts`: the rows it touched per kind): clear what
+        the store keeps of old versions (SQLite's write-ahead log, PostgreSQL's dead rows);
+        whether that was done."""
         return True
 
     def erase_customer(self, customer_id: int) -> ErasureReport:
@@ -279,7 +280,7 @@ class GovernanceOps:
                 customer_id=customer_id,
                 detail=counts,
             )
-        cleared = self._after_erasure()
+        cleared = self._after_erasure(counts)
         return ErasureReport(customer_id, now_dt, counts, tuple(contacts), cleared)
 
     def set_legal_hold(self, customer_id: int, held: bool) -> LegalHold:

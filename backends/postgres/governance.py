@@ -4,6 +4,8 @@ gdpr.py), and `vista db info/check` (backends/postgres/admin.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import psycopg
 
 from backends.governance import GovernanceOps
@@ -19,12 +21,12 @@ class PgGovernance(GovernanceOps):
     _personal = gdpr
     store: PgStore
 
-    def _after_erasure(self) -> bool:
+    def _after_erasure(self, counts: Mapping[str, int]) -> bool:
         """VACUUM the tables an erasure touched (outside a transaction, so on a connection
         of its own): the old row versions' space is reclaimed."""
         try:
             with psycopg.connect(self.store.url, autocommit=True) as conn:
-                return gdpr.vacuum(conn)
+                return gdpr.vacuum(conn, counts)
         except psycopg.Error:
             return False
 

@@ -30,6 +30,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0004_store_templates_consent.sql",
     "0005_identity.sql",
     "0006_audit.sql",
+    "0007_desk.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

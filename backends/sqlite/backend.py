@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -1457,7 +1457,7 @@ class SQLiteBackend(GovernanceOps, AgentOps, StatsQueries, IdentityOps, DeskOps,
         finally:
             conn.execute("PRAGMA secure_delete = OFF")
 
-    def _after_erasure(self) -> bool:
+    def _after_erasure(self, counts: Mapping[str, int]) -> bool:
         """The old pages are still in the write-ahead log: copy back and truncate it."""
         return wal.checkpoint(self.store.path, 2000)
 

@@ -112,3 +112,48 @@ def test_one_winner_and_one_feed_across_two_server_processes(
     finally:
         one.close()
         two.close()
+
+
+def test_two_server_processes_append_to_one_audit_chain(
+    two_servers: tuple[str, list[str]],
+) -> None:
+    """Writes through both servers at once: every one has its entry, credited to the token
+    that carried it, and the trail is one unbroken chain."""
+    url, (first, second) = two_servers
+    with open_backend(url, agent="admin") as admin:
+        tokens = {
+            name: admin.create_token(f"chain-{name}", Role.OPERATOR, name).token
+            for name in ("giulia", "marco")
+        }
+        before = admin.verify_audit()
+    clients = [_connected(first, tokens["giulia"]), _connected(second, tokens["marco"])]
+    per_client = 25
+    start = threading.Barrier(len(clients))
+    errors: list[BaseException] = []
+
+    def write(client: HTTPBackend, n: int) -> None:
+        start.wait()
+        try:
+            for i in range(per_client):
+                client.add_customer_note(1 + (n + i) % 10, f"server {n} note {i}")
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(c, n)) for n, c in enumerate(clients)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for client in clients:
+            client.close()
+    assert errors == []
+    with open_backend(url, agent="admin") as admin:
+        check = admin.verify_audit()
+        assert check.ok and check.checked == before.checked + 2 * per_client
+        notes = [e for e in admin.audit_log(limit=100).entries if e.action == "customer-note"]
+        assert {(e.agent, e.token, e.origin) for e in notes} == {
+            ("giulia", "chain-giulia", "api"),
+            ("marco", "chain-marco", "api"),
+        }
