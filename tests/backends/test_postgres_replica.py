@@ -1,0 +1,187 @@
+"""`vista serve --replica`: read-only users read from a streaming replica (a real hot
+standby of a throwaway primary, tests/postgres_replica.py), every write goes to the primary.
+
+With the standby's replay paused, what a supervisor reads is the replica's (stale but
+consistent) state while an operator's claim is already on the primary: that tells which
+server answered. A replica that stops answering hands its reads to the primary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from backends import copy_store, open_factory
+from backends.base import BackendFactory, InvalidInput, ReadOnly, Unavailable
+from backends.models import QueueQuery, Role
+from backends.postgres import replica as replica_module
+from tests.postgres_replica import Replicated, replicated  # noqa: F401 - fixture
+
+SUPERVISOR, OPERATOR = "anna", "giulia"
+
+
+def _served(pair: Replicated, demo_db: Path) -> tuple[str, str]:
+    """A copy of the demo store on the primary, and its URL on the caught-up replica."""
+    name = pair.primary.new_name("vista_repl")
+    url = pair.primary.create(name)
+    copy_store(str(demo_db), url)
+    pair.catch_up()
+    return url, pair.replica.url(name)
+
+
+def _unassigned(factory: BackendFactory) -> int:
+    admin = factory("admin")
+    return admin.queue(QueueQuery(unassigned=True), limit=1).contacts[0].id
+
+
+def _read_entries(url: str, agent: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM audit WHERE action = 'read' AND agent = %s", (agent,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_supervisor_reads_the_replica_operator_writes_the_primary(
+    replicated: Replicated,  # noqa: F811 - fixture
+    demo_db: Path,
+) -> None:
+    url, replica_url = _served(replicated, demo_db)
+    factory = open_factory(url, replica=replica_url)
+    try:
+        supervisor = factory(SUPERVISOR, read_only=True, role=Role.SUPERVISOR, token="wall")
+        operator = factory(OPERATOR, role=Role.OPERATOR, token="desk")
+        read_only_operator = factory(OPERATOR, read_only=True, role=Role.OPERATOR, token="ro")
+        server = factory("vista-server", read_only=True)  # the server's own reads: primary
+        assert supervisor.location == read_only_operator.location != operator.location
+        assert "standby" in supervisor.location and server.location == operator.location
+        contact = _unassigned(factory)
+        stats_before = supervisor.stats()
+        replicated.replay(False)
+        try:
+            claimed = operator.claim(contact)  # a write: on the primary, replay or not
+            assert claimed.assignee == OPERATOR
+            assert server.get_contact(contact).contact.assignee == OPERATOR
+            # the replica shows the state before the claim (consistent, not yet replayed)
+            assert supervisor.get_contact(contact).contact.assignee is None
+            assert read_only_operator.get_contact(contact).contact.assignee is None
+            assert supervisor.stats() == stats_before  # KPIs from the replica as well
+            # a supervisor's read writes its audit entry on the primary (the replica lags)
+            before = _read_entries(url, SUPERVISOR)
+            supervisor.get_customer(claimed.customer_id)
+            assert _read_entries(url, SUPERVISOR) == before + 1
+            assert _read_entries(replica_url, SUPERVISOR) == before
+            # writes by read-only users stay refused, by Vista before PostgreSQL
+            with pytest.raises(ReadOnly):
+                supervisor.add_customer_note(claimed.customer_id, "no")
+            with pytest.raises(ReadOnly):
+                read_only_operator.release(contact)
+            # the change feed: the replica's end stays behind until replay goes on
+            primary_end = server.changes(-1).cursor
+            assert supervisor.changes(-1).cursor < primary_end
+        finally:
+            replicated.replay(True)
+        replicated.catch_up()
+        assert supervisor.get_contact(contact).contact.assignee == OPERATOR
+        assert supervisor.changes(-1).cursor == server.changes(-1).cursor
+        assert _read_entries(replica_url, SUPERVISOR) == _read_entries(url, SUPERVISOR)
+    finally:
+        factory.close()
+
+
+def test_change_feed_watcher_wakes_replica_readers_when_the_change_arrives_there(
+    replicated: Replicated,  # noqa: F811 - fixture
+    demo_db: Path,
+) -> None:
+    """The server's long-poll watcher reads the feed's end on both servers, so a
+    supervisor waiting on the replica wakes when the replica has the change (NOTIFY does
+    not reach a standby; the watcher polls)."""
+    from console.server.hub import Hub
+
+    url, replica_url = _served(replicated, demo_db)
+    hub = Hub(open_factory(url, replica=replica_url))
+    try:
+        primary_end, replica_end = hub.feed_end()  # type: ignore[misc]
+        assert primary_end == replica_end
+        operator = hub.backend(OPERATOR, read_only=False, role=Role.OPERATOR, token="desk")
+        supervisor = hub.backend(SUPERVISOR, read_only=True, role=Role.SUPERVISOR, token="w")
+        replicated.replay(False)
+        try:
+            operator.claim(_unassigned(hub._backends))
+            moved = hub.feed_end()
+            assert moved == (moved[0], replica_end) and moved[0] > primary_end  # type: ignore[index]
+            assert supervisor.changes(replica_end).changes == ()
+
+            async def woken() -> bool:
+                armed = hub.changed.armed()
+                waiting = asyncio.create_task(hub.changed.wait(5.0, armed=armed, seen=replica_end))
+                await asyncio.sleep(0.5)
+                assert not armed.is_set()  # the primary moved before: not news for it
+                replicated.replay(True)
+                await waiting
+                return armed.is_set()
+
+            hub.changed._interval = 0.05
+            assert asyncio.run(woken())
+        finally:
+            replicated.replay(True)
+        replicated.catch_up()
+        assert [c.action for c in supervisor.changes(replica_end).changes]
+    finally:
+        hub.close()
+
+
+def test_a_dead_replica_hands_its_reads_to_the_primary(
+    replicated: Replicated,  # noqa: F811 - fixture
+    demo_db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    standby, server = replicated.new_standby()
+    name = replicated.primary.new_name("vista_dead")
+    url = replicated.primary.create(name)
+    copy_store(str(demo_db), url)
+    replicated.catch_up(server)
+    factory = open_factory(url, replica=server.url(name))
+    try:
+        supervisor = factory(SUPERVISOR, read_only=True, role=Role.SUPERVISOR, token="wall")
+        contact = _unassigned(factory)
+        assert supervisor.get_contact(contact).contact.assignee is None
+        standby.stop()
+        factory(OPERATOR, role=Role.OPERATOR).claim(contact)
+        # the primary answers in its place: fresh data, no error
+        assert supervisor.get_contact(contact).contact.assignee == OPERATOR
+        assert supervisor.stats() is not None  # KPIs too
+        assert "reads go to the primary" in caplog.text
+        with pytest.raises(ReadOnly):
+            supervisor.add_customer_note(1, "still read-only on the primary")
+        # tried again after RETRY_S: still dead, still served
+        monkeypatch.setattr(replica_module, "RETRY_S", 0.0)
+        assert supervisor.get_contact(contact).contact.assignee == OPERATOR
+    finally:
+        factory.close()
+    # a replica that is not there when the server starts: a clear error, naming it
+    with pytest.raises(Unavailable, match="replica"):
+        open_factory(url, replica=server.url(name))
+
+
+def test_a_replica_of_another_database_is_refused(
+    replicated: Replicated,  # noqa: F811 - fixture
+    demo_db: Path,
+) -> None:
+    from backends.postgres.store import PgStore
+
+    url, _replica_url = _served(replicated, demo_db)
+    other = replicated.primary.new_name("vista_other")
+    PgStore(replicated.primary.create(other)).close()  # a new store: another store id
+    replicated.catch_up()
+    with pytest.raises(Unavailable, match="not a copy of"):
+        open_factory(url, replica=replicated.replica.url(other))
+
+
+def test_a_replica_needs_postgresql(demo_db: Path) -> None:
+    with pytest.raises(InvalidInput, match="PostgreSQL"):
+        open_factory(str(demo_db), replica="postgresql://replica/vista")
