@@ -9,6 +9,8 @@ server answered. A replica that stops answering hands its reads to the primary.
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from pathlib import Path
 
 import psycopg
@@ -18,6 +20,8 @@ from backends import copy_store, open_factory
 from backends.base import BackendFactory, InvalidInput, ReadOnly, Unavailable
 from backends.models import QueueQuery, Role
 from backends.postgres import replica as replica_module
+from tests.backends.live_server import LiveServer
+from tests.conftest import NOW
 from tests.postgres_replica import Replicated, replicated  # noqa: F401 - fixture
 
 SUPERVISOR, OPERATOR = "anna", "giulia"
@@ -185,3 +189,54 @@ def test_a_replica_of_another_database_is_refused(
 def test_a_replica_needs_postgresql(demo_db: Path) -> None:
     with pytest.raises(InvalidInput, match="PostgreSQL"):
         open_factory(str(demo_db), replica="postgresql://replica/vista")
+
+
+def test_vista_serve_with_a_replica_over_http(
+    replicated: Replicated,  # noqa: F811 - fixture
+    demo_db: Path,
+    live_server: LiveServer,
+) -> None:
+    """Through the API: tokens made while replay is paused work at once (the server checks
+    tokens on the primary); a supervisor's reads and held reads come from the replica, an
+    operator's claim is on the primary, a supervisor's write answers 403."""
+    import httpx
+
+    url, replica_url = _served(replicated, demo_db)
+    live_server.backends = open_factory(url, replica=replica_url, clock=lambda: NOW)
+    live_server.hub.retarget(live_server.backends)
+    contact = _unassigned(live_server.backends)
+    replicated.replay(False)
+    try:
+        supervisor = live_server.backend_for(SUPERVISOR)
+        operator = live_server.backend_for(OPERATOR)
+        assert operator.claim(contact).assignee == OPERATOR
+        detail = supervisor.get_contact(contact)
+        assert detail.contact.assignee is None  # the replica's state
+        assert (
+            live_server.backend_for(OPERATOR, read_only=True).get_contact(contact).contact.assignee
+            is None
+        )  # a read-only client too
+        supervisor.customer_view(detail.contact.customer_id)
+        supervisor.stats()
+        end = supervisor.changes(-1).cursor
+        answer = httpx.post(
+            f"{live_server.url}/api/v1/customers/{detail.contact.customer_id}/notes",
+            json={"body": "a supervisor writes"},
+            headers={"authorization": f"Bearer {live_server.token(SUPERVISOR)}"},
+        )
+        assert answer.status_code == 403, answer.text
+        held: list[object] = []
+        waiting = threading.Thread(
+            target=lambda: held.append(supervisor.wait_changes(end, timeout=10.0))
+        )
+        started = time.monotonic()
+        waiting.start()
+        time.sleep(0.5)
+        replicated.replay(True)
+        waiting.join(15)
+        assert held and held[0].changes, held  # type: ignore[attr-defined]
+        assert time.monotonic() - started < 5.0  # woken by the watcher, not the re-read
+    finally:
+        replicated.replay(True)
+    replicated.catch_up()
+    assert supervisor.get_contact(contact).contact.assignee == OPERATOR
