@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from backends import copy_store, open_factory
+from backends import copy_store, open_backend, open_factory
 from backends.base import BackendFactory, InvalidInput, ReadOnly, Unavailable
 from backends.models import QueueQuery, Role
 from backends.postgres import replica as replica_module
@@ -240,3 +240,59 @@ def test_vista_serve_with_a_replica_over_http(
         replicated.replay(True)
     replicated.catch_up()
     assert supervisor.get_contact(contact).contact.assignee == OPERATOR
+
+
+def test_vista_serve_reads_the_replica_named_by_vista_replica(
+    replicated: Replicated,  # noqa: F811 - fixture
+    demo_db: Path,
+    tmp_path: Path,
+) -> None:
+    """The command: `VISTA_REPLICA` (as `--replica`) names the replica; the start-up line
+    says where read-only users read; a replica that is not there stops the start (exit 1)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.backends.test_postgres_two_servers import _connected, _free_port
+
+    url, replica_url = _served(replicated, demo_db)
+    admin = open_backend(url, agent="admin")
+    supervisor_token = admin.create_token("wall", Role.SUPERVISOR, SUPERVISOR).token
+    operator_token = admin.create_token("desk", Role.OPERATOR, OPERATOR).token
+    admin.close()
+    vista = str(Path(sys.executable).with_name("vista"))
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as err:
+        server = subprocess.Popen(
+            [vista, "serve", "--backend", url, "--port", str(port), "--log-level", "warning"],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env={**os.environ, "VISTA_REPLICA": replica_url},
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        supervisor, operator = _connected(base, supervisor_token), _connected(base, operator_token)
+        contact = operator.queue(QueueQuery(unassigned=True), limit=1).contacts[0].id
+        replicated.replay(False)
+        try:
+            assert operator.claim(contact).assignee == OPERATOR
+            assert supervisor.get_contact(contact).contact.assignee is None
+        finally:
+            replicated.replay(True)
+        supervisor.close()
+        operator.close()
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert "read-only users read from the replica" in log.read_text()
+    gone = replicated.primary.url("no_such_database")
+    failed = subprocess.run(
+        [vista, "serve", "--backend", url, "--replica", gone, "--port", str(_free_port())],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert failed.returncode == 1
+    assert "replica" in failed.stderr and "no_such_database" in failed.stderr
