@@ -3,9 +3,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from backends.base import InvalidInput
 from backends.identity.phones import check_region
 from backends.identity.readers import check_encoding
+from backends.models import BadRow, ImportResult
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from backends.identity.pipeline import ImportOptions, ImportReport
 
 KINDS = ("customers", "events")
 FORMATS = ("csv", "jsonl", "json")
@@ -35,3 +43,59 @@ def check_options(
         raise InvalidInput(f"unknown format {fmt!r}; use csv, jsonl or json")
     region = check_region(default_region)
     return checked, region, check_encoding(encoding) if encoding else None
+
+
+def result(report: ImportReport) -> ImportResult:
+    """The contract's frozen report of an import."""
+    return ImportResult(
+        source=report.source,
+        kind=report.kind,
+        rows=report.rows,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        skipped=report.skipped,
+        customers_created=report.customers_created,
+        auto_merges=report.auto_merges,
+        suggestions=report.suggestions,
+        seconds=round(report.seconds, 3),
+        import_id=report.import_id,
+        held=report.held,
+        bad_rows=tuple(BadRow(line, reason) for line, reason in report.bad),
+    )
+
+
+def import_options(
+    *,
+    source: str,
+    kind: str,
+    fmt: str | None,
+    mapping: str | Path | None,
+    id_column: str | None,
+    default_region: str,
+    encoding: str | None,
+    strict: bool,
+    workers: int | None,
+) -> ImportOptions:
+    """`Backend.import_file`'s arguments checked (see `check_options`), the mapping read.
+
+    Raises:
+        InvalidInput: a bad option or mapping.
+    """
+    from backends.identity.mapping import load_mapping
+    from backends.identity.pipeline import ImportOptions
+
+    source, region, encoding = check_options(
+        source=source, kind=kind, fmt=fmt, default_region=default_region, encoding=encoding
+    )
+    return ImportOptions(
+        source=source,
+        kind=kind,
+        fmt=fmt,
+        mapping=load_mapping(mapping, kind),
+        id_column=id_column,
+        default_region=region,
+        strict=strict,
+        encoding=encoding,
+        workers=workers,
+    )

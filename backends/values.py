@@ -297,3 +297,27 @@ def _names(data: dict[str, Any], key: str, default: tuple[str, ...], path: Path)
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise InvalidInput(f"{path}: {key} must be a list of names")
     return tuple(dict.fromkeys(v.strip().lower() for v in value))
+
+
+def stored_rows(
+    activity: dict[int, Activity], ids: list[int], now: int, cfg: ValuesConfig
+) -> list[tuple[Any, ...]]:
+    """(lifetime value, currency, churn score, churn risk, reasons JSON, next action,
+    customer id) of each customer of `ids`: what a store writes."""
+    import json
+
+    rows: list[tuple[Any, ...]] = []
+    for cid in ids:
+        got = compute(activity[cid], now, cfg)
+        rows.append(
+            (
+                got.lifetime_value,
+                cfg.currency,
+                got.churn_score,
+                int(got.churn_risk),
+                json.dumps(list(got.reasons), ensure_ascii=False),
+                got.next_action,
+                cid,
+            )
+        )
+    return rows

@@ -126,3 +126,24 @@ def apply_config(config: MatchConfig, table: dict[str, Any]) -> MatchConfig:
             raise InvalidInput(f"unknown matcher {value!r}; use {', '.join(MATCHERS)}")
         changes[key] = value
     return replace(config, **changes)
+
+
+def settings_rows(current: dict[str, Any], table: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, JSON value) rows that keep an `[identity]` table's settings in a store whose
+    kept settings are `current` (a later table changes only the keys, and policies, it
+    names).
+
+    Raises:
+        InvalidInput: an unknown key or policy (nothing is kept then).
+    """
+    import json
+
+    apply_config(MatchConfig(), table)
+    rows: list[tuple[str, str]] = []
+    for key, value in table.items():
+        if key == "policies":
+            value = {**current.get("policies", {}), **value}
+        elif key == "source_priority":
+            value = [str(v) for v in value]
+        rows.append((key, json.dumps(value, ensure_ascii=False)))
+    return rows

@@ -62,14 +62,17 @@ from backends.models import (
     to_builtins,
     utcnow,
 )
-from backends.postgres import audit, consents, facts, inbound, rows, search, tokens
+from backends.postgres import audit, consents, facts, inbound, routing, rows, search, tokens
 from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
-from backends.postgres.agents import unknown_agent
+from backends.postgres.agents import AgentOps, unknown_agent
+from backends.postgres.desk import DeskOps
 from backends.postgres.governance import PgGovernance
+from backends.postgres.identity.backend_ops import PgIdentityOps
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.records import customer as customer_model
+from backends.routing.agents import agent as agent_model
 from backends.text import plain
 
 Conn = psycopg.Connection[Any]
@@ -111,7 +114,7 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
     return rows.contact(row)
 
 
-class PostgresBackend(PgGovernance, StatsQueries, Backend):
+class PostgresBackend(PgGovernance, AgentOps, DeskOps, StatsQueries, PgIdentityOps, Backend):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
     CAPABILITIES = (
@@ -122,6 +125,11 @@ class PostgresBackend(PgGovernance, StatsQueries, Backend):
         | Capability.KPIS
         | Capability.TOKENS
         | Capability.OUTBOX
+        | Capability.ROUTING
+        | Capability.CALLS
+        | Capability.KNOWLEDGE
+        | Capability.IDENTITY
+        | Capability.IMPORT
         | Capability.AUDIT
         | Capability.PERSONAL_DATA
         | Capability.INSPECT
@@ -210,17 +218,14 @@ class PostgresBackend(PgGovernance, StatsQueries, Backend):
         caps = self.CAPABILITIES
         me = self.whoami()
         if self.store.read_only or not me.role.can_write:
-            caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.OUTBOX)
+            caps &= ~(Capability.WRITE | Capability.INBOUND | Capability.IMPORT | Capability.OUTBOX)
         if me.role is not Role.ADMIN:
             caps &= ~(Capability.TOKENS | Capability.AUDIT | Capability.PERSONAL_DATA)
         return caps
 
     def agents(self) -> tuple[Agent, ...]:
         with self.store.read() as db:
-            found = db.execute(
-                "SELECT name, display_name, role, disabled_at FROM agents ORDER BY name"
-            )
-            return tuple(Agent(r[0], r[1], Role(r[2]), disabled=r[3] is not None) for r in found)
+            return tuple(map(agent_model, db.execute("SELECT * FROM agents ORDER BY name")))
 
     # -- customers ------------------------------------------------------------
 
@@ -546,11 +551,14 @@ class PostgresBackend(PgGovernance, StatsQueries, Backend):
 
     @staticmethod
     def _ensure_agent(db: Conn, me: Agent, now: int) -> None:
+        """Registers the owner of a new store (or a token's agent) on their first write, and
+        notes the agent's activity (an online agent idle too long counts as away)."""
         db.execute(
             "INSERT INTO agents(name, display_name, role, created_at) VALUES (%s,%s,%s,%s) "
             "ON CONFLICT (name) DO NOTHING",
             (me.name, me.display_name, me.role.value, now),
         )
+        routing.note_active(db, me.name, now)
 
     @staticmethod
     def _log(
@@ -568,7 +576,10 @@ class PostgresBackend(PgGovernance, StatsQueries, Backend):
         changes: dict[str, Any],
         expected_version: int | None,
         check: Callable[[Contact, Agent], None] | None = None,
+        give_to: str | None = None,
     ) -> Contact:
+        """Change a contact whose version is still the one read (one winner). `give_to`:
+        the agent it goes to, held to their capacity (their row locked while counted)."""
         me = self._writer()
         now = records.to_ts(self.clock())
         if expected_version is not None:
@@ -584,6 +595,9 @@ class PostgresBackend(PgGovernance, StatsQueries, Backend):
                 )
             if check is not None:
                 check(current, me)
+            if give_to is not None and current.assignee != give_to:
+                routing.check_capacity(db, give_to, current.channel, contact_id)
+                routing.note_given(db, give_to, now)
             columns = ", ".join(changes)
             before = db.execute(
                 f"SELECT {columns} FROM contacts WHERE id = %s", (contact_id,)
@@ -629,6 +643,7 @@ class PostgresBackend(PgGovernance, StatsQueries, Backend):
             {"assignee": me.name, "assigned_at": now, "status": "open"},
             expected_version,
             check,
+            give_to=me.name,
         )
 
     def release(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
@@ -669,6 +684,7 @@ class PostgresBackend(PgGovernance, StatsQueries, Backend):
             {"assignee": agent, "assigned_at": now},
             expected_version,
             None if agent == me.name else _not_anothers("reassign"),
+            give_to=agent,
         )
 
     def set_status(

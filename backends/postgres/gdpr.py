@@ -140,6 +140,10 @@ def erase(db: Conn, customer_id: int, now: int) -> tuple[dict[str, int], list[in
         "WHERE customer_id = %s",
         (ERASED, customer_id),
     ).rowcount
+    counts["calls"] = db.execute(  # the caller's number, what they dialled, the recording
+        "UPDATE calls SET caller = '', dialled = '', recording = '' WHERE customer_id = %s",
+        (customer_id,),
+    ).rowcount
     events = db.execute(
         "SELECT id, payload FROM events WHERE customer_id = %s", (customer_id,)
     ).fetchall()

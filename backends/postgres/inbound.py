@@ -25,19 +25,15 @@ from backends.base import InvalidInput
 from backends.identity import normalise
 from backends.identity.phones import phone_tokens
 from backends.models import Agent, Channel, Contact, InboundResult, utcnow
-from backends.postgres import audit, rows
+from backends.postgres import audit, routing, rows
+from backends.postgres.identity import store as identity_store
 from backends.postgres.store import PgStore, scalar
+from backends.routing.rules import DEFAULT_SLA_SECONDS
 from backends.text import plain
 
-#: Seconds to the first-response SLA of a contact opened by an inbound message.
-SLA_SECONDS: dict[Channel, int] = {
-    Channel.CHAT: 3600,
-    Channel.WHATSAPP: 4 * 3600,
-    Channel.PHONE: 2 * 3600,
-    Channel.SMS: 8 * 3600,
-    Channel.EMAIL: 24 * 3600,
-    Channel.WEB: 24 * 3600,
-}
+#: Seconds to the first-response SLA of a contact opened by an inbound message, unless a
+#: routing rule says otherwise.
+SLA_SECONDS = DEFAULT_SLA_SECONDS
 EVENT_KIND: dict[Channel, str] = {
     Channel.EMAIL: "email",
     Channel.CHAT: "chat",
@@ -69,7 +65,7 @@ def normalise_sender(sender: str) -> tuple[str, str]:
     return "phone", e164
 
 
-def _find_customer(db: Any, kind: str, value: str, raw: str) -> int | None:
+def find_customer(db: Any, kind: str, value: str, raw: str) -> int | None:
     kinds = ("email",) if kind == "email" else ("phone", "whatsapp_id")
     # the normalised value, and the plain lower-case form older imports stored
     values = tuple(dict.fromkeys((value, raw.strip().lower())))
@@ -83,7 +79,7 @@ def _find_customer(db: Any, kind: str, value: str, raw: str) -> int | None:
     return None if found is None else int(found)
 
 
-def _create_customer(
+def create_customer(
     db: Any, channel: Channel, kind: str, value: str, raw: str, name: str, now: int
 ) -> int:
     first, _, last = name.strip().partition(" ")
@@ -214,6 +210,8 @@ def deliver_inbound(
         db.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 3))", (f"sender:{kind}:{value}",)
         )
+        # and the import's lock on this identifier: an import meeting the sender waits
+        identity_store.lock_keys(db, [f"{kind}\x00{value}"])
         if external_id is not None:
             db.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 5))",
@@ -241,10 +239,10 @@ def deliver_inbound(
         if open_row is not None:  # a reply in a thread of ours: its contact, whoever sent it
             customer_id = int(open_row["customer_id"])
         else:
-            found = _find_customer(db, kind, value, sender)
+            found = find_customer(db, kind, value, sender)
             created_customer = found is None
             if found is None:
-                found = _create_customer(db, channel, kind, value, sender.strip(), name, now)
+                found = create_customer(db, channel, kind, value, sender.strip(), name, now)
                 _log(db, now, "customer", found, "created", me.name)
             customer_id = found
             open_row = db.execute(
@@ -255,21 +253,28 @@ def deliver_inbound(
         first_line = text.strip().splitlines()[0]
         topic = (subject.strip() or first_line)[:120]
         if open_row is None:
+            tier, language = db.execute(
+                "SELECT tier, language FROM customers WHERE id = %s", (customer_id,)
+            ).fetchone() or ("", "")
+            guess = routing.guess(db, f"{subject.strip()}\n{text}", language)
+            decision = routing.current_rules(db).decide(guess.intent, channel, tier, guess.language)
             contact_id = scalar(
                 db,
-                "INSERT INTO contacts(customer_id, channel, subject, intent, priority, status, "
-                "created_at, updated_at, sla_due_at, last_inbound_at) "
-                "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
+                "INSERT INTO contacts(customer_id, channel, subject, intent, intent_source, "
+                "language, priority, status, created_at, updated_at, sla_due_at, "
+                "last_inbound_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
                 (
                     customer_id,
                     channel.value,
                     topic,
-                    "",
-                    1,
+                    guess.intent,
+                    guess.source,
+                    guess.language,
+                    decision.priority.rank,
                     "new",
                     sent,
                     now,
-                    sent + SLA_SECONDS[channel],
+                    sent + decision.sla_seconds,
                     sent,
                 ),
             )
@@ -329,6 +334,9 @@ def deliver_inbound(
                     now,
                 ),
             )
+        # offered to an operator with the skill and room, when one is online (before the
+        # audit entries: the audit chain's lock comes after every row lock)
+        routed = routing.route(db, contact_id, now, me.name) if open_row is None else None
         audit.record(
             db,
             actor.as_(f"channel:{channel.value}"),
@@ -346,6 +354,8 @@ def deliver_inbound(
                 "created_contact": open_row is None,
             },
         )
+        if routed is not None:
+            routing.audit_routed(db, Actor(me.name, origin="routing"), now, routed)
         message = db.execute(
             f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,)
         ).fetchone()

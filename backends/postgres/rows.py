@@ -48,7 +48,7 @@ CONTACT_COLUMNS = (
     "c.id, c.channel, c.customer_id, c.subject, c.intent, c.priority, c.status, c.created_at, "
     "c.updated_at, c.first_response_at, c.resolved_at, c.sla_due_at, c.assignee, "
     "c.snoozed_until, c.last_inbound_at, c.version, c.prio_sort, c.sla_sort, "
-    "trim(cu.first_name || ' ' || cu.last_name) AS customer_name"
+    "trim(cu.first_name || ' ' || cu.last_name) AS customer_name, c.language, c.intent_source"
 )
 CONTACT_FROM = "contacts c JOIN customers cu ON cu.id = c.customer_id"
 
@@ -77,6 +77,8 @@ def contact(row: Any) -> Contact:
         _at(row[13]),
         _at(row[14]),
         row[15],
+        row[19],
+        row[20],
     )
 
 

@@ -28,7 +28,9 @@ MIGRATIONS: tuple[str, ...] = (
     "0002_visible_text.sql",
     "0003_stats.sql",
     "0004_store_templates_consent.sql",
+    "0005_identity.sql",
     "0006_audit.sql",
+    "0007_desk.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

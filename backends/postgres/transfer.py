@@ -51,9 +51,17 @@ TABLES: tuple[str, ...] = (
     "record_changes",
     "identity_profiles",
     "identity_settings",
+    "identity_models",
+    "identity_term_counts",
     "api_tokens",
     "inbound_receipts",
     "outbox",
+    "settings",
+    "intent_models",
+    "calls",
+    "kb_articles",
+    "kb_terms",
+    "kb_uses",
     "erasures",
     "erased_records",
     "legal_holds",
@@ -249,7 +257,11 @@ def _all_columns(conn: Any, table: str) -> list[str]:
 
 
 def _move_sequences(conn: Any) -> None:
-    """Every id sequence past the largest id its table holds."""
+    """Every id sequence past the largest id its table holds (and routing's order of
+    offers past the largest copied)."""
+    conn.execute(
+        "SELECT setval('agents_routed_seq', greatest((SELECT max(routed_seq) FROM agents), 1))"
+    )
     for table, column in conn.execute(
         "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = "
         "current_schema() AND (is_identity = 'YES' OR column_default LIKE 'nextval(%%')"

@@ -7,11 +7,10 @@ and `_admin()`. Every write is one transaction that also appends to the change f
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from backends import limits, records
@@ -23,10 +22,10 @@ from backends.models import (
     Contact,
     IntentGuess,
     IntentReport,
-    IntentScore,
     Presence,
     Role,
 )
+from backends.routing import agents as pure
 from backends.routing import rules as routing_rules
 from backends.sqlite import audit, deferred, routing
 from backends.sqlite.contacts import read_contact
@@ -34,11 +33,7 @@ from backends.sqlite.contacts import read_contact
 if TYPE_CHECKING:
     from backends.sqlite.store import Store
 
-_NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
-_SKILL = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
-_LANGUAGE = re.compile(r"[a-z]{2}")
-#: The newest labelled contacts `train_intents` learns from.
-MAX_TRAINING = 50_000
+MAX_TRAINING = pure.MAX_TRAINING
 
 
 def known_agents(db: sqlite3.Connection) -> str:
@@ -55,51 +50,6 @@ def unknown_agent(db: sqlite3.Connection, name: str) -> NotFound:
         f"no agent named {name!r}; known agents: {known_agents(db)} "
         "(an admin adds one with `vista agents add NAME`)",
         "Unknown agent",
-    )
-
-
-def _skills(values: tuple[str, ...] | None, what: str, pattern: re.Pattern[str]) -> list[str]:
-    out = []
-    for value in values or ():
-        v = str(value).strip().lower()
-        if not pattern.fullmatch(v):
-            raise InvalidInput(f"{what} {value!r}: use lower-case letters, digits, _ . -")
-        out.append(v)
-    return sorted(set(out))
-
-
-def _channels(values: tuple[Channel, ...] | None) -> list[str]:
-    out = []
-    for value in values or ():
-        try:
-            out.append(Channel(str(value).strip().lower()).value)
-        except ValueError as e:
-            allowed = ", ".join(c.value for c in Channel)
-            raise InvalidInput(f"unknown channel {value!r}; use {allowed}") from e
-    return sorted(set(out))
-
-
-def _capacity(values: Mapping[str, int] | None) -> dict[str, int]:
-    return {
-        str(k).strip().lower(): routing_rules.capacity_value(
-            str(k).strip().lower(), v, "agent capacity"
-        )
-        for k, v in (values or {}).items()
-    }
-
-
-def _ts(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
-def _report(data: dict[str, Any]) -> IntentReport:
-    return IntentReport(
-        trained_at=datetime.fromtimestamp(data["trained_at"], UTC),
-        samples=data["samples"],
-        folds=data["folds"],
-        accuracy=data["accuracy"],
-        intents=tuple(IntentScore(**s) for s in data["intents"]),
-        seconds=data.get("seconds", 0.0),
     )
 
 
@@ -170,20 +120,8 @@ class AgentOps:
         capacity: dict[str, int] | None = None,
     ) -> Agent:
         self._writer()
-        name = name.strip()
-        if not _NAME.fullmatch(name):
-            raise InvalidInput(f"agent name {name!r}: use letters, digits, . _ - @ (max 64)")
-        try:
-            role = Role(role)
-        except ValueError as e:
-            raise InvalidInput(f"unknown role {role!r}: operator, supervisor or admin") from e
-        limits.check_fields({"name": display_name})
-        skills = {
-            "intents": _skills(intents, "intent", _SKILL),
-            "languages": _skills(languages, "language", _LANGUAGE),
-            "channels": _channels(channels),
-        }
-        own = _capacity(capacity)
+        new = pure.check_new(name, display_name, role, intents, languages, channels, capacity)
+        name = new.name
         now = records.to_ts(self.clock())
         with self.store.write() as db:
             me = self._manager(db, "add agents")
@@ -192,19 +130,12 @@ class AgentOps:
             db.execute(
                 "INSERT INTO agents(name, display_name, role, created_at, skills, capacity) "
                 "VALUES (?,?,?,?,?,?)",
-                (
-                    name,
-                    display_name.strip() or name,
-                    role.value,
-                    now,
-                    json.dumps(skills),
-                    json.dumps(own),
-                ),
+                (name, new.display_name, new.role.value, now, new.skills, new.capacity),
             )
             self._log_agent(db, now, "agent-added", name, me.name)
             after = self._read_agent(db, name)
             self._audit(db, me, now, "agent-add", "agent", name, audit.diff({}, dict(after)))
-            return routing.agent(after)
+            return pure.agent(after)
 
     @staticmethod
     def _log_agent(db: sqlite3.Connection, now: int, action: str, name: str, actor: str) -> None:
@@ -226,24 +157,15 @@ class AgentOps:
     ) -> Agent:
         self._writer()
         if role is not None:
-            try:
-                role = Role(role)
-            except ValueError as e:
-                raise InvalidInput(f"unknown role {role!r}: operator, supervisor or admin") from e
+            role = pure.check_role(role)
         if display_name is not None:
             limits.check_fields({"name": display_name})
         now = records.to_ts(self.clock())
         with self.store.write() as db:
             me = self._manager(db, "change agents")
             row = self._read_agent(db, name)
-            skills = routing.json_object(row["skills"])
-            if intents is not None:
-                skills["intents"] = _skills(intents, "intent", _SKILL)
-            if languages is not None:
-                skills["languages"] = _skills(languages, "language", _LANGUAGE)
-            if channels is not None:
-                skills["channels"] = _channels(channels)
-            own = routing.json_object(row["capacity"]) if capacity is None else _capacity(capacity)
+            skills = pure.skills(intents, languages, channels, pure.json_object(row["skills"]))
+            own = pure.json_object(row["capacity"]) if capacity is None else pure.capacity(capacity)
             db.execute(
                 "UPDATE agents SET display_name = ?, role = ?, skills = ?, capacity = ? "
                 "WHERE name = ?",
@@ -260,7 +182,7 @@ class AgentOps:
             self._audit(
                 db, me, now, "agent-edit", "agent", name, audit.diff(dict(row), dict(after))
             )
-            return routing.agent(after)
+            return pure.agent(after)
 
     def disable_agent(self, name: str, *, disabled: bool = True) -> Agent:
         self._writer()
@@ -281,29 +203,17 @@ class AgentOps:
             after = self._read_agent(db, name)
             action = "agent-disable" if disabled else "agent-enable"
             self._audit(db, me, now, action, "agent", name, audit.diff(dict(row), dict(after)))
-            return routing.agent(after)
+            return pure.agent(after)
 
     # -- presence and routing -----------------------------------------------------------
 
     def _state(
         self, db: sqlite3.Connection, row: sqlite3.Row, now: int, load: dict[str, dict[str, int]]
     ) -> AgentState:
-        rs = routing.current_rules(db)
-        model = routing.agent(row)
-        return AgentState(
-            agent=model,
-            presence=routing.effective_presence(row, now, rs.away_after_minutes),
-            held=load.get(model.name, {}),
-            capacity=routing.capacities(rs, model.limits),
-            last_active_at=_ts(row["last_active_at"]),
-            idle_since=_ts(max(row["last_routed_at"] or 0, row["presence_at"] or 0) or None),
-        )
+        return pure.state(row, routing.current_rules(db), now, load)
 
     def set_presence(self, presence: Presence, agent: str | None = None) -> AgentState:
-        try:
-            presence = Presence(presence)
-        except ValueError as e:
-            raise InvalidInput(f"unknown presence {presence!r}: online, away or offline") from e
+        presence = pure.check_presence(presence)
         me = self._writer()
         name = me.name if agent is None else agent
         if name != me.name and me.role is not Role.ADMIN:
@@ -367,9 +277,7 @@ class AgentOps:
     def set_intent(
         self, contact_id: int, intent: str, *, expected_version: int | None = None
     ) -> Contact:
-        intent = intent.strip().lower()
-        if not _SKILL.fullmatch(intent):
-            raise InvalidInput(f"intent {intent!r}: use lower-case letters, digits, _ . -")
+        intent = pure.check_intent(intent)
         me = self._writer()
         now = records.to_ts(self.clock())
         with self.store.write() as db:
@@ -413,25 +321,11 @@ class AgentOps:
                 "(c.intent_source = '' AND c.status = 'resolved')) ORDER BY c.id DESC LIMIT ?",
                 (MAX_TRAINING,),
             ).fetchall()
-        texts = [f"{r['subject']}\n{r['body'] or ''}" for r in found]
+        texts = [pure.training_text(r["subject"], r["body"]) for r in found]
         labels = [r["intent"] for r in found]
         model, report = deferred.intent_model().train(texts, labels)
         now = records.to_ts(self.clock())
-        data = {
-            "trained_at": now,
-            "samples": report.samples,
-            "folds": report.folds,
-            "accuracy": round(report.accuracy, 4),
-            "intents": [
-                {
-                    "intent": s.intent,
-                    "samples": s.samples,
-                    "accuracy": None if s.accuracy is None else round(s.accuracy, 4),
-                }
-                for s in report.scores
-            ],
-            "seconds": round(time.perf_counter() - started, 2),
-        }
+        data = pure.report_data(report, now, time.perf_counter() - started)
         with self.store.write() as db:
             db.execute(
                 "INSERT INTO intent_models(trained_at, trained_by, report, model) VALUES (?,?,?,?)",
@@ -444,12 +338,12 @@ class AgentOps:
             )
             summary = {"samples": report.samples, "accuracy": data["accuracy"]}
             self._audit(db, me, now, "intents-train", "intent_model", now, audit.diff({}, summary))
-        return _report(data)
+        return pure.report(data)
 
     def intent_report(self) -> IntentReport | None:
         with self.store.read() as db:
             row = db.execute("SELECT report FROM intent_models ORDER BY id DESC LIMIT 1").fetchone()
-        return None if row is None else _report(json.loads(row[0]))
+        return None if row is None else pure.report(json.loads(row[0]))
 
     # -- the rules file -------------------------------------------------------------------
 

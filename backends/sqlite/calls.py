@@ -12,9 +12,8 @@ import json
 import sqlite3
 from datetime import datetime
 
-from backends import limits, records
+from backends import records, telephony
 from backends.base import InvalidInput, NotFound
-from backends.identity import normalise
 from backends.models import Agent, Call, CallState, Channel, Role
 from backends.sqlite import audit
 from backends.sqlite.contacts import read_contact
@@ -27,38 +26,8 @@ from backends.sqlite.inbound import (
 from backends.sqlite.store import Store
 from backends.text import plain
 
-#: The order of a call's states: an event never moves a call back.
-_RANK = {CallState.RINGING: 0, CallState.ANSWERED: 1, CallState.ENDED: 2}
-#: The change-feed action of each state, on the call's contact.
-ACTIONS = {
-    CallState.RINGING: "ringing",
-    CallState.ANSWERED: "call-answered",
-    CallState.ENDED: "call-ended",
-}
-
-
-def call_from_row(row: sqlite3.Row) -> Call:
-    answered, ended = records.from_ts(row["answered_at"]), records.from_ts(row["ended_at"])
-    handle = None
-    if row["answered_at"] is not None and row["ended_at"] is not None:
-        handle = max(0, row["ended_at"] - row["answered_at"])
-    return Call(
-        call_id=row["call_id"],
-        contact_id=row["contact_id"],
-        customer_id=row["customer_id"],
-        state=CallState(row["state"]),
-        caller=row["caller"],
-        started_at=records.ts(row["started_at"]),
-        dialled=row["dialled"],
-        queue=row["queue"],
-        agent=row["agent"],
-        extension=row["extension"],
-        recording=row["recording"],
-        new_caller=bool(row["new_caller"]),
-        answered_at=answered,
-        ended_at=ended,
-        handle_seconds=handle,
-    )
+ACTIONS = telephony.ACTIONS
+call_from_row = telephony.call
 
 
 def _log(
@@ -110,7 +79,7 @@ def _open_contact(
             (status, at, now, row["id"]),
         )
         return int(row["id"])
-    subject = f"New caller {number}" if new_caller else f"Call from {number}"
+    subject = telephony.subject(number, new_caller)
     cur = db.execute(
         "INSERT INTO contacts(customer_id, channel, subject, intent, priority, status, "
         "created_at, updated_at, sla_due_at, last_inbound_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -164,33 +133,26 @@ def record_call(
     actor: audit.Actor | None = None,
 ) -> Call:
     """The SQLite implementation of `Backend.record_call` (see there), as `me` at `now_at`."""
-    try:
-        state = CallState(state)
-    except ValueError as e:
-        raise InvalidInput(f"unknown call state {state!r}: ringing, answered or ended") from e
-    call_id, agent = call_id.strip(), agent.strip()
-    fields = {
-        "call_id": call_id,
-        "phone": caller,
-        "dialled": dialled,
-        "queue": queue,
-        "agent": agent,
-        "extension": extension,
-        "recording": recording,
-    }
-    limits.check_fields(fields)
-    if not call_id:
-        raise InvalidInput("the call has no call id")
-    number, _ = normalise.phone(caller, DEFAULT_REGION)
-    if not number:
-        raise InvalidInput(f"caller {caller.strip()!r} is not a phone number")
-    if recording and not recording.startswith(("https://", "http://")):
-        raise InvalidInput("the recording link must be an http(s) URL")
-    if at is not None:
-        limits.check_inbound_time(at, now_at)
-    now = records.to_ts(now_at)
-    when = records.to_ts(at) if at is not None else now
-    dialled_e164 = normalise.phone(dialled, DEFAULT_REGION)[0] or dialled.strip()
+    event = telephony.check_event(
+        call_id,
+        state,
+        caller,
+        dialled=dialled,
+        queue=queue,
+        agent=agent,
+        extension=extension,
+        recording=recording,
+        at=at,
+        now_at=now_at,
+        region=DEFAULT_REGION,
+    )
+    call_id, agent, number, now, when = (
+        event.call_id,
+        event.agent,
+        event.number,
+        event.now,
+        event.when,
+    )
     with store.write() as db:
         if agent:
             _check_agent(db, agent)
@@ -202,7 +164,7 @@ def record_call(
             new_caller = customer_id is None
             if customer_id is None:
                 customer_id = create_customer(
-                    db, Channel.PHONE, "phone", number, caller.strip(), "", now
+                    db, Channel.PHONE, "phone", number, event.raw_caller, "", now
                 )
                 _log(db, now, "customer", customer_id, "created", me.name)
             contact_id = _open_contact(db, customer_id, number, new_caller, when, now, me.name)
@@ -215,36 +177,29 @@ def record_call(
                     contact_id,
                     customer_id,
                     number,
-                    dialled_e164,
-                    queue.strip(),
+                    event.dialled,
+                    event.queue,
                     agent,
-                    extension.strip(),
-                    recording.strip(),
+                    event.extension,
+                    event.recording,
                     int(new_caller),
                     when,
                     now,
                 ),
             )
-            _timeline(
-                db,
-                customer_id,
-                contact_id,
-                when,
-                f"Call from {number}" + (f" to {dialled_e164}" if dialled_e164 else ""),
-                {"call_id": call_id, "from": number, "to": dialled_e164, "queue": queue.strip()},
-            )
+            _timeline(db, customer_id, contact_id, when, *telephony.ringing_entry(event))
             if agent:
                 _offer(db, contact_id, agent, now)
             _log(db, now, "contact", contact_id, ACTIONS[CallState.RINGING], me.name)
             row = db.execute("SELECT * FROM calls WHERE call_id = ?", (call_id,)).fetchone()
-        if state is not CallState.RINGING or agent and agent != row["agent"]:
-            row = _advance(db, row, state, agent, extension, recording, when, now, me.name)
+        if event.state is not CallState.RINGING or agent and agent != row["agent"]:
+            row = _advance(db, row, event, me.name)
         if actor is not None:
             audit.record(
                 db,
                 actor,
                 now,
-                f"call-{CallState(state).value}",
+                f"call-{event.state.value}",
                 "call",
                 call_id,
                 customer_id=row["customer_id"],
@@ -254,42 +209,19 @@ def record_call(
 
 
 def _advance(
-    db: sqlite3.Connection,
-    row: sqlite3.Row,
-    state: CallState,
-    agent: str,
-    extension: str,
-    recording: str,
-    when: int,
-    now: int,
-    actor: str,
+    db: sqlite3.Connection, row: sqlite3.Row, event: telephony.CallEvent, actor: str
 ) -> sqlite3.Row:
-    """Move a stored call to `state` (never back), offering it to `agent` when named."""
-    current = CallState(row["state"])
-    sets: dict[str, object] = {}
-    if agent and agent != row["agent"] and current is not CallState.ENDED:
-        sets["agent"] = agent
-    if extension.strip() and extension.strip() != row["extension"]:
-        sets["extension"] = extension.strip()
-    if recording.strip() and recording.strip() != row["recording"]:
-        sets["recording"] = recording.strip()
-    moved = _RANK[state] > _RANK[current]
-    if moved:
-        sets["state"] = state.value
-        if state is CallState.ANSWERED:
-            sets["answered_at"] = when
-        if state is CallState.ENDED:
-            sets["ended_at"] = when
+    """Move a stored call to the event's state (never back), offering it to its agent."""
+    sets, moved = telephony.advance(row, event)
     if not sets:
         return row
-    sets["updated_at"] = now
     db.execute(
         f"UPDATE calls SET {', '.join(f'{k} = ?' for k in sets)} WHERE call_id = ?",
         (*sets.values(), row["call_id"]),
     )
-    contact_id = row["contact_id"]
+    contact_id, now, state = row["contact_id"], event.now, event.state
     if "agent" in sets:  # offered to (or answered by) someone else: their console pops it
-        _offer(db, contact_id, agent, now)
+        _offer(db, contact_id, event.agent, now)
         _log(db, now, "contact", contact_id, ACTIONS[CallState.RINGING], actor)
     if moved:
         if state is CallState.ANSWERED:
@@ -300,14 +232,8 @@ def _advance(
             )
         new = db.execute("SELECT * FROM calls WHERE call_id = ?", (row["call_id"],)).fetchone()
         if state is CallState.ENDED:
-            handle = call_from_row(new).handle_seconds
-            summary = "Call ended" + (
-                f" after {handle} s" if handle is not None else ", unanswered"
-            )
-            payload: dict[str, object] = {"call_id": row["call_id"], "handle_seconds": handle}
-            if new["recording"]:
-                payload["recording"] = new["recording"]
-            _timeline(db, row["customer_id"], contact_id, when, summary, payload)
+            summary, payload = telephony.ended_entry(call_from_row(new))
+            _timeline(db, row["customer_id"], contact_id, event.when, summary, payload)
         _log(db, now, "contact", contact_id, ACTIONS[state], actor)
     elif "recording" in sets:
         _log(db, now, "contact", contact_id, "call-recording", actor)
@@ -336,16 +262,8 @@ def name_caller(
 ) -> None:
     """The SQLite implementation of `Backend.name_caller`, writing the name (and the
     e-mail identity) as `me`; the backend reads the customer back."""
-    name, email = name.strip(), email.strip()
-    limits.check_fields({"name": name, "email": email})
-    if not name:
-        raise InvalidInput("a new caller needs a name")
-    address = ""
-    if email:
-        address = normalise.email(email)
-        if not address:
-            raise InvalidInput(f"{email!r} is not a usable e-mail address")
-    first, _, last = name.partition(" ")
+    first, last, address = telephony.check_name(name, email)
+    name = name.strip()
     now = records.to_ts(now_at)
     with store.write() as db:
         row = db.execute(
@@ -359,7 +277,7 @@ def name_caller(
         db.execute(
             "UPDATE customers SET first_name = ?, last_name = ?, emails = ?, updated_at = ?, "
             "version = version + 1 WHERE id = ?",
-            (first, last.strip(), json.dumps(emails), now, customer_id),
+            (first, last, json.dumps(emails), now, customer_id),
         )
         record = db.execute(
             "SELECT id FROM source_records WHERE customer_id = ? ORDER BY source = 'inbound' DESC, "
@@ -387,7 +305,7 @@ def name_caller(
                 customer_id=customer_id,
                 changes=audit.diff(
                     {"first_name": row["first_name"], "last_name": row["last_name"]},
-                    {"first_name": first, "last_name": last.strip()},
+                    {"first_name": first, "last_name": last},
                 )
                 | ({"email": [None, address]} if address else {}),
             )

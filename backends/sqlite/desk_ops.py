@@ -8,10 +8,10 @@ numbers, so their modules load on first use (backends.sqlite.deferred).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from backends import records
+from backends import kb_search, records
 from backends.models import (
     Article,
     ArticleHit,
@@ -33,8 +33,7 @@ if TYPE_CHECKING:
     from backends.sqlite import audit
     from backends.sqlite.store import Store
 
-#: The window of `kb_usage` when none is given.
-USAGE_WINDOW = timedelta(days=7)
+USAGE_WINDOW = kb_search.USAGE_WINDOW
 
 
 class DeskOps:
@@ -144,7 +143,6 @@ class DeskOps:
         kb.kb_use(self.store, article_id, contact_id, how, me.name, now, self.actor(me))
 
     def kb_usage(self, since: datetime | None = None, until: datetime | None = None) -> KbUsage:
-        end = until or self.clock()
-        start = since or end - USAGE_WINDOW
+        start, end = kb_search.usage_window(since, until, self.clock())
         with self.store.read() as db:
             return kb.kb_usage(db, start, end)

@@ -160,6 +160,10 @@ def erase(db: sqlite3.Connection, customer_id: int, now: int) -> tuple[dict[str,
         "last_error = CASE WHEN last_error IS NULL THEN NULL ELSE ? END WHERE customer_id = ?",
         (ERASED, customer_id),
     ).rowcount
+    counts["calls"] = db.execute(  # the caller's number, what they dialled, the recording
+        "UPDATE calls SET caller = '', dialled = '', recording = '' WHERE customer_id = ?",
+        (customer_id,),
+    ).rowcount
     events = db.execute(
         "SELECT id, payload FROM events WHERE customer_id = ?", (customer_id,)
     ).fetchall()

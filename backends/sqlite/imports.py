@@ -10,11 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from backends.base import InvalidInput
-from backends.identity.mapping import load_mapping
-from backends.imports import check_options
-from backends.models import BadRow, ImportResult
+from backends.imports import import_options, result
+from backends.models import ImportResult
 from backends.sqlite import audit
-from backends.sqlite.identity.importer import ImportOptions, ImportReport, run_import
+from backends.sqlite.identity.importer import run_import
 from backends.sqlite.store import Store
 
 
@@ -42,18 +41,15 @@ def import_file(
         InvalidInput: a bad option, mapping or file; with `strict`, the first bad row.
         Unavailable: the store cannot be written.
     """
-    source, region, encoding = check_options(
-        source=source, kind=kind, fmt=fmt, default_region=default_region, encoding=encoding
-    )
-    options = ImportOptions(
+    options = import_options(
         source=source,
         kind=kind,
         fmt=fmt,
-        mapping=load_mapping(mapping, kind),
+        mapping=mapping,
         id_column=id_column,
-        default_region=region,
-        strict=strict,
+        default_region=default_region,
         encoding=encoding,
+        strict=strict,
         workers=workers,
     )
     if not path.is_file():
@@ -72,23 +68,3 @@ def import_file(
     finally:
         store.close()
     return result(report)
-
-
-def result(report: ImportReport) -> ImportResult:
-    """The contract's frozen report of an import."""
-    return ImportResult(
-        source=report.source,
-        kind=report.kind,
-        rows=report.rows,
-        created=report.created,
-        updated=report.updated,
-        unchanged=report.unchanged,
-        skipped=report.skipped,
-        customers_created=report.customers_created,
-        auto_merges=report.auto_merges,
-        suggestions=report.suggestions,
-        seconds=round(report.seconds, 3),
-        import_id=report.import_id,
-        held=report.held,
-        bad_rows=tuple(BadRow(line, reason) for line, reason in report.bad),
-    )

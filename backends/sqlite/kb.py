@@ -1,161 +1,29 @@
 """The knowledge base in the SQLite store: articles, their full-text index, their use.
 
 Articles are searched with FTS5 (`kb_search`, the same tokenizer as the customer
-search): any word of the question matches as a prefix, bm25 weighs title, intents and
-tags over the body, and an article tagged with the contact's intent ranks first.
+search): the rarest words of the question (backends.kb_search) match, bm25 weighs title,
+intents and tags over the body, and an article tagged with the contact's intent ranks first.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
-import unicodedata
 from datetime import datetime
 
+from backends import kb_search as pure
 from backends import records
-from backends.base import InvalidInput, NotFound
+from backends.base import NotFound
 from backends.knowledge import check_article
 from backends.models import Article, ArticleHit, KbImportResult, KbUsage
 from backends.sqlite import audit
 from backends.sqlite.store import Store
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 #: bm25 weights of kb_search's columns: title, body, intents, tags, language (a filter).
-WEIGHTS = (6.0, 1.0, 3.0, 3.0, 0.0)
-#: The words of a question searched at most (the longest first: they say the most).
-MAX_WORDS = 24
-MAX_LIMIT = 50
-#: Words too common in Italian and English questions to say which article answers them.
-STOPWORDS = frozenset(
-    [
-        "il",
-        "lo",
-        "la",
-        "le",
-        "gli",
-        "un",
-        "una",
-        "uno",
-        "di",
-        "da",
-        "in",
-        "con",
-        "su",
-        "per",
-        "tra",
-        "fra",
-        "che",
-        "non",
-        "mi",
-        "ti",
-        "si",
-        "ci",
-        "vi",
-        "ho",
-        "ha",
-        "hanno",
-        "sono",
-        "e",
-        "e",
-        "ed",
-        "o",
-        "ma",
-        "come",
-        "quando",
-        "dove",
-        "perche",
-        "cosa",
-        "mio",
-        "mia",
-        "miei",
-        "mie",
-        "del",
-        "della",
-        "dei",
-        "delle",
-        "al",
-        "alla",
-        "ai",
-        "alle",
-        "nel",
-        "nella",
-        "ancora",
-        "gia",
-        "anche",
-        "piu",
-        "the",
-        "a",
-        "an",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "with",
-        "and",
-        "or",
-        "but",
-        "not",
-        "no",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "have",
-        "has",
-        "had",
-        "do",
-        "does",
-        "did",
-        "my",
-        "your",
-        "i",
-        "you",
-        "it",
-        "this",
-        "that",
-        "what",
-        "when",
-        "where",
-        "why",
-        "how",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "from",
-        "yet",
-        "still",
-    ]
-)
-#: The rarest words of a question searched (those that tell articles apart): at most
-#: RARE_WORDS of those held by at most RARE_SHARE of the articles.
-RARE_WORDS = 8
-RARE_SHARE = 0.1
-RARE_FLOOR = 100  # in a small knowledge base, every word held by up to half of it
-#: An article's snippet when no word of the question is in it: its first characters.
-SNIPPET_CHARS = 160
-#: Matches ranked at most before the intent boost picks the best.
-WINDOW = 200
-
-
-def _article(row: sqlite3.Row) -> Article:
-    return Article(
-        id=row["id"],
-        slug=row["slug"],
-        language=row["language"],
-        title=row["title"],
-        body=row["body"],
-        link=row["link"],
-        intents=tuple(json.loads(row["intents"])),
-        tags=tuple(json.loads(row["tags"])),
-        updated_at=records.from_ts(row["updated_at"]),
-    )
+WEIGHTS = (*pure.WEIGHTS, 0.0)
+MAX_LIMIT = pure.MAX_LIMIT
+fold = pure.fold
+question_words = pure.question_words
 
 
 def kb_import(
@@ -166,42 +34,17 @@ def kb_import(
     created = updated = unchanged = 0
     with store.write() as db:
         for a in articles:
-            intents, tags = json.dumps(list(a.intents)), json.dumps(list(a.tags))
             old = db.execute(
                 "SELECT * FROM kb_articles WHERE slug = ? AND language = ?",
                 (a.slug.strip(), a.language.strip().lower()),
             ).fetchone()
-            values = (a.title.strip(), a.body, a.link.strip(), intents, tags)
-            if (
-                old is not None
-                and (
-                    old["title"],
-                    old["body"],
-                    old["link"],
-                    old["intents"],
-                    old["tags"],
-                )
-                == values
-            ):
+            values = pure.stored(a)
+            if pure.unchanged(old, values):
                 unchanged += 1
                 continue
             if old is not None:
-                _count_terms(
-                    db,
-                    _terms(
-                        Article(
-                            id=old["id"],
-                            slug=old["slug"],
-                            language=old["language"],
-                            title=old["title"],
-                            body=old["body"],
-                            intents=tuple(json.loads(old["intents"])),
-                            tags=tuple(json.loads(old["tags"])),
-                        )
-                    ),
-                    -1,
-                )
-            _count_terms(db, _terms(a), 1)
+                _count_terms(db, pure.terms_of_row(old), -1)
+            _count_terms(db, pure.terms(a), 1)
             if old is None:
                 cur = db.execute(
                     "INSERT INTO kb_articles(slug, language, title, body, link, intents, tags, "
@@ -242,24 +85,14 @@ def kb_articles(db: sqlite3.Connection, lang: str) -> tuple[Article, ...]:
     found = db.execute(
         f"SELECT * FROM kb_articles {where} ORDER BY slug, language", args
     ).fetchall()
-    return tuple(_article(r) for r in found)
+    return tuple(pure.article(r) for r in found)
 
 
 def kb_article(db: sqlite3.Connection, article_id: int) -> Article:
     row = db.execute("SELECT * FROM kb_articles WHERE id = ?", (article_id,)).fetchone()
     if row is None:
         raise NotFound(f"no article with id {article_id}")
-    return _article(row)
-
-
-def fold(text: str) -> list[str]:
-    """The words the index makes of `text`: lower case, without diacritics."""
-    plain = unicodedata.normalize("NFKD", text.lower())
-    return _WORD.findall("".join(ch for ch in plain if not unicodedata.combining(ch)))
-
-
-def _terms(article: Article) -> set[str]:
-    return set(fold(" ".join((article.title, article.body, *article.intents, *article.tags))))
+    return pure.article(row)
 
 
 def _count_terms(db: sqlite3.Connection, terms: set[str], step: int) -> None:
@@ -270,55 +103,35 @@ def _count_terms(db: sqlite3.Connection, terms: set[str], step: int) -> None:
     )
 
 
-def question_words(q: str) -> list[str]:
-    """The words of `q` worth searching, as the index holds them (lower case, without
-    diacritics), no stopwords, each once, longest first."""
-    words = list(dict.fromkeys(w for w in fold(q) if len(w) > 1 and w not in STOPWORDS))
-    words.sort(key=len, reverse=True)
-    return words[:MAX_WORDS]
-
-
 def match_expression(db: sqlite3.Connection, q: str) -> str | None:
     """An FTS5 expression matching any of the rarest words of `q` (quoted: FTS5 syntax in
-    the question is inert), or None when it has none that says anything.
-
-    bm25 gives a word held by half the articles or more no weight, and little to one held
-    by many, yet ranking every article that holds it costs time in proportion: the words
-    kept are those held by at most RARE_SHARE of the articles or RARE_FLOOR (the
-    RARE_WORDS rarest), or,
-    when there are none, the two least common of the rest."""
-    words = question_words(q)
+    the question is inert), or None when it has none that says anything."""
+    words = pure.question_words(q)
     if not words:
         return None
-    found = {
-        term: docs
-        for term, docs in db.execute(
+    found = dict(
+        db.execute(
             f"SELECT term, docs FROM kb_terms WHERE term IN ({','.join('?' * len(words))})",
             words,
-        )
-    }
+        ).fetchall()
+    )
     total = db.execute("SELECT count(*) FROM kb_articles").fetchone()[0]
-    held = sorted((docs, word) for word in words if 0 < (docs := found.get(word, 0)) <= total / 2)
-    rare = max(total * RARE_SHARE, RARE_FLOOR)
-    useful = [(docs, word) for docs, word in held if docs <= rare][:RARE_WORDS]
-    if not useful:  # only common words: the two least common
-        useful = held[:2]
+    useful = pure.rare_words(words, found, total)
     if not useful:
         return None
-    return "{title body intents tags} : (" + " OR ".join(f'"{word}"' for _, word in useful) + ")"
+    return "{title body intents tags} : (" + " OR ".join(f'"{word}"' for word in useful) + ")"
 
 
 def kb_search(
     db: sqlite3.Connection, q: str, lang: str, intent: str, limit: int
 ) -> tuple[ArticleHit, ...]:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be 1..{MAX_LIMIT} (got {limit})")
+    pure.check_limit(limit)
     intent = intent.strip().lower()
     words = match_expression(db, q)
-    intent_words = " ".join(_WORD.findall(intent.replace("_", " ")))
+    intent_words = pure.intent_words(intent)
     if words is None and not intent_words:
         return ()
-    language = "".join(_WORD.findall(lang.lower()))
+    language = pure.language_word(lang)
     # the language is an indexed term, so that no article's row is read to filter it
     in_language = f' AND language : "{language}"' if language else ""
     ranked: list[tuple[int, float]] = []
@@ -326,17 +139,11 @@ def kb_search(
         ranked = db.execute(
             f"SELECT rowid, bm25(kb_search, {', '.join(map(str, WEIGHTS))}) FROM kb_search "
             "WHERE kb_search MATCH ? ORDER BY 2 LIMIT ?",
-            (f"({words}){in_language}", WINDOW),
+            (f"({words}){in_language}", pure.WINDOW),
         ).fetchall()
     articles = _rows(db, [rowid for rowid, _ in ranked])
-    hits: list[tuple[int, float, int]] = []  # (0 for the intent's articles, -score, id)
-    for rowid, rank in ranked:
-        if rowid in articles:
-            has_intent = bool(intent) and intent in json.loads(articles[rowid]["intents"])
-            hits.append((0 if has_intent else 1, round(-float(rank), 4) + 0.0, rowid))
-    hits.sort(key=lambda h: (h[0], -h[1], h[2]))
-    if intent_words and sum(1 for h in hits if h[0] == 0) < limit:
-        # the intent's articles the words did not find come after those they did
+    hits = pure.ordered(((r, -float(rank)) for r, rank in ranked), _intents(articles), intent)
+    if pure.needs_tagged(hits, intent, limit):
         seen = {h[2] for h in hits}
         extra = [
             rowid
@@ -347,13 +154,7 @@ def kb_search(
             if rowid not in seen
         ]
         articles.update(_rows(db, extra))
-        tagged = [
-            (0, 0.0, rowid)
-            for rowid in extra
-            if rowid in articles and intent in json.loads(articles[rowid]["intents"])
-        ]
-        first = sum(1 for h in hits if h[0] == 0)
-        hits[first:first] = tagged
+        pure.add_tagged(hits, extra, _intents(articles), intent)
     best = hits[:limit]
     snippets: dict[int, str] = {}
     if words is not None and best:  # a snippet re-reads its article: only for those shown
@@ -364,23 +165,11 @@ def kb_search(
                 (words, *(h[2] for h in best)),
             ).fetchall()
         )
-    found = []
-    for _, score, rowid in best:
-        row = articles[rowid]
-        snippet = snippets.get(rowid) or row["body"][:SNIPPET_CHARS]
-        found.append(
-            ArticleHit(
-                id=rowid,
-                slug=row["slug"],
-                language=row["language"],
-                title=row["title"],
-                snippet=" ".join(str(snippet).split()),
-                link=row["link"],
-                intents=tuple(json.loads(row["intents"])),
-                score=score,
-            )
-        )
-    return tuple(found)
+    return tuple(pure.hit(articles[rowid], score, snippets.get(rowid)) for _, score, rowid in best)
+
+
+def _intents(articles: dict[int, sqlite3.Row]) -> dict[int, tuple[str, ...]]:
+    return {rowid: tuple(json.loads(r["intents"])) for rowid, r in articles.items()}
 
 
 def _rows(db: sqlite3.Connection, ids: list[int]) -> dict[int, sqlite3.Row]:
@@ -391,7 +180,7 @@ def _rows(db: sqlite3.Connection, ids: list[int]) -> dict[int, sqlite3.Row]:
         for r in db.execute(
             "SELECT id, slug, language, title, link, intents, substr(body, 1, ?) AS body "
             f"FROM kb_articles WHERE id IN ({','.join('?' * len(ids))})",
-            (SNIPPET_CHARS, *ids),
+            (pure.SNIPPET_CHARS, *ids),
         )
     }
 
@@ -405,8 +194,7 @@ def kb_use(
     now: int,
     actor: audit.Actor | None = None,
 ) -> None:
-    if how not in ("answer", "link"):
-        raise InvalidInput(f"an article is used as its answer or its link (got {how!r})")
+    pure.check_use(how)
     with store.write() as db:
         if db.execute("SELECT 1 FROM kb_articles WHERE id = ?", (article_id,)).fetchone() is None:
             raise NotFound(f"no article with id {article_id}")
@@ -445,25 +233,4 @@ def kb_usage(db: sqlite3.Connection, since: datetime, until: datetime) -> KbUsag
         "WHERE u.at >= ? AND u.at <= ? GROUP BY a.id ORDER BY uses DESC, a.id LIMIT 10",
         (start, end),
     ).fetchall()
-    return KbUsage(
-        since=since,
-        until=until,
-        uses=totals[0],
-        answers=totals[1],
-        links=totals[2],
-        contacts=totals[3],
-        resolved_with_article=resolved,
-        top=tuple(
-            ArticleHit(
-                id=r["id"],
-                slug=r["slug"],
-                language=r["language"],
-                title=r["title"],
-                snippet="",
-                link=r["link"],
-                intents=tuple(json.loads(r["intents"])),
-                score=float(r["uses"]),
-            )
-            for r in top
-        ),
-    )
+    return pure.usage(since, until, totals, resolved, top)

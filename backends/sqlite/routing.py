@@ -8,25 +8,16 @@ the assignment it allows cannot be split by another writer (BEGIN IMMEDIATE).
 from __future__ import annotations
 
 import dataclasses
-import functools
-import json
 import sqlite3
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from backends.base import Conflict
-from backends.models import Agent, Channel, ChannelCapacity, IntentGuess, Presence, Role
-from backends.routing import assign, intents, language, rules
-from backends.sqlite import audit, deferred
+from backends.models import Channel, IntentGuess
+from backends.routing import agents, assign, rules
+from backends.sqlite import audit
 
-#: Contacts that count against an operator's capacity: unresolved and not snoozed.
-HELD_STATUSES = ("new", "open", "pending")
+HELD_STATUSES = agents.HELD_STATUSES
 _HELD = ",".join(f"'{s}'" for s in HELD_STATUSES)
-
-_CHANNELS = tuple(c.value for c in Channel)
-_models: dict[tuple[str, int, int, int], Any] = {}
-_models_lock = threading.Lock()
 
 
 def current_rules(db: sqlite3.Connection) -> rules.RoutingRules:
@@ -45,76 +36,21 @@ def intent_model(db: sqlite3.Connection) -> Any:
         return None
     file = db.execute("PRAGMA database_list").fetchone()[2]
     key = (file, int(head[0]), int(head[1]), int(head[2]))
-    with _models_lock:
-        found = _models.get(key)
-    if found is None:
-        blob = db.execute("SELECT model FROM intent_models WHERE id = ?", (head[0],)).fetchone()
-        found = deferred.intent_model().IntentModel.from_bytes(bytes(blob[0]))
-        with _models_lock:
-            if len(_models) > 16:
-                _models.clear()
-            _models[key] = found
-    return found
+    return agents.cached_model(
+        key,
+        lambda: db.execute("SELECT model FROM intent_models WHERE id = ?", (head[0],)).fetchone()[
+            0
+        ],
+    )
 
 
 def guess(db: sqlite3.Connection, text: str, fallback_language: str = "") -> IntentGuess:
     """The intent and language of a customer's words, with this store's model and rules."""
-    found = intents.classify(text, current_rules(db).keywords, intent_model(db))
-    lang = language.detect(text) or fallback_language.strip().lower()[:2]
-    return IntentGuess(found.intent, found.source, round(found.confidence, 3), lang)
+    return agents.guess(text, current_rules(db), intent_model(db), fallback_language)
 
 
-def json_object(text: str | None) -> Any:
-    """A stored JSON column's value ({} when empty or unreadable)."""
-    try:
-        return json.loads(text or "{}")
-    except ValueError:
-        return {}
-
-
-@functools.lru_cache(maxsize=1024)
-def _frozenjson_object(text: str | None) -> tuple[tuple[str, Any], ...]:
-    """A stored JSON object as sorted items (skills and capacities repeat across agents, and
-    routing reads every online agent's on every decision)."""
-    value = json_object(text)
-    return tuple(sorted(value.items())) if isinstance(value, dict) else ()
-
-
-def agent(row: sqlite3.Row) -> Agent:
-    """An `agents` row as a model."""
-    skills = json_object(row["skills"])
-    capacity = json_object(row["capacity"])
-    channels = []
-    for ch in skills.get("channels", ()):
-        try:
-            channels.append(Channel(ch))
-        except ValueError:
-            continue
-    return Agent(
-        name=row["name"],
-        display_name=row["display_name"],
-        role=Role(row["role"]),
-        intents=tuple(skills.get("intents", ())),
-        languages=tuple(skills.get("languages", ())),
-        channels=tuple(channels),
-        capacity=tuple(
-            ChannelCapacity(Channel(k), int(v))
-            for k, v in sorted(capacity.items())
-            if k in _CHANNELS
-        ),
-        presence=Presence(row["presence"]),
-        disabled=row["disabled_at"] is not None,
-    )
-
-
-def effective_presence(row: sqlite3.Row, now: int, away_after_minutes: int) -> Presence:
-    """ONLINE turns AWAY once the agent has done nothing for the rules' idle limit."""
-    presence = Presence(row["presence"])
-    if presence is Presence.ONLINE:
-        active = max(row["last_active_at"] or 0, row["presence_at"] or 0)
-        if now - active > away_after_minutes * 60:
-            return Presence.AWAY
-    return presence
+#: A stored agent row as a model (backends.routing.agents).
+agent = agents.agent
 
 
 def held(db: sqlite3.Connection, names: tuple[str, ...] | None = None) -> dict[str, dict[str, int]]:
@@ -130,11 +66,6 @@ def held(db: sqlite3.Connection, names: tuple[str, ...] | None = None) -> dict[s
     return out
 
 
-def capacities(rs: rules.RoutingRules, own: Mapping[str, int]) -> dict[str, int]:
-    """Every channel's limit for an agent with capacities `own`."""
-    return {c.value: rs.capacity_for(c.value, own) for c in Channel}
-
-
 def check_capacity(db: sqlite3.Connection, name: str, channel: Channel, contact_id: int) -> None:
     """Refuse to give `name` one more contact on `channel` when they hold their limit.
 
@@ -142,19 +73,15 @@ def check_capacity(db: sqlite3.Connection, name: str, channel: Channel, contact_
         Conflict: the agent is at capacity on that channel (the message names the numbers).
     """
     row = db.execute("SELECT capacity FROM agents WHERE name = ?", (name,)).fetchone()
-    own = json_object(row[0]) if row is not None else {}
-    limit = current_rules(db).capacity_for(channel.value, own)
+    limit = agents.own_limit(current_rules(db), row[0] if row is not None else None, channel.value)
     count = db.execute(
         f"SELECT count(*) FROM contacts WHERE assignee = ? AND channel = ? AND status IN ({_HELD}) "
         "AND id <> ?",
         (name, channel.value, contact_id),
     ).fetchone()[0]
-    if count >= limit:
-        raise Conflict(
-            f"{name} is at capacity on {channel.value}: holds {count} of {limit} "
-            f"{channel.value} contacts (resolve, snooze or release one first)",
-            "At capacity",
-        )
+    refused = agents.at_capacity(name, channel.value, count, limit)
+    if refused is not None:
+        raise refused
 
 
 def candidates(db: sqlite3.Connection, now: int) -> list[assign.Candidate]:
@@ -169,21 +96,7 @@ def candidates(db: sqlite3.Connection, now: int) -> list[assign.Candidate]:
         "AND max(coalesce(last_active_at, 0), coalesce(presence_at, 0)) >= ?",
         (since,),
     ).fetchall()
-    out = []
-    for name, skills_text, capacity_text, presence_at, routed_at, seq in found:
-        skills = _skills(skills_text)
-        out.append(
-            assign.Candidate(
-                name=name,
-                intents=skills[0],
-                languages=skills[1],
-                channels=skills[2],
-                capacity=_limits(rs, capacity_text),
-                idle_since=max(routed_at or 0, presence_at or 0),
-                given=seq,
-            )
-        )
-    return out
+    return [agents.candidate(rs, *row) for row in found]
 
 
 def held_on(db: sqlite3.Connection, channel: str) -> Callable[[str], int]:
@@ -199,21 +112,6 @@ def held_on(db: sqlite3.Connection, channel: str) -> Callable[[str], int]:
         )
 
     return count
-
-
-@functools.lru_cache(maxsize=1024)
-def _skills(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """Stored skills as (intents, languages, channels)."""
-    skills = dict(_frozenjson_object(text))
-    return tuple(  # type: ignore[return-value]
-        frozenset(skills.get(k, ())) for k in ("intents", "languages", "channels")
-    )
-
-
-@functools.lru_cache(maxsize=1024)
-def _limits(rs: rules.RoutingRules, text: str) -> Mapping[str, int]:
-    """Every channel's limit for an agent whose stored capacities are `text`."""
-    return capacities(rs, dict(_frozenjson_object(text)))
 
 
 def note_given(db: sqlite3.Connection, name: str, now: int) -> None:

@@ -5,7 +5,6 @@ an inbound message, the demo build)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 from collections import defaultdict
@@ -163,21 +162,7 @@ def refresh(db: sqlite3.Connection, ids: Iterable[int], cfg: v.ValuesConfig, now
     wanted = sorted(set(ids))
     if not wanted:
         return 0
-    activity = gather(db, wanted, cfg, now)
-    rows = []
-    for cid in wanted:
-        got = v.compute(activity[cid], now, cfg)
-        rows.append(
-            (
-                got.lifetime_value,
-                cfg.currency,
-                got.churn_score,
-                int(got.churn_risk),
-                json.dumps(list(got.reasons), ensure_ascii=False),
-                got.next_action,
-                cid,
-            )
-        )
+    rows = v.stored_rows(gather(db, wanted, cfg, now), wanted, now, cfg)
     db.executemany(
         "UPDATE customers SET lifetime_value = ?, currency = ?, churn_score = ?, churn_risk = ?, "
         "churn_reasons = ?, next_action = ? WHERE id = ?",

@@ -51,6 +51,7 @@ def test_training_is_a_write(make_backend: BackendFactory) -> None:
     assert make_backend().identity_model().version == 1
 
 
+@pytest.mark.needs(Capability.AUDIT)
 def test_training_is_in_the_audit_trail(make_backend: BackendFactory) -> None:
     admin = make_backend("admin")
     before = {e.seq for e in admin.audit_log(limit=500).entries if e.action == "train"}

@@ -182,3 +182,20 @@ def test_a_call_answered_by_another_agent_pops_on_their_console(
     again = backend.changes(-1).cursor
     backend.record_call("CA-move", CallState.ANSWERED, phone, agent="giulia")
     assert backend.changes(-1).cursor == again
+
+
+@pytest.mark.needs(Capability.PERSONAL_DATA)
+def test_an_erased_callers_number_and_recording_are_gone(make_backend: BackendFactory) -> None:
+    admin = make_backend("admin")
+    phone = admin.get_customer(3).phones[0]
+    admin.record_call("CA-gone", CallState.RINGING, phone)
+    ended = admin.record_call(
+        "CA-gone", CallState.ENDED, phone, recording="https://pbx.example/r/CA-gone.mp3"
+    )
+    kept = admin.record_call("CA-kept", CallState.RINGING, admin.get_customer(4).phones[0])
+    admin.erase_customer(3)
+    (call,) = admin.calls(ended.contact_id)
+    assert (call.caller, call.dialled, call.recording) == ("", "", "")
+    assert call.state is CallState.ENDED  # what happened stays, not who
+    assert admin.lookup(phone=phone).matches == ()
+    assert admin.calls(kept.contact_id)[0].caller == kept.caller  # another caller's: kept

@@ -1,24 +1,26 @@
 """An online operator who does nothing for the rules' away_after_minutes counts as away and
-gets nothing new; acting again (any write, or the console's heartbeat) brings them back."""
+gets nothing new; acting again (any write, or the console's heartbeat) brings them back.
+The same on SQLite and on PostgreSQL (where a write's sign of life is kept apart from the
+agent's row, which routers lock)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from backends.base import Backend
 from backends.models import Channel, Presence, QueueQuery
 from backends.sqlite.backend import SQLiteBackend
 from tests.conftest import NOW
+from tests.postgres_server import PostgresServer
 
 
-def test_idle_past_the_limit_is_away_and_acting_again_is_online(demo_db: Path) -> None:
-    now = [NOW]
-    clock = lambda: now[0]
-    with SQLiteBackend(demo_db, agent="admin", clock=clock) as admin:
-        admin.set_routing_rules('away_after_minutes = 10\n[intents]\nzebra_question = ["zebra"]\n')
-        admin.edit_agent("giulia", intents=("zebra_question",))
-    giulia = SQLiteBackend(demo_db, agent="giulia", clock=clock)
-    admin = SQLiteBackend(demo_db, agent="admin", clock=clock)
+def _idle_then_back(open_as: Callable[[str], Backend], now: list[datetime]) -> None:
+    setup = open_as("admin")
+    setup.set_routing_rules('away_after_minutes = 10\n[intents]\nzebra_question = ["zebra"]\n')
+    setup.edit_agent("giulia", intents=("zebra_question",))
+    giulia, admin = open_as("giulia"), open_as("admin")
 
     def state() -> Presence:
         return next(s.presence for s in admin.agent_states() if s.agent.name == "giulia")
@@ -43,5 +45,31 @@ def test_idle_past_the_limit_is_away_and_acting_again_is_online(demo_db: Path) -
     giulia.set_presence(Presence.ONLINE)  # a heartbeat: offers what waited while she was away
     logged = [c.action for c in admin.changes(cursor).changes]
     assert logged == ["routed:giulia"]  # and no presence change to log
-    giulia.close()
-    admin.close()
+
+
+def test_idle_past_the_limit_is_away_and_acting_again_is_online(demo_db: Path) -> None:
+    now = [NOW]
+    opened: list[Backend] = []
+
+    def open_as(agent: str) -> Backend:
+        opened.append(SQLiteBackend(demo_db, agent=agent, clock=lambda: now[0]))
+        return opened[-1]
+
+    try:
+        _idle_then_back(open_as, now)
+    finally:
+        for b in opened:
+            b.close()
+
+
+def test_on_postgresql_too(postgres_server: PostgresServer, demo_db: Path) -> None:
+    from backends import copy_store, open_factory
+
+    url = postgres_server.create(postgres_server.new_name())
+    assert copy_store(str(demo_db), url).problems == []
+    now = [NOW]
+    factory = open_factory(url, clock=lambda: now[0])
+    try:
+        _idle_then_back(factory, now)
+    finally:
+        factory.close()

@@ -7,80 +7,27 @@ one transaction each, appended to the change feed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from backends.base import InvalidInput
+from backends.identity import review
+from backends.identity.review import journal_entry as _entry
 from backends.models import (
     CustomerExplanation,
     FieldProvenance,
     IdentityJournalEntry,
-    IdentityLink,
     IdentityModel,
-    IdentityModelLevel,
     IdentitySuggestion,
-    RecordChange,
     RecordLink,
-    RecordRef,
 )
 from backends.sqlite import audit
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from backends.identity.config import MatchConfig
     from backends.models import Agent
     from backends.sqlite.store import Store
-
-
-def _ts(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
-def _cursor(after: str) -> tuple[float, int] | None:
-    """(score, id) a suggestions page starts after; None for the first page.
-
-    Raises:
-        InvalidInput: not a cursor a suggestion gave.
-    """
-    if not after:
-        return None
-    score, _sep, ident = after.partition(":")
-    try:
-        return float(score), int(ident)
-    except ValueError:
-        raise InvalidInput(f"not a suggestions cursor: {after!r}") from None
-
-
-def _model(model: Any, cfg: MatchConfig) -> IdentityModel:
-    return IdentityModel(
-        model.version,
-        _ts(model.trained_at or None),
-        model.records,
-        model.pairs,
-        model.prior,
-        cfg.link_probability,
-        cfg.suggest_probability,
-        tuple(
-            IdentityModelLevel(name, lv.name, lv.m, lv.u, round(lv.weight, 3))
-            for name, levels in model.levels.items()
-            for lv in levels
-        ),
-        dict(model.guards),
-    )
-
-
-def _entry(d: dict[str, Any]) -> IdentityJournalEntry:
-    return IdentityJournalEntry(
-        d["id"],
-        datetime.fromtimestamp(d["at"], UTC),
-        d["actor"],
-        d["action"],
-        d["customer_id"],
-        d["other_id"],
-        tuple(d["records"]),
-        d["reason"],
-    )
 
 
 def _refresh_values(db: Any, customer_ids: tuple[int, ...], now: int) -> None:
@@ -89,6 +36,11 @@ def _refresh_values(db: Any, customer_ids: tuple[int, ...], now: int) -> None:
     from backends.sqlite import values as computed
 
     computed.refresh(db, customer_ids, computed.config_of(db), now)
+
+
+def _record(db: Any, who: audit.Actor, now: int, notes: list[review.AuditNote]) -> None:
+    for action, object_type, object_id, extra in notes:
+        audit.record(db, who, now, action, object_type, object_id, **extra)
 
 
 def _ops():
@@ -118,34 +70,18 @@ class IdentityOps:
     def identity_suggestions(
         self, limit: int = 50, after: str = ""
     ) -> tuple[IdentitySuggestion, ...]:
-        if not 1 <= limit <= 500:
-            raise InvalidInput(f"limit must be between 1 and 500 (got {limit})")
-        start = _cursor(after)
+        review.check_limit(limit, 500)
+        start = review.cursor(after)
         with self.store.read() as db:
             found = _ops().suggestions(db, limit, start)
-        return tuple(
-            IdentitySuggestion(
-                r["id"],
-                r["ca"],
-                r["cb"],
-                r["na"],
-                r["nb"],
-                r["ka"],
-                r["kb"],
-                r["score"],
-                r["reason"],
-                datetime.fromtimestamp(r["created_at"], UTC),
-                f"{r['score']!r}:{r['id']}",
-            )
-            for r in found
-        )
+        return tuple(review.suggestion(r) for r in found)
 
     def identity_model(self) -> IdentityModel:
         from backends.sqlite.identity.model_store import load_model
 
         with self.store.read() as db:
             cfg = self._config(db)
-            return _model(load_model(db), cfg)
+            return review.model_info(load_model(db), cfg)
 
     def train_identity_model(self) -> IdentityModel:
         from backends.sqlite.identity.model_store import train_model
@@ -154,18 +90,8 @@ class IdentityOps:
         with self.store.write() as db:
             cfg, now = self._config(db), self._now()
             trained = train_model(db, cfg, now)
-            model = _model(trained, cfg)
-            was = model.version - 1
-            audit.record(
-                db,
-                self.actor(me),
-                now,
-                "train",
-                "identity-model",
-                model.version,
-                changes={"version": [was, model.version]},
-                detail={"records": model.records, "pairs": model.pairs, "prior": model.prior},
-            )
+            model = review.model_info(trained, cfg)
+            _record(db, self.actor(me), now, review.train_notes(model))
             return model
 
     def _config(self, db: Any) -> MatchConfig:
@@ -180,29 +106,9 @@ class IdentityOps:
         with self.store.write() as db:
             before, gone = audit.profile(db, keep), audit.profile(db, other)
             entry = _ops().merge(db, self._config(db), self._now(), me.name, keep, other, reason)
-            who, now = self.actor(me), self._now()
-            audit.record(
-                db,
-                who,
-                now,
-                "merge",
-                "customer",
-                keep,
-                customer_id=keep,
-                changes=audit.diff(before, audit.profile(db, keep)),
-                detail={"absorbed": other, "records": entry["records"], "journal": entry["id"]},
-            )
-            audit.record(
-                db,
-                who,
-                now,
-                "merged-into",
-                "customer",
-                other,
-                customer_id=other,
-                changes=audit.diff(gone, {}),
-                detail={"into": keep, "journal": entry["id"]},
-            )
+            after = audit.profile(db, keep)
+            notes = review.merge_notes(keep, other, before, gone, after, entry)
+            _record(db, self.actor(me), self._now(), notes)
             _refresh_values(db, (keep,), self._now())
         return _entry(entry)
 
@@ -213,29 +119,9 @@ class IdentityOps:
             entry = _ops().split(
                 db, self._config(db), self._now(), me.name, customer_id, list(records)
             )
-            who, now, new = self.actor(me), self._now(), entry["other_id"]
-            audit.record(
-                db,
-                who,
-                now,
-                "split",
-                "customer",
-                customer_id,
-                customer_id=customer_id,
-                changes=audit.diff(before, audit.profile(db, customer_id)),
-                detail={"new_customer": new, "records": entry["records"], "journal": entry["id"]},
-            )
-            audit.record(
-                db,
-                who,
-                now,
-                "split-from",
-                "customer",
-                new,
-                customer_id=new,
-                changes=audit.diff({}, audit.profile(db, new)),
-                detail={"from": customer_id, "journal": entry["id"]},
-            )
+            after, new = audit.profile(db, customer_id), audit.profile(db, entry["other_id"])
+            notes = review.split_notes(customer_id, before, after, new, entry)
+            _record(db, self.actor(me), self._now(), notes)
             moved = (customer_id, entry["other_id"]) if entry["other_id"] else (customer_id,)
             _refresh_values(db, moved, self._now())
         return _entry(entry)
@@ -244,71 +130,20 @@ class IdentityOps:
         me = self._writer()
         with self.store.write() as db:
             _ops().reject(db, self._now(), me.name, suggestion_id)
-            audit.record(
-                db,
-                self.actor(me),
-                self._now(),
-                "reject-suggestion",
-                "suggestion",
-                suggestion_id,
-                changes={"status": ["open", "rejected"]},
-            )
+            _record(db, self.actor(me), self._now(), review.reject_notes(suggestion_id))
 
     def explain_customer(self, customer_id: int) -> CustomerExplanation:
         with self.store.read() as db:
             d = _ops().explain(db, customer_id)
-        return CustomerExplanation(
-            customer_id,
-            tuple(
-                RecordRef(
-                    r["id"],
-                    r["source"],
-                    r["source_id"],
-                    datetime.fromtimestamp(r["received_at"], UTC),
-                    datetime.fromtimestamp(r["updated_at"], UTC),
-                )
-                for r in d["records"]
-            ),
-            tuple(
-                IdentityLink(
-                    x["record_a"],
-                    x["record_b"],
-                    x["kind"],
-                    x["score"],
-                    x["reason"],
-                    x["actor"],
-                    datetime.fromtimestamp(x["at"], UTC),
-                )
-                for x in d["links"]
-            ),
-            tuple(_entry(j) for j in d["journal"]),
-            tuple(
-                RecordChange(
-                    c["record"], datetime.fromtimestamp(c["at"], UTC), c["import_id"], c["changed"]
-                )
-                for c in d["changes"]
-            ),
-        )
+        return review.explanation(customer_id, d)
 
     def provenance(self, customer_id: int) -> tuple[FieldProvenance, ...]:
         with self.store.read() as db:
-            found = _ops().provenance(db, customer_id)
-        return tuple(
-            FieldProvenance(
-                p["field"],
-                p["value"],
-                p["source"],
-                p["source_id"],
-                _ts(p["at"]),
-                tuple(p["losers"]),
-                p["values"],
-            )
-            for p in found
-        )
+            row = _ops().require(db, customer_id)
+        return review.provenance(row)
 
     def record_links(self, after: int = 0, limit: int = 1000) -> tuple[RecordLink, ...]:
-        if not 1 <= limit <= 10_000:
-            raise InvalidInput(f"limit must be between 1 and 10000 (got {limit})")
+        review.check_limit(limit, 10_000)
         with self.store.read() as db:
             rows = _ops().links_page(db, after, limit)
         return tuple(RecordLink(*r) for r in rows)

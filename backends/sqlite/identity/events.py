@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlite3
 
 from backends.identity.events import IncomingEvent
+from backends.identity.jsontext import dumps
 from backends.sqlite import values as computed
-from backends.sqlite.identity.store import dumps
 
 
 def attach(

@@ -4,27 +4,15 @@ on the store's own records (random pairs for u, blocked candidate pairs for m)."
 from __future__ import annotations
 
 import json
-import random
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
-from backends.identity.keys import probe_keys
-from backends.identity.model import (
-    TF_FIELDS,
-    Model,
-    default_levels,
-    default_model,
-    family_emails,
-    gamma,
-)
-from backends.identity.training import train
+from backends.identity.fitting import fit
+from backends.identity.model import TF_FIELDS, Model, default_model
 from backends.sqlite.identity import store as st
-
-RANDOM_PAIRS = 20_000  # random record pairs counted for u
-SAMPLED_RECORDS = 5_000  # records whose blocked candidates EM runs on
 
 
 def load_model(db: sqlite3.Connection) -> Model:
@@ -80,59 +68,37 @@ def count_terms(db: sqlite3.Connection) -> None:
     )
 
 
-def _features(db: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Features]:
-    return {rid: f for rid, (_cid, f) in st.load_features(db, ids).items()}
+class _Reads:
+    """`fitting.TrainingReads` over a SQLite connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def record_ids(self) -> list[int]:
+        return [r for (r,) in self.db.execute("SELECT id FROM source_records")]
+
+    def load_features(
+        self, record_ids: Iterable[int], texts: dict[int, str] | None = None
+    ) -> dict[int, tuple[int | None, Features]]:
+        return st.load_features(self.db, record_ids, texts)
+
+    def key_holders(
+        self, keys: Iterable[tuple[str, str]], junk_limit: int, block_limit: int, count_limit: int
+    ) -> tuple[dict[tuple[str, str], list[int]], dict[tuple[str, str], int]]:
+        return st.key_holders(self.db, keys, junk_limit, block_limit, count_limit)
 
 
 def train_model(db: sqlite3.Connection, cfg: MatchConfig, now: int, seed: int = 0) -> Model:
     """Estimate a new model version from the store's records and keep it (in `db`'s
     transaction). Returns the new model."""
-    rng = random.Random(seed)
-    ids = [r for (r,) in db.execute("SELECT id FROM source_records")]
-    records = len(ids)
     stored = load_model(db)
-    # EM starts from (and an estimate that is not sane falls back to) the default m
-    base = Model(default_levels(), stored.prior, stored.version)
     count_terms(db)
-    if records < 2:
-        return base
-    # u: random pairs
-    left = [rng.choice(ids) for _ in range(RANDOM_PAIRS)]
-    right = [rng.choice(ids) for _ in range(RANDOM_PAIRS)]
-    feats = _features(db, set(left) | set(right))
-    random_patterns = [
-        gamma(feats[a], feats[b])
-        for a, b in zip(left, right, strict=True)
-        if a != b and a in feats and b in feats
-    ]
-    # m: each sampled record against the candidates the resolver would find for it
-    sampled = rng.sample(ids, min(SAMPLED_RECORDS, records))
-    mine = _features(db, sampled)
-    keys = {rid: probe_keys(f) for rid, f in mine.items()}
-    wanted = {k for ks in keys.values() for k in ks if not k[1].startswith("n:")}
-    holders, _counts = st.key_holders(
-        db, wanted, cfg.junk_limit, cfg.block_limit, cfg.common_name_limit
-    )
-    pairs: set[tuple[int, int]] = set()
-    for rid, ks in keys.items():
-        for k in ks:
-            for other in holders.get(k, ()):
-                if other != rid:
-                    pairs.add((rid, other))
-    others = _features(db, {b for _a, b in pairs} - mine.keys())
-    others.update(mine)
-    family = family_emails(
-        (key[1], [others[r] for r in rids if r in others])
-        for key, rids in holders.items()
-        if key[0] == "email"
-    )
-    blocked = [gamma(mine[a], others[b], frozenset(), family) for a, b in pairs if b in others]
-    model = train(base, random_patterns, blocked, records, len(mine))
-    model.trained_at = now
-    db.execute(
-        "INSERT INTO identity_models(version, trained_at, records, params) VALUES (?,?,?,?)",
-        (model.version, now, records, json.dumps(model.to_json())),
-    )
+    model, trained = fit(_Reads(db), stored, cfg, now, seed)
+    if trained:
+        db.execute(
+            "INSERT INTO identity_models(version, trained_at, records, params) VALUES (?,?,?,?)",
+            (model.version, now, model.records, json.dumps(model.to_json())),
+        )
     return model
 
 

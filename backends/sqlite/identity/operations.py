@@ -14,12 +14,13 @@ import sqlite3
 from typing import Any
 
 from backends.base import InvalidInput, NotFound
+from backends.identity import review
 from backends.identity.config import MatchConfig
 from backends.sqlite.identity import store as st
 from backends.sqlite.identity.writer import rebuild
 
 
-def _require(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
+def require(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
     row = st.customer_row(db, customer_id)
     if row is None:
         raise NotFound(f"no customer with id {customer_id}")
@@ -58,8 +59,8 @@ def merge(
     """
     if keep == gone:
         raise InvalidInput("cannot merge a customer with itself")
-    _require(db, keep)
-    _require(db, gone)
+    require(db, keep)
+    require(db, gone)
     snapshot = st.snapshot_of(db, gone)
     moved = [
         r for (r,) in db.execute("SELECT id FROM source_records WHERE customer_id = ?", (gone,))
@@ -137,7 +138,7 @@ def split(
     Raises:
         NotFound: no such customer. InvalidInput: bad or all records.
     """
-    _require(db, customer_id)
+    require(db, customer_id)
     if not keys:
         raise InvalidInput("name at least one record to split off (SOURCE:SOURCE_ID)")
     moving = resolve_records(db, customer_id, keys)
@@ -209,11 +210,7 @@ def split(
     db.executemany(
         "INSERT INTO identity_links(record_a, record_b, kind, reason, actor, created_at) "
         "VALUES (?,?,'apart',?,?,?)",
-        [
-            (min(a, b), max(a, b), f"split by {actor}", actor, now)
-            for a in moving[:20]
-            for b in remaining[:20]
-        ],
+        [(a, b, f"split by {actor}", actor, now) for a, b in review.apart_pairs(moving, remaining)],
     )
     rm = ",".join("?" * len(remaining))
     db.execute(
@@ -331,7 +328,7 @@ def _customer_records(db: sqlite3.Connection, record_id: int) -> list[int]:
 
 def explain(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
     """Which records and which links made a customer, and its merge/split history."""
-    _require(db, customer_id)
+    require(db, customer_id)
     records = [
         dict(r)
         for r in db.execute(
@@ -354,17 +351,7 @@ def explain(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
         ):
             inside = row["record_a"] in names and row["record_b"] in names
             if inside or row["kind"] == "apart":
-                links.append(
-                    {
-                        "record_a": row["ka"],
-                        "record_b": row["kb"],
-                        "kind": row["kind"],
-                        "score": row["score"],
-                        "reason": row["reason"],
-                        "actor": row["actor"],
-                        "at": row["created_at"],
-                    }
-                )
+                links.append(review.link_row(row))
     history = [
         entry(db, r[0])
         for r in db.execute(
@@ -396,31 +383,6 @@ def explain(db: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
         "journal": history,
         "changes": changes[:50],
     }
-
-
-def provenance(db: sqlite3.Connection, customer_id: int) -> list[dict[str, Any]]:
-    """field -> where its value came from, for every profile field that has one."""
-    row = _require(db, customer_id)
-    prov = json.loads(row["provenance"] or "{}")
-    out: list[dict[str, Any]] = []
-    for name, info in prov.items():
-        if not isinstance(info, dict):
-            continue
-        value = row.get(name)
-        if name in ("emails", "phones", "addresses") and isinstance(value, str):
-            value = json.loads(value)
-        out.append(
-            {
-                "field": name,
-                "value": value,
-                "source": info.get("source", ""),
-                "source_id": info.get("source_id", ""),
-                "at": info.get("at"),
-                "losers": info.get("losers", []),
-                "values": info.get("values", {}),
-            }
-        )
-    return out
 
 
 def links_page(

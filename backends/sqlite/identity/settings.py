@@ -6,7 +6,7 @@ import json
 import sqlite3
 from typing import Any
 
-from backends.identity.config import MatchConfig, apply_config
+from backends.identity.config import MatchConfig, apply_config, settings_rows
 
 
 def stored_settings(db: sqlite3.Connection) -> dict[str, Any]:
@@ -32,14 +32,7 @@ def save_settings(db: sqlite3.Connection, table: dict[str, Any]) -> None:
     Raises:
         InvalidInput: an unknown key or policy (nothing is kept then).
     """
-    apply_config(MatchConfig(), table)
-    current = stored_settings(db)
-    for key, value in table.items():
-        if key == "policies":
-            value = {**current.get("policies", {}), **value}
-        elif key == "source_priority":
-            value = [str(v) for v in value]
-        db.execute(
-            "INSERT OR REPLACE INTO identity_settings(key, value) VALUES (?, ?)",
-            (key, json.dumps(value, ensure_ascii=False)),
-        )
+    db.executemany(
+        "INSERT OR REPLACE INTO identity_settings(key, value) VALUES (?, ?)",
+        settings_rows(stored_settings(db), table),
+    )

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
+from backends.identity import review
 from backends.identity.features import Features, extract
-from backends.identity.jsontext import dumps
+from backends.identity.jsontext import dumps as dumps  # noqa: PLC0414 - re-exported
 
 CHUNK = 500
 
@@ -43,15 +44,6 @@ def existing_records(
             ):
                 out[(source, r[1])] = (r[0], r[2], r[3])
     return out
-
-
-def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
-    """field -> [old, new] for every field that changed, appeared or disappeared."""
-    return {
-        k: [old.get(k), new.get(k)]
-        for k in sorted(old.keys() | new.keys())
-        if old.get(k) != new.get(k)
-    }
 
 
 def forget_keys(db: sqlite3.Connection, record_ids: list[int]) -> None:
@@ -192,51 +184,24 @@ def load_features(
     return out
 
 
-class ApartLinks:
-    """The pairs of records a person kept apart (a split, a rejected suggestion), read once
-    per batch when a merge first needs them."""
+def apart_pairs(db: sqlite3.Connection) -> list[tuple[int, int]]:
+    """Every pair of records kept apart (a split, a rejected suggestion)."""
+    return [
+        (a, b)
+        for a, b in db.execute("SELECT record_a, record_b FROM identity_links WHERE kind = 'apart'")
+    ]
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        self.pairs: list[tuple[int, int]] | None = None
-        self.stored: dict[int, int | None] = {}  # record -> its customer before this batch
 
-    def load(self) -> list[tuple[int, int]]:
-        if self.pairs is None:
-            self.pairs = [
-                (a, b)
-                for a, b in self.db.execute(
-                    "SELECT record_a, record_b FROM identity_links WHERE kind = 'apart'"
-                )
-            ]
-            ids = sorted({r for pair in self.pairs for r in pair})
-            for part in chunks(ids):
-                marks = ",".join("?" * len(part))
-                for rid, cid in self.db.execute(
-                    f"SELECT id, customer_id FROM source_records WHERE id IN ({marks})", part
-                ):
-                    self.stored[rid] = cid
-        return self.pairs
-
-    def between(
-        self, a: int, b: int, cust_of: dict[int, int | None], find: Callable[[int], int]
-    ) -> bool:
-        """Whether customers `a` and `b` (as merged so far) hold two records kept apart."""
-        pairs = self.load()
-        if not pairs:
-            return False
-
-        def now(rid: int) -> int | None:
-            cid = cust_of.get(rid)
-            if cid is None:
-                cid = self.stored.get(rid)
-            return None if cid is None else find(cid)
-
-        for ra, rb in pairs:
-            ca, cb = now(ra), now(rb)
-            if (ca == a and cb == b) or (ca == b and cb == a):
-                return True
-        return False
+def record_customers(db: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int, int | None]:
+    """record id -> its customer id, as stored."""
+    out: dict[int, int | None] = {}
+    for part in chunks(sorted(record_ids)):
+        marks = ",".join("?" * len(part))
+        for rid, cid in db.execute(
+            f"SELECT id, customer_id FROM source_records WHERE id IN ({marks})", part
+        ):
+            out[rid] = cid
+    return out
 
 
 def customer_row(db: sqlite3.Connection, customer_id: int) -> dict[str, Any] | None:
@@ -267,23 +232,11 @@ def move_customer_data(db: sqlite3.Connection, gone: int, keep: int) -> None:
     a = customer_row(db, keep)
     b = customer_row(db, gone)
     if a is not None and b is not None:
-        tags = list(dict.fromkeys(json.loads(a["tags"]) + json.loads(b["tags"])))
-        attributes = {**json.loads(b["attributes"]), **json.loads(a["attributes"])}
-        consents = {**json.loads(b["consents"]), **json.loads(a["consents"])}
         db.execute(
             "UPDATE customers SET lifetime_value = lifetime_value + ?, tags = ?, attributes = ?, "
             "consents = ?, churn_risk = max(churn_risk, ?), unhappy = max(unhappy, ?), "
             "created_at = min(created_at, ?) WHERE id = ?",
-            (
-                b["lifetime_value"],
-                dumps(tags),
-                dumps(attributes),
-                dumps(consents),
-                b["churn_risk"],
-                b["unhappy"],
-                b["created_at"],
-                keep,
-            ),
+            (*review.absorbed(a, b), keep),
         )
     db.execute("DELETE FROM customer_search WHERE rowid = ?", (gone,))
     db.execute("DELETE FROM identity_profiles WHERE customer_id = ?", (gone,))
@@ -304,16 +257,7 @@ def journal(
     cur = db.execute(
         "INSERT INTO identity_journal(at, actor, action, customer_id, other_id, records, reason, "
         "snapshot) VALUES (?,?,?,?,?,?,?,?)",
-        (
-            now,
-            actor,
-            action,
-            customer_id,
-            other_id,
-            dumps(sorted(records)),
-            reason,
-            dumps(snapshot or {}),
-        ),
+        review.journal_row(now, actor, action, customer_id, other_id, records, reason, snapshot),
     )
     return int(cur.lastrowid or 0)
 

@@ -16,46 +16,16 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.golden import GoldenRow, compute_golden, golden_jobs
+from backends.identity.jsontext import dumps
 from backends.identity.keys import identity_values
+from backends.identity.resolve import Resolved, golden_members
 from backends.identity.survivorship import Member
 from backends.sqlite.identity import store as st
-
-
-@dataclass(slots=True)
-class Record:
-    """A record of the batch, as it will be stored."""
-
-    record_id: int
-    source: str
-    source_id: str
-    fields_json: str
-    at: int
-    features: Features
-    features_json: str | None
-    new: bool  # not in the store yet (else its fields were updated already)
-    idents: list[tuple[str, str, str]] | None = None  # `identity_values`, when known already
-    blocks: list[str] | None = None  # `features.block_keys()`, likewise
-
-
-@dataclass
-class Resolved:
-    """What resolving a batch decided."""
-
-    records: list[Record]
-    assign: dict[int, int]  # record id -> final customer id (the batch's records)
-    touched: set[int]  # final customers whose profile changes
-    new_customers: set[int]  # ids made up in this batch (some were merged away again)
-    absorbed: dict[int, int]  # merged customer id -> the final customer it went into
-    feats: dict[int, Features]  # features of every record looked at
-    links: list[tuple[Any, ...]]
-    suggestions: list[tuple[Any, ...]]
-    texts: dict[int, str] = field(default_factory=dict)  # stored JSON of some of `feats`
 
 
 def identity_rows(
@@ -79,25 +49,12 @@ def write_batch(
     old = sorted(r.touched - r.new_customers)
     existing_gone = [(g, k) for g, k in r.absorbed.items() if g not in r.new_customers]
     gone = dict(existing_gone)
-    # every record of every touched customer: those stored (under their customer before this
-    # batch's merges), then this batch's own
-    meta: dict[int, tuple[int, str, str, int]] = {}
-    for rid, cid, source, sid, at in _stored_members(db, old + sorted(gone)):
-        meta[rid] = (gone.get(cid, cid), source, sid, at)
-    for rec in r.records:
-        meta[rec.record_id] = (r.assign[rec.record_id], rec.source, rec.source_id, rec.at)
-    missing = [rid for rid in meta if rid not in r.feats]
-    loaded = (
-        {rid: f for rid, (_c, f) in st.load_features(db, missing, r.texts).items()}
-        if missing
-        else {}
+    members = golden_members(
+        r,
+        _stored_members(db, old + sorted(gone)),
+        gone,
+        lambda missing: {rid: f for rid, (_c, f) in st.load_features(db, missing, r.texts).items()},
     )
-    members: dict[int, list[Member]] = defaultdict(list)
-    for rid in sorted(meta):
-        cid, source, sid, at = meta[rid]
-        f = r.feats.get(rid) or loaded.get(rid)
-        if f is not None and cid in r.touched:
-            members[cid].append(Member(rid, source, sid, at, f))
     previous, orders = golden_context(db, old, gone)
     # a new customer that an existing one merges into must exist before the merge
     early = workers is None or any(keep in fresh for keep in gone.values())
@@ -128,10 +85,7 @@ def write_batch(
     )
     db.executemany(
         "INSERT INTO record_features(record_id, features) VALUES (?,?)",
-        [
-            (rec.record_id, rec.features_json or st.dumps(rec.features.to_json()))
-            for rec in r.records
-        ],
+        [(rec.record_id, rec.features_json or dumps(rec.features.to_json())) for rec in r.records],
     )
     # in index order: each index page is visited once, not once per row
     idents: list[tuple[str, str, int, str]] = []

@@ -1,0 +1,250 @@
+"""The knowledge base in the PostgreSQL store: articles, their full-text index, their use.
+
+An article's words are a weighted tsvector (A title, B intents, C tags, D body), searched
+with the rarest words of the question (backends.kb_search, as the SQLite store does) and
+ranked by ts_rank with the SQLite store's bm25 column weights (6/3/3/1, scaled to 1.0 for
+the title); the contact's intent's articles come first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from backends import kb_search as pure
+from backends import records
+from backends.audit_chain import Actor
+from backends.base import NotFound
+from backends.knowledge import check_article
+from backends.models import Article, ArticleHit, KbImportResult, KbUsage
+from backends.postgres import audit, rows
+from backends.postgres.store import PgStore, scalar
+
+Conn = psycopg.Connection[Any]
+
+_TITLE, _BODY, _INTENTS, _TAGS = pure.WEIGHTS
+#: ts_rank's weights, in its order {D, C, B, A}: body, tags, intents, title.
+TS_WEIGHTS = "{" + ", ".join(f"{w / _TITLE:.4f}" for w in (_BODY, _TAGS, _INTENTS, _TITLE)) + "}"
+#: ts_rank normalisation 1: the score divided by 1 + log(the article's length), as bm25
+#: discounts long articles.
+TS_NORMALISATION = 1
+_LEXEME = re.compile(r"[^\W_]+")
+_ARTICLE_COLUMNS = "id, slug, language, title, body, link, intents, tags, updated_at"
+
+
+def kb_import(
+    store: PgStore, articles: tuple[Article, ...], now: int, actor: Actor | None = None
+) -> KbImportResult:
+    for article in articles:
+        check_article(article)
+    created = updated = unchanged = 0
+    with store.write() as db:
+        for a in articles:
+            slug, language = a.slug.strip(), a.language.strip().lower()
+            # one writer per article: two imports of the same file agree on its counts
+            db.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 11))", (f"{slug}/{language}",)
+            )
+            old = db.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM kb_articles WHERE slug = %s AND language = %s",
+                (slug, language),
+            ).fetchone()
+            values = pure.stored(a)
+            if pure.unchanged(old, values):
+                unchanged += 1
+                continue
+            if old is not None:
+                _count_terms(db, pure.terms_of_row(old), -1)
+            _count_terms(db, pure.terms(a), 1)
+            if old is None:
+                db.execute(
+                    "INSERT INTO kb_articles(slug, language, title, body, link, intents, tags, "
+                    "updated_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
+                    (slug, language, *values, now),
+                )
+                created += 1
+            else:
+                db.execute(
+                    "UPDATE kb_articles SET title = %s, body = %s, link = %s, intents = %s, "
+                    "tags = %s, updated_at = %s WHERE id = %s",
+                    (*values, now, old["id"]),
+                )
+                updated += 1
+        if actor is not None:
+            counts = {"created": created, "updated": updated, "unchanged": unchanged}
+            audit.record(db, actor, now, "kb-import", "kb", len(articles), detail=counts)
+    return KbImportResult(created=created, updated=updated, unchanged=unchanged)
+
+
+def _count_terms(db: Conn, terms: set[str], step: int) -> None:
+    with db.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO kb_terms(term, docs) VALUES (%s, %s) "
+            "ON CONFLICT (term) DO UPDATE SET docs = kb_terms.docs + excluded.docs",
+            [(term, step) for term in sorted(terms)],
+        )
+
+
+def kb_articles(db: Conn, lang: str) -> tuple[Article, ...]:
+    where, args = ("WHERE language = %s", (lang.lower(),)) if lang else ("", ())
+    found = db.execute(
+        f"SELECT {_ARTICLE_COLUMNS} FROM kb_articles {where} ORDER BY slug, language", args
+    ).fetchall()
+    return tuple(pure.article(r) for r in found)
+
+
+def kb_article(db: Conn, article_id: int) -> Article:
+    rows.check_id(article_id, "article id")
+    row = db.execute(
+        f"SELECT {_ARTICLE_COLUMNS} FROM kb_articles WHERE id = %s", (article_id,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no article with id {article_id}")
+    return pure.article(row)
+
+
+def ts_query(words: list[str]) -> str:
+    """A to_tsquery text matching any of `words` (folded words: letters and digits only,
+    a word the index splits, as refund_status, is a phrase)."""
+    return " | ".join(
+        "(" + " <-> ".join(parts) + ")" for w in words if (parts := _LEXEME.findall(w))
+    )
+
+
+def _query(db: Conn, q: str) -> str | None:
+    """The tsquery text of the rarest words of `q`, or None when it has none that says
+    anything."""
+    words = pure.question_words(q)
+    if not words:
+        return None
+    found = dict(
+        db.execute("SELECT term, docs FROM kb_terms WHERE term = ANY(%s)", (words,)).fetchall()
+    )
+    total = int(scalar(db, "SELECT count(*) FROM kb_articles"))
+    return ts_query(pure.rare_words(words, found, total)) or None
+
+
+def kb_search(db: Conn, q: str, lang: str, intent: str, limit: int) -> tuple[ArticleHit, ...]:
+    pure.check_limit(limit)
+    intent = intent.strip().lower()
+    query = _query(db, q)
+    if query is None and not pure.intent_words(intent):
+        return ()
+    language = pure.language_word(lang)
+    in_language = " AND language = %s" if language else ""
+    args: tuple[Any, ...] = (language,) if language else ()
+    ranked: list[tuple[int, float]] = []
+    if query is not None:
+        ranked = [
+            (r[0], float(r[1]))
+            for r in db.execute(
+                f"SELECT id, ts_rank('{TS_WEIGHTS}', doc, q, {TS_NORMALISATION}) "
+                "FROM kb_articles, to_tsquery('simple', %s) AS q "
+                f"WHERE doc @@ q{in_language} ORDER BY 2 DESC, id LIMIT %s",
+                (query, *args, pure.WINDOW),
+            )
+        ]
+    articles = _rows(db, [rowid for rowid, _ in ranked])
+    hits = pure.ordered(ranked, _intents(articles), intent)
+    if pure.needs_tagged(hits, intent, limit):
+        seen = {h[2] for h in hits}
+        extra = [
+            r[0]
+            for r in db.execute(
+                f"SELECT id FROM kb_articles WHERE intents::jsonb ? %s{in_language} "
+                "ORDER BY id LIMIT %s",
+                (intent, *args, limit + len(seen)),
+            )
+            if r[0] not in seen
+        ]
+        articles.update(_rows(db, extra))
+        pure.add_tagged(hits, extra, _intents(articles), intent)
+    best = hits[:limit]
+    snippets: dict[int, str] = {}
+    if query is not None and best:  # a snippet re-reads its article: only for those shown
+        snippets = dict(
+            db.execute(
+                "SELECT id, ts_headline('simple', body, to_tsquery('simple', %s), "
+                '\'StartSel="", StopSel="", MaxWords=24, MinWords=12, ShortWord=1, '
+                "MaxFragments=1, FragmentDelimiter=…') FROM kb_articles "
+                "WHERE id = ANY(%s) AND doc @@ to_tsquery('simple', %s)",
+                (query, [h[2] for h in best], query),
+            ).fetchall()
+        )
+    return tuple(pure.hit(articles[rowid], score, snippets.get(rowid)) for _, score, rowid in best)
+
+
+def _intents(articles: dict[int, Any]) -> dict[int, tuple[str, ...]]:
+    return {rowid: tuple(json.loads(r["intents"])) for rowid, r in articles.items()}
+
+
+def _rows(db: Conn, ids: list[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    return {
+        r["id"]: r
+        for r in db.execute(
+            "SELECT id, slug, language, title, link, intents, substr(body, 1, %s) AS body "
+            "FROM kb_articles WHERE id = ANY(%s)",
+            (pure.SNIPPET_CHARS, ids),
+        )
+    }
+
+
+def kb_use(
+    store: PgStore,
+    article_id: int,
+    contact_id: int,
+    how: str,
+    agent: str,
+    now: int,
+    actor: Actor | None = None,
+) -> None:
+    pure.check_use(how)
+    rows.check_id(article_id, "article id")
+    rows.check_id(contact_id, "contact id")
+    with store.write() as db:
+        if scalar(db, "SELECT 1 FROM kb_articles WHERE id = %s", (article_id,)) is None:
+            raise NotFound(f"no article with id {article_id}")
+        if scalar(db, "SELECT 1 FROM contacts WHERE id = %s", (contact_id,)) is None:
+            raise NotFound(f"no contact with id {contact_id}")
+        db.execute(
+            "INSERT INTO kb_uses(article_id, contact_id, agent, how, at) VALUES (%s,%s,%s,%s,%s)",
+            (article_id, contact_id, agent, how, now),
+        )
+        db.execute(
+            "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (%s,%s,%s,%s,%s)",
+            (now, "contact", contact_id, f"kb-{how}", agent),
+        )
+        if actor is not None:
+            audit.record(
+                db, actor, now, f"kb-{how}", "contact", contact_id, detail={"article": article_id}
+            )
+
+
+def kb_usage(db: Conn, since: datetime, until: datetime) -> KbUsage:
+    start, end = records.to_ts(since), records.to_ts(until)
+    totals = db.execute(
+        "SELECT count(*), count(*) FILTER (WHERE how = 'answer'), "
+        "count(*) FILTER (WHERE how = 'link'), count(DISTINCT contact_id) "
+        "FROM kb_uses WHERE at >= %s AND at <= %s",
+        (start, end),
+    ).fetchone()
+    resolved = scalar(
+        db,
+        "SELECT count(*) FROM contacts c WHERE c.resolved_at >= %s AND c.resolved_at <= %s "
+        "AND c.status = 'resolved' AND EXISTS (SELECT 1 FROM kb_uses u WHERE u.contact_id = "
+        "c.id AND u.at <= c.resolved_at)",
+        (start, end),
+    )
+    top = db.execute(
+        "SELECT a.id, a.slug, a.language, a.title, a.link, a.intents, count(*) AS uses "
+        "FROM kb_uses u JOIN kb_articles a ON a.id = u.article_id "
+        "WHERE u.at >= %s AND u.at <= %s GROUP BY a.id ORDER BY uses DESC, a.id LIMIT 10",
+        (start, end),
+    ).fetchall()
+    return pure.usage(since, until, totals, int(resolved), top)
