@@ -88,12 +88,13 @@ class Replicated:
         self.cluster.stop()
 
     def catch_up(self, replica: PostgresServer | None = None) -> None:
-        """Wait until the standby has replayed everything the primary wrote so far."""
+        """Wait until the standby has replayed everything the primary wrote so far (the
+        insert position: with synchronous_commit off a commit can still be in WAL buffers)."""
         import psycopg
 
         replica = replica or self.replica
         with psycopg.connect(self.primary.base_url, autocommit=True) as conn:
-            target = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]  # type: ignore[index]
+            target = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]  # type: ignore[index]
         deadline = time.monotonic() + CATCH_UP_S
         with psycopg.connect(replica.base_url, autocommit=True) as conn:
             while True:

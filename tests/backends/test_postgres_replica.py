@@ -54,7 +54,7 @@ def test_supervisor_reads_the_replica_operator_writes_the_primary(
     demo_db: Path,
 ) -> None:
     url, replica_url = _served(replicated, demo_db)
-    factory = open_factory(url, replica=replica_url)
+    factory = open_factory(url, replica=replica_url, clock=lambda: NOW)  # KPIs' window fixed
     try:
         supervisor = factory(SUPERVISOR, read_only=True, role=Role.SUPERVISOR, token="wall")
         operator = factory(OPERATOR, role=Role.OPERATOR, token="desk")
