@@ -17,6 +17,7 @@ ENV_BACKEND = "VISTA_BACKEND"
 ENV_AGENT = "VISTA_AGENT"
 ENV_TOKEN = "VISTA_TOKEN"
 ENV_READ_AUDIT = "VISTA_READ_AUDIT"
+ENV_REPLICA = "VISTA_REPLICA"
 
 
 def default_database() -> Path:
@@ -127,23 +128,30 @@ def open_factory(
     clock: Callable[[], datetime] | None = None,
     create: bool = False,
     read_audit: bool = True,
+    replica: str | None = None,
 ) -> BackendFactory:
-    """What a server holds to serve the store a URL names: the store as any agent.
+    """What a server holds to serve the store a URL names: the store as any agent;
+    `replica` (PostgreSQL only) a streaming replica its read-only users read from.
 
     Raises:
         InvalidInput: the URL names a server (a server serves a store, not another server),
-            or an unknown scheme.
-        Unavailable: the store cannot be opened.
+            or an unknown scheme; a replica of a store that is not PostgreSQL.
+        Unavailable: the store (or the replica) cannot be opened.
     """
     url = url or os.environ.get(ENV_BACKEND) or ""
+    if replica and not (is_postgres(url) and is_postgres(replica)):
+        raise InvalidInput(
+            f"a replica for reads needs a PostgreSQL store and replica (postgresql://...), "
+            f"not {url or 'the default SQLite store'!r} and {replica!r}"
+        )
     if is_postgres(url):
         try:
             from backends.postgres.factory import PostgresBackends
         except ImportError as e:
             raise InvalidInput(POSTGRES_MISSING) from e
         if clock is None:
-            return PostgresBackends(url, read_audit=read_audit)
-        return PostgresBackends(url, clock=clock, read_audit=read_audit)
+            return PostgresBackends(url, read_audit=read_audit, replica=replica or None)
+        return PostgresBackends(url, clock=clock, read_audit=read_audit, replica=replica or None)
     if "://" in url and not url.startswith("sqlite://"):
         raise InvalidInput(
             f"cannot serve {url!r}: vista serve serves a store, sqlite:///PATH or "

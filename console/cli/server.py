@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from backends import open_factory
+from backends import ENV_REPLICA, open_factory
 from backends.base import InvalidInput
 from backends.models import Role
 from console.cli.channels import ChannelsOpt, receipt_recorder, start_background, store_if_local
@@ -110,6 +110,15 @@ def register(app: typer.Typer) -> None:
                 help="Record every read of a customer's profile in the audit trail.",
             ),
         ] = True,
+        replica: Annotated[
+            str | None,
+            typer.Option(
+                "--replica",
+                envvar=ENV_REPLICA,
+                help="A streaming replica of the PostgreSQL --backend: supervisors' and "
+                "read-only clients' reads go there, every write to the --backend.",
+            ),
+        ] = None,
     ) -> None:
         """Serve a store as Vista's HTTP API (JSON under /api/v1, bearer tokens).
 
@@ -125,7 +134,9 @@ def register(app: typer.Typer) -> None:
         url = backend or STATE.url
         sock = listen(host, port)  # before opening the store: a taken port says so at once
         try:
-            hub = Hub(open_factory(url, read_audit=read_audit), read_only=STATE.read_only)
+            hub = Hub(
+                open_factory(url, read_audit=read_audit, replica=replica), read_only=STATE.read_only
+            )
         except BaseException:
             sock.close()
             raise
@@ -139,6 +150,12 @@ def register(app: typer.Typer) -> None:
             )
         if STATE.read_only:
             stderr.print("serving read-only: every write answers 403", markup=False)
+        if replica:
+            stderr.print(
+                f"read-only users read from the replica {hub.replica_location}",
+                markup=False,
+                highlight=False,
+            )
         if not active:
             stderr.print(
                 "no API tokens yet: an admin creates them with "

@@ -61,6 +61,11 @@ class Hub:
         return self._server().location
 
     @property
+    def replica_location(self) -> str:
+        """Where the read-only users' reads go (a replica's, else the store's location)."""
+        return self._backends(SERVER_AGENT, read_only=True, role=Role.SUPERVISOR).location
+
+    @property
     def store_capabilities(self) -> Capability:
         """What the served store can do at best (its kind's `CAPABILITIES`)."""
         return type(self._server()).CAPABILITIES
@@ -73,9 +78,14 @@ class Hub:
             return 0
         return sum(1 for t in found if t.active)
 
-    def feed_end(self) -> int:
-        """The newest change's sequence number (the watcher of long-polls reads it)."""
-        return self._server().changes(-1).cursor
+    def feed_end(self) -> int | tuple[int, int]:
+        """The newest change's sequence number (the watcher of long-polls reads it); with a
+        replica for reads, the replica's too: its readers wake when a change arrives there."""
+        end = self._server().changes(-1).cursor
+        if getattr(self._backends, "replica_url", None) is None:
+            return end
+        replica = self._backends(SERVER_AGENT, read_only=True, role=Role.SUPERVISOR)
+        return end, replica.changes(-1).cursor
 
     def authenticate(self, token: str) -> TokenInfo | None:
         """The grant of an active token, or None."""
@@ -214,7 +224,7 @@ class Notifier:
     `interval` seconds while anybody waits (one query for all waiters, not one each).
     """
 
-    def __init__(self, feed_end: Callable[[], int] | None = None, interval: float = 0.2) -> None:
+    def __init__(self, feed_end: Callable[[], object] | None = None, interval: float = 0.2) -> None:
         self._event: asyncio.Event | None = None
         self._feed_end = feed_end
         self._interval = interval
@@ -278,7 +288,12 @@ class Notifier:
         from starlette.concurrency import run_in_threadpool
 
         assert self._feed_end is not None
-        last = seen if seen is not None else await run_in_threadpool(self._feed_end)
+        last: object = seen if seen is not None else await run_in_threadpool(self._feed_end)
+        if seen is not None:
+            try:
+                last = _ends_after(seen, await run_in_threadpool(self._feed_end))
+            except VistaError:
+                pass
         while self._waiters > 0:
             await asyncio.sleep(self._interval)
             try:
@@ -289,3 +304,10 @@ class Notifier:
             if end != last:
                 last = end
                 self.notify()
+
+
+def _ends_after(seen: int, ends: object) -> object:
+    """What the watcher compares with: the feed's `ends` now when the waiter's `seen` is one
+    of them (a replica's end or the primary's: nothing moved for it), else `seen` (the
+    watcher's first read wakes it)."""
+    return ends if seen == ends or (isinstance(ends, tuple) and seen in ends) else seen

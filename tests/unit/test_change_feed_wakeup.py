@@ -71,3 +71,23 @@ def test_a_notify_from_a_worker_thread_wakes_the_waiter_at_once() -> None:
         return time.monotonic() - started
 
     assert asyncio.run(scenario()) < 0.5
+
+
+def test_with_a_replica_a_waiter_sleeps_until_the_end_it_reads_moves() -> None:
+    """Ends as (primary, replica): a waiter that saw either one's end sleeps while neither
+    moves (the primary being ahead is not news), and wakes when the replica catches up."""
+    ends = [(12, 10)]
+
+    async def scenario(seen: int, move: bool) -> float:
+        notifier = Notifier(lambda: ends[0], interval=0.05)
+        started = time.monotonic()
+        if move:
+            asyncio.get_running_loop().call_later(0.2, ends.__setitem__, 0, (12, 12))
+        await notifier.wait(0.6, armed=notifier.armed(), seen=seen)
+        return time.monotonic() - started
+
+    assert asyncio.run(scenario(10, move=False)) >= 0.59  # a replica reader
+    assert asyncio.run(scenario(12, move=False)) >= 0.59  # a primary reader
+    assert asyncio.run(scenario(10, move=True)) < 0.5
+    ends[0] = (12, 10)
+    assert asyncio.run(scenario(11, move=False)) < 0.3  # neither end: it moved since
