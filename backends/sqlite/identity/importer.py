@@ -28,7 +28,12 @@ from backends.identity.readers import check_encoding, detect_format, open_input,
 from backends.imports import check_source
 from backends.sqlite import audit, gdpr
 from backends.sqlite.identity import events as event_store
-from backends.sqlite.identity.model_store import needs_training, train_model
+from backends.sqlite.identity.model_store import (
+    load_model,
+    needs_training,
+    record_count,
+    train_model,
+)
 from backends.sqlite.identity.relink import relink
 from backends.sqlite.identity.resolver import Incoming, Resolver
 from backends.sqlite.identity.settings import database_config, save_settings
@@ -175,8 +180,15 @@ def _run(
         if options.mapping.identity:
             save_settings(conn, options.mapping.identity)
         held.update(gdpr.erased_digests(conn, source))
+        if options.kind == "customers" and cfg.matcher == "model" and not load_model(conn).version:
+            # an untrained store: the first batch ends where the model can be trained, so
+            # the rest of the file resolves with weights learnt from it, not the defaults
+            room = cfg.train_min_records - record_count(conn)
+            if 0 < room < options.batch_size:
+                first_batch.append(room)
 
     held: set[str] = set()
+    first_batch: list[int] = []  # the size of the first batch, when smaller than usual
 
     write(start)
     resolver_box: list[Resolver] = []
@@ -247,9 +259,10 @@ def _run(
                         blocks=item.blocks,
                     )
                 )
-                if len(batch) >= options.batch_size:
+                if len(batch) >= (first_batch[0] if first_batch else options.batch_size):
                     write(flush)
                     batch = []
+                    first_batch.clear()
                     if progress is not None:
                         progress(_position(raw), total)
         else:
