@@ -199,7 +199,7 @@ def train(
 
 
 #: Fewer same-name same-address pairs with both birth dates than this: keep the prior guess.
-NAMESAKES_MIN_PAIRS = 20
+NAMESAKES_MIN_PAIRS = 10
 
 
 def namesakes_evidence(blocked: Sequence[Sequence[int]], prior: float) -> float:
