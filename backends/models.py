@@ -791,7 +791,7 @@ class IdentityModel(Model, frozen=True):
     link_probability: float  # at or above: linked automatically
     suggest_probability: float  # at or above (below link): suggested for review
     levels: tuple[IdentityModelLevel, ...]
-    guards: dict[str, float]  # fixed evidence in bits (household, namesakes)
+    guards: dict[str, float]  # evidence in bits (household; twins, namesakes: learnt)
 
 
 class IdentityJournalEntry(Model, frozen=True):

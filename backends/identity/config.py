@@ -50,7 +50,7 @@ class MatchConfig:
     review_size: int = 30
     #: an import trains the model (between batches) when the store holds this many records
     #: and the model was trained on half of them or fewer (`vista identity train`: any time)
-    train_min_records: int = 2000
+    train_min_records: int = 1000
     auto_threshold: float = 7.0  # points at or above: linked automatically
     suggest_threshold: float = 4.0  # points at or above (and below auto): a suggestion
     email_points: float = 4.0

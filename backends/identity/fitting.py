@@ -90,6 +90,15 @@ def fit(
     return model, True
 
 
+def first_batch(cfg: MatchConfig, kind: str, trained: bool, records: int, size: int) -> int:
+    """The size of an import's first batch: in an untrained store it ends where the model
+    can be trained, so the rest of the file resolves with weights learnt from it."""
+    room = cfg.train_min_records - records
+    if kind == "customers" and cfg.matcher == "model" and not trained and 0 < room < size:
+        return room
+    return size
+
+
 def training_due(trained_on: int, records: int, cfg: MatchConfig) -> bool:
     """Whether an import should train (between batches and at its end): enough records,
     and half as many again as the model in use was trained on (`trained_on`)."""

@@ -64,19 +64,20 @@ class Profile:
 EMPTY = Profile()
 
 
-def namesakes(f: Features, neighbours: list[Features], one_source: bool = True) -> bool:
+def namesakes(f: Features, neighbours: list[Features], evidence: float = 1.0) -> bool:
     """Whether two people with `f`'s name seem to live at its address: two records of that
     name there have birth dates more than a slip of typing apart (a parent and a child named
-    after them), or (`one_source`: where the data shows that such records are mostly two
-    people, the model's learnt "namesakes" evidence) one source holds two records of it."""
+    after them), or one source holds two records of it. `evidence`: the model's learnt
+    namesakes evidence (log2 of how much likelier one name at one home with both birth dates
+    is two people than one); at or below 0 (a file of duplicates) neither is a sign."""
     same = [n for n in neighbours if n.fk == f.fk and n.lk[:3] == f.lk[:3]] + [f]
-    if len(same) < 2:
+    if len(same) < 2 or evidence <= 0:
         return False
     dobs = list({n.dob for n in same if n.dob})
     if any(not near_date(a, b) for i, a in enumerate(dobs) for b in dobs[i + 1 :]):
         return True
     sources = [n.source for n in same if n.source]
-    return one_source and len(sources) != len(set(sources))
+    return len(sources) != len(set(sources))
 
 
 def near_date(a: str, b: str) -> bool:

@@ -404,11 +404,17 @@ def family_emails(groups: Iterable[tuple[str, Iterable[Features]]]) -> set[str]:
     return out
 
 
-def household_context(g: list[int]) -> bool:
+def household_context(g: list[int], namesakes_rare: bool = False) -> bool:
     """First names, birth dates (or surnames, with no birth date agreeing) disagree while a
-    household's things (address, landline, e-mail) are shared."""
+    household's things (address, landline, e-mail) are shared.
+
+    `namesakes_rare`: the data shows one name at one home with two birth dates rarely (the
+    learnt namesakes evidence is against): there another birth date under the same names
+    is a typing slip, not a parent and a child."""
     first, last, dob, email, phone, street = g[0], g[1], g[2], g[3], g[4], g[5]
     shares = street in (0, 1) or phone == 1 or email in (0, 1)
+    if dob == 2 and namesakes_rare and first in (0, 1) and last in (0, 1):
+        return False
     # a surname changes (marriage) for one person: with a birth date agreeing it is no
     # household, without one it is like another first name; another first name with the
     # same birth date is twins or a first name typed wrong (`twins`)
@@ -448,7 +454,7 @@ def compare(
     g = gamma(a, b, busy, family)
     total = model.prior_weight
     reasons: list[str] = []
-    household = household_context(g)
+    household = household_context(g, model.guards.get("namesakes", 1.0) < 0)
     weights: dict[str, float] = {}
     for name, level in zip(COMPARISONS, g, strict=True):
         if level == MISSING:

@@ -127,6 +127,10 @@ class ImportTarget(Protocol):
         (an erased person's record: never imported again silently)."""
         ...
 
+    def first_batch(self, size: int) -> int:
+        """The size of the first batch (`fitting.first_batch`), read when the import starts."""
+        ...
+
     def customers(self, batch: list[Incoming], report: ImportReport, workers: Any) -> None:
         """Store and resolve a batch of source records; count it in `report`."""
         ...
@@ -197,6 +201,7 @@ def _run(
     held = target.start(report, str(getattr(raw, "name", "")))
     pool: Workers | None = None
     batch: list[Any] = []
+    limit = target.first_batch(options.batch_size)
 
     def bad(line: int, reason: str) -> None:
         if options.strict:
@@ -245,9 +250,10 @@ def _run(
                         blocks=item.blocks,
                     )
                 )
-                if len(batch) >= options.batch_size:
+                if len(batch) >= limit:
                     flush()
                     batch = []
+                    limit = options.batch_size
                     if progress is not None:
                         progress(_position(raw), total)
         else:

@@ -436,7 +436,7 @@ def decide(
             household = near is not None and namesakes(
                 f,
                 [feats[o] for o in near if o != rid and o in feats],
-                model.guards.get("namesakes", 1.0) > 0,
+                model.guards.get("namesakes", 1.0),
             )
             for other in candidates:
                 ocid = cust_of.get(other)

@@ -18,6 +18,7 @@ from backends.identity.model import COMPARISONS, DEFAULT_PRIOR, MIN_PROB, MISSIN
 #: Pseudo-count added to every level when counting u, so an unseen level is rare, not impossible.
 U_SMOOTHING = 1.0
 M_FLOOR = 0.001  # no level is impossible for a true match (typos happen)
+M_PSEUDO = 50.0  # weight of the starting m in each EM estimate, in pairs
 
 
 def _clamp(p: float, floor: float = MIN_PROB) -> float:
@@ -77,6 +78,7 @@ def expectation_maximisation(
     """m of every level and the share of matches among `patterns` (level pattern -> pairs),
     by EM with u fixed. Returns (levels with the new m, share of matches)."""
     m = {c: [lv.m for lv in levels[c]] for c in COMPARISONS}
+    m0 = {c: list(v) for c, v in m.items()}  # the starting m: what little evidence leans on
     u = {c: [lv.u for lv in levels[c]] for c in COMPARISONS}
     items = list(patterns.items())
     for _ in range(iterations):
@@ -100,7 +102,12 @@ def expectation_maximisation(
             seen = sum(sums[c])
             if seen <= 0:
                 continue
-            new = [_clamp(s / seen, M_FLOOR) for s in sums[c]]
+            # the starting m as M_PSEUDO pseudo-pairs: a level seen on few pairs stays near
+            # it instead of falling to the floor (a small store, a rare level)
+            new = [
+                _clamp((s + M_PSEUDO * p0) / (seen + M_PSEUDO), M_FLOOR)
+                for s, p0 in zip(sums[c], m0[c], strict=True)
+            ]
             norm = sum(new)
             new = [x / norm for x in new]
             change = max(change, *(abs(a - b) for a, b in zip(new, m[c], strict=True)))
@@ -192,7 +199,7 @@ def train(
 
 
 #: Fewer same-name same-address pairs with both birth dates than this: keep the prior guess.
-NAMESAKES_MIN_PAIRS = 20
+NAMESAKES_MIN_PAIRS = 10
 
 
 def namesakes_evidence(blocked: Sequence[Sequence[int]], prior: float) -> float:

@@ -188,7 +188,7 @@ def model_cmd(json_: JsonOpt = False) -> None:
         ),
     )
     table(
-        "Guards (fixed evidence)",
+        "Guards (evidence; twins and namesakes learnt from the data)",
         ("guard", "weight (bits)"),
         ((name, f"{w:+.1f}") for name, w in model.guards.items()),
     )

@@ -55,19 +55,20 @@ def test_namesakes_evidence_reads_how_often_one_name_at_one_home_has_two_birth_d
     assert namesakes_evidence([apart] * 3, 1.0) == 1.0  # too few: the prior guess
 
 
-def test_one_source_holding_a_name_twice_makes_namesakes_only_where_the_data_says_so() -> None:
+def test_namesakes_are_a_sign_only_where_the_data_says_so() -> None:
     a = rec(first_name="Marco", last_name="Zanella", source="crm", **HOME)
     b = rec(first_name="Marco", last_name="Zanella", source="crm", **HOME)
-    assert namesakes(a, [b], one_source=True)
-    assert not namesakes(a, [b], one_source=False)
+    assert namesakes(a, [b], evidence=1.0)
+    assert not namesakes(a, [b], evidence=-3.0)
 
 
 def test_a_birth_date_one_digit_apart_is_no_namesake() -> None:
     a = rec(first_name="Marco", last_name="Zanella", birth_date="1927-08-24", **HOME)
     b = rec(first_name="Marco", last_name="Zanella", birth_date="1927-05-24", **HOME)
     c = rec(first_name="Marco", last_name="Zanella", birth_date="1957-05-24", **HOME)
-    assert not namesakes(a, [b], one_source=False)
-    assert namesakes(a, [c], one_source=False)
+    assert not namesakes(a, [b])
+    assert namesakes(a, [c])
+    assert not namesakes(a, [c], evidence=-3.0)  # the data shows such pairs are one person
 
 
 def test_a_phone_held_by_two_birth_dates_is_a_household_line() -> None:

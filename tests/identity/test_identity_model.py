@@ -219,7 +219,7 @@ def test_model_is_stored_trained_and_shown(tmp_path: Path) -> None:
             "birth_date": f"19{rng.randint(40, 99)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
             "mobile": f"347{rng.randint(1000000, 9999999)}",
         }
-        for i in range(1500)
+        for i in range(900)
     ]
     crm = [dict(p, id=f"C{i}") for i, p in enumerate(people)]
     shop = [dict(p, id=f"W{i}", email=f"new{i}@example.it") for i, p in enumerate(people[:800])]
@@ -230,7 +230,7 @@ def test_model_is_stored_trained_and_shown(tmp_path: Path) -> None:
         before = b.identity_model()
         assert before.version == 0
         trained = b.train_identity_model()
-        assert trained.version == 1 and trained.records == 1500
+        assert trained.version == 1 and trained.records == 900
         shown = b.identity_model()
         assert shown.version == 1
         exact = {(lv.comparison, lv.level): lv.weight for lv in shown.levels}

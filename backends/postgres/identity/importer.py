@@ -19,7 +19,7 @@ import psycopg.errors
 
 from backends.audit_chain import Actor
 from backends.base import Conflict
-from backends.identity import pipeline
+from backends.identity import fitting, pipeline
 from backends.identity.config import MatchConfig
 from backends.identity.events import IncomingEvent
 from backends.identity.jsontext import dumps
@@ -29,7 +29,12 @@ from backends.models import Origin
 from backends.personal_data import record_digest
 from backends.postgres import audit, gdpr
 from backends.postgres.identity import events as event_store
-from backends.postgres.identity.model_store import needs_training, train_model
+from backends.postgres.identity.model_store import (
+    load_model,
+    needs_training,
+    record_count,
+    train_model,
+)
 from backends.postgres.identity.relink import relink
 from backends.postgres.identity.resolver import PgResolver
 from backends.postgres.identity.settings import database_config, save_settings
@@ -90,6 +95,7 @@ class PgImport:
     ) -> None:
         self.store, self.db, self.options, self.cfg = store, db, options, cfg
         self.now, self.actor, self.who = now, actor, who
+        self._first = options.batch_size  # the first batch's size, set when the import starts
         self.resolver: PgResolver | None = None
 
     @contextmanager
@@ -125,11 +131,21 @@ class PgImport:
             if self.options.mapping.identity:
                 save_settings(conn, self.options.mapping.identity)
             held.update(gdpr.erased_digests(conn, report.source))
+            self._first = fitting.first_batch(
+                self.cfg,
+                report.kind,
+                bool(load_model(conn).version),
+                record_count(conn),
+                self.options.batch_size,
+            )
 
         held: set[str] = set()
         self._write(start)
         source = report.source
         return lambda sid: bool(held) and record_digest(source, sid) in held
+
+    def first_batch(self, size: int) -> int:
+        return min(self._first, size)
 
     def customers(self, batch: list[Incoming], report: ImportReport, workers: Any) -> None:
         def flush(conn: Any) -> BatchResult:

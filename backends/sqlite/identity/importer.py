@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from backends.identity import pipeline
+from backends.identity import fitting, pipeline
 from backends.identity.config import MatchConfig
 from backends.identity.events import IncomingEvent
 from backends.identity.jsontext import dumps
@@ -23,7 +23,12 @@ from backends.identity.pipeline import MAX_BAD_KEPT, PARALLEL_BYTES, ImportOptio
 from backends.identity.resolve import Incoming
 from backends.sqlite import audit, gdpr
 from backends.sqlite.identity import events as event_store
-from backends.sqlite.identity.model_store import needs_training, train_model
+from backends.sqlite.identity.model_store import (
+    load_model,
+    needs_training,
+    record_count,
+    train_model,
+)
 from backends.sqlite.identity.relink import relink
 from backends.sqlite.identity.resolver import Resolver
 from backends.sqlite.identity.settings import database_config, save_settings
@@ -95,6 +100,7 @@ class SQLiteImport:
     ) -> None:
         self.store, self.db, self.options, self.cfg = store, db, options, cfg
         self.now, self.actor, self.who = now, actor, who
+        self._first = options.batch_size  # the first batch's size, set when the import starts
         self.resolver: Resolver | None = None
 
     def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
@@ -115,10 +121,20 @@ class SQLiteImport:
             if self.options.mapping.identity:
                 save_settings(conn, self.options.mapping.identity)
             held.update(gdpr.erased_digests(conn, report.source))
+            self._first = fitting.first_batch(
+                self.cfg,
+                report.kind,
+                bool(load_model(conn).version),
+                record_count(conn),
+                self.options.batch_size,
+            )
 
         self._write(start)
         source = report.source
         return lambda sid: bool(held) and gdpr.record_digest(source, sid) in held
+
+    def first_batch(self, size: int) -> int:
+        return min(self._first, size)
 
     def customers(self, batch: list[Incoming], report: ImportReport, workers: Any) -> None:
         def flush(conn: sqlite3.Connection) -> None:
