@@ -63,6 +63,7 @@ from backends.postgres import consents, facts, inbound, rows, search, tokens
 from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
 from backends.postgres.agents import unknown_agent
+from backends.postgres.answers import AnswerQueries
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.records import customer as customer_model
@@ -107,7 +108,7 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
     return rows.contact(row)
 
 
-class PostgresBackend(StatsQueries, Backend):
+class PostgresBackend(StatsQueries, AnswerQueries, Backend):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
     CAPABILITIES = (

@@ -28,6 +28,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0002_visible_text.sql",
     "0003_stats.sql",
     "0004_store_templates_consent.sql",
+    "0008_write_answers.sql",  # after 0005-0007 once merged
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

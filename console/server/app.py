@@ -48,7 +48,7 @@ from backends.base import (
 )
 from backends.http import wire
 from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, contract_hints
-from backends.models import QueueQuery, Role, TokenInfo, utcnow
+from backends.models import QueueQuery, Role, TokenInfo, WriteAnswer, utcnow
 from backends.providers.delivery import DeliveryHook
 from backends.providers.settings import ChannelSettings
 from backends.text import json_escaped_bytes
@@ -336,9 +336,14 @@ class _Api:
                 400,
             )
         replay_key = (grant.name, key)
+        shared = hub.shares_answers
         request = _fingerprint(ep, call, body)
         async with hub.replays.lock(replay_key):
             seen = hub.replays.get(replay_key)
+            if seen is None and shared:  # another server on the store may have answered it
+                kept = await run_in_threadpool(hub.recall_answer, grant.name, key)
+                if kept is not None:
+                    seen = (kept.status, kept.body, kept.request)
             if seen is not None:
                 if seen[2] != request:
                     return _error_answer(
@@ -354,6 +359,9 @@ class _Api:
             answer = await _run(hub, ep, grant, read_only, kwargs)
             if answer[0] < 500:
                 hub.replays.put(replay_key, answer[0], answer[1], request)
+                if shared:
+                    kept = WriteAnswer(request, answer[0], answer[1])
+                    await run_in_threadpool(hub.keep_answer, grant.name, key, kept)
             return answer
 
 
