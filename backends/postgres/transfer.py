@@ -10,8 +10,10 @@ collide. The check compares row counts and a sample of rows by key.
 
 from __future__ import annotations
 
+import queue
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,8 +93,8 @@ class CopyReport:
 def _sqlite(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise Unavailable(f"no such database file: {path}")
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    db.row_factory = sqlite3.Row
+    # rows come as plain tuples; a copy reads them on a thread of its own (one at a time)
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     return db
 
 
@@ -193,11 +195,12 @@ def copy_store(
 
 
 def _load_empty(conn: Any, table: str, rows: Iterable[Sequence[Any]], used: list[str]) -> int:
-    """COPY `rows` straight into the empty `table`, its secondary indexes dropped first and
-    built again after (one sort each instead of millions of inserts): the first copy of a
-    large store. Returns the rows copied."""
-    indexes = [
-        (r[0], r[1])
+    """COPY `rows` straight into the empty `table`, its secondary indexes (and its primary
+    key, where no foreign key leans on it) dropped first and built again after, one sort
+    each instead of millions of inserts: the first copy of a large store. The SQLite rows
+    are read on another thread while this one writes. Returns the rows copied."""
+    rebuild = [
+        (f'DROP INDEX "{r[0]}"', r[1])
         for r in conn.execute(
             "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
             "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = %s::regclass "
@@ -206,18 +209,67 @@ def _load_empty(conn: Any, table: str, rows: Iterable[Sequence[Any]], used: list
             (table,),
         )
     ]
-    for name, _ in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
+    rebuild += [
+        (
+            f'ALTER TABLE {table} DROP CONSTRAINT "{r[0]}"',
+            f'ALTER TABLE {table} ADD CONSTRAINT "{r[0]}" {r[1]}',
+        )
+        for r in conn.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
+            "%s::regclass AND contype = 'p' AND NOT EXISTS (SELECT 1 FROM pg_constraint f "
+            "WHERE f.contype = 'f' AND f.confrelid = %s::regclass)",
+            (table, table),
+        )
+    ]
+    for drop, _ in rebuild:
+        conn.execute(drop)
+    types = [
+        r[0]
+        for r in conn.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM unnest(%s::text[]) WITH ORDINALITY "
+            "AS u(name, n) JOIN pg_attribute ON attrelid = %s::regclass AND attname = u.name "
+            "ORDER BY u.n",
+            (used, table),
+        )
+    ]
     n = 0
     with conn.cursor().copy(f"COPY {table} ({', '.join(used)}) FROM STDIN") as cp:
-        for row in rows:
-            cp.write_row(tuple(row))
-            n += 1
-    for _, definition in indexes:
-        conn.execute(definition)
+        cp.set_types(types)
+        for batch in _prefetched(rows):
+            for row in batch:
+                cp.write_row(row)
+            n += len(batch)
+    for _, create in rebuild:
+        conn.execute(create)
     if n:
         conn.execute(f"ANALYZE {table}")
     return n
+
+
+def _prefetched(rows: Iterable[Sequence[Any]], size: int = 5000) -> Iterator[list[Any]]:
+    """`rows` in batches, read ahead on a thread (SQLite lets go of the GIL while it reads)."""
+    batches: queue.Queue[list[Any] | BaseException | None] = queue.Queue(maxsize=4)
+
+    def read() -> None:
+        try:
+            batch: list[Any] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) == size:
+                    batches.put(batch)
+                    batch = []
+            batches.put(batch)
+            batches.put(None)
+        except BaseException as e:  # noqa: BLE001 - handed to the writer, which raises it
+            batches.put(e)
+
+    reader = threading.Thread(target=read, name="vista-migrate-read", daemon=True)
+    reader.start()
+    while (item := batches.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    reader.join()
 
 
 def _all_columns(conn: Any, table: str) -> list[str]:
