@@ -66,6 +66,7 @@ from backends.postgres.agents import unknown_agent
 from backends.postgres.answers import AnswerQueries
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
+from backends.postgres.views import ViewQueries
 from backends.records import customer as customer_model
 from backends.text import plain
 
@@ -108,7 +109,7 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
     return rows.contact(row)
 
 
-class PostgresBackend(StatsQueries, AnswerQueries, Backend):
+class PostgresBackend(StatsQueries, AnswerQueries, ViewQueries, Backend):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
     CAPABILITIES = (

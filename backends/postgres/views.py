@@ -1,0 +1,25 @@
+"""Views a console opens in one request, read in one transaction of the PostgreSQL store."""
+
+from __future__ import annotations
+
+from backends.base import Backend
+from backends.models import CustomerView, EventKind
+from backends.postgres.store import PgStore
+
+
+class ViewQueries(Backend):
+    """Mixin for PostgresBackend: `customer_view` (profile, facts, first timeline page) on
+    one pooled connection and one commit, where the contract's default takes three."""
+
+    store: PgStore
+
+    def customer_view(
+        self,
+        customer_id: int,
+        *,
+        kinds: tuple[EventKind, ...] = (),
+        channels: tuple[str, ...] = (),
+        limit: int = 50,
+    ) -> CustomerView:
+        with self.store.one_transaction():
+            return super().customer_view(customer_id, kinds=kinds, channels=channels, limit=limit)
