@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from backends.base import Backend
-from backends.models import CustomerView, EventKind
+from backends.models import CustomerView
 from backends.postgres.store import PgStore
 
 
@@ -13,13 +15,7 @@ class ViewQueries(Backend):
 
     store: PgStore
 
-    def customer_view(
-        self,
-        customer_id: int,
-        *,
-        kinds: tuple[EventKind, ...] = (),
-        channels: tuple[str, ...] = (),
-        limit: int = 50,
-    ) -> CustomerView:
+    def customer_view(self, customer_id: int, **options: Any) -> CustomerView:
+        """See Backend.customer_view (`kinds`, `channels`, `limit`)."""
         with self.store.one_transaction():
-            return super().customer_view(customer_id, kinds=kinds, channels=channels, limit=limit)
+            return super().customer_view(customer_id, **options)
