@@ -78,6 +78,7 @@ def _operators(
         holding: int | None = None
         noted = False
         served_after_kill: tuple[float, float] | None = None
+        tried_after_kill = False
         time.sleep(max(0.0, start_at - time.monotonic()) + rng.uniform(0, 1.0))
         while time.monotonic() < end:
             roll = rng.random()
@@ -93,6 +94,8 @@ def _operators(
                 else "customer note"
             )
             started = time.perf_counter()
+            if kill_at is not None and time.monotonic() > kill_at:
+                tried_after_kill = True
             acked: tuple[str, int, int] | None = None
             try:
                 if action == "queue":
@@ -136,13 +139,15 @@ def _operators(
             except VistaError as e:  # 4xx: a race lost to another operator, a rule said no
                 if action in ("claim", "note", "release"):
                     holding = None
+                why = f"{action}: {type(e).__name__}"
                 with lock:
-                    seen.refused[type(e).__name__] = seen.refused.get(type(e).__name__, 0) + 1
+                    seen.refused[why] = seen.refused.get(why, 0) + 1
             except Exception as e:  # noqa: BLE001 - every other failure is an error
                 with lock:
                     seen.errors.append(f"{action}: {type(e).__name__}: {e}")
             time.sleep(rng.uniform(0.5, 1.5))
-        if kill_at is not None and n % 2 == 0:
+        asked = tried_after_kill or served_after_kill is not None
+        if kill_at is not None and n % 2 == 0 and asked:  # it wanted serving after the kill
             with lock:
                 seen.failovers.append(served_after_kill)
         backend.close()

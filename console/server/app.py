@@ -336,7 +336,7 @@ class _Api:
                 400,
             )
         replay_key = (grant.name, key)
-        shared = hub.shares_answers
+        shared = hub.shares_answers and not read_only  # a read-only server writes no answers
         request = _fingerprint(ep, call, body)
         async with hub.replays.lock(replay_key):
             seen = hub.replays.get(replay_key)
