@@ -24,6 +24,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,7 +201,13 @@ def run_load(
     total = Operated()
     try:
         for _ in procs:
-            got: Operated = queue.get(timeout=seconds + 180)
+            try:
+                got: Operated = queue.get(
+                    timeout=max(0.0, start_at + seconds - time.monotonic()) + 120
+                )
+            except Empty:  # a client process stuck or gone: say so, keep what the others saw
+                total.errors.append("a client process did not report within 2 minutes of the end")
+                continue
             for action, values in got.latencies.items():
                 total.latencies.setdefault(action, []).extend(values)
             total.errors += got.errors
