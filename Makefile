@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 DEMO_DB ?= demo/vista-demo.db
 DEMO_CUSTOMERS ?= 5000
 
-.PHONY: run test demo bench bench-quick bench-identity bench-identity-quick clean lint services mutate
+.PHONY: run test demo bench bench-quick bench-pg-load bench-identity bench-identity-quick clean lint services mutate
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,13 +48,27 @@ test: lint services
 	$(PY) -m compileall -q console backends themes
 	$(PY) -m pytest -n 2 -q tests
 
-bench: $(STAMP)
+# The benchmark's PostgreSQL section needs the postgres extra (and `make services`).
+PG_STAMP := $(VENV)/.installed-postgres
+
+$(PG_STAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install --quiet -e '.[postgres]'
+	@touch $(PG_STAMP)
+
+bench: $(STAMP) $(PG_STAMP)
 	$(PY) -m compileall -q console backends themes bench
 	$(PY) bench/run.py --customers 1000000
 
-bench-quick: $(STAMP)
+bench-quick: $(STAMP) $(PG_STAMP)
 	$(PY) -m compileall -q console backends themes bench
 	$(PY) bench/run.py --customers 100000
+
+# 200 simulated operators against two `vista serve` processes on one PostgreSQL (a
+# throwaway cluster) and on one SQLite file, steady and with one server SIGKILLed halfway;
+# part of `make bench` too (its postgres section). PG_LOAD_CUSTOMERS=1000000 for the full size.
+PG_LOAD_CUSTOMERS ?= 100000
+bench-pg-load: $(STAMP) $(PG_STAMP)
+	$(PY) bench/pg_load_bench.py --customers $(PG_LOAD_CUSTOMERS)
 
 # Identity resolution quality and speed: the generator's records (it, us, uk, de) and the
 # FEBRL sets with ground truth, imported through the CLI, scored as pairwise precision/recall/

@@ -67,6 +67,7 @@ from backends.models import (
     TimelineEvent,
     TimelinePage,
     TokenInfo,
+    WriteAnswer,
 )
 
 if TYPE_CHECKING:
@@ -941,6 +942,18 @@ class Backend(ABC):
         """Keep the store's files small after writes (SQLite empties its write-ahead log),
         waiting at most `wait_ms` for readers. Returns True when nothing is left to do."""
         return True
+
+    # -- idempotency keys a server shares with the others on its store -------------------
+
+    def recall_answer(self, owner: str, key: str) -> WriteAnswer | None:
+        """The answer kept for `owner`'s write with idempotency `key` (`keep_answer`), or
+        None: none was kept, or this store keeps none (a server then has only its memory)."""
+        return None
+
+    def keep_answer(self, owner: str, key: str, answer: WriteAnswer) -> None:
+        """Keep a server's answer to `owner`'s write with idempotency `key` (for a day), so
+        that a retry reaching another server on the same store gets it again. The first
+        answer kept under a key stays. A store that keeps none does nothing."""
 
     # -- the outbox (optional: OUTBOX) ------------------------------------------------
 

@@ -1159,3 +1159,12 @@ class KbUsage(Model, frozen=True):
     contacts: int = 0  # contacts with an article inserted
     resolved_with_article: int = 0  # of those, resolved in the window
     top: tuple[ArticleHit, ...] = ()  # most used first; score = uses
+
+
+class WriteAnswer(Model, frozen=True):
+    """A server's answer to a write sent with an idempotency key, kept so that the same
+    write retried (on this server or another one on the same store) gets it again."""
+
+    request: str  # the fingerprint of the request it answered (method, path, body)
+    status: int
+    body: bytes

@@ -342,7 +342,7 @@ def _run(db: Path, runs: int) -> None:
     import httpx
 
     name = f"bench-desk-{random.randrange(1 << 30)}"
-    token = http_bench._vista(
+    token = http_bench.vista_cli(
         db,
         "--agent",
         "admin",
@@ -355,8 +355,8 @@ def _run(db: Path, runs: int) -> None:
         "--agent",
         "demo",
     ).stdout.strip()
-    port = http_bench._free_port()
-    server = http_bench._start_server(db, port)
+    port = http_bench.free_port()
+    server = http_bench.start_server(db, port)
     try:
         with httpx.Client(
             base_url=f"http://127.0.0.1:{port}", headers={"authorization": f"Bearer {token}"}
@@ -377,7 +377,7 @@ def _run(db: Path, runs: int) -> None:
     finally:
         server.terminate()
         server.wait(10)
-        http_bench._vista(db, "--agent", "admin", "tokens", "revoke", name)
+        http_bench.vista_cli(db, "--agent", "admin", "tokens", "revoke", name)
 
     # knowledge suggestions, 10,000 articles
     with tempfile.TemporaryDirectory() as folder:

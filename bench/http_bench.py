@@ -33,21 +33,21 @@ LOAD_PROCESSES = 4
 FULL_SIZE = 1_000_000
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _vista(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the `vista` CLI against the benchmark store."""
+def vista_cli(db: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `vista` CLI against the benchmark store (a SQLite file or a backend URL)."""
     return subprocess.run(
         [
             sys.executable,
             "-c",
             "from console.cli.app import main; main()",
             "--backend",
-            f"sqlite:///{db}",
+            f"sqlite:///{db}" if isinstance(db, Path) else db,
             *args,
         ],
         cwd=ROOT,
@@ -57,7 +57,8 @@ def _vista(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _start_server(db: Path, port: int) -> subprocess.Popen[str]:
+def start_server(db: Path | str, port: int) -> subprocess.Popen[str]:
+    """`vista serve` on 127.0.0.1:`port` for a SQLite file or a backend URL, once it answers."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -65,7 +66,7 @@ def _start_server(db: Path, port: int) -> subprocess.Popen[str]:
             "from console.cli.app import main; main()",
             "serve",
             "--backend",
-            f"sqlite:///{db}",
+            f"sqlite:///{db}" if isinstance(db, Path) else db,
             "--host",
             "127.0.0.1",
             "--port",
@@ -138,7 +139,7 @@ def _operator_process(
     out.put((latencies, errors, time.process_time() - cpu_start))
 
 
-def _pct(values: list[float], q: float) -> float:
+def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
 
@@ -216,7 +217,7 @@ def _load(
         not errors,
         note=f"{errors[0][:100]} ({note})" if errors else note,
     )
-    p99 = _pct(latencies, 0.99) if latencies else 0.0
+    p99 = pct(latencies, 0.99) if latencies else 0.0
     add(
         "http: load, p99 latency",
         p99,
@@ -233,6 +234,19 @@ def _load(
     )
 
 
+def store_customers(db: Path) -> tuple[int, list[int]]:
+    """The store's largest customer id and up to 200 customers with >= 200 events."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        top = int(conn.execute("SELECT max(id) FROM customers").fetchone()[0])
+        heavy = [
+            r[0]
+            for r in conn.execute(
+                "SELECT customer_id FROM events GROUP BY customer_id HAVING count(*) >= 200 LIMIT 200"
+            )
+        ]
+    return top, heavy
+
+
 def run(db: Path, runs: int, results: list[Any]) -> None:
     """Add the HTTP figures to `results` (bench.run's Result list)."""
     from bench.console_bench import collect
@@ -247,19 +261,12 @@ def _run(db: Path, runs: int) -> None:
     from backends.http.client import HTTPBackend
     from bench.run import add, record, timed
 
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        customers = int(conn.execute("SELECT max(id) FROM customers").fetchone()[0])
-        heavy = [
-            r[0]
-            for r in conn.execute(
-                "SELECT customer_id FROM events GROUP BY customer_id HAVING count(*) >= 200 LIMIT 200"
-            )
-        ]
+    customers, heavy = store_customers(db)
     full = customers >= FULL_SIZE
     operators = int(os.environ.get("VISTA_BENCH_OPERATORS", "200" if full else "50"))
     seconds = float(os.environ.get("VISTA_BENCH_LOAD_SECONDS", "60" if full else "15"))
     name = f"bench-{os.getpid()}-{time.time_ns()}"
-    token = _vista(  # as the demo's admin: only an admin manages tokens
+    token = vista_cli(  # as the demo's admin: only an admin manages tokens
         db,
         "--agent",
         "admin",
@@ -272,10 +279,10 @@ def _run(db: Path, runs: int) -> None:
         "--agent",
         "demo",
     ).stdout.strip()
-    port = _free_port()
+    port = free_port()
     server = None
     try:
-        server = _start_server(db, port)
+        server = start_server(db, port)
         url = f"http://127.0.0.1:{port}"
         backend = HTTPBackend(url, token=token, retries=0)
         rng = random.Random(3)
@@ -320,13 +327,13 @@ def _run(db: Path, runs: int) -> None:
             "x",
             note="p50 over p50, same run: the view's cost with this VM's drift divided out",
         )
-        p99 = _pct(samples, 0.99)
+        p99 = pct(samples, 0.99)
         add("http: customer view p99", p99, "ms", "p99 <= 15 ms", p99 <= 15, note=f"{n} runs")
         two = timed(two_calls, n)
         record(
             "http: profile + 200 events as two requests",
             two,
-            note=f"get_customer then timeline (no target); p99 {_pct(two, 0.99):.1f} ms",
+            note=f"get_customer then timeline (no target); p99 {pct(two, 0.99):.1f} ms",
         )
         record(
             "http: queue page (50 rows)", timed(lambda i: backend.queue(limit=50), n), limit_p50=2
@@ -354,4 +361,4 @@ def _run(db: Path, runs: int) -> None:
                 server.wait(15)
             except subprocess.TimeoutExpired:
                 server.kill()
-        _vista(db, "--agent", "admin", "tokens", "revoke", name)
+        vista_cli(db, "--agent", "admin", "tokens", "revoke", name)

@@ -385,6 +385,9 @@ def main() -> None:
         sections["webhook"] = lambda: webhook_bench.run(db, args.runs, RESULTS_LIST)
     except ImportError:
         pass
+    from bench import pg_bench
+
+    sections["postgres"] = lambda: pg_bench.run(db, args.runs, RESULTS_LIST)
     from bench import routing_bench
 
     sections["routing"] = lambda: routing_bench.run(args.runs, RESULTS_LIST)

@@ -147,11 +147,22 @@ class PostgresServer:
         self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+#: The tests' cluster trades durability for speed; a benchmark passes its own settings.
+TEST_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+}
+
+
 class Cluster:
     """A throwaway cluster: initdb into a temporary directory, pg_ctl start, and back."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, settings: dict[str, str] | None = None) -> None:
+        """`settings`: server settings over TEST_SETTINGS (`postgres -c NAME=VALUE`)."""
         self.bindir = bindir
+        self.settings = {**TEST_SETTINGS, **(settings or {})}
         self.user = _service_user()
         self.root = Path(tempfile.mkdtemp(prefix="vista-pg-"))
         self.data = self.root / "data"
@@ -176,9 +187,8 @@ class Cluster:
             str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
             "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-N",
         )  # fmt: skip
-        options = (
-            f"-k {self.sockets} -c listen_addresses='' -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        options = f"-k {self.sockets} -c listen_addresses='' " + " ".join(
+            f"-c {name}={value}" for name, value in self.settings.items()
         )
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),

@@ -127,8 +127,9 @@ class HTTPBackend(Backend):
                 "the API token holds spaces, line breaks or other characters a token never "
                 "has: pass it exactly as `vista tokens create` printed it"
             )
-        base = url.rstrip("/").removesuffix(API_PREFIX)
-        self._url = base
+        self._urls = servers(url)
+        self._at = 0  # the server in use: the first, until it cannot be reached
+        self._location = ",".join(self._urls)
         self._read_only = read_only
         self._retries = max(0, retries)
         self._backoff = backoff
@@ -140,23 +141,51 @@ class HTTPBackend(Backend):
         self._connect_timeout = connect_timeout  # uploads wait as long as the import takes
         import httpx  # here, not at import: httpx's own CLI module loads rich when it can
 
-        try:
-            self._http = httpx.Client(
-                base_url=base,
-                headers=headers,
-                verify=_tls_context(),  # shared: used only for https:// servers
-                timeout=httpx.Timeout(timeout, connect=connect_timeout),
-                transport=transport,
-                follow_redirects=False,
-            )
-        except (ValueError, httpx.InvalidURL) as e:
-            raise InvalidInput(f"malformed server address {url!r}: {e}") from e
+        def client(base: str) -> httpx.Client:
+            try:
+                return httpx.Client(
+                    base_url=base,
+                    headers=headers,
+                    verify=_tls_context(),  # shared: used only for https:// servers
+                    timeout=httpx.Timeout(timeout, connect=connect_timeout),
+                    transport=transport,
+                    follow_redirects=False,
+                )
+            except (ValueError, httpx.InvalidURL) as e:
+                raise InvalidInput(f"malformed server address {base!r}: {e}") from e
+
+        self._clients = [client(base) for base in self._urls]
         self._endpoints = by_call()
+
+    @property
+    def _url(self) -> str:
+        """The server in use."""
+        return self._urls[self._at]
+
+    @property
+    def _http(self) -> httpx.Client:
+        return self._clients[self._at]
+
+    def _fail_over(self, tried: set[int]) -> bool:
+        """Move to the next server not yet `tried` in this call (True), if any."""
+        tried.add(self._at)
+        for step in range(1, len(self._urls)):
+            at = (self._at + step) % len(self._urls)
+            if at not in tried:
+                self._at = at
+                return True
+        return False
 
     # -- identity ----------------------------------------------------------------
 
     @property
     def location(self) -> str:
+        """The server addresses as given (the same whichever one is in use)."""
+        return self._location
+
+    @property
+    def server(self) -> str:
+        """The server requests go to now (another one after a fail-over)."""
         return self._url
 
     @property
@@ -177,7 +206,8 @@ class HTTPBackend(Backend):
         return caps
 
     def close(self) -> None:
-        self._http.close()
+        for client in self._clients:
+            client.close()
 
     def whoami(self) -> Agent:
         if self._me is None:
@@ -501,9 +531,9 @@ class HTTPBackend(Backend):
                 raise not_text(e, ": nothing was sent") from e
             headers["content-type"] = "application/json"
         last: VistaError = Unavailable(f"cannot reach {self._url}")
-        for attempt in range(self._retries + 1):
-            if attempt:
-                time.sleep(self._backoff * (2 ** (attempt - 1)))
+        tried: set[int] = set()  # servers that failed this call (fail-over goes elsewhere)
+        attempt = 0
+        while attempt <= self._retries:
             try:
                 status, answer = self._exchange(
                     method, path, query, content, headers, timeout_extra
@@ -511,20 +541,36 @@ class HTTPBackend(Backend):
             except _Slow as e:
                 last = Unavailable(f"{self._url} did not answer in time", "Offline")
                 last.__cause__ = e.__cause__
+                # a write may still be running there: only that server can say (its key)
+                if not write and self._fail_over(tried):
+                    continue
                 if not write:  # a slow server will not get faster by asking again at once
                     raise last from e.__cause__
+                attempt = self._pause(attempt)
                 continue
             except _Down as e:
                 last = Unavailable(f"cannot reach {self._url} ({e}): offline", "Offline")
                 last.__cause__ = e.__cause__
+                # the servers share one store and its idempotency keys: a write whose
+                # answer was lost is answered again by the next server, never run twice
+                if not self._fail_over(tried):
+                    tried.clear()
+                    attempt = self._pause(attempt)
                 continue
             if status in _RETRY_STATUSES and attempt < self._retries:
                 last = _error_from(status, answer, self._url + path)
+                attempt = self._pause(attempt)
                 continue
             if status >= 400:
                 raise _error_from(status, answer, self._url + path)
             return answer
         raise last
+
+    def _pause(self, attempt: int) -> int:
+        """Wait before the next attempt (exponential backoff); the attempt's number."""
+        if attempt < self._retries:
+            time.sleep(self._backoff * (2**attempt))
+        return attempt + 1
 
     def _exchange(
         self,
@@ -563,6 +609,25 @@ class HTTPBackend(Backend):
         if named is not None and response.status_code == 200:
             self._served = wire.decode_capabilities(named)
         return response.status_code, response.content
+
+
+def servers(url: str) -> list[str]:
+    """The server addresses in a backend URL: one, or several separated by commas
+    (servers on one PostgreSQL database, tried in order when one cannot be reached).
+
+    Raises:
+        InvalidInput: an empty address, or one that is not http(s)://.
+    """
+    found = []
+    for part in url.split(","):
+        base = part.strip().rstrip("/").removesuffix(API_PREFIX)
+        if not base.startswith(("http://", "https://")):
+            raise InvalidInput(
+                f"malformed server address {part.strip()!r} in {url!r}: "
+                "list servers as http://host:port,http://host2:port"
+            )
+        found.append(base)
+    return found
 
 
 class _Slow(Exception):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import threading
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -95,13 +96,20 @@ def loads(raw: bytes) -> Any:
         return json.loads(raw)
 
 
+#: Held while a decoder is built and while it decodes for the first time: msgspec fills in
+#: a model class's type information on first use, and threads doing that at once for the
+#: same classes crashed the process (a segfault under 200 threaded clients).
+_FIRST_USE = threading.Lock()
+
+
 def decoder(tp: Any) -> Callable[[bytes], Any]:
     """A function from a JSON body to a value of type `tp`.
 
     It raises ValueError for a body that is not JSON and InvalidInput for one that does not
-    fit the type.
+    fit the type. Safe to call from many threads at once.
     """
-    return _decoder(tp)
+    with _FIRST_USE:
+        return _decoder(tp)
 
 
 @functools.lru_cache(maxsize=256)
@@ -110,8 +118,18 @@ def _decoder(tp: Any) -> Callable[[bytes], Any]:
         return loads
     typed = msgspec.json.Decoder(_zoned(tp))
     name = getattr(tp, "__name__", str(tp))
+    used = False
 
     def decode(raw: bytes) -> Any:
+        nonlocal used
+        if not used:
+            with _FIRST_USE:
+                value = decode_typed(raw)
+                used = True  # only now: the others waited for the first decode to finish
+                return value
+        return decode_typed(raw)
+
+    def decode_typed(raw: bytes) -> Any:
         try:
             try:
                 return typed.decode(raw)

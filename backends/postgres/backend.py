@@ -67,11 +67,13 @@ from backends.postgres import audit, consents, facts, inbound, routing, rows, se
 from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
 from backends.postgres.agents import AgentOps, unknown_agent
+from backends.postgres.answers import AnswerQueries
 from backends.postgres.desk import DeskOps
 from backends.postgres.governance import PgGovernance
 from backends.postgres.identity.backend_ops import PgIdentityOps
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
+from backends.postgres.views import ViewQueries
 from backends.records import customer as customer_model
 from backends.routing.agents import agent as agent_model
 from backends.text import plain
@@ -115,7 +117,16 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
     return rows.contact(row)
 
 
-class PostgresBackend(PgGovernance, AgentOps, DeskOps, StatsQueries, PgIdentityOps, Backend):
+class PostgresBackend(
+    PgGovernance,
+    AgentOps,
+    DeskOps,
+    StatsQueries,
+    PgIdentityOps,
+    AnswerQueries,
+    ViewQueries,
+    Backend,
+):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
     CAPABILITIES = (

@@ -31,6 +31,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0005_identity.sql",
     "0006_audit.sql",
     "0007_desk.sql",
+    "0008_write_answers.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -139,6 +140,7 @@ class PgStore:
         self.location = redacted(url)
         self.read_only = read_only
         self._lock = threading.Lock()
+        self._held = threading.local()  # a thread's connection inside `one_transaction`
         try:  # one plain connection first: a server that is not there fails at once, clearly
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
         except psycopg.Error as e:
@@ -186,8 +188,27 @@ class PgStore:
         self.pool.close()
 
     @contextmanager
+    def one_transaction(self) -> Iterator[None]:
+        """Inside the block every `read` of this thread shares one connection and one
+        transaction: a view made of several contract calls takes one connection from the
+        pool and commits once, instead of once per call."""
+        if getattr(self._held, "conn", None) is not None:
+            yield
+            return
+        with self.read() as conn:
+            self._held.conn = conn
+            try:
+                yield
+            finally:
+                self._held.conn = None
+
+    @contextmanager
     def read(self) -> Iterator[psycopg.Connection[Any]]:
         """A connection in a transaction for reads (rolled back: nothing to keep)."""
+        held = getattr(self._held, "conn", None)
+        if held is not None:  # inside `one_transaction`
+            yield held
+            return
         try:
             with self.pool.connection() as conn:
                 yield conn

@@ -1,11 +1,12 @@
 """Moving a store: copy one SQLite store whole into a PostgreSQL store, then check it.
 
-Every table is read from the SQLite file (opened read-only) and streamed with COPY into a
-temporary table, then merged into its PostgreSQL table by primary key in one transaction:
-a second run updates rows that changed in the source and adds new ones, and keeps rows
-written only in PostgreSQL. Sequences are moved past the copied ids, so new rows never
-collide. The check compares row counts and a sample of rows by key, and walks the audit
-trail's chain in PostgreSQL.
+Every table is read from the SQLite file (opened read-only) and streamed with COPY, in one
+transaction. An empty table (the first copy) takes the rows straight, its secondary
+indexes built after the load; otherwise they go into a temporary table and are merged
+into the PostgreSQL table by primary key: a second run updates rows that changed in the
+source and adds new ones, and keeps rows written only in PostgreSQL. Sequences are moved
+past the copied ids, so new rows never collide. The check compares row counts and a
+sample of rows by key, and walks the audit trail's chain in PostgreSQL.
 
 The audit trail is one chain: its entries are appended, never rewritten. A second run adds
 the entries the SQLite file gained since; it refuses (and copies nothing) when both stores
@@ -17,8 +18,10 @@ copy stays on in PostgreSQL until lifted there (the safe side).
 
 from __future__ import annotations
 
+import queue
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,7 +138,8 @@ class CopyReport:
 def _sqlite(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise Unavailable(f"no such database file: {path}")
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # a copy reads the rows on a thread of its own (one at a time)
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     db.row_factory = sqlite3.Row
     db.create_function("vista_provenance", 1, provenance.expand, deterministic=True)
     db.create_function("vista_link_reason", 1, link_reasons.unpack, deterministic=True)
@@ -199,11 +203,17 @@ def copy_store(
         counts: dict[str, int] = {}
         erased: list[int] = []
         with target.write() as conn:
+            conn.execute("SET LOCAL maintenance_work_mem = '256MB'")  # index builds after a load
             for table in TABLES:
                 if table not in present:
                     continue
                 cols, key = _target_columns(conn, table)
                 select, used = _source_query(src, table, cols)
+                if scalar(conn, f"SELECT NOT EXISTS (SELECT 1 FROM {table})"):
+                    counts[table] = _load_empty(conn, table, src.execute(select), used)
+                    if progress is not None:
+                        progress(table, counts[table])
+                    continue
                 stage = f"vista_copy_{table}"
                 conn.execute(
                     f"CREATE TEMP TABLE {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
@@ -266,6 +276,84 @@ def _new_erasures(conn: Any, stage: str) -> list[int]:
             "(SELECT 1 FROM erasures e WHERE e.customer_id = s.customer_id)"
         )
     ]
+
+
+def _load_empty(conn: Any, table: str, rows: Iterable[Sequence[Any]], used: list[str]) -> int:
+    """COPY `rows` straight into the empty `table`, its secondary indexes (and its primary
+    key, where no foreign key leans on it) dropped first and built again after, one sort
+    each instead of millions of inserts: the first copy of a large store. The SQLite rows
+    are read on another thread while this one writes. Returns the rows copied."""
+    rebuild = [
+        (f'DROP INDEX "{r[0]}"', r[1])
+        for r in conn.execute(
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = %s::regclass "
+            "AND NOT x.indisprimary AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+            (table,),
+        )
+    ]
+    rebuild += [
+        (
+            f'ALTER TABLE {table} DROP CONSTRAINT "{r[0]}"',
+            f'ALTER TABLE {table} ADD CONSTRAINT "{r[0]}" {r[1]}',
+        )
+        for r in conn.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
+            "%s::regclass AND contype = 'p' AND NOT EXISTS (SELECT 1 FROM pg_constraint f "
+            "WHERE f.contype = 'f' AND f.confrelid = %s::regclass)",
+            (table, table),
+        )
+    ]
+    for drop, _ in rebuild:
+        conn.execute(drop)
+    types = [
+        r[0]
+        for r in conn.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM unnest(%s::text[]) WITH ORDINALITY "
+            "AS u(name, n) JOIN pg_attribute ON attrelid = %s::regclass AND attname = u.name "
+            "ORDER BY u.n",
+            (used, table),
+        )
+    ]
+    n = 0
+    with conn.cursor().copy(f"COPY {table} ({', '.join(used)}) FROM STDIN") as cp:
+        cp.set_types(types)
+        for batch in _prefetched(rows):
+            for row in batch:
+                cp.write_row(row)
+            n += len(batch)
+    for _, create in rebuild:
+        conn.execute(create)
+    if n:
+        conn.execute(f"ANALYZE {table}")
+    return n
+
+
+def _prefetched(rows: Iterable[Sequence[Any]], size: int = 5000) -> Iterator[list[Any]]:
+    """`rows` in batches, read ahead on a thread (SQLite lets go of the GIL while it reads)."""
+    batches: queue.Queue[list[Any] | BaseException | None] = queue.Queue(maxsize=4)
+
+    def read() -> None:
+        try:
+            batch: list[Any] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) == size:
+                    batches.put(batch)
+                    batch = []
+            batches.put(batch)
+            batches.put(None)
+        except BaseException as e:  # noqa: BLE001 - handed to the writer, which raises it
+            batches.put(e)
+
+    reader = threading.Thread(target=read, name="vista-migrate-read", daemon=True)
+    reader.start()
+    while (item := batches.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    reader.join()
 
 
 def _all_columns(conn: Any, table: str) -> list[str]:

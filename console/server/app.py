@@ -48,7 +48,7 @@ from backends.base import (
 )
 from backends.http import wire
 from backends.http.routes import API_PREFIX, ENDPOINTS, Endpoint, contract_hints
-from backends.models import QueueQuery, Role, TokenInfo, utcnow
+from backends.models import QueueQuery, Role, TokenInfo, WriteAnswer, utcnow
 from backends.providers.delivery import DeliveryHook
 from backends.providers.settings import ChannelSettings
 from backends.text import json_escaped_bytes
@@ -336,9 +336,20 @@ class _Api:
                 400,
             )
         replay_key = (grant.name, key)
+        shared = hub.shares_answers and not read_only  # a read-only server writes no answers
         request = _fingerprint(ep, call, body)
         async with hub.replays.lock(replay_key):
+            if ep.call in ("reply", "add_note") and "idempotency_key" not in kwargs:
+                # the store keeps it past a restart; another request under the key is new
+                kwargs["idempotency_key"] = f"{grant.agent}:{key}:{request[:16]}"
             seen = hub.replays.get(replay_key)
+            answer: Answer | None = None
+            if seen is None and shared:  # another server on the store may have answered it
+                answer, kept = await run_in_threadpool(
+                    _write_kept, hub, ep, grant, read_only, kwargs, (key, request)
+                )
+                if kept is not None:
+                    seen = (kept.status, kept.body, kept.request)
             if seen is not None:
                 if seen[2] != request:
                     return _error_answer(
@@ -348,13 +359,35 @@ class _Api:
                         )
                     )
                 return seen[0], seen[1], {"idempotent-replay": "true"}
-            if ep.call in ("reply", "add_note") and "idempotency_key" not in kwargs:
-                # the store keeps it past a restart; another request under the key is new
-                kwargs["idempotency_key"] = f"{grant.agent}:{key}:{request[:16]}"
-            answer = await _run(hub, ep, grant, read_only, kwargs)
+            if answer is None:
+                answer = await run_in_threadpool(_execute, hub, ep, grant, read_only, kwargs)
+            if answer[0] < 400:
+                hub.changed.notify()
+                hub.wrote()
             if answer[0] < 500:
                 hub.replays.put(replay_key, answer[0], answer[1], request)
             return answer
+
+
+def _write_kept(
+    hub: Hub,
+    ep: Endpoint,
+    grant: TokenInfo,
+    read_only: bool,
+    kwargs: dict[str, Any],
+    keyed: tuple[str, str],
+) -> tuple[Answer | None, WriteAnswer | None]:
+    """A write with an idempotency key on a store that keeps the answers, in one worker
+    thread: the answer kept by any server (nothing run), else the write run and its answer
+    kept. `keyed`: the key and the request's fingerprint."""
+    key, request = keyed
+    kept = hub.recall_answer(grant.name, key)
+    if kept is not None:
+        return None, kept
+    answer = _execute(hub, ep, grant, read_only, kwargs)
+    if answer[0] < 500:
+        hub.keep_answer(grant.name, key, WriteAnswer(request, answer[0], answer[1]))
+    return answer, None
 
 
 def _check_ints(ep: Endpoint, kwargs: dict[str, Any]) -> None:

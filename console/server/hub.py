@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from backends.base import Backend, BackendFactory, Capability, VistaError
-from backends.models import Role, TokenInfo
+from backends.models import Role, TokenInfo, WriteAnswer
 
 log = logging.getLogger("vista.server")
 
@@ -113,6 +113,27 @@ class Hub:
         """The store as the token's agent, with the token's role and name."""
         read_only = read_only or grant.role is Role.SUPERVISOR
         return self.backend(grant.agent, read_only=read_only, role=grant.role, token=grant.name)
+
+    @property
+    def shares_answers(self) -> bool:
+        """Whether the store keeps answers to writes by idempotency key for every server
+        on it (`Backend.keep_answer`), not only this server's memory."""
+        return type(self._server()).keep_answer is not Backend.keep_answer
+
+    def recall_answer(self, owner: str, key: str) -> WriteAnswer | None:
+        """The answer the store kept for this token's write with this key (any server's)."""
+        try:
+            return self._server().recall_answer(owner, key)
+        except VistaError as e:  # the write itself will say what is wrong with the store
+            log.warning("idempotency keys: %s", e)
+            return None
+
+    def keep_answer(self, owner: str, key: str, answer: WriteAnswer) -> None:
+        """Keep an answer in the store for the servers that get the write's retry."""
+        try:
+            self._backends(SERVER_AGENT, read_only=False).keep_answer(owner, key, answer)
+        except VistaError as e:  # the write is done; a retry elsewhere runs it again
+            log.warning("idempotency keys: %s", e)
 
     def wrote(self) -> None:
         """A write went through: keeps the store's files small (`Housekeeper`)."""

@@ -209,6 +209,22 @@ def _operation(ep: Endpoint, schemas: _Schemas) -> dict[str, Any]:
             },
         },
     }
+    headers: dict[str, Any] = {}
+    if ep.call == "whoami":
+        headers["X-Vista-Capabilities"] = {
+            "description": "What the store behind this server can do at best, as "
+            "comma-separated capability names (WRITE,KPIS,...); a client offers only those. "
+            "A name the client does not know is a newer server's feature: ignore it.",
+            "schema": {"type": "string", "pattern": "^[A-Z_]*(,[A-Z_]+)*$"},
+        }
+    if ep.write and not ep.raw_body:
+        headers["Idempotent-Replay"] = {
+            "description": "true when this is the first answer again, to a write retried "
+            "with the same Idempotency-Key (on this server or another on the same store).",
+            "schema": {"type": "string", "enum": ["true"]},
+        }
+    if headers:
+        op["responses"]["200"]["headers"] = headers
     if ep.public:  # a token is optional: without one the caller reads as the public
         op["security"] = [{}, {"bearer": []}]
     body = [p for p in params if p.where == "body"]
@@ -249,7 +265,8 @@ def _operation(ep: Endpoint, schemas: _Schemas) -> dict[str, Any]:
                 "required": False,
                 "schema": {"type": "string", "maxLength": 200},
                 "description": "A retried write with the same key gets the first answer "
-                "again. Keys belong to the token; a key reused for another request (another "
+                "again, from any server on the same store (PostgreSQL keeps the answers a "
+                "day). Keys belong to the token; a key reused for another request (another "
                 "method, path or body) answers 422; a longer key answers 400.",
             }
         )

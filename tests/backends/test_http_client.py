@@ -291,3 +291,33 @@ def test_the_capabilities_follow_what_the_server_names_for_its_store(served: Liv
         assert Capability.ROUTING not in few.capabilities
     with HTTPBackend(served.url, token=token, transport=OldServer("")) as none:
         assert none.capabilities == held
+
+
+def _closed_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"  # closed again: connections refused
+
+
+def test_several_servers_the_first_unreachable_one_is_passed_over(served: LiveServer) -> None:
+    down = _closed_port()
+    backend = HTTPBackend(f"{down}, {served.url}/", token=served.token("giulia"), retries=0)
+    try:
+        assert backend.queue(limit=5).contacts  # a read, even without retries
+        assert backend.server == served.url and backend.location == f"{down},{served.url}"
+        cid = _unassigned(backend)
+        assert backend.claim(cid).assignee == "giulia"  # and writes, on the server now in use
+    finally:
+        backend.close()
+    # none reachable: Unavailable naming the last one tried
+    nowhere = HTTPBackend(f"{down},{_closed_port()}", token="t", retries=1, backoff=0.01)
+    with pytest.raises(Unavailable, match="offline"):
+        nowhere.queue()
+    nowhere.close()
+
+
+def test_a_server_list_with_a_malformed_address_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="list servers as"):
+        HTTPBackend("http://127.0.0.1:1,,http://127.0.0.1:2", token="t")
+    with pytest.raises(InvalidInput, match="127.0.0.1:2"):
+        open_backend("http://127.0.0.1:1,127.0.0.1:2", token="t")

@@ -165,3 +165,28 @@ def test_empty_values_among_others_are_left_out_of_a_list_filter(http: httpx.Cli
     only_open = http.get("/api/v1/queue/count", params={"statuses": "open"}).json()
     mixed = http.get("/api/v1/queue/count", params=[("statuses", ""), ("statuses", "open")])
     assert mixed.status_code == 200 and mixed.json() == only_open
+
+
+def test_the_capabilities_header_is_documented_and_sent_as_documented(
+    http: httpx.Client,
+) -> None:
+    doc = http.get("/api/v1/openapi.json").json()
+    header = doc["paths"]["/api/v1/me"]["get"]["responses"]["200"]["headers"]
+    pattern = header["X-Vista-Capabilities"]["schema"]["pattern"]
+    sent = http.get("/api/v1/me").headers["x-vista-capabilities"]
+    assert re.fullmatch(pattern, sent) and "WRITE" in sent.split(",")
+    # only `GET /me` names them: another read documents and sends no such header
+    queue = doc["paths"]["/api/v1/queue"]["get"]["responses"]["200"]
+    assert "X-Vista-Capabilities" not in queue.get("headers", {})
+    assert "x-vista-capabilities" not in http.get("/api/v1/queue").headers
+
+
+def test_a_replayed_write_says_so_in_the_documented_header(http: httpx.Client) -> None:
+    doc = http.get("/api/v1/openapi.json").json()
+    documented = doc["paths"]["/api/v1/customers/{customer_id}/notes"]["post"]["responses"]
+    assert "Idempotent-Replay" in documented["200"]["headers"]
+    key = {"idempotency-key": "doc-replay-1"}
+    first = http.post("/api/v1/customers/1/notes", json={"body": "once"}, headers=key)
+    again = http.post("/api/v1/customers/1/notes", json={"body": "once"}, headers=key)
+    assert "idempotent-replay" not in first.headers
+    assert again.headers["idempotent-replay"] == "true" and again.json() == first.json()

@@ -281,3 +281,33 @@ def test_migrate_says_where_a_copied_chain_breaks(
     assert report.problems == [f"audit: the chain breaks at entry {seq}: " + (
         "its content does not match its hash (changed after it was written)"
     )]  # fmt: skip
+
+
+def _indexes(url: str) -> set[str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return {
+            r[0]
+            for r in conn.execute(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+            )
+        }
+
+
+def test_the_first_copy_builds_every_index_the_schema_has(
+    postgres_server: PostgresServer, demo_db: Path
+) -> None:
+    """The first copy loads empty tables with their indexes dropped and builds them after:
+    the store ends with the indexes of a store created empty, and search finds by them."""
+    empty = postgres_server.create(postgres_server.new_name())
+    open_backend(empty, agent="admin").close()  # migrated, nothing copied
+    url = postgres_server.create(postgres_server.new_name())
+    assert copy_store(str(demo_db), url).problems == []
+    assert _indexes(url) == _indexes(empty) and len(_indexes(url)) > 30
+    with open_backend(url, agent="giulia") as pg, open_backend(str(demo_db)) as lite:
+        email = lite.get_customer(1).emails[0]
+        assert [h.id for h in pg.search_customers(email)] == [
+            h.id for h in lite.search_customers(email)
+        ]
+        assert 1 in [h.id for h in pg.search_customers(email)]

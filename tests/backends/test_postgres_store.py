@@ -107,3 +107,27 @@ def test_every_write_notifies_listeners_with_its_feed_cursor(url: str, demo_db: 
             after = backend.changes(since=end)
         heard = [int(n.payload) for n in listener.notifies(timeout=5, stop_after=1)]
     assert heard == [after.cursor] == [c.seq for c in after.changes]
+
+
+def test_a_customer_view_is_read_on_one_connection_and_reads_outside_take_their_own(
+    url: str, demo_db: Path
+) -> None:
+    copy_store(str(demo_db), url)
+    store = PgStore(url, max_connections=4)
+    try:
+        pids = set()
+        with store.one_transaction():
+            for _ in range(3):
+                with store.read() as conn:
+                    pids.add(conn.info.backend_pid)
+        assert len(pids) == 1  # one connection, one transaction for the block
+        with store.read() as first, store.read() as second:  # outside: two checkouts
+            assert first.info.backend_pid != second.info.backend_pid
+        from backends.postgres.backend import PostgresBackend
+        from backends.sqlite.backend import SQLiteBackend
+
+        with SQLiteBackend(demo_db, agent="giulia") as lite:
+            pg = PostgresBackend(store, agent="giulia")
+            assert pg.customer_view(1, limit=200) == lite.customer_view(1, limit=200)
+    finally:
+        store.close()

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from backends import copy_store, open_backend
@@ -61,8 +62,11 @@ def _race(backends: tuple[HTTPBackend, ...], contact_id: int) -> list[object]:
     return outcomes
 
 
+Servers = tuple[str, list[str], list[subprocess.Popen[bytes]]]
+
+
 @pytest.fixture
-def two_servers(postgres_server: PostgresServer, demo_db: Path) -> Iterator[tuple[str, list[str]]]:
+def two_servers(postgres_server: PostgresServer, demo_db: Path) -> Iterator[Servers]:
     url = postgres_server.create(postgres_server.new_name())
     copy_store(str(demo_db), url)
     servers: list[subprocess.Popen[bytes]] = []
@@ -79,7 +83,7 @@ def two_servers(postgres_server: PostgresServer, demo_db: Path) -> Iterator[tupl
         )  # fmt: skip
         urls.append(f"http://127.0.0.1:{port}")
     try:
-        yield url, urls
+        yield url, urls, servers
     finally:
         for server in servers:
             server.terminate()
@@ -87,10 +91,8 @@ def two_servers(postgres_server: PostgresServer, demo_db: Path) -> Iterator[tupl
             server.wait(10)
 
 
-def test_one_winner_and_one_feed_across_two_server_processes(
-    two_servers: tuple[str, list[str]],
-) -> None:
-    url, (first, second) = two_servers
+def test_one_winner_and_one_feed_across_two_server_processes(two_servers: Servers) -> None:
+    url, (first, second), _ = two_servers
     with open_backend(url, agent="admin") as admin:
         assert admin.whoami().role is Role.ADMIN
         giulia = admin.create_token("two-giulia", Role.OPERATOR, "giulia").token
@@ -114,12 +116,10 @@ def test_one_winner_and_one_feed_across_two_server_processes(
         two.close()
 
 
-def test_two_server_processes_append_to_one_audit_chain(
-    two_servers: tuple[str, list[str]],
-) -> None:
+def test_two_server_processes_append_to_one_audit_chain(two_servers: Servers) -> None:
     """Writes through both servers at once: every one has its entry, credited to the token
     that carried it, and the trail is one unbroken chain."""
-    url, (first, second) = two_servers
+    url, (first, second), _processes = two_servers
     with open_backend(url, agent="admin") as admin:
         tokens = {
             name: admin.create_token(f"chain-{name}", Role.OPERATOR, name).token
@@ -157,3 +157,68 @@ def test_two_server_processes_append_to_one_audit_chain(
             ("giulia", "chain-giulia", "api"),
             ("marco", "chain-marco", "api"),
         }
+
+
+def test_a_console_carries_on_against_the_other_server_when_one_is_killed(
+    two_servers: Servers,
+) -> None:
+    url, (first, second), processes = two_servers
+    with open_backend(url, agent="admin") as admin:
+        token = admin.create_token("failover-giulia", Role.OPERATOR, "giulia").token
+    _connected(second, token).close()
+    backend = _connected(f"{first},{second}", token)
+    try:
+        assert backend.location == f"{first},{second}" and backend.server == first
+        cursor = backend.changes(since=-1).cursor
+        waiting = backend.queue(QueueQuery(unassigned=True), limit=3).contacts
+        backend.claim(waiting[0].id)
+        processes[0].kill()  # SIGKILL: no goodbye, its connections reset
+        processes[0].wait(10)
+        started = time.monotonic()
+        # reads, a claim, a note and the change feed go on through the second server
+        assert backend.queue(QueueQuery(unassigned=True), limit=3).contacts
+        assert time.monotonic() - started < 5
+        assert backend.server == second
+        assert backend.claim(waiting[1].id).assignee == "giulia"
+        note = backend.add_customer_note(1, "after the first server died")
+        seen = backend.wait_changes(cursor, timeout=1.0).changes
+        assert {waiting[0].id, waiting[1].id} <= {c.entity_id for c in seen}
+        assert any(c.entity_id == 1 and c.action == "note" for c in seen), note
+    finally:
+        backend.close()
+    # a client that starts while the first server is down finds the second at once
+    later = HTTPBackend(f"{first},{second}", token=token)
+    try:
+        assert later.whoami().name == "giulia" and later.server == second
+    finally:
+        later.close()
+
+
+def test_a_write_retried_on_the_other_server_is_answered_not_applied_again(
+    two_servers: Servers,
+) -> None:
+    """The idempotency key lives in the database: a write whose answer was lost with one
+    server gets the first answer from the other, and the store holds it once."""
+    url, (first, second), _ = two_servers
+    with open_backend(url, agent="admin") as admin:
+        token = admin.create_token("retry-marco", Role.OPERATOR, "marco").token
+    _connected(first, token).close()
+    _connected(second, token).close()
+    with open_backend(url, agent="admin") as admin:
+        before = len(admin.timeline(2, limit=200).events)
+    headers = {"authorization": f"Bearer {token}", "idempotency-key": "k-1"}
+    body = {"body": "written once, answered twice"}
+    path = "/api/v1/customers/2/notes"
+    one = httpx.post(first + path, json=body, headers=headers)
+    two = httpx.post(second + path, json=body, headers=headers)
+    assert one.status_code == two.status_code == 200
+    assert two.json() == one.json() and two.headers.get("idempotent-replay") == "true"
+    # the same key for another request is refused there too; a new key is a new write
+    other = httpx.post(second + path, json={"body": "another"}, headers=headers)
+    assert other.status_code == 422
+    fresh = httpx.post(second + path, json=body, headers={**headers, "idempotency-key": "k-2"})
+    assert fresh.status_code == 200 and fresh.json()["id"] != one.json()["id"]
+    with open_backend(url, agent="admin") as admin:
+        ids = [e.id for e in admin.timeline(2, limit=200).events]
+    assert ids.count(one.json()["id"]) == 1 and ids.count(fresh.json()["id"]) == 1
+    assert len(ids) == len(set(ids)) == before + 2
