@@ -75,6 +75,9 @@ TABLES: tuple[str, ...] = (
 
 #: Append-only tables: rows already there are never rewritten (their triggers refuse it).
 _APPEND_ONLY = frozenset({"audit", "audit_values"})
+#: Tables always merged through a staging table, even when empty in PostgreSQL: a
+#: re-run reads what is new in them (people erased since the last copy).
+_STAGED = frozenset({"erasures"})
 
 #: Reads whose columns SQLite keeps elsewhere: a message's customer is its contact's, and
 #: the search rows are an FTS5 table whose key is its rowid.
@@ -209,7 +212,9 @@ def copy_store(
                     continue
                 cols, key = _target_columns(conn, table)
                 select, used = _source_query(src, table, cols)
-                if scalar(conn, f"SELECT NOT EXISTS (SELECT 1 FROM {table})"):
+                if table not in _STAGED and scalar(
+                    conn, f"SELECT NOT EXISTS (SELECT 1 FROM {table})"
+                ):
                     counts[table] = _load_empty(conn, table, src.execute(select), used)
                     if progress is not None:
                         progress(table, counts[table])
