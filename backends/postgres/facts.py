@@ -20,45 +20,53 @@ def _object(text: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+_COUNTS = (
+    "SELECT o.number, o.status, o.at, o.total, oc.n, c.open, c.csat, "
+    "l.created_at, l.channel, l.status, o.found, l.found FROM (SELECT 1) one "
+    "LEFT JOIN LATERAL (SELECT true AS found, number, status, at, total FROM orders "
+    "WHERE customer_id = %(c)s ORDER BY at DESC LIMIT 1) o ON true "
+    "CROSS JOIN LATERAL (SELECT count(*) AS n FROM orders WHERE customer_id = %(c)s) oc "
+    "CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE status <> 'resolved') AS open, "
+    "avg(csat) AS csat FROM contacts WHERE customer_id = %(c)s) c "
+    "LEFT JOIN LATERAL (SELECT true AS found, created_at, channel, status FROM contacts "
+    "WHERE customer_id = %(c)s ORDER BY created_at DESC LIMIT 1) l ON true"
+)
+#: Tickets and surveys (newest first), and the newest event of each web-journey kind.
+_EVENTS = (
+    "SELECT kind, at, id, summary, payload FROM events WHERE customer_id = %(c)s "
+    "AND kind IN ('ticket', 'survey') "
+    "UNION ALL (SELECT DISTINCT ON (kind) kind, at, id, summary, payload FROM events "
+    "WHERE customer_id = %(c)s AND kind IN ('web_session', 'product_view', 'checkout_step') "
+    "ORDER BY kind, at DESC, id DESC)"
+)
+
+
 def customer_facts(db: Any, customer_id: int) -> CustomerFacts:
-    """The facts of an existing customer (inside the caller's transaction)."""
-    order = db.execute(
-        "SELECT number, status, at, total FROM orders WHERE customer_id = %s "
-        "ORDER BY at DESC LIMIT 1",
-        (customer_id,),
-    ).fetchone()
-    orders_count = db.execute(
-        "SELECT count(*) FROM orders WHERE customer_id = %s", (customer_id,)
-    ).fetchone()[0]
-    contacts = db.execute(
-        "SELECT count(*) FILTER (WHERE status <> 'resolved'), avg(csat) FROM contacts "
-        "WHERE customer_id = %s",
-        (customer_id,),
-    ).fetchone()
-    last = db.execute(
-        "SELECT created_at, channel, status FROM contacts WHERE customer_id = %s "
-        "ORDER BY created_at DESC LIMIT 1",
-        (customer_id,),
-    ).fetchone()
-    tickets = sum(
-        1
-        for (payload,) in db.execute(
-            "SELECT payload FROM events WHERE customer_id = %s AND kind = 'ticket'",
-            (customer_id,),
-        )
-        if _object(payload).get("status") not in _CLOSED_TICKETS
-    )
+    """The facts of an existing customer (inside the caller's transaction): two statements,
+    each a round trip to the server."""
+    ids = {"c": customer_id}
+    row = db.execute(_COUNTS, ids).fetchone()
+    order = row[0:4] if row[10] else None
+    orders_count = row[4]
+    contacts = row[5:7]
+    last = row[7:10] if row[11] else None
+    tickets = 0
+    surveys: list[tuple[int, int, Any]] = []
+    newest: dict[str, tuple[int, str, Any]] = {}
+    for kind, at, event_id, summary, payload in db.execute(_EVENTS, ids):
+        if kind == "ticket":
+            tickets += _object(payload).get("status") not in _CLOSED_TICKETS
+        elif kind == "survey":
+            surveys.append((at, event_id, payload))
+        else:
+            newest[kind] = (at, summary, payload)
     nps = None
-    for (payload,) in db.execute(
-        "SELECT payload FROM events WHERE customer_id = %s AND kind = 'survey' "
-        "ORDER BY at DESC, id DESC",
-        (customer_id,),
-    ):
+    for _at, _id, payload in sorted(surveys, key=lambda s: (s[0], s[1]), reverse=True):
         value = _object(payload).get("nps")
         if value is not None:
             nps = value
             break
-    web = _web_journey(db, customer_id, order[2] if order else None)
+    web = _web_journey(newest, order[2] if order else None)
     return CustomerFacts(
         customer_id=customer_id,
         last_order_number=order[0] if order else None,
@@ -77,20 +85,19 @@ def customer_facts(db: Any, customer_id: int) -> CustomerFacts:
     )
 
 
-def _web_journey(db: Any, customer_id: int, last_order_at: int | None) -> dict[str, Any]:
+def _web_journey(
+    rows: dict[str, tuple[int, str, Any]], last_order_at: int | None
+) -> dict[str, Any]:
     """The newest visit and product view, and the newest checkout left unfinished if no
-    order came after it (as the SQLite store reads them)."""
+    order came after it (as the SQLite store reads them), from the newest event of each
+    kind (`rows`: kind -> (at, summary, payload))."""
     newest: dict[str, tuple[int, str, list[Any]]] = {}
     for kind, field, extra in (
         ("web_session", "abandoned_at", "abandoned_at"),
         ("product_view", "name", "name"),
         ("checkout_step", "step", "cart"),
     ):
-        row = db.execute(
-            "SELECT at, summary, payload FROM events WHERE customer_id = %s AND kind = %s "
-            "ORDER BY at DESC LIMIT 1",
-            (customer_id, kind),
-        ).fetchone()
+        row = rows.get(kind)
         if row is not None:
             payload = _object(row[2])
             newest[kind] = (row[0], row[1], [payload.get(field), payload.get(extra)])
