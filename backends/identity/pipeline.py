@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from backends.base import InvalidInput
 from backends.identity import events as ev
+from backends.identity import fitting
 from backends.identity.config import MatchConfig, apply_config
 from backends.identity.events import IncomingEvent
 from backends.identity.features import CANONICAL_FIELDS
@@ -127,9 +128,10 @@ class ImportTarget(Protocol):
         (an erased person's record: never imported again silently)."""
         ...
 
-    def first_batch(self, size: int) -> int:
-        """The size of the first batch (`fitting.first_batch`), read when the import starts."""
-        ...
+    #: Whether the store's match model is trained, and its records, read by `start`
+    #: (an untrained store's first batch ends where it can be: `fitting.first_batch`).
+    trained: bool
+    records: int
 
     def customers(self, batch: list[Incoming], report: ImportReport, workers: Any) -> None:
         """Store and resolve a batch of source records; count it in `report`."""
@@ -201,7 +203,9 @@ def _run(
     held = target.start(report, str(getattr(raw, "name", "")))
     pool: Workers | None = None
     batch: list[Any] = []
-    limit = target.first_batch(options.batch_size)
+    limit = fitting.first_batch(
+        cfg, options.kind, target.trained, target.records, options.batch_size
+    )
 
     def bad(line: int, reason: str) -> None:
         if options.strict:

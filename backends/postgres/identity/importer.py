@@ -19,7 +19,7 @@ import psycopg.errors
 
 from backends.audit_chain import Actor
 from backends.base import Conflict
-from backends.identity import fitting, pipeline
+from backends.identity import pipeline
 from backends.identity.config import MatchConfig
 from backends.identity.events import IncomingEvent
 from backends.identity.jsontext import dumps
@@ -95,7 +95,7 @@ class PgImport:
     ) -> None:
         self.store, self.db, self.options, self.cfg = store, db, options, cfg
         self.now, self.actor, self.who = now, actor, who
-        self._first = options.batch_size  # the first batch's size, set when the import starts
+        self.trained, self.records = True, 0  # the store's model, read when the import starts
         self.resolver: PgResolver | None = None
 
     @contextmanager
@@ -131,21 +131,12 @@ class PgImport:
             if self.options.mapping.identity:
                 save_settings(conn, self.options.mapping.identity)
             held.update(gdpr.erased_digests(conn, report.source))
-            self._first = fitting.first_batch(
-                self.cfg,
-                report.kind,
-                bool(load_model(conn).version),
-                record_count(conn),
-                self.options.batch_size,
-            )
+            self.trained, self.records = bool(load_model(conn).version), record_count(conn)
 
         held: set[str] = set()
         self._write(start)
         source = report.source
         return lambda sid: bool(held) and record_digest(source, sid) in held
-
-    def first_batch(self, size: int) -> int:
-        return min(self._first, size)
 
     def customers(self, batch: list[Incoming], report: ImportReport, workers: Any) -> None:
         def flush(conn: Any) -> BatchResult:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from backends.identity import fitting, pipeline
+from backends.identity import pipeline
 from backends.identity.config import MatchConfig
 from backends.identity.events import IncomingEvent
 from backends.identity.jsontext import dumps
@@ -100,7 +100,7 @@ class SQLiteImport:
     ) -> None:
         self.store, self.db, self.options, self.cfg = store, db, options, cfg
         self.now, self.actor, self.who = now, actor, who
-        self._first = options.batch_size  # the first batch's size, set when the import starts
+        self.trained, self.records = True, 0  # the store's model, read when the import starts
         self.resolver: Resolver | None = None
 
     def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
@@ -121,20 +121,11 @@ class SQLiteImport:
             if self.options.mapping.identity:
                 save_settings(conn, self.options.mapping.identity)
             held.update(gdpr.erased_digests(conn, report.source))
-            self._first = fitting.first_batch(
-                self.cfg,
-                report.kind,
-                bool(load_model(conn).version),
-                record_count(conn),
-                self.options.batch_size,
-            )
+            self.trained, self.records = bool(load_model(conn).version), record_count(conn)
 
         self._write(start)
         source = report.source
         return lambda sid: bool(held) and gdpr.record_digest(source, sid) in held
-
-    def first_batch(self, size: int) -> int:
-        return min(self._first, size)
 
     def customers(self, batch: list[Incoming], report: ImportReport, workers: Any) -> None:
         def flush(conn: sqlite3.Connection) -> None:
