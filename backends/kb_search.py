@@ -27,16 +27,15 @@ WEIGHTS = (6.0, 1.0, 3.0, 3.0)
 MAX_WORDS = 24
 MAX_LIMIT = 50
 #: Words too common in Italian and English questions to say which article answers them.
-STOPWORDS = frozenset(
-    (
-        "il lo la le gli un una uno di da in con su per tra fra che non mi ti si ci vi "
-        "ho ha hanno sono e ed o ma come quando dove perche cosa mio mia miei mie del "
-        "della dei delle al alla ai alle nel nella ancora gia anche piu "
-        "the a an of to on at for with and or but not no is are was were be been have "
-        "has had do does did my your i you it this that what when where why how can "
-        "could would should will from yet still"
-    ).split()
+_STOPWORD_TEXT = (
+    "il lo la le gli un una uno di da in con su per tra fra che non mi ti si ci vi "
+    "ho ha hanno sono e ed o ma come quando dove perche cosa mio mia miei mie del "
+    "della dei delle al alla ai alle nel nella ancora gia anche piu "
+    "the a an of to on at for with and or but not no is are was were be been have "
+    "has had do does did my your i you it this that what when where why how can "
+    "could would should will from yet still"
 )
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 #: The rarest words of a question searched (those that tell articles apart): at most
 #: RARE_WORDS of those held by at most RARE_SHARE of the articles.
 RARE_WORDS = 8
