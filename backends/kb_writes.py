@@ -2,8 +2,9 @@
 or leaves, how it moves the word counts the search weighs words by, and what a use of an
 article records.
 
-A store names its SQL in a `KbRows` (backends/sqlite/kb.py, backends/postgres/kb.py);
-the flow here runs it in one write transaction of the store. An import adds up the
+A store names its SQL in a `KbRows` (backends/sqlite/kb.py, backends/postgres/kb.py)
+and binds the flows to it (`functools.partial`); the flow runs in one write transaction
+of the store. An import adds up the
 changes of all its articles to the word counts and writes them once, in the words'
 order: two imports at once that share words take the rows' locks in the same order.
 """
@@ -53,10 +54,16 @@ class KbRows:
     add_use: Callable[[Any, int, int, str, str, int], None]
     #: The store's audit trail.
     record: Appender
+    #: An entry of the change feed: (db, now, entity, entity id, action, actor).
+    log: Callable[[Any, int, str, int, str, str], None]
 
 
 def import_articles(
-    store: Writable, rows: KbRows, articles: tuple[Article, ...], now: int, actor: Actor | None
+    rows: KbRows,
+    store: Writable,
+    articles: tuple[Article, ...],
+    now: int,
+    actor: Actor | None = None,
 ) -> KbImportResult:
     """Store `articles` in one transaction: new ones created, changed ones updated, the
     word counts moved by the difference (see `Backend.kb_import`).
@@ -101,14 +108,14 @@ def import_articles(
 
 
 def use(
-    store: Writable,
     rows: KbRows,
+    store: Writable,
     article_id: int,
     contact_id: int,
     how: str,
     agent: str,
     now: int,
-    actor: Actor | None,
+    actor: Actor | None = None,
 ) -> None:
     """Note that `agent` used an article on a contact (see `Backend.kb_use`).
 
@@ -123,6 +130,7 @@ def use(
         if not rows.has_contact(db, contact_id):
             raise NotFound(f"no contact with id {contact_id}")
         rows.add_use(db, article_id, contact_id, agent, how, now)
+        rows.log(db, now, "contact", contact_id, f"kb-{how}", agent)
         if actor is not None:
             rows.record(
                 db, actor, now, f"kb-{how}", "contact", contact_id, detail={"article": article_id}

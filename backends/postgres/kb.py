@@ -11,17 +11,17 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import psycopg
 
 from backends import kb_search as pure
 from backends import kb_writes, records
-from backends.audit_chain import Actor
 from backends.base import NotFound
-from backends.models import Article, ArticleHit, KbImportResult, KbUsage
+from backends.models import Article, ArticleHit, KbUsage
 from backends.postgres import audit, rows
-from backends.postgres.store import PgStore, scalar
+from backends.postgres.store import scalar
 
 Conn = psycopg.Connection[Any]
 
@@ -93,30 +93,17 @@ def _add_use(db: Conn, article_id: int, contact_id: int, agent: str, how: str, n
         "INSERT INTO kb_uses(article_id, contact_id, agent, how, at) VALUES (%s,%s,%s,%s,%s)",
         (article_id, contact_id, agent, how, now),
     )
-    db.execute(
-        "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (%s,%s,%s,%s,%s)",
-        (now, "contact", contact_id, f"kb-{how}", agent),
-    )
 
 
+#: The audit trail and the change feed the flows write to.
+LOG = (audit.record, rows.log_change)
 ROWS = kb_writes.KbRows(
-    lock=_lock,
-    find=_find,
-    insert=_insert,
-    update=_update,
-    count_terms=_count_terms,
-    has_article=_has_article,
-    has_contact=_has_contact,
-    add_use=_add_use,
-    record=audit.record,
+    _lock, _find, _insert, _update, _count_terms, _has_article, _has_contact, _add_use, *LOG
 )
-
-
-def kb_import(
-    store: PgStore, articles: tuple[Article, ...], now: int, actor: Actor | None = None
-) -> KbImportResult:
-    """See `kb_writes.import_articles`."""
-    return kb_writes.import_articles(store, ROWS, articles, now, actor)
+#: (store, articles, now, actor): see `kb_writes.import_articles`.
+kb_import = partial(kb_writes.import_articles, ROWS)
+#: (store, article_id, contact_id, how, agent, now, actor): see `kb_writes.use`.
+kb_use = partial(kb_writes.use, ROWS)
 
 
 def kb_articles(db: Conn, lang: str) -> tuple[Article, ...]:
@@ -223,19 +210,6 @@ def _rows(db: Conn, ids: list[int]) -> dict[int, Any]:
             (pure.SNIPPET_CHARS, ids),
         )
     }
-
-
-def kb_use(
-    store: PgStore,
-    article_id: int,
-    contact_id: int,
-    how: str,
-    agent: str,
-    now: int,
-    actor: Actor | None = None,
-) -> None:
-    """See `kb_writes.use`."""
-    kb_writes.use(store, ROWS, article_id, contact_id, how, agent, now, actor)
 
 
 def kb_usage(db: Conn, since: datetime, until: datetime) -> KbUsage:

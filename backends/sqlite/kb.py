@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
+from functools import partial
 
 from backends import kb_search as pure
 from backends import kb_writes, records
 from backends.base import NotFound
-from backends.models import Article, ArticleHit, KbImportResult, KbUsage
-from backends.sqlite import audit
-from backends.sqlite.store import Store
+from backends.models import Article, ArticleHit, KbUsage
+from backends.sqlite import audit, rows
 
 #: bm25 weights of kb_search's columns: title, body, intents, tags, language (a filter).
 WEIGHTS = (*pure.WEIGHTS, 0.0)
@@ -104,30 +104,17 @@ def _add_use(
         "INSERT INTO kb_uses(article_id, contact_id, agent, how, at) VALUES (?,?,?,?,?)",
         (article_id, contact_id, agent, how, now),
     )
-    db.execute(
-        "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
-        (now, "contact", contact_id, f"kb-{how}", agent),
-    )
 
 
+#: The audit trail and the change feed the flows write to.
+LOG = (audit.record, rows.log_change)
 ROWS = kb_writes.KbRows(
-    lock=_lock,
-    find=_find,
-    insert=_insert,
-    update=_update,
-    count_terms=_count_terms,
-    has_article=_has_article,
-    has_contact=_has_contact,
-    add_use=_add_use,
-    record=audit.record,
+    _lock, _find, _insert, _update, _count_terms, _has_article, _has_contact, _add_use, *LOG
 )
-
-
-def kb_import(
-    store: Store, articles: tuple[Article, ...], now: int, actor: audit.Actor | None = None
-) -> KbImportResult:
-    """See `kb_writes.import_articles`."""
-    return kb_writes.import_articles(store, ROWS, articles, now, actor)
+#: (store, articles, now, actor): see `kb_writes.import_articles`.
+kb_import = partial(kb_writes.import_articles, ROWS)
+#: (store, article_id, contact_id, how, agent, now, actor): see `kb_writes.use`.
+kb_use = partial(kb_writes.use, ROWS)
 
 
 def kb_articles(db: sqlite3.Connection, lang: str) -> tuple[Article, ...]:
@@ -225,19 +212,6 @@ def _rows(db: sqlite3.Connection, ids: list[int]) -> dict[int, sqlite3.Row]:
             (pure.SNIPPET_CHARS, *ids),
         )
     }
-
-
-def kb_use(
-    store: Store,
-    article_id: int,
-    contact_id: int,
-    how: str,
-    agent: str,
-    now: int,
-    actor: audit.Actor | None = None,
-) -> None:
-    """See `kb_writes.use`."""
-    kb_writes.use(store, ROWS, article_id, contact_id, how, agent, now, actor)
 
 
 def kb_usage(db: sqlite3.Connection, since: datetime, until: datetime) -> KbUsage:
