@@ -126,6 +126,30 @@ class GovernanceOps(_Contract):
         me = me or self.whoami()
         return Actor(me.name, me.role.value, self._token, self._origin)
 
+    def _audit_customer(
+        self,
+        db: Any,
+        me: Agent,
+        now: int,
+        action: str,
+        customer_id: int,
+        *,
+        changes: Mapping[str, list[Any]] | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """The audit entry of `me`'s change of a customer (in the caller's transaction)."""
+        self._trail.record(
+            db,
+            self.actor(me),
+            now,
+            action,
+            "customer",
+            customer_id,
+            customer_id=customer_id,
+            changes=changes,
+            detail=detail,
+        )
+
     def _audit_read(self, customer_id: int, what: str) -> None:
         """Record a read of a customer's data, when read audit is on."""
         if self._read_audit:
@@ -228,16 +252,7 @@ class GovernanceOps(_Contract):
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "erased", me.name)
             # the trail records that it happened, with counts, never values
-            self._trail.record(
-                db,
-                self.actor(me),
-                now,
-                "erase",
-                "customer",
-                customer_id,
-                customer_id=customer_id,
-                detail=counts,
-            )
+            self._audit_customer(db, me, now, "erase", customer_id, detail=counts)
         cleared = self._after_erasure(counts)
         return ErasureReport(customer_id, now_dt, counts, tuple(contacts), cleared)
 
@@ -257,15 +272,8 @@ class GovernanceOps(_Contract):
                     f"hold:{'on' if held else 'off'}",
                     me.name,
                 )
-                self._trail.record(
-                    db,
-                    self.actor(me),
-                    now,
-                    "legal-hold",
-                    "customer",
-                    customer_id,
-                    customer_id=customer_id,
-                    changes={"legal_hold": [was, held]},
+                self._audit_customer(
+                    db, me, now, "legal-hold", customer_id, changes={"legal_hold": [was, held]}
                 )
         return self.legal_hold(customer_id)
 

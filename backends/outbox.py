@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -36,8 +37,48 @@ MAX_REFERENCES = 20
 #: How far delivery goes; a receipt never moves a message back.
 RANK = {Delivery.QUEUED: 0, Delivery.SENT: 1, Delivery.DELIVERED: 2, Delivery.READ: 3}
 
+#: The fields of an `Outbound` its claimed row holds as they are.
+_AS_STORED = ("message_id", "recipient", "recipient_name", "subject", "body", "html")
+
 #: How a WhatsApp message goes out: (template, language, parameters), ("", "", ()) as text.
 Form = tuple[str, str, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A just-written reply as its outbox row holds it."""
+
+    message_id: int
+    channel: Channel
+    recipient: str
+    recipient_name: str
+    subject: str
+    html: str | None
+    customer_id: int
+    event_id: int | None
+
+    def row(self, now: int) -> tuple[Any, ...]:
+        """Its outbox row, due now with a new idempotency key (columns as `QUEUED_COLUMNS`)."""
+        return (
+            self.message_id,
+            self.channel.value,
+            float(now),
+            new_key(self.message_id),
+            self.recipient,
+            self.recipient_name,
+            self.subject,
+            self.html,
+            self.customer_id,
+            self.event_id,
+            now,
+        )
+
+
+#: The columns of a new outbox row (`Queued.row`), besides its status ('queued').
+QUEUED_COLUMNS = (
+    "message_id, channel, due_at, message_key, recipient, recipient_name, subject, html, "
+    "customer_id, event_id, created_at"
+)
 
 
 def new_key(message_id: int) -> str:
@@ -197,15 +238,11 @@ class OutboxFlow:
         ids = [(d, x) for d, x in self._thread(db, row) if MESSAGE_ID.fullmatch(x)]
         answered = next((x for d, x in reversed(ids) if d == "inbound"), None)
         template, language, parameters = self._template(db, row)
+        same = {name: row[name] for name in _AS_STORED}
         return Outbound(
-            message_id=row["message_id"],
+            **same,
             channel=Channel(row["channel"]),
             key=row["message_key"],
-            recipient=row["recipient"],
-            recipient_name=row["recipient_name"],
-            subject=row["subject"],
-            body=row["body"],
-            html=row["html"],
             in_reply_to=answered,
             references=tuple(x for _d, x in ids[-MAX_REFERENCES:]),
             attempt=row["attempts"],

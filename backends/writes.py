@@ -14,9 +14,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from backends import channels, consent, limits, provenance, records, templating
-from backends.audit_chain import diff, message_changes
+from backends import channels, consent, inbound, limits, provenance, records, templating
+from backends.audit_chain import Actor, diff, message_changes
 from backends.base import Conflict, InvalidInput, NotFound
+from backends.inbound import Arrival
 from backends.models import (
     Agent,
     ChangeEntity,
@@ -27,12 +28,14 @@ from backends.models import (
     Delivery,
     Direction,
     EventKind,
+    InboundResult,
     Message,
     Role,
     Template,
     TimelineEvent,
     to_builtins,
 )
+from backends.outbox import Queued
 from backends.values import ValuesConfig, check_choice
 
 if TYPE_CHECKING:
@@ -59,20 +62,7 @@ class Outgoing(NamedTuple):
 class Queue(Protocol):
     """A store's outbox module (each function works in the caller's transaction)."""
 
-    def enqueue(
-        self,
-        db: Any,
-        *,
-        message_id: int,
-        channel: Channel,
-        recipient: str,
-        recipient_name: str,
-        subject: str,
-        html: str | None,
-        customer_id: int,
-        event_id: int | None,
-        now: int,
-    ) -> str: ...
+    def enqueue(self, db: Any, reply: Queued, now: int) -> None: ...
 
     def requeue(self, db: Any, message_id: int, now: int) -> str: ...
 
@@ -214,31 +204,40 @@ class WriteOps(_Mixins):
     def _profile_value(self, db: Any, customer_id: int, field: str) -> Any:
         raise NotImplementedError
 
+    def _deliver(self, me: Agent, actor: Actor, arrival: Arrival) -> InboundResult:
+        """Write an arrived message (in a transaction of its own)."""
+        raise NotImplementedError
+
+    # -- a customer's message -----------------------------------------------------------
+
+    def deliver_inbound(
+        self, channel: Channel, sender: str, text: str, **message: Any
+    ) -> InboundResult:
+        """See `Backend.deliver_inbound` (`message`: at, external_id, name, subject,
+        in_reply_to, references; checked by backends/inbound.py)."""
+        me = self._writer()
+        arrival = inbound.arrive(channel, sender, text, now_at=self.clock(), **message)
+        return self._deliver(me, self.actor(me), arrival)
+
     # -- replies and notes --------------------------------------------------------------
 
-    def reply(
-        self,
-        contact_id: int,
-        body: str,
-        *,
-        channel: str | None = None,
-        idempotency_key: str | None = None,
-        template: str | None = None,
-    ) -> Message:
-        return self._post(contact_id, body, Direction.OUTBOUND, channel, idempotency_key, template)
+    def reply(self, contact_id: int, body: str, **options: Any) -> Message:
+        """See `Backend.reply` (`options`: channel, idempotency_key, template)."""
+        return self._post(contact_id, body, Direction.OUTBOUND, **options)
 
     def add_note(
         self, contact_id: int, body: str, *, idempotency_key: str | None = None
     ) -> Message:
-        return self._post(contact_id, body, Direction.NOTE, None, idempotency_key)
+        return self._post(contact_id, body, Direction.NOTE, idempotency_key=idempotency_key)
 
     def _post(
         self,
         contact_id: int,
         body: str,
         direction: Direction,
-        channel: str | None,
-        idempotency_key: str | None,
+        *,
+        channel: str | None = None,
+        idempotency_key: str | None = None,
         template: str | None = None,
     ) -> Message:
         me = self._writer()
@@ -327,18 +326,8 @@ class WriteOps(_Mixins):
             },
             contact.id,
         )
-        self._queue.enqueue(
-            db,
-            message_id=message_id,
-            channel=channel,
-            recipient=outgoing.recipient,
-            recipient_name=outgoing.recipient_name,
-            subject=outgoing.subject,
-            html=outgoing.html,
-            customer_id=contact.customer_id,
-            event_id=event_id,
-            now=now,
-        )
+        queued = Queued(message_id, channel, *outgoing[1:], contact.customer_id, event_id)
+        self._queue.enqueue(db, queued, now)
 
     def _check_outbound(
         self,
@@ -398,12 +387,9 @@ class WriteOps(_Mixins):
         wrote_from = ""
         if channel is contact.channel:
             wrote_from = str(self._last_inbound_author(db, contact.id) or "").strip()
+        name = f"{customer.first_name} {customer.last_name}".strip()
         return Outgoing(
-            body=body,
-            recipient=recipient(contact, channel, customer, wrote_from),
-            recipient_name=f"{customer.first_name} {customer.last_name}".strip(),
-            subject=subject,
-            html=html,
+            body, recipient(contact, channel, customer, wrote_from), name, subject, html
         )
 
     def retry_message(self, message_id: int) -> Message:
@@ -531,15 +517,8 @@ class WriteOps(_Mixins):
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, f"edit:{field}", me.name)
             new = self._profile_value(db, customer_id, field)
-            self._trail.record(
-                db,
-                self.actor(me),
-                now,
-                "edit",
-                "customer",
-                customer_id,
-                customer_id=customer_id,
-                changes=diff({field: old}, {field: new}),
+            self._audit_customer(
+                db, me, now, "edit", customer_id, changes=diff({field: old}, {field: new})
             )
         return self._customer(customer_id)
 
@@ -570,14 +549,12 @@ class WriteOps(_Mixins):
                 },
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "consent", me.name)
-            self._trail.record(
+            self._audit_customer(
                 db,
-                self.actor(me),
+                me,
                 now,
                 "consent",
-                "customer",
                 customer_id,
-                customer_id=customer_id,
                 changes={f"consent_{which.value}": [old, bool(granted)]},
             )
         return self.get_customer(customer_id)

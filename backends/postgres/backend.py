@@ -31,6 +31,7 @@ from backends.base import (
     ReadOnly,
     Unavailable,
 )
+from backends.inbound import Arrival
 from backends.models import (
     Agent,
     Change,
@@ -873,43 +874,15 @@ class PostgresBackend(
     def _profile_value(self, db: Conn, customer_id: int, field: str) -> Any:
         return scalar(db, f"SELECT {field} FROM customers WHERE id = %s", (customer_id,))
 
+    def _deliver(self, me: Agent, actor: Actor, arrival: Arrival) -> InboundResult:
+        return inbound.deliver_inbound(self.store, me, actor, arrival)
+
     def outbox(self) -> outbox_store.PgOutbox:
         """See `Backend.outbox`: this database's outbox, shared by every server process."""
         self._writer()
         origin = Origin.WEBHOOK if self._origin == Origin.WEBHOOK else Origin.DISPATCHER
         actor = Actor("dispatcher", "", self._token, origin.value)
         return outbox_store.PgOutbox(self.store, actor=actor)
-
-    def deliver_inbound(
-        self,
-        channel: Channel,
-        sender: str,
-        text: str,
-        *,
-        at: datetime | None = None,
-        external_id: str | None = None,
-        name: str = "",
-        subject: str = "",
-        in_reply_to: str = "",
-        references: tuple[str, ...] = (),
-    ) -> InboundResult:
-        """A customer's message arrived: see `Backend.deliver_inbound` (postgres/inbound.py)."""
-        me = self._writer()
-        return inbound.deliver_inbound(
-            self.store,
-            me,
-            self.actor(me),
-            self.clock(),
-            channel,
-            sender,
-            text,
-            at=at,
-            external_id=external_id,
-            name=name,
-            subject=subject,
-            in_reply_to=in_reply_to,
-            references=references,
-        )
 
     # -- API tokens -----------------------------------------------------------------
 

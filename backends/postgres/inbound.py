@@ -16,53 +16,20 @@ customers, and a redelivery racing the first changes nothing.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
-from backends import limits, records
-from backends.audit_chain import Actor, diff
-from backends.base import InvalidInput
-from backends.identity import normalise
+from backends import inbound
+from backends.audit_chain import Actor
 from backends.identity.phones import phone_tokens
-from backends.models import Agent, Channel, Contact, InboundResult, utcnow
+from backends.inbound import Arrival
+from backends.models import Agent, Channel, Contact, InboundResult
 from backends.postgres import audit, routing, rows
 from backends.postgres.identity import store as identity_store
 from backends.postgres.store import PgStore, scalar
-from backends.routing.rules import DEFAULT_SLA_SECONDS
 from backends.text import plain
 
-#: Seconds to the first-response SLA of a contact opened by an inbound message, unless a
-#: routing rule says otherwise.
-SLA_SECONDS = DEFAULT_SLA_SECONDS
-EVENT_KIND: dict[Channel, str] = {
-    Channel.EMAIL: "email",
-    Channel.CHAT: "chat",
-    Channel.PHONE: "call",
-    Channel.WHATSAPP: "whatsapp",
-    Channel.SMS: "sms",
-    Channel.WEB: "ticket",
-}
-DEFAULT_REGION = "IT"  # numbers without a country code are read as Italian
-
-
-def normalise_sender(sender: str) -> tuple[str, str]:
-    """(kind, value): an e-mail or an E.164 phone, normalised as identity resolution does.
-
-    Raises:
-        InvalidInput: neither an e-mail address nor a valid phone number.
-    """
-    raw = sender.strip()
-    if "@" in raw:
-        value = normalise.email(raw)
-        if not value:
-            raise InvalidInput(
-                f"sender {raw!r} is not a usable e-mail address (malformed or a placeholder)"
-            )
-        return "email", value
-    e164, _ = normalise.phone(raw, DEFAULT_REGION)
-    if not e164:
-        raise InvalidInput(f"sender {raw!r} is neither an e-mail address nor a phone number")
-    return "phone", e164
+SLA_SECONDS = inbound.SLA_SECONDS
+DEFAULT_REGION = inbound.DEFAULT_REGION
 
 
 def find_customer(db: Any, kind: str, value: str, raw: str) -> int | None:
@@ -125,22 +92,6 @@ def create_customer(
     return customer_id
 
 
-#: At most this many thread ids (In-Reply-To first, then the newest References) are looked up.
-MAX_THREAD_IDS = 20
-
-
-def thread_ids(in_reply_to: str, references: tuple[str, ...]) -> tuple[str, ...]:
-    """The ids a reply may name its thread by, each with and without angle brackets."""
-    named = [in_reply_to, *reversed(references)]
-    ids: dict[str, None] = {}
-    for raw in named:
-        bare = raw.strip().strip("<>").strip()
-        if bare and len(ids) < 2 * MAX_THREAD_IDS:
-            ids.setdefault(bare, None)
-            ids.setdefault(f"<{bare}>", None)
-    return tuple(ids)
-
-
 def _threaded_contact(db: Any, channel: Channel, ids: tuple[str, ...]) -> Any | None:
     """The unresolved contact on `channel` one of whose outbound messages has one of `ids`."""
     return db.execute(
@@ -152,13 +103,6 @@ def _threaded_contact(db: Any, channel: Channel, ids: tuple[str, ...]) -> Any | 
     ).fetchone()
 
 
-def _log(db: Any, now: int, entity: str, entity_id: int, action: str, actor: str) -> None:
-    db.execute(
-        "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (%s,%s,%s,%s,%s)",
-        (now, entity, entity_id, action, actor),
-    )
-
-
 def read_contact(db: Any, contact_id: int) -> Contact:
     row = db.execute(
         f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} WHERE c.id = %s", (contact_id,)
@@ -166,46 +110,12 @@ def read_contact(db: Any, contact_id: int) -> Contact:
     return rows.contact(row)
 
 
-def deliver_inbound(
-    store: PgStore,
-    me: Agent,
-    actor: Actor,
-    now_at: datetime,
-    channel: Channel | str,
-    sender: str,
-    text: str,
-    *,
-    at: datetime | None = None,
-    external_id: str | None = None,
-    name: str = "",
-    subject: str = "",
-    in_reply_to: str = "",
-    references: tuple[str, ...] = (),
-) -> InboundResult:
-    """The PostgreSQL implementation of `Backend.deliver_inbound` (see there), written to
-    `store` as `me` (a writer) at `now_at`; the audit trail credits it to the channel,
-    with `actor`'s token and origin."""
-    try:
-        channel = Channel(channel)
-    except ValueError as e:
-        raise InvalidInput(f"unknown channel {channel!r}") from e
-    if not text.strip():
-        raise InvalidInput("the inbound message is empty")
-    limits.check_fields(
-        {
-            "sender": sender,
-            "name": name,
-            "subject": subject,
-            "external_id": external_id,
-            "text": text,
-        }
-    )
-    if at is not None:
-        limits.check_inbound_time(at, now_at)
-    external_id = (external_id or "").strip() or None
-    kind, value = normalise_sender(sender)
-    now = records.to_ts(now_at)
-    sent = records.to_ts(at) if at is not None else records.to_ts(utcnow())
+def deliver_inbound(store: PgStore, me: Agent, actor: Actor, a: Arrival) -> InboundResult:
+    """The PostgreSQL store's writing of a customer's message (see `Backend.deliver_inbound`
+    and backends/inbound.py), as `me` (a writer); the audit trail credits it to the
+    channel, with `actor`'s token and origin."""
+    channel, kind, value, text, subject = a.channel, a.kind, a.value, a.text, a.subject
+    external_id, now, sent = a.external_id, a.now, a.sent
     with store.write() as db:
         db.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 3))", (f"sender:{kind}:{value}",)
@@ -233,25 +143,24 @@ def deliver_inbound(
                     created_customer=bool(seen["created_customer"]),
                     duplicate=True,
                 )
-        ids = thread_ids(in_reply_to, references)
+        ids = a.thread
         open_row = _threaded_contact(db, channel, ids) if ids else None
         created_customer = False
         if open_row is not None:  # a reply in a thread of ours: its contact, whoever sent it
             customer_id = int(open_row["customer_id"])
         else:
-            found = find_customer(db, kind, value, sender)
+            found = find_customer(db, kind, value, a.sender)
             created_customer = found is None
             if found is None:
-                found = create_customer(db, channel, kind, value, sender.strip(), name, now)
-                _log(db, now, "customer", found, "created", me.name)
+                found = create_customer(db, channel, kind, value, a.sender.strip(), a.name, now)
+                rows.log_change(db, now, "customer", found, "created", me.name)
             customer_id = found
             open_row = db.execute(
                 "SELECT id, status FROM contacts WHERE customer_id = %s AND channel = %s "
                 "AND status <> 'resolved' ORDER BY created_at DESC, id DESC LIMIT 1",
                 (customer_id, channel.value),
             ).fetchone()
-        first_line = text.strip().splitlines()[0]
-        topic = (subject.strip() or first_line)[:120]
+        topic = a.topic
         if open_row is None:
             tier, language = db.execute(
                 "SELECT tier, language FROM customers WHERE id = %s", (customer_id,)
@@ -278,7 +187,7 @@ def deliver_inbound(
                     sent,
                 ),
             )
-            _log(db, now, "contact", contact_id, "created", me.name)
+            rows.log_change(db, now, "contact", contact_id, "created", me.name)
         else:
             contact_id = int(open_row["id"])
             status = "open" if open_row["status"] in ("pending", "snoozed") else open_row["status"]
@@ -288,38 +197,20 @@ def deliver_inbound(
                 "version = version + 1 WHERE id = %s",
                 (status, sent, now, contact_id),
             )
-            _log(db, now, "contact", contact_id, "inbound", me.name)
+            rows.log_change(db, now, "contact", contact_id, "inbound", me.name)
         message_id = scalar(
             db,
             "INSERT INTO messages(customer_id, contact_id, direction, channel, author, body, at, "
             "external_id) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
             (customer_id, contact_id, "inbound", channel.value, value, text, sent, external_id),
         )
-        event_kind = EVENT_KIND[channel]
+        event_kind, summary, payload = a.event(message_id)
         db.execute(
             "INSERT INTO events(customer_id, at, kind, channel, source, summary, payload, "
             "contact_id, external_id) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-            (
-                customer_id,
-                sent,
-                event_kind,
-                channel.value,
-                "inbound",
-                f"{event_kind.capitalize()} from {value}: {first_line[:120]}",
-                json.dumps(
-                    {
-                        "body": text,
-                        "from": value,
-                        "subject": subject,
-                        "message_id": message_id,
-                        "external_id": external_id,
-                    },
-                    ensure_ascii=False,
-                ),
-                contact_id,
-                external_id,
-            ),
-        )
+            (customer_id, sent, event_kind, channel.value, "inbound", summary, payload,
+             contact_id, external_id),
+        )  # fmt: skip
         if external_id is not None:
             db.execute(
                 "INSERT INTO inbound_receipts(channel, external_id, message_id, contact_id, "
@@ -337,23 +228,8 @@ def deliver_inbound(
         # offered to an operator with the skill and room, when one is online (before the
         # audit entries: the audit chain's lock comes after every row lock)
         routed = routing.route(db, contact_id, now, me.name) if open_row is None else None
-        audit.record(
-            db,
-            actor.as_(f"channel:{channel.value}"),
-            now,
-            "inbound",
-            "message",
-            message_id,
-            customer_id=customer_id,
-            changes=diff(
-                {}, {"body": text, "from": value, "subject": subject, "contact_id": contact_id}
-            ),
-            detail={
-                "channel": channel.value,
-                "created_customer": created_customer,
-                "created_contact": open_row is None,
-            },
-        )
+        created = (created_customer, open_row is None)
+        a.audit(audit.record, db, actor, message_id, customer_id, contact_id, created)
         if routed is not None:
             routing.audit_routed(db, Actor(me.name, origin="routing"), now, routed)
         message = db.execute(

@@ -13,7 +13,7 @@ from typing import Any
 from backends import outbox
 from backends.channels import WHATSAPP_WINDOW
 from backends.channels.connector import OutboxCounts
-from backends.models import Channel, Delivery
+from backends.models import Delivery
 from backends.postgres import audit
 from backends.postgres.store import scalar
 
@@ -21,29 +21,13 @@ new_key = outbox.new_key
 template_parameters = outbox.template_parameters
 
 
-def enqueue(
-    db: Any,
-    *,
-    message_id: int,
-    channel: Channel,
-    recipient: str,
-    recipient_name: str,
-    subject: str,
-    html: str | None,
-    customer_id: int,
-    event_id: int | None,
-    now: int,
-) -> str:
+def enqueue(db: Any, reply: outbox.Queued, now: int) -> None:
     """Put a just-written outbound message in the outbox (inside the caller's transaction)."""
-    key = new_key(message_id)
+    marks = ", ".join(["%s"] * 11)
     db.execute(
-        "INSERT INTO outbox(message_id, channel, status, due_at, message_key, recipient, "
-        "recipient_name, subject, html, customer_id, event_id, created_at) "
-        "VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (message_id, channel.value, float(now), key, recipient, recipient_name, subject, html,
-         customer_id, event_id, now),
-    )  # fmt: skip
-    return key
+        f"INSERT INTO outbox(status, {outbox.QUEUED_COLUMNS}) VALUES ('queued', {marks})",
+        reply.row(now),
+    )
 
 
 def whatsapp_form(

@@ -25,6 +25,7 @@ from backends.base import (
     Unavailable,
 )
 from backends.governance import GovernanceOps
+from backends.inbound import Arrival
 from backends.models import (
     OPEN_STATUSES,
     Agent,
@@ -920,36 +921,9 @@ class SQLiteBackend(WriteOps, GovernanceOps, AgentOps, StatsQueries, IdentityOps
             0
         ]
 
-    def deliver_inbound(
-        self,
-        channel: Channel,
-        sender: str,
-        text: str,
-        *,
-        at: datetime | None = None,
-        external_id: str | None = None,
-        name: str = "",
-        subject: str = "",
-        in_reply_to: str = "",
-        references: tuple[str, ...] = (),
-    ) -> InboundResult:
-        """A customer's message arrived: see `Backend.deliver_inbound` (backends/sqlite/inbound.py)."""
-        me = self._writer()
-        return deferred.inbound().deliver_inbound(
-            self.store,
-            me,
-            self.actor(me),
-            self.clock(),
-            channel,
-            sender,
-            text,
-            at=at,
-            external_id=external_id,
-            name=name,
-            subject=subject,
-            in_reply_to=in_reply_to,
-            references=references,
-        )
+    def _deliver(self, me: Agent, actor: audit.Actor, arrival: Arrival) -> InboundResult:
+        """backends/sqlite/inbound.py, imported on first use."""
+        return deferred.inbound().deliver_inbound(self.store, me, actor, arrival)
 
     def housekeeping_due(self) -> bool:
         return not self.store.read_only and wal.wal_bytes(self.store.path) > wal.LARGE_WAL

@@ -12,52 +12,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime
 
-from backends import limits, records
-from backends.base import InvalidInput
-from backends.identity import normalise
+from backends import inbound
 from backends.identity.phones import phone_tokens
-from backends.models import Agent, Channel, InboundResult, utcnow
-from backends.routing.rules import DEFAULT_SLA_SECONDS
+from backends.inbound import Arrival
+from backends.models import Agent, Channel, InboundResult
 from backends.sqlite import audit, routing, rows
 from backends.sqlite import values as computed
 from backends.sqlite.contacts import read_contact
 from backends.sqlite.store import Store
 from backends.text import plain
 
-#: Seconds to the first-response SLA of a contact opened by an inbound message, unless a
-#: routing rule says otherwise.
-SLA_SECONDS = DEFAULT_SLA_SECONDS
-EVENT_KIND: dict[Channel, str] = {
-    Channel.EMAIL: "email",
-    Channel.CHAT: "chat",
-    Channel.PHONE: "call",
-    Channel.WHATSAPP: "whatsapp",
-    Channel.SMS: "sms",
-    Channel.WEB: "ticket",
-}
-DEFAULT_REGION = "IT"  # numbers without a country code are read as Italian
-
-
-def normalise_sender(sender: str) -> tuple[str, str]:
-    """(kind, value): an e-mail or an E.164 phone, normalised as identity resolution does.
-
-    Raises:
-        InvalidInput: neither an e-mail address nor a valid phone number.
-    """
-    raw = sender.strip()
-    if "@" in raw:
-        value = normalise.email(raw)
-        if not value:
-            raise InvalidInput(
-                f"sender {raw!r} is not a usable e-mail address (malformed or a placeholder)"
-            )
-        return "email", value
-    e164, _ = normalise.phone(raw, DEFAULT_REGION)
-    if not e164:
-        raise InvalidInput(f"sender {raw!r} is neither an e-mail address nor a phone number")
-    return "phone", e164
+SLA_SECONDS = inbound.SLA_SECONDS
+DEFAULT_REGION = inbound.DEFAULT_REGION
 
 
 def find_customer(db: sqlite3.Connection, kind: str, value: str, raw: str) -> int | None:
@@ -119,22 +86,6 @@ def create_customer(
     return customer_id
 
 
-#: At most this many thread ids (In-Reply-To first, then the newest References) are looked up.
-MAX_THREAD_IDS = 20
-
-
-def thread_ids(in_reply_to: str, references: tuple[str, ...]) -> tuple[str, ...]:
-    """The ids a reply may name its thread by, each with and without angle brackets."""
-    named = [in_reply_to, *reversed(references)]
-    ids: dict[str, None] = {}
-    for raw in named:
-        bare = raw.strip().strip("<>").strip()
-        if bare and len(ids) < 2 * MAX_THREAD_IDS:
-            ids.setdefault(bare, None)
-            ids.setdefault(f"<{bare}>", None)
-    return tuple(ids)
-
-
 def _threaded_contact(
     db: sqlite3.Connection, channel: Channel, ids: tuple[str, ...]
 ) -> sqlite3.Row | None:
@@ -147,55 +98,12 @@ def _threaded_contact(
     ).fetchone()
 
 
-def _log(
-    db: sqlite3.Connection, now: int, entity: str, entity_id: int, action: str, actor: str
-) -> None:
-    db.execute(
-        "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
-        (now, entity, entity_id, action, actor),
-    )
-
-
-def deliver_inbound(
-    store: Store,
-    me: Agent,
-    actor: audit.Actor,
-    now_at: datetime,
-    channel: Channel | str,
-    sender: str,
-    text: str,
-    *,
-    at: datetime | None = None,
-    external_id: str | None = None,
-    name: str = "",
-    subject: str = "",
-    in_reply_to: str = "",
-    references: tuple[str, ...] = (),
-) -> InboundResult:
-    """The SQLite implementation of `Backend.deliver_inbound` (see there), written to
-    `store` as `me` (a writer) at `now_at`. The audit trail credits the message to its
-    channel (`channel:email`), with `actor`'s origin and token: the caller only carried it."""
-    try:
-        channel = Channel(channel)
-    except ValueError as e:
-        raise InvalidInput(f"unknown channel {channel!r}") from e
-    if not text.strip():
-        raise InvalidInput("the inbound message is empty")
-    limits.check_fields(
-        {
-            "sender": sender,
-            "name": name,
-            "subject": subject,
-            "external_id": external_id,
-            "text": text,
-        }
-    )
-    if at is not None:
-        limits.check_inbound_time(at, now_at)
-    external_id = (external_id or "").strip() or None
-    kind, value = normalise_sender(sender)
-    now = records.to_ts(now_at)
-    sent = records.to_ts(at) if at is not None else records.to_ts(utcnow())
+def deliver_inbound(store: Store, me: Agent, actor: audit.Actor, a: Arrival) -> InboundResult:
+    """The SQLite store's writing of a customer's message (see `Backend.deliver_inbound`
+    and backends/inbound.py), as `me` (a writer); the audit trail credits it to the
+    channel, with `actor`'s token and origin."""
+    channel, kind, value, text, subject = a.channel, a.kind, a.value, a.text, a.subject
+    external_id, now, sent = a.external_id, a.now, a.sent
     with store.write() as db:
         if external_id is not None:
             seen = db.execute(
@@ -213,25 +121,24 @@ def deliver_inbound(
                     created_customer=bool(seen["created_customer"]),
                     duplicate=True,
                 )
-        ids = thread_ids(in_reply_to, references)
+        ids = a.thread
         open_row = _threaded_contact(db, channel, ids) if ids else None
         created_customer = False
         if open_row is not None:  # a reply in a thread of ours: its contact, whoever sent it
             customer_id = int(open_row["customer_id"])
         else:
-            found = find_customer(db, kind, value, sender)
+            found = find_customer(db, kind, value, a.sender)
             created_customer = found is None
             if found is None:
-                found = create_customer(db, channel, kind, value, sender.strip(), name, now)
-                _log(db, now, "customer", found, "created", me.name)
+                found = create_customer(db, channel, kind, value, a.sender.strip(), a.name, now)
+                rows.log_change(db, now, "customer", found, "created", me.name)
             customer_id = found
             open_row = db.execute(
                 "SELECT id, status FROM contacts WHERE customer_id = ? AND channel = ? "
                 "AND status <> 'resolved' ORDER BY created_at DESC, id DESC LIMIT 1",
                 (customer_id, channel.value),
             ).fetchone()
-        first_line = text.strip().splitlines()[0]
-        topic = (subject.strip() or first_line)[:120]
+        topic = a.topic
         routed = False
         if open_row is None:
             profile = db.execute(
@@ -261,7 +168,7 @@ def deliver_inbound(
                 ),
             )
             contact_id = int(cur.lastrowid or 0)
-            _log(db, now, "contact", contact_id, "created", me.name)
+            rows.log_change(db, now, "contact", contact_id, "created", me.name)
             routed = True
         else:
             contact_id = int(open_row["id"])
@@ -272,7 +179,7 @@ def deliver_inbound(
                 "version = version + 1 WHERE id = ?",
                 (status, sent, now, contact_id),
             )
-            _log(db, now, "contact", contact_id, "inbound", me.name)
+            rows.log_change(db, now, "contact", contact_id, "inbound", me.name)
         cur = db.execute(
             "INSERT INTO messages(contact_id, direction, channel, author, body, at, external_id) "
             "VALUES (?,?,?,?,?,?,?)",
@@ -280,32 +187,13 @@ def deliver_inbound(
         )
         message_id = int(cur.lastrowid or 0)
         event_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()[0]
-        event_kind = EVENT_KIND[channel]
+        event_kind, summary, payload = a.event(message_id)
         db.execute(
             "INSERT INTO events(customer_id, at, id, kind, channel, source, summary, payload, "
             "contact_id, external_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                customer_id,
-                sent,
-                event_id,
-                event_kind,
-                channel.value,
-                "inbound",
-                f"{event_kind.capitalize()} from {value}: {first_line[:120]}",
-                json.dumps(
-                    {
-                        "body": text,
-                        "from": value,
-                        "subject": subject,
-                        "message_id": message_id,
-                        "external_id": external_id,
-                    },
-                    ensure_ascii=False,
-                ),
-                contact_id,
-                external_id,
-            ),
-        )
+            (customer_id, sent, event_id, event_kind, channel.value, "inbound", summary, payload,
+             contact_id, external_id),
+        )  # fmt: skip
         computed.refresh(db, (customer_id,), computed.config_of(db, lenient=True), now)
         if external_id is not None:
             db.execute(
@@ -321,23 +209,8 @@ def deliver_inbound(
                     now,
                 ),
             )
-        audit.record(
-            db,
-            actor.as_(f"channel:{channel.value}"),
-            now,
-            "inbound",
-            "message",
-            message_id,
-            customer_id=customer_id,
-            changes=audit.diff(
-                {}, {"body": text, "from": value, "subject": subject, "contact_id": contact_id}
-            ),
-            detail={
-                "channel": channel.value,
-                "created_customer": created_customer,
-                "created_contact": open_row is None,
-            },
-        )
+        created = (created_customer, open_row is None)
+        a.audit(audit.record, db, actor, message_id, customer_id, contact_id, created)
         if routed:  # offered to an operator with the skill and room, when one is online
             routing.route(db, contact_id, now, me.name)
         message = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()

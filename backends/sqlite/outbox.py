@@ -12,47 +12,20 @@ from typing import Any
 from backends import outbox
 from backends.channels import WHATSAPP_WINDOW
 from backends.channels.connector import OutboxCounts
-from backends.models import Channel, Delivery
+from backends.models import Delivery
 from backends.sqlite import audit
 
 new_key = outbox.new_key
 template_parameters = outbox.template_parameters
 
 
-def enqueue(
-    db: sqlite3.Connection,
-    *,
-    message_id: int,
-    channel: Channel,
-    recipient: str,
-    recipient_name: str,
-    subject: str,
-    html: str | None,
-    customer_id: int,
-    event_id: int | None,
-    now: int,
-) -> str:
+def enqueue(db: sqlite3.Connection, reply: outbox.Queued, now: int) -> None:
     """Put a just-written outbound message in the outbox (inside the caller's transaction)."""
-    key = new_key(message_id)
+    marks = ", ".join(["?"] * 11)
     db.execute(
-        "INSERT INTO outbox(message_id, channel, status, due_at, message_key, recipient, "
-        "recipient_name, subject, html, customer_id, event_id, created_at) "
-        "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            message_id,
-            channel.value,
-            float(now),
-            key,
-            recipient,
-            recipient_name,
-            subject,
-            html,
-            customer_id,
-            event_id,
-            now,
-        ),
+        f"INSERT INTO outbox(status, {outbox.QUEUED_COLUMNS}) VALUES ('queued', {marks})",
+        reply.row(now),
     )
-    return key
 
 
 def requeue(db: sqlite3.Connection, message_id: int, now: int) -> str:
