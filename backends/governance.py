@@ -150,6 +150,18 @@ class GovernanceOps(_Contract):
             detail=detail,
         )
 
+    def _profile_changed(
+        self,
+        db: Any,
+        customer_id: int,
+        now: int,
+        summary: str,
+        payload: dict[str, Any],
+        channel: str = "",
+    ) -> None:
+        """A change of the customer's profile on their timeline."""
+        self._add_event(db, customer_id, now, EventKind.PROFILE_CHANGE, channel, summary, payload)
+
     def _audit_read(self, customer_id: int, what: str) -> None:
         """Record a read of a customer's data, when read audit is on."""
         if self._read_audit:
@@ -241,14 +253,8 @@ class GovernanceOps(_Contract):
         with self._erasing(), self.store.write() as db:
             counts, contacts = self._personal.erase(db, customer_id, now)
             self._ensure_agent(db, me, now)
-            self._add_event(
-                db,
-                customer_id,
-                now,
-                EventKind.PROFILE_CHANGE,
-                "",
-                f"Personal data erased by {me.name}",
-                {"erased": True},
+            self._profile_changed(
+                db, customer_id, now, f"Personal data erased by {me.name}", {"erased": True}
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "erased", me.name)
             # the trail records that it happened, with counts, never values

@@ -140,10 +140,10 @@ def arrive(
     text: str,
     *,
     now_at: datetime,
-    at: datetime | None = None,
-    external_id: str | None = None,
     name: str = "",
     subject: str = "",
+    at: datetime | None = None,
+    external_id: str | None = None,
     in_reply_to: str = "",
     references: tuple[str, ...] = (),
 ) -> Arrival:

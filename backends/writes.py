@@ -76,19 +76,11 @@ class Templates(Protocol):
 
     def fields(self, db: Any, name: str) -> dict[str, Any]: ...
 
-    def add(
-        self, db: Any, name: str, body: str, channel: str | None, language: str, html: str | None
-    ) -> Template: ...
+    #: add(db, name, body, *, channel=None, language="", html=None)
+    add: Callable[..., Template]
 
-    def edit(
-        self,
-        db: Any,
-        name: str,
-        body: str | None,
-        channel: str | None,
-        language: str | None,
-        html: str | None,
-    ) -> Template: ...
+    #: edit(db, name, *, body=None, channel=None, language=None, html=None): None keeps
+    edit: Callable[..., Template]
 
     def approve(self, db: Any, name: str, provider_name: str) -> Template: ...
 
@@ -231,15 +223,9 @@ class WriteOps(_Mixins):
         return self._post(contact_id, body, Direction.NOTE, idempotency_key=idempotency_key)
 
     def _post(
-        self,
-        contact_id: int,
-        body: str,
-        direction: Direction,
-        *,
-        channel: str | None = None,
-        idempotency_key: str | None = None,
-        template: str | None = None,
-    ) -> Message:
+        self, contact_id: int, body: str, direction: Direction, *, template: str | None = None,
+        channel: str | None = None, idempotency_key: str | None = None,
+    ) -> Message:  # fmt: skip
         me = self._writer()
         if not body.strip() and not (template and direction is Direction.OUTBOUND):
             raise InvalidInput("the message is empty")
@@ -506,15 +492,8 @@ class WriteOps(_Mixins):
             if field in NAME_FIELDS:
                 self._refresh_search_name(db, customer_id)
             self._ensure_agent(db, me, now)
-            self._add_event(
-                db,
-                customer_id,
-                now,
-                EventKind.PROFILE_CHANGE,
-                "",
-                f"{field} changed by {me.name}",
-                {"field": field, "old": old, "new": value, "author": me.name},
-            )
+            change = {"field": field, "old": old, "new": value, "author": me.name}
+            self._profile_changed(db, customer_id, now, f"{field} changed by {me.name}", change)
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, f"edit:{field}", me.name)
             new = self._profile_value(db, customer_id, field)
             self._audit_customer(
@@ -534,12 +513,10 @@ class WriteOps(_Mixins):
             old = self._consents.set_consent(db, customer_id, which, bool(granted), me.name, now)
             self._ensure_agent(db, me, now)
             word = "given" if granted else "withdrawn"
-            self._add_event(
+            self._profile_changed(
                 db,
                 customer_id,
                 now,
-                EventKind.PROFILE_CHANGE,
-                which.value,
                 f"{which.value} consent {word} by {me.name}",
                 {
                     "field": f"consent_{which.value}",
@@ -547,6 +524,7 @@ class WriteOps(_Mixins):
                     "new": bool(granted),
                     "author": me.name,
                 },
+                which.value,
             )
             self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "consent", me.name)
             self._audit_customer(
@@ -561,30 +539,16 @@ class WriteOps(_Mixins):
 
     # -- templates (admins) -------------------------------------------------------------
 
-    def add_template(
-        self,
-        name: str,
-        body: str,
-        *,
-        channel: str | None = None,
-        language: str = "",
-        html: str | None = None,
-    ) -> Template:
+    def add_template(self, name: str, body: str, **options: Any) -> Template:
+        """See `Backend.add_template` (`options`: channel, language, html)."""
         return self._change_template(
-            "add", name, lambda db: self._templates.add(db, name, body, channel, language, html)
+            "add", name, lambda db: self._templates.add(db, name, body, **options)
         )
 
-    def edit_template(
-        self,
-        name: str,
-        *,
-        body: str | None = None,
-        channel: str | None = None,
-        language: str | None = None,
-        html: str | None = None,
-    ) -> Template:
+    def edit_template(self, name: str, **changes: Any) -> Template:
+        """See `Backend.edit_template` (`changes`: body, channel, language, html)."""
         return self._change_template(
-            "edit", name, lambda db: self._templates.edit(db, name, body, channel, language, html)
+            "edit", name, lambda db: self._templates.edit(db, name, **changes)
         )
 
     def approve_template(self, name: str, provider_name: str) -> Template:

@@ -35,6 +35,10 @@ _LEXEME = re.compile(r"[^\W_]+")
 _ARTICLE_COLUMNS = "id, slug, language, title, body, link, intents, tags, updated_at"
 
 
+#: A use of an article.
+_USE = "INSERT INTO kb_uses(article_id, contact_id, agent, how, at) VALUES (%s,%s,%s,%s,%s)"
+
+
 #: The advisory lock (two-key form, as the audit chain's) that keeps knowledge-base imports
 #: one after the other: each moves the counts of many words, in one transaction.
 IMPORT_LOCK = (0x56495354, 0x4B42494D)  # "VIST", "KBIM"
@@ -78,6 +82,10 @@ def _count_terms(db: Conn, moved: list[tuple[str, int]]) -> None:
         )
 
 
+def _add_use(db: Conn, article_id: int, contact_id: int, agent: str, how: str, now: int) -> None:
+    db.execute(_USE, (article_id, contact_id, agent, how, now))
+
+
 def _has_article(db: Conn, article_id: int) -> bool:
     rows.check_id(article_id, "article id")
     return scalar(db, "SELECT 1 FROM kb_articles WHERE id = %s", (article_id,)) is not None
@@ -86,13 +94,6 @@ def _has_article(db: Conn, article_id: int) -> bool:
 def _has_contact(db: Conn, contact_id: int) -> bool:
     rows.check_id(contact_id, "contact id")
     return scalar(db, "SELECT 1 FROM contacts WHERE id = %s", (contact_id,)) is not None
-
-
-def _add_use(db: Conn, article_id: int, contact_id: int, agent: str, how: str, now: int) -> None:
-    db.execute(
-        "INSERT INTO kb_uses(article_id, contact_id, agent, how, at) VALUES (%s,%s,%s,%s,%s)",
-        (article_id, contact_id, agent, how, now),
-    )
 
 
 #: The audit trail and the change feed the flows write to.

@@ -155,13 +155,13 @@ class PgOutbox(outbox.OutboxFlow):
     def _set_outbox(
         self, db: Any, message_id: int, changes: dict[str, Any], *, if_sending: bool = False
     ) -> bool:
-        sets = ", ".join(f"{column} = %s" for column in changes)
-        sending = " AND status = 'sending'" if if_sending else ""
-        found = db.execute(
-            f"UPDATE outbox SET {sets} WHERE message_id = %s{sending}",
+        where = "message_id = %s AND status = 'sending'" if if_sending else "message_id = %s"
+        updated = db.execute(
+            f"UPDATE outbox SET {', '.join(f'{column} = %s' for column in changes)} "
+            f"WHERE {where} RETURNING message_id",
             (*changes.values(), message_id),
-        )
-        return bool(found.rowcount)
+        ).fetchone()
+        return updated is not None
 
     def _provider_message(self, db: Any, provider_id: str) -> tuple[int, str | None] | None:
         row = db.execute(

@@ -45,7 +45,13 @@ def listed(db: Conn, retired: bool) -> tuple[Template, ...]:
 
 
 def add(
-    db: Conn, name: str, body: str, channel: str | None, language: str, html: str | None
+    db: Conn,
+    name: str,
+    body: str,
+    *,
+    channel: str | None = None,
+    language: str = "",
+    html: str | None = None,
 ) -> Template:
     values = (
         templating.check_name(name),
@@ -67,10 +73,11 @@ def add(
 def edit(
     db: Conn,
     name: str,
-    body: str | None,
-    channel: str | None,
-    language: str | None,
-    html: str | None,
+    *,
+    body: str | None = None,
+    channel: str | None = None,
+    language: str | None = None,
+    html: str | None = None,
 ) -> Template:
     old = read(db, name, lock=True)
     old_channel = old.channel.value if old.channel else None

@@ -25,6 +25,10 @@ fold = pure.fold
 question_words = pure.question_words
 
 
+#: A use of an article.
+_USE = "INSERT INTO kb_uses(article_id, contact_id, agent, how, at) VALUES (?,?,?,?,?)"
+
+
 def _lock(db: sqlite3.Connection) -> None:
     """Nothing: the store's writers are one after the other already."""
 
@@ -100,10 +104,7 @@ def _has_contact(db: sqlite3.Connection, contact_id: int) -> bool:
 def _add_use(
     db: sqlite3.Connection, article_id: int, contact_id: int, agent: str, how: str, now: int
 ) -> None:
-    db.execute(
-        "INSERT INTO kb_uses(article_id, contact_id, agent, how, at) VALUES (?,?,?,?,?)",
-        (article_id, contact_id, agent, how, now),
-    )
+    db.execute(_USE, (article_id, contact_id, agent, how, now))
 
 
 #: The audit trail and the change feed the flows write to.

@@ -33,9 +33,10 @@ def add(
     db: sqlite3.Connection,
     name: str,
     body: str,
-    channel: str | None,
-    language: str,
-    html: str | None,
+    *,
+    channel: str | None = None,
+    language: str = "",
+    html: str | None = None,
 ) -> Template:
     values = (
         templating.check_name(name),
@@ -55,10 +56,11 @@ def add(
 def edit(
     db: sqlite3.Connection,
     name: str,
-    body: str | None,
-    channel: str | None,
-    language: str | None,
-    html: str | None,
+    *,
+    body: str | None = None,
+    channel: str | None = None,
+    language: str | None = None,
+    html: str | None = None,
 ) -> Template:
     old = read(db, name)
     new_body = templating.check_body(body) if body is not None else old.body
