@@ -182,3 +182,18 @@ def route(
         chosen, idle_since=now, given=max(c.given for c in pool) + 1
     )
     return chosen.name
+
+
+def route_waiting(db: sqlite3.Connection, now: int, actor: str, limit: int) -> list[int]:
+    """Offer up to `limit` waiting contacts, in queue order, to the operators with room; the
+    ids given."""
+    pool = candidates(db, now)
+    if not pool:
+        return []
+    waiting = db.execute(
+        "SELECT id FROM contacts WHERE status <> 'resolved' AND assignee IS NULL "
+        "AND status IN ('new', 'open') "
+        "ORDER BY prio_sort, sla_sort, created_at, id LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [cid for (cid,) in waiting if route(db, cid, now, actor, pool) is not None]
