@@ -7,7 +7,7 @@ the assignment it allows cannot be split by another writer (BEGIN IMMEDIATE).
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -156,16 +156,11 @@ def route(
         "FROM contacts c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = ?",
         (contact_id,),
     ).fetchone()
-    if row is None or row["assignee"] is not None or row["status"] in ("resolved", "snoozed"):
+    lazy = functools.cache(lambda: candidates(db, now) if pool is None else pool)
+    found = agents.offer(row, current_rules(db), lazy, functools.partial(held_on, db))
+    if found is None:
         return None
-    channel = Channel(row["channel"])
-    decision = current_rules(db).decide(row["intent"], channel, row["tier"], row["language"])
-    pool = candidates(db, now) if pool is None else pool
-    chosen = assign.choose(
-        pool, decision.skill, row["language"], channel.value, held_on(db, channel.value)
-    )
-    if chosen is None:
-        return None
+    chosen, skill = found
     give(db, contact_id, chosen.name, now, actor)
     audit.record(
         db,
@@ -176,11 +171,9 @@ def route(
         contact_id,
         customer_id=_customer_of(db, contact_id),
         changes={"assignee": [None, chosen.name]},
-        detail={"skill": decision.skill},
+        detail={"skill": skill},
     )
-    pool[pool.index(chosen)] = dataclasses.replace(
-        chosen, idle_since=now, given=max(c.given for c in pool) + 1
-    )
+    agents.given(lazy(), chosen, now)
     return chosen.name
 
 
