@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 
 from backends import lookup as pure
+from backends import telephony
 from backends.base import NotFound
 from backends.models import Contact
 from backends.postgres import inbound, rows
@@ -129,23 +130,9 @@ def add_call(
     db: Conn, event: CallEvent, contact_id: int, customer_id: int, new_caller: bool
 ) -> None:
     db.execute(
-        "INSERT INTO calls(call_id, contact_id, customer_id, state, caller, dialled, "
-        "queue, agent, extension, recording, new_caller, started_at, updated_at) "
-        "VALUES (%s,%s,%s,'ringing',%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-        (
-            event.call_id,
-            contact_id,
-            customer_id,
-            event.number,
-            event.dialled,
-            event.queue,
-            event.agent,
-            event.extension,
-            event.recording,
-            int(new_caller),
-            event.when,
-            event.now,
-        ),
+        f"INSERT INTO calls(state, {telephony.CALL_COLUMNS}) "
+        "VALUES ('ringing',%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+        telephony.new_call(event, contact_id, customer_id, new_caller),
     )
 
 

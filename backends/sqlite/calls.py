@@ -12,6 +12,7 @@ import json
 import sqlite3
 from typing import Any
 
+from backends import telephony
 from backends.sqlite import inbound
 from backends.sqlite.contacts import read_contact
 from backends.telephony import CallEvent
@@ -79,23 +80,9 @@ def add_call(
     db: sqlite3.Connection, event: CallEvent, contact_id: int, customer_id: int, new_caller: bool
 ) -> None:
     db.execute(
-        "INSERT INTO calls(call_id, contact_id, customer_id, state, caller, dialled, queue, "
-        "agent, extension, recording, new_caller, started_at, updated_at) "
-        "VALUES (?,?,?,'ringing',?,?,?,?,?,?,?,?,?)",
-        (
-            event.call_id,
-            contact_id,
-            customer_id,
-            event.number,
-            event.dialled,
-            event.queue,
-            event.agent,
-            event.extension,
-            event.recording,
-            int(new_caller),
-            event.when,
-            event.now,
-        ),
+        f"INSERT INTO calls(state, {telephony.CALL_COLUMNS}) "
+        "VALUES ('ringing',?,?,?,?,?,?,?,?,?,?,?,?)",
+        telephony.new_call(event, contact_id, customer_id, new_caller),
     )
 
 
