@@ -57,8 +57,12 @@ class LookupRows(Protocol):
         """The customer of the order numbered `number`."""
         ...
 
-    def card_parts(self, db: Any, customer_id: int) -> tuple[Any, tuple[Contact, ...]] | None:
-        """A customer's card columns (backends.lookup.CARD_COLUMNS) and open contacts."""
+    def card_row(self, db: Any, customer_id: int) -> Any:
+        """A customer's card columns (backends.lookup.CARD_COLUMNS), or None."""
+        ...
+
+    def open_contacts(self, db: Any, customer_id: int) -> tuple[Contact, ...]:
+        """A customer's unresolved contacts, newest first (backends.lookup.OPEN_CONTACTS)."""
         ...
 
 
@@ -193,10 +197,11 @@ class DeskFlow:
     def _card(self, db: Any, customer_id: int, matched: str) -> CallerCard | None:
         from backends import lookup as pure
 
-        parts = self._lookup_rows().card_parts(db, customer_id)
-        if parts is None:
+        sql = self._lookup_rows()
+        row = sql.card_row(db, customer_id)
+        if row is None:
             return None
-        row, contacts = parts
+        contacts = sql.open_contacts(db, customer_id)
         return pure.card(row, matched, contacts, self._card_facts(db, customer_id))
 
     # -- telephony ------------------------------------------------------------------------

@@ -51,19 +51,18 @@ def order_customer(db: Conn, number: str) -> int | None:
     return None if found is None else int(found)
 
 
-def card_parts(db: Conn, customer_id: int) -> tuple[Any, tuple[Contact, ...]] | None:
-    row = db.execute(
-        f"SELECT {pure.CARD_COLUMNS} FROM customers WHERE id = %s", (customer_id,)
-    ).fetchone()
-    if row is None:
-        return None
+def card_row(db: Conn, customer_id: int) -> Any:
+    sql = f"SELECT {pure.CARD_COLUMNS} FROM customers WHERE id = %s"
+    return db.execute(sql, (customer_id,)).fetchone()
+
+
+def open_contacts(db: Conn, customer_id: int) -> tuple[Contact, ...]:
     found = db.execute(
-        f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} "
-        "WHERE c.customer_id = %s AND c.status <> 'resolved' "
-        "ORDER BY c.created_at DESC, c.id DESC LIMIT %s",
+        f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} WHERE c.customer_id = %s "
+        "AND c.status <> 'resolved' ORDER BY c.created_at DESC, c.id DESC LIMIT %s",
         (customer_id, pure.OPEN_CONTACTS),
     )
-    return row, tuple(rows.contact(r) for r in found)
+    return tuple(rows.contact(r) for r in found)
 
 
 # -- call events ---------------------------------------------------------------------------

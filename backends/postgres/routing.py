@@ -187,8 +187,8 @@ def route(
     caller holds) is updated; without one, the candidates are locked here. The caller
     audits what was given (`audit_routed`) after its last lock."""
     row = db.execute(
-        "SELECT c.channel, c.intent, c.language, c.assignee, c.status, c.customer_id, cu.tier "
-        "FROM contacts c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = %s",
+        f"SELECT {agents.OFFER_COLUMNS} FROM contacts c "
+        "JOIN customers cu ON cu.id = c.customer_id WHERE c.id = %s",
         (contact_id,),
     ).fetchone()
     lazy = functools.cache(lambda: lock_candidates(db, now) if pool is None else pool)

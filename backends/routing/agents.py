@@ -168,6 +168,10 @@ def candidate(
     )
 
 
+#: What `offer` reads of a contact, of `contacts c` joined to its customer `customers cu`.
+OFFER_COLUMNS = "c.channel, c.intent, c.language, c.assignee, c.status, c.customer_id, cu.tier"
+
+
 def offer(
     row: Any,
     rs: rules.RoutingRules,

@@ -36,16 +36,15 @@ def order_customer(db: sqlite3.Connection, number: str) -> int | None:
     return None if row is None else int(row[0])
 
 
-def card_parts(db: sqlite3.Connection, customer_id: int) -> tuple[Any, tuple[Contact, ...]] | None:
-    row = db.execute(
-        f"SELECT {pure.CARD_COLUMNS} FROM customers WHERE id = ?", (customer_id,)
-    ).fetchone()
-    if row is None:
-        return None
+def card_row(db: sqlite3.Connection, customer_id: int) -> Any:
+    sql = f"SELECT {pure.CARD_COLUMNS} FROM customers WHERE id = ?"
+    return db.execute(sql, (customer_id,)).fetchone()
+
+
+def open_contacts(db: sqlite3.Connection, customer_id: int) -> tuple[Contact, ...]:
     found = db.execute(
-        f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} "
-        "WHERE c.customer_id = ? AND c.status <> 'resolved' "
-        "ORDER BY c.created_at DESC, c.id DESC LIMIT ?",
+        f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} WHERE c.customer_id = ? "
+        "AND c.status <> 'resolved' ORDER BY c.created_at DESC, c.id DESC LIMIT ?",
         (customer_id, pure.OPEN_CONTACTS),
     )
-    return row, tuple(rows.contact(r) for r in found)
+    return tuple(rows.contact(r) for r in found)

@@ -137,11 +137,6 @@ def give(db: sqlite3.Connection, contact_id: int, name: str, now: int, actor: st
     )
 
 
-def _customer_of(db: sqlite3.Connection, contact_id: int) -> int | None:
-    found = db.execute("SELECT customer_id FROM contacts WHERE id = ?", (contact_id,)).fetchone()
-    return None if found is None else int(found[0])
-
-
 def route(
     db: sqlite3.Connection,
     contact_id: int,
@@ -152,8 +147,8 @@ def route(
     """Offer one unassigned contact to the operator who should take it; their name, or None
     when nobody available has the skill and room. `pool` (from `candidates`) is updated."""
     row = db.execute(
-        "SELECT c.channel, c.intent, c.language, c.assignee, c.status, cu.tier "
-        "FROM contacts c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = ?",
+        f"SELECT {agents.OFFER_COLUMNS} FROM contacts c "
+        "JOIN customers cu ON cu.id = c.customer_id WHERE c.id = ?",
         (contact_id,),
     ).fetchone()
     lazy = functools.cache(lambda: candidates(db, now) if pool is None else pool)
@@ -169,7 +164,7 @@ def route(
         "route",
         "contact",
         contact_id,
-        customer_id=_customer_of(db, contact_id),
+        customer_id=int(row["customer_id"]),
         changes={"assignee": [None, chosen.name]},
         detail={"skill": skill},
     )
