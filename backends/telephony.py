@@ -107,6 +107,33 @@ def subject(number: str, new_caller: bool) -> str:
     return f"New caller {number}" if new_caller else f"Call from {number}"
 
 
+#: The columns of a new call's row, in `new_call`'s order (its state is `ringing`).
+CALL_COLUMNS = (
+    "call_id, contact_id, customer_id, caller, dialled, queue, agent, extension, recording, "
+    "new_caller, started_at, updated_at"
+)
+
+
+def new_call(
+    event: CallEvent, contact_id: int, customer_id: int, new_caller: bool
+) -> tuple[object, ...]:
+    """A new call's values, for CALL_COLUMNS."""
+    return (
+        event.call_id,
+        contact_id,
+        customer_id,
+        event.number,
+        event.dialled,
+        event.queue,
+        event.agent,
+        event.extension,
+        event.recording,
+        int(new_caller),
+        event.when,
+        event.now,
+    )
+
+
 def ringing_entry(event: CallEvent) -> tuple[str, dict[str, object]]:
     """The timeline's summary and payload of a new call."""
     summary = f"Call from {event.number}" + (f" to {event.dialled}" if event.dialled else "")

@@ -14,6 +14,7 @@ route at once; the database decides, not process memory:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -186,24 +187,18 @@ def route(
     caller holds) is updated; without one, the candidates are locked here. The caller
     audits what was given (`audit_routed`) after its last lock."""
     row = db.execute(
-        "SELECT c.channel, c.intent, c.language, c.assignee, c.status, c.customer_id, cu.tier "
-        "FROM contacts c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = %s",
+        f"SELECT {agents.OFFER_COLUMNS} FROM contacts c "
+        "JOIN customers cu ON cu.id = c.customer_id WHERE c.id = %s",
         (contact_id,),
     ).fetchone()
-    if row is None or row["assignee"] is not None or row["status"] in ("resolved", "snoozed"):
+    lazy = functools.cache(lambda: lock_candidates(db, now) if pool is None else pool)
+    found = agents.offer(row, current_rules(db), lazy, functools.partial(held_on, db))
+    if found is None or not give(db, contact_id, found[0].name, now, actor):
         return None
-    channel = Channel(row["channel"])
-    decision = current_rules(db).decide(row["intent"], channel, row["tier"], row["language"])
-    pool = lock_candidates(db, now) if pool is None else pool
-    chosen = assign.choose(
-        pool, decision.skill, row["language"], channel.value, held_on(db, channel.value)
-    )
-    if chosen is None or not give(db, contact_id, chosen.name, now, actor):
-        return None
-    pool[pool.index(chosen)] = dataclasses.replace(
-        chosen, idle_since=now, given=max(c.given for c in pool) + 1
-    )
-    return Routed(contact_id, int(row["customer_id"]), chosen.name, decision.skill)
+    chosen, skill = found
+    agents.given(lazy(), chosen, now)
+    assert row is not None  # offered: the contact exists
+    return Routed(contact_id, int(row["customer_id"]), chosen.name, skill)
 
 
 def audit_routed(db: Conn, actor: Actor, now: int, routed: Routed) -> None:

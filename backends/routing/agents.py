@@ -168,6 +168,36 @@ def candidate(
     )
 
 
+#: What `offer` reads of a contact, of `contacts c` joined to its customer `customers cu`.
+OFFER_COLUMNS = "c.channel, c.intent, c.language, c.assignee, c.status, c.customer_id, cu.tier"
+
+
+def offer(
+    row: Any,
+    rs: rules.RoutingRules,
+    pool: Callable[[], list[assign.Candidate]],
+    held_on: Callable[[str], Callable[[str], int]],
+) -> tuple[assign.Candidate, str] | None:
+    """Who should take a contact (`row`: its channel, intent, language, assignee, status and
+    customer's tier), and for which skill; None when it is taken, resolved or snoozed, or
+    nobody in `pool()` has the skill and room (`held_on(channel)(name)`: their load)."""
+    if row is None or row["assignee"] is not None or row["status"] in ("resolved", "snoozed"):
+        return None
+    channel = Channel(row["channel"])
+    decision = rs.decide(row["intent"], channel, row["tier"], row["language"])
+    chosen = assign.choose(
+        pool(), decision.skill, row["language"], channel.value, held_on(channel.value)
+    )
+    return None if chosen is None else (chosen, decision.skill)
+
+
+def given(pool: list[assign.Candidate], chosen: assign.Candidate, now: int) -> None:
+    """`chosen` got a contact: in `pool`, idle from `now` and the last given."""
+    pool[pool.index(chosen)] = dataclasses.replace(
+        chosen, idle_since=now, given=max(c.given for c in pool) + 1
+    )
+
+
 #: Agents named at most in an "unknown agent" error.
 SHOWN_AGENTS = 20
 

@@ -1,33 +1,21 @@
-"""Screen pop for the SQLite store: who a phone number, e-mail or order number is, in one read.
-
-What the value is read as, and the caller card, are backends.lookup's; this module finds
-the customers: through the identities index, the orders table's key, or the type-ahead
-search. Each match comes back as a `CallerCard` with the open contacts and the key facts
-(last order, an unfinished checkout), so a ringing phone needs no second request.
+"""Screen pop's SQL on the SQLite store (the flow is backends/desk.py's `DeskFlow`): the
+customers a value names, through the identities index or the orders table's key, and the
+columns and open contacts of a caller card.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from typing import Any
 
 from backends import lookup as pure
-from backends.models import CallerCard, CustomerFacts, CustomerHit, Lookup, LookupKind
-from backends.sqlite import rows
-from backends.sqlite.inbound import DEFAULT_REGION
+from backends.models import Contact
+from backends.sqlite import inbound, rows
 
-MAX_LIMIT = pure.MAX_LIMIT
-
-
-def classify(value: str) -> tuple[LookupKind, str]:
-    """What `value` is read as, and its normalised form (backends.lookup.classify)."""
-    return pure.classify(value, DEFAULT_REGION)
+DEFAULT_REGION = inbound.DEFAULT_REGION
 
 
-requested = pure.requested
-
-
-def _by_identity(
+def by_identity(
     db: sqlite3.Connection, kinds: tuple[str, ...], values: tuple[str, ...]
 ) -> list[int]:
     """Customers holding one of `values` as one of `kinds`: the one with the most such
@@ -43,48 +31,20 @@ def _by_identity(
     return [int(r[0]) for r in found]
 
 
-def lookup(
-    db: sqlite3.Connection,
-    value: str,
-    limit: int,
-    facts: Callable[[int], CustomerFacts],
-    search: Callable[[str, int], tuple[CustomerHit, ...]],
-    as_kind: LookupKind | None = None,
-) -> Lookup:
-    """The SQLite implementation of `Backend.lookup` on the read transaction `db`;
-    `facts` and `search` are the backend's own (customer_facts, search_customers)."""
-    text, kind, norm = pure.read_as(value, limit, as_kind, DEFAULT_REGION)
-    ids: list[int] = []
-    matched = kind.value
-    kinds, values = pure.identity_keys(kind, text, norm)
-    if kinds:
-        ids = _by_identity(db, kinds, values)
-    if pure.try_order(kind, ids, text):
-        order = db.execute(
-            "SELECT customer_id FROM orders WHERE number = ?", (text.upper(),)
-        ).fetchone()
-        if order is not None:
-            kind, norm, matched, ids = LookupKind.ORDER, text.upper(), "order", [int(order[0])]
-    hits = pure.matches(ids, matched, limit, as_kind, search, text)
-    cards = tuple(card for cid, how in hits.items() if (card := _card(db, cid, how, facts)))
-    return Lookup(query=text, kind=kind, value=norm, matches=cards)
+def order_customer(db: sqlite3.Connection, number: str) -> int | None:
+    row = db.execute("SELECT customer_id FROM orders WHERE number = ?", (number,)).fetchone()
+    return None if row is None else int(row[0])
 
 
-def _card(
-    db: sqlite3.Connection, customer_id: int, matched: str, facts: Callable[[int], CustomerFacts]
-) -> CallerCard | None:
-    row = db.execute(
-        f"SELECT {pure.CARD_COLUMNS} FROM customers WHERE id = ?", (customer_id,)
-    ).fetchone()
-    if row is None:
-        return None
-    contacts = tuple(
-        rows.contact(r)
-        for r in db.execute(
-            f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} "
-            "WHERE c.customer_id = ? AND c.status <> 'resolved' "
-            "ORDER BY c.created_at DESC, c.id DESC LIMIT ?",
-            (customer_id, pure.OPEN_CONTACTS),
-        )
+def card_row(db: sqlite3.Connection, customer_id: int) -> Any:
+    sql = f"SELECT {pure.CARD_COLUMNS} FROM customers WHERE id = ?"
+    return db.execute(sql, (customer_id,)).fetchone()
+
+
+def open_contacts(db: sqlite3.Connection, customer_id: int) -> tuple[Contact, ...]:
+    found = db.execute(
+        f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} WHERE c.customer_id = ? "
+        "AND c.status <> 'resolved' ORDER BY c.created_at DESC, c.id DESC LIMIT ?",
+        (customer_id, pure.OPEN_CONTACTS),
     )
-    return pure.card(row, matched, contacts, facts(customer_id))
+    return tuple(rows.contact(r) for r in found)

@@ -7,7 +7,7 @@ the assignment it allows cannot be split by another writer (BEGIN IMMEDIATE).
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -137,11 +137,6 @@ def give(db: sqlite3.Connection, contact_id: int, name: str, now: int, actor: st
     )
 
 
-def _customer_of(db: sqlite3.Connection, contact_id: int) -> int | None:
-    found = db.execute("SELECT customer_id FROM contacts WHERE id = ?", (contact_id,)).fetchone()
-    return None if found is None else int(found[0])
-
-
 def route(
     db: sqlite3.Connection,
     contact_id: int,
@@ -152,20 +147,15 @@ def route(
     """Offer one unassigned contact to the operator who should take it; their name, or None
     when nobody available has the skill and room. `pool` (from `candidates`) is updated."""
     row = db.execute(
-        "SELECT c.channel, c.intent, c.language, c.assignee, c.status, cu.tier "
-        "FROM contacts c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = ?",
+        f"SELECT {agents.OFFER_COLUMNS} FROM contacts c "
+        "JOIN customers cu ON cu.id = c.customer_id WHERE c.id = ?",
         (contact_id,),
     ).fetchone()
-    if row is None or row["assignee"] is not None or row["status"] in ("resolved", "snoozed"):
+    lazy = functools.cache(lambda: candidates(db, now) if pool is None else pool)
+    found = agents.offer(row, current_rules(db), lazy, functools.partial(held_on, db))
+    if found is None:
         return None
-    channel = Channel(row["channel"])
-    decision = current_rules(db).decide(row["intent"], channel, row["tier"], row["language"])
-    pool = candidates(db, now) if pool is None else pool
-    chosen = assign.choose(
-        pool, decision.skill, row["language"], channel.value, held_on(db, channel.value)
-    )
-    if chosen is None:
-        return None
+    chosen, skill = found
     give(db, contact_id, chosen.name, now, actor)
     audit.record(
         db,
@@ -174,11 +164,24 @@ def route(
         "route",
         "contact",
         contact_id,
-        customer_id=_customer_of(db, contact_id),
+        customer_id=int(row["customer_id"]),
         changes={"assignee": [None, chosen.name]},
-        detail={"skill": decision.skill},
+        detail={"skill": skill},
     )
-    pool[pool.index(chosen)] = dataclasses.replace(
-        chosen, idle_since=now, given=max(c.given for c in pool) + 1
-    )
+    agents.given(lazy(), chosen, now)
     return chosen.name
+
+
+def route_waiting(db: sqlite3.Connection, now: int, actor: str, limit: int) -> list[int]:
+    """Offer up to `limit` waiting contacts, in queue order, to the operators with room; the
+    ids given."""
+    pool = candidates(db, now)
+    if not pool:
+        return []
+    waiting = db.execute(
+        "SELECT id FROM contacts WHERE status <> 'resolved' AND assignee IS NULL "
+        "AND status IN ('new', 'open') "
+        "ORDER BY prio_sort, sla_sort, created_at, id LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [cid for (cid,) in waiting if route(db, cid, now, actor, pool) is not None]
