@@ -204,9 +204,10 @@ class PostgresBackend(
         """
         if self._agent is None:
             with self.store.read() as db:
+                # every column: a store of an older schema (`vista db` inspects one) may
+                # not have disabled_at yet
                 row = db.execute(
-                    "SELECT name, display_name, role, disabled_at FROM agents WHERE name = %s",
-                    (self._agent_name,),
+                    "SELECT * FROM agents WHERE name = %s", (self._agent_name,)
                 ).fetchone()
                 if (
                     row is None
@@ -217,7 +218,8 @@ class PostgresBackend(
             if row is None:  # the owner of a new database, or a token's agent
                 me = Agent(self._agent_name, self._agent_name, Role.OPERATOR)
             else:
-                me = Agent(row[0], row[1], Role(row[2]), disabled=row[3] is not None)
+                disabled = "disabled_at" in row.names and row["disabled_at"] is not None
+                me = Agent(row["name"], row["display_name"], Role(row["role"]), disabled=disabled)
                 if me.disabled:
                     raise Forbidden(f"agent {me.name} is disabled (an admin enables them)")
             if self._role is not None:
