@@ -20,6 +20,7 @@ import psycopg
 from backends import channels, consent, limits, records, templating
 from backends import provenance as provenance_text
 from backends import values as computed
+from backends.answers import AnswerOps
 from backends.audit_chain import Actor, diff, message_changes
 from backends.base import (
     WRITE_METHODS,
@@ -63,11 +64,20 @@ from backends.models import (
     to_builtins,
     utcnow,
 )
-from backends.postgres import audit, consents, facts, inbound, routing, rows, search, tokens
+from backends.postgres import (
+    answers,
+    audit,
+    consents,
+    facts,
+    inbound,
+    routing,
+    rows,
+    search,
+    tokens,
+)
 from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
 from backends.postgres.agents import AgentOps, unknown_agent
-from backends.postgres.answers import AnswerQueries
 from backends.postgres.desk import DeskOps
 from backends.postgres.governance import PgGovernance
 from backends.postgres.identity.backend_ops import PgIdentityOps
@@ -123,11 +133,13 @@ class PostgresBackend(
     DeskOps,
     StatsQueries,
     PgIdentityOps,
-    AnswerQueries,
+    AnswerOps,
     ViewQueries,
     Backend,
 ):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
+
+    _answers = answers
 
     CAPABILITIES = (
         Capability.WRITE

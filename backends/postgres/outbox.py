@@ -287,14 +287,28 @@ class PgOutbox:
         now = self.clock()
         with self.store.write() as db:
             before = self._states(db, [message_id])
+            # one dispatcher at a time records an id (its unique index would fail the other)
+            db.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 13))",
+                (f"provider:{receipt.provider_id}",),
+            )
+            holder = scalar(
+                db,
+                "SELECT message_id FROM outbox WHERE provider_id = %s AND message_id <> %s",
+                (receipt.provider_id, message_id),
+            )
+            # sent all the same (never again to the customer), without another's id
+            provider_id = receipt.provider_id if holder is None else None
+            note = None if holder is None else receipt.taken(int(holder))
             db.execute(
                 "UPDATE outbox SET status = 'sent', sent_at = %s, provider_id = %s, "
-                "last_error = NULL WHERE message_id = %s",
-                (int(now), receipt.provider_id, message_id),
+                "last_error = %s WHERE message_id = %s",
+                (int(now), provider_id, note, message_id),
             )
-            _set_delivery(db, message_id, receipt.delivery, None, now, receipt.provider_id)
+            _set_delivery(db, message_id, receipt.delivery, None, now, provider_id)
+            detail = {"provider_id": receipt.provider_id}
             self._audit(
-                db, [message_id], "outbox:sent", before, {"provider_id": receipt.provider_id}
+                db, [message_id], "outbox:sent", before, detail | ({"note": note} if note else {})
             )
 
     def retry(self, message_id: int, reason: str, due_at: float) -> None:

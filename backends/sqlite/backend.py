@@ -14,6 +14,7 @@ import msgspec
 
 from backends import channels, consent, limits, records, templating
 from backends import provenance as provenance_text
+from backends.answers import AnswerOps
 from backends.audit_chain import message_changes
 from backends.base import (
     Backend,
@@ -61,7 +62,7 @@ from backends.models import (
     utcnow,
 )
 from backends.records import customer as customer_model
-from backends.sqlite import audit, deferred, gdpr, routing, rows, wal
+from backends.sqlite import answers, audit, deferred, gdpr, routing, rows, wal
 from backends.sqlite import consents as consent_store
 from backends.sqlite import outbox as outbox_store
 from backends.sqlite import templates as template_store
@@ -103,11 +104,14 @@ def _limit(limit: int, high: int = 500) -> int:
     return limit
 
 
-class SQLiteBackend(GovernanceOps, AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
+class SQLiteBackend(
+    GovernanceOps, AgentOps, StatsQueries, IdentityOps, DeskOps, AnswerOps, Backend
+):
     """Vista's embedded store. Thread-safe: one connection per thread."""
 
     _trail = audit
     _personal = gdpr
+    _answers = answers
 
     CAPABILITIES = (
         Capability.WRITE

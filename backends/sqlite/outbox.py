@@ -270,14 +270,22 @@ class SQLiteOutbox:
         now = self.clock()
         with self.store.write() as db:
             before = self._states(db, [message_id])
+            holder = db.execute(
+                "SELECT message_id FROM outbox WHERE provider_id = ? AND message_id <> ?",
+                (receipt.provider_id, message_id),
+            ).fetchone()
+            # sent all the same (never again to the customer), without another's id
+            provider_id = receipt.provider_id if holder is None else None
+            note = None if holder is None else receipt.taken(int(holder[0]))
             db.execute(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, provider_id = ?, "
-                "last_error = NULL WHERE message_id = ?",
-                (int(now), receipt.provider_id, message_id),
+                "last_error = ? WHERE message_id = ?",
+                (int(now), provider_id, note, message_id),
             )
-            self.set_delivery(db, message_id, receipt.delivery, None, now, receipt.provider_id)
+            self.set_delivery(db, message_id, receipt.delivery, None, now, provider_id)
+            detail = {"provider_id": receipt.provider_id}
             self._audit(
-                db, [message_id], "outbox:sent", before, {"provider_id": receipt.provider_id}
+                db, [message_id], "outbox:sent", before, detail | ({"note": note} if note else {})
             )
 
     def retry(self, message_id: int, reason: str, due_at: float) -> None:
