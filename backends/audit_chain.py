@@ -129,43 +129,62 @@ def message_changes(
     return changes
 
 
-def new_entry(
-    seq: int,
-    prev: str,
-    actor: Actor,
-    at: int,
-    action: str,
-    object_type: str,
-    object_id: object,
-    *,
-    customer_id: int | None = None,
-    changes: Mapping[str, list[Any]] | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> tuple[dict[str, Any], Values | None]:
-    """The row of entry `seq` after the entry hashed `prev` (columns as `COLUMNS`), and its
-    values to keep apart (None when it changed no field)."""
-    values = None
-    values_hash = ""
-    if changes:
-        values = Values(secrets.token_hex(16), canonical(changes))
-        values_hash = digest(values.salt, values.body)
-    row: dict[str, Any] = {
-        "seq": seq,
-        "at": int(at),
-        "agent": actor.agent,
-        "role": actor.role,
-        "token": actor.token,
-        "origin": actor.origin,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "customer_id": customer_id,
-        "detail": canonical(dict(detail or {})),
-        "values_hash": values_hash,
-    }
-    row["prev_hash"] = prev
-    row["hash"] = entry_hash(prev, row)
-    return row, values
+class Appender:
+    """A store's `record`: appends one entry to its trail in the caller's open write
+    transaction (so a write and its entry commit together, or neither does) and returns
+    its sequence number.
+
+    The store gives `head` (the last entry's seq and hash, None when the trail is empty;
+    where appenders can meet, it takes the lock that orders them) and `insert` (the
+    entry's row, as `COLUMNS`, and its values to keep apart, None when it changed no
+    field)."""
+
+    def __init__(
+        self,
+        head: Callable[[Any], tuple[int, str] | None],
+        insert: Callable[[Any, dict[str, Any], Values | None], None],
+    ) -> None:
+        self._head = head
+        self._insert = insert
+
+    def __call__(
+        self,
+        db: Any,
+        actor: Actor,
+        at: int,
+        action: str,
+        object_type: str,
+        object_id: object,
+        *,
+        customer_id: int | None = None,
+        changes: Mapping[str, list[Any]] | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> int:
+        last = self._head(db)
+        seq, prev = (1, GENESIS) if last is None else (int(last[0]) + 1, str(last[1]))
+        values = None
+        values_hash = ""
+        if changes:
+            values = Values(secrets.token_hex(16), canonical(changes))
+            values_hash = digest(values.salt, values.body)
+        row: dict[str, Any] = {
+            "seq": seq,
+            "at": int(at),
+            "agent": actor.agent,
+            "role": actor.role,
+            "token": actor.token,
+            "origin": actor.origin,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "customer_id": customer_id,
+            "detail": canonical(dict(detail or {})),
+            "values_hash": values_hash,
+        }
+        row["prev_hash"] = prev
+        row["hash"] = entry_hash(prev, row)
+        self._insert(db, row, values)
+        return seq
 
 
 def entry(row: Mapping[str, Any], body: str | None, erased: set[int]) -> AuditEntry:
@@ -190,32 +209,37 @@ def entry(row: Mapping[str, Any], body: str | None, erased: set[int]) -> AuditEn
     )
 
 
-def page_filters(
-    customer_id: int | None,
-    agent: str | None,
-    since: datetime | None,
-    cursor: str | None,
-    limit: int,
-    mark: str,
-) -> tuple[str, list[Any]]:
-    """The WHERE clause (over `audit a`, with the store's parameter `mark`) and its values
-    for a page of the trail, newest first; the cursor is the last shown entry's seq.
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """Which entries a page of the trail shows, newest first (see `Backend.audit_log`);
+    the cursor is the last shown entry's seq."""
 
-    Raises:
-        InvalidInput: a limit out of 1..1000, or a cursor this trail did not make.
-    """
-    if not 1 <= limit <= 1000:
-        raise InvalidInput(f"limit must be between 1 and 1000 (got {limit})")
-    if cursor is not None and (not cursor.isdigit() or len(cursor) > 18):
-        raise InvalidInput(f"not an audit cursor: {cursor[:40]!r}")
-    wanted = (
-        ("a.customer_id =", customer_id),
-        ("a.agent =", agent),
-        ("a.at >=", int(since.timestamp()) if since is not None else None),
-        ("a.seq <", int(cursor) if cursor is not None else None),
-    )
-    where = [f"{test} {mark}" for test, value in wanted if value is not None]
-    return " AND ".join(where) or "1 = 1", [value for _t, value in wanted if value is not None]
+    customer_id: int | None = None
+    agent: str | None = None
+    since: datetime | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+    def where(self, mark: str) -> tuple[str, list[Any]]:
+        """The WHERE clause (over `audit a`, with the store's parameter `mark`) and its
+        values.
+
+        Raises:
+            InvalidInput: a limit out of 1..1000, or a cursor this trail did not make.
+        """
+        limit, cursor, since = self.limit, self.cursor, self.since
+        if not 1 <= limit <= 1000:
+            raise InvalidInput(f"limit must be between 1 and 1000 (got {limit})")
+        if cursor is not None and (not cursor.isdigit() or len(cursor) > 18):
+            raise InvalidInput(f"not an audit cursor: {cursor[:40]!r}")
+        wanted = (
+            ("a.customer_id =", self.customer_id),
+            ("a.agent =", self.agent),
+            ("a.at >=", int(since.timestamp()) if since is not None else None),
+            ("a.seq <", int(cursor) if cursor is not None else None),
+        )
+        where = [f"{test} {mark}" for test, value in wanted if value is not None]
+        return " AND ".join(where) or "1 = 1", [value for _t, value in wanted if value is not None]
 
 
 def to_page(

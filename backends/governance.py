@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from backends import personal_data, records
-from backends.audit_chain import READ_ACTION, Actor
+from backends.audit_chain import READ_ACTION, Actor, Appender, PageQuery
 from backends.base import Unavailable
 from backends.models import (
     Agent,
@@ -23,45 +23,21 @@ from backends.models import (
     AuditEntry,
     AuditPage,
     ChangeEntity,
-    ContactDetail,
     ErasureReport,
     EventKind,
-    FieldProvenance,
     LegalHold,
     Origin,
     PersonalDataExport,
     TimelineEvent,
-    TimelinePage,
 )
 
 
 class Trail(Protocol):
     """A store's audit trail module (each function works in the caller's transaction)."""
 
-    def record(
-        self,
-        db: Any,
-        actor: Actor,
-        at: int,
-        action: str,
-        object_type: str,
-        object_id: object,
-        *,
-        customer_id: int | None = None,
-        changes: Mapping[str, list[Any]] | None = None,
-        detail: Mapping[str, Any] | None = None,
-    ) -> int: ...
+    record: Appender
 
-    def page(
-        self,
-        db: Any,
-        *,
-        customer_id: int | None = None,
-        agent: str | None = None,
-        since: datetime | None = None,
-        cursor: str | None = None,
-        limit: int = 50,
-    ) -> AuditPage: ...
+    def page(self, db: Any, query: PageQuery) -> AuditPage: ...
 
     def verify(self, db: Any) -> AuditCheck: ...
 
@@ -88,7 +64,13 @@ class StoreHandle(Protocol):
     def write(self) -> AbstractContextManager[Any]: ...
 
 
-class GovernanceOps:
+if TYPE_CHECKING:
+    from backends.base import Backend as _Contract
+else:
+    _Contract = object
+
+
+class GovernanceOps(_Contract):
     """Audit trail and personal data over a store's `_trail` and `_personal` modules."""
 
     _trail: Trail
@@ -100,9 +82,7 @@ class GovernanceOps:
     _read_audit: bool = False
     _audit_store: StoreHandle | None = None
 
-    if TYPE_CHECKING:  # provided by the store's backend
-
-        def whoami(self) -> Agent: ...
+    if TYPE_CHECKING:  # provided by the store's backend (the contract's methods by `Backend`)
 
         def _writer(self) -> Agent: ...
 
@@ -129,20 +109,6 @@ class GovernanceOps:
             payload: dict[str, Any],
             contact_id: int | None = None,
         ) -> int: ...
-
-        def timeline(
-            self,
-            customer_id: int,
-            *,
-            kinds: tuple[EventKind, ...] = (),
-            channels: tuple[str, ...] = (),
-            cursor: str | None = None,
-            limit: int = 50,
-        ) -> TimelinePage: ...
-
-        def get_contact(self, contact_id: int) -> ContactDetail: ...
-
-        def provenance(self, customer_id: int) -> tuple[FieldProvenance, ...]: ...
 
     # -- who acts ---------------------------------------------------------------------
 
@@ -185,20 +151,12 @@ class GovernanceOps:
 
     # -- the trail ----------------------------------------------------------------------
 
-    def audit_log(
-        self,
-        *,
-        customer_id: int | None = None,
-        agent: str | None = None,
-        since: datetime | None = None,
-        cursor: str | None = None,
-        limit: int = 50,
-    ) -> AuditPage:
+    def audit_log(self, **filters: Any) -> AuditPage:
+        """See `Backend.audit_log` (its filters are a `PageQuery`'s)."""
         self._admin("read the audit trail")
+        query = PageQuery(**filters)
         with self.store.read() as db:
-            return self._trail.page(
-                db, customer_id=customer_id, agent=agent, since=since, cursor=cursor, limit=limit
-            )
+            return self._trail.page(db, query)
 
     def verify_audit(self) -> AuditCheck:
         self._admin("verify the audit trail")
@@ -223,7 +181,7 @@ class GovernanceOps:
             contact_ids = self._personal.contact_ids(db, customer_id)
             cursor = None
             while True:
-                found = self._trail.page(db, customer_id=customer_id, cursor=cursor, limit=1000)
+                found = self._trail.page(db, PageQuery(customer_id, cursor=cursor, limit=1000))
                 entries.extend(found.entries)
                 cursor = found.next_cursor
                 if cursor is None:

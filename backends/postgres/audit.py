@@ -11,14 +11,13 @@ a committed head and entries commit in `seq` order. Call `record` last in a tran
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg
 
 from backends import audit_chain
-from backends.audit_chain import PROFILE_FIELDS, Actor
+from backends.audit_chain import PROFILE_FIELDS
 from backends.models import AuditCheck, AuditPage
 
 Conn = psycopg.Connection[Any]
@@ -31,34 +30,14 @@ _COLUMNS = ", ".join(audit_chain.COLUMNS)
 _SELECT = ", ".join(f"a.{c}" for c in audit_chain.COLUMNS)
 
 
-def record(
-    db: Conn,
-    actor: Actor,
-    at: int,
-    action: str,
-    object_type: str,
-    object_id: object,
-    *,
-    customer_id: int | None = None,
-    changes: Mapping[str, list[Any]] | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> int:
-    """Append one entry in `db`'s open write transaction; its sequence number."""
+def _head(db: Conn) -> tuple[int, str] | None:
+    """The last entry's seq and hash, under the lock that orders appends."""
     db.execute("SELECT pg_advisory_xact_lock(%s, %s)", CHAIN_LOCK)
     last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (1, audit_chain.GENESIS) if last is None else (int(last[0]) + 1, str(last[1]))
-    row, values = audit_chain.new_entry(
-        seq,
-        prev,
-        actor,
-        at,
-        action,
-        object_type,
-        object_id,
-        customer_id=customer_id,
-        changes=changes,
-        detail=detail,
-    )
+    return None if last is None else (int(last[0]), str(last[1]))
+
+
+def _insert(db: Conn, row: dict[str, Any], values: audit_chain.Values | None) -> None:
     insert = f"INSERT INTO audit({_COLUMNS}) VALUES ({', '.join(['%s'] * len(row))})"
     if values is None:
         db.execute(insert, tuple(row.values()))
@@ -66,28 +45,23 @@ def record(
         db.execute(
             "WITH kept AS (INSERT INTO audit_values(seq, customer_id, salt, body) "
             f"VALUES (%s,%s,%s,%s)) {insert}",
-            (seq, customer_id, values.salt, values.body, *row.values()),
+            (row["seq"], row["customer_id"], values.salt, values.body, *row.values()),
         )
-    return seq
 
 
-def page(
-    db: Conn,
-    *,
-    customer_id: int | None = None,
-    agent: str | None = None,
-    since: datetime | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> AuditPage:
+#: Append one entry in `db`'s open write transaction; its sequence number.
+record = audit_chain.Appender(_head, _insert)
+
+
+def page(db: Conn, query: audit_chain.PageQuery) -> AuditPage:
     """Entries newest first, filtered; the cursor is the last shown entry's seq."""
-    where, params = audit_chain.page_filters(customer_id, agent, since, cursor, limit, "%s")
+    where, params = query.where("%s")
     found = db.execute(
         f"SELECT {_SELECT}, v.body FROM audit a LEFT JOIN audit_values v ON v.seq = a.seq "
         f"WHERE {where} ORDER BY a.seq DESC LIMIT %s",
-        (*params, limit + 1),
+        (*params, query.limit + 1),
     ).fetchall()
-    return audit_chain.to_page(found, limit, lambda ids: erased_customers(db, ids))
+    return audit_chain.to_page(found, query.limit, lambda ids: erased_customers(db, ids))
 
 
 def erased_customers(db: Conn, ids: Iterable[int | None]) -> set[int]:

@@ -13,15 +13,14 @@ import functools
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 
-from backends import channels, consent, limits, records, templating
-from backends import provenance as provenance_text
+from backends import limits, records, templating
 from backends import values as computed
 from backends.answers import AnswerOps
-from backends.audit_chain import Actor, diff, message_changes
+from backends.audit_chain import Actor, diff
 from backends.base import (
     WRITE_METHODS,
     Backend,
@@ -45,7 +44,6 @@ from backends.models import (
     Customer,
     CustomerFacts,
     CustomerHit,
-    Delivery,
     Direction,
     EventKind,
     InboundResult,
@@ -61,7 +59,6 @@ from backends.models import (
     TimelineEvent,
     TimelinePage,
     TokenInfo,
-    to_builtins,
     utcnow,
 )
 from backends.postgres import (
@@ -87,21 +84,12 @@ from backends.postgres.views import ViewQueries
 from backends.records import customer as customer_model
 from backends.routing.agents import agent as agent_model
 from backends.text import plain
+from backends.writes import WriteOps
 
 Conn = psycopg.Connection[Any]
 
 #: A contact whose SLA falls due within this many seconds is "at risk".
 AT_RISK_SECONDS = 15 * 60
-
-EDITABLE_FIELDS = limits.EDITABLE_FIELDS
-
-
-class _Outgoing(NamedTuple):
-    body: str
-    recipient: str
-    recipient_name: str
-    subject: str
-    html: str | None
 
 
 def _limit(limit: int, high: int = 500) -> int:
@@ -128,6 +116,7 @@ def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
 
 
 class PostgresBackend(
+    WriteOps,
     PgGovernance,
     AgentOps,
     DeskOps,
@@ -139,6 +128,9 @@ class PostgresBackend(
 ):
     """A PostgreSQL store as one agent. Thread-safe: every call takes a pooled connection."""
 
+    _queue = outbox_store
+    _templates = template_store
+    _consents = consents
     _answers = answers
 
     CAPABILITIES = (
@@ -745,305 +737,6 @@ class PostgresBackend(
             contact_id, "snoozed", {"status": "snoozed", "snoozed_until": when}, expected_version
         )
 
-    def _post(
-        self,
-        contact_id: int,
-        body: str,
-        direction: Direction,
-        channel: str | None,
-        idempotency_key: str | None,
-        template: str | None = None,
-    ) -> Message:
-        me = self._writer()
-        if not body.strip() and not (template and direction is Direction.OUTBOUND):
-            raise InvalidInput("the message is empty")
-        now_dt = self.clock()
-        now = records.to_ts(now_dt)
-        with self.store.write() as db:
-            if idempotency_key:
-                # one key, one message: a retry racing the first waits for it here
-                db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))",
-                           (idempotency_key,))  # fmt: skip
-                seen = db.execute(
-                    f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE idempotency_key = %s",
-                    (idempotency_key,),
-                ).fetchone()
-                if seen is not None:
-                    return rows.message(seen)
-            self._ensure_agent(db, me, now)
-            contact = read_contact(db, contact_id, lock=True)
-            if contact.assignee not in (None, me.name) and me.role is not Role.ADMIN:
-                raise Conflict(
-                    f"contact {contact_id} is held by {contact.assignee}", current=contact
-                )
-            try:
-                out_channel = Channel(channel) if channel else contact.channel
-            except ValueError as e:
-                raise InvalidInput(f"unknown channel {channel!r}") from e
-            outgoing = None
-            if direction is Direction.OUTBOUND:
-                outgoing = self._check_outbound(
-                    db, contact, out_channel, body, template, me, now_dt
-                )
-                body = outgoing.body
-            message_id = int(
-                scalar(
-                    db,
-                    "INSERT INTO messages(customer_id, contact_id, direction, channel, author, "
-                    "body, at, idempotency_key, delivery) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) "
-                    "RETURNING id",
-                    (
-                        contact.customer_id,
-                        contact_id,
-                        direction.value,
-                        out_channel.value,
-                        me.name,
-                        body,
-                        now,
-                        idempotency_key or None,
-                        Delivery.QUEUED.value if outgoing else None,
-                    ),
-                )
-            )
-            sets = "updated_at = %s, version = version + 1"
-            params: list[Any] = [now]
-            if contact.assignee is None:
-                sets += ", assignee = %s, assigned_at = %s"
-                params += [me.name, now]
-            if outgoing is not None:
-                sets += ", first_response_at = coalesce(first_response_at, %s)"
-                params.append(now)
-                if contact.status in (ContactStatus.NEW, ContactStatus.OPEN):
-                    sets += ", status = 'pending'"
-                event_id = self._add_event(
-                    db,
-                    contact.customer_id,
-                    now,
-                    EventKind.REPLY,
-                    out_channel.value,
-                    f"Reply by {me.name}: {body[:120]}",
-                    {
-                        "body": body,
-                        "author": me.name,
-                        "message_id": message_id,
-                        "delivery": Delivery.QUEUED.value,
-                    },
-                    contact_id,
-                )
-                outbox_store.enqueue(
-                    db,
-                    message_id=message_id,
-                    channel=out_channel,
-                    recipient=outgoing.recipient,
-                    recipient_name=outgoing.recipient_name,
-                    subject=outgoing.subject,
-                    html=outgoing.html,
-                    customer_id=contact.customer_id,
-                    event_id=event_id,
-                    now=now,
-                )
-            watched = ("status", "assignee", "first_response_at")
-            before = db.execute(
-                f"SELECT {', '.join(watched)} FROM contacts WHERE id = %s", (contact_id,)
-            ).fetchone()
-            after = db.execute(
-                f"UPDATE contacts SET {sets} WHERE id = %s RETURNING {', '.join(watched)}",
-                (*params, contact_id),
-            ).fetchone()
-            self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
-            audit.record(
-                db,
-                self.actor(me),
-                now,
-                "reply" if direction is Direction.OUTBOUND else "note",
-                "message",
-                message_id,
-                customer_id=contact.customer_id,
-                changes=message_changes(
-                    body,
-                    out_channel.value,
-                    contact_id,
-                    outgoing.recipient if outgoing is not None else None,
-                    dict(zip(watched, before or ())),
-                    dict(zip(watched, after or ())),
-                ),
-                detail={"contact_id": contact_id, "template": template or ""},
-            )
-            row = db.execute(
-                f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,)
-            ).fetchone()
-        return rows.message(row)
-
-    def _check_outbound(
-        self,
-        db: Conn,
-        contact: Contact,
-        channel: Channel,
-        body: str,
-        template_name: str | None,
-        me: Agent,
-        now: datetime,
-    ) -> _Outgoing:
-        """What to send and where, or InvalidInput for a broken channel rule or a known
-        template variable left unfilled (as the SQLite store)."""
-        template = self._template(db, template_name) if template_name else None
-        customer = self._customer(contact.customer_id)
-        source = body if body.strip() else (template.body if template else "")
-        found = self.customer_facts(contact.customer_id) if templating.needs_facts(source) else None
-        values = templating.variables(customer, found, contact, me)
-        if not body.strip() and template is not None:
-            body = templating.fill(template.body, values)
-        stored = db.execute("SELECT body, html FROM templates").fetchall()
-        known = templating.known_variables(t for row in stored for t in row)
-        missing = templating.unresolved(body, values, known)
-        if missing:
-            raise InvalidInput(templating.unresolved_message(missing), "Template")
-        last_whatsapp = scalar(
-            db,
-            "SELECT max(last_inbound_at) FROM contacts WHERE customer_id = %s "
-            "AND channel = 'whatsapp'",
-            (contact.customer_id,),
-        )
-        problems = channels.check_reply(
-            channel,
-            body,
-            now=now,
-            last_inbound_at=contact.last_inbound_at,
-            contact_channel=contact.channel,
-            customer=customer if channel is not contact.channel else None,
-            template=template,
-            whatsapp_inbound_at=records.from_ts(last_whatsapp),
-        )
-        if problems:
-            raise InvalidInput("; ".join(p.message for p in problems), "Channel rule")
-        refused = consent.consent_problem(
-            channel,
-            customer.consents,
-            now=now,
-            contact_channel=contact.channel,
-            last_inbound_at=contact.last_inbound_at,
-        )
-        if refused:
-            raise InvalidInput(refused, "Consent")
-        html = None
-        if template is not None and template.html and body == templating.fill(template.body,
-                                                                               values):  # fmt: skip
-            html = templating.fill_html(template.html, values)
-        subject = contact.subject.strip()
-        if subject and not subject.lower().startswith("re:"):
-            subject = f"Re: {subject}"
-        return _Outgoing(
-            body=body,
-            recipient=self._recipient(db, contact, channel, customer),
-            recipient_name=f"{customer.first_name} {customer.last_name}".strip(),
-            subject=subject,
-            html=html,
-        )
-
-    @staticmethod
-    def _recipient(db: Conn, contact: Contact, channel: Channel, customer: Customer) -> str:
-        """Where a reply on `channel` goes: the address the customer wrote from on this
-        contact, else the first one on file for that channel ('' when none)."""
-        if channel is contact.channel:
-            author = scalar(
-                db,
-                "SELECT author FROM messages WHERE contact_id = %s AND direction = 'inbound' "
-                "ORDER BY at DESC, id DESC LIMIT 1",
-                (contact.id,),
-            )
-            wrote_from = str(author).strip() if author is not None else ""
-            if channel is Channel.EMAIL and "@" in wrote_from:
-                return wrote_from
-            if channel in (Channel.SMS, Channel.WHATSAPP) and (
-                wrote_from[:1].isdigit() or wrote_from.startswith("+")
-            ):
-                return wrote_from
-        if channel is Channel.EMAIL and customer.emails:
-            return customer.emails[0]
-        if channel in (Channel.SMS, Channel.WHATSAPP) and customer.phones:
-            return customer.phones[0]
-        return ""
-
-    @staticmethod
-    def _template(db: Conn, name: str) -> Template:
-        """The template a reply names: one that may be sent (not retired; a WhatsApp
-        template only once its provider approved it)."""
-        row = db.execute("SELECT * FROM templates WHERE name = %s", (name,)).fetchone()
-        if row is None:
-            raise InvalidInput(f"no template named {name!r} (see `vista templates`)")
-        return templating.check_sendable(rows.template(row))
-
-    def reply(
-        self,
-        contact_id: int,
-        body: str,
-        *,
-        channel: str | None = None,
-        idempotency_key: str | None = None,
-        template: str | None = None,
-    ) -> Message:
-        return self._post(contact_id, body, Direction.OUTBOUND, channel, idempotency_key, template)
-
-    def retry_message(self, message_id: int) -> Message:
-        """See `Backend.retry_message`; the key rule is `outbox.requeue`'s."""
-        me = self._writer()
-        rows.check_id(message_id, "message id")
-        now = records.to_ts(self.clock())
-        with self.store.write() as db:
-            row = db.execute(
-                "SELECT m.direction, m.delivery, m.contact_id, m.channel, m.body, o.status "
-                "FROM messages m LEFT JOIN outbox o ON o.message_id = m.id WHERE m.id = %s "
-                "FOR UPDATE OF m",
-                (message_id,),
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"message {message_id} not found")
-            direction, delivery, contact_id, channel, body, status = row
-            if direction != Direction.OUTBOUND.value or status is None:
-                raise InvalidInput(
-                    f"message {message_id} is not a reply Vista sent: there is nothing to retry"
-                )
-            if status != "failed":
-                raise Conflict(
-                    f"message {message_id} is {delivery or status}, not failed: only a failed "
-                    "reply is sent again"
-                )
-            contact = read_contact(db, contact_id)
-            if contact.assignee not in (None, me.name) and me.role is not Role.ADMIN:
-                raise Conflict(
-                    f"contact {contact.id} is held by {contact.assignee}", current=contact
-                )
-            if channel == Channel.WHATSAPP.value and (
-                outbox_store.whatsapp_form(db, contact.customer_id, body, now) is None
-            ):
-                raise InvalidInput(
-                    f"message {message_id} is free text and WhatsApp's 24-hour window has "
-                    "closed since: write a new reply with an approved template",
-                    "Channel rule",
-                )
-            self._ensure_agent(db, me, now)
-            outbox_store.requeue(db, message_id, now)
-            self._log(db, now, ChangeEntity.CONTACT, contact.id, "retry", me.name)
-            audit.record(
-                db,
-                self.actor(me),
-                now,
-                "retry",
-                "message",
-                message_id,
-                customer_id=contact.customer_id,
-                changes={"outbox.status": [status, "queued"]},
-            )
-            found = db.execute(
-                f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,)
-            ).fetchone()
-        return rows.message(found)
-
-    def add_note(
-        self, contact_id: int, body: str, *, idempotency_key: str | None = None
-    ) -> Message:
-        return self._post(contact_id, body, Direction.NOTE, None, idempotency_key)
-
     @staticmethod
     def _add_event(
         db: Conn,
@@ -1072,221 +765,126 @@ class PostgresBackend(
             )
         )
 
-    def add_customer_note(self, customer_id: int, body: str) -> TimelineEvent:
-        me = self._writer()
-        if not body.strip():
-            raise InvalidInput("the note is empty")
-        now = records.to_ts(self.clock())
-        with self.store.write() as db:
-            self._require_customer(db, customer_id)
-            self._ensure_agent(db, me, now)
-            event_id = self._add_event(
-                db,
-                customer_id,
-                now,
-                EventKind.NOTE,
-                "",
-                f"Note by {me.name}: {body[:120]}",
-                {"body": body, "author": me.name},
-            )
-            self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "note", me.name)
-            audit.record(
-                db,
-                self.actor(me),
-                now,
-                "customer-note",
-                "event",
-                event_id,
-                customer_id=customer_id,
-                changes={"body": [None, body]},
-            )
-        return self.get_event(event_id)
-
-    def edit_profile(
-        self, customer_id: int, field: str, value: str, *, expected_version: int | None = None
-    ) -> Customer:
-        me = self._writer()
-        if field not in EDITABLE_FIELDS:
-            raise InvalidInput(
-                f"field {field!r} cannot be edited here; editable: {', '.join(EDITABLE_FIELDS)}"
-            )
-        value = value.strip()
-        if field in ("tier", "segment"):
-            cfg = computed.load(computed.locate(None))
-            value = computed.check_choice(
-                field, value, cfg.tiers if field == "tier" else cfg.segments
-            )
-        if field == "birth_date" and value:
-            try:
-                value = datetime.strptime(value, "%Y-%m-%d").date().isoformat()
-            except ValueError as e:
-                raise InvalidInput(f"birth_date must be YYYY-MM-DD (got {value!r})") from e
-        rows.check_id(customer_id, "customer id")
-        now = records.to_ts(self.clock())
-        with self.store.write() as db:
-            row = db.execute(
-                f"SELECT {field} AS old, version, provenance FROM customers WHERE id = %s "
-                "FOR UPDATE",
-                (customer_id,),
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"no customer with id {customer_id}")
-            if expected_version is not None and row[1] != expected_version:
-                raise Conflict(
-                    f"customer {customer_id} changed meanwhile (version {row[1]}, "
-                    f"you had {expected_version})"
-                )
-            provenance = provenance_text.loads(row[2])
-            provenance[field] = {"source": f"agent:{me.name}", "at": now, "losers": [row[0]]}
-            db.execute(
-                f"UPDATE customers SET {field} = %s, provenance = %s, updated_at = %s, "
-                "version = version + 1 WHERE id = %s",
-                (
-                    value or (None if field == "birth_date" else ""),
-                    json.dumps(provenance),
-                    now,
-                    customer_id,
-                ),
-            )
-            if field in ("first_name", "last_name"):
-                names = scalar(
-                    db,
-                    "SELECT first_name || ' ' || last_name FROM customers WHERE id = %s",
-                    (customer_id,),
-                )
-                db.execute(
-                    "UPDATE customer_search SET name = %s WHERE customer_id = %s",
-                    (plain(names), customer_id),
-                )
-            self._ensure_agent(db, me, now)
-            self._add_event(
-                db,
-                customer_id,
-                now,
-                EventKind.PROFILE_CHANGE,
-                "",
-                f"{field} changed by {me.name}",
-                {"field": field, "old": row[0], "new": value, "author": me.name},
-            )
-            self._log(db, now, ChangeEntity.CUSTOMER, customer_id, f"edit:{field}", me.name)
-            new = scalar(db, f"SELECT {field} FROM customers WHERE id = %s", (customer_id,))
-            audit.record(
-                db,
-                self.actor(me),
-                now,
-                "edit",
-                "customer",
-                customer_id,
-                customer_id=customer_id,
-                changes=diff({field: row[0]}, {field: new}),
-            )
-        return self._customer(customer_id)
-
-    def set_consent(self, customer_id: int, channel: str, granted: bool) -> Customer:
-        me = self._writer()
-        try:
-            which = consent.consent_channel(channel)
-        except ValueError as e:
-            raise InvalidInput(str(e)) from e
-        rows.check_id(customer_id, "customer id")
-        now = records.to_ts(self.clock())
-        with self.store.write() as db:
-            old = consents.set_consent(db, customer_id, which, bool(granted), me.name, now)
-            self._ensure_agent(db, me, now)
-            word = "given" if granted else "withdrawn"
-            self._add_event(
-                db,
-                customer_id,
-                now,
-                EventKind.PROFILE_CHANGE,
-                which.value,
-                f"{which.value} consent {word} by {me.name}",
-                {
-                    "field": f"consent_{which.value}",
-                    "old": old,
-                    "new": bool(granted),
-                    "author": me.name,
-                },
-            )
-            self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "consent", me.name)
-            audit.record(
-                db,
-                self.actor(me),
-                now,
-                "consent",
-                "customer",
-                customer_id,
-                customer_id=customer_id,
-                changes={f"consent_{which.value}": [old, bool(granted)]},
-            )
-        return self.get_customer(customer_id)
-
     # -- templates (admins) ---------------------------------------------------------
 
-    def add_template(
-        self,
-        name: str,
-        body: str,
-        *,
-        channel: str | None = None,
-        language: str = "",
-        html: str | None = None,
-    ) -> Template:
-        me = self._writer()
-        self._admin("add templates")
-        with self.store.write() as db:
-            before = template_store.fields(db, name)
-            template = template_store.add(db, name, body, channel, language, html)
-            self._audit_template(db, me, "template-add", before, template)
-            return template
+    # -- the write flows' SQL (backends/writes.py) -------------------------------------
 
-    def edit_template(
-        self,
-        name: str,
-        *,
-        body: str | None = None,
-        channel: str | None = None,
-        language: str | None = None,
-        html: str | None = None,
-    ) -> Template:
-        me = self._writer()
-        self._admin("edit templates")
-        with self.store.write() as db:
-            before = template_store.fields(db, name)
-            template = template_store.edit(db, name, body, channel, language, html)
-            self._audit_template(db, me, "template-edit", before, template)
-            return template
+    def _check_id(self, value: int, what: str) -> None:
+        rows.check_id(value, what)
 
-    def approve_template(self, name: str, provider_name: str) -> Template:
-        me = self._writer()
-        self._admin("approve templates")
-        with self.store.write() as db:
-            before = template_store.fields(db, name)
-            template = template_store.approve(db, name, provider_name)
-            self._audit_template(db, me, "template-approve", before, template)
-            return template
+    def _read_contact(self, db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
+        return read_contact(db, contact_id, lock=lock)
 
-    def retire_template(self, name: str) -> Template:
-        me = self._writer()
-        self._admin("retire templates")
-        with self.store.write() as db:
-            before = template_store.fields(db, name)
-            template = template_store.retire(db, name)
-            self._audit_template(db, me, "template-retire", before, template)
-            return template
-
-    def _audit_template(
-        self, db: Conn, me: Agent, action: str, before: dict[str, Any], template: Template
-    ) -> None:
-        audit.record(
-            db,
-            self.actor(me),
-            records.to_ts(self.clock()),
-            action,
-            "template",
-            template.name,
-            changes=diff(before, dict(to_builtins(template))),
+    def _read_message(self, db: Conn, message_id: int) -> Message:
+        return rows.message(
+            db.execute(
+                f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,)
+            ).fetchone()
         )
+
+    def _message_by_key(self, db: Conn, key: str) -> Message | None:
+        # one key, one message: a retry racing the first waits for it here
+        db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (key,))
+        seen = db.execute(
+            f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE idempotency_key = %s", (key,)
+        ).fetchone()
+        return None if seen is None else rows.message(seen)
+
+    def _insert_message(
+        self, db: Conn, contact: Contact, direction: Direction, channel: Channel, author: str,
+        body: str, now: int, key: str | None, delivery: str | None,
+    ) -> int:  # fmt: skip
+        values = (contact.customer_id, contact.id, direction.value, channel.value, author, body)
+        found = scalar(
+            db,
+            "INSERT INTO messages(customer_id, contact_id, direction, channel, author, "
+            "body, at, idempotency_key, delivery) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+            "RETURNING id",
+            (*values, now, key, delivery),
+        )
+        return int(found)
+
+    def _touch_contact(
+        self, db: Conn, contact_id: int, now: int, sets: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        watched = ("status", "assignee", "first_response_at")
+        before = db.execute(
+            f"SELECT {', '.join(watched)} FROM contacts WHERE id = %s", (contact_id,)
+        ).fetchone()
+        after = db.execute(
+            f"UPDATE contacts SET {''.join(f'{column} = %s, ' for column in sets)}"
+            f"updated_at = %s, version = version + 1 WHERE id = %s RETURNING {', '.join(watched)}",
+            (*sets.values(), now, contact_id),
+        ).fetchone()
+        return dict(zip(watched, before or ())), dict(zip(watched, after or ()))
+
+    def _template_texts(self, db: Conn) -> list[tuple[str, str | None]]:
+        return [(r[0], r[1]) for r in db.execute("SELECT body, html FROM templates")]
+
+    def _sendable_template(self, db: Conn, name: str) -> Template:
+        row = db.execute("SELECT * FROM templates WHERE name = %s", (name,)).fetchone()
+        if row is None:
+            raise InvalidInput(f"no template named {name!r} (see `vista templates`)")
+        return templating.check_sendable(rows.template(row))
+
+    def _last_whatsapp_inbound(self, db: Conn, customer_id: int) -> datetime | None:
+        return records.from_ts(
+            scalar(
+                db,
+                "SELECT max(last_inbound_at) FROM contacts WHERE customer_id = %s "
+                "AND channel = 'whatsapp'",
+                (customer_id,),
+            )
+        )
+
+    def _last_inbound_author(self, db: Conn, contact_id: int) -> str | None:
+        author = scalar(
+            db,
+            "SELECT author FROM messages WHERE contact_id = %s AND direction = 'inbound' "
+            "ORDER BY at DESC, id DESC LIMIT 1",
+            (contact_id,),
+        )
+        return None if author is None else str(author)
+
+    def _sent_reply(self, db: Conn, message_id: int) -> tuple[Any, ...] | None:
+        row = db.execute(
+            "SELECT m.direction, m.delivery, m.contact_id, m.channel, m.body, o.status "
+            "FROM messages m LEFT JOIN outbox o ON o.message_id = m.id WHERE m.id = %s "
+            "FOR UPDATE OF m",
+            (message_id,),
+        ).fetchone()
+        return None if row is None else tuple(row)
+
+    def _value_config(self) -> computed.ValuesConfig:
+        return computed.load(computed.locate(None))
+
+    def _profile_row(self, db: Conn, customer_id: int, field: str) -> tuple[Any, int, str] | None:
+        row = db.execute(
+            f"SELECT {field}, version, provenance FROM customers WHERE id = %s FOR UPDATE",
+            (customer_id,),
+        ).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
+    def _set_profile(
+        self, db: Conn, customer_id: int, field: str, value: Any, kept: dict[str, Any], now: int
+    ) -> None:
+        db.execute(
+            f"UPDATE customers SET {field} = %s, provenance = %s, updated_at = %s, "
+            "version = version + 1 WHERE id = %s",
+            (value, json.dumps(kept), now, customer_id),
+        )
+
+    def _refresh_search_name(self, db: Conn, customer_id: int) -> None:
+        names = scalar(
+            db, "SELECT first_name || ' ' || last_name FROM customers WHERE id = %s", (customer_id,)
+        )
+        db.execute(
+            "UPDATE customer_search SET name = %s WHERE customer_id = %s",
+            (plain(names), customer_id),
+        )
+
+    def _profile_value(self, db: Conn, customer_id: int, field: str) -> Any:
+        return scalar(db, f"SELECT {field} FROM customers WHERE id = %s", (customer_id,))
 
     def outbox(self) -> outbox_store.PgOutbox:
         """See `Backend.outbox`: this database's outbox, shared by every server process."""

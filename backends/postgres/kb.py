@@ -11,18 +11,17 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import psycopg
 
 from backends import kb_search as pure
-from backends import records
-from backends.audit_chain import Actor
+from backends import kb_writes, records
 from backends.base import NotFound
-from backends.knowledge import check_article
-from backends.models import Article, ArticleHit, KbImportResult, KbUsage
+from backends.models import Article, ArticleHit, KbUsage
 from backends.postgres import audit, rows
-from backends.postgres.store import PgStore, scalar
+from backends.postgres.store import scalar
 
 Conn = psycopg.Connection[Any]
 
@@ -36,57 +35,75 @@ _LEXEME = re.compile(r"[^\W_]+")
 _ARTICLE_COLUMNS = "id, slug, language, title, body, link, intents, tags, updated_at"
 
 
-def kb_import(
-    store: PgStore, articles: tuple[Article, ...], now: int, actor: Actor | None = None
-) -> KbImportResult:
-    for article in articles:
-        check_article(article)
-    created = updated = unchanged = 0
-    with store.write() as db:
-        for a in articles:
-            slug, language = a.slug.strip(), a.language.strip().lower()
-            # one writer per article: two imports of the same file agree on its counts
-            db.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 11))", (f"{slug}/{language}",)
-            )
-            old = db.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM kb_articles WHERE slug = %s AND language = %s",
-                (slug, language),
-            ).fetchone()
-            values = pure.stored(a)
-            if pure.unchanged(old, values):
-                unchanged += 1
-                continue
-            if old is not None:
-                _count_terms(db, pure.terms_of_row(old), -1)
-            _count_terms(db, pure.terms(a), 1)
-            if old is None:
-                db.execute(
-                    "INSERT INTO kb_articles(slug, language, title, body, link, intents, tags, "
-                    "updated_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
-                    (slug, language, *values, now),
-                )
-                created += 1
-            else:
-                db.execute(
-                    "UPDATE kb_articles SET title = %s, body = %s, link = %s, intents = %s, "
-                    "tags = %s, updated_at = %s WHERE id = %s",
-                    (*values, now, old["id"]),
-                )
-                updated += 1
-        if actor is not None:
-            counts = {"created": created, "updated": updated, "unchanged": unchanged}
-            audit.record(db, actor, now, "kb-import", "kb", len(articles), detail=counts)
-    return KbImportResult(created=created, updated=updated, unchanged=unchanged)
+#: The advisory lock (two-key form, as the audit chain's) that keeps knowledge-base imports
+#: one after the other: each moves the counts of many words, in one transaction.
+IMPORT_LOCK = (0x56495354, 0x4B42494D)  # "VIST", "KBIM"
 
 
-def _count_terms(db: Conn, terms: set[str], step: int) -> None:
+def _lock(db: Conn) -> None:
+    db.execute("SELECT pg_advisory_xact_lock(%s, %s)", IMPORT_LOCK)
+
+
+def _find(db: Conn, slug: str, language: str) -> Any:
+    return db.execute(
+        f"SELECT {_ARTICLE_COLUMNS} FROM kb_articles WHERE slug = %s AND language = %s",
+        (slug, language),
+    ).fetchone()
+
+
+def _insert(
+    db: Conn, slug: str, language: str, values: kb_writes.Values, _a: Article, now: int
+) -> None:
+    db.execute(
+        "INSERT INTO kb_articles(slug, language, title, body, link, intents, tags, "
+        "updated_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
+        (slug, language, *values, now),
+    )
+
+
+def _update(db: Conn, old: Any, values: kb_writes.Values, _a: Article, now: int) -> None:
+    db.execute(
+        "UPDATE kb_articles SET title = %s, body = %s, link = %s, intents = %s, "
+        "tags = %s, updated_at = %s WHERE id = %s",
+        (*values, now, old["id"]),
+    )
+
+
+def _count_terms(db: Conn, moved: list[tuple[str, int]]) -> None:
     with db.cursor() as cur:
         cur.executemany(
             "INSERT INTO kb_terms(term, docs) VALUES (%s, %s) "
             "ON CONFLICT (term) DO UPDATE SET docs = kb_terms.docs + excluded.docs",
-            [(term, step) for term in sorted(terms)],
+            moved,
         )
+
+
+def _has_article(db: Conn, article_id: int) -> bool:
+    rows.check_id(article_id, "article id")
+    return scalar(db, "SELECT 1 FROM kb_articles WHERE id = %s", (article_id,)) is not None
+
+
+def _has_contact(db: Conn, contact_id: int) -> bool:
+    rows.check_id(contact_id, "contact id")
+    return scalar(db, "SELECT 1 FROM contacts WHERE id = %s", (contact_id,)) is not None
+
+
+def _add_use(db: Conn, article_id: int, contact_id: int, agent: str, how: str, now: int) -> None:
+    db.execute(
+        "INSERT INTO kb_uses(article_id, contact_id, agent, how, at) VALUES (%s,%s,%s,%s,%s)",
+        (article_id, contact_id, agent, how, now),
+    )
+
+
+#: The audit trail and the change feed the flows write to.
+LOG = (audit.record, rows.log_change)
+ROWS = kb_writes.KbRows(
+    _lock, _find, _insert, _update, _count_terms, _has_article, _has_contact, _add_use, *LOG
+)
+#: (store, articles, now, actor): see `kb_writes.import_articles`.
+kb_import = partial(kb_writes.import_articles, ROWS)
+#: (store, article_id, contact_id, how, agent, now, actor): see `kb_writes.use`.
+kb_use = partial(kb_writes.use, ROWS)
 
 
 def kb_articles(db: Conn, lang: str) -> tuple[Article, ...]:
@@ -193,37 +210,6 @@ def _rows(db: Conn, ids: list[int]) -> dict[int, Any]:
             (pure.SNIPPET_CHARS, ids),
         )
     }
-
-
-def kb_use(
-    store: PgStore,
-    article_id: int,
-    contact_id: int,
-    how: str,
-    agent: str,
-    now: int,
-    actor: Actor | None = None,
-) -> None:
-    pure.check_use(how)
-    rows.check_id(article_id, "article id")
-    rows.check_id(contact_id, "contact id")
-    with store.write() as db:
-        if scalar(db, "SELECT 1 FROM kb_articles WHERE id = %s", (article_id,)) is None:
-            raise NotFound(f"no article with id {article_id}")
-        if scalar(db, "SELECT 1 FROM contacts WHERE id = %s", (contact_id,)) is None:
-            raise NotFound(f"no contact with id {contact_id}")
-        db.execute(
-            "INSERT INTO kb_uses(article_id, contact_id, agent, how, at) VALUES (%s,%s,%s,%s,%s)",
-            (article_id, contact_id, agent, how, now),
-        )
-        db.execute(
-            "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (%s,%s,%s,%s,%s)",
-            (now, "contact", contact_id, f"kb-{how}", agent),
-        )
-        if actor is not None:
-            audit.record(
-                db, actor, now, f"kb-{how}", "contact", contact_id, detail={"article": article_id}
-            )
 
 
 def kb_usage(db: Conn, since: datetime, until: datetime) -> KbUsage:

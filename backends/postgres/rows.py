@@ -1,4 +1,4 @@
-"""PostgreSQL rows to models, and the store's time and cursor encodings (the same as the
+"""PostgreSQL rows to models, the change feed's entries, and the store's time and cursor encodings (the same as the
 SQLite store's: unix seconds, and cursors of dot-separated integers)."""
 
 from __future__ import annotations
@@ -137,4 +137,12 @@ def event(row: Any) -> TimelineEvent:
         row[6],
         Payload(row[7]),
         row[8],
+    )
+
+
+def log_change(db: Any, now: int, entity: str, entity_id: int, action: str, actor: str) -> None:
+    """An entry of the change feed (consoles refresh what it names)."""
+    db.execute(
+        "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (%s,%s,%s,%s,%s)",
+        (now, entity, entity_id, action, actor),
     )

@@ -9,71 +9,54 @@ the PostgreSQL store. Triggers (migration 0009) refuse UPDATE and DELETE on the 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from backends import audit_chain
-from backends.audit_chain import GENESIS, PROFILE_FIELDS, READ_ACTION, Actor, diff
+from backends.audit_chain import (
+    GENESIS,
+    PROFILE_FIELDS,
+    READ_ACTION,
+    Actor,
+    Appender,
+    PageQuery,
+    Values,
+    diff,
+)
 from backends.models import AuditCheck, AuditPage
 
 
-def record(
-    db: sqlite3.Connection,
-    actor: Actor,
-    at: int,
-    action: str,
-    object_type: str,
-    object_id: object,
-    *,
-    customer_id: int | None = None,
-    changes: Mapping[str, list[Any]] | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> int:
-    """Append one entry in `db`'s open write transaction; its sequence number."""
+def _head(db: sqlite3.Connection) -> tuple[int, str] | None:
+    """The last entry's seq and hash (the writer's lock orders appends)."""
     last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (1, GENESIS) if last is None else (int(last[0]) + 1, str(last[1]))
-    row, values = audit_chain.new_entry(
-        seq,
-        prev,
-        actor,
-        at,
-        action,
-        object_type,
-        object_id,
-        customer_id=customer_id,
-        changes=changes,
-        detail=detail,
-    )
+    return None if last is None else (int(last[0]), str(last[1]))
+
+
+def _insert(db: sqlite3.Connection, row: dict[str, Any], values: Values | None) -> None:
     if values is not None:
         db.execute(
             "INSERT INTO audit_values(seq, customer_id, salt, body) VALUES (?,?,?,?)",
-            (seq, customer_id, values.salt, values.body),
+            (row["seq"], row["customer_id"], values.salt, values.body),
         )
     db.execute(
         f"INSERT INTO audit({', '.join(row)}) VALUES ({','.join('?' * len(row))})",
         tuple(row.values()),
     )
-    return seq
 
 
-def page(
-    db: sqlite3.Connection,
-    *,
-    customer_id: int | None = None,
-    agent: str | None = None,
-    since: datetime | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> AuditPage:
+#: Append one entry in `db`'s open write transaction; its sequence number.
+record = Appender(_head, _insert)
+
+
+def page(db: sqlite3.Connection, query: PageQuery) -> AuditPage:
     """Entries newest first, filtered; the cursor is the last shown entry's seq."""
-    where, params = audit_chain.page_filters(customer_id, agent, since, cursor, limit, "?")
+    where, params = query.where("?")
     found = db.execute(
         f"SELECT a.*, v.body FROM audit a LEFT JOIN audit_values v ON v.seq = a.seq "
         f"WHERE {where} ORDER BY a.seq DESC LIMIT ?",
-        (*params, limit + 1),
+        (*params, query.limit + 1),
     ).fetchall()
-    return audit_chain.to_page(found, limit, lambda ids: erased_customers(db, ids))
+    return audit_chain.to_page(found, query.limit, lambda ids: erased_customers(db, ids))
 
 
 def erased_customers(db: sqlite3.Connection, ids: Iterable[int | None]) -> set[int]:

@@ -8,14 +8,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
-from backends import channels, consent, limits, records, templating
+from backends import limits, records, templating
 from backends import provenance as provenance_text
 from backends.answers import AnswerOps
-from backends.audit_chain import message_changes
 from backends.base import (
     Backend,
     Capability,
@@ -40,7 +39,6 @@ from backends.models import (
     Customer,
     CustomerFacts,
     CustomerHit,
-    Delivery,
     Direction,
     EventKind,
     ImportResult,
@@ -58,7 +56,6 @@ from backends.models import (
     TimelineEvent,
     TimelinePage,
     TokenInfo,
-    to_builtins,
     utcnow,
 )
 from backends.records import customer as customer_model
@@ -77,25 +74,14 @@ from backends.sqlite.stats import StatsQueries
 from backends.sqlite.store import Store
 from backends.sqlite.tokens import TokenStore
 from backends.text import plain
-from backends.values import check_choice
+from backends.values import ValuesConfig
+from backends.writes import WriteOps
 
 #: A contact whose SLA falls due within this many seconds is "at risk".
 AT_RISK_SECONDS = 15 * 60
 
 #: How many full-text matches are ranked for one search (see search_customers).
 SEARCH_WINDOW = 1000
-
-EDITABLE_FIELDS = limits.EDITABLE_FIELDS
-
-
-class _Outgoing(NamedTuple):
-    """A checked outbound reply: the text to store and what its outbox entry needs."""
-
-    body: str
-    recipient: str
-    recipient_name: str
-    subject: str
-    html: str | None
 
 
 def _limit(limit: int, high: int = 500) -> int:
@@ -105,12 +91,15 @@ def _limit(limit: int, high: int = 500) -> int:
 
 
 class SQLiteBackend(
-    GovernanceOps, AgentOps, StatsQueries, IdentityOps, DeskOps, AnswerOps, Backend
+    WriteOps, GovernanceOps, AgentOps, StatsQueries, IdentityOps, DeskOps, AnswerOps, Backend
 ):
     """Vista's embedded store. Thread-safe: one connection per thread."""
 
     _trail = audit
     _personal = gdpr
+    _queue = outbox_store
+    _templates = template_store
+    _consents = consent_store
     _answers = answers
 
     CAPABILITIES = (
@@ -592,122 +581,6 @@ class SQLiteBackend(
             raise Unavailable(f"database {self.store.path} has no store id")
         return str(row[0])
 
-    def set_consent(self, customer_id: int, channel: str, granted: bool) -> Customer:
-        me = self._writer()
-        try:
-            which = consent.consent_channel(channel)
-        except ValueError as e:
-            raise InvalidInput(str(e)) from e
-        now = records.to_ts(self.clock())
-        with self.store.write() as db:
-            old = consent_store.set_consent(db, customer_id, which, bool(granted), me.name, now)
-            self._ensure_agent(db, me, now)
-            word = "given" if granted else "withdrawn"
-            self._add_event(
-                db,
-                customer_id,
-                now,
-                EventKind.PROFILE_CHANGE,
-                which.value,
-                f"{which.value} consent {word} by {me.name}",
-                {
-                    "field": f"consent_{which.value}",
-                    "old": old,
-                    "new": bool(granted),
-                    "author": me.name,
-                },
-            )
-            self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "consent", me.name)
-            audit.record(
-                db,
-                self.actor(me),
-                now,
-                "consent",
-                "customer",
-                customer_id,
-                customer_id=customer_id,
-                changes={f"consent_{which.value}": [old, bool(granted)]},
-            )
-        return self.get_customer(customer_id)
-
-    def add_template(
-        self,
-        name: str,
-        body: str,
-        *,
-        channel: str | None = None,
-        language: str = "",
-        html: str | None = None,
-    ) -> Template:
-        me = self._writer()
-        self._admin("add templates")
-        with self.store.write() as db:
-            before = self._template_fields(db, name)
-            template = template_store.add(db, name, body, channel, language, html)
-            self._audit_template(db, me, "template-add", before, template)
-            return template
-
-    def edit_template(
-        self,
-        name: str,
-        *,
-        body: str | None = None,
-        channel: str | None = None,
-        language: str | None = None,
-        html: str | None = None,
-    ) -> Template:
-        me = self._writer()
-        self._admin("edit templates")
-        with self.store.write() as db:
-            before = self._template_fields(db, name)
-            template = template_store.edit(db, name, body, channel, language, html)
-            self._audit_template(db, me, "template-edit", before, template)
-            return template
-
-    def approve_template(self, name: str, provider_name: str) -> Template:
-        me = self._writer()
-        self._admin("approve templates")
-        with self.store.write() as db:
-            before = self._template_fields(db, name)
-            template = template_store.approve(db, name, provider_name)
-            self._audit_template(db, me, "template-approve", before, template)
-            return template
-
-    def retire_template(self, name: str) -> Template:
-        me = self._writer()
-        self._admin("retire templates")
-        with self.store.write() as db:
-            before = self._template_fields(db, name)
-            template = template_store.retire(db, name)
-            self._audit_template(db, me, "template-retire", before, template)
-            return template
-
-    @staticmethod
-    def _template_fields(db: sqlite3.Connection, name: str) -> dict[str, Any]:
-        """A template's fields as the audit trail compares them ({} when there is none)."""
-        try:
-            return dict(to_builtins(template_store.read(db, name)))
-        except NotFound:
-            return {}
-
-    def _audit_template(
-        self,
-        db: sqlite3.Connection,
-        me: Agent,
-        action: str,
-        before: dict[str, Any],
-        template: Template,
-    ) -> None:
-        audit.record(
-            db,
-            self.actor(me),
-            records.to_ts(self.clock()),
-            action,
-            "template",
-            template.name,
-            changes=audit.diff(before, dict(to_builtins(template))),
-        )
-
     def changes(self, since: int = 0, limit: int = 500) -> ChangeBatch:
         _limit(limit, 10_000)
         limits.check_int(since, "since")
@@ -914,223 +787,6 @@ class SQLiteBackend(
             contact_id, "snoozed", {"status": "snoozed", "snoozed_until": when}, expected_version
         )
 
-    def _post(
-        self,
-        contact_id: int,
-        body: str,
-        direction: Direction,
-        channel: str | None,
-        idempotency_key: str | None,
-        template: str | None = None,
-    ) -> Message:
-        me = self._writer()
-        if not body.strip() and not (template and direction is Direction.OUTBOUND):
-            raise InvalidInput("the message is empty")
-        now_dt = self.clock()
-        now = records.to_ts(now_dt)
-        with self.store.write() as db:
-            if idempotency_key:
-                seen = db.execute(
-                    "SELECT * FROM messages WHERE idempotency_key = ?", (idempotency_key,)
-                ).fetchone()
-                if seen is not None:
-                    return rows.message(seen)
-            self._ensure_agent(db, me, now)
-            contact = read_contact(db, contact_id)
-            if contact.assignee not in (None, me.name) and me.role is not Role.ADMIN:
-                raise Conflict(
-                    f"contact {contact_id} is held by {contact.assignee}", current=contact
-                )
-            try:
-                out_channel = Channel(channel) if channel else contact.channel
-            except ValueError as e:
-                raise InvalidInput(f"unknown channel {channel!r}") from e
-            outgoing = None
-            if direction is Direction.OUTBOUND:
-                outgoing = self._check_outbound(
-                    db, contact, out_channel, body, template, me, now_dt
-                )
-                body = outgoing.body
-            cur = db.execute(
-                "INSERT INTO messages(contact_id, direction, channel, author, body, at, "
-                "idempotency_key, delivery) VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    contact_id,
-                    direction.value,
-                    out_channel.value,
-                    me.name,
-                    body,
-                    now,
-                    idempotency_key or None,
-                    Delivery.QUEUED.value if outgoing else None,
-                ),
-            )
-            message_id = int(cur.lastrowid or 0)
-            sets = "updated_at = ?, version = version + 1"
-            params: list[Any] = [now]
-            if contact.assignee is None:
-                sets += ", assignee = ?, assigned_at = ?"
-                params += [me.name, now]
-            if outgoing is not None:
-                sets += ", first_response_at = coalesce(first_response_at, ?)"
-                params.append(now)
-                if contact.status in (ContactStatus.NEW, ContactStatus.OPEN):
-                    sets += ", status = 'pending'"
-                event_id = self._add_event(
-                    db,
-                    contact.customer_id,
-                    now,
-                    EventKind.REPLY,
-                    out_channel.value,
-                    f"Reply by {me.name}: {body[:120]}",
-                    {
-                        "body": body,
-                        "author": me.name,
-                        "message_id": message_id,
-                        "delivery": Delivery.QUEUED.value,
-                    },
-                    contact_id,
-                )
-                outbox_store.enqueue(
-                    db,
-                    message_id=message_id,
-                    channel=out_channel,
-                    recipient=outgoing.recipient,
-                    recipient_name=outgoing.recipient_name,
-                    subject=outgoing.subject,
-                    html=outgoing.html,
-                    customer_id=contact.customer_id,
-                    event_id=event_id,
-                    now=now,
-                )
-            watched = "status, assignee, first_response_at"
-            before = db.execute(
-                f"SELECT {watched} FROM contacts WHERE id = ?", (contact_id,)
-            ).fetchone()
-            db.execute(f"UPDATE contacts SET {sets} WHERE id = ?", (*params, contact_id))
-            after = db.execute(
-                f"SELECT {watched} FROM contacts WHERE id = ?", (contact_id,)
-            ).fetchone()
-            self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
-            audit.record(
-                db,
-                self.actor(me),
-                now,
-                "reply" if direction is Direction.OUTBOUND else "note",
-                "message",
-                message_id,
-                customer_id=contact.customer_id,
-                changes=message_changes(
-                    body,
-                    out_channel.value,
-                    contact_id,
-                    outgoing.recipient if outgoing is not None else None,
-                    dict(before),
-                    dict(after),
-                ),
-                detail={"contact_id": contact_id, "template": template or ""},
-            )
-            row = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
-        return rows.message(row)
-
-    def _check_outbound(
-        self,
-        db: sqlite3.Connection,
-        contact: Contact,
-        channel: Channel,
-        body: str,
-        template_name: str | None,
-        me: Agent,
-        now: datetime,
-    ) -> _Outgoing:
-        """What to send (a named template rendered when `body` is empty) and where, or
-        InvalidInput for a broken channel rule or a known template variable left unfilled."""
-        template = self._template(db, template_name) if template_name else None
-        customer = self._customer(contact.customer_id)
-        source = body if body.strip() else (template.body if template else "")
-        facts = self.customer_facts(contact.customer_id) if templating.needs_facts(source) else None
-        values = templating.variables(customer, facts, contact, me)
-        if not body.strip() and template is not None:
-            body = templating.fill(template.body, values)
-        stored = db.execute("SELECT body, html FROM templates").fetchall()
-        known = templating.known_variables(t for row in stored for t in row)
-        missing = templating.unresolved(body, values, known)
-        if missing:
-            raise InvalidInput(templating.unresolved_message(missing), "Template")
-        problems = channels.check_reply(
-            channel,
-            body,
-            now=now,
-            last_inbound_at=contact.last_inbound_at,
-            contact_channel=contact.channel,
-            # the customer's addresses matter only when replying on another channel
-            customer=customer if channel is not contact.channel else None,
-            template=template,
-            whatsapp_inbound_at=self._last_whatsapp_inbound(db, contact.customer_id),
-        )
-        if problems:
-            raise InvalidInput("; ".join(p.message for p in problems), "Channel rule")
-        refused = consent.consent_problem(
-            channel,
-            customer.consents,
-            now=now,
-            contact_channel=contact.channel,
-            last_inbound_at=contact.last_inbound_at,
-        )
-        if refused:
-            raise InvalidInput(refused, "Consent")
-        html = None
-        if (
-            template is not None
-            and template.html
-            and body == templating.fill(template.body, values)
-        ):
-            html = templating.fill_html(template.html, values)
-        subject = contact.subject.strip()
-        if subject and not subject.lower().startswith("re:"):
-            subject = f"Re: {subject}"
-        return _Outgoing(
-            body=body,
-            recipient=self._recipient(db, contact, channel, customer),
-            recipient_name=f"{customer.first_name} {customer.last_name}".strip(),
-            subject=subject,
-            html=html,
-        )
-
-    @staticmethod
-    def _recipient(
-        db: sqlite3.Connection, contact: Contact, channel: Channel, customer: Customer
-    ) -> str:
-        """Where a reply on `channel` goes: the address the customer wrote from on this
-        contact, else the first one on file for that channel ('' when none)."""
-        if channel is contact.channel:
-            row = db.execute(
-                "SELECT author FROM messages WHERE contact_id = ? AND direction = 'inbound' "
-                "ORDER BY at DESC, id DESC LIMIT 1",
-                (contact.id,),
-            ).fetchone()
-            wrote_from = str(row[0]).strip() if row is not None else ""
-            if channel is Channel.EMAIL and "@" in wrote_from:
-                return wrote_from
-            if channel in (Channel.SMS, Channel.WHATSAPP) and wrote_from[:1].isdigit():
-                return wrote_from
-            if channel in (Channel.SMS, Channel.WHATSAPP) and wrote_from.startswith("+"):
-                return wrote_from
-        if channel is Channel.EMAIL and customer.emails:
-            return customer.emails[0]
-        if channel in (Channel.SMS, Channel.WHATSAPP) and customer.phones:
-            return customer.phones[0]
-        return ""
-
-    @staticmethod
-    def _template(db: sqlite3.Connection, name: str) -> Template:
-        """The template a reply names: one that may be sent (not retired; a WhatsApp
-        template only once its provider approved it)."""
-        row = db.execute("SELECT * FROM templates WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            raise InvalidInput(f"no template named {name!r} (see `vista templates`)")
-        return templating.check_sendable(rows.template(row))
-
     @staticmethod
     def _last_whatsapp_inbound(db: sqlite3.Connection, customer_id: int) -> datetime | None:
         """When the customer last wrote on WhatsApp, on any of their contacts."""
@@ -1140,73 +796,6 @@ class SQLiteBackend(
             (customer_id,),
         ).fetchone()[0]
         return records.ts(at) if at is not None else None
-
-    def reply(
-        self,
-        contact_id: int,
-        body: str,
-        *,
-        channel: str | None = None,
-        idempotency_key: str | None = None,
-        template: str | None = None,
-    ) -> Message:
-        return self._post(contact_id, body, Direction.OUTBOUND, channel, idempotency_key, template)
-
-    def add_note(
-        self, contact_id: int, body: str, *, idempotency_key: str | None = None
-    ) -> Message:
-        return self._post(contact_id, body, Direction.NOTE, None, idempotency_key)
-
-    def retry_message(self, message_id: int) -> Message:
-        """See `Backend.retry_message`; the key rule is `outbox.requeue`'s."""
-        me = self._writer()
-        now = records.to_ts(self.clock())
-        with self.store.write() as db:
-            row = db.execute(
-                "SELECT m.*, o.status AS outbox_status FROM messages m "
-                "LEFT JOIN outbox o ON o.message_id = m.id WHERE m.id = ?",
-                (message_id,),
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"message {message_id} not found")
-            if row["direction"] != Direction.OUTBOUND.value or row["outbox_status"] is None:
-                raise InvalidInput(
-                    f"message {message_id} is not a reply Vista sent: there is nothing to retry"
-                )
-            if row["outbox_status"] != "failed":
-                state = row["delivery"] or row["outbox_status"]
-                raise Conflict(
-                    f"message {message_id} is {state}, not failed: only a failed reply is "
-                    "sent again"
-                )
-            contact = read_contact(db, row["contact_id"])
-            if contact.assignee not in (None, me.name) and me.role is not Role.ADMIN:
-                raise Conflict(
-                    f"contact {contact.id} is held by {contact.assignee}", current=contact
-                )
-            if row["channel"] == Channel.WHATSAPP.value and (
-                outbox_store.whatsapp_form(db, contact.customer_id, row["body"], now) is None
-            ):
-                raise InvalidInput(
-                    f"message {message_id} is free text and WhatsApp's 24-hour window has "
-                    "closed since: write a new reply with an approved template",
-                    "Channel rule",
-                )
-            self._ensure_agent(db, me, now)
-            outbox_store.requeue(db, message_id, now)
-            self._log(db, now, ChangeEntity.CONTACT, contact.id, "retry", me.name)
-            audit.record(
-                db,
-                self.actor(me),
-                now,
-                "retry",
-                "message",
-                message_id,
-                customer_id=contact.customer_id,
-                changes={"outbox.status": [row["outbox_status"], "queued"]},
-            )
-            found = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
-        return rows.message(found)
 
     @staticmethod
     def _add_event(
@@ -1237,112 +826,103 @@ class SQLiteBackend(
         )
         return int(event_id)
 
-    def add_customer_note(self, customer_id: int, body: str) -> TimelineEvent:
-        me = self._writer()
-        if not body.strip():
-            raise InvalidInput("the note is empty")
-        now = records.to_ts(self.clock())
-        with self.store.write() as db:
-            self._require_customer(db, customer_id)
-            self._ensure_agent(db, me, now)
-            event_id = self._add_event(
-                db,
-                customer_id,
-                now,
-                EventKind.NOTE,
-                "",
-                f"Note by {me.name}: {body[:120]}",
-                {"body": body, "author": me.name},
-            )
-            self._log(db, now, ChangeEntity.CUSTOMER, customer_id, "note", me.name)
-            audit.record(
-                db,
-                self.actor(me),
-                now,
-                "customer-note",
-                "event",
-                event_id,
-                customer_id=customer_id,
-                changes={"body": [None, body]},
-            )
-        return self.get_event(event_id)
+    # -- the write flows' SQL (backends/writes.py) -------------------------------------
 
-    def edit_profile(
-        self, customer_id: int, field: str, value: str, *, expected_version: int | None = None
-    ) -> Customer:
-        me = self._writer()
-        if field not in EDITABLE_FIELDS:
-            raise InvalidInput(
-                f"field {field!r} cannot be edited here; editable: {', '.join(EDITABLE_FIELDS)}"
-            )
-        value = value.strip()
-        if field in ("tier", "segment"):
-            cfg = computed.config_for(self.store.path)
-            value = check_choice(field, value, cfg.tiers if field == "tier" else cfg.segments)
-        if field == "birth_date" and value:
-            try:
-                value = datetime.strptime(value, "%Y-%m-%d").date().isoformat()
-            except ValueError as e:
-                raise InvalidInput(f"birth_date must be YYYY-MM-DD (got {value!r})") from e
-        now = records.to_ts(self.clock())
-        with self.store.write() as db:
-            row = db.execute(
-                f"SELECT {field} AS old, version, provenance FROM customers WHERE id = ?",
-                (customer_id,),
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"no customer with id {customer_id}")
-            if expected_version is not None and row["version"] != expected_version:
-                raise Conflict(
-                    f"customer {customer_id} changed meanwhile (version {row['version']}, "
-                    f"you had {expected_version})"
-                )
-            provenance = provenance_text.loads(row["provenance"])
-            provenance[field] = {"source": f"agent:{me.name}", "at": now, "losers": [row["old"]]}
-            db.execute(
-                f"UPDATE customers SET {field} = ?, provenance = ?, updated_at = ?, "
-                "version = version + 1 WHERE id = ?",
-                (
-                    value or (None if field == "birth_date" else ""),
-                    provenance_text.dumps(provenance),
-                    now,
-                    customer_id,
-                ),
-            )
-            if field in ("first_name", "last_name"):
-                names = db.execute(
-                    "SELECT first_name || ' ' || last_name FROM customers WHERE id = ?",
-                    (customer_id,),
-                ).fetchone()[0]
-                db.execute(
-                    "UPDATE customer_search SET name = ? WHERE rowid = ?",
-                    (plain(names), customer_id),
-                )
-            self._ensure_agent(db, me, now)
-            self._add_event(
-                db,
-                customer_id,
-                now,
-                EventKind.PROFILE_CHANGE,
-                "",
-                f"{field} changed by {me.name}",
-                {"field": field, "old": row["old"], "new": value, "author": me.name},
-            )
-            self._log(db, now, ChangeEntity.CUSTOMER, customer_id, f"edit:{field}", me.name)
-            new = db.execute(
-                f"SELECT {field} FROM customers WHERE id = ?", (customer_id,)
-            ).fetchone()[0]
-            audit.record(
-                db,
-                self.actor(me),
-                now,
-                "edit",
-                "customer",
-                customer_id,
-                customer_id=customer_id,
-                changes=audit.diff({field: row["old"]}, {field: new}),
-            )
-        return self._customer(customer_id)
+    def _read_contact(
+        self, db: sqlite3.Connection, contact_id: int, *, lock: bool = False
+    ) -> Contact:
+        return read_contact(db, contact_id)  # the writer's lock holds every row
+
+    def _read_message(self, db: sqlite3.Connection, message_id: int) -> Message:
+        return rows.message(
+            db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+        )
+
+    def _message_by_key(self, db: sqlite3.Connection, key: str) -> Message | None:
+        seen = db.execute("SELECT * FROM messages WHERE idempotency_key = ?", (key,)).fetchone()
+        return None if seen is None else rows.message(seen)
+
+    def _insert_message(
+        self, db: sqlite3.Connection, contact: Contact, direction: Direction, channel: Channel,
+        author: str, body: str, now: int, key: str | None, delivery: str | None,
+    ) -> int:  # fmt: skip
+        cur = db.execute(
+            "INSERT INTO messages(contact_id, direction, channel, author, body, at, "
+            "idempotency_key, delivery) VALUES (?,?,?,?,?,?,?,?)",
+            (contact.id, direction.value, channel.value, author, body, now, key, delivery),
+        )
+        return int(cur.lastrowid or 0)
+
+    def _touch_contact(
+        self, db: sqlite3.Connection, contact_id: int, now: int, sets: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        watched = "SELECT status, assignee, first_response_at FROM contacts WHERE id = ?"
+        before = db.execute(watched, (contact_id,)).fetchone()
+        db.execute(
+            f"UPDATE contacts SET {''.join(f'{column} = ?, ' for column in sets)}"
+            "updated_at = ?, version = version + 1 WHERE id = ?",
+            (*sets.values(), now, contact_id),
+        )
+        return dict(before), dict(db.execute(watched, (contact_id,)).fetchone())
+
+    def _template_texts(self, db: sqlite3.Connection) -> list[tuple[str, str | None]]:
+        return [tuple(r) for r in db.execute("SELECT body, html FROM templates")]
+
+    def _sendable_template(self, db: sqlite3.Connection, name: str) -> Template:
+        row = db.execute("SELECT * FROM templates WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise InvalidInput(f"no template named {name!r} (see `vista templates`)")
+        return templating.check_sendable(rows.template(row))
+
+    def _last_inbound_author(self, db: sqlite3.Connection, contact_id: int) -> str | None:
+        row = db.execute(
+            "SELECT author FROM messages WHERE contact_id = ? AND direction = 'inbound' "
+            "ORDER BY at DESC, id DESC LIMIT 1",
+            (contact_id,),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _sent_reply(self, db: sqlite3.Connection, message_id: int) -> tuple[Any, ...] | None:
+        row = db.execute(
+            "SELECT m.direction, m.delivery, m.contact_id, m.channel, m.body, o.status "
+            "FROM messages m LEFT JOIN outbox o ON o.message_id = m.id WHERE m.id = ?",
+            (message_id,),
+        ).fetchone()
+        return None if row is None else tuple(row)
+
+    def _value_config(self) -> ValuesConfig:
+        return computed.config_for(self.store.path)
+
+    def _profile_row(
+        self, db: sqlite3.Connection, customer_id: int, field: str
+    ) -> tuple[Any, int, str] | None:
+        row = db.execute(
+            f"SELECT {field}, version, provenance FROM customers WHERE id = ?", (customer_id,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
+    def _set_profile(
+        self, db: sqlite3.Connection, customer_id: int, field: str, value: Any,
+        kept: dict[str, Any], now: int,
+    ) -> None:  # fmt: skip
+        db.execute(
+            f"UPDATE customers SET {field} = ?, provenance = ?, updated_at = ?, "
+            "version = version + 1 WHERE id = ?",
+            (value, provenance_text.dumps(kept), now, customer_id),
+        )
+
+    def _refresh_search_name(self, db: sqlite3.Connection, customer_id: int) -> None:
+        names = db.execute(
+            "SELECT first_name || ' ' || last_name FROM customers WHERE id = ?", (customer_id,)
+        ).fetchone()[0]
+        db.execute(
+            "UPDATE customer_search SET name = ? WHERE rowid = ?", (plain(names), customer_id)
+        )
+
+    def _profile_value(self, db: sqlite3.Connection, customer_id: int, field: str) -> Any:
+        return db.execute(f"SELECT {field} FROM customers WHERE id = ?", (customer_id,)).fetchone()[
+            0
+        ]
 
     def deliver_inbound(
         self,

@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
+from functools import partial
 
 from backends import kb_search as pure
-from backends import records
+from backends import kb_writes, records
 from backends.base import NotFound
-from backends.knowledge import check_article
-from backends.models import Article, ArticleHit, KbImportResult, KbUsage
-from backends.sqlite import audit
-from backends.sqlite.store import Store
+from backends.models import Article, ArticleHit, KbUsage
+from backends.sqlite import audit, rows
 
 #: bm25 weights of kb_search's columns: title, body, intents, tags, language (a filter).
 WEIGHTS = (*pure.WEIGHTS, 0.0)
@@ -26,58 +25,96 @@ fold = pure.fold
 question_words = pure.question_words
 
 
-def kb_import(
-    store: Store, articles: tuple[Article, ...], now: int, actor: audit.Actor | None = None
-) -> KbImportResult:
-    for article in articles:
-        check_article(article)
-    created = updated = unchanged = 0
-    with store.write() as db:
-        for a in articles:
-            old = db.execute(
-                "SELECT * FROM kb_articles WHERE slug = ? AND language = ?",
-                (a.slug.strip(), a.language.strip().lower()),
-            ).fetchone()
-            values = pure.stored(a)
-            if pure.unchanged(old, values):
-                unchanged += 1
-                continue
-            if old is not None:
-                _count_terms(db, pure.terms_of_row(old), -1)
-            _count_terms(db, pure.terms(a), 1)
-            if old is None:
-                cur = db.execute(
-                    "INSERT INTO kb_articles(slug, language, title, body, link, intents, tags, "
-                    "updated_at) VALUES (?,?,?,?,?,?,?,?)",
-                    (a.slug.strip(), a.language.strip().lower(), *values, now),
-                )
-                article_id = int(cur.lastrowid or 0)
-                created += 1
-            else:
-                article_id = old["id"]
-                db.execute(
-                    "UPDATE kb_articles SET title = ?, body = ?, link = ?, intents = ?, tags = ?, "
-                    "updated_at = ? WHERE id = ?",
-                    (*values, now, article_id),
-                )
-                db.execute("DELETE FROM kb_search WHERE rowid = ?", (article_id,))
-                updated += 1
-            db.execute(
-                "INSERT INTO kb_search(rowid, title, body, intents, tags, language) "
-                "VALUES (?,?,?,?,?,?)",
-                (
-                    article_id,
-                    a.title,
-                    a.body,
-                    " ".join(a.intents),
-                    " ".join(a.tags),
-                    a.language.strip().lower(),
-                ),
-            )
-        if actor is not None:
-            counts = {"created": created, "updated": updated, "unchanged": unchanged}
-            audit.record(db, actor, now, "kb-import", "kb", len(articles), detail=counts)
-    return KbImportResult(created=created, updated=updated, unchanged=unchanged)
+def _lock(db: sqlite3.Connection) -> None:
+    """Nothing: the store's writers are one after the other already."""
+
+
+def _find(db: sqlite3.Connection, slug: str, language: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = db.execute(
+        "SELECT * FROM kb_articles WHERE slug = ? AND language = ?", (slug, language)
+    ).fetchone()
+    return row
+
+
+def _insert(
+    db: sqlite3.Connection,
+    slug: str,
+    language: str,
+    values: kb_writes.Values,
+    a: Article,
+    now: int,
+) -> None:
+    cur = db.execute(
+        "INSERT INTO kb_articles(slug, language, title, body, link, intents, tags, "
+        "updated_at) VALUES (?,?,?,?,?,?,?,?)",
+        (slug, language, *values, now),
+    )
+    _index(db, int(cur.lastrowid or 0), a)
+
+
+def _update(
+    db: sqlite3.Connection, old: sqlite3.Row, values: kb_writes.Values, a: Article, now: int
+) -> None:
+    db.execute(
+        "UPDATE kb_articles SET title = ?, body = ?, link = ?, intents = ?, tags = ?, "
+        "updated_at = ? WHERE id = ?",
+        (*values, now, old["id"]),
+    )
+    db.execute("DELETE FROM kb_search WHERE rowid = ?", (old["id"],))
+    _index(db, old["id"], a)
+
+
+def _index(db: sqlite3.Connection, article_id: int, a: Article) -> None:
+    """An article's words into the full-text index."""
+    db.execute(
+        "INSERT INTO kb_search(rowid, title, body, intents, tags, language) VALUES (?,?,?,?,?,?)",
+        (
+            article_id,
+            a.title,
+            a.body,
+            " ".join(a.intents),
+            " ".join(a.tags),
+            a.language.strip().lower(),
+        ),
+    )
+
+
+def _count_terms(db: sqlite3.Connection, moved: list[tuple[str, int]]) -> None:
+    db.executemany(
+        "INSERT INTO kb_terms(term, docs) VALUES (?, ?) "
+        "ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
+        moved,
+    )
+
+
+def _has_article(db: sqlite3.Connection, article_id: int) -> bool:
+    return (
+        db.execute("SELECT 1 FROM kb_articles WHERE id = ?", (article_id,)).fetchone() is not None
+    )
+
+
+def _has_contact(db: sqlite3.Connection, contact_id: int) -> bool:
+    return db.execute("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)).fetchone() is not None
+
+
+def _add_use(
+    db: sqlite3.Connection, article_id: int, contact_id: int, agent: str, how: str, now: int
+) -> None:
+    db.execute(
+        "INSERT INTO kb_uses(article_id, contact_id, agent, how, at) VALUES (?,?,?,?,?)",
+        (article_id, contact_id, agent, how, now),
+    )
+
+
+#: The audit trail and the change feed the flows write to.
+LOG = (audit.record, rows.log_change)
+ROWS = kb_writes.KbRows(
+    _lock, _find, _insert, _update, _count_terms, _has_article, _has_contact, _add_use, *LOG
+)
+#: (store, articles, now, actor): see `kb_writes.import_articles`.
+kb_import = partial(kb_writes.import_articles, ROWS)
+#: (store, article_id, contact_id, how, agent, now, actor): see `kb_writes.use`.
+kb_use = partial(kb_writes.use, ROWS)
 
 
 def kb_articles(db: sqlite3.Connection, lang: str) -> tuple[Article, ...]:
@@ -93,14 +130,6 @@ def kb_article(db: sqlite3.Connection, article_id: int) -> Article:
     if row is None:
         raise NotFound(f"no article with id {article_id}")
     return pure.article(row)
-
-
-def _count_terms(db: sqlite3.Connection, terms: set[str], step: int) -> None:
-    db.executemany(
-        "INSERT INTO kb_terms(term, docs) VALUES (?, ?) "
-        "ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
-        [(term, step) for term in terms],
-    )
 
 
 def match_expression(db: sqlite3.Connection, q: str) -> str | None:
@@ -183,35 +212,6 @@ def _rows(db: sqlite3.Connection, ids: list[int]) -> dict[int, sqlite3.Row]:
             (pure.SNIPPET_CHARS, *ids),
         )
     }
-
-
-def kb_use(
-    store: Store,
-    article_id: int,
-    contact_id: int,
-    how: str,
-    agent: str,
-    now: int,
-    actor: audit.Actor | None = None,
-) -> None:
-    pure.check_use(how)
-    with store.write() as db:
-        if db.execute("SELECT 1 FROM kb_articles WHERE id = ?", (article_id,)).fetchone() is None:
-            raise NotFound(f"no article with id {article_id}")
-        if db.execute("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)).fetchone() is None:
-            raise NotFound(f"no contact with id {contact_id}")
-        db.execute(
-            "INSERT INTO kb_uses(article_id, contact_id, agent, how, at) VALUES (?,?,?,?,?)",
-            (article_id, contact_id, agent, how, now),
-        )
-        db.execute(
-            "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
-            (now, "contact", contact_id, f"kb-{how}", agent),
-        )
-        if actor is not None:
-            audit.record(
-                db, actor, now, f"kb-{how}", "contact", contact_id, detail={"article": article_id}
-            )
 
 
 def kb_usage(db: sqlite3.Connection, since: datetime, until: datetime) -> KbUsage:

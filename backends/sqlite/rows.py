@@ -1,4 +1,4 @@
-"""Rows to models, and the store's time and cursor encodings."""
+"""Rows to models, the change feed's entries, and the store's time and cursor encodings."""
 
 from __future__ import annotations
 
@@ -135,3 +135,13 @@ def tuples(db: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[tu
     cur = db.cursor()
     cur.row_factory = None
     return cur.execute(sql, params).fetchall()
+
+
+def log_change(
+    db: sqlite3.Connection, now: int, entity: str, entity_id: int, action: str, actor: str
+) -> None:
+    """An entry of the change feed (consoles refresh what it names)."""
+    db.execute(
+        "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
+        (now, entity, entity_id, action, actor),
+    )

@@ -6,10 +6,11 @@ Checks are here, next to the SQL; the backend checks the user is an admin first.
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from backends import templating
 from backends.base import Conflict, NotFound
-from backends.models import Template
+from backends.models import Template, to_builtins
 from backends.sqlite import rows
 
 
@@ -18,6 +19,14 @@ def read(db: sqlite3.Connection, name: str) -> Template:
     if row is None:
         raise NotFound(f"no template named {name!r} (see `vista templates list`)")
     return rows.template(row)
+
+
+def fields(db: sqlite3.Connection, name: str) -> dict[str, Any]:
+    """A template's fields as the audit trail compares them ({} when there is none)."""
+    try:
+        return dict(to_builtins(read(db, name)))
+    except NotFound:
+        return {}
 
 
 def add(
