@@ -945,15 +945,35 @@ class Backend(ABC):
 
     # -- idempotency keys a server shares with the others on its store -------------------
 
-    def recall_answer(self, owner: str, key: str) -> WriteAnswer | None:
-        """The answer kept for `owner`'s write with idempotency `key` (`keep_answer`), or
-        None: none was kept, or this store keeps none (a server then has only its memory)."""
-        return None
+    def answer_once(
+        self,
+        owner: str,
+        key: str,
+        write: Callable[[], WriteAnswer],
+        *,
+        atomic: bool = True,
+    ) -> tuple[WriteAnswer, bool]:
+        """Run a server's `write` at most once per `owner` (an API token's name) and
+        idempotency `key`, whichever server of this store gets it (backends/answers.py).
 
-    def keep_answer(self, owner: str, key: str, answer: WriteAnswer) -> None:
-        """Keep a server's answer to `owner`'s write with idempotency `key` (for a day), so
-        that a retry reaching another server on the same store gets it again. The first
-        answer kept under a key stays. A store that keeps none does nothing."""
+        Args:
+            write: makes the write through a backend on this store (a server's backends
+                share one store object) and answers as the server would.
+            atomic: keep an answer under 400 in the write's own transaction, so that a
+                server dying at any moment leaves both or neither. False for a write that
+                does work after its own commit (an erasure clears old row versions): its
+                answer is kept after it.
+
+        Returns:
+            The answer kept for `owner` and `key` and True (`write` not run), else `write`'s
+            answer and False. A refusal (400-499: nothing was written) is kept too, after
+            its rollback; a 5xx is not (a retry runs the write). Kept for a day. A store
+            that keeps no answers runs `write` (False).
+
+        Raises:
+            Unavailable: the store cannot be reached (nothing of the write was kept).
+        """
+        return write(), False
 
     # -- the outbox (optional: OUTBOX) ------------------------------------------------
 

@@ -183,6 +183,12 @@ class OutboxFlow:
         """The message with this id at the provider (locked) and its delivery."""
         raise NotImplementedError
 
+    def _provider_holder(self, db: Any, provider_id: str, message_id: int) -> int | None:
+        """Another message that already has this id at the provider (one provider message is
+        one outbox row: a unique index), or None; two dispatchers recording one id wait for
+        each other."""
+        raise NotImplementedError
+
     #: The message's delivery (db, message id, delivery, failure, now, its provider id
     #: when first known), on the message, its timeline event and in the change feed.
     set_delivery: Callable[[Any, int, Delivery, str | None, float, str | None], None]
@@ -287,12 +293,15 @@ class OutboxFlow:
         now = self.clock()
         with self.store.write() as db:
             before = self._states(db, [message_id])
-            changes = {"status": "sent", "sent_at": int(now), "provider_id": receipt.provider_id}
-            self._set_outbox(db, message_id, {**changes, "last_error": None})
-            self.set_delivery(db, message_id, receipt.delivery, None, now, receipt.provider_id)
-            self._audit(
-                db, [message_id], "outbox:sent", before, {"provider_id": receipt.provider_id}
-            )
+            holder = self._provider_holder(db, receipt.provider_id, message_id)
+            # sent all the same (never again to the customer), without another's id
+            provider_id = receipt.provider_id if holder is None else None
+            note = None if holder is None else receipt.taken(holder)
+            changes = {"status": "sent", "sent_at": int(now), "provider_id": provider_id}
+            self._set_outbox(db, message_id, {**changes, "last_error": note})
+            self.set_delivery(db, message_id, receipt.delivery, None, now, provider_id)
+            detail = {"provider_id": receipt.provider_id} | ({"note": note} if note else {})
+            self._audit(db, [message_id], "outbox:sent", before, detail)
 
     def retry(self, message_id: int, reason: str, due_at: float) -> None:
         """Not accepted now: back in the queue until `due_at`, the reason kept."""

@@ -45,6 +45,14 @@ class ProviderReceipt:
     provider_id: str
     delivery: Delivery = Delivery.SENT
 
+    def taken(self, holder: int) -> str:
+        """Why the sent message keeps no provider id: another message of the outbox has
+        this one (one provider message is one outbox row; its statuses go to `holder`)."""
+        return (
+            f"sent, but the provider gave it id {self.provider_id}, which message {holder} "
+            "already has: the provider's delivery reports for that id go to that message"
+        )
+
 
 class SendError(Exception):
     """The provider did not take the message; `reason` is its answer, for the operator."""

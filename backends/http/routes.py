@@ -397,8 +397,7 @@ NOT_ROUTED: frozenset[str] = frozenset(
         "outbox",
         "housekeeping",
         "housekeeping_due",
-        "recall_answer",  # a server's own bookkeeping of idempotency keys in its store
-        "keep_answer",
+        "answer_once",  # a server's own bookkeeping of idempotency keys in its store
     }
 )
 

@@ -19,6 +19,7 @@ import psycopg
 
 from backends import limits, records, templating
 from backends import values as computed
+from backends.answers import AnswerOps
 from backends.audit_chain import Actor, diff
 from backends.base import (
     WRITE_METHODS,
@@ -61,11 +62,20 @@ from backends.models import (
     TokenInfo,
     utcnow,
 )
-from backends.postgres import audit, consents, facts, inbound, routing, rows, search, tokens
+from backends.postgres import (
+    answers,
+    audit,
+    consents,
+    facts,
+    inbound,
+    routing,
+    rows,
+    search,
+    tokens,
+)
 from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
 from backends.postgres.agents import AgentOps, unknown_agent
-from backends.postgres.answers import AnswerQueries
 from backends.postgres.desk import DeskOps
 from backends.postgres.governance import PgGovernance
 from backends.postgres.identity.backend_ops import PgIdentityOps
@@ -113,7 +123,7 @@ class PostgresBackend(
     DeskOps,
     StatsQueries,
     PgIdentityOps,
-    AnswerQueries,
+    AnswerOps,
     ViewQueries,
     Backend,
 ):
@@ -122,6 +132,7 @@ class PostgresBackend(
     _queue = outbox_store
     _templates = template_store
     _consents = consents
+    _answers = answers
 
     CAPABILITIES = (
         Capability.WRITE
@@ -198,9 +209,10 @@ class PostgresBackend(
         """
         if self._agent is None:
             with self.store.read() as db:
+                # every column: a store of an older schema (`vista db` inspects one) may
+                # not have disabled_at yet
                 row = db.execute(
-                    "SELECT name, display_name, role, disabled_at FROM agents WHERE name = %s",
-                    (self._agent_name,),
+                    "SELECT * FROM agents WHERE name = %s", (self._agent_name,)
                 ).fetchone()
                 if (
                     row is None
@@ -211,7 +223,8 @@ class PostgresBackend(
             if row is None:  # the owner of a new database, or a token's agent
                 me = Agent(self._agent_name, self._agent_name, Role.OPERATOR)
             else:
-                me = Agent(row[0], row[1], Role(row[2]), disabled=row[3] is not None)
+                disabled = "disabled_at" in row.names and row["disabled_at"] is not None
+                me = Agent(row["name"], row["display_name"], Role(row["role"]), disabled=disabled)
                 if me.disabled:
                     raise Forbidden(f"agent {me.name} is disabled (an admin enables them)")
             if self._role is not None:

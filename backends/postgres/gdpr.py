@@ -4,7 +4,8 @@ The same erasure as the SQLite store's (backends/sqlite/gdpr.py; what is kept an
 is refused: backends/personal_data.py), in one transaction: the profile's personal fields,
 source records with their identities and match keys, message bodies and senders, contact
 subjects, timeline summaries and payloads (facts kept), the outbox's recipients, the
-identity journal's snapshots and the person's audit values. Counts, times, channels and
+answers kept for retried writes, the identity journal's snapshots and the person's audit
+values. Counts, times, channels and
 scores stay, so the KPIs do not move. The search row goes. Old row versions are gone from
 reads at once and from the tables' files when VACUUM reclaims them, which the backend
 runs on the touched tables right after the erasure commits.
@@ -41,6 +42,7 @@ TOUCHED: dict[str, tuple[str, ...]] = {
     "events": ("events",),
     "outbox": ("outbox",),
     "audit_values": ("audit_values",),
+    "write_answers": ("write_answers",),
 }
 
 
@@ -140,6 +142,9 @@ def erase(db: Conn, customer_id: int, now: int) -> tuple[dict[str, int], list[in
         "WHERE customer_id = %s",
         (ERASED, customer_id),
     ).rowcount
+    # the answers kept for retried writes (a day) may quote the person: all go (a retry
+    # of a write answered before this moment is run again)
+    counts["write_answers"] = db.execute("DELETE FROM write_answers").rowcount
     counts["calls"] = db.execute(  # the caller's number, what they dialled, the recording
         "UPDATE calls SET caller = '', dialled = '', recording = '' WHERE customer_id = %s",
         (customer_id,),

@@ -172,6 +172,17 @@ class PgOutbox(outbox.OutboxFlow):
         ).fetchone()
         return None if row is None else (int(row[0]), row[1])
 
+    def _provider_holder(self, db: Any, provider_id: str, message_id: int) -> int | None:
+        db.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 13))", (f"provider:{provider_id}",)
+        )
+        found = scalar(
+            db,
+            "SELECT message_id FROM outbox WHERE provider_id = %s AND message_id <> %s",
+            (provider_id, message_id),
+        )
+        return None if found is None else int(found)
+
     def counts(self) -> OutboxCounts:
         with self.store.read() as db:
             found = {r[0]: r[1] for r in db.execute(

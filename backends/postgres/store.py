@@ -32,6 +32,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0006_audit.sql",
     "0007_desk.sql",
     "0008_write_answers.sql",
+    "0009_unique_provider_id.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -189,9 +190,10 @@ class PgStore:
 
     @contextmanager
     def one_transaction(self) -> Iterator[None]:
-        """Inside the block every `read` of this thread shares one connection and one
-        transaction: a view made of several contract calls takes one connection from the
-        pool and commits once, instead of once per call."""
+        """Inside the block every `read` and `write` of this thread shares one connection
+        and one transaction, committed when the block ends (rolled back when it raises): a
+        view made of several contract calls takes one connection from the pool and commits
+        once, and a keyed write commits with its kept answer (backends/answers.py)."""
         if getattr(self._held, "conn", None) is not None:
             yield
             return
@@ -206,8 +208,13 @@ class PgStore:
     def read(self) -> Iterator[psycopg.Connection[Any]]:
         """A connection in a transaction for reads (rolled back: nothing to keep)."""
         held = getattr(self._held, "conn", None)
-        if held is not None:  # inside `one_transaction`
-            yield held
+        if held is not None:  # inside `one_transaction`: its connection, errors translated
+            try:
+                yield held
+            except VistaError:
+                raise
+            except (psycopg.Error, UnicodeEncodeError) as e:
+                raise translate(e, self.location) from e
             return
         try:
             with self.pool.connection() as conn:

@@ -9,23 +9,29 @@ from pathlib import Path
 import sqlite_utils
 
 from backends.models import StoreInfo
-from backends.sqlite.store import SCHEMA_VERSION, Store
+from backends.sqlite.store import SCHEMA_VERSION, Store, translate
 
 
 def info(path: Path) -> StoreInfo:
     """Row counts per table, read-only (counts use sqlite-utils' table introspection)."""
     store = Store(path, read_only=True, inspect=True)
     try:
-        db = sqlite_utils.Database(store.conn)
-        tables = {
-            name: db[name].count
-            for name in db.table_names()
-            if not name.startswith(("sqlite_", "customer_search_"))
-        }
-        version = store.conn.execute("PRAGMA user_version").fetchone()[0]
-        mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
+        return _info(store, path)
+    except sqlite3.Error as e:  # a damaged file: one line, as `check` reports it
+        raise translate(e, path) from e
     finally:
         store.close()
+
+
+def _info(store: Store, path: Path) -> StoreInfo:
+    db = sqlite_utils.Database(store.conn)
+    tables = {
+        name: db[name].count
+        for name in db.table_names()
+        if not name.startswith(("sqlite_", "customer_search_"))
+    }
+    version = store.conn.execute("PRAGMA user_version").fetchone()[0]
+    mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
     return StoreInfo(str(path), version, SCHEMA_VERSION, path.stat().st_size, mode, tables)
 
 

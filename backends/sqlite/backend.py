@@ -14,6 +14,7 @@ import msgspec
 
 from backends import limits, records, templating
 from backends import provenance as provenance_text
+from backends.answers import AnswerOps
 from backends.base import (
     Backend,
     Capability,
@@ -59,7 +60,7 @@ from backends.models import (
     utcnow,
 )
 from backends.records import customer as customer_model
-from backends.sqlite import audit, deferred, gdpr, routing, rows, wal
+from backends.sqlite import answers, audit, deferred, gdpr, routing, rows, wal
 from backends.sqlite import consents as consent_store
 from backends.sqlite import outbox as outbox_store
 from backends.sqlite import templates as template_store
@@ -90,7 +91,9 @@ def _limit(limit: int, high: int = 500) -> int:
     return limit
 
 
-class SQLiteBackend(WriteOps, GovernanceOps, AgentOps, StatsQueries, IdentityOps, DeskOps, Backend):
+class SQLiteBackend(
+    WriteOps, GovernanceOps, AgentOps, StatsQueries, IdentityOps, DeskOps, AnswerOps, Backend
+):
     """Vista's embedded store. Thread-safe: one connection per thread."""
 
     _trail = audit
@@ -98,6 +101,7 @@ class SQLiteBackend(WriteOps, GovernanceOps, AgentOps, StatsQueries, IdentityOps
     _queue = outbox_store
     _templates = template_store
     _consents = consent_store
+    _answers = answers
 
     CAPABILITIES = (
         Capability.WRITE

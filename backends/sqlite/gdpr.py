@@ -4,8 +4,8 @@ Erasing anonymises in place, in one transaction with `PRAGMA secure_delete` on (
 zeroes what it deletes): the profile's personal fields, source records and their
 identities and match keys, message bodies and senders, contact subjects, timeline
 summaries and payloads (survey scores, order totals and delivery states are kept), the
-outbox's recipients, the identity journal's snapshots and the person's audit values.
-Counts, times, channels and scores stay, so the KPIs do not move. The search index row
+outbox's recipients, the answers kept for retried writes, the identity journal's snapshots
+and the person's audit values. Counts, times, channels and scores stay, so the KPIs do not move. The search index row
 goes and the index is merged (`optimize`), so no term of it survives in an old segment;
 then the write-ahead log is checkpointed and truncated. A digest of each source record's
 (source, id) stays behind: a later import of that record is held, not imported.
@@ -162,6 +162,9 @@ def erase(db: sqlite3.Connection, customer_id: int, now: int) -> tuple[dict[str,
         "last_error = CASE WHEN last_error IS NULL THEN NULL ELSE ? END WHERE customer_id = ?",
         (ERASED, customer_id),
     ).rowcount
+    # the answers kept for retried writes (a day) may quote the person: all go (a retry
+    # of a write answered before this moment is run again)
+    counts["write_answers"] = db.execute("DELETE FROM write_answers").rowcount
     counts["calls"] = db.execute(  # the caller's number, what they dialled, the recording
         "UPDATE calls SET caller = '', dialled = '', recording = '' WHERE customer_id = ?",
         (customer_id,),

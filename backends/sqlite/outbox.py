@@ -160,6 +160,15 @@ class SQLiteOutbox(outbox.OutboxFlow):
         ).fetchone()
         return None if row is None else (int(row[0]), row[1])
 
+    def _provider_holder(
+        self, db: sqlite3.Connection, provider_id: str, message_id: int
+    ) -> int | None:
+        found = db.execute(
+            "SELECT message_id FROM outbox WHERE provider_id = ? AND message_id <> ?",
+            (provider_id, message_id),
+        ).fetchone()
+        return None if found is None else int(found[0])
+
     def counts(self) -> OutboxCounts:
         with self.store.read() as db:
             found = dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status"))

@@ -39,6 +39,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0013_kb_calls.sql",
     "0014_identity_model.sql",
     "0015_compact_identity.sql",
+    "0016_write_answers_provider_ids.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -214,8 +215,15 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction (BEGIN IMMEDIATE: writers queue, never deadlock)."""
+        """One short write transaction (BEGIN IMMEDIATE: writers queue, never deadlock);
+        inside `one_transaction`, a part of that one."""
         conn = self.conn
+        if getattr(self._local, "held", False):
+            try:
+                yield conn
+            except (sqlite3.Error, UnicodeEncodeError, OverflowError) as e:
+                raise self._translated(e) from e
+            return
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as e:
@@ -224,12 +232,8 @@ class Store:
             yield conn
         except BaseException as e:
             conn.execute("ROLLBACK")
-            if isinstance(e, sqlite3.Error):
-                raise translate(e, self.path) from e
-            if isinstance(e, UnicodeEncodeError):
-                raise not_text(e, ": nothing was written") from e
-            if isinstance(e, OverflowError):
-                raise out_of_range(e) from e
+            if isinstance(e, sqlite3.Error | UnicodeEncodeError | OverflowError):
+                raise self._translated(e) from e
             raise
         else:
             try:
@@ -237,6 +241,30 @@ class Store:
             except sqlite3.Error as e:
                 conn.execute("ROLLBACK")
                 raise translate(e, self.path) from e
+
+    @contextmanager
+    def one_transaction(self) -> Iterator[None]:
+        """Inside the block every `write` of this thread is part of one write transaction,
+        committed when the block ends (rolled back when it raises): a keyed write commits
+        with its kept answer (backends/answers.py)."""
+        if getattr(self._local, "held", False):
+            yield
+            return
+        with self.write():
+            self._local.held = True
+            try:
+                yield
+            finally:
+                self._local.held = False
+
+    def _translated(self, error: Exception) -> VistaError:
+        """A driver or encoding error inside a write, as one of ours."""
+        if isinstance(error, UnicodeEncodeError):
+            return not_text(error, ": nothing was written")
+        if isinstance(error, OverflowError):
+            return out_of_range(error)
+        assert isinstance(error, sqlite3.Error)
+        return translate(error, self.path)
 
     # -- schema ---------------------------------------------------------------
 

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from backends import local_path, open_backend
-from backends.base import Backend, Capability, InvalidInput
+from backends.base import Backend, Capability, InvalidInput, VistaError
+from backends.models import StoreInfo
 from console.cli.kit import STATE, JsonOpt, handles_errors
 from console.cli.output import emit_json, fail, stdout, table
 
@@ -91,11 +92,16 @@ def db_info(db: DbOpt = None, json_: JsonOpt = False) -> None:
         table(None, ("table", "rows"), ((name, f"{rows:,}") for name, rows in found.tables.items()))
     if found.schema_version < found.code_schema_version:
         stdout.print(
-            f"older schema: open it once with this Vista (without --read-only) to upgrade it "
-            f"to {found.code_schema_version}",
-            markup=False,
-            highlight=False,
+            _older(found.schema_version, found.code_schema_version), markup=False, highlight=False
         )
+
+
+def _older(version: int, code_version: int) -> str:
+    """What to do with a store of an older schema than this Vista's."""
+    return (
+        f"older schema ({version}, this Vista: {code_version}): open it once without "
+        "--read-only (vista serve or another command) to upgrade it"
+    )
 
 
 @db_app.command("check")
@@ -106,10 +112,26 @@ def db_check(db: DbOpt = None, json_: JsonOpt = False) -> None:
     with _store(db) as backend:
         path = backend.location
         problems = list(backend.check_store())
+        try:
+            found: StoreInfo | None = backend.store_info()
+        except VistaError:  # a damaged file: the problems say what is wrong
+            found = None
+    versions = (
+        {}
+        if found is None
+        else {
+            "schema_version": found.schema_version,
+            "code_schema_version": found.code_schema_version,
+        }
+    )
     if json_:
-        emit_json({"path": str(path), "ok": not problems, "problems": problems})
+        emit_json({"path": str(path), "ok": not problems, "problems": problems, **versions})
     elif not problems:
         stdout.print(f"{path}: ok", markup=False, highlight=False)
+    if not json_ and found is not None and found.schema_version < found.code_schema_version:
+        stdout.print(
+            _older(found.schema_version, found.code_schema_version), markup=False, highlight=False
+        )
     if problems:
         fail(f"{path}: {len(problems)} problem(s): {problems[0]}")
 

@@ -369,6 +369,11 @@ class _Api:
             return answer
 
 
+#: Writes that do work after their own commit (an erasure clears the old row versions):
+#: their answer is kept after them, not in their transaction (`Backend.answer_once`).
+_COMMIT_THEMSELVES = frozenset({"erase_customer"})
+
+
 def _write_kept(
     hub: Hub,
     ep: Endpoint,
@@ -379,15 +384,24 @@ def _write_kept(
 ) -> tuple[Answer | None, WriteAnswer | None]:
     """A write with an idempotency key on a store that keeps the answers, in one worker
     thread: the answer kept by any server (nothing run), else the write run and its answer
-    kept. `keyed`: the key and the request's fingerprint."""
+    kept with it, in its transaction. `keyed`: the key and the request's fingerprint."""
     key, request = keyed
-    kept = hub.recall_answer(grant.name, key)
-    if kept is not None:
-        return None, kept
-    answer = _execute(hub, ep, grant, read_only, kwargs)
-    if answer[0] < 500:
-        hub.keep_answer(grant.name, key, WriteAnswer(request, answer[0], answer[1]))
-    return answer, None
+    ran: list[Answer] = []
+
+    def write() -> WriteAnswer:
+        ran.append(_execute(hub, ep, grant, read_only, kwargs))
+        return WriteAnswer(request, ran[-1][0], ran[-1][1])
+
+    try:
+        answer, replayed = hub.answer_once(
+            grant.name, key, write, atomic=ep.call not in _COMMIT_THEMSELVES
+        )
+    except VistaError as e:  # the store failed around the write: nothing of it was kept
+        log.warning("idempotency keys: %s", e)
+        return _error_answer(e), None
+    if replayed:
+        return None, answer
+    return ran[-1], None
 
 
 def _check_ints(ep: Endpoint, kwargs: dict[str, Any]) -> None:

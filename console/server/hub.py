@@ -117,23 +117,16 @@ class Hub:
     @property
     def shares_answers(self) -> bool:
         """Whether the store keeps answers to writes by idempotency key for every server
-        on it (`Backend.keep_answer`), not only this server's memory."""
-        return type(self._server()).keep_answer is not Backend.keep_answer
+        on it (`Backend.answer_once`), not only this server's memory."""
+        return type(self._server()).answer_once is not Backend.answer_once
 
-    def recall_answer(self, owner: str, key: str) -> WriteAnswer | None:
-        """The answer the store kept for this token's write with this key (any server's)."""
-        try:
-            return self._server().recall_answer(owner, key)
-        except VistaError as e:  # the write itself will say what is wrong with the store
-            log.warning("idempotency keys: %s", e)
-            return None
-
-    def keep_answer(self, owner: str, key: str, answer: WriteAnswer) -> None:
-        """Keep an answer in the store for the servers that get the write's retry."""
-        try:
-            self._backends(SERVER_AGENT, read_only=False).keep_answer(owner, key, answer)
-        except VistaError as e:  # the write is done; a retry elsewhere runs it again
-            log.warning("idempotency keys: %s", e)
+    def answer_once(
+        self, owner: str, key: str, write: Callable[[], WriteAnswer], *, atomic: bool = True
+    ) -> tuple[WriteAnswer, bool]:
+        """`Backend.answer_once` on the store the writes go to (any server's answer)."""
+        return self._backends(SERVER_AGENT, read_only=False).answer_once(
+            owner, key, write, atomic=atomic
+        )
 
     def wrote(self) -> None:
         """A write went through: keeps the store's files small (`Housekeeper`)."""
@@ -206,8 +199,9 @@ class Housekeeper:
 class ReplayCache:
     """Answers to writes by idempotency key: a retried write gets the first answer again.
 
-    In memory and bounded; replies and notes are also deduplicated by the store
-    itself (their key is saved with the message), which survives a restart.
+    In memory and bounded: the first place a retry is looked up. Stores that keep the
+    answers (`Backend.answer_once`: SQLite and PostgreSQL) keep them with the write, for
+    every server on the store and past a restart.
     """
 
     def __init__(self, size: int = 10_000) -> None:

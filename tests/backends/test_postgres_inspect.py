@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import psycopg
+import pytest
 from typer.testing import CliRunner
 
 from backends import copy_store
@@ -34,8 +35,9 @@ def test_db_info_and_check_on_a_postgres_store(
     assert found["journal_mode"].startswith("PostgreSQL")
     code, out, err = _vista("--backend", url, "db", "info")
     assert code == 0 and "rows (estimate)" in out and "customers" in out, err
+    assert "older schema" not in out
     code, out, err = _vista("--backend", url, "db", "check")
-    assert code == 0 and out.strip().endswith(": ok"), (out, err)
+    assert code == 0 and out.strip().endswith(": ok") and "older" not in out, (out, err)
 
     # what a check finds: a broken chain, an orphan contact, a sequence behind its table
     with psycopg.connect(url, autocommit=True) as pg:
@@ -51,23 +53,35 @@ def test_db_info_and_check_on_a_postgres_store(
     assert any("events_id_seq" in p and "collide" in p for p in problems), problems
 
 
-def test_db_info_reads_an_older_schema_without_upgrading_it(
-    postgres_server: PostgresServer,
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
+def test_db_info_and_check_report_an_older_schema_without_upgrading_it(
+    postgres_server: PostgresServer, version: int
 ) -> None:
+    """Every older schema (one before agents could be disabled, one before the audit trail)
+    is reported with its version and how to upgrade it, not a database error; the
+    database stays as it was."""
     from backends.postgres import store as pg_store
 
     url = postgres_server.create(postgres_server.new_name())
-    old = pg_store.MIGRATIONS[:4]  # before the audit trail
+    old = pg_store.MIGRATIONS[:version]
     saved = pg_store.MIGRATIONS, pg_store.SCHEMA_VERSION
     pg_store.MIGRATIONS, pg_store.SCHEMA_VERSION = old, len(old)
     try:
         pg_store.PgStore(url).close()
     finally:
         pg_store.MIGRATIONS, pg_store.SCHEMA_VERSION = saved
+    upgrade = f"older schema ({version}, this Vista: {SCHEMA_VERSION}): open it once without"
     code, out, err = _vista("--backend", url, "db", "info")
     assert code == 0, err
-    assert "schema 4" in out and "older schema" in out and "audit" not in out
+    assert f"schema {version} " in out and upgrade in out and "audit" not in out
+    code, out, err = _vista("--backend", url, "db", "info", "--json")
+    assert code == 0 and json.loads(out)["schema_version"] == version, err
     code, out, err = _vista("--backend", url, "db", "check")
     assert code == 0, (out, err)
+    assert out.splitlines()[0].endswith(": ok") and upgrade in out
+    code, out, err = _vista("--backend", url, "db", "check", "--json")
+    found = json.loads(out)
+    assert code == 0 and found["ok"], err
+    assert (found["schema_version"], found["code_schema_version"]) == (version, SCHEMA_VERSION)
     with psycopg.connect(url) as pg:
-        assert pg.execute("SELECT max(version) FROM schema_version").fetchone() == (4,)
+        assert pg.execute("SELECT max(version) FROM schema_version").fetchone() == (version,)

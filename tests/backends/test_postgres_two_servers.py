@@ -4,9 +4,7 @@ change feed the other serves."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,30 +14,11 @@ import httpx
 import pytest
 
 from backends import copy_store, open_backend
-from backends.base import Conflict, Unavailable
+from backends.base import Conflict
 from backends.http.client import HTTPBackend
 from backends.models import QueueQuery, Role
 from tests.postgres_server import PostgresServer
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _connected(url: str, token: str) -> HTTPBackend:
-    deadline = time.monotonic() + 30
-    while True:
-        backend = HTTPBackend(url, token=token)
-        try:
-            backend.whoami()
-            return backend
-        except Unavailable:
-            backend.close()
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+from tests.serve_processes import connected, start_serve
 
 
 def _race(backends: tuple[HTTPBackend, ...], contact_id: int) -> list[object]:
@@ -69,19 +48,9 @@ Servers = tuple[str, list[str], list[subprocess.Popen[bytes]]]
 def two_servers(postgres_server: PostgresServer, demo_db: Path) -> Iterator[Servers]:
     url = postgres_server.create(postgres_server.new_name())
     copy_store(str(demo_db), url)
-    servers: list[subprocess.Popen[bytes]] = []
-    urls = []
-    for _ in range(2):
-        port = _free_port()
-        servers.append(
-            subprocess.Popen(
-                [str(Path(sys.executable).with_name("vista")), "serve", "--backend", url,
-                 "--port", str(port), "--log-level", "warning"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )  # fmt: skip
-        urls.append(f"http://127.0.0.1:{port}")
+    started = [start_serve(url) for _ in range(2)]
+    urls = [address for address, _ in started]
+    servers = [process for _, process in started]
     try:
         yield url, urls, servers
     finally:
@@ -97,7 +66,7 @@ def test_one_winner_and_one_feed_across_two_server_processes(two_servers: Server
         assert admin.whoami().role is Role.ADMIN
         giulia = admin.create_token("two-giulia", Role.OPERATOR, "giulia").token
         marco = admin.create_token("two-marco", Role.OPERATOR, "marco").token
-    one, two = _connected(first, giulia), _connected(second, marco)
+    one, two = connected(first, giulia), connected(second, marco)
     try:
         cursor = two.changes(since=-1).cursor
         for contact in one.queue(QueueQuery(unassigned=True), limit=5).contacts:
@@ -126,7 +95,7 @@ def test_two_server_processes_append_to_one_audit_chain(two_servers: Servers) ->
             for name in ("giulia", "marco")
         }
         before = admin.verify_audit()
-    clients = [_connected(first, tokens["giulia"]), _connected(second, tokens["marco"])]
+    clients = [connected(first, tokens["giulia"]), connected(second, tokens["marco"])]
     per_client = 25
     start = threading.Barrier(len(clients))
     errors: list[BaseException] = []
@@ -165,8 +134,8 @@ def test_a_console_carries_on_against_the_other_server_when_one_is_killed(
     url, (first, second), processes = two_servers
     with open_backend(url, agent="admin") as admin:
         token = admin.create_token("failover-giulia", Role.OPERATOR, "giulia").token
-    _connected(second, token).close()
-    backend = _connected(f"{first},{second}", token)
+    connected(second, token).close()
+    backend = connected(f"{first},{second}", token)
     try:
         assert backend.location == f"{first},{second}" and backend.server == first
         cursor = backend.changes(since=-1).cursor
@@ -202,8 +171,8 @@ def test_a_write_retried_on_the_other_server_is_answered_not_applied_again(
     url, (first, second), _ = two_servers
     with open_backend(url, agent="admin") as admin:
         token = admin.create_token("retry-marco", Role.OPERATOR, "marco").token
-    _connected(first, token).close()
-    _connected(second, token).close()
+    connected(first, token).close()
+    connected(second, token).close()
     with open_backend(url, agent="admin") as admin:
         before = len(admin.timeline(2, limit=200).events)
     headers = {"authorization": f"Bearer {token}", "idempotency-key": "k-1"}

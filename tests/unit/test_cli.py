@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from backends.sqlite.store import SCHEMA_VERSION
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -277,6 +279,8 @@ def test_db_info_looks_inside_an_older_schema_without_upgrading_it(tmp_path: Pat
     out = vista("db", "info", "--db", str(old))
     assert out.returncode == 0, out.stderr
     assert "schema 2" in out.stdout and "older schema" in out.stdout and "customers" in out.stdout
-    assert vista("db", "check", "--db", str(old)).returncode == 0
+    checked = vista("db", "check", "--db", str(old))
+    assert checked.returncode == 0 and checked.stdout.startswith(f"{old}: ok\n")
+    assert f"older schema (2, this Vista: {SCHEMA_VERSION}): open it once" in checked.stdout
     with sqlite3.connect(old) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 2  # not upgraded
