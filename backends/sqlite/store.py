@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from backends import link_reasons, provenance
+from backends import link_reasons, provenance, record_fields
 from backends.base import InvalidInput, Unavailable, VistaError, not_text
 from backends.limits import INT_MAX, INT_MIN
+from backends.sqlite import record_shapes
 from backends.sqlite.identity.encoding import key_code
 from backends.text import visible
 
@@ -39,6 +40,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0013_kb_calls.sql",
     "0014_identity_model.sql",
     "0015_compact_identity.sql",
+    "0017_record_shapes.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -73,6 +75,16 @@ def _pack_features(text: str | None) -> str | None:
         return dumps(Features.from_json(value).to_json()) if value else text
     except (ValueError, TypeError):
         return text
+
+
+def _record_shape(text: str | None) -> str | None:
+    """The shape a record's JSON text is kept against (migration 0017); None: kept as is."""
+    return record_shapes.packed([text])[0][1] if isinstance(text, str) else None
+
+
+def _record_values(text: str | None) -> str | None:
+    """The values a record's JSON text is kept as (migration 0017); else the text as is."""
+    return record_shapes.packed([text])[0][0] if isinstance(text, str) else text
 
 
 def translate(error: sqlite3.Error, path: Path) -> VistaError:
@@ -168,6 +180,10 @@ class Store:
             conn.create_function("vista_pack_provenance", 1, _pack_provenance, deterministic=True)
             conn.create_function("vista_pack_features", 1, _pack_features, deterministic=True)
             conn.create_function("vista_pack_reason", 1, link_reasons.pack, deterministic=True)
+            # a source record's fields as received, from its values and shape (schema 16)
+            conn.create_function("vista_record_fields", 2, record_fields.unpack, deterministic=True)
+            conn.create_function("vista_record_shape", 1, _record_shape, deterministic=True)
+            conn.create_function("vista_record_values", 1, _record_values, deterministic=True)
             if self.read_only:
                 conn.execute("PRAGMA query_only = ON")
             else:
