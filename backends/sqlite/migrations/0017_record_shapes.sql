@@ -8,6 +8,10 @@
 -- the record's JSON object as received, key order included (`vista_record_fields`). A
 -- record whose keys do not look like field names (an e-mail or a number as a key) stays
 -- as it is, and so does every record with no shape.
+--
+-- A customer's provenance (packed by 0015) names a field with no losers by its record's
+-- index alone, and the profile's fields by short codes (`backends/provenance.py`): about
+-- 30 % less; `provenance.loads` reads every form back in full.
 
 CREATE TABLE record_shapes (
     id   INTEGER PRIMARY KEY,
@@ -24,3 +28,6 @@ UPDATE source_records
     SET shape = (SELECT id FROM record_shapes WHERE keys = vista_record_shape(fields)),
         fields = vista_record_values(fields)
     WHERE vista_record_shape(fields) IS NOT NULL;
+
+UPDATE customers SET provenance = vista_pack_provenance(provenance)
+    WHERE provenance LIKE '{"%';
