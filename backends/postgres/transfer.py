@@ -113,7 +113,7 @@ _COLUMN_SQL = {
     ("customers", "provenance"): "vista_provenance(provenance)",
     ("identity_links", "reason"): "vista_link_reason(reason)",
     ("identity_suggestions", "reason"): "vista_link_reason(reason)",
-    ("source_records", "fields"): "vista_record_fields(fields, shape_keys)",
+    ("source_records", "fields"): "vista_record_fields(fields, shape_keys, source_id)",
 }
 
 SAMPLE_ROWS = 25
@@ -152,7 +152,7 @@ def _sqlite(path: Path) -> sqlite3.Connection:
     db.row_factory = sqlite3.Row
     db.create_function("vista_provenance", 1, provenance.expand, deterministic=True)
     db.create_function("vista_link_reason", 1, link_reasons.unpack, deterministic=True)
-    db.create_function("vista_record_fields", 2, record_fields.unpack, deterministic=True)
+    db.create_function("vista_record_fields", 3, record_fields.unpack, deterministic=True)
     return db
 
 

@@ -1,6 +1,6 @@
 """Source records' fields kept as values against a shape (`backends.record_fields`).
 
-`source_records.fields` holds an imported record's values (a JSON list) and
+`source_records.fields` holds an imported record's values (as text, or a JSON list) and
 `source_records.shape` the id of its keys in `record_shapes`; a record with no shape (one
 written before schema 16, an inbound record, one whose keys do not look like field names)
 holds its JSON object as received. Readers select `FIELDS` with `SHAPE_JOIN` (`r`: the
@@ -16,10 +16,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from backends import record_fields
-from backends.identity.jsontext import dumps
 
 #: The record's fields as JSON text, for a query on `source_records r` with `SHAPE_JOIN`.
-FIELDS = "vista_record_fields(r.fields, s.keys)"
+FIELDS = "vista_record_fields(r.fields, s.keys, r.source_id)"
 SHAPE_JOIN = "LEFT JOIN record_shapes s ON s.id = r.shape"
 
 #: Keys a shape may hold: names of fields (a header's, an object's), never values. A record
@@ -33,16 +32,16 @@ def _names_only(shape: str) -> bool:
     return all(map(_FIELD_NAME.match, record_fields.keys_of(json.loads(shape))))
 
 
-def packed(texts: Iterable[str]) -> list[tuple[str, str | None]]:
-    """(values text, shape text) of each record's JSON text; (text, None): kept as it is."""
+def packed(records: Iterable[tuple[str, str]]) -> list[tuple[str, str | None]]:
+    """(values text, shape text) of each record's (JSON text, source_id); (text, None):
+    kept as it is."""
     out: list[tuple[str, str | None]] = []
-    for text in texts:
-        parts = record_fields.split(text)
-        shape = None if parts is None else dumps(parts[0])
-        if parts is None or shape is None or not _names_only(shape):
+    for text, source_id in records:
+        parts = record_fields.pack(text, source_id)
+        if parts is None or not _names_only(parts[0]):
             out.append((text, None))
         else:
-            out.append((dumps(parts[1]), shape))
+            out.append((parts[1], parts[0]))
     return out
 
 
@@ -57,9 +56,9 @@ def shape_ids(db: sqlite3.Connection, shapes: Iterable[str | None]) -> dict[str 
     return out
 
 
-def encode(db: sqlite3.Connection, texts: list[str]) -> list[tuple[str, int | None]]:
-    """(fields, shape id) as `source_records` stores each record's JSON text."""
-    rows = packed(texts)
+def encode(db: sqlite3.Connection, records: list[tuple[str, str]]) -> list[tuple[str, int | None]]:
+    """(fields, shape id) as `source_records` stores each record's (JSON text, source_id)."""
+    rows = packed(records)
     ids = shape_ids(db, (shape for _, shape in rows))
     return [(values, ids[shape]) for values, shape in rows]
 

@@ -77,14 +77,14 @@ def _pack_features(text: str | None) -> str | None:
         return text
 
 
-def _record_shape(text: str | None) -> str | None:
+def _record_shape(text: str | None, source_id: str) -> str | None:
     """The shape a record's JSON text is kept against (migration 0017); None: kept as is."""
-    return record_shapes.packed([text])[0][1] if isinstance(text, str) else None
+    return record_shapes.packed([(text, source_id)])[0][1] if isinstance(text, str) else None
 
 
-def _record_values(text: str | None) -> str | None:
+def _record_values(text: str | None, source_id: str) -> str | None:
     """The values a record's JSON text is kept as (migration 0017); else the text as is."""
-    return record_shapes.packed([text])[0][0] if isinstance(text, str) else text
+    return record_shapes.packed([(text, source_id)])[0][0] if isinstance(text, str) else text
 
 
 def translate(error: sqlite3.Error, path: Path) -> VistaError:
@@ -181,9 +181,9 @@ class Store:
             conn.create_function("vista_pack_features", 1, _pack_features, deterministic=True)
             conn.create_function("vista_pack_reason", 1, link_reasons.pack, deterministic=True)
             # a source record's fields as received, from its values and shape (schema 16)
-            conn.create_function("vista_record_fields", 2, record_fields.unpack, deterministic=True)
-            conn.create_function("vista_record_shape", 1, _record_shape, deterministic=True)
-            conn.create_function("vista_record_values", 1, _record_values, deterministic=True)
+            conn.create_function("vista_record_fields", 3, record_fields.unpack, deterministic=True)
+            conn.create_function("vista_record_shape", 2, _record_shape, deterministic=True)
+            conn.create_function("vista_record_values", 2, _record_values, deterministic=True)
             if self.read_only:
                 conn.execute("PRAGMA query_only = ON")
             else:

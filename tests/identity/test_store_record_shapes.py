@@ -79,6 +79,40 @@ def test_records_read_as_received_and_keys_are_kept_once(tmp_path: Path) -> None
         assert ROWS[0] in [s["fields"] for s in exported["data"]["source_records"]]
 
 
+def test_a_file_of_text_keeps_its_values_as_text_without_the_id(tmp_path: Path) -> None:
+    f = tmp_path / "crm.csv"
+    f.write_text(
+        "id,first_name,last_name,email,note\n"
+        'C1,Mario,"Rossi, jr.",m.rossi@libero.it,"say ""hi"" \\ ok"\n'
+        "C2,Anna,Bianchi,,\n"
+        "C3,Zoë,Ferrari,zoe@libero.it,C3\n",
+        "utf-8",
+    )
+    db = tmp_path / "v.db"
+    store = Store(db, create=True)
+    run_import(store, f, ImportOptions("crm", workers=0))
+    store.close()
+    with SQLiteBackend(db) as b:
+        seen = _sources(b)
+        assert seen["C1"] == {
+            "id": "C1",
+            "first_name": "Mario",
+            "last_name": "Rossi, jr.",
+            "email": "m.rossi@libero.it",
+            "note": 'say "hi" \\ ok',
+        }
+        assert seen["C2"]["email"] == "" and seen["C3"]["note"] == "C3"
+        stored = dict(b.store.conn.execute("SELECT source_id, fields FROM source_records"))
+        assert stored["C1"].startswith("\x1e") and "C1" not in stored["C1"]  # id: source_id
+        assert stored["C2"] == "\x1eAnna\x1fBianchi\x1f\x1f"
+        # the customer's search, view and provenance read as ever
+        assert [h.id for h in b.search_customers("rossi")] == [
+            b.store.conn.execute(
+                "SELECT customer_id FROM source_records WHERE source_id = 'C1'"
+            ).fetchone()[0]
+        ]
+
+
 def test_a_reimport_tells_changed_records_from_unchanged_ones(tmp_path: Path) -> None:
     db, _ = _import(tmp_path, ROWS)
     changed = [dict(r) for r in ROWS]

@@ -38,9 +38,9 @@ def test_demo_has_the_usual_mess(demo_template: Path) -> None:
         phones = [
             f["phone"]
             for f in (
-                record_fields.loads(fields, keys)
-                for fields, keys in conn.execute(
-                    "SELECT r.fields, s.keys FROM source_records r "
+                record_fields.loads(fields, keys, sid)
+                for fields, keys, sid in conn.execute(
+                    "SELECT r.fields, s.keys, r.source_id FROM source_records r "
                     "LEFT JOIN record_shapes s ON s.id = r.shape"
                 )
             )

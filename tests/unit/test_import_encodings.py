@@ -30,7 +30,7 @@ def _stored(db: Path, source: str) -> dict[str, dict[str, str]]:
     conn = sqlite3.connect(db)
     try:
         return {
-            sid: record_fields.loads(fields, keys)
+            sid: record_fields.loads(fields, keys, sid)
             for sid, fields, keys in conn.execute(
                 "SELECT r.source_id, r.fields, s.keys FROM source_records r "
                 "LEFT JOIN record_shapes s ON s.id = r.shape WHERE r.source = ?",

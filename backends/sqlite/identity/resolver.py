@@ -126,7 +126,8 @@ class Resolver:
             return t.result
         if t.updates:
             st.forget_keys(db, [r[2] for r in t.updates])
-            kept = record_shapes.encode(db, [u[0] for u in t.updates])
+            sids = {rid: sid for (_src, sid), (rid, _f, _c) in existing.items()}
+            kept = record_shapes.encode(db, [(u[0], sids[u[2]]) for u in t.updates])
             db.executemany(
                 "UPDATE source_records SET fields = ?, shape = ?, updated_at = ? WHERE id = ?",
                 [(*k, at, rid) for k, (_f, at, rid) in zip(kept, t.updates, strict=True)],

@@ -84,7 +84,9 @@ def write_batch(
                 rec.at,
             )
             for rec, kept in zip(
-                new, record_shapes.encode(db, [rec.fields_json for rec in new]), strict=True
+                new,
+                record_shapes.encode(db, [(rec.fields_json, rec.source_id) for rec in new]),
+                strict=True,
             )
         ],
     )

@@ -2,8 +2,9 @@
 --
 -- At a million imported records `source_records` took about 300 bytes per record, half of
 -- it the keys of each record's JSON object, the same on every record of a file. Now the
--- keys are kept once, as a shape (`["id","first_name",...]`) in `record_shapes`, and a
--- record as its values in that order (`["C1","Mario",...]`) with its shape's id
+-- keys are kept once, as a shape (`[["id",0],"first_name",...]`, 0: the value is the
+-- record's source_id) in `record_shapes`, and a record as its other values in that order
+-- (`Mario`, `Rossi`, ... separated by U+001F, or a JSON list) with its shape's id
 -- (`backends/record_fields.py`, `backends/sqlite/record_shapes.py`). Every reader sees
 -- the record's JSON object as received, key order included (`vista_record_fields`). A
 -- record whose keys do not look like field names (an e-mail or a number as a key) stays
@@ -21,13 +22,13 @@ CREATE TABLE record_shapes (
 ALTER TABLE source_records ADD COLUMN shape INTEGER;   -- record_shapes.id; NULL: fields as received
 
 INSERT OR IGNORE INTO record_shapes(keys)
-    SELECT DISTINCT vista_record_shape(fields) FROM source_records
-    WHERE vista_record_shape(fields) IS NOT NULL;
+    SELECT DISTINCT vista_record_shape(fields, source_id) FROM source_records
+    WHERE vista_record_shape(fields, source_id) IS NOT NULL;
 
 UPDATE source_records
-    SET shape = (SELECT id FROM record_shapes WHERE keys = vista_record_shape(fields)),
-        fields = vista_record_values(fields)
-    WHERE vista_record_shape(fields) IS NOT NULL;
+    SET shape = (SELECT id FROM record_shapes WHERE keys = vista_record_shape(fields, source_id)),
+        fields = vista_record_values(fields, source_id)
+    WHERE vista_record_shape(fields, source_id) IS NOT NULL;
 
 UPDATE customers SET provenance = vista_pack_provenance(provenance)
     WHERE provenance LIKE '{"%';
