@@ -21,10 +21,11 @@ from backends import record_fields
 FIELDS = "vista_record_fields(r.fields, s.keys, r.source_id)"
 SHAPE_JOIN = "LEFT JOIN record_shapes s ON s.id = r.shape"
 
-#: Keys a shape may hold: names of fields (a header's, an object's), never values. A record
-#: with any other key (an e-mail, a number, a name with accents used as a key) is kept as
-#: received, so that no personal data lives in `record_shapes` beyond its records.
-_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,63}\Z")
+#: Keys a shape may hold: names of fields (a header's, an object's: a letter or underscore,
+#: then letters, digits, spaces, dots, hyphens), never values. A record with any other key
+#: (an e-mail, a number, a date used as a key) is kept as received, so that shapes stay few;
+#: an erasure drops a shape that only the erased records had.
+_FIELD_NAME = re.compile(r"[^\W\d][\w .\-]{0,63}\Z")
 
 
 @lru_cache(maxsize=1024)

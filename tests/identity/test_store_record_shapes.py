@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from backends import provenance
+from backends import provenance, record_fields
+from backends.identity.jsontext import dumps
 from backends.identity.mapping import load_mapping
+from backends.sqlite import record_shapes
 from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.sqlite.store import Store
@@ -176,3 +178,28 @@ def test_provenance_of_schema_15_reads_the_same_and_packs_smaller() -> None:
     assert provenance.loads(text) == full and len(text) < len(v15) * 0.8
     assert provenance.dumps(json.loads(v15)) == text  # a stored v15 text is packed again
     assert '"~f":0' in text and '"consent_email":0' in text
+
+
+def test_every_record_reads_back_exactly_whatever_its_values() -> None:
+    records = [
+        ({}, "C1"),
+        ({"id": "C1"}, "C1"),
+        ({"id": "C1", "alt": "C1", "n": ""}, "C1"),  # the id twice, one empty value
+        ({"only": ""}, "C9"),
+        ({"id": 7, "x": None, "f": 1.5e-7, "b": True, "l": [1, {"a": "b"}]}, "7"),
+        ({"a": "line\nbreak", "b": "tab\there", "c": "unit\x1fsep", "d": "rec\x1esep"}, "X"),
+        ({"Città": "Zoë", "deep": {"e": {}, "f": {"g": "C5"}}, "q": '"\\'}, "C5"),
+    ]
+    as_text = []
+    for fields, sid in records:
+        text = dumps(fields)
+        shape, values = record_fields.pack(text, sid) or ("", "")
+        assert record_fields.unpack(values, shape, sid) == text, fields
+        assert record_fields.loads(values, shape, sid) == fields
+        as_text.append(values.startswith("\x1e"))
+    # as text where every value is a string without a separator, else a JSON list
+    assert as_text == [False, False, True, True, False, False, True]
+    assert record_fields.pack("[1, 2]", "x") is None and record_fields.pack("nope", "x") is None
+    assert record_fields.unpack('{"a":1}', None, "x") == '{"a":1}'  # no shape: as stored
+    kept = record_shapes.packed([(dumps({"a@b.it": "x"}), "1"), (dumps({"Straße": "x"}), "1")])
+    assert kept[0][1] is None and kept[1][1] is not None  # an e-mail is not a field name
