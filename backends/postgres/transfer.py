@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backends import link_reasons, provenance
+from backends import link_reasons, provenance, record_fields
 from backends.base import Conflict, InvalidInput, Unavailable
 from backends.postgres import audit, gdpr
 from backends.postgres.store import PgStore, scalar
@@ -98,6 +98,11 @@ _SOURCE_SQL = {
         "SELECT id, 'external_id', source || ':' || source_id, source_id FROM source_records r "
         "WHERE EXISTS (SELECT 1 FROM record_features f WHERE f.record_id = r.id)"
     ),
+    # an imported record's values and the keys of its shape (schema 16)
+    "source_records": (
+        "SELECT r.*, s.keys AS shape_keys FROM source_records r "
+        "LEFT JOIN record_shapes s ON s.id = r.shape"
+    ),
 }
 
 #: Columns SQLite keeps in a compact form, read back in PostgreSQL's (the full) form: a
@@ -108,6 +113,7 @@ _COLUMN_SQL = {
     ("customers", "provenance"): "vista_provenance(provenance)",
     ("identity_links", "reason"): "vista_link_reason(reason)",
     ("identity_suggestions", "reason"): "vista_link_reason(reason)",
+    ("source_records", "fields"): "vista_record_fields(fields, shape_keys, source_id)",
 }
 
 SAMPLE_ROWS = 25
@@ -146,6 +152,7 @@ def _sqlite(path: Path) -> sqlite3.Connection:
     db.row_factory = sqlite3.Row
     db.create_function("vista_provenance", 1, provenance.expand, deterministic=True)
     db.create_function("vista_link_reason", 1, link_reasons.unpack, deterministic=True)
+    db.create_function("vista_record_fields", 3, record_fields.unpack, deterministic=True)
     return db
 
 
@@ -179,9 +186,12 @@ def _target_columns(conn: Any, table: str) -> tuple[list[str], list[str]]:
 def _source_query(db: sqlite3.Connection, table: str, cols: list[str]) -> tuple[str, list[str]]:
     """The SELECT reading `table` from SQLite and the columns it yields, in target order."""
     base = _SOURCE_SQL.get(table, f"SELECT * FROM {table}")
+    plain = table == "source_records" and "record_shapes" not in _sqlite_tables(db)
+    if plain:  # a store of schema 15 or older: records as received
+        base = f"SELECT * FROM {table}"
     have = {d[0] for d in db.execute(f"SELECT * FROM ({base}) LIMIT 0").description}
     used = [c for c in cols if c in have]
-    exprs = [f"{_COLUMN_SQL.get((table, c), c)} AS {c}" for c in used]
+    exprs = [f"{c if plain else _COLUMN_SQL.get((table, c), c)} AS {c}" for c in used]
     return f"SELECT {', '.join(exprs)} FROM ({base})", used
 
 

@@ -70,6 +70,7 @@ from backends.sqlite.contacts import read_contact
 from backends.sqlite.desk_ops import DeskOps
 from backends.sqlite.identity.backend_ops import IdentityOps
 from backends.sqlite.identity.encoding import EXTERNAL_IDS, OWN_EXTERNAL_ID, RAW
+from backends.sqlite.record_shapes import FIELDS, SHAPE_JOIN
 from backends.sqlite.search import first_keystroke, fts_query, rank_key
 from backends.sqlite.stats import StatsQueries
 from backends.sqlite.store import Store
@@ -322,7 +323,9 @@ class SQLiteBackend(
             if row is None:
                 raise NotFound(f"no customer with id {customer_id}")
             records = db.execute(
-                "SELECT * FROM source_records WHERE customer_id = ? ORDER BY source, source_id",
+                f"SELECT r.id, r.source, r.source_id, r.customer_id, {FIELDS} AS fields, "
+                f"r.received_at, r.updated_at FROM source_records r {SHAPE_JOIN} "
+                "WHERE r.customer_id = ? ORDER BY r.source, r.source_id",
                 (customer_id,),
             ).fetchall()
             idents = db.execute(

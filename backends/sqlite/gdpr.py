@@ -18,6 +18,7 @@ from typing import Any
 
 from backends.base import NotFound
 from backends.personal_data import ERASED, check_erasable, kept_payload, record_digest
+from backends.sqlite import record_shapes
 
 
 def erased_digests(db: sqlite3.Connection, source: str) -> set[str]:
@@ -88,7 +89,8 @@ def erase(db: sqlite3.Connection, customer_id: int, now: int) -> tuple[dict[str,
     check_erasable(customer_id, held[1] if held else None, is_erased(db, customer_id))
     counts: dict[str, int] = {}
     records = db.execute(
-        "SELECT id, source, source_id FROM source_records WHERE customer_id = ?", (customer_id,)
+        "SELECT id, source, source_id, shape FROM source_records WHERE customer_id = ?",
+        (customer_id,),
     ).fetchall()
     rids = [int(r[0]) for r in records]
     db.executemany(
@@ -128,6 +130,7 @@ def erase(db: sqlite3.Connection, customer_id: int, now: int) -> tuple[dict[str,
         counts["source_records"] = db.execute(
             f"DELETE FROM source_records WHERE id IN ({marks})", rids
         ).rowcount
+        record_shapes.forget_unused(db, [r[3] for r in records if r[3] is not None])
     db.execute("DELETE FROM identity_profiles WHERE customer_id = ?", (customer_id,))
     db.execute(
         "UPDATE identity_journal SET snapshot = '{}', reason = '' "

@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from backends import link_reasons, provenance
+from backends import link_reasons, provenance, record_fields
 from backends.base import InvalidInput, Unavailable, VistaError, not_text
 from backends.limits import INT_MAX, INT_MIN
+from backends.sqlite import record_shapes
 from backends.sqlite.identity.encoding import key_code
 from backends.text import visible
 
@@ -40,6 +41,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0014_identity_model.sql",
     "0015_compact_identity.sql",
     "0016_write_answers_provider_ids.sql",
+    "0017_record_shapes.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -74,6 +76,16 @@ def _pack_features(text: str | None) -> str | None:
         return dumps(Features.from_json(value).to_json()) if value else text
     except (ValueError, TypeError):
         return text
+
+
+def _record_shape(text: str | None, source_id: str) -> str | None:
+    """The shape a record's JSON text is kept against (migration 0017); None: kept as is."""
+    return record_shapes.packed([(text, source_id)])[0][1] if isinstance(text, str) else None
+
+
+def _record_values(text: str | None, source_id: str) -> str | None:
+    """The values a record's JSON text is kept as (migration 0017); else the text as is."""
+    return record_shapes.packed([(text, source_id)])[0][0] if isinstance(text, str) else text
 
 
 def translate(error: sqlite3.Error, path: Path) -> VistaError:
@@ -169,6 +181,10 @@ class Store:
             conn.create_function("vista_pack_provenance", 1, _pack_provenance, deterministic=True)
             conn.create_function("vista_pack_features", 1, _pack_features, deterministic=True)
             conn.create_function("vista_pack_reason", 1, link_reasons.pack, deterministic=True)
+            # a source record's fields as received, from its values and shape (schema 16)
+            conn.create_function("vista_record_fields", 3, record_fields.unpack, deterministic=True)
+            conn.create_function("vista_record_shape", 2, _record_shape, deterministic=True)
+            conn.create_function("vista_record_values", 2, _record_values, deterministic=True)
             if self.read_only:
                 conn.execute("PRAGMA query_only = ON")
             else:

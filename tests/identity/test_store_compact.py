@@ -76,7 +76,11 @@ def test_a_store_of_schema_14_migrates_and_reads_the_same(tmp_path: Path) -> Non
         raws = [r for (r,) in db.execute("SELECT raw FROM identities")]
         assert raws.count("") > len(raws) / 2
         for (text,) in db.execute("SELECT provenance FROM customers"):
-            assert text.startswith('{"~":')
+            assert text.startswith('{"~":') and '"~f":' in text  # packed as schema 16 packs
+        # records as values against a few shapes (schema 16); read above as received
+        assert db.execute("SELECT count(*) FROM record_shapes").fetchone()[0] <= 12
+        for (text,) in db.execute("SELECT fields FROM source_records WHERE shape IS NOT NULL"):
+            assert text.startswith("\x1e") and '"' not in text  # the values as text
         old = {r[0]: r[1] for r in data["tables"]["record_features"]["rows"]}
         new = dict(db.execute("SELECT record_id, features FROM record_features"))
         assert sum(map(len, new.values())) < sum(map(len, old.values())) * 0.8

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from backends import record_fields
 from backends.base import InvalidInput
 from console.demo import generate
 from tests.conftest import NOW
@@ -35,11 +36,15 @@ def test_same_seed_same_data_other_seed_other_data(tmp_path: Path) -> None:
 def test_demo_has_the_usual_mess(demo_template: Path) -> None:
     with sqlite3.connect(demo_template) as conn:
         phones = [
-            r[0]
-            for r in conn.execute(
-                "SELECT json_extract(fields, '$.phone') FROM source_records "
-                "WHERE json_extract(fields, '$.phone') IS NOT NULL"
+            f["phone"]
+            for f in (
+                record_fields.loads(fields, keys, sid)
+                for fields, keys, sid in conn.execute(
+                    "SELECT r.fields, s.keys, r.source_id FROM source_records r "
+                    "LEFT JOIN record_shapes s ON s.id = r.shape"
+                )
             )
+            if f.get("phone") is not None
         ]
         multi_source = conn.execute(
             "SELECT count(*) FROM (SELECT customer_id FROM source_records GROUP BY customer_id "

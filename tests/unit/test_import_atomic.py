@@ -13,6 +13,7 @@ from backends.base import InvalidInput
 from backends.identity.mapping import load_mapping
 from backends.sqlite.identity import resolver
 from backends.sqlite.identity.importer import ImportOptions, run_import
+from backends.sqlite.record_shapes import FIELDS, SHAPE_JOIN
 from backends.sqlite.store import Store
 
 GOOD = "id,first_name,last_name,email\n" + "".join(
@@ -143,7 +144,9 @@ def test_json_array_and_mapping_file(tmp_path: Path) -> None:
         "SELECT first_name, emails, phones FROM customers ORDER BY id"
     ).fetchone()
     stored = json.loads(
-        store.conn.execute("SELECT fields FROM source_records WHERE source_id = '7'").fetchone()[0]
+        store.conn.execute(
+            f"SELECT {FIELDS} FROM source_records r {SHAPE_JOIN} WHERE r.source_id = '7'"
+        ).fetchone()[0]
     )
     store.close()
     assert report.created == 2

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from backends import record_fields
 from backends.base import InvalidInput
 from backends.identity.mapping import load_mapping
 from backends.sqlite.identity.importer import ImportOptions, run_import
@@ -29,9 +30,11 @@ def _stored(db: Path, source: str) -> dict[str, dict[str, str]]:
     conn = sqlite3.connect(db)
     try:
         return {
-            sid: json.loads(fields)
-            for sid, fields in conn.execute(
-                "SELECT source_id, fields FROM source_records WHERE source = ?", (source,)
+            sid: record_fields.loads(fields, keys, sid)
+            for sid, fields, keys in conn.execute(
+                "SELECT r.source_id, r.fields, s.keys FROM source_records r "
+                "LEFT JOIN record_shapes s ON s.id = r.shape WHERE r.source = ?",
+                (source,),
             )
         }
     finally:

@@ -21,6 +21,7 @@ from backends.identity.features import Features
 from backends.identity.keys import probe_keys
 from backends.identity.model import Model
 from backends.identity.resolve import BatchResult, Incoming, Key, decide, latest, triage
+from backends.sqlite import record_shapes
 from backends.sqlite.identity import store as st
 from backends.sqlite.identity.model_store import load_model, load_term_shares
 from backends.sqlite.identity.writer import identity_rows, write_batch
@@ -125,8 +126,11 @@ class Resolver:
             return t.result
         if t.updates:
             st.forget_keys(db, [r[2] for r in t.updates])
+            sids = {rid: sid for (_src, sid), (rid, _f, _c) in existing.items()}
+            kept = record_shapes.encode(db, [(u[0], sids[u[2]]) for u in t.updates])
             db.executemany(
-                "UPDATE source_records SET fields = ?, updated_at = ? WHERE id = ?", t.updates
+                "UPDATE source_records SET fields = ?, shape = ?, updated_at = ? WHERE id = ?",
+                [(*k, at, rid) for k, (_f, at, rid) in zip(kept, t.updates, strict=True)],
             )
             db.executemany(
                 "INSERT OR REPLACE INTO record_changes(record_id, import_id, at, changed) "

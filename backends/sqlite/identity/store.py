@@ -17,6 +17,7 @@ from backends.identity import review
 from backends.identity.features import Features, extract
 from backends.identity.jsontext import dumps as dumps  # noqa: PLC0414 - re-exported
 from backends.sqlite.identity.encoding import index_order, key_code
+from backends.sqlite.record_shapes import FIELDS, SHAPE_JOIN
 
 CHUNK = 500
 
@@ -39,8 +40,8 @@ def existing_records(
         for part in chunks(sorted(ids)):
             marks = ",".join("?" * len(part))
             for r in db.execute(
-                f"SELECT id, source_id, fields, customer_id FROM source_records "
-                f"WHERE source = ? AND source_id IN ({marks})",
+                f"SELECT r.id, r.source_id, {FIELDS}, r.customer_id FROM source_records r "
+                f"{SHAPE_JOIN} WHERE r.source = ? AND r.source_id IN ({marks})",
                 (source, *part),
             ):
                 out[(source, r[1])] = (r[0], r[2], r[3])
@@ -182,9 +183,9 @@ def load_features(
     for part in chunks(sorted(record_ids)):  # id order: neighbours share pages
         marks = ",".join("?" * len(part))
         for rid, cid, data, fields, source in db.execute(
-            f"SELECT r.id, r.customer_id, f.features, CASE WHEN f.features IS NULL THEN r.fields "
+            f"SELECT r.id, r.customer_id, f.features, CASE WHEN f.features IS NULL THEN {FIELDS} "
             f"END, r.source FROM source_records r LEFT JOIN record_features f "
-            f"ON f.record_id = r.id WHERE r.id IN ({marks})",
+            f"ON f.record_id = r.id {SHAPE_JOIN} WHERE r.id IN ({marks})",
             part,
         ):
             if data is not None:

@@ -26,6 +26,7 @@ from backends.identity.jsontext import dumps
 from backends.identity.keys import identity_values
 from backends.identity.resolve import Resolved, golden_members
 from backends.identity.survivorship import Member
+from backends.sqlite import record_shapes
 from backends.sqlite.identity import store as st
 from backends.sqlite.identity.encoding import index_order, key_code, stored_raw
 
@@ -68,21 +69,25 @@ def write_batch(
             golden_jobs(members, previous, orders, portable=True, texts=r.texts)
         )
         db.execute("PRAGMA defer_foreign_keys = ON")  # records come before their new customer
+    new = [rec for rec in r.records if rec.new]
     db.executemany(
-        "INSERT INTO source_records(id, source, source_id, customer_id, fields, "
-        "received_at, updated_at) VALUES (?,?,?,?,?,?,?)",
+        "INSERT INTO source_records(id, source, source_id, customer_id, fields, shape, "
+        "received_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
         [
             (
                 rec.record_id,
                 rec.source,
                 rec.source_id,
                 r.assign[rec.record_id],
-                rec.fields_json,
+                *kept,
                 rec.at,
                 rec.at,
             )
-            for rec in r.records
-            if rec.new
+            for rec, kept in zip(
+                new,
+                record_shapes.encode(db, [(rec.fields_json, rec.source_id) for rec in new]),
+                strict=True,
+            )
         ],
     )
     db.executemany(
