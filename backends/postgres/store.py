@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import psycopg.errors
+from psycopg.pq import ExecStatus
 from psycopg.types.string import StrBinaryDumper, StrDumper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -64,13 +65,28 @@ class Row(tuple[Any, ...]):
         return list(self.names)
 
 
+#: Results that carry rows (those whose cursor has a `description`).
+_ROWS = frozenset((ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK))
+#: A `Row` class per list of column names: a query's rows share it.
+_ROW_KINDS: dict[tuple[str, ...], type[Row]] = {}
+
+
 def row_factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
-    """psycopg row factory: `Row`s that know the cursor's column names."""
-    description = cursor.description
-    if description is None:
-        return tuple
-    names = {column.name: i for i, column in enumerate(description)}
-    kind = type("Row", (Row,), {"__slots__": (), "names": names})
+    """psycopg row factory: `Row`s that know the cursor's column names (read from the
+    result where it has rows: a cursor's `description` builds an object per column)."""
+    result = cursor.pgresult
+    if result is not None and result.status in _ROWS:
+        key = tuple(bytes(result.fname(i) or b"").decode() for i in range(result.nfields))
+    else:  # a server-side cursor's columns come from a description of its portal
+        description = cursor.description
+        if description is None:
+            return tuple
+        key = tuple(column.name for column in description)
+    kind = _ROW_KINDS.get(key)
+    if kind is None:
+        names = {name: i for i, name in enumerate(key)}
+        kind = type("Row", (Row,), {"__slots__": (), "names": names})
+        _ROW_KINDS[key] = kind
     return kind
 
 
