@@ -410,8 +410,9 @@ class PostgresBackend(
             f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} "
             f"WHERE {' AND '.join(where) or 'true'} ORDER BY {order} LIMIT %s"
         )
-        with self.store.read() as db:
-            found = db.execute(sql, (*params, limit + 1)).fetchall()
+        with self.store.pipelined() as db:  # one round trip: begin, the page, commit
+            page = db.execute(sql, (*params, limit + 1))
+        found = page.fetchall()
         more = len(found) > limit
         found = found[:limit]
         if backwards:

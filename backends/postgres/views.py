@@ -150,8 +150,8 @@ class ViewQueries(Backend):
                     self._audit_read(customer_id, "profile")
                 queued.found(customer_id)  # before the commit: none for a missing customer
         queued.found(customer_id)
-        if self._read_audit and not here:
-            with self.store.asynchronous_commits():
+        if self._read_audit and not here and trail is not None:
+            with trail.pipelined(), trail.asynchronous_commits():  # two round trips there too
                 self._audit_read(customer_id, "profile")
         return queued.build(customer_id)
 
