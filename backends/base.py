@@ -925,11 +925,10 @@ class Backend(ABC):
             NotFound: no such customer.
             InvalidInput: a limit out of range.
         """
-        return CustomerView(
-            self.get_customer(customer_id),
-            self.customer_facts(customer_id),
-            self.timeline(customer_id, kinds=kinds, channels=channels, limit=limit),
-        )
+        # the page first: a view refused (its limit, no such customer) reads no profile,
+        # so a store with read audit records nothing for it
+        page = self.timeline(customer_id, kinds=kinds, channels=channels, limit=limit)
+        return CustomerView(self.get_customer(customer_id), self.customer_facts(customer_id), page)
 
     # -- upkeep of the store's files, for servers that write all day --------------------
 

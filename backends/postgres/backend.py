@@ -43,7 +43,6 @@ from backends.models import (
     ContactDetail,
     ContactStatus,
     Customer,
-    CustomerFacts,
     CustomerHit,
     Direction,
     EventKind,
@@ -58,21 +57,10 @@ from backends.models import (
     SlaState,
     Template,
     TimelineEvent,
-    TimelinePage,
     TokenInfo,
     utcnow,
 )
-from backends.postgres import (
-    answers,
-    audit,
-    consents,
-    facts,
-    inbound,
-    routing,
-    rows,
-    search,
-    tokens,
-)
+from backends.postgres import answers, audit, consents, inbound, routing, rows, search, tokens
 from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
 from backends.postgres.agents import AgentOps, unknown_agent
@@ -82,7 +70,6 @@ from backends.postgres.identity.backend_ops import PgIdentityOps
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.postgres.views import ViewQueries
-from backends.records import customer as customer_model
 from backends.routing.agents import agent as agent_model
 from backends.text import plain
 from backends.writes import WriteOps
@@ -328,75 +315,11 @@ class PostgresBackend(
             )
         return tuple(hits)
 
-    def get_customer(self, customer_id: int) -> Customer:
-        customer = self._customer(customer_id)
-        self._audit_read(customer_id, "profile")
-        return customer
-
-    def _customer(self, customer_id: int) -> Customer:
-        """`get_customer` without the read audit (the backend's own reads)."""
-        rows.check_id(customer_id, "customer id")
-        with self.store.read() as db:
-            row = db.execute("SELECT * FROM customers WHERE id = %s", (customer_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no customer with id {customer_id}")
-            records = db.execute(
-                "SELECT * FROM source_records WHERE customer_id = %s ORDER BY source, source_id",
-                (customer_id,),
-            ).fetchall()
-            idents = db.execute(
-                "SELECT i.kind, i.value, i.raw, r.source FROM identities i "
-                "JOIN source_records r ON r.id = i.record_id WHERE r.customer_id = %s "
-                "ORDER BY i.kind, i.value, r.source",
-                (customer_id,),
-            ).fetchall()
-        return customer_model(row, idents, records)
-
     @staticmethod
     def _require_customer(db: Conn, customer_id: int) -> None:
         rows.check_id(customer_id, "customer id")
         if scalar(db, "SELECT 1 FROM customers WHERE id = %s", (customer_id,)) is None:
             raise NotFound(f"no customer with id {customer_id}")
-
-    def customer_facts(self, customer_id: int) -> CustomerFacts:
-        with self.store.read() as db:
-            self._require_customer(db, customer_id)
-            return facts.customer_facts(db, customer_id)
-
-    def timeline(
-        self,
-        customer_id: int,
-        *,
-        kinds: tuple[EventKind, ...] = (),
-        channels: tuple[str, ...] = (),
-        cursor: str | None = None,
-        limit: int = 50,
-    ) -> TimelinePage:
-        _limit(limit)
-        where = ["customer_id = %s"]
-        params: list[Any] = [rows.check_id(customer_id, "customer id")]
-        if kinds:
-            where.append("kind = ANY(%s)")
-            params.append([EventKind(k).value for k in kinds])
-        if channels:
-            where.append("channel = ANY(%s)")
-            params.append(list(channels))
-        if cursor is not None:
-            at, eid = rows.decode_cursor(cursor, 2)
-            where.append("(at, id) < (%s, %s)")
-            params.extend((at, eid))
-        with self.store.read() as db:
-            if cursor is None:
-                self._require_customer(db, customer_id)
-            found = db.execute(
-                f"SELECT {rows.EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)} "
-                "ORDER BY at DESC, id DESC LIMIT %s",
-                (*params, limit + 1),
-            ).fetchall()
-        more = len(found) > limit
-        found = found[:limit]
-        next_cursor = records.encode_cursor(found[-1][2], found[-1][0]) if more else None
-        return TimelinePage(tuple(map(rows.event, found)), next_cursor)
 
     def get_event(self, event_id: int) -> TimelineEvent:
         rows.check_id(event_id, "event id")
@@ -484,8 +407,9 @@ class PostgresBackend(
             f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} "
             f"WHERE {' AND '.join(where) or 'true'} ORDER BY {order} LIMIT %s"
         )
-        with self.store.read() as db:
-            found = db.execute(sql, (*params, limit + 1)).fetchall()
+        with self.store.pipelined() as db:  # one round trip: begin, the page, commit
+            page = db.execute(sql, (*params, limit + 1))
+        found = page.fetchall()
         more = len(found) > limit
         found = found[:limit]
         if backwards:

@@ -4,6 +4,7 @@ in Python: a source system's payload may not be JSON, and then it says nothing."
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from backends import records
@@ -43,9 +44,21 @@ _EVENTS = (
 
 def customer_facts(db: Any, customer_id: int) -> CustomerFacts:
     """The facts of an existing customer (inside the caller's transaction): two statements,
-    each a round trip to the server."""
+    each a round trip to the server unless `db` is in pipeline mode."""
+    return queue(db, customer_id)(None)
+
+
+def queue(db: Any, customer_id: int) -> Callable[[Any], CustomerFacts]:
+    """Send the statements of a customer's facts (in pipeline mode they wait to be sent
+    with the others); the function returned reads their results (its argument is ignored)."""
     ids = {"c": customer_id}
-    row = db.execute(_COUNTS, ids).fetchone()
+    counts = db.execute(_COUNTS, ids)
+    events = db.execute(_EVENTS, ids)
+    return lambda _row: _facts(customer_id, counts.fetchone(), events.fetchall())
+
+
+def _facts(customer_id: int, row: Any, events: list[Any]) -> CustomerFacts:
+    """The facts from the rows of `_COUNTS` and `_EVENTS`."""
     order = row[0:4] if row[10] else None
     orders_count = row[4]
     contacts = row[5:7]
@@ -53,7 +66,7 @@ def customer_facts(db: Any, customer_id: int) -> CustomerFacts:
     tickets = 0
     surveys: list[tuple[int, int, Any]] = []
     newest: dict[str, tuple[int, str, Any]] = {}
-    for kind, at, event_id, summary, payload in db.execute(_EVENTS, ids):
+    for kind, at, event_id, summary, payload in events:
         if kind == "ticket":
             tickets += _object(payload).get("status") not in _CLOSED_TICKETS
         elif kind == "survey":

@@ -101,7 +101,11 @@ class ReplicaStore(PgStore):
     @contextmanager
     def read(self) -> Iterator[psycopg.Connection[Any]]:
         """A connection to the replica in a transaction for reads, or one to the primary
-        while the replica does not answer."""
+        while the replica does not answer. Inside `one_transaction`, that block's."""
+        held = getattr(self._held, "conn", None)
+        if held is not None:
+            yield held
+            return
         conn = self._connection() if self._answers() else None
         if conn is None:
             with self._fallback().read() as primary:

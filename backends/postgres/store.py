@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import psycopg.errors
+from psycopg.pq import ExecStatus
 from psycopg.types.string import StrBinaryDumper, StrDumper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -46,6 +47,9 @@ CONNECT_TIMEOUT_S = 5
 #: How long a call waits for a free pooled connection before the store is Unavailable.
 POOL_TIMEOUT_S = 10.0
 
+#: Whether this thread's write transactions commit asynchronously (`asynchronous_commits`).
+_COMMITS = threading.local()
+
 
 class Row(tuple[Any, ...]):
     """A result row: by position (fast) or by column name, as `sqlite3.Row` is read."""
@@ -62,13 +66,28 @@ class Row(tuple[Any, ...]):
         return list(self.names)
 
 
+#: Results that carry rows (those whose cursor has a `description`).
+_ROWS = frozenset((ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK))
+#: A `Row` class per list of column names: a query's rows share it.
+_ROW_KINDS: dict[tuple[str, ...], type[Row]] = {}
+
+
 def row_factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
-    """psycopg row factory: `Row`s that know the cursor's column names."""
-    description = cursor.description
-    if description is None:
-        return tuple
-    names = {column.name: i for i, column in enumerate(description)}
-    kind = type("Row", (Row,), {"__slots__": (), "names": names})
+    """psycopg row factory: `Row`s that know the cursor's column names (read from the
+    result where it has rows: a cursor's `description` builds an object per column)."""
+    result = cursor.pgresult
+    if result is not None and result.status in _ROWS:
+        key = tuple(bytes(result.fname(i) or b"").decode() for i in range(result.nfields))
+    else:  # a server-side cursor's columns come from a description of its portal
+        description = cursor.description
+        if description is None:
+            return tuple
+        key = tuple(column.name for column in description)
+    kind = _ROW_KINDS.get(key)
+    if kind is None:
+        names = {name: i for i, name in enumerate(key)}
+        kind = type("Row", (Row,), {"__slots__": (), "names": names})
+        _ROW_KINDS[key] = kind
     return kind
 
 
@@ -205,6 +224,34 @@ class PgStore:
                 self._held.conn = None
 
     @contextmanager
+    def pipelined(self) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction whose statements are sent together (psycopg's pipeline mode): each
+        is sent when a result of it or of a later one is read, or at the end of the block
+        with the commit. Read a result after the block and a read of one statement is one
+        round trip (begin, statement, commit). Inside `one_transaction` it is that
+        transaction (its owner commits); `write` inside the block shares it."""
+        owner = getattr(self._held, "conn", None) is None
+        with self.one_transaction(), self.read() as conn, conn.pipeline():
+            yield conn
+            if owner:
+                conn.commit()
+
+    @staticmethod
+    @contextmanager
+    def asynchronous_commits() -> Iterator[None]:
+        """Inside the block, this thread's `write` transactions (in any store) commit without
+        waiting for the write-ahead log to reach the disk (`synchronous_commit = off`): for
+        read-audit entries only. A crash of the database server can lose the entries of
+        the last moments (up to three times `wal_writer_delay`, 0.6 s by default), as
+        SQLite's WAL with synchronous=NORMAL can; never around a write of customer data."""
+        before = getattr(_COMMITS, "asynchronous", False)
+        _COMMITS.asynchronous = True
+        try:
+            yield
+        finally:
+            _COMMITS.asynchronous = before
+
+    @contextmanager
     def read(self) -> Iterator[psycopg.Connection[Any]]:
         """A connection in a transaction for reads (rolled back: nothing to keep)."""
         held = getattr(self._held, "conn", None)
@@ -234,6 +281,8 @@ class PgStore:
         if self.read_only:
             raise ReadOnly(f"database {self.location} is open read-only")
         with self.read() as conn:
+            if getattr(_COMMITS, "asynchronous", False):
+                conn.execute("SET LOCAL synchronous_commit = off")
             yield conn
 
     # -- schema ------------------------------------------------------------------

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from backends.base import Backend, InvalidInput, NotFound
+from backends.base import Backend, Capability, InvalidInput, NotFound
 from backends.models import EventKind
+from tests.backends.conftest import BackendFactory
 
 
 def test_customer_view_is_profile_facts_and_first_timeline_page(backend: Backend) -> None:
@@ -49,3 +50,33 @@ def test_key_facts_are_the_embedded_stores_for_every_kind_of_customer(
     for field in ("last_order_number", "nps_last", "last_visit_at", "checkout_abandoned_at"):
         assert {getattr(f, field) is None for f in expected} == {True, False}, field
     assert {f.open_tickets > 0 for f in expected} == {True, False}
+
+
+#: The kinds whose store records reads (`vista serve`'s, and a PostgreSQL factory's);
+#: the embedded store records none unless asked to (README: "The audit trail").
+READS_RECORDED = ("http", "postgres", "http-postgres")
+
+
+@pytest.mark.needs(Capability.AUDIT)
+def test_a_customer_view_is_one_read_in_the_trail_and_a_refused_one_none(
+    make_backend: BackendFactory, backend_kind: str
+) -> None:
+    admin, giulia = make_backend("admin"), make_backend("giulia")
+    head = admin.audit_log(limit=1).entries[0].seq
+
+    def reads() -> list[tuple[str, str, int | None, object]]:
+        return [
+            (e.action, e.agent, e.customer_id, e.detail)
+            for e in admin.audit_log(limit=20).entries
+            if e.seq > head and e.action == "read"  # (a server's test tokens are made lazily)
+        ]
+
+    with pytest.raises(NotFound):
+        giulia.customer_view(999_999)
+    with pytest.raises(InvalidInput):
+        giulia.customer_view(12, limit=0)
+    assert reads() == []  # nothing was shown: nothing recorded
+    view = giulia.customer_view(12, limit=5)
+    assert view.customer.id == 12
+    expected = [("read", "giulia", 12, {"what": "profile"})]
+    assert reads() == (expected if backend_kind in READS_RECORDED else [])

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import psycopg.sql
 import pytest
 
 from backends import copy_store, open_backend
@@ -131,3 +132,36 @@ def test_a_customer_view_is_read_on_one_connection_and_reads_outside_take_their_
             assert pg.customer_view(1, limit=200) == lite.customer_view(1, limit=200)
     finally:
         store.close()
+
+
+def test_only_read_audit_entries_commit_without_waiting_for_the_disk(url: str) -> None:
+    """`asynchronous_commits` (around read-audit entries) turns `synchronous_commit` off for
+    this thread's write transactions inside the block, in any store; reads, other threads'
+    writes and every write outside the block still wait for the write-ahead log's flush."""
+    with psycopg.connect(url, autocommit=True) as conn:  # the tests' cluster defaults to off
+        conn.execute(
+            psycopg.sql.SQL("ALTER DATABASE {} SET synchronous_commit = on").format(
+                psycopg.sql.Identifier(conn.info.dbname)
+            )
+        )
+    store, other = PgStore(url), PgStore(url)
+    try:
+
+        def written(where: PgStore = store) -> str:
+            with where.write() as db:
+                return str(db.execute("SHOW synchronous_commit").fetchone()[0])
+
+        elsewhere: list[str] = []
+        assert written() == "on"
+        with store.asynchronous_commits():
+            assert written() == "off" and written(other) == "off"
+            with store.read() as db:
+                assert db.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+            thread = threading.Thread(target=lambda: elsewhere.append(written()))
+            thread.start()
+            thread.join()
+        assert elsewhere == ["on"]
+        assert written() == "on" and written(other) == "on"
+    finally:
+        store.close()
+        other.close()

@@ -86,7 +86,11 @@ class PgResolver:
         spare: list[int] = []
 
         def new_customer(_hint: int | None) -> int:
-            """A customer id from the sequence (hints are the demo's, a SQLite build's)."""
+            """A customer id from the sequence. A hint (`Incoming.customer_hint`) never
+            reaches this store: only the demo's builder gives one, writing a SQLite file
+            (its people keep ids 1..N, which its orders and contacts use); PostgreSQL gets
+            the demo through `vista migrate`, which keeps every id, and `vista import`
+            gives none."""
             if not spare:
                 spare.extend(reversed(st.new_ids(db, "customers", len(t.todo))))
             return spare.pop()
