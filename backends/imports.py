@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from backends.base import InvalidInput
 from backends.identity.phones import check_region
@@ -63,6 +63,18 @@ def result(report: ImportReport) -> ImportResult:
         held=report.held,
         bad_rows=tuple(BadRow(line, reason) for line, reason in report.bad),
     )
+
+
+#: `Backend.import_file`'s import options a caller may leave out, with their values.
+DEFAULTS: dict[str, Any] = {
+    "kind": "customers",
+    "fmt": None,
+    "mapping": None,
+    "id_column": None,
+    "default_region": "IT",
+    "encoding": None,
+    "strict": False,
+}
 
 
 def import_options(

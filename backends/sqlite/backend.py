@@ -42,7 +42,6 @@ from backends.models import (
     CustomerHit,
     Direction,
     EventKind,
-    ImportResult,
     InboundResult,
     Message,
     NewToken,
@@ -167,7 +166,7 @@ class SQLiteBackend(
         self._agent_name = agent
         self._role = role
         self._agent: Agent | None = None
-        self._import_workers = import_workers
+        self.import_workers = import_workers
         self._audit_setup(origin, token, read_audit, audit_store)
 
     # -- identity --------------------------------------------------------------
@@ -947,42 +946,6 @@ class SQLiteBackend(
         return outbox_store.SQLiteOutbox(self.store, actor=actor)
 
     # -- administration: imports, API tokens, the store file ---------------------------
-
-    def import_file(
-        self,
-        path: str | Path,
-        *,
-        source: str,
-        kind: str = "customers",
-        fmt: str | None = None,
-        mapping: str | Path | None = None,
-        id_column: str | None = None,
-        default_region: str = "IT",
-        encoding: str | None = None,
-        strict: bool = False,
-        progress: Callable[[int, int], None] | None = None,
-        on_bad: Callable[[int, str], None] | None = None,
-    ) -> ImportResult:
-        """See `Backend.import_file`: the import pipeline (backends/sqlite/identity/importer.py)
-        on a connection of its own, as the acting agent."""
-        me = self._writer()
-        return deferred.imports().import_file(
-            self.store.path,
-            Path(path),
-            actor=me.name,
-            audit_actor=audit.Actor(me.name, me.role.value, self._token, Origin.IMPORT.value),
-            source=source,
-            kind=kind,
-            fmt=fmt,
-            mapping=mapping,
-            id_column=id_column,
-            default_region=default_region,
-            encoding=encoding,
-            strict=strict,
-            workers=self._import_workers,
-            progress=progress,
-            on_bad=on_bad,
-        )
 
     def _admin(self, doing: str) -> Agent:
         me = self.whoami()

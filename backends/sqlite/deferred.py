@@ -11,13 +11,6 @@ from __future__ import annotations
 from types import ModuleType
 
 
-def imports() -> ModuleType:
-    """backends.sqlite.imports: the import pipeline on a store."""
-    from backends.sqlite import imports as module
-
-    return module
-
-
 def admin() -> ModuleType:
     """backends.sqlite.admin: a store file's schema, size, row counts and checks."""
     from backends.sqlite import admin as module

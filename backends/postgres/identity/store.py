@@ -297,24 +297,13 @@ def move_customer_data(db: Conn, gone: int, keep: int) -> None:
     db.execute("DELETE FROM customers WHERE id = %s", (gone,))
 
 
-def journal(
-    db: Conn,
-    now: int,
-    actor: str,
-    action: str,
-    customer_id: int,
-    other_id: int,
-    records: list[int],
-    reason: str,
-    snapshot: dict[str, Any] | None,
-) -> int:
+def journal(db: Conn, row: tuple[Any, ...]) -> int:
+    """Write an `identity_journal` row (`review.journal_row`); its id."""
     return int(
         db.execute(
             "INSERT INTO identity_journal(at, actor, action, customer_id, other_id, records, "
             "reason, snapshot) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
-            review.journal_row(
-                now, actor, action, customer_id, other_id, records, reason, snapshot
-            ),
+            row,
         ).fetchone()[0]  # type: ignore[index]
     )
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from backends import provenance
+from backends.identity import review
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.golden import GoldenRow, compute_golden, golden_jobs
@@ -139,14 +140,16 @@ def write_batch(
         st.move_customer_data(db, gone_id, keep)
         st.journal(
             db,
-            now,
-            actor,
-            "auto-merge",
-            keep,
-            gone_id,
-            moved,
-            "linked by an imported record",
-            snapshot,
+            review.journal_row(
+                now,
+                actor,
+                "auto-merge",
+                keep,
+                gone_id,
+                moved,
+                "linked by an imported record",
+                snapshot,
+            ),
         )
         changes.append((gone_id, "merged"))
     _many(

@@ -262,21 +262,12 @@ def move_customer_data(db: sqlite3.Connection, gone: int, keep: int) -> None:
     db.execute("DELETE FROM customers WHERE id = ?", (gone,))
 
 
-def journal(
-    db: sqlite3.Connection,
-    now: int,
-    actor: str,
-    action: str,
-    customer_id: int,
-    other_id: int,
-    records: list[int],
-    reason: str,
-    snapshot: dict[str, Any] | None,
-) -> int:
+def journal(db: sqlite3.Connection, row: tuple[Any, ...]) -> int:
+    """Write an `identity_journal` row (`review.journal_row`); its id."""
     cur = db.execute(
         "INSERT INTO identity_journal(at, actor, action, customer_id, other_id, records, reason, "
         "snapshot) VALUES (?,?,?,?,?,?,?,?)",
-        review.journal_row(now, actor, action, customer_id, other_id, records, reason, snapshot),
+        row,
     )
     return int(cur.lastrowid or 0)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from backends import link_reasons
 from backends import provenance as provenance_text
+from backends.identity import review
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.golden import GoldenRow, compute_golden, golden_jobs
@@ -133,14 +134,16 @@ def write_batch(
         st.move_customer_data(db, gone_id, keep)
         st.journal(
             db,
-            now,
-            actor,
-            "auto-merge",
-            keep,
-            gone_id,
-            moved,
-            "linked by an imported record",
-            snapshot,
+            review.journal_row(
+                now,
+                actor,
+                "auto-merge",
+                keep,
+                gone_id,
+                moved,
+                "linked by an imported record",
+                snapshot,
+            ),
         )
         changes.append((gone_id, "merged"))
     db.executemany(
