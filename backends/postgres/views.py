@@ -76,7 +76,7 @@ class ViewQueries(Backend):
 
     def get_customer(self, customer_id: int) -> Customer:
         rows.check_id(customer_id, "customer id")
-        return self._audited(customer_id, lambda db: _queue_customer(db, customer_id))  # type: ignore[no-any-return]
+        return self._read_audited(customer_id, lambda db: _queue_customer(db, customer_id))  # type: ignore[no-any-return]
 
     def _customer(self, customer_id: int) -> Customer:
         """`get_customer` without the read audit (the backend's own reads)."""
@@ -133,9 +133,9 @@ class ViewQueries(Backend):
                 ),
             )
 
-        return self._audited(customer_id, queue)  # type: ignore[no-any-return]
+        return self._read_audited(customer_id, queue)  # type: ignore[no-any-return]
 
-    def _audited(self, customer_id: int, queue: Callable[[Conn], _Queued]) -> Any:
+    def _read_audited(self, customer_id: int, queue: Callable[[Conn], _Queued]) -> Any:
         """A read of one customer (`queue` sends its statements) and its read-audit entry,
         when read audit is on, in one transaction: the reads, the entry's lock and the
         chain's head in one round trip, the entry and the commit in the next. The entry is
