@@ -42,7 +42,6 @@ from backends.models import (
     Contact,
     ContactDetail,
     ContactStatus,
-    Customer,
     CustomerHit,
     Direction,
     EventKind,
