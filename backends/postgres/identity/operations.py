@@ -12,30 +12,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from backends.identity import control
 from backends.postgres.identity import store as st
-from backends.postgres.identity import writer as golden
+from backends.postgres.identity.writer import PgBatchRows
 
 
-class PgIdentityRows(control.StoreRows):
+class PgIdentityRows(PgBatchRows):
     """`control.IdentityRows` over a PostgreSQL connection."""
-
-    store = st
-    writer = golden
 
     def lock(self, *customer_ids: int) -> None:
         self.db.execute(
             "SELECT id FROM customers WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
             (sorted(set(customer_ids)),),
         )
-
-    def records_of(self, customer_id: int) -> list[int]:
-        return [
-            r[0]
-            for r in self.db.execute(
-                "SELECT id FROM source_records WHERE customer_id = %s ORDER BY id", (customer_id,)
-            )
-        ]
 
     def join(self, moved: list[int], kept: list[int], why: str, actor: str, now: int) -> None:
         both = moved + kept

@@ -13,32 +13,20 @@ import sqlite3
 from typing import Any
 
 from backends import link_reasons
-from backends.identity import control
 from backends.sqlite.identity import store as st
-from backends.sqlite.identity import writer as golden
+from backends.sqlite.identity.writer import SQLiteBatchRows
 
 
 def _marks(items: list[Any]) -> str:
     return ",".join("?" * len(items))
 
 
-class SQLiteIdentityRows(control.StoreRows):
+class SQLiteIdentityRows(SQLiteBatchRows):
     """`control.IdentityRows` over a SQLite connection (its writes need no locks: a write
     transaction holds the whole store)."""
 
-    store = st
-    writer = golden
-
     def lock(self, *customer_ids: int) -> None:
         return None
-
-    def records_of(self, customer_id: int) -> list[int]:
-        return [
-            r
-            for (r,) in self.db.execute(
-                "SELECT id FROM source_records WHERE customer_id = ? ORDER BY id", (customer_id,)
-            )
-        ]
 
     def join(self, moved: list[int], kept: list[int], why: str, actor: str, now: int) -> None:
         both = moved + kept

@@ -1,0 +1,203 @@
+"""Writing a resolved batch, the same on every store: its records with their customer,
+their identifiers and keys, merges of existing customers (journaled), and the golden
+profile and search row of every customer the batch touched; and rebuilding the golden
+profile of existing customers from their records.
+
+A new customer is inserted once, complete with its golden profile, and its records point
+at it from the start. In a big import the profiles are computed by worker processes while
+the records, identifiers and keys are written (the store lets records come before their
+new customer). The flow lives here; a store hands in its `BatchRows`, set-based
+statements in the caller's transaction. No SQL here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from backends import provenance as provenance_text
+from backends.identity import review
+from backends.identity.config import MatchConfig
+from backends.identity.features import Features
+from backends.identity.golden import GoldenRow, compute_golden, golden_jobs
+from backends.identity.resolve import Resolved, golden_members
+from backends.identity.survivorship import Member
+
+#: A stored record as a golden profile reads it: (record, customer, source, source id, at).
+StoredMember = tuple[int, int, str, str, int]
+
+
+class BatchRows(Protocol):
+    """A store's statements for writing batches (each in the caller's transaction)."""
+
+    def records_of(self, customer_id: int) -> list[int]: ...
+
+    def snapshot_of(self, customer_id: int) -> dict[str, Any] | None: ...
+
+    def move_customer_data(self, gone: int, keep: int) -> None: ...
+
+    def journal(self, row: tuple[Any, ...]) -> int: ...
+
+    def log_change(self, now: int, rows: list[tuple[int, str]], actor: str) -> None: ...
+
+    def stored_members(self, customer_ids: list[int]) -> Iterable[StoredMember]: ...
+
+    def load_features(
+        self, record_ids: list[int], texts: dict[int, str] | None = None
+    ) -> dict[int, tuple[int | None, Features]]: ...
+
+    def corrected(self, customer_ids: list[int]) -> Iterable[tuple[int, str, dict[str, Any]]]:
+        """(customer, provenance JSON, row) of those of these customers an agent corrected."""
+        ...
+
+    def orders(self, customer_ids: list[int]) -> Iterable[tuple[str, int, int]]:
+        """(number, customer, at) of these customers' orders."""
+        ...
+
+    def insert_customers(self, now: int, rows: list[GoldenRow]) -> None:
+        """Create customers with their golden profile (search and profile rows come later)."""
+
+    def defer_customers(self) -> None:
+        """Let records point at customers inserted later in the transaction."""
+
+    def insert_records(self, r: Resolved) -> None:
+        """The batch's new records, every record's features, identifiers and keys."""
+
+    def reassign(self, pairs: list[tuple[int, int]]) -> None:
+        """(customer, record): point stored records at their customer where it changed."""
+
+    def store_golden(self, rows: list[GoldenRow], stored: list[GoldenRow]) -> None:
+        """Write golden profiles: `stored` are customers that existed (updated, search row
+        rewritten where it changed); the others of `rows` were just inserted."""
+
+    def add_links(self, links: list[tuple[Any, ...]]) -> None: ...
+
+    def add_suggestions(self, suggestions: list[tuple[Any, ...]]) -> None: ...
+
+
+class StoreRows:
+    """The steps every store takes from its identity store module `store` (customer_row,
+    snapshot_of, move_customer_data, journal, log_change) with the transaction's
+    connection, and `rebuild` over the store's own `BatchRows` statements."""
+
+    store: Any
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    def customer_row(self, customer_id: int) -> dict[str, Any] | None:
+        row: dict[str, Any] | None = self.store.customer_row(self.db, customer_id)
+        return row
+
+    def snapshot_of(self, customer_id: int) -> dict[str, Any] | None:
+        snap: dict[str, Any] | None = self.store.snapshot_of(self.db, customer_id)
+        return snap
+
+    def move_customer_data(self, gone: int, keep: int) -> None:
+        self.store.move_customer_data(self.db, gone, keep)
+
+    def journal(self, row: tuple[Any, ...]) -> int:
+        return int(self.store.journal(self.db, row))
+
+    def log_change(self, now: int, rows: list[tuple[int, str]], actor: str) -> None:
+        self.store.log_change(self.db, now, rows, actor)
+
+    def rebuild(self, cfg: MatchConfig, now: int, customer_ids: list[int]) -> None:
+        rebuild(self, cfg, now, customer_ids)  # type: ignore[arg-type]
+
+
+def write_batch(
+    rows: BatchRows, cfg: MatchConfig, now: int, actor: str, r: Resolved, workers: Any = None
+) -> None:
+    """Apply a resolved batch (see the module docstring).
+
+    `workers` (an import's `prepare.Workers`): the golden profiles are computed there
+    while the records, identifiers and keys are written here.
+    """
+    fresh = r.touched & r.new_customers
+    old = sorted(r.touched - r.new_customers)
+    existing_gone = [(g, k) for g, k in r.absorbed.items() if g not in r.new_customers]
+    gone = dict(existing_gone)
+    members = golden_members(
+        r,
+        rows.stored_members(old + sorted(gone)),
+        gone,
+        lambda missing: {rid: f for rid, (_c, f) in rows.load_features(missing, r.texts).items()},
+    )
+    previous, orders = golden_context(rows, old, gone)
+    # a new customer that an existing one merges into must exist before the merge
+    early = workers is None or any(keep in fresh for keep in gone.values())
+    if early:
+        golden = compute_golden(cfg, now, golden_jobs(members, previous, orders))
+        rows.insert_customers(now, [row for row in golden if row.customer_id in fresh])
+    else:
+        pending = workers.golden(
+            golden_jobs(members, previous, orders, portable=True, texts=r.texts)
+        )
+        rows.defer_customers()
+    rows.insert_records(r)
+    if not early:
+        golden = [row for future in pending for row in future.result()]
+        rows.insert_customers(now, [row for row in golden if row.customer_id in fresh])
+    changes: list[tuple[int, str]] = []
+    for gone_id, keep in existing_gone:
+        moved = rows.records_of(gone_id)
+        snapshot = rows.snapshot_of(gone_id)
+        rows.move_customer_data(gone_id, keep)
+        why = "linked by an imported record"
+        rows.journal(
+            review.journal_row(now, actor, "auto-merge", keep, gone_id, moved, why, snapshot)
+        )
+        changes.append((gone_id, "merged"))
+    rows.reassign([(r.assign[rec.record_id], rec.record_id) for rec in r.records if not rec.new])
+    rows.store_golden(golden, [row for row in golden if row.customer_id not in fresh])
+    changes += [
+        (cid, "created" if cid in r.new_customers else "updated") for cid in sorted(r.touched)
+    ]
+    rows.log_change(now, changes, actor)
+    if r.links:
+        rows.add_links(r.links)
+    if r.suggestions:
+        rows.add_suggestions(r.suggestions)
+
+
+def golden_context(
+    rows: BatchRows, old_ids: list[int], gone: dict[int, int]
+) -> tuple[dict[int, tuple[dict[str, Any], dict[str, Any]]], dict[int, list[str]]]:
+    """(agent-corrected provenance and values, order numbers oldest first) of stored
+    customers `old_ids`, counting the orders of customers `gone` merges into them
+    (`gone`: absorbed -> keep)."""
+    previous = {
+        cid: (provenance_text.loads(prov), row) for cid, prov, row in rows.corrected(old_ids)
+    }
+    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for number, cid, at in rows.orders(sorted([*old_ids, *gone])):
+        found[gone.get(cid, cid)].append((at, number))
+    return previous, {cid: [n for _at, n in sorted(v)] for cid, v in found.items()}
+
+
+def rebuild(
+    rows: BatchRows,
+    cfg: MatchConfig,
+    now: int,
+    customer_ids: Iterable[int],
+    feats: dict[int, Features] | None = None,
+) -> None:
+    """Recompute the golden profile and search row of existing customers from their records
+    (`feats`: features of some of them already at hand)."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return
+    feats = feats or {}
+    meta = list(rows.stored_members(ids))
+    missing = [m[0] for m in meta if m[0] not in feats]
+    loaded = {rid: f for rid, (_c, f) in rows.load_features(missing).items()} if missing else {}
+    members: dict[int, list[Member]] = defaultdict(list)
+    for rid, cid, source, sid, at in sorted(meta):
+        f = feats.get(rid) or loaded.get(rid)
+        if f is not None:
+            members[cid].append(Member(rid, source, sid, at, f))
+    previous, orders = golden_context(rows, ids, {})
+    golden = compute_golden(cfg, now, golden_jobs(members, previous, orders))
+    rows.store_golden(golden, golden)
