@@ -13,7 +13,7 @@ statements in the caller's transaction. No SQL here.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 from backends import provenance as provenance_text
@@ -21,6 +21,8 @@ from backends.identity import review
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.golden import GoldenRow, compute_golden, golden_jobs
+from backends.identity.jsontext import dumps
+from backends.identity.keys import identity_values
 from backends.identity.resolve import Resolved, golden_members
 from backends.identity.survivorship import Member
 
@@ -160,6 +162,30 @@ def write_batch(
         rows.add_links(r.links)
     if r.suggestions:
         rows.add_suggestions(r.suggestions)
+
+
+def record_rows(r: Resolved) -> Iterator[tuple[int, str, str, int, str, int, int]]:
+    """The `source_records` rows of a batch's new records (id, source, source id, customer,
+    fields, received at, updated at)."""
+    for rec in r.records:
+        if rec.new:
+            rid = rec.record_id
+            yield rid, rec.source, rec.source_id, r.assign[rid], rec.fields_json, rec.at, rec.at
+
+
+def feature_rows(r: Resolved) -> Iterator[tuple[int, str]]:
+    """(record, features JSON) of every record of a batch."""
+    for rec in r.records:
+        yield rec.record_id, rec.features_json or dumps(rec.features.to_json())
+
+
+def record_keys(r: Resolved) -> Iterator[tuple[Any, list[tuple[str, str, str]], Iterable[str]]]:
+    """(record, its (kind, value, raw) identifiers, its blocking keys) of a batch."""
+    for rec in r.records:
+        values = rec.idents
+        if values is None:
+            values = identity_values(rec.source, rec.source_id, rec.features)
+        yield rec, values, rec.blocks if rec.blocks is not None else rec.features.block_keys()
 
 
 def golden_context(

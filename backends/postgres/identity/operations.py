@@ -43,30 +43,6 @@ class PgIdentityRows(PgBatchRows):
             (both, both),
         )
 
-    def record_by_key(self, source: str, source_id: str) -> tuple[int, int | None] | None:
-        row = self.db.execute(
-            "SELECT id, customer_id FROM source_records WHERE source = %s AND source_id = %s",
-            (source, source_id),
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    def record_by_id(self, record_id: int) -> tuple[int, int | None] | None:
-        row = self.db.execute(
-            "SELECT id, customer_id FROM source_records WHERE id = %s", (record_id,)
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    def undoable_merges(self, customer_id: int) -> list[tuple[int, list[int], dict[str, Any]]]:
-        return [
-            (other, json.loads(records), json.loads(snap))
-            for other, records, snap in self.db.execute(
-                "SELECT j.other_id, j.records, j.snapshot FROM identity_journal j WHERE "
-                "j.customer_id = %s AND j.action IN ('merge', 'auto-merge') AND NOT EXISTS "
-                "(SELECT 1 FROM customers c WHERE c.id = j.other_id) ORDER BY j.id DESC",
-                (customer_id,),
-            )
-        ]
-
     def new_customer_id(self) -> int:
         return st.new_ids(self.db, "customers", 1)[0]
 
@@ -159,16 +135,6 @@ class PgIdentityRows(PgBatchRows):
         ).fetchone()
         return None if row is None else (row[0], row[1])
 
-    def records_with(self, record_id: int) -> list[int]:
-        return [
-            r[0]
-            for r in self.db.execute(
-                "SELECT id FROM source_records WHERE customer_id = "
-                "(SELECT customer_id FROM source_records WHERE id = %s) ORDER BY id",
-                (record_id,),
-            )
-        ]
-
     def keep_sides_apart(
         self, side_a: list[int], side_b: list[int], reason: str, actor: str, now: int
     ) -> None:
@@ -190,16 +156,6 @@ class PgIdentityRows(PgBatchRows):
             (side_a, side_b, side_b, side_a),
         )
 
-    def customer_records(self, customer_id: int) -> list[dict[str, Any]]:
-        return [
-            dict(zip(r.keys(), r, strict=True))
-            for r in self.db.execute(
-                "SELECT id, source, source_id, received_at, updated_at FROM source_records "
-                "WHERE customer_id = %s ORDER BY source, source_id",
-                (customer_id,),
-            )
-        ]
-
     def links_of(self, record_ids: list[int]) -> list[Any]:
         return list(
             self.db.execute(
@@ -211,16 +167,6 @@ class PgIdentityRows(PgBatchRows):
             )
         )
 
-    def journal_ids(self, customer_id: int) -> list[int]:
-        return [
-            r[0]
-            for r in self.db.execute(
-                "SELECT id FROM identity_journal WHERE customer_id = %s OR other_id = %s "
-                "ORDER BY id",
-                (customer_id, customer_id),
-            )
-        ]
-
     def record_changes(self, record_ids: list[int]) -> list[tuple[int, int, int, dict[str, Any]]]:
         return [
             (rid, import_id, at, json.loads(changed))
@@ -231,11 +177,6 @@ class PgIdentityRows(PgBatchRows):
             )
         ]
 
-    def journal_row(self, journal_id: int) -> Any:
-        return self.db.execute(
-            "SELECT * FROM identity_journal WHERE id = %s", (journal_id,)
-        ).fetchone()
-
     def record_names(self, record_ids: list[int]) -> list[str]:
         return [
             f"{r[0]}:{r[1]}"
@@ -243,18 +184,6 @@ class PgIdentityRows(PgBatchRows):
                 "SELECT source, source_id FROM source_records WHERE id = ANY(%s) "
                 "ORDER BY source, source_id",
                 (record_ids,),
-            )
-        ]
-
-    def open_suggestions(self) -> list[tuple[int, int, str]]:
-        return [
-            (a, b, reason)
-            for a, b, reason in self.db.execute(
-                "SELECT s.record_a, s.record_b, s.reason FROM identity_suggestions s "
-                "JOIN source_records ra ON ra.id = s.record_a "
-                "JOIN source_records rb ON rb.id = s.record_b "
-                "WHERE s.status = 'open' AND ra.customer_id <> rb.customer_id "
-                "ORDER BY s.score DESC, s.id"
             )
         ]
 

@@ -15,9 +15,8 @@ from backends.identity import batch
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.golden import GoldenRow
-from backends.identity.jsontext import dumps
-from backends.identity.keys import identity_values
 from backends.identity.resolve import Resolved
+from backends.identity_rows import PortableRows
 from backends.postgres.identity import store as st
 
 Conn = Any
@@ -67,18 +66,13 @@ def _copy(db: Conn, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
             copy.write_row(row)
 
 
-class PgBatchRows(batch.StoreRows):
+class PgBatchRows(PortableRows, batch.StoreRows):
     """`batch.BatchRows` over a PostgreSQL connection."""
 
     store = st
 
-    def records_of(self, customer_id: int) -> list[int]:
-        return [
-            r[0]
-            for r in self.db.execute(
-                "SELECT id FROM source_records WHERE customer_id = %s ORDER BY id", (customer_id,)
-            )
-        ]
+    def dialect(self, sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")
 
     def stored_members(self, customer_ids: list[int]) -> list[batch.StoredMember]:
         if not customer_ids:
@@ -137,44 +131,19 @@ class PgBatchRows(batch.StoreRows):
             db,
             "COPY source_records(id, source, source_id, customer_id, fields, received_at, "
             "updated_at) FROM STDIN",
-            (
-                (
-                    rec.record_id,
-                    rec.source,
-                    rec.source_id,
-                    r.assign[rec.record_id],
-                    rec.fields_json,
-                    rec.at,
-                    rec.at,
-                )
-                for rec in r.records
-                if rec.new
-            ),
+            batch.record_rows(r),
         )
-        _copy(
-            db,
-            "COPY record_features(record_id, features) FROM STDIN",
-            (
-                (rec.record_id, rec.features_json or dumps(rec.features.to_json()))
-                for rec in r.records
-            ),
-        )
+        _copy(db, "COPY record_features(record_id, features) FROM STDIN", batch.feature_rows(r))
         idents: set[tuple[int, str, str, str]] = set()
         keys: set[tuple[str, int]] = set()
-        for rec in r.records:
+        for rec, values, blocks in batch.record_keys(r):
             rid = rec.record_id
-            values = rec.idents
-            if values is None:
-                values = identity_values(rec.source, rec.source_id, rec.features)
             seen: set[tuple[str, str]] = set()
             for kind, value, raw in values:
                 if (kind, value) not in seen:  # the first raw form of a value, as SQLite keeps
                     seen.add((kind, value))
                     idents.add((rid, kind, value, raw))
-            keys.update(
-                (k, rid)
-                for k in (rec.blocks if rec.blocks is not None else rec.features.block_keys())
-            )
+            keys.update((k, rid) for k in blocks)
         _copy(db, "COPY identities(record_id, kind, value, raw) FROM STDIN", sorted(idents))
         _copy(db, "COPY match_keys(key, record_id) FROM STDIN", sorted(keys))
 

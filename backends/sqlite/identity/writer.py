@@ -18,9 +18,9 @@ from backends.identity import batch
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.golden import GoldenRow
-from backends.identity.jsontext import dumps
 from backends.identity.keys import identity_values
 from backends.identity.resolve import Resolved
+from backends.identity_rows import PortableRows
 from backends.sqlite.identity import store as st
 from backends.sqlite.identity.encoding import index_order, key_code, stored_raw
 
@@ -71,18 +71,10 @@ def _marks(items: list[Any]) -> str:
     return ",".join("?" * len(items))
 
 
-class SQLiteBatchRows(batch.StoreRows):
+class SQLiteBatchRows(PortableRows, batch.StoreRows):
     """`batch.BatchRows` over a SQLite connection."""
 
     store = st
-
-    def records_of(self, customer_id: int) -> list[int]:
-        return [
-            r
-            for (r,) in self.db.execute(
-                "SELECT id FROM source_records WHERE customer_id = ? ORDER BY id", (customer_id,)
-            )
-        ]
 
     def stored_members(self, customer_ids: list[int]) -> Iterator[batch.StoredMember]:
         for part in st.chunks(customer_ids):
@@ -126,44 +118,23 @@ class SQLiteBatchRows(batch.StoreRows):
         db.executemany(
             "INSERT INTO source_records(id, source, source_id, customer_id, fields, "
             "received_at, updated_at) VALUES (?,?,?,?,?,?,?)",
-            [
-                (
-                    rec.record_id,
-                    rec.source,
-                    rec.source_id,
-                    r.assign[rec.record_id],
-                    rec.fields_json,
-                    rec.at,
-                    rec.at,
-                )
-                for rec in r.records
-                if rec.new
-            ],
+            list(batch.record_rows(r)),
         )
         db.executemany(
             "INSERT INTO record_features(record_id, features) VALUES (?,?)",
-            [
-                (rec.record_id, rec.features_json or dumps(rec.features.to_json()))
-                for rec in r.records
-            ],
+            list(batch.feature_rows(r)),
         )
         idents: list[tuple[str, str, int, str]] = []
         keys: list[tuple[int | str, int]] = []
-        for rec in r.records:
+        for rec, values, blocks in batch.record_keys(r):
             rid = rec.record_id
-            values = rec.idents
-            if values is None:
-                values = identity_values(rec.source, rec.source_id, rec.features)
-            own = f"{rec.source}:{rec.source_id}"
+            own = f"{rec.source}:{rec.source_id}"  # the record's own id: its source row says it
             idents += [
                 (kind, value, rid, stored_raw(kind, value, raw, rec.source_id))
                 for kind, value, raw in values
                 if value != own or kind != "external_id"
             ]
-            keys += [
-                (key_code(k), rid)
-                for k in (rec.blocks if rec.blocks is not None else rec.features.block_keys())
-            ]
+            keys += [(key_code(k), rid) for k in blocks]
         idents.sort()
         db.executemany(
             "INSERT OR IGNORE INTO identities(kind, value, record_id, raw) VALUES (?,?,?,?)",
