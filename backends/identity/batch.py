@@ -1,4 +1,4 @@
-"""Writing a resolved batch, the same on every store: its records with their customer,
+"""Writing a resolved batch (or a batch of events), the same on every store: its records with their customer,
 their identifiers and keys, merges of existing customers (journaled), and the golden
 profile and search row of every customer the batch touched; and rebuilding the golden
 profile of existing customers from their records.
@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from backends import provenance as provenance_text
 from backends.identity import review
 from backends.identity.config import MatchConfig
+from backends.identity.events import IncomingEvent
 from backends.identity.features import Features
 from backends.identity.golden import GoldenRow, compute_golden, golden_jobs
 from backends.identity.jsontext import dumps
@@ -227,3 +228,82 @@ def rebuild(
     previous, orders = golden_context(rows, ids, {})
     golden = compute_golden(cfg, now, golden_jobs(members, previous, orders))
     rows.store_golden(golden, golden)
+
+
+class EventRows(Protocol):
+    """A store's statements for writing imported events (each in the caller's transaction)."""
+
+    def record_named(self, source: str, source_id: str) -> tuple[int, int] | None:
+        """(customer, record) of a resolved source record, or None."""
+
+    def identity_holder(self, kind: str, value: str) -> tuple[int, int] | None:
+        """(customer, record) of the newest resolved record holding an identifier, or None."""
+
+    def put_event(
+        self, source: str, item: IncomingEvent, customer_id: int, record_id: int
+    ) -> tuple[int, bool]:
+        """Insert an event, or replace the one with its source and external id (keeping its
+        id); (its id, whether it replaced one)."""
+        ...
+
+    def put_order(self, item: IncomingEvent, customer_id: int, event_id: int) -> None:
+        """Insert an order event's order row, or replace the one with its number."""
+
+    def search_orders(self, customer_id: int) -> str | None:
+        """The order numbers a customer's search row holds (None: no search row)."""
+
+    def set_search_orders(self, customer_id: int, numbers: str) -> None: ...
+
+    def log_events(self, now: int, customer_ids: list[int]) -> None:
+        """Append the customers whose events an import changed to the change feed."""
+
+    def refresh_values(self, customer_ids: list[int], now: int) -> None:
+        """Recompute the lifetime value and churn risk of these customers."""
+
+
+def attach(rows: EventRows, source: str, probes: list[tuple[str, str]]) -> tuple[int, int] | None:
+    """(customer id, record id) of the first identifier that names a resolved record."""
+    for kind, value in probes:
+        if kind == "external_id":
+            other, _, sid = value[1:].partition(":")
+            found = rows.record_named(other or source, sid)
+        else:
+            found = rows.identity_holder(kind, value)
+        if found is not None:
+            return int(found[0]), int(found[1])
+    return None
+
+
+def write_events(
+    rows: EventRows, source: str, items: list[IncomingEvent], now: int
+) -> tuple[int, int, list[tuple[int, str]]]:
+    """Insert or replace a batch of events, each attached to the customer one of its
+    identifiers names, with its order row: (created, updated, [(line, reason) unattached])."""
+    created = updated = 0
+    unattached: list[tuple[int, str]] = []
+    touched: dict[int, list[str]] = {}
+    for item in items:
+        found = attach(rows, source, item.probes)
+        if found is None:
+            unattached.append((item.line, "no customer has any of its identifiers"))
+            continue
+        cid, rid = found
+        if item.kind in ("refund", "return") and item.total and "amount" not in item.payload:
+            item.payload["amount"] = item.total
+        event_id, replaced = rows.put_event(source, item, cid, rid)
+        if replaced:
+            updated += 1
+        else:
+            created += 1
+        numbers = touched.setdefault(cid, [])
+        if item.kind == "order" and item.number:
+            rows.put_order(item, cid, event_id)
+            numbers.append(item.number)
+    for cid, numbers in touched.items():
+        if numbers:
+            held = rows.search_orders(cid)
+            if held is not None:
+                rows.set_search_orders(cid, " ".join(dict.fromkeys(held.split() + numbers)))
+    rows.log_events(now, list(touched))
+    rows.refresh_values(list(touched), now)
+    return created, updated, unattached
