@@ -98,3 +98,61 @@ class PortableRows:
                 (),
             )
         ]
+
+    def record_named(self, source: str, source_id: str) -> tuple[int, int] | None:
+        row = self._one(
+            "SELECT customer_id, id FROM source_records WHERE source = ? AND source_id = ? "
+            "AND customer_id IS NOT NULL",
+            (source, source_id),
+        )
+        return None if row is None else (row[0], row[1])
+
+    def reason_text(self, stored: str) -> str:
+        """A link's or suggestion's reason as people read it, from the stored one."""
+        return stored
+
+    def suggestions(self, limit: int, after: tuple[float, int] | None) -> list[dict[str, Any]]:
+        """Open suggestions between two different customers, most likely first, one per
+        customer pair (its best), those after `after` (score, id) when given."""
+        score, ident = after if after is not None else (float("inf"), 0)
+        return [
+            {**dict(zip(row.keys(), row, strict=True)), "reason": self.reason_text(row["reason"])}
+            for row in self._all(
+                "WITH open AS (SELECT s.id, s.score, s.reason, s.created_at, "
+                "ra.customer_id AS ca, rb.customer_id AS cb, "
+                "ra.source || ':' || ra.source_id AS ka, rb.source || ':' || rb.source_id AS kb, "
+                "row_number() OVER (PARTITION BY "
+                "CASE WHEN ra.customer_id < rb.customer_id THEN ra.customer_id "
+                "ELSE rb.customer_id END, "
+                "CASE WHEN ra.customer_id < rb.customer_id THEN rb.customer_id "
+                "ELSE ra.customer_id END ORDER BY s.score DESC, s.id) AS nth "
+                "FROM identity_suggestions s JOIN source_records ra ON ra.id = s.record_a "
+                "JOIN source_records rb ON rb.id = s.record_b "
+                "WHERE s.status = 'open' AND ra.customer_id <> rb.customer_id) "
+                "SELECT o.id, o.score, o.reason, o.created_at, o.ca, o.cb, o.ka, o.kb, "
+                "trim(a.first_name || ' ' || a.last_name) AS na, "
+                "trim(b.first_name || ' ' || b.last_name) AS nb "
+                "FROM open o JOIN customers a ON a.id = o.ca JOIN customers b ON b.id = o.cb "
+                "WHERE o.nth = 1 AND (o.score < ? OR (o.score = ? AND o.id > ?)) "
+                "ORDER BY o.score DESC, o.id LIMIT ?",
+                (score, score, ident, limit),
+            )
+        ]
+
+    def links_page(self, after: int, limit: int) -> list[tuple[int, str, str, int | None]]:
+        """(record id, source, source_id, customer id) after record id `after`, in id order."""
+        return [
+            (r[0], r[1], r[2], r[3])
+            for r in self._all(
+                "SELECT id, source, source_id, customer_id FROM source_records WHERE id > ? "
+                "ORDER BY id LIMIT ?",
+                (after, limit),
+            )
+        ]
+
+
+class PyformatRows(PortableRows):
+    """`PortableRows` for a driver that takes `%s` parameters (psycopg)."""
+
+    def dialect(self, sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")

@@ -12,6 +12,7 @@ statements in the caller's transaction. No SQL here.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
@@ -20,7 +21,7 @@ from backends import provenance as provenance_text
 from backends.identity import review
 from backends.identity.config import MatchConfig
 from backends.identity.events import IncomingEvent
-from backends.identity.features import Features
+from backends.identity.features import Features, extract
 from backends.identity.golden import GoldenRow, compute_golden, golden_jobs
 from backends.identity.jsontext import dumps
 from backends.identity.keys import identity_values
@@ -187,6 +188,50 @@ def record_keys(r: Resolved) -> Iterator[tuple[Any, list[tuple[str, str, str]], 
         if values is None:
             values = identity_values(rec.source, rec.source_id, rec.features)
         yield rec, values, rec.blocks if rec.blocks is not None else rec.features.block_keys()
+
+
+def stored_features(
+    rows: Iterable[tuple[int, int | None, str | None, str | None, str]],
+    texts: dict[int, str] | None = None,
+) -> dict[int, tuple[int | None, Features]]:
+    """record id -> (customer id, features) from stored rows (record, customer, features
+    JSON, fields JSON when there are no features, source); `texts` (if given) gets the
+    features JSON of each. A record written by another path (no stored features) is
+    normalised from its fields on the fly, read as Vista's canonical field names."""
+    out: dict[int, tuple[int | None, Features]] = {}
+    for rid, cid, data, fields, source in rows:
+        if data is not None:
+            out[rid] = (cid, Features.from_json(json.loads(data)))
+            if texts is not None:
+                texts[rid] = data
+        else:
+            try:
+                raw = json.loads(fields or "")
+            except (TypeError, ValueError):
+                raw = {}
+            f = extract(raw if isinstance(raw, dict) else {})
+            f.source = source
+            out[rid] = (cid, f)
+    return out
+
+
+def event_row(
+    source: str, item: IncomingEvent, customer_id: int, record_id: int, event_id: int | None
+) -> tuple[Any, ...]:
+    """An `events` row (customer, at, id, kind, channel, source, summary, payload, record,
+    external id) of an imported event."""
+    return (
+        customer_id,
+        item.at,
+        event_id,
+        item.kind,
+        item.channel,
+        source,
+        item.summary,
+        dumps(item.payload),
+        record_id,
+        item.external_id,
+    )
 
 
 def golden_context(

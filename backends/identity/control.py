@@ -128,6 +128,12 @@ class IdentityRows(Protocol):
         """SOURCE:SOURCE_ID of these records, sorted."""
         ...
 
+    def suggestions(self, limit: int, after: tuple[float, int] | None) -> list[dict[str, Any]]:
+        """Open suggestions, one per customer pair, most likely first, after `after`."""
+        ...
+
+    def links_page(self, after: int, limit: int) -> list[tuple[int, str, str, int | None]]: ...
+
     def open_suggestions(self) -> list[tuple[int, int, str]]:
         """(record a, record b, stored reason) of the open suggestions between two
         customers, most likely first."""

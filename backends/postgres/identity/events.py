@@ -8,23 +8,15 @@ from typing import Any
 
 from backends.identity import batch
 from backends.identity.events import IncomingEvent
-from backends.identity.jsontext import dumps
+from backends.identity_rows import PyformatRows
 from backends.postgres import values as computed
 
 
-class PgEventRows:
+class PgEventRows(PyformatRows):
     """`batch.EventRows` over a PostgreSQL connection."""
 
     def __init__(self, db: Any) -> None:
         self.db = db
-
-    def record_named(self, source: str, source_id: str) -> tuple[int, int] | None:
-        row = self.db.execute(
-            "SELECT customer_id, id FROM source_records WHERE source = %s "
-            "AND source_id = %s AND customer_id IS NOT NULL",
-            (source, source_id),
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
 
     def identity_holder(self, kind: str, value: str) -> tuple[int, int] | None:
         row = self.db.execute(
@@ -46,18 +38,7 @@ class PgEventRows:
             "INSERT INTO events(customer_id, at, id, kind, channel, source, summary, payload, "
             "record_id, external_id) VALUES (%s,%s,coalesce(%s, nextval('events_id_seq')),"
             "%s,%s,%s,%s,%s,%s,%s) RETURNING id",
-            (
-                customer_id,
-                item.at,
-                None if old is None else old[0],
-                item.kind,
-                item.channel,
-                source,
-                item.summary,
-                dumps(item.payload),
-                record_id,
-                item.external_id,
-            ),
+            batch.event_row(source, item, customer_id, record_id, None if old is None else old[0]),
         ).fetchone()
         return int(row[0]), old is not None
 

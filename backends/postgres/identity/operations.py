@@ -190,38 +190,3 @@ class PgIdentityRows(PgBatchRows):
 
 #: What `backends.identity_ops` builds for a transaction.
 rows = PgIdentityRows
-
-
-def suggestions(db: Any, limit: int, after: tuple[float, int] | None = None) -> list[Any]:
-    """Open suggestions between two different customers, most likely first, one per customer
-    pair (its best), those after `after` (score, id) when given."""
-    score, ident = after if after is not None else (float("inf"), 0)
-    return db.execute(
-        "WITH open AS (SELECT s.id, s.score, s.reason, s.created_at, "
-        "ra.customer_id AS ca, rb.customer_id AS cb, "
-        "ra.source || ':' || ra.source_id AS ka, rb.source || ':' || rb.source_id AS kb, "
-        "row_number() OVER (PARTITION BY least(ra.customer_id, rb.customer_id), "
-        "greatest(ra.customer_id, rb.customer_id) ORDER BY s.score DESC, s.id) AS nth "
-        "FROM identity_suggestions s JOIN source_records ra ON ra.id = s.record_a "
-        "JOIN source_records rb ON rb.id = s.record_b "
-        "WHERE s.status = 'open' AND ra.customer_id <> rb.customer_id) "
-        "SELECT o.id, o.score, o.reason, o.created_at, o.ca, o.cb, o.ka, o.kb, "
-        "trim(a.first_name || ' ' || a.last_name) AS na, "
-        "trim(b.first_name || ' ' || b.last_name) AS nb "
-        "FROM open o JOIN customers a ON a.id = o.ca JOIN customers b ON b.id = o.cb "
-        "WHERE o.nth = 1 AND (o.score < %s OR (o.score = %s AND o.id > %s)) "
-        "ORDER BY o.score DESC, o.id LIMIT %s",
-        (score, score, ident, limit),
-    ).fetchall()
-
-
-def links_page(db: Any, after: int, limit: int) -> list[tuple[int, str, str, int | None]]:
-    """(record id, source, source_id, customer id) after record id `after`, in id order."""
-    return [
-        (r[0], r[1], r[2], r[3])
-        for r in db.execute(
-            "SELECT id, source, source_id, customer_id FROM source_records WHERE id > %s "
-            "ORDER BY id LIMIT %s",
-            (after, limit),
-        )
-    ]

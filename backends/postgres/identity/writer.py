@@ -16,7 +16,7 @@ from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.golden import GoldenRow
 from backends.identity.resolve import Resolved
-from backends.identity_rows import PortableRows
+from backends.identity_rows import PyformatRows
 from backends.postgres.identity import store as st
 
 Conn = Any
@@ -66,13 +66,10 @@ def _copy(db: Conn, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
             copy.write_row(row)
 
 
-class PgBatchRows(PortableRows, batch.StoreRows):
+class PgBatchRows(PyformatRows, batch.StoreRows):
     """`batch.BatchRows` over a PostgreSQL connection."""
 
     store = st
-
-    def dialect(self, sql: str) -> str:
-        return sql.replace("%", "%%").replace("?", "%s")
 
     def stored_members(self, customer_ids: list[int]) -> list[batch.StoredMember]:
         if not customer_ids:

@@ -8,24 +8,16 @@ import sqlite3
 
 from backends.identity import batch
 from backends.identity.events import IncomingEvent
-from backends.identity.jsontext import dumps
+from backends.identity_rows import PortableRows
 from backends.sqlite import values as computed
 
 
-class SQLiteEventRows:
+class SQLiteEventRows(PortableRows):
     """`batch.EventRows` over a SQLite connection."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self.next_id: int | None = None  # the last event id taken by this batch
-
-    def record_named(self, source: str, source_id: str) -> tuple[int, int] | None:
-        row = self.db.execute(
-            "SELECT r.customer_id, r.id FROM source_records r WHERE r.source = ? "
-            "AND r.source_id = ? AND r.customer_id IS NOT NULL",
-            (source, source_id),
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
 
     def identity_holder(self, kind: str, value: str) -> tuple[int, int] | None:
         row = self.db.execute(
@@ -54,18 +46,7 @@ class SQLiteEventRows:
         db.execute(
             "INSERT INTO events(customer_id, at, id, kind, channel, source, summary, payload, "
             "record_id, external_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                customer_id,
-                item.at,
-                event_id,
-                item.kind,
-                item.channel,
-                source,
-                item.summary,
-                dumps(item.payload),
-                record_id,
-                item.external_id,
-            ),
+            batch.event_row(source, item, customer_id, record_id, event_id),
         )
         return event_id, old is not None
 

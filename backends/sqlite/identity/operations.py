@@ -9,7 +9,6 @@ reason is stored packed (backends/link_reasons.py).
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from backends import link_reasons
@@ -27,6 +26,9 @@ class SQLiteIdentityRows(SQLiteBatchRows):
 
     def lock(self, *customer_ids: int) -> None:
         return None
+
+    def reason_text(self, stored: str) -> str:
+        return link_reasons.unpack(stored)
 
     def join(self, moved: list[int], kept: list[int], why: str, actor: str, now: int) -> None:
         both = moved + kept
@@ -199,45 +201,3 @@ class SQLiteIdentityRows(SQLiteBatchRows):
 
 #: What `backends.identity_ops` builds for a transaction.
 rows = SQLiteIdentityRows
-
-
-def suggestions(
-    db: sqlite3.Connection, limit: int, after: tuple[float, int] | None = None
-) -> list[dict[str, Any]]:
-    """Open suggestions between two different customers, most likely first, one per customer
-    pair (its best), those after `after` (score, id) when given."""
-    score, ident = after if after is not None else (float("inf"), 0)
-    return [
-        {**dict(zip(row.keys(), row, strict=True)), "reason": link_reasons.unpack(row["reason"])}
-        for row in db.execute(
-            "WITH open AS (SELECT s.id, s.score, s.reason, s.created_at, "
-            "ra.customer_id AS ca, rb.customer_id AS cb, "
-            "ra.source || ':' || ra.source_id AS ka, rb.source || ':' || rb.source_id AS kb, "
-            "row_number() OVER (PARTITION BY min(ra.customer_id, rb.customer_id), "
-            "max(ra.customer_id, rb.customer_id) ORDER BY s.score DESC, s.id) AS nth "
-            "FROM identity_suggestions s JOIN source_records ra ON ra.id = s.record_a "
-            "JOIN source_records rb ON rb.id = s.record_b "
-            "WHERE s.status = 'open' AND ra.customer_id <> rb.customer_id) "
-            "SELECT o.id, o.score, o.reason, o.created_at, o.ca, o.cb, o.ka, o.kb, "
-            "trim(a.first_name || ' ' || a.last_name) AS na, "
-            "trim(b.first_name || ' ' || b.last_name) AS nb "
-            "FROM open o JOIN customers a ON a.id = o.ca JOIN customers b ON b.id = o.cb "
-            "WHERE o.nth = 1 AND (o.score < ? OR (o.score = ? AND o.id > ?)) "
-            "ORDER BY o.score DESC, o.id LIMIT ?",
-            (score, score, ident, limit),
-        )
-    ]
-
-
-def links_page(
-    db: sqlite3.Connection, after: int, limit: int
-) -> list[tuple[int, str, str, int | None]]:
-    """(record id, source, source_id, customer id) after record id `after`, in id order."""
-    return [
-        tuple(r)
-        for r in db.execute(  # type: ignore[misc]
-            "SELECT id, source, source_id, customer_id FROM source_records WHERE id > ? "
-            "ORDER BY id LIMIT ?",
-            (after, limit),
-        )
-    ]
