@@ -59,12 +59,6 @@ class StoreIdentity:
     def rows(self, db: Any) -> IdentityRows:
         return cast("IdentityRows", self._module("identity.operations").rows(db))
 
-    def suggestions(self, db: Any, limit: int, after: tuple[float, int] | None) -> list[Any]:
-        return list(self._module("identity.operations").suggestions(db, limit, after))
-
-    def links_page(self, db: Any, after: int, limit: int) -> list[tuple[int, str, str, int | None]]:
-        return list(self._module("identity.operations").links_page(db, after, limit))
-
     def config(self, db: Any, base: MatchConfig) -> MatchConfig:
         return cast("MatchConfig", self._module("identity.settings").database_config(db, base))
 
@@ -144,7 +138,7 @@ class IdentityOps:
         review.check_limit(limit, 500)
         start = review.cursor(after)
         with self.store.read() as db:
-            found = self._identity.suggestions(db, limit, start)
+            found = self._identity.rows(db).suggestions(limit, start)
         return tuple(review.suggestion(r) for r in found)
 
     def identity_model(self) -> IdentityModel:
@@ -234,7 +228,7 @@ class IdentityOps:
         review.check_limit(limit, 10_000)
         self._identity.check_id(after, "record id")
         with self.store.read() as db:
-            rows = self._identity.links_page(db, after, limit)
+            rows = self._identity.rows(db).links_page(after, limit)
         return tuple(RecordLink(*r) for r in rows)
 
     def import_file(

@@ -128,42 +128,16 @@ class IdentityRows(Protocol):
         """SOURCE:SOURCE_ID of these records, sorted."""
         ...
 
+    def suggestions(self, limit: int, after: tuple[float, int] | None) -> list[dict[str, Any]]:
+        """Open suggestions, one per customer pair, most likely first, after `after`."""
+        ...
+
+    def links_page(self, after: int, limit: int) -> list[tuple[int, str, str, int | None]]: ...
+
     def open_suggestions(self) -> list[tuple[int, int, str]]:
         """(record a, record b, stored reason) of the open suggestions between two
         customers, most likely first."""
         ...
-
-
-class StoreRows:
-    """The `IdentityRows` steps every store takes from its identity modules: `store`
-    (customer_row, snapshot_of, move_customer_data, journal, log_change) and `writer`
-    (rebuild), each called with the transaction's connection."""
-
-    store: Any
-    writer: Any
-
-    def __init__(self, db: Any) -> None:
-        self.db = db
-
-    def customer_row(self, customer_id: int) -> dict[str, Any] | None:
-        row: dict[str, Any] | None = self.store.customer_row(self.db, customer_id)
-        return row
-
-    def snapshot_of(self, customer_id: int) -> dict[str, Any] | None:
-        snap: dict[str, Any] | None = self.store.snapshot_of(self.db, customer_id)
-        return snap
-
-    def move_customer_data(self, gone: int, keep: int) -> None:
-        self.store.move_customer_data(self.db, gone, keep)
-
-    def journal(self, row: tuple[Any, ...]) -> int:
-        return int(self.store.journal(self.db, row))
-
-    def log_change(self, now: int, rows: list[tuple[int, str]], actor: str) -> None:
-        self.store.log_change(self.db, now, rows, actor)
-
-    def rebuild(self, cfg: MatchConfig, now: int, customer_ids: list[int]) -> None:
-        self.writer.rebuild(self.db, cfg, now, customer_ids)
 
 
 def require(rows: IdentityRows, customer_id: int) -> dict[str, Any]:

@@ -36,10 +36,11 @@ def test_the_check_sees_sqlite_when_the_store_is_loaded() -> None:
 
 
 def test_the_store_computes_with_identitys_own_functions() -> None:
-    from backends.identity import golden, jsontext, keys
+    from backends.identity import batch, golden, jsontext, keys
     from backends.sqlite.identity import resolver, store, writer
 
-    assert writer.compute_golden is golden.compute_golden
+    assert writer.batch is batch  # the store's writer runs identity's flow
+    assert batch.compute_golden is golden.compute_golden
     assert writer.identity_values is keys.identity_values
     assert resolver.probe_keys is keys.probe_keys
     assert store.dumps is jsontext.dumps

@@ -12,30 +12,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from backends.identity import control
 from backends.postgres.identity import store as st
-from backends.postgres.identity import writer as golden
+from backends.postgres.identity.writer import PgBatchRows
 
 
-class PgIdentityRows(control.StoreRows):
+class PgIdentityRows(PgBatchRows):
     """`control.IdentityRows` over a PostgreSQL connection."""
-
-    store = st
-    writer = golden
 
     def lock(self, *customer_ids: int) -> None:
         self.db.execute(
             "SELECT id FROM customers WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
             (sorted(set(customer_ids)),),
         )
-
-    def records_of(self, customer_id: int) -> list[int]:
-        return [
-            r[0]
-            for r in self.db.execute(
-                "SELECT id FROM source_records WHERE customer_id = %s ORDER BY id", (customer_id,)
-            )
-        ]
 
     def join(self, moved: list[int], kept: list[int], why: str, actor: str, now: int) -> None:
         both = moved + kept
@@ -54,30 +42,6 @@ class PgIdentityRows(control.StoreRows):
             "record_a = ANY(%s) AND record_b = ANY(%s)",
             (both, both),
         )
-
-    def record_by_key(self, source: str, source_id: str) -> tuple[int, int | None] | None:
-        row = self.db.execute(
-            "SELECT id, customer_id FROM source_records WHERE source = %s AND source_id = %s",
-            (source, source_id),
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    def record_by_id(self, record_id: int) -> tuple[int, int | None] | None:
-        row = self.db.execute(
-            "SELECT id, customer_id FROM source_records WHERE id = %s", (record_id,)
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    def undoable_merges(self, customer_id: int) -> list[tuple[int, list[int], dict[str, Any]]]:
-        return [
-            (other, json.loads(records), json.loads(snap))
-            for other, records, snap in self.db.execute(
-                "SELECT j.other_id, j.records, j.snapshot FROM identity_journal j WHERE "
-                "j.customer_id = %s AND j.action IN ('merge', 'auto-merge') AND NOT EXISTS "
-                "(SELECT 1 FROM customers c WHERE c.id = j.other_id) ORDER BY j.id DESC",
-                (customer_id,),
-            )
-        ]
 
     def new_customer_id(self) -> int:
         return st.new_ids(self.db, "customers", 1)[0]
@@ -171,16 +135,6 @@ class PgIdentityRows(control.StoreRows):
         ).fetchone()
         return None if row is None else (row[0], row[1])
 
-    def records_with(self, record_id: int) -> list[int]:
-        return [
-            r[0]
-            for r in self.db.execute(
-                "SELECT id FROM source_records WHERE customer_id = "
-                "(SELECT customer_id FROM source_records WHERE id = %s) ORDER BY id",
-                (record_id,),
-            )
-        ]
-
     def keep_sides_apart(
         self, side_a: list[int], side_b: list[int], reason: str, actor: str, now: int
     ) -> None:
@@ -202,16 +156,6 @@ class PgIdentityRows(control.StoreRows):
             (side_a, side_b, side_b, side_a),
         )
 
-    def customer_records(self, customer_id: int) -> list[dict[str, Any]]:
-        return [
-            dict(zip(r.keys(), r, strict=True))
-            for r in self.db.execute(
-                "SELECT id, source, source_id, received_at, updated_at FROM source_records "
-                "WHERE customer_id = %s ORDER BY source, source_id",
-                (customer_id,),
-            )
-        ]
-
     def links_of(self, record_ids: list[int]) -> list[Any]:
         return list(
             self.db.execute(
@@ -223,16 +167,6 @@ class PgIdentityRows(control.StoreRows):
             )
         )
 
-    def journal_ids(self, customer_id: int) -> list[int]:
-        return [
-            r[0]
-            for r in self.db.execute(
-                "SELECT id FROM identity_journal WHERE customer_id = %s OR other_id = %s "
-                "ORDER BY id",
-                (customer_id, customer_id),
-            )
-        ]
-
     def record_changes(self, record_ids: list[int]) -> list[tuple[int, int, int, dict[str, Any]]]:
         return [
             (rid, import_id, at, json.loads(changed))
@@ -242,11 +176,6 @@ class PgIdentityRows(control.StoreRows):
                 (record_ids,),
             )
         ]
-
-    def journal_row(self, journal_id: int) -> Any:
-        return self.db.execute(
-            "SELECT * FROM identity_journal WHERE id = %s", (journal_id,)
-        ).fetchone()
 
     def record_names(self, record_ids: list[int]) -> list[str]:
         return [
@@ -258,53 +187,6 @@ class PgIdentityRows(control.StoreRows):
             )
         ]
 
-    def open_suggestions(self) -> list[tuple[int, int, str]]:
-        return [
-            (a, b, reason)
-            for a, b, reason in self.db.execute(
-                "SELECT s.record_a, s.record_b, s.reason FROM identity_suggestions s "
-                "JOIN source_records ra ON ra.id = s.record_a "
-                "JOIN source_records rb ON rb.id = s.record_b "
-                "WHERE s.status = 'open' AND ra.customer_id <> rb.customer_id "
-                "ORDER BY s.score DESC, s.id"
-            )
-        ]
-
 
 #: What `backends.identity_ops` builds for a transaction.
 rows = PgIdentityRows
-
-
-def suggestions(db: Any, limit: int, after: tuple[float, int] | None = None) -> list[Any]:
-    """Open suggestions between two different customers, most likely first, one per customer
-    pair (its best), those after `after` (score, id) when given."""
-    score, ident = after if after is not None else (float("inf"), 0)
-    return db.execute(
-        "WITH open AS (SELECT s.id, s.score, s.reason, s.created_at, "
-        "ra.customer_id AS ca, rb.customer_id AS cb, "
-        "ra.source || ':' || ra.source_id AS ka, rb.source || ':' || rb.source_id AS kb, "
-        "row_number() OVER (PARTITION BY least(ra.customer_id, rb.customer_id), "
-        "greatest(ra.customer_id, rb.customer_id) ORDER BY s.score DESC, s.id) AS nth "
-        "FROM identity_suggestions s JOIN source_records ra ON ra.id = s.record_a "
-        "JOIN source_records rb ON rb.id = s.record_b "
-        "WHERE s.status = 'open' AND ra.customer_id <> rb.customer_id) "
-        "SELECT o.id, o.score, o.reason, o.created_at, o.ca, o.cb, o.ka, o.kb, "
-        "trim(a.first_name || ' ' || a.last_name) AS na, "
-        "trim(b.first_name || ' ' || b.last_name) AS nb "
-        "FROM open o JOIN customers a ON a.id = o.ca JOIN customers b ON b.id = o.cb "
-        "WHERE o.nth = 1 AND (o.score < %s OR (o.score = %s AND o.id > %s)) "
-        "ORDER BY o.score DESC, o.id LIMIT %s",
-        (score, score, ident, limit),
-    ).fetchall()
-
-
-def links_page(db: Any, after: int, limit: int) -> list[tuple[int, str, str, int | None]]:
-    """(record id, source, source_id, customer id) after record id `after`, in id order."""
-    return [
-        (r[0], r[1], r[2], r[3])
-        for r in db.execute(
-            "SELECT id, source, source_id, customer_id FROM source_records WHERE id > %s "
-            "ORDER BY id LIMIT %s",
-            (after, limit),
-        )
-    ]

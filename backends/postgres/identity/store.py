@@ -16,8 +16,8 @@ from typing import Any
 
 import psycopg
 
-from backends.identity import review
-from backends.identity.features import Features, extract
+from backends.identity import batch, review
+from backends.identity.features import Features
 from backends.identity.model import Model
 
 Conn = psycopg.Connection[Any]
@@ -155,31 +155,19 @@ class PgCandidates:
     def load_features(
         self, record_ids: Iterable[int], texts: dict[int, str] | None = None
     ) -> dict[int, tuple[int | None, Features]]:
-        """record id -> (customer id, features); a record without stored features (written
-        by another path) is normalised from its fields as Vista's canonical names."""
-        out: dict[int, tuple[int | None, Features]] = {}
+        """record id -> (customer id, features) (see `batch.stored_features`)."""
         ids = sorted(record_ids)
         if not ids:
-            return out
-        for rid, cid, data, fields, source in self.db.execute(
-            "SELECT r.id, r.customer_id, f.features, CASE WHEN f.features IS NULL THEN r.fields "
-            "END, r.source FROM source_records r LEFT JOIN record_features f "
-            "ON f.record_id = r.id WHERE r.id = ANY(%s)",
-            (ids,),
-        ):
-            if data is not None:
-                out[rid] = (cid, Features.from_json(json.loads(data)))
-                if texts is not None:
-                    texts[rid] = data
-            else:
-                try:
-                    raw = json.loads(fields)
-                except (TypeError, ValueError):
-                    raw = {}
-                f = extract(raw if isinstance(raw, dict) else {})
-                f.source = source
-                out[rid] = (cid, f)
-        return out
+            return {}
+        return batch.stored_features(
+            self.db.execute(
+                "SELECT r.id, r.customer_id, f.features, CASE WHEN f.features IS NULL THEN "
+                "r.fields END, r.source FROM source_records r LEFT JOIN record_features f "
+                "ON f.record_id = r.id WHERE r.id = ANY(%s)",
+                (ids,),
+            ),
+            texts,
+        )
 
     def load_profiles(self, customer_ids: Iterable[int]) -> dict[int, tuple[list[str], list[str]]]:
         return {

@@ -1,98 +1,86 @@
-"""Storing imported events: attach each to the customer one of its identifiers names, and
-insert or replace it (with its order row) in one batch."""
+"""The SQLite statements of storing imported events (`batch.EventRows`; the flow is
+`backends.identity.batch.write_events`'s): an event takes the next id, or keeps the one
+it replaces."""
 
 from __future__ import annotations
 
 import sqlite3
 
+from backends.identity import batch
 from backends.identity.events import IncomingEvent
-from backends.identity.jsontext import dumps
+from backends.identity_rows import PortableRows
 from backends.sqlite import values as computed
 
 
-def attach(
-    db: sqlite3.Connection, source: str, probes: list[tuple[str, str]]
-) -> tuple[int, int] | None:
-    """(customer id, record id) of the first identifier that names a resolved record."""
-    for kind, value in probes:
-        if kind == "external_id":
-            other, _, sid = value[1:].partition(":")
-            row = db.execute(
-                "SELECT r.customer_id, r.id FROM source_records r WHERE r.source = ? "
-                "AND r.source_id = ? AND r.customer_id IS NOT NULL",
-                (other or source, sid),
-            ).fetchone()
+class SQLiteEventRows(PortableRows):
+    """`batch.EventRows` over a SQLite connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.next_id: int | None = None  # the last event id taken by this batch
+
+    def identity_holder(self, kind: str, value: str) -> tuple[int, int] | None:
+        row = self.db.execute(
+            "SELECT r.customer_id, r.id FROM identities i JOIN source_records r ON r.id = "
+            "i.record_id WHERE i.kind = ? AND i.value = ? AND r.customer_id IS NOT NULL "
+            "ORDER BY r.updated_at DESC LIMIT 1",
+            (kind, value),
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def put_event(
+        self, source: str, item: IncomingEvent, customer_id: int, record_id: int
+    ) -> tuple[int, bool]:
+        db = self.db
+        if self.next_id is None:
+            self.next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+        old = db.execute(
+            "SELECT id FROM events WHERE source = ? AND external_id = ?", (source, item.external_id)
+        ).fetchone()
+        if old is not None:
+            event_id = int(old[0])
+            db.execute("DELETE FROM events WHERE id = ?", (event_id,))
         else:
-            row = db.execute(
-                "SELECT r.customer_id, r.id FROM identities i JOIN source_records r ON r.id = "
-                "i.record_id WHERE i.kind = ? AND i.value = ? AND r.customer_id IS NOT NULL "
-                "ORDER BY r.updated_at DESC LIMIT 1",
-                (kind, value),
-            ).fetchone()
-        if row is not None:
-            return int(row[0]), int(row[1])
-    return None
+            self.next_id += 1
+            event_id = self.next_id
+        db.execute(
+            "INSERT INTO events(customer_id, at, id, kind, channel, source, summary, payload, "
+            "record_id, external_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            batch.event_row(source, item, customer_id, record_id, event_id),
+        )
+        return event_id, old is not None
+
+    def put_order(self, item: IncomingEvent, customer_id: int, event_id: int) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO orders(number, customer_id, at, status, total, "
+            "event_id) VALUES (?,?,?,?,?,?)",
+            (item.number, customer_id, item.at, item.status or "placed", item.total, event_id),
+        )
+
+    def search_orders(self, customer_id: int) -> str | None:
+        row = self.db.execute(
+            "SELECT orders FROM customer_search WHERE rowid = ?", (customer_id,)
+        ).fetchone()
+        return None if row is None else row[0] or ""
+
+    def set_search_orders(self, customer_id: int, numbers: str) -> None:
+        self.db.execute(
+            "UPDATE customer_search SET orders = ? WHERE rowid = ?", (numbers, customer_id)
+        )
+
+    def log_events(self, now: int, customer_ids: list[int]) -> None:
+        self.db.executemany(
+            "INSERT INTO changes(at, entity, entity_id, action, actor) "
+            "VALUES (?,'customer',?,'events','import')",
+            [(now, cid) for cid in customer_ids],
+        )
+
+    def refresh_values(self, customer_ids: list[int], now: int) -> None:
+        computed.refresh(self.db, customer_ids, computed.config_of(self.db), now)
 
 
 def write_events(
     db: sqlite3.Connection, source: str, items: list[IncomingEvent], now: int
 ) -> tuple[int, int, list[tuple[int, str]]]:
-    """Insert or replace a batch of events: (created, updated, [(line, reason) unattached])."""
-    created = updated = 0
-    unattached: list[tuple[int, str]] = []
-    next_id = db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
-    touched: dict[int, list[str]] = {}
-    for item in items:
-        found = attach(db, source, item.probes)
-        if found is None:
-            unattached.append((item.line, "no customer has any of its identifiers"))
-            continue
-        cid, rid = found
-        if item.kind in ("refund", "return") and item.total and "amount" not in item.payload:
-            item.payload["amount"] = item.total
-        old = db.execute(
-            "SELECT id FROM events WHERE source = ? AND external_id = ?", (source, item.external_id)
-        ).fetchone()
-        if old is not None:
-            event_id = old[0]
-            db.execute("DELETE FROM events WHERE id = ?", (event_id,))
-            updated += 1
-        else:
-            next_id += 1
-            event_id = next_id
-            created += 1
-        db.execute(
-            "INSERT INTO events(customer_id, at, id, kind, channel, source, summary, payload, "
-            "record_id, external_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                cid,
-                item.at,
-                event_id,
-                item.kind,
-                item.channel,
-                source,
-                item.summary,
-                dumps(item.payload),
-                rid,
-                item.external_id,
-            ),
-        )
-        touched.setdefault(cid, [])
-        if item.kind == "order" and item.number:
-            db.execute(
-                "INSERT OR REPLACE INTO orders(number, customer_id, at, status, total, "
-                "event_id) VALUES (?,?,?,?,?,?)",
-                (item.number, cid, item.at, item.status or "placed", item.total, event_id),
-            )
-            touched.setdefault(cid, []).append(item.number)
-    for cid, numbers in touched.items():
-        row = db.execute("SELECT orders FROM customer_search WHERE rowid = ?", (cid,)).fetchone()
-        if row is not None and numbers:
-            merged = " ".join(dict.fromkeys((row[0] or "").split() + numbers))
-            db.execute("UPDATE customer_search SET orders = ? WHERE rowid = ?", (merged, cid))
-        db.execute(
-            "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
-            (now, "customer", cid, "events", "import"),
-        )
-    computed.refresh(db, touched, computed.config_of(db), now)
-    return created, updated, unattached
+    """See `batch.write_events`."""
+    return batch.write_events(SQLiteEventRows(db), source, items, now)

@@ -9,36 +9,26 @@ reason is stored packed (backends/link_reasons.py).
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from backends import link_reasons
-from backends.identity import control
 from backends.sqlite.identity import store as st
-from backends.sqlite.identity import writer as golden
+from backends.sqlite.identity.writer import SQLiteBatchRows
 
 
 def _marks(items: list[Any]) -> str:
     return ",".join("?" * len(items))
 
 
-class SQLiteIdentityRows(control.StoreRows):
+class SQLiteIdentityRows(SQLiteBatchRows):
     """`control.IdentityRows` over a SQLite connection (its writes need no locks: a write
     transaction holds the whole store)."""
-
-    store = st
-    writer = golden
 
     def lock(self, *customer_ids: int) -> None:
         return None
 
-    def records_of(self, customer_id: int) -> list[int]:
-        return [
-            r
-            for (r,) in self.db.execute(
-                "SELECT id FROM source_records WHERE customer_id = ? ORDER BY id", (customer_id,)
-            )
-        ]
+    def reason_text(self, stored: str) -> str:
+        return link_reasons.unpack(stored)
 
     def join(self, moved: list[int], kept: list[int], why: str, actor: str, now: int) -> None:
         both = moved + kept
@@ -58,30 +48,6 @@ class SQLiteIdentityRows(control.StoreRows):
             f"record_a IN ({marks}) AND record_b IN ({marks})",
             (*both, *both),
         )
-
-    def record_by_key(self, source: str, source_id: str) -> tuple[int, int | None] | None:
-        row = self.db.execute(
-            "SELECT id, customer_id FROM source_records WHERE source = ? AND source_id = ?",
-            (source, source_id),
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    def record_by_id(self, record_id: int) -> tuple[int, int | None] | None:
-        row = self.db.execute(
-            "SELECT id, customer_id FROM source_records WHERE id = ?", (record_id,)
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    def undoable_merges(self, customer_id: int) -> list[tuple[int, list[int], dict[str, Any]]]:
-        return [
-            (other, json.loads(records), json.loads(snap))
-            for other, records, snap in self.db.execute(
-                "SELECT j.other_id, j.records, j.snapshot FROM identity_journal j WHERE "
-                "j.customer_id = ? AND j.action IN ('merge', 'auto-merge') AND NOT EXISTS "
-                "(SELECT 1 FROM customers c WHERE c.id = j.other_id) ORDER BY j.id DESC",
-                (customer_id,),
-            )
-        ]
 
     def new_customer_id(self) -> int:
         return int(self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM customers").fetchone()[0])
@@ -174,16 +140,6 @@ class SQLiteIdentityRows(control.StoreRows):
         ).fetchone()
         return None if row is None else (row[0], row[1])
 
-    def records_with(self, record_id: int) -> list[int]:
-        return [
-            r[0]
-            for r in self.db.execute(
-                "SELECT id FROM source_records WHERE customer_id = "
-                "(SELECT customer_id FROM source_records WHERE id = ?)",
-                (record_id,),
-            )
-        ]
-
     def keep_sides_apart(
         self, side_a: list[int], side_b: list[int], reason: str, actor: str, now: int
     ) -> None:
@@ -203,16 +159,6 @@ class SQLiteIdentityRows(control.StoreRows):
                     (*part_a, *part_b, *part_b, *part_a),
                 )
 
-    def customer_records(self, customer_id: int) -> list[dict[str, Any]]:
-        return [
-            dict(r)
-            for r in self.db.execute(
-                "SELECT id, source, source_id, received_at, updated_at FROM source_records "
-                "WHERE customer_id = ? ORDER BY source, source_id",
-                (customer_id,),
-            )
-        ]
-
     def links_of(self, record_ids: list[int]) -> list[Any]:
         out: list[Any] = []
         for part in st.chunks(record_ids):
@@ -225,15 +171,6 @@ class SQLiteIdentityRows(control.StoreRows):
                 (*part, *part),
             ).fetchall()
         return out
-
-    def journal_ids(self, customer_id: int) -> list[int]:
-        return [
-            r[0]
-            for r in self.db.execute(
-                "SELECT id FROM identity_journal WHERE customer_id = ? OR other_id = ? ORDER BY id",
-                (customer_id, customer_id),
-            )
-        ]
 
     def record_changes(self, record_ids: list[int]) -> list[tuple[int, int, int, dict[str, Any]]]:
         out: list[tuple[int, int, int, dict[str, Any]]] = []
@@ -248,11 +185,6 @@ class SQLiteIdentityRows(control.StoreRows):
             ]
         return out
 
-    def journal_row(self, journal_id: int) -> Any:
-        return self.db.execute(
-            "SELECT * FROM identity_journal WHERE id = ?", (journal_id,)
-        ).fetchone()
-
     def record_names(self, record_ids: list[int]) -> list[str]:
         out: list[str] = []
         for part in st.chunks(sorted(record_ids)):
@@ -266,60 +198,6 @@ class SQLiteIdentityRows(control.StoreRows):
             ]
         return out
 
-    def open_suggestions(self) -> list[tuple[int, int, str]]:
-        return [
-            (a, b, reason)
-            for a, b, reason in self.db.execute(
-                "SELECT s.record_a, s.record_b, s.reason FROM identity_suggestions s "
-                "JOIN source_records ra ON ra.id = s.record_a "
-                "JOIN source_records rb ON rb.id = s.record_b "
-                "WHERE s.status = 'open' AND ra.customer_id <> rb.customer_id "
-                "ORDER BY s.score DESC"
-            )
-        ]
-
 
 #: What `backends.identity_ops` builds for a transaction.
 rows = SQLiteIdentityRows
-
-
-def suggestions(
-    db: sqlite3.Connection, limit: int, after: tuple[float, int] | None = None
-) -> list[dict[str, Any]]:
-    """Open suggestions between two different customers, most likely first, one per customer
-    pair (its best), those after `after` (score, id) when given."""
-    score, ident = after if after is not None else (float("inf"), 0)
-    return [
-        {**dict(zip(row.keys(), row, strict=True)), "reason": link_reasons.unpack(row["reason"])}
-        for row in db.execute(
-            "WITH open AS (SELECT s.id, s.score, s.reason, s.created_at, "
-            "ra.customer_id AS ca, rb.customer_id AS cb, "
-            "ra.source || ':' || ra.source_id AS ka, rb.source || ':' || rb.source_id AS kb, "
-            "row_number() OVER (PARTITION BY min(ra.customer_id, rb.customer_id), "
-            "max(ra.customer_id, rb.customer_id) ORDER BY s.score DESC, s.id) AS nth "
-            "FROM identity_suggestions s JOIN source_records ra ON ra.id = s.record_a "
-            "JOIN source_records rb ON rb.id = s.record_b "
-            "WHERE s.status = 'open' AND ra.customer_id <> rb.customer_id) "
-            "SELECT o.id, o.score, o.reason, o.created_at, o.ca, o.cb, o.ka, o.kb, "
-            "trim(a.first_name || ' ' || a.last_name) AS na, "
-            "trim(b.first_name || ' ' || b.last_name) AS nb "
-            "FROM open o JOIN customers a ON a.id = o.ca JOIN customers b ON b.id = o.cb "
-            "WHERE o.nth = 1 AND (o.score < ? OR (o.score = ? AND o.id > ?)) "
-            "ORDER BY o.score DESC, o.id LIMIT ?",
-            (score, score, ident, limit),
-        )
-    ]
-
-
-def links_page(
-    db: sqlite3.Connection, after: int, limit: int
-) -> list[tuple[int, str, str, int | None]]:
-    """(record id, source, source_id, customer id) after record id `after`, in id order."""
-    return [
-        tuple(r)
-        for r in db.execute(  # type: ignore[misc]
-            "SELECT id, source, source_id, customer_id FROM source_records WHERE id > ? "
-            "ORDER BY id LIMIT ?",
-            (after, limit),
-        )
-    ]

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from backends.identity import review
-from backends.identity.features import Features, extract
+from backends.identity import batch, review
+from backends.identity.features import Features
 from backends.identity.jsontext import dumps as dumps  # noqa: PLC0414 - re-exported
 from backends.sqlite.identity.encoding import index_order, key_code
 from backends.sqlite.record_shapes import FIELDS, SHAPE_JOIN
@@ -174,33 +174,19 @@ def _probe(
 def load_features(
     db: sqlite3.Connection, record_ids: Iterable[int], texts: dict[int, str] | None = None
 ) -> dict[int, tuple[int | None, Features]]:
-    """record id -> (customer id, features); `texts` (if given) gets the stored JSON of each.
+    """record id -> (customer id, features); `texts` (if given) gets the stored JSON of each
+    (see `batch.stored_features`)."""
 
-    A record written by another path (no stored features) is normalised from
-    its fields on the fly, reading them as Vista's canonical field names.
-    """
-    out: dict[int, tuple[int | None, Features]] = {}
-    for part in chunks(sorted(record_ids)):  # id order: neighbours share pages
-        marks = ",".join("?" * len(part))
-        for rid, cid, data, fields, source in db.execute(
-            f"SELECT r.id, r.customer_id, f.features, CASE WHEN f.features IS NULL THEN {FIELDS} "
-            f"END, r.source FROM source_records r LEFT JOIN record_features f "
-            f"ON f.record_id = r.id {SHAPE_JOIN} WHERE r.id IN ({marks})",
-            part,
-        ):
-            if data is not None:
-                out[rid] = (cid, Features.from_json(json.loads(data)))
-                if texts is not None:
-                    texts[rid] = data
-            else:
-                try:
-                    raw = json.loads(fields)
-                except (TypeError, ValueError):
-                    raw = {}
-                f = extract(raw if isinstance(raw, dict) else {})
-                f.source = source
-                out[rid] = (cid, f)
-    return out
+    def rows() -> Iterator[Any]:
+        for part in chunks(sorted(record_ids)):  # id order: neighbours share pages
+            yield from db.execute(
+                f"SELECT r.id, r.customer_id, f.features, CASE WHEN f.features IS NULL THEN "
+                f"{FIELDS} END, r.source FROM source_records r LEFT JOIN record_features f "
+                f"ON f.record_id = r.id {SHAPE_JOIN} WHERE r.id IN ({','.join('?' * len(part))})",
+                part,
+            )
+
+    return batch.stored_features(rows(), texts)
 
 
 def apart_pairs(db: sqlite3.Connection) -> list[tuple[int, int]]:
