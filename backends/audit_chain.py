@@ -42,17 +42,10 @@ CONTENT_COLUMNS = (
     "values_hash",
 )
 COLUMNS = (*CONTENT_COLUMNS, "prev_hash", "hash")
-#: The fields of an `AuditEntry` its row holds as they are.
-_AS_STORED = (
-    "seq",
-    "agent",
-    "role",
-    "token",
-    "origin",
-    "action",
-    "object_type",
-    "object_id",
-    "hash",
+#: The fields of an `AuditEntry` its row holds as they are (the others are converted, or
+#: the chain's own).
+_AS_STORED = tuple(
+    c for c in COLUMNS if c not in ("at", "customer_id", "detail", "values_hash", "prev_hash")
 )
 
 #: A customer's fields as the audit trail compares them (bookkeeping columns left out).

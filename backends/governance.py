@@ -143,15 +143,9 @@ class GovernanceOps(_Contract):
         )
 
     def _contact_changed(
-        self,
-        db: Any,
-        me: Agent,
-        now: int,
-        action: str,
-        contact: Contact,
-        before: Mapping[str, Any],
-        after: Mapping[str, Any],
-    ) -> None:
+        self, db: Any, me: Agent, now: int, action: str, contact: Contact,
+        before: Mapping[str, Any], after: Mapping[str, Any],
+    ) -> None:  # fmt: skip
         """`me`'s change of a contact (fields `before` and `after` it) in the change feed
         and the audit trail (in the caller's transaction)."""
         self._log(db, now, ChangeEntity.CONTACT, contact.id, action, me.name)
