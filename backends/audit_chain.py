@@ -42,6 +42,11 @@ CONTENT_COLUMNS = (
     "values_hash",
 )
 COLUMNS = (*CONTENT_COLUMNS, "prev_hash", "hash")
+#: The fields of an `AuditEntry` its row holds as they are (the others are converted, or
+#: the chain's own).
+_AS_STORED = tuple(
+    c for c in COLUMNS if c not in ("at", "customer_id", "detail", "values_hash", "prev_hash")
+)
 
 #: A customer's fields as the audit trail compares them (bookkeeping columns left out).
 PROFILE_FIELDS = (
@@ -192,20 +197,12 @@ def entry(row: Mapping[str, Any], body: str | None, erased: set[int]) -> AuditEn
     changes = {k: (v[0], v[1]) for k, v in json.loads(body).items()} if body else {}
     cid = row["customer_id"]
     return AuditEntry(
-        seq=row["seq"],
+        **{name: row[name] for name in _AS_STORED},
         at=datetime.fromtimestamp(row["at"], UTC),
-        agent=row["agent"],
-        role=row["role"],
-        token=row["token"],
-        origin=row["origin"],
-        action=row["action"],
-        object_type=row["object_type"],
-        object_id=row["object_id"],
         customer_id=cid,
         changes=changes,
         detail=json.loads(row["detail"]),
         erased=cid is not None and cid in erased,
-        hash=row["hash"],
     )
 
 
@@ -240,6 +237,16 @@ class PageQuery:
         )
         where = [f"{test} {mark}" for test, value in wanted if value is not None]
         return " AND ".join(where) or "1 = 1", [value for _t, value in wanted if value is not None]
+
+    def statement(self, columns: str, mark: str) -> tuple[str, list[Any]]:
+        """The SELECT of the page's rows (`columns` of `audit a`, and each entry's kept
+        values as `body`), newest first, one more than the limit, and its values."""
+        where, params = self.where(mark)
+        sql = (
+            f"SELECT {columns}, v.body FROM audit a LEFT JOIN audit_values v ON v.seq = a.seq "
+            f"WHERE {where} ORDER BY a.seq DESC LIMIT {mark}"
+        )
+        return sql, [*params, self.limit + 1]
 
 
 def to_page(

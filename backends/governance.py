@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from backends import personal_data, records
-from backends.audit_chain import READ_ACTION, Actor, Appender, PageQuery
+from backends.audit_chain import READ_ACTION, Actor, Appender, PageQuery, diff
 from backends.base import Unavailable
 from backends.models import (
     Agent,
@@ -23,6 +23,7 @@ from backends.models import (
     AuditEntry,
     AuditPage,
     ChangeEntity,
+    Contact,
     ErasureReport,
     EventKind,
     LegalHold,
@@ -94,21 +95,12 @@ class GovernanceOps(_Contract):
 
         def _ensure_agent(self, db: Any, me: Agent, now: int) -> None: ...
 
-        def _log(
-            self, db: Any, now: int, entity: ChangeEntity, entity_id: int, action: str, actor: str
-        ) -> None: ...
+        #: (db, now, entity, entity id, action, actor): an entry of the change feed
+        _log: Callable[[Any, int, ChangeEntity, int, str, str], None]
 
-        def _add_event(
-            self,
-            db: Any,
-            customer_id: int,
-            at: int,
-            kind: EventKind,
-            channel: str,
-            summary: str,
-            payload: dict[str, Any],
-            contact_id: int | None = None,
-        ) -> int: ...
+        #: (db, customer id, at, kind, channel, summary, payload, contact id=None): a
+        #: timeline event; its id
+        _add_event: Callable[..., int]
 
     # -- who acts ---------------------------------------------------------------------
 
@@ -148,6 +140,24 @@ class GovernanceOps(_Contract):
             customer_id=customer_id,
             changes=changes,
             detail=detail,
+        )
+
+    def _contact_changed(
+        self, db: Any, me: Agent, now: int, action: str, contact: Contact,
+        before: Mapping[str, Any], after: Mapping[str, Any],
+    ) -> None:  # fmt: skip
+        """`me`'s change of a contact (fields `before` and `after` it) in the change feed
+        and the audit trail (in the caller's transaction)."""
+        self._log(db, now, ChangeEntity.CONTACT, contact.id, action, me.name)
+        self._trail.record(
+            db,
+            self.actor(me),
+            now,
+            action,
+            "contact",
+            contact.id,
+            customer_id=contact.customer_id,
+            changes=diff(before, after),
         )
 
     def _profile_changed(

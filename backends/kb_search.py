@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -191,6 +192,55 @@ def hit(row: Any, score: float, snippet: str | None) -> ArticleHit:
         intents=tuple(json.loads(row["intents"])),
         score=score,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRows:
+    """A store's SQL of a knowledge-base search (each in the caller's transaction)."""
+
+    #: (db, question): the store's query of the question's rarest words, or None.
+    query: Callable[[Any, str], str | None]
+    #: (db, query, language word or ""): up to WINDOW matches as (id, score: higher is
+    #: better), best first.
+    ranked: Callable[[Any, str, str], list[tuple[int, float]]]
+    #: (db, ids): those articles' rows (id, slug, language, title, link, intents, the
+    #: body's first SNIPPET_CHARS characters) by id.
+    rows: Callable[[Any, list[int]], dict[int, Any]]
+    #: (db, intent, language word or "", n): up to n ids of the intent's articles, by id.
+    tagged: Callable[[Any, str, str, int], list[int]]
+    #: (db, query, ids): a snippet of each article that matches the query, by id.
+    snippets: Callable[[Any, str, list[int]], dict[int, str]]
+
+
+def search(
+    rows: SearchRows, db: Any, q: str, lang: str, intent: str, limit: int
+) -> tuple[ArticleHit, ...]:
+    """See `Backend.kb_search`: the question's rarest words ranked, the intent's articles
+    first (found by their tag when the words miss them), at most `limit`."""
+    check_limit(limit)
+    intent = intent.strip().lower()
+    query = rows.query(db, q)
+    if query is None and not intent_words(intent):
+        return ()
+    language = language_word(lang)
+    ranked = rows.ranked(db, query, language) if query is not None else []
+    articles = rows.rows(db, [rowid for rowid, _ in ranked])
+    hits = ordered(ranked, _intents(articles), intent)
+    if needs_tagged(hits, intent, limit):
+        seen = {h[2] for h in hits}
+        found = rows.tagged(db, intent, language, limit + len(seen))
+        extra = [rowid for rowid in found if rowid not in seen]
+        articles.update(rows.rows(db, extra))
+        add_tagged(hits, extra, _intents(articles), intent)
+    best = hits[:limit]
+    snippets: dict[int, str] = {}
+    if query is not None and best:  # a snippet re-reads its article: only for those shown
+        snippets = rows.snippets(db, query, [h[2] for h in best])
+    return tuple(hit(articles[rowid], score, snippets.get(rowid)) for _, score, rowid in best)
+
+
+def _intents(articles: Mapping[int, Any]) -> dict[int, tuple[str, ...]]:
+    return {rowid: tuple(json.loads(r["intents"])) for rowid, r in articles.items()}
 
 
 def check_use(how: str) -> None:

@@ -55,12 +55,7 @@ record = audit_chain.Appender(_head, _insert)
 
 def page(db: Conn, query: audit_chain.PageQuery) -> AuditPage:
     """Entries newest first, filtered; the cursor is the last shown entry's seq."""
-    where, params = query.where("%s")
-    found = db.execute(
-        f"SELECT {_SELECT}, v.body FROM audit a LEFT JOIN audit_values v ON v.seq = a.seq "
-        f"WHERE {where} ORDER BY a.seq DESC LIMIT %s",
-        (*params, query.limit + 1),
-    ).fetchall()
+    found = db.execute(*query.statement(_SELECT, "%s")).fetchall()
     return audit_chain.to_page(found, query.limit, lambda ids: erased_customers(db, ids))
 
 

@@ -20,7 +20,7 @@ import psycopg
 from backends import limits, records, templating
 from backends import values as computed
 from backends.answers import AnswerOps
-from backends.audit_chain import Actor, diff
+from backends.audit_chain import Actor
 from backends.base import (
     WRITE_METHODS,
     Backend,
@@ -59,7 +59,15 @@ from backends.models import (
     TokenInfo,
     utcnow,
 )
-from backends.postgres import answers, audit, consents, inbound, routing, rows, search, tokens
+from backends.postgres import (
+    answers,
+    consents,
+    inbound,
+    routing,
+    rows,
+    search,
+    tokens,
+)
 from backends.postgres import outbox as outbox_store
 from backends.postgres import templates as template_store
 from backends.postgres.agents import AgentOps, unknown_agent
@@ -557,16 +565,14 @@ class PostgresBackend(
                 won = read_contact(db, contact_id)
                 holder = f": taken by {won.assignee}" if won.assignee else ""
                 raise Conflict(f"contact {contact_id} changed meanwhile{holder}", current=won)
-            self._log(db, now, ChangeEntity.CONTACT, contact_id, action, me.name)
-            audit.record(
+            self._contact_changed(
                 db,
-                self.actor(me),
+                me,
                 now,
                 action,
-                "contact",
-                contact_id,
-                customer_id=current.customer_id,
-                changes=diff(dict(zip(changes, before or ())), dict(zip(changes, after))),
+                current,
+                dict(zip(changes, before or ())),
+                dict(zip(changes, after)),
             )
             return read_contact(db, contact_id)
 

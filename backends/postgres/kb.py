@@ -8,7 +8,6 @@ the title); the contact's intent's articles come first.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from functools import partial
@@ -19,7 +18,7 @@ import psycopg
 from backends import kb_search as pure
 from backends import kb_writes, records
 from backends.base import NotFound
-from backends.models import Article, ArticleHit, KbUsage
+from backends.models import Article, KbUsage
 from backends.postgres import audit, rows
 from backends.postgres.store import scalar
 
@@ -146,58 +145,36 @@ def _query(db: Conn, q: str) -> str | None:
     return ts_query(pure.rare_words(words, found, total)) or None
 
 
-def kb_search(db: Conn, q: str, lang: str, intent: str, limit: int) -> tuple[ArticleHit, ...]:
-    pure.check_limit(limit)
-    intent = intent.strip().lower()
-    query = _query(db, q)
-    if query is None and not pure.intent_words(intent):
-        return ()
-    language = pure.language_word(lang)
+def _ranked(db: Conn, query: str, language: str) -> list[tuple[int, float]]:
     in_language = " AND language = %s" if language else ""
-    args: tuple[Any, ...] = (language,) if language else ()
-    ranked: list[tuple[int, float]] = []
-    if query is not None:
-        ranked = [
-            (r[0], float(r[1]))
-            for r in db.execute(
-                f"SELECT id, ts_rank('{TS_WEIGHTS}', doc, q, {TS_NORMALISATION}) "
-                "FROM kb_articles, to_tsquery('simple', %s) AS q "
-                f"WHERE doc @@ q{in_language} ORDER BY 2 DESC, id LIMIT %s",
-                (query, *args, pure.WINDOW),
-            )
-        ]
-    articles = _rows(db, [rowid for rowid, _ in ranked])
-    hits = pure.ordered(ranked, _intents(articles), intent)
-    if pure.needs_tagged(hits, intent, limit):
-        seen = {h[2] for h in hits}
-        extra = [
-            r[0]
-            for r in db.execute(
-                f"SELECT id FROM kb_articles WHERE intents::jsonb ? %s{in_language} "
-                "ORDER BY id LIMIT %s",
-                (intent, *args, limit + len(seen)),
-            )
-            if r[0] not in seen
-        ]
-        articles.update(_rows(db, extra))
-        pure.add_tagged(hits, extra, _intents(articles), intent)
-    best = hits[:limit]
-    snippets: dict[int, str] = {}
-    if query is not None and best:  # a snippet re-reads its article: only for those shown
-        snippets = dict(
-            db.execute(
-                "SELECT id, ts_headline('simple', body, to_tsquery('simple', %s), "
-                '\'StartSel="", StopSel="", MaxWords=24, MinWords=12, ShortWord=1, '
-                "MaxFragments=1, FragmentDelimiter=…') FROM kb_articles "
-                "WHERE id = ANY(%s) AND doc @@ to_tsquery('simple', %s)",
-                (query, [h[2] for h in best], query),
-            ).fetchall()
-        )
-    return tuple(pure.hit(articles[rowid], score, snippets.get(rowid)) for _, score, rowid in best)
+    found = db.execute(
+        f"SELECT id, ts_rank('{TS_WEIGHTS}', doc, q, {TS_NORMALISATION}) "
+        "FROM kb_articles, to_tsquery('simple', %s) AS q "
+        f"WHERE doc @@ q{in_language} ORDER BY 2 DESC, id LIMIT %s",
+        (query, *([language] if language else []), pure.WINDOW),
+    )
+    return [(r[0], float(r[1])) for r in found]
 
 
-def _intents(articles: dict[int, Any]) -> dict[int, tuple[str, ...]]:
-    return {rowid: tuple(json.loads(r["intents"])) for rowid, r in articles.items()}
+def _tagged(db: Conn, intent: str, language: str, n: int) -> list[int]:
+    in_language = " AND language = %s" if language else ""
+    found = db.execute(
+        f"SELECT id FROM kb_articles WHERE intents::jsonb ? %s{in_language} ORDER BY id LIMIT %s",
+        (intent, *([language] if language else []), n),
+    )
+    return [r[0] for r in found]
+
+
+def _snippets(db: Conn, query: str, ids: list[int]) -> dict[int, str]:
+    return dict(
+        db.execute(
+            "SELECT id, ts_headline('simple', body, to_tsquery('simple', %s), "
+            '\'StartSel="", StopSel="", MaxWords=24, MinWords=12, ShortWord=1, '
+            "MaxFragments=1, FragmentDelimiter=…') FROM kb_articles "
+            "WHERE id = ANY(%s) AND doc @@ to_tsquery('simple', %s)",
+            (query, ids, query),
+        ).fetchall()
+    )
 
 
 def _rows(db: Conn, ids: list[int]) -> dict[int, Any]:
@@ -211,6 +188,11 @@ def _rows(db: Conn, ids: list[int]) -> dict[int, Any]:
             (pure.SNIPPET_CHARS, ids),
         )
     }
+
+
+SEARCH = pure.SearchRows(_query, _ranked, _rows, _tagged, _snippets)
+#: (db, q, lang, intent, limit): see `kb_search.search`.
+kb_search = partial(pure.search, SEARCH)
 
 
 def kb_usage(db: Conn, since: datetime, until: datetime) -> KbUsage:

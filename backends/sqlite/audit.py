@@ -50,12 +50,7 @@ record = Appender(_head, _insert)
 
 def page(db: sqlite3.Connection, query: PageQuery) -> AuditPage:
     """Entries newest first, filtered; the cursor is the last shown entry's seq."""
-    where, params = query.where("?")
-    found = db.execute(
-        f"SELECT a.*, v.body FROM audit a LEFT JOIN audit_values v ON v.seq = a.seq "
-        f"WHERE {where} ORDER BY a.seq DESC LIMIT ?",
-        (*params, query.limit + 1),
-    ).fetchall()
+    found = db.execute(*query.statement("a.*", "?")).fetchall()
     return audit_chain.to_page(found, query.limit, lambda ids: erased_customers(db, ids))
 
 

@@ -675,17 +675,7 @@ class SQLiteBackend(
             after = db.execute(
                 f"SELECT {columns} FROM contacts WHERE id = ?", (contact_id,)
             ).fetchone()
-            self._log(db, now, ChangeEntity.CONTACT, contact_id, action, me.name)
-            audit.record(
-                db,
-                self.actor(me),
-                now,
-                action,
-                "contact",
-                contact_id,
-                customer_id=current.customer_id,
-                changes=audit.diff(dict(before), dict(after)),
-            )
+            self._contact_changed(db, me, now, action, current, dict(before), dict(after))
             return read_contact(db, contact_id)
 
     def claim(self, contact_id: int, *, expected_version: int | None = None) -> Contact:

@@ -7,7 +7,6 @@ intents and tags over the body, and an article tagged with the contact's intent 
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import datetime
 from functools import partial
@@ -15,7 +14,7 @@ from functools import partial
 from backends import kb_search as pure
 from backends import kb_writes, records
 from backends.base import NotFound
-from backends.models import Article, ArticleHit, KbUsage
+from backends.models import Article, KbUsage
 from backends.sqlite import audit, rows
 
 #: bm25 weights of kb_search's columns: title, body, intents, tags, language (a filter).
@@ -152,54 +151,39 @@ def match_expression(db: sqlite3.Connection, q: str) -> str | None:
     return "{title body intents tags} : (" + " OR ".join(f'"{word}"' for word in useful) + ")"
 
 
-def kb_search(
-    db: sqlite3.Connection, q: str, lang: str, intent: str, limit: int
-) -> tuple[ArticleHit, ...]:
-    pure.check_limit(limit)
-    intent = intent.strip().lower()
-    words = match_expression(db, q)
-    intent_words = pure.intent_words(intent)
-    if words is None and not intent_words:
-        return ()
-    language = pure.language_word(lang)
-    # the language is an indexed term, so that no article's row is read to filter it
+def _ranked(db: sqlite3.Connection, words: str, language: str) -> list[tuple[int, float]]:
+    """Ranked on the index alone; the language is an indexed term, so that no article's
+    row is read to filter it."""
     in_language = f' AND language : "{language}"' if language else ""
-    ranked: list[tuple[int, float]] = []
-    if words is not None:  # ranked on the index alone
-        ranked = db.execute(
+    return [
+        (rowid, -float(rank))
+        for rowid, rank in db.execute(
             f"SELECT rowid, bm25(kb_search, {', '.join(map(str, WEIGHTS))}) FROM kb_search "
             "WHERE kb_search MATCH ? ORDER BY 2 LIMIT ?",
             (f"({words}){in_language}", pure.WINDOW),
-        ).fetchall()
-    articles = _rows(db, [rowid for rowid, _ in ranked])
-    hits = pure.ordered(((r, -float(rank)) for r, rank in ranked), _intents(articles), intent)
-    if pure.needs_tagged(hits, intent, limit):
-        seen = {h[2] for h in hits}
-        extra = [
-            rowid
-            for (rowid,) in db.execute(
-                "SELECT rowid FROM kb_search WHERE kb_search MATCH ? ORDER BY rowid LIMIT ?",
-                (f'intents : "{intent_words}"{in_language}', limit + len(seen)),
-            )
-            if rowid not in seen
-        ]
-        articles.update(_rows(db, extra))
-        pure.add_tagged(hits, extra, _intents(articles), intent)
-    best = hits[:limit]
-    snippets: dict[int, str] = {}
-    if words is not None and best:  # a snippet re-reads its article: only for those shown
-        snippets = dict(
-            db.execute(
-                "SELECT rowid, snippet(kb_search, 1, '', '', '…', 24) FROM kb_search "
-                f"WHERE kb_search MATCH ? AND rowid IN ({','.join('?' * len(best))})",
-                (words, *(h[2] for h in best)),
-            ).fetchall()
         )
-    return tuple(pure.hit(articles[rowid], score, snippets.get(rowid)) for _, score, rowid in best)
+    ]
 
 
-def _intents(articles: dict[int, sqlite3.Row]) -> dict[int, tuple[str, ...]]:
-    return {rowid: tuple(json.loads(r["intents"])) for rowid, r in articles.items()}
+def _tagged(db: sqlite3.Connection, intent: str, language: str, n: int) -> list[int]:
+    in_language = f' AND language : "{language}"' if language else ""
+    return [
+        rowid
+        for (rowid,) in db.execute(
+            "SELECT rowid FROM kb_search WHERE kb_search MATCH ? ORDER BY rowid LIMIT ?",
+            (f'intents : "{pure.intent_words(intent)}"{in_language}', n),
+        )
+    ]
+
+
+def _snippets(db: sqlite3.Connection, words: str, ids: list[int]) -> dict[int, str]:
+    return dict(
+        db.execute(
+            "SELECT rowid, snippet(kb_search, 1, '', '', '…', 24) FROM kb_search "
+            f"WHERE kb_search MATCH ? AND rowid IN ({','.join('?' * len(ids))})",
+            (words, *ids),
+        ).fetchall()
+    )
 
 
 def _rows(db: sqlite3.Connection, ids: list[int]) -> dict[int, sqlite3.Row]:
@@ -213,6 +197,11 @@ def _rows(db: sqlite3.Connection, ids: list[int]) -> dict[int, sqlite3.Row]:
             (pure.SNIPPET_CHARS, *ids),
         )
     }
+
+
+SEARCH = pure.SearchRows(match_expression, _ranked, _rows, _tagged, _snippets)
+#: (db, q, lang, intent, limit): see `kb_search.search`.
+kb_search = partial(pure.search, SEARCH)
 
 
 def kb_usage(db: sqlite3.Connection, since: datetime, until: datetime) -> KbUsage:
