@@ -253,7 +253,8 @@ def test_vista_serve_reads_the_replica_named_by_vista_replica(
     import subprocess
     import sys
 
-    from tests.backends.test_postgres_two_servers import _connected, _free_port
+    from tests.serve_processes import connected as _connected
+    from tests.serve_processes import free_port as _free_port
 
     url, replica_url = _served(replicated, demo_db)
     admin = open_backend(url, agent="admin")

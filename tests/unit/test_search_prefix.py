@@ -23,15 +23,15 @@ def vista(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_a_store_of_schema_5_is_upgraded_and_finds_one_character_prefixes(tmp_path: Path) -> None:
     old = tmp_path / "v5.db"
-    made = subprocess.run(
+    made = subprocess.run(  # an empty store as schema 5 made it (today's code writes newer rows)
         [
             sys.executable,
             "-c",
             (
                 "import sys, backends.sqlite.store as s\n"
                 "s.MIGRATIONS = s.MIGRATIONS[:5]; s.SCHEMA_VERSION = 5\n"
-                "from console.demo.generator import generate\n"
-                "generate(sys.argv[1], customers=60, seed=7)"
+                "from backends.sqlite.backend import SQLiteBackend\n"
+                "SQLiteBackend(sys.argv[1], create=True).close()"
             ),
             str(old),
         ],
@@ -41,6 +41,22 @@ def test_a_store_of_schema_5_is_upgraded_and_finds_one_character_prefixes(tmp_pa
         timeout=120,
     )
     assert made.returncode == 0, made.stderr
+    firsts = ["Mario", "Giulia", "Marco", "Anna", "Luca", "Sara"]
+    lasts = ["Rossi", "Bianchi", "Esposito", "Ricci", "Marino", "Greco", "Bruno", "Gallo"]
+    with sqlite3.connect(old) as conn:  # customers and their search rows as schema 5 kept them
+        for i in range(60):
+            first, last = firsts[i % len(firsts)], lasts[i % len(lasts)]
+            email = f"{first}.{last}{i}@example.it".lower()
+            cid = conn.execute(
+                "INSERT INTO customers(first_name, last_name, emails, created_at, updated_at) "
+                "VALUES (?, ?, ?, 0, 0)",
+                (first, last, json.dumps([email])),
+            ).lastrowid
+            conn.execute(
+                "INSERT INTO customer_search(rowid, name, emails, phones, orders) "
+                "VALUES (?, ?, ?, '', '')",
+                (cid, f"{first} {last}", email),
+            )
     with sqlite3.connect(old) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
         before = conn.execute("SELECT count(*) FROM customer_search").fetchone()[0]

@@ -14,7 +14,7 @@
 -- index alone, and the profile's fields by short codes (`backends/provenance.py`): about
 -- 30 % less; `provenance.loads` reads every form back in full.
 
-CREATE TABLE record_shapes (
+CREATE TABLE IF NOT EXISTS record_shapes (
     id   INTEGER PRIMARY KEY,
     keys TEXT NOT NULL UNIQUE                        -- JSON: keys, a nested object's as [key, [keys]]
 );
@@ -23,12 +23,12 @@ ALTER TABLE source_records ADD COLUMN shape INTEGER;   -- record_shapes.id; NULL
 
 INSERT OR IGNORE INTO record_shapes(keys)
     SELECT DISTINCT vista_record_shape(fields, source_id) FROM source_records
-    WHERE vista_record_shape(fields, source_id) IS NOT NULL;
+    WHERE shape IS NULL AND vista_record_shape(fields, source_id) IS NOT NULL;
 
 UPDATE source_records
     SET shape = (SELECT id FROM record_shapes WHERE keys = vista_record_shape(fields, source_id)),
         fields = vista_record_values(fields, source_id)
-    WHERE vista_record_shape(fields, source_id) IS NOT NULL;
+    WHERE shape IS NULL AND vista_record_shape(fields, source_id) IS NOT NULL;
 
 UPDATE customers SET provenance = vista_pack_provenance(provenance)
     WHERE provenance LIKE '{"%';
