@@ -72,6 +72,7 @@ from backends.postgres.identity.backend_ops import PgIdentityOps
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.postgres.views import ViewQueries
+from backends.postgres.views import check_limit as _limit
 from backends.routing.agents import agent as agent_model
 from backends.text import plain
 
@@ -89,12 +90,6 @@ class _Outgoing(NamedTuple):
     recipient_name: str
     subject: str
     html: str | None
-
-
-def _limit(limit: int, high: int = 500) -> int:
-    if not 1 <= limit <= high:
-        raise InvalidInput(f"limit must be between 1 and {high} (got {limit})")
-    return limit
 
 
 def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:
