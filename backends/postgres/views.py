@@ -67,6 +67,7 @@ class ViewQueries(Backend):
     trip, and `customer_view` (all three) in one transaction and two round trips."""
 
     store: PgStore
+    READS_WAIT = True  # every statement is a round trip to the database server
 
     if TYPE_CHECKING:  # backends/governance.py
 
