@@ -176,6 +176,9 @@ class Backend(ABC):
 
     #: What this kind of backend can do at best; `capabilities` narrows it per instance.
     CAPABILITIES: Capability = Capability.NONE
+    #: Whether a read waits for another process (a database server): a server then runs
+    #: every call of this kind, its token checks included, off its event loop.
+    READS_WAIT: bool = False
 
     @property
     @abstractmethod

@@ -15,7 +15,9 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def fold(text: str) -> list[str]:
     """The words of `text` as a search index holds them (lower case, no diacritics)."""
     plain = unicodedata.normalize("NFKD", text.lower())
-    return _WORD.findall("".join(ch for ch in plain if not unicodedata.combining(ch)))
+    if not plain.isascii():  # (combining marks are not ASCII: most text skips this walk)
+        plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return _WORD.findall(plain)
 
 
 def rank_key(

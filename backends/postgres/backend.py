@@ -77,6 +77,7 @@ from backends.postgres.identity.backend_ops import PgIdentityOps
 from backends.postgres.stats import StatsQueries
 from backends.postgres.store import PgStore, scalar
 from backends.postgres.views import ViewQueries
+from backends.postgres.views import check_limit as _limit
 from backends.routing.agents import agent as agent_model
 from backends.text import plain
 from backends.writes import WriteOps
@@ -85,12 +86,6 @@ Conn = psycopg.Connection[Any]
 
 #: A contact whose SLA falls due within this many seconds is "at risk".
 AT_RISK_SECONDS = 15 * 60
-
-
-def _limit(limit: int, high: int = 500) -> int:
-    if not 1 <= limit <= high:
-        raise InvalidInput(f"limit must be between 1 and {high} (got {limit})")
-    return limit
 
 
 def read_contact(db: Conn, contact_id: int, *, lock: bool = False) -> Contact:

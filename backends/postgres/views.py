@@ -34,7 +34,8 @@ _IDENTITIES = (
 )
 
 
-def _limit(limit: int, high: int = 500) -> int:
+def check_limit(limit: int, high: int = 500) -> int:
+    """`limit` when it is a page size this store serves, else InvalidInput."""
     if not 1 <= limit <= high:
         raise InvalidInput(f"limit must be between 1 and {high} (got {limit})")
     return limit
@@ -66,6 +67,7 @@ class ViewQueries(Backend):
     trip, and `customer_view` (all three) in one transaction and two round trips."""
 
     store: PgStore
+    READS_WAIT = True  # every statement is a round trip to the database server
 
     if TYPE_CHECKING:  # backends/governance.py
 
@@ -100,7 +102,7 @@ class ViewQueries(Backend):
         cursor: str | None = None,
         limit: int = 50,
     ) -> TimelinePage:
-        _limit(limit)
+        check_limit(limit)
         rows.check_id(customer_id, "customer id")
         with self.store.pipelined() as db:
             exists = None if cursor is not None else db.execute(_EXISTS, (customer_id,))
@@ -119,7 +121,7 @@ class ViewQueries(Backend):
     ) -> CustomerView:
         """See Backend.customer_view: one transaction, two round trips (one without read
         audit)."""
-        _limit(limit)
+        check_limit(limit)
         rows.check_id(customer_id, "customer id")
 
         def queue(db: Conn) -> _Queued:

@@ -295,17 +295,53 @@ class _Api:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _answer(self, call: _Call, receive: Receive) -> Answer:
-        hub, ep = self.hub, self.ep
-        read_only = hub.read_only or call.read_only
+    def _granted(self, call: _Call, read_only: bool) -> TokenInfo | Answer:
+        """The caller's grant, allowed this endpoint, or the error answer."""
+        ep = self.ep
         try:
-            grant = PUBLIC_GRANT if ep.public and not call.authorization else _grant(hub, call)
+            grant = PUBLIC_GRANT if ep.public and not call.authorization else _grant(self.hub, call)
         except Unauthorized as e:
             return _error_answer(e, 401)
         except VistaError as e:
             return _error_answer(e)
         try:
             _authorise(ep, grant, read_only)
+        except VistaError as e:
+            return _error_answer(e)
+        return grant
+
+    def _read(self, call: _Call, read_only: bool) -> Answer:
+        """A read for a store whose reads wait for another process (`Hub.reads_wait`): the
+        token check and the call in one trip to a worker thread, off the event loop."""
+        grant = self._granted(call, read_only)
+        if not isinstance(grant, TokenInfo):
+            return grant
+        try:
+            kwargs = _kwargs(self.ep, call, {})
+        except VistaError as e:
+            return _error_answer(e, 400 if isinstance(e, InvalidInput) else None)
+        try:
+            _check_ints(self.ep, kwargs)
+        except InvalidInput as e:
+            return _error_answer(e)
+        if self.ep.call == "whoami":
+            return _whoami(self.hub, self.ep, grant, read_only, kwargs)
+        return _execute(self.hub, self.ep, grant, read_only, kwargs)
+
+    async def _answer(self, call: _Call, receive: Receive) -> Answer:
+        hub, ep = self.hub, self.ep
+        read_only = hub.read_only or call.read_only
+        waits = hub.reads_wait
+        if waits and not ep.write and not ep.raw_body and ep.call != "changes":
+            return await run_in_threadpool(self._read, call, read_only)
+        grant = (
+            await run_in_threadpool(self._granted, call, read_only)
+            if waits
+            else self._granted(call, read_only)
+        )
+        if not isinstance(grant, TokenInfo):
+            return grant
+        try:
             if ep.raw_body:  # a file, streamed to disk by the operation itself
                 return await _import(hub, grant, call, receive, _kwargs(ep, call, {}))
             body = {} if not ep.write else await _body(ep, call, receive)

@@ -66,6 +66,12 @@ class Hub:
         return self._backends(SERVER_AGENT, read_only=True, role=Role.SUPERVISOR).location
 
     @property
+    def reads_wait(self) -> bool:
+        """Whether the store's reads wait for another process (`Backend.READS_WAIT`):
+        then no call, not even a token check, may run on the event loop."""
+        return type(self._server()).READS_WAIT
+
+    @property
     def store_capabilities(self) -> Capability:
         """What the served store can do at best (its kind's `CAPABILITIES`)."""
         return type(self._server()).CAPABILITIES
