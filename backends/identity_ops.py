@@ -164,7 +164,7 @@ class IdentityOps:
             entry = _control().merge(
                 ids.rows(db), self._config(db), self._now(), me.name, keep, other, reason
             )
-            self._audited(db, me, (keep,), entry, before, keep, other, gone)
+            self._identity_audited(db, me, (keep,), entry, before, keep, other, gone)
         return review.journal_entry(entry)
 
     def split_customer(self, customer_id: int, records: tuple[str, ...]) -> IdentityJournalEntry:
@@ -177,10 +177,12 @@ class IdentityOps:
                 ids.rows(db), self._config(db), self._now(), me.name, customer_id, list(records)
             )
             moved = (customer_id, entry["other_id"])
-            self._audited(db, me, moved, entry, before, customer_id, entry["other_id"], None)
+            self._identity_audited(
+                db, me, moved, entry, before, customer_id, entry["other_id"], None
+            )
         return review.journal_entry(entry)
 
-    def _audited(
+    def _identity_audited(
         self,
         db: Any,
         me: Agent,

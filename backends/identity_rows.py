@@ -24,6 +24,28 @@ class PortableRows:
     def _one(self, sql: str, params: tuple[Any, ...]) -> Any:
         return self.db.execute(self.dialect(sql), params).fetchone()
 
+    def _many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            cur = self.db.cursor()
+            try:
+                cur.executemany(self.dialect(sql), rows)
+            finally:
+                cur.close()
+
+    def log_change(self, now: int, rows: list[tuple[int, str]], actor: str) -> None:
+        """Append (customer, action) rows to the change feed."""
+        self._many(
+            "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
+            [(now, "customer", cid, action, actor) for cid, action in rows],
+        )
+
+    def log_events(self, now: int, customer_ids: list[int]) -> None:
+        self._many(
+            "INSERT INTO changes(at, entity, entity_id, action, actor) "
+            "VALUES (?,'customer',?,'events','import')",
+            [(now, cid) for cid in customer_ids],
+        )
+
     def records_of(self, customer_id: int) -> list[int]:
         return [
             r[0]

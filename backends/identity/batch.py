@@ -82,7 +82,7 @@ class BatchRows(Protocol):
 
 class StoreRows:
     """The steps every store takes from its identity store module `store` (customer_row,
-    snapshot_of, move_customer_data, journal, log_change) with the transaction's
+    snapshot_of, move_customer_data, journal) with the transaction's
     connection, and `rebuild` over the store's own `BatchRows` statements."""
 
     store: Any
@@ -103,9 +103,6 @@ class StoreRows:
 
     def journal(self, row: tuple[Any, ...]) -> int:
         return int(self.store.journal(self.db, row))
-
-    def log_change(self, now: int, rows: list[tuple[int, str]], actor: str) -> None:
-        self.store.log_change(self.db, now, rows, actor)
 
     def rebuild(self, cfg: MatchConfig, now: int, customer_ids: list[int]) -> None:
         rebuild(self, cfg, now, customer_ids)  # type: ignore[arg-type]

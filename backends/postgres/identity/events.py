@@ -61,15 +61,6 @@ class PgEventRows(PyformatRows):
             "UPDATE customer_search SET orders = %s WHERE customer_id = %s", (numbers, customer_id)
         )
 
-    def log_events(self, now: int, customer_ids: list[int]) -> None:
-        if customer_ids:
-            with self.db.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO changes(at, entity, entity_id, action, actor) "
-                    "VALUES (%s,'customer',%s,'events','import')",
-                    [(now, cid) for cid in customer_ids],
-                )
-
     def refresh_values(self, customer_ids: list[int], now: int) -> None:
         computed.refresh(self.db, customer_ids, now)
 

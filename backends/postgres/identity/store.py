@@ -294,12 +294,3 @@ def journal(db: Conn, row: tuple[Any, ...]) -> int:
             row,
         ).fetchone()[0]  # type: ignore[index]
     )
-
-
-def log_change(db: Conn, now: int, rows: list[tuple[int, str]], actor: str) -> None:
-    if rows:
-        with db.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (%s,%s,%s,%s,%s)",
-                [(now, "customer", cid, action, actor) for cid, action in rows],
-            )

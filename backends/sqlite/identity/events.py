@@ -68,13 +68,6 @@ class SQLiteEventRows(PortableRows):
             "UPDATE customer_search SET orders = ? WHERE rowid = ?", (numbers, customer_id)
         )
 
-    def log_events(self, now: int, customer_ids: list[int]) -> None:
-        self.db.executemany(
-            "INSERT INTO changes(at, entity, entity_id, action, actor) "
-            "VALUES (?,'customer',?,'events','import')",
-            [(now, cid) for cid in customer_ids],
-        )
-
     def refresh_values(self, customer_ids: list[int], now: int) -> None:
         computed.refresh(self.db, customer_ids, computed.config_of(self.db), now)
 

@@ -258,13 +258,6 @@ def journal(db: sqlite3.Connection, row: tuple[Any, ...]) -> int:
     return int(cur.lastrowid or 0)
 
 
-def log_change(db: sqlite3.Connection, now: int, rows: list[tuple[int, str]], actor: str) -> None:
-    db.executemany(
-        "INSERT INTO changes(at, entity, entity_id, action, actor) VALUES (?,?,?,?,?)",
-        [(now, "customer", cid, action, actor) for cid, action in rows],
-    )
-
-
 def load_profiles(
     db: sqlite3.Connection, customer_ids: Iterable[int]
 ) -> dict[int, tuple[list[str], list[str]]]:
