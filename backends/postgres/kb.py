@@ -196,24 +196,22 @@ kb_search = partial(pure.search, SEARCH)
 
 
 def kb_usage(db: Conn, since: datetime, until: datetime) -> KbUsage:
-    start, end = records.to_ts(since), records.to_ts(until)
-    totals = db.execute(
+    """Uses, and the contacts resolved with an article, in one statement; the top ten."""
+    window = {"start": records.to_ts(since), "end": records.to_ts(until)}
+    counts = db.execute(
         "SELECT count(*), count(*) FILTER (WHERE how = 'answer'), "
-        "count(*) FILTER (WHERE how = 'link'), count(DISTINCT contact_id) "
-        "FROM kb_uses WHERE at >= %s AND at <= %s",
-        (start, end),
-    ).fetchone()
-    resolved = scalar(
-        db,
-        "SELECT count(*) FROM contacts c WHERE c.resolved_at >= %s AND c.resolved_at <= %s "
-        "AND c.status = 'resolved' AND EXISTS (SELECT 1 FROM kb_uses u WHERE u.contact_id = "
-        "c.id AND u.at <= c.resolved_at)",
-        (start, end),
-    )
+        "count(*) FILTER (WHERE how = 'link'), count(DISTINCT contact_id), "
+        "(SELECT count(*) FROM contacts c WHERE c.resolved_at >= %(start)s "
+        "AND c.resolved_at <= %(end)s AND c.status = 'resolved' AND EXISTS (SELECT 1 "
+        "FROM kb_uses u WHERE u.contact_id = c.id AND u.at <= c.resolved_at)) "
+        "FROM kb_uses WHERE at >= %(start)s AND at <= %(end)s",
+        window,
+    ).fetchone() or (0, 0, 0, 0, 0)  # an aggregate's row is always there
     top = db.execute(
         "SELECT a.id, a.slug, a.language, a.title, a.link, a.intents, count(*) AS uses "
         "FROM kb_uses u JOIN kb_articles a ON a.id = u.article_id "
-        "WHERE u.at >= %s AND u.at <= %s GROUP BY a.id ORDER BY uses DESC, a.id LIMIT 10",
-        (start, end),
+        "WHERE u.at >= %(start)s AND u.at <= %(end)s GROUP BY a.id "
+        "ORDER BY uses DESC, a.id LIMIT 10",
+        window,
     ).fetchall()
-    return pure.usage(since, until, totals, int(resolved), top)
+    return pure.usage(since, until, counts[:4], int(counts[4]), top)
