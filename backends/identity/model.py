@@ -22,7 +22,7 @@ from typing import Any
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from backends.identity.features import Features
-from backends.identity.normalise import MOBILE, PERSONAL_OR_FIXED, phone_type
+from backends.identity.normalise import MOBILE, PERSONAL_OR_FIXED, stored_type
 
 MISSING = -1  # a level index: one side lacks the value, so the comparison is neutral
 
@@ -291,10 +291,11 @@ def _email_level(a: list[str], b: list[str], family: frozenset[str] | set[str]) 
     return 3
 
 
-def personal(value: str, busy: frozenset[str] | set[str]) -> bool:
-    """Whether a shared phone is a personal one: a mobile, or a number the numbering plan
-    does not tell apart (FIXED_LINE_OR_MOBILE) that few records hold."""
-    kind = phone_type(value)
+def personal(value: str, kind: str, busy: frozenset[str] | set[str]) -> bool:
+    """Whether a phone (`kind`: the type its features keep) is a personal one: a mobile, or
+    a number the numbering plan does not tell apart (FIXED_LINE_OR_MOBILE) that few
+    records hold."""
+    kind = stored_type(value, kind)
     if kind == MOBILE:
         return True
     return kind == PERSONAL_OR_FIXED and value not in busy
@@ -304,11 +305,11 @@ def _phone_level(a: Features, b: Features, busy: frozenset[str] | set[str]) -> i
     if not a.phones or not b.phones:
         return MISSING
     numbers = {p for p, _k in b.phones}
-    shared = [p for p, _k in a.phones if p in numbers]
-    if any(personal(p, busy) for p in shared):
+    shared = [(p, k) for p, k in a.phones if p in numbers]
+    if any(personal(p, k, busy) for p, k in shared):
         return 0
-    both = any(personal(p, busy) for p, _k in a.phones) and any(
-        personal(p, busy) for p, _k in b.phones
+    both = any(personal(p, k, busy) for p, k in a.phones) and any(
+        personal(p, k, busy) for p, k in b.phones
     )
     if both:
         return 2  # each has a personal phone, and none is shared
