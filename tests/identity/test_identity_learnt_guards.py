@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from backends import link_reasons
 from backends.identity.config import MatchConfig
 from backends.identity.features import extract
 from backends.identity.guards import namesakes
 from backends.identity.model import COMPARISONS, MISSING, compare, default_model, family_emails
-from backends import link_reasons
 from backends.identity.relink import decide_relink, revisitable
 from backends.identity.training import namesakes_evidence, twins_evidence
 from backends.sqlite.identity.importer import ImportOptions, run_import
