@@ -67,7 +67,7 @@ def fit(
     sampled = rng.sample(ids, min(SAMPLED_RECORDS, records))
     mine = features(sampled)
     keys = {rid: probe_keys(f) for rid, f in mine.items()}
-    wanted = {k for ks in keys.values() for k in ks if not k[1].startswith("n:")}
+    wanted = {k for ks in keys.values() for k in ks}
     holders, _counts = store.key_holders(
         wanted, cfg.junk_limit, cfg.block_limit, cfg.common_name_limit
     )

@@ -19,6 +19,8 @@ def probe_keys(f: Features, blocks: list[str] | None = None) -> list[tuple[str, 
     if f.loyalty_card:
         keys.append(("loyalty_card", f.loyalty_card))
     keys += [("key", k) for k in (f.block_keys() if blocks is None else blocks)]
+    if f.fk and f.lk and f.fk != f.lk and len(f.fk) > 1 and len(f.lk) > 1:
+        keys.append(("key", f"n:{f.fk}|{f.lk}"))  # first name and surname swapped
     return keys
 
 

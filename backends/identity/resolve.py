@@ -220,7 +220,9 @@ def verdict(
     if cfg.matcher == "points":
         return score(f, other, cfg, common, household)
     m = compare(model, f, other, busy, household, family)
-    if m.probability >= cfg.link_probability:
+    if not m.beyond:  # a name (and town) alone: found by the name, decided by nothing else
+        decision = Decision.NONE
+    elif m.probability >= cfg.link_probability:
         decision = Decision.LINK
     elif m.probability >= cfg.suggest_probability:
         decision = Decision.SUGGEST
@@ -353,7 +355,7 @@ def decide(
                 junk_seen.add(key)
                 junk.append((key[0], key[1], min(n, junk_limit + 1)))
                 continue
-        elif n > block_limit or key[1].startswith("n:"):
+        elif n > block_limit:
             continue
         if theirs:
             holders[key] = theirs + ours
