@@ -9,7 +9,8 @@ defaults below. Exact name matches weigh by how rare the name is (term frequency
 Guards are evidence too: in a household context (first names or birth dates disagree
 while an address, landline or e-mail is shared) what a household shares is no evidence
 of one person; where two people of one name live at one address, a record with only
-their name and address is at best one of the two (probability 1/2: a suggestion).
+their name and address is one of them as often as the data shows such pairs to be one
+person (the learnt namesakes evidence), at best one in two.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from backends.identity.features import Features
-from backends.identity.normalise import MOBILE, PERSONAL_OR_FIXED, phone_type
+from backends.identity.normalise import MOBILE, PERSONAL_OR_FIXED, stored_type
 
 MISSING = -1  # a level index: one side lacks the value, so the comparison is neutral
 #: Level indexes the guards read: first name swapped with the surname, one name found in
@@ -266,18 +268,24 @@ def date_level(a: str, b: str) -> int:
     return 2
 
 
+@lru_cache(maxsize=200_000)
+def _street_parts(street: str) -> tuple[tuple[str, ...], str]:
+    """(house numbers: the words with a digit, the street's name: the other words) of a
+    street key, split once per street rather than once per pair compared."""
+    words = street.split()
+    numbers = tuple(w for w in words if not w.isalpha() and any(c.isdigit() for c in w))
+    return numbers, " ".join(w for w in words if w not in numbers)
+
+
 def same_street(a: str, b: str) -> bool:
     """Street names alike (typos allowed) and house numbers exactly the same."""
     if a == b:
         return True
-    wa, wb = a.split(), b.split()
-    na = [w for w in wa if any(c.isdigit() for c in w)]
-    nb = [w for w in wb if any(c.isdigit() for c in w)]
+    na, rest_a = _street_parts(a)
+    nb, rest_b = _street_parts(b)
     if na != nb:
         return False
-    return (
-        sim(" ".join(w for w in wa if w not in na), " ".join(w for w in wb if w not in nb)) >= 0.92
-    )
+    return sim(rest_a, rest_b) >= 0.92
 
 
 def other_town(a: Features, b: Features) -> bool:
@@ -300,19 +308,18 @@ def _street_level(a: Features, b: Features) -> int:
     return 1 if same_street(a.sk, b.sk) else 2
 
 
-def name_like(local: str, f: Features) -> bool:
-    """Whether an e-mail's user part is made of the holder's names alone (`mario.rossi`,
-    `mrossi`, `rossimario`): anyone of that name may hold it at another domain."""
-    letters = "".join(c for c in local if c.isalpha())
-    if len(letters) != sum(c.isalnum() for c in local):
-        return False  # digits or other marks: the user's own
-    first, last = f.fk.replace(" ", ""), f.lk.replace(" ", "")
-    if not first and not last:
+def made_of_names(local: str, f: Features) -> bool:
+    """Whether an e-mail's user name is spelt from the person's own names alone (no digits):
+    `mario.rossi`, `rossimario`, `mrossi`. Two records of one name share such a user name
+    at two providers whether or not they are one person (a parent and a child named alike
+    pick the same obvious one): it says nothing the names have not said."""
+    if any(c.isdigit() for c in local) or not (f.fk or f.lk):
         return False
-    made = {first, last, first + last, last + first}
-    if first and last:
-        made |= {first[0] + last, last + first[0], first + last[0], last[0] + first}
-    return letters in made
+    rest = "".join(c for c in local if c.isalpha())
+    for name in sorted((f.fk.replace(" ", ""), f.lk.replace(" ", "")), key=len, reverse=True):
+        if len(name) > 1:
+            rest = rest.replace(name, "", 1)
+    return len(rest) <= 1  # an initial may be left
 
 
 def _email_level(a: Features, b: Features, family: frozenset[str] | set[str]) -> int:
@@ -325,15 +332,18 @@ def _email_level(a: Features, b: Features, family: frozenset[str] | set[str]) ->
         e.split("@", 1)[0] for e in b.emails
     )
     if users:
-        # a user part made of the names says no more than the names do
-        return MISSING if all(name_like(u, a) and name_like(u, b) for u in users) else 2
+        # a user name spelt from both records' names is no evidence beyond the names
+        if all(made_of_names(u, a) and made_of_names(u, b) for u in users):
+            return MISSING
+        return 2
     return 3
 
 
-def personal(value: str, busy: frozenset[str] | set[str]) -> bool:
-    """Whether a shared phone is a personal one: a mobile, or a number the numbering plan
-    does not tell apart (FIXED_LINE_OR_MOBILE) that few records hold."""
-    kind = phone_type(value)
+def personal(value: str, kind: str, busy: frozenset[str] | set[str]) -> bool:
+    """Whether a phone (`kind`: the type its features keep) is a personal one: a mobile, or
+    a number the numbering plan does not tell apart (FIXED_LINE_OR_MOBILE) that few
+    records hold."""
+    kind = stored_type(value, kind)
     if kind == MOBILE:
         return True
     return kind == PERSONAL_OR_FIXED and value not in busy
@@ -343,11 +353,11 @@ def _phone_level(a: Features, b: Features, busy: frozenset[str] | set[str]) -> i
     if not a.phones or not b.phones:
         return MISSING
     numbers = {p for p, _k in b.phones}
-    shared = [p for p, _k in a.phones if p in numbers]
-    if any(personal(p, busy) for p in shared):
+    shared = [(p, k) for p, k in a.phones if p in numbers]
+    if any(personal(p, k, busy) for p, k in shared):
         return 0
-    both = any(personal(p, busy) for p, _k in a.phones) and any(
-        personal(p, busy) for p, _k in b.phones
+    both = any(personal(p, k, busy) for p, k in a.phones) and any(
+        personal(p, k, busy) for p, k in b.phones
     )
     if both:
         return 2  # each has a personal phone, and none is shared
@@ -564,9 +574,16 @@ def compare(
         total += w
         reasons.append(f"guard: twins ({w:+.1f})")
     personal_agrees = g[2] == 0 or g[3] == 0 or g[4] == 0 or g[8] == 0 or g[9] == 0
-    if namesakes and not personal_agrees and g[0] in (0, 1) and g[1] in (0, 1) and total > 0:
-        total = 0.0  # two people of this name live here: at best one of the two
-        reasons.append("guard: namesakes at this address (at best one of two)")
+    if namesakes and not personal_agrees and g[0] in (0, 1) and g[1] in (0, 1):
+        # two people of this name live here: the pair is one person as often as the data
+        # shows two records of one name at one home to be (the learnt namesakes evidence:
+        # log2 of how much likelier two people are than one), never more than one in two
+        # (untrained: one in two, a suggestion for a person)
+        learnt = model.guards.get("namesakes", 1.0) if model.version else 0.0
+        cap = -max(learnt, 0.0)
+        if total > cap:
+            total = cap
+            reasons.append(f"guard: namesakes at this address ({cap:+.1f})")
     return Match(round(total, 2), probability(total), tuple(reasons), vouched(g), beyond_name(g))
 
 

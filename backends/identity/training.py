@@ -154,6 +154,21 @@ FALLBACK_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
+def prior_floor(records: int) -> float:
+    """The lowest prior training sets for a store of `records` records: as if each record had
+    one other record of the same person somewhere in the store (1 / (records - 1)), and never
+    more than the default (1e-5, reached at 100,000 records).
+
+    A store of one file of distinct people (the first of two to link) has almost no matches
+    yet, and the next file would pay for a prior read from it; but the same floor in a store
+    of a million records would say every record has ten others of its person, and let two
+    namesakes or a household of one name link on what a random pair shows one time in a
+    hundred thousand (the chance that a pair is one person falls as the store grows)."""
+    if records < 2:
+        return DEFAULT_PRIOR
+    return min(DEFAULT_PRIOR, 1.0 / (records - 1))
+
+
 def _sane(levels: tuple[Level, ...]) -> bool:
     """An estimate worth keeping: the exact level is evidence for, the last against."""
     return levels[0].m > levels[0].u and levels[-1].m < levels[-1].u and levels[0].m > levels[-1].m
@@ -200,9 +215,7 @@ def train(
     pairs = len(blocked)
     if pairs >= 100 and sampled and records > 1:
         _levels, share = expectation_maximisation(levels, Counter(blocked), 0.3, iterations=1)
-        # never below the default: a store of one file of distinct people (the first of
-        # two to link) has almost no matches yet, and the next file would pay for it
-        prior = max(_clamp(share * pairs / (sampled * (records - 1)), 1e-12), DEFAULT_PRIOR)
+        prior = max(_clamp(share * pairs / (sampled * (records - 1)), 1e-12), prior_floor(records))
     guards = dict(model.guards)
     guards["namesakes"] = namesakes_evidence(blocked, guards.get("namesakes", 1.0))
     guards["twins"] = twins_evidence(blocked, guards.get("twins", -6.0))

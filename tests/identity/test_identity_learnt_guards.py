@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from backends import link_reasons
 from backends.identity.config import MatchConfig
 from backends.identity.features import extract
 from backends.identity.guards import namesakes
@@ -108,6 +109,11 @@ def test_revisiting_skips_suggestions_a_guard_made() -> None:
     assert revisitable("same first name (+5.0), guard: twins (-6.0)")
     assert not revisitable("same landline (+7.0), guard: household (-4.0)")
     assert not revisitable("x, guard: customers 1 and 2 do not hold together (average -3)")
+    # as the SQLite store keeps reasons: packed into phrase numbers
+    guarded = "same first name (+5.3), same last name (+4.7), guard: household (-4.0)"
+    assert link_reasons.pack(guarded) != guarded
+    assert not revisitable(link_reasons.pack(guarded))
+    assert revisitable(link_reasons.pack("same first name (+5.3), same last name (+4.7)"))
 
 
 def test_relinking_needs_the_pair_to_link_and_the_customers_to_hold_together() -> None:
