@@ -301,8 +301,6 @@ def other_town(a: Features, b: Features) -> bool:
 def _street_level(a: Features, b: Features) -> int:
     if not a.sk or not b.sk:
         return MISSING
-    if other_town(a, b):
-        return 2  # a street of the same name in another town
     if a.sk == b.sk:
         return 0
     return 1 if same_street(a.sk, b.sk) else 2
@@ -525,6 +523,10 @@ def compare(
     best one of the two.
     """
     g = gamma(a, b, busy, family)
+    if g[5] in (0, 1) and other_town(a, b):
+        # a street of the same name in another town is another address (its level stays
+        # for estimation: u counts such coincidences as random pairs show them)
+        g[5] = 2
     total = model.prior_weight
     reasons: list[str] = []
     # where training found no households in the data (guard weight 0), a shared home with

@@ -156,12 +156,14 @@ def test_a_name_and_town_alone_are_not_worth_a_persons_time(
     assert more.decision is not Decision.NONE
 
 
-def test_a_record_probes_its_names_swapped_but_not_an_initial() -> None:
+def test_a_record_probes_its_names_swapped_but_not_an_initial_nor_with_an_email() -> None:
     a = rec("IT", first_name="Madeleine", last_name="Paterson")
     swapped = rec("IT", first_name="Paterson", last_name="Madeleine")
     initial = rec("IT", first_name="M", last_name="Paterson")
+    mailed = rec("IT", first_name="Paterson", last_name="Madeleine", email="mp.1980@libero.it")
     assert set(probe_keys(a)) & set(probe_keys(swapped))
     assert not any(k[1] == "n:m|paterson" for k in probe_keys(initial))
+    assert ("key", "n:paterson|madeleine") not in probe_keys(mailed)
 
 
 def _import(path: Path, source: str, rows: list[dict[str, str]], store: Store) -> None:
@@ -200,3 +202,39 @@ def test_records_of_one_name_are_compared_when_nothing_else_joins_them(
     store.close()
     assert owners["A"] == owners["B"]
     assert owners["C"] != owners["B"]
+    # a record with an e-mail is found by it: it is not compared by its name alone
+    (tmp_path / "mailed").mkdir()
+    store = Store(tmp_path / "mailed" / "v.db", create=True)
+    _import(tmp_path / "mailed", "crm", [{"id": "A", **name, **one}], store)
+    mailed = {"id": "D", **name, **two, "email": "sam.b.1990@libero.it"}
+    _import(tmp_path / "mailed", "webshop", [mailed], store)
+    owners = dict(store.conn.execute("SELECT source_id, customer_id FROM source_records"))
+    store.close()
+    assert owners["D"] != owners["A"]
+
+
+@pytest.mark.parametrize(
+    ("region", "here", "there", "typed"),
+    [
+        (
+            "IT",
+            {"street": "Corso Italia 9", "postal_code": "09195", "city": "Cagliari"},
+            {"street": "Corso Italia 9", "postal_code": "90130", "city": "Palermo"},
+            {"street": "Corso Italia 9", "postal_code": "09159", "city": "Caglari"},
+        ),
+        (
+            "US",
+            {"street": "12 Main Street", "postal_code": "62701", "city": "Springfield"},
+            {"street": "12 Main Street", "postal_code": "05101", "city": "Bellows Falls"},
+            {"street": "12 Main Street", "postal_code": "62710", "city": "Springfeld"},
+        ),
+    ],
+)
+def test_a_street_of_one_name_in_another_town_is_another_address(
+    region: str, here: dict[str, str], there: dict[str, str], typed: dict[str, str]
+) -> None:
+    name = {"first_name": "Riccardo", "last_name": "Marchetti"}
+    a, b, c = (rec(region, **name, **home) for home in (here, there, typed))
+    assert "different street" in compare(MODEL, a, b).reason
+    # the postcode's digits swapped and the town typed with a slip: the same address
+    assert "same address" in compare(MODEL, a, c).reason
