@@ -11,7 +11,14 @@ from backends import link_reasons
 from backends.identity.config import MatchConfig
 from backends.identity.features import extract
 from backends.identity.guards import namesakes
-from backends.identity.model import COMPARISONS, MISSING, compare, default_model, family_emails
+from backends.identity.model import (
+    COMPARISONS,
+    FIRST_DIFFERENT,
+    MISSING,
+    compare,
+    default_model,
+    family_emails,
+)
 from backends.identity.relink import decide_relink, revisitable
 from backends.identity.training import namesakes_evidence, twins_evidence
 from backends.sqlite.identity.importer import ImportOptions, run_import
@@ -30,7 +37,7 @@ def pattern(**levels: int) -> tuple[int, ...]:
     return tuple(levels.get(c, MISSING) for c in COMPARISONS)
 
 
-SAME_HOME_OTHER_FIRST = pattern(first_name=5, last_name=0, birth_date=0, street=0)
+SAME_HOME_OTHER_FIRST = pattern(first_name=FIRST_DIFFERENT, last_name=0, birth_date=0, street=0)
 SAME_HOME_SAME_FIRST = pattern(first_name=0, last_name=0, birth_date=0, street=0)
 
 

@@ -17,6 +17,7 @@ from backends.identity.mapping import Mapping
 from backends.identity.model import (
     COMPARISONS,
     DEFAULT_PRIOR,
+    FIRST_DIFFERENT,
     MISSING,
     compare,
     default_model,
@@ -425,7 +426,7 @@ def test_names_swapped_with_a_typo_are_still_a_swap_other_names_are_not() -> Non
     assert gamma(a, b)[:2] == [4, MISSING]
     assert "names swapped" in compare(MODEL, a, b).reason
     c = rec(first_name="Kowalski", last_name="Jasmine", birth_date="1947-05-30")
-    assert gamma(a, c)[:2] == [5, 3]  # neither name reads as the other's
+    assert gamma(a, c)[:2] == [FIRST_DIFFERENT, 3]  # neither name reads as the other's
     customer = Profile()
     customer.add(a)
     assert customer.clash(b, MatchConfig()) == ""
