@@ -50,6 +50,7 @@ PHRASES: tuple[str, ...] = (
     "different loyalty cards",
     "guard: household",
     "guard: namesakes at this address (at best one of two)",
+    "guard: namesakes at this address",  # with the learnt evidence as its weight
 )
 MARK = "~"
 _NUMBER = {phrase: i for i, phrase in enumerate(PHRASES)}

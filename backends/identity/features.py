@@ -57,7 +57,7 @@ class Features:
     dob: str = ""
     emails: list[str] = field(default_factory=list)  # normalised, for matching
     shown: list[str] = field(default_factory=list)  # the same e-mails as typed (lower case)
-    phones: list[tuple[str, str]] = field(default_factory=list)  # (E.164, kind)
+    phones: list[tuple[str, str]] = field(default_factory=list)  # (E.164, normalise type)
     whatsapp: list[str] = field(default_factory=list)
     street: str = ""
     sk: str = ""  # street key
@@ -259,7 +259,7 @@ def extract(canonical: dict[str, Any], region: str = "IT") -> Features:
         if raw_phone is None or raw_phone == "":
             continue
         for raw in _values(raw_phone):
-            value, kind = n.phone(raw, phone_region)
+            value, _kind = n.phone(raw, phone_region)
             if not value:
                 problems.append(f"{key} {raw!r}")
                 continue
@@ -267,7 +267,8 @@ def extract(canonical: dict[str, Any], region: str = "IT") -> Features:
                 whatsapp.append(value)
             if value not in seen:
                 seen.add(value)
-                phones.append((value, kind))
+                # the type read once here (a worker process), never again per pair
+                phones.append((value, n.phone_type(value)))
     consents: dict[str, list[Any]] = {}
     if any(get(name) not in (None, "") for name in CONSENT_FIELDS):
         consents = _consents(get, problems)

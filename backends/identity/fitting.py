@@ -12,7 +12,7 @@ from typing import Protocol
 
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
-from backends.identity.keys import probe_keys
+from backends.identity.keys import found_by_name, is_name_key, probe_keys
 from backends.identity.model import Model, default_levels, family_emails, gamma
 from backends.identity.training import train
 
@@ -67,13 +67,16 @@ def fit(
     sampled = rng.sample(ids, min(SAMPLED_RECORDS, records))
     mine = features(sampled)
     keys = {rid: probe_keys(f) for rid, f in mine.items()}
-    wanted = {k for ks in keys.values() for k in ks if not k[1].startswith("n:")}
+    wanted = {k for ks in keys.values() for k in ks}
     holders, _counts = store.key_holders(
         wanted, cfg.junk_limit, cfg.block_limit, cfg.common_name_limit
     )
     pairs: set[tuple[int, int]] = set()
     for rid, ks in keys.items():
+        by_name = found_by_name(mine[rid])
         for k in ks:
+            if not by_name and is_name_key(k):
+                continue  # as the resolver: a record with an e-mail or phone is found by it
             for other in holders.get(k, ()):
                 if other != rid:
                     pairs.add((rid, other))

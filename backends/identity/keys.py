@@ -8,6 +8,17 @@ from backends.identity.features import Features
 PROBE_KINDS = ("email", "phone", "visitor_id", "loyalty_card")
 
 
+def found_by_name(f: Features) -> bool:
+    """Whether a record is compared with the records of its name (`n:` keys, the names
+    swapped too): one with no e-mail and no phone, which little else may find (names,
+    birth date and address only, their values typed apart)."""
+    return not f.emails and not f.phones
+
+
+def is_name_key(key: tuple[str, str]) -> bool:
+    return key[0] == "key" and key[1].startswith("n:")
+
+
 def probe_keys(f: Features, blocks: list[str] | None = None) -> list[tuple[str, str]]:
     """(kind, value) pairs a record is matched on: identifiers, then blocking keys ('key').
 
@@ -19,6 +30,8 @@ def probe_keys(f: Features, blocks: list[str] | None = None) -> list[tuple[str, 
     if f.loyalty_card:
         keys.append(("loyalty_card", f.loyalty_card))
     keys += [("key", k) for k in (f.block_keys() if blocks is None else blocks)]
+    if found_by_name(f) and f.fk != f.lk and len(f.fk) > 1 and len(f.lk) > 1:
+        keys.append(("key", f"n:{f.fk}|{f.lk}"))  # first name and surname swapped
     return keys
 
 

@@ -17,7 +17,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
-from backends.identity.normalise import LANDLINE, MOBILE, phone_kind
+from backends.identity.normalise import LANDLINE, MOBILE, stored_type
 
 
 class Decision(StrEnum):
@@ -92,7 +92,7 @@ def _same_street(a: str, b: str) -> bool:
 
 
 def _mobiles(f: Features) -> bool:
-    return any((k or phone_kind(p)) == MOBILE for p, k in f.phones)
+    return any(stored_type(p, k) == MOBILE for p, k in f.phones)
 
 
 def score(
@@ -130,7 +130,7 @@ def score(
         label = ""
         for value, kind in a.phones:
             if value in numbers_b:
-                if (kind or phone_kind(value)) == MOBILE:
+                if stored_type(value, kind) == MOBILE:
                     if cfg.mobile_points > best:
                         best, label = cfg.mobile_points, "same mobile"
                 elif cfg.landline_points > best:

@@ -9,7 +9,8 @@ defaults below. Exact name matches weigh by how rare the name is (term frequency
 Guards are evidence too: in a household context (first names or birth dates disagree
 while an address, landline or e-mail is shared) what a household shares is no evidence
 of one person; where two people of one name live at one address, a record with only
-their name and address is at best one of the two (probability 1/2: a suggestion).
+their name and address is one of them as often as the data shows such pairs to be one
+person (the learnt namesakes evidence), at best one in two.
 """
 
 from __future__ import annotations
@@ -17,14 +18,20 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from backends.identity.features import Features
-from backends.identity.normalise import MOBILE, PERSONAL_OR_FIXED, phone_type
+from backends.identity.normalise import MOBILE, PERSONAL_OR_FIXED, stored_type
 
 MISSING = -1  # a level index: one side lacks the value, so the comparison is neutral
+#: Level indexes the guards read: first name swapped with the surname, one name found in
+#: the other's other field (the other name differs), first names different; surnames
+#: different; birth dates different.
+FIRST_SWAPPED, FIRST_CROSSED, FIRST_DIFFERENT = 4, 5, 6
+LAST_DIFFERENT = 3
 
 #: Each comparison and its levels, strongest first; the last level is "they differ".
 #: Defaults (m, u) for a new store: rounded from what estimation finds on typical data.
@@ -35,7 +42,8 @@ DEFAULTS: dict[str, tuple[tuple[str, float, float], ...]] = {
         ("jaro-winkler >= 0.80", 0.03, 0.03),
         ("initial", 0.02, 0.04),
         ("swapped with surname", 0.005, 0.00005),
-        ("different", 0.025, 0.914),
+        ("one name in the other's other field", 0.01, 0.002),
+        ("different", 0.025, 0.912),
     ),
     "last_name": (
         ("exact", 0.88, 0.004),
@@ -91,6 +99,7 @@ LABELS: dict[str, tuple[str, ...]] = {
         "first name alike",
         "first-name initial",
         "names swapped",
+        "one name swapped, the other different",
         "different first name",
     ),
     "last_name": ("same last name", "similar last name", "last name alike", "different last name"),
@@ -124,7 +133,9 @@ HOUSEHOLD_SHARED = frozenset({"last_name", "street", "postcode", "city", "email"
 DEFAULT_PRIOR = 1e-5
 #: Fixed evidence (bits) of the guards, shown beside the learnt weights.
 GUARDS: dict[str, float] = {
-    "household": -4.0,  # first name or birth date differ where a household shares things
+    # first name or birth date differ where a household shares things; learnt: 0 where the
+    # data's pairs at one address are almost never two people
+    "household": -4.0,
     # only the first name differs, the birth date agrees, a home is shared: twins, unless
     # the data shows first names typed wrong or replaced that often (learnt)
     "twins": -6.0,
@@ -236,14 +247,14 @@ def _name_level(a: str, b: str, first: bool) -> int:
         return 0
     if len(a) == 1 or len(b) == 1:
         if first:
-            return 3 if a[0] == b[0] else 5
-        return MISSING if a[0] == b[0] else 3
+            return 3 if a[0] == b[0] else FIRST_DIFFERENT
+        return MISSING if a[0] == b[0] else LAST_DIFFERENT
     s = float(JaroWinkler.normalized_similarity(a, b))
     if s >= 0.92:
         return 1
     if s >= 0.80:
         return 2
-    return 5 if first else 3
+    return FIRST_DIFFERENT if first else LAST_DIFFERENT
 
 
 def date_level(a: str, b: str) -> int:
@@ -251,24 +262,39 @@ def date_level(a: str, b: str) -> int:
         return MISSING
     if a == b:
         return 0
-    if (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]) or Levenshtein.distance(
-        a, b
-    ) <= 1:
+    # a digit typed wrong, dropped or two neighbours swapped (1967, 1976), or day and month
+    if (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]) or OSA.distance(a, b) <= 1:
         return 1
     return 2
+
+
+@lru_cache(maxsize=200_000)
+def _street_parts(street: str) -> tuple[tuple[str, ...], str]:
+    """(house numbers: the words with a digit, the street's name: the other words) of a
+    street key, split once per street rather than once per pair compared."""
+    words = street.split()
+    numbers = tuple(w for w in words if not w.isalpha() and any(c.isdigit() for c in w))
+    return numbers, " ".join(w for w in words if w not in numbers)
 
 
 def same_street(a: str, b: str) -> bool:
     """Street names alike (typos allowed) and house numbers exactly the same."""
     if a == b:
         return True
-    wa, wb = a.split(), b.split()
-    na = [w for w in wa if any(c.isdigit() for c in w)]
-    nb = [w for w in wb if any(c.isdigit() for c in w)]
+    na, rest_a = _street_parts(a)
+    nb, rest_b = _street_parts(b)
     if na != nb:
         return False
+    return sim(rest_a, rest_b) >= 0.92
+
+
+def other_town(a: Features, b: Features) -> bool:
+    """Whether the two addresses are in different places: postcodes and towns both known
+    and both apart (a town typed with a slip is the same town)."""
     return (
-        sim(" ".join(w for w in wa if w not in na), " ".join(w for w in wb if w not in nb)) >= 0.92
+        bool(a.postal and b.postal and a.ck and b.ck)
+        and a.postal != b.postal
+        and _city_level(a.ck, b.ck) == 2
     )
 
 
@@ -280,21 +306,42 @@ def _street_level(a: Features, b: Features) -> int:
     return 1 if same_street(a.sk, b.sk) else 2
 
 
-def _email_level(a: list[str], b: list[str], family: frozenset[str] | set[str]) -> int:
-    if not a or not b:
+def made_of_names(local: str, f: Features) -> bool:
+    """Whether an e-mail's user name is spelt from the person's own names alone (no digits):
+    `mario.rossi`, `rossimario`, `mrossi`. Two records of one name share such a user name
+    at two providers whether or not they are one person (a parent and a child named alike
+    pick the same obvious one): it says nothing the names have not said."""
+    if any(c.isdigit() for c in local) or not (f.fk or f.lk):
+        return False
+    rest = "".join(c for c in local if c.isalpha())
+    for name in sorted((f.fk.replace(" ", ""), f.lk.replace(" ", "")), key=len, reverse=True):
+        if len(name) > 1:
+            rest = rest.replace(name, "", 1)
+    return len(rest) <= 1  # an initial may be left
+
+
+def _email_level(a: Features, b: Features, family: frozenset[str] | set[str]) -> int:
+    if not a.emails or not b.emails:
         return MISSING
-    shared = set(a).intersection(b)
+    shared = set(a.emails).intersection(b.emails)
     if shared:
         return 1 if shared <= family else 0
-    if not {e.split("@", 1)[0] for e in a}.isdisjoint(e.split("@", 1)[0] for e in b):
+    users = {e.split("@", 1)[0] for e in a.emails}.intersection(
+        e.split("@", 1)[0] for e in b.emails
+    )
+    if users:
+        # a user name spelt from both records' names is no evidence beyond the names
+        if all(made_of_names(u, a) and made_of_names(u, b) for u in users):
+            return MISSING
         return 2
     return 3
 
 
-def personal(value: str, busy: frozenset[str] | set[str]) -> bool:
-    """Whether a shared phone is a personal one: a mobile, or a number the numbering plan
-    does not tell apart (FIXED_LINE_OR_MOBILE) that few records hold."""
-    kind = phone_type(value)
+def personal(value: str, kind: str, busy: frozenset[str] | set[str]) -> bool:
+    """Whether a phone (`kind`: the type its features keep) is a personal one: a mobile, or
+    a number the numbering plan does not tell apart (FIXED_LINE_OR_MOBILE) that few
+    records hold."""
+    kind = stored_type(value, kind)
     if kind == MOBILE:
         return True
     return kind == PERSONAL_OR_FIXED and value not in busy
@@ -304,11 +351,11 @@ def _phone_level(a: Features, b: Features, busy: frozenset[str] | set[str]) -> i
     if not a.phones or not b.phones:
         return MISSING
     numbers = {p for p, _k in b.phones}
-    shared = [p for p, _k in a.phones if p in numbers]
-    if any(personal(p, busy) for p in shared):
+    shared = [(p, k) for p, k in a.phones if p in numbers]
+    if any(personal(p, k, busy) for p, k in shared):
         return 0
-    both = any(personal(p, busy) for p, _k in a.phones) and any(
-        personal(p, busy) for p, _k in b.phones
+    both = any(personal(p, k, busy) for p, k in a.phones) and any(
+        personal(p, k, busy) for p, k in b.phones
     )
     if both:
         return 2  # each has a personal phone, and none is shared
@@ -342,6 +389,19 @@ def swapped(a: Features, b: Features) -> bool:
     return sim(a.fk, b.lk) >= SWAP_SIMILARITY and sim(a.lk, b.fk) >= SWAP_SIMILARITY
 
 
+#: Jaro-Winkler similarity at or above which one record's first name reads as the other's
+#: surname (or the reverse) when the other name differs: swapped, and one of them replaced.
+CROSS_SIMILARITY = 0.92
+
+
+def crossed(a: Features, b: Features) -> bool:
+    """Whether one of `a`'s names is `b`'s other name (typos allowed): a swap in which the
+    other name was replaced or lost."""
+    if len(a.fk) < 2 or len(a.lk) < 2 or len(b.fk) < 2 or len(b.lk) < 2:
+        return False
+    return sim(a.fk, b.lk) >= CROSS_SIMILARITY or sim(a.lk, b.fk) >= CROSS_SIMILARITY
+
+
 def gamma(
     a: Features,
     b: Features,
@@ -355,13 +415,16 @@ def gamma(
     """
     first = _name_level(a.fk, b.fk, True)
     last = _name_level(a.lk, b.lk, False)
-    if first == 5 and last == 3 and swapped(a, b):
-        first, last = 4, MISSING  # first and last name swapped
+    if first == FIRST_DIFFERENT and last == LAST_DIFFERENT:
+        if swapped(a, b):
+            first, last = FIRST_SWAPPED, MISSING  # first and last name swapped
+        elif crossed(a, b):
+            first, last = FIRST_CROSSED, MISSING  # one name swapped, the other replaced
     return [
         first,
         last,
         date_level(a.dob, b.dob),
-        _email_level(a.emails, b.emails, family),
+        _email_level(a, b, family),
         _phone_level(a, b, busy),
         _street_level(a, b),
         _exact(a.postal, b.postal),
@@ -381,6 +444,8 @@ class Match:
     #: an identifier only one person has (an e-mail not a family's, a loyalty card) agrees,
     #: and so does the birth date
     vouched: bool = False
+    #: something beyond the names and the town agrees (`beyond_name`)
+    beyond: bool = True
 
     @property
     def reason(self) -> str:
@@ -395,7 +460,11 @@ def family_emails(groups: Iterable[tuple[str, Iterable[Features]]]) -> set[str]:
     for value, holders in groups:
         group = list(holders)
         names = list({f.fk for f in group if len(f.fk) > 1})
-        if any(_name_level(x, y, True) == 5 for i, x in enumerate(names) for y in names[i + 1 :]):
+        if any(
+            _name_level(x, y, True) == FIRST_DIFFERENT
+            for i, x in enumerate(names)
+            for y in names[i + 1 :]
+        ):
             out.add(value)  # two first names that are no typo of each other
             continue
         dates = list({f.dob for f in group if f.dob})
@@ -418,14 +487,16 @@ def household_context(g: list[int], namesakes_rare: bool = False) -> bool:
     # a surname changes (marriage) for one person: with a birth date agreeing it is no
     # household, without one it is like another first name; another first name with the
     # same birth date is twins or a first name typed wrong (`twins`)
-    return shares and (dob == 2 or (dob != 0 and (first == 5 or last == 3)))
+    return shares and (
+        dob == 2 or (dob != 0 and (first == FIRST_DIFFERENT or last == LAST_DIFFERENT))
+    )
 
 
 def twins(g: list[int]) -> bool:
     """Only the first name differs where the birth date agrees and a home is shared: twins,
     or one person whose first name was typed wrong or replaced."""
     shares = g[5] in (0, 1) or g[4] == 1 or g[3] in (0, 1)
-    return shares and g[0] == 5 and g[2] == 0
+    return shares and g[0] == FIRST_DIFFERENT and g[2] == 0
 
 
 def probability(weight: float) -> float:
@@ -452,9 +523,17 @@ def compare(
     best one of the two.
     """
     g = gamma(a, b, busy, family)
+    if g[5] in (0, 1) and other_town(a, b):
+        # a street of the same name in another town is another address (its level stays
+        # for estimation: u counts such coincidences as random pairs show them)
+        g[5] = 2
     total = model.prior_weight
     reasons: list[str] = []
-    household = household_context(g, model.guards.get("namesakes", 1.0) < 0)
+    # where training found no households in the data (guard weight 0), a shared home with
+    # another first name or birth date is typing, not a family
+    household = model.guards["household"] < 0 and household_context(
+        g, model.guards.get("namesakes", 1.0) < 0
+    )
     weights: dict[str, float] = {}
     for name, level in zip(COMPARISONS, g, strict=True):
         if level == MISSING:
@@ -497,10 +576,33 @@ def compare(
         total += w
         reasons.append(f"guard: twins ({w:+.1f})")
     personal_agrees = g[2] == 0 or g[3] == 0 or g[4] == 0 or g[8] == 0 or g[9] == 0
-    if namesakes and not personal_agrees and g[0] in (0, 1) and g[1] in (0, 1) and total > 0:
-        total = 0.0  # two people of this name live here: at best one of the two
-        reasons.append("guard: namesakes at this address (at best one of two)")
-    return Match(round(total, 2), probability(total), tuple(reasons), vouched(g))
+    if namesakes and not personal_agrees and g[0] in (0, 1) and g[1] in (0, 1):
+        # two people of this name live here: the pair is one person as often as the data
+        # shows two records of one name at one home to be (the learnt namesakes evidence:
+        # log2 of how much likelier two people are than one), never more than one in two
+        # (untrained: one in two, a suggestion for a person)
+        learnt = model.guards.get("namesakes", 1.0) if model.version else 0.0
+        cap = -max(learnt, 0.0)
+        if total > cap:
+            total = cap
+            reasons.append(f"guard: namesakes at this address ({cap:+.1f})")
+    return Match(round(total, 2), probability(total), tuple(reasons), vouched(g), beyond_name(g))
+
+
+def beyond_name(g: list[int]) -> bool:
+    """Whether anything beyond the names and the town agrees: a birth date (or a slip of
+    it), an e-mail (or its user part), a phone, a street, a postcode or an id. Two records
+    of one name and town alone are not worth a person's time: many people share both."""
+    dob, email, phone, street, postcode, visitor, card = g[2], g[3], g[4], g[5], g[6], g[8], g[9]
+    return (
+        dob in (0, 1)
+        or email in (0, 1, 2)
+        or phone in (0, 1)
+        or street in (0, 1)
+        or postcode == 0
+        or visitor == 0
+        or card == 0
+    )
 
 
 def vouched(g: list[int]) -> bool:

@@ -155,19 +155,23 @@ def email(raw: object) -> str:
 # -- phones ---------------------------------------------------------------------
 
 MOBILE = "m"
-LANDLINE = "f"  # fixed line: households share these
+LANDLINE = "l"  # fixed line: households share these
 OTHER = "o"
 #: FIXED_LINE_OR_MOBILE: the numbering plan does not tell (NANP and others); personal
 #: unless many records share the number.
 PERSONAL_OR_FIXED = "p"
+#: The phone types a record's features keep beside each number (computed once, where the
+#: record is prepared). Features stored before kept "f" (a landline, or a number the plan
+#: cannot tell) or nothing: their type is read from the numbering plan again.
+PHONE_TYPES = frozenset({MOBILE, LANDLINE, PERSONAL_OR_FIXED, OTHER})
 
 
 def phone(raw: object, region: str = "IT") -> tuple[str, str]:
     """(E.164, "") for a phone in any common format; ("", "") for junk or impossible numbers.
 
     `region` is the default country for numbers written without a country
-    code. The kind (mobile or landline) is left to `phone_kind`, which is
-    slower and only needed when two records share the number.
+    code. The type (mobile, landline...) is left to `phone_type`, which is slower and
+    only needed for a record's features.
     """
     if raw is None:
         return "", ""
@@ -204,6 +208,12 @@ def phone_kind(e164: str) -> str:
     if kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
         return LANDLINE
     return OTHER
+
+
+def stored_type(e164: str, kind: str) -> str:
+    """The phone type of a stored (number, kind) pair: the kind kept beside it, or for a
+    record stored without one (or with an older store's "f"), `phone_type`."""
+    return kind if kind in PHONE_TYPES else phone_type(e164)
 
 
 @lru_cache(maxsize=100_000)

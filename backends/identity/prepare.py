@@ -32,7 +32,6 @@ from backends.identity.golden import GoldenJob, GoldenRow, compute_golden
 from backends.identity.jsontext import dumps
 from backends.identity.keys import identity_values, probe_keys
 from backends.identity.mapping import Mapping
-from backends.identity.normalise import phone_kind
 from backends.identity.readers import RawRows, decode_row, read_rows
 from backends.limits import import_problem
 
@@ -102,8 +101,6 @@ def prepare_rows(
                 (line, None, "nothing to identify the customer by (no name, e-mail or phone)")
             )
             continue
-        if f.phones:  # the kind (mobile or landline) matters when a number is shared
-            f.phones = [(p, k or phone_kind(p)) for p, k in f.phones]
         f.source = source
         at = ev.parse_time(canonical.get("updated_at")) or now
         data = f.to_json()

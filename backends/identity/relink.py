@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backends import link_reasons
 from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.model import Model, compare, family_emails
@@ -35,8 +36,10 @@ class Relink:
 
 
 def revisitable(reason: str) -> bool:
-    """Whether a suggestion was one for want of evidence (no guard but the learnt ones)."""
-    return not any(word in reason for word in KEPT)
+    """Whether a suggestion was one for want of evidence (no guard but the learnt ones);
+    `reason` as a store keeps it (packed as `link_reasons` packs it, or written out)."""
+    text = link_reasons.unpack(reason)
+    return not any(word in text for word in KEPT)
 
 
 def decide_relink(

@@ -21,7 +21,7 @@ from backends.identity.config import MatchConfig
 from backends.identity.features import Features
 from backends.identity.guards import EMPTY, Profile, namesakes
 from backends.identity.jsontext import dumps
-from backends.identity.keys import probe_keys
+from backends.identity.keys import found_by_name, is_name_key, probe_keys
 from backends.identity.matching import Decision, Verdict, score
 from backends.identity.model import Model, compare, family_emails
 from backends.identity.survivorship import Member
@@ -220,7 +220,9 @@ def verdict(
     if cfg.matcher == "points":
         return score(f, other, cfg, common, household)
     m = compare(model, f, other, busy, household, family)
-    if m.probability >= cfg.link_probability:
+    if not m.beyond:  # a name (and town) alone: found by the name, decided by nothing else
+        decision = Decision.NONE
+    elif m.probability >= cfg.link_probability:
         decision = Decision.LINK
     elif m.probability >= cfg.suggest_probability:
         decision = Decision.SUGGEST
@@ -353,7 +355,7 @@ def decide(
                 junk_seen.add(key)
                 junk.append((key[0], key[1], min(n, junk_limit + 1)))
                 continue
-        elif n > block_limit or key[1].startswith("n:"):
+        elif n > block_limit:
             continue
         if theirs:
             holders[key] = theirs + ours
@@ -425,9 +427,10 @@ def decide(
         f = item.features
         common = counts.get(("key", f"n:{f.lk}|{f.fk}"), 0) > common_limit
         candidates: set[int] = set()
+        by_name = found_by_name(f)
         for key in keys:
-            found = holders.get(key)  # none for junk, oversized blocks and name keys
-            if found is not None:
+            found = holders.get(key)  # none for junk and oversized blocks
+            if found is not None and (by_name or not is_name_key(key)):
                 candidates.update(found)
         candidates.discard(rid)
         best: dict[int, tuple[float, int, Verdict]] = {}

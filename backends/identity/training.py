@@ -13,7 +13,17 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from backends.identity.model import COMPARISONS, DEFAULT_PRIOR, MIN_PROB, MISSING, Level, Model
+from backends.identity.model import (
+    COMPARISONS,
+    DEFAULT_PRIOR,
+    FIRST_CROSSED,
+    FIRST_DIFFERENT,
+    FIRST_SWAPPED,
+    MIN_PROB,
+    MISSING,
+    Level,
+    Model,
+)
 
 #: Pseudo-count added to every level when counting u, so an unseen level is rare, not impossible.
 U_SMOOTHING = 1.0
@@ -136,6 +146,27 @@ RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
         ("birth_date", "email", "phone", "visitor_id", "loyalty_card"),
     ),
 )
+#: Rules run only for the comparisons the rules above left unestimated (data without
+#: e-mails or phones: names typed apart, swapped or replaced are then estimated on pairs
+#: of one birth date, as Splink's FEBRL example trains on birth-date blocks).
+FALLBACK_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("birth_date",), ("first_name", "last_name", "street", "postcode", "city")),
+)
+
+
+def prior_floor(records: int) -> float:
+    """The lowest prior training sets for a store of `records` records: as if each record had
+    one other record of the same person somewhere in the store (1 / (records - 1)), and never
+    more than the default (1e-5, reached at 100,000 records).
+
+    A store of one file of distinct people (the first of two to link) has almost no matches
+    yet, and the next file would pay for a prior read from it; but the same floor in a store
+    of a million records would say every record has ten others of its person, and let two
+    namesakes or a household of one name link on what a random pair shows one time in a
+    hundred thousand (the chance that a pair is one person falls as the store grows)."""
+    if records < 2:
+        return DEFAULT_PRIOR
+    return min(DEFAULT_PRIOR, 1.0 / (records - 1))
 
 
 def _sane(levels: tuple[Level, ...]) -> bool:
@@ -161,7 +192,11 @@ def train(
     blocked = [tuple(g) for g in blocked_patterns]
     index = {c: i for i, c in enumerate(COMPARISONS)}
     found: dict[str, list[list[float]]] = {}
-    for fixed, estimated in RULES:
+    for fixed, estimated in RULES + FALLBACK_RULES:
+        if (fixed, estimated) in FALLBACK_RULES:
+            estimated = tuple(c for c in estimated if c not in found)
+            if not estimated:
+                continue
         at = [index[c] for c in fixed]
         patterns: Counter[tuple[int, ...]] = Counter()
         for g in blocked:
@@ -180,12 +215,11 @@ def train(
     pairs = len(blocked)
     if pairs >= 100 and sampled and records > 1:
         _levels, share = expectation_maximisation(levels, Counter(blocked), 0.3, iterations=1)
-        # never below the default: a store of one file of distinct people (the first of
-        # two to link) has almost no matches yet, and the next file would pay for it
-        prior = max(_clamp(share * pairs / (sampled * (records - 1)), 1e-12), DEFAULT_PRIOR)
+        prior = max(_clamp(share * pairs / (sampled * (records - 1)), 1e-12), prior_floor(records))
     guards = dict(model.guards)
     guards["namesakes"] = namesakes_evidence(blocked, guards.get("namesakes", 1.0))
     guards["twins"] = twins_evidence(blocked, guards.get("twins", -6.0))
+    guards["household"] = household_evidence(blocked, guards.get("household", -4.0))
     return Model(
         levels,
         prior,
@@ -234,11 +268,35 @@ def twins_evidence(blocked: Sequence[Sequence[int]], prior: float) -> float:
     other = alike = 0
     for g in blocked:
         if g[last] == 0 and g[dob] == 0 and g[street] in (0, 1) and g[first] != MISSING:
-            if g[first] == 5:
+            if g[first] == FIRST_DIFFERENT:
                 other += 1
-            elif g[first] != 4:
+            elif g[first] not in (FIRST_SWAPPED, FIRST_CROSSED):
                 alike += 1
     if other + alike < NAMESAKES_MIN_PAIRS:
         return prior
     share = max(other / (other + alike), 1e-4)
     return round(max(TWINS_MAX, min(0.0, 4 * math.log2(share / TWINS_TYPING_SHARE))), 2)
+
+
+#: The share of pairs at one address (both with a first name and a birth date) whose first
+#: names and birth dates both differ, below which the data holds no households to speak of
+#: (a file of one person's duplicates): the household guard then weighs nothing.
+HOUSEHOLD_SHARE = 0.05
+HOUSEHOLD_WEIGHT = -4.0
+
+
+def household_evidence(blocked: Sequence[Sequence[int]], prior: float) -> float:
+    """The household guard's weight: HOUSEHOLD_WEIGHT where pairs sharing an address are
+    often two people (first names and birth dates both apart: a parent and a child,
+    partners), 0 where they almost never are (what differs there is typing)."""
+    first, dob, street = (COMPARISONS.index(c) for c in ("first_name", "birth_date", "street"))
+    two = one = 0
+    for g in blocked:
+        if g[street] in (0, 1) and g[dob] != MISSING and g[first] != MISSING:
+            if g[first] == FIRST_DIFFERENT and g[dob] == 2:
+                two += 1
+            else:
+                one += 1
+    if two + one < NAMESAKES_MIN_PAIRS * 5:
+        return prior
+    return HOUSEHOLD_WEIGHT if two / (two + one) >= HOUSEHOLD_SHARE else 0.0

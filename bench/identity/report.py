@@ -33,7 +33,24 @@ def store_usage(db: Path) -> dict[str, int]:
 
 
 def open_suggestions(db: Path) -> int:
-    """Suggestions left for a person to review."""
+    """Suggestions left for a person to review, as `vista identity suggestions` lists them:
+    one per pair of customers (several record pairs between two customers are one
+    question), none between records that have come to be one customer since."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT min(ra.customer_id, rb.customer_id), "
+            "max(ra.customer_id, rb.customer_id) FROM identity_suggestions s "
+            "JOIN source_records ra ON ra.id = s.record_a "
+            "JOIN source_records rb ON rb.id = s.record_b "
+            "WHERE s.status = 'open' AND ra.customer_id <> rb.customer_id)"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def open_suggestion_rows(db: Path) -> int:
+    """Open suggestion rows as stored (record pairs, some between one customer's records)."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return conn.execute(

@@ -29,7 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.identity.datasets import FEBRL, Febrl, febrl_prepare, febrl_sources, people_splink
 from bench.identity.generate import LOCALES, generate
-from bench.identity.report import markdown, open_suggestions, store_usage, table, write_json
+from bench.identity.report import (
+    markdown,
+    open_suggestion_rows,
+    open_suggestions,
+    store_usage,
+    table,
+    write_json,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -428,6 +435,7 @@ def vista_side(
         "peak_worker_rss_mb": peak_worker / 1024,
         "suggestions": suggestions,
         "suggestions_per_100": suggestions / records * 100 if records else None,
+        "suggestion_rows": open_suggestion_rows(db),  # as stored, before one per customer pair
         "input_bytes": input_bytes,
         "store_bytes": usage["total"],
         "store_bytes_per_record": usage["total"] / records if records else None,

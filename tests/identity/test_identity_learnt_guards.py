@@ -7,10 +7,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from backends import link_reasons
 from backends.identity.config import MatchConfig
 from backends.identity.features import extract
 from backends.identity.guards import namesakes
-from backends.identity.model import COMPARISONS, MISSING, compare, default_model, family_emails
+from backends.identity.model import (
+    COMPARISONS,
+    FIRST_DIFFERENT,
+    MISSING,
+    compare,
+    default_model,
+    family_emails,
+)
 from backends.identity.relink import decide_relink, revisitable
 from backends.identity.training import namesakes_evidence, twins_evidence
 from backends.sqlite.identity.importer import ImportOptions, run_import
@@ -29,7 +37,7 @@ def pattern(**levels: int) -> tuple[int, ...]:
     return tuple(levels.get(c, MISSING) for c in COMPARISONS)
 
 
-SAME_HOME_OTHER_FIRST = pattern(first_name=5, last_name=0, birth_date=0, street=0)
+SAME_HOME_OTHER_FIRST = pattern(first_name=FIRST_DIFFERENT, last_name=0, birth_date=0, street=0)
 SAME_HOME_SAME_FIRST = pattern(first_name=0, last_name=0, birth_date=0, street=0)
 
 
@@ -101,6 +109,11 @@ def test_revisiting_skips_suggestions_a_guard_made() -> None:
     assert revisitable("same first name (+5.0), guard: twins (-6.0)")
     assert not revisitable("same landline (+7.0), guard: household (-4.0)")
     assert not revisitable("x, guard: customers 1 and 2 do not hold together (average -3)")
+    # as the SQLite store keeps reasons: packed into phrase numbers
+    guarded = "same first name (+5.3), same last name (+4.7), guard: household (-4.0)"
+    assert link_reasons.pack(guarded) != guarded
+    assert not revisitable(link_reasons.pack(guarded))
+    assert revisitable(link_reasons.pack("same first name (+5.3), same last name (+4.7)"))
 
 
 def test_relinking_needs_the_pair_to_link_and_the_customers_to_hold_together() -> None:

@@ -7,13 +7,24 @@ import json
 import random
 from pathlib import Path
 
+import pytest
+
 from backends.identity import normalise as n
 from backends.identity.config import MatchConfig
 from backends.identity.features import extract
 from backends.identity.guards import Profile
 from backends.identity.mapping import Mapping
-from backends.identity.model import COMPARISONS, MISSING, compare, default_model, gamma
-from backends.identity.training import expectation_maximisation, train
+from backends.identity.model import (
+    COMPARISONS,
+    DEFAULT_PRIOR,
+    FIRST_DIFFERENT,
+    MISSING,
+    compare,
+    default_model,
+    gamma,
+    made_of_names,
+)
+from backends.identity.training import expectation_maximisation, prior_floor, train
 from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.sqlite.store import Store
@@ -47,6 +58,41 @@ def test_phone_types_follow_each_countrys_numbering_plan() -> None:
     assert n.phone_type("+49301234567") == n.LANDLINE
     # NANP does not tell mobiles from landlines: personal unless many records share it
     assert n.phone_type("+12125550123") == n.PERSONAL_OR_FIXED
+
+
+def test_a_records_features_keep_each_phones_type() -> None:
+    it = extract({"first_name": "Mario", "mobile": "347 1234567", "phone": "02 1234567"}, "IT")
+    us = extract({"first_name": "John", "phone": "(212) 555-0123"}, "US")
+    assert it.phones == [("+393471234567", n.MOBILE), ("+39021234567", n.LANDLINE)]
+    assert us.phones == [("+12125550123", n.PERSONAL_OR_FIXED)]
+    stored = type(it).from_json(json.loads(json.dumps(it.to_json())))
+    assert stored.phones == it.phones
+
+
+def test_comparing_records_reads_the_kept_phone_types_not_the_numbering_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a = rec(**MARIO)
+    b = rec(**dict(MARIO, email="mr80@gmail.com"))
+
+    def plan(_e164: str) -> str:
+        raise AssertionError("phonenumbers read again for a pair")
+
+    monkeypatch.setattr(n, "phone_type", plan)
+    assert "same personal phone" in compare(MODEL, a, b).reason
+
+
+def test_phones_stored_without_a_type_or_with_an_older_stores_kind_read_the_plan() -> None:
+    # an older store kept "f" for landlines and for numbers the plan cannot tell (NANP)
+    john = extract({"first_name": "John", "last_name": "Miller", "phone": "2125550123"}, "US")
+    old = type(john).from_json(json.loads(json.dumps(john.to_json())))
+    old.phones = [("+12125550123", "f")]
+    assert "same personal phone" in compare(MODEL, old, old).reason
+    old.phones = [("+12125550123", "")]
+    assert "same personal phone" in compare(MODEL, old, old).reason
+    land = rec(first_name="Mario", last_name="Rossi", phone="02 1234567")
+    land.phones = [("+39021234567", "f")]
+    assert "same landline" in compare(MODEL, land, land).reason
 
 
 def test_a_us_phone_is_personal_unless_many_records_share_it() -> None:
@@ -125,8 +171,22 @@ def test_namesakes_guard_weighs_on_both_sides() -> None:
     a = rec(first_name="Marco", last_name="Zanella", **home)
     b = rec(first_name="Marco", last_name="Zanella", **home)
     assert compare(MODEL, a, b).probability >= LINK
-    guarded = compare(MODEL, a, b, namesakes=True)
+    guarded = compare(MODEL, a, b, namesakes=True)  # untrained: at best one of the two
     assert "guard: namesakes" in guarded.reason and guarded.probability == 0.5
+    # as likely as the data shows one name at one home to be one person: learnt evidence of
+    # 4 bits (two people 16 times as often as one) leaves 1 in 17, not a suggestion
+    learnt = default_model()
+    learnt.version = 1
+    learnt.guards["namesakes"] = 4.0
+    assert compare(learnt, a, b, namesakes=True).probability == 1 / 17
+    # no evidence either way: at best one of the two, a suggestion for a person
+    learnt.guards["namesakes"] = 0.0
+    assert compare(learnt, a, b, namesakes=True).probability == 0.5
+    # something only one person has agrees: the guard does not apply
+    same_date = dict(home, birth_date="1970-01-02")
+    a2 = rec(first_name="Marco", last_name="Zanella", **same_date)
+    b2 = rec(first_name="Marco", last_name="Zanella", **same_date)
+    assert compare(learnt, a2, b2, namesakes=True).probability >= LINK
 
 
 def test_a_rare_surname_weighs_more_than_a_common_one() -> None:
@@ -183,6 +243,37 @@ def test_em_recovers_m_near_the_truth_and_weights_have_the_right_sign() -> None:
     assert abs(share - 0.3) < 0.03
     assert levels  # the defaults are untouched by training
     assert MODEL.levels["email"][0].m == default_model().levels["email"][0].m
+
+
+def test_the_prior_falls_with_the_store_but_never_below_one_match_per_record() -> None:
+    # up to 100,000 records the floor is the default; past it, one match per record
+    assert prior_floor(1_000) == prior_floor(100_001) == DEFAULT_PRIOR
+    assert prior_floor(1_000_001) == pytest.approx(1e-6)
+    rng = random.Random(7)
+    randoms = _labelled(rng, [0.9, 0.85, 0.8, 0.7], [0.02, 0.01, 0.001, 0.0005], 20_000, 0.0)
+    # a file of distinct people (few matches among the candidates): the floor holds
+    distinct = _labelled(rng, [0.9, 0.85, 0.8, 0.7], [0.02, 0.01, 0.001, 0.0005], 2_000, 0.01)
+    small = train(default_model(), randoms, distinct, 5_000, 1_000)
+    large = train(default_model(), randoms, distinct, 1_000_000, 1_000)
+    assert small.prior == DEFAULT_PRIOR
+    assert large.prior == pytest.approx(1 / 999_999)
+    # many matches: the estimate, above the floor, whatever the size
+    dupes = _labelled(rng, [0.9, 0.85, 0.8, 0.7], [0.02, 0.01, 0.001, 0.0005], 2_000, 0.5)
+    assert train(default_model(), randoms, dupes, 5_000, 1_000).prior > 1e-4
+
+
+def test_an_email_user_name_spelt_from_the_names_adds_nothing_to_them() -> None:
+    home = {"street": "Corso Italia 94", "city": "Torino", "postal_code": "10188"}
+    a = rec(first_name="Carlotta", last_name="Carli", email="carlotta.carli@yahoo.it", **home)
+    b = rec(first_name="Carlotta", last_name="Carli", email="carlotta.carli@alice.it", **home)
+    assert made_of_names("carlotta.carli", a) and made_of_names("ccarli", a)
+    assert "other domain" not in compare(MODEL, a, b).reason
+    # a user name of its own (digits, a nickname) at another provider is still evidence
+    c = rec(first_name="Carlotta", last_name="Carli", email="carlotta.carli80@yahoo.it", **home)
+    d = rec(first_name="Carlotta", last_name="Carli", email="carlotta.carli80@alice.it", **home)
+    assert not made_of_names("carlotta.carli80", c) and not made_of_names("bigcat", c)
+    assert "same e-mail user, other domain" in compare(MODEL, c, d).reason
+    assert compare(MODEL, c, d).weight > compare(MODEL, a, b).weight
 
 
 def _import(path: Path, source: str, rows: list[dict[str, str]], store: Store) -> None:
@@ -335,7 +426,7 @@ def test_names_swapped_with_a_typo_are_still_a_swap_other_names_are_not() -> Non
     assert gamma(a, b)[:2] == [4, MISSING]
     assert "names swapped" in compare(MODEL, a, b).reason
     c = rec(first_name="Kowalski", last_name="Jasmine", birth_date="1947-05-30")
-    assert gamma(a, c)[:2] == [5, 3]  # neither name reads as the other's
+    assert gamma(a, c)[:2] == [FIRST_DIFFERENT, 3]  # neither name reads as the other's
     customer = Profile()
     customer.add(a)
     assert customer.clash(b, MatchConfig()) == ""

@@ -197,6 +197,7 @@ def test_link_reasons_pack_to_phrase_numbers_and_read_back() -> None:
             "same e-mail user, other domain (+3.0), guard: household (-4.0), "
             "guard: namesakes at this address (at best one of two)"
         ),
+        "same first name (+5.3), same last name (+4.7), guard: namesakes at this address (-3.9)",
         "same address (typed apart) (+4.1), same address (+2.0)",
         "merged by giulia",  # a person's words stay as written
         "~7+1.0",  # even when they look packed

@@ -30,12 +30,12 @@ class Retry(Conflict):
 
 def lock_names(items: dict[tuple[str, str], Incoming]) -> list[str]:
     """What a batch locks: each record's (source, source id) and every identifier and
-    blocking key it is matched on (name keys are only counted: not locked)."""
+    blocking key it is matched on (names included: two batches of one name see each other)."""
     names: list[str] = []
     for (source, sid), item in items.items():
         names.append(f"r\x00{source}\x00{sid}")
         probe = item.probe if item.probe is not None else probe_keys(item.features)
-        names += [f"{kind}\x00{value}" for kind, value in probe if not value.startswith("n:")]
+        names += [f"{kind}\x00{value}" for kind, value in probe]
     return names
 
 

@@ -95,19 +95,17 @@ class PgCandidates:
     ) -> tuple[dict[Key, list[int]], dict[Key, int]]:
         """Who holds each (kind, value) ('key' kind: a blocking key), and how many do: held
         identifiers up to `junk_limit`, small blocks up to `block_limit`, other blocks read
-        just past their limit, names only counted (see the SQLite store's)."""
+        just past their limit, names included (see the SQLite store's)."""
         db = self.db
         holders: dict[Key, list[int]] = {}
         counts: dict[Key, int] = {}
-        kinds, values, small, big, names = [], [], [], [], []
+        kinds, values, small, big = [], [], [], []
         for kind, value in keys:
             if kind != "key":
                 kinds.append(kind)
                 values.append(value)
             elif value.startswith(SMALL_BLOCKS):
                 small.append(value)
-            elif value.startswith("n:"):
-                names.append(value)
             else:
                 big.append(value)
         found: dict[Key, list[int]] = defaultdict(list)
@@ -142,14 +140,6 @@ class PgCandidates:
                     counts[("key", value)] = len(rids)
                     if len(rids) <= block_limit:
                         holders[("key", value)] = list(rids)
-        if names:
-            for value, n in db.execute(
-                "SELECT p.value, (SELECT count(*) FROM (SELECT 1 FROM match_keys m "
-                "WHERE m.key = p.value LIMIT %s) AS c) FROM unnest(%s::text[]) AS p(value)",
-                (count_limit + 1, names),
-            ):
-                if n:
-                    counts[("key", value)] = n
         return holders, counts
 
     def load_features(

@@ -83,21 +83,22 @@ def key_holders(
     """Who in the store holds each (kind, value) ('key' kind: a blocking key), and how many do.
 
     Holders are returned only for identifiers held by at most `junk_limit` records and
-    blocks of at most `block_limit`, never for name keys (`n:`), which are only counted.
+    blocks of at most `block_limit` (names, `n:`, included: same name, other fields typed
+    apart; their count also tells a common name).
     Identifiers (a value past the junk limit is flagged and not asked again) and small
     blocks are read with one join per few hundred keys; counts of names and addresses
     stop just past their limit (bounded work for a key held by a million records).
     """
     holders: dict[tuple[str, str], list[int]] = {}
     counts: dict[tuple[str, str], int] = {}
-    ids, small, big, names = [], [], [], []
+    ids: list[tuple[str, str]] = []
+    small: list[str] = []
+    big: list[str] = []
     for key in keys:
         if key[0] != "key":
             ids.append(key)
         elif key[1].startswith(_SMALL_BLOCKS):
             small.append(key[1])
-        elif key[1].startswith("n:"):
-            names.append(key[1])
         else:
             big.append(key[1])
     found: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -125,14 +126,6 @@ def key_holders(
             counts[("key", value)] = len(rids)
             if len(rids) <= block_limit:
                 holders[("key", value)] = rids
-    for part in chunks(_coded(names), 400):
-        for _kind, value, n in _probe(
-            db,
-            part,
-            "SELECT count(*) FROM (SELECT 1 FROM match_keys m WHERE m.key = p.code LIMIT ?)",
-            count_limit + 1,
-        ):
-            counts[("key", value)] = n
     return holders, counts
 
 
