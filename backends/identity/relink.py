@@ -2,9 +2,10 @@
 weights (a store's first records) or an older model is scored again with the new one, and
 the two customers merge when it now links and they hold together as a whole.
 
-Only suggestions that were one for want of evidence are revisited: those a guard made (a
-household, namesakes, a record at odds with the rest of a customer, a customer under
-review) stay for a person to decide.
+Only suggestions that were one for want of evidence or by a learnt guard (twins, a
+household: the new model weighs them again) are revisited: those another guard made
+(namesakes, a record at odds with the rest of a customer, a customer under review) stay
+for a person to decide.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from backends.identity.model import Model, compare, family_emails
 if TYPE_CHECKING:
     from backends.identity.resolve import Candidates
 
-#: Reasons that keep a suggestion for a person whatever the new weights say.
-KEPT = ("household", "namesakes", "elsewhere in customer", "do not hold", "review", "disagree")
+#: Reasons that keep a suggestion for a person whatever the new weights say. A household
+#: is not one: the new model weighs it again (learnt, it is 0 where the data holds none).
+KEPT = ("namesakes", "elsewhere in customer", "do not hold", "review", "disagree")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +38,8 @@ class Relink:
 
 
 def revisitable(reason: str) -> bool:
-    """Whether a suggestion was one for want of evidence (no guard but the learnt ones);
+    """Whether a suggestion was one for want of evidence (no guard but the learnt ones, which
+    the new model weighs again);
     `reason` as a store keeps it (packed as `link_reasons` packs it, or written out)."""
     text = link_reasons.unpack(reason)
     return not any(word in text for word in KEPT)
