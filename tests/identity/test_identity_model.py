@@ -16,13 +16,15 @@ from backends.identity.guards import Profile
 from backends.identity.mapping import Mapping
 from backends.identity.model import (
     COMPARISONS,
+    DEFAULT_PRIOR,
     FIRST_DIFFERENT,
     MISSING,
     compare,
     default_model,
     gamma,
+    made_of_names,
 )
-from backends.identity.training import expectation_maximisation, train
+from backends.identity.training import expectation_maximisation, prior_floor, train
 from backends.sqlite.backend import SQLiteBackend
 from backends.sqlite.identity.importer import ImportOptions, run_import
 from backends.sqlite.store import Store
@@ -241,6 +243,37 @@ def test_em_recovers_m_near_the_truth_and_weights_have_the_right_sign() -> None:
     assert abs(share - 0.3) < 0.03
     assert levels  # the defaults are untouched by training
     assert MODEL.levels["email"][0].m == default_model().levels["email"][0].m
+
+
+def test_the_prior_falls_with_the_store_but_never_below_one_match_per_record() -> None:
+    # up to 100,000 records the floor is the default; past it, one match per record
+    assert prior_floor(1_000) == prior_floor(100_001) == DEFAULT_PRIOR
+    assert prior_floor(1_000_001) == pytest.approx(1e-6)
+    rng = random.Random(7)
+    randoms = _labelled(rng, [0.9, 0.85, 0.8, 0.7], [0.02, 0.01, 0.001, 0.0005], 20_000, 0.0)
+    # a file of distinct people (few matches among the candidates): the floor holds
+    distinct = _labelled(rng, [0.9, 0.85, 0.8, 0.7], [0.02, 0.01, 0.001, 0.0005], 2_000, 0.01)
+    small = train(default_model(), randoms, distinct, 5_000, 1_000)
+    large = train(default_model(), randoms, distinct, 1_000_000, 1_000)
+    assert small.prior == DEFAULT_PRIOR
+    assert large.prior == pytest.approx(1 / 999_999)
+    # many matches: the estimate, above the floor, whatever the size
+    dupes = _labelled(rng, [0.9, 0.85, 0.8, 0.7], [0.02, 0.01, 0.001, 0.0005], 2_000, 0.5)
+    assert train(default_model(), randoms, dupes, 5_000, 1_000).prior > 1e-4
+
+
+def test_an_email_user_name_spelt_from_the_names_adds_nothing_to_them() -> None:
+    home = {"street": "Corso Italia 94", "city": "Torino", "postal_code": "10188"}
+    a = rec(first_name="Carlotta", last_name="Carli", email="carlotta.carli@yahoo.it", **home)
+    b = rec(first_name="Carlotta", last_name="Carli", email="carlotta.carli@alice.it", **home)
+    assert made_of_names("carlotta.carli", a) and made_of_names("ccarli", a)
+    assert "other domain" not in compare(MODEL, a, b).reason
+    # a user name of its own (digits, a nickname) at another provider is still evidence
+    c = rec(first_name="Carlotta", last_name="Carli", email="carlotta.carli80@yahoo.it", **home)
+    d = rec(first_name="Carlotta", last_name="Carli", email="carlotta.carli80@alice.it", **home)
+    assert not made_of_names("carlotta.carli80", c) and not made_of_names("bigcat", c)
+    assert "same e-mail user, other domain" in compare(MODEL, c, d).reason
+    assert compare(MODEL, c, d).weight > compare(MODEL, a, b).weight
 
 
 def _import(path: Path, source: str, rows: list[dict[str, str]], store: Store) -> None:
