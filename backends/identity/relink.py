@@ -37,12 +37,17 @@ class Relink:
     reason: str
 
 
-def revisitable(reason: str) -> bool:
+def revisitable(reason: str, model: Model | None = None) -> bool:
     """Whether a suggestion was one for want of evidence (no guard but the learnt ones, which
-    the new model weighs again);
-    `reason` as a store keeps it (packed as `link_reasons` packs it, or written out)."""
+    the new model weighs again); `reason` as a store keeps it (packed as `link_reasons`
+    packs it, or written out). Namesakes are a learnt sign too: where `model` reads none
+    in the data (its evidence at or below 0, as in a file of duplicates resolved before
+    the model learnt it), a suggestion they made is weighed again."""
     text = link_reasons.unpack(reason)
-    return not any(word in text for word in KEPT)
+    kept: tuple[str, ...] = KEPT
+    if model is not None and model.guards.get("namesakes", 1.0) <= 0:
+        kept = tuple(word for word in KEPT if word != "namesakes")
+    return not any(word in text for word in kept)
 
 
 def decide_relink(

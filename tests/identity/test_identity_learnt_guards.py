@@ -113,6 +113,11 @@ def test_revisiting_skips_suggestions_a_guard_made() -> None:
     guarded = "same first name (+5.3), same last name (+4.7), guard: namesakes at this address"
     assert link_reasons.pack(guarded) != guarded
     assert not revisitable(link_reasons.pack(guarded))
+    # where the new model reads no namesakes in the data, their suggestions are weighed again
+    duplicates, families = default_model(), default_model()
+    duplicates.guards["namesakes"], families.guards["namesakes"] = -3.6, 4.4
+    assert revisitable(link_reasons.pack(guarded), duplicates)
+    assert not revisitable(link_reasons.pack(guarded), families)
 
 
 def test_a_household_suggestion_links_on_revisiting_only_where_the_data_has_no_households() -> None:

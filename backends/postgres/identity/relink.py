@@ -20,7 +20,7 @@ def relink(db: Any, cfg: MatchConfig, model: Model, now: int, actor: str) -> int
         "JOIN source_records ra ON ra.id = s.record_a JOIN source_records rb ON rb.id = s.record_b "
         "WHERE s.status = 'open' AND ra.customer_id <> rb.customer_id ORDER BY s.score DESC, s.id"
     ).fetchall()
-    pairs = [(a, b) for a, b, reason in rows if revisitable(reason)]
+    pairs = [(a, b) for a, b, reason in rows if revisitable(reason, model)]
     if not pairs:
         return 0
 

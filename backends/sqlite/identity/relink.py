@@ -20,7 +20,7 @@ def relink(db: sqlite3.Connection, cfg: MatchConfig, model: Model, now: int, act
         "JOIN source_records ra ON ra.id = s.record_a JOIN source_records rb ON rb.id = s.record_b "
         "WHERE s.status = 'open' AND ra.customer_id <> rb.customer_id ORDER BY s.score DESC"
     ).fetchall()
-    pairs = [(a, b) for a, b, reason in rows if revisitable(reason)]
+    pairs = [(a, b) for a, b, reason in rows if revisitable(reason, model)]
     if not pairs:
         return 0
 
