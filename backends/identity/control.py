@@ -327,7 +327,7 @@ def relink(
     """Score the open suggestions again with a newly trained `model` and merge the customers
     of those that now link (journaled merges, undone like any other; the decision is
     `backends.identity.relink`'s). Returns how many merged."""
-    pairs = [(a, b) for a, b, reason in rows.open_suggestions() if revisitable(reason)]
+    pairs = [(a, b) for a, b, reason in rows.open_suggestions() if revisitable(reason, model)]
     if not pairs:
         return 0
 

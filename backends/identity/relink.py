@@ -2,9 +2,10 @@
 weights (a store's first records) or an older model is scored again with the new one, and
 the two customers merge when it now links and they hold together as a whole.
 
-Only suggestions that were one for want of evidence are revisited: those a guard made (a
-household, namesakes, a record at odds with the rest of a customer, a customer under
-review) stay for a person to decide.
+Only suggestions that were one for want of evidence or by a learnt guard (twins, a
+household: the new model weighs them again) are revisited: those another guard made
+(namesakes, a record at odds with the rest of a customer, a customer under review) stay
+for a person to decide.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from backends.identity.model import Model, compare, family_emails
 if TYPE_CHECKING:
     from backends.identity.resolve import Candidates
 
-#: Reasons that keep a suggestion for a person whatever the new weights say.
-KEPT = ("household", "namesakes", "elsewhere in customer", "do not hold", "review", "disagree")
+#: Reasons that keep a suggestion for a person whatever the new weights say. A household
+#: is not one: the new model weighs it again (learnt, it is 0 where the data holds none).
+KEPT = ("namesakes", "elsewhere in customer", "do not hold", "review", "disagree")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +37,17 @@ class Relink:
     reason: str
 
 
-def revisitable(reason: str) -> bool:
-    """Whether a suggestion was one for want of evidence (no guard but the learnt ones);
-    `reason` as a store keeps it (packed as `link_reasons` packs it, or written out)."""
+def revisitable(reason: str, model: Model | None = None) -> bool:
+    """Whether a suggestion was one for want of evidence (no guard but the learnt ones, which
+    the new model weighs again); `reason` as a store keeps it (packed as `link_reasons`
+    packs it, or written out). Namesakes are a learnt sign too: where `model` reads none
+    in the data (its evidence at or below 0, as in a file of duplicates resolved before
+    the model learnt it), a suggestion they made is weighed again."""
     text = link_reasons.unpack(reason)
-    return not any(word in text for word in KEPT)
+    kept: tuple[str, ...] = KEPT
+    if model is not None and model.guards.get("namesakes", 1.0) <= 0:
+        kept = tuple(word for word in KEPT if word != "namesakes")
+    return not any(word in text for word in kept)
 
 
 def decide_relink(

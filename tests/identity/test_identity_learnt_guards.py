@@ -107,12 +107,28 @@ def test_a_changed_email_with_the_same_name_and_phone_links() -> None:
 
 def test_revisiting_skips_suggestions_a_guard_made() -> None:
     assert revisitable("same first name (+5.0), guard: twins (-6.0)")
-    assert not revisitable("same landline (+7.0), guard: household (-4.0)")
+    assert revisitable("same landline (+7.0), guard: household (-4.0)")  # learnt: weighed again
     assert not revisitable("x, guard: customers 1 and 2 do not hold together (average -3)")
     # as the SQLite store keeps reasons: packed into phrase numbers
-    guarded = "same first name (+5.3), same last name (+4.7), guard: household (-4.0)"
+    guarded = "same first name (+5.3), same last name (+4.7), guard: namesakes at this address"
     assert link_reasons.pack(guarded) != guarded
     assert not revisitable(link_reasons.pack(guarded))
+    # where the new model reads no namesakes in the data, their suggestions are weighed again
+    duplicates, families = default_model(), default_model()
+    duplicates.guards["namesakes"], families.guards["namesakes"] = -3.6, 4.4
+    assert revisitable(link_reasons.pack(guarded), duplicates)
+    assert not revisitable(link_reasons.pack(guarded), families)
+
+
+def test_a_household_suggestion_links_on_revisiting_only_where_the_data_has_no_households() -> None:
+    cfg = MatchConfig()
+    a = rec(first_name="Emily", last_name="Berry", birth_date="1978-05-27", **HOME)
+    b = rec(first_name="Emily", last_name="Berry", birth_date="1938-01-01", **HOME)
+    families, typing = default_model(), default_model()
+    families.prior = typing.prior = 5e-4  # as a trained store of duplicates reads it
+    typing.guards["household"] = 0.0
+    assert decide_relink(families, cfg, a, b, [a], [b]) is None
+    assert decide_relink(typing, cfg, a, b, [a], [b]) is not None
     assert revisitable(link_reasons.pack("same first name (+5.3), same last name (+4.7)"))
 
 
