@@ -107,6 +107,16 @@ class Values:
 NOT_SPENT = frozenset({"cancelled", "canceled", "failed", "void", "rejected"})
 
 
+def survey_score(raw: object, low: int, high: int) -> int | None:
+    """A survey answer as a whole number within [low, high] (CSAT 1-5, NPS 0-10); None
+    for anything else (text, out of range)."""
+    try:
+        value = int(float(str(raw)))
+    except (TypeError, ValueError):
+        return None
+    return value if low <= value <= high else None
+
+
 def lifetime_value(activity: Activity) -> float:
     """Orders (not cancelled) minus refunds, and minus returns whose order saw no refund (a
     refunded return is deducted once), rounded to cents."""

@@ -4,7 +4,6 @@ and, with `fault`, one that dies by SIGKILL at a chosen point of a write (tests/
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,14 +11,9 @@ from pathlib import Path
 
 from backends.base import Unavailable
 from backends.http.client import HTTPBackend
+from tests.smtp_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_serve(url: str, *, fault: str = "") -> tuple[str, subprocess.Popen[bytes]]:

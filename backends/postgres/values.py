@@ -23,14 +23,6 @@ def _payload(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _score(raw: object, low: int, high: int) -> int | None:
-    try:
-        value = int(float(str(raw)))
-    except (TypeError, ValueError):
-        return None
-    return value if low <= value <= high else None
-
-
 def _complaint(kind: str, summary: str, payload: dict[str, Any]) -> bool:
     said = payload.get("intent") or payload.get("category") or payload.get("type") or ""
     return str(said).lower() == "complaint" or (kind == "ticket" and "complain" in summary.lower())
@@ -67,7 +59,10 @@ def gather(db: Any, ids: list[int], cfg: v.ValuesConfig, now: int) -> dict[int, 
             order = payload.get("order", payload.get("number", ""))
             deductions[cid].append(v.Deduction(kind, value, str(order)))
         elif kind == "survey":
-            c, n = _score(payload.get("csat"), 1, 5), _score(payload.get("nps"), 0, 10)
+            c, n = (
+                v.survey_score(payload.get("csat"), 1, 5),
+                v.survey_score(payload.get("nps"), 0, 10),
+            )
             if c is not None and (cid not in csat or at >= csat[cid][0]):
                 csat[cid] = (at, c)
             if n is not None and (cid not in nps or at >= nps[cid][0]):

@@ -130,10 +130,11 @@ def gather(
             f"AND kind = 'survey'",
             part,
         ):
-            if _score(c, 1, 5) is not None and (cid not in csat or at >= csat[cid][0]):
-                csat[cid] = (at, _score(c, 1, 5) or 0)
-            if _score(n, 0, 10) is not None and (cid not in nps or at >= nps[cid][0]):
-                nps[cid] = (at, _score(n, 0, 10) or 0)
+            score, promoter = v.survey_score(c, 1, 5), v.survey_score(n, 0, 10)
+            if score is not None and (cid not in csat or at >= csat[cid][0]):
+                csat[cid] = (at, score)
+            if promoter is not None and (cid not in nps or at >= nps[cid][0]):
+                nps[cid] = (at, promoter)
     out: dict[int, v.Activity] = {}
     for cid in ids:
         c = counts.get(cid, {})
@@ -147,14 +148,6 @@ def gather(
             contacts_recent=c.get("contacts", 0),
         )
     return out
-
-
-def _score(raw: object, low: int, high: int) -> int | None:
-    try:
-        value = int(float(str(raw)))
-    except (TypeError, ValueError):
-        return None
-    return value if low <= value <= high else None
 
 
 def refresh(db: sqlite3.Connection, ids: Iterable[int], cfg: v.ValuesConfig, now: int) -> int:
