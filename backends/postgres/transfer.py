@@ -98,7 +98,7 @@ _SOURCE_SQL = {
         "SELECT id, 'external_id', source || ':' || source_id, source_id FROM source_records r "
         "WHERE EXISTS (SELECT 1 FROM record_features f WHERE f.record_id = r.id)"
     ),
-    # an imported record's values and the keys of its shape (schema 16)
+    # an imported record's values and the keys of its shape (schema 17)
     "source_records": (
         "SELECT r.*, s.keys AS shape_keys FROM source_records r "
         "LEFT JOIN record_shapes s ON s.id = r.shape"

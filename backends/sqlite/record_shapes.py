@@ -2,7 +2,7 @@
 
 `source_records.fields` holds an imported record's values (as text, or a JSON list) and
 `source_records.shape` the id of its keys in `record_shapes`; a record with no shape (one
-written before schema 16, an inbound record, one whose keys do not look like field names)
+written before schema 17, an inbound record, one whose keys do not look like field names)
 holds its JSON object as received. Readers select `FIELDS` with `SHAPE_JOIN` (`r`: the
 `source_records` row): the record's text exactly as it was received and stored before.
 """

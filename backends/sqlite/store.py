@@ -181,7 +181,7 @@ class Store:
             conn.create_function("vista_pack_provenance", 1, _pack_provenance, deterministic=True)
             conn.create_function("vista_pack_features", 1, _pack_features, deterministic=True)
             conn.create_function("vista_pack_reason", 1, link_reasons.pack, deterministic=True)
-            # a source record's fields as received, from its values and shape (schema 16)
+            # a source record's fields as received, from its values and shape (schema 17)
             conn.create_function("vista_record_fields", 3, record_fields.unpack, deterministic=True)
             conn.create_function("vista_record_shape", 2, _record_shape, deterministic=True)
             conn.create_function("vista_record_values", 2, _record_values, deterministic=True)
