@@ -134,6 +134,7 @@ def test_a_console_carries_on_against_the_other_server_when_one_is_killed(
     url, (first, second), processes = two_servers
     with open_backend(url, agent="admin") as admin:
         token = admin.create_token("failover-giulia", Role.OPERATOR, "giulia").token
+    connected(first, token).close()  # both up before the client picks one
     connected(second, token).close()
     backend = connected(f"{first},{second}", token)
     try:
