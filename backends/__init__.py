@@ -197,7 +197,8 @@ def copy_store(
     sample of rows. Re-runnable: rows are merged by key, rows only the target has stay.
 
     Args:
-        progress: called with (table, rows copied) after each table.
+        progress: called with (table, rows copied) after each table, and with (step, -1)
+            as a step that is not a table begins (the VACUUM (ANALYZE) after the copy).
     Returns:
         The report of every table; `problems` empty when the copy is whole.
     Raises:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from backends import link_reasons, provenance, record_fields
 from backends.base import Conflict, InvalidInput, Unavailable
 from backends.postgres import audit, gdpr
@@ -260,10 +262,23 @@ def copy_store(
             for customer_id in erased:  # what an earlier copy brought of them goes too
                 gdpr.scrub(conn, customer_id)
             _move_sequences(conn)
-            conn.execute("ANALYZE")  # row estimates for the planner and `vista db info`
+        _vacuum(target, progress)
         return _check(src, target, counts, sample)
     finally:
         src.close()
+
+
+def _vacuum(target: PgStore, progress: Callable[[str, int], None] | None) -> None:
+    """VACUUM (ANALYZE) the database after a copy (outside its transaction): the planner's
+    row estimates and the visibility map are right from the first query, and autovacuum's
+    first pass over the freshly loaded tables does not land on the first users instead."""
+    if progress is not None:
+        progress("VACUUM (ANALYZE)", -1)  # a step, not a table: no row count
+    try:
+        with psycopg.connect(target.url, autocommit=True) as conn:
+            conn.execute("VACUUM (ANALYZE)")
+    except psycopg.Error as e:
+        raise Unavailable(f"the copy is committed, but VACUUM (ANALYZE) failed: {e}") from e
 
 
 def _check_one_chain(conn: Any, stage: str, source: Path, target: PgStore) -> None:

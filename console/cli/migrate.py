@@ -27,7 +27,8 @@ def migrate(
 
     def progress(name: str, rows: int) -> None:
         if not json_:
-            stderr.print(f"copied {name}: {rows:,} rows", markup=False, highlight=False)
+            done = f"copied {name}: {rows:,} rows" if rows >= 0 else f"{name}…"
+            stderr.print(done, markup=False, highlight=False)
 
     report = copy_store(source, target, progress=progress)
     problems = report.problems

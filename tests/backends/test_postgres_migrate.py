@@ -53,6 +53,28 @@ def test_migrate_copies_the_demo_store_whole_and_says_so(
         assert pg.changes(since=-1) == lite.changes(since=-1)
 
 
+def test_migrate_leaves_the_tables_vacuumed_and_analysed_and_says_so(
+    postgres_server: PostgresServer, demo_db: Path
+) -> None:
+    """The first users do not meet autovacuum's first pass over the loaded tables, and the
+    planner knows the row counts from the first query."""
+    url = postgres_server.create(postgres_server.new_name())
+    done = CliRunner().invoke(app, ["migrate", "--from", f"sqlite:///{demo_db}", "--to", url])
+    assert done.exit_code == 0, done.output
+    assert "VACUUM (ANALYZE)…" in done.stderr and "copied contacts:" in done.stderr
+    with psycopg.connect(url) as conn:
+        unvacuumed = conn.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname IN "
+            "('customers', 'contacts', 'events', 'messages') "
+            "AND (last_vacuum IS NULL OR last_analyze IS NULL)"
+        ).fetchall()
+        estimate = conn.execute(
+            "SELECT reltuples FROM pg_class WHERE relname = 'contacts'"
+        ).fetchone()
+    assert unvacuumed == []
+    assert estimate is not None and estimate[0] == _count(demo_db, "contacts")
+
+
 def test_migrate_again_brings_changes_across_and_keeps_rows_written_since(
     postgres_server: PostgresServer, demo_db: Path
 ) -> None:
