@@ -92,8 +92,17 @@ class Served:
         self.admin.close()
 
 
-def load_on(db: Path, backend_url: str, operators: int, seconds: float) -> dict[str, Any]:
-    """The load runs (steady, one server killed) on the store `backend_url` names."""
+def load_on(
+    db: Path,
+    backend_url: str,
+    operators: int,
+    seconds: float,
+    *,
+    kill: bool = True,
+    activity: bool = False,
+) -> dict[str, Any]:
+    """The load runs (steady, then with `kill` one server killed) on the store `backend_url`
+    names; `activity`: PostgreSQL's sessions sampled during the steady run."""
     from bench import pg_load_bench
 
     customers, _ = store_customers(db)
@@ -111,6 +120,8 @@ def load_on(db: Path, backend_url: str, operators: int, seconds: float) -> dict[
             operators,
             seconds,
             say=_say,
+            kill=kill,
+            activity_url=backend_url if activity and store == "postgres" else "",
         )
     finally:
         served.close()

@@ -11,10 +11,14 @@ unserved, and every write that was acknowledged (2xx) is looked up in the store 
 Run alone (`make bench-pg-load`) or as part of `make bench` (bench/pg_bench.py):
 
     .venv/bin/python bench/pg_load_bench.py --customers 100000 [--operators 200 --seconds 60]
+
+`--postgres URL` runs on a database that holds the store already (no migrate), `--steady`
+skips the run with a kill, `--activity` samples what PostgreSQL's sessions were doing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import random
 import signal
@@ -25,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
-from typing import Any
+from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -223,6 +227,60 @@ def run_load(
     return total, killed
 
 
+class Activity:
+    """What PostgreSQL's sessions were doing during a load: `pg_stat_activity` sampled every
+    second on a thread (`with Activity(url) as seen:`), counted by statement and wait event."""
+
+    SAMPLE = (
+        "SELECT coalesce(wait_event_type || ':' || wait_event, 'cpu'), "
+        "left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'"
+    )
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        self.url = url
+        self.samples = 0
+        self.waits: dict[str, int] = {}
+        self.queries: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _sample(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.wait(1.0):
+                self.samples += 1
+                for wait, query in conn.execute(self.SAMPLE).fetchall():
+                    self.waits[wait] = self.waits.get(wait, 0) + 1
+                    self.queries[query] = self.queries.get(query, 0) + 1
+
+    def summary(self, top: int = 8) -> dict[str, Any]:
+        """Mean active sessions per sample, and the most seen waits and statements."""
+        n = max(1, self.samples)
+
+        def ranked(counts: dict[str, int]) -> list[tuple[str, float]]:
+            best = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
+            return [(name, round(count / n, 2)) for name, count in best]
+
+        return {
+            "samples": self.samples,
+            "active_sessions": round(sum(self.waits.values()) / n, 2),
+            "waits": ranked(self.waits),
+            "statements": ranked(self.queries),
+        }
+
+
 def lost_writes(backend: Any, acked: list[tuple[str, int, int]]) -> list[str]:
     """The acknowledged writes the store does not hold (looked up through the contract)."""
     from backends.base import NotFound
@@ -289,13 +347,23 @@ def compare(
     operators: int,
     seconds: float,
     say: Any = print,
+    *,
+    kill: bool = True,
+    activity_url: str = "",
 ) -> dict[str, Any]:
     """Both runs on one store (`backend`: the store opened in process, for the check):
-    steady, then with the first server killed halfway. Returns both summaries."""
+    steady, then (with `kill`) the first server killed halfway. Returns both summaries.
+    `activity_url`: a PostgreSQL store whose sessions are sampled during the steady run."""
     say(f"  {store}: {operators} operators for {seconds:g} s against two servers…")
-    steady, _ = run_load(urls, tokens, customers, operators, seconds)
+    with contextlib.ExitStack() as sampling:
+        activity = sampling.enter_context(Activity(activity_url)) if activity_url else None
+        steady, _ = run_load(urls, tokens, customers, operators, seconds)
     figures = {"steady": summary(steady, seconds)}
     figures["steady"]["lost"] = lost_writes(backend, steady.acked)
+    if activity is not None:
+        figures["steady"]["activity"] = activity.summary()
+    if not kill:
+        return figures
     say(f"  {store}: the same, the first server SIGKILLed after {seconds / 2:g} s…")
     killed, _ = run_load(urls, tokens, customers, operators, seconds, kill=servers[0])
     figures["kill"] = summary(killed, seconds)
@@ -318,19 +386,36 @@ def main() -> None:
     parser.add_argument("--operators", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--stores", default="postgres,sqlite")
+    parser.add_argument(
+        "--postgres",
+        default="",
+        help="a PostgreSQL store already holding the benchmark store (else one is migrated)",
+    )
+    parser.add_argument("--steady", action="store_true", help="skip the run with a kill")
+    parser.add_argument(
+        "--activity", action="store_true", help="sample pg_stat_activity during the steady run"
+    )
     args = parser.parse_args()
     db = ensure_database(args.customers)
     out: dict[str, Any] = {"load_average": os.getloadavg()}
     stores = args.stores.split(",")
     if "postgres" in stores:
-        with pg_bench.Bench(db) as bench:
-            out["postgres"] = bench.load(args.operators, args.seconds)
+        with contextlib.ExitStack() as done:
+            url = args.postgres or done.enter_context(pg_bench.Bench(db)).url
+            out["postgres"] = pg_bench.load_on(
+                db,
+                url,
+                args.operators,
+                args.seconds,
+                kill=not args.steady,
+                activity=args.activity,
+            )
     if "sqlite" in stores:
         with tempfile.TemporaryDirectory(dir=db.parent) as tmp:
             copy = Path(tmp) / "load.db"
             shutil.copy(db, copy)
             out["sqlite"] = pg_bench.load_on(
-                copy, f"sqlite:///{copy}", args.operators, args.seconds
+                copy, f"sqlite:///{copy}", args.operators, args.seconds, kill=not args.steady
             )
     out["load_average_after"] = os.getloadavg()
     print(json.dumps(out, indent=2))
