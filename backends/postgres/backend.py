@@ -386,15 +386,10 @@ class PostgresBackend(
             params.extend((like, like))
         return where, params
 
-    def queue(
-        self,
-        query: QueueQuery = QueueQuery(),
-        *,
-        cursor: str | None = None,
-        limit: int = 50,
-        backwards: bool = False,
-    ) -> QueuePage:
-        _limit(limit)
+    def queue_sql(
+        self, query: QueueQuery, cursor: str | None, rows_wanted: int, backwards: bool = False
+    ) -> tuple[str, list[Any]]:
+        """The statement that reads a queue page (and its parameters), in queue order."""
         where, params = self._queue_where(query)
         if cursor is not None:
             key = rows.decode_cursor(cursor, 4)
@@ -409,8 +404,20 @@ class PostgresBackend(
             f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} "
             f"WHERE {' AND '.join(where) or 'true'} ORDER BY {order} LIMIT %s"
         )
+        return sql, [*params, rows_wanted]
+
+    def queue(
+        self,
+        query: QueueQuery = QueueQuery(),
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+        backwards: bool = False,
+    ) -> QueuePage:
+        _limit(limit)
+        sql, params = self.queue_sql(query, cursor, limit + 1, backwards)
         with self.store.pipelined() as db:  # one round trip: begin, the page, commit
-            page = db.execute(sql, (*params, limit + 1))
+            page = db.execute(sql, params)
         found = page.fetchall()
         more = len(found) > limit
         found = found[:limit]

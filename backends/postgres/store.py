@@ -34,6 +34,7 @@ MIGRATIONS: tuple[str, ...] = (
     "0007_desk.sql",
     "0008_write_answers.sql",
     "0009_unique_provider_id.sql",
+    "0010_unassigned_queue.sql",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
