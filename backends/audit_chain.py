@@ -134,23 +134,70 @@ def message_changes(
     return changes
 
 
+def content(
+    actor: Actor,
+    at: int,
+    action: str,
+    object_type: str,
+    object_id: object,
+    *,
+    customer_id: int | None = None,
+    changes: Mapping[str, list[Any]] | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], Values | None]:
+    """An entry's own columns (all of `CONTENT_COLUMNS` but `seq`) and its values to keep
+    apart (None when it changed no field)."""
+    values = None
+    values_hash = ""
+    if changes:
+        values = Values(secrets.token_hex(16), canonical(changes))
+        values_hash = digest(values.salt, values.body)
+    row: dict[str, Any] = {
+        "at": int(at),
+        "agent": actor.agent,
+        "role": actor.role,
+        "token": actor.token,
+        "origin": actor.origin,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "customer_id": customer_id,
+        "detail": canonical(dict(detail or {})),
+        "values_hash": values_hash,
+    }
+    return row, values
+
+
+def hash_tail(row: Mapping[str, Any]) -> str:
+    """What follows `[<seq>,` in the canonical text `entry_hash` covers: a store that links
+    entries inside the database hashes `prev + "\n[" + seq + "," + tail` there (the same
+    bytes as `entry_hash`)."""
+    return canonical([row[c] for c in CONTENT_COLUMNS[1:]])[1:]
+
+
 class Appender:
     """A store's `record`: appends one entry to its trail in the caller's open write
-    transaction (so a write and its entry commit together, or neither does) and returns
-    its sequence number.
+    transaction (so a write and its entry commit together, or neither does).
 
-    The store gives `head` (the last entry's seq and hash, None when the trail is empty;
-    where appenders can meet, it takes the lock that orders them) and `insert` (the
-    entry's row, as `COLUMNS`, and its values to keep apart, None when it changed no
-    field)."""
+    The store gives either `head` and `insert`, and the entry is linked here: `head` (the
+    last entry's seq and hash, None when the trail is empty; where appenders can meet, it
+    takes the lock that orders them) and `insert` (the entry's row, as `COLUMNS`, and its
+    values to keep apart, None when it changed no field); or `link`, which inserts the
+    entry's own columns (`content`) linked to the head inside the database, given the
+    row, its `hash_tail` and its values."""
 
     def __init__(
         self,
-        head: Callable[[Any], tuple[int, str] | None],
-        insert: Callable[[Any, dict[str, Any], Values | None], None],
+        head: Callable[[Any], tuple[int, str] | None] | None = None,
+        insert: Callable[[Any, dict[str, Any], Values | None], None] | None = None,
+        *,
+        link: Callable[[Any, dict[str, Any], str, Values | None], None] | None = None,
     ) -> None:
+        if (link is None) == (head is None or insert is None):
+            raise TypeError("an Appender takes head and insert, or link")
         self._head = head
         self._insert = insert
+        self._link = link
 
     def __call__(
         self,
@@ -164,32 +211,26 @@ class Appender:
         customer_id: int | None = None,
         changes: Mapping[str, list[Any]] | None = None,
         detail: Mapping[str, Any] | None = None,
-    ) -> int:
+    ) -> None:
+        own, values = content(
+            actor,
+            at,
+            action,
+            object_type,
+            object_id,
+            customer_id=customer_id,
+            changes=changes,
+            detail=detail,
+        )
+        if self._link is not None:
+            self._link(db, own, hash_tail(own), values)
+            return
+        assert self._head is not None and self._insert is not None
         last = self._head(db)
         seq, prev = (1, GENESIS) if last is None else (int(last[0]) + 1, str(last[1]))
-        values = None
-        values_hash = ""
-        if changes:
-            values = Values(secrets.token_hex(16), canonical(changes))
-            values_hash = digest(values.salt, values.body)
-        row: dict[str, Any] = {
-            "seq": seq,
-            "at": int(at),
-            "agent": actor.agent,
-            "role": actor.role,
-            "token": actor.token,
-            "origin": actor.origin,
-            "action": action,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "customer_id": customer_id,
-            "detail": canonical(dict(detail or {})),
-            "values_hash": values_hash,
-        }
-        row["prev_hash"] = prev
+        row: dict[str, Any] = {"seq": seq, **own, "prev_hash": prev}
         row["hash"] = entry_hash(prev, row)
         self._insert(db, row, values)
-        return seq
 
 
 def entry(row: Mapping[str, Any], body: str | None, erased: set[int]) -> AuditEntry:

@@ -56,6 +56,8 @@ class Served:
         agents = [
             a.name for a in self.admin.agents() if a.role is Role.OPERATOR and not a.disabled
         ][: max(1, operators)]
+        # one person per simulated operator, as in a contact centre (the demo has a handful)
+        agents += [f"bench-op-{i}" for i in range(len(agents), operators)]
         stamp = f"{os.getpid()}-{time.time_ns()}"
         self.names = [f"bench-{stamp}-{i}" for i in range(len(agents))]
         self.tokens = [

@@ -2,11 +2,15 @@
 server processes at once.
 
 `record` runs inside the caller's write transaction, so a write and its entry commit
-together (or neither does). Appends are serialised by a transaction-level advisory lock:
-an appender reads the chain's head, inserts the next entry and keeps the lock until its
-transaction ends, so the next appender (in this process or another server's) links to
-a committed head and entries commit in `seq` order. Call `record` last in a transaction
-(after its row locks), so the lock is held for as short a time as possible.
+together (or neither does). Appends are serialised by a transaction-level advisory lock
+held until the transaction ends, so the next appender (in this process or another
+server's) links to a committed head and entries commit in `seq` order. The entry is linked
+to the head inside the database (its hash computed there, as `audit_chain.entry_hash`
+does), and the lock, the entry and the COMMIT go to the server together: the lock is held
+while the server runs them, not across round trips and the server's Python (200 operators
+on two servers queued on it when it was held from the head's read to the commit). Call
+`record` last in a transaction (after its row locks): what follows it is sent with the
+commit too.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import psycopg
 from backends import audit_chain
 from backends.audit_chain import PROFILE_FIELDS
 from backends.models import AuditCheck, AuditPage
+from backends.postgres.store import send_with_commit
 
 Conn = psycopg.Connection[Any]
 
@@ -30,27 +35,48 @@ _COLUMNS = ", ".join(audit_chain.COLUMNS)
 _SELECT = ", ".join(f"a.{c}" for c in audit_chain.COLUMNS)
 
 
-def _head(db: Conn) -> tuple[int, str] | None:
-    """The last entry's seq and hash, under the lock that orders appends."""
+#: The entry's own columns, cast to their types (an INSERT ... SELECT does not infer them).
+_TYPES = {"at": "bigint", "customer_id": "bigint"}
+_OWN = [c for c in audit_chain.CONTENT_COLUMNS if c != "seq"]
+#: The head of the chain, read after the lock (its own statement: a statement's snapshot
+#: is taken when it starts, so the lock must be held before the head is read).
+_HEAD = (
+    "WITH last AS (SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1), "
+    "head AS (SELECT coalesce((SELECT seq FROM last), 0) + 1 AS seq, "
+    "coalesce((SELECT hash FROM last), %s) AS prev)"
+)
+_KEPT = (
+    ", kept AS (INSERT INTO audit_values(seq, customer_id, salt, body) "
+    "SELECT head.seq, %s::bigint, %s, %s FROM head)"
+)
+#: The entry linked to the head in the database: its hash is `audit_chain.entry_hash`'s
+#: (the predecessor's hash, a newline, then `[seq,` and the entry's `hash_tail`).
+_LINKED = (
+    f"INSERT INTO audit(seq, {', '.join(_OWN)}, prev_hash, hash) SELECT head.seq, "
+    + ", ".join(f"%s::{_TYPES.get(c, 'text')}" for c in _OWN)
+    + ", head.prev, encode(sha256(convert_to(head.prev || %s || head.seq::text || ',' || %s, "
+    "'UTF8')), 'hex') FROM head"
+)
+
+
+def _link(db: Conn, row: dict[str, Any], tail: str, values: audit_chain.Values | None) -> None:
+    """The lock that orders appends, then the entry linked to the chain's head, sent with
+    the transaction's commit where the store allows (`PgStore.send_with_commit`): the lock
+    is then held only while the database runs them and commits, not across round trips."""
+    send_with_commit(db)
+    own = [row[c] for c in _OWN]
     db.execute("SELECT pg_advisory_xact_lock(%s, %s)", CHAIN_LOCK)
-    last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-    return None if last is None else (int(last[0]), str(last[1]))
-
-
-def _insert(db: Conn, row: dict[str, Any], values: audit_chain.Values | None) -> None:
-    insert = f"INSERT INTO audit({_COLUMNS}) VALUES ({', '.join(['%s'] * len(row))})"
     if values is None:
-        db.execute(insert, tuple(row.values()))
-    else:  # both rows in one round trip
+        db.execute(f"{_HEAD} {_LINKED}", (audit_chain.GENESIS, *own, "\n[", tail))
+    else:  # both rows in one statement
         db.execute(
-            "WITH kept AS (INSERT INTO audit_values(seq, customer_id, salt, body) "
-            f"VALUES (%s,%s,%s,%s)) {insert}",
-            (row["seq"], row["customer_id"], values.salt, values.body, *row.values()),
+            f"{_HEAD}{_KEPT} {_LINKED}",
+            (audit_chain.GENESIS, row["customer_id"], values.salt, values.body, *own, "\n[", tail),
         )
 
 
-#: Append one entry in `db`'s open write transaction; its sequence number.
-record = audit_chain.Appender(_head, _insert)
+#: Append one entry in `db`'s open write transaction.
+record = audit_chain.Appender(link=_link)
 
 
 def page(db: Conn, query: audit_chain.PageQuery) -> AuditPage:

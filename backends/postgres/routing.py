@@ -111,11 +111,13 @@ STATE_COLUMNS = (
 
 def note_active(db: Conn, name: str, now: int) -> None:
     """`name` wrote something: a sign of life (without touching their agents row, which a
-    router may hold)."""
+    router may hold). A row already at `now` is left alone, unlocked: writes of one agent
+    within a second do not queue on it."""
     db.execute(
-        "INSERT INTO agent_activity(name, at) VALUES (%s, %s) ON CONFLICT (name) "
+        "INSERT INTO agent_activity(name, at) SELECT %s, %s WHERE NOT EXISTS "
+        "(SELECT 1 FROM agent_activity WHERE name = %s AND at >= %s) ON CONFLICT (name) "
         "DO UPDATE SET at = greatest(agent_activity.at, excluded.at)",
-        (name, now),
+        (name, now, name, now),
     )
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from importlib import resources
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import psycopg.errors
-from psycopg.pq import ExecStatus
+from psycopg.pq import ExecStatus, PipelineStatus
 from psycopg.types.string import StrBinaryDumper, StrDumper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -50,6 +50,23 @@ POOL_TIMEOUT_S = 10.0
 
 #: Whether this thread's write transactions commit asynchronously (`asynchronous_commits`).
 _COMMITS = threading.local()
+#: Per thread: the connection of the `write` block it is in, and what that block exits
+#: before it commits (`send_with_commit`).
+_TAIL = threading.local()
+
+
+def send_with_commit(conn: psycopg.Connection[Any]) -> None:
+    """What `conn` is sent next waits for its transaction's commit and goes with it, in one
+    round trip (psycopg's pipeline mode): for statements whose results nobody reads, such
+    as an audit entry under the chain's lock, which is then held only while the database
+    runs them and commits. In a pipelined transaction that is so already; in a `write`
+    block that owns its transaction the block's commit sends them; elsewhere (a shared
+    transaction) nothing changes."""
+    if conn.pgconn.pipeline_status != PipelineStatus.OFF:
+        return
+    tail = getattr(_TAIL, "block", None)
+    if tail is not None and tail[0] is conn:
+        tail[1].enter_context(conn.pipeline())
 
 
 class Row(tuple[Any, ...]):
@@ -281,10 +298,22 @@ class PgStore:
         """
         if self.read_only:
             raise ReadOnly(f"database {self.location} is open read-only")
+        owner = getattr(self._held, "conn", None) is None
         with self.read() as conn:
             if getattr(_COMMITS, "asynchronous", False):
                 conn.execute("SET LOCAL synchronous_commit = off")
-            yield conn
+            if not owner:  # a shared transaction: its owner commits
+                yield conn
+                return
+            before = getattr(_TAIL, "block", None)
+            with ExitStack() as tail:
+                _TAIL.block = (conn, tail)
+                try:
+                    yield conn
+                    if conn.pgconn.pipeline_status != PipelineStatus.OFF:
+                        conn.commit()  # what `send_with_commit` held back, with the COMMIT
+                finally:
+                    _TAIL.block = before
 
     # -- schema ------------------------------------------------------------------
 

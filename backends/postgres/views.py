@@ -3,8 +3,8 @@ view that opens all three at once.
 
 Each statement is a round trip to another process, so a read of one customer sends its
 statements together (psycopg's pipeline mode): the profile, facts and timeline page of a
-view, with its read-audit entry's lock and the chain's head, go in one round trip, the
-entry and the commit in a second. A read-audit entry commits without waiting for the
+view go in one round trip, its read-audit entry (the chain's lock and the linked entry)
+and the commit in a second. A read-audit entry commits without waiting for the
 write-ahead log's flush (`PgStore.asynchronous_commits`).
 """
 
@@ -139,8 +139,9 @@ class ViewQueries(Backend):
 
     def _read_audited(self, customer_id: int, queue: Callable[[Conn], _Queued]) -> Any:
         """A read of one customer (`queue` sends its statements) and its read-audit entry,
-        when read audit is on, in one transaction: the reads, the entry's lock and the
-        chain's head in one round trip, the entry and the commit in the next. The entry is
+        when read audit is on, in one transaction: the reads in one round trip, then the
+        entry (its lock, the entry linked to the chain's head) with the commit in the
+        next, so the chain's lock is held only while the database runs them. The entry is
         kept only for a customer that exists; one for another store (a read-only caller's,
         into the primary) is written after the read, in a transaction of its own."""
         trail = self._audit_store or (None if self.store.read_only else self.store)
@@ -148,9 +149,9 @@ class ViewQueries(Backend):
         with self.store.pipelined() as db:
             queued = queue(db)
             if here:
+                queued.found(customer_id)  # the reads: no entry for a missing customer
                 with self.store.asynchronous_commits():
                     self._audit_read(customer_id, "profile")
-                queued.found(customer_id)  # before the commit: none for a missing customer
         queued.found(customer_id)
         if self._read_audit and not here and trail is not None:
             with trail.pipelined(), trail.asynchronous_commits():  # two round trips there too
