@@ -6,11 +6,10 @@ together (or neither does). Appends are serialised by a transaction-level adviso
 held until the transaction ends, so the next appender (in this process or another
 server's) links to a committed head and entries commit in `seq` order. The entry is linked
 to the head inside the database (its hash computed there, as `audit_chain.entry_hash`
-does), and the lock, the entry and the COMMIT go to the server together: the lock is held
-while the server runs them, not across round trips and the server's Python (200 operators
-on two servers queued on it when it was held from the head's read to the commit). Call
-`record` last in a transaction (after its row locks): what follows it is sent with the
-commit too.
+does), and the lock and the entry are held back to go to the server with the COMMIT
+(`PgStore`'s `at_commit`): the lock is held while the server runs them, not across round
+trips and the server's Python (200 operators on two servers queued on it when it was held
+from the head's read to the commit). The entry's `seq` is its place in commit order.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import psycopg
 from backends import audit_chain
 from backends.audit_chain import PROFILE_FIELDS
 from backends.models import AuditCheck, AuditPage
-from backends.postgres.store import send_with_commit
+from backends.postgres.store import at_commit
 
 Conn = psycopg.Connection[Any]
 
@@ -60,19 +59,29 @@ _LINKED = (
 
 
 def _link(db: Conn, row: dict[str, Any], tail: str, values: audit_chain.Values | None) -> None:
-    """The lock that orders appends, then the entry linked to the chain's head, sent with
-    the transaction's commit where the store allows (`PgStore.send_with_commit`): the lock
-    is then held only while the database runs them and commits, not across round trips."""
-    send_with_commit(db)
+    """The lock that orders appends, then the entry linked to the chain's head: held back
+    to go with the transaction's commit (`at_commit`), so the lock is held only while the
+    database runs them and commits, not across round trips and the server's Python."""
     own = [row[c] for c in _OWN]
-    db.execute("SELECT pg_advisory_xact_lock(%s, %s)", CHAIN_LOCK)
     if values is None:
-        db.execute(f"{_HEAD} {_LINKED}", (audit_chain.GENESIS, *own, "\n[", tail))
+        statement, params = f"{_HEAD} {_LINKED}", (audit_chain.GENESIS, *own, "\n[", tail)
     else:  # both rows in one statement
-        db.execute(
-            f"{_HEAD}{_KEPT} {_LINKED}",
-            (audit_chain.GENESIS, row["customer_id"], values.salt, values.body, *own, "\n[", tail),
+        statement = f"{_HEAD}{_KEPT} {_LINKED}"
+        params = (
+            audit_chain.GENESIS,
+            row["customer_id"],
+            values.salt,
+            values.body,
+            *own,
+            "\n[",
+            tail,
         )
+
+    def send(conn: Conn) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", CHAIN_LOCK)
+        conn.execute(statement, params)  # type: ignore[arg-type]
+
+    at_commit(db, send)
 
 
 #: Append one entry in `db`'s open write transaction.

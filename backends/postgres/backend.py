@@ -567,6 +567,7 @@ class PostgresBackend(
                 won = read_contact(db, contact_id)
                 holder = f": taken by {won.assignee}" if won.assignee else ""
                 raise Conflict(f"contact {contact_id} changed meanwhile{holder}", current=won)
+            changed = read_contact(db, contact_id)  # before the audit entry, which is last
             self._contact_changed(
                 db,
                 me,
@@ -576,7 +577,7 @@ class PostgresBackend(
                 dict(zip(changes, before or ())),
                 dict(zip(changes, after)),
             )
-            return read_contact(db, contact_id)
+            return changed
 
     def claim(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
         def check(current: Contact, me: Agent) -> None:

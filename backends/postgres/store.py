@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from importlib import resources
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -50,23 +50,59 @@ POOL_TIMEOUT_S = 10.0
 
 #: Whether this thread's write transactions commit asynchronously (`asynchronous_commits`).
 _COMMITS = threading.local()
-#: Per thread: the connection of the `write` block it is in, and what that block exits
-#: before it commits (`send_with_commit`).
+#: Per thread: the connection whose transaction this thread owns, and the statements
+#: held back to go with its commit (`at_commit`).
 _TAIL = threading.local()
 
 
-def send_with_commit(conn: psycopg.Connection[Any]) -> None:
-    """What `conn` is sent next waits for its transaction's commit and goes with it, in one
-    round trip (psycopg's pipeline mode): for statements whose results nobody reads, such
-    as an audit entry under the chain's lock, which is then held only while the database
-    runs them and commits. In a pipelined transaction that is so already; in a `write`
-    block that owns its transaction the block's commit sends them; elsewhere (a shared
-    transaction) nothing changes."""
-    if conn.pgconn.pipeline_status != PipelineStatus.OFF:
-        return
+def at_commit(
+    conn: psycopg.Connection[Any], send: Callable[[psycopg.Connection[Any]], None]
+) -> None:
+    """`send` sends statements whose results nobody reads (an audit entry under the chain's
+    lock) on `conn`: held back until the transaction commits, then sent with the COMMIT in
+    one round trip (psycopg's pipeline mode), so a lock they take is held only while the
+    database runs them and commits, whatever the transaction does in between. Outside a
+    transaction this thread owns through the store, they are sent at once, together."""
     tail = getattr(_TAIL, "block", None)
     if tail is not None and tail[0] is conn:
-        tail[1].enter_context(conn.pipeline())
+        tail[1].append(send)
+    elif conn.pgconn.pipeline_status != PipelineStatus.OFF:
+        send(conn)
+    else:
+        with conn.pipeline():
+            send(conn)
+
+
+@contextmanager
+def _owned(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """This thread owns `conn`'s transaction in the block; it commits when the block ends
+    without an error, with what `at_commit` held back."""
+    before = getattr(_TAIL, "block", None)
+    held: list[Callable[[psycopg.Connection[Any]], None]] = []
+    _TAIL.block = (conn, held)
+    try:
+        yield
+        _commit(conn, held)
+    finally:
+        _TAIL.block = before
+
+
+def _commit(
+    conn: psycopg.Connection[Any], held: list[Callable[[psycopg.Connection[Any]], None]]
+) -> None:
+    """Commit `conn`'s transaction, `held` statements first, in one round trip."""
+    sending, held[:] = list(held), []
+    if not sending:
+        conn.commit()
+    elif conn.pgconn.pipeline_status != PipelineStatus.OFF:
+        for send in sending:
+            send(conn)
+        conn.commit()
+    else:
+        with conn.pipeline():
+            for send in sending:
+                send(conn)
+            conn.commit()
 
 
 class Row(tuple[Any, ...]):
@@ -234,7 +270,7 @@ class PgStore:
         if getattr(self._held, "conn", None) is not None:
             yield
             return
-        with self.read() as conn:
+        with self.read() as conn, _owned(conn):
             self._held.conn = conn
             try:
                 yield
@@ -251,8 +287,8 @@ class PgStore:
         owner = getattr(self._held, "conn", None) is None
         with self.one_transaction(), self.read() as conn, conn.pipeline():
             yield conn
-            if owner:
-                conn.commit()
+            if owner:  # in this pipeline: what `at_commit` held back and the COMMIT
+                _commit(conn, _TAIL.block[1])
 
     @staticmethod
     @contextmanager
@@ -300,20 +336,13 @@ class PgStore:
             raise ReadOnly(f"database {self.location} is open read-only")
         owner = getattr(self._held, "conn", None) is None
         with self.read() as conn:
-            if getattr(_COMMITS, "asynchronous", False):
-                conn.execute("SET LOCAL synchronous_commit = off")
+            if getattr(_COMMITS, "asynchronous", False):  # set before the COMMIT
+                at_commit(conn, lambda c: c.execute("SET LOCAL synchronous_commit = off"))
             if not owner:  # a shared transaction: its owner commits
                 yield conn
                 return
-            before = getattr(_TAIL, "block", None)
-            with ExitStack() as tail:
-                _TAIL.block = (conn, tail)
-                try:
-                    yield conn
-                    if conn.pgconn.pipeline_status != PipelineStatus.OFF:
-                        conn.commit()  # what `send_with_commit` held back, with the COMMIT
-                finally:
-                    _TAIL.block = before
+            with _owned(conn):
+                yield conn
 
     # -- schema ------------------------------------------------------------------
 
