@@ -73,6 +73,10 @@ def at_commit(
             send(conn)
 
 
+def _asynchronous_commit(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("SET LOCAL synchronous_commit = off")
+
+
 @contextmanager
 def _owned(conn: psycopg.Connection[Any]) -> Iterator[None]:
     """This thread owns `conn`'s transaction in the block; it commits when the block ends
@@ -337,7 +341,7 @@ class PgStore:
         owner = getattr(self._held, "conn", None) is None
         with self.read() as conn:
             if getattr(_COMMITS, "asynchronous", False):  # set before the COMMIT
-                at_commit(conn, lambda c: c.execute("SET LOCAL synchronous_commit = off"))
+                at_commit(conn, _asynchronous_commit)
             if not owner:  # a shared transaction: its owner commits
                 yield conn
                 return
