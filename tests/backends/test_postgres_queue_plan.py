@@ -65,10 +65,22 @@ def test_a_queue_page_reads_its_rows_in_order_without_sorting_them_all(
         assert len(page) == 50  # there is work waiting, and the page has it in queue order
         sql, params = backend.queue_sql(query, None, 51)
     with psycopg.connect(spread) as conn:
-        # as the server runs it: prepared, so the plan must hold for any LIMIT
-        for _ in range(7):
-            conn.execute(sql, params, prepare=True)
         explained = conn.execute(f"EXPLAIN (FORMAT JSON) {sql}", params).fetchone()
     assert explained is not None
     nodes = _nodes(explained[0][0]["Plan"])
     assert "Sort" not in nodes and "Incremental Sort" not in nodes, nodes
+
+
+def test_a_queue_page_is_never_prepared(spread: str) -> None:
+    """A prepared statement may run a generic plan, which does not know the page's LIMIT."""
+    with open_backend(spread, agent="giulia") as backend:
+        assert isinstance(backend, PostgresBackend)
+        for _ in range(8):  # past psycopg's threshold for preparing a statement
+            backend.queue(QueueQuery(unassigned=True), limit=50)
+        with backend.store.read() as db:  # the pool's one connection, where they ran
+            prepared = [
+                r[0]
+                for r in db.execute("SELECT statement FROM pg_prepared_statements")
+                if "ORDER BY c.prio_sort" in r[0]
+            ]
+    assert prepared == []
