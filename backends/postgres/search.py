@@ -29,10 +29,11 @@ TS_WEIGHTS = "{0.2, 0.4, 0.4, 1.0}"
 #: common prefix finds its window there, and a rarer one shows how rare it is.
 PROBE_IDS = 4000
 
-#: Relative costs, measured at 1,000,000 customers, of walking one customer in id order
-#: (checking its document), of one posting of the full-text index, and of fetching one
-#: matching row the index found (a page read out of order).
-WALK_COST, POSTING_COST, FETCH_COST = 0.3, 0.2, 1.5
+#: Costs in microseconds, measured at 1,000,000 customers: walking one customer in id
+#: order (checking its document), one posting the full-text index reads for a prefix,
+#: one id of the key's range as a bitmap, and fetching one matching row the index
+#: found, beyond what the walk pays for it (a page read out of order, then a sort).
+WALK_COST, POSTING_COST, KEY_COST, FETCH_COST = 0.5, 0.45, 0.05, 4.0
 
 #: How far past the expected end of the window the full-text index's range reaches.
 RANGE_MARGIN = 1.25
@@ -96,13 +97,15 @@ def window(
         return found
     share = len(found) / PROBE_IDS
     walked = need / share if share else float(top)
-    if walked * WALK_COST < share * (top - PROBE_IDS) * POSTING_COST + need * FETCH_COST:
+    span = walked * RANGE_MARGIN
+    indexed_cost = share * (top - PROBE_IDS) * POSTING_COST + span * KEY_COST + need * FETCH_COST
+    if walked * WALK_COST < indexed_cost:
         return found + _rows(db, walk, (param, PROBE_IDS, top, need))
     indexed = (
         f"SELECT {columns} FROM customer_search, {tsq} AS q WHERE doc @@ q "
         "AND customer_id > %s AND customer_id <= %s ORDER BY customer_id LIMIT %s"
     )
-    end = min(top, PROBE_IDS + int(walked * RANGE_MARGIN) + 1)
+    end = min(top, PROBE_IDS + int(span) + 1)
     # Not the key's index in order (the planner's choice for a range, whose cost is the
     # walk's): the full-text index's matches and the key's range, as bitmaps, then sorted.
     before = db.execute(
