@@ -90,10 +90,12 @@ def window(
         "AND customer_id <= %s AND ts_match_vq(doc, q) ORDER BY customer_id LIMIT %s"
     )  # ts_match_vq is @@ as a function: no index can answer it, so this walks the key
     found = _rows(db, walk, (param, 0, PROBE_IDS, size))
+    need = size - len(found)
+    if need <= 0:
+        return found
     row = db.execute("SELECT max(customer_id) FROM customer_search").fetchone()
     top = int(row[0] or 0) if row else 0
-    need = size - len(found)
-    if need <= 0 or top <= PROBE_IDS:
+    if top <= PROBE_IDS:
         return found
     share = len(found) / PROBE_IDS
     walked = need / share if share else float(top)
