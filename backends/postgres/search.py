@@ -38,6 +38,10 @@ WALK_COST, POSTING_COST, KEY_COST, FETCH_COST = 0.5, 0.45, 0.05, 4.0
 #: How far past the expected end of the window the full-text index's range reaches.
 RANGE_MARGIN = 1.25
 
+#: The ends of the first and last ranges read (bigint's largest): every id, and those of
+#: customers added meanwhile.
+_NO_END = 2**63 - 1
+
 _PHONEISH = re.compile(r"^\+?[\d\s().\-/]+$")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -89,7 +93,7 @@ def window(
         f"SELECT {columns} FROM customer_search, {tsq} AS q WHERE customer_id > %s "
         "AND customer_id <= %s AND ts_match_vq(doc, q) ORDER BY customer_id LIMIT %s"
     )  # ts_match_vq is @@ as a function: no index can answer it, so this walks the key
-    found = _rows(db, walk, (param, 0, PROBE_IDS, size))
+    found = _rows(db, walk, (param, -_NO_END - 1, PROBE_IDS, size))
     need = size - len(found)
     if need <= 0:
         return found
@@ -102,7 +106,7 @@ def window(
     span = walked * RANGE_MARGIN
     indexed_cost = share * (top - PROBE_IDS) * POSTING_COST + span * KEY_COST + need * FETCH_COST
     if walked * WALK_COST < indexed_cost:
-        return found + _rows(db, walk, (param, PROBE_IDS, top, need))
+        return found + _rows(db, walk, (param, PROBE_IDS, _NO_END, need))
     indexed = (
         f"SELECT {columns} FROM customer_search, {tsq} AS q WHERE doc @@ q "
         "AND customer_id > %s AND customer_id <= %s ORDER BY customer_id LIMIT %s"
@@ -115,7 +119,7 @@ def window(
     ).fetchone()
     found += _rows(db, indexed, (param, PROBE_IDS, end, need))
     if len(found) < size and end < top:
-        found += _rows(db, indexed, (param, end, top, size - len(found)))
+        found += _rows(db, indexed, (param, end, _NO_END, size - len(found)))
     db.execute("SELECT set_config('enable_indexscan', %s, true)", (before[0] if before else "on",))
     return found
 
