@@ -22,6 +22,7 @@ PATHS = {
     "walk": {"PROBE_IDS": 7, "WALK_COST": 0.0},
     "index": {"PROBE_IDS": 7, "WALK_COST": 1e9},
     "index, short range": {"PROBE_IDS": 7, "WALK_COST": 1e9, "RANGE_MARGIN": 0.1},
+    "index, ranges growing": {"PROBE_IDS": 7, "WALK_COST": 1e9, "RANGE_MARGIN": 0.003},
 }
 
 
