@@ -165,5 +165,5 @@ def typos(db: Conn, text: str, limit: int) -> list[int]:
 
 def _rows(db: Conn, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     """Plain tuples (no named rows: ranking reads a thousand), planned for these values."""
-    cursor = db.cursor(row_factory=tuple_row)
-    return cursor.execute(sql, params, prepare=False).fetchall()  # type: ignore[arg-type]
+    with db.cursor(row_factory=tuple_row) as cursor:
+        return cursor.execute(sql, params, prepare=False).fetchall()  # type: ignore[arg-type]
