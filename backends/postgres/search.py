@@ -99,8 +99,7 @@ def window(
     need = size - len(found)
     if need <= 0:
         return found
-    row = db.execute("SELECT max(customer_id) FROM customer_search").fetchone()
-    top = int(row[0] or 0) if row else 0
+    top = int(_rows(db, "SELECT coalesce(max(customer_id), 0) FROM customer_search", ())[0][0])
     if top <= PROBE_IDS:
         return found
     share = len(found) / PROBE_IDS
@@ -117,9 +116,11 @@ def window(
     end = _NO_END if end >= top else end
     # Not the key's index in order (the planner's choice for a range, whose cost is the
     # walk's): the full-text index's matches and the key's range, as bitmaps, then sorted.
-    before = db.execute(
-        "SELECT current_setting('enable_indexscan'), set_config('enable_indexscan', 'off', true)"
-    ).fetchone()
+    before = _rows(
+        db,
+        "SELECT current_setting('enable_indexscan'), set_config('enable_indexscan', 'off', true)",
+        (),
+    )[0][0]
     start = PROBE_IDS
     while True:
         found += _rows(db, indexed, (param, start, end, size - len(found)))
@@ -128,7 +129,7 @@ def window(
         # fewer matches there than the first customers promised: twice as far, then on
         start, end = end, end + 2 * (end - start)
         end = _NO_END if end >= top else end
-    db.execute("SELECT set_config('enable_indexscan', %s, true)", (before[0] if before else "on",))
+    _rows(db, "SELECT set_config('enable_indexscan', %s, true)", (before,))
     return found
 
 

@@ -74,3 +74,24 @@ def test_either_way_search_finds_the_same_hits_in_the_same_order(
     for name, value in PATHS[path].items():
         monkeypatch.setattr(search, name, value)
     assert {word: _hits(store, word) for word in usual} == usual
+
+
+def test_search_statements_are_planned_for_their_words_never_prepared(
+    store: PostgresBackend,
+) -> None:
+    """psycopg prepares a statement run five times on a connection; PostgreSQL may then plan
+    it once for any words, which scans every match of a common prefix."""
+    fresh = PostgresBackend(store.store.url, agent="admin", read_only=True)
+    try:
+        for _ in range(4):
+            for word in ("ro", "rossi", "giulia ro", "347", "r", "rossii"):
+                assert fresh.search_customers(word)
+        with fresh.store.read() as db:
+            prepared = [
+                r[0]
+                for r in db.execute("SELECT statement FROM pg_prepared_statements")
+                if "customer_search" in r[0]
+            ]
+    finally:
+        fresh.close()
+    assert prepared == []
