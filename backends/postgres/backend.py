@@ -256,34 +256,14 @@ class PostgresBackend(
                 for tsq, target in short:
                     if len(ids) >= limit:
                         break
-                    ids.extend(
-                        (r[0], target)
-                        for r in db.execute(
-                            "SELECT customer_id FROM customer_search WHERE doc @@ "
-                            "to_tsquery('simple', %s) ORDER BY customer_id LIMIT %s",
-                            (tsq, limit + len(ids)),
-                        )
-                    )
+                    first = search.window(db, "to_tsquery('simple', %s)", tsq, limit + len(ids))
+                    ids.extend((r[0], target) for r in first)
             elif query is not None:
                 tsq, param, target = query
-                found = db.execute(
-                    f"SELECT customer_id, ts_rank('{search.TS_WEIGHTS}', doc, q), name, emails, "
-                    f"phones, orders FROM customer_search, {tsq} AS q WHERE doc @@ q "
-                    "ORDER BY customer_id LIMIT %s",
-                    (param, search.SEARCH_WINDOW),
-                ).fetchall()
-                ids.extend((r[0], target) for r in search.rank(text, target, found)[:limit])
+                best = search.ranked(db, text, tsq, param, target, limit)
+                ids.extend((cid, target) for cid in best)
                 if target == "text" and len(ids) < limit and len(text) >= 3:
-                    # typos: names whose trigrams are close to what was typed
-                    ids.extend(
-                        (r[0], "text")
-                        for r in db.execute(
-                            "SELECT customer_id FROM customer_search WHERE vista_words(name) "
-                            "%% vista_words(%s) ORDER BY similarity(vista_words(name), "
-                            "vista_words(%s)) DESC, customer_id LIMIT %s",
-                            (text, text, limit),
-                        )
-                    )
+                    ids.extend((cid, "text") for cid in search.typos(db, text, limit))
             wanted = list(dict.fromkeys(cid for cid, _ in ids))[:limit]
             matched_by: dict[int, str] = {}
             for cid, matched in ids:

@@ -58,6 +58,7 @@ from backends.models import (
     TokenInfo,
     utcnow,
 )
+from backends.ranking import Ranking
 from backends.records import customer as customer_model
 from backends.sqlite import answers, audit, deferred, gdpr, routing, rows, wal
 from backends.sqlite import consents as consent_store
@@ -70,7 +71,7 @@ from backends.sqlite.desk_ops import DeskOps
 from backends.sqlite.identity.backend_ops import IdentityOps
 from backends.sqlite.identity.encoding import EXTERNAL_IDS, OWN_EXTERNAL_ID, RAW
 from backends.sqlite.record_shapes import FIELDS, SHAPE_JOIN
-from backends.sqlite.search import first_keystroke, fts_query, rank_key
+from backends.sqlite.search import first_keystroke, fts_query
 from backends.sqlite.stats import StatsQueries
 from backends.sqlite.store import Store
 from backends.sqlite.tokens import TokenStore
@@ -265,13 +266,11 @@ class SQLiteBackend(
                     "phones, orders FROM customer_search WHERE customer_search MATCH ? LIMIT ?",
                     (match, SEARCH_WINDOW),
                 ).fetchall()
-                found.sort(
-                    key=lambda r: (
-                        rank_key(text, r[2:], r[1], r[0])
-                        if target == "text"
-                        else (0.0, 0, r[1], r[0])
-                    )
-                )
+                if target == "text":
+                    key = Ranking(text).key
+                    found.sort(key=lambda r: key(r[2:], r[1], r[0]))
+                else:
+                    found.sort(key=lambda r: (r[1], r[0]))
                 ids.extend((r[0], target) for r in found[:limit])
             wanted = list(dict.fromkeys(cid for cid, _ in ids))[:limit]
             matched_by: dict[int, str] = {}

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import re
 
-from backends.ranking import COLUMN_WEIGHTS, rank_key
-
-__all__ = ["COLUMN_WEIGHTS", "first_keystroke", "fts_query", "rank_key"]
-
 _WORD = re.compile(r"\w+", re.UNICODE)
 _PHONEISH = re.compile(r"^\+?[\d\s().\-/]+$")
 
