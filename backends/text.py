@@ -65,6 +65,12 @@ def visible(text: str | None) -> str | None:
 JSON_ESCAPED = BIDI + "\x7f" + "".join(chr(c) for c in range(0x80, 0xA0))
 _JSON_ESCAPES = {ord(c): f"\\u{ord(c):04x}" for c in JSON_ESCAPED}
 _JSON_RAW = re.compile(b"|".join(re.escape(c.encode("utf-8")) for c in JSON_ESCAPED))
+#: The UTF-8 forms of the `JSON_ESCAPED` characters by their first byte (DEL, C2, D8, E2),
+#: each first byte with the length of its forms. A one-byte search is a `memchr`; a longer
+#: one reads every byte.
+_LEADS: dict[bytes, tuple[int, frozenset[bytes]]] = {}
+for _form in (c.encode("utf-8") for c in JSON_ESCAPED):
+    _LEADS[_form[:1]] = (len(_form), _LEADS.get(_form[:1], (0, frozenset()))[1] | {_form})
 
 
 def json_escaped(document: str) -> str:
@@ -75,6 +81,20 @@ def json_escaped(document: str) -> str:
 
 def json_escaped_bytes(body: bytes) -> bytes:
     """`json_escaped` for a UTF-8 JSON body; the body itself when it holds none of them."""
-    if _JSON_RAW.search(body) is None:
+    if not _holds_escaped(body):
         return body
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group().decode('utf-8')):04x}".encode(), body)
+
+
+def _holds_escaped(body: bytes) -> bool:
+    """Whether `body` holds a `JSON_ESCAPED` character: their first bytes found by
+    `bytes.find` (memchr), each checked. The regular expression reads an 80 kB customer
+    view byte by byte (0.2-0.4 ms); this costs a few µs, plus well under 1 µs for each
+    other character starting with one of those bytes (E2: the view's euro signs, dashes)."""
+    for lead, (size, forms) in _LEADS.items():
+        at = body.find(lead)
+        while at != -1:
+            if body[at : at + size] in forms:
+                return True
+            at = body.find(lead, at + 1)
+    return False
