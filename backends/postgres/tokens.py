@@ -120,10 +120,9 @@ def revoke(store: PgStore, name: str, *, actor: Actor | None = None) -> TokenInf
 def verify(store: PgStore, token: str) -> TokenInfo | None:
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
-    with store.pipelined() as db:  # one round trip: every request of a server checks one
-        found = db.execute(
+    with store.single_reads() as db:  # one round trip: every request of a server checks one
+        row = db.execute(
             f"SELECT {_COLUMNS} FROM api_tokens WHERE hash = %s AND revoked_at IS NULL",
             (token_hash(token),),
-        )
-    row = found.fetchone()
+        ).fetchone()
     return None if row is None else _info(row)

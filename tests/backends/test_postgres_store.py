@@ -165,3 +165,27 @@ def test_only_read_audit_entries_commit_without_waiting_for_the_disk(url: str) -
     finally:
         store.close()
         other.close()
+
+
+def test_single_reads_go_back_to_the_pool_in_transactions(url: str) -> None:
+    """`single_reads` (the token check of every request) runs outside a transaction, but
+    the connection it lends goes back to the pool as it came: a write on it afterwards is
+    still all or nothing, also after a single read that failed."""
+    store = PgStore(url, max_connections=1)  # one connection: every block below gets it
+    try:
+        with store.single_reads() as conn:
+            assert conn.execute("SELECT count(*) FROM agents").fetchone()[0] == 0
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        with pytest.raises(Exception, match="no_such_table"), store.single_reads() as conn:
+            conn.execute("SELECT * FROM no_such_table")
+        with pytest.raises(ReadOnly), store.write() as db:
+            db.execute("INSERT INTO agents VALUES ('half', 'half', 'operator', 0)")
+            raise ReadOnly("stop halfway")
+        with store.single_reads() as conn:
+            assert conn.execute("SELECT count(*) FROM agents").fetchone()[0] == 0
+        with store.one_transaction(), store.read() as held, store.single_reads() as inner:
+            assert inner is held  # inside a transaction, that transaction's connection
+            inner.execute("SELECT 1")
+            assert held.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+    finally:
+        store.close()
