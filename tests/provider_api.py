@@ -66,6 +66,10 @@ class ProviderApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            # an answer is written as its headers then its body: without TCP_NODELAY the
+            # body waits for the client's delayed ACK (40 ms)
+            disable_nagle_algorithm = True
+
             def log_message(self, *args: object) -> None:
                 pass
 
@@ -80,7 +84,11 @@ class ProviderApi:
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},  # `shutdown` waits up to one interval (0.5 s)
+            daemon=True,
+        )
         self._thread.start()
         return self
 

@@ -68,11 +68,10 @@ def postgres_demo(postgres_server: PostgresServer, demo_template: Path) -> tuple
     return name, _digest(demo_template)
 
 
-def postgres_copy(request: pytest.FixtureRequest, demo_db: Path) -> str:
-    """A database of this test's own holding what `demo_db` holds now; its URL."""
+def postgres_copy(request: pytest.FixtureRequest, demo_db: Path, name: str) -> str:
+    """Database `name`, this test's own, holding what `demo_db` holds now; its URL."""
     server: PostgresServer = request.getfixturevalue("postgres_server")
     template, digest = request.getfixturevalue("postgres_demo")
-    name = server.new_name()
     if _digest(demo_db) == digest:
         url = server.create(name, template=template)
     else:
@@ -131,6 +130,7 @@ def make_backend(
     opened: list[Backend] = []
     live: LiveServer | None = None
     stores: list[StoreFactory] = []
+    copies: list[tuple[PostgresServer, str]] = []  # the test's PostgreSQL database, once made
     if backend_kind in POSTGRES_KINDS:
         request.getfixturevalue("postgres_server")  # skips, saying why, without a server
     if backend_kind == "http":
@@ -141,7 +141,9 @@ def make_backend(
         if not stores:
             from backends import open_factory
 
-            url = postgres_copy(request, demo_db)
+            server: PostgresServer = request.getfixturevalue("postgres_server")
+            copies.append((server, server.new_name()))
+            url = postgres_copy(request, demo_db, copies[0][1])
             if backend_kind == "http-postgres":
                 served = request.getfixturevalue("live_server")
                 served.serve(url)
@@ -181,6 +183,12 @@ def make_backend(
     if backend_kind == "postgres":
         for s in stores:
             s.close()
+    for server, name in copies:
+        # dropped now, not with the cluster: a worker's ~500 copies of 16 MB each took a
+        # minute to delete at the end of the session
+        if backend_kind == "http-postgres":
+            request.getfixturevalue("live_server").let_go()
+        server.drop(name)
 
 
 @pytest.fixture

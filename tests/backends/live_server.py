@@ -30,7 +30,10 @@ class LiveServer:
         self.backends: BackendFactory = open_factory(str(first_db), clock=lambda: NOW)
         self.hub = Hub(self.backends)
         self.app = create_app(hub=self.hub, **app_options)
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP named, as getaddrinfo names it for `vista serve`: asyncio sets
+        # TCP_NODELAY only on a socket whose proto says TCP, and without it every answer
+        # whose body follows its headers waited 40 ms for the client's delayed ACK
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", port))
         self.port = self._sock.getsockname()[1]
@@ -47,6 +50,7 @@ class LiveServer:
             target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True, name="vista-api"
         )
         self._names = itertools.count(1)
+        self.first = first_db
         self.db: Path | str = first_db
 
     def start(self) -> None:
@@ -67,6 +71,11 @@ class LiveServer:
         self.db = db
         self.backends = open_factory(str(db), clock=lambda: NOW)
         self.hub.retarget(self.backends)
+
+    def let_go(self) -> None:
+        """Close the store served now (its database may then be dropped): serve the
+        first one again."""
+        self.serve(self.first)
 
     def admin(self) -> Backend:
         """The served store as an admin, on this side of the wire (to set up a case)."""

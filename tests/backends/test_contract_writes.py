@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -22,6 +21,7 @@ from backends.models import (
 )
 from tests.backends.conftest import BackendFactory
 from tests.conftest import NOW
+from tests.race import at_once
 
 
 def _unassigned(backend: Backend, channel: Channel | None = None) -> int:
@@ -49,23 +49,9 @@ def test_simultaneous_claims_have_exactly_one_winner(make_backend: BackendFactor
     names = ["giulia", "marco", "sara", "luca", "elena"]
     backends = [make_backend(n) for n in names]
     cid = _unassigned(backends[0])
-    winners: list[str] = []
-    losers: list[str] = []
-    barrier = threading.Barrier(len(names))
-
-    def attempt(b: Backend, name: str) -> None:
-        barrier.wait()
-        try:
-            b.claim(cid)
-            winners.append(name)
-        except Conflict:
-            losers.append(name)
-
-    threads = [threading.Thread(target=attempt, args=(b, n)) for b, n in zip(backends, names)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = at_once([lambda b=b: b.claim(cid) for b in backends], expected=(Conflict,))
+    winners = [n for n, o in zip(names, outcomes) if not isinstance(o, Conflict)]
+    losers = [n for n, o in zip(names, outcomes) if isinstance(o, Conflict)]
     assert len(winners) == 1 and len(losers) == len(names) - 1
     assert backends[0].get_contact(cid).contact.assignee == winners[0]
 

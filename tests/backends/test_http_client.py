@@ -18,6 +18,7 @@ from backends.http.client import HTTPBackend
 from backends.models import Channel, Contact, ContactStatus, Direction, Priority, QueueQuery, Role
 from backends.sqlite.backend import SQLiteBackend
 from tests.backends.live_server import LiveServer
+from tests.race import at_once
 
 
 @pytest.fixture
@@ -168,23 +169,13 @@ def test_claim_race_between_operator_threads_has_one_winner_per_contact(served: 
         c.id for c in backends["giulia"].queue(QueueQuery(unassigned=True), limit=5).contacts
     ]
     assert len(contacts) == 5
-    results: dict[int, list[tuple[str, str]]] = {cid: [] for cid in contacts}
-    barrier = threading.Barrier(len(names))
-
-    def operator(name: str) -> None:
-        for cid in contacts:
-            barrier.wait()
-            try:
-                won = backends[name].claim(cid)
-                results[cid].append((name, f"won:{won.assignee}"))
-            except Conflict as e:
-                results[cid].append((name, str(e)))
-
-    threads = [threading.Thread(target=operator, args=(n,)) for n in names]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    results: dict[int, list[tuple[str, str]]] = {}
+    for cid in contacts:  # every operator claims each contact at one moment
+        claims = [lambda n=n, cid=cid: backends[n].claim(cid) for n in names]
+        results[cid] = [
+            (name, str(r) if isinstance(r, Conflict) else f"won:{r.assignee}")
+            for name, r in zip(names, at_once(claims, expected=(Conflict,)))
+        ]
     for cid, outcomes in results.items():
         winners = [(n, r) for n, r in outcomes if r.startswith("won:")]
         assert len(winners) == 1, outcomes

@@ -6,7 +6,6 @@ the client sends the same write to the second, and the store holds it once."""
 from __future__ import annotations
 
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from backends import copy_store, open_backend
 from backends.models import Role
+from tests.race import at_once
 from tests.serve_processes import connected, start_serve
 
 PATH = "/api/v1/customers/2/notes"
@@ -86,18 +86,12 @@ def test_the_same_keyed_write_on_two_servers_at_once_is_applied_once(
         connected(url, token).close()
     headers = {"authorization": f"Bearer {token}", "idempotency-key": "race-1"}
     body = {"body": "one write from two servers at once"}
-    start = threading.Barrier(2)
-    answers: list[httpx.Response] = []
-
-    def post(url: str) -> None:
-        start.wait()
-        answers.append(httpx.post(url + PATH, json=body, headers=headers, timeout=30))
-
-    threads = [threading.Thread(target=post, args=(url,)) for url, _ in servers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = at_once(
+        [
+            lambda url=url: httpx.post(url + PATH, json=body, headers=headers, timeout=30)
+            for url, _ in servers
+        ]
+    )
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
     assert answers[0].json() == answers[1].json()
     assert sorted(a.headers.get("idempotent-replay", "") for a in answers) == ["", "true"]

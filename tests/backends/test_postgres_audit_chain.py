@@ -4,15 +4,16 @@ write concurrently, and every write has its entry, in one unbroken chain."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from backends import copy_store, open_factory
+from backends.base import Backend
 from backends.models import QueueQuery
 from tests.postgres_server import PostgresServer
+from tests.race import at_once
 
 WRITERS_PER_SERVER = 4
 NOTES_PER_WRITER = 15
@@ -32,28 +33,15 @@ def test_two_servers_writing_at_once_keep_one_chain(
         contacts = [
             c.id for c in admin.queue(QueueQuery(unassigned=True), limit=writers).contacts
         ]  # one each: two writers of one contact would race on its version, not the chain
-        start = threading.Barrier(writers)
-        errors: list[BaseException] = []
 
-        def write(factory: object, n: int) -> None:
-            backend = factory("admin")  # type: ignore[operator]
-            start.wait()
-            try:
-                for i in range(NOTES_PER_WRITER):
-                    backend.add_customer_note(1 + (n + i) % 20, f"note {n}.{i}")
-                    if i % 5 == 0:  # a contact write too: row locks, then the chain's lock
-                        backend.set_priority(contacts[n], "high")
-            except BaseException as e:  # noqa: BLE001 - reported below
-                errors.append(e)
+        def write(backend: Backend, n: int) -> None:
+            for i in range(NOTES_PER_WRITER):
+                backend.add_customer_note(1 + (n + i) % 20, f"note {n}.{i}")
+                if i % 5 == 0:  # a contact write too: row locks, then the chain's lock
+                    backend.set_priority(contacts[n], "high")
 
-        threads = [
-            threading.Thread(target=write, args=((one, two)[n % 2], n)) for n in range(writers)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors == []
+        backends = [(one, two)[n % 2]("admin") for n in range(writers)]
+        at_once([lambda b=b, n=n: write(b, n) for n, b in enumerate(backends)])  # errors raise
         after = two("admin").verify_audit()
         notes = 2 * WRITERS_PER_SERVER * NOTES_PER_WRITER
         priorities = 2 * WRITERS_PER_SERVER * len(range(0, NOTES_PER_WRITER, 5))

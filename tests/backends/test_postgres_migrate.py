@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from pathlib import Path
 
 import psycopg
@@ -16,6 +15,7 @@ from backends.base import Backend, Conflict, InvalidInput
 from backends.models import QueueQuery
 from console.cli.app import app
 from tests.postgres_server import PostgresServer
+from tests.race import at_once
 
 
 def _count(db: Path, table: str) -> int:
@@ -109,26 +109,16 @@ def test_two_servers_claiming_one_contact_have_one_winner(
     one, two = open_factory(url), open_factory(url)
     try:
         contact = one("giulia").queue(QueueQuery(unassigned=True), limit=1).contacts[0]
-        outcomes: dict[str, object] = {}
-        start = threading.Barrier(2)
-
-        def claim(name: str, factory: object) -> None:
-            start.wait()
-            try:
-                outcomes[name] = factory(name).claim(contact.id).assignee  # type: ignore[operator]
-            except Conflict as e:
-                outcomes[name] = e
-
-        threads = [
-            threading.Thread(target=claim, args=a) for a in (("giulia", one), ("marco", two))
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        winners = [v for v in outcomes.values() if isinstance(v, str)]
+        outcomes = at_once(
+            [
+                lambda: one("giulia").claim(contact.id).assignee,
+                lambda: two("marco").claim(contact.id).assignee,
+            ],
+            expected=(Conflict,),
+        )
+        winners = [v for v in outcomes if isinstance(v, str)]
         assert len(winners) == 1
-        assert sum(isinstance(v, Conflict) for v in outcomes.values()) == 1
+        assert sum(isinstance(v, Conflict) for v in outcomes) == 1
         assert two("marco").get_contact(contact.id).contact.assignee == winners[0]
     finally:
         one.close()

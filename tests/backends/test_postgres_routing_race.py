@@ -4,7 +4,6 @@ whether work is routed by `route_waiting`, on a message's arrival or claimed by 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -14,30 +13,11 @@ from backends.base import Backend, BackendFactory, Conflict
 from backends.models import Channel, ContactStatus, Presence, QueueQuery
 from tests.conftest import NOW
 from tests.postgres_server import PostgresServer
+from tests.race import at_once
 
 ROUTERS = ("r1", "r2", "r3", "r4")
 LIMIT = 2  # chats each router may hold
 ROUNDS = 6
-
-
-def _race(jobs: list[Callable[[], None]]) -> list[BaseException]:
-    """Run every job at the same moment, in threads; the errors they raised."""
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(jobs))
-
-    def run(job: Callable[[], None]) -> None:
-        start.wait()
-        try:
-            job()
-        except BaseException as e:  # noqa: BLE001 - reported by the caller
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
 
 
 def _held_chats(admin: Backend) -> dict[str, int]:
@@ -102,7 +82,7 @@ def test_two_servers_routing_at_once_respect_capacity_and_give_each_contact_once
         for _ in range(ROUNDS):
             jobs = [route(one), route(two), route(one), route(two)]
             jobs += [arrive(one), arrive(two), claim(one, "r1"), claim(two, "r2")]
-            assert _race(jobs) == []
+            at_once(jobs)  # a job's error fails the test here
             held = _held_chats(admin)
             assert all(n <= LIMIT for n in held.values()), held
             assert sum(held.values()) == len(ROUTERS) * LIMIT  # the room was filled

@@ -17,6 +17,7 @@ from backends.models import Channel, QueueQuery
 from backends.postgres.outbox import PgOutbox
 from backends.postgres.store import SCHEMA_VERSION, PgStore
 from tests.postgres_server import PostgresServer
+from tests.race import at_once
 
 
 @pytest.fixture
@@ -78,22 +79,19 @@ def test_two_dispatchers_never_take_the_same_message(url: str, demo_db: Path) ->
         sent = [backend.reply(c.id, "Gentile cliente, eccomi.").id for c in email.contacts]
     assert len(sent) >= 4
     stores = [PgStore(url), PgStore(url)]  # as two server processes hold them
-    taken: list[list[int]] = [[], []]
-    start = threading.Barrier(2)
+    outboxes = [PgOutbox(store, clock=lambda: time.time() + 10**9) for store in stores]
 
-    def dispatch(i: int) -> None:
-        outbox = PgOutbox(stores[i], clock=lambda: time.time() + 10**9)
-        start.wait()
+    def dispatch(outbox: PgOutbox) -> list[int]:
+        taken = []
         while batch := outbox.claim([Channel.EMAIL], lease_seconds=60, limit=1):
-            taken[i].extend(m.message_id for m in batch)
+            taken.extend(m.message_id for m in batch)
+        return taken
 
-    threads = [threading.Thread(target=dispatch, args=(i,)) for i in (0, 1)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for store in stores:
-        store.close()
+    try:
+        taken = at_once([lambda o=o: dispatch(o) for o in outboxes])
+    finally:
+        for store in stores:
+            store.close()
     assert not set(taken[0]) & set(taken[1])
     assert sorted(taken[0] + taken[1]) == sorted(sent)
 

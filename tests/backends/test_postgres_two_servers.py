@@ -5,7 +5,6 @@ change feed the other serves."""
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,27 +17,16 @@ from backends.base import Conflict
 from backends.http.client import HTTPBackend
 from backends.models import QueueQuery, Role
 from tests.postgres_server import PostgresServer
+from tests.race import at_once
 from tests.serve_processes import connected, start_serve
 
 
 def _race(backends: tuple[HTTPBackend, ...], contact_id: int) -> list[object]:
     """Every backend claims the contact at the same moment: the assignees, or Conflicts."""
-    outcomes: list[object] = []
-    start = threading.Barrier(len(backends))
-
-    def claim(backend: HTTPBackend) -> None:
-        start.wait()
-        try:
-            outcomes.append(backend.claim(contact_id).assignee)
-        except Conflict as e:
-            outcomes.append(e)
-
-    threads = [threading.Thread(target=claim, args=(b,)) for b in backends]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return outcomes
+    return at_once(
+        [lambda b=b: b.claim(contact_id).assignee for b in backends],
+        expected=(Conflict,),
+    )
 
 
 Servers = tuple[str, list[str], list[subprocess.Popen[bytes]]]
@@ -97,27 +85,16 @@ def test_two_server_processes_append_to_one_audit_chain(two_servers: Servers) ->
         before = admin.verify_audit()
     clients = [connected(first, tokens["giulia"]), connected(second, tokens["marco"])]
     per_client = 25
-    start = threading.Barrier(len(clients))
-    errors: list[BaseException] = []
 
     def write(client: HTTPBackend, n: int) -> None:
-        start.wait()
-        try:
-            for i in range(per_client):
-                client.add_customer_note(1 + (n + i) % 10, f"server {n} note {i}")
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
+        for i in range(per_client):
+            client.add_customer_note(1 + (n + i) % 10, f"server {n} note {i}")
 
-    threads = [threading.Thread(target=write, args=(c, n)) for n, c in enumerate(clients)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    try:  # a write's error fails the test here
+        at_once([lambda c=c, n=n: write(c, n) for n, c in enumerate(clients)])
     finally:
         for client in clients:
             client.close()
-    assert errors == []
     with open_backend(url, agent="admin") as admin:
         check = admin.verify_audit()
         assert check.ok and check.checked == before.checked + 2 * per_client

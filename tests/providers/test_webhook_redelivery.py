@@ -8,7 +8,6 @@ still answered 200 (else the provider keeps retrying), also when both copies arr
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 from backends import copy_store
 from tests.postgres_server import COPIES, read_store
 from tests.providers.conftest import ChannelServer, fixture_bytes, fixture_form
+from tests.race import at_once
 
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
@@ -58,19 +58,8 @@ def _whatsapp(wamid: str) -> bytes:
 
 
 def _at_once(post: Callable[[], httpx.Response]) -> list[httpx.Response]:
-    start = threading.Barrier(2)
-    answers: list[httpx.Response] = []
-
-    def run() -> None:
-        start.wait()
-        answers.append(post())
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return answers
+    """The same delivery posted twice at one moment: both answers."""
+    return at_once([post, post])
 
 
 def test_a_redelivered_whatsapp_message_is_stored_once(
