@@ -396,11 +396,10 @@ class PostgresBackend(
     ) -> QueuePage:
         _limit(limit)
         sql, params = self.queue_sql(query, cursor, limit + 1, backwards)
-        with self.store.pipelined() as db:  # one round trip: begin, the page, commit
+        with self.store.single_reads() as db:  # one statement, one round trip
             # never prepared: a generic plan reads the page's LIMIT and filters blind
             # (at 1M it scans the open queue in parallel workers: 40 ms against 1)
-            page = db.execute(sql, params, prepare=False)
-        found = page.fetchall()
+            found = db.execute(sql, params, prepare=False).fetchall()
         more = len(found) > limit
         found = found[:limit]
         if backwards:
