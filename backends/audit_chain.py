@@ -134,40 +134,6 @@ def message_changes(
     return changes
 
 
-def content(
-    actor: Actor,
-    at: int,
-    action: str,
-    object_type: str,
-    object_id: object,
-    *,
-    customer_id: int | None = None,
-    changes: Mapping[str, list[Any]] | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> tuple[dict[str, Any], Values | None]:
-    """An entry's own columns (all of `CONTENT_COLUMNS` but `seq`) and its values to keep
-    apart (None when it changed no field)."""
-    values = None
-    values_hash = ""
-    if changes:
-        values = Values(secrets.token_hex(16), canonical(changes))
-        values_hash = digest(values.salt, values.body)
-    row: dict[str, Any] = {
-        "at": int(at),
-        "agent": actor.agent,
-        "role": actor.role,
-        "token": actor.token,
-        "origin": actor.origin,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "customer_id": customer_id,
-        "detail": canonical(dict(detail or {})),
-        "values_hash": values_hash,
-    }
-    return row, values
-
-
 def hash_tail(row: Mapping[str, Any]) -> str:
     """What follows `[<seq>,` in the canonical text `entry_hash` covers: a store that links
     entries inside the database hashes `prev + "\n[" + seq + "," + tail` there (the same
@@ -183,8 +149,8 @@ class Appender:
     last entry's seq and hash, None when the trail is empty; where appenders can meet, it
     takes the lock that orders them) and `insert` (the entry's row, as `COLUMNS`, and its
     values to keep apart, None when it changed no field); or `link`, which inserts the
-    entry's own columns (`content`) linked to the head inside the database, given the
-    row, its `hash_tail` and its values."""
+    entry's own columns (all but `seq`) linked to the head inside the database, given
+    them, their `hash_tail` and the values."""
 
     def __init__(
         self,
@@ -212,16 +178,24 @@ class Appender:
         changes: Mapping[str, list[Any]] | None = None,
         detail: Mapping[str, Any] | None = None,
     ) -> None:
-        own, values = content(
-            actor,
-            at,
-            action,
-            object_type,
-            object_id,
-            customer_id=customer_id,
-            changes=changes,
-            detail=detail,
-        )
+        values = None
+        values_hash = ""
+        if changes:
+            values = Values(secrets.token_hex(16), canonical(changes))
+            values_hash = digest(values.salt, values.body)
+        own: dict[str, Any] = {  # the entry's own columns: all of CONTENT_COLUMNS but seq
+            "at": int(at),
+            "agent": actor.agent,
+            "role": actor.role,
+            "token": actor.token,
+            "origin": actor.origin,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "customer_id": customer_id,
+            "detail": canonical(dict(detail or {})),
+            "values_hash": values_hash,
+        }
         if self._link is not None:
             self._link(db, own, hash_tail(own), values)
             return

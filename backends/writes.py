@@ -266,7 +266,6 @@ class WriteOps(_Mixins):
                 self._queue_reply(db, contact, out_channel, outgoing, message_id, me, now)
             before, after = self._touch_contact(db, contact_id, now, sets)
             self._log(db, now, ChangeEntity.CONTACT, contact_id, direction.value, me.name)
-            posted = self._read_message(db, message_id)  # read before the entry, which is last
             self._trail.record(
                 db,
                 self.actor(me),
@@ -285,7 +284,7 @@ class WriteOps(_Mixins):
                 ),
                 detail={"contact_id": contact_id, "template": template or ""},
             )
-            return posted
+            return self._read_message(db, message_id)
 
     def _queue_reply(
         self,

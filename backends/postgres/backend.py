@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from backends import limits, records, templating
+from backends import limits, queue_page, records, templating
 from backends import values as computed
 from backends.answers import AnswerOps
 from backends.audit_chain import Actor
@@ -371,20 +371,11 @@ class PostgresBackend(
     ) -> tuple[str, list[Any]]:
         """The statement that reads a queue page (and its parameters), in queue order."""
         where, params = self._queue_where(query)
-        if cursor is not None:
-            key = rows.decode_cursor(cursor, 4)
-            op = "<" if backwards else ">"
-            where.append(f"(c.prio_sort, c.sla_sort, c.created_at, c.id) {op} (%s, %s, %s, %s)")
-            params.extend(key)
-        direction = "DESC" if backwards else "ASC"
-        order = ", ".join(
-            f"c.{k} {direction}" for k in ("prio_sort", "sla_sort", "created_at", "id")
-        )
-        sql = (
-            f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} "
-            f"WHERE {' AND '.join(where) or 'true'} ORDER BY {order} LIMIT %s"
-        )
-        return sql, [*params, rows_wanted]
+        after = None if cursor is None else rows.decode_cursor(cursor, len(queue_page.ORDER))
+        return queue_page.statement(
+            rows.CONTACT_COLUMNS, rows.CONTACT_FROM, where, params, after, rows_wanted,
+            backwards, "%s",
+        )  # fmt: skip
 
     def queue(
         self,
@@ -400,22 +391,7 @@ class PostgresBackend(
             # never prepared: a generic plan reads the page's LIMIT and filters blind
             # (at 1M it scans the open queue in parallel workers: 40 ms against 1)
             found = db.execute(sql, params, prepare=False).fetchall()
-        more = len(found) > limit
-        found = found[:limit]
-        if backwards:
-            found.reverse()
-        if not found:
-            return QueuePage((), None, None)
-        first = records.encode_cursor(*rows.queue_key(found[0]))
-        last = records.encode_cursor(*rows.queue_key(found[-1]))
-        prev_cursor: str | None
-        next_cursor: str | None
-        if backwards:
-            prev_cursor, next_cursor = (first if more else None), last
-        else:
-            prev_cursor = first if cursor is not None else None
-            next_cursor = last if more else None
-        return QueuePage(tuple(rows.contact(r) for r in found), next_cursor, prev_cursor)
+        return queue_page.page(found, limit, cursor, backwards, rows.queue_key, rows.contact)
 
     def queue_count(self, query: QueueQuery = QueueQuery()) -> int:
         where, params = self._queue_where(query)
@@ -548,7 +524,6 @@ class PostgresBackend(
                 won = read_contact(db, contact_id)
                 holder = f": taken by {won.assignee}" if won.assignee else ""
                 raise Conflict(f"contact {contact_id} changed meanwhile{holder}", current=won)
-            changed = read_contact(db, contact_id)  # before the audit entry, which is last
             self._contact_changed(
                 db,
                 me,
@@ -558,7 +533,7 @@ class PostgresBackend(
                 dict(zip(changes, before or ())),
                 dict(zip(changes, after)),
             )
-            return changed
+            return read_contact(db, contact_id)
 
     def claim(self, contact_id: int, *, expected_version: int | None = None) -> Contact:
         def check(current: Contact, me: Agent) -> None:

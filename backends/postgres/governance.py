@@ -25,7 +25,7 @@ class PgGovernance(GovernanceOps):
         """VACUUM the tables an erasure touched (outside a transaction, so on a connection
         of its own): the old row versions' space is reclaimed."""
         try:
-            with psycopg.connect(self.store.url, autocommit=True) as conn:
+            with self.store.maintenance() as conn:
                 return gdpr.vacuum(conn, counts)
         except psycopg.Error:
             return False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from importlib import resources
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -66,11 +66,14 @@ def at_commit(
     tail = getattr(_TAIL, "block", None)
     if tail is not None and tail[0] is conn:
         tail[1].append(send)
-    elif conn.pgconn.pipeline_status != PipelineStatus.OFF:
-        send(conn)
     else:
-        with conn.pipeline():
+        with _piped(conn):
             send(conn)
+
+
+def _piped(conn: psycopg.Connection[Any]) -> AbstractContextManager[Any]:
+    """Pipeline mode for the block, unless `conn` is in it already."""
+    return nullcontext() if conn.pgconn.pipeline_status != PipelineStatus.OFF else conn.pipeline()
 
 
 def _asynchronous_commit(conn: psycopg.Connection[Any]) -> None:
@@ -96,17 +99,10 @@ def _commit(
 ) -> None:
     """Commit `conn`'s transaction, `held` statements first, in one round trip."""
     sending, held[:] = list(held), []
-    if not sending:
-        conn.commit()
-    elif conn.pgconn.pipeline_status != PipelineStatus.OFF:
+    with _piped(conn) if sending else nullcontext():
         for send in sending:
             send(conn)
         conn.commit()
-    else:
-        with conn.pipeline():
-            for send in sending:
-                send(conn)
-            conn.commit()
 
 
 class Row(tuple[Any, ...]):
@@ -312,6 +308,13 @@ class PgStore:
             finally:
                 if not conn.closed:  # back to the pool as it came, in transactions
                     conn.autocommit = False
+
+    @contextmanager
+    def maintenance(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection of its own outside any transaction (autocommit, not the pool's),
+        for what cannot run in one: VACUUM."""
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+            yield conn
 
     @staticmethod
     @contextmanager

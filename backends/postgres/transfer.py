@@ -275,7 +275,7 @@ def _vacuum(target: PgStore, progress: Callable[[str, int], None] | None) -> Non
     if progress is not None:
         progress("VACUUM (ANALYZE)", -1)  # a step, not a table: no row count
     try:
-        with psycopg.connect(target.url, autocommit=True) as conn:
+        with target.maintenance() as conn:
             conn.execute("VACUUM (ANALYZE)")
     except psycopg.Error as e:
         raise Unavailable(f"the copy is committed, but VACUUM (ANALYZE) failed: {e}") from e

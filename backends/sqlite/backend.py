@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from backends import limits, records, templating
+from backends import limits, queue_page, records, templating
 from backends import provenance as provenance_text
 from backends.answers import AnswerOps
 from backends.base import (
@@ -517,39 +517,14 @@ class SQLiteBackend(
     ) -> QueuePage:
         _limit(limit)
         where, params = self._queue_where(query)
-        if cursor is not None:
-            key = rows.decode_cursor(cursor, 4)
-            op = "<" if backwards else ">"
-            where.append(f"(c.prio_sort, c.sla_sort, c.created_at, c.id) {op} (?, ?, ?, ?)")
-            params.extend(key)
-        direction = "DESC" if backwards else "ASC"
-        order = ", ".join(
-            f"c.{k} {direction}" for k in ("prio_sort", "sla_sort", "created_at", "id")
-        )
-        sql = (
-            f"SELECT {rows.CONTACT_COLUMNS} FROM {rows.CONTACT_FROM} "
-            f"WHERE {' AND '.join(where) or '1'} ORDER BY {order} LIMIT ?"
-        )
+        after = None if cursor is None else rows.decode_cursor(cursor, len(queue_page.ORDER))
+        sql, params = queue_page.statement(
+            rows.CONTACT_COLUMNS, rows.CONTACT_FROM, where, params, after, limit + 1,
+            backwards, "?",
+        )  # fmt: skip
         with self.store.read() as db:
-            found = db.execute(sql, (*params, limit + 1)).fetchall()
-        more = len(found) > limit
-        found = found[:limit]
-        if backwards:
-            found.reverse()
-        if not found:
-            return QueuePage((), None, None)
-        first = records.encode_cursor(*rows.queue_key(found[0]))
-        last = records.encode_cursor(*rows.queue_key(found[-1]))
-        prev_cursor: str | None
-        next_cursor: str | None
-        if backwards:
-            prev_cursor, next_cursor = (first if more else None), last
-        else:
-            prev_cursor, next_cursor = (
-                (first if cursor is not None else None),
-                (last if more else None),
-            )
-        return QueuePage(tuple(rows.contact(r) for r in found), next_cursor, prev_cursor)
+            found = db.execute(sql, params).fetchall()
+        return queue_page.page(found, limit, cursor, backwards, rows.queue_key, rows.contact)
 
     def queue_count(self, query: QueueQuery = QueueQuery()) -> int:
         where, params = self._queue_where(query)
